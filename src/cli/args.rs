@@ -1,0 +1,246 @@
+//! What can be typed: the clap definitions of every command and option. Turning these into
+//! desk calls is the handlers' job.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use clap::{Args, Parser, Subcommand};
+
+use crate::domain::{DomainError, IncidentId, ProgramSlug, Severity, Status};
+
+/// Incident-response tracker for privacy breaches.
+#[derive(Debug, Parser)]
+#[command(name = "breachdesk", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Database directory [default: breachdesk/ under your data directory]
+    #[arg(long, global = true, env = "BREACHDESK_DB", value_name = "DIR")]
+    pub db: Option<PathBuf>,
+    /// Config file [default: breachdesk/config.toml under your config directory]
+    #[arg(long, global = true, env = "BREACHDESK_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Open, list, show and change incidents
+    #[command(subcommand)]
+    Incident(IncidentCommand),
+    /// Import and list the people an incident affects
+    #[command(subcommand)]
+    People(PeopleCommand),
+    /// Register, link, pause and resume data-collection programmes
+    #[command(subcommand)]
+    Program(ProgramCommand),
+    /// Read and verify the tamper-evident audit log
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IncidentCommand {
+    /// Open a new incident and print its id
+    Open(OpenArgs),
+    /// List incidents, most severe first, then newest
+    List {
+        /// Only incidents with this status
+        #[arg(long, value_parser = parse_status)]
+        status: Option<Status>,
+        /// Only incidents at this severity or more critical (0 = most critical)
+        #[arg(long, value_name = "N", value_parser = parse_severity, long_help = severity_help())]
+        max_severity: Option<Severity>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show an incident with its timeline
+    Show {
+        #[arg(value_parser = parse_incident)]
+        id: IncidentId,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change an incident's severity
+    Severity {
+        #[arg(value_parser = parse_incident)]
+        id: IncidentId,
+        #[arg(value_name = "N", value_parser = parse_severity, allow_hyphen_values = true, long_help = severity_help())]
+        severity: Severity,
+        /// Why (recorded in the timeline)
+        #[arg(long)]
+        reason: String,
+    },
+    /// Move an incident through its lifecycle: open, investigating, contained, resolved, closed
+    Status {
+        #[arg(value_parser = parse_incident)]
+        id: IncidentId,
+        #[arg(value_parser = parse_status)]
+        status: Status,
+        /// Why (recorded in the timeline)
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Add a note to an incident's timeline
+    Note {
+        #[arg(value_parser = parse_incident)]
+        id: IncidentId,
+        text: String,
+    },
+    /// Make a user the incident's owner
+    Assign {
+        #[arg(value_parser = parse_incident)]
+        id: IncidentId,
+        user: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct OpenArgs {
+    /// One line saying what happened
+    #[arg(long)]
+    pub title: String,
+    #[arg(long, value_name = "N", value_parser = parse_severity, allow_hyphen_values = true, long_help = severity_help())]
+    pub severity: Severity,
+    /// What is known so far
+    #[arg(long, default_value = "")]
+    pub summary: String,
+    /// A data category exposed (repeat for several)
+    #[arg(long = "category", value_name = "C")]
+    pub categories: Vec<String>,
+    /// A programme involved (repeat for several)
+    #[arg(long = "program", value_name = "SLUG", value_parser = parse_slug)]
+    pub programs: Vec<ProgramSlug>,
+    /// When the breach was discovered, RFC 3339 [default: now]
+    #[arg(long, value_name = "RFC3339", value_parser = parse_time)]
+    pub discovered: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PeopleCommand {
+    /// Import a CSV roster: employee_id,name,email,categories[,location]; all or nothing
+    Import {
+        #[arg(value_parser = parse_incident)]
+        id: IncidentId,
+        file: PathBuf,
+        /// Validate and report without writing anything
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// List the people an incident affects
+    List {
+        #[arg(value_parser = parse_incident)]
+        id: IncidentId,
+        /// Only people with this data category exposed
+        #[arg(long, value_name = "C")]
+        category: Option<String>,
+        /// Only people not yet notified
+        #[arg(long)]
+        pending: bool,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProgramCommand {
+    /// Register a programme
+    Add {
+        #[arg(value_parser = parse_slug)]
+        slug: ProgramSlug,
+        #[arg(long)]
+        name: String,
+        /// Who runs it [default: you]
+        #[arg(long)]
+        owner: Option<String>,
+        /// A data category it collects (repeat for several)
+        #[arg(long = "category", value_name = "C")]
+        categories: Vec<String>,
+        /// Command that stops collection, run with `sh -c`
+        #[arg(long, value_name = "CMD")]
+        pause_hook: Option<String>,
+        /// Command that restarts collection, run with `sh -c`
+        #[arg(long, value_name = "CMD")]
+        resume_hook: Option<String>,
+    },
+    /// List programmes and their states
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Link a programme to an incident
+    Link {
+        #[arg(value_parser = parse_slug)]
+        slug: ProgramSlug,
+        #[arg(value_parser = parse_incident)]
+        id: IncidentId,
+    },
+    /// Pause a programme for an incident, running its pause hook
+    Pause {
+        #[arg(value_parser = parse_slug)]
+        slug: ProgramSlug,
+        #[arg(long, value_parser = parse_incident)]
+        incident: IncidentId,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Resume a paused programme, running its resume hook
+    Resume {
+        #[arg(value_parser = parse_slug)]
+        slug: ProgramSlug,
+        #[arg(long)]
+        reason: String,
+        /// Resume even while linked SEV 0-2 incidents are unresolved (recorded)
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Print audit events, oldest first
+    Log {
+        #[arg(long, value_parser = parse_incident)]
+        incident: Option<IncidentId>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check the hash chain; exits 1 naming the first bad event
+    Verify,
+}
+
+fn severity_help() -> String {
+    Severity::help_text()
+}
+
+fn parse_severity(s: &str) -> Result<Severity, DomainError> {
+    s.parse()
+}
+
+fn parse_status(s: &str) -> Result<Status, DomainError> {
+    s.parse()
+}
+
+fn parse_incident(s: &str) -> Result<IncidentId, DomainError> {
+    s.parse()
+}
+
+fn parse_slug(s: &str) -> Result<ProgramSlug, DomainError> {
+    s.parse()
+}
+
+fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(s.trim())
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| format!("'{s}' is not an RFC 3339 time such as 2026-11-20T14:30:00Z ({e})"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn definitions_are_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,40 @@
+//! `breachdesk audit ...`: print and verify the audit log.
+
+use std::process::ExitCode;
+
+use super::args::AuditCommand;
+use super::output::{self, EventView};
+use super::{CliError, Context};
+
+pub fn run(ctx: &mut Context<'_>, cmd: AuditCommand) -> Result<ExitCode, CliError> {
+    match cmd {
+        AuditCommand::Log { incident, json } => {
+            let events = ctx.desk.audit_log(&ctx.actor, incident)?;
+            if json {
+                let views: Vec<_> = events.iter().map(EventView::new).collect();
+                output::json(ctx.out, &views)?;
+            } else {
+                for e in &events {
+                    let scope = match (&e.draft.incident, &e.draft.program) {
+                        (Some(i), _) => i.to_string(),
+                        (None, Some(p)) => p.to_string(),
+                        (None, None) => "-".to_owned(),
+                    };
+                    write!(ctx.out, "{:>6} {:<10}", e.seq, scope)?;
+                    output::timeline(ctx.out, std::slice::from_ref(e))?;
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        AuditCommand::Verify => match ctx.desk.verify_audit(&ctx.actor)? {
+            Ok(count) => {
+                writeln!(ctx.out, "audit log intact: {count} events checked")?;
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(tamper) => {
+                writeln!(ctx.err, "AUDIT LOG TAMPERED: {tamper}")?;
+                Ok(ExitCode::FAILURE)
+            }
+        },
+    }
+}

@@ -1,0 +1,174 @@
+//! `breachdesk incident ...`: open, list, show and change incidents.
+
+use std::process::ExitCode;
+
+use super::args::{IncidentCommand, OpenArgs};
+use super::output::{self, IncidentView, safe, short_time};
+use super::{CliError, Context};
+use crate::desk::IncidentFilter;
+use crate::domain::{IncidentId, NewIncident, UserName};
+
+pub fn run(ctx: &mut Context<'_>, cmd: IncidentCommand) -> Result<ExitCode, CliError> {
+    match cmd {
+        IncidentCommand::Open(args) => open(ctx, args),
+        IncidentCommand::List {
+            status,
+            max_severity,
+            json,
+        } => {
+            let filter = IncidentFilter {
+                status,
+                max_severity,
+            };
+            let list = ctx.desk.incidents(&ctx.actor, &filter)?;
+            if json {
+                let views: Vec<_> = list.iter().map(IncidentView::new).collect();
+                output::json(ctx.out, &views)?;
+            } else {
+                list_table(ctx, &list)?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        IncidentCommand::Show { id, json } => show(ctx, id, json),
+        IncidentCommand::Severity {
+            id,
+            severity,
+            reason,
+        } => {
+            let inc = ctx.desk.set_severity(&ctx.actor, id, severity, &reason)?;
+            writeln!(
+                ctx.out,
+                "{} is now {}: {}",
+                inc.id,
+                inc.severity,
+                inc.severity.guidance()
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
+        IncidentCommand::Status { id, status, reason } => {
+            let inc = ctx
+                .desk
+                .set_status(&ctx.actor, id, status, reason.as_deref())?;
+            writeln!(ctx.out, "{} is now {}", inc.id, inc.status)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        IncidentCommand::Note { id, text } => {
+            let event = ctx.desk.add_note(&ctx.actor, id, &text)?;
+            writeln!(ctx.out, "note added to {id} (event {})", event.seq)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        IncidentCommand::Assign { id, user } => {
+            let owner = UserName::parse(&user)?;
+            let inc = ctx.desk.assign(&ctx.actor, id, owner)?;
+            writeln!(ctx.out, "{} is now owned by {}", inc.id, inc.owner)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn open(ctx: &mut Context<'_>, args: OpenArgs) -> Result<ExitCode, CliError> {
+    let catalog = ctx.desk.catalog();
+    let mut new = NewIncident::new(&args.title, args.severity, &args.summary)?;
+    for c in &args.categories {
+        new.categories.insert(catalog.parse(c)?);
+    }
+    new.programs = args.programs.into_iter().collect();
+    new.discovered_at = args.discovered;
+    let inc = ctx.desk.open_incident(&ctx.actor, new)?;
+    writeln!(ctx.out, "{}", inc.id)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn list_table(ctx: &mut Context<'_>, list: &[crate::domain::Incident]) -> Result<(), CliError> {
+    if list.is_empty() {
+        writeln!(ctx.out, "no incidents")?;
+        return Ok(());
+    }
+    writeln!(
+        ctx.out,
+        "{:<8} {:<5} {:<13} {:>8} {:>9}  {:<16}  TITLE",
+        "ID", "SEV", "STATUS", "PEOPLE", "NOTIFIED", "OPENED"
+    )?;
+    for i in list {
+        writeln!(
+            ctx.out,
+            "{:<8} {:<5} {:<13} {:>8} {:>9}  {:<16}  {}",
+            i.id.to_string(),
+            i.severity.to_string(),
+            i.status.as_str(),
+            i.people,
+            i.notified,
+            short_time(i.opened_at),
+            safe(&i.title)
+        )?;
+    }
+    Ok(())
+}
+
+fn show(ctx: &mut Context<'_>, id: IncidentId, json: bool) -> Result<ExitCode, CliError> {
+    let inc = ctx.desk.incident(&ctx.actor, id)?;
+    let events = ctx.desk.timeline(&ctx.actor, id)?;
+    if json {
+        let mut view = IncidentView::new(&inc);
+        view.timeline = Some(events.iter().map(output::EventView::new).collect());
+        output::json(ctx.out, &view)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let programs = ctx.desk.programs(&ctx.actor)?;
+    let out = &mut *ctx.out;
+    writeln!(
+        out,
+        "{}  {}  {}  {}",
+        inc.id,
+        inc.severity,
+        inc.status,
+        safe(&inc.title)
+    )?;
+    writeln!(
+        out,
+        "severity:    {} {}",
+        inc.severity,
+        inc.severity.guidance()
+    )?;
+    writeln!(out, "owner:       {}", safe(inc.owner.as_str()))?;
+    writeln!(out, "opened:      {} UTC", short_time(inc.opened_at))?;
+    writeln!(out, "discovered:  {} UTC", short_time(inc.discovered_at))?;
+    let cats: Vec<&str> = inc.categories.iter().map(|c| c.as_str()).collect();
+    writeln!(
+        out,
+        "categories:  {}",
+        if cats.is_empty() {
+            "-".into()
+        } else {
+            cats.join(", ")
+        }
+    )?;
+    let linked: Vec<String> = programs
+        .iter()
+        .filter(|p| inc.programs.contains(&p.slug))
+        .map(|p| format!("{} ({})", p.slug, p.state))
+        .collect();
+    writeln!(
+        out,
+        "programmes:  {}",
+        if linked.is_empty() {
+            "-".into()
+        } else {
+            linked.join(", ")
+        }
+    )?;
+    writeln!(
+        out,
+        "people:      {} ({} notified)",
+        inc.people, inc.notified
+    )?;
+    if !inc.summary.is_empty() {
+        writeln!(out, "summary:")?;
+        for line in inc.summary.lines() {
+            writeln!(out, "  {}", safe(line))?;
+        }
+    }
+    writeln!(out, "timeline:")?;
+    output::timeline(out, &events)?;
+    Ok(ExitCode::SUCCESS)
+}

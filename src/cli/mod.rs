@@ -1,0 +1,161 @@
+//! The command-line front end: resolves paths and config, opens the desk, runs one
+//! subcommand and turns its result into output and an exit code (0 done, 1 failed,
+//! 2 the user's input was wrong).
+
+mod args;
+mod audit_cmd;
+mod incident;
+mod output;
+mod people;
+mod program;
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use thiserror::Error;
+
+pub use args::{Cli, Command};
+
+use crate::config::{self, ConfigError, Settings};
+use crate::desk::{Desk, DeskError, LocalDesk};
+use crate::domain::{DomainError, UserName};
+use crate::identity;
+use crate::store::{Store, StoreError};
+
+/// A command's failure, sorted by whose it is.
+#[derive(Debug, Error)]
+pub enum CliError {
+    /// The input was wrong: exit 2.
+    #[error("{0}")]
+    User(String),
+    /// Something failed that the input could not prevent: exit 1.
+    #[error("{0}")]
+    Failure(String),
+    /// Writing output failed (a closed pipe ends quietly).
+    #[error("cannot write output: {0}")]
+    Output(#[from] io::Error),
+}
+
+impl From<DeskError> for CliError {
+    fn from(e: DeskError) -> Self {
+        if e.is_user_error() {
+            CliError::User(e.to_string())
+        } else {
+            CliError::Failure(e.to_string())
+        }
+    }
+}
+
+impl From<DomainError> for CliError {
+    fn from(e: DomainError) -> Self {
+        CliError::User(e.to_string())
+    }
+}
+
+impl From<ConfigError> for CliError {
+    fn from(e: ConfigError) -> Self {
+        CliError::User(e.to_string())
+    }
+}
+
+impl From<StoreError> for CliError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Sled(_) | StoreError::Corrupt(_) | StoreError::Encode(_) => {
+                CliError::Failure(e.to_string())
+            }
+            _ => CliError::User(e.to_string()),
+        }
+    }
+}
+
+/// What a handler needs: the desk, who is acting, and where output goes.
+pub struct Context<'a> {
+    pub desk: &'a dyn Desk,
+    pub actor: UserName,
+    pub out: &'a mut dyn Write,
+    pub err: &'a mut dyn Write,
+}
+
+/// Where the database and config are, after flags, environment and defaults.
+#[derive(Debug, Clone)]
+pub struct Location {
+    pub db: PathBuf,
+    pub config: PathBuf,
+    /// The config file was named explicitly, so it must exist.
+    pub config_required: bool,
+}
+
+impl Location {
+    /// Resolves `--db` and `--config` (or their environment variables) against defaults.
+    pub fn resolve(cli: &Cli) -> Result<Location, ConfigError> {
+        let db = match &cli.db {
+            Some(dir) => dir.clone(),
+            None => config::default_db_dir()?,
+        };
+        let (config, config_required) = match &cli.config {
+            Some(file) => (file.clone(), true),
+            None => (config::default_config_file()?, false),
+        };
+        Ok(Location {
+            db,
+            config,
+            config_required,
+        })
+    }
+
+    /// Loads the settings and opens a local desk on the database.
+    pub fn open_desk(&self) -> Result<LocalDesk, CliError> {
+        let settings = Settings::load(&self.config, self.config_required)?;
+        let store = Store::open(&self.db)?;
+        Ok(LocalDesk::new(store, settings))
+    }
+}
+
+/// Runs the command line and returns the process's exit code.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let mut err = io::stderr();
+    let result = dispatch(cli, &mut out, &mut err).and_then(|code| {
+        out.flush()?;
+        Ok(code)
+    });
+    match result {
+        Ok(code) => code,
+        Err(CliError::Output(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            let _ = out.flush();
+            let _ = writeln!(err, "error: {e}");
+            match e {
+                CliError::User(_) => ExitCode::from(2),
+                _ => ExitCode::FAILURE,
+            }
+        }
+    }
+}
+
+fn dispatch(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<ExitCode, CliError> {
+    let location = Location::resolve(&cli)?;
+    let Some(command) = cli.command else {
+        use clap::CommandFactory;
+        write!(out, "{}", Cli::command().render_long_help())?;
+        return Ok(ExitCode::SUCCESS);
+    };
+    let desk = location.open_desk()?;
+    let mut ctx = Context {
+        desk: &desk,
+        actor: identity::current_user(),
+        out,
+        err,
+    };
+    match command {
+        Command::Incident(cmd) => incident::run(&mut ctx, cmd),
+        Command::People(cmd) => people::run(&mut ctx, cmd),
+        Command::Program(cmd) => program::run(&mut ctx, cmd),
+        Command::Audit(cmd) => audit_cmd::run(&mut ctx, cmd),
+    }
+}

@@ -1,0 +1,89 @@
+//! `breachdesk people ...`: import a roster and list affected people.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use super::args::PeopleCommand;
+use super::output::{self, PersonView, safe};
+use super::{CliError, Context};
+use crate::desk::PeopleFilter;
+use crate::domain::IncidentId;
+
+/// The largest roster file read.
+const MAX_FILE_BYTES: u64 = 1 << 30;
+
+pub fn run(ctx: &mut Context<'_>, cmd: PeopleCommand) -> Result<ExitCode, CliError> {
+    match cmd {
+        PeopleCommand::Import { id, file, dry_run } => import(ctx, id, &file, dry_run),
+        PeopleCommand::List {
+            id,
+            category,
+            pending,
+            json,
+        } => {
+            let category = category.map(|c| ctx.desk.catalog().parse(&c)).transpose()?;
+            let filter = PeopleFilter { category, pending };
+            let people = ctx.desk.people(&ctx.actor, id, &filter)?;
+            if json {
+                let views: Vec<_> = people.iter().map(PersonView::new).collect();
+                output::json(ctx.out, &views)?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            writeln!(
+                ctx.out,
+                "{:<14} {:<24} {:<32} {:<8} {:<8} CATEGORIES",
+                "EMPLOYEE", "NAME", "EMAIL", "LOCATION", "NOTIFIED"
+            )?;
+            for p in &people {
+                let cats: Vec<&str> = p.categories.iter().map(|c| c.as_str()).collect();
+                writeln!(
+                    ctx.out,
+                    "{:<14} {:<24} {:<32} {:<8} {:<8} {}",
+                    safe(p.employee_id.as_str()),
+                    safe(&p.name),
+                    safe(p.email.as_str()),
+                    p.location.as_ref().map_or("-", |l| l.as_str()),
+                    if p.is_notified() { "yes" } else { "no" },
+                    cats.join(";")
+                )?;
+            }
+            writeln!(ctx.err, "{} people", people.len())?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn import(
+    ctx: &mut Context<'_>,
+    id: IncidentId,
+    file: &Path,
+    dry_run: bool,
+) -> Result<ExitCode, CliError> {
+    let name = file.display().to_string();
+    let unreadable = |e: std::io::Error| CliError::User(format!("cannot read {name}: {e}"));
+    let size = std::fs::metadata(file).map_err(unreadable)?.len();
+    if size > MAX_FILE_BYTES {
+        return Err(CliError::User(format!(
+            "{name} is larger than 1 GiB; split the roster"
+        )));
+    }
+    let bytes = std::fs::read(file).map_err(unreadable)?;
+    let report = ctx
+        .desk
+        .import_roster(&ctx.actor, id, &bytes, &name, dry_run)?;
+    let verb = if dry_run { "would import" } else { "imported" };
+    writeln!(
+        ctx.out,
+        "{id}: {verb} {} rows: {} added, {} updated, {} unchanged{}",
+        report.rows,
+        report.added,
+        report.updated,
+        report.unchanged,
+        if dry_run {
+            " (dry run; nothing written)"
+        } else {
+            ""
+        }
+    )?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,155 @@
+//! `breachdesk program ...`: register, link, pause and resume programmes.
+
+use std::process::ExitCode;
+
+use super::args::ProgramCommand;
+use super::output::{self, ProgramView, safe, short_time};
+use super::{CliError, Context};
+use crate::desk::{LinkOutcome, PauseOutcome, ResumeOutcome};
+use crate::domain::{NewProgram, UserName};
+use crate::hook::HookOutcome;
+
+pub fn run(ctx: &mut Context<'_>, cmd: ProgramCommand) -> Result<ExitCode, CliError> {
+    match cmd {
+        ProgramCommand::Add {
+            slug,
+            name,
+            owner,
+            categories,
+            pause_hook,
+            resume_hook,
+        } => {
+            let catalog = ctx.desk.catalog();
+            let mut new =
+                NewProgram::new(slug, &name, pause_hook.as_deref(), resume_hook.as_deref())?;
+            new.owner = owner.as_deref().map(UserName::parse).transpose()?;
+            for c in &categories {
+                new.categories.insert(catalog.parse(c)?);
+            }
+            let program = ctx.desk.add_program(&ctx.actor, new)?;
+            writeln!(
+                ctx.out,
+                "added programme '{}' ({})",
+                program.slug, program.state
+            )?;
+            if program.pause_hook.is_none() {
+                writeln!(
+                    ctx.err,
+                    "note: '{}' has no pause hook; pausing it will only be recorded",
+                    program.slug
+                )?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        ProgramCommand::List { json } => {
+            let programs = ctx.desk.programs(&ctx.actor)?;
+            if json {
+                let views: Vec<_> = programs.iter().map(ProgramView::new).collect();
+                output::json(ctx.out, &views)?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            if programs.is_empty() {
+                writeln!(ctx.out, "no programmes")?;
+            }
+            for p in &programs {
+                let incidents: Vec<String> = p.incidents.iter().map(ToString::to_string).collect();
+                let since = p
+                    .paused_at
+                    .map(|t| format!(" since {}", short_time(t)))
+                    .unwrap_or_default();
+                writeln!(
+                    ctx.out,
+                    "{:<24} {:<13} {}{}  incidents: {}",
+                    p.slug.as_str(),
+                    p.state.as_str(),
+                    safe(&p.name),
+                    since,
+                    if incidents.is_empty() {
+                        "-".into()
+                    } else {
+                        incidents.join(", ")
+                    }
+                )?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        ProgramCommand::Link { slug, id } => {
+            let msg = match ctx.desk.link_program(&ctx.actor, &slug, id)? {
+                LinkOutcome::Linked => "linked",
+                LinkOutcome::AlreadyLinked => "already linked",
+            };
+            writeln!(ctx.out, "'{slug}' {msg} to {id}")?;
+            Ok(ExitCode::SUCCESS)
+        }
+        ProgramCommand::Pause {
+            slug,
+            incident,
+            reason,
+        } => match ctx
+            .desk
+            .pause_program(&ctx.actor, &slug, incident, &reason)?
+        {
+            PauseOutcome::AlreadyPaused { since } => {
+                let since = since
+                    .map(|t| format!(" since {} UTC", short_time(t)))
+                    .unwrap_or_default();
+                writeln!(ctx.out, "'{slug}' is already paused{since}; nothing ran")?;
+                Ok(ExitCode::SUCCESS)
+            }
+            PauseOutcome::Paused { hook } => {
+                writeln!(ctx.out, "'{slug}' paused for {incident}")?;
+                match hook {
+                    Some(h) => print_hook(ctx, "pause hook", &h)?,
+                    None => writeln!(
+                        ctx.err,
+                        "warning: '{slug}' has no pause hook; the pause is recorded but nothing was stopped. Make sure it is actually stopped."
+                    )?,
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+            PauseOutcome::Failed { hook } => {
+                writeln!(
+                    ctx.err,
+                    "PAUSE FAILED: '{slug}' may still be collecting data. It is marked pause-failed; fix the hook or stop it by hand, then pause again."
+                )?;
+                print_hook(ctx, "pause hook", &hook)?;
+                Ok(ExitCode::FAILURE)
+            }
+        },
+        ProgramCommand::Resume {
+            slug,
+            reason,
+            force,
+        } => match ctx.desk.resume_program(&ctx.actor, &slug, &reason, force)? {
+            ResumeOutcome::AlreadyActive => {
+                writeln!(ctx.out, "'{slug}' is already active; nothing ran")?;
+                Ok(ExitCode::SUCCESS)
+            }
+            ResumeOutcome::Resumed { hook, forced_over } => {
+                writeln!(ctx.out, "'{slug}' resumed")?;
+                if !forced_over.is_empty() {
+                    let ids: Vec<String> = forced_over.iter().map(ToString::to_string).collect();
+                    writeln!(
+                        ctx.err,
+                        "warning: forced over unresolved {} (recorded)",
+                        ids.join(", ")
+                    )?;
+                }
+                if let Some(h) = hook {
+                    print_hook(ctx, "resume hook", &h)?;
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+            ResumeOutcome::HookFailed { hook } => {
+                writeln!(ctx.err, "RESUME FAILED: '{slug}' stays paused.")?;
+                print_hook(ctx, "resume hook", &hook)?;
+                Ok(ExitCode::FAILURE)
+            }
+        },
+    }
+}
+
+fn print_hook(ctx: &mut Context<'_>, what: &str, hook: &HookOutcome) -> Result<(), CliError> {
+    writeln!(ctx.err, "{what} {}", safe(&hook.to_string()))?;
+    Ok(())
+}

@@ -1,0 +1,147 @@
+//! Configuration: where the database and config file live, and the settings read from the
+//! config file. Nothing needs configuring to start: every setting has a default.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use thiserror::Error;
+
+use crate::domain::{CategoryCatalog, CategoryDef, DomainError};
+
+/// A problem with the configuration, naming the file.
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("config file {path}: {source}")]
+    Invalid { path: PathBuf, source: DomainError },
+    #[error("cannot find your {0} directory (is HOME set?); pass --db and --config")]
+    NoHome(&'static str),
+}
+
+/// The settings in `config.toml`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Extra data categories: `[[category]]` tables with `name` and `description`.
+    #[serde(default, rename = "category")]
+    pub categories: Vec<CategoryDef>,
+    #[serde(default)]
+    pub hooks: HookSettings,
+}
+
+/// How programme hooks run.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HookSettings {
+    /// How long a pause or resume hook may run before it is killed.
+    #[serde(default = "HookSettings::default_timeout")]
+    pub timeout_secs: u64,
+}
+
+impl HookSettings {
+    fn default_timeout() -> u64 {
+        30
+    }
+
+    /// The time limit as a duration.
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs(self.timeout_secs)
+    }
+}
+
+impl Default for HookSettings {
+    fn default() -> Self {
+        HookSettings {
+            timeout_secs: HookSettings::default_timeout(),
+        }
+    }
+}
+
+/// A loaded configuration with what follows from it.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub config: Config,
+    pub catalog: CategoryCatalog,
+}
+
+impl Settings {
+    /// Defaults only, as on a fresh install.
+    pub fn defaults() -> Self {
+        Settings {
+            config: Config::default(),
+            catalog: CategoryCatalog::default(),
+        }
+    }
+
+    /// Loads `path`; a missing file is an error only when `required` (the user named it).
+    pub fn load(path: &Path, required: bool) -> Result<Self, ConfigError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
+                return Ok(Settings::defaults());
+            }
+            Err(source) => {
+                return Err(ConfigError::Read {
+                    path: path.to_owned(),
+                    source,
+                });
+            }
+        };
+        Settings::parse(&text, path)
+    }
+
+    /// Parses config text; `path` names it in errors.
+    pub fn parse(text: &str, path: &Path) -> Result<Self, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.to_owned(),
+            message: e.to_string().trim_end().replace('\n', " "),
+        })?;
+        let catalog = CategoryCatalog::with_extra(&config.categories).map_err(|source| {
+            ConfigError::Invalid {
+                path: path.to_owned(),
+                source,
+            }
+        })?;
+        Ok(Settings { config, catalog })
+    }
+}
+
+/// The default database directory: `breachdesk/` under the user's data directory.
+pub fn default_db_dir() -> Result<PathBuf, ConfigError> {
+    dirs::data_dir()
+        .map(|d| d.join("breachdesk"))
+        .ok_or(ConfigError::NoHome("data"))
+}
+
+/// The default config file: `breachdesk/config.toml` under the user's config directory.
+pub fn default_config_file() -> Result<PathBuf, ConfigError> {
+    dirs::config_dir()
+        .map(|d| d.join("breachdesk").join("config.toml"))
+        .ok_or(ConfigError::NoHome("config"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extra_categories_and_hook_timeout() {
+        let text = "[[category]]\nname = \"badge-swipes\"\ndescription = \"entries\"\n[hooks]\ntimeout_secs = 5\n";
+        let s = Settings::parse(text, Path::new("c.toml")).unwrap();
+        assert!(s.catalog.parse("badge-swipes").is_ok());
+        assert_eq!(s.config.hooks.timeout(), Duration::from_secs(5));
+    }
+
+    #[test]
+    fn typos_are_named() {
+        let err = Settings::parse("[hooks]\ntimeout = 5\n", Path::new("c.toml")).unwrap_err();
+        assert!(err.to_string().contains("unknown field `timeout`"), "{err}");
+    }
+}

@@ -1,0 +1,134 @@
+//! Audit events: one for every change, appended to a hash-chained log. An incident's
+//! timeline is the events that name it.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{IncidentId, ProgramSlug, UserName};
+
+/// What a change did. The names are stable: scripts read them from `audit log --json`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum AuditAction {
+    #[serde(rename = "incident.opened")]
+    IncidentOpened,
+    #[serde(rename = "incident.severity")]
+    SeverityChanged,
+    #[serde(rename = "incident.status")]
+    StatusChanged,
+    #[serde(rename = "incident.note")]
+    NoteAdded,
+    #[serde(rename = "incident.assigned")]
+    Assigned,
+    #[serde(rename = "people.imported")]
+    PeopleImported,
+    #[serde(rename = "program.added")]
+    ProgramAdded,
+    #[serde(rename = "program.linked")]
+    ProgramLinked,
+    #[serde(rename = "program.pause-requested")]
+    PauseRequested,
+    #[serde(rename = "program.paused")]
+    ProgramPaused,
+    #[serde(rename = "program.pause-failed")]
+    PauseFailed,
+    #[serde(rename = "program.resume-refused")]
+    ResumeRefused,
+    #[serde(rename = "program.resumed")]
+    ProgramResumed,
+    #[serde(rename = "program.resume-failed")]
+    ResumeFailed,
+}
+
+impl AuditAction {
+    /// The stable dotted name, e.g. `incident.opened`.
+    pub fn as_str(self) -> &'static str {
+        use AuditAction::*;
+        match self {
+            IncidentOpened => "incident.opened",
+            SeverityChanged => "incident.severity",
+            StatusChanged => "incident.status",
+            NoteAdded => "incident.note",
+            Assigned => "incident.assigned",
+            PeopleImported => "people.imported",
+            ProgramAdded => "program.added",
+            ProgramLinked => "program.linked",
+            PauseRequested => "program.pause-requested",
+            ProgramPaused => "program.paused",
+            PauseFailed => "program.pause-failed",
+            ResumeRefused => "program.resume-refused",
+            ProgramResumed => "program.resumed",
+            ResumeFailed => "program.resume-failed",
+        }
+    }
+}
+
+impl fmt::Display for AuditAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An event before the store gives it its place in the chain.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventDraft {
+    pub at: DateTime<Utc>,
+    pub actor: UserName,
+    pub action: AuditAction,
+    pub incident: Option<IncidentId>,
+    pub program: Option<ProgramSlug>,
+    pub detail: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+impl EventDraft {
+    /// A draft with no incident, programme or before/after values.
+    pub fn new(
+        actor: &UserName,
+        at: DateTime<Utc>,
+        action: AuditAction,
+        detail: impl Into<String>,
+    ) -> Self {
+        EventDraft {
+            at,
+            actor: actor.clone(),
+            action,
+            incident: None,
+            program: None,
+            detail: detail.into(),
+            before: None,
+            after: None,
+        }
+    }
+
+    /// Names the incident the event belongs to.
+    pub fn on_incident(mut self, id: IncidentId) -> Self {
+        self.incident = Some(id);
+        self
+    }
+
+    /// Names the programme the event belongs to.
+    pub fn on_program(mut self, slug: &ProgramSlug) -> Self {
+        self.program = Some(slug.clone());
+        self
+    }
+
+    /// Records the value before and after the change.
+    pub fn changed(mut self, before: impl ToString, after: impl ToString) -> Self {
+        self.before = Some(before.to_string());
+        self.after = Some(after.to_string());
+        self
+    }
+}
+
+/// An event in the chain: its sequence number, content and hash.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    pub seq: u64,
+    #[serde(flatten)]
+    pub draft: EventDraft,
+    /// Hex SHA-256 of the previous event's hash and this event's stored bytes.
+    pub hash: String,
+}

@@ -1,0 +1,134 @@
+//! An incident: one privacy breach being handled, with its severity, status and owner.
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::text::{Lines, checked, optional};
+use super::{CategoryName, DomainError, IncidentId, ProgramSlug, Severity, Status, UserName};
+
+/// An incident as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Incident {
+    pub id: IncidentId,
+    pub title: String,
+    pub severity: Severity,
+    pub status: Status,
+    pub summary: String,
+    pub categories: BTreeSet<CategoryName>,
+    pub programs: BTreeSet<ProgramSlug>,
+    pub owner: UserName,
+    pub opened_at: DateTime<Utc>,
+    pub discovered_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// How many affected people are on the roster.
+    pub people: u64,
+    /// How many of them have been notified.
+    #[serde(default)]
+    pub notified: u64,
+}
+
+/// What a responder gives to open an incident, already validated.
+#[derive(Debug, Clone)]
+pub struct NewIncident {
+    pub title: String,
+    pub severity: Severity,
+    pub summary: String,
+    pub categories: BTreeSet<CategoryName>,
+    pub programs: BTreeSet<ProgramSlug>,
+    pub discovered_at: Option<DateTime<Utc>>,
+}
+
+impl NewIncident {
+    /// Checks the title (required, one line, up to 200 characters) and the summary
+    /// (optional, up to 10,000 characters).
+    pub fn new(title: &str, severity: Severity, summary: &str) -> Result<Self, DomainError> {
+        Ok(NewIncident {
+            title: checked("title", title, 200, Lines::Single)?,
+            severity,
+            summary: optional("summary", summary, 10_000, Lines::Multi)?,
+            categories: BTreeSet::new(),
+            programs: BTreeSet::new(),
+            discovered_at: None,
+        })
+    }
+}
+
+impl Incident {
+    /// Builds the stored incident; discovery defaults to the opening time.
+    pub fn open(id: IncidentId, new: NewIncident, owner: UserName, now: DateTime<Utc>) -> Self {
+        Incident {
+            id,
+            title: new.title,
+            severity: new.severity,
+            status: Status::Open,
+            summary: new.summary,
+            categories: new.categories,
+            programs: new.programs,
+            owner,
+            opened_at: now,
+            discovered_at: new.discovered_at.unwrap_or(now),
+            updated_at: now,
+            people: 0,
+            notified: 0,
+        }
+    }
+
+    /// Moves to `next` if the lifecycle allows it.
+    pub fn move_to(&mut self, next: Status) -> Result<(), DomainError> {
+        if !self.status.can_move_to(next) {
+            let allowed: Vec<&str> = self
+                .status
+                .allowed_next()
+                .iter()
+                .map(|s| s.as_str())
+                .collect();
+            return Err(DomainError::IllegalTransition {
+                id: self.id.to_string(),
+                from: self.status.to_string(),
+                to: next.to_string(),
+                allowed: allowed.join(", "),
+            });
+        }
+        self.status = next;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Incident {
+        let new =
+            NewIncident::new("Staff data readable by all", Severity::new(2).unwrap(), "").unwrap();
+        Incident::open(
+            IncidentId::new(1),
+            new,
+            UserName::parse("alice").unwrap(),
+            Utc::now(),
+        )
+    }
+
+    #[test]
+    fn illegal_move_names_the_allowed_ones() {
+        let mut inc = sample();
+        let err = inc.move_to(Status::Resolved).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "cannot move INC-1 from open to resolved; allowed from open: investigating, contained, closed"
+        );
+        inc.move_to(Status::Investigating).unwrap();
+        assert_eq!(inc.status, Status::Investigating);
+    }
+
+    #[test]
+    fn title_is_required_and_single_line() {
+        let sev = Severity::LEAST;
+        assert!(NewIncident::new("", sev, "").is_err());
+        assert!(NewIncident::new("a\u{1b}[2J", sev, "").is_err());
+        assert!(NewIncident::new(&"x".repeat(201), sev, "").is_err());
+        assert!(NewIncident::new("ok", sev, "line one\nline two").is_ok());
+    }
+}

@@ -1,0 +1,23 @@
+//! Plain types and the rules that make them valid. No I/O lives here: a value of one of
+//! these types that exists has passed its checks, so the layers above can trust it.
+
+mod audit;
+mod category;
+mod error;
+mod ids;
+mod incident;
+mod person;
+mod program;
+mod severity;
+mod status;
+pub mod text;
+
+pub use audit::{AuditAction, AuditEvent, EventDraft};
+pub use category::{CategoryCatalog, CategoryDef, CategoryName};
+pub use error::DomainError;
+pub use ids::{EmployeeId, IncidentId, ProgramSlug, UserName};
+pub use incident::{Incident, NewIncident};
+pub use person::{AffectedPerson, Email, Location};
+pub use program::{NewProgram, Program, ProgramState};
+pub use severity::Severity;
+pub use status::Status;

@@ -1,0 +1,14 @@
+//! breachdesk: an incident-response tracker for privacy breaches.
+//!
+//! Layers, from the bottom: [`domain`] (plain types and rules), [`store`] (sled), the
+//! [`desk`] (the one API, the only writer), and the front ends in [`cli`].
+
+pub mod audit;
+pub mod cli;
+pub mod config;
+pub mod desk;
+pub mod domain;
+pub mod hook;
+pub mod identity;
+pub mod roster;
+pub mod store;

@@ -1,0 +1,404 @@
+//! Reading a roster of affected people from CSV. The whole file is validated before
+//! anything is written: either every row is good, or the caller gets every bad row with its
+//! line number and reason.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fmt;
+
+use thiserror::Error;
+
+use crate::domain::text::{Lines, checked};
+use crate::domain::{AffectedPerson, CategoryCatalog, DomainError, Email, EmployeeId, Location};
+
+/// The longest a single field may be.
+pub const MAX_FIELD_CHARS: usize = 1000;
+/// The most rows one import may hold.
+pub const MAX_ROWS: usize = 2_000_000;
+
+const REQUIRED: [&str; 4] = ["employee_id", "name", "email", "categories"];
+const OPTIONAL: [&str; 1] = ["location"];
+
+/// One bad row: where and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowError {
+    pub line: u64,
+    pub reason: String,
+}
+
+impl fmt::Display for RowError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}: {}", self.line, self.reason)
+    }
+}
+
+/// Why a roster was refused. Nothing is imported when this is returned.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum RosterError {
+    #[error("{source_name}: {reason}")]
+    File { source_name: String, reason: String },
+    #[error("{}", bad_rows_message(.source_name, .rows))]
+    Rows {
+        source_name: String,
+        rows: Vec<RowError>,
+    },
+}
+
+fn bad_rows_message(source: &str, rows: &[RowError]) -> String {
+    let plural = if rows.len() == 1 { "" } else { "s" };
+    let mut msg = format!(
+        "{source}: {} bad row{plural}; nothing was imported",
+        rows.len()
+    );
+    for row in rows {
+        msg.push_str(&format!("\n  {row}"));
+    }
+    msg
+}
+
+/// Column positions found in the header.
+struct Columns {
+    employee_id: usize,
+    name: usize,
+    email: usize,
+    categories: usize,
+    location: Option<usize>,
+    count: usize,
+}
+
+/// Parses and validates a roster. `source_name` names the file in messages.
+pub fn parse(
+    bytes: &[u8],
+    source_name: &str,
+    catalog: &CategoryCatalog,
+) -> Result<Vec<AffectedPerson>, RosterError> {
+    let file_error = |reason: String| RosterError::File {
+        source_name: source_name.to_owned(),
+        reason,
+    };
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(false)
+        .from_reader(bytes);
+    let mut records = reader.byte_records();
+    let header = match records.next() {
+        None => {
+            return Err(file_error(
+                "the file is empty; expected a header line".into(),
+            ));
+        }
+        Some(Err(e)) => return Err(file_error(format!("line 1: {e}"))),
+        Some(Ok(h)) => h,
+    };
+    let columns = read_header(&header).map_err(file_error)?;
+
+    let mut people = Vec::new();
+    let mut errors = Vec::new();
+    let mut first_seen: HashMap<EmployeeId, u64> = HashMap::new();
+    for record in records {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                errors.push(RowError {
+                    line,
+                    reason: format!("unreadable CSV: {}", csv_reason(&e)),
+                });
+                continue;
+            }
+        };
+        let line = record.position().map_or(0, |p| p.line());
+        if record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
+            continue;
+        }
+        if people.len() + errors.len() >= MAX_ROWS {
+            return Err(file_error(format!(
+                "more than {MAX_ROWS} rows; split the roster"
+            )));
+        }
+        match read_row(&record, &columns, catalog) {
+            Ok(person) => match first_seen.get(&person.employee_id) {
+                Some(first) => errors.push(RowError {
+                    line,
+                    reason: format!(
+                        "duplicate employee_id '{}' (first on line {first})",
+                        person.employee_id
+                    ),
+                }),
+                None => {
+                    first_seen.insert(person.employee_id.clone(), line);
+                    people.push(person);
+                }
+            },
+            Err(reasons) => errors.push(RowError {
+                line,
+                reason: reasons.join("; "),
+            }),
+        }
+    }
+    if errors.is_empty() {
+        Ok(people)
+    } else {
+        Err(RosterError::Rows {
+            source_name: source_name.to_owned(),
+            rows: errors,
+        })
+    }
+}
+
+fn csv_reason(e: &csv::Error) -> String {
+    match e.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => {
+            format!("expected {expected_len} fields, found {len}")
+        }
+        _ => e.to_string(),
+    }
+}
+
+fn read_header(header: &csv::ByteRecord) -> Result<Columns, String> {
+    let names: Vec<String> = header
+        .iter()
+        .map(|h| String::from_utf8_lossy(h).trim().to_ascii_lowercase())
+        .collect();
+    let find = |wanted: &str| names.iter().position(|n| n == wanted);
+    for (i, name) in names.iter().enumerate() {
+        if !REQUIRED.contains(&name.as_str()) && !OPTIONAL.contains(&name.as_str()) {
+            return Err(format!(
+                "line 1: unknown column '{}'; columns are employee_id, name, email, categories and optional location",
+                crate::domain::text::for_terminal(name)
+            ));
+        }
+        if names[..i].contains(name) {
+            return Err(format!("line 1: column '{name}' appears twice"));
+        }
+    }
+    let missing: Vec<&str> = REQUIRED
+        .iter()
+        .copied()
+        .filter(|r| find(r).is_none())
+        .collect();
+    if !missing.is_empty() {
+        return Err(format!(
+            "line 1: the header lacks {}; expected employee_id,name,email,categories[,location]",
+            missing.join(", ")
+        ));
+    }
+    let required = |name| find(name).ok_or_else(|| format!("line 1: missing column {name}"));
+    Ok(Columns {
+        employee_id: required("employee_id")?,
+        name: required("name")?,
+        email: required("email")?,
+        categories: required("categories")?,
+        location: find("location"),
+        count: names.len(),
+    })
+}
+
+/// Validates one row, collecting every reason it is bad.
+fn read_row(
+    record: &csv::ByteRecord,
+    columns: &Columns,
+    catalog: &CategoryCatalog,
+) -> Result<AffectedPerson, Vec<String>> {
+    if record.len() != columns.count {
+        return Err(vec![format!(
+            "expected {} fields, found {}",
+            columns.count,
+            record.len()
+        )]);
+    }
+    let mut reasons = Vec::new();
+    let mut field = |index: usize, name: &'static str| -> Option<&str> {
+        let Ok(text) = std::str::from_utf8(&record[index]) else {
+            reasons.push(format!("{name} is not valid UTF-8"));
+            return None;
+        };
+        if text.chars().count() > MAX_FIELD_CHARS {
+            reasons.push(
+                DomainError::TooLong {
+                    field: name,
+                    max: MAX_FIELD_CHARS,
+                }
+                .to_string(),
+            );
+            return None;
+        }
+        if text.chars().any(char::is_control) {
+            reasons.push(DomainError::ControlCharacter { field: name }.to_string());
+            return None;
+        }
+        Some(text)
+    };
+    let employee_id = field(columns.employee_id, "employee_id");
+    let name = field(columns.name, "name");
+    let email = field(columns.email, "email");
+    let categories = field(columns.categories, "categories");
+    let location = columns.location.and_then(|i| field(i, "location"));
+
+    let r = &mut reasons;
+    let employee_id = employee_id.and_then(|v| keep(r, EmployeeId::parse(v)));
+    let name = name.and_then(|v| keep(r, checked("name", v, MAX_FIELD_CHARS, Lines::Single)));
+    let email = email.and_then(|v| {
+        if v.trim().is_empty() {
+            keep(r, Err(DomainError::Missing { field: "email" }))
+        } else {
+            keep(r, Email::parse(v))
+        }
+    });
+    let location = match location.map(str::trim) {
+        Some(v) if !v.is_empty() => keep(r, Location::parse(v)).map(Some),
+        _ => Some(None),
+    };
+    let categories = categories.and_then(|v| {
+        let parsed: Result<Vec<_>, _> = v
+            .split(';')
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .map(|c| catalog.parse(c))
+            .collect();
+        match parsed {
+            Ok(list) if list.is_empty() => keep(
+                r,
+                Err(DomainError::Missing {
+                    field: "categories",
+                }),
+            ),
+            Ok(list) => Some(list.into_iter().collect::<BTreeSet<_>>()),
+            Err(e) => keep(r, Err::<BTreeSet<_>, _>(e)),
+        }
+    });
+    match (employee_id, name, email, categories, location) {
+        (Some(employee_id), Some(name), Some(email), Some(categories), Some(location))
+            if reasons.is_empty() =>
+        {
+            Ok(AffectedPerson {
+                employee_id,
+                name,
+                email,
+                categories,
+                location,
+                notified_at: None,
+            })
+        }
+        _ => Err(reasons),
+    }
+}
+
+/// Keeps a valid value, or notes why it is not.
+fn keep<T>(reasons: &mut Vec<String>, result: Result<T, DomainError>) -> Option<T> {
+    result.map_err(|e| reasons.push(e.to_string())).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_str(text: &str) -> Result<Vec<AffectedPerson>, RosterError> {
+        parse(text.as_bytes(), "roster.csv", &CategoryCatalog::default())
+    }
+
+    fn bad_lines(text: &str) -> Vec<(u64, String)> {
+        match parse_str(text) {
+            Err(RosterError::Rows { rows, .. }) => {
+                rows.into_iter().map(|r| (r.line, r.reason)).collect()
+            }
+            other => panic!("expected row errors, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn reads_a_good_roster() {
+        let people = parse_str(
+            "employee_id,name,email,categories,location\n\
+             E1,Ana Díaz,ana@corp.example,keystrokes;chat-messages,us-ca\n\
+             E2,Bo,bo@corp.example,screenshots,\n",
+        )
+        .unwrap();
+        assert_eq!(people.len(), 2);
+        assert_eq!(people[0].categories.len(), 2);
+        assert_eq!(people[0].location.as_ref().unwrap().as_str(), "US-CA");
+        assert!(people[1].location.is_none());
+    }
+
+    #[test]
+    fn columns_may_come_in_any_order_without_location() {
+        let people =
+            parse_str("email,categories,name,employee_id\nx@y.de,keystrokes,X,7\n").unwrap();
+        assert_eq!(people[0].employee_id.as_str(), "7");
+    }
+
+    #[test]
+    fn every_bad_row_is_reported_with_its_line() {
+        let text = "employee_id,name,email,categories\n\
+                    E1,Ana,ana@corp.example,keystrokes\n\
+                    E2,Bob,bob@,keystrokes\n\
+                    E3,Cy,cy@corp.example,dna\n\
+                    E1,Dup,dup@corp.example,keystrokes\n\
+                    ,Nobody,n@corp.example,keystrokes\n\
+                    E6,Short\n\
+                    E7,\"Evil\u{1b}[2J\",e@corp.example,keystrokes\n";
+        let lines = bad_lines(text);
+        let numbers: Vec<u64> = lines.iter().map(|(l, _)| *l).collect();
+        assert_eq!(numbers, vec![3, 4, 5, 6, 7, 8]);
+        assert!(
+            lines[0].1.contains("'bob@' is not an email address"),
+            "{lines:?}"
+        );
+        assert!(lines[1].1.contains("unknown category 'dna'"), "{lines:?}");
+        assert!(
+            lines[2]
+                .1
+                .contains("duplicate employee_id 'E1' (first on line 2)"),
+            "{lines:?}"
+        );
+        assert!(lines[3].1.contains("employee_id is missing"), "{lines:?}");
+        assert!(
+            lines[4].1.contains("expected 4 fields, found 2"),
+            "{lines:?}"
+        );
+        assert!(
+            lines[5].1.contains("name contains a control character"),
+            "{lines:?}"
+        );
+    }
+
+    #[test]
+    fn long_fields_are_refused() {
+        let text = format!(
+            "employee_id,name,email,categories\nE1,{},a@b.de,keystrokes\n",
+            "n".repeat(1001)
+        );
+        let lines = bad_lines(&text);
+        assert!(
+            lines[0].1.contains("name is longer than 1000 characters"),
+            "{lines:?}"
+        );
+    }
+
+    #[test]
+    fn header_problems_are_file_errors() {
+        for (text, want) in [
+            ("", "empty"),
+            ("employee_id,name,email\n", "lacks categories"),
+            (
+                "employee_id,name,email,categories,shoe_size\n",
+                "unknown column 'shoe_size'",
+            ),
+        ] {
+            let err = parse_str(text).unwrap_err().to_string();
+            assert!(err.contains(want), "{text:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn message_lists_rows() {
+        let err =
+            parse_str("employee_id,name,email,categories\nE1,A,bad,keystrokes\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "roster.csv: 1 bad row; nothing was imported\n  line 2: 'bad' is not an email address"
+        );
+    }
+}

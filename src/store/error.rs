@@ -1,0 +1,57 @@
+//! Store errors, with messages that say which database and what to do.
+
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+/// Something went wrong reading or writing the database.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error(
+        "the database at {path} is in use by another breachdesk process (one process at a time); close it, or run the daemon and connect with --remote"
+    )]
+    Locked { path: PathBuf },
+    #[error("cannot open the database at {path}: {source}")]
+    Open { path: PathBuf, source: sled::Error },
+    #[error(
+        "{path} is not a breachdesk database (it exists and holds other files); choose another --db directory"
+    )]
+    NotADatabase { path: PathBuf },
+    #[error(
+        "the database at {path} has format version {found}, which this breachdesk (format {}) cannot read; use the breachdesk release that wrote it",
+        super::FORMAT_VERSION
+    )]
+    UnknownFormat { path: PathBuf, found: u32 },
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("database error: {0}")]
+    Sled(#[from] sled::Error),
+    #[error("the database holds an unreadable {0}; run `breachdesk audit verify`")]
+    Corrupt(&'static str),
+    #[error("could not encode a record: {0}")]
+    Encode(String),
+}
+
+impl StoreError {
+    pub(super) fn corrupt(what: &'static str) -> Self {
+        StoreError::Corrupt(what)
+    }
+
+    pub(super) fn open(path: &std::path::Path, source: sled::Error) -> Self {
+        let locked = matches!(&source, sled::Error::Io(e)
+            if e.kind() == std::io::ErrorKind::WouldBlock || e.to_string().contains("lock"));
+        if locked {
+            StoreError::Locked {
+                path: path.to_owned(),
+            }
+        } else {
+            StoreError::Open {
+                path: path.to_owned(),
+                source,
+            }
+        }
+    }
+}

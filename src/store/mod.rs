@@ -1,0 +1,430 @@
+//! Persistence on sled. This is the only module that knows sled: it owns the trees, the
+//! key layout, the encoding and the transactions. Every change the desk makes arrives here
+//! as one [`Changes`] value and is written, with its audit events, in one transaction and
+//! flushed before `commit` returns.
+//!
+//! Trees and keys (integers big-endian, so scans come out in order):
+//! - `meta`: `format_version` (u32), `audit_head` (seq u64 + hash)
+//! - `incidents`: incident id -> incident
+//! - `people`: incident id + employee id -> affected person
+//! - `programs`: slug -> programme
+//! - `audit`: seq -> hash (32 bytes) + event body
+//! - `audit_by_incident`: incident id + seq -> nothing (the timeline index)
+
+mod error;
+
+use std::fs;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
+
+pub use error::StoreError;
+
+use crate::audit::{self, Hash, Head, RawEvent};
+use crate::domain::{
+    AffectedPerson, AuditEvent, EmployeeId, EventDraft, Incident, IncidentId, Program, ProgramSlug,
+};
+
+/// The on-disk format this build reads and writes.
+pub const FORMAT_VERSION: u32 = 1;
+
+const KEY_FORMAT: &[u8] = b"format_version";
+const KEY_AUDIT_HEAD: &[u8] = b"audit_head";
+
+/// Everything one user action changes, written atomically.
+#[derive(Debug, Default)]
+pub struct Changes {
+    pub incidents: Vec<Incident>,
+    pub programs: Vec<Program>,
+    pub people: Vec<(IncidentId, AffectedPerson)>,
+    pub events: Vec<EventDraft>,
+}
+
+impl Changes {
+    /// Changes that only append events.
+    pub fn events(events: Vec<EventDraft>) -> Self {
+        Changes {
+            events,
+            ..Changes::default()
+        }
+    }
+}
+
+/// An open breachdesk database.
+pub struct Store {
+    path: PathBuf,
+    db: sled::Db,
+    meta: sled::Tree,
+    incidents: sled::Tree,
+    people: sled::Tree,
+    programs: sled::Tree,
+    audit: sled::Tree,
+    audit_by_incident: sled::Tree,
+}
+
+impl Store {
+    /// Opens the database in `dir`, creating it (mode 0700) if it does not exist. Refuses a
+    /// directory that holds something else and a database of another format version.
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        prepare_dir(dir)?;
+        let db = sled::Config::new()
+            .path(dir)
+            .open()
+            .map_err(|e| StoreError::open(dir, e))?;
+        let tree = |name: &str| db.open_tree(name).map_err(|e| StoreError::open(dir, e));
+        let store = Store {
+            path: dir.to_owned(),
+            meta: tree("meta")?,
+            incidents: tree("incidents")?,
+            people: tree("people")?,
+            programs: tree("programs")?,
+            audit: tree("audit")?,
+            audit_by_incident: tree("audit_by_incident")?,
+            db,
+        };
+        store.check_format()?;
+        Ok(store)
+    }
+
+    /// Where the database lives.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn check_format(&self) -> Result<(), StoreError> {
+        match self.meta.get(KEY_FORMAT)? {
+            Some(raw) => {
+                let found = <[u8; 4]>::try_from(raw.as_ref())
+                    .map(u32::from_be_bytes)
+                    .unwrap_or(u32::MAX);
+                if found != FORMAT_VERSION {
+                    return Err(StoreError::UnknownFormat {
+                        path: self.path.clone(),
+                        found,
+                    });
+                }
+            }
+            None => {
+                let empty =
+                    self.incidents.is_empty() && self.programs.is_empty() && self.audit.is_empty();
+                if !empty {
+                    return Err(StoreError::UnknownFormat {
+                        path: self.path.clone(),
+                        found: 0,
+                    });
+                }
+                self.meta
+                    .insert(KEY_FORMAT, &FORMAT_VERSION.to_be_bytes())?;
+                self.db.flush()?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes all of `changes` and their audit events in one transaction, then flushes.
+    /// Returns the events as chained.
+    pub fn commit(&self, changes: &Changes) -> Result<Vec<AuditEvent>, StoreError> {
+        let incidents = encode_all(&changes.incidents, |i| incident_key(i.id).to_vec())?;
+        let programs = encode_all(&changes.programs, |p| p.slug.as_str().as_bytes().to_vec())?;
+        let people = encode_all(&changes.people, |(id, p)| person_key(*id, &p.employee_id))?;
+        let people_values: Vec<(Vec<u8>, Vec<u8>)> = people
+            .into_iter()
+            .zip(&changes.people)
+            .map(|((key, _), (_, person))| encode(person).map(|v| (key, v)))
+            .collect::<Result<_, _>>()?;
+
+        let trees = (
+            &self.meta,
+            &self.incidents,
+            &self.people,
+            &self.programs,
+            &self.audit,
+            &self.audit_by_incident,
+        );
+        let result = trees.transaction(|(meta, inc, ppl, prog, aud, idx)| {
+            for (key, value) in &incidents {
+                inc.insert(key.as_slice(), value.as_slice())?;
+            }
+            for (key, value) in &programs {
+                prog.insert(key.as_slice(), value.as_slice())?;
+            }
+            let mut batch = sled::Batch::default();
+            for (key, value) in &people_values {
+                batch.insert(key.as_slice(), value.as_slice());
+            }
+            ppl.apply_batch(&batch)?;
+
+            let mut head = meta
+                .get(KEY_AUDIT_HEAD)?
+                .map(|raw| decode_head(&raw))
+                .transpose()
+                .map_err(ConflictableTransactionError::Abort)?
+                .unwrap_or(Head {
+                    seq: 0,
+                    hash: audit::GENESIS,
+                });
+            let mut sealed = Vec::with_capacity(changes.events.len());
+            for draft in &changes.events {
+                let seq = head.seq + 1;
+                let event = AuditEvent {
+                    seq,
+                    draft: draft.clone(),
+                    hash: String::new(),
+                };
+                let body = encode(&StoredEvent::from(&event))
+                    .map_err(ConflictableTransactionError::Abort)?;
+                let hash = audit::link(&head.hash, &body);
+                let mut record = Vec::with_capacity(32 + body.len());
+                record.extend_from_slice(&hash);
+                record.extend_from_slice(&body);
+                aud.insert(&seq.to_be_bytes(), record)?;
+                if let Some(id) = draft.incident {
+                    idx.insert(timeline_key(id, seq).as_slice(), &[])?;
+                }
+                head = Head { seq, hash };
+                sealed.push(AuditEvent {
+                    hash: audit::hex(&hash),
+                    ..event
+                });
+            }
+            meta.insert(KEY_AUDIT_HEAD, encode_head(&head).as_slice())?;
+            Ok(sealed)
+        });
+        let sealed = result.map_err(|e| match e {
+            TransactionError::Abort(e) => e,
+            TransactionError::Storage(e) => StoreError::Sled(e),
+        })?;
+        self.db.flush()?;
+        Ok(sealed)
+    }
+
+    /// One incident, if it exists.
+    pub fn incident(&self, id: IncidentId) -> Result<Option<Incident>, StoreError> {
+        self.incidents
+            .get(incident_key(id))?
+            .map(|raw| decode(&raw, "incident"))
+            .transpose()
+    }
+
+    /// Every incident, in id order.
+    pub fn incidents(&self) -> Result<Vec<Incident>, StoreError> {
+        self.incidents
+            .iter()
+            .map(|kv| decode(&kv?.1, "incident"))
+            .collect()
+    }
+
+    /// The highest incident number in use, 0 when there is none.
+    pub fn last_incident_number(&self) -> Result<u64, StoreError> {
+        match self.incidents.last()? {
+            Some((key, _)) => decode_u64(&key, "incident key"),
+            None => Ok(0),
+        }
+    }
+
+    /// One affected person on an incident.
+    pub fn person(
+        &self,
+        id: IncidentId,
+        employee: &EmployeeId,
+    ) -> Result<Option<AffectedPerson>, StoreError> {
+        self.people
+            .get(person_key(id, employee))?
+            .map(|raw| decode(&raw, "person"))
+            .transpose()
+    }
+
+    /// Everyone on an incident's roster, in employee-id order, read lazily.
+    pub fn people(
+        &self,
+        id: IncidentId,
+    ) -> impl Iterator<Item = Result<AffectedPerson, StoreError>> + use<> {
+        self.people
+            .scan_prefix(incident_key(id))
+            .map(|kv| decode(&kv?.1, "person"))
+    }
+
+    /// One programme, if it exists.
+    pub fn program(&self, slug: &ProgramSlug) -> Result<Option<Program>, StoreError> {
+        self.programs
+            .get(slug.as_str().as_bytes())?
+            .map(|raw| decode(&raw, "programme"))
+            .transpose()
+    }
+
+    /// Every programme, in slug order.
+    pub fn programs(&self) -> Result<Vec<Program>, StoreError> {
+        self.programs
+            .iter()
+            .map(|kv| decode(&kv?.1, "programme"))
+            .collect()
+    }
+
+    /// Every audit event, oldest first.
+    pub fn events(&self) -> impl Iterator<Item = Result<AuditEvent, StoreError>> + use<> {
+        self.audit.iter().map(|kv| decode_event(&kv?.1))
+    }
+
+    /// The events that name one incident, oldest first.
+    pub fn incident_events(&self, id: IncidentId) -> Result<Vec<AuditEvent>, StoreError> {
+        let mut events = Vec::new();
+        for kv in self.audit_by_incident.scan_prefix(incident_key(id)) {
+            let (key, _) = kv?;
+            let seq = key
+                .get(8..)
+                .ok_or_else(|| StoreError::corrupt("timeline key"))?;
+            let raw = self
+                .audit
+                .get(seq)?
+                .ok_or_else(|| StoreError::corrupt("timeline entry without its event"))?;
+            events.push(decode_event(&raw)?);
+        }
+        Ok(events)
+    }
+
+    /// The raw chain and its head, for verification.
+    pub fn raw_audit(&self) -> Result<(Vec<RawEvent>, Option<Head>), StoreError> {
+        let mut events = Vec::new();
+        for kv in self.audit.iter() {
+            let (key, value) = kv?;
+            let key_seq = decode_u64(&key, "audit key")?;
+            let (stored_hash, body) = split_record(&value).unwrap_or(([0; 32], &[]));
+            let body_seq = serde_json::from_slice::<StoredEvent>(body)
+                .ok()
+                .map(|e| e.seq);
+            events.push(RawEvent {
+                key_seq,
+                body_seq,
+                stored_hash,
+                body: body.to_vec(),
+            });
+        }
+        let head = self
+            .meta
+            .get(KEY_AUDIT_HEAD)?
+            .map(|raw| decode_head(&raw))
+            .transpose()?;
+        Ok((events, head))
+    }
+}
+
+/// Creates the database directory with mode 0700, or tightens an existing one, and refuses
+/// a non-empty directory that is not a sled database.
+fn prepare_dir(dir: &Path) -> Result<(), StoreError> {
+    let io = |e| StoreError::Io {
+        path: dir.to_owned(),
+        source: e,
+    };
+    if dir.exists() {
+        if !dir.is_dir() {
+            return Err(StoreError::NotADatabase {
+                path: dir.to_owned(),
+            });
+        }
+        let has_entries = fs::read_dir(dir).map_err(io)?.next().is_some();
+        if has_entries && !dir.join("conf").exists() {
+            return Err(StoreError::NotADatabase {
+                path: dir.to_owned(),
+            });
+        }
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(io)?;
+    } else {
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(io)?;
+    }
+    Ok(())
+}
+
+/// The stored form of an event's body: everything but the hash.
+#[derive(Serialize, serde::Deserialize)]
+struct StoredEvent {
+    seq: u64,
+    #[serde(flatten)]
+    draft: EventDraft,
+}
+
+impl From<&AuditEvent> for StoredEvent {
+    fn from(event: &AuditEvent) -> Self {
+        StoredEvent {
+            seq: event.seq,
+            draft: event.draft.clone(),
+        }
+    }
+}
+
+fn split_record(raw: &[u8]) -> Option<(Hash, &[u8])> {
+    let hash = Hash::try_from(raw.get(..32)?).ok()?;
+    Some((hash, &raw[32..]))
+}
+
+fn decode_event(raw: &[u8]) -> Result<AuditEvent, StoreError> {
+    let (hash, body) = split_record(raw).ok_or_else(|| StoreError::corrupt("audit event"))?;
+    let stored: StoredEvent = decode(body, "audit event")?;
+    Ok(AuditEvent {
+        seq: stored.seq,
+        draft: stored.draft,
+        hash: audit::hex(&hash),
+    })
+}
+
+fn encode_head(head: &Head) -> Vec<u8> {
+    let mut raw = head.seq.to_be_bytes().to_vec();
+    raw.extend_from_slice(&head.hash);
+    raw
+}
+
+fn decode_head(raw: &[u8]) -> Result<Head, StoreError> {
+    let seq = decode_u64(raw.get(..8).unwrap_or_default(), "audit head")?;
+    let hash = raw
+        .get(8..)
+        .and_then(|h| Hash::try_from(h).ok())
+        .ok_or_else(|| StoreError::corrupt("audit head"))?;
+    Ok(Head { seq, hash })
+}
+
+fn incident_key(id: IncidentId) -> [u8; 8] {
+    id.number().to_be_bytes()
+}
+
+fn person_key(id: IncidentId, employee: &EmployeeId) -> Vec<u8> {
+    let mut key = incident_key(id).to_vec();
+    key.extend_from_slice(employee.as_str().as_bytes());
+    key
+}
+
+fn timeline_key(id: IncidentId, seq: u64) -> [u8; 16] {
+    let mut key = [0; 16];
+    key[..8].copy_from_slice(&incident_key(id));
+    key[8..].copy_from_slice(&seq.to_be_bytes());
+    key
+}
+
+fn decode_u64(raw: &[u8], what: &'static str) -> Result<u64, StoreError> {
+    <[u8; 8]>::try_from(raw)
+        .map(u64::from_be_bytes)
+        .map_err(|_| StoreError::corrupt(what))
+}
+
+fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
+    serde_json::to_vec(value).map_err(|e| StoreError::Encode(e.to_string()))
+}
+
+fn encode_all<T: Serialize>(
+    items: &[T],
+    key: impl Fn(&T) -> Vec<u8>,
+) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    items
+        .iter()
+        .map(|item| encode(item).map(|value| (key(item), value)))
+        .collect()
+}
+
+fn decode<T: DeserializeOwned>(raw: &[u8], what: &'static str) -> Result<T, StoreError> {
+    serde_json::from_slice(raw).map_err(|_| StoreError::corrupt(what))
+}
