@@ -13,9 +13,9 @@ use super::DomainError;
 pub struct Severity(u8);
 
 const GUIDANCE: [&str; 6] = [
-    "critical: sensitive personal data confirmed taken or published; all hands, executives and counsel now",
-    "major: sensitive personal data exposed to people outside the need-to-know; respond around the clock",
-    "serious: personal data broadly readable (e.g. company-wide); contain today and establish who read it",
+    "critical: sensitive data confirmed taken or published; all hands now",
+    "major: sensitive data exposed beyond need-to-know; respond around the clock",
+    "serious: personal data broadly readable (e.g. company-wide); contain today",
     "moderate: limited exposure to a small group; contain within days",
     "minor: low-sensitivity data or a near miss; fix in normal work",
     "informational: no personal data exposed; record for learning",

@@ -34,6 +34,9 @@ pub const FORMAT_VERSION: u32 = 1;
 const KEY_FORMAT: &[u8] = b"format_version";
 const KEY_AUDIT_HEAD: &[u8] = b"audit_head";
 
+/// An encoded key and value.
+type KeyValue = (Vec<u8>, Vec<u8>);
+
 /// Everything one user action changes, written atomically.
 #[derive(Debug, Default)]
 pub struct Changes {
@@ -129,11 +132,10 @@ impl Store {
     pub fn commit(&self, changes: &Changes) -> Result<Vec<AuditEvent>, StoreError> {
         let incidents = encode_all(&changes.incidents, |i| incident_key(i.id).to_vec())?;
         let programs = encode_all(&changes.programs, |p| p.slug.as_str().as_bytes().to_vec())?;
-        let people = encode_all(&changes.people, |(id, p)| person_key(*id, &p.employee_id))?;
-        let people_values: Vec<(Vec<u8>, Vec<u8>)> = people
-            .into_iter()
-            .zip(&changes.people)
-            .map(|((key, _), (_, person))| encode(person).map(|v| (key, v)))
+        let people_values: Vec<KeyValue> = changes
+            .people
+            .iter()
+            .map(|(id, person)| encode(person).map(|v| (person_key(*id, &person.employee_id), v)))
             .collect::<Result<_, _>>()?;
 
         let trees = (
@@ -418,7 +420,7 @@ fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
 fn encode_all<T: Serialize>(
     items: &[T],
     key: impl Fn(&T) -> Vec<u8>,
-) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+) -> Result<Vec<KeyValue>, StoreError> {
     items
         .iter()
         .map(|item| encode(item).map(|value| (key(item), value)))

@@ -1,0 +1,123 @@
+//! Shared set-up for tests that drive the real binary: a temp home, data and config
+//! directory per test, so nothing on the machine leaks in.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+use tempfile::TempDir;
+
+/// A sandbox with its own database and config paths.
+pub struct Sandbox {
+    pub dir: TempDir,
+}
+
+impl Sandbox {
+    pub fn new() -> Self {
+        Sandbox {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    pub fn db(&self) -> PathBuf {
+        self.dir.path().join("db")
+    }
+
+    pub fn config(&self) -> PathBuf {
+        self.dir.path().join("config.toml")
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Writes a file in the sandbox and returns its path.
+    pub fn write(&self, name: &str, text: &str) -> PathBuf {
+        let path = self.path(name);
+        std::fs::write(&path, text).expect("write file");
+        path
+    }
+
+    /// The binary with `--db` pointing into the sandbox and HOME/XDG dirs isolated.
+    pub fn cmd(&self) -> Command {
+        let mut cmd = Command::cargo_bin("breachdesk").expect("binary");
+        let home = self.dir.path().join("home");
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", &home)
+            .env("XDG_DATA_HOME", home.join("data"))
+            .env("XDG_CONFIG_HOME", home.join("config"))
+            .env("BREACHDESK_DB", self.db());
+        if self.config().exists() {
+            cmd.env("BREACHDESK_CONFIG", self.config());
+        }
+        cmd
+    }
+
+    /// Runs the binary with `args`, expects success, returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.cmd().args(args).output().expect("run");
+        assert!(
+            out.status.success(),
+            "{args:?} failed ({:?}):\n{}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("utf-8 stdout")
+    }
+
+    /// Runs the binary with `args`, expects exit code `code`, returns stderr.
+    pub fn fails(&self, args: &[&str], code: i32) -> String {
+        let out = self.cmd().args(args).output().expect("run");
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{args:?}: stdout {} stderr {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stderr).expect("utf-8 stderr")
+    }
+
+    /// Runs the binary and parses its stdout as JSON.
+    pub fn json(&self, args: &[&str]) -> Value {
+        let text = self.ok(args);
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}): {text}"))
+    }
+
+    /// Opens an incident and returns its id.
+    pub fn open_incident(&self, title: &str, severity: u8) -> String {
+        self.ok(&["incident", "open", "--title", title, "--severity", &severity.to_string()])
+            .trim()
+            .to_owned()
+    }
+
+    /// Imports a roster given as CSV text.
+    pub fn import(&self, id: &str, csv: &str) -> String {
+        let file = self.write("roster.csv", csv);
+        self.ok(&["people", "import", id, file.to_str().expect("utf-8 path")])
+    }
+}
+
+/// A roster of `n` people with predictable ids, names and categories.
+pub fn roster(n: usize) -> String {
+    let mut csv = String::from("employee_id,name,email,categories,location\n");
+    let cats = ["keystrokes", "mouse-movements;chat-messages", "transcripts", "performance-data"];
+    let places = ["US-CA", "DE", "NZ", "US-TX", ""];
+    for i in 0..n {
+        csv.push_str(&format!(
+            "E{i:06},Person {i},person{i}@corp.example,{},{}\n",
+            cats[i % cats.len()],
+            places[i % places.len()]
+        ));
+    }
+    csv
+}
+
+pub fn assert_mode(path: &Path, want: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(path).expect("metadata").permissions().mode() & 0o777;
+    assert_eq!(mode, want, "{} has mode {mode:o}", path.display());
+}
