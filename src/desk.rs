@@ -3,7 +3,7 @@
 //! changes with its audit events, so it is the only writer. Front ends reach it through the
 //! [`Desk`] trait, so that a remote desk can stand in for [`LocalDesk`].
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::sync::{Mutex, MutexGuard};
 
 use chrono::{DateTime, Duration, Utc};
@@ -498,13 +498,7 @@ impl Desk for LocalDesk {
         let rows = roster::parse(csv, source_name, &self.settings.catalog)?;
         let _guard = self.lock();
         let mut incident = self.load(id)?;
-        let mut existing: HashMap<_, AffectedPerson> = HashMap::new();
-        if incident.people > 0 {
-            for person in self.store.people(id) {
-                let person = person?;
-                existing.insert(person.employee_id.clone(), person);
-            }
-        }
+        let mut roster = self.store.roster(id)?;
         let mut report = ImportReport {
             rows: rows.len(),
             added: 0,
@@ -513,24 +507,20 @@ impl Desk for LocalDesk {
             dry_run,
         };
         let mut categories = BTreeSet::new();
-        let mut writes = Vec::with_capacity(rows.len());
         for person in rows {
             categories.extend(person.categories.iter().cloned());
-            match existing.remove(&person.employee_id) {
-                None => {
-                    report.added += 1;
-                    writes.push((id, person));
-                }
-                Some(mut old) => {
-                    let before = old.clone();
-                    old.merge(person);
-                    if old == before {
-                        report.unchanged += 1;
-                    } else {
-                        report.updated += 1;
-                        writes.push((id, old));
-                    }
-                }
+            let Some(old) = roster.get(&person.employee_id) else {
+                report.added += 1;
+                roster.push(person);
+                continue;
+            };
+            let mut merged = old.clone();
+            merged.merge(person);
+            if merged == *old {
+                report.unchanged += 1;
+            } else {
+                report.updated += 1;
+                roster.replace(merged);
             }
         }
         if dry_run {
@@ -542,7 +532,7 @@ impl Desk for LocalDesk {
             .map(ToString::to_string)
             .collect();
         incident.categories.extend(categories);
-        incident.people += report.added as u64;
+        incident.people = roster.len() as u64;
         incident.updated_at = now;
         let mut detail = format!(
             "{source_name}: {} rows; {} added, {} updated, {} unchanged",
@@ -558,7 +548,7 @@ impl Desk for LocalDesk {
             EventDraft::new(actor, now, AuditAction::PeopleImported, detail).on_incident(id);
         self.store.commit(&Changes {
             incidents: vec![incident],
-            people: writes,
+            pages: roster.into_changed_pages(),
             events: vec![event],
             ..Changes::default()
         })?;

@@ -32,8 +32,22 @@ fn key(seq: u64) -> [u8; 8] {
 fn log_lists_every_change_with_actor_and_time() {
     let s = history();
     let log = s.json(&["audit", "log", "--json"]);
-    let actions: Vec<&str> = log.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
-    assert_eq!(actions, ["incident.opened", "incident.note", "incident.status", "program.added", "incident.note"]);
+    let actions: Vec<&str> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "incident.opened",
+            "incident.note",
+            "incident.status",
+            "program.added",
+            "incident.note"
+        ]
+    );
     for (i, e) in log.as_array().unwrap().iter().enumerate() {
         assert_eq!(e["seq"], i as u64 + 1);
         assert!(e["at"].as_str().unwrap().ends_with('Z'));
@@ -41,15 +55,25 @@ fn log_lists_every_change_with_actor_and_time() {
         assert_eq!(e["hash"].as_str().unwrap().len(), 64);
     }
     let only = s.json(&["audit", "log", "--incident", "INC-1", "--json"]);
-    assert_eq!(only.as_array().unwrap().len(), 4, "the programme event is not the incident's");
+    assert_eq!(
+        only.as_array().unwrap().len(),
+        4,
+        "the programme event is not the incident's"
+    );
     let human = s.ok(&["audit", "log"]);
-    assert!(human.contains("program.added") && human.contains("second note"), "{human}");
+    assert!(
+        human.contains("program.added") && human.contains("second note"),
+        "{human}"
+    );
 }
 
 #[test]
 fn verify_counts_an_intact_chain() {
     let s = history();
-    assert_eq!(s.ok(&["audit", "verify"]).trim(), "audit log intact: 5 events checked");
+    assert_eq!(
+        s.ok(&["audit", "verify"]).trim(),
+        "audit log intact: 5 events checked"
+    );
 }
 
 #[test]
@@ -57,7 +81,9 @@ fn verify_names_an_altered_event() {
     let s = history();
     tamper(&s, |t| {
         let mut raw = t.get(key(2)).unwrap().unwrap().to_vec();
-        let text = String::from_utf8(raw.split_off(32)).unwrap().replace("first note", "nothing to see");
+        let text = String::from_utf8(raw.split_off(32))
+            .unwrap()
+            .replace("first note", "nothing to see");
         raw.extend_from_slice(text.as_bytes());
         t.insert(key(2), raw).unwrap();
     });
@@ -95,7 +121,10 @@ fn verify_notices_events_cut_from_the_end() {
         t.remove(key(5)).unwrap();
     });
     let err = s.fails(&["audit", "verify"], 1);
-    assert!(err.contains("ends at event 4") && err.contains("records event 5"), "{err}");
+    assert!(
+        err.contains("ends at event 4") && err.contains("records event 5"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -105,12 +134,17 @@ fn verify_notices_a_rewritten_chain_tail() {
     tamper(&s, |t| {
         let four = t.get(key(4)).unwrap().unwrap();
         let five = t.get(key(5)).unwrap().unwrap();
-        let body = String::from_utf8(five[32..].to_vec()).unwrap().replace("second note", "forged");
+        let body = String::from_utf8(five[32..].to_vec())
+            .unwrap()
+            .replace("second note", "forged");
         let hash = breachdesk::audit::link(four[..32].try_into().unwrap(), body.as_bytes());
         let mut record = hash.to_vec();
         record.extend_from_slice(body.as_bytes());
         t.insert(key(5), record).unwrap();
     });
     let err = s.fails(&["audit", "verify"], 1);
-    assert!(err.contains("chain head does not match the last event 5"), "{err}");
+    assert!(
+        err.contains("chain head does not match the last event 5"),
+        "{err}"
+    );
 }

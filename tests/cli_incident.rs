@@ -14,11 +14,30 @@ fn open_prints_sequential_ids() {
 #[test]
 fn show_json_has_the_documented_fields() {
     let s = Sandbox::new();
-    s.ok(&["program", "add", "staff-monitoring", "--name", "Staff monitoring"]);
     s.ok(&[
-        "incident", "open", "--title", "Monitoring data readable by all", "--severity", "2",
-        "--summary", "Bucket was world-readable", "--category", "keystrokes", "--category",
-        "chat-messages", "--program", "staff-monitoring", "--discovered", "2026-11-20T14:30:00+01:00",
+        "program",
+        "add",
+        "staff-monitoring",
+        "--name",
+        "Staff monitoring",
+    ]);
+    s.ok(&[
+        "incident",
+        "open",
+        "--title",
+        "Monitoring data readable by all",
+        "--severity",
+        "2",
+        "--summary",
+        "Bucket was world-readable",
+        "--category",
+        "keystrokes",
+        "--category",
+        "chat-messages",
+        "--program",
+        "staff-monitoring",
+        "--discovered",
+        "2026-11-20T14:30:00+01:00",
     ]);
     let v = s.json(&["incident", "show", "1", "--json"]);
     assert_eq!(v["id"], "INC-1");
@@ -26,7 +45,10 @@ fn show_json_has_the_documented_fields() {
     assert_eq!(v["severity"], 2);
     assert_eq!(v["status"], "open");
     assert_eq!(v["summary"], "Bucket was world-readable");
-    assert_eq!(v["categories"], serde_json::json!(["chat-messages", "keystrokes"]));
+    assert_eq!(
+        v["categories"],
+        serde_json::json!(["chat-messages", "keystrokes"])
+    );
     assert_eq!(v["programs"], serde_json::json!(["staff-monitoring"]));
     assert_eq!(v["discovered_at"], "2026-11-20T13:30:00Z");
     assert_eq!(v["people"], 0);
@@ -49,7 +71,12 @@ fn list_is_most_severe_first_then_newest_and_filters() {
     s.open_incident("new sev3", 3);
     s.open_incident("sev5", 5);
     let v = s.json(&["incident", "list", "--json"]);
-    let titles: Vec<&str> = v.as_array().unwrap().iter().map(|i| i["title"].as_str().unwrap()).collect();
+    let titles: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["title"].as_str().unwrap())
+        .collect();
     assert_eq!(titles, ["sev1", "new sev3", "old sev3", "sev5"]);
 
     let v = s.json(&["incident", "list", "--max-severity", "3", "--json"]);
@@ -58,7 +85,10 @@ fn list_is_most_severe_first_then_newest_and_filters() {
     let v = s.json(&["incident", "list", "--status", "investigating", "--json"]);
     assert_eq!(v[0]["id"], "INC-2");
     let table = s.ok(&["incident", "list"]);
-    assert!(table.lines().nth(1).unwrap().starts_with("INC-2"), "{table}");
+    assert!(
+        table.lines().nth(1).unwrap().starts_with("INC-2"),
+        "{table}"
+    );
 }
 
 #[test]
@@ -66,7 +96,14 @@ fn severity_change_needs_a_reason_and_is_recorded() {
     let s = Sandbox::new();
     s.open_incident("Leak", 3);
     s.fails(&["incident", "severity", "1", "1"], 2);
-    let out = s.ok(&["incident", "severity", "INC-1", "1", "--reason", "transcripts involved"]);
+    let out = s.ok(&[
+        "incident",
+        "severity",
+        "INC-1",
+        "1",
+        "--reason",
+        "transcripts involved",
+    ]);
     assert!(out.contains("INC-1 is now SEV1"), "{out}");
     let v = s.json(&["incident", "show", "1", "--json"]);
     assert_eq!(v["severity"], 1);
@@ -83,10 +120,16 @@ fn severity_out_of_range_is_refused_with_the_rule() {
     s.open_incident("Leak", 3);
     for bad in ["6", "-1", "high", "2.5"] {
         let err = s.fails(&["incident", "severity", "1", bad, "--reason", "x"], 2);
-        assert!(err.contains("severity must be 0 (most critical) to 5"), "{bad}: {err}");
+        assert!(
+            err.contains("severity must be 0 (most critical) to 5"),
+            "{bad}: {err}"
+        );
     }
     let err = s.fails(&["incident", "open", "--title", "x", "--severity", "9"], 2);
-    assert!(err.contains("severity must be 0 (most critical) to 5"), "{err}");
+    assert!(
+        err.contains("severity must be 0 (most critical) to 5"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -120,12 +163,25 @@ fn illegal_status_move_names_allowed_ones() {
 fn notes_and_assignment_land_in_the_timeline() {
     let s = Sandbox::new();
     s.open_incident("Leak", 2);
-    s.ok(&["incident", "note", "1", "Checked bucket ACLs; readable by all staff since March"]);
+    s.ok(&[
+        "incident",
+        "note",
+        "1",
+        "Checked bucket ACLs; readable by all staff since March",
+    ]);
     s.ok(&["incident", "assign", "1", "priya"]);
     let v = s.json(&["incident", "show", "1", "--json"]);
     assert_eq!(v["owner"], "priya");
-    let actions: Vec<&str> = v["timeline"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
-    assert_eq!(actions, ["incident.opened", "incident.note", "incident.assigned"]);
+    let actions: Vec<&str> = v["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        ["incident.opened", "incident.note", "incident.assigned"]
+    );
     let human = s.ok(&["incident", "show", "INC-1"]);
     assert!(human.contains("Checked bucket ACLs"), "{human}");
     s.fails(&["incident", "assign", "1", "two words"], 2);
@@ -138,12 +194,61 @@ fn unknown_ids_and_bad_values_exit_2_with_one_line() {
     s.open_incident("Leak", 2);
     for (args, want) in [
         (vec!["incident", "show", "INC-9"], "no incident INC-9"),
-        (vec!["incident", "show", "INC-x"], "'INC-x' is not an incident id"),
+        (
+            vec!["incident", "show", "INC-x"],
+            "'INC-x' is not an incident id",
+        ),
         (vec!["incident", "note", "42", "hi"], "no incident INC-42"),
-        (vec!["incident", "open", "--title", "x", "--severity", "1", "--category", "dna"], "unknown category 'dna'; known categories: keystrokes"),
-        (vec!["incident", "open", "--title", "x", "--severity", "1", "--program", "nope"], "no programme 'nope'"),
-        (vec!["incident", "open", "--title", "x", "--severity", "1", "--discovered", "yesterday"], "not an RFC 3339 time"),
-        (vec!["incident", "open", "--title", "bad\u{1b}[2Jtitle", "--severity", "1"], "title contains a control character"),
+        (
+            vec![
+                "incident",
+                "open",
+                "--title",
+                "x",
+                "--severity",
+                "1",
+                "--category",
+                "dna",
+            ],
+            "unknown category 'dna'; known categories: keystrokes",
+        ),
+        (
+            vec![
+                "incident",
+                "open",
+                "--title",
+                "x",
+                "--severity",
+                "1",
+                "--program",
+                "nope",
+            ],
+            "no programme 'nope'",
+        ),
+        (
+            vec![
+                "incident",
+                "open",
+                "--title",
+                "x",
+                "--severity",
+                "1",
+                "--discovered",
+                "yesterday",
+            ],
+            "not an RFC 3339 time",
+        ),
+        (
+            vec![
+                "incident",
+                "open",
+                "--title",
+                "bad\u{1b}[2Jtitle",
+                "--severity",
+                "1",
+            ],
+            "title contains a control character",
+        ),
     ] {
         let err = s.fails(&args, 2);
         assert!(err.contains(want), "{args:?}: {err}");
@@ -156,8 +261,20 @@ fn unknown_ids_and_bad_values_exit_2_with_one_line() {
 #[test]
 fn category_list_extends_from_config() {
     let s = Sandbox::new();
-    s.write("config.toml", "[[category]]\nname = \"badge-swipes\"\ndescription = \"when you entered buildings\"\n");
-    s.ok(&["incident", "open", "--title", "x", "--severity", "4", "--category", "badge-swipes"]);
+    s.write(
+        "config.toml",
+        "[[category]]\nname = \"badge-swipes\"\ndescription = \"when you entered buildings\"\n",
+    );
+    s.ok(&[
+        "incident",
+        "open",
+        "--title",
+        "x",
+        "--severity",
+        "4",
+        "--category",
+        "badge-swipes",
+    ]);
     let v = s.json(&["incident", "show", "1", "--json"]);
     assert_eq!(v["categories"], serde_json::json!(["badge-swipes"]));
 }
@@ -167,5 +284,8 @@ fn a_broken_config_is_named() {
     let s = Sandbox::new();
     s.write("config.toml", "[hooks]\ntimeout = 3\n");
     let err = s.fails(&["incident", "list"], 2);
-    assert!(err.contains("config.toml") && err.contains("unknown field `timeout`"), "{err}");
+    assert!(
+        err.contains("config.toml") && err.contains("unknown field `timeout`"),
+        "{err}"
+    );
 }

@@ -21,8 +21,20 @@ fn import_then_list_with_filters() {
     assert_eq!(first["notified"], false);
     assert_eq!(all[4]["location"], serde_json::Value::Null);
 
-    let chat = s.json(&["people", "list", "1", "--category", "chat-messages", "--json"]);
-    let ids: Vec<&str> = chat.as_array().unwrap().iter().map(|p| p["employee_id"].as_str().unwrap()).collect();
+    let chat = s.json(&[
+        "people",
+        "list",
+        "1",
+        "--category",
+        "chat-messages",
+        "--json",
+    ]);
+    let ids: Vec<&str> = chat
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["employee_id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, ["E000001", "E000005", "E000009"]);
     let pending = s.json(&["people", "list", "1", "--pending", "--json"]);
     assert_eq!(pending.as_array().unwrap().len(), 10);
@@ -59,17 +71,27 @@ fn import_rejects_whole_file_on_bad_rows_listing_each() {
     assert_eq!(people, serde_json::json!([]), "nothing may be written");
     let v = s.json(&["incident", "show", "1", "--json"]);
     assert_eq!(v["people"], 0);
-    assert_eq!(v["timeline"].as_array().unwrap().len(), 1, "no import event either");
+    assert_eq!(
+        v["timeline"].as_array().unwrap().len(),
+        1,
+        "no import event either"
+    );
 }
 
 #[test]
 fn field_over_1000_characters_is_refused() {
     let s = Sandbox::new();
     s.open_incident("Leak", 2);
-    let csv = format!("employee_id,name,email,categories\nE1,{},a@corp.example,keystrokes\n", "x".repeat(1001));
+    let csv = format!(
+        "employee_id,name,email,categories\nE1,{},a@corp.example,keystrokes\n",
+        "x".repeat(1001)
+    );
     let file = s.write("long.csv", &csv);
     let err = s.fails(&["people", "import", "1", file.to_str().unwrap()], 2);
-    assert!(err.contains("line 2: name is longer than 1000 characters"), "{err}");
+    assert!(
+        err.contains("line 2: name is longer than 1000 characters"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -78,18 +100,36 @@ fn dry_run_validates_without_writing() {
     s.open_incident("Leak", 2);
     let file = s.write("r.csv", &roster(5));
     let out = s.ok(&["people", "import", "1", file.to_str().unwrap(), "--dry-run"]);
-    assert!(out.contains("would import 5 rows: 5 added") && out.contains("nothing written"), "{out}");
-    assert_eq!(s.json(&["people", "list", "1", "--json"]), serde_json::json!([]));
-    let bad = s.write("bad.csv", "employee_id,name,email,categories\nE1,A,nope,keystrokes\n");
-    let err = s.fails(&["people", "import", "1", bad.to_str().unwrap(), "--dry-run"], 2);
-    assert!(err.contains("line 2: 'nope' is not an email address"), "{err}");
+    assert!(
+        out.contains("would import 5 rows: 5 added") && out.contains("nothing written"),
+        "{out}"
+    );
+    assert_eq!(
+        s.json(&["people", "list", "1", "--json"]),
+        serde_json::json!([])
+    );
+    let bad = s.write(
+        "bad.csv",
+        "employee_id,name,email,categories\nE1,A,nope,keystrokes\n",
+    );
+    let err = s.fails(
+        &["people", "import", "1", bad.to_str().unwrap(), "--dry-run"],
+        2,
+    );
+    assert!(
+        err.contains("line 2: 'nope' is not an email address"),
+        "{err}"
+    );
 }
 
 #[test]
 fn reimport_updates_with_union_of_categories_never_duplicates() {
     let s = Sandbox::new();
     s.open_incident("Leak", 2);
-    s.import("1", "employee_id,name,email,categories\nE1,Ana,ana@corp.example,keystrokes\n");
+    s.import(
+        "1",
+        "employee_id,name,email,categories\nE1,Ana,ana@corp.example,keystrokes\n",
+    );
     let out = s.import(
         "1",
         "employee_id,name,email,categories,location\nE1,Ana Díaz,ana@corp.example,screenshots,NZ\nE2,Bo,bo@corp.example,transcripts,\n",
@@ -98,7 +138,10 @@ fn reimport_updates_with_union_of_categories_never_duplicates() {
     let people = s.json(&["people", "list", "1", "--json"]);
     assert_eq!(people.as_array().unwrap().len(), 2);
     assert_eq!(people[0]["name"], "Ana Díaz");
-    assert_eq!(people[0]["categories"], serde_json::json!(["keystrokes", "screenshots"]));
+    assert_eq!(
+        people[0]["categories"],
+        serde_json::json!(["keystrokes", "screenshots"])
+    );
     assert_eq!(people[0]["location"], "NZ");
     assert_eq!(s.json(&["incident", "show", "1", "--json"])["people"], 2);
 }
@@ -128,6 +171,9 @@ fn names_with_escape_sequences_never_reach_the_terminal() {
     let csv = "employee_id,name,email,categories\nE1,\"\u{1b}]0;owned\u{7}Eve\",eve@corp.example,keystrokes\n";
     let file = s.write("esc.csv", csv);
     let err = s.fails(&["people", "import", "1", file.to_str().unwrap()], 2);
-    assert!(err.contains("line 2: name contains a control character"), "{err}");
+    assert!(
+        err.contains("line 2: name contains a control character"),
+        "{err}"
+    );
     assert!(!err.contains('\u{1b}'), "the error echoes no escape");
 }

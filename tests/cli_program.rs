@@ -7,8 +7,17 @@ use common::Sandbox;
 fn setup_with_hook(hook: &str) -> Sandbox {
     let s = Sandbox::new();
     s.ok(&[
-        "program", "add", "staff-monitoring", "--name", "Staff monitoring", "--category", "keystrokes",
-        "--pause-hook", hook, "--resume-hook", "echo resumed",
+        "program",
+        "add",
+        "staff-monitoring",
+        "--name",
+        "Staff monitoring",
+        "--category",
+        "keystrokes",
+        "--pause-hook",
+        hook,
+        "--resume-hook",
+        "echo resumed",
     ]);
     s.open_incident("Monitoring data readable by all", 2);
     s
@@ -17,17 +26,34 @@ fn setup_with_hook(hook: &str) -> Sandbox {
 #[test]
 fn add_list_and_link() {
     let s = Sandbox::new();
-    s.ok(&["program", "add", "chat-archive", "--name", "Chat archive", "--owner", "dana"]);
+    s.ok(&[
+        "program",
+        "add",
+        "chat-archive",
+        "--name",
+        "Chat archive",
+        "--owner",
+        "dana",
+    ]);
     s.open_incident("Leak", 3);
-    assert!(s.ok(&["program", "link", "chat-archive", "INC-1"]).contains("linked"));
-    assert!(s.ok(&["program", "link", "chat-archive", "1"]).contains("already linked"));
+    assert!(
+        s.ok(&["program", "link", "chat-archive", "INC-1"])
+            .contains("linked")
+    );
+    assert!(
+        s.ok(&["program", "link", "chat-archive", "1"])
+            .contains("already linked")
+    );
     let v = s.json(&["program", "list", "--json"]);
     assert_eq!(v[0]["slug"], "chat-archive");
     assert_eq!(v[0]["name"], "Chat archive");
     assert_eq!(v[0]["state"], "active");
     assert_eq!(v[0]["owner"], "dana");
     assert_eq!(v[0]["incidents"], serde_json::json!(["INC-1"]));
-    assert_eq!(s.json(&["incident", "show", "1", "--json"])["programs"], serde_json::json!(["chat-archive"]));
+    assert_eq!(
+        s.json(&["incident", "show", "1", "--json"])["programs"],
+        serde_json::json!(["chat-archive"])
+    );
     let err = s.fails(&["program", "add", "chat-archive", "--name", "again"], 2);
     assert!(err.contains("already exists"), "{err}");
     let err = s.fails(&["program", "add", "Bad Slug", "--name", "x"], 2);
@@ -43,8 +69,24 @@ fn pause_runs_the_hook_with_env_and_records_its_output() {
         marker.path().display()
     );
     let s = setup_with_hook(&hook);
-    let out = s.cmd().args(["program", "pause", "staff-monitoring", "--incident", "INC-1", "--reason", "exposure"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = s
+        .cmd()
+        .args([
+            "program",
+            "pause",
+            "staff-monitoring",
+            "--incident",
+            "INC-1",
+            "--reason",
+            "exposure",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let env_seen = std::fs::read_to_string(marker.path()).unwrap();
     let parts: Vec<&str> = env_seen.split_whitespace().collect();
     assert_eq!(parts[..2], ["staff-monitoring", "INC-1"]);
@@ -53,23 +95,64 @@ fn pause_runs_the_hook_with_env_and_records_its_output() {
     let v = s.json(&["program", "list", "--json"]);
     assert_eq!(v[0]["state"], "paused");
     let timeline = s.json(&["incident", "show", "1", "--json"])["timeline"].clone();
-    let paused = timeline.as_array().unwrap().iter().find(|e| e["action"] == "program.paused").unwrap();
+    let paused = timeline
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "program.paused")
+        .unwrap();
     let detail = paused["detail"].as_str().unwrap();
-    assert!(detail.contains("exited with status 0") && detail.contains("collection stopped"), "{detail}");
+    assert!(
+        detail.contains("exited with status 0") && detail.contains("collection stopped"),
+        "{detail}"
+    );
 
-    let again = s.ok(&["program", "pause", "staff-monitoring", "--incident", "1", "--reason", "again"]);
+    let again = s.ok(&[
+        "program",
+        "pause",
+        "staff-monitoring",
+        "--incident",
+        "1",
+        "--reason",
+        "again",
+    ]);
     assert!(again.contains("already paused"), "{again}");
 }
 
 #[test]
 fn failing_hook_leaves_pause_failed_and_exits_nonzero() {
     let s = setup_with_hook("echo 'permission denied' >&2; exit 4");
-    let err = s.fails(&["program", "pause", "staff-monitoring", "--incident", "1", "--reason", "exposure"], 1);
-    assert!(err.contains("PAUSE FAILED") && err.contains("may still be collecting"), "{err}");
-    assert!(err.contains("exited with status 4") && err.contains("permission denied"), "{err}");
-    assert_eq!(s.json(&["program", "list", "--json"])[0]["state"], "pause-failed");
+    let err = s.fails(
+        &[
+            "program",
+            "pause",
+            "staff-monitoring",
+            "--incident",
+            "1",
+            "--reason",
+            "exposure",
+        ],
+        1,
+    );
+    assert!(
+        err.contains("PAUSE FAILED") && err.contains("may still be collecting"),
+        "{err}"
+    );
+    assert!(
+        err.contains("exited with status 4") && err.contains("permission denied"),
+        "{err}"
+    );
+    assert_eq!(
+        s.json(&["program", "list", "--json"])[0]["state"],
+        "pause-failed"
+    );
     let timeline = s.json(&["incident", "show", "1", "--json"])["timeline"].clone();
-    let failed = timeline.as_array().unwrap().iter().find(|e| e["action"] == "program.pause-failed").unwrap();
+    let failed = timeline
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "program.pause-failed")
+        .unwrap();
     assert!(failed["detail"].as_str().unwrap().contains("status 4"));
 }
 
@@ -78,10 +161,24 @@ fn a_hanging_hook_times_out() {
     let s = setup_with_hook("sleep 20");
     s.write("config.toml", "[hooks]\ntimeout_secs = 1\n");
     let started = std::time::Instant::now();
-    let err = s.fails(&["program", "pause", "staff-monitoring", "--incident", "1", "--reason", "x"], 1);
+    let err = s.fails(
+        &[
+            "program",
+            "pause",
+            "staff-monitoring",
+            "--incident",
+            "1",
+            "--reason",
+            "x",
+        ],
+        1,
+    );
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
     assert!(err.contains("timed out after 1 s"), "{err}");
-    assert_eq!(s.json(&["program", "list", "--json"])[0]["state"], "pause-failed");
+    assert_eq!(
+        s.json(&["program", "list", "--json"])[0]["state"],
+        "pause-failed"
+    );
 }
 
 #[test]
@@ -89,32 +186,88 @@ fn a_pause_without_a_hook_warns_loudly() {
     let s = Sandbox::new();
     s.ok(&["program", "add", "survey", "--name", "Survey"]);
     s.open_incident("Leak", 2);
-    let out = s.cmd().args(["program", "pause", "survey", "--incident", "1", "--reason", "x"]).output().unwrap();
+    let out = s
+        .cmd()
+        .args([
+            "program",
+            "pause",
+            "survey",
+            "--incident",
+            "1",
+            "--reason",
+            "x",
+        ])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no pause hook"));
     let v = s.json(&["program", "list", "--json"]);
     assert_eq!(v[0]["state"], "paused");
-    assert_eq!(v[0]["incidents"], serde_json::json!(["INC-1"]), "pausing for an incident links it");
+    assert_eq!(
+        v[0]["incidents"],
+        serde_json::json!(["INC-1"]),
+        "pausing for an incident links it"
+    );
 }
 
 #[test]
 fn resume_is_refused_while_a_serious_incident_is_open() {
     let s = setup_with_hook("true");
-    s.ok(&["program", "pause", "staff-monitoring", "--incident", "1", "--reason", "exposure"]);
-    let err = s.fails(&["program", "resume", "staff-monitoring", "--reason", "back to work"], 2);
-    assert!(err.contains("INC-1 (SEV2, open)") && err.contains("--force"), "{err}");
+    s.ok(&[
+        "program",
+        "pause",
+        "staff-monitoring",
+        "--incident",
+        "1",
+        "--reason",
+        "exposure",
+    ]);
+    let err = s.fails(
+        &[
+            "program",
+            "resume",
+            "staff-monitoring",
+            "--reason",
+            "back to work",
+        ],
+        2,
+    );
+    assert!(
+        err.contains("INC-1 (SEV2, open)") && err.contains("--force"),
+        "{err}"
+    );
     assert_eq!(s.json(&["program", "list", "--json"])[0]["state"], "paused");
     let actions = s.json(&["audit", "log", "--incident", "1", "--json"]);
-    assert!(actions.as_array().unwrap().iter().any(|e| e["action"] == "program.resume-refused"));
+    assert!(
+        actions
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["action"] == "program.resume-refused")
+    );
 
     for step in ["investigating", "resolved"] {
         s.ok(&["incident", "status", "1", step]);
     }
-    let out = s.cmd().args(["program", "resume", "staff-monitoring", "--reason", "fixed"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("resumed"), "hook output shown");
+    let out = s
+        .cmd()
+        .args(["program", "resume", "staff-monitoring", "--reason", "fixed"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("resumed"),
+        "hook output shown"
+    );
     assert_eq!(s.json(&["program", "list", "--json"])[0]["state"], "active");
-    assert!(s.ok(&["program", "resume", "staff-monitoring", "--reason", "x"]).contains("already active"));
+    assert!(
+        s.ok(&["program", "resume", "staff-monitoring", "--reason", "x"])
+            .contains("already active")
+    );
 }
 
 #[test]
@@ -122,13 +275,43 @@ fn forced_resume_is_recorded() {
     let s = setup_with_hook("true");
     s.open_incident("Minor", 4);
     s.ok(&["program", "link", "staff-monitoring", "2"]);
-    s.ok(&["program", "pause", "staff-monitoring", "--incident", "1", "--reason", "exposure"]);
-    let out = s.cmd().args(["program", "resume", "staff-monitoring", "--reason", "CEO said so", "--force"]).output().unwrap();
+    s.ok(&[
+        "program",
+        "pause",
+        "staff-monitoring",
+        "--incident",
+        "1",
+        "--reason",
+        "exposure",
+    ]);
+    let out = s
+        .cmd()
+        .args([
+            "program",
+            "resume",
+            "staff-monitoring",
+            "--reason",
+            "CEO said so",
+            "--force",
+        ])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("forced over unresolved INC-1"));
     for id in ["1", "2"] {
         let log = s.json(&["audit", "log", "--incident", id, "--json"]);
-        let resumed = log.as_array().unwrap().iter().find(|e| e["action"] == "program.resumed").unwrap();
-        assert!(resumed["detail"].as_str().unwrap().contains("FORCED over INC-1"), "{resumed}");
+        let resumed = log
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["action"] == "program.resumed")
+            .unwrap();
+        assert!(
+            resumed["detail"]
+                .as_str()
+                .unwrap()
+                .contains("FORCED over INC-1"),
+            "{resumed}"
+        );
     }
 }

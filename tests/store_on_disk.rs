@@ -10,21 +10,43 @@ use common::{Sandbox, assert_mode, roster};
 #[test]
 fn everything_written_is_found_after_the_writer_is_gone() {
     let s = Sandbox::new();
-    s.ok(&["program", "add", "staff-monitoring", "--name", "Staff monitoring", "--pause-hook", "true"]);
+    s.ok(&[
+        "program",
+        "add",
+        "staff-monitoring",
+        "--name",
+        "Staff monitoring",
+        "--pause-hook",
+        "true",
+    ]);
     s.open_incident("Leak", 2);
     s.import("1", &roster(500));
     s.ok(&["incident", "status", "1", "investigating"]);
-    s.ok(&["program", "pause", "staff-monitoring", "--incident", "1", "--reason", "exposure"]);
+    s.ok(&[
+        "program",
+        "pause",
+        "staff-monitoring",
+        "--incident",
+        "1",
+        "--reason",
+        "exposure",
+    ]);
 
     let store = Store::open(&s.db()).unwrap();
     let inc = store.incident(IncidentId::new(1)).unwrap().unwrap();
     assert_eq!(inc.title, "Leak");
     assert_eq!(inc.status, Status::Investigating);
     assert_eq!(inc.people, 500);
-    let people: Vec<_> = store.people(IncidentId::new(1)).collect::<Result<_, _>>().unwrap();
+    let people: Vec<_> = store
+        .people(IncidentId::new(1))
+        .collect::<Result<_, _>>()
+        .unwrap();
     assert_eq!(people.len(), 500);
     assert_eq!(people[499].email.as_str(), "person499@corp.example");
-    let program = store.program(&"staff-monitoring".parse().unwrap()).unwrap().unwrap();
+    let program = store
+        .program(&"staff-monitoring".parse().unwrap())
+        .unwrap()
+        .unwrap();
     assert_eq!(program.state, ProgramState::Paused);
     let events: Vec<_> = store.events().collect::<Result<_, _>>().unwrap();
     assert_eq!(events.len(), 7);
@@ -42,10 +64,23 @@ fn database_directory_is_private() {
 #[test]
 fn default_location_is_under_the_data_dir() {
     let s = Sandbox::new();
-    let out = s.cmd().env_remove("BREACHDESK_DB").args(["incident", "open", "--title", "x", "--severity", "3"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = s
+        .cmd()
+        .env_remove("BREACHDESK_DB")
+        .args(["incident", "open", "--title", "x", "--severity", "3"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let dir = s.path("home/data/breachdesk");
-    assert!(dir.join("conf").exists(), "no database at {}", dir.display());
+    assert!(
+        dir.join("conf").exists(),
+        "no database at {}",
+        dir.display()
+    );
     assert_mode(&dir, 0o700);
 }
 
@@ -53,7 +88,16 @@ fn default_location_is_under_the_data_dir() {
 fn db_flag_beats_the_environment() {
     let s = Sandbox::new();
     let other = s.path("other-db");
-    s.ok(&["--db", other.to_str().unwrap(), "incident", "open", "--title", "x", "--severity", "3"]);
+    s.ok(&[
+        "--db",
+        other.to_str().unwrap(),
+        "incident",
+        "open",
+        "--title",
+        "x",
+        "--severity",
+        "3",
+    ]);
     assert!(other.join("conf").exists());
     assert!(!s.db().exists());
 }
@@ -64,11 +108,17 @@ fn unknown_format_version_is_refused() {
     s.open_incident("Leak", 2);
     {
         let db = sled::open(s.db()).unwrap();
-        db.open_tree("meta").unwrap().insert("format_version", &99u32.to_be_bytes()).unwrap();
+        db.open_tree("meta")
+            .unwrap()
+            .insert("format_version", &99u32.to_be_bytes())
+            .unwrap();
         db.flush().unwrap();
     }
     let err = s.fails(&["incident", "list"], 2);
-    assert!(err.contains("has format version 99") && err.contains("cannot read"), "{err}");
+    assert!(
+        err.contains("has format version 99") && err.contains("cannot read"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -87,5 +137,8 @@ fn a_database_in_use_gets_a_clear_message() {
     s.open_incident("Leak", 2);
     let _held = Store::open(&s.db()).unwrap();
     let err = s.fails(&["incident", "list"], 2);
-    assert!(err.contains("in use by another breachdesk process"), "{err}");
+    assert!(
+        err.contains("in use by another breachdesk process"),
+        "{err}"
+    );
 }

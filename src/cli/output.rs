@@ -158,8 +158,11 @@ pub fn short_time(t: DateTime<Utc>) -> String {
 
 /// Writes `value` as JSON and a newline.
 pub fn json<T: Serialize + ?Sized>(out: &mut dyn Write, value: &T) -> io::Result<()> {
-    serde_json::to_writer(&mut *out, value).map_err(io::Error::other)?;
-    writeln!(out)
+    // A local buffer turns many small writes through `dyn Write` into a few large ones.
+    let mut buffered = io::BufWriter::with_capacity(1 << 16, out);
+    serde_json::to_writer(&mut buffered, value).map_err(io::Error::other)?;
+    writeln!(buffered)?;
+    buffered.flush()
 }
 
 /// Untrusted text, made safe for the terminal.

@@ -5,13 +5,16 @@
 //!
 //! Trees and keys (integers big-endian, so scans come out in order):
 //! - `meta`: `format_version` (u32), `audit_head` (seq u64 + hash)
-//! - `incidents`: incident id -> incident
-//! - `people`: incident id + employee id -> affected person
+//! - `incidents`: page number -> the page's incidents, [`INCIDENTS_PER_PAGE`] to a page in
+//!   id order (scanning a few hundred pages is much cheaper in sled than scanning one key
+//!   per incident)
+//! - `people`: incident id + page number (u32) -> a page of affected people (see [`roster`])
 //! - `programs`: slug -> programme
 //! - `audit`: seq -> hash (32 bytes) + event body
 //! - `audit_by_incident`: incident id + seq -> nothing (the timeline index)
 
 mod error;
+mod roster;
 
 use std::fs;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
@@ -22,14 +25,18 @@ use serde::de::DeserializeOwned;
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
 
 pub use error::StoreError;
+pub use roster::{PAGE_SIZE, Roster, RosterPage};
 
 use crate::audit::{self, Hash, Head, RawEvent};
 use crate::domain::{
-    AffectedPerson, AuditEvent, EmployeeId, EventDraft, Incident, IncidentId, Program, ProgramSlug,
+    AffectedPerson, AuditEvent, EventDraft, Incident, IncidentId, Program, ProgramSlug,
 };
 
 /// The on-disk format this build reads and writes.
 pub const FORMAT_VERSION: u32 = 1;
+
+/// How many incidents one record of the `incidents` tree holds.
+pub const INCIDENTS_PER_PAGE: u64 = 64;
 
 const KEY_FORMAT: &[u8] = b"format_version";
 const KEY_AUDIT_HEAD: &[u8] = b"audit_head";
@@ -42,7 +49,7 @@ type KeyValue = (Vec<u8>, Vec<u8>);
 pub struct Changes {
     pub incidents: Vec<Incident>,
     pub programs: Vec<Program>,
-    pub people: Vec<(IncidentId, AffectedPerson)>,
+    pub pages: Vec<RosterPage>,
     pub events: Vec<EventDraft>,
 }
 
@@ -73,8 +80,11 @@ impl Store {
     /// directory that holds something else and a database of another format version.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
         prepare_dir(dir)?;
+        // Every commit flushes before it returns, so sled's periodic flusher thread would
+        // only burn a core.
         let db = sled::Config::new()
             .path(dir)
+            .flush_every_ms(None)
             .open()
             .map_err(|e| StoreError::open(dir, e))?;
         let tree = |name: &str| db.open_tree(name).map_err(|e| StoreError::open(dir, e));
@@ -130,12 +140,17 @@ impl Store {
     /// Writes all of `changes` and their audit events in one transaction, then flushes.
     /// Returns the events as chained.
     pub fn commit(&self, changes: &Changes) -> Result<Vec<AuditEvent>, StoreError> {
-        let incidents = encode_all(&changes.incidents, |i| incident_key(i.id).to_vec())?;
-        let programs = encode_all(&changes.programs, |p| p.slug.as_str().as_bytes().to_vec())?;
-        let people_values: Vec<KeyValue> = changes
-            .people
+        let programs: Vec<KeyValue> = changes
+            .programs
             .iter()
-            .map(|(id, person)| encode(person).map(|v| (person_key(*id, &person.employee_id), v)))
+            .map(|p| encode(p).map(|v| (p.slug.as_str().as_bytes().to_vec(), v)))
+            .collect::<Result<_, _>>()?;
+        let pages: Vec<KeyValue> = changes
+            .pages
+            .iter()
+            .map(|page| {
+                encode(&page.people).map(|v| (page_key(page.incident, page.number).to_vec(), v))
+            })
             .collect::<Result<_, _>>()?;
 
         let trees = (
@@ -147,17 +162,26 @@ impl Store {
             &self.audit_by_incident,
         );
         let result = trees.transaction(|(meta, inc, ppl, prog, aud, idx)| {
-            for (key, value) in &incidents {
-                inc.insert(key.as_slice(), value.as_slice())?;
+            for incident in &changes.incidents {
+                let key = incident_page_key(incident.id);
+                let mut page: Vec<Incident> = match inc.get(key)? {
+                    Some(raw) => decode(&raw, "incident page")
+                        .map_err(ConflictableTransactionError::Abort)?,
+                    None => Vec::new(),
+                };
+                match page.binary_search_by_key(&incident.id, |i| i.id) {
+                    Ok(at) => page[at] = incident.clone(),
+                    Err(at) => page.insert(at, incident.clone()),
+                }
+                let value = encode(&page).map_err(ConflictableTransactionError::Abort)?;
+                inc.insert(&key, value)?;
             }
             for (key, value) in &programs {
                 prog.insert(key.as_slice(), value.as_slice())?;
             }
-            let mut batch = sled::Batch::default();
-            for (key, value) in &people_values {
-                batch.insert(key.as_slice(), value.as_slice());
+            for (key, value) in &pages {
+                ppl.insert(key.as_slice(), value.as_slice())?;
             }
-            ppl.apply_batch(&batch)?;
 
             let mut head = meta
                 .get(KEY_AUDIT_HEAD)?
@@ -205,48 +229,81 @@ impl Store {
 
     /// One incident, if it exists.
     pub fn incident(&self, id: IncidentId) -> Result<Option<Incident>, StoreError> {
-        self.incidents
-            .get(incident_key(id))?
-            .map(|raw| decode(&raw, "incident"))
-            .transpose()
+        let Some(raw) = self.incidents.get(incident_page_key(id))? else {
+            return Ok(None);
+        };
+        let page: Vec<Incident> = decode(&raw, "incident page")?;
+        Ok(page.into_iter().find(|i| i.id == id))
     }
 
     /// Every incident, in id order.
     pub fn incidents(&self) -> Result<Vec<Incident>, StoreError> {
-        self.incidents
-            .iter()
-            .map(|kv| decode(&kv?.1, "incident"))
-            .collect()
+        let mut all = Vec::new();
+        for kv in self.incidents.iter() {
+            let page: Vec<Incident> = decode(&kv?.1, "incident page")?;
+            all.extend(page);
+        }
+        Ok(all)
     }
 
     /// The highest incident number in use, 0 when there is none.
     pub fn last_incident_number(&self) -> Result<u64, StoreError> {
         match self.incidents.last()? {
-            Some((key, _)) => decode_u64(&key, "incident key"),
+            Some((_, raw)) => {
+                let page: Vec<Incident> = decode(&raw, "incident page")?;
+                Ok(page.last().map_or(0, |i| i.id.number()))
+            }
             None => Ok(0),
         }
     }
 
-    /// One affected person on an incident.
-    pub fn person(
-        &self,
-        id: IncidentId,
-        employee: &EmployeeId,
-    ) -> Result<Option<AffectedPerson>, StoreError> {
-        self.people
-            .get(person_key(id, employee))?
-            .map(|raw| decode(&raw, "person"))
-            .transpose()
+    /// An incident's whole roster, loaded for changing.
+    pub fn roster(&self, id: IncidentId) -> Result<Roster, StoreError> {
+        let pages = self
+            .people
+            .scan_prefix(incident_key(id))
+            .map(|kv| decode(&kv?.1, "roster page"))
+            .collect::<Result<_, _>>()?;
+        Ok(Roster::from_pages(id, pages))
     }
 
-    /// Everyone on an incident's roster, in employee-id order, read lazily.
+    /// Everyone on an incident's roster, in the order they were first imported, read a page
+    /// at a time.
     pub fn people(
         &self,
         id: IncidentId,
     ) -> impl Iterator<Item = Result<AffectedPerson, StoreError>> + use<> {
-        self.people
-            .scan_prefix(incident_key(id))
-            .map(|kv| decode(&kv?.1, "person"))
+        self.people.scan_prefix(incident_key(id)).flat_map(|kv| {
+            match kv
+                .map_err(StoreError::from)
+                .and_then(|(_, v)| decode::<Vec<AffectedPerson>>(&v, "roster page"))
+            {
+                Ok(page) => page.into_iter().map(Ok).collect::<Vec<_>>(),
+                Err(e) => vec![Err(e)],
+            }
+        })
+    }
+
+    /// People `offset..offset + limit` of an incident's roster, reading only their pages.
+    pub fn people_window(
+        &self,
+        id: IncidentId,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<AffectedPerson>, StoreError> {
+        let first = u32::try_from(offset / PAGE_SIZE).unwrap_or(u32::MAX);
+        let mut skip = offset % PAGE_SIZE;
+        let mut out = Vec::with_capacity(limit);
+        let range = page_key(id, first)..=page_key(id, u32::MAX);
+        for kv in self.people.range(range) {
+            if out.len() >= limit {
+                break;
+            }
+            let page: Vec<AffectedPerson> = decode(&kv?.1, "roster page")?;
+            out.extend(page.into_iter().skip(skip).take(limit - out.len()));
+            skip = 0;
+        }
+        Ok(out)
     }
 
     /// One programme, if it exists.
@@ -390,13 +447,18 @@ fn decode_head(raw: &[u8]) -> Result<Head, StoreError> {
     Ok(Head { seq, hash })
 }
 
+fn incident_page_key(id: IncidentId) -> [u8; 8] {
+    (id.number().saturating_sub(1) / INCIDENTS_PER_PAGE).to_be_bytes()
+}
+
 fn incident_key(id: IncidentId) -> [u8; 8] {
     id.number().to_be_bytes()
 }
 
-fn person_key(id: IncidentId, employee: &EmployeeId) -> Vec<u8> {
-    let mut key = incident_key(id).to_vec();
-    key.extend_from_slice(employee.as_str().as_bytes());
+fn page_key(id: IncidentId, page: u32) -> [u8; 12] {
+    let mut key = [0; 12];
+    key[..8].copy_from_slice(&incident_key(id));
+    key[8..].copy_from_slice(&page.to_be_bytes());
     key
 }
 
@@ -415,16 +477,6 @@ fn decode_u64(raw: &[u8], what: &'static str) -> Result<u64, StoreError> {
 
 fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
     serde_json::to_vec(value).map_err(|e| StoreError::Encode(e.to_string()))
-}
-
-fn encode_all<T: Serialize>(
-    items: &[T],
-    key: impl Fn(&T) -> Vec<u8>,
-) -> Result<Vec<KeyValue>, StoreError> {
-    items
-        .iter()
-        .map(|item| encode(item).map(|value| (key(item), value)))
-        .collect()
 }
 
 fn decode<T: DeserializeOwned>(raw: &[u8], what: &'static str) -> Result<T, StoreError> {

@@ -89,9 +89,16 @@ impl Sandbox {
 
     /// Opens an incident and returns its id.
     pub fn open_incident(&self, title: &str, severity: u8) -> String {
-        self.ok(&["incident", "open", "--title", title, "--severity", &severity.to_string()])
-            .trim()
-            .to_owned()
+        self.ok(&[
+            "incident",
+            "open",
+            "--title",
+            title,
+            "--severity",
+            &severity.to_string(),
+        ])
+        .trim()
+        .to_owned()
     }
 
     /// Imports a roster given as CSV text.
@@ -104,7 +111,12 @@ impl Sandbox {
 /// A roster of `n` people with predictable ids, names and categories.
 pub fn roster(n: usize) -> String {
     let mut csv = String::from("employee_id,name,email,categories,location\n");
-    let cats = ["keystrokes", "mouse-movements;chat-messages", "transcripts", "performance-data"];
+    let cats = [
+        "keystrokes",
+        "mouse-movements;chat-messages",
+        "transcripts",
+        "performance-data",
+    ];
     let places = ["US-CA", "DE", "NZ", "US-TX", ""];
     for i in 0..n {
         csv.push_str(&format!(
@@ -118,6 +130,10 @@ pub fn roster(n: usize) -> String {
 
 pub fn assert_mode(path: &Path, want: u32) {
     use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(path).expect("metadata").permissions().mode() & 0o777;
+    let mode = std::fs::metadata(path)
+        .expect("metadata")
+        .permissions()
+        .mode()
+        & 0o777;
     assert_eq!(mode, want, "{} has mode {mode:o}", path.display());
 }

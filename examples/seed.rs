@@ -1,0 +1,40 @@
+//! Fills a database for benchmarks: `cargo run --release --example seed -- DIR INCIDENTS`
+//! opens that many incidents through the desk, with varied severities and statuses.
+
+use std::path::PathBuf;
+
+use breachdesk::config::Settings;
+use breachdesk::desk::{Desk, LocalDesk};
+use breachdesk::domain::{IncidentId, NewIncident, Severity, Status, UserName};
+use breachdesk::store::Store;
+
+fn main() -> anyhow::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let dir = PathBuf::from(
+        args.next()
+            .ok_or_else(|| anyhow::anyhow!("usage: seed DIR INCIDENTS"))?,
+    );
+    let count: u64 = args.next().unwrap_or_else(|| "10000".into()).parse()?;
+    let desk = LocalDesk::new(Store::open(&dir)?, Settings::defaults());
+    let actor = UserName::parse("bench")?;
+    let catalog = desk.catalog();
+    for n in 0..count {
+        let severity = Severity::new((n % 6) as u8)?;
+        let mut new = NewIncident::new(
+            &format!("Seeded incident {n}: monitoring export readable by all staff"),
+            severity,
+            "Generated for benchmarks.",
+        )?;
+        new.categories
+            .insert(catalog.parse(["keystrokes", "transcripts", "screenshots"][(n % 3) as usize])?);
+        let inc = desk.open_incident(&actor, new)?;
+        if n % 4 == 0 {
+            desk.set_status(&actor, inc.id, Status::Investigating, Some("seeded"))?;
+        }
+    }
+    eprintln!(
+        "seeded {count} incidents; last is {}",
+        IncidentId::new(count)
+    );
+    Ok(())
+}
