@@ -38,7 +38,7 @@ pub enum DeskError {
     #[error(transparent)]
     Roster(#[from] RosterError),
     #[error(
-        "not resuming '{slug}': linked incidents of SEV 0-2 are not yet resolved or closed: {blocking}; resolve them first, or pass --force (recorded)"
+        "not resuming '{slug}': linked incidents of SEV 0-2 are not yet resolved or closed: {blocking}; resolve them first, or force the resume (--force in the CLI; recorded)"
     )]
     ResumeRefused { slug: ProgramSlug, blocking: String },
     #[error("nothing to change: {0}")]
@@ -65,11 +65,35 @@ pub struct IncidentFilter {
 }
 
 /// Which people to list.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct PeopleFilter {
     pub category: Option<CategoryName>,
     /// Only people not yet notified.
     pub pending: bool,
+    /// Only people whose employee id, name or email contains this, ignoring case.
+    pub text: Option<String>,
+}
+
+impl PeopleFilter {
+    /// Whether the filter lets everyone through.
+    pub fn is_empty(&self) -> bool {
+        self.category.is_none() && !self.pending && self.text.as_deref().is_none_or(str::is_empty)
+    }
+
+    /// Whether `person` passes. `needle` is the search text in lower case.
+    fn admits(&self, person: &AffectedPerson, needle: Option<&str>) -> bool {
+        let category_ok = self
+            .category
+            .as_ref()
+            .is_none_or(|c| person.categories.contains(c));
+        let pending_ok = !(self.pending && person.is_notified());
+        let text_ok = needle.is_none_or(|n| {
+            person.employee_id.as_str().to_lowercase().contains(n)
+                || person.name.to_lowercase().contains(n)
+                || person.email.as_str().to_lowercase().contains(n)
+        });
+        category_ok && pending_ok && text_ok
+    }
 }
 
 /// What an import did (or, on a dry run, would do).
@@ -170,6 +194,14 @@ pub trait Desk: Send + Sync {
         id: IncidentId,
         filter: &PeopleFilter,
     ) -> Result<Vec<AffectedPerson>, DeskError>;
+    /// People `offset..offset + limit` of the roster in import order, reading only those.
+    fn people_window(
+        &self,
+        actor: &UserName,
+        id: IncidentId,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<AffectedPerson>, DeskError>;
     fn add_program(&self, actor: &UserName, new: NewProgram) -> Result<Program, DeskError>;
     fn programs(&self, actor: &UserName) -> Result<Vec<Program>, DeskError>;
     fn link_program(
@@ -204,10 +236,14 @@ pub trait Desk: Send + Sync {
     fn verify_audit(&self, actor: &UserName) -> Result<Result<u64, Tamper>, DeskError>;
 }
 
+/// Where the desk gets the time from; tests fix it.
+pub type Clock = Box<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
 /// A desk working directly on a local store.
 pub struct LocalDesk {
     store: Store,
     settings: Settings,
+    clock: Clock,
     /// Held from the first read to the commit of every change, so concurrent actions in one
     /// process cannot lose each other's updates.
     write: Mutex<()>,
@@ -218,8 +254,19 @@ impl LocalDesk {
         LocalDesk {
             store,
             settings,
+            clock: Box::new(Utc::now),
             write: Mutex::new(()),
         }
+    }
+
+    /// The same desk with its time taken from `clock`.
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        (self.clock)()
     }
 
     fn lock(&self) -> MutexGuard<'_, ()> {
@@ -268,7 +315,7 @@ impl LocalDesk {
     ) -> Result<Incident, DeskError> {
         let _guard = self.lock();
         let mut incident = self.load(id)?;
-        let now = Utc::now();
+        let now = self.now();
         let recorded = change(&mut incident)?;
         incident.updated_at = now;
         let (before, after) = recorded.change;
@@ -330,7 +377,7 @@ impl Desk for LocalDesk {
     }
 
     fn open_incident(&self, actor: &UserName, new: NewIncident) -> Result<Incident, DeskError> {
-        let now = Utc::now();
+        let now = self.now();
         if let Some(at) = new.discovered_at
             && at > now + Duration::minutes(5)
         {
@@ -457,7 +504,7 @@ impl Desk for LocalDesk {
         let _guard = self.lock();
         self.load(id)?;
         let event =
-            EventDraft::new(actor, Utc::now(), AuditAction::NoteAdded, text).on_incident(id);
+            EventDraft::new(actor, self.now(), AuditAction::NoteAdded, text).on_incident(id);
         let mut sealed = self.store.commit(&Changes::events(vec![event]))?;
         sealed
             .pop()
@@ -526,7 +573,7 @@ impl Desk for LocalDesk {
         if dry_run {
             return Ok(report);
         }
-        let now = Utc::now();
+        let now = self.now();
         let new_categories: Vec<String> = categories
             .difference(&incident.categories)
             .map(ToString::to_string)
@@ -562,18 +609,30 @@ impl Desk for LocalDesk {
         filter: &PeopleFilter,
     ) -> Result<Vec<AffectedPerson>, DeskError> {
         self.load(id)?;
+        let needle = filter
+            .text
+            .as_deref()
+            .filter(|t| !t.is_empty())
+            .map(str::to_lowercase);
         let mut list = Vec::new();
         for person in self.store.people(id) {
             let person = person?;
-            let category_ok = filter
-                .category
-                .as_ref()
-                .is_none_or(|c| person.categories.contains(c));
-            if category_ok && !(filter.pending && person.is_notified()) {
+            if filter.admits(&person, needle.as_deref()) {
                 list.push(person);
             }
         }
         Ok(list)
+    }
+
+    fn people_window(
+        &self,
+        _actor: &UserName,
+        id: IncidentId,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<AffectedPerson>, DeskError> {
+        self.load(id)?;
+        Ok(self.store.people_window(id, offset, limit)?)
     }
 
     fn add_program(&self, actor: &UserName, new: NewProgram) -> Result<Program, DeskError> {
@@ -581,7 +640,7 @@ impl Desk for LocalDesk {
         if self.store.program(&new.slug)?.is_some() {
             return Err(DeskError::ProgramExists(new.slug));
         }
-        let now = Utc::now();
+        let now = self.now();
         let program = Program::create(new, actor, now);
         let mut detail = format!("added programme '{}' ({})", program.slug, program.name);
         if let Some(hook) = &program.pause_hook {
@@ -616,7 +675,7 @@ impl Desk for LocalDesk {
         if incident.programs.contains(slug) && program.incidents.contains(&id) {
             return Ok(LinkOutcome::AlreadyLinked);
         }
-        let now = Utc::now();
+        let now = self.now();
         incident.programs.insert(slug.clone());
         incident.updated_at = now;
         program.incidents.insert(id);
@@ -658,7 +717,7 @@ impl Desk for LocalDesk {
                 ProgramState::Retired => return Err(DeskError::ProgramRetired(slug.clone())),
                 ProgramState::Active | ProgramState::PauseFailed => {}
             }
-            let now = Utc::now();
+            let now = self.now();
             let hook_note = match &program.pause_hook {
                 Some(h) => format!("running pause hook: {h}"),
                 None => "no pause hook configured; recording the pause only".to_owned(),
@@ -701,7 +760,7 @@ impl Desk for LocalDesk {
 
         let _guard = self.lock();
         let mut program = self.load_program(slug)?;
-        let now = Utc::now();
+        let now = self.now();
         let failed = outcome.as_ref().is_some_and(|o| !o.succeeded());
         let (action, detail) = match &outcome {
             Some(o) if failed => (
@@ -851,7 +910,7 @@ impl LocalDesk {
         detail: &str,
         change: Option<(ProgramState, ProgramState)>,
     ) -> Vec<EventDraft> {
-        let now = Utc::now();
+        let now = self.now();
         let base = EventDraft::new(actor, now, action, detail).on_program(&program.slug);
         let base = match change {
             Some((before, after)) => base.changed(before, after),

@@ -6,9 +6,11 @@
 pub mod audit;
 pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod desk;
 pub mod domain;
 pub mod hook;
 pub mod identity;
 pub mod roster;
 pub mod store;
+pub mod tui;

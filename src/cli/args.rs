@@ -9,6 +9,8 @@ use clap::{Args, Parser, Subcommand};
 use crate::domain::{DomainError, IncidentId, ProgramSlug, Severity, Status};
 
 /// Incident-response tracker for privacy breaches.
+///
+/// With no command, opens the terminal UI.
 #[derive(Debug, Parser)]
 #[command(name = "breachdesk", version, about, propagate_version = true)]
 pub struct Cli {
@@ -36,6 +38,8 @@ pub enum Command {
     /// Read and verify the tamper-evident audit log
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Fill an empty database with a realistic demo (a SEV 2 exposure of 2,000 people)
+    Demo,
 }
 
 #[derive(Debug, Subcommand)]
@@ -136,6 +140,9 @@ pub enum PeopleCommand {
         /// Only people not yet notified
         #[arg(long)]
         pending: bool,
+        /// Only people whose employee id, name or email contains TEXT (any case)
+        #[arg(long, value_name = "TEXT")]
+        search: Option<String>,
         #[arg(long)]
         json: bool,
     },

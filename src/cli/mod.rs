@@ -12,6 +12,7 @@ mod program;
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::Parser;
 use thiserror::Error;
@@ -140,19 +141,36 @@ pub fn run() -> ExitCode {
 
 fn dispatch(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<ExitCode, CliError> {
     let location = Location::resolve(&cli)?;
+    let desk = location.open_desk()?;
+    let actor = identity::current_user();
     let Some(command) = cli.command else {
-        use clap::CommandFactory;
-        write!(out, "{}", Cli::command().render_long_help())?;
+        crate::tui::run(Arc::new(desk), actor).map_err(|e| CliError::Failure(e.to_string()))?;
         return Ok(ExitCode::SUCCESS);
     };
-    let desk = location.open_desk()?;
     let mut ctx = Context {
         desk: &desk,
-        actor: identity::current_user(),
+        actor,
         out,
         err,
     };
     match command {
+        Command::Demo => {
+            let summary = crate::demo::populate(ctx.desk, &ctx.actor)?;
+            writeln!(
+                ctx.out,
+                "demo database ready at {}: {} incidents, {} people on {}. Run `breachdesk{}` to open it.",
+                location.db.display(),
+                summary.incidents,
+                summary.people,
+                summary.main_incident,
+                if cli.db.is_some() {
+                    format!(" --db {}", location.db.display())
+                } else {
+                    String::new()
+                }
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Incident(cmd) => incident::run(&mut ctx, cmd),
         Command::People(cmd) => people::run(&mut ctx, cmd),
         Command::Program(cmd) => program::run(&mut ctx, cmd),

@@ -19,10 +19,15 @@ pub fn run(ctx: &mut Context<'_>, cmd: PeopleCommand) -> Result<ExitCode, CliErr
             id,
             category,
             pending,
+            search,
             json,
         } => {
             let category = category.map(|c| ctx.desk.catalog().parse(&c)).transpose()?;
-            let filter = PeopleFilter { category, pending };
+            let filter = PeopleFilter {
+                category,
+                pending,
+                text: search,
+            };
             let people = ctx.desk.people(&ctx.actor, id, &filter)?;
             if json {
                 let views: Vec<_> = people.iter().map(PersonView::new).collect();

@@ -75,6 +75,12 @@ impl Incident {
         }
     }
 
+    /// The share of affected people already notified, in whole percent; `None` with no
+    /// people on the roster.
+    pub fn notified_percent(&self) -> Option<u64> {
+        (self.notified * 100).checked_div(self.people)
+    }
+
     /// Moves to `next` if the lifecycle allows it.
     pub fn move_to(&mut self, next: Status) -> Result<(), DomainError> {
         if !self.status.can_move_to(next) {

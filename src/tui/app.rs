@@ -1,0 +1,1208 @@
+//! The UI's state and how actions change it. Input becomes an [`Action`] through the key
+//! table; [`App::update`] applies it, calling the desk or starting background work; the
+//! views only read this state.
+//!
+//! ```text
+//! ┌ breachdesk ─ 3 incidents ─ ⠋ pausing staff-monitoring ────────────────┐  header
+//! │ Board: ID SEV TITLE STATUS AGE PEOPLE TOLD PROGRAMME                    │
+//! │   or                                                                    │  body
+//! │ Detail: INC-3 SEV2 title / [Overview|Timeline|People|Programmes] / tab  │
+//! ├─────────────────────────────────────────────────────────────────────────┤
+//! │ message or error                                                        │  footer
+//! │ keys for this screen (from the key table)                               │
+//! └─────────────────────────────────────────────────────────────────────────┘
+//!   dialogs (forms, error panels) and help are drawn over the body
+//! ```
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use crossterm::event::KeyEvent;
+
+use super::action::Action;
+use super::form::{Choice, Field, Form, FormInput, Purpose};
+use super::keymap::{self, Context};
+use super::strings;
+use super::theme::Theme;
+use super::worker::{Done, ImportFailure, Job, Worker};
+use crate::desk::{Desk, DeskError, IncidentFilter, PauseOutcome, PeopleFilter, ResumeOutcome};
+use crate::domain::{
+    AffectedPerson, AuditEvent, CategoryCatalog, CategoryName, DomainError, Incident, IncidentId,
+    NewIncident, Program, ProgramSlug, ProgramState, Severity, Status, UserName,
+};
+
+/// How many people around the selection are kept read from the store.
+const PEOPLE_WINDOW: usize = 256;
+/// How many rows PageUp and PageDown move.
+const PAGE: usize = 20;
+
+/// Where the time comes from; tests fix it.
+pub type Clock = Box<dyn Fn() -> DateTime<Utc> + Send>;
+
+/// One incident on the board, with what the board shows about it.
+#[derive(Debug, Clone)]
+pub struct BoardRow {
+    pub incident: Incident,
+    /// Linked programmes that may still be collecting: active or pause-failed.
+    pub collecting: Vec<(ProgramSlug, ProgramState)>,
+    haystack: String,
+}
+
+/// The incident list.
+#[derive(Debug, Default)]
+pub struct Board {
+    pub rows: Vec<BoardRow>,
+    /// Indexes into `rows` that pass the filter, in board order.
+    pub visible: Vec<usize>,
+    /// Position in `visible`.
+    pub selected: usize,
+    pub filter: String,
+    pub filtering: bool,
+}
+
+impl Board {
+    /// The selected row, if any.
+    pub fn current(&self) -> Option<&BoardRow> {
+        self.visible.get(self.selected).map(|&i| &self.rows[i])
+    }
+
+    fn apply_filter(&mut self) {
+        let keep = self.current().map(|r| r.incident.id);
+        let needle = self.filter.to_lowercase();
+        self.visible = (0..self.rows.len())
+            .filter(|&i| needle.is_empty() || self.rows[i].haystack.contains(&needle))
+            .collect();
+        self.selected = keep
+            .and_then(|id| {
+                self.visible
+                    .iter()
+                    .position(|&i| self.rows[i].incident.id == id)
+            })
+            .unwrap_or(0);
+    }
+}
+
+/// The tabs of the incident view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Overview,
+    Timeline,
+    People,
+    Programs,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 4] = [Tab::Overview, Tab::Timeline, Tab::People, Tab::Programs];
+
+    pub fn index(self) -> usize {
+        Tab::ALL.iter().position(|t| *t == self).unwrap_or(0)
+    }
+}
+
+/// The People tab: a window of the roster, or the matches of a search.
+#[derive(Debug, Default)]
+pub struct PeopleTab {
+    pub total: usize,
+    pub filter: PeopleFilter,
+    pub search: String,
+    pub searching: bool,
+    /// Matches of the current filter; `None` while the filter is empty.
+    pub matches: Option<Vec<AffectedPerson>>,
+    pub loading: bool,
+    generation: u64,
+    /// People `window_start..` of the unfiltered roster.
+    pub window: Vec<AffectedPerson>,
+    pub window_start: usize,
+    pub selected: usize,
+}
+
+impl PeopleTab {
+    /// How many rows the list has.
+    pub fn len(&self) -> usize {
+        self.matches.as_ref().map_or(self.total, Vec::len)
+    }
+
+    /// Whether the list is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Row `i`, if it is loaded.
+    pub fn row(&self, i: usize) -> Option<&AffectedPerson> {
+        match &self.matches {
+            Some(m) => m.get(i),
+            None => i
+                .checked_sub(self.window_start)
+                .and_then(|j| self.window.get(j)),
+        }
+    }
+}
+
+/// One incident opened.
+#[derive(Debug)]
+pub struct Detail {
+    pub incident: Incident,
+    pub tab: Tab,
+    /// Newest first.
+    pub timeline: Vec<AuditEvent>,
+    pub timeline_selected: usize,
+    pub programs: Vec<Program>,
+    pub program_selected: usize,
+    pub people: PeopleTab,
+}
+
+/// A scrollable panel of lines, e.g. every bad row of a roster.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Panel {
+    pub title: String,
+    pub lines: Vec<String>,
+    pub scroll: usize,
+}
+
+/// What is drawn over the screen and takes keys first.
+#[derive(Debug)]
+pub enum Dialog {
+    Form(Form),
+    Panel(Panel),
+}
+
+/// A message in the footer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Flash {
+    pub text: String,
+    pub error: bool,
+}
+
+/// A background job being waited for.
+#[derive(Debug, Clone)]
+pub struct Busy {
+    id: u64,
+    pub label: String,
+    pub started: Instant,
+}
+
+/// Everything the UI knows.
+pub struct App {
+    desk: Arc<dyn Desk>,
+    actor: UserName,
+    clock: Clock,
+    worker: Worker,
+    pub theme: Theme,
+    pub catalog: CategoryCatalog,
+    pub board: Board,
+    pub detail: Option<Detail>,
+    pub dialog: Option<Dialog>,
+    pub help: bool,
+    pub busy: Vec<Busy>,
+    pub flash: Option<Flash>,
+    pub now: DateTime<Utc>,
+    pub spinner: usize,
+    pub quit: bool,
+}
+
+impl App {
+    /// Loads the board.
+    pub fn new(
+        desk: Arc<dyn Desk>,
+        actor: UserName,
+        theme: Theme,
+        clock: Clock,
+    ) -> Result<Self, DeskError> {
+        let now = clock();
+        let mut app = App {
+            worker: Worker::new(Arc::clone(&desk), actor.clone()),
+            catalog: desk.catalog(),
+            desk,
+            actor,
+            clock,
+            theme,
+            board: Board::default(),
+            detail: None,
+            dialog: None,
+            help: false,
+            busy: Vec::new(),
+            flash: None,
+            now,
+            spinner: 0,
+            quit: false,
+        };
+        app.refresh_board()?;
+        Ok(app)
+    }
+
+    /// The key contexts active now, most specific first.
+    pub fn contexts(&self) -> Vec<Context> {
+        match &self.detail {
+            None => vec![Context::Board, Context::Global],
+            Some(d) => match d.tab {
+                Tab::People => vec![Context::People, Context::Detail, Context::Global],
+                Tab::Programs => vec![Context::Programs, Context::Detail, Context::Global],
+                _ => vec![Context::Detail, Context::Global],
+            },
+        }
+    }
+
+    /// Takes one key: dialogs and text inputs first, then the key table.
+    pub fn handle_key(&mut self, event: KeyEvent) {
+        if keymap::is_force_quit(&event) {
+            self.quit = true;
+            return;
+        }
+        if self.help {
+            self.help = false;
+            return;
+        }
+        if self.dialog.is_some() {
+            self.dialog_key(&event);
+            return;
+        }
+        if self.text_input_key(&event) {
+            return;
+        }
+        if let Some(action) = keymap::lookup(&self.contexts(), &event) {
+            self.flash = None;
+            self.update(action);
+        }
+    }
+
+    /// Advances the clock and spinner, and applies finished background work.
+    pub fn tick(&mut self) {
+        self.now = (self.clock)();
+        self.spinner = self.spinner.wrapping_add(1);
+        while let Some((id, done)) = self.worker.try_recv() {
+            self.finish(id, done);
+        }
+    }
+
+    /// Whether background work is running.
+    pub fn is_busy(&self) -> bool {
+        !self.busy.is_empty()
+    }
+
+    /// Blocks until no background work is left, or `timeout` passes; for tests and scripts.
+    pub fn wait_idle(&mut self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while self.is_busy() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            if let Some((id, done)) = self.worker.recv_timeout(left) {
+                self.finish(id, done);
+            }
+        }
+        true
+    }
+
+    /// Applies one action.
+    pub fn update(&mut self, action: Action) {
+        let result = match action {
+            Action::Quit => {
+                self.quit = true;
+                Ok(())
+            }
+            Action::Help => {
+                self.help = true;
+                Ok(())
+            }
+            Action::Back => self.back(),
+            Action::Up => self.move_by(-1),
+            Action::Down => self.move_by(1),
+            Action::PageUp => self.move_by(-(PAGE as isize)),
+            Action::PageDown => self.move_by(PAGE as isize),
+            Action::Top => self.move_by(isize::MIN / 2),
+            Action::Bottom => self.move_by(isize::MAX / 2),
+            Action::Open => self.open_selected(),
+            Action::Filter => {
+                self.start_filter();
+                Ok(())
+            }
+            Action::NextTab => self.switch_tab(1),
+            Action::PrevTab => self.switch_tab(Tab::ALL.len() - 1),
+            Action::NewIncident => {
+                self.dialog = Some(Dialog::Form(self.new_incident_form()));
+                Ok(())
+            }
+            Action::Severity
+            | Action::Status
+            | Action::Note
+            | Action::Assign
+            | Action::Import
+            | Action::Link => {
+                self.open_incident_form(action);
+                Ok(())
+            }
+            Action::Pause | Action::Resume => {
+                self.open_program_form(action);
+                Ok(())
+            }
+            Action::TogglePending => {
+                self.change_people_filter(|t| t.filter.pending = !t.filter.pending)
+            }
+            Action::CycleCategory => {
+                let catalog = self.catalog.clone();
+                self.change_people_filter(|t| {
+                    t.filter.category = next_category(&catalog, t.filter.category.as_ref())
+                })
+            }
+            Action::ClearFilters => self.change_people_filter(|t| {
+                t.filter = PeopleFilter::default();
+                t.search.clear();
+            }),
+        };
+        if let Err(e) = result {
+            self.error(e.to_string());
+        }
+    }
+
+    fn error(&mut self, text: String) {
+        self.flash = Some(Flash { text, error: true });
+    }
+
+    fn info(&mut self, text: String) {
+        self.flash = Some(Flash { text, error: false });
+    }
+
+    // ----- loading -------------------------------------------------------------------
+
+    /// Reloads the board, keeping the selection on the same incident.
+    pub fn refresh_board(&mut self) -> Result<(), DeskError> {
+        let incidents = self
+            .desk
+            .incidents(&self.actor, &IncidentFilter::default())?;
+        let states: HashMap<ProgramSlug, ProgramState> = self
+            .desk
+            .programs(&self.actor)?
+            .into_iter()
+            .map(|p| (p.slug, p.state))
+            .collect();
+        self.board.rows = incidents
+            .into_iter()
+            .map(|incident| {
+                let collecting = incident
+                    .programs
+                    .iter()
+                    .filter_map(|slug| states.get(slug).map(|s| (slug.clone(), *s)))
+                    .filter(|(_, s)| s.may_be_collecting())
+                    .collect();
+                let categories: Vec<&str> = incident
+                    .categories
+                    .iter()
+                    .map(CategoryName::as_str)
+                    .collect();
+                let haystack = format!(
+                    "{} {} {} {}",
+                    incident.id,
+                    incident.title,
+                    incident.status,
+                    categories.join(" ")
+                )
+                .to_lowercase();
+                BoardRow {
+                    incident,
+                    collecting,
+                    haystack,
+                }
+            })
+            .collect();
+        self.board.apply_filter();
+        Ok(())
+    }
+
+    fn load_detail(&mut self, id: IncidentId, tab: Tab) -> Result<(), DeskError> {
+        let incident = self.desk.incident(&self.actor, id)?;
+        let mut timeline = self.desk.timeline(&self.actor, id)?;
+        timeline.reverse();
+        let programs = self
+            .desk
+            .programs(&self.actor)?
+            .into_iter()
+            .filter(|p| incident.programs.contains(&p.slug))
+            .collect();
+        let keep = self.detail.take().filter(|d| d.incident.id == id);
+        let (people, timeline_selected, program_selected) = match keep {
+            Some(d) => (d.people, d.timeline_selected, d.program_selected),
+            None => (PeopleTab::default(), 0, 0),
+        };
+        let mut detail = Detail {
+            people,
+            timeline_selected: timeline_selected.min(timeline.len().saturating_sub(1)),
+            program_selected,
+            incident,
+            tab,
+            timeline,
+            programs,
+        };
+        detail.program_selected = detail
+            .program_selected
+            .min(detail.programs.len().saturating_sub(1));
+        detail.people.total = usize::try_from(detail.incident.people).unwrap_or(usize::MAX);
+        self.detail = Some(detail);
+        self.refresh_people_window(true)
+    }
+
+    /// Reloads the open incident and the board after a change.
+    fn refresh_after_change(&mut self) -> Result<(), DeskError> {
+        self.refresh_board()?;
+        if let Some((id, tab)) = self.detail.as_ref().map(|d| (d.incident.id, d.tab)) {
+            self.load_detail(id, tab)?;
+            self.rerun_people_search();
+        }
+        Ok(())
+    }
+
+    /// Makes sure the unfiltered window covers the selection; reads one or two pages.
+    fn refresh_people_window(&mut self, force: bool) -> Result<(), DeskError> {
+        let Some(detail) = self.detail.as_mut() else {
+            return Ok(());
+        };
+        let tab = &mut detail.people;
+        if tab.matches.is_some() || tab.total == 0 {
+            tab.window.clear();
+            return Ok(());
+        }
+        let margin = PEOPLE_WINDOW / 4;
+        let covered = tab.selected >= tab.window_start + margin.min(tab.window_start)
+            && tab.selected + margin < tab.window_start + tab.window.len()
+            || tab.window_start + tab.window.len() >= tab.total && tab.selected >= tab.window_start;
+        if covered && !force && !tab.window.is_empty() {
+            return Ok(());
+        }
+        let start = tab.selected.saturating_sub(PEOPLE_WINDOW / 2);
+        tab.window =
+            self.desk
+                .people_window(&self.actor, detail.incident.id, start, PEOPLE_WINDOW)?;
+        tab.window_start = start;
+        Ok(())
+    }
+
+    // ----- navigation ----------------------------------------------------------------
+
+    fn back(&mut self) -> Result<(), DeskError> {
+        if self.detail.take().is_some() {
+            self.refresh_board()?;
+        }
+        Ok(())
+    }
+
+    fn move_by(&mut self, delta: isize) -> Result<(), DeskError> {
+        let step = |pos: usize, len: usize| -> usize {
+            if len == 0 {
+                return 0;
+            }
+            let target = pos as isize + delta.clamp(-(len as isize), len as isize);
+            target.clamp(0, len as isize - 1) as usize
+        };
+        match self.detail.as_mut() {
+            None => self.board.selected = step(self.board.selected, self.board.visible.len()),
+            Some(d) => match d.tab {
+                Tab::Overview => {}
+                Tab::Timeline => d.timeline_selected = step(d.timeline_selected, d.timeline.len()),
+                Tab::Programs => d.program_selected = step(d.program_selected, d.programs.len()),
+                Tab::People => {
+                    d.people.selected = step(d.people.selected, d.people.len());
+                    return self.refresh_people_window(false);
+                }
+            },
+        }
+        Ok(())
+    }
+
+    fn open_selected(&mut self) -> Result<(), DeskError> {
+        if self.detail.is_some() {
+            return Ok(());
+        }
+        match self.board.current().map(|r| r.incident.id) {
+            Some(id) => self.load_detail(id, Tab::Overview),
+            None => Ok(()),
+        }
+    }
+
+    fn switch_tab(&mut self, step: usize) -> Result<(), DeskError> {
+        if let Some(d) = self.detail.as_mut() {
+            d.tab = Tab::ALL[(d.tab.index() + step) % Tab::ALL.len()];
+        }
+        Ok(())
+    }
+
+    fn start_filter(&mut self) {
+        match self.detail.as_mut() {
+            None => self.board.filtering = true,
+            Some(d) if d.tab == Tab::People => d.people.searching = true,
+            Some(_) => {}
+        }
+    }
+
+    /// Typing into the board filter or the people search. Returns whether it took the key.
+    fn text_input_key(&mut self, event: &KeyEvent) -> bool {
+        use crossterm::event::KeyCode;
+        if self.detail.is_none() && self.board.filtering {
+            match event.code {
+                KeyCode::Esc => {
+                    self.board.filter.clear();
+                    self.board.filtering = false;
+                }
+                KeyCode::Enter => self.board.filtering = false,
+                KeyCode::Backspace => {
+                    self.board.filter.pop();
+                }
+                KeyCode::Char(c) if !c.is_control() && self.board.filter.len() < 200 => {
+                    self.board.filter.push(c)
+                }
+                KeyCode::Up | KeyCode::Down => return false,
+                _ => return true,
+            }
+            self.board.apply_filter();
+            return true;
+        }
+        let Some(d) = self
+            .detail
+            .as_mut()
+            .filter(|d| d.tab == Tab::People && d.people.searching)
+        else {
+            return false;
+        };
+        let tab = &mut d.people;
+        match event.code {
+            KeyCode::Esc => {
+                tab.searching = false;
+                tab.search.clear();
+                tab.filter.text = None;
+                self.rerun_people_search();
+            }
+            KeyCode::Enter => {
+                tab.searching = false;
+                tab.filter.text = Some(tab.search.clone()).filter(|s| !s.is_empty());
+                self.rerun_people_search();
+            }
+            KeyCode::Backspace => {
+                tab.search.pop();
+            }
+            KeyCode::Char(c) if !c.is_control() && tab.search.len() < 200 => tab.search.push(c),
+            _ => {}
+        }
+        true
+    }
+
+    fn change_people_filter(
+        &mut self,
+        change: impl FnOnce(&mut PeopleTab),
+    ) -> Result<(), DeskError> {
+        if let Some(d) = self.detail.as_mut().filter(|d| d.tab == Tab::People) {
+            change(&mut d.people);
+            self.rerun_people_search();
+        }
+        Ok(())
+    }
+
+    /// Starts a search for the current filter, or goes back to the plain roster.
+    fn rerun_people_search(&mut self) {
+        let Some(d) = self.detail.as_mut() else {
+            return;
+        };
+        let tab = &mut d.people;
+        tab.generation += 1;
+        tab.selected = 0;
+        if tab.filter.is_empty() {
+            tab.matches = None;
+            tab.loading = false;
+            if let Err(e) = self.refresh_people_window(true) {
+                self.error(e.to_string());
+            }
+            return;
+        }
+        tab.loading = true;
+        let job = Job::People {
+            incident: d.incident.id,
+            filter: tab.filter.clone(),
+            generation: tab.generation,
+        };
+        self.start(job);
+    }
+
+    fn start(&mut self, job: Job) {
+        let label = job.label();
+        let id = self.worker.start(job);
+        self.busy.push(Busy {
+            id,
+            label,
+            started: Instant::now(),
+        });
+    }
+
+    // ----- forms ---------------------------------------------------------------------
+
+    fn new_incident_form(&self) -> Form {
+        let categories: Vec<&str> = self.catalog.names().collect();
+        Form::new(
+            Purpose::NewIncident,
+            strings::FORM_NEW_INCIDENT,
+            vec![
+                Field::text("Title", ""),
+                severity_field(2),
+                Field::text("Summary", ""),
+                Field::text("Categories", "")
+                    .with_hint(format!("comma-separated: {}", categories.join(", "))),
+                Field::text("Programmes", "").with_hint("comma-separated slugs"),
+                Field::text("Discovered", "")
+                    .with_hint("RFC 3339, e.g. 2026-11-20T14:30:00Z; empty = now"),
+            ],
+        )
+    }
+
+    fn open_incident_form(&mut self, action: Action) {
+        let Some(d) = self.detail.as_ref() else {
+            return;
+        };
+        let inc = &d.incident;
+        let id = inc.id;
+        let form = match action {
+            Action::Severity => Form::new(
+                Purpose::Severity(id),
+                strings::FORM_SEVERITY,
+                vec![
+                    severity_field(usize::from(inc.severity.level())),
+                    Field::text("Reason", ""),
+                ],
+            )
+            .with_notes(vec![format!("{id} is {} now.", inc.severity)]),
+            Action::Status => {
+                let options = inc
+                    .status
+                    .allowed_next()
+                    .iter()
+                    .map(|s| Choice::new(s.as_str(), s.as_str()))
+                    .collect();
+                Form::new(
+                    Purpose::Status(id),
+                    strings::FORM_STATUS,
+                    vec![
+                        Field::choice("New status", options, 0),
+                        Field::text("Reason", ""),
+                    ],
+                )
+                .with_notes(vec![format!(
+                    "{id} is {} now; only allowed moves are offered.",
+                    inc.status
+                )])
+            }
+            Action::Note => Form::new(
+                Purpose::Note(id),
+                strings::FORM_NOTE,
+                vec![Field::text("Note", "")],
+            ),
+            Action::Assign => Form::new(
+                Purpose::Assign(id),
+                strings::FORM_ASSIGN,
+                vec![Field::text("Owner", inc.owner.as_str())],
+            ),
+            Action::Import => Form::new(
+                Purpose::Import(id),
+                strings::FORM_IMPORT,
+                vec![
+                    Field::text("File", "").with_hint("path to the CSV file"),
+                    Field::choice(
+                        "Mode",
+                        vec![
+                            Choice::new("import", "import"),
+                            Choice::new("dry-run", "dry run: check only"),
+                        ],
+                        0,
+                    ),
+                ],
+            )
+            .with_notes(vec![
+                "All or nothing: if any row is bad, nothing is written.".into(),
+            ]),
+            Action::Link => {
+                let options: Vec<Choice> = match self.desk.programs(&self.actor) {
+                    Ok(all) => all
+                        .into_iter()
+                        .filter(|p| !inc.programs.contains(&p.slug))
+                        .map(|p| {
+                            Choice::new(
+                                p.slug.as_str(),
+                                format!("{} ({}) {}", p.slug, p.state, p.name),
+                            )
+                        })
+                        .collect(),
+                    Err(e) => {
+                        self.error(e.to_string());
+                        return;
+                    }
+                };
+                if options.is_empty() {
+                    self.error(
+                        "every programme is linked already; add one with `breachdesk program add`"
+                            .into(),
+                    );
+                    return;
+                }
+                Form::new(
+                    Purpose::Link(id),
+                    strings::FORM_LINK,
+                    vec![Field::choice("Programme", options, 0)],
+                )
+            }
+            _ => return,
+        };
+        self.dialog = Some(Dialog::Form(form));
+    }
+
+    fn open_program_form(&mut self, action: Action) {
+        let Some(d) = self.detail.as_ref() else {
+            return;
+        };
+        let Some(program) = d.programs.get(d.program_selected) else {
+            self.error(strings::NO_PROGRAMS.into());
+            return;
+        };
+        let slug = program.slug.clone();
+        let hook_line = |hook: &Option<String>, what: &str| match hook {
+            Some(h) => format!("Will run the {what} hook: {h}"),
+            None => {
+                format!("No {what} hook: this is only recorded. Make sure it is actually done.")
+            }
+        };
+        let form = if action == Action::Pause {
+            Form::new(
+                Purpose::Pause(d.incident.id, slug.clone()),
+                strings::FORM_PAUSE,
+                vec![Field::text("Reason", "")],
+            )
+            .with_notes(vec![
+                format!("Pause {slug} ({}) for {}?", program.name, d.incident.id),
+                hook_line(&program.pause_hook, "pause"),
+            ])
+        } else {
+            Form::new(
+                Purpose::Resume(slug.clone()),
+                strings::FORM_RESUME,
+                vec![
+                    Field::text("Reason", ""),
+                    Field::choice(
+                        "Force",
+                        vec![
+                            Choice::new("no", "no"),
+                            Choice::new(
+                                "yes",
+                                "yes: resume over open SEV 0-2 incidents (recorded)",
+                            ),
+                        ],
+                        0,
+                    ),
+                ],
+            )
+            .with_notes(vec![
+                format!("Resume {slug} ({})?", program.name),
+                hook_line(&program.resume_hook, "resume"),
+            ])
+        };
+        self.dialog = Some(Dialog::Form(form));
+    }
+
+    fn dialog_key(&mut self, event: &KeyEvent) {
+        use crossterm::event::KeyCode;
+        match self.dialog.as_mut() {
+            Some(Dialog::Panel(panel)) => match event.code {
+                KeyCode::Up | KeyCode::Char('k') => panel.scroll = panel.scroll.saturating_sub(1),
+                KeyCode::Down | KeyCode::Char('j') => {
+                    panel.scroll = (panel.scroll + 1).min(panel.lines.len().saturating_sub(1))
+                }
+                KeyCode::PageUp => panel.scroll = panel.scroll.saturating_sub(PAGE),
+                KeyCode::PageDown => {
+                    panel.scroll = (panel.scroll + PAGE).min(panel.lines.len().saturating_sub(1))
+                }
+                KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') => self.dialog = None,
+                _ => {}
+            },
+            Some(Dialog::Form(form)) => match form.handle_key(event) {
+                FormInput::Cancel => self.dialog = None,
+                FormInput::Edited => {}
+                FormInput::Submit => {
+                    if let Some(Dialog::Form(form)) = self.dialog.take() {
+                        self.submit(form);
+                    }
+                }
+            },
+            None => {}
+        }
+    }
+
+    /// Validates and carries out a submitted form; on any problem the form stays open with
+    /// the error shown where it belongs.
+    fn submit(&mut self, mut form: Form) {
+        form.clear_errors();
+        match self.carry_out(&mut form) {
+            Ok(Some(message)) => {
+                self.info(message);
+                if let Err(e) = self.refresh_after_change() {
+                    self.error(e.to_string());
+                }
+            }
+            Ok(None) => {}
+            Err(Refusal::Fields) => self.dialog = Some(Dialog::Form(form)),
+            Err(Refusal::Desk(e)) => {
+                form.error = Some(e.to_string());
+                self.dialog = Some(Dialog::Form(form));
+            }
+        }
+    }
+
+    /// Does what the form asks. `Ok(Some(msg))` when done now, `Ok(None)` when started in
+    /// the background.
+    fn carry_out(&mut self, form: &mut Form) -> Result<Option<String>, Refusal> {
+        let desk = Arc::clone(&self.desk);
+        let actor = self.actor.clone();
+        match form.purpose.clone() {
+            Purpose::NewIncident => {
+                let new = self.read_new_incident(form)?;
+                let inc = desk.open_incident(&actor, new)?;
+                self.board.filter.clear();
+                self.refresh_board()?;
+                self.board.selected = self
+                    .board
+                    .visible
+                    .iter()
+                    .position(|&i| self.board.rows[i].incident.id == inc.id)
+                    .unwrap_or(0);
+                Ok(Some(format!("opened {} ({})", inc.id, inc.severity)))
+            }
+            Purpose::Severity(id) => {
+                let sev = field(form, 0, |v| v.parse::<Severity>())?;
+                let reason = form.value(1).to_owned();
+                let inc = desk.set_severity(&actor, id, sev, &reason)?;
+                Ok(Some(format!("{id} is now {}", inc.severity)))
+            }
+            Purpose::Status(id) => {
+                let status = field(form, 0, |v| v.parse::<Status>())?;
+                let reason = form.value(1).to_owned();
+                let reason = Some(reason.as_str()).filter(|r| !r.trim().is_empty());
+                let inc = desk.set_status(&actor, id, status, reason)?;
+                Ok(Some(format!("{id} is now {}", inc.status)))
+            }
+            Purpose::Note(id) => {
+                desk.add_note(&actor, id, form.value(0))?;
+                Ok(Some(format!("note added to {id}")))
+            }
+            Purpose::Assign(id) => {
+                let owner = field(form, 0, UserName::parse)?;
+                let inc = desk.assign(&actor, id, owner)?;
+                Ok(Some(format!("{id} is now owned by {}", inc.owner)))
+            }
+            Purpose::Link(id) => {
+                let slug = field(form, 0, |v| v.parse::<ProgramSlug>())?;
+                desk.link_program(&actor, &slug, id)?;
+                Ok(Some(format!("linked {slug} to {id}")))
+            }
+            Purpose::Import(id) => {
+                let path = form.value(0).trim().to_owned();
+                if path.is_empty() {
+                    form.fields[0].error = Some("give the path of a CSV file".into());
+                    return Err(Refusal::Fields);
+                }
+                let path = expand_home(&path);
+                if !path.is_file() {
+                    form.fields[0].error = Some(format!("no file at {}", path.display()));
+                    return Err(Refusal::Fields);
+                }
+                let dry_run = form.value(1) == "dry-run";
+                self.start(Job::Import {
+                    incident: id,
+                    path,
+                    dry_run,
+                });
+                Ok(None)
+            }
+            Purpose::Pause(incident, slug) => {
+                let reason = required(form, 0)?;
+                self.start(Job::Pause {
+                    incident,
+                    slug,
+                    reason,
+                });
+                Ok(None)
+            }
+            Purpose::Resume(slug) => {
+                let reason = required(form, 0)?;
+                let force = form.value(1) == "yes";
+                self.start(Job::Resume {
+                    slug,
+                    reason,
+                    force,
+                });
+                Ok(None)
+            }
+        }
+    }
+
+    fn read_new_incident(&self, form: &mut Form) -> Result<NewIncident, Refusal> {
+        let severity = field(form, 1, |v| v.parse::<Severity>());
+        let categories = field(form, 3, |v| {
+            split_list(v)
+                .map(|c| self.catalog.parse(c))
+                .collect::<Result<Vec<_>, _>>()
+        });
+        let programs = field(form, 4, |v| {
+            split_list(v)
+                .map(str::parse::<ProgramSlug>)
+                .collect::<Result<Vec<_>, _>>()
+        });
+        let discovered = field(form, 5, |v| {
+            if v.trim().is_empty() {
+                return Ok(None);
+            }
+            DateTime::parse_from_rfc3339(v.trim())
+                .map(|t| Some(t.with_timezone(&Utc)))
+                .map_err(|_| format!("'{v}' is not an RFC 3339 time such as 2026-11-20T14:30:00Z"))
+        });
+        let title = form.value(0).to_owned();
+        let summary = form.value(2).to_owned();
+        let base = match severity.as_ref() {
+            Ok(sev) => NewIncident::new(&title, *sev, &summary).map_err(|e| {
+                let at = if matches!(
+                    e,
+                    DomainError::TooLong {
+                        field: "summary",
+                        ..
+                    } | DomainError::ControlCharacter { field: "summary" }
+                ) {
+                    2
+                } else {
+                    0
+                };
+                form.fields[at].error = Some(e.to_string());
+                Refusal::Fields
+            }),
+            Err(_) => Err(Refusal::Fields),
+        };
+        let (mut new, categories, programs, discovered) =
+            match (base, categories, programs, discovered) {
+                (Ok(n), Ok(c), Ok(p), Ok(d)) => (n, c, p, d),
+                _ => return Err(Refusal::Fields),
+            };
+        new.categories = categories.into_iter().collect();
+        new.programs = programs.into_iter().collect();
+        new.discovered_at = discovered;
+        Ok(new)
+    }
+
+    // ----- background results ----------------------------------------------------------
+
+    fn finish(&mut self, id: u64, done: Done) {
+        self.busy.retain(|b| b.id != id);
+        let changed = match done {
+            Done::People { generation, result } => {
+                self.people_found(generation, result);
+                false
+            }
+            Done::Paused { slug, result } => {
+                self.paused(&slug, result);
+                true
+            }
+            Done::Resumed { slug, result } => {
+                self.resumed(&slug, result);
+                true
+            }
+            Done::Imported { path, result } => {
+                let changed = result.as_ref().is_ok_and(|r| !r.dry_run);
+                self.imported(&path, result);
+                changed
+            }
+        };
+        if changed && let Err(e) = self.refresh_after_change() {
+            self.error(e.to_string());
+        }
+    }
+
+    fn people_found(&mut self, generation: u64, result: Result<Vec<AffectedPerson>, String>) {
+        let Some(tab) = self.detail.as_mut().map(|d| &mut d.people) else {
+            return;
+        };
+        if tab.generation != generation {
+            return;
+        }
+        tab.loading = false;
+        match result {
+            Ok(found) => {
+                tab.matches = Some(found);
+                tab.selected = 0;
+            }
+            Err(e) => self.error(e),
+        }
+    }
+
+    fn paused(&mut self, slug: &ProgramSlug, result: Result<PauseOutcome, String>) {
+        match result {
+            Ok(PauseOutcome::AlreadyPaused { .. }) => {
+                self.info(format!("{slug} was already paused; nothing ran"))
+            }
+            Ok(PauseOutcome::Paused { hook: Some(h) }) => {
+                self.info(format!("{slug} paused; pause hook {}", h.end))
+            }
+            Ok(PauseOutcome::Paused { hook: None }) => self.error(format!(
+                "{slug} recorded as paused, but it has no pause hook: make sure it is stopped"
+            )),
+            Ok(PauseOutcome::Failed { hook }) => {
+                let mut lines = vec![
+                    format!("{slug} may still be collecting data. It is marked pause-failed."),
+                    format!(
+                        "The pause hook {} after {:.1} s.",
+                        hook.end,
+                        hook.elapsed.as_secs_f64()
+                    ),
+                    "Fix the hook or stop it by hand, then pause again.".into(),
+                    String::new(),
+                ];
+                lines.extend(hook.output.lines().map(str::to_owned));
+                self.dialog = Some(Dialog::Panel(Panel {
+                    title: format!(" PAUSE FAILED: {slug} "),
+                    lines,
+                    scroll: 0,
+                }));
+            }
+            Err(e) => self.error(e),
+        }
+    }
+
+    fn resumed(&mut self, slug: &ProgramSlug, result: Result<ResumeOutcome, String>) {
+        match result {
+            Ok(ResumeOutcome::AlreadyActive) => self.info(format!("{slug} was already active")),
+            Ok(ResumeOutcome::Resumed { forced_over, .. }) if !forced_over.is_empty() => {
+                let ids: Vec<String> = forced_over.iter().map(ToString::to_string).collect();
+                self.error(format!(
+                    "{slug} resumed, forced over {} (recorded)",
+                    ids.join(", ")
+                ))
+            }
+            Ok(ResumeOutcome::Resumed { .. }) => self.info(format!("{slug} resumed")),
+            Ok(ResumeOutcome::HookFailed { hook }) => {
+                self.dialog = Some(Dialog::Panel(Panel {
+                    title: format!(" RESUME FAILED: {slug} stays paused "),
+                    lines: std::iter::once(format!("The resume hook {}.", hook.end))
+                        .chain(hook.output.lines().map(str::to_owned))
+                        .collect(),
+                    scroll: 0,
+                }))
+            }
+            Err(e) => {
+                self.dialog = Some(Dialog::Panel(Panel {
+                    title: format!(" Not resumed: {slug} "),
+                    lines: vec![e],
+                    scroll: 0,
+                }))
+            }
+        }
+    }
+
+    fn imported(
+        &mut self,
+        path: &std::path::Path,
+        result: Result<crate::desk::ImportReport, ImportFailure>,
+    ) {
+        match result {
+            Ok(r) => {
+                let verb = if r.dry_run {
+                    "checked (dry run, nothing written)"
+                } else {
+                    "imported"
+                };
+                self.info(format!(
+                    "{} {verb}: {} rows, {} added, {} updated, {} unchanged",
+                    path.display(),
+                    r.rows,
+                    r.added,
+                    r.updated,
+                    r.unchanged
+                ));
+            }
+            Err(ImportFailure::Rows { heading, lines }) => {
+                self.dialog = Some(Dialog::Panel(Panel {
+                    title: format!(" {heading} "),
+                    lines,
+                    scroll: 0,
+                }))
+            }
+            Err(ImportFailure::Other(e)) => self.error(e),
+        }
+    }
+}
+
+/// Why a form was not carried out.
+enum Refusal {
+    /// Errors are on the fields.
+    Fields,
+    Desk(DeskError),
+}
+
+impl From<DeskError> for Refusal {
+    fn from(e: DeskError) -> Self {
+        Refusal::Desk(e)
+    }
+}
+
+/// Parses field `i`; on failure puts the message on the field.
+fn field<T, E: ToString>(
+    form: &mut Form,
+    i: usize,
+    parse: impl FnOnce(&str) -> Result<T, E>,
+) -> Result<T, Refusal> {
+    let value = form.value(i).to_owned();
+    parse(&value).map_err(|e| {
+        if let Some(f) = form.fields.get_mut(i) {
+            f.error = Some(e.to_string());
+        }
+        Refusal::Fields
+    })
+}
+
+fn required(form: &mut Form, i: usize) -> Result<String, Refusal> {
+    field(form, i, |v| {
+        if v.trim().is_empty() {
+            Err(format!("{} is required", form_label(i)))
+        } else {
+            Ok(v.trim().to_owned())
+        }
+    })
+}
+
+fn form_label(_i: usize) -> &'static str {
+    "a reason"
+}
+
+/// A severity choice; the guidance of every level is in the hint.
+fn severity_field(index: usize) -> Field {
+    let options = Severity::all()
+        .map(|s| Choice::new(s.level().to_string(), format!("{s} {}", s.guidance())))
+        .collect();
+    Field::choice("Severity", options, index).with_hint("←→ to choose; 0 is the most critical")
+}
+
+fn split_list(v: &str) -> impl Iterator<Item = &str> {
+    v.split([',', ';']).map(str::trim).filter(|s| !s.is_empty())
+}
+
+fn next_category(
+    catalog: &CategoryCatalog,
+    current: Option<&CategoryName>,
+) -> Option<CategoryName> {
+    let names: Vec<&str> = catalog.names().collect();
+    let next = match current {
+        None => names.first(),
+        Some(c) => names
+            .iter()
+            .position(|n| *n == c.as_str())
+            .and_then(|i| names.get(i + 1)),
+    };
+    next.and_then(|n| catalog.parse(n).ok())
+}
+
+fn expand_home(path: &str) -> PathBuf {
+    match path.strip_prefix("~/") {
+        Some(rest) => dirs::home_dir().map_or_else(|| PathBuf::from(path), |h| h.join(rest)),
+        None => PathBuf::from(path),
+    }
+}

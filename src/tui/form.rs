@@ -1,0 +1,264 @@
+//! Forms: labelled text fields and choices with inline errors. A form only edits its own
+//! values; what submitting means is the app's business.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use crate::domain::{IncidentId, ProgramSlug};
+
+/// The most characters a text field takes.
+pub const MAX_INPUT: usize = 10_000;
+
+/// What a form is for, with what it acts on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Purpose {
+    NewIncident,
+    Severity(IncidentId),
+    Status(IncidentId),
+    Note(IncidentId),
+    Assign(IncidentId),
+    Import(IncidentId),
+    Link(IncidentId),
+    Pause(IncidentId, ProgramSlug),
+    Resume(ProgramSlug),
+}
+
+/// One option of a choice field: the value submitted and the label shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+}
+
+impl Choice {
+    pub fn new(value: impl Into<String>, label: impl Into<String>) -> Self {
+        Choice {
+            value: value.into(),
+            label: label.into(),
+        }
+    }
+}
+
+/// What a field holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldKind {
+    /// Free text; `cursor` counts characters.
+    Text {
+        value: String,
+        cursor: usize,
+    },
+    Choice {
+        options: Vec<Choice>,
+        index: usize,
+    },
+}
+
+/// One labelled field, with the error found in it on the last submit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Field {
+    pub label: &'static str,
+    pub kind: FieldKind,
+    pub hint: Option<String>,
+    pub error: Option<String>,
+}
+
+impl Field {
+    pub fn text(label: &'static str, value: &str) -> Self {
+        Field {
+            label,
+            kind: FieldKind::Text {
+                value: value.to_owned(),
+                cursor: value.chars().count(),
+            },
+            hint: None,
+            error: None,
+        }
+    }
+
+    pub fn choice(label: &'static str, options: Vec<Choice>, index: usize) -> Self {
+        Field {
+            label,
+            kind: FieldKind::Choice { options, index },
+            hint: None,
+            error: None,
+        }
+    }
+
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// The text, or the chosen value.
+    pub fn value(&self) -> &str {
+        match &self.kind {
+            FieldKind::Text { value, .. } => value,
+            FieldKind::Choice { options, index } => {
+                options.get(*index).map_or("", |c| c.value.as_str())
+            }
+        }
+    }
+}
+
+/// What a key did to the form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FormInput {
+    Submit,
+    Cancel,
+    Edited,
+}
+
+/// A dialog form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Form {
+    pub purpose: Purpose,
+    pub title: &'static str,
+    /// Lines shown above the fields, e.g. the hook command a pause will run.
+    pub notes: Vec<String>,
+    pub fields: Vec<Field>,
+    pub focus: usize,
+    /// An error for the whole form, e.g. the desk refused.
+    pub error: Option<String>,
+}
+
+impl Form {
+    pub fn new(purpose: Purpose, title: &'static str, fields: Vec<Field>) -> Self {
+        Form {
+            purpose,
+            title,
+            notes: Vec::new(),
+            fields,
+            focus: 0,
+            error: None,
+        }
+    }
+
+    pub fn with_notes(mut self, notes: Vec<String>) -> Self {
+        self.notes = notes;
+        self
+    }
+
+    /// The value of field `i`.
+    pub fn value(&self, i: usize) -> &str {
+        self.fields.get(i).map_or("", Field::value)
+    }
+
+    /// Forgets the errors of the last submit.
+    pub fn clear_errors(&mut self) {
+        self.error = None;
+        for f in &mut self.fields {
+            f.error = None;
+        }
+    }
+
+    /// Edits the form with one key.
+    pub fn handle_key(&mut self, event: &KeyEvent) -> FormInput {
+        let ctrl = event.modifiers.contains(KeyModifiers::CONTROL);
+        match event.code {
+            KeyCode::Esc => return FormInput::Cancel,
+            KeyCode::Enter => return FormInput::Submit,
+            KeyCode::Tab | KeyCode::Down => {
+                self.focus = (self.focus + 1) % self.fields.len().max(1)
+            }
+            KeyCode::BackTab | KeyCode::Up => {
+                self.focus = (self.focus + self.fields.len().max(1) - 1) % self.fields.len().max(1)
+            }
+            _ => {
+                if let Some(field) = self.fields.get_mut(self.focus) {
+                    edit(field, event.code, ctrl);
+                }
+            }
+        }
+        FormInput::Edited
+    }
+}
+
+fn edit(field: &mut Field, code: KeyCode, ctrl: bool) {
+    match &mut field.kind {
+        FieldKind::Choice { options, index } => {
+            let n = options.len().max(1);
+            match code {
+                KeyCode::Right | KeyCode::Char(' ') => *index = (*index + 1) % n,
+                KeyCode::Left => *index = (*index + n - 1) % n,
+                _ => {}
+            }
+        }
+        FieldKind::Text { value, cursor } => edit_text(value, cursor, code, ctrl),
+    }
+}
+
+fn edit_text(value: &mut String, cursor: &mut usize, code: KeyCode, ctrl: bool) {
+    let len = value.chars().count();
+    let byte = |s: &str, at: usize| s.char_indices().nth(at).map_or(s.len(), |(b, _)| b);
+    match code {
+        KeyCode::Char('u') if ctrl => {
+            value.clear();
+            *cursor = 0;
+        }
+        KeyCode::Char(_) if ctrl => {}
+        KeyCode::Char(c) if len < MAX_INPUT && !c.is_control() => {
+            value.insert(byte(value, *cursor), c);
+            *cursor += 1;
+        }
+        KeyCode::Backspace if *cursor > 0 => {
+            *cursor -= 1;
+            value.remove(byte(value, *cursor));
+        }
+        KeyCode::Delete if *cursor < len => {
+            value.remove(byte(value, *cursor));
+        }
+        KeyCode::Left => *cursor = cursor.saturating_sub(1),
+        KeyCode::Right => *cursor = (*cursor + 1).min(len),
+        KeyCode::Home => *cursor = 0,
+        KeyCode::End => *cursor = len,
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn press(form: &mut Form, code: KeyCode) -> FormInput {
+        form.handle_key(&KeyEvent::new(code, KeyModifiers::NONE))
+    }
+
+    #[test]
+    fn typing_edits_at_the_cursor_and_choices_cycle() {
+        let mut form = Form::new(
+            Purpose::NewIncident,
+            "t",
+            vec![
+                Field::text("Title", ""),
+                Field::choice(
+                    "Sev",
+                    vec![Choice::new("0", "SEV0"), Choice::new("1", "SEV1")],
+                    0,
+                ),
+            ],
+        );
+        for c in "Lek".chars() {
+            press(&mut form, KeyCode::Char(c));
+        }
+        press(&mut form, KeyCode::Left);
+        press(&mut form, KeyCode::Char('a'));
+        assert_eq!(form.value(0), "Leak");
+        press(&mut form, KeyCode::Backspace);
+        press(&mut form, KeyCode::Char('a'));
+        assert_eq!(form.value(0), "Leak");
+        press(&mut form, KeyCode::Tab);
+        press(&mut form, KeyCode::Right);
+        assert_eq!(form.value(1), "1");
+        press(&mut form, KeyCode::Right);
+        assert_eq!(form.value(1), "0");
+        assert_eq!(press(&mut form, KeyCode::Enter), FormInput::Submit);
+        assert_eq!(press(&mut form, KeyCode::Esc), FormInput::Cancel);
+    }
+
+    #[test]
+    fn multibyte_text_is_edited_by_character() {
+        let mut form = Form::new(Purpose::NewIncident, "t", vec![Field::text("Name", "Zoë")]);
+        press(&mut form, KeyCode::Backspace);
+        press(&mut form, KeyCode::Char('é'));
+        assert_eq!(form.value(0), "Zoé");
+    }
+}

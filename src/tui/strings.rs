@@ -1,0 +1,43 @@
+//! Every user-facing string of the terminal UI that is not built from data.
+
+pub const APP: &str = "breachdesk";
+pub const BOARD_TITLE: &str = " Incidents ";
+pub const BOARD_EMPTY: &str =
+    "No incidents yet. Press n to open one, or run `breachdesk demo` for a populated example.";
+pub const BOARD_NO_MATCH: &str = "No incident matches the filter. Esc clears it.";
+pub const BOARD_HEADERS: [&str; 8] = [
+    "ID",
+    "SEV",
+    "TITLE",
+    "STATUS",
+    "AGE",
+    "PEOPLE",
+    "TOLD",
+    "PROGRAMME",
+];
+pub const LIVE: &str = "LIVE";
+pub const PAUSE_FAILED: &str = "FAILED";
+pub const TABS: [&str; 4] = ["Overview", "Timeline", "People", "Programmes"];
+pub const PEOPLE_HEADERS: [&str; 6] = ["EMPLOYEE", "NAME", "EMAIL", "LOC", "TOLD", "CATEGORIES"];
+pub const PROGRAM_HEADERS: [&str; 4] = ["SLUG", "STATE", "SINCE", "NAME"];
+pub const NO_PEOPLE: &str = "No affected people yet. Press i to import a roster (CSV).";
+pub const NO_MATCHING_PEOPLE: &str = "Nobody matches these filters. x clears them.";
+pub const NO_PROGRAMS: &str = "No programme is linked. Press L to link one.";
+pub const NO_EVENTS: &str = "No events.";
+pub const SEARCHING: &str = "searching…";
+pub const FORM_KEYS: &str = "Enter submit · Tab/↑↓ field · ←→ choose · Esc cancel";
+pub const PANEL_KEYS: &str = "↑↓ PgUp PgDn scroll · Esc close";
+pub const HELP_TITLE: &str = " Keys ";
+pub const HELP_CLOSE: &str = "any key closes this";
+pub const NO_TERMINAL: &str =
+    "the breachdesk UI needs a terminal; run a subcommand instead (breachdesk --help)";
+
+pub const FORM_NEW_INCIDENT: &str = " Open an incident ";
+pub const FORM_SEVERITY: &str = " Change severity ";
+pub const FORM_STATUS: &str = " Move status ";
+pub const FORM_NOTE: &str = " Add a note ";
+pub const FORM_ASSIGN: &str = " Assign owner ";
+pub const FORM_IMPORT: &str = " Import roster (CSV: employee_id,name,email,categories[,location]) ";
+pub const FORM_LINK: &str = " Link a programme ";
+pub const FORM_PAUSE: &str = " Pause programme ";
+pub const FORM_RESUME: &str = " Resume programme ";

@@ -1,0 +1,108 @@
+//! The board: incidents, most severe first, with what is still exposed at a glance.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
+
+use super::{age, count, safe, scroll_offset};
+use crate::domain::ProgramState;
+use crate::tui::app::{App, BoardRow};
+use crate::tui::strings;
+
+pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect) {
+    let board = &app.board;
+    let show_filter = board.filtering || !board.filter.is_empty();
+    let [filter_area, table_area] = Layout::vertical([
+        Constraint::Length(u16::from(show_filter)),
+        Constraint::Min(1),
+    ])
+    .areas(area);
+    if show_filter {
+        let cursor = if board.filtering { "█" } else { "" };
+        let line = Line::from(vec![
+            Span::styled(" filter: ", app.theme.key()),
+            Span::raw(format!("{}{cursor}", safe(&board.filter))),
+            Span::styled(
+                format!("   {} of {}", board.visible.len(), board.rows.len()),
+                app.theme.dim(),
+            ),
+        ]);
+        frame.render_widget(Paragraph::new(line), filter_area);
+    }
+
+    let block = Block::bordered().title(strings::BOARD_TITLE);
+    if board.visible.is_empty() {
+        let text = if board.rows.is_empty() {
+            strings::BOARD_EMPTY
+        } else {
+            strings::BOARD_NO_MATCH
+        };
+        frame.render_widget(Paragraph::new(format!(" {text}")).block(block), table_area);
+        return;
+    }
+    let height = usize::from(table_area.height.saturating_sub(3));
+    let offset = scroll_offset(board.selected, height);
+    let rows = board
+        .visible
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(height)
+        .map(|(pos, &i)| {
+            let row = board_row(app, &board.rows[i]);
+            if pos == board.selected {
+                row.style(app.theme.selected())
+            } else {
+                row
+            }
+        });
+    let header = Row::new(strings::BOARD_HEADERS).style(app.theme.header());
+    let widths = [
+        Constraint::Length(8),
+        Constraint::Length(4),
+        Constraint::Fill(1),
+        Constraint::Length(13),
+        Constraint::Length(4),
+        Constraint::Length(7),
+        Constraint::Length(4),
+        Constraint::Length(9),
+    ];
+    frame.render_widget(
+        Table::new(rows, widths).header(header).block(block),
+        table_area,
+    );
+}
+
+fn board_row<'a>(app: &App, row: &'a BoardRow) -> Row<'a> {
+    let inc = &row.incident;
+    let told = inc
+        .notified_percent()
+        .map_or("-".to_owned(), |p| format!("{p}%"));
+    let programme = if row
+        .collecting
+        .iter()
+        .any(|(_, s)| *s == ProgramState::PauseFailed)
+    {
+        Span::styled(format!("! {}", strings::PAUSE_FAILED), app.theme.alarm())
+    } else if !row.collecting.is_empty() {
+        Span::styled(format!("! {}", strings::LIVE), app.theme.warning())
+    } else if inc.programs.is_empty() {
+        Span::styled("-", app.theme.dim())
+    } else {
+        Span::styled("paused", app.theme.good())
+    };
+    Row::new(vec![
+        Cell::from(inc.id.to_string()),
+        Cell::from(Span::styled(
+            inc.severity.to_string(),
+            app.theme.severity(inc.severity),
+        )),
+        Cell::from(safe(&inc.title).into_owned()),
+        Cell::from(inc.status.as_str()),
+        Cell::from(age(app.now, inc.opened_at)),
+        Cell::from(Line::from(count(inc.people)).right_aligned()),
+        Cell::from(Line::from(told).right_aligned()),
+        Cell::from(programme),
+    ])
+}

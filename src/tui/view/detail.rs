@@ -1,0 +1,374 @@
+//! One incident: a title line, the tabs, and the open tab.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Tabs, Wrap};
+
+use super::{age, count, safe, scroll_offset};
+use crate::tui::app::{App, Detail, Tab};
+use crate::tui::strings;
+
+pub fn render(app: &App, detail: &Detail, frame: &mut Frame<'_>, area: Rect) {
+    let [title, tabs, body] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Min(1),
+    ])
+    .areas(area);
+    let inc = &detail.incident;
+    let line = Line::from(vec![
+        Span::styled(format!(" {} ", inc.id), app.theme.title()),
+        Span::styled(inc.severity.to_string(), app.theme.severity(inc.severity)),
+        Span::raw(format!(" {} ", inc.status)),
+        Span::styled(safe(&inc.title).into_owned(), app.theme.title()),
+    ]);
+    frame.render_widget(Paragraph::new(line), title);
+    let tab_titles = strings::TABS.iter().enumerate().map(|(i, t)| {
+        let n = match Tab::ALL[i] {
+            Tab::People => format!(" ({})", count(inc.people)),
+            Tab::Programs => format!(" ({})", detail.programs.len()),
+            _ => String::new(),
+        };
+        format!("{t}{n}")
+    });
+    frame.render_widget(
+        Tabs::new(tab_titles)
+            .select(detail.tab.index())
+            .highlight_style(app.theme.selected()),
+        tabs,
+    );
+    match detail.tab {
+        Tab::Overview => overview(app, detail, frame, body),
+        Tab::Timeline => timeline(app, detail, frame, body),
+        Tab::People => people(app, detail, frame, body),
+        Tab::Programs => programs(app, detail, frame, body),
+    }
+}
+
+fn field<'a>(app: &App, name: &'a str, value: Vec<Span<'a>>) -> Line<'a> {
+    let mut spans = vec![Span::styled(format!(" {name:<12}"), app.theme.header())];
+    spans.extend(value);
+    Line::from(spans)
+}
+
+fn overview(app: &App, detail: &Detail, frame: &mut Frame<'_>, area: Rect) {
+    let inc = &detail.incident;
+    let time = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%d %H:%M UTC").to_string();
+    let next: Vec<&str> = inc
+        .status
+        .allowed_next()
+        .iter()
+        .map(|s| s.as_str())
+        .collect();
+    let categories: Vec<&str> = inc.categories.iter().map(|c| c.as_str()).collect();
+    let share = inc.notified_percent().unwrap_or(0);
+    let mut lines = vec![
+        field(
+            app,
+            "Severity",
+            vec![
+                Span::styled(inc.severity.to_string(), app.theme.severity(inc.severity)),
+                Span::raw(format!("  {}", inc.severity.guidance())),
+            ],
+        ),
+        field(
+            app,
+            "Status",
+            vec![Span::raw(format!(
+                "{}  (next: {})",
+                inc.status,
+                next.join(", ")
+            ))],
+        ),
+        field(
+            app,
+            "Owner",
+            vec![Span::raw(safe(inc.owner.as_str()).into_owned())],
+        ),
+        field(
+            app,
+            "Opened",
+            vec![Span::raw(format!(
+                "{} ({} ago)",
+                time(inc.opened_at),
+                age(app.now, inc.opened_at)
+            ))],
+        ),
+        field(app, "Discovered", vec![Span::raw(time(inc.discovered_at))]),
+        field(
+            app,
+            "Categories",
+            vec![Span::raw(if categories.is_empty() {
+                "-".to_owned()
+            } else {
+                categories.join(", ")
+            })],
+        ),
+        field(
+            app,
+            "People",
+            vec![Span::raw(format!(
+                "{} affected · {} notified ({share}%)",
+                count(inc.people),
+                count(inc.notified)
+            ))],
+        ),
+    ];
+    if detail.programs.is_empty() {
+        lines.push(field(
+            app,
+            "Programmes",
+            vec![Span::styled("none linked", app.theme.dim())],
+        ));
+    }
+    for (i, p) in detail.programs.iter().enumerate() {
+        let label = if i == 0 { "Programmes" } else { "" };
+        let since = p
+            .paused_at
+            .map(|t| format!(" since {}", time(t)))
+            .unwrap_or_default();
+        let warn = if p.state.may_be_collecting() {
+            "  ! may still be collecting"
+        } else {
+            ""
+        };
+        lines.push(field(
+            app,
+            label,
+            vec![
+                Span::raw(format!("{} ", p.slug)),
+                Span::styled(
+                    format!("{}{since}{warn}", p.state),
+                    app.theme.program_state(p.state),
+                ),
+            ],
+        ));
+    }
+    if !inc.summary.is_empty() {
+        lines.push(Line::default());
+        lines.push(Line::styled(" Summary", app.theme.header()));
+        lines.extend(
+            inc.summary
+                .lines()
+                .map(|l| Line::raw(format!(" {}", safe(l)))),
+        );
+    }
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(Block::bordered())
+            .wrap(Wrap { trim: false }),
+        area,
+    );
+}
+
+fn timeline(app: &App, detail: &Detail, frame: &mut Frame<'_>, area: Rect) {
+    let [list, full] = Layout::vertical([Constraint::Min(3), Constraint::Length(5)]).areas(area);
+    if detail.timeline.is_empty() {
+        frame.render_widget(
+            Paragraph::new(strings::NO_EVENTS).block(Block::bordered()),
+            list,
+        );
+        return;
+    }
+    let height = usize::from(list.height.saturating_sub(2));
+    let offset = scroll_offset(detail.timeline_selected, height);
+    let rows = detail
+        .timeline
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(height)
+        .map(|(i, e)| {
+            let d = &e.draft;
+            let row = Row::new(vec![
+                Cell::from(d.at.format("%m-%d %H:%M").to_string()),
+                Cell::from(safe(d.actor.as_str()).into_owned()),
+                Cell::from(d.action.as_str()),
+                Cell::from(safe(&d.detail).into_owned()),
+            ]);
+            if i == detail.timeline_selected {
+                row.style(app.theme.selected())
+            } else {
+                row
+            }
+        });
+    let widths = [
+        Constraint::Length(11),
+        Constraint::Length(10),
+        Constraint::Length(23),
+        Constraint::Fill(1),
+    ];
+    frame.render_widget(Table::new(rows, widths).block(Block::bordered()), list);
+    if let Some(e) = detail.timeline.get(detail.timeline_selected) {
+        let d = &e.draft;
+        let mut text = format!(
+            "{} by {}: {}",
+            d.at.format("%Y-%m-%d %H:%M:%S UTC"),
+            d.actor,
+            d.detail
+        );
+        if let (Some(b), Some(a)) = (&d.before, &d.after) {
+            text.push_str(&format!(" [{b} -> {a}]"));
+        }
+        let lines: Vec<Line> = text
+            .lines()
+            .map(|l| Line::raw(safe(l).into_owned()))
+            .collect();
+        frame.render_widget(
+            Paragraph::new(lines)
+                .block(Block::bordered().title(format!(" event {} ", e.seq)))
+                .wrap(Wrap { trim: false }),
+            full,
+        );
+    }
+}
+
+fn people(app: &App, detail: &Detail, frame: &mut Frame<'_>, area: Rect) {
+    let tab = &detail.people;
+    let [bar, list] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
+    let cursor = if tab.searching { "█" } else { "" };
+    let search = if tab.search.is_empty() && !tab.searching {
+        "-".to_owned()
+    } else {
+        format!("{}{cursor}", safe(&tab.search))
+    };
+    let category = tab.filter.category.as_ref().map_or("all", |c| c.as_str());
+    let pending = if tab.filter.pending {
+        "pending only"
+    } else {
+        "everyone"
+    };
+    let shown = if tab.loading {
+        strings::SEARCHING.to_owned()
+    } else {
+        format!("{} of {}", count(tab.len() as u64), count(tab.total as u64))
+    };
+    let line = Line::from(vec![
+        Span::styled(" search: ", app.theme.key()),
+        Span::raw(search),
+        Span::styled("  category: ", app.theme.key()),
+        Span::raw(category),
+        Span::styled("  show: ", app.theme.key()),
+        Span::raw(pending),
+        Span::styled(format!("  {shown}"), app.theme.dim()),
+    ]);
+    frame.render_widget(Paragraph::new(line), bar);
+    if tab.is_empty() && !tab.loading {
+        let text = if tab.total == 0 {
+            strings::NO_PEOPLE
+        } else {
+            strings::NO_MATCHING_PEOPLE
+        };
+        frame.render_widget(
+            Paragraph::new(format!(" {text}")).block(Block::bordered()),
+            list,
+        );
+        return;
+    }
+    let height = usize::from(list.height.saturating_sub(3));
+    let offset = scroll_offset(tab.selected, height);
+    let rows = (offset..tab.len().min(offset + height)).map(|i| {
+        let row = match tab.row(i) {
+            Some(p) => {
+                let cats: Vec<&str> = p.categories.iter().map(|c| c.as_str()).collect();
+                Row::new(vec![
+                    Cell::from(safe(p.employee_id.as_str()).into_owned()),
+                    Cell::from(safe(&p.name).into_owned()),
+                    Cell::from(safe(p.email.as_str()).into_owned()),
+                    Cell::from(p.location.as_ref().map_or("-", |l| l.as_str()).to_owned()),
+                    Cell::from(if p.is_notified() { "yes" } else { "no" }),
+                    Cell::from(cats.join(", ")),
+                ])
+            }
+            None => Row::new(vec![Cell::from("…")]),
+        };
+        if i == tab.selected {
+            row.style(app.theme.selected())
+        } else {
+            row
+        }
+    });
+    let widths = [
+        Constraint::Length(10),
+        Constraint::Length(20),
+        Constraint::Length(28),
+        Constraint::Length(5),
+        Constraint::Length(4),
+        Constraint::Fill(1),
+    ];
+    let header = Row::new(strings::PEOPLE_HEADERS).style(app.theme.header());
+    frame.render_widget(
+        Table::new(rows, widths)
+            .header(header)
+            .block(Block::bordered()),
+        list,
+    );
+}
+
+fn programs(app: &App, detail: &Detail, frame: &mut Frame<'_>, area: Rect) {
+    if detail.programs.is_empty() {
+        frame.render_widget(
+            Paragraph::new(format!(" {}", strings::NO_PROGRAMS)).block(Block::bordered()),
+            area,
+        );
+        return;
+    }
+    let [list, info] = Layout::vertical([Constraint::Min(3), Constraint::Length(6)]).areas(area);
+    let rows = detail.programs.iter().enumerate().map(|(i, p)| {
+        let since = p
+            .paused_at
+            .map(|t| t.format("%m-%d %H:%M").to_string())
+            .unwrap_or_else(|| "-".into());
+        let row = Row::new(vec![
+            Cell::from(p.slug.to_string()),
+            Cell::from(Span::styled(
+                p.state.as_str(),
+                app.theme.program_state(p.state),
+            )),
+            Cell::from(since),
+            Cell::from(safe(&p.name).into_owned()),
+        ]);
+        if i == detail.program_selected {
+            row.style(app.theme.selected())
+        } else {
+            row
+        }
+    });
+    let widths = [
+        Constraint::Length(20),
+        Constraint::Length(13),
+        Constraint::Length(12),
+        Constraint::Fill(1),
+    ];
+    let header = Row::new(strings::PROGRAM_HEADERS).style(app.theme.header());
+    frame.render_widget(
+        Table::new(rows, widths)
+            .header(header)
+            .block(Block::bordered()),
+        list,
+    );
+    if let Some(p) = detail.programs.get(detail.program_selected) {
+        let hook = |h: &Option<String>| {
+            h.as_deref()
+                .map_or("(none: only recorded)".to_owned(), |h| safe(h).into_owned())
+        };
+        let incidents: Vec<String> = p.incidents.iter().map(ToString::to_string).collect();
+        let lines = vec![
+            field(app, "Pause hook", vec![Span::raw(hook(&p.pause_hook))]),
+            field(app, "Resume hook", vec![Span::raw(hook(&p.resume_hook))]),
+            field(
+                app,
+                "Owner",
+                vec![Span::raw(safe(p.owner.as_str()).into_owned())],
+            ),
+            field(app, "Incidents", vec![Span::raw(incidents.join(", "))]),
+        ];
+        frame.render_widget(
+            Paragraph::new(lines)
+                .block(Block::bordered().title(format!(" {} ", p.slug)))
+                .wrap(Wrap { trim: false }),
+            info,
+        );
+    }
+}

@@ -1,0 +1,129 @@
+//! Dialogs drawn over the screen: forms with inline errors, and scrollable panels.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+
+use super::{centered, safe};
+use crate::tui::app::{App, Panel};
+use crate::tui::form::{FieldKind, Form};
+use crate::tui::strings;
+
+pub fn render_form(app: &App, form: &Form, frame: &mut Frame<'_>, area: Rect) {
+    let mut lines: Vec<Line> = form
+        .notes
+        .iter()
+        .map(|n| Line::raw(safe(n).into_owned()))
+        .collect();
+    if !lines.is_empty() {
+        lines.push(Line::default());
+    }
+    let mut focus_line = 0;
+    for (i, field) in form.fields.iter().enumerate() {
+        let focused = i == form.focus;
+        if focused {
+            focus_line = lines.len();
+        }
+        let marker = if focused { "›" } else { " " };
+        lines.push(Line::styled(
+            format!("{marker} {}", field.label),
+            app.theme.header(),
+        ));
+        let value = match &field.kind {
+            FieldKind::Text { value, cursor } => {
+                let shown: String = safe(value).into_owned();
+                if focused {
+                    let (before, after): (String, String) = {
+                        let chars: Vec<char> = shown.chars().collect();
+                        let at = (*cursor).min(chars.len());
+                        (chars[..at].iter().collect(), chars[at..].iter().collect())
+                    };
+                    Line::from(vec![
+                        Span::raw("  "),
+                        Span::styled(before, app.theme.input()),
+                        Span::raw("█"),
+                        Span::styled(after, app.theme.input()),
+                    ])
+                } else {
+                    Line::from(vec![
+                        Span::raw("  "),
+                        Span::styled(shown, app.theme.input()),
+                    ])
+                }
+            }
+            FieldKind::Choice { options, index } => {
+                let label = options.get(*index).map_or("", |c| c.label.as_str());
+                Line::from(vec![
+                    Span::raw("  ‹ "),
+                    Span::styled(safe(label).into_owned(), app.theme.title()),
+                    Span::raw(" ›"),
+                ])
+            }
+        };
+        lines.push(value);
+        if let Some(hint) = field.hint.as_ref().filter(|_| focused) {
+            lines.push(Line::styled(format!("  {hint}"), app.theme.dim()));
+        }
+        if let Some(error) = &field.error {
+            lines.push(Line::styled(
+                format!("  ✗ {}", safe(error)),
+                app.theme.error(),
+            ));
+        }
+    }
+    if let Some(error) = &form.error {
+        lines.push(Line::default());
+        lines.push(Line::styled(
+            format!("✗ {}", safe(error)),
+            app.theme.error(),
+        ));
+    }
+    let height = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
+    let rect = centered(area, 76, height);
+    // When the form is taller than the screen, scroll so the focused field shows.
+    let inner = usize::from(rect.height.saturating_sub(2));
+    let scroll = if lines.len() > inner {
+        focus_line.saturating_sub(inner.saturating_sub(5))
+    } else {
+        0
+    };
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(Block::bordered().title(form.title))
+            .wrap(Wrap { trim: false })
+            .scroll((u16::try_from(scroll).unwrap_or(0), 0)),
+        rect,
+    );
+}
+
+pub fn render_panel(app: &App, panel: &Panel, frame: &mut Frame<'_>, area: Rect) {
+    let rect = centered(area, 90, area.height.saturating_sub(2));
+    let lines: Vec<Line> = panel
+        .lines
+        .iter()
+        .skip(panel.scroll)
+        .map(|l| Line::raw(safe(l).into_owned()))
+        .collect();
+    let position = format!(
+        " {}/{} · {} ",
+        (panel.scroll + 1).min(panel.lines.len()),
+        panel.lines.len(),
+        strings::PANEL_KEYS
+    );
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(
+                Block::bordered()
+                    .title(Span::styled(
+                        safe(&panel.title).into_owned(),
+                        app.theme.alarm(),
+                    ))
+                    .title_bottom(position),
+            )
+            .wrap(Wrap { trim: false }),
+        rect,
+    );
+}

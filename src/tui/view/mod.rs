@@ -1,0 +1,195 @@
+//! Drawing. Every function here takes `&App`: drawing reads state and never changes it.
+//! One file per region: the board, the incident detail, dialogs and help; the header and
+//! footer are here.
+
+mod board;
+mod detail;
+mod dialog;
+mod help;
+
+use std::borrow::Cow;
+
+use chrono::{DateTime, Utc};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::app::{App, Dialog};
+use super::keymap;
+use super::strings;
+use crate::domain::text::for_terminal;
+
+const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+
+/// Draws the whole screen.
+pub fn render(app: &App, frame: &mut Frame<'_>) {
+    let [header, body, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(3),
+        Constraint::Length(2),
+    ])
+    .areas(frame.area());
+    render_header(app, frame, header);
+    match &app.detail {
+        None => board::render(app, frame, body),
+        Some(detail) => detail::render(app, detail, frame, body),
+    }
+    render_footer(app, frame, footer);
+    match &app.dialog {
+        Some(Dialog::Form(form)) => dialog::render_form(app, form, frame, body),
+        Some(Dialog::Panel(panel)) => dialog::render_panel(app, panel, frame, body),
+        None => {}
+    }
+    if app.help {
+        help::render(app, frame, body);
+    }
+}
+
+fn render_header(app: &App, frame: &mut Frame<'_>, area: Rect) {
+    let open = app
+        .board
+        .rows
+        .iter()
+        .filter(|r| r.incident.severity.is_critical() && !r.incident.status.is_settled())
+        .count();
+    let live = app
+        .board
+        .rows
+        .iter()
+        .filter(|r| !r.collecting.is_empty())
+        .count();
+    let mut spans = vec![
+        Span::styled(format!(" {} ", strings::APP), app.theme.title()),
+        Span::raw(format!(
+            "· {} incidents · {open} open at SEV0-2",
+            app.board.rows.len()
+        )),
+    ];
+    if live > 0 {
+        spans.push(Span::raw(" · "));
+        spans.push(Span::styled(
+            format!("{live} still collecting"),
+            app.theme.warning(),
+        ));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn render_footer(app: &App, frame: &mut Frame<'_>, area: Rect) {
+    let [status, keys] =
+        Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(area);
+    let status_line = if let Some(busy) = app.busy.first() {
+        let secs = busy.started.elapsed().as_secs_f64();
+        let more = if app.busy.len() > 1 {
+            format!(" (+{} more)", app.busy.len() - 1)
+        } else {
+            String::new()
+        };
+        Line::from(Span::styled(
+            format!(
+                " {} {}… {secs:.1} s{more}",
+                SPINNER[app.spinner % SPINNER.len()],
+                safe(&busy.label)
+            ),
+            app.theme.warning(),
+        ))
+    } else if let Some(flash) = &app.flash {
+        let style = if flash.error {
+            app.theme.error()
+        } else {
+            app.theme.good()
+        };
+        Line::from(Span::styled(format!(" {}", safe(&flash.text)), style))
+    } else {
+        Line::default()
+    };
+    frame.render_widget(Paragraph::new(status_line), status);
+
+    let entries: Vec<(&str, &str)> = if app.dialog.is_some() {
+        vec![]
+    } else {
+        keymap::footer(&app.contexts())
+    };
+    let mut spans = Vec::new();
+    if app.dialog.is_some() {
+        spans.push(Span::styled(
+            format!(" {}", strings::FORM_KEYS),
+            app.theme.dim(),
+        ));
+    }
+    for (key, label) in entries {
+        spans.push(Span::styled(format!(" {key}"), app.theme.key()));
+        spans.push(Span::raw(format!(" {label} ")));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), keys);
+}
+
+/// Untrusted text, stripped of terminal control sequences.
+pub(crate) fn safe(text: &str) -> Cow<'_, str> {
+    for_terminal(text)
+}
+
+/// The first row to show so that `selected` is visible in `height` rows.
+pub(crate) fn scroll_offset(selected: usize, height: usize) -> usize {
+    if height == 0 || selected < height {
+        0
+    } else {
+        selected + 1 - height
+    }
+}
+
+/// How long ago, in the largest whole unit: `45m`, `5h`, `3d`.
+pub(crate) fn age(now: DateTime<Utc>, then: DateTime<Utc>) -> String {
+    let minutes = (now - then).num_minutes().max(0);
+    match minutes {
+        m if m < 60 => format!("{m}m"),
+        m if m < 48 * 60 => format!("{}h", m / 60),
+        m => format!("{}d", m / (24 * 60)),
+    }
+}
+
+/// A count with thousands separators.
+pub(crate) fn count(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A centred rectangle of at most `width` x `height` inside `area`.
+pub(crate) fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let w = width.min(area.width.saturating_sub(2)).max(1);
+    let h = height.min(area.height).max(1);
+    Rect {
+        x: area.x + (area.width.saturating_sub(w)) / 2,
+        y: area.y + (area.height.saturating_sub(h)) / 2,
+        width: w,
+        height: h,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn helpers() {
+        assert_eq!(count(0), "0");
+        assert_eq!(count(100_000), "100,000");
+        assert_eq!(count(1234567), "1,234,567");
+        assert_eq!(scroll_offset(5, 10), 0);
+        assert_eq!(scroll_offset(15, 10), 6);
+        let t = DateTime::parse_from_rfc3339("2026-11-23T00:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(age(t + chrono::Duration::minutes(59), t), "59m");
+        assert_eq!(age(t + chrono::Duration::hours(30), t), "30h");
+        assert_eq!(age(t + chrono::Duration::days(9), t), "9d");
+    }
+}

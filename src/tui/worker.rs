@@ -1,0 +1,195 @@
+//! Slow work off the render loop: hooks, roster imports and people searches each run on a
+//! thread of their own and report back over a channel. The UI keeps drawing and taking keys
+//! meanwhile.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::thread;
+use std::time::Duration;
+
+use crate::desk::{Desk, DeskError, ImportReport, PauseOutcome, PeopleFilter, ResumeOutcome};
+use crate::domain::{AffectedPerson, IncidentId, ProgramSlug, UserName};
+use crate::roster::RosterError;
+
+/// Work to run in the background.
+#[derive(Debug, Clone)]
+pub enum Job {
+    Pause {
+        incident: IncidentId,
+        slug: ProgramSlug,
+        reason: String,
+    },
+    Resume {
+        slug: ProgramSlug,
+        reason: String,
+        force: bool,
+    },
+    Import {
+        incident: IncidentId,
+        path: PathBuf,
+        dry_run: bool,
+    },
+    People {
+        incident: IncidentId,
+        filter: PeopleFilter,
+        /// Lets the app ignore the answer to a search it has since replaced.
+        generation: u64,
+    },
+}
+
+impl Job {
+    /// What the status line says while the job runs.
+    pub fn label(&self) -> String {
+        match self {
+            Job::Pause { slug, .. } => format!("pausing {slug}: running its pause hook"),
+            Job::Resume { slug, .. } => format!("resuming {slug}: running its resume hook"),
+            Job::Import { path, .. } => format!("importing {}", path.display()),
+            Job::People { .. } => "searching people".to_owned(),
+        }
+    }
+}
+
+/// Why an import did not happen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImportFailure {
+    /// Bad rows: a heading and one line per row.
+    Rows {
+        heading: String,
+        lines: Vec<String>,
+    },
+    Other(String),
+}
+
+/// A finished job.
+#[derive(Debug, Clone)]
+pub enum Done {
+    Paused {
+        slug: ProgramSlug,
+        result: Result<PauseOutcome, String>,
+    },
+    Resumed {
+        slug: ProgramSlug,
+        result: Result<ResumeOutcome, String>,
+    },
+    Imported {
+        path: PathBuf,
+        result: Result<ImportReport, ImportFailure>,
+    },
+    People {
+        generation: u64,
+        result: Result<Vec<AffectedPerson>, String>,
+    },
+}
+
+/// Starts jobs and collects what they report.
+pub struct Worker {
+    desk: Arc<dyn Desk>,
+    actor: UserName,
+    tx: Sender<(u64, Done)>,
+    rx: Receiver<(u64, Done)>,
+    next_id: u64,
+}
+
+impl Worker {
+    pub fn new(desk: Arc<dyn Desk>, actor: UserName) -> Self {
+        let (tx, rx) = mpsc::channel();
+        Worker {
+            desk,
+            actor,
+            tx,
+            rx,
+            next_id: 0,
+        }
+    }
+
+    /// Runs `job` on a new thread; returns the id its result will carry.
+    pub fn start(&mut self, job: Job) -> u64 {
+        self.next_id += 1;
+        let id = self.next_id;
+        let desk = Arc::clone(&self.desk);
+        let actor = self.actor.clone();
+        let tx = self.tx.clone();
+        thread::spawn(move || {
+            // The receiver is gone only when the app has quit; nothing is left to tell.
+            let _ = tx.send((id, run(desk.as_ref(), &actor, job)));
+        });
+        id
+    }
+
+    /// A finished job, if one is waiting.
+    pub fn try_recv(&self) -> Option<(u64, Done)> {
+        self.rx.try_recv().ok()
+    }
+
+    /// Waits up to `timeout` for a finished job.
+    pub fn recv_timeout(&self, timeout: Duration) -> Option<(u64, Done)> {
+        self.rx.recv_timeout(timeout).ok()
+    }
+}
+
+fn run(desk: &dyn Desk, actor: &UserName, job: Job) -> Done {
+    match job {
+        Job::Pause {
+            incident,
+            slug,
+            reason,
+        } => Done::Paused {
+            result: desk
+                .pause_program(actor, &slug, incident, &reason)
+                .map_err(|e| e.to_string()),
+            slug,
+        },
+        Job::Resume {
+            slug,
+            reason,
+            force,
+        } => Done::Resumed {
+            result: desk
+                .resume_program(actor, &slug, &reason, force)
+                .map_err(|e| e.to_string()),
+            slug,
+        },
+        Job::Import {
+            incident,
+            path,
+            dry_run,
+        } => Done::Imported {
+            result: import(desk, actor, incident, &path, dry_run),
+            path,
+        },
+        Job::People {
+            incident,
+            filter,
+            generation,
+        } => Done::People {
+            generation,
+            result: desk
+                .people(actor, incident, &filter)
+                .map_err(|e| e.to_string()),
+        },
+    }
+}
+
+fn import(
+    desk: &dyn Desk,
+    actor: &UserName,
+    incident: IncidentId,
+    path: &std::path::Path,
+    dry_run: bool,
+) -> Result<ImportReport, ImportFailure> {
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path)
+        .map_err(|e| ImportFailure::Other(format!("cannot read {name}: {e}")))?;
+    desk.import_roster(actor, incident, &bytes, &name, dry_run)
+        .map_err(|e| match e {
+            DeskError::Roster(RosterError::Rows { source_name, rows }) => ImportFailure::Rows {
+                heading: format!(
+                    "{source_name}: {} bad rows; nothing was imported",
+                    rows.len()
+                ),
+                lines: rows.iter().map(ToString::to_string).collect(),
+            },
+            other => ImportFailure::Other(other.to_string()),
+        })
+}

@@ -1,0 +1,545 @@
+//! The terminal UI, drawn into ratatui's TestBackend on a real database: snapshots of every
+//! screen and dialog at 80x24 and 120x40, and key sequences fed through the real input
+//! handling.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use breachdesk::config::Settings;
+use breachdesk::desk::{Desk, LocalDesk};
+use breachdesk::domain::{IncidentId, NewIncident, NewProgram, Severity, Status, UserName};
+use breachdesk::store::Store;
+use breachdesk::tui::app::{App, Dialog, Tab};
+use breachdesk::tui::theme::Theme;
+use breachdesk::tui::view;
+use chrono::{DateTime, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use tempfile::TempDir;
+
+const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
+
+fn t0() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-20T14:30:00Z")
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+fn actor() -> UserName {
+    UserName::parse("responder").unwrap()
+}
+
+/// A database with a fixed clock and a small, realistic history.
+struct Fixture {
+    _dir: TempDir,
+    desk: Arc<LocalDesk>,
+}
+
+impl Fixture {
+    fn empty() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let desk = LocalDesk::new(Store::open(dir.path()).unwrap(), Settings::defaults())
+            .with_clock(Box::new(t0));
+        Fixture {
+            _dir: dir,
+            desk: Arc::new(desk),
+        }
+    }
+
+    fn with_history() -> Self {
+        let f = Fixture::empty();
+        let d = f.desk.as_ref();
+        let a = actor();
+        let catalog = d.catalog();
+        let program = |slug: &str, name: &str, hook: Option<&str>| {
+            let new = NewProgram::new(slug.parse().unwrap(), name, hook, None).unwrap();
+            d.add_program(&a, new).unwrap();
+        };
+        program("staff-monitoring", "Staff activity monitoring", None);
+        program("chat-archive", "Workplace chat archive", None);
+        let open = |title: &str, sev: u8, programs: &[&str]| {
+            let mut new = NewIncident::new(
+                title,
+                Severity::new(sev).unwrap(),
+                "Found during a routine access review.",
+            )
+            .unwrap();
+            new.categories.insert(catalog.parse("keystrokes").unwrap());
+            new.programs = programs.iter().map(|p| p.parse().unwrap()).collect();
+            d.open_incident(&a, new).unwrap().id
+        };
+        let old = open("Badge export sent to the wrong team", 4, &[]);
+        d.set_status(&a, old, Status::Closed, Some("no exposure"))
+            .unwrap();
+        open(
+            "Chat archive searchable by contractors",
+            3,
+            &["chat-archive"],
+        );
+        let main = open(
+            "Monitoring data readable company-wide",
+            2,
+            &["staff-monitoring"],
+        );
+        d.set_status(&a, main, Status::Investigating, Some("who read it?"))
+            .unwrap();
+        d.add_note(&a, main, "Bucket ACL fixed at 15:10 UTC.")
+            .unwrap();
+        let mut csv = String::from("employee_id,name,email,categories,location\n");
+        for i in 0..300 {
+            let cats = if i % 3 == 0 {
+                "keystrokes;chat-messages"
+            } else {
+                "mouse-movements"
+            };
+            csv.push_str(&format!(
+                "E{i:04},Person {i},person{i}@corp.example,{cats},{}\n",
+                ["DE", "US-CA", "NZ"][i % 3]
+            ));
+        }
+        d.import_roster(&a, main, csv.as_bytes(), "roster.csv", false)
+            .unwrap();
+        f
+    }
+
+    fn app(&self) -> App {
+        let desk: Arc<dyn Desk> = self.desk.clone();
+        App::new(
+            desk,
+            actor(),
+            Theme::plain(),
+            Box::new(|| t0() + chrono::Duration::hours(3)),
+        )
+        .unwrap()
+    }
+}
+
+fn draw(app: &App, (w, h): (u16, u16)) -> Terminal<TestBackend> {
+    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+    term.draw(|f| view::render(app, f)).unwrap();
+    term
+}
+
+fn screen(app: &App, size: (u16, u16)) -> String {
+    draw(app, size).backend().to_string()
+}
+
+fn snapshot(name: &str, app: &App) {
+    for size in SIZES {
+        insta::assert_snapshot!(format!("{name}_{}x{}", size.0, size.1), screen(app, size));
+    }
+}
+
+fn key(app: &mut App, code: KeyCode) {
+    app.handle_key(KeyEvent::new(code, KeyModifiers::NONE));
+}
+
+fn keys(app: &mut App, text: &str) {
+    for c in text.chars() {
+        key(app, KeyCode::Char(c));
+    }
+}
+
+fn open_main(app: &mut App) {
+    key(app, KeyCode::Enter);
+    assert_eq!(app.detail.as_ref().unwrap().incident.id, IncidentId::new(3));
+}
+
+// ----- snapshots ------------------------------------------------------------------------
+
+#[test]
+fn snapshot_board() {
+    let f = Fixture::with_history();
+    snapshot("board", &f.app());
+}
+
+#[test]
+fn snapshot_empty_board() {
+    let f = Fixture::empty();
+    snapshot("board_empty", &f.app());
+}
+
+#[test]
+fn snapshot_board_filtered() {
+    let f = Fixture::with_history();
+    let mut app = f.app();
+    key(&mut app, KeyCode::Char('/'));
+    keys(&mut app, "chat");
+    snapshot("board_filtered", &app);
+}
+
+#[test]
+fn snapshot_detail_tabs() {
+    let f = Fixture::with_history();
+    let mut app = f.app();
+    open_main(&mut app);
+    for (tab, name) in [
+        (Tab::Overview, "overview"),
+        (Tab::Timeline, "timeline"),
+        (Tab::People, "people"),
+        (Tab::Programs, "programmes"),
+    ] {
+        assert_eq!(app.detail.as_ref().unwrap().tab, tab);
+        snapshot(&format!("detail_{name}"), &app);
+        key(&mut app, KeyCode::Tab);
+    }
+}
+
+#[test]
+fn snapshot_forms() {
+    let f = Fixture::with_history();
+    let mut app = f.app();
+    key(&mut app, KeyCode::Char('n'));
+    snapshot("form_new_incident", &app);
+    key(&mut app, KeyCode::Enter);
+    snapshot("form_new_incident_errors", &app);
+    key(&mut app, KeyCode::Esc);
+    open_main(&mut app);
+    for (k, name) in [
+        ('s', "severity"),
+        ('t', "status"),
+        ('n', "note"),
+        ('o', "assign"),
+        ('i', "import"),
+        ('L', "link"),
+    ] {
+        key(&mut app, KeyCode::Char(k));
+        assert!(app.dialog.is_some(), "{name} opened no dialog");
+        snapshot(&format!("form_{name}"), &app);
+        key(&mut app, KeyCode::Esc);
+        assert!(app.dialog.is_none());
+    }
+    key(&mut app, KeyCode::BackTab);
+    key(&mut app, KeyCode::Char('p'));
+    snapshot("form_pause", &app);
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Char('r'));
+    snapshot("form_resume", &app);
+}
+
+#[test]
+fn snapshot_help() {
+    let f = Fixture::with_history();
+    let mut app = f.app();
+    key(&mut app, KeyCode::Char('?'));
+    snapshot("help", &app);
+    key(&mut app, KeyCode::Char('x'));
+    assert!(!app.help, "any key closes help");
+}
+
+// ----- key sequences ----------------------------------------------------------------------
+
+#[test]
+fn open_an_incident_from_the_form() {
+    let f = Fixture::with_history();
+    let mut app = f.app();
+    key(&mut app, KeyCode::Char('n'));
+    keys(&mut app, "Transcripts shared in a public channel");
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::Left); // SEV2 -> SEV1
+    key(&mut app, KeyCode::Tab);
+    keys(&mut app, "A bot posted call transcripts.");
+    key(&mut app, KeyCode::Tab);
+    keys(&mut app, "transcripts, dna");
+    key(&mut app, KeyCode::Enter);
+    let Some(Dialog::Form(form)) = &app.dialog else {
+        panic!("the form should stay open")
+    };
+    assert!(
+        form.fields[3]
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("unknown category 'dna'")
+    );
+    for _ in 0.."dna".len() + 2 {
+        key(&mut app, KeyCode::Backspace);
+    }
+    key(&mut app, KeyCode::Enter);
+    assert!(app.dialog.is_none(), "{:?}", app.dialog);
+    let created = f.desk.incident(&actor(), IncidentId::new(4)).unwrap();
+    assert_eq!(created.title, "Transcripts shared in a public channel");
+    assert_eq!(created.severity, Severity::new(1).unwrap());
+    assert_eq!(
+        created
+            .categories
+            .iter()
+            .map(|c| c.as_str())
+            .collect::<Vec<_>>(),
+        ["transcripts"]
+    );
+    assert_eq!(
+        app.board.current().unwrap().incident.id,
+        IncidentId::new(4),
+        "the new incident is selected"
+    );
+    assert!(screen(&app, (120, 40)).contains("opened INC-4 (SEV1)"));
+}
+
+#[test]
+fn pause_a_programme_runs_its_hook_in_the_background() {
+    let f = Fixture::with_history();
+    let a = actor();
+    let new = NewProgram::new(
+        "keylogger".parse().unwrap(),
+        "Keystroke logger",
+        Some("sleep 0.3; echo agent stopped"),
+        None,
+    )
+    .unwrap();
+    f.desk.add_program(&a, new).unwrap();
+    f.desk
+        .link_program(&a, &"keylogger".parse().unwrap(), IncidentId::new(3))
+        .unwrap();
+    let mut app = f.app();
+    open_main(&mut app);
+    key(&mut app, KeyCode::BackTab);
+    assert_eq!(app.detail.as_ref().unwrap().tab, Tab::Programs);
+    key(&mut app, KeyCode::Char('p'));
+    assert!(
+        screen(&app, (120, 40)).contains("Will run the pause hook: sleep 0.3; echo agent stopped")
+    );
+    key(&mut app, KeyCode::Enter);
+    let Some(Dialog::Form(form)) = &app.dialog else {
+        panic!("a reason is required")
+    };
+    assert_eq!(
+        form.fields[0].error.as_deref(),
+        Some("a reason is required")
+    );
+    keys(&mut app, "exposure");
+    key(&mut app, KeyCode::Enter);
+    assert!(app.dialog.is_none());
+    assert!(app.is_busy(), "the hook runs off the render thread");
+    let busy = screen(&app, (120, 40));
+    assert!(
+        busy.contains("pausing keylogger: running its pause hook"),
+        "{busy}"
+    );
+    key(&mut app, KeyCode::Char('j')); // input still handled while the hook runs
+    assert!(app.wait_idle(Duration::from_secs(10)));
+    let state = f
+        .desk
+        .programs(&a)
+        .unwrap()
+        .into_iter()
+        .find(|p| p.slug.as_str() == "keylogger")
+        .unwrap()
+        .state;
+    assert_eq!(state.as_str(), "paused");
+    let after = screen(&app, (120, 40));
+    assert!(
+        after.contains("keylogger paused; pause hook exited with status 0"),
+        "{after}"
+    );
+    let timeline = f.desk.timeline(&a, IncidentId::new(3)).unwrap();
+    assert!(
+        timeline
+            .iter()
+            .any(|e| e.draft.detail.contains("agent stopped"))
+    );
+}
+
+#[test]
+fn filter_people_by_search_category_and_pending() {
+    let f = Fixture::with_history();
+    let mut app = f.app();
+    open_main(&mut app);
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::Tab);
+    assert_eq!(app.detail.as_ref().unwrap().people.len(), 300);
+    key(&mut app, KeyCode::Char('/'));
+    keys(&mut app, "person1");
+    key(&mut app, KeyCode::Enter);
+    assert!(app.wait_idle(Duration::from_secs(10)));
+    // person1, person10-19, person100-199
+    assert_eq!(app.detail.as_ref().unwrap().people.len(), 111);
+    key(&mut app, KeyCode::Char('c')); // keystrokes
+    assert!(app.wait_idle(Duration::from_secs(10)));
+    let tab = &app.detail.as_ref().unwrap().people;
+    assert_eq!(tab.filter.category.as_ref().unwrap().as_str(), "keystrokes");
+    assert!((0..tab.len()).all(|i| {
+        tab.row(i)
+            .unwrap()
+            .categories
+            .iter()
+            .any(|c| c.as_str() == "keystrokes")
+    }));
+    assert_eq!(tab.len(), 36, "12, 15, 18 and 102..=198 step 3");
+    snapshot("people_filtered", &app);
+    key(&mut app, KeyCode::Char('x'));
+    let tab = &app.detail.as_ref().unwrap().people;
+    assert!(tab.matches.is_none() && tab.len() == 300);
+    key(&mut app, KeyCode::Char('p'));
+    assert!(app.wait_idle(Duration::from_secs(10)));
+    assert_eq!(
+        app.detail.as_ref().unwrap().people.len(),
+        300,
+        "nobody is notified yet"
+    );
+}
+
+#[test]
+fn people_scroll_reads_windows_to_the_end() {
+    let f = Fixture::with_history();
+    let mut app = f.app();
+    open_main(&mut app);
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::Char('G'));
+    let tab = &app.detail.as_ref().unwrap().people;
+    assert_eq!(tab.selected, 299);
+    assert_eq!(tab.row(299).unwrap().employee_id.as_str(), "E0299");
+    assert!(screen(&app, (80, 24)).contains("E0299"));
+    for _ in 0..3 {
+        key(&mut app, KeyCode::PageUp);
+    }
+    let tab = &app.detail.as_ref().unwrap().people;
+    assert_eq!(tab.row(tab.selected).unwrap().employee_id.as_str(), "E0239");
+}
+
+#[test]
+fn import_errors_are_listed_and_nothing_is_written() {
+    let f = Fixture::with_history();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.csv");
+    std::fs::write(&path, "employee_id,name,email,categories\nN1,Ok,ok@corp.example,keystrokes\nN2,Bad,bad@,keystrokes\nN3,Also,also@corp.example,dna\n").unwrap();
+    let mut app = f.app();
+    open_main(&mut app);
+    key(&mut app, KeyCode::Char('i'));
+    keys(&mut app, path.to_str().unwrap());
+    key(&mut app, KeyCode::Enter);
+    assert!(app.wait_idle(Duration::from_secs(10)));
+    let Some(Dialog::Panel(panel)) = &app.dialog else {
+        panic!("expected the error panel, got {:?}", app.dialog)
+    };
+    assert!(panel.title.contains("2 bad rows; nothing was imported"));
+    assert_eq!(
+        panel.lines,
+        [
+            "line 3: 'bad@' is not an email address",
+            "line 4: unknown category 'dna'; known categories: keystrokes, mouse-movements, chat-messages, transcripts, performance-data, application-usage, screenshots, contact-details"
+        ]
+    );
+    for size in SIZES {
+        let name = format!("import_errors_{}x{}", size.0, size.1);
+        let text = screen(&app, size).replace(path.to_str().unwrap(), "bad.csv");
+        insta::assert_snapshot!(name, text);
+    }
+    assert_eq!(
+        f.desk
+            .incident(&actor(), IncidentId::new(3))
+            .unwrap()
+            .people,
+        300
+    );
+    key(&mut app, KeyCode::Esc);
+    assert!(app.dialog.is_none());
+}
+
+#[test]
+fn status_form_offers_only_legal_moves_and_records() {
+    let f = Fixture::with_history();
+    let mut app = f.app();
+    open_main(&mut app);
+    key(&mut app, KeyCode::Char('t'));
+    let Some(Dialog::Form(form)) = &app.dialog else {
+        panic!()
+    };
+    let breachdesk::tui::form::FieldKind::Choice { options, .. } = &form.fields[0].kind else {
+        panic!()
+    };
+    let offered: Vec<&str> = options.iter().map(|c| c.value.as_str()).collect();
+    assert_eq!(offered, ["contained", "resolved", "closed"]);
+    key(&mut app, KeyCode::Tab);
+    keys(&mut app, "ACL fixed");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(
+        app.detail.as_ref().unwrap().incident.status,
+        Status::Contained
+    );
+    assert_eq!(
+        app.detail.as_ref().unwrap().timeline[0].draft.detail,
+        "ACL fixed"
+    );
+}
+
+#[test]
+fn untrusted_text_is_drawn_without_escape_sequences() {
+    let f = Fixture::empty();
+    // A title can't hold control characters, but hook output can: it lands in the timeline.
+    let a = actor();
+    let new = NewProgram::new(
+        "evil".parse().unwrap(),
+        "Evil",
+        Some("printf 'done\\033]0;pwned\\007\\033[2J'"),
+        None,
+    )
+    .unwrap();
+    f.desk.add_program(&a, new).unwrap();
+    let inc = f
+        .desk
+        .open_incident(
+            &a,
+            NewIncident::new("Hook output", Severity::new(3).unwrap(), "").unwrap(),
+        )
+        .unwrap();
+    f.desk
+        .pause_program(&a, &"evil".parse().unwrap(), inc.id, "test")
+        .unwrap();
+    let mut app = f.app();
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Tab);
+    let text = screen(&app, (120, 40));
+    assert!(text.contains("output: done"), "{text}");
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{7}') && !text.contains("pwned"),
+        "{text}"
+    );
+}
+
+#[test]
+fn ctrl_c_quits_from_a_dialog_and_q_from_the_board() {
+    let f = Fixture::with_history();
+    let mut app = f.app();
+    key(&mut app, KeyCode::Char('n'));
+    keys(&mut app, "q");
+    assert!(!app.quit, "q is typed into the form");
+    app.handle_key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL));
+    assert!(app.quit);
+    let mut app = f.app();
+    key(&mut app, KeyCode::Char('q'));
+    assert!(app.quit);
+}
+
+#[test]
+fn footer_and_help_come_from_the_key_table() {
+    let f = Fixture::with_history();
+    let mut app = f.app();
+    let board = screen(&app, (120, 40));
+    for (shown, label) in breachdesk::tui::keymap::footer(&app.contexts()) {
+        assert!(
+            board.contains(&format!("{shown} {label}")),
+            "footer lacks {shown} {label}"
+        );
+    }
+    key(&mut app, KeyCode::Char('?'));
+    let help = screen(&app, (120, 40));
+    for b in breachdesk::tui::keymap::BINDINGS {
+        assert!(help.contains(b.label), "help lacks {}", b.label);
+    }
+}
+
+#[test]
+fn resize_redraws_at_any_size() {
+    let f = Fixture::with_history();
+    let mut app = f.app();
+    open_main(&mut app);
+    let mut term = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    for (w, h) in [(120, 40), (80, 24), (40, 10), (20, 5), (200, 60)] {
+        term.backend_mut().resize(w, h);
+        term.draw(|f| view::render(&app, f)).unwrap();
+        key(&mut app, KeyCode::Tab);
+    }
+}
