@@ -1,5 +1,7 @@
-//! Fills a database for benchmarks: `cargo run --release --example seed -- DIR INCIDENTS`
-//! opens that many incidents through the desk, with varied severities and statuses.
+//! Fills a database for benchmarks:
+//! `cargo run --release --example seed -- DIR INCIDENTS [PEOPLE]` opens that many incidents
+//! through the desk, with varied severities and statuses, and imports a roster of PEOPLE
+//! (default none) into INC-1.
 
 use std::path::PathBuf;
 
@@ -15,6 +17,7 @@ fn main() -> anyhow::Result<()> {
             .ok_or_else(|| anyhow::anyhow!("usage: seed DIR INCIDENTS"))?,
     );
     let count: u64 = args.next().unwrap_or_else(|| "10000".into()).parse()?;
+    let people: usize = args.next().unwrap_or_else(|| "0".into()).parse()?;
     let desk = LocalDesk::new(Store::open(&dir)?, Settings::defaults());
     let actor = UserName::parse("bench")?;
     let catalog = desk.catalog();
@@ -32,9 +35,16 @@ fn main() -> anyhow::Result<()> {
             desk.set_status(&actor, inc.id, Status::Investigating, Some("seeded"))?;
         }
     }
-    eprintln!(
-        "seeded {count} incidents; last is {}",
-        IncidentId::new(count)
-    );
+    if people > 0 {
+        let csv = breachdesk::demo::roster_csv(people);
+        desk.import_roster(
+            &actor,
+            IncidentId::new(1),
+            csv.as_bytes(),
+            "seed.csv",
+            false,
+        )?;
+    }
+    eprintln!("seeded {count} incidents and {people} people on INC-1");
     Ok(())
 }

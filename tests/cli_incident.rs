@@ -289,3 +289,34 @@ fn a_broken_config_is_named() {
         "{err}"
     );
 }
+
+#[test]
+fn demo_fills_an_empty_database_and_refuses_a_used_one() {
+    let s = Sandbox::new();
+    let out = s.ok(&["demo"]);
+    assert!(out.contains("3 incidents, 2000 people on INC-3"), "{out}");
+    let list = s.json(&["incident", "list", "--json"]);
+    assert_eq!(list[0]["id"], "INC-3");
+    assert_eq!(list[0]["severity"], 2);
+    assert_eq!(list[0]["people"], 2000);
+    let programs = s.json(&["program", "list", "--json"]);
+    let states: Vec<&str> = programs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["state"].as_str().unwrap())
+        .collect();
+    assert!(states.contains(&"paused"), "{states:?}");
+    let err = s.fails(&["demo"], 2);
+    assert!(err.contains("already holds incidents"), "{err}");
+}
+
+#[test]
+fn the_ui_without_a_terminal_says_what_to_do() {
+    let s = Sandbox::new();
+    let err = s.fails(&[], 1);
+    assert!(
+        err.contains("needs a terminal") && err.contains("--help"),
+        "{err}"
+    );
+}

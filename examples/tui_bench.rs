@@ -1,0 +1,136 @@
+//! Measures the terminal UI against its targets on a seeded database (see benches/tui.sh):
+//! the first frame after launch, and handling one key plus drawing one frame, on the board
+//! and on the People tab, at 120x40. Frames are drawn into ratatui's TestBackend, so the
+//! figures cover everything but the terminal's own write.
+//!
+//! Usage: tui_bench DIR   (DIR seeded with `seed DIR 10000 100000`)
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use breachdesk::config::Settings;
+use breachdesk::desk::{Desk, LocalDesk};
+use breachdesk::store::Store;
+use breachdesk::tui::app::App;
+use breachdesk::tui::theme::Theme;
+use breachdesk::tui::view;
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn main() -> anyhow::Result<()> {
+    let started = Instant::now();
+    let dir = std::env::args()
+        .nth(1)
+        .ok_or_else(|| anyhow::anyhow!("usage: tui_bench DIR"))?;
+    let desk: Arc<dyn Desk> = Arc::new(LocalDesk::new(
+        Store::open(dir.as_ref())?,
+        Settings::defaults(),
+    ));
+    let actor = breachdesk::identity::current_user();
+    let mut app = App::new(desk, actor, Theme::from_env(), Box::new(chrono::Utc::now))?;
+    let mut term = Terminal::new(TestBackend::new(120, 40))?;
+    term.draw(|f| view::render(&app, f))?;
+    let first = started.elapsed();
+    println!(
+        "first frame (open database, load {} incidents, draw): {:.1} ms",
+        app.board.rows.len(),
+        ms(first)
+    );
+
+    let board_keys: Vec<KeyCode> = [KeyCode::Down; 200]
+        .into_iter()
+        .chain([KeyCode::PageDown; 50])
+        .chain([KeyCode::Char('G'), KeyCode::Char('g')])
+        .chain([KeyCode::Up; 50])
+        .collect();
+    report("board: move selection", &mut app, &mut term, &board_keys)?;
+    let filter: Vec<KeyCode> = std::iter::once(KeyCode::Char('/'))
+        .chain("seeded 99".chars().map(KeyCode::Char))
+        .chain([KeyCode::Backspace; 9])
+        .chain([KeyCode::Esc])
+        .collect();
+    report("board: type a filter", &mut app, &mut term, &filter)?;
+
+    // Open INC-1, which carries the big roster, and go to its People tab.
+    while app
+        .board
+        .current()
+        .is_some_and(|r| r.incident.id.number() != 1)
+    {
+        press(&mut app, KeyCode::Down);
+    }
+    let opened = Instant::now();
+    press(&mut app, KeyCode::Enter);
+    press(&mut app, KeyCode::Tab);
+    press(&mut app, KeyCode::Tab);
+    term.draw(|f| view::render(&app, f))?;
+    let people = app.detail.as_ref().map_or(0, |d| d.people.total);
+    println!(
+        "open incident with {people} people and show its People tab: {:.1} ms",
+        ms(opened.elapsed())
+    );
+    let people_keys: Vec<KeyCode> = [KeyCode::Down; 300]
+        .into_iter()
+        .chain([KeyCode::PageDown; 300])
+        .chain([KeyCode::Char('G')])
+        .chain([KeyCode::PageUp; 100])
+        .chain([KeyCode::Char('g')])
+        .collect();
+    report(
+        "people: scroll 100k rows",
+        &mut app,
+        &mut term,
+        &people_keys,
+    )?;
+    Ok(())
+}
+
+fn press(app: &mut App, code: KeyCode) {
+    app.handle_key(KeyEvent::new(code, KeyModifiers::NONE));
+}
+
+fn report(
+    name: &str,
+    app: &mut App,
+    term: &mut Terminal<TestBackend>,
+    keys: &[KeyCode],
+) -> anyhow::Result<()> {
+    let mut times = Vec::with_capacity(keys.len());
+    let mut slowest = (Duration::ZERO, KeyCode::Null, 0);
+    for (i, code) in keys.iter().enumerate() {
+        let t = Instant::now();
+        press(app, *code);
+        term.draw(|f| view::render(app, f))?;
+        let took = t.elapsed();
+        if took > slowest.0 {
+            slowest = (took, *code, i);
+        }
+        times.push(took);
+    }
+    if std::env::var_os("TUI_BENCH_VERBOSE").is_some() {
+        println!(
+            "  slowest: key {} ({:?}) took {:.2} ms",
+            slowest.2,
+            slowest.1,
+            ms(slowest.0)
+        );
+    }
+    times.sort();
+    let median = times[times.len() / 2];
+    let worst = *times.last().unwrap_or(&Duration::ZERO);
+    println!(
+        "{name}: {} keys, key+frame median {:.2} ms, worst {:.2} ms",
+        times.len(),
+        ms(median),
+        ms(worst)
+    );
+    Ok(())
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
