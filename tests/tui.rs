@@ -543,3 +543,69 @@ fn resize_redraws_at_any_size() {
         key(&mut app, KeyCode::Tab);
     }
 }
+
+/// Replaces "after 0.0 s" (how long a hook took) so snapshots do not depend on speed.
+fn without_timings(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find("after ") {
+        let (head, tail) = rest.split_at(at + "after ".len());
+        out.push_str(head);
+        match tail.find(" s.") {
+            Some(end) if tail[..end].chars().all(|c| c.is_ascii_digit() || c == '.') => {
+                out.push('N');
+                rest = &tail[end..];
+            }
+            _ => rest = tail,
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[test]
+fn snapshot_failed_pause_and_refused_resume_panels() {
+    let f = Fixture::with_history();
+    let a = actor();
+    let new = NewProgram::new(
+        "keylogger".parse().unwrap(),
+        "Keystroke logger",
+        Some("echo 'agent unreachable on 14 hosts' >&2; exit 3"),
+        None,
+    )
+    .unwrap();
+    f.desk.add_program(&a, new).unwrap();
+    f.desk
+        .link_program(&a, &"keylogger".parse().unwrap(), IncidentId::new(3))
+        .unwrap();
+    let mut app = f.app();
+    open_main(&mut app);
+    key(&mut app, KeyCode::BackTab);
+    key(&mut app, KeyCode::Char('p'));
+    keys(&mut app, "exposure");
+    key(&mut app, KeyCode::Enter);
+    assert!(app.wait_idle(Duration::from_secs(10)));
+    let Some(Dialog::Panel(panel)) = &app.dialog else {
+        panic!("expected the failure panel, got {:?}", app.dialog)
+    };
+    assert!(panel.title.contains("PAUSE FAILED: keylogger"));
+    for size in SIZES {
+        insta::assert_snapshot!(
+            format!("pause_failed_{}x{}", size.0, size.1),
+            without_timings(&screen(&app, size))
+        );
+    }
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Char('r'));
+    keys(&mut app, "back to normal");
+    key(&mut app, KeyCode::Enter);
+    assert!(app.wait_idle(Duration::from_secs(10)));
+    let Some(Dialog::Panel(panel)) = &app.dialog else {
+        panic!("expected the refusal panel")
+    };
+    assert!(
+        panel.lines[0].contains("INC-3 (SEV2, investigating)"),
+        "{panel:?}"
+    );
+    snapshot("resume_refused", &app);
+}
