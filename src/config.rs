@@ -8,6 +8,7 @@ use serde::Deserialize;
 use thiserror::Error;
 
 use crate::domain::{CategoryCatalog, CategoryDef, DomainError};
+use crate::notify::{Contact, SmtpSettings, TemplateError, TemplateSet};
 
 /// A problem with the configuration, naming the file.
 #[derive(Debug, Error)]
@@ -23,6 +24,8 @@ pub enum ConfigError {
     Invalid { path: PathBuf, source: DomainError },
     #[error("cannot find your {0} directory (is HOME set?); pass --db and --config")]
     NoHome(&'static str),
+    #[error(transparent)]
+    Template(#[from] TemplateError),
 }
 
 /// The settings in `config.toml`.
@@ -34,6 +37,11 @@ pub struct Config {
     pub categories: Vec<CategoryDef>,
     #[serde(default)]
     pub hooks: HookSettings,
+    #[serde(default)]
+    pub smtp: SmtpSettings,
+    /// Who letters tell people to contact.
+    #[serde(default)]
+    pub contact: Contact,
 }
 
 /// How programme hooks run.
@@ -69,6 +77,7 @@ impl Default for HookSettings {
 pub struct Settings {
     pub config: Config,
     pub catalog: CategoryCatalog,
+    pub templates: TemplateSet,
 }
 
 impl Settings {
@@ -77,15 +86,21 @@ impl Settings {
         Settings {
             config: Config::default(),
             catalog: CategoryCatalog::default(),
+            templates: TemplateSet::built_in().expect("the built-in templates compile"),
         }
     }
 
     /// Loads `path`; a missing file is an error only when `required` (the user named it).
     pub fn load(path: &Path, required: bool) -> Result<Self, ConfigError> {
+        let overrides = path.parent().map(|d| d.join("templates"));
         let text = match std::fs::read_to_string(path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
-                return Ok(Settings::defaults());
+                let templates = TemplateSet::load(overrides.as_deref())?;
+                return Ok(Settings {
+                    templates,
+                    ..Settings::defaults()
+                });
             }
             Err(source) => {
                 return Err(ConfigError::Read {
@@ -94,7 +109,9 @@ impl Settings {
                 });
             }
         };
-        Settings::parse(&text, path)
+        let mut settings = Settings::parse(&text, path)?;
+        settings.templates = TemplateSet::load(overrides.as_deref())?;
+        Ok(settings)
     }
 
     /// Parses config text; `path` names it in errors.
@@ -109,7 +126,11 @@ impl Settings {
                 source,
             }
         })?;
-        Ok(Settings { config, catalog })
+        Ok(Settings {
+            config,
+            catalog,
+            templates: TemplateSet::built_in()?,
+        })
     }
 }
 

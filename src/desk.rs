@@ -18,8 +18,13 @@ use crate::domain::{
     Severity, Status, UserName,
 };
 use crate::hook::{self, HookOutcome, HookRun};
+use crate::notify::{LetterError, TemplateError, TemplateName};
 use crate::roster::{self, RosterError};
 use crate::store::{Changes, Store, StoreError};
+
+mod notifications;
+
+pub use notifications::{FailureView, OutboxStatus, QueueReport, SendOptions, SendProgress};
 
 /// Why a desk action did not happen. Everything but [`DeskError::Store`] is the user's to
 /// fix.
@@ -45,6 +50,20 @@ pub enum DeskError {
     Unchanged(String),
     #[error("the discovery time {0} is in the future")]
     FutureTime(DateTime<Utc>),
+    #[error("{0}")]
+    NotConfigured(String),
+    #[error("{0} is not on the roster of {1}")]
+    NoPerson(crate::domain::EmployeeId, IncidentId),
+    #[error("{0} has no affected people yet; import a roster first")]
+    EmptyRoster(IncidentId),
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    #[error("{0} (rendering the letter for {1}); nothing was queued")]
+    RenderFor(TemplateError, String),
+    #[error(transparent)]
+    Letter(#[from] LetterError),
+    #[error("mail server: {0}")]
+    Delivery(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -52,7 +71,7 @@ pub enum DeskError {
 impl DeskError {
     /// Whether the user can fix this by changing what they asked for.
     pub fn is_user_error(&self) -> bool {
-        !matches!(self, DeskError::Store(_))
+        !matches!(self, DeskError::Store(_) | DeskError::Delivery(_))
     }
 }
 
@@ -234,6 +253,37 @@ pub trait Desk: Send + Sync {
     ) -> Result<Vec<AuditEvent>, DeskError>;
     /// Checks the hash chain; the inner result is the number of events or the first break.
     fn verify_audit(&self, actor: &UserName) -> Result<Result<u64, Tamper>, DeskError>;
+    /// The exact message one person would get (the first on the roster by default).
+    fn preview_letter(
+        &self,
+        actor: &UserName,
+        id: IncidentId,
+        template: TemplateName,
+        person: Option<&crate::domain::EmployeeId>,
+    ) -> Result<String, DeskError>;
+    /// Queues one letter per matching person (or per `recipients` for the stakeholder
+    /// brief); a letter already in the outbox is not queued again.
+    fn queue_notifications(
+        &self,
+        actor: &UserName,
+        id: IncidentId,
+        template: TemplateName,
+        filter: &PeopleFilter,
+        recipients: &[crate::domain::Email],
+    ) -> Result<QueueReport, DeskError>;
+    /// Drains the outbox (of one incident, or all); blocks until done, reporting progress.
+    fn send_notifications(
+        &self,
+        actor: &UserName,
+        scope: Option<IncidentId>,
+        options: &SendOptions,
+        progress: &mut dyn FnMut(&SendProgress),
+    ) -> Result<SendProgress, DeskError>;
+    fn outbox_status(&self, actor: &UserName, id: IncidentId) -> Result<OutboxStatus, DeskError>;
+    /// Requeues every failed letter of an incident; returns how many.
+    fn retry_failed(&self, actor: &UserName, id: IncidentId) -> Result<usize, DeskError>;
+    /// Connects and logs in to the configured mail server.
+    fn test_smtp(&self, actor: &UserName) -> Result<String, DeskError>;
 }
 
 /// Where the desk gets the time from; tests fix it.
@@ -896,6 +946,48 @@ impl Desk for LocalDesk {
     fn verify_audit(&self, _actor: &UserName) -> Result<Result<u64, Tamper>, DeskError> {
         let (events, head) = self.store.raw_audit()?;
         Ok(audit::verify(events, head))
+    }
+    fn preview_letter(
+        &self,
+        _actor: &UserName,
+        id: IncidentId,
+        template: TemplateName,
+        person: Option<&crate::domain::EmployeeId>,
+    ) -> Result<String, DeskError> {
+        notifications::preview(self, id, template, person)
+    }
+
+    fn queue_notifications(
+        &self,
+        actor: &UserName,
+        id: IncidentId,
+        template: TemplateName,
+        filter: &PeopleFilter,
+        recipients: &[crate::domain::Email],
+    ) -> Result<QueueReport, DeskError> {
+        notifications::queue(self, actor, id, template, filter, recipients)
+    }
+
+    fn send_notifications(
+        &self,
+        actor: &UserName,
+        scope: Option<IncidentId>,
+        options: &SendOptions,
+        progress: &mut dyn FnMut(&SendProgress),
+    ) -> Result<SendProgress, DeskError> {
+        notifications::send(self, actor, scope, options, progress)
+    }
+
+    fn outbox_status(&self, _actor: &UserName, id: IncidentId) -> Result<OutboxStatus, DeskError> {
+        notifications::status(self, id)
+    }
+
+    fn retry_failed(&self, actor: &UserName, id: IncidentId) -> Result<usize, DeskError> {
+        notifications::retry(self, actor, id)
+    }
+
+    fn test_smtp(&self, _actor: &UserName) -> Result<String, DeskError> {
+        notifications::test_smtp(self)
     }
 }
 

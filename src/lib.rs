@@ -11,6 +11,7 @@ pub mod desk;
 pub mod domain;
 pub mod hook;
 pub mod identity;
+pub mod notify;
 pub mod roster;
 pub mod store;
 pub mod tui;

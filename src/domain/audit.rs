@@ -39,6 +39,12 @@ pub enum AuditAction {
     ProgramResumed,
     #[serde(rename = "program.resume-failed")]
     ResumeFailed,
+    #[serde(rename = "notify.queued")]
+    NotificationsQueued,
+    #[serde(rename = "notify.sent")]
+    NotificationsSent,
+    #[serde(rename = "notify.retried")]
+    NotificationsRetried,
 }
 
 impl AuditAction {
@@ -60,6 +66,9 @@ impl AuditAction {
             ResumeRefused => "program.resume-refused",
             ProgramResumed => "program.resumed",
             ResumeFailed => "program.resume-failed",
+            NotificationsQueued => "notify.queued",
+            NotificationsSent => "notify.sent",
+            NotificationsRetried => "notify.retried",
         }
     }
 }

@@ -12,6 +12,8 @@
 //! - `programs`: slug -> programme
 //! - `audit`: seq -> hash (32 bytes) + event body
 //! - `audit_by_incident`: incident id + seq -> nothing (the timeline index)
+//! - `outbox`: incident id + template + 0 + recipient -> notification (its letter)
+//! - `outbox_state`: the same key -> its delivery state (small, rewritten as it moves)
 
 mod error;
 mod roster;
@@ -31,6 +33,7 @@ use crate::audit::{self, Hash, Head, RawEvent};
 use crate::domain::{
     AffectedPerson, AuditEvent, EventDraft, Incident, IncidentId, Program, ProgramSlug,
 };
+use crate::notify::{Delivery, Notification, NotificationRef, TemplateName};
 
 /// The on-disk format this build reads and writes.
 pub const FORMAT_VERSION: u32 = 1;
@@ -50,6 +53,10 @@ pub struct Changes {
     pub incidents: Vec<Incident>,
     pub programs: Vec<Program>,
     pub pages: Vec<RosterPage>,
+    /// New notifications, stored with a queued delivery state.
+    pub letters: Vec<Notification>,
+    /// Delivery states of existing notifications.
+    pub deliveries: Vec<(NotificationRef, Delivery)>,
     pub events: Vec<EventDraft>,
 }
 
@@ -73,6 +80,8 @@ pub struct Store {
     programs: sled::Tree,
     audit: sled::Tree,
     audit_by_incident: sled::Tree,
+    outbox: sled::Tree,
+    outbox_state: sled::Tree,
 }
 
 impl Store {
@@ -96,6 +105,8 @@ impl Store {
             programs: tree("programs")?,
             audit: tree("audit")?,
             audit_by_incident: tree("audit_by_incident")?,
+            outbox: tree("outbox")?,
+            outbox_state: tree("outbox_state")?,
             db,
         };
         store.check_format()?;
@@ -153,6 +164,17 @@ impl Store {
             })
             .collect::<Result<_, _>>()?;
 
+        let mut letters: Vec<(Vec<u8>, Vec<u8>, Vec<u8>)> =
+            Vec::with_capacity(changes.letters.len());
+        for n in &changes.letters {
+            let state = encode(&Delivery::queued(n.queued_at))?;
+            letters.push((outbox_key(&n.target), encode(n)?, state));
+        }
+        let deliveries: Vec<KeyValue> = changes
+            .deliveries
+            .iter()
+            .map(|(r, d)| encode(d).map(|v| (outbox_key(r), v)))
+            .collect::<Result<_, _>>()?;
         let trees = (
             &self.meta,
             &self.incidents,
@@ -160,8 +182,17 @@ impl Store {
             &self.programs,
             &self.audit,
             &self.audit_by_incident,
+            &self.outbox,
+            &self.outbox_state,
         );
-        let result = trees.transaction(|(meta, inc, ppl, prog, aud, idx)| {
+        let result = trees.transaction(|(meta, inc, ppl, prog, aud, idx, out, out_state)| {
+            for (key, letter, state) in &letters {
+                out.insert(key.as_slice(), letter.as_slice())?;
+                out_state.insert(key.as_slice(), state.as_slice())?;
+            }
+            for (key, state) in &deliveries {
+                out_state.insert(key.as_slice(), state.as_slice())?;
+            }
             for incident in &changes.incidents {
                 let key = incident_page_key(incident.id);
                 let mut page: Vec<Incident> = match inc.get(key)? {
@@ -284,6 +315,18 @@ impl Store {
         })
     }
 
+    /// One page of an incident's roster.
+    pub fn roster_page(
+        &self,
+        id: IncidentId,
+        number: u32,
+    ) -> Result<Option<Vec<AffectedPerson>>, StoreError> {
+        self.people
+            .get(page_key(id, number))?
+            .map(|raw| decode(&raw, "roster page"))
+            .transpose()
+    }
+
     /// People `offset..offset + limit` of an incident's roster, reading only their pages.
     pub fn people_window(
         &self,
@@ -320,6 +363,38 @@ impl Store {
             .iter()
             .map(|kv| decode(&kv?.1, "programme"))
             .collect()
+    }
+
+    /// Whether a notification exists.
+    pub fn has_notification(&self, target: &NotificationRef) -> Result<bool, StoreError> {
+        Ok(self.outbox_state.contains_key(outbox_key(target))?)
+    }
+
+    /// One notification's letter.
+    pub fn notification(
+        &self,
+        target: &NotificationRef,
+    ) -> Result<Option<Notification>, StoreError> {
+        self.outbox
+            .get(outbox_key(target))?
+            .map(|raw| decode(&raw, "notification"))
+            .transpose()
+    }
+
+    /// Delivery states, of one incident or of all, in key order.
+    pub fn deliveries(
+        &self,
+        incident: Option<IncidentId>,
+    ) -> Result<Vec<(NotificationRef, Delivery)>, StoreError> {
+        let iter = match incident {
+            Some(id) => self.outbox_state.scan_prefix(incident_key(id)),
+            None => self.outbox_state.iter(),
+        };
+        iter.map(|kv| {
+            let (key, value) = kv?;
+            Ok((decode_outbox_key(&key)?, decode(&value, "delivery state")?))
+        })
+        .collect()
     }
 
     /// Every audit event, oldest first.
@@ -467,6 +542,31 @@ fn timeline_key(id: IncidentId, seq: u64) -> [u8; 16] {
     key[..8].copy_from_slice(&incident_key(id));
     key[8..].copy_from_slice(&seq.to_be_bytes());
     key
+}
+
+fn outbox_key(target: &NotificationRef) -> Vec<u8> {
+    let mut key = incident_key(target.incident).to_vec();
+    key.extend_from_slice(target.template.as_str().as_bytes());
+    key.push(0);
+    key.extend_from_slice(target.recipient.as_bytes());
+    key
+}
+
+fn decode_outbox_key(key: &[u8]) -> Result<NotificationRef, StoreError> {
+    let bad = || StoreError::corrupt("outbox key");
+    let incident = IncidentId::new(decode_u64(key.get(..8).ok_or_else(bad)?, "outbox key")?);
+    let rest = key.get(8..).ok_or_else(bad)?;
+    let split = rest.iter().position(|b| *b == 0).ok_or_else(bad)?;
+    let template = std::str::from_utf8(&rest[..split])
+        .ok()
+        .and_then(|t| t.parse::<TemplateName>().ok())
+        .ok_or_else(bad)?;
+    let recipient = String::from_utf8(rest[split + 1..].to_vec()).map_err(|_| bad())?;
+    Ok(NotificationRef {
+        incident,
+        template,
+        recipient,
+    })
 }
 
 fn decode_u64(raw: &[u8], what: &'static str) -> Result<u64, StoreError> {

@@ -54,6 +54,14 @@ impl Roster {
         self.index.is_empty()
     }
 
+    /// The page and slot a person is in; positions never change once a person is on the
+    /// roster.
+    pub fn position(&self, id: &EmployeeId) -> Option<(u32, usize)> {
+        self.index
+            .get(id)
+            .and_then(|&(p, i)| Some((u32::try_from(p).ok()?, i)))
+    }
+
     /// Looks up a person.
     pub fn get(&self, id: &EmployeeId) -> Option<&AffectedPerson> {
         self.index.get(id).map(|&(p, i)| &self.pages[p][i])
@@ -81,6 +89,22 @@ impl Roster {
             .insert(person.employee_id.clone(), (p, page.len()));
         page.push(person);
         self.dirty.insert(p);
+    }
+
+    /// Copies of the pages changed since the last call, ready for [`super::Changes`]; the
+    /// roster stays loaded for further changes.
+    pub fn take_changed_pages(&mut self) -> Vec<RosterPage> {
+        let dirty = std::mem::take(&mut self.dirty);
+        dirty
+            .into_iter()
+            .filter_map(|p| {
+                Some(RosterPage {
+                    incident: self.incident,
+                    number: u32::try_from(p).ok()?,
+                    people: self.pages.get(p)?.clone(),
+                })
+            })
+            .collect()
     }
 
     /// The pages that changed, ready for [`super::Changes`].

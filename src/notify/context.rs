@@ -1,0 +1,218 @@
+//! What a template can see: the person, the incident, its programmes, the contact details
+//! from config and roster statistics. Built from domain values; nothing else is reachable.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{AffectedPerson, CategoryCatalog, Incident, Program};
+
+/// Contact details letters give, from `[contact]` in config.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    #[serde(default = "Contact::default_name")]
+    pub name: String,
+    #[serde(default = "Contact::default_email")]
+    pub email: String,
+    #[serde(default)]
+    pub phone: String,
+}
+
+impl Contact {
+    fn default_name() -> String {
+        "The Privacy Team".to_owned()
+    }
+    fn default_email() -> String {
+        "privacy@localhost".to_owned()
+    }
+}
+
+impl Default for Contact {
+    fn default() -> Self {
+        Contact {
+            name: Contact::default_name(),
+            email: Contact::default_email(),
+            phone: String::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CategoryView {
+    pub name: String,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PersonView {
+    pub employee_id: String,
+    pub name: String,
+    pub email: String,
+    pub location: Option<String>,
+    pub categories: Vec<CategoryView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct IncidentView {
+    pub id: String,
+    pub title: String,
+    pub severity: u8,
+    pub severity_label: String,
+    pub summary: String,
+    pub status: String,
+    pub discovered: String,
+    pub discovered_at: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ProgramView {
+    pub slug: String,
+    pub name: String,
+    pub state: String,
+    /// The date the programme was paused, if it is paused.
+    pub paused: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Count {
+    pub name: String,
+    pub description: String,
+    pub people: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LocationCount {
+    pub code: String,
+    pub people: u64,
+}
+
+/// Roster totals, for the stakeholder brief.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Stats {
+    pub people: u64,
+    pub notified: u64,
+    pub categories: Vec<Count>,
+    pub locations: Vec<LocationCount>,
+}
+
+/// Everything one letter is rendered from.
+#[derive(Debug, Clone, Serialize)]
+pub struct LetterContext {
+    pub person: PersonView,
+    pub incident: IncidentView,
+    pub programs: Vec<ProgramView>,
+    pub contact: Contact,
+    pub stats: Stats,
+}
+
+/// The parts shared by every letter of one incident, built once.
+#[derive(Debug, Clone)]
+pub struct IncidentContext {
+    incident: IncidentView,
+    programs: Vec<ProgramView>,
+    contact: Contact,
+    stats: Stats,
+}
+
+fn day(t: DateTime<Utc>) -> String {
+    t.format("%-d %B %Y").to_string()
+}
+
+impl IncidentContext {
+    pub fn new(incident: &Incident, programs: &[Program], contact: &Contact, stats: Stats) -> Self {
+        IncidentContext {
+            incident: IncidentView {
+                id: incident.id.to_string(),
+                title: incident.title.clone(),
+                severity: incident.severity.level(),
+                severity_label: incident.severity.to_string(),
+                summary: incident.summary.clone(),
+                status: incident.status.to_string(),
+                discovered: day(incident.discovered_at),
+                discovered_at: incident
+                    .discovered_at
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            },
+            programs: programs
+                .iter()
+                .filter(|p| incident.programs.contains(&p.slug))
+                .map(|p| ProgramView {
+                    slug: p.slug.to_string(),
+                    name: p.name.clone(),
+                    state: p.state.to_string(),
+                    paused: p.paused_at.map(day),
+                })
+                .collect(),
+            contact: contact.clone(),
+            stats,
+        }
+    }
+
+    /// The context for one person.
+    pub fn for_person(&self, person: &AffectedPerson, catalog: &CategoryCatalog) -> LetterContext {
+        LetterContext {
+            person: PersonView {
+                employee_id: person.employee_id.to_string(),
+                name: person.name.clone(),
+                email: person.email.to_string(),
+                location: person.location.as_ref().map(ToString::to_string),
+                categories: person
+                    .categories
+                    .iter()
+                    .map(|c| CategoryView {
+                        name: c.to_string(),
+                        description: catalog.describe(c).to_owned(),
+                    })
+                    .collect(),
+            },
+            incident: self.incident.clone(),
+            programs: self.programs.clone(),
+            contact: self.contact.clone(),
+            stats: self.stats.clone(),
+        }
+    }
+}
+
+/// Counts people by category and by location.
+pub fn stats<'a>(
+    people: impl IntoIterator<Item = &'a AffectedPerson>,
+    catalog: &CategoryCatalog,
+) -> Stats {
+    let mut total = 0;
+    let mut notified = 0;
+    let mut by_category: BTreeMap<String, u64> = BTreeMap::new();
+    let mut by_location: BTreeMap<String, u64> = BTreeMap::new();
+    for p in people {
+        total += 1;
+        notified += u64::from(p.is_notified());
+        for c in &p.categories {
+            *by_category.entry(c.to_string()).or_default() += 1;
+        }
+        let loc = p
+            .location
+            .as_ref()
+            .map_or("unknown".to_owned(), ToString::to_string);
+        *by_location.entry(loc).or_default() += 1;
+    }
+    Stats {
+        people: total,
+        notified,
+        categories: by_category
+            .into_iter()
+            .map(|(name, people)| Count {
+                description: catalog
+                    .parse(&name)
+                    .map(|c| catalog.describe(&c).to_owned())
+                    .unwrap_or_default(),
+                name,
+                people,
+            })
+            .collect(),
+        locations: by_location
+            .into_iter()
+            .map(|(code, people)| LocationCount { code, people })
+            .collect(),
+    }
+}

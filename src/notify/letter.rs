@@ -1,0 +1,102 @@
+//! Turning a queued notification into the exact message sent: headers (with every value
+//! checked for line breaks), a stable Message-ID, and multipart/alternative text and HTML.
+
+use chrono::{DateTime, Utc};
+use lettre::Message;
+use lettre::message::header::ContentType;
+use lettre::message::{Mailbox, MultiPart, SinglePart};
+use thiserror::Error;
+
+use super::outbox::Notification;
+
+/// Why a message could not be built.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum LetterError {
+    #[error("{field} '{value}' would put a line break or control character into a mail header")]
+    HeaderInjection { field: &'static str, value: String },
+    #[error("'{0}' is not a usable email address")]
+    Address(String),
+    #[error("cannot build the message: {0}")]
+    Build(String),
+}
+
+/// The envelope sender and headers that come from config.
+#[derive(Debug, Clone)]
+pub struct Sender {
+    pub from: Mailbox,
+    pub reply_to: Option<Mailbox>,
+}
+
+impl Sender {
+    /// Parses `from` and `reply_to` addresses from config.
+    pub fn new(from: &str, reply_to: Option<&str>) -> Result<Self, LetterError> {
+        let parse = |field, s: &str| -> Result<Mailbox, LetterError> {
+            header_safe(field, s)?;
+            s.parse::<Mailbox>()
+                .map_err(|_| LetterError::Address(s.to_owned()))
+        };
+        Ok(Sender {
+            from: parse("from", from)?,
+            reply_to: reply_to.map(|r| parse("reply_to", r)).transpose()?,
+        })
+    }
+
+    /// The domain of the From address, for Message-IDs.
+    pub fn domain(&self) -> &str {
+        self.from.email.domain()
+    }
+}
+
+/// Refuses values that would break out of a header line.
+pub fn header_safe(field: &'static str, value: &str) -> Result<(), LetterError> {
+    if value.chars().any(char::is_control) {
+        return Err(LetterError::HeaderInjection {
+            field,
+            value: value.escape_debug().to_string(),
+        });
+    }
+    Ok(())
+}
+
+/// The RFC 5322 message for one notification, as sent (CRLF line endings).
+pub fn build(n: &Notification, sender: &Sender) -> Result<Message, LetterError> {
+    header_safe("recipient name", &n.to_name)?;
+    header_safe("recipient address", &n.to)?;
+    header_safe("subject", &n.letter.subject)?;
+    header_safe("message id", &n.message_id)?;
+    let to_address =
+        n.to.parse()
+            .map_err(|_| LetterError::Address(n.to.clone()))?;
+    let to = Mailbox::new(
+        Some(n.to_name.clone()).filter(|s| !s.is_empty()),
+        to_address,
+    );
+    let mut builder = Message::builder()
+        .from(sender.from.clone())
+        .to(to)
+        .subject(n.letter.subject.clone())
+        .message_id(Some(n.message_id.clone()))
+        .date(system_time(n.queued_at));
+    if let Some(reply_to) = &sender.reply_to {
+        builder = builder.reply_to(reply_to.clone());
+    }
+    builder
+        .multipart(
+            MultiPart::alternative()
+                .singlepart(
+                    SinglePart::builder()
+                        .header(ContentType::TEXT_PLAIN)
+                        .body(n.letter.text.clone()),
+                )
+                .singlepart(
+                    SinglePart::builder()
+                        .header(ContentType::TEXT_HTML)
+                        .body(n.letter.html.clone()),
+                ),
+        )
+        .map_err(|e| LetterError::Build(e.to_string()))
+}
+
+fn system_time(t: DateTime<Utc>) -> std::time::SystemTime {
+    std::time::SystemTime::from(t)
+}

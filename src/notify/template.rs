@@ -1,0 +1,249 @@
+//! Letter templates: Jinja syntax (minijinja), with no access to files or the environment.
+//! The defaults in `templates/` are compiled in; a file of the same name in the config
+//! directory's `templates/` replaces one. Each template has three parts: a subject, a plain
+//! text body and an HTML body (auto-escaped).
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use minijinja::value::{Serde, Value};
+use minijinja::{Environment, UndefinedBehavior};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use super::context::LetterContext;
+
+/// The templates breachdesk ships, in the order they are listed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TemplateName {
+    Initial,
+    Update,
+    Resolution,
+    StakeholderBrief,
+}
+
+impl TemplateName {
+    pub const ALL: [TemplateName; 4] = [
+        TemplateName::Initial,
+        TemplateName::Update,
+        TemplateName::Resolution,
+        TemplateName::StakeholderBrief,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TemplateName::Initial => "initial",
+            TemplateName::Update => "update",
+            TemplateName::Resolution => "resolution",
+            TemplateName::StakeholderBrief => "stakeholder-brief",
+        }
+    }
+
+    /// What the template is for.
+    pub fn purpose(self) -> &'static str {
+        match self {
+            TemplateName::Initial => "first notice to an affected person",
+            TemplateName::Update => "progress update to an affected person",
+            TemplateName::Resolution => "closing letter to an affected person",
+            TemplateName::StakeholderBrief => "internal summary for legal and privacy staff",
+        }
+    }
+
+    /// Whether it goes to the affected people (rather than to named staff).
+    pub fn is_for_people(self) -> bool {
+        self != TemplateName::StakeholderBrief
+    }
+
+    fn defaults(self) -> [&'static str; 3] {
+        match self {
+            TemplateName::Initial => [
+                include_str!("../../templates/initial.subject.txt"),
+                include_str!("../../templates/initial.txt"),
+                include_str!("../../templates/initial.html"),
+            ],
+            TemplateName::Update => [
+                include_str!("../../templates/update.subject.txt"),
+                include_str!("../../templates/update.txt"),
+                include_str!("../../templates/update.html"),
+            ],
+            TemplateName::Resolution => [
+                include_str!("../../templates/resolution.subject.txt"),
+                include_str!("../../templates/resolution.txt"),
+                include_str!("../../templates/resolution.html"),
+            ],
+            TemplateName::StakeholderBrief => [
+                include_str!("../../templates/stakeholder-brief.subject.txt"),
+                include_str!("../../templates/stakeholder-brief.txt"),
+                include_str!("../../templates/stakeholder-brief.html"),
+            ],
+        }
+    }
+}
+
+impl fmt::Display for TemplateName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for TemplateName {
+    type Err = TemplateError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        TemplateName::ALL
+            .into_iter()
+            .find(|t| t.as_str() == s.trim())
+            .ok_or_else(|| TemplateError::Unknown(s.to_owned()))
+    }
+}
+
+/// The three parts of a template, by file suffix.
+const PARTS: [&str; 3] = ["subject.txt", "txt", "html"];
+
+/// A rendered letter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Letter {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// A template that failed to load or render.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum TemplateError {
+    #[error(
+        "unknown template '{0}'; templates are: initial, update, resolution, stakeholder-brief"
+    )]
+    Unknown(String),
+    #[error("cannot read template override {path}: {reason}")]
+    Read { path: PathBuf, reason: String },
+    #[error("template {file}{}: {message}", line.map(|l| format!(" line {l}")).unwrap_or_default())]
+    Render {
+        file: String,
+        line: Option<usize>,
+        message: String,
+    },
+    #[error(
+        "template {file}: the subject must be one line of at most 998 characters without control characters"
+    )]
+    BadSubject { file: String },
+    #[error("template {file}: the rendered body is larger than 1 MiB")]
+    TooLarge { file: String },
+}
+
+/// Where a template part came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    BuiltIn,
+    Override(PathBuf),
+}
+
+/// The loaded templates.
+pub struct TemplateSet {
+    env: Environment<'static>,
+    sources: Vec<(String, Source)>,
+}
+
+impl fmt::Debug for TemplateSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TemplateSet")
+            .field("sources", &self.sources)
+            .finish()
+    }
+}
+
+impl Clone for TemplateSet {
+    fn clone(&self) -> Self {
+        TemplateSet {
+            env: self.env.clone(),
+            sources: self.sources.clone(),
+        }
+    }
+}
+
+impl TemplateSet {
+    /// The built-in templates only.
+    pub fn built_in() -> Result<Self, TemplateError> {
+        TemplateSet::load(None)
+    }
+
+    /// The built-in templates, with any of `dir/NAME.subject.txt`, `dir/NAME.txt` and
+    /// `dir/NAME.html` replacing the built-in part of the same name.
+    pub fn load(dir: Option<&Path>) -> Result<Self, TemplateError> {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        let mut sources = Vec::new();
+        for name in TemplateName::ALL {
+            for (suffix, default) in PARTS.iter().zip(name.defaults()) {
+                let file = format!("{name}.{suffix}");
+                let path = dir.map(|d| d.join(&file)).filter(|p| p.is_file());
+                let (text, source) = match path {
+                    Some(path) => {
+                        let text =
+                            std::fs::read_to_string(&path).map_err(|e| TemplateError::Read {
+                                path: path.clone(),
+                                reason: e.to_string(),
+                            })?;
+                        (text, Source::Override(path))
+                    }
+                    None => (default.to_owned(), Source::BuiltIn),
+                };
+                env.add_template_owned(file.clone(), text)
+                    .map_err(|e| render_error(&file, &e))?;
+                sources.push((file, source));
+            }
+        }
+        Ok(TemplateSet { env, sources })
+    }
+
+    /// Each template part and where it came from.
+    pub fn sources(&self) -> &[(String, Source)] {
+        &self.sources
+    }
+
+    /// Renders all three parts of `name` for one recipient.
+    pub fn render(&self, name: TemplateName, ctx: &LetterContext) -> Result<Letter, TemplateError> {
+        let value = Value::from(Serde(ctx));
+        let part = |suffix: &str| -> Result<String, TemplateError> {
+            let file = format!("{name}.{suffix}");
+            let template = self
+                .env
+                .get_template(&file)
+                .map_err(|e| render_error(&file, &e))?;
+            let out = template
+                .render(value.clone())
+                .map_err(|e| render_error(&file, &e))?;
+            if out.len() > 1 << 20 {
+                return Err(TemplateError::TooLarge { file });
+            }
+            Ok(out)
+        };
+        let subject_file = format!("{name}.subject.txt");
+        let subject = part("subject.txt")?.trim().to_owned();
+        if subject.is_empty()
+            || subject.chars().count() > 998
+            || subject.chars().any(char::is_control)
+        {
+            return Err(TemplateError::BadSubject { file: subject_file });
+        }
+        Ok(Letter {
+            subject,
+            text: part("txt")?,
+            html: part("html")?,
+        })
+    }
+}
+
+fn render_error(file: &str, e: &minijinja::Error) -> TemplateError {
+    let mut message = e.kind().to_string();
+    if let Some(detail) = e.detail() {
+        message.push_str(": ");
+        message.push_str(detail);
+    }
+    TemplateError::Render {
+        file: e.name().unwrap_or(file).to_owned(),
+        line: e.line(),
+        message,
+    }
+}
