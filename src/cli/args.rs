@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand};
 
 use crate::domain::{DomainError, IncidentId, ProgramSlug, Severity, Status};
+use crate::notify::TemplateName;
 
 /// Incident-response tracker for privacy breaches.
 ///
@@ -38,8 +39,77 @@ pub enum Command {
     /// Read and verify the tamper-evident audit log
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// List and check the letter templates
+    #[command(subcommand)]
+    Template(TemplateCommand),
+    /// Preview, queue and send letters to affected staff
+    #[command(subcommand)]
+    Notify(NotifyCommand),
     /// Fill an empty database with a realistic demo (a SEV 2 exposure of 2,000 people)
     Demo,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TemplateCommand {
+    /// List templates and where each part comes from (built in or overridden)
+    List,
+    /// Render every template against a sample person; report errors with template and line
+    Check,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NotifyCommand {
+    /// Print the exact message one person would get (headers and both parts)
+    Preview {
+        #[arg(value_parser = parse_incident)]
+        id: IncidentId,
+        #[arg(long, value_parser = parse_template)]
+        template: TemplateName,
+        /// Employee id [default: the first person on the roster]
+        #[arg(long, value_name = "EMPLOYEE_ID")]
+        person: Option<String>,
+    },
+    /// Queue one letter per matching person (again for the same person: no-op)
+    Queue {
+        #[arg(value_parser = parse_incident)]
+        id: IncidentId,
+        #[arg(long, value_parser = parse_template)]
+        template: TemplateName,
+        /// Only people with this data category exposed
+        #[arg(long, value_name = "C")]
+        category: Option<String>,
+        /// Only people not yet notified
+        #[arg(long)]
+        pending: bool,
+        /// For stakeholder-brief: an address to send it to (repeat for several)
+        #[arg(long = "recipient", value_name = "ADDRESS")]
+        recipients: Vec<String>,
+    },
+    /// Send everything queued (for one incident, or all)
+    Send {
+        #[arg(value_parser = parse_incident)]
+        id: Option<IncidentId>,
+        /// Messages per second (0 = unlimited) [default: from config]
+        #[arg(long, value_name = "N")]
+        rate: Option<u32>,
+        /// Write .eml files into DIR instead of sending
+        #[arg(long, value_name = "DIR")]
+        to_dir: Option<PathBuf>,
+    },
+    /// Counts per state, and every failure with the server's reply
+    Status {
+        #[arg(value_parser = parse_incident)]
+        id: IncidentId,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Requeue the failed letters of an incident
+    Retry {
+        #[arg(value_parser = parse_incident)]
+        id: IncidentId,
+    },
+    /// Check the connection and login to the configured mail server
+    TestSmtp,
 }
 
 #[derive(Debug, Subcommand)]
@@ -213,6 +283,10 @@ pub enum AuditCommand {
     },
     /// Check the hash chain; exits 1 naming the first bad event
     Verify,
+}
+
+fn parse_template(s: &str) -> Result<TemplateName, crate::notify::TemplateError> {
+    s.parse()
 }
 
 fn severity_help() -> String {

@@ -5,6 +5,7 @@
 mod args;
 mod audit_cmd;
 mod incident;
+mod notify_cmd;
 mod output;
 mod people;
 mod program;
@@ -175,5 +176,7 @@ fn dispatch(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<ExitCo
         Command::People(cmd) => people::run(&mut ctx, cmd),
         Command::Program(cmd) => program::run(&mut ctx, cmd),
         Command::Audit(cmd) => audit_cmd::run(&mut ctx, cmd),
+        Command::Template(cmd) => notify_cmd::template(&mut ctx, cmd, &location),
+        Command::Notify(cmd) => notify_cmd::run(&mut ctx, cmd),
     }
 }

@@ -567,10 +567,10 @@ impl Run {
         now: chrono::DateTime<chrono::Utc>,
         changes: &mut Changes,
     ) -> Result<(), DeskError> {
-        if !self.positions.contains_key(&id) {
-            self.positions.insert(id, desk.store.roster(id)?);
-        }
-        let roster = &self.positions[&id];
+        let roster = match self.positions.entry(id) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => e.insert(desk.store.roster(id)?),
+        };
         let mut pages: BTreeMap<u32, Vec<AffectedPerson>> = BTreeMap::new();
         let mut told = 0;
         for e in people {

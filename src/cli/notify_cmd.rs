@@ -1,0 +1,251 @@
+//! `breachdesk template ...` and `breachdesk notify ...`: letters to affected staff.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use super::args::{NotifyCommand, TemplateCommand};
+use super::output::{self, safe};
+use super::{CliError, Context, Location};
+use crate::config::Settings;
+use crate::desk::{PeopleFilter, SendOptions, SendProgress};
+use crate::domain::{
+    AffectedPerson, CategoryCatalog, Email, EmployeeId, Incident, IncidentId, NewIncident,
+    Severity, UserName,
+};
+use crate::notify::{IncidentContext, Source, TemplateName, stats};
+
+pub fn template(
+    ctx: &mut Context<'_>,
+    cmd: TemplateCommand,
+    location: &Location,
+) -> Result<ExitCode, CliError> {
+    let settings = Settings::load(&location.config, location.config_required)?;
+    match cmd {
+        TemplateCommand::List => {
+            for name in TemplateName::ALL {
+                writeln!(ctx.out, "{:<18} {}", name.as_str(), name.purpose())?;
+                for (file, source) in settings
+                    .templates
+                    .sources()
+                    .iter()
+                    .filter(|(f, _)| f.starts_with(&format!("{name}.")))
+                {
+                    let from = match source {
+                        Source::BuiltIn => "built in".to_owned(),
+                        Source::Override(p) => format!("overridden by {}", p.display()),
+                    };
+                    writeln!(ctx.out, "    {file:<32} {from}")?;
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        TemplateCommand::Check => {
+            let sample = sample_context(&settings.catalog, &settings.config.contact);
+            let mut bad = 0;
+            for name in TemplateName::ALL {
+                match settings.templates.render(
+                    name,
+                    &sample.for_person(&sample_person(&settings.catalog), &settings.catalog),
+                ) {
+                    Ok(_) => writeln!(ctx.out, "ok     {name}")?,
+                    Err(e) => {
+                        bad += 1;
+                        writeln!(ctx.out, "ERROR  {e}")?;
+                    }
+                }
+            }
+            if bad > 0 {
+                return Err(CliError::User(format!(
+                    "{bad} template(s) failed to render"
+                )));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn sample_person(catalog: &CategoryCatalog) -> AffectedPerson {
+    AffectedPerson {
+        employee_id: EmployeeId::parse("E00001").expect("valid sample id"),
+        name: "Ana Díaz".into(),
+        email: Email::parse("ana.diaz@corp.example").expect("valid sample address"),
+        categories: ["keystrokes", "chat-messages"]
+            .iter()
+            .filter_map(|c| catalog.parse(c).ok())
+            .collect(),
+        location: crate::domain::Location::parse("US-CA").ok(),
+        notified_at: None,
+    }
+}
+
+fn sample_context(catalog: &CategoryCatalog, contact: &crate::notify::Contact) -> IncidentContext {
+    let new = NewIncident::new(
+        "Sample incident",
+        Severity::new(2).expect("2 is a severity"),
+        "A sample summary.",
+    )
+    .expect("a valid sample incident");
+    let incident = Incident::open(
+        IncidentId::new(1),
+        new,
+        UserName::parse("sample").expect("valid"),
+        chrono::Utc::now(),
+    );
+    let person = sample_person(catalog);
+    IncidentContext::new(&incident, &[], contact, stats([&person], catalog))
+}
+
+pub fn run(ctx: &mut Context<'_>, cmd: NotifyCommand) -> Result<ExitCode, CliError> {
+    match cmd {
+        NotifyCommand::Preview {
+            id,
+            template,
+            person,
+        } => {
+            let person = person.as_deref().map(EmployeeId::parse).transpose()?;
+            let message = ctx
+                .desk
+                .preview_letter(&ctx.actor, id, template, person.as_ref())?;
+            write!(ctx.out, "{}", safe_message(&message))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        NotifyCommand::Queue {
+            id,
+            template,
+            category,
+            pending,
+            recipients,
+        } => {
+            let category = category.map(|c| ctx.desk.catalog().parse(&c)).transpose()?;
+            let recipients = recipients
+                .iter()
+                .map(|r| Email::parse(r))
+                .collect::<Result<Vec<_>, _>>()?;
+            let filter = PeopleFilter {
+                category,
+                pending,
+                text: None,
+            };
+            let report =
+                ctx.desk
+                    .queue_notifications(&ctx.actor, id, template, &filter, &recipients)?;
+            if report.queued == 0 && report.already > 0 {
+                writeln!(
+                    ctx.out,
+                    "{id}: nothing new to queue; all {} '{template}' letters are already in the outbox",
+                    report.already
+                )?;
+            } else {
+                writeln!(
+                    ctx.out,
+                    "{id}: queued {} '{template}' letters ({} already in the outbox)",
+                    report.queued, report.already
+                )?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        NotifyCommand::Send { id, rate, to_dir } => {
+            let options = SendOptions { rate, to_dir };
+            let started = Instant::now();
+            let show_bar = std::io::stderr().is_terminal();
+            let mut last_drawn = Instant::now();
+            let err = &mut *ctx.err;
+            let summary = ctx.desk.send_notifications(
+                &ctx.actor,
+                id,
+                &options,
+                &mut |p: &SendProgress| {
+                    if show_bar && last_drawn.elapsed().as_millis() >= 100 {
+                        last_drawn = Instant::now();
+                        let _ = write!(err, "\r{}", bar(p));
+                    }
+                },
+            )?;
+            if show_bar {
+                writeln!(ctx.err, "\r{}", bar(&summary))?;
+            }
+            let secs = started.elapsed().as_secs_f64();
+            writeln!(
+                ctx.out,
+                "{} sent, {} failed of {} in {secs:.1} s ({:.0} letters/s)",
+                summary.sent,
+                summary.failed,
+                summary.total,
+                summary.sent as f64 / secs.max(0.001)
+            )?;
+            if summary.failed > 0 {
+                writeln!(
+                    ctx.err,
+                    "some letters failed: see `breachdesk notify status`, then `notify retry`"
+                )?;
+                return Ok(ExitCode::FAILURE);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        NotifyCommand::Status { id, json } => {
+            let status = ctx.desk.outbox_status(&ctx.actor, id)?;
+            if json {
+                output::json(ctx.out, &status)?;
+                return Ok(ExitCode::SUCCESS);
+            }
+            let counts: Vec<String> = status
+                .counts
+                .iter()
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect();
+            writeln!(ctx.out, "{id}: {}", counts.join(", "))?;
+            for (template, states) in &status.by_template {
+                let parts: Vec<String> = states.iter().map(|(k, v)| format!("{k} {v}")).collect();
+                writeln!(ctx.out, "  {template}: {}", parts.join(", "))?;
+            }
+            for f in &status.failures {
+                writeln!(
+                    ctx.out,
+                    "  FAILED {} {} after {} attempts: {}",
+                    f.template,
+                    safe(&f.recipient),
+                    f.attempts,
+                    safe(&f.error)
+                )?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        NotifyCommand::Retry { id } => {
+            let n = ctx.desk.retry_failed(&ctx.actor, id)?;
+            writeln!(
+                ctx.out,
+                "{id}: requeued {n} failed letters; run `breachdesk notify send` to send them"
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
+        NotifyCommand::TestSmtp => {
+            let info = ctx.desk.test_smtp(&ctx.actor)?;
+            writeln!(ctx.out, "connected and logged in: {}", safe(&info))?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// The message as printed: CRLF becomes LF, control characters are stripped per line.
+fn safe_message(message: &str) -> String {
+    message
+        .split("\r\n")
+        .map(|l| safe(l).into_owned() + "\n")
+        .collect()
+}
+
+fn bar(p: &SendProgress) -> String {
+    let done = p.sent + p.failed;
+    let width = 30;
+    let filled = (done * width).checked_div(p.total).unwrap_or(width);
+    format!(
+        "[{}{}] {done}/{} sent {} failed {} retrying {}",
+        "#".repeat(filled),
+        " ".repeat(width - filled),
+        p.total,
+        p.sent,
+        p.failed,
+        p.retrying
+    )
+}

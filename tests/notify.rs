@@ -1,0 +1,439 @@
+//! Letters to affected staff, through the real binary, against a real SMTP server on
+//! loopback that the tests start themselves.
+
+mod common;
+
+#[path = "common/smtp.rs"]
+mod smtp;
+
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+use common::Sandbox;
+use smtp::{Faults, SmtpServer};
+
+/// A sandbox with an incident of `n` people, configured for `server`.
+fn setup(server: &SmtpServer, n: usize, extra: &str) -> Sandbox {
+    let s = Sandbox::new();
+    s.write("config.toml", &server.config(extra));
+    s.ok(&[
+        "program",
+        "add",
+        "staff-monitoring",
+        "--name",
+        "Staff monitoring",
+        "--pause-hook",
+        "true",
+    ]);
+    s.ok(&[
+        "incident",
+        "open",
+        "--title",
+        "Monitoring data readable by all",
+        "--severity",
+        "2",
+        "--summary",
+        "The store was readable by every employee.",
+        "--program",
+        "staff-monitoring",
+    ]);
+    s.ok(&[
+        "program",
+        "pause",
+        "staff-monitoring",
+        "--incident",
+        "1",
+        "--reason",
+        "exposure",
+    ]);
+    let mut csv = String::from("employee_id,name,email,categories,location\n");
+    for i in 0..n {
+        let cats = if i % 2 == 0 {
+            "keystrokes;chat-messages"
+        } else {
+            "screenshots"
+        };
+        csv.push_str(&format!("E{i:04},Person {i},p{i}@corp.example,{cats},DE\n"));
+    }
+    s.import("1", &csv);
+    s
+}
+
+fn by_recipient(server: &SmtpServer) -> HashMap<String, Vec<smtp::Received>> {
+    let mut map: HashMap<String, Vec<smtp::Received>> = HashMap::new();
+    for m in server.messages() {
+        map.entry(m.to[0].clone()).or_default().push(m);
+    }
+    map
+}
+
+#[test]
+fn each_person_gets_one_personal_letter() {
+    let server = SmtpServer::start(Faults::default());
+    let s = setup(&server, 10, "");
+    assert!(
+        s.ok(&["notify", "queue", "1", "--template", "initial"])
+            .contains("queued 10 'initial' letters")
+    );
+    let again = s.ok(&["notify", "queue", "1", "--template", "initial"]);
+    assert!(again.contains("nothing new to queue"), "{again}");
+    let out = s.ok(&["notify", "send", "1"]);
+    assert!(out.contains("10 sent, 0 failed of 10"), "{out}");
+
+    let got = by_recipient(&server);
+    assert_eq!(got.len(), 10);
+    let ids: HashSet<String> = server
+        .messages()
+        .iter()
+        .map(|m| m.header("Message-ID").unwrap())
+        .collect();
+    assert_eq!(ids.len(), 10, "every letter has its own Message-ID");
+    let first = &got["<p0@corp.example>"][0];
+    assert_eq!(first.from, "<privacy@corp.example>");
+    assert!(first.header("To").unwrap().contains("p0@corp.example"));
+    assert_eq!(
+        first.header("Subject").unwrap(),
+        "Your personal data was exposed in a security incident (INC-1)"
+    );
+    assert!(
+        first
+            .header("Content-Type")
+            .unwrap()
+            .starts_with("multipart/alternative")
+    );
+    let body = first.decoded();
+    assert!(body.contains("Dear Person 0"), "{body}");
+    assert!(
+        body.contains("the keys you typed on your work computer"),
+        "own categories: {body}"
+    );
+    assert!(
+        !body.contains("screenshots taken of your screen"),
+        "not someone else's categories"
+    );
+    assert!(
+        body.contains("We paused the programme \"Staff monitoring\""),
+        "{body}"
+    );
+    assert!(
+        got["<p1@corp.example>"][0]
+            .decoded()
+            .contains("screenshots taken of your screen")
+    );
+
+    let status = s.json(&["notify", "status", "1", "--json"]);
+    assert_eq!(status["counts"]["sent"], 10);
+    assert_eq!(
+        s.json(&["people", "list", "1", "--pending", "--json"]),
+        serde_json::json!([])
+    );
+    assert_eq!(s.json(&["incident", "show", "1", "--json"])["notified"], 10);
+    let out = s.ok(&["notify", "send", "1"]);
+    assert!(
+        out.contains("0 sent, 0 failed of 0"),
+        "nothing is sent twice: {out}"
+    );
+    assert_eq!(server.messages().len(), 10);
+}
+
+#[test]
+fn temporary_refusals_are_retried_until_accepted() {
+    for reply in ["451 4.3.0 try again later", "421 4.3.2 shutting down"] {
+        let server = SmtpServer::start(Faults {
+            refuse_data: 3,
+            refuse_with: reply,
+            ..Faults::default()
+        });
+        let s = setup(&server, 6, "connections = 1");
+        s.ok(&["notify", "queue", "1", "--template", "initial"]);
+        let out = s.ok(&["notify", "send", "1"]);
+        assert!(out.contains("6 sent, 0 failed"), "{reply}: {out}");
+        assert_eq!(by_recipient(&server).len(), 6, "{reply}");
+    }
+}
+
+#[test]
+fn a_permanent_refusal_fails_that_person_and_the_rest_go_on() {
+    let server = SmtpServer::start(Faults {
+        reject_recipient: Some("p3@".into()),
+        ..Faults::default()
+    });
+    let s = setup(&server, 8, "");
+    s.ok(&["notify", "queue", "1", "--template", "initial"]);
+    let err = s.fails(&["notify", "send", "1"], 1);
+    assert!(err.contains("some letters failed"), "{err}");
+    assert_eq!(by_recipient(&server).len(), 7);
+    let status = s.json(&["notify", "status", "1", "--json"]);
+    assert_eq!(status["counts"]["sent"], 7);
+    assert_eq!(status["counts"]["failed"], 1);
+    let failure = &status["failures"][0];
+    assert_eq!(failure["recipient"], "E0003");
+    assert!(
+        failure["error"].as_str().unwrap().contains("550"),
+        "{failure}"
+    );
+    assert_eq!(failure["attempts"], 1, "a permanent refusal is not retried");
+    let human = s.ok(&["notify", "status", "1"]);
+    assert!(
+        human.contains("FAILED initial E0003") && human.contains("mailbox unavailable"),
+        "{human}"
+    );
+    assert!(s.ok(&["notify", "retry", "1"]).contains("requeued 1"));
+    assert_eq!(
+        s.json(&["notify", "status", "1", "--json"])["counts"]["queued"],
+        1
+    );
+}
+
+#[test]
+fn a_connection_dropped_mid_data_is_retried_with_the_same_message() {
+    let server = SmtpServer::start(Faults {
+        drop_mid_data: 2,
+        ..Faults::default()
+    });
+    let s = setup(&server, 5, "connections = 1");
+    s.ok(&["notify", "queue", "1", "--template", "initial"]);
+    let out = s.ok(&["notify", "send", "1"]);
+    assert!(out.contains("5 sent, 0 failed"), "{out}");
+    assert_eq!(by_recipient(&server).len(), 5);
+}
+
+#[test]
+fn a_killed_sender_resumes_and_nobody_is_missed_or_sent_a_different_letter() {
+    let server = SmtpServer::start(Faults {
+        delay: Duration::from_millis(15),
+        ..Faults::default()
+    });
+    let s = setup(&server, 120, "connections = 2");
+    s.ok(&["notify", "queue", "1", "--template", "initial"]);
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("breachdesk"))
+        .args(["notify", "send", "1"])
+        .env("BREACHDESK_DB", s.db())
+        .env("BREACHDESK_CONFIG", s.config())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while server.messages().len() < 30 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let before = server.messages().len();
+    assert!(
+        before >= 30 && before < 120,
+        "killed partway: {before} delivered"
+    );
+
+    let out = s.ok(&["notify", "send", "1"]);
+    assert!(out.contains("0 failed"), "{out}");
+    let got = by_recipient(&server);
+    assert_eq!(got.len(), 120, "everyone got their letter");
+    for (to, copies) in got {
+        let ids: HashSet<_> = copies.iter().map(|m| m.header("Message-ID")).collect();
+        let bodies: HashSet<_> = copies
+            .iter()
+            .map(|m| {
+                m.decoded()
+                    .split("\r\n\r\n")
+                    .skip(1)
+                    .collect::<String>()
+                    .split("--")
+                    .next()
+                    .map(str::to_owned)
+            })
+            .collect();
+        assert_eq!(ids.len(), 1, "{to} got different Message-IDs");
+        assert_eq!(bodies.len(), 1, "{to} got different letters");
+    }
+    assert_eq!(
+        s.json(&["notify", "status", "1", "--json"])["counts"]["sent"],
+        120
+    );
+}
+
+#[test]
+fn throughput_per_connection_does_not_fall_to_the_delayed_ack_stall() {
+    // Sending the body and the final CRLF.CRLF as two writes costs ~40 ms a message on
+    // loopback (Nagle + delayed ACK): 200 messages would take 8 s on one connection.
+    let server = SmtpServer::start(Faults::default());
+    let s = setup(&server, 200, "connections = 1");
+    s.ok(&["notify", "queue", "1", "--template", "initial"]);
+    let started = Instant::now();
+    s.ok(&["notify", "send", "1"]);
+    let took = started.elapsed();
+    assert_eq!(server.messages().len(), 200);
+    assert!(
+        took < Duration::from_secs(3),
+        "200 messages on one connection took {took:?}"
+    );
+}
+
+#[test]
+fn preview_shows_headers_and_both_parts_with_names_encoded_and_html_escaped() {
+    let server = SmtpServer::start(Faults::default());
+    let s = setup(&server, 1, "");
+    s.import(
+        "1",
+        "employee_id,name,email,categories\nX1,<b>Zoë Ødegård</b>,zoe@corp.example,keystrokes\n",
+    );
+    let text = s.ok(&[
+        "notify",
+        "preview",
+        "1",
+        "--template",
+        "initial",
+        "--person",
+        "X1",
+    ]);
+    assert!(
+        text.contains("To: =?utf-8?"),
+        "non-ASCII names are encoded: {text}"
+    );
+    assert!(text.contains("Message-ID: <breachdesk."), "{text}");
+    assert!(
+        text.contains("Content-Type: text/plain") && text.contains("Content-Type: text/html"),
+        "{text}"
+    );
+    let decoded = smtp::Received {
+        from: String::new(),
+        to: vec![],
+        data: text.replace('\n', "\r\n"),
+    }
+    .decoded();
+    assert!(
+        decoded.contains("&lt;b&gt;Zo"),
+        "HTML is escaped: {decoded}"
+    );
+    let err = s.fails(
+        &[
+            "notify",
+            "preview",
+            "1",
+            "--template",
+            "initial",
+            "--person",
+            "NOPE",
+        ],
+        2,
+    );
+    assert!(err.contains("NOPE is not on the roster of INC-1"), "{err}");
+    let err = s.fails(&["notify", "preview", "1", "--template", "apology"], 2);
+    assert!(err.contains("unknown template 'apology'"), "{err}");
+}
+
+#[test]
+fn template_check_names_the_template_and_line_and_overrides_cannot_read_files() {
+    let s = Sandbox::new();
+    s.write("config.toml", "");
+    std::fs::create_dir_all(s.path("templates")).unwrap();
+    s.write(
+        "templates/update.txt",
+        "Dear {{ person.name }},\n\n{{ person.shoe_size }}\n",
+    );
+    s.write("templates/resolution.html", "{% include \"/etc/passwd\" %}");
+    let out = s.cmd().args(["template", "check"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("ok     initial"), "{text}");
+    assert!(
+        text.contains("template update.txt line 3: undefined value"),
+        "{text}"
+    );
+    assert!(
+        text.contains("template resolution.html line 1: template not found"),
+        "{text}"
+    );
+    let list = s.ok(&["template", "list"]);
+    assert!(
+        list.contains("update.txt") && list.contains("overridden by"),
+        "{list}"
+    );
+    // A template that fails for one person fails the whole queue: nothing half-written.
+    s.ok(&["incident", "open", "--title", "x", "--severity", "3"]);
+    s.import(
+        "1",
+        "employee_id,name,email,categories\nE1,A,a@corp.example,keystrokes\n",
+    );
+    s.write("config.toml", "[smtp]\nfrom = \"privacy@corp.example\"\n");
+    let err = s.fails(&["notify", "queue", "1", "--template", "update"], 2);
+    assert!(
+        err.contains("update.txt line 3") && err.contains("nothing was queued"),
+        "{err}"
+    );
+    assert_eq!(
+        s.json(&["notify", "status", "1", "--json"])["counts"]["queued"],
+        0
+    );
+}
+
+#[test]
+fn sending_needs_a_sender_address_and_a_reachable_server() {
+    let s = Sandbox::new();
+    s.ok(&["incident", "open", "--title", "x", "--severity", "3"]);
+    s.import(
+        "1",
+        "employee_id,name,email,categories\nE1,A,a@corp.example,keystrokes\n",
+    );
+    let err = s.fails(&["notify", "queue", "1", "--template", "initial"], 2);
+    assert!(err.contains("set `from` under [smtp]"), "{err}");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    s.write(
+        "config.toml",
+        &format!("[smtp]\nport = {port}\nfrom = \"privacy@corp.example\"\n"),
+    );
+    let err = s.fails(&["notify", "test-smtp"], 1);
+    assert!(err.contains("connecting to 127.0.0.1"), "{err}");
+    let server = SmtpServer::start(Faults::default());
+    s.write("config.toml", &server.config(""));
+    assert!(s.ok(&["notify", "test-smtp"]).contains("connected"));
+}
+
+#[test]
+fn stakeholder_brief_goes_to_named_staff_with_totals() {
+    let server = SmtpServer::start(Faults::default());
+    let s = setup(&server, 4, "");
+    let err = s.fails(
+        &["notify", "queue", "1", "--template", "stakeholder-brief"],
+        2,
+    );
+    assert!(err.contains("--recipient"), "{err}");
+    s.ok(&[
+        "notify",
+        "queue",
+        "1",
+        "--template",
+        "stakeholder-brief",
+        "--recipient",
+        "legal@corp.example",
+    ]);
+    s.ok(&["notify", "send", "1"]);
+    let msgs = server.messages();
+    assert_eq!(msgs.len(), 1);
+    let body = msgs[0].decoded();
+    assert!(
+        body.contains("People affected: 4") && body.contains("keystrokes: 2"),
+        "{body}"
+    );
+    assert_eq!(
+        s.json(&["incident", "show", "1", "--json"])["notified"],
+        0,
+        "a brief notifies nobody affected"
+    );
+}
+
+#[test]
+fn to_dir_writes_eml_files_instead_of_sending() {
+    let server = SmtpServer::start(Faults::default());
+    let s = setup(&server, 3, "");
+    s.ok(&["notify", "queue", "1", "--template", "initial"]);
+    let dir = s.path("eml");
+    s.ok(&["notify", "send", "1", "--to-dir", dir.to_str().unwrap()]);
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 3);
+    assert!(server.messages().is_empty());
+}
