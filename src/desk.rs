@@ -58,8 +58,10 @@ pub enum DeskError {
     EmptyRoster(IncidentId),
     #[error(transparent)]
     Template(#[from] TemplateError),
-    #[error("{0} (rendering the letter for {1}); nothing was queued")]
-    RenderFor(TemplateError, String),
+    #[error(
+        "{0} (rendering the letter for {1}); {2} letters were queued before it, and queuing again skips them"
+    )]
+    RenderFor(TemplateError, String, usize),
     #[error(transparent)]
     Letter(#[from] LetterError),
     #[error("mail server: {0}")]

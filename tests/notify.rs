@@ -359,7 +359,7 @@ fn template_check_names_the_template_and_line_and_overrides_cannot_read_files() 
     s.write("config.toml", "[smtp]\nfrom = \"privacy@corp.example\"\n");
     let err = s.fails(&["notify", "queue", "1", "--template", "update"], 2);
     assert!(
-        err.contains("update.txt line 3") && err.contains("nothing was queued"),
+        err.contains("update.txt line 3") && err.contains("0 letters were queued before it"),
         "{err}"
     );
     assert_eq!(

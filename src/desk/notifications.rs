@@ -22,6 +22,8 @@ use crate::store::{Changes, Roster};
 
 /// How many messages are marked, sent and recorded together.
 const BATCH: usize = 512;
+/// How many queued letters are written together.
+const QUEUE_CHUNK: usize = 2000;
 
 /// What queuing did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -185,18 +187,33 @@ pub(super) fn queue(
         queued: 0,
         already: 0,
     };
-    let mut letters = Vec::new();
+    // Letters are written a chunk at a time so memory stays bounded on a 100,000-person
+    // roster. Queuing is idempotent, so a run cut short is finished by queuing again.
+    let mut letters = Vec::with_capacity(QUEUE_CHUNK);
     for person in &targets {
         let target = target(id, template, person);
         if desk.store.has_notification(&target)? {
             report.already += 1;
             continue;
         }
-        let letter = desk
+        let letter = match desk
             .settings
             .templates
             .render(template, &ctx.for_person(person, &desk.settings.catalog))
-            .map_err(|e| DeskError::RenderFor(e, person.employee_id.to_string()))?;
+        {
+            Ok(letter) => letter,
+            Err(e) => {
+                desk.store.commit(&Changes {
+                    letters: std::mem::take(&mut letters),
+                    ..Changes::default()
+                })?;
+                return Err(DeskError::RenderFor(
+                    e,
+                    person.employee_id.to_string(),
+                    report.queued,
+                ));
+            }
+        };
         letters.push(Notification::new(
             target,
             person.email.to_string(),
@@ -207,6 +224,12 @@ pub(super) fn queue(
             actor,
         ));
         report.queued += 1;
+        if letters.len() >= QUEUE_CHUNK {
+            desk.store.commit(&Changes {
+                letters: std::mem::take(&mut letters),
+                ..Changes::default()
+            })?;
+        }
     }
     if report.queued > 0 {
         let detail = format!(
@@ -367,53 +390,44 @@ pub(super) fn send(
         options.rate.unwrap_or(smtp.rate),
         connect,
     );
-    while let Some(batch) = state.next_batch() {
-        let mut letters = Vec::with_capacity(batch.len());
-        let mut kept = Vec::with_capacity(batch.len());
-        let mut missing = Vec::new();
-        for (r, d) in batch {
-            match desk.store.notification(&r)? {
-                Some(n) => {
-                    letters.push(n);
-                    kept.push((r, d));
-                }
-                None => missing.push((r, d)),
-            }
+    // Two batches overlap: while the pool sends one, the next is loaded and handed over,
+    // and the one before is recorded.
+    let mut in_flight: Option<InFlight> = None;
+    loop {
+        let batch = if in_flight.is_some() {
+            state.try_batch()
+        } else {
+            state.next_batch()
+        };
+        let submitted = match batch {
+            Some(batch) => Some(submit(desk, &mut pool, batch)?),
+            None => None,
+        };
+        let idle = submitted.is_none() && in_flight.is_none();
+        if let Some(previous) = in_flight.take() {
+            let outcomes = pool.wait(previous.ticket);
+            let mut results: Vec<(NotificationRef, Delivery, Result<(), SendError>)> = previous
+                .kept
+                .into_iter()
+                .zip(outcomes)
+                .map(|((r, d), o)| (r, d, o))
+                .collect();
+            results.extend(previous.missing.into_iter().map(|(r, d)| {
+                (
+                    r,
+                    d,
+                    Err(SendError::Permanent(
+                        "the letter is missing from the outbox".into(),
+                    )),
+                )
+            }));
+            state.record(desk, results, &smtp)?;
+            progress(&state.progress);
         }
-        let now = desk.now();
-        let sending = kept
-            .iter()
-            .map(|(r, d)| {
-                let mut d = d.clone();
-                d.state = DeliveryState::Sending;
-                d.updated_at = now;
-                (r.clone(), d)
-            })
-            .collect();
-        {
-            let _guard = desk.lock();
-            desk.store.commit(&Changes {
-                deliveries: sending,
-                ..Changes::default()
-            })?;
+        in_flight = submitted;
+        if idle {
+            break;
         }
-        let outcomes = pool.run(letters);
-        let mut results: Vec<(NotificationRef, Delivery, Result<(), SendError>)> = kept
-            .into_iter()
-            .zip(outcomes)
-            .map(|((r, d), o)| (r, d, o))
-            .collect();
-        results.extend(missing.into_iter().map(|(r, d)| {
-            (
-                r,
-                d,
-                Err(SendError::Permanent(
-                    "the letter is missing from the outbox".into(),
-                )),
-            )
-        }));
-        state.record(desk, results, &smtp)?;
-        progress(&state.progress);
     }
     let now = desk.now();
     let events = state
@@ -438,6 +452,56 @@ pub(super) fn send(
     let _guard = desk.lock();
     desk.store.commit(&Changes::events(events))?;
     Ok(state.progress)
+}
+
+/// A batch handed to the pool and not yet recorded.
+struct InFlight {
+    ticket: notify::Ticket,
+    kept: Vec<(NotificationRef, Delivery)>,
+    missing: Vec<(NotificationRef, Delivery)>,
+}
+
+/// Loads a batch's letters, marks them `sending` and hands them to the pool.
+fn submit(
+    desk: &LocalDesk,
+    pool: &mut Pool,
+    batch: Vec<(NotificationRef, Delivery)>,
+) -> Result<InFlight, DeskError> {
+    let mut letters = Vec::with_capacity(batch.len());
+    let mut kept = Vec::with_capacity(batch.len());
+    let mut missing = Vec::new();
+    for (r, d) in batch {
+        match desk.store.notification(&r)? {
+            Some(n) => {
+                letters.push(n);
+                kept.push((r, d));
+            }
+            None => missing.push((r, d)),
+        }
+    }
+    let now = desk.now();
+    let sending = kept
+        .iter()
+        .map(|(r, d)| {
+            let mut d = d.clone();
+            d.state = DeliveryState::Sending;
+            d.updated_at = now;
+            (r.clone(), d)
+        })
+        .collect();
+    {
+        let _guard = desk.lock();
+        desk.store.commit_unflushed(&Changes {
+            deliveries: sending,
+            ..Changes::default()
+        })?;
+    }
+    let ticket = pool.submit(letters);
+    Ok(InFlight {
+        ticket,
+        kept,
+        missing,
+    })
 }
 
 /// A transport that could not be set up: every message fails temporarily with the reason.
@@ -466,6 +530,21 @@ impl Run {
     /// earliest retry when nothing else is left.
     fn next_batch(&mut self) -> Option<Vec<(NotificationRef, Delivery)>> {
         loop {
+            if let Some(batch) = self.try_batch() {
+                return Some(batch);
+            }
+            let now = Instant::now();
+            let next = self.waiting.iter().map(|(t, _, _)| *t).min()?;
+            std::thread::sleep(
+                next.saturating_duration_since(now)
+                    .min(Duration::from_secs(60)),
+            );
+        }
+    }
+
+    /// The next batch if one is ready now.
+    fn try_batch(&mut self) -> Option<Vec<(NotificationRef, Delivery)>> {
+        {
             let now = Instant::now();
             let mut batch: Vec<_> = Vec::with_capacity(BATCH);
             while batch.len() < BATCH {
@@ -484,14 +563,7 @@ impl Run {
                 }
             }
             self.progress.retrying = self.waiting.len();
-            if !batch.is_empty() {
-                return Some(batch);
-            }
-            let next = self.waiting.iter().map(|(t, _, _)| *t).min()?;
-            std::thread::sleep(
-                next.saturating_duration_since(now)
-                    .min(Duration::from_secs(60)),
-            );
+            (!batch.is_empty()).then_some(batch)
         }
     }
 

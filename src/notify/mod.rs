@@ -12,7 +12,7 @@ mod template;
 pub use context::{Contact, IncidentContext, LetterContext, Stats, stats};
 pub use letter::{LetterError, Sender, build, header_safe};
 pub use outbox::{Delivery, DeliveryState, Notification, NotificationRef, notification_id};
-pub use sender::{Attempt, Pool};
+pub use sender::{Attempt, Pool, Ticket};
 pub use smtp::{
     DirTransport, Outgoing, SendError, SmtpClient, SmtpError, SmtpSettings, TlsMode, Transport,
 };

@@ -21,10 +21,20 @@ pub struct Attempt {
 
 type Outcome = (usize, Result<(), SendError>);
 
+/// A submitted batch: its first sequence number and size.
+#[derive(Debug, Clone, Copy)]
+pub struct Ticket {
+    start: usize,
+    len: usize,
+}
+
 /// Worker threads with one transport each.
 pub struct Pool {
     jobs: Option<Tx<Attempt>>,
     results: Receiver<Outcome>,
+    /// Outcomes of later batches that arrived while waiting for an earlier one.
+    early: std::collections::HashMap<usize, Result<(), SendError>>,
+    next_seq: usize,
     threads: Vec<JoinHandle<()>>,
     /// Time between two messages when a rate is set.
     interval: Option<Duration>,
@@ -68,6 +78,8 @@ impl Pool {
         Pool {
             jobs: Some(job_tx),
             results,
+            early: std::collections::HashMap::new(),
+            next_seq: 0,
             threads,
             interval: (rate > 0).then(|| Duration::from_secs_f64(1.0 / f64::from(rate))),
             next_slot: Instant::now(),
@@ -76,13 +88,19 @@ impl Pool {
 
     /// Sends a batch and waits for every outcome, in batch order.
     pub fn run(&mut self, batch: Vec<Notification>) -> Vec<Result<(), SendError>> {
-        let n = batch.len();
-        let mut outcomes: Vec<Option<Result<(), SendError>>> = vec![None; n];
-        let Some(jobs) = self.jobs.as_ref() else {
-            return vec![Err(SendError::Transient("the sending pool has stopped".into())); n];
+        let ticket = self.submit(batch);
+        self.wait(ticket)
+    }
+
+    /// Hands a batch to the workers without waiting, so the next one can be prepared while
+    /// this one is sent.
+    pub fn submit(&mut self, batch: Vec<Notification>) -> Ticket {
+        let ticket = Ticket {
+            start: self.next_seq,
+            len: batch.len(),
         };
-        let mut submitted = 0;
-        for (index, notification) in batch.into_iter().enumerate() {
+        self.next_seq += batch.len();
+        for (i, notification) in batch.into_iter().enumerate() {
             if let Some(interval) = self.interval {
                 let now = Instant::now();
                 if self.next_slot > now {
@@ -90,19 +108,44 @@ impl Pool {
                 }
                 self.next_slot = self.next_slot.max(now) + interval;
             }
-            if jobs
-                .send(Attempt {
+            let index = ticket.start + i;
+            let sent = self.jobs.as_ref().is_some_and(|jobs| {
+                jobs.send(Attempt {
                     index,
                     notification,
                 })
                 .is_ok()
-            {
-                submitted += 1;
+            });
+            if !sent {
+                self.early.insert(
+                    index,
+                    Err(SendError::Transient("the sending pool has stopped".into())),
+                );
             }
         }
-        for _ in 0..submitted {
+        ticket
+    }
+
+    /// Waits for every outcome of a submitted batch, in batch order.
+    pub fn wait(&mut self, ticket: Ticket) -> Vec<Result<(), SendError>> {
+        let range = ticket.start..ticket.start + ticket.len;
+        let mut outcomes: Vec<Option<Result<(), SendError>>> = vec![None; ticket.len];
+        let mut missing = ticket.len;
+        for i in range.clone() {
+            if let Some(o) = self.early.remove(&i) {
+                outcomes[i - ticket.start] = Some(o);
+                missing -= 1;
+            }
+        }
+        while missing > 0 {
             match self.results.recv() {
-                Ok((index, outcome)) => outcomes[index] = Some(outcome),
+                Ok((index, outcome)) if range.contains(&index) => {
+                    outcomes[index - ticket.start] = Some(outcome);
+                    missing -= 1;
+                }
+                Ok((index, outcome)) => {
+                    self.early.insert(index, outcome);
+                }
                 Err(_) => break,
             }
         }

@@ -140,6 +140,8 @@ pub struct SmtpClient {
     settings: SmtpSettings,
     password: Option<String>,
     conn: Option<SmtpConnection>,
+    /// The server offers PIPELINING: MAIL, RCPT and DATA go in one write.
+    pipelining: bool,
 }
 
 impl SmtpClient {
@@ -156,6 +158,7 @@ impl SmtpClient {
             password: settings.password()?,
             settings: settings.clone(),
             conn: None,
+            pipelining: false,
         })
     }
 
@@ -164,7 +167,19 @@ impl SmtpClient {
             self.conn = None;
         }
         if self.conn.is_none() {
-            self.conn = Some(self.open()?);
+            let mut conn = self.open()?;
+            // lettre's ServerInfo does not record PIPELINING, so ask again and read the
+            // reply's lines ourselves.
+            self.pipelining = conn
+                .command(lettre::transport::smtp::commands::Ehlo::new(
+                    ClientId::default(),
+                ))
+                .map(|r| {
+                    r.message()
+                        .any(|line| line.trim().eq_ignore_ascii_case("PIPELINING"))
+                })
+                .unwrap_or(false);
+            self.conn = Some(conn);
         }
         self.conn
             .as_mut()
@@ -222,13 +237,36 @@ impl SmtpClient {
 
 impl Transport for SmtpClient {
     fn send(&mut self, message: &Outgoing<'_>) -> Result<(), SendError> {
+        let pipelining = {
+            self.connection()?;
+            self.pipelining
+        };
         let conn = self.connection()?;
-        let result = (|| {
-            conn.command(Mail::new(Some(message.from.clone()), vec![]))?;
-            conn.command(Rcpt::new(message.to.clone(), vec![]))?;
-            conn.command(Data)?;
-            conn.command(DataBody(message.data))
-        })();
+        let mail = Mail::new(Some(message.from.clone()), vec![]);
+        let rcpt = Rcpt::new(message.to.clone(), vec![]);
+        let result = if pipelining {
+            // One write, three replies; every reply is read even after a refusal so the
+            // connection stays in step.
+            let first = conn.command(Envelope(&mail, &rcpt));
+            let second = conn.read_response();
+            let third = conn.read_response();
+            let refused_before_data = first.is_err() || second.is_err();
+            if refused_before_data && third.is_ok() {
+                // The server is waiting for a body nobody will send: start afresh.
+                conn.abort();
+            }
+            first
+                .and(second)
+                .and(third)
+                .and_then(|_| conn.command(DataBody(message.data)))
+        } else {
+            (|| {
+                conn.command(mail)?;
+                conn.command(rcpt)?;
+                conn.command(Data)?;
+                conn.command(DataBody(message.data))
+            })()
+        };
         match result {
             Ok(_) => Ok(()),
             Err(e) => {
@@ -255,6 +293,15 @@ impl Drop for SmtpClient {
         if let Some(conn) = self.conn.as_mut() {
             let _ = conn.quit();
         }
+    }
+}
+
+/// MAIL, RCPT and DATA pipelined into one write.
+struct Envelope<'a>(&'a Mail, &'a Rcpt);
+
+impl fmt::Display for Envelope<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}{}{}", self.0, self.1, Data)
     }
 }
 

@@ -130,6 +130,9 @@ fn session(
     faults: &Faults,
     counters: &(AtomicUsize, AtomicUsize),
 ) -> std::io::Result<()> {
+    // Like a real server, answer pipelined commands without waiting on Nagle's algorithm;
+    // the client's own writes are what the throughput test guards.
+    stream.set_nodelay(true)?;
     let mut out = stream.try_clone()?;
     let mut lines = BufReader::new(stream);
     out.write_all(b"220 test.local ESMTP ready\r\n")?;
@@ -161,6 +164,10 @@ fn session(
                 out.write_all(b"250 2.1.5 ok\r\n")?;
             }
         } else if upper.starts_with("DATA") {
+            if to.is_empty() {
+                out.write_all(b"554 5.5.1 no valid recipients\r\n")?;
+                continue;
+            }
             out.write_all(b"354 go ahead\r\n")?;
             let mut data = String::new();
             let dropping = counters.1.fetch_add(1, Ordering::SeqCst) < faults.drop_mid_data;
