@@ -18,7 +18,7 @@ use crate::notify::{
     self, Delivery, DeliveryState, DirTransport, IncidentContext, Notification, NotificationRef,
     Pool, SendError, Sender, SmtpClient, TemplateName, Transport,
 };
-use crate::store::{Changes, Roster};
+use crate::store::Changes;
 
 /// How many messages are marked, sent and recorded together.
 const BATCH: usize = 512;
@@ -520,7 +520,7 @@ struct Run {
     /// Temporary failures, with when to try them again.
     waiting: Vec<(Instant, NotificationRef, Delivery)>,
     /// Where each incident's people are on its roster, loaded on first use.
-    positions: HashMap<IncidentId, Roster>,
+    positions: HashMap<IncidentId, HashMap<EmployeeId, (u32, usize)>>,
     /// Sent and failed per incident, for the audit log.
     per_incident: BTreeMap<IncidentId, (usize, usize)>,
 }
@@ -641,12 +641,12 @@ impl Run {
     ) -> Result<(), DeskError> {
         let roster = match self.positions.entry(id) {
             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::hash_map::Entry::Vacant(e) => e.insert(desk.store.roster(id)?),
+            std::collections::hash_map::Entry::Vacant(e) => e.insert(desk.store.roster_positions(id)?),
         };
         let mut pages: BTreeMap<u32, Vec<AffectedPerson>> = BTreeMap::new();
         let mut told = 0;
         for e in people {
-            let Some((page, slot)) = roster.position(e) else {
+            let Some(&(page, slot)) = roster.get(e) else {
                 continue;
             };
             if !pages.contains_key(&page)

@@ -42,7 +42,7 @@ pub const FORMAT_VERSION: u32 = 1;
 pub const INCIDENTS_PER_PAGE: u64 = 64;
 
 /// sled's page cache; its 1 GiB default made a 100,000-letter send peak at 440 MB.
-const CACHE_BYTES: u64 = 64 * 1024 * 1024;
+const CACHE_BYTES: u64 = 32 * 1024 * 1024;
 
 const KEY_FORMAT: &[u8] = b"format_version";
 const KEY_AUDIT_HEAD: &[u8] = b"audit_head";
@@ -325,6 +325,20 @@ impl Store {
                 Err(e) => vec![Err(e)],
             }
         })
+    }
+
+    /// Where each person is on an incident's roster (page, slot), without keeping the
+    /// people: positions never change once a person is on the roster.
+    pub fn roster_positions(&self, id: IncidentId) -> Result<std::collections::HashMap<crate::domain::EmployeeId, (u32, usize)>, StoreError> {
+        let mut positions = std::collections::HashMap::new();
+        for (p, kv) in self.people.scan_prefix(incident_key(id)).enumerate() {
+            let page: Vec<AffectedPerson> = decode(&kv?.1, "roster page")?;
+            let p = u32::try_from(p).map_err(|_| StoreError::corrupt("roster page number"))?;
+            for (slot, person) in page.into_iter().enumerate() {
+                positions.insert(person.employee_id, (p, slot));
+            }
+        }
+        Ok(positions)
     }
 
     /// One page of an incident's roster.
