@@ -141,6 +141,16 @@ fn keys(app: &mut App, text: &str) {
     }
 }
 
+fn to_tab(app: &mut App, tab: Tab) {
+    for _ in 0..Tab::ALL.len() {
+        if app.detail.as_ref().unwrap().tab == tab {
+            return;
+        }
+        key(app, KeyCode::Tab);
+    }
+    panic!("never reached {tab:?}");
+}
+
 fn open_main(app: &mut App) {
     key(app, KeyCode::Enter);
     assert_eq!(app.detail.as_ref().unwrap().incident.id, IncidentId::new(3));
@@ -179,6 +189,7 @@ fn snapshot_detail_tabs() {
         (Tab::Timeline, "timeline"),
         (Tab::People, "people"),
         (Tab::Programs, "programmes"),
+        (Tab::Notifications, "notifications"),
     ] {
         assert_eq!(app.detail.as_ref().unwrap().tab, tab);
         snapshot(&format!("detail_{name}"), &app);
@@ -210,7 +221,7 @@ fn snapshot_forms() {
         key(&mut app, KeyCode::Esc);
         assert!(app.dialog.is_none());
     }
-    key(&mut app, KeyCode::BackTab);
+    to_tab(&mut app, Tab::Programs);
     key(&mut app, KeyCode::Char('p'));
     snapshot("form_pause", &app);
     key(&mut app, KeyCode::Esc);
@@ -294,8 +305,7 @@ fn pause_a_programme_runs_its_hook_in_the_background() {
         .unwrap();
     let mut app = f.app();
     open_main(&mut app);
-    key(&mut app, KeyCode::BackTab);
-    assert_eq!(app.detail.as_ref().unwrap().tab, Tab::Programs);
+    to_tab(&mut app, Tab::Programs);
     key(&mut app, KeyCode::Char('p'));
     assert!(
         screen(&app, (120, 40)).contains("Will run the pause hook: sleep 0.3; echo agent stopped")
@@ -580,7 +590,7 @@ fn snapshot_failed_pause_and_refused_resume_panels() {
         .unwrap();
     let mut app = f.app();
     open_main(&mut app);
-    key(&mut app, KeyCode::BackTab);
+    to_tab(&mut app, Tab::Programs);
     key(&mut app, KeyCode::Char('p'));
     keys(&mut app, "exposure");
     key(&mut app, KeyCode::Enter);
@@ -608,4 +618,79 @@ fn snapshot_failed_pause_and_refused_resume_panels() {
         "{panel:?}"
     );
     snapshot("resume_refused", &app);
+}
+
+#[path = "common/smtp.rs"]
+mod smtp;
+
+#[test]
+fn queue_and_send_letters_from_the_notifications_tab() {
+    let server = smtp::SmtpServer::start(smtp::Faults::default());
+    let f = Fixture::with_history();
+    let settings = Settings::parse(&server.config(""), std::path::Path::new("test.toml")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // Same history, on a desk that can send.
+    drop(f);
+    let desk = LocalDesk::new(Store::open(dir.path()).unwrap(), settings).with_clock(Box::new(t0));
+    let a = actor();
+    let inc = desk
+        .open_incident(
+            &a,
+            NewIncident::new(
+                "Monitoring data readable company-wide",
+                Severity::new(2).unwrap(),
+                "",
+            )
+            .unwrap(),
+        )
+        .unwrap();
+    let mut csv = String::from("employee_id,name,email,categories\n");
+    for i in 0..50 {
+        csv.push_str(&format!("E{i},Person {i},p{i}@corp.example,keystrokes\n"));
+    }
+    desk.import_roster(&a, inc.id, csv.as_bytes(), "r.csv", false)
+        .unwrap();
+    let desk: Arc<dyn Desk> = Arc::new(desk);
+    let mut app = App::new(
+        Arc::clone(&desk),
+        a.clone(),
+        Theme::plain(),
+        Box::new(|| t0() + chrono::Duration::hours(3)),
+    )
+    .unwrap();
+    key(&mut app, KeyCode::Enter);
+    to_tab(&mut app, Tab::Notifications);
+    assert!(screen(&app, (80, 24)).contains("No letters yet"));
+    key(&mut app, KeyCode::Char('v'));
+    key(&mut app, KeyCode::Enter);
+    let Some(Dialog::Panel(preview)) = &app.dialog else {
+        panic!("preview panel expected: {:?}", app.dialog)
+    };
+    assert!(
+        preview
+            .lines
+            .iter()
+            .any(|l| l.starts_with("To: \"Person 0\"")),
+        "{preview:?}"
+    );
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Char('m'));
+    key(&mut app, KeyCode::Enter);
+    assert!(app.wait_idle(Duration::from_secs(20)));
+    assert_eq!(
+        app.detail.as_ref().unwrap().outbox.as_ref().unwrap().counts["queued"],
+        50
+    );
+    key(&mut app, KeyCode::Char('S'));
+    assert!(screen(&app, (80, 24)).contains("Send 50 emails for INC-1 now?"));
+    key(&mut app, KeyCode::Enter);
+    assert!(
+        app.is_busy() && app.sending.is_some(),
+        "sending runs in the background"
+    );
+    assert!(app.wait_idle(Duration::from_secs(20)));
+    assert_eq!(server.messages().len(), 50);
+    let text = screen(&app, (120, 40));
+    assert!(text.contains("50 of 50 letters sent"), "{text}");
+    assert!(text.contains("50 of 50 people (100%)"), "{text}");
 }

@@ -641,7 +641,9 @@ impl Run {
     ) -> Result<(), DeskError> {
         let roster = match self.positions.entry(id) {
             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::hash_map::Entry::Vacant(e) => e.insert(desk.store.roster_positions(id)?),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(desk.store.roster_positions(id)?)
+            }
         };
         let mut pages: BTreeMap<u32, Vec<AffectedPerson>> = BTreeMap::new();
         let mut told = 0;

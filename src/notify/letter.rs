@@ -100,3 +100,62 @@ pub fn build(n: &Notification, sender: &Sender) -> Result<Message, LetterError> 
 fn system_time(t: DateTime<Utc>) -> std::time::SystemTime {
     std::time::SystemTime::from(t)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{IncidentId, UserName};
+    use crate::notify::{Letter, NotificationRef, TemplateName};
+
+    fn notification(name: &str, subject: &str) -> Notification {
+        Notification::new(
+            NotificationRef {
+                incident: IncidentId::new(1),
+                template: TemplateName::Initial,
+                recipient: "E1".into(),
+            },
+            "eve@corp.example".into(),
+            name.into(),
+            Letter {
+                subject: subject.into(),
+                text: "hello".into(),
+                html: "<p>hello</p>".into(),
+            },
+            "corp.example",
+            chrono::Utc::now(),
+            &UserName::parse("tester").unwrap(),
+        )
+    }
+
+    #[test]
+    fn line_breaks_never_reach_a_header() {
+        let sender = Sender::new("privacy@corp.example", None).unwrap();
+        for (name, subject) in [
+            ("Eve\r\nBcc: all@corp.example", "Hi"),
+            ("Eve", "Hi\r\nBcc: all@corp.example"),
+            ("Eve\u{1b}[2J", "Hi"),
+            ("Eve", "Hi\nthere"),
+        ] {
+            let err = build(&notification(name, subject), &sender).unwrap_err();
+            assert!(
+                matches!(err, LetterError::HeaderInjection { .. }),
+                "{name:?} {subject:?}: {err}"
+            );
+        }
+        assert!(Sender::new("privacy@corp.example\r\nBcc: x@y.z", None).is_err());
+    }
+
+    #[test]
+    fn non_ascii_names_are_encoded_and_message_id_is_stable() {
+        let sender = Sender::new("Privacy <privacy@corp.example>", None).unwrap();
+        let n = notification("Zoë Ødegård", "Your data");
+        let text = String::from_utf8(build(&n, &sender).unwrap().formatted()).unwrap();
+        assert!(text.contains("To: =?utf-8?"), "{text}");
+        assert!(text.is_ascii());
+        assert_eq!(
+            n.message_id,
+            notification("other", "other").message_id,
+            "derived from what, not content"
+        );
+    }
+}

@@ -329,7 +329,11 @@ impl Store {
 
     /// Where each person is on an incident's roster (page, slot), without keeping the
     /// people: positions never change once a person is on the roster.
-    pub fn roster_positions(&self, id: IncidentId) -> Result<std::collections::HashMap<crate::domain::EmployeeId, (u32, usize)>, StoreError> {
+    pub fn roster_positions(
+        &self,
+        id: IncidentId,
+    ) -> Result<std::collections::HashMap<crate::domain::EmployeeId, (u32, usize)>, StoreError>
+    {
         let mut positions = std::collections::HashMap::new();
         for (p, kv) in self.people.scan_prefix(incident_key(id)).enumerate() {
             let page: Vec<AffectedPerson> = decode(&kv?.1, "roster page")?;

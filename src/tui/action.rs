@@ -29,4 +29,8 @@ pub enum Action {
     TogglePending,
     CycleCategory,
     ClearFilters,
+    QueueLetters,
+    PreviewLetter,
+    SendLetters,
+    RetryLetters,
 }

@@ -28,11 +28,15 @@ use super::keymap::{self, Context};
 use super::strings;
 use super::theme::Theme;
 use super::worker::{Done, ImportFailure, Job, Worker};
-use crate::desk::{Desk, DeskError, IncidentFilter, PauseOutcome, PeopleFilter, ResumeOutcome};
+use crate::desk::{
+    Desk, DeskError, IncidentFilter, OutboxStatus, PauseOutcome, PeopleFilter, ResumeOutcome,
+    SendProgress,
+};
 use crate::domain::{
     AffectedPerson, AuditEvent, CategoryCatalog, CategoryName, DomainError, Incident, IncidentId,
     NewIncident, Program, ProgramSlug, ProgramState, Severity, Status, UserName,
 };
+use crate::notify::TemplateName;
 
 /// How many people around the selection are kept read from the store.
 const PEOPLE_WINDOW: usize = 256;
@@ -92,10 +96,17 @@ pub enum Tab {
     Timeline,
     People,
     Programs,
+    Notifications,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 4] = [Tab::Overview, Tab::Timeline, Tab::People, Tab::Programs];
+    pub const ALL: [Tab; 5] = [
+        Tab::Overview,
+        Tab::Timeline,
+        Tab::People,
+        Tab::Programs,
+        Tab::Notifications,
+    ];
 
     pub fn index(self) -> usize {
         Tab::ALL.iter().position(|t| *t == self).unwrap_or(0)
@@ -152,6 +163,8 @@ pub struct Detail {
     pub programs: Vec<Program>,
     pub program_selected: usize,
     pub people: PeopleTab,
+    /// The outbox of this incident, read when the Notifications tab is shown.
+    pub outbox: Option<OutboxStatus>,
 }
 
 /// A scrollable panel of lines, e.g. every bad row of a roster.
@@ -200,6 +213,8 @@ pub struct App {
     pub flash: Option<Flash>,
     pub now: DateTime<Utc>,
     pub spinner: usize,
+    /// Progress of a send running in the background.
+    pub sending: Option<SendProgress>,
     pub quit: bool,
 }
 
@@ -227,6 +242,7 @@ impl App {
             flash: None,
             now,
             spinner: 0,
+            sending: None,
             quit: false,
         };
         app.refresh_board()?;
@@ -240,6 +256,9 @@ impl App {
             Some(d) => match d.tab {
                 Tab::People => vec![Context::People, Context::Detail, Context::Global],
                 Tab::Programs => vec![Context::Programs, Context::Detail, Context::Global],
+                Tab::Notifications => {
+                    vec![Context::Notifications, Context::Detail, Context::Global]
+                }
                 _ => vec![Context::Detail, Context::Global],
             },
         }
@@ -352,6 +371,11 @@ impl App {
                 t.filter = PeopleFilter::default();
                 t.search.clear();
             }),
+            Action::QueueLetters | Action::PreviewLetter | Action::SendLetters => {
+                self.open_letters_form(action);
+                Ok(())
+            }
+            Action::RetryLetters => self.retry_letters(),
         };
         if let Err(e) = result {
             self.error(e.to_string());
@@ -429,6 +453,11 @@ impl App {
         };
         let mut detail = Detail {
             people,
+            outbox: if tab == Tab::Notifications {
+                Some(self.desk.outbox_status(&self.actor, id)?)
+            } else {
+                None
+            },
             timeline_selected: timeline_selected.min(timeline.len().saturating_sub(1)),
             program_selected,
             incident,
@@ -499,7 +528,7 @@ impl App {
         match self.detail.as_mut() {
             None => self.board.selected = step(self.board.selected, self.board.visible.len()),
             Some(d) => match d.tab {
-                Tab::Overview => {}
+                Tab::Overview | Tab::Notifications => {}
                 Tab::Timeline => d.timeline_selected = step(d.timeline_selected, d.timeline.len()),
                 Tab::Programs => d.program_selected = step(d.program_selected, d.programs.len()),
                 Tab::People => {
@@ -524,8 +553,84 @@ impl App {
     fn switch_tab(&mut self, step: usize) -> Result<(), DeskError> {
         if let Some(d) = self.detail.as_mut() {
             d.tab = Tab::ALL[(d.tab.index() + step) % Tab::ALL.len()];
+            if d.tab == Tab::Notifications {
+                d.outbox = Some(self.desk.outbox_status(&self.actor, d.incident.id)?);
+            }
         }
         Ok(())
+    }
+
+    fn open_letters_form(&mut self, action: Action) {
+        let Some(d) = self.detail.as_ref() else {
+            return;
+        };
+        let id = d.incident.id;
+        let templates = || {
+            TemplateName::ALL
+                .into_iter()
+                .filter(|t| t.is_for_people())
+                .map(|t| Choice::new(t.as_str(), format!("{t}: {}", t.purpose())))
+                .collect::<Vec<_>>()
+        };
+        let form = match action {
+            Action::QueueLetters => {
+                let mut audience = vec![
+                    Choice::new("everyone", "everyone on the roster"),
+                    Choice::new("pending", "only people not yet notified"),
+                ];
+                audience.extend(self.catalog.names().map(|c| {
+                    Choice::new(
+                        format!("category:{c}"),
+                        format!("people whose {c} was exposed"),
+                    )
+                }));
+                Form::new(
+                    Purpose::Queue(id),
+                    strings::FORM_QUEUE,
+                    vec![
+                        Field::choice("Template", templates(), 0),
+                        Field::choice("Audience", audience, 0),
+                    ],
+                )
+                .with_notes(vec![
+                    "A person already sent (or queued) this template is skipped.".into(),
+                ])
+            }
+            Action::PreviewLetter => Form::new(
+                Purpose::Preview(id),
+                strings::FORM_PREVIEW,
+                vec![
+                    Field::choice("Template", templates(), 0),
+                    Field::text("Person", "")
+                        .with_hint("employee id; empty = the first on the roster"),
+                ],
+            ),
+            _ => {
+                let queued = d
+                    .outbox
+                    .as_ref()
+                    .and_then(|o| o.counts.get("queued").copied())
+                    .unwrap_or(0);
+                if queued == 0 {
+                    self.error("nothing is queued: press m to queue letters first".into());
+                    return;
+                }
+                Form::new(Purpose::Send(id), strings::FORM_SEND, vec![]).with_notes(vec![
+                    format!("Send {queued} emails for {id} now?"),
+                    "Enter sends in the background; Esc cancels.".into(),
+                ])
+            }
+        };
+        self.dialog = Some(Dialog::Form(form));
+    }
+
+    fn retry_letters(&mut self) -> Result<(), DeskError> {
+        let Some(id) = self.detail.as_ref().map(|d| d.incident.id) else {
+            return Ok(());
+        };
+        let n = self.desk.retry_failed(&self.actor, id)?;
+        self.info(format!("requeued {n} failed letters; press S to send them"));
+        self.refresh_after_change()
     }
 
     fn start_filter(&mut self) {
@@ -926,6 +1031,44 @@ impl App {
                 });
                 Ok(None)
             }
+            Purpose::Queue(id) => {
+                let template = field(form, 0, |v| v.parse::<TemplateName>())?;
+                let audience = form.value(1).to_owned();
+                let filter = PeopleFilter {
+                    pending: audience == "pending",
+                    category: audience
+                        .strip_prefix("category:")
+                        .and_then(|c| self.catalog.parse(c).ok()),
+                    text: None,
+                };
+                self.start(Job::Queue {
+                    incident: id,
+                    template,
+                    filter,
+                });
+                Ok(None)
+            }
+            Purpose::Preview(id) => {
+                let template = field(form, 0, |v| v.parse::<TemplateName>())?;
+                let person = form.value(1).trim().to_owned();
+                let person = if person.is_empty() {
+                    None
+                } else {
+                    Some(field(form, 1, crate::domain::EmployeeId::parse)?)
+                };
+                let text = desk.preview_letter(&actor, id, template, person.as_ref())?;
+                self.dialog = Some(Dialog::Panel(Panel {
+                    title: format!(" {template} letter (preview; nothing is sent) "),
+                    lines: text.split("\r\n").map(str::to_owned).collect(),
+                    scroll: 0,
+                }));
+                Ok(None)
+            }
+            Purpose::Send(id) => {
+                self.sending = Some(SendProgress::default());
+                self.start(Job::Send { incident: id });
+                Ok(None)
+            }
             Purpose::Resume(slug) => {
                 let reason = required(form, 0)?;
                 let force = form.value(1) == "yes";
@@ -993,8 +1136,35 @@ impl App {
     // ----- background results ----------------------------------------------------------
 
     fn finish(&mut self, id: u64, done: Done) {
+        if let Done::SendProgress(p) = done {
+            self.sending = Some(p);
+            return;
+        }
         self.busy.retain(|b| b.id != id);
         let changed = match done {
+            Done::SendProgress(_) => false,
+            Done::Sent { result } => {
+                self.sending = None;
+                match result {
+                    Ok(p) if p.failed > 0 => self.error(format!(
+                        "{} sent, {} failed: see the failures below; R retries them",
+                        p.sent, p.failed
+                    )),
+                    Ok(p) => self.info(format!("{} of {} letters sent", p.sent, p.total)),
+                    Err(e) => self.error(e),
+                }
+                true
+            }
+            Done::Queued { result } => {
+                match result {
+                    Ok(r) => self.info(format!(
+                        "queued {} letters ({} already in the outbox); S sends them",
+                        r.queued, r.already
+                    )),
+                    Err(e) => self.error(e),
+                }
+                true
+            }
             Done::People { generation, result } => {
                 self.people_found(generation, result);
                 false

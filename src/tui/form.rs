@@ -20,6 +20,9 @@ pub enum Purpose {
     Link(IncidentId),
     Pause(IncidentId, ProgramSlug),
     Resume(ProgramSlug),
+    Queue(IncidentId),
+    Preview(IncidentId),
+    Send(IncidentId),
 }
 
 /// One option of a choice field: the value submitted and the label shown.

@@ -13,6 +13,7 @@ pub enum Context {
     Detail,
     People,
     Programs,
+    Notifications,
 }
 
 /// A key as matched: the code and whether Ctrl is held.
@@ -64,7 +65,7 @@ const fn bind(
     }
 }
 
-use Context::{Board, Detail, Global, People, Programs};
+use Context::{Board, Detail, Global, Notifications, People, Programs};
 
 /// Every binding, in the order help lists them.
 pub const BINDINGS: &[Binding] = &[
@@ -163,6 +164,38 @@ pub const BINDINGS: &[Binding] = &[
     ),
     bind(Programs, &[key('p')], "p", Action::Pause, "pause", true),
     bind(Programs, &[key('r')], "r", Action::Resume, "resume", true),
+    bind(
+        Notifications,
+        &[key('m')],
+        "m",
+        Action::QueueLetters,
+        "queue letters",
+        true,
+    ),
+    bind(
+        Notifications,
+        &[key('v')],
+        "v",
+        Action::PreviewLetter,
+        "preview",
+        true,
+    ),
+    bind(
+        Notifications,
+        &[key('S')],
+        "S",
+        Action::SendLetters,
+        "send",
+        true,
+    ),
+    bind(
+        Notifications,
+        &[key('R')],
+        "R",
+        Action::RetryLetters,
+        "retry failed",
+        true,
+    ),
     bind(
         Global,
         &[code(KeyCode::Up), key('k')],

@@ -17,7 +17,13 @@ pub const BOARD_HEADERS: [&str; 8] = [
 ];
 pub const LIVE: &str = "LIVE";
 pub const PAUSE_FAILED: &str = "FAILED";
-pub const TABS: [&str; 4] = ["Overview", "Timeline", "People", "Programmes"];
+pub const TABS: [&str; 5] = [
+    "Overview",
+    "Timeline",
+    "People",
+    "Programmes",
+    "Notifications",
+];
 pub const PEOPLE_HEADERS: [&str; 6] = ["EMPLOYEE", "NAME", "EMAIL", "LOC", "TOLD", "CATEGORIES"];
 pub const PROGRAM_HEADERS: [&str; 4] = ["SLUG", "STATE", "SINCE", "NAME"];
 pub const NO_PEOPLE: &str = "No affected people yet. Press i to import a roster (CSV).";
@@ -41,3 +47,7 @@ pub const FORM_IMPORT: &str = " Import roster (CSV: employee_id,name,email,categ
 pub const FORM_LINK: &str = " Link a programme ";
 pub const FORM_PAUSE: &str = " Pause programme ";
 pub const FORM_RESUME: &str = " Resume programme ";
+pub const FORM_QUEUE: &str = " Queue letters ";
+pub const FORM_PREVIEW: &str = " Preview a letter ";
+pub const FORM_SEND: &str = " Send letters ";
+pub const NO_LETTERS: &str = "No letters yet. Press m to queue them, v to preview one.";

@@ -8,8 +8,12 @@ use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread;
 use std::time::Duration;
 
-use crate::desk::{Desk, DeskError, ImportReport, PauseOutcome, PeopleFilter, ResumeOutcome};
+use crate::desk::{
+    Desk, DeskError, ImportReport, PauseOutcome, PeopleFilter, QueueReport, ResumeOutcome,
+    SendOptions, SendProgress,
+};
 use crate::domain::{AffectedPerson, IncidentId, ProgramSlug, UserName};
+use crate::notify::TemplateName;
 use crate::roster::RosterError;
 
 /// Work to run in the background.
@@ -36,6 +40,14 @@ pub enum Job {
         /// Lets the app ignore the answer to a search it has since replaced.
         generation: u64,
     },
+    Send {
+        incident: IncidentId,
+    },
+    Queue {
+        incident: IncidentId,
+        template: TemplateName,
+        filter: PeopleFilter,
+    },
 }
 
 impl Job {
@@ -46,6 +58,8 @@ impl Job {
             Job::Resume { slug, .. } => format!("resuming {slug}: running its resume hook"),
             Job::Import { path, .. } => format!("importing {}", path.display()),
             Job::People { .. } => "searching people".to_owned(),
+            Job::Send { incident } => format!("sending the letters of {incident}"),
+            Job::Queue { template, .. } => format!("queuing '{template}' letters"),
         }
     }
 }
@@ -80,6 +94,14 @@ pub enum Done {
         generation: u64,
         result: Result<Vec<AffectedPerson>, String>,
     },
+    /// A send run's progress so far; the job is still running.
+    SendProgress(SendProgress),
+    Sent {
+        result: Result<SendProgress, String>,
+    },
+    Queued {
+        result: Result<QueueReport, String>,
+    },
 }
 
 /// Starts jobs and collects what they report.
@@ -112,7 +134,11 @@ impl Worker {
         let tx = self.tx.clone();
         thread::spawn(move || {
             // The receiver is gone only when the app has quit; nothing is left to tell.
-            let _ = tx.send((id, run(desk.as_ref(), &actor, job)));
+            let progress_tx = tx.clone();
+            let mut report = move |p: &SendProgress| {
+                let _ = progress_tx.send((id, Done::SendProgress(*p)));
+            };
+            let _ = tx.send((id, run(desk.as_ref(), &actor, job, &mut report)));
         });
         id
     }
@@ -128,8 +154,27 @@ impl Worker {
     }
 }
 
-fn run(desk: &dyn Desk, actor: &UserName, job: Job) -> Done {
+fn run(
+    desk: &dyn Desk,
+    actor: &UserName,
+    job: Job,
+    progress: &mut dyn FnMut(&SendProgress),
+) -> Done {
     match job {
+        Job::Queue {
+            incident,
+            template,
+            filter,
+        } => Done::Queued {
+            result: desk
+                .queue_notifications(actor, incident, template, &filter, &[])
+                .map_err(|e| e.to_string()),
+        },
+        Job::Send { incident } => Done::Sent {
+            result: desk
+                .send_notifications(actor, Some(incident), &SendOptions::default(), progress)
+                .map_err(|e| e.to_string()),
+        },
         Job::Pause {
             incident,
             slug,

@@ -10,11 +10,12 @@ use crate::tui::app::App;
 use crate::tui::keymap::{BINDINGS, Context};
 use crate::tui::strings;
 
-const SECTIONS: [(Context, &str); 5] = [
+const SECTIONS: [(Context, &str); 6] = [
     (Context::Board, "Board"),
     (Context::Detail, "Incident"),
     (Context::People, "People tab"),
     (Context::Programs, "Programmes tab"),
+    (Context::Notifications, "Notifications tab"),
     (Context::Global, "Everywhere"),
 ];
 
