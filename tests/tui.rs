@@ -103,6 +103,18 @@ impl Fixture {
         f
     }
 
+    /// Adds a "keylogger" programme with `pause_hook`, linked to INC-3.
+    fn with_keylogger(self, pause_hook: &str) -> Self {
+        let a = actor();
+        let slug = "keylogger".parse().unwrap();
+        let new = NewProgram::new(slug, "Keystroke logger", Some(pause_hook), None).unwrap();
+        self.desk.add_program(&a, new).unwrap();
+        self.desk
+            .link_program(&a, &"keylogger".parse().unwrap(), IncidentId::new(3))
+            .unwrap();
+        self
+    }
+
     fn app(&self) -> App {
         let desk: Arc<dyn Desk> = self.desk.clone();
         App::new(
@@ -290,19 +302,8 @@ fn open_an_incident_from_the_form() {
 
 #[test]
 fn pause_a_programme_runs_its_hook_in_the_background() {
-    let f = Fixture::with_history();
+    let f = Fixture::with_history().with_keylogger("sleep 0.3; echo agent stopped");
     let a = actor();
-    let new = NewProgram::new(
-        "keylogger".parse().unwrap(),
-        "Keystroke logger",
-        Some("sleep 0.3; echo agent stopped"),
-        None,
-    )
-    .unwrap();
-    f.desk.add_program(&a, new).unwrap();
-    f.desk
-        .link_program(&a, &"keylogger".parse().unwrap(), IncidentId::new(3))
-        .unwrap();
     let mut app = f.app();
     open_main(&mut app);
     to_tab(&mut app, Tab::Programs);
@@ -575,19 +576,8 @@ fn without_timings(text: &str) -> String {
 
 #[test]
 fn snapshot_failed_pause_and_refused_resume_panels() {
-    let f = Fixture::with_history();
-    let a = actor();
-    let new = NewProgram::new(
-        "keylogger".parse().unwrap(),
-        "Keystroke logger",
-        Some("echo 'agent unreachable on 14 hosts' >&2; exit 3"),
-        None,
-    )
-    .unwrap();
-    f.desk.add_program(&a, new).unwrap();
-    f.desk
-        .link_program(&a, &"keylogger".parse().unwrap(), IncidentId::new(3))
-        .unwrap();
+    let f =
+        Fixture::with_history().with_keylogger("echo 'agent unreachable on 14 hosts' >&2; exit 3");
     let mut app = f.app();
     open_main(&mut app);
     to_tab(&mut app, Tab::Programs);
@@ -626,11 +616,9 @@ mod smtp;
 #[test]
 fn queue_and_send_letters_from_the_notifications_tab() {
     let server = smtp::SmtpServer::start(smtp::Faults::default());
-    let f = Fixture::with_history();
     let settings = Settings::parse(&server.config(""), std::path::Path::new("test.toml")).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    // Same history, on a desk that can send.
-    drop(f);
+    // A desk whose config points at the test server, so it can send.
     let desk = LocalDesk::new(Store::open(dir.path()).unwrap(), settings).with_clock(Box::new(t0));
     let a = actor();
     let inc = desk
