@@ -122,18 +122,7 @@ fn pause_runs_the_hook_with_env_and_records_its_output() {
 #[test]
 fn failing_hook_leaves_pause_failed_and_exits_nonzero() {
     let s = setup_with_hook("echo 'permission denied' >&2; exit 4");
-    let err = s.fails(
-        &[
-            "program",
-            "pause",
-            "staff-monitoring",
-            "--incident",
-            "1",
-            "--reason",
-            "exposure",
-        ],
-        1,
-    );
+    let err = s.fails(common::PAUSE_STAFF_MONITORING, 1);
     assert!(
         err.contains("PAUSE FAILED") && err.contains("may still be collecting"),
         "{err}"
@@ -213,15 +202,7 @@ fn a_pause_without_a_hook_warns_loudly() {
 #[test]
 fn resume_is_refused_while_a_serious_incident_is_open() {
     let s = setup_with_hook("true");
-    s.ok(&[
-        "program",
-        "pause",
-        "staff-monitoring",
-        "--incident",
-        "1",
-        "--reason",
-        "exposure",
-    ]);
+    s.ok(common::PAUSE_STAFF_MONITORING);
     let err = s.fails(
         &[
             "program",
@@ -275,15 +256,7 @@ fn forced_resume_is_recorded() {
     let s = setup_with_hook("true");
     s.open_incident("Minor", 4);
     s.ok(&["program", "link", "staff-monitoring", "2"]);
-    s.ok(&[
-        "program",
-        "pause",
-        "staff-monitoring",
-        "--incident",
-        "1",
-        "--reason",
-        "exposure",
-    ]);
+    s.ok(common::PAUSE_STAFF_MONITORING);
     let out = s
         .cmd()
         .args([

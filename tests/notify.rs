@@ -37,15 +37,7 @@ fn setup(server: &SmtpServer, n: usize, extra: &str) -> Sandbox {
         "--program",
         "staff-monitoring",
     ]);
-    s.ok(&[
-        "program",
-        "pause",
-        "staff-monitoring",
-        "--incident",
-        "1",
-        "--reason",
-        "exposure",
-    ]);
+    s.ok(common::PAUSE_STAFF_MONITORING);
     let mut csv = String::from("employee_id,name,email,categories,location\n");
     for i in 0..n {
         let cats = if i % 2 == 0 {

@@ -22,15 +22,7 @@ fn everything_written_is_found_after_the_writer_is_gone() {
     s.open_incident("Leak", 2);
     s.import("1", &roster(500));
     s.ok(&["incident", "status", "1", "investigating"]);
-    s.ok(&[
-        "program",
-        "pause",
-        "staff-monitoring",
-        "--incident",
-        "1",
-        "--reason",
-        "exposure",
-    ]);
+    s.ok(common::PAUSE_STAFF_MONITORING);
 
     let store = Store::open(&s.db()).unwrap();
     let inc = store.incident(IncidentId::new(1)).unwrap().unwrap();

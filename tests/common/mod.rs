@@ -9,6 +9,17 @@ use assert_cmd::Command;
 use serde_json::Value;
 use tempfile::TempDir;
 
+/// Pauses the `staff-monitoring` programme for INC-1, as most programme tests do.
+pub const PAUSE_STAFF_MONITORING: &[&str] = &[
+    "program",
+    "pause",
+    "staff-monitoring",
+    "--incident",
+    "1",
+    "--reason",
+    "exposure",
+];
+
 /// A sandbox with its own database and config paths.
 pub struct Sandbox {
     pub dir: TempDir,
