@@ -951,12 +951,12 @@ impl Desk for LocalDesk {
     }
     fn preview_letter(
         &self,
-        _actor: &UserName,
+        actor: &UserName,
         id: IncidentId,
         template: TemplateName,
         person: Option<&crate::domain::EmployeeId>,
     ) -> Result<String, DeskError> {
-        notifications::preview(self, id, template, person)
+        notifications::preview(self, actor, id, template, person)
     }
 
     fn queue_notifications(

@@ -32,12 +32,7 @@ fn key(seq: u64) -> [u8; 8] {
 fn log_lists_every_change_with_actor_and_time() {
     let s = history();
     let log = s.json(&["audit", "log", "--json"]);
-    let actions: Vec<&str> = log
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
+    let actions: Vec<&str> = common::field_strings(&log, "action");
     assert_eq!(
         actions,
         [

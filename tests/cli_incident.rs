@@ -71,12 +71,7 @@ fn list_is_most_severe_first_then_newest_and_filters() {
     s.open_incident("new sev3", 3);
     s.open_incident("sev5", 5);
     let v = s.json(&["incident", "list", "--json"]);
-    let titles: Vec<&str> = v
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["title"].as_str().unwrap())
-        .collect();
+    let titles: Vec<&str> = common::field_strings(&v, "title");
     assert_eq!(titles, ["sev1", "new sev3", "old sev3", "sev5"]);
 
     let v = s.json(&["incident", "list", "--max-severity", "3", "--json"]);
@@ -172,12 +167,7 @@ fn notes_and_assignment_land_in_the_timeline() {
     s.ok(&["incident", "assign", "1", "priya"]);
     let v = s.json(&["incident", "show", "1", "--json"]);
     assert_eq!(v["owner"], "priya");
-    let actions: Vec<&str> = v["timeline"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["action"].as_str().unwrap())
-        .collect();
+    let actions: Vec<&str> = common::field_strings(&v["timeline"], "action");
     assert_eq!(
         actions,
         ["incident.opened", "incident.note", "incident.assigned"]
@@ -300,12 +290,7 @@ fn demo_fills_an_empty_database_and_refuses_a_used_one() {
     assert_eq!(list[0]["severity"], 2);
     assert_eq!(list[0]["people"], 2000);
     let programs = s.json(&["program", "list", "--json"]);
-    let states: Vec<&str> = programs
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["state"].as_str().unwrap())
-        .collect();
+    let states: Vec<&str> = common::field_strings(&programs, "state");
     assert!(states.contains(&"paused"), "{states:?}");
     let err = s.fails(&["demo"], 2);
     assert!(err.contains("already holds incidents"), "{err}");

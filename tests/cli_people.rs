@@ -29,12 +29,7 @@ fn import_then_list_with_filters() {
         "chat-messages",
         "--json",
     ]);
-    let ids: Vec<&str> = chat
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["employee_id"].as_str().unwrap())
-        .collect();
+    let ids: Vec<&str> = common::field_strings(&chat, "employee_id");
     assert_eq!(ids, ["E000001", "E000005", "E000009"]);
     let pending = s.json(&["people", "list", "1", "--pending", "--json"]);
     assert_eq!(pending.as_array().unwrap().len(), 10);

@@ -107,6 +107,7 @@ fn staff(address: &Email) -> AffectedPerson {
 
 pub(super) fn preview(
     desk: &LocalDesk,
+    actor: &UserName,
     id: IncidentId,
     template: TemplateName,
     person: Option<&EmployeeId>,
@@ -137,7 +138,7 @@ pub(super) fn preview(
         letter,
         sender.domain(),
         desk.now(),
-        &crate::identity::current_user(),
+        actor,
     );
     let message = notify::build(&n, &sender)?;
     Ok(String::from_utf8_lossy(&message.formatted()).into_owned())

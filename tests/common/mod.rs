@@ -119,6 +119,15 @@ impl Sandbox {
     }
 }
 
+/// One string field of every object in a JSON array, e.g. every `title` of a list.
+pub fn field_strings<'a>(list: &'a Value, field: &str) -> Vec<&'a str> {
+    list.as_array()
+        .expect("a JSON array")
+        .iter()
+        .map(|item| item[field].as_str().expect("a string field"))
+        .collect()
+}
+
 /// A roster of `n` people with predictable ids, names and categories.
 pub fn roster(n: usize) -> String {
     let mut csv = String::from("employee_id,name,email,categories,location\n");
