@@ -18,8 +18,8 @@ fn main() -> anyhow::Result<()> {
     );
     let count: u64 = args.next().unwrap_or_else(|| "10000".into()).parse()?;
     let people: usize = args.next().unwrap_or_else(|| "0".into()).parse()?;
-    let desk = LocalDesk::new(Store::open(&dir)?, Settings::defaults());
     let actor = UserName::parse("bench")?;
+    let desk = LocalDesk::for_local_user(Store::open(&dir)?, Settings::defaults(), actor.clone());
     let catalog = desk.catalog();
     for n in 0..count {
         let severity = Severity::new((n % 6) as u8)?;

@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use thiserror::Error;
 
+use crate::access::{AccessConfig, Policy};
 use crate::domain::{CategoryCatalog, CategoryDef, DomainError};
 use crate::notify::{Contact, SmtpSettings, TemplateError, TemplateSet};
 
@@ -42,6 +43,24 @@ pub struct Config {
     /// Who letters tell people to contact.
     #[serde(default)]
     pub contact: Contact,
+    /// Roles: `admins`, `responders` and `viewers`. Without this section the local user is
+    /// admin and nobody else has a role.
+    #[serde(default)]
+    pub access: Option<AccessConfig>,
+    #[serde(default)]
+    pub daemon: DaemonSettings,
+    /// The daemon's socket: when set, every command goes through the daemon.
+    #[serde(default)]
+    pub remote: Option<PathBuf>,
+}
+
+/// How `breachdesk serve` shares its socket.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DaemonSettings {
+    /// The group that owns the socket (mode 0660); without it the socket is 0600.
+    #[serde(default)]
+    pub group: Option<String>,
 }
 
 /// How programme hooks run.
@@ -78,6 +97,8 @@ pub struct Settings {
     pub config: Config,
     pub catalog: CategoryCatalog,
     pub templates: TemplateSet,
+    /// The roles of `[access]`; `None` when the section is absent.
+    pub roles: Option<Policy>,
 }
 
 impl Settings {
@@ -87,6 +108,7 @@ impl Settings {
             config: Config::default(),
             catalog: CategoryCatalog::default(),
             templates: TemplateSet::built_in().expect("the built-in templates compile"),
+            roles: None,
         }
     }
 
@@ -126,10 +148,25 @@ impl Settings {
                 source,
             }
         })?;
+        let roles = match &config.access {
+            Some(access) => {
+                let placeholder = crate::domain::UserName::parse("root").expect("valid name");
+                Some(
+                    Policy::from_config(Some(access), &placeholder).map_err(|source| {
+                        ConfigError::Invalid {
+                            path: path.to_owned(),
+                            source,
+                        }
+                    })?,
+                )
+            }
+            None => None,
+        };
         Ok(Settings {
             config,
             catalog,
             templates: TemplateSet::built_in()?,
+            roles,
         })
     }
 }

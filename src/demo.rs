@@ -219,8 +219,12 @@ mod tests {
     #[test]
     fn demo_fills_an_empty_database_once() {
         let dir = tempfile::tempdir().unwrap();
-        let desk = LocalDesk::new(Store::open(dir.path()).unwrap(), Settings::defaults());
         let actor = UserName::parse("demo").unwrap();
+        let desk = LocalDesk::for_local_user(
+            Store::open(dir.path()).unwrap(),
+            Settings::defaults(),
+            actor.clone(),
+        );
         let summary = populate(&desk, &actor).unwrap();
         assert_eq!(summary.main_incident, IncidentId::new(3));
         let main = desk.incident(&actor, summary.main_incident).unwrap();

@@ -3,11 +3,16 @@
 //! changes with its audit events, so it is the only writer. Front ends reach it through the
 //! [`Desk`] trait, so that a remote desk can stand in for [`LocalDesk`].
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+use std::fmt;
 use std::sync::{Mutex, MutexGuard};
+use std::time::Instant;
 
 use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
+
+use crate::access::{Denial, Need, Policy, Role};
 
 use crate::audit::{self, Tamper};
 use crate::config::Settings;
@@ -66,6 +71,11 @@ pub enum DeskError {
     Letter(#[from] LetterError),
     #[error("mail server: {0}")]
     Delivery(String),
+    #[error("access denied ({what}): {reason}")]
+    Denied { what: String, reason: Denial },
+    /// An error reported by the daemon, as it worded it.
+    #[error("{message}")]
+    Remote { message: String, user: bool },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -73,9 +83,62 @@ pub enum DeskError {
 impl DeskError {
     /// Whether the user can fix this by changing what they asked for.
     pub fn is_user_error(&self) -> bool {
-        !matches!(self, DeskError::Store(_) | DeskError::Delivery(_))
+        match self {
+            DeskError::Store(_) | DeskError::Delivery(_) => false,
+            DeskError::Remote { user, .. } => *user,
+            _ => true,
+        }
     }
 }
+
+/// A read of personal data, as the access log names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ReadPath {
+    #[serde(rename = "people.list")]
+    PeopleList,
+    #[serde(rename = "people.export")]
+    PeopleExport,
+    #[serde(rename = "incident.show")]
+    IncidentShow,
+    #[serde(rename = "tui.people")]
+    TuiPeople,
+    #[serde(rename = "letter.preview")]
+    LetterPreview,
+    #[serde(rename = "notify.status")]
+    NotifyStatus,
+    #[serde(rename = "tui.notifications")]
+    TuiNotifications,
+}
+
+impl ReadPath {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReadPath::PeopleList => "people.list",
+            ReadPath::PeopleExport => "people.export",
+            ReadPath::IncidentShow => "incident.show",
+            ReadPath::TuiPeople => "tui.people",
+            ReadPath::LetterPreview => "letter.preview",
+            ReadPath::NotifyStatus => "notify.status",
+            ReadPath::TuiNotifications => "tui.notifications",
+        }
+    }
+}
+
+impl fmt::Display for ReadPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Who the desk takes the caller to be, and their role (`None`: no access at all).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Identity {
+    pub user: UserName,
+    pub role: Option<Role>,
+}
+
+/// How long one browsing of a roster in the TUI counts as one access-log entry.
+const BROWSE_WINDOW: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// Which incidents to list.
 #[derive(Debug, Clone, Default)]
@@ -164,6 +227,24 @@ pub enum ResumeOutcome {
 pub trait Desk: Send + Sync {
     /// The data categories this installation knows.
     fn catalog(&self) -> CategoryCatalog;
+    /// Who is calling, as the desk sees it (a daemon ignores `actor` and uses the socket's
+    /// peer credentials).
+    fn identity(&self, actor: &UserName) -> Result<Identity, DeskError>;
+    /// Adds (`add`) or removes a member of an incident; members see its personal data.
+    fn set_member(
+        &self,
+        actor: &UserName,
+        id: IncidentId,
+        user: UserName,
+        add: bool,
+    ) -> Result<Incident, DeskError>;
+    /// Access-log entries (reads of personal data and refusals), oldest first.
+    fn access_log(
+        &self,
+        actor: &UserName,
+        incident: Option<IncidentId>,
+        user: Option<&UserName>,
+    ) -> Result<Vec<AuditEvent>, DeskError>;
     fn open_incident(&self, actor: &UserName, new: NewIncident) -> Result<Incident, DeskError>;
     /// Incidents, most severe first, then newest.
     fn incidents(
@@ -209,11 +290,13 @@ pub trait Desk: Send + Sync {
         source_name: &str,
         dry_run: bool,
     ) -> Result<ImportReport, DeskError>;
+    /// The matching people; `path` names the read in the access log.
     fn people(
         &self,
         actor: &UserName,
         id: IncidentId,
         filter: &PeopleFilter,
+        path: ReadPath,
     ) -> Result<Vec<AffectedPerson>, DeskError>;
     /// People `offset..offset + limit` of the roster in import order, reading only those.
     fn people_window(
@@ -281,7 +364,12 @@ pub trait Desk: Send + Sync {
         options: &SendOptions,
         progress: &mut dyn FnMut(&SendProgress),
     ) -> Result<SendProgress, DeskError>;
-    fn outbox_status(&self, actor: &UserName, id: IncidentId) -> Result<OutboxStatus, DeskError>;
+    fn outbox_status(
+        &self,
+        actor: &UserName,
+        id: IncidentId,
+        path: ReadPath,
+    ) -> Result<OutboxStatus, DeskError>;
     /// Requeues every failed letter of an incident; returns how many.
     fn retry_failed(&self, actor: &UserName, id: IncidentId) -> Result<usize, DeskError>;
     /// Connects and logs in to the configured mail server.
@@ -296,19 +384,138 @@ pub struct LocalDesk {
     store: Store,
     settings: Settings,
     clock: Clock,
+    policy: Policy,
+    /// When each user last opened each roster for browsing, so that scrolling is one
+    /// access-log entry rather than one per screenful.
+    browsed: Mutex<HashMap<(UserName, IncidentId), Instant>>,
     /// Held from the first read to the commit of every change, so concurrent actions in one
     /// process cannot lose each other's updates.
     write: Mutex<()>,
 }
 
 impl LocalDesk {
+    /// A desk whose local user (admin when the config has no `[access]`) is the
+    /// operating-system user running this process.
     pub fn new(store: Store, settings: Settings) -> Self {
+        Self::for_local_user(store, settings, crate::identity::current_user())
+    }
+
+    /// A desk whose local user is `local`.
+    pub fn for_local_user(store: Store, settings: Settings, local: UserName) -> Self {
+        let policy = settings
+            .roles
+            .clone()
+            .unwrap_or_else(|| Policy::single_user(local));
         LocalDesk {
             store,
             settings,
             clock: Box::new(Utc::now),
+            policy,
+            browsed: Mutex::new(HashMap::new()),
             write: Mutex::new(()),
         }
+    }
+
+    /// The settings this desk runs with.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The store, for the daemon's shutdown flush.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Refuses unless `actor` may do `need` on `incident`; a refusal is recorded.
+    fn guard(
+        &self,
+        actor: &UserName,
+        incident: &Incident,
+        need: Need,
+        what: &str,
+    ) -> Result<(), DeskError> {
+        self.policy
+            .check(actor, incident, need)
+            .map_err(|reason| self.refuse(actor, Some(incident.id), what, reason))
+    }
+
+    /// Refuses unless `actor` holds at least `least`; a refusal is recorded.
+    fn guard_role(&self, actor: &UserName, least: Role, what: &str) -> Result<Role, DeskError> {
+        self.policy
+            .check_role(actor, least)
+            .map_err(|reason| self.refuse(actor, None, what, reason))
+    }
+
+    /// Records a refusal and returns the error to give the caller.
+    fn refuse(
+        &self,
+        actor: &UserName,
+        incident: Option<IncidentId>,
+        what: &str,
+        reason: Denial,
+    ) -> DeskError {
+        let mut event = EventDraft::new(
+            actor,
+            self.now(),
+            AuditAction::AccessDenied,
+            format!("refused {what}: {reason}"),
+        )
+        .accessed(what, 0);
+        if let Some(id) = incident {
+            event = event.on_incident(id);
+        }
+        match self.store.commit(&Changes::events(vec![event])) {
+            Ok(_) => DeskError::Denied {
+                what: what.to_owned(),
+                reason,
+            },
+            Err(e) => e.into(),
+        }
+    }
+
+    /// Records that `actor` read `records` records of an incident's personal data.
+    fn record_read(
+        &self,
+        actor: &UserName,
+        id: IncidentId,
+        path: ReadPath,
+        records: usize,
+    ) -> Result<(), DeskError> {
+        let event = EventDraft::new(
+            actor,
+            self.now(),
+            AuditAction::PersonalDataRead,
+            format!("{path}: {records} records"),
+        )
+        .on_incident(id)
+        .accessed(path.as_str(), records as u64);
+        self.store.commit(&Changes::events(vec![event]))?;
+        Ok(())
+    }
+
+    /// Records a roster opened for browsing, once per user and incident per window.
+    fn record_browse(&self, actor: &UserName, incident: &Incident) -> Result<(), DeskError> {
+        let key = (actor.clone(), incident.id);
+        let now = Instant::now();
+        {
+            let mut seen = self
+                .browsed
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            if seen
+                .get(&key)
+                .is_some_and(|at| now.duration_since(*at) < BROWSE_WINDOW)
+            {
+                return Ok(());
+            }
+            seen.insert(key, now);
+        }
+        self.record_read(
+            actor,
+            incident.id,
+            ReadPath::TuiPeople,
+            incident.people as usize,
+        )
     }
 
     /// The same desk with its time taken from `clock`.
@@ -363,10 +570,12 @@ impl LocalDesk {
         &self,
         actor: &UserName,
         id: IncidentId,
+        what: &str,
         change: impl FnOnce(&mut Incident) -> Result<Recorded, DeskError>,
     ) -> Result<Incident, DeskError> {
         let _guard = self.lock();
         let mut incident = self.load(id)?;
+        self.guard(actor, &incident, Need::Change, what)?;
         let now = self.now();
         let recorded = change(&mut incident)?;
         incident.updated_at = now;
@@ -435,6 +644,7 @@ impl Desk for LocalDesk {
         {
             return Err(DeskError::FutureTime(at));
         }
+        self.guard_role(actor, Role::Responder, "incident.open")?;
         let _guard = self.lock();
         let mut programs = Vec::new();
         for slug in &new.programs {
@@ -475,9 +685,10 @@ impl Desk for LocalDesk {
 
     fn incidents(
         &self,
-        _actor: &UserName,
+        actor: &UserName,
         filter: &IncidentFilter,
     ) -> Result<Vec<Incident>, DeskError> {
+        self.guard_role(actor, Role::Viewer, "incident.list")?;
         let mut list: Vec<Incident> = self
             .store
             .incidents()?
@@ -494,13 +705,91 @@ impl Desk for LocalDesk {
         Ok(list)
     }
 
-    fn incident(&self, _actor: &UserName, id: IncidentId) -> Result<Incident, DeskError> {
-        self.load(id)
+    fn identity(&self, actor: &UserName) -> Result<Identity, DeskError> {
+        Ok(Identity {
+            user: actor.clone(),
+            role: self.policy.role(actor),
+        })
     }
 
-    fn timeline(&self, _actor: &UserName, id: IncidentId) -> Result<Vec<AuditEvent>, DeskError> {
-        self.load(id)?;
-        Ok(self.store.incident_events(id)?)
+    fn incident(&self, actor: &UserName, id: IncidentId) -> Result<Incident, DeskError> {
+        let incident = self.load(id)?;
+        self.guard(actor, &incident, Need::Summary, "incident.show")?;
+        Ok(incident)
+    }
+
+    fn timeline(&self, actor: &UserName, id: IncidentId) -> Result<Vec<AuditEvent>, DeskError> {
+        let incident = self.load(id)?;
+        self.guard(actor, &incident, Need::Details, "incident.timeline")?;
+        let mut events = self.store.incident_events(id)?;
+        events.retain(|e| !e.draft.action.is_access());
+        Ok(events)
+    }
+
+    fn set_member(
+        &self,
+        actor: &UserName,
+        id: IncidentId,
+        user: UserName,
+        add: bool,
+    ) -> Result<Incident, DeskError> {
+        let _guard = self.lock();
+        let mut incident = self.load(id)?;
+        self.guard(actor, &incident, Need::Membership, "incident.members")?;
+        let changed = if add {
+            incident.members.insert(user.clone())
+        } else {
+            incident.members.remove(&user)
+        };
+        if !changed {
+            let state = if add { "already" } else { "not" };
+            return Err(DeskError::Unchanged(format!(
+                "{user} is {state} a member of {id}"
+            )));
+        }
+        let now = self.now();
+        incident.updated_at = now;
+        let (action, mut detail) = if add {
+            (
+                AuditAction::MemberAdded,
+                format!("added {user} as a member"),
+            )
+        } else {
+            (AuditAction::MemberRemoved, format!("removed member {user}"))
+        };
+        if add && self.policy.role(&user).is_none() {
+            detail.push_str(&format!(
+                " ({user} has no role yet, so cannot see it until an admin adds them to [access])"
+            ));
+        }
+        let event = EventDraft::new(actor, now, action, detail).on_incident(id);
+        self.store.commit(&Changes {
+            incidents: vec![incident.clone()],
+            events: vec![event],
+            ..Changes::default()
+        })?;
+        Ok(incident)
+    }
+
+    fn access_log(
+        &self,
+        actor: &UserName,
+        incident: Option<IncidentId>,
+        user: Option<&UserName>,
+    ) -> Result<Vec<AuditEvent>, DeskError> {
+        let mut events: Vec<AuditEvent> = match incident {
+            Some(id) => {
+                let incident = self.load(id)?;
+                self.guard(actor, &incident, Need::Details, "audit.access")?;
+                self.store.incident_events(id)?
+            }
+            None => {
+                self.guard_role(actor, Role::Admin, "audit.access")?;
+                self.store.events().collect::<Result<_, _>>()?
+            }
+        };
+        events.retain(|e| e.draft.action.is_access() && user.is_none_or(|u| e.draft.actor == *u));
+        Ok(events)
     }
 
     fn set_severity(
@@ -511,7 +800,7 @@ impl Desk for LocalDesk {
         reason: &str,
     ) -> Result<Incident, DeskError> {
         let reason = reason_text(reason)?;
-        self.change_incident(actor, id, |inc| {
+        self.change_incident(actor, id, "incident.severity", |inc| {
             if inc.severity == severity {
                 return Err(DeskError::Unchanged(format!("{id} is already {severity}")));
             }
@@ -534,7 +823,7 @@ impl Desk for LocalDesk {
         reason: Option<&str>,
     ) -> Result<Incident, DeskError> {
         let reason = reason.map(reason_text).transpose()?.unwrap_or_default();
-        self.change_incident(actor, id, |inc| {
+        self.change_incident(actor, id, "incident.status", |inc| {
             let before = inc.status;
             inc.move_to(status)?;
             Ok(Recorded::new(
@@ -554,7 +843,8 @@ impl Desk for LocalDesk {
     ) -> Result<AuditEvent, DeskError> {
         let text = checked("note", text, 10_000, Lines::Multi)?;
         let _guard = self.lock();
-        self.load(id)?;
+        let incident = self.load(id)?;
+        self.guard(actor, &incident, Need::Change, "incident.note")?;
         let event =
             EventDraft::new(actor, self.now(), AuditAction::NoteAdded, text).on_incident(id);
         let mut sealed = self.store.commit(&Changes::events(vec![event]))?;
@@ -569,7 +859,7 @@ impl Desk for LocalDesk {
         id: IncidentId,
         owner: UserName,
     ) -> Result<Incident, DeskError> {
-        self.change_incident(actor, id, |inc| {
+        self.change_incident(actor, id, "incident.assign", |inc| {
             if inc.owner == owner {
                 return Err(DeskError::Unchanged(format!(
                     "{id} is already owned by {owner}"
@@ -593,7 +883,8 @@ impl Desk for LocalDesk {
         source_name: &str,
         dry_run: bool,
     ) -> Result<ImportReport, DeskError> {
-        self.load(id)?;
+        let incident = self.load(id)?;
+        self.guard(actor, &incident, Need::Change, "people.import")?;
         let rows = roster::parse(csv, source_name, &self.settings.catalog)?;
         let _guard = self.lock();
         let mut incident = self.load(id)?;
@@ -656,11 +947,13 @@ impl Desk for LocalDesk {
 
     fn people(
         &self,
-        _actor: &UserName,
+        actor: &UserName,
         id: IncidentId,
         filter: &PeopleFilter,
+        path: ReadPath,
     ) -> Result<Vec<AffectedPerson>, DeskError> {
-        self.load(id)?;
+        let incident = self.load(id)?;
+        self.guard(actor, &incident, Need::PersonalData, path.as_str())?;
         let needle = filter
             .text
             .as_deref()
@@ -673,21 +966,25 @@ impl Desk for LocalDesk {
                 list.push(person);
             }
         }
+        self.record_read(actor, id, path, list.len())?;
         Ok(list)
     }
 
     fn people_window(
         &self,
-        _actor: &UserName,
+        actor: &UserName,
         id: IncidentId,
         offset: usize,
         limit: usize,
     ) -> Result<Vec<AffectedPerson>, DeskError> {
-        self.load(id)?;
+        let incident = self.load(id)?;
+        self.guard(actor, &incident, Need::PersonalData, "tui.people")?;
+        self.record_browse(actor, &incident)?;
         Ok(self.store.people_window(id, offset, limit)?)
     }
 
     fn add_program(&self, actor: &UserName, new: NewProgram) -> Result<Program, DeskError> {
+        self.guard_role(actor, Role::Responder, "program.add")?;
         let _guard = self.lock();
         if self.store.program(&new.slug)?.is_some() {
             return Err(DeskError::ProgramExists(new.slug));
@@ -711,7 +1008,8 @@ impl Desk for LocalDesk {
         Ok(program)
     }
 
-    fn programs(&self, _actor: &UserName) -> Result<Vec<Program>, DeskError> {
+    fn programs(&self, actor: &UserName) -> Result<Vec<Program>, DeskError> {
+        self.guard_role(actor, Role::Viewer, "program.list")?;
         Ok(self.store.programs()?)
     }
 
@@ -723,6 +1021,7 @@ impl Desk for LocalDesk {
     ) -> Result<LinkOutcome, DeskError> {
         let _guard = self.lock();
         let mut incident = self.load(id)?;
+        self.guard(actor, &incident, Need::Change, "program.link")?;
         let mut program = self.load_program(slug)?;
         if incident.programs.contains(slug) && program.incidents.contains(&id) {
             return Ok(LinkOutcome::AlreadyLinked);
@@ -759,6 +1058,7 @@ impl Desk for LocalDesk {
         let command = {
             let _guard = self.lock();
             let mut incident = self.load(id)?;
+            self.guard(actor, &incident, Need::Change, "program.pause")?;
             let mut program = self.load_program(slug)?;
             match program.state {
                 ProgramState::Paused => {
@@ -863,6 +1163,7 @@ impl Desk for LocalDesk {
         let (command, forced_over) = {
             let _guard = self.lock();
             let program = self.load_program(slug)?;
+            self.guard_resume(actor, &program)?;
             match program.state {
                 ProgramState::Active => return Ok(ResumeOutcome::AlreadyActive),
                 ProgramState::Retired => return Err(DeskError::ProgramRetired(slug.clone())),
@@ -936,16 +1237,20 @@ impl Desk for LocalDesk {
 
     fn audit_log(
         &self,
-        _actor: &UserName,
+        actor: &UserName,
         incident: Option<IncidentId>,
     ) -> Result<Vec<AuditEvent>, DeskError> {
         match incident {
-            Some(id) => self.timeline(_actor, id),
-            None => Ok(self.store.events().collect::<Result<_, _>>()?),
+            Some(id) => self.timeline(actor, id),
+            None => {
+                self.guard_role(actor, Role::Admin, "audit.log")?;
+                Ok(self.store.events().collect::<Result<_, _>>()?)
+            }
         }
     }
 
-    fn verify_audit(&self, _actor: &UserName) -> Result<Result<u64, Tamper>, DeskError> {
+    fn verify_audit(&self, actor: &UserName) -> Result<Result<u64, Tamper>, DeskError> {
+        self.guard_role(actor, Role::Viewer, "audit.verify")?;
         let (events, head) = self.store.raw_audit()?;
         Ok(audit::verify(events, head))
     }
@@ -956,7 +1261,12 @@ impl Desk for LocalDesk {
         template: TemplateName,
         person: Option<&crate::domain::EmployeeId>,
     ) -> Result<String, DeskError> {
-        notifications::preview(self, actor, id, template, person)
+        let incident = self.load(id)?;
+        let path = ReadPath::LetterPreview;
+        self.guard(actor, &incident, Need::PersonalData, path.as_str())?;
+        let letter = notifications::preview(self, actor, id, template, person)?;
+        self.record_read(actor, id, path, 1)?;
+        Ok(letter)
     }
 
     fn queue_notifications(
@@ -967,6 +1277,8 @@ impl Desk for LocalDesk {
         filter: &PeopleFilter,
         recipients: &[crate::domain::Email],
     ) -> Result<QueueReport, DeskError> {
+        let incident = self.load(id)?;
+        self.guard(actor, &incident, Need::Change, "notify.queue")?;
         notifications::queue(self, actor, id, template, filter, recipients)
     }
 
@@ -977,23 +1289,61 @@ impl Desk for LocalDesk {
         options: &SendOptions,
         progress: &mut dyn FnMut(&SendProgress),
     ) -> Result<SendProgress, DeskError> {
+        match scope {
+            Some(id) => {
+                let incident = self.load(id)?;
+                self.guard(actor, &incident, Need::Change, "notify.send")?;
+            }
+            None => {
+                self.guard_role(actor, Role::Admin, "notify.send")?;
+            }
+        }
         notifications::send(self, actor, scope, options, progress)
     }
 
-    fn outbox_status(&self, _actor: &UserName, id: IncidentId) -> Result<OutboxStatus, DeskError> {
-        notifications::status(self, id)
+    fn outbox_status(
+        &self,
+        actor: &UserName,
+        id: IncidentId,
+        path: ReadPath,
+    ) -> Result<OutboxStatus, DeskError> {
+        let incident = self.load(id)?;
+        self.guard(actor, &incident, Need::PersonalData, path.as_str())?;
+        let status = notifications::status(self, id)?;
+        self.record_read(actor, id, path, status.failures.len())?;
+        Ok(status)
     }
 
     fn retry_failed(&self, actor: &UserName, id: IncidentId) -> Result<usize, DeskError> {
+        let incident = self.load(id)?;
+        self.guard(actor, &incident, Need::Change, "notify.retry")?;
         notifications::retry(self, actor, id)
     }
 
-    fn test_smtp(&self, _actor: &UserName) -> Result<String, DeskError> {
+    fn test_smtp(&self, actor: &UserName) -> Result<String, DeskError> {
+        self.guard_role(actor, Role::Responder, "notify.test-smtp")?;
         notifications::test_smtp(self)
     }
 }
 
 impl LocalDesk {
+    /// Resuming: admins; responders involved in a linked incident (any responder when
+    /// nothing is linked).
+    fn guard_resume(&self, actor: &UserName, program: &Program) -> Result<(), DeskError> {
+        let role = self.guard_role(actor, Role::Responder, "program.resume")?;
+        if role == Role::Admin || program.incidents.is_empty() {
+            return Ok(());
+        }
+        for id in &program.incidents {
+            if let Some(incident) = self.store.incident(*id)?
+                && self.policy.check(actor, &incident, Need::Change).is_ok()
+            {
+                return Ok(());
+            }
+        }
+        Err(self.refuse(actor, None, "program.resume", Denial::NotMember))
+    }
+
     /// One event per linked incident, so each incident's timeline shows what happened to
     /// its programme; one unlinked event when the programme has no incidents.
     fn program_events(

@@ -3,6 +3,7 @@
 //! Layers, from the bottom: [`domain`] (plain types and rules), [`store`] (sled), the
 //! [`desk`] (the one API, the only writer), and the front ends in [`cli`].
 
+pub mod access;
 pub mod audit;
 pub mod cli;
 pub mod config;

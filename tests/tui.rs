@@ -39,8 +39,12 @@ struct Fixture {
 impl Fixture {
     fn empty() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let desk = LocalDesk::new(Store::open(dir.path()).unwrap(), Settings::defaults())
-            .with_clock(Box::new(t0));
+        let desk = LocalDesk::for_local_user(
+            Store::open(dir.path()).unwrap(),
+            Settings::defaults(),
+            actor(),
+        )
+        .with_clock(Box::new(t0));
         Fixture {
             _dir: dir,
             desk: Arc::new(desk),
@@ -619,7 +623,8 @@ fn queue_and_send_letters_from_the_notifications_tab() {
     let settings = Settings::parse(&server.config(""), std::path::Path::new("test.toml")).unwrap();
     let dir = tempfile::tempdir().unwrap();
     // A desk whose config points at the test server, so it can send.
-    let desk = LocalDesk::new(Store::open(dir.path()).unwrap(), settings).with_clock(Box::new(t0));
+    let desk = LocalDesk::for_local_user(Store::open(dir.path()).unwrap(), settings, actor())
+        .with_clock(Box::new(t0));
     let a = actor();
     let inc = desk
         .open_incident(

@@ -8,7 +8,7 @@ use super::args::{NotifyCommand, TemplateCommand};
 use super::output::{self, safe};
 use super::{CliError, Context, Location};
 use crate::config::Settings;
-use crate::desk::{PeopleFilter, SendOptions, SendProgress};
+use crate::desk::{PeopleFilter, ReadPath, SendOptions, SendProgress};
 use crate::domain::{
     AffectedPerson, CategoryCatalog, Email, EmployeeId, Incident, IncidentId, NewIncident,
     Severity, UserName,
@@ -184,7 +184,9 @@ pub fn run(ctx: &mut Context<'_>, cmd: NotifyCommand) -> Result<ExitCode, CliErr
             Ok(ExitCode::SUCCESS)
         }
         NotifyCommand::Status { id, json } => {
-            let status = ctx.desk.outbox_status(&ctx.actor, id)?;
+            let status = ctx
+                .desk
+                .outbox_status(&ctx.actor, id, ReadPath::NotifyStatus)?;
             if json {
                 output::json(ctx.out, &status)?;
                 return Ok(ExitCode::SUCCESS);

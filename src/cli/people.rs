@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use super::args::PeopleCommand;
 use super::output::{self, PersonView, safe};
 use super::{CliError, Context};
-use crate::desk::PeopleFilter;
+use crate::desk::{PeopleFilter, ReadPath};
 use crate::domain::IncidentId;
 
 /// The largest roster file read.
@@ -28,7 +28,9 @@ pub fn run(ctx: &mut Context<'_>, cmd: PeopleCommand) -> Result<ExitCode, CliErr
                 pending,
                 text: search,
             };
-            let people = ctx.desk.people(&ctx.actor, id, &filter)?;
+            let people = ctx
+                .desk
+                .people(&ctx.actor, id, &filter, ReadPath::PeopleList)?;
             if json {
                 let views: Vec<_> = people.iter().map(PersonView::new).collect();
                 output::json(ctx.out, &views)?;

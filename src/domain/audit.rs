@@ -45,6 +45,16 @@ pub enum AuditAction {
     NotificationsSent,
     #[serde(rename = "notify.retried")]
     NotificationsRetried,
+    #[serde(rename = "incident.member-added")]
+    MemberAdded,
+    #[serde(rename = "incident.member-removed")]
+    MemberRemoved,
+    /// Someone read personal data.
+    #[serde(rename = "access.read")]
+    PersonalDataRead,
+    /// Someone was refused.
+    #[serde(rename = "access.denied")]
+    AccessDenied,
 }
 
 impl AuditAction {
@@ -69,7 +79,19 @@ impl AuditAction {
             NotificationsQueued => "notify.queued",
             NotificationsSent => "notify.sent",
             NotificationsRetried => "notify.retried",
+            MemberAdded => "incident.member-added",
+            MemberRemoved => "incident.member-removed",
+            PersonalDataRead => "access.read",
+            AccessDenied => "access.denied",
         }
+    }
+
+    /// Whether this is an access-log entry rather than a change.
+    pub fn is_access(self) -> bool {
+        matches!(
+            self,
+            AuditAction::PersonalDataRead | AuditAction::AccessDenied
+        )
     }
 }
 
@@ -90,6 +112,18 @@ pub struct EventDraft {
     pub detail: String,
     pub before: Option<String>,
     pub after: Option<String>,
+    /// For access-log entries: which read path and how many records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access: Option<AccessRecord>,
+}
+
+/// What an access-log entry covers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessRecord {
+    /// The read path, e.g. `people.list` or `tui.people`.
+    pub path: String,
+    /// How many records of personal data were read (0 for a refusal).
+    pub records: u64,
 }
 
 impl EventDraft {
@@ -109,6 +143,7 @@ impl EventDraft {
             detail: detail.into(),
             before: None,
             after: None,
+            access: None,
         }
     }
 
@@ -121,6 +156,15 @@ impl EventDraft {
     /// Names the programme the event belongs to.
     pub fn on_program(mut self, slug: &ProgramSlug) -> Self {
         self.program = Some(slug.clone());
+        self
+    }
+
+    /// Marks the event as an access-log entry.
+    pub fn accessed(mut self, path: &str, records: u64) -> Self {
+        self.access = Some(AccessRecord {
+            path: path.to_owned(),
+            records,
+        });
         self
     }
 

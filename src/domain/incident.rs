@@ -27,6 +27,9 @@ pub struct Incident {
     /// How many of them have been notified.
     #[serde(default)]
     pub notified: u64,
+    /// Who besides the owner may see the incident's personal data and act on it.
+    #[serde(default)]
+    pub members: BTreeSet<UserName>,
 }
 
 /// What a responder gives to open an incident, already validated.
@@ -72,6 +75,7 @@ impl Incident {
             updated_at: now,
             people: 0,
             notified: 0,
+            members: BTreeSet::new(),
         }
     }
 
@@ -79,6 +83,12 @@ impl Incident {
     /// people on the roster.
     pub fn notified_percent(&self) -> Option<u64> {
         (self.notified * 100).checked_div(self.people)
+    }
+
+    /// Whether the incident holds personal data, which restricts it to its owner, its
+    /// members and admins.
+    pub fn is_restricted(&self) -> bool {
+        self.people > 0
     }
 
     /// Moves to `next` if the lifecycle allows it.

@@ -12,7 +12,7 @@ mod severity;
 mod status;
 pub mod text;
 
-pub use audit::{AuditAction, AuditEvent, EventDraft};
+pub use audit::{AccessRecord, AuditAction, AuditEvent, EventDraft};
 pub use category::{CategoryCatalog, CategoryDef, CategoryName};
 pub use error::DomainError;
 pub use ids::{EmployeeId, IncidentId, ProgramSlug, UserName};

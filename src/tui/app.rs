@@ -29,8 +29,8 @@ use super::strings;
 use super::theme::Theme;
 use super::worker::{Done, ImportFailure, Job, Worker};
 use crate::desk::{
-    Desk, DeskError, IncidentFilter, OutboxStatus, PauseOutcome, PeopleFilter, ResumeOutcome,
-    SendProgress,
+    Desk, DeskError, IncidentFilter, OutboxStatus, PauseOutcome, PeopleFilter, ReadPath,
+    ResumeOutcome, SendProgress,
 };
 use crate::domain::{
     AffectedPerson, AuditEvent, CategoryCatalog, CategoryName, DomainError, Incident, IncidentId,
@@ -454,7 +454,10 @@ impl App {
         let mut detail = Detail {
             people,
             outbox: if tab == Tab::Notifications {
-                Some(self.desk.outbox_status(&self.actor, id)?)
+                Some(
+                    self.desk
+                        .outbox_status(&self.actor, id, ReadPath::TuiNotifications)?,
+                )
             } else {
                 None
             },
@@ -554,7 +557,11 @@ impl App {
         if let Some(d) = self.detail.as_mut() {
             d.tab = Tab::ALL[(d.tab.index() + step) % Tab::ALL.len()];
             if d.tab == Tab::Notifications {
-                d.outbox = Some(self.desk.outbox_status(&self.actor, d.incident.id)?);
+                d.outbox = Some(self.desk.outbox_status(
+                    &self.actor,
+                    d.incident.id,
+                    ReadPath::TuiNotifications,
+                )?);
             }
         }
         Ok(())

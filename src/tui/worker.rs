@@ -9,8 +9,8 @@ use std::thread;
 use std::time::Duration;
 
 use crate::desk::{
-    Desk, DeskError, ImportReport, PauseOutcome, PeopleFilter, QueueReport, ResumeOutcome,
-    SendOptions, SendProgress,
+    Desk, DeskError, ImportReport, PauseOutcome, PeopleFilter, QueueReport, ReadPath,
+    ResumeOutcome, SendOptions, SendProgress,
 };
 use crate::domain::{AffectedPerson, IncidentId, ProgramSlug, UserName};
 use crate::notify::TemplateName;
@@ -210,7 +210,7 @@ fn run(
         } => Done::People {
             generation,
             result: desk
-                .people(actor, incident, &filter)
+                .people(actor, incident, &filter, ReadPath::TuiPeople)
                 .map_err(|e| e.to_string()),
         },
     }
