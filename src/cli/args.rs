@@ -131,8 +131,19 @@ pub enum IncidentCommand {
     Show {
         #[arg(value_parser = parse_incident)]
         id: IncidentId,
+        /// Also list the affected people (personal data: checked and logged)
+        #[arg(long)]
+        people: bool,
         #[arg(long)]
         json: bool,
+    },
+    /// List an incident's members, or add or remove one (owner or admin; recorded)
+    Members {
+        #[arg(value_parser = parse_incident)]
+        id: IncidentId,
+        #[arg(value_enum, requires = "user")]
+        change: Option<MemberChange>,
+        user: Option<String>,
     },
     /// Change an incident's severity
     Severity {
@@ -166,6 +177,13 @@ pub enum IncidentCommand {
         id: IncidentId,
         user: String,
     },
+}
+
+/// Adding or removing an incident member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MemberChange {
+    Add,
+    Remove,
 }
 
 #[derive(Debug, Args)]
@@ -215,6 +233,14 @@ pub enum PeopleCommand {
         search: Option<String>,
         #[arg(long)]
         json: bool,
+    },
+    /// Write an incident's roster as CSV (personal data: checked and logged)
+    Export {
+        #[arg(value_parser = parse_incident)]
+        id: IncidentId,
+        /// Write here (created 0600; must not exist) instead of standard output
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
     },
 }
 
@@ -283,6 +309,16 @@ pub enum AuditCommand {
     },
     /// Check the hash chain; exits 1 naming the first bad event
     Verify,
+    /// Who read whose personal data, and who was refused
+    Access {
+        #[arg(long, value_parser = parse_incident)]
+        incident: Option<IncidentId>,
+        /// Only this user's reads
+        #[arg(long, value_name = "U")]
+        user: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn parse_template(s: &str) -> Result<TemplateName, crate::notify::TemplateError> {

@@ -2,10 +2,10 @@
 
 use std::process::ExitCode;
 
-use super::args::{IncidentCommand, OpenArgs};
+use super::args::{IncidentCommand, MemberChange, OpenArgs};
 use super::output::{self, IncidentView, safe, short_time};
 use super::{CliError, Context};
-use crate::desk::IncidentFilter;
+use crate::desk::{DeskError, IncidentFilter, PeopleFilter, ReadPath};
 use crate::domain::{IncidentId, NewIncident, UserName};
 
 pub fn run(ctx: &mut Context<'_>, cmd: IncidentCommand) -> Result<ExitCode, CliError> {
@@ -29,7 +29,8 @@ pub fn run(ctx: &mut Context<'_>, cmd: IncidentCommand) -> Result<ExitCode, CliE
             }
             Ok(ExitCode::SUCCESS)
         }
-        IncidentCommand::Show { id, json } => show(ctx, id, json),
+        IncidentCommand::Show { id, people, json } => show(ctx, id, people, json),
+        IncidentCommand::Members { id, change, user } => members(ctx, id, change, user),
         IncidentCommand::Severity {
             id,
             severity,
@@ -105,12 +106,60 @@ fn list_table(ctx: &mut Context<'_>, list: &[crate::domain::Incident]) -> Result
     Ok(())
 }
 
-fn show(ctx: &mut Context<'_>, id: IncidentId, json: bool) -> Result<ExitCode, CliError> {
+fn members(
+    ctx: &mut Context<'_>,
+    id: IncidentId,
+    change: Option<MemberChange>,
+    user: Option<String>,
+) -> Result<ExitCode, CliError> {
+    let inc = match (change, user) {
+        (Some(change), Some(user)) => {
+            let user = UserName::parse(&user)?;
+            let add = change == MemberChange::Add;
+            let inc = ctx.desk.set_member(&ctx.actor, id, user.clone(), add)?;
+            let verb = if add { "added to" } else { "removed from" };
+            writeln!(ctx.err, "{user} {verb} {id}")?;
+            inc
+        }
+        _ => ctx.desk.incident(&ctx.actor, id)?,
+    };
+    writeln!(ctx.out, "{}\towner", safe(inc.owner.as_str()))?;
+    for member in &inc.members {
+        writeln!(ctx.out, "{}\tmember", safe(member.as_str()))?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn show(
+    ctx: &mut Context<'_>,
+    id: IncidentId,
+    with_people: bool,
+    json: bool,
+) -> Result<ExitCode, CliError> {
     let inc = ctx.desk.incident(&ctx.actor, id)?;
-    let events = ctx.desk.timeline(&ctx.actor, id)?;
+    let people = if with_people {
+        let all = PeopleFilter::default();
+        Some(
+            ctx.desk
+                .people(&ctx.actor, id, &all, ReadPath::IncidentShow)?,
+        )
+    } else {
+        None
+    };
+    // A viewer sees the summary of an incident whose timeline is need-to-know.
+    let events = match ctx.desk.timeline(&ctx.actor, id) {
+        Ok(events) => Some(events),
+        Err(DeskError::Denied { .. }) if !with_people => None,
+        Err(e) => return Err(e.into()),
+    };
     if json {
         let mut view = IncidentView::new(&inc);
-        view.timeline = Some(events.iter().map(output::EventView::new).collect());
+        view.timeline = events
+            .as_ref()
+            .map(|events| events.iter().map(output::EventView::new).collect());
+        view.affected = people
+            .as_ref()
+            .map(|people| people.iter().map(output::PersonView::new).collect());
         output::json(ctx.out, &view)?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -131,6 +180,10 @@ fn show(ctx: &mut Context<'_>, id: IncidentId, json: bool) -> Result<ExitCode, C
         inc.severity.guidance()
     )?;
     writeln!(out, "owner:       {}", safe(inc.owner.as_str()))?;
+    if !inc.members.is_empty() {
+        let names: Vec<&str> = inc.members.iter().map(|m| m.as_str()).collect();
+        writeln!(out, "members:     {}", safe(&names.join(", ")))?;
+    }
     writeln!(out, "opened:      {} UTC", short_time(inc.opened_at))?;
     writeln!(out, "discovered:  {} UTC", short_time(inc.discovered_at))?;
     let cats: Vec<&str> = inc.categories.iter().map(|c| c.as_str()).collect();
@@ -168,7 +221,27 @@ fn show(ctx: &mut Context<'_>, id: IncidentId, json: bool) -> Result<ExitCode, C
             writeln!(out, "  {}", safe(line))?;
         }
     }
-    writeln!(out, "timeline:")?;
-    output::timeline(out, &events)?;
+    match &events {
+        Some(events) => {
+            writeln!(out, "timeline:")?;
+            output::timeline(out, events)?;
+        }
+        None => writeln!(
+            out,
+            "timeline:    need-to-know (the owner, members and admins see it)"
+        )?,
+    }
+    if let Some(people) = &people {
+        writeln!(out, "affected people:")?;
+        for p in people {
+            writeln!(
+                out,
+                "  {:<14} {:<24} {}",
+                safe(p.employee_id.as_str()),
+                safe(&p.name),
+                safe(p.email.as_str())
+            )?;
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -26,8 +26,13 @@ pub struct IncidentView<'a> {
     pub updated_at: String,
     pub people: u64,
     pub notified: u64,
+    pub members: Vec<&'a str>,
+    /// Whether the incident holds personal data and so is need-to-know.
+    pub restricted: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeline: Option<Vec<EventView<'a>>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub affected: Option<Vec<PersonView<'a>>>,
 }
 
 impl<'a> IncidentView<'a> {
@@ -46,7 +51,10 @@ impl<'a> IncidentView<'a> {
             updated_at: rfc3339(i.updated_at),
             people: i.people,
             notified: i.notified,
+            members: i.members.iter().map(|m| m.as_str()).collect(),
+            restricted: i.is_restricted(),
             timeline: None,
+            affected: None,
         }
     }
 }
@@ -67,6 +75,10 @@ pub struct EventView<'a> {
     pub before: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub after: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub records: Option<u64>,
     pub hash: &'a str,
 }
 
@@ -83,6 +95,8 @@ impl<'a> EventView<'a> {
             program: d.program.as_ref().map(|p| p.as_str()),
             before: d.before.as_deref(),
             after: d.after.as_deref(),
+            path: d.access.as_ref().map(|a| a.path.as_str()),
+            records: d.access.as_ref().map(|a| a.records),
             hash: &e.hash,
         }
     }

@@ -15,6 +15,7 @@ const MAX_FILE_BYTES: u64 = 1 << 30;
 pub fn run(ctx: &mut Context<'_>, cmd: PeopleCommand) -> Result<ExitCode, CliError> {
     match cmd {
         PeopleCommand::Import { id, file, dry_run } => import(ctx, id, &file, dry_run),
+        PeopleCommand::Export { id, out } => export(ctx, id, out.as_deref()),
         PeopleCommand::List {
             id,
             category,
@@ -58,6 +59,51 @@ pub fn run(ctx: &mut Context<'_>, cmd: PeopleCommand) -> Result<ExitCode, CliErr
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Writes the roster as CSV, to a new file only the user can read, or to standard output.
+fn export(ctx: &mut Context<'_>, id: IncidentId, out: Option<&Path>) -> Result<ExitCode, CliError> {
+    let all = PeopleFilter::default();
+    let people = ctx
+        .desk
+        .people(&ctx.actor, id, &all, ReadPath::PeopleExport)?;
+    let mut csv = csv::Writer::from_writer(Vec::new());
+    let failed = |e: csv::Error| CliError::Failure(format!("cannot write CSV: {e}"));
+    csv.write_record(["employee_id", "name", "email", "categories", "location"])
+        .map_err(failed)?;
+    for p in &people {
+        let cats: Vec<&str> = p.categories.iter().map(|c| c.as_str()).collect();
+        csv.write_record([
+            p.employee_id.as_str(),
+            &p.name,
+            p.email.as_str(),
+            &cats.join(";"),
+            p.location.as_ref().map_or("", |l| l.as_str()),
+        ])
+        .map_err(failed)?;
+    }
+    let bytes = csv
+        .into_inner()
+        .map_err(|e| CliError::Failure(format!("cannot write CSV: {e}")))?;
+    match out {
+        Some(path) => {
+            use std::io::Write as _;
+            use std::os::unix::fs::OpenOptionsExt as _;
+            let name = path.display();
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(path)
+                .map_err(|e| CliError::User(format!("cannot create {name}: {e}")))?;
+            file.write_all(&bytes)
+                .and_then(|()| file.sync_all())
+                .map_err(|e| CliError::Failure(format!("cannot write {name}: {e}")))?;
+            writeln!(ctx.err, "{} people written to {name}", people.len())?;
+        }
+        None => ctx.out.write_all(&bytes)?,
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn import(
