@@ -6,6 +6,7 @@
 use std::path::PathBuf;
 
 use breachdesk::config::Settings;
+use breachdesk::crypto::Key;
 use breachdesk::desk::{Desk, LocalDesk};
 use breachdesk::domain::{IncidentId, NewIncident, Severity, Status, UserName};
 use breachdesk::store::Store;
@@ -19,7 +20,11 @@ fn main() -> anyhow::Result<()> {
     let count: u64 = args.next().unwrap_or_else(|| "10000".into()).parse()?;
     let people: usize = args.next().unwrap_or_else(|| "0".into()).parse()?;
     let actor = UserName::parse("bench")?;
-    let desk = LocalDesk::for_local_user(Store::open(&dir)?, Settings::defaults(), actor.clone());
+    let desk = LocalDesk::for_local_user(
+        Store::open(&dir, &Key::for_database(&dir, None)?)?,
+        Settings::defaults(),
+        actor.clone(),
+    );
     let catalog = desk.catalog();
     for n in 0..count {
         let severity = Severity::new((n % 6) as u8)?;

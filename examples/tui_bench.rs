@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use breachdesk::config::Settings;
+use breachdesk::crypto::Key;
 use breachdesk::desk::{Desk, LocalDesk};
 use breachdesk::store::Store;
 use breachdesk::tui::app::App;
@@ -33,7 +34,10 @@ fn main() -> anyhow::Result<()> {
         Some(config) => Settings::load(config.as_ref(), true)?,
         None => Settings::defaults(),
     };
-    let desk: Arc<dyn Desk> = Arc::new(LocalDesk::new(Store::open(dir.as_ref())?, settings));
+    let desk: Arc<dyn Desk> = Arc::new(LocalDesk::new(
+        Store::open(dir.as_ref(), &Key::for_database(dir.as_ref(), None)?)?,
+        settings,
+    ));
     if args.get(2).is_some_and(|a| a == "--during-send") {
         let mut app = App::new(
             desk,

@@ -205,6 +205,7 @@ pub fn populate(desk: &dyn Desk, actor: &UserName) -> Result<DemoSummary, DeskEr
 mod tests {
     use super::*;
     use crate::config::Settings;
+    use crate::crypto::Key;
     use crate::desk::LocalDesk;
     use crate::roster;
     use crate::store::Store;
@@ -221,7 +222,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let actor = UserName::parse("demo").unwrap();
         let desk = LocalDesk::for_local_user(
-            Store::open(dir.path()).unwrap(),
+            Store::open(dir.path(), &Key::generate().unwrap()).unwrap(),
             Settings::defaults(),
             actor.clone(),
         );

@@ -7,6 +7,7 @@ pub mod access;
 pub mod audit;
 pub mod cli;
 pub mod config;
+pub mod crypto;
 pub mod demo;
 pub mod desk;
 pub mod domain;

@@ -17,8 +17,14 @@ fn read_paths(sb: &Sandbox) -> Vec<(&'static str, Vec<String>)> {
     let v = |args: &[&str]| args.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     vec![
         ("people.list", v(&["people", "list", "INC-1"])),
-        ("people.export", v(&["people", "export", "INC-1", "--out", &export])),
-        ("incident.show", v(&["incident", "show", "INC-1", "--people"])),
+        (
+            "people.export",
+            v(&["people", "export", "INC-1", "--out", &export]),
+        ),
+        (
+            "incident.show",
+            v(&["incident", "show", "INC-1", "--people"]),
+        ),
         (
             "letter.preview",
             v(&["notify", "preview", "INC-1", "--template", "initial"]),
@@ -77,7 +83,10 @@ fn a_responder_who_is_not_a_member_is_refused_on_every_read_path_and_it_is_recor
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let err = sb.fails(&args, 2);
         assert!(err.contains("access denied"), "{path}: {err}");
-        assert!(err.contains("owner, its members and admins"), "{path}: {err}");
+        assert!(
+            err.contains("owner, its members and admins"),
+            "{path}: {err}"
+        );
         assert!(!err.contains("corp.example"), "{path} leaked: {err}");
     }
     assert!(!sb.path("export.csv").exists(), "nothing exported");

@@ -3,6 +3,7 @@
 
 use breachdesk::cli::Cli;
 use breachdesk::config::Settings;
+use breachdesk::crypto::Key;
 use breachdesk::desk::{Desk, LocalDesk};
 use breachdesk::domain::{CategoryCatalog, IncidentId, NewIncident, Severity, UserName};
 use breachdesk::roster;
@@ -71,7 +72,7 @@ proptest! {
     fn desk_calls_with_any_text_never_panic(title in any::<String>(), note in any::<String>(), user in any::<String>(), level in any::<u8>()) {
         let dir = tempfile::tempdir().unwrap();
         let actor = UserName::parse("tester").unwrap();
-        let desk = LocalDesk::for_local_user(Store::open(dir.path()).unwrap(), Settings::defaults(), actor.clone());
+        let desk = LocalDesk::for_local_user(Store::open(dir.path(), &Key::generate().unwrap()).unwrap(), Settings::defaults(), actor.clone());
         let severity = Severity::new(level % 6).unwrap();
         let opened = NewIncident::new(&title, severity, &note).map(|new| desk.open_incident(&actor, new));
         let id = IncidentId::new(1);

@@ -202,6 +202,7 @@ fn a_killed_sender_resumes_and_nobody_is_missed_or_sent_a_different_letter() {
         .args(["notify", "send", "1"])
         .env("BREACHDESK_DB", s.db())
         .env("BREACHDESK_CONFIG", s.config())
+        .env("BREACHDESK_KEY", s.key().to_hex())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()

@@ -24,7 +24,7 @@ fn everything_written_is_found_after_the_writer_is_gone() {
     s.ok(&["incident", "status", "1", "investigating"]);
     s.ok(common::PAUSE_STAFF_MONITORING);
 
-    let store = Store::open(&s.db()).unwrap();
+    let store = Store::open(&s.db(), &s.key()).unwrap();
     let inc = store.incident(IncidentId::new(1)).unwrap().unwrap();
     assert_eq!(inc.title, "Leak");
     assert_eq!(inc.status, Status::Investigating);
@@ -127,10 +127,103 @@ fn a_directory_of_other_files_is_not_taken_over() {
 fn a_database_in_use_gets_a_clear_message() {
     let s = Sandbox::new();
     s.open_incident("Leak", 2);
-    let _held = Store::open(&s.db()).unwrap();
+    let _held = Store::open(&s.db(), &s.key()).unwrap();
     let err = s.fails(&["incident", "list"], 2);
     assert!(
         err.contains("in use by another breachdesk process"),
         "{err}"
     );
+}
+
+/// Every regular file under `dir`, recursively.
+fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+#[test]
+fn personal_data_is_not_on_disk_in_the_clear() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let s = Sandbox::new();
+    s.open_incident("Leak", 2);
+    s.import(
+        "1",
+        "employee_id,name,email,categories\nE1,Zebediah Quartermaine,zebediah.q@corp.example,keystrokes\n",
+    );
+    s.write(
+        "config.toml",
+        "[smtp]\nfrom = \"privacy@corp.example\"\n",
+    );
+    s.ok(&["notify", "queue", "1", "--template", "initial"]);
+    // The roster and the letter are readable through breachdesk...
+    let listed = s.ok(&["people", "list", "1"]);
+    assert!(listed.contains("Zebediah Quartermaine"));
+    let preview = s.ok(&["notify", "preview", "1", "--template", "initial"]);
+    assert!(preview.contains("Zebediah"), "{preview}");
+    // ...and nowhere in the raw files, whose modes are private.
+    let files = files_under(&s.db());
+    assert!(!files.is_empty());
+    for file in &files {
+        let bytes = std::fs::read(file).unwrap();
+        for needle in [&b"Zebediah"[..], b"zebediah.q@corp.example", b"Quartermaine"] {
+            assert!(
+                !bytes.windows(needle.len()).any(|w| w == needle),
+                "{} holds {:?} in the clear",
+                file.display(),
+                String::from_utf8_lossy(needle)
+            );
+        }
+        let mode = std::fs::metadata(file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}", file.display());
+    }
+    let mode = std::fs::metadata(s.db()).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700);
+    let key_file = s.path("home/config/breachdesk/key");
+    let mode = std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+}
+
+#[test]
+fn a_wrong_or_missing_key_is_a_clear_error_never_garbage() {
+    let s = Sandbox::new();
+    s.open_incident("Leak", 2);
+    s.import("1", &roster(3));
+    let key = s.key();
+    let other = breachdesk::crypto::Key::generate().unwrap();
+    let out = s
+        .cmd()
+        .env("BREACHDESK_KEY", other.to_hex())
+        .args(["people", "list", "1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("the key does not open the database"), "{err}");
+    assert!(out.stdout.is_empty());
+
+    // The right key through the environment works without the file.
+    let key_file = s.path("home/config/breachdesk/key");
+    std::fs::remove_file(&key_file).unwrap();
+    let out = s
+        .cmd()
+        .env("BREACHDESK_KEY", key.to_hex())
+        .args(["people", "list", "1"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("person2@corp.example"));
+
+    let err = s.fails(&["people", "list", "1"], 2);
+    assert!(err.contains("is encrypted, but its key file"), "{err}");
+    assert!(!key_file.exists(), "no new key is made for an existing database");
+    let err = s.fails(&["incident", "list"], 2);
+    assert!(err.contains("does not exist"), "{err}");
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use breachdesk::config::Settings;
+use breachdesk::crypto::Key;
 use breachdesk::desk::{Desk, LocalDesk};
 use breachdesk::domain::{IncidentId, NewIncident, NewProgram, Severity, Status, UserName};
 use breachdesk::store::Store;
@@ -40,7 +41,7 @@ impl Fixture {
     fn empty() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let desk = LocalDesk::for_local_user(
-            Store::open(dir.path()).unwrap(),
+            Store::open(dir.path(), &Key::generate().unwrap()).unwrap(),
             Settings::defaults(),
             actor(),
         )
@@ -623,8 +624,12 @@ fn queue_and_send_letters_from_the_notifications_tab() {
     let settings = Settings::parse(&server.config(""), std::path::Path::new("test.toml")).unwrap();
     let dir = tempfile::tempdir().unwrap();
     // A desk whose config points at the test server, so it can send.
-    let desk = LocalDesk::for_local_user(Store::open(dir.path()).unwrap(), settings, actor())
-        .with_clock(Box::new(t0));
+    let desk = LocalDesk::for_local_user(
+        Store::open(dir.path(), &Key::generate().unwrap()).unwrap(),
+        settings,
+        actor(),
+    )
+    .with_clock(Box::new(t0));
     let a = actor();
     let inc = desk
         .open_incident(

@@ -21,6 +21,10 @@ pub struct Cli {
     /// Config file [default: breachdesk/config.toml under your config directory]
     #[arg(long, global = true, env = "BREACHDESK_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// The database key file, created 0600 with a new database; BREACHDESK_KEY (64 hex
+    /// digits) takes precedence [default: breachdesk/key under your config directory]
+    #[arg(long, global = true, env = "BREACHDESK_KEY_FILE", value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }

@@ -88,6 +88,7 @@ pub struct Location {
     pub config: PathBuf,
     /// The config file was named explicitly, so it must exist.
     pub config_required: bool,
+    pub key_file: PathBuf,
 }
 
 impl Location {
@@ -101,17 +102,24 @@ impl Location {
             Some(file) => (file.clone(), true),
             None => (config::default_config_file()?, false),
         };
+        let key_file = match &cli.key_file {
+            Some(file) => file.clone(),
+            None => crate::crypto::default_key_file().ok_or(ConfigError::NoHome("config"))?,
+        };
         Ok(Location {
             db,
             config,
             config_required,
+            key_file,
         })
     }
 
     /// Loads the settings and opens a local desk on the database.
     pub fn open_desk(&self) -> Result<LocalDesk, CliError> {
         let settings = Settings::load(&self.config, self.config_required)?;
-        let store = Store::open(&self.db)?;
+        let key = crate::crypto::Key::for_database(&self.db, Some(&self.key_file))
+            .map_err(|e| CliError::User(e.to_string()))?;
+        let store = Store::open(&self.db, &key)?;
         Ok(LocalDesk::new(store, settings))
     }
 }

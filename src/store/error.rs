@@ -33,6 +33,12 @@ pub enum StoreError {
     Corrupt(&'static str),
     #[error("could not encode a record: {0}")]
     Encode(String),
+    #[error(
+        "the key does not open the database at {path}: it was encrypted with another key; set BREACHDESK_KEY or --key-file to the key it was created with"
+    )]
+    WrongKey { path: PathBuf },
+    #[error(transparent)]
+    Key(#[from] crate::crypto::KeyError),
 }
 
 impl StoreError {

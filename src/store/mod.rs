@@ -12,8 +12,14 @@
 //! - `programs`: slug -> programme
 //! - `audit`: seq -> hash (32 bytes) + event body
 //! - `audit_by_incident`: incident id + seq -> nothing (the timeline index)
-//! - `outbox`: incident id + template + 0 + recipient -> notification (its letter)
-//! - `outbox_state`: the same key -> its delivery state (small, rewritten as it moves)
+//! - `outbox`: incident id + template + 0 + blinded recipient -> notification (its letter)
+//! - `outbox_state`: the same key -> its recipient and delivery state (small, rewritten as
+//!   it moves)
+//!
+//! Personal data never reaches the disk in the clear: roster pages, letters and delivery
+//! states are sealed with the database key ([`crate::crypto`]), and outbox keys carry a
+//! keyed hash of the recipient instead of the recipient. `meta` holds a sealed check value
+//! so that a wrong key is refused at open instead of reading as garbage.
 
 mod error;
 mod roster;
@@ -30,13 +36,14 @@ pub use error::StoreError;
 pub use roster::{PAGE_SIZE, Roster, RosterPage};
 
 use crate::audit::{self, Hash, Head, RawEvent};
+use crate::crypto::{Cipher, Key};
 use crate::domain::{
     AffectedPerson, AuditEvent, EventDraft, Incident, IncidentId, Program, ProgramSlug,
 };
 use crate::notify::{Delivery, Notification, NotificationRef, TemplateName};
 
 /// The on-disk format this build reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// How many incidents one record of the `incidents` tree holds.
 pub const INCIDENTS_PER_PAGE: u64 = 64;
@@ -46,6 +53,8 @@ const CACHE_BYTES: u64 = 32 * 1024 * 1024;
 
 const KEY_FORMAT: &[u8] = b"format_version";
 const KEY_AUDIT_HEAD: &[u8] = b"audit_head";
+const KEY_CHECK: &[u8] = b"key_check";
+const CHECK_TEXT: &[u8] = b"breachdesk database key";
 
 /// An encoded key and value.
 type KeyValue = (Vec<u8>, Vec<u8>);
@@ -85,12 +94,26 @@ pub struct Store {
     audit_by_incident: sled::Tree,
     outbox: sled::Tree,
     outbox_state: sled::Tree,
+    cipher: Cipher,
+    /// The secret behind blinded outbox keys, derived from the database key.
+    blind: [u8; 32],
+}
+
+/// A delivery state as stored: with its recipient, which the key only holds blinded.
+#[derive(Serialize, serde::Deserialize)]
+struct StoredDelivery {
+    recipient: String,
+    #[serde(flatten)]
+    delivery: Delivery,
 }
 
 impl Store {
-    /// Opens the database in `dir`, creating it (mode 0700) if it does not exist. Refuses a
-    /// directory that holds something else and a database of another format version.
-    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+    /// Opens the database in `dir` with `key`, creating it (mode 0700) if it does not exist.
+    /// Refuses a directory that holds something else, a database of another format version
+    /// and a key that does not match. Opening tightens the process's umask to 077: every
+    /// file the database writes holds personal data.
+    pub fn open(dir: &Path, key: &Key) -> Result<Store, StoreError> {
+        nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
         prepare_dir(dir)?;
         // Every commit flushes before it returns, so sled's periodic flusher thread would
         // only burn a core.
@@ -111,10 +134,88 @@ impl Store {
             audit_by_incident: tree("audit_by_incident")?,
             outbox: tree("outbox")?,
             outbox_state: tree("outbox_state")?,
+            cipher: Cipher::new(key),
+            blind: {
+                use sha2::Digest as _;
+                let mut h = sha2::Sha256::new();
+                h.update(b"breachdesk outbox key blinding\0");
+                h.update(key.to_hex().as_bytes());
+                h.finalize().into()
+            },
             db,
         };
         store.check_format()?;
+        store.check_key()?;
+        tighten_files(dir)?;
         Ok(store)
+    }
+
+    /// Refuses a key that does not open the check value; a new database records one.
+    fn check_key(&self) -> Result<(), StoreError> {
+        match self.meta.get(KEY_CHECK)? {
+            Some(raw) => match self.cipher.open(KEY_CHECK, &raw) {
+                Some(text) if text == CHECK_TEXT => Ok(()),
+                _ => Err(StoreError::WrongKey {
+                    path: self.path.clone(),
+                }),
+            },
+            None => {
+                let sealed = self.cipher.seal(KEY_CHECK, CHECK_TEXT)?;
+                self.meta.insert(KEY_CHECK, sealed)?;
+                self.db.flush()?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Seals an encoded record for `tree` at `key`.
+    fn seal<T: Serialize>(&self, tree: &str, key: &[u8], value: &T) -> Result<Vec<u8>, StoreError> {
+        Ok(self.cipher.seal(&aad(tree, key), &encode(value)?)?)
+    }
+
+    /// Opens and decodes a sealed record of `tree` at `key`.
+    fn unseal<T: DeserializeOwned>(
+        &self,
+        tree: &str,
+        key: &[u8],
+        raw: &[u8],
+        what: &'static str,
+    ) -> Result<T, StoreError> {
+        let plain = self
+            .cipher
+            .open(&aad(tree, key), raw)
+            .ok_or(StoreError::corrupt(what))?;
+        decode(&plain, what)
+    }
+
+    /// The outbox key of a notification: its incident and template in the clear (for
+    /// scans), its recipient as a keyed hash.
+    fn outbox_key(&self, target: &NotificationRef) -> Vec<u8> {
+        use sha2::Digest as _;
+        let mut key = incident_key(target.incident).to_vec();
+        key.extend_from_slice(target.template.as_str().as_bytes());
+        key.push(0);
+        let mut h = sha2::Sha256::new();
+        h.update(self.blind);
+        h.update(target.recipient.as_bytes());
+        key.extend_from_slice(&h.finalize()[..16]);
+        key
+    }
+
+    fn seal_delivery(
+        &self,
+        key: &[u8],
+        target: &NotificationRef,
+        delivery: &Delivery,
+    ) -> Result<Vec<u8>, StoreError> {
+        self.seal(
+            "outbox_state",
+            key,
+            &StoredDelivery {
+                recipient: target.recipient.clone(),
+                delivery: delivery.clone(),
+            },
+        )
     }
 
     /// Where the database lives.
@@ -173,20 +274,27 @@ impl Store {
             .pages
             .iter()
             .map(|page| {
-                encode(&page.people).map(|v| (page_key(page.incident, page.number).to_vec(), v))
+                let key = page_key(page.incident, page.number);
+                self.seal("people", &key, &page.people)
+                    .map(|v| (key.to_vec(), v))
             })
             .collect::<Result<_, _>>()?;
 
         let mut letters: Vec<(Vec<u8>, Vec<u8>, Vec<u8>)> =
             Vec::with_capacity(changes.letters.len());
         for n in &changes.letters {
-            let state = encode(&Delivery::queued(n.queued_at))?;
-            letters.push((outbox_key(&n.target), encode(n)?, state));
+            let key = self.outbox_key(&n.target);
+            let state = self.seal_delivery(&key, &n.target, &Delivery::queued(n.queued_at))?;
+            let letter = self.seal("outbox", &key, n)?;
+            letters.push((key, letter, state));
         }
         let deliveries: Vec<KeyValue> = changes
             .deliveries
             .iter()
-            .map(|(r, d)| encode(d).map(|v| (outbox_key(r), v)))
+            .map(|(r, d)| {
+                let key = self.outbox_key(r);
+                self.seal_delivery(&key, r, d).map(|v| (key, v))
+            })
             .collect::<Result<_, _>>()?;
         let trees = (
             &self.meta,
@@ -305,7 +413,10 @@ impl Store {
         let pages = self
             .people
             .scan_prefix(incident_key(id))
-            .map(|kv| decode(&kv?.1, "roster page"))
+            .map(|kv| {
+                let (key, value) = kv?;
+                self.unseal("people", &key, &value, "roster page")
+            })
             .collect::<Result<_, _>>()?;
         Ok(Roster::from_pages(id, pages))
     }
@@ -315,12 +426,11 @@ impl Store {
     pub fn people(
         &self,
         id: IncidentId,
-    ) -> impl Iterator<Item = Result<AffectedPerson, StoreError>> + use<> {
+    ) -> impl Iterator<Item = Result<AffectedPerson, StoreError>> + use<'_> {
         self.people.scan_prefix(incident_key(id)).flat_map(|kv| {
-            match kv
-                .map_err(StoreError::from)
-                .and_then(|(_, v)| decode::<Vec<AffectedPerson>>(&v, "roster page"))
-            {
+            match kv.map_err(StoreError::from).and_then(|(k, v)| {
+                self.unseal::<Vec<AffectedPerson>>("people", &k, &v, "roster page")
+            }) {
                 Ok(page) => page.into_iter().map(Ok).collect::<Vec<_>>(),
                 Err(e) => vec![Err(e)],
             }
@@ -336,7 +446,8 @@ impl Store {
     {
         let mut positions = std::collections::HashMap::new();
         for (p, kv) in self.people.scan_prefix(incident_key(id)).enumerate() {
-            let page: Vec<AffectedPerson> = decode(&kv?.1, "roster page")?;
+            let (key, value) = kv?;
+            let page: Vec<AffectedPerson> = self.unseal("people", &key, &value, "roster page")?;
             let p = u32::try_from(p).map_err(|_| StoreError::corrupt("roster page number"))?;
             for (slot, person) in page.into_iter().enumerate() {
                 positions.insert(person.employee_id, (p, slot));
@@ -351,9 +462,10 @@ impl Store {
         id: IncidentId,
         number: u32,
     ) -> Result<Option<Vec<AffectedPerson>>, StoreError> {
+        let key = page_key(id, number);
         self.people
-            .get(page_key(id, number))?
-            .map(|raw| decode(&raw, "roster page"))
+            .get(key)?
+            .map(|raw| self.unseal("people", &key, &raw, "roster page"))
             .transpose()
     }
 
@@ -372,7 +484,8 @@ impl Store {
             if out.len() >= limit {
                 break;
             }
-            let page: Vec<AffectedPerson> = decode(&kv?.1, "roster page")?;
+            let (key, value) = kv?;
+            let page: Vec<AffectedPerson> = self.unseal("people", &key, &value, "roster page")?;
             out.extend(page.into_iter().skip(skip).take(limit - out.len()));
             skip = 0;
         }
@@ -397,7 +510,7 @@ impl Store {
 
     /// Whether a notification exists.
     pub fn has_notification(&self, target: &NotificationRef) -> Result<bool, StoreError> {
-        Ok(self.outbox_state.contains_key(outbox_key(target))?)
+        Ok(self.outbox_state.contains_key(self.outbox_key(target))?)
     }
 
     /// One notification's letter.
@@ -405,9 +518,10 @@ impl Store {
         &self,
         target: &NotificationRef,
     ) -> Result<Option<Notification>, StoreError> {
+        let key = self.outbox_key(target);
         self.outbox
-            .get(outbox_key(target))?
-            .map(|raw| decode(&raw, "notification"))
+            .get(&key)?
+            .map(|raw| self.unseal("outbox", &key, &raw, "notification"))
             .transpose()
     }
 
@@ -422,7 +536,9 @@ impl Store {
         };
         iter.map(|kv| {
             let (key, value) = kv?;
-            Ok((decode_outbox_key(&key)?, decode(&value, "delivery state")?))
+            let stored: StoredDelivery =
+                self.unseal("outbox_state", &key, &value, "delivery state")?;
+            Ok((decode_outbox_key(&key, stored.recipient)?, stored.delivery))
         })
         .collect()
     }
@@ -574,15 +690,37 @@ fn timeline_key(id: IncidentId, seq: u64) -> [u8; 16] {
     key
 }
 
-fn outbox_key(target: &NotificationRef) -> Vec<u8> {
-    let mut key = incident_key(target.incident).to_vec();
-    key.extend_from_slice(target.template.as_str().as_bytes());
-    key.push(0);
-    key.extend_from_slice(target.recipient.as_bytes());
-    key
+/// The associated data of a sealed record: its tree and key.
+fn aad(tree: &str, key: &[u8]) -> Vec<u8> {
+    let mut aad = Vec::with_capacity(tree.len() + 1 + key.len());
+    aad.extend_from_slice(tree.as_bytes());
+    aad.push(0);
+    aad.extend_from_slice(key);
+    aad
 }
 
-fn decode_outbox_key(key: &[u8]) -> Result<NotificationRef, StoreError> {
+/// Sets every file under `dir` to 0600 and every directory to 0700, for databases whose
+/// files were written before the umask was tightened.
+fn tighten_files(dir: &Path) -> Result<(), StoreError> {
+    let io = |e| StoreError::Io {
+        path: dir.to_owned(),
+        source: e,
+    };
+    for entry in fs::read_dir(dir).map_err(io)? {
+        let entry = entry.map_err(io)?;
+        let kind = entry.file_type().map_err(io)?;
+        let path = entry.path();
+        if kind.is_dir() {
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o700)).map_err(io)?;
+            tighten_files(&path)?;
+        } else if kind.is_file() {
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).map_err(io)?;
+        }
+    }
+    Ok(())
+}
+
+fn decode_outbox_key(key: &[u8], recipient: String) -> Result<NotificationRef, StoreError> {
     let bad = || StoreError::corrupt("outbox key");
     let incident = IncidentId::new(decode_u64(key.get(..8).ok_or_else(bad)?, "outbox key")?);
     let rest = key.get(8..).ok_or_else(bad)?;
@@ -591,7 +729,6 @@ fn decode_outbox_key(key: &[u8]) -> Result<NotificationRef, StoreError> {
         .ok()
         .and_then(|t| t.parse::<TemplateName>().ok())
         .ok_or_else(bad)?;
-    let recipient = String::from_utf8(rest[split + 1..].to_vec()).map_err(|_| bad())?;
     Ok(NotificationRef {
         incident,
         template,

@@ -51,6 +51,13 @@ impl Sandbox {
         path
     }
 
+    /// The database key the binary created in this sandbox's config directory.
+    pub fn key(&self) -> breachdesk::crypto::Key {
+        let file = self.path("home/config/breachdesk/key");
+        let text = std::fs::read_to_string(&file).expect("key file");
+        breachdesk::crypto::Key::from_hex(&text).expect("valid key")
+    }
+
     /// The binary with `--db` pointing into the sandbox and HOME/XDG dirs isolated.
     pub fn cmd(&self) -> Command {
         let mut cmd = Command::cargo_bin("breachdesk").expect("binary");
