@@ -43,7 +43,7 @@ pub struct RawEvent {
 }
 
 /// Where the chain breaks.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Error, serde::Serialize, serde::Deserialize)]
 pub enum Tamper {
     #[error(
         "event {seq}: its content or its place in the chain does not match its hash (altered, or an earlier event was replaced)"

@@ -81,6 +81,15 @@ pub enum DeskError {
 }
 
 impl DeskError {
+    /// Whether access was refused (locally or by the daemon).
+    pub fn is_denied(&self) -> bool {
+        match self {
+            DeskError::Denied { .. } => true,
+            DeskError::Remote { message, .. } => message.starts_with("access denied"),
+            _ => false,
+        }
+    }
+
     /// Whether the user can fix this by changing what they asked for.
     pub fn is_user_error(&self) -> bool {
         match self {
@@ -181,7 +190,7 @@ impl PeopleFilter {
 }
 
 /// What an import did (or, on a dry run, would do).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImportReport {
     pub rows: usize,
     pub added: usize,
@@ -191,14 +200,14 @@ pub struct ImportReport {
 }
 
 /// What linking did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum LinkOutcome {
     Linked,
     AlreadyLinked,
 }
 
 /// What a pause did.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum PauseOutcome {
     /// It was paused already; nothing ran.
     AlreadyPaused { since: Option<DateTime<Utc>> },
@@ -209,7 +218,7 @@ pub enum PauseOutcome {
 }
 
 /// What a resume did.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ResumeOutcome {
     AlreadyActive,
     /// Resumed; `forced_over` lists the incidents that would have blocked it.
@@ -985,6 +994,10 @@ impl Desk for LocalDesk {
 
     fn add_program(&self, actor: &UserName, new: NewProgram) -> Result<Program, DeskError> {
         self.guard_role(actor, Role::Responder, "program.add")?;
+        if new.pause_hook.is_some() || new.resume_hook.is_some() {
+            // A hook is a shell command the desk (or the daemon) runs: admins only.
+            self.guard_role(actor, Role::Admin, "program.add-hook")?;
+        }
         let _guard = self.lock();
         if self.store.program(&new.slug)?.is_some() {
             return Err(DeskError::ProgramExists(new.slug));

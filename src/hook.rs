@@ -22,7 +22,7 @@ pub struct HookRun {
 }
 
 /// How a hook ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum HookEnd {
     Exited(i32),
     Signalled(i32),
@@ -31,7 +31,7 @@ pub enum HookEnd {
 }
 
 /// What a hook did.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct HookOutcome {
     pub end: HookEnd,
     /// Standard output and error, interleaved, cut to [`OUTPUT_LIMIT`] bytes.

@@ -14,6 +14,7 @@ pub mod domain;
 pub mod hook;
 pub mod identity;
 pub mod notify;
+pub mod remote;
 pub mod roster;
 pub mod store;
 pub mod tui;

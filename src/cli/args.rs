@@ -25,6 +25,10 @@ pub struct Cli {
     /// digits) takes precedence [default: breachdesk/key under your config directory]
     #[arg(long, global = true, env = "BREACHDESK_KEY_FILE", value_name = "FILE")]
     pub key_file: Option<PathBuf>,
+    /// Work through the daemon listening on this socket (team mode) [default: `remote` in
+    /// the config, else the local database]
+    #[arg(long, global = true, env = "BREACHDESK_REMOTE", value_name = "SOCKET")]
+    pub remote: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -51,6 +55,12 @@ pub enum Command {
     Notify(NotifyCommand),
     /// Fill an empty database with a realistic demo (a SEV 2 exposure of 2,000 people)
     Demo,
+    /// Run the team daemon: own the database and answer on a Unix socket (SIGTERM stops it)
+    Serve {
+        /// The socket to create (0660 under [daemon] group, else 0600)
+        #[arg(long, value_name = "PATH")]
+        socket: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

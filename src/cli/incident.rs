@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use super::args::{IncidentCommand, MemberChange, OpenArgs};
 use super::output::{self, IncidentView, safe, short_time};
 use super::{CliError, Context};
-use crate::desk::{DeskError, IncidentFilter, PeopleFilter, ReadPath};
+use crate::desk::{IncidentFilter, PeopleFilter, ReadPath};
 use crate::domain::{IncidentId, NewIncident, UserName};
 
 pub fn run(ctx: &mut Context<'_>, cmd: IncidentCommand) -> Result<ExitCode, CliError> {
@@ -149,7 +149,7 @@ fn show(
     // A viewer sees the summary of an incident whose timeline is need-to-know.
     let events = match ctx.desk.timeline(&ctx.actor, id) {
         Ok(events) => Some(events),
-        Err(DeskError::Denied { .. }) if !with_people => None,
+        Err(e) if e.is_denied() && !with_people => None,
         Err(e) => return Err(e.into()),
     };
     if json {

@@ -22,6 +22,7 @@ pub use args::{Cli, Command};
 
 use crate::config::{self, ConfigError, Settings};
 use crate::desk::{Desk, DeskError, LocalDesk};
+use crate::remote::RemoteDesk;
 use crate::domain::{DomainError, UserName};
 use crate::identity;
 use crate::store::{Store, StoreError};
@@ -150,14 +151,38 @@ pub fn run() -> ExitCode {
 
 fn dispatch(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<ExitCode, CliError> {
     let location = Location::resolve(&cli)?;
-    let desk = location.open_desk()?;
-    let actor = identity::current_user();
+    if let Some(Command::Serve { socket }) = &cli.command {
+        if cli.remote.is_some() {
+            return Err(CliError::User(
+                "`serve` runs the daemon itself; drop --remote".into(),
+            ));
+        }
+        let desk = location.open_desk()?;
+        let group = desk.settings().config.daemon.group.clone();
+        crate::remote::serve(desk, socket, group.as_deref(), err)
+            .map_err(|e| CliError::Failure(e.to_string()))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let remote = match &cli.remote {
+        Some(socket) => Some(socket.clone()),
+        None => Settings::load(&location.config, location.config_required)?
+            .config
+            .remote,
+    };
+    let (desk, actor): (Arc<dyn Desk>, UserName) = match remote {
+        Some(socket) => {
+            let desk = RemoteDesk::connect(&socket)?;
+            let actor = desk.identity().user.clone();
+            (Arc::new(desk), actor)
+        }
+        None => (Arc::new(location.open_desk()?), identity::current_user()),
+    };
     let Some(command) = cli.command else {
-        crate::tui::run(Arc::new(desk), actor).map_err(|e| CliError::Failure(e.to_string()))?;
+        crate::tui::run(desk, actor).map_err(|e| CliError::Failure(e.to_string()))?;
         return Ok(ExitCode::SUCCESS);
     };
     let mut ctx = Context {
-        desk: &desk,
+        desk: desk.as_ref(),
         actor,
         out,
         err,
@@ -186,5 +211,6 @@ fn dispatch(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<ExitCo
         Command::Audit(cmd) => audit_cmd::run(&mut ctx, cmd),
         Command::Template(cmd) => notify_cmd::template(&mut ctx, cmd, &location),
         Command::Notify(cmd) => notify_cmd::run(&mut ctx, cmd),
+        Command::Serve { .. } => unreachable!("handled before the desk opens"),
     }
 }

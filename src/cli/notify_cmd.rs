@@ -146,7 +146,11 @@ pub fn run(ctx: &mut Context<'_>, cmd: NotifyCommand) -> Result<ExitCode, CliErr
             Ok(ExitCode::SUCCESS)
         }
         NotifyCommand::Send { id, rate, to_dir } => {
-            let options = SendOptions { rate, to_dir };
+            let options = SendOptions {
+                rate,
+                to_dir,
+                stop: None,
+            };
             let started = Instant::now();
             let show_bar = std::io::stderr().is_terminal();
             let mut last_drawn = Instant::now();

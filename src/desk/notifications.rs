@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{DeskError, LocalDesk, PeopleFilter};
 use crate::domain::{
@@ -26,7 +26,7 @@ const BATCH: usize = 512;
 const QUEUE_CHUNK: usize = 2000;
 
 /// What queuing did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QueueReport {
     pub queued: usize,
     pub already: usize,
@@ -39,10 +39,13 @@ pub struct SendOptions {
     pub rate: Option<u32>,
     /// Write `.eml` files here instead of sending.
     pub to_dir: Option<PathBuf>,
+    /// When set, no new letters are started; those in flight finish and are recorded, the
+    /// rest stay queued for the next run (the daemon sets it on SIGTERM).
+    pub stop: Option<Arc<std::sync::atomic::AtomicBool>>,
 }
 
 /// Where a send run stands.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SendProgress {
     pub total: usize,
     pub sent: usize,
@@ -52,7 +55,7 @@ pub struct SendProgress {
 }
 
 /// A notification that failed, with the server's reply.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FailureView {
     pub template: String,
     pub recipient: String,
@@ -61,7 +64,7 @@ pub struct FailureView {
 }
 
 /// Counts per state and the failures of one incident.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutboxStatus {
     pub incident: String,
     pub counts: BTreeMap<String, usize>,
@@ -395,7 +398,13 @@ pub(super) fn send(
     // and the one before is recorded.
     let mut in_flight: Option<InFlight> = None;
     loop {
-        let batch = if in_flight.is_some() {
+        let stopping = options
+            .stop
+            .as_ref()
+            .is_some_and(|s| s.load(std::sync::atomic::Ordering::Relaxed));
+        let batch = if stopping {
+            None
+        } else if in_flight.is_some() {
             state.try_batch()
         } else {
             state.next_batch()

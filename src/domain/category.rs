@@ -115,6 +115,11 @@ impl CategoryCatalog {
     }
 
     /// All category names, defaults first.
+    /// Every category with its description.
+    pub fn defs(&self) -> &[CategoryDef] {
+        &self.defs
+    }
+
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.defs.iter().map(|d| d.name.as_str())
     }

@@ -218,6 +218,12 @@ impl Store {
         )
     }
 
+    /// Waits until everything written is on disk.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+
     /// Where the database lives.
     pub fn path(&self) -> &Path {
         &self.path

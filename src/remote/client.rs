@@ -1,0 +1,454 @@
+//! The desk as seen through the daemon: every call is one request on the socket. The
+//! `actor` the front ends pass is ignored; the daemon decides who is calling.
+
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+
+use super::protocol::{self, FrameError, MAX_REPLY, Reply, Request, Welcome, to_hex};
+use crate::audit::Tamper;
+use crate::desk::{
+    Desk, DeskError, Identity, ImportReport, IncidentFilter, LinkOutcome, OutboxStatus,
+    PauseOutcome, PeopleFilter, QueueReport, ReadPath, ResumeOutcome, SendOptions, SendProgress,
+};
+use crate::domain::{
+    AffectedPerson, AuditEvent, CategoryCatalog, Email, EmployeeId, Incident, IncidentId,
+    NewIncident, NewProgram, Program, ProgramSlug, Severity, Status, UserName,
+};
+use crate::notify::TemplateName;
+
+/// How long a call may go without a frame from the daemon (hooks run up to their limit).
+const REPLY_PATIENCE: Duration = Duration::from_secs(300);
+
+/// A desk on the other end of a daemon's socket.
+pub struct RemoteDesk {
+    socket: PathBuf,
+    /// Idle connections, reused so a call costs one round trip.
+    idle: Mutex<Vec<UnixStream>>,
+    welcome: Welcome,
+    catalog: CategoryCatalog,
+}
+
+impl RemoteDesk {
+    /// Connects and greets the daemon, which says who it takes the caller to be.
+    pub fn connect(socket: &Path) -> Result<RemoteDesk, DeskError> {
+        let mut desk = RemoteDesk {
+            socket: socket.to_owned(),
+            idle: Mutex::new(Vec::new()),
+            welcome: Welcome {
+                identity: Identity {
+                    user: UserName::parse("unknown").expect("valid name"),
+                    role: None,
+                },
+                catalog: Vec::new(),
+                version: String::new(),
+            },
+            catalog: CategoryCatalog::default(),
+        };
+        let welcome: Welcome = desk.call(&Request::Hello)?;
+        desk.catalog = CategoryCatalog::with_extra(&welcome.catalog)?;
+        desk.welcome = welcome;
+        Ok(desk)
+    }
+
+    /// Who the daemon says we are.
+    pub fn identity(&self) -> &Identity {
+        &self.welcome.identity
+    }
+
+    fn gone(&self, what: impl std::fmt::Display) -> DeskError {
+        DeskError::Remote {
+            message: format!("breachdesk daemon at {}: {what}", self.socket.display()),
+            user: false,
+        }
+    }
+
+    fn open_connection(&self) -> Result<UnixStream, DeskError> {
+        let stream = UnixStream::connect(&self.socket).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused => self.gone(
+                "nobody is listening (is `breachdesk serve` running? it removes the socket when it stops)",
+            ),
+            std::io::ErrorKind::PermissionDenied => self.gone(
+                "permission denied (the socket is for the daemon's group; ask an admin to add you)",
+            ),
+            _ => self.gone(e),
+        })?;
+        stream
+            .set_read_timeout(Some(REPLY_PATIENCE))
+            .map_err(|e| self.gone(e))?;
+        Ok(stream)
+    }
+
+    fn call<T: DeserializeOwned>(&self, request: &Request) -> Result<T, DeskError> {
+        self.call_with_progress(request, &mut |_| {})
+    }
+
+    /// Sends one request and reads frames until its answer.
+    fn call_with_progress<T: DeserializeOwned>(
+        &self,
+        request: &Request,
+        progress: &mut dyn FnMut(&SendProgress),
+    ) -> Result<T, DeskError> {
+        let body = serde_json::to_vec(request).map_err(|e| self.gone(e))?;
+        let reused = self
+            .idle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .pop();
+        let mut stream = match reused {
+            // A kept connection may have been closed by a restarted daemon: retry once on
+            // a fresh one if writing fails.
+            Some(mut stream) => match protocol::write_frame(&mut stream, &body) {
+                Ok(()) => stream,
+                Err(_) => self.fresh(&body)?,
+            },
+            None => self.fresh(&body)?,
+        };
+        loop {
+            let frame = protocol::read_frame(&mut stream, MAX_REPLY, &mut |_| false).map_err(
+                |e| match e {
+                    FrameError::Closed | FrameError::Truncated { .. } => {
+                        self.gone("it closed the connection before answering (it may have stopped)")
+                    }
+                    FrameError::Stalled => self.gone("no answer in time"),
+                    other => self.gone(other),
+                },
+            )?;
+            let reply: Reply = serde_json::from_slice(&frame)
+                .map_err(|e| self.gone(format!("unreadable reply: {e}")))?;
+            match reply {
+                Reply::Progress { progress: p } => progress(&p),
+                Reply::Ok { value } => {
+                    self.idle
+                        .lock()
+                        .unwrap_or_else(|poisoned| poisoned.into_inner())
+                        .push(stream);
+                    return serde_json::from_value(value)
+                        .map_err(|e| self.gone(format!("unexpected reply: {e}")));
+                }
+                Reply::Error { message, user } => {
+                    self.idle
+                        .lock()
+                        .unwrap_or_else(|poisoned| poisoned.into_inner())
+                        .push(stream);
+                    return Err(DeskError::Remote { message, user });
+                }
+            }
+        }
+    }
+
+    fn fresh(&self, body: &[u8]) -> Result<UnixStream, DeskError> {
+        let mut stream = self.open_connection()?;
+        protocol::write_frame(&mut stream, body).map_err(|e| self.gone(e))?;
+        Ok(stream)
+    }
+}
+
+fn names<'a>(items: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    items.into_iter().map(str::to_owned).collect()
+}
+
+impl Desk for RemoteDesk {
+    fn catalog(&self) -> CategoryCatalog {
+        self.catalog.clone()
+    }
+
+    fn identity(&self, _actor: &UserName) -> Result<Identity, DeskError> {
+        let welcome: Welcome = self.call(&Request::Hello)?;
+        Ok(welcome.identity)
+    }
+
+    fn set_member(
+        &self,
+        _actor: &UserName,
+        id: IncidentId,
+        user: UserName,
+        add: bool,
+    ) -> Result<Incident, DeskError> {
+        self.call(&Request::SetMember {
+            id,
+            user: user.to_string(),
+            add,
+        })
+    }
+
+    fn access_log(
+        &self,
+        _actor: &UserName,
+        incident: Option<IncidentId>,
+        user: Option<&UserName>,
+    ) -> Result<Vec<AuditEvent>, DeskError> {
+        self.call(&Request::AccessLog {
+            incident,
+            user: user.map(ToString::to_string),
+        })
+    }
+
+    fn open_incident(&self, _actor: &UserName, new: NewIncident) -> Result<Incident, DeskError> {
+        self.call(&Request::OpenIncident {
+            title: new.title,
+            severity: new.severity.level(),
+            summary: new.summary,
+            categories: names(new.categories.iter().map(|c| c.as_str())),
+            programs: names(new.programs.iter().map(|p| p.as_str())),
+            discovered_at: new.discovered_at,
+        })
+    }
+
+    fn incidents(
+        &self,
+        _actor: &UserName,
+        filter: &IncidentFilter,
+    ) -> Result<Vec<Incident>, DeskError> {
+        self.call(&Request::Incidents {
+            status: filter.status.map(|s| s.as_str().to_owned()),
+            max_severity: filter.max_severity.map(Severity::level),
+        })
+    }
+
+    fn incident(&self, _actor: &UserName, id: IncidentId) -> Result<Incident, DeskError> {
+        self.call(&Request::Incident { id })
+    }
+
+    fn timeline(&self, _actor: &UserName, id: IncidentId) -> Result<Vec<AuditEvent>, DeskError> {
+        self.call(&Request::Timeline { id })
+    }
+
+    fn set_severity(
+        &self,
+        _actor: &UserName,
+        id: IncidentId,
+        severity: Severity,
+        reason: &str,
+    ) -> Result<Incident, DeskError> {
+        self.call(&Request::SetSeverity {
+            id,
+            severity: severity.level(),
+            reason: reason.to_owned(),
+        })
+    }
+
+    fn set_status(
+        &self,
+        _actor: &UserName,
+        id: IncidentId,
+        status: Status,
+        reason: Option<&str>,
+    ) -> Result<Incident, DeskError> {
+        self.call(&Request::SetStatus {
+            id,
+            status: status.as_str().to_owned(),
+            reason: reason.map(str::to_owned),
+        })
+    }
+
+    fn add_note(
+        &self,
+        _actor: &UserName,
+        id: IncidentId,
+        text: &str,
+    ) -> Result<AuditEvent, DeskError> {
+        self.call(&Request::AddNote {
+            id,
+            text: text.to_owned(),
+        })
+    }
+
+    fn assign(
+        &self,
+        _actor: &UserName,
+        id: IncidentId,
+        owner: UserName,
+    ) -> Result<Incident, DeskError> {
+        self.call(&Request::Assign {
+            id,
+            owner: owner.to_string(),
+        })
+    }
+
+    fn import_roster(
+        &self,
+        _actor: &UserName,
+        id: IncidentId,
+        csv: &[u8],
+        source_name: &str,
+        dry_run: bool,
+    ) -> Result<ImportReport, DeskError> {
+        self.call(&Request::ImportRoster {
+            id,
+            csv_hex: to_hex(csv),
+            source_name: source_name.to_owned(),
+            dry_run,
+        })
+    }
+
+    fn people(
+        &self,
+        _actor: &UserName,
+        id: IncidentId,
+        filter: &PeopleFilter,
+        path: ReadPath,
+    ) -> Result<Vec<AffectedPerson>, DeskError> {
+        self.call(&Request::People {
+            id,
+            category: filter.category.as_ref().map(|c| c.as_str().to_owned()),
+            pending: filter.pending,
+            text: filter.text.clone(),
+            path,
+        })
+    }
+
+    fn people_window(
+        &self,
+        _actor: &UserName,
+        id: IncidentId,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<AffectedPerson>, DeskError> {
+        self.call(&Request::PeopleWindow {
+            id,
+            offset: offset as u64,
+            limit: limit as u64,
+        })
+    }
+
+    fn add_program(&self, _actor: &UserName, new: NewProgram) -> Result<Program, DeskError> {
+        self.call(&Request::AddProgram {
+            slug: new.slug.to_string(),
+            name: new.name,
+            owner: new.owner.map(|o| o.to_string()),
+            categories: names(new.categories.iter().map(|c| c.as_str())),
+            pause_hook: new.pause_hook,
+            resume_hook: new.resume_hook,
+        })
+    }
+
+    fn programs(&self, _actor: &UserName) -> Result<Vec<Program>, DeskError> {
+        self.call(&Request::Programs)
+    }
+
+    fn link_program(
+        &self,
+        _actor: &UserName,
+        slug: &ProgramSlug,
+        id: IncidentId,
+    ) -> Result<LinkOutcome, DeskError> {
+        self.call(&Request::LinkProgram {
+            slug: slug.to_string(),
+            id,
+        })
+    }
+
+    fn pause_program(
+        &self,
+        _actor: &UserName,
+        slug: &ProgramSlug,
+        id: IncidentId,
+        reason: &str,
+    ) -> Result<PauseOutcome, DeskError> {
+        self.call(&Request::PauseProgram {
+            slug: slug.to_string(),
+            id,
+            reason: reason.to_owned(),
+        })
+    }
+
+    fn resume_program(
+        &self,
+        _actor: &UserName,
+        slug: &ProgramSlug,
+        reason: &str,
+        force: bool,
+    ) -> Result<ResumeOutcome, DeskError> {
+        self.call(&Request::ResumeProgram {
+            slug: slug.to_string(),
+            reason: reason.to_owned(),
+            force,
+        })
+    }
+
+    fn audit_log(
+        &self,
+        _actor: &UserName,
+        incident: Option<IncidentId>,
+    ) -> Result<Vec<AuditEvent>, DeskError> {
+        self.call(&Request::AuditLog { incident })
+    }
+
+    fn verify_audit(&self, _actor: &UserName) -> Result<Result<u64, Tamper>, DeskError> {
+        self.call(&Request::VerifyAudit)
+    }
+
+    fn preview_letter(
+        &self,
+        _actor: &UserName,
+        id: IncidentId,
+        template: TemplateName,
+        person: Option<&EmployeeId>,
+    ) -> Result<String, DeskError> {
+        self.call(&Request::PreviewLetter {
+            id,
+            template,
+            person: person.map(|p| p.as_str().to_owned()),
+        })
+    }
+
+    fn queue_notifications(
+        &self,
+        _actor: &UserName,
+        id: IncidentId,
+        template: TemplateName,
+        filter: &PeopleFilter,
+        recipients: &[Email],
+    ) -> Result<QueueReport, DeskError> {
+        self.call(&Request::QueueNotifications {
+            id,
+            template,
+            category: filter.category.as_ref().map(|c| c.as_str().to_owned()),
+            pending: filter.pending,
+            text: filter.text.clone(),
+            recipients: names(recipients.iter().map(|r| r.as_str())),
+        })
+    }
+
+    fn send_notifications(
+        &self,
+        _actor: &UserName,
+        scope: Option<IncidentId>,
+        options: &SendOptions,
+        progress: &mut dyn FnMut(&SendProgress),
+    ) -> Result<SendProgress, DeskError> {
+        if options.to_dir.is_some() {
+            return Err(DeskError::NotConfigured(
+                "--to-dir writes files on the daemon's machine, so it works only locally (without --remote)".into(),
+            ));
+        }
+        self.call_with_progress(
+            &Request::SendNotifications {
+                scope,
+                rate: options.rate,
+            },
+            progress,
+        )
+    }
+
+    fn outbox_status(
+        &self,
+        _actor: &UserName,
+        id: IncidentId,
+        path: ReadPath,
+    ) -> Result<OutboxStatus, DeskError> {
+        self.call(&Request::OutboxStatus { id, path })
+    }
+
+    fn retry_failed(&self, _actor: &UserName, id: IncidentId) -> Result<usize, DeskError> {
+        self.call(&Request::RetryFailed { id })
+    }
+
+    fn test_smtp(&self, _actor: &UserName) -> Result<String, DeskError> {
+        self.call(&Request::TestSmtp)
+    }
+}

@@ -1,0 +1,8 @@
+//! Team mode: a daemon that owns the database, and the desk that talks to it.
+
+mod client;
+pub mod protocol;
+mod server;
+
+pub use client::RemoteDesk;
+pub use server::{ServeError, serve, serve_until};

@@ -1,0 +1,473 @@
+//! `breachdesk serve`: one process owns the database and the notification worker, and
+//! answers requests on a Unix socket. The caller's identity comes from the socket's peer
+//! credentials (SO_PEERCRED), never from the request.
+
+use std::io::Write;
+use std::os::fd::AsFd;
+use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
+use nix::unistd::{Group, Uid, User};
+use serde::Serialize;
+use thiserror::Error;
+
+use super::protocol::{
+    self, FrameError, MAX_REQUEST, Reply, Request, Welcome, decode_request, from_hex,
+    write_frame,
+};
+use crate::desk::{Desk, DeskError, IncidentFilter, LocalDesk, PeopleFilter, SendOptions};
+use crate::domain::{
+    DomainError, Email, EmployeeId, NewIncident, NewProgram, ProgramSlug, Severity, Status,
+    UserName,
+};
+
+/// At most this many clients at once; more are refused with a message.
+const MAX_CLIENTS: usize = 128;
+/// How long a client may take to finish sending a frame it has started.
+const FRAME_PATIENCE: Duration = Duration::from_secs(30);
+/// How long a stopping daemon waits for requests in progress.
+const DRAIN_LIMIT: Duration = Duration::from_secs(120);
+
+/// Why the daemon could not start or stopped badly.
+#[derive(Debug, Error)]
+pub enum ServeError {
+    #[error("a breachdesk daemon is already serving {0}")]
+    AlreadyServing(PathBuf),
+    #[error("{0} exists and is not a socket; choose another --socket path")]
+    NotASocket(PathBuf),
+    #[error("no group named '{0}' (from [daemon] group in the config); create it with `groupadd {0}`")]
+    NoGroup(String),
+    #[error("cannot give {path} to group '{group}': {source} (the daemon's user must be in that group)")]
+    Chown {
+        path: PathBuf,
+        group: String,
+        source: nix::Error,
+    },
+    #[error("socket {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// A running daemon's shared state.
+struct Daemon {
+    desk: LocalDesk,
+    stop: Arc<AtomicBool>,
+    clients: AtomicUsize,
+    busy: AtomicUsize,
+}
+
+/// Serves `desk` on `socket` until SIGTERM or SIGINT, then lets requests in progress finish
+/// (a send stops starting new letters; the rest stay queued) and removes the socket.
+pub fn serve(
+    desk: LocalDesk,
+    socket: &Path,
+    group: Option<&str>,
+    log: &mut dyn Write,
+) -> Result<(), ServeError> {
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        signal_hook::flag::register(signal, Arc::clone(&stop)).map_err(|source| {
+            ServeError::Io {
+                path: socket.to_owned(),
+                source,
+            }
+        })?;
+    }
+    serve_until(desk, socket, group, stop, log)
+}
+
+/// [`serve`] with the stop flag given.
+pub fn serve_until(
+    desk: LocalDesk,
+    socket: &Path,
+    group: Option<&str>,
+    stop: Arc<AtomicBool>,
+    log: &mut dyn Write,
+) -> Result<(), ServeError> {
+    let io = |source| ServeError::Io {
+        path: socket.to_owned(),
+        source,
+    };
+    let listener = bind(socket, group)?;
+    listener.set_nonblocking(true).map_err(io)?;
+    let _ = writeln!(
+        log,
+        "breachdesk daemon serving {} (database {})",
+        socket.display(),
+        desk.store().path().display()
+    );
+    let daemon = Arc::new(Daemon {
+        desk,
+        stop,
+        clients: AtomicUsize::new(0),
+        busy: AtomicUsize::new(0),
+    });
+    while !daemon.stop.load(Ordering::Relaxed) {
+        let mut fds = [PollFd::new(listener.as_fd(), PollFlags::POLLIN)];
+        match poll(&mut fds, PollTimeout::from(200u16)) {
+            Ok(0) => continue,
+            Ok(_) => {}
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => return Err(io(e.into())),
+        }
+        let stream = match listener.accept() {
+            Ok((stream, _)) => stream,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+            Err(e) => {
+                let _ = writeln!(log, "accept failed: {e}");
+                continue;
+            }
+        };
+        let daemon = Arc::clone(&daemon);
+        if daemon.clients.fetch_add(1, Ordering::SeqCst) >= MAX_CLIENTS {
+            daemon.clients.fetch_sub(1, Ordering::SeqCst);
+            let mut stream = stream;
+            let _ = send(
+                &mut stream,
+                &Reply::Error {
+                    message: format!("the daemon is serving {MAX_CLIENTS} clients already; try again shortly"),
+                    user: false,
+                },
+            );
+            continue;
+        }
+        std::thread::spawn(move || {
+            connection(&daemon, stream);
+            daemon.clients.fetch_sub(1, Ordering::SeqCst);
+        });
+    }
+    let _ = writeln!(log, "stopping: finishing requests in progress");
+    let deadline = Instant::now() + DRAIN_LIMIT;
+    while daemon.busy.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = daemon.desk.store().flush();
+    let _ = std::fs::remove_file(socket);
+    let _ = writeln!(log, "stopped");
+    Ok(())
+}
+
+/// Creates the socket: 0660 and owned by `group` if one is named, else 0600. A stale socket
+/// (nobody listening) is replaced; a live one or another kind of file is refused.
+fn bind(socket: &Path, group: Option<&str>) -> Result<UnixListener, ServeError> {
+    let io = |source| ServeError::Io {
+        path: socket.to_owned(),
+        source,
+    };
+    if let Ok(meta) = std::fs::symlink_metadata(socket) {
+        if !meta.file_type().is_socket() {
+            return Err(ServeError::NotASocket(socket.to_owned()));
+        }
+        if UnixStream::connect(socket).is_ok() {
+            return Err(ServeError::AlreadyServing(socket.to_owned()));
+        }
+        std::fs::remove_file(socket).map_err(io)?;
+    }
+    let gid = match group {
+        Some(name) => Some(
+            Group::from_name(name)
+                .ok()
+                .flatten()
+                .ok_or_else(|| ServeError::NoGroup(name.to_owned()))?
+                .gid,
+        ),
+        None => None,
+    };
+    // The process umask (077, set when the store opened) makes the socket 0600 from the
+    // start; it is widened only after its group is set.
+    let listener = UnixListener::bind(socket).map_err(io)?;
+    if let Some(gid) = gid {
+        nix::unistd::chown(socket, None, Some(gid)).map_err(|source| ServeError::Chown {
+            path: socket.to_owned(),
+            group: group.unwrap_or_default().to_owned(),
+            source,
+        })?;
+        std::fs::set_permissions(socket, std::fs::Permissions::from_mode(0o660)).map_err(io)?;
+    } else {
+        std::fs::set_permissions(socket, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
+    }
+    Ok(listener)
+}
+
+/// The user at the other end of the socket, from the kernel.
+fn peer(stream: &UnixStream) -> Option<UserName> {
+    let creds = getsockopt(stream, PeerCredentials).ok()?;
+    let uid = Uid::from_raw(creds.uid());
+    let name = User::from_uid(uid)
+        .ok()
+        .flatten()
+        .map_or_else(|| format!("uid-{uid}"), |u| u.name);
+    UserName::parse(&name)
+        .or_else(|_| UserName::parse(&format!("uid-{uid}")))
+        .ok()
+}
+
+fn send(stream: &mut UnixStream, reply: &Reply) -> std::io::Result<()> {
+    let body = serde_json::to_vec(reply).map_err(std::io::Error::other)?;
+    write_frame(stream, &body)
+}
+
+/// Serves one client until it hangs up, sends a frame that cannot be read, or the daemon
+/// stops.
+fn connection(daemon: &Daemon, mut stream: UnixStream) {
+    let Some(actor) = peer(&stream) else {
+        let _ = send(
+            &mut stream,
+            &Reply::Error {
+                message: "the daemon could not tell who you are (no peer credentials)".into(),
+                user: false,
+            },
+        );
+        return;
+    };
+    if stream.set_nonblocking(false).is_err()
+        || stream
+            .set_read_timeout(Some(Duration::from_millis(250)))
+            .is_err()
+    {
+        return;
+    }
+    let Ok(mut progress_stream) = stream.try_clone() else {
+        return;
+    };
+    loop {
+        let mut waited = Duration::ZERO;
+        let mut keep_waiting = |mid_frame: bool| {
+            if !mid_frame {
+                return !daemon.stop.load(Ordering::Relaxed);
+            }
+            waited += Duration::from_millis(250);
+            waited < FRAME_PATIENCE
+        };
+        let body = match protocol::read_frame(&mut stream, MAX_REQUEST, &mut keep_waiting) {
+            Ok(body) => body,
+            Err(FrameError::Closed) => return,
+            Err(e) => {
+                // The stream cannot be resynchronised: say why and hang up.
+                let _ = send(
+                    &mut stream,
+                    &Reply::Error {
+                        message: format!("bad frame: {e}"),
+                        user: true,
+                    },
+                );
+                return;
+            }
+        };
+        let request = match decode_request(&body) {
+            Ok(request) => request,
+            Err(message) => {
+                if send(&mut stream, &Reply::Error { message, user: true }).is_err() {
+                    return;
+                }
+                continue;
+            }
+        };
+        daemon.busy.fetch_add(1, Ordering::SeqCst);
+        let result = {
+            let mut progress = |p: &crate::desk::SendProgress| {
+                let _ = send(&mut progress_stream, &Reply::Progress { progress: *p });
+            };
+            handle(daemon, &actor, request, &mut progress)
+        };
+        daemon.busy.fetch_sub(1, Ordering::SeqCst);
+        let reply = match result {
+            Ok(value) => Reply::Ok { value },
+            Err(e) => Reply::Error {
+                message: e.to_string(),
+                user: e.is_user_error(),
+            },
+        };
+        if send(&mut stream, &reply).is_err() {
+            return;
+        }
+    }
+}
+
+fn json<T: Serialize>(value: T) -> Result<serde_json::Value, DeskError> {
+    serde_json::to_value(value).map_err(|e| DeskError::Delivery(format!("cannot encode the reply: {e}")))
+}
+
+fn user(name: &str) -> Result<UserName, DeskError> {
+    Ok(UserName::parse(name)?)
+}
+
+fn slug(text: &str) -> Result<ProgramSlug, DeskError> {
+    Ok(text.parse::<ProgramSlug>()?)
+}
+
+fn severity(level: u8) -> Result<Severity, DeskError> {
+    Ok(Severity::new(level)?)
+}
+
+/// Runs one request as `actor`, validating every value as the command line does.
+fn handle(
+    daemon: &Daemon,
+    actor: &UserName,
+    request: Request,
+    progress: &mut dyn FnMut(&crate::desk::SendProgress),
+) -> Result<serde_json::Value, DeskError> {
+    let desk = &daemon.desk;
+    let catalog = desk.catalog();
+    let people_filter = |category: Option<String>, pending: bool, text: Option<String>| {
+        Ok::<_, DeskError>(PeopleFilter {
+            category: category.map(|c| catalog.parse(&c)).transpose()?,
+            pending,
+            text,
+        })
+    };
+    match request {
+        Request::Hello => json(Welcome {
+            identity: desk.identity(actor)?,
+            catalog: catalog.defs().to_vec(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+        }),
+        Request::OpenIncident {
+            title,
+            severity: level,
+            summary,
+            categories,
+            programs,
+            discovered_at,
+        } => {
+            let mut new = NewIncident::new(&title, severity(level)?, &summary)?;
+            for c in &categories {
+                new.categories.insert(catalog.parse(c)?);
+            }
+            for p in &programs {
+                new.programs.insert(slug(p)?);
+            }
+            new.discovered_at = discovered_at;
+            json(desk.open_incident(actor, new)?)
+        }
+        Request::Incidents {
+            status,
+            max_severity,
+        } => {
+            let filter = IncidentFilter {
+                status: status.map(|s| s.parse::<Status>()).transpose()?,
+                max_severity: max_severity.map(severity).transpose()?,
+            };
+            json(desk.incidents(actor, &filter)?)
+        }
+        Request::Incident { id } => json(desk.incident(actor, id)?),
+        Request::Timeline { id } => json(desk.timeline(actor, id)?),
+        Request::SetSeverity {
+            id,
+            severity: level,
+            reason,
+        } => json(desk.set_severity(actor, id, severity(level)?, &reason)?),
+        Request::SetStatus { id, status, reason } => {
+            let status = status.parse::<Status>()?;
+            json(desk.set_status(actor, id, status, reason.as_deref())?)
+        }
+        Request::AddNote { id, text } => json(desk.add_note(actor, id, &text)?),
+        Request::Assign { id, owner } => json(desk.assign(actor, id, user(&owner)?)?),
+        Request::SetMember { id, user: name, add } => {
+            json(desk.set_member(actor, id, user(&name)?, add)?)
+        }
+        Request::AccessLog { incident, user: name } => {
+            let name = name.map(|n| user(&n)).transpose()?;
+            json(desk.access_log(actor, incident, name.as_ref())?)
+        }
+        Request::ImportRoster {
+            id,
+            csv_hex,
+            source_name,
+            dry_run,
+        } => {
+            let csv = from_hex(&csv_hex).ok_or(DeskError::Invalid(DomainError::Token {
+                field: "csv_hex",
+                given: "(not hex)".into(),
+            }))?;
+            let source_name = crate::domain::text::for_terminal(&source_name).into_owned();
+            json(desk.import_roster(actor, id, &csv, &source_name, dry_run)?)
+        }
+        Request::People {
+            id,
+            category,
+            pending,
+            text,
+            path,
+        } => {
+            let filter = people_filter(category, pending, text)?;
+            json(desk.people(actor, id, &filter, path)?)
+        }
+        Request::PeopleWindow { id, offset, limit } => {
+            let offset = usize::try_from(offset).unwrap_or(usize::MAX);
+            let limit = usize::try_from(limit.min(10_000)).unwrap_or(10_000);
+            json(desk.people_window(actor, id, offset, limit)?)
+        }
+        Request::AddProgram {
+            slug: s,
+            name,
+            owner,
+            categories,
+            pause_hook,
+            resume_hook,
+        } => {
+            let mut new = NewProgram::new(slug(&s)?, &name, pause_hook.as_deref(), resume_hook.as_deref())?;
+            new.owner = owner.map(|o| user(&o)).transpose()?;
+            for c in &categories {
+                new.categories.insert(catalog.parse(c)?);
+            }
+            json(desk.add_program(actor, new)?)
+        }
+        Request::Programs => json(desk.programs(actor)?),
+        Request::LinkProgram { slug: s, id } => json(desk.link_program(actor, &slug(&s)?, id)?),
+        Request::PauseProgram {
+            slug: s,
+            id,
+            reason,
+        } => json(desk.pause_program(actor, &slug(&s)?, id, &reason)?),
+        Request::ResumeProgram {
+            slug: s,
+            reason,
+            force,
+        } => json(desk.resume_program(actor, &slug(&s)?, &reason, force)?),
+        Request::AuditLog { incident } => json(desk.audit_log(actor, incident)?),
+        Request::VerifyAudit => json(desk.verify_audit(actor)?),
+        Request::PreviewLetter {
+            id,
+            template,
+            person,
+        } => {
+            let person = person.map(|p| EmployeeId::parse(&p)).transpose()?;
+            json(desk.preview_letter(actor, id, template, person.as_ref())?)
+        }
+        Request::QueueNotifications {
+            id,
+            template,
+            category,
+            pending,
+            text,
+            recipients,
+        } => {
+            let filter = people_filter(category, pending, text)?;
+            let recipients = recipients
+                .iter()
+                .map(|r| Email::parse(r))
+                .collect::<Result<Vec<_>, _>>()?;
+            json(desk.queue_notifications(actor, id, template, &filter, &recipients)?)
+        }
+        Request::SendNotifications { scope, rate } => {
+            let options = SendOptions {
+                rate,
+                to_dir: None,
+                stop: Some(Arc::clone(&daemon.stop)),
+            };
+            json(desk.send_notifications(actor, scope, &options, progress)?)
+        }
+        Request::OutboxStatus { id, path } => json(desk.outbox_status(actor, id, path)?),
+        Request::RetryFailed { id } => json(desk.retry_failed(actor, id)?),
+        Request::TestSmtp => json(desk.test_smtp(actor)?),
+    }
+}
