@@ -158,10 +158,7 @@ fn personal_data_is_not_on_disk_in_the_clear() {
         "1",
         "employee_id,name,email,categories\nE1,Zebediah Quartermaine,zebediah.q@corp.example,keystrokes\n",
     );
-    s.write(
-        "config.toml",
-        "[smtp]\nfrom = \"privacy@corp.example\"\n",
-    );
+    s.write("config.toml", "[smtp]\nfrom = \"privacy@corp.example\"\n");
     s.ok(&["notify", "queue", "1", "--template", "initial"]);
     // The roster and the letter are readable through breachdesk...
     let listed = s.ok(&["people", "list", "1"]);
@@ -173,7 +170,11 @@ fn personal_data_is_not_on_disk_in_the_clear() {
     assert!(!files.is_empty());
     for file in &files {
         let bytes = std::fs::read(file).unwrap();
-        for needle in [&b"Zebediah"[..], b"zebediah.q@corp.example", b"Quartermaine"] {
+        for needle in [
+            &b"Zebediah"[..],
+            b"zebediah.q@corp.example",
+            b"Quartermaine",
+        ] {
             assert!(
                 !bytes.windows(needle.len()).any(|w| w == needle),
                 "{} holds {:?} in the clear",
@@ -223,7 +224,10 @@ fn a_wrong_or_missing_key_is_a_clear_error_never_garbage() {
 
     let err = s.fails(&["people", "list", "1"], 2);
     assert!(err.contains("is encrypted, but its key file"), "{err}");
-    assert!(!key_file.exists(), "no new key is made for an existing database");
+    assert!(
+        !key_file.exists(),
+        "no new key is made for an existing database"
+    );
     let err = s.fails(&["incident", "list"], 2);
     assert!(err.contains("does not exist"), "{err}");
 }

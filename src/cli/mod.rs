@@ -22,9 +22,9 @@ pub use args::{Cli, Command};
 
 use crate::config::{self, ConfigError, Settings};
 use crate::desk::{Desk, DeskError, LocalDesk};
-use crate::remote::RemoteDesk;
 use crate::domain::{DomainError, UserName};
 use crate::identity;
+use crate::remote::RemoteDesk;
 use crate::store::{Store, StoreError};
 
 /// A command's failure, sorted by whose it is.
@@ -165,9 +165,11 @@ fn dispatch(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<ExitCo
     }
     let remote = match &cli.remote {
         Some(socket) => Some(socket.clone()),
-        None => Settings::load(&location.config, location.config_required)?
-            .config
-            .remote,
+        None => {
+            Settings::load(&location.config, location.config_required)?
+                .config
+                .remote
+        }
     };
     let (desk, actor): (Arc<dyn Desk>, UserName) = match remote {
         Some(socket) => {

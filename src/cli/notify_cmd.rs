@@ -178,6 +178,13 @@ pub fn run(ctx: &mut Context<'_>, cmd: NotifyCommand) -> Result<ExitCode, CliErr
                 summary.total,
                 summary.sent as f64 / secs.max(0.001)
             )?;
+            if summary.parked > 0 {
+                writeln!(
+                    ctx.err,
+                    "{} letters were left queued because the daemon is stopping; send again once it is back",
+                    summary.parked
+                )?;
+            }
             if summary.failed > 0 {
                 writeln!(
                     ctx.err,

@@ -52,6 +52,9 @@ pub struct SendProgress {
     pub failed: usize,
     /// Waiting to be tried again after a temporary failure.
     pub retrying: usize,
+    /// Left queued, untried, because the sender was stopping.
+    #[serde(default)]
+    pub parked: usize,
 }
 
 /// A notification that failed, with the server's reply.
@@ -392,6 +395,7 @@ pub(super) fn send(
         connections,
         sender,
         options.rate.unwrap_or(smtp.rate),
+        options.stop.clone(),
         connect,
     );
     // Two batches overlap: while the pool sends one, the next is loaded and handed over,
@@ -603,6 +607,11 @@ impl Run {
                     {
                         newly_told.entry(r.incident).or_default().push(e);
                     }
+                }
+                Err(SendError::Parked) => {
+                    d.attempts -= 1;
+                    d.state = DeliveryState::Queued;
+                    self.progress.parked += 1;
                 }
                 Err(SendError::Transient(reason)) if d.attempts < smtp.max_attempts => {
                     d.state = DeliveryState::Queued;

@@ -47,6 +47,7 @@ impl Pool {
         connections: usize,
         sender: Arc<Sender>,
         rate: u32,
+        stop: Option<Arc<std::sync::atomic::AtomicBool>>,
         connect: impl Fn() -> Box<dyn Transport> + Send + Sync + 'static,
     ) -> Pool {
         let (job_tx, job_rx) = mpsc::channel::<Attempt>();
@@ -59,6 +60,7 @@ impl Pool {
                 let result_tx = result_tx.clone();
                 let sender = Arc::clone(&sender);
                 let connect = Arc::clone(&connect);
+                let stop = stop.clone();
                 thread::spawn(move || {
                     let mut transport = connect();
                     loop {
@@ -67,7 +69,14 @@ impl Pool {
                             Err(_) => return,
                         };
                         let Ok(job) = job else { return };
-                        let outcome = deliver(transport.as_mut(), &sender, &job.notification);
+                        let stopping = stop
+                            .as_ref()
+                            .is_some_and(|s| s.load(std::sync::atomic::Ordering::Relaxed));
+                        let outcome = if stopping {
+                            Err(SendError::Parked)
+                        } else {
+                            deliver(transport.as_mut(), &sender, &job.notification)
+                        };
                         if result_tx.send((job.index, outcome)).is_err() {
                             return;
                         }

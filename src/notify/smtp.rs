@@ -112,6 +112,9 @@ pub enum SendError {
     /// The server refused for good: 5xx replies.
     #[error("{0}")]
     Permanent(String),
+    /// Not attempted: the sender is stopping; the letter stays queued.
+    #[error("not sent: the sender is stopping")]
+    Parked,
 }
 
 /// A configuration problem with the transport.

@@ -57,10 +57,7 @@ pub fn read_frame(
         return Err(FrameError::Closed);
     }
     if got < 4 {
-        return Err(FrameError::Truncated {
-            expected: 4,
-            got,
-        });
+        return Err(FrameError::Truncated { expected: 4, got });
     }
     let size = u32::from_be_bytes(header) as usize;
     if size > limit {
@@ -310,7 +307,10 @@ mod tests {
         ));
         assert!(matches!(
             read_frame(&mut &wire[..2], 100, &mut never),
-            Err(FrameError::Truncated { expected: 4, got: 2 })
+            Err(FrameError::Truncated {
+                expected: 4,
+                got: 2
+            })
         ));
         assert!(matches!(
             read_frame(&mut &[][..], 100, &mut never),

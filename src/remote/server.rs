@@ -18,8 +18,7 @@ use serde::Serialize;
 use thiserror::Error;
 
 use super::protocol::{
-    self, FrameError, MAX_REQUEST, Reply, Request, Welcome, decode_request, from_hex,
-    write_frame,
+    self, FrameError, MAX_REQUEST, Reply, Request, Welcome, decode_request, from_hex, write_frame,
 };
 use crate::desk::{Desk, DeskError, IncidentFilter, LocalDesk, PeopleFilter, SendOptions};
 use crate::domain::{
@@ -41,9 +40,13 @@ pub enum ServeError {
     AlreadyServing(PathBuf),
     #[error("{0} exists and is not a socket; choose another --socket path")]
     NotASocket(PathBuf),
-    #[error("no group named '{0}' (from [daemon] group in the config); create it with `groupadd {0}`")]
+    #[error(
+        "no group named '{0}' (from [daemon] group in the config); create it with `groupadd {0}`"
+    )]
     NoGroup(String),
-    #[error("cannot give {path} to group '{group}': {source} (the daemon's user must be in that group)")]
+    #[error(
+        "cannot give {path} to group '{group}': {source} (the daemon's user must be in that group)"
+    )]
     Chown {
         path: PathBuf,
         group: String,
@@ -133,7 +136,9 @@ pub fn serve_until(
             let _ = send(
                 &mut stream,
                 &Reply::Error {
-                    message: format!("the daemon is serving {MAX_CLIENTS} clients already; try again shortly"),
+                    message: format!(
+                        "the daemon is serving {MAX_CLIENTS} clients already; try again shortly"
+                    ),
                     user: false,
                 },
             );
@@ -265,7 +270,15 @@ fn connection(daemon: &Daemon, mut stream: UnixStream) {
         let request = match decode_request(&body) {
             Ok(request) => request,
             Err(message) => {
-                if send(&mut stream, &Reply::Error { message, user: true }).is_err() {
+                if send(
+                    &mut stream,
+                    &Reply::Error {
+                        message,
+                        user: true,
+                    },
+                )
+                .is_err()
+                {
                     return;
                 }
                 continue;
@@ -293,7 +306,8 @@ fn connection(daemon: &Daemon, mut stream: UnixStream) {
 }
 
 fn json<T: Serialize>(value: T) -> Result<serde_json::Value, DeskError> {
-    serde_json::to_value(value).map_err(|e| DeskError::Delivery(format!("cannot encode the reply: {e}")))
+    serde_json::to_value(value)
+        .map_err(|e| DeskError::Delivery(format!("cannot encode the reply: {e}")))
 }
 
 fn user(name: &str) -> Result<UserName, DeskError> {
@@ -371,10 +385,15 @@ fn handle(
         }
         Request::AddNote { id, text } => json(desk.add_note(actor, id, &text)?),
         Request::Assign { id, owner } => json(desk.assign(actor, id, user(&owner)?)?),
-        Request::SetMember { id, user: name, add } => {
-            json(desk.set_member(actor, id, user(&name)?, add)?)
-        }
-        Request::AccessLog { incident, user: name } => {
+        Request::SetMember {
+            id,
+            user: name,
+            add,
+        } => json(desk.set_member(actor, id, user(&name)?, add)?),
+        Request::AccessLog {
+            incident,
+            user: name,
+        } => {
             let name = name.map(|n| user(&n)).transpose()?;
             json(desk.access_log(actor, incident, name.as_ref())?)
         }
@@ -414,7 +433,12 @@ fn handle(
             pause_hook,
             resume_hook,
         } => {
-            let mut new = NewProgram::new(slug(&s)?, &name, pause_hook.as_deref(), resume_hook.as_deref())?;
+            let mut new = NewProgram::new(
+                slug(&s)?,
+                &name,
+                pause_hook.as_deref(),
+                resume_hook.as_deref(),
+            )?;
             new.owner = owner.map(|o| user(&o)).transpose()?;
             for c in &categories {
                 new.categories.insert(catalog.parse(c)?);

@@ -1,0 +1,431 @@
+//! Team mode with the real parts: `breachdesk serve` on a real Unix socket, the real binary
+//! as client (`--remote`), a second operating-system user where the tests run as root, and
+//! a real SMTP server on loopback for a send interrupted by SIGTERM.
+
+mod common;
+#[path = "common/smtp.rs"]
+mod smtp;
+
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::net::UnixStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{Sandbox, roster};
+use smtp::{Faults, SmtpServer};
+
+fn me() -> String {
+    breachdesk::identity::current_user().to_string()
+}
+
+/// A daemon serving a sandbox's database; killed when dropped.
+struct Daemon {
+    child: Child,
+    socket: PathBuf,
+}
+
+impl Daemon {
+    fn start(sb: &Sandbox) -> Daemon {
+        let socket = sb.path("breachdesk.sock");
+        let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("breachdesk"));
+        let home = sb.path("home");
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", &home)
+            .env("XDG_DATA_HOME", home.join("data"))
+            .env("XDG_CONFIG_HOME", home.join("config"))
+            .env("BREACHDESK_DB", sb.db())
+            .args(["serve", "--socket"])
+            .arg(&socket)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        if sb.config().exists() {
+            cmd.env("BREACHDESK_CONFIG", sb.config());
+        }
+        let mut child = cmd.spawn().expect("start daemon");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while UnixStream::connect(&socket).is_err() {
+            if let Some(status) = child.try_wait().unwrap() {
+                let mut err = String::new();
+                child
+                    .stderr
+                    .take()
+                    .unwrap()
+                    .read_to_string(&mut err)
+                    .unwrap();
+                panic!("daemon exited ({status}): {err}");
+            }
+            assert!(Instant::now() < deadline, "daemon did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Daemon { child, socket }
+    }
+
+    fn sigterm(&mut self) -> std::process::ExitStatus {
+        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
+        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "daemon did not stop on SIGTERM");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The binary as a client of `daemon`, with no database of its own.
+fn client(sb: &Sandbox, daemon: &Daemon) -> assert_cmd::Command {
+    let mut cmd = sb.cmd();
+    cmd.env("BREACHDESK_REMOTE", &daemon.socket)
+        .env("BREACHDESK_DB", sb.path("no-database-here"));
+    cmd
+}
+
+fn run_ok(mut cmd: assert_cmd::Command, args: &[&str]) -> String {
+    let out = cmd.args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn run_fails(mut cmd: assert_cmd::Command, args: &[&str], code: i32) -> String {
+    let out = cmd.args(args).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8(out.stderr).unwrap()
+}
+
+/// One raw frame on the socket; returns the reply frames' JSON, up to the connection's end
+/// or `replies` replies.
+fn raw_exchange(socket: &PathBuf, bytes: &[u8], close_write: bool, replies: usize) -> Vec<String> {
+    let mut stream = UnixStream::connect(socket).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    stream.write_all(bytes).unwrap();
+    if close_write {
+        stream.shutdown(std::net::Shutdown::Write).unwrap();
+    }
+    let mut out = Vec::new();
+    while out.len() < replies {
+        let mut header = [0u8; 4];
+        if stream.read_exact(&mut header).is_err() {
+            break;
+        }
+        let mut body = vec![0u8; u32::from_be_bytes(header) as usize];
+        stream.read_exact(&mut body).unwrap();
+        out.push(String::from_utf8(body).unwrap());
+    }
+    out
+}
+
+fn frame(body: &[u8]) -> Vec<u8> {
+    let mut out = (body.len() as u32).to_be_bytes().to_vec();
+    out.extend_from_slice(body);
+    out
+}
+
+#[test]
+fn the_cli_works_through_the_daemon_with_the_same_commands() {
+    let sb = Sandbox::new();
+    let daemon = Daemon::start(&sb);
+    let c = || client(&sb, &daemon);
+    let id = run_ok(
+        c(),
+        &[
+            "incident",
+            "open",
+            "--title",
+            "Chat transcripts readable",
+            "--severity",
+            "2",
+        ],
+    );
+    assert_eq!(id.trim(), "INC-1");
+    let file = sb.write("r.csv", &roster(20));
+    let imported = run_ok(c(), &["people", "import", "1", file.to_str().unwrap()]);
+    assert!(imported.contains("20 added"), "{imported}");
+    let people = run_ok(c(), &["people", "list", "1", "--json"]);
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&people)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len(),
+        20
+    );
+    let err = run_fails(c(), &["incident", "status", "1", "resolved"], 2);
+    assert!(err.contains("allowed from open"), "{err}");
+    // The daemon took the caller's identity from the socket.
+    let shown: serde_json::Value =
+        serde_json::from_str(&run_ok(c(), &["incident", "show", "1", "--json"])).unwrap();
+    assert_eq!(shown["owner"], me());
+    let access = run_ok(c(), &["audit", "access", "--json"]);
+    let access: serde_json::Value = serde_json::from_str(&access).unwrap();
+    assert_eq!(access[0]["actor"], me());
+    assert_eq!(access[0]["records"], 20);
+    assert!(run_ok(c(), &["audit", "verify"]).contains("intact"));
+    // The client opened no database of its own.
+    assert!(!sb.path("no-database-here").exists());
+}
+
+#[test]
+fn the_socket_is_0660_under_the_configured_group_and_a_second_daemon_is_refused() {
+    let sb = Sandbox::new();
+    let gid = nix::unistd::getgid();
+    let group = nix::unistd::Group::from_gid(gid)
+        .unwrap()
+        .expect("own group")
+        .name;
+    sb.write("config.toml", &format!("[daemon]\ngroup = \"{group}\"\n"));
+    let daemon = Daemon::start(&sb);
+    let meta = std::fs::metadata(&daemon.socket).unwrap();
+    assert_eq!(meta.permissions().mode() & 0o777, 0o660);
+    assert_eq!(meta.gid(), gid.as_raw());
+    let out = Command::new(assert_cmd::cargo::cargo_bin("breachdesk"))
+        .env("HOME", sb.path("home"))
+        .env("XDG_DATA_HOME", sb.path("other-data"))
+        .env("XDG_CONFIG_HOME", sb.path("home/config"))
+        .args(["serve", "--socket"])
+        .arg(&daemon.socket)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("already serving"), "{err}");
+}
+
+#[test]
+fn no_request_can_claim_another_identity_and_bad_frames_get_an_error_reply() {
+    let sb = Sandbox::new();
+    let daemon = Daemon::start(&sb);
+    let hello = frame(br#"{"op":"hello"}"#);
+    let replies = raw_exchange(&daemon.socket, &hello, false, 1);
+    assert!(
+        replies[0].contains(&format!("\"user\":\"{}\"", me())),
+        "{replies:?}"
+    );
+
+    // A field naming an actor is not part of the protocol.
+    let spoof = frame(br#"{"op":"add_note","id":1,"text":"x","actor":"ceo"}"#);
+    let replies = raw_exchange(&daemon.socket, &[spoof, hello.clone()].concat(), false, 2);
+    assert!(
+        replies[0].contains("malformed request") && replies[0].contains("actor"),
+        "{replies:?}"
+    );
+    assert!(
+        replies[1].contains("\"reply\":\"ok\""),
+        "the connection goes on: {replies:?}"
+    );
+
+    for (bytes, close, expect) in [
+        (frame(b"not json at all"), false, "malformed request"),
+        (frame(&[0xff, 0xfe, 0x00]), false, "malformed request"),
+        (
+            frame(br#"{"op":"people_window","id":1}"#),
+            false,
+            "missing field",
+        ),
+        (
+            u32::MAX.to_be_bytes().to_vec(),
+            false,
+            "larger than the limit",
+        ),
+        (
+            [&100u32.to_be_bytes()[..], b"{\"op\""].concat(),
+            true,
+            "cut off",
+        ),
+        (vec![0, 0], true, "cut off"),
+    ] {
+        let replies = raw_exchange(&daemon.socket, &bytes, close, 1);
+        assert_eq!(replies.len(), 1, "{expect}: no reply");
+        assert!(replies[0].contains("\"reply\":\"error\""), "{replies:?}");
+        assert!(replies[0].contains(expect), "{expect}: {replies:?}");
+    }
+    // Still serving.
+    let replies = raw_exchange(&daemon.socket, &hello, false, 1);
+    assert!(replies[0].contains("\"reply\":\"ok\""));
+}
+
+#[test]
+fn a_client_whose_daemon_is_gone_gets_a_clear_message() {
+    let sb = Sandbox::new();
+    let mut daemon = Daemon::start(&sb);
+    run_ok(client(&sb, &daemon), &["incident", "list"]);
+    assert!(daemon.sigterm().success());
+    assert!(!daemon.socket.exists(), "the socket is removed on stop");
+    let started = Instant::now();
+    let err = run_fails(client(&sb, &daemon), &["incident", "list"], 1);
+    assert!(err.contains("nobody is listening"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[test]
+fn sigterm_parks_a_send_in_flight_and_nobody_is_mailed_twice() {
+    let server = SmtpServer::start(Faults {
+        delay: Duration::from_millis(10),
+        ..Faults::default()
+    });
+    let sb = Sandbox::new();
+    sb.write("config.toml", &server.config("connections = 2"));
+    sb.open_incident("Leak", 2);
+    sb.import("1", &roster(300));
+    sb.ok(&["notify", "queue", "1", "--template", "initial"]);
+    let mut daemon = Daemon::start(&sb);
+    let send = std::process::Command::new(assert_cmd::cargo::cargo_bin("breachdesk"))
+        .env("BREACHDESK_REMOTE", &daemon.socket)
+        .env("HOME", sb.path("home"))
+        .args(["notify", "send", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while server.messages().len() < 40 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(daemon.sigterm().success(), "the daemon stops cleanly");
+    let out = send.wait_with_output().unwrap();
+    let said =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    let before = server.messages().len();
+    assert!(
+        (40..300).contains(&before),
+        "stopped partway: {before}; {said}"
+    );
+
+    let daemon = Daemon::start(&sb);
+    let status = run_ok(client(&sb, &daemon), &["notify", "status", "1", "--json"]);
+    let status: serde_json::Value = serde_json::from_str(&status).unwrap();
+    assert_eq!(
+        status["counts"]["sending"].as_u64().unwrap_or(0),
+        0,
+        "nothing left half-sent: {status}"
+    );
+    run_ok(client(&sb, &daemon), &["notify", "send", "1"]);
+    let mut copies: HashMap<String, usize> = HashMap::new();
+    for m in server.messages() {
+        *copies.entry(m.to[0].clone()).or_default() += 1;
+    }
+    assert_eq!(copies.len(), 300, "everyone got their letter");
+    assert!(copies.values().all(|n| *n == 1), "nobody was mailed twice");
+}
+
+/// A second user, created for the test, connects through the socket; the daemon sees that
+/// identity and holds it to its role. Needs root (to create the user); CI runs as root.
+#[test]
+fn a_second_os_user_is_seen_and_held_to_their_role() {
+    if !nix::unistd::Uid::effective().is_root() {
+        eprintln!("skipped: creating a second OS user needs root (CI runs as root)");
+        return;
+    }
+    let name = "bdtest2";
+    let group = "bdteam";
+    let _ = Command::new("groupadd").arg(group).status();
+    if nix::unistd::User::from_name(name).unwrap().is_none() {
+        let made = Command::new("useradd")
+            .args([
+                "--no-create-home",
+                "--shell",
+                "/usr/sbin/nologin",
+                "-g",
+                group,
+                name,
+            ])
+            .status();
+        if !made.is_ok_and(|s| s.success()) {
+            eprintln!("skipped: useradd is not available to create a second user");
+            return;
+        }
+    }
+    let user = nix::unistd::User::from_name(name).unwrap().unwrap();
+    let sb = Sandbox::new();
+    std::fs::set_permissions(sb.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let me = me();
+    sb.write(
+        "config.toml",
+        &format!(
+            "[access]\nadmins = [\"{me}\"]\nresponders = [\"{name}\"]\n[daemon]\ngroup = \"{group}\"\n"
+        ),
+    );
+    sb.open_incident("Owned by the admin", 2);
+    sb.import("1", &roster(5));
+    let daemon = Daemon::start(&sb);
+
+    let as_second = |args: &[&str]| {
+        use std::os::unix::process::CommandExt;
+        let out = Command::new(assert_cmd::cargo::cargo_bin("breachdesk"))
+            .env_clear()
+            .env("HOME", "/nonexistent")
+            .env("XDG_CONFIG_HOME", "/nonexistent")
+            .env("XDG_DATA_HOME", "/nonexistent")
+            .env("BREACHDESK_REMOTE", &daemon.socket)
+            .args(args)
+            .uid(user.uid.as_raw())
+            .gid(user.gid.as_raw())
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, id, err) = as_second(&[
+        "incident",
+        "open",
+        "--title",
+        "Opened by the responder",
+        "--severity",
+        "3",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    let (_, shown, _) = as_second(&["incident", "show", id.trim(), "--json"]);
+    let shown: serde_json::Value = serde_json::from_str(&shown).unwrap();
+    assert_eq!(shown["owner"], name, "the daemon saw the second user");
+    let (code, _, err) = as_second(&["people", "list", "1"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("access denied"), "{err}");
+    let (code, _, err) = as_second(&["audit", "log"]);
+    assert_eq!(code, Some(2), "only admins read the whole log: {err}");
+
+    let access = run_ok(
+        client(&sb, &daemon),
+        &["audit", "access", "--user", name, "--json"],
+    );
+    let access: serde_json::Value = serde_json::from_str(&access).unwrap();
+    let paths: Vec<&str> = access
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["path"].as_str().unwrap())
+        .collect();
+    assert!(paths.contains(&"people.list"), "{access}");
+    assert!(
+        access
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["actor"] == name)
+    );
+}
