@@ -39,10 +39,14 @@ struct Fixture {
 
 impl Fixture {
     fn empty() -> Self {
+        Fixture::empty_with(Settings::defaults())
+    }
+
+    fn empty_with(settings: Settings) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let desk = LocalDesk::for_local_user(
             Store::open(dir.path(), &Key::generate().unwrap()).unwrap(),
-            Settings::defaults(),
+            settings,
             actor(),
         )
         .with_clock(Box::new(t0));
@@ -53,7 +57,21 @@ impl Fixture {
     }
 
     fn with_history() -> Self {
-        let f = Fixture::empty();
+        Fixture::empty().history()
+    }
+
+    /// The history, with `[access]` roles: `responder` is admin, `viewer` a viewer, and
+    /// the operating-system user admin too (for the daemon test).
+    fn with_roles() -> Self {
+        let me = breachdesk::identity::current_user();
+        let text =
+            format!("[access]\nadmins = [\"responder\", \"{me}\"]\nviewers = [\"viewer\"]\n");
+        let settings = Settings::parse(&text, std::path::Path::new("config.toml")).unwrap();
+        Fixture::empty_with(settings).history()
+    }
+
+    fn history(self) -> Self {
+        let f = self;
         let d = f.desk.as_ref();
         let a = actor();
         let catalog = d.catalog();
@@ -121,16 +139,26 @@ impl Fixture {
     }
 
     fn app(&self) -> App {
+        self.app_as(actor())
+    }
+
+    fn app_as(&self, user: UserName) -> App {
         let desk: Arc<dyn Desk> = self.desk.clone();
-        App::new(
-            desk,
-            actor(),
-            Theme::plain(),
-            Box::new(|| t0() + chrono::Duration::hours(3)),
-        )
-        .unwrap()
+        app_on(desk, user)
     }
 }
+
+fn app_on(desk: Arc<dyn Desk>, user: UserName) -> App {
+    App::new(
+        desk,
+        user,
+        Theme::plain(),
+        Box::new(|| t0() + chrono::Duration::hours(3)),
+    )
+    .unwrap()
+}
+
+impl Fixture {}
 
 fn draw(app: &App, (w, h): (u16, u16)) -> Terminal<TestBackend> {
     let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
@@ -691,4 +719,110 @@ fn queue_and_send_letters_from_the_notifications_tab() {
     let text = screen(&app, (120, 40));
     assert!(text.contains("50 of 50 letters sent"), "{text}");
     assert!(text.contains("50 of 50 people (100%)"), "{text}");
+}
+
+// ----- need-to-know ---------------------------------------------------------------------
+
+#[test]
+fn access_tab_shows_who_read_the_roster() {
+    let f = Fixture::with_history();
+    let mut app = f.app();
+    open_main(&mut app);
+    to_tab(&mut app, Tab::People);
+    to_tab(&mut app, Tab::Access);
+    let paths = |app: &App| -> Vec<String> {
+        let log = app.detail.as_ref().unwrap().access.as_ref().unwrap();
+        log.iter()
+            .map(|e| e.draft.access.as_ref().unwrap().path.clone())
+            .collect()
+    };
+    // Newest first; the Tab key passed through Notifications on the way.
+    assert_eq!(paths(&app), ["tui.notifications", "tui.people"]);
+    // Scrolling the roster is one entry, not one per screenful.
+    to_tab(&mut app, Tab::People);
+    for _ in 0..20 {
+        key(&mut app, KeyCode::PageDown);
+    }
+    to_tab(&mut app, Tab::Access);
+    let people_reads = paths(&app).iter().filter(|p| *p == "tui.people").count();
+    assert_eq!(people_reads, 1);
+    snapshot("access_tab", &app);
+}
+
+#[test]
+fn a_viewer_sees_the_board_and_counts_but_never_the_roster_or_letters() {
+    let f = Fixture::with_roles();
+    let viewer = UserName::parse("viewer").unwrap();
+    let mut app = f.app_as(viewer.clone());
+    assert_eq!(app.board.rows.len(), 3, "the board is open to viewers");
+    open_main(&mut app);
+    to_tab(&mut app, Tab::People);
+    let d = app.detail.as_ref().unwrap();
+    assert!(d.people.window.is_empty(), "no names reached the screen");
+    assert!(
+        d.refusal(Tab::People)
+            .unwrap()
+            .contains("viewers see the board")
+    );
+    snapshot("people_refused", &app);
+    to_tab(&mut app, Tab::Notifications);
+    let d = app.detail.as_ref().unwrap();
+    assert!(d.outbox.is_none());
+    assert!(d.refusal(Tab::Notifications).is_some());
+    let screen = screen(&app, (120, 40));
+    assert!(!screen.contains("corp.example"), "{screen}");
+    // Both refusals are in the access log.
+    let log = f
+        .desk
+        .access_log(&actor(), Some(IncidentId::new(3)), Some(&viewer))
+        .unwrap();
+    let paths: Vec<&str> = log
+        .iter()
+        .map(|e| e.draft.access.as_ref().unwrap().path.as_str())
+        .collect();
+    assert_eq!(
+        paths,
+        ["incident.timeline", "tui.people", "tui.notifications"]
+    );
+}
+
+#[test]
+fn the_tui_through_the_daemon_draws_the_same_screens() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let Fixture { _dir, desk } = Fixture::with_roles();
+    let desk = Arc::try_unwrap(desk).ok().expect("sole owner");
+    let socket = _dir.path().join("daemon.sock");
+    let stop = Arc::new(AtomicBool::new(false));
+    let server = {
+        let (socket, stop) = (socket.clone(), Arc::clone(&stop));
+        std::thread::spawn(move || {
+            breachdesk::remote::serve_until(desk, &socket, None, stop, &mut std::io::sink())
+        })
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !socket.exists() {
+        assert!(std::time::Instant::now() < deadline, "daemon did not start");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let remote = breachdesk::remote::RemoteDesk::connect(&socket).unwrap();
+    let me = remote.identity().user.clone();
+    assert_eq!(me, breachdesk::identity::current_user());
+    let mut app = app_on(Arc::new(remote), me);
+    let local = Fixture::with_roles();
+    let mut local_app = local.app();
+    for tab in [Tab::Overview, Tab::People, Tab::Programs] {
+        for a in [&mut app, &mut local_app] {
+            if a.detail.is_none() {
+                open_main(a);
+            }
+            to_tab(a, tab);
+        }
+        assert_eq!(
+            screen(&app, (120, 40)),
+            screen(&local_app, (120, 40)),
+            "{tab:?} differs through the daemon"
+        );
+    }
+    stop.store(true, Ordering::Relaxed);
+    server.join().unwrap().unwrap();
 }

@@ -97,15 +97,18 @@ pub enum Tab {
     People,
     Programs,
     Notifications,
+    /// Who read this incident's personal data, and who was refused.
+    Access,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 5] = [
+    pub const ALL: [Tab; 6] = [
         Tab::Overview,
         Tab::Timeline,
         Tab::People,
         Tab::Programs,
         Tab::Notifications,
+        Tab::Access,
     ];
 
     pub fn index(self) -> usize {
@@ -165,6 +168,25 @@ pub struct Detail {
     pub people: PeopleTab,
     /// The outbox of this incident, read when the Notifications tab is shown.
     pub outbox: Option<OutboxStatus>,
+    /// The access log of this incident, newest first, read when the Access tab is shown.
+    pub access: Option<Vec<AuditEvent>>,
+    /// Tabs the user may not see, with the reason the desk gave.
+    pub refused: Vec<(Tab, String)>,
+}
+
+impl Detail {
+    /// Why the open tab is refused, if it is.
+    pub fn refusal(&self, tab: Tab) -> Option<&str> {
+        self.refused
+            .iter()
+            .find(|(t, _)| *t == tab)
+            .map(|(_, why)| why.as_str())
+    }
+
+    fn refuse(&mut self, tab: Tab, error: &DeskError) {
+        self.refused.retain(|(t, _)| *t != tab);
+        self.refused.push((tab, error.to_string()));
+    }
 }
 
 /// A scrollable panel of lines, e.g. every bad row of a roster.
@@ -438,7 +460,15 @@ impl App {
 
     fn load_detail(&mut self, id: IncidentId, tab: Tab) -> Result<(), DeskError> {
         let incident = self.desk.incident(&self.actor, id)?;
-        let mut timeline = self.desk.timeline(&self.actor, id)?;
+        let mut refused = Vec::new();
+        let mut timeline = match self.desk.timeline(&self.actor, id) {
+            Ok(timeline) => timeline,
+            Err(e) if e.is_denied() => {
+                refused.push((Tab::Timeline, e.to_string()));
+                Vec::new()
+            }
+            Err(e) => return Err(e),
+        };
         timeline.reverse();
         let programs = self
             .desk
@@ -453,14 +483,9 @@ impl App {
         };
         let mut detail = Detail {
             people,
-            outbox: if tab == Tab::Notifications {
-                Some(
-                    self.desk
-                        .outbox_status(&self.actor, id, ReadPath::TuiNotifications)?,
-                )
-            } else {
-                None
-            },
+            outbox: None,
+            access: None,
+            refused,
             timeline_selected: timeline_selected.min(timeline.len().saturating_sub(1)),
             program_selected,
             incident,
@@ -473,7 +498,41 @@ impl App {
             .min(detail.programs.len().saturating_sub(1));
         detail.people.total = usize::try_from(detail.incident.people).unwrap_or(usize::MAX);
         self.detail = Some(detail);
-        self.refresh_people_window(true)
+        self.load_tab()
+    }
+
+    /// Reads what the open tab shows that is read only on demand: the roster window, the
+    /// outbox or the access log. A refusal is shown in the tab, not as an error.
+    fn load_tab(&mut self) -> Result<(), DeskError> {
+        let Some(d) = self.detail.as_mut() else {
+            return Ok(());
+        };
+        let id = d.incident.id;
+        let result = match d.tab {
+            Tab::People => self.refresh_people_window(true),
+            Tab::Notifications => self
+                .desk
+                .outbox_status(&self.actor, id, ReadPath::TuiNotifications)
+                .map(|outbox| d.outbox = Some(outbox)),
+            Tab::Access => self
+                .desk
+                .access_log(&self.actor, Some(id), None)
+                .map(|mut log| {
+                    log.reverse();
+                    d.access = Some(log);
+                }),
+            _ => Ok(()),
+        };
+        match result {
+            Err(e) if e.is_denied() => {
+                if let Some(d) = self.detail.as_mut() {
+                    let tab = d.tab;
+                    d.refuse(tab, &e);
+                }
+                Ok(())
+            }
+            other => other,
+        }
     }
 
     /// Reloads the open incident and the board after a change.
@@ -491,6 +550,9 @@ impl App {
         let Some(detail) = self.detail.as_mut() else {
             return Ok(());
         };
+        if detail.tab != Tab::People || detail.refusal(Tab::People).is_some() {
+            return Ok(());
+        }
         let tab = &mut detail.people;
         if tab.matches.is_some() || tab.total == 0 {
             tab.window.clear();
@@ -531,7 +593,7 @@ impl App {
         match self.detail.as_mut() {
             None => self.board.selected = step(self.board.selected, self.board.visible.len()),
             Some(d) => match d.tab {
-                Tab::Overview | Tab::Notifications => {}
+                Tab::Overview | Tab::Notifications | Tab::Access => {}
                 Tab::Timeline => d.timeline_selected = step(d.timeline_selected, d.timeline.len()),
                 Tab::Programs => d.program_selected = step(d.program_selected, d.programs.len()),
                 Tab::People => {
@@ -556,15 +618,8 @@ impl App {
     fn switch_tab(&mut self, step: usize) -> Result<(), DeskError> {
         if let Some(d) = self.detail.as_mut() {
             d.tab = Tab::ALL[(d.tab.index() + step) % Tab::ALL.len()];
-            if d.tab == Tab::Notifications {
-                d.outbox = Some(self.desk.outbox_status(
-                    &self.actor,
-                    d.incident.id,
-                    ReadPath::TuiNotifications,
-                )?);
-            }
         }
-        Ok(())
+        self.load_tab()
     }
 
     fn open_letters_form(&mut self, action: Action) {

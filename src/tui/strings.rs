@@ -17,13 +17,16 @@ pub const BOARD_HEADERS: [&str; 8] = [
 ];
 pub const LIVE: &str = "LIVE";
 pub const PAUSE_FAILED: &str = "FAILED";
-pub const TABS: [&str; 5] = [
+pub const TABS: [&str; 6] = [
     "Overview",
     "Timeline",
     "People",
     "Programmes",
     "Notifications",
+    "Access",
 ];
+pub const NO_ACCESS_READS: &str = "Nobody has read this incident's personal data yet.";
+pub const ACCESS_HEADERS: [&str; 5] = ["WHEN", "USER", "PATH", "RECORDS", "OUTCOME"];
 pub const PEOPLE_HEADERS: [&str; 6] = ["EMPLOYEE", "NAME", "EMAIL", "LOC", "TOLD", "CATEGORIES"];
 pub const PROGRAM_HEADERS: [&str; 4] = ["SLUG", "STATE", "SINCE", "NAME"];
 pub const NO_PEOPLE: &str = "No affected people yet. Press i to import a roster (CSV).";

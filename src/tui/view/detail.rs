@@ -38,13 +38,72 @@ pub fn render(app: &App, detail: &Detail, frame: &mut Frame<'_>, area: Rect) {
             .highlight_style(app.theme.selected()),
         tabs,
     );
+    if let Some(why) = detail.refusal(detail.tab) {
+        frame.render_widget(
+            Paragraph::new(safe(why).into_owned())
+                .block(Block::bordered().title(" need-to-know "))
+                .wrap(Wrap { trim: false }),
+            body,
+        );
+        return;
+    }
     match detail.tab {
         Tab::Overview => overview(app, detail, frame, body),
         Tab::Timeline => timeline(app, detail, frame, body),
         Tab::People => people(app, detail, frame, body),
         Tab::Programs => programs(app, detail, frame, body),
         Tab::Notifications => notifications(app, detail, frame, body),
+        Tab::Access => access(app, detail, frame, body),
     }
+}
+
+fn access(app: &App, detail: &Detail, frame: &mut Frame<'_>, area: Rect) {
+    let log = detail.access.as_deref().unwrap_or_default();
+    if log.is_empty() {
+        frame.render_widget(
+            Paragraph::new(strings::NO_ACCESS_READS).block(Block::bordered()),
+            area,
+        );
+        return;
+    }
+    let height = usize::from(area.height.saturating_sub(3));
+    let rows = log.iter().take(height).map(|e| {
+        let d = &e.draft;
+        let (path, records) = d
+            .access
+            .as_ref()
+            .map_or(("-", 0), |a| (a.path.as_str(), a.records));
+        let refused = d.action == crate::domain::AuditAction::AccessDenied;
+        let row = Row::new(vec![
+            Cell::from(d.at.format("%m-%d %H:%M").to_string()),
+            Cell::from(safe(d.actor.as_str()).into_owned()),
+            Cell::from(path.to_owned()),
+            Cell::from(if refused {
+                "-".to_owned()
+            } else {
+                count(records)
+            }),
+            Cell::from(if refused { "REFUSED" } else { "read" }),
+        ]);
+        if refused {
+            row.style(app.theme.alarm())
+        } else {
+            row
+        }
+    });
+    let widths = [
+        Constraint::Length(11),
+        Constraint::Length(12),
+        Constraint::Length(18),
+        Constraint::Length(9),
+        Constraint::Fill(1),
+    ];
+    frame.render_widget(
+        Table::new(rows, widths)
+            .header(Row::new(strings::ACCESS_HEADERS).style(app.theme.header()))
+            .block(Block::bordered().title(format!(" {} access-log entries ", log.len()))),
+        area,
+    );
 }
 
 fn field<'a>(app: &App, name: &'a str, value: Vec<Span<'a>>) -> Line<'a> {
