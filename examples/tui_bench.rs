@@ -4,6 +4,7 @@
 //! figures cover everything but the terminal's own write.
 //!
 //! Usage: tui_bench DIR   (DIR seeded with `seed DIR 10000 100000`)
+//!        tui_bench --remote SOCKET   (the same, through a daemon serving DIR)
 //!        tui_bench DIR CONFIG --during-send   (INC-1's letters queued, CONFIG pointing at an
 //!        SMTP sink): key + frame on the board while the UI sends them in the background.
 
@@ -31,13 +32,20 @@ fn main() -> anyhow::Result<()> {
         .first()
         .ok_or_else(|| anyhow::anyhow!("usage: tui_bench DIR [CONFIG --during-send]"))?;
     let settings = match args.get(1) {
-        Some(config) => Settings::load(config.as_ref(), true)?,
-        None => Settings::defaults(),
+        Some(config) if dir != "--remote" => Settings::load(config.as_ref(), true)?,
+        _ => Settings::defaults(),
     };
-    let desk: Arc<dyn Desk> = Arc::new(LocalDesk::new(
-        Store::open(dir.as_ref(), &Key::for_database(dir.as_ref(), None)?)?,
-        settings,
-    ));
+    let desk: Arc<dyn Desk> = if dir == "--remote" {
+        let socket = args
+            .get(1)
+            .ok_or_else(|| anyhow::anyhow!("usage: tui_bench --remote SOCKET"))?;
+        Arc::new(breachdesk::remote::RemoteDesk::connect(socket.as_ref())?)
+    } else {
+        Arc::new(LocalDesk::new(
+            Store::open(dir.as_ref(), &Key::for_database(dir.as_ref(), None)?)?,
+            settings,
+        ))
+    };
     if args.get(2).is_some_and(|a| a == "--during-send") {
         let mut app = App::new(
             desk,
