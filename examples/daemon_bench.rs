@@ -48,7 +48,10 @@ fn main() -> anyhow::Result<()> {
     );
     // Warm the cache the same way for both.
     desk.incidents(&actor, &IncidentFilter::default())?;
-    let local: Vec<Duration> = CALLS.iter().map(|(_, call)| median(n, || call(&desk, &actor))).collect();
+    let local: Vec<Duration> = CALLS
+        .iter()
+        .map(|(_, call)| median(n, || call(&desk, &actor)))
+        .collect();
 
     let socket = std::path::Path::new(dir.as_str()).with_extension("sock");
     let stop = Arc::new(AtomicBool::new(false));
@@ -60,7 +63,10 @@ fn main() -> anyhow::Result<()> {
         std::thread::sleep(Duration::from_millis(5));
     }
     let remote = RemoteDesk::connect(&socket)?;
-    println!("{:<30} {:>10} {:>12} {:>10}", "call", "local", "via daemon", "added");
+    println!(
+        "{:<30} {:>10} {:>12} {:>10}",
+        "call", "local", "via daemon", "added"
+    );
     for ((name, call), local) in CALLS.iter().zip(local) {
         let via = median(n, || call(&remote, &actor));
         println!(

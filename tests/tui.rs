@@ -60,12 +60,14 @@ impl Fixture {
         Fixture::empty().history()
     }
 
-    /// The history, with `[access]` roles: `responder` is admin, `viewer` a viewer, and
+    /// The history, with `[access]` roles: `responder` is admin, `ron` a responder who is
+    /// not a member of anything, `viewer` a viewer, and
     /// the operating-system user admin too (for the daemon test).
     fn with_roles() -> Self {
         let me = breachdesk::identity::current_user();
-        let text =
-            format!("[access]\nadmins = [\"responder\", \"{me}\"]\nviewers = [\"viewer\"]\n");
+        let text = format!(
+            "[access]\nadmins = [\"responder\", \"{me}\"]\nresponders = [\"ron\"]\nviewers = [\"viewer\"]\n"
+        );
         let settings = Settings::parse(&text, std::path::Path::new("config.toml")).unwrap();
         Fixture::empty_with(settings).history()
     }
@@ -825,4 +827,59 @@ fn the_tui_through_the_daemon_draws_the_same_screens() {
     }
     stop.store(true, Ordering::Relaxed);
     server.join().unwrap().unwrap();
+}
+
+#[test]
+fn a_responder_who_is_not_a_member_is_refused_the_roster_and_letters_in_the_tui() {
+    let f = Fixture::with_roles();
+    let ron = UserName::parse("ron").unwrap();
+    let mut app = f.app_as(ron.clone());
+    open_main(&mut app);
+    to_tab(&mut app, Tab::People);
+    let d = app.detail.as_ref().unwrap();
+    assert!(d.people.window.is_empty());
+    assert!(
+        d.refusal(Tab::People)
+            .unwrap()
+            .contains("owner, its members and admins")
+    );
+    to_tab(&mut app, Tab::Notifications);
+    assert!(
+        app.detail
+            .as_ref()
+            .unwrap()
+            .refusal(Tab::Notifications)
+            .is_some()
+    );
+    let log = f
+        .desk
+        .access_log(&actor(), Some(IncidentId::new(3)), Some(&ron))
+        .unwrap();
+    assert!(
+        log.iter()
+            .all(|e| e.draft.action.as_str() == "access.denied")
+    );
+    let paths: Vec<&str> = log
+        .iter()
+        .map(|e| e.draft.access.as_ref().unwrap().path.as_str())
+        .collect();
+    assert_eq!(
+        paths,
+        ["incident.timeline", "tui.people", "tui.notifications"]
+    );
+    // Once a member, the same user sees the roster, and the read is logged.
+    f.desk
+        .set_member(&actor(), IncidentId::new(3), ron.clone(), true)
+        .unwrap();
+    let mut app = f.app_as(ron.clone());
+    open_main(&mut app);
+    to_tab(&mut app, Tab::People);
+    assert_eq!(app.detail.as_ref().unwrap().people.window.len(), 256);
+    let log = f
+        .desk
+        .access_log(&actor(), Some(IncidentId::new(3)), Some(&ron))
+        .unwrap();
+    let last = log.last().unwrap();
+    assert_eq!(last.draft.action.as_str(), "access.read");
+    assert_eq!(last.draft.access.as_ref().unwrap().records, 300);
 }

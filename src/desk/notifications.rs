@@ -138,7 +138,7 @@ pub(super) fn preview(
         .render(template, &ctx.for_person(&person, &desk.settings.catalog))?;
     let sender = sender(desk).or_else(|_| Sender::new("breachdesk@localhost.invalid", None))?;
     let n = Notification::new(
-        target(id, template, &person),
+        target(id, template, &person, 0),
         person.email.to_string(),
         person.name.clone(),
         letter,
@@ -150,11 +150,17 @@ pub(super) fn preview(
     Ok(String::from_utf8_lossy(&message.formatted()).into_owned())
 }
 
-fn target(id: IncidentId, template: TemplateName, person: &AffectedPerson) -> NotificationRef {
+fn target(
+    id: IncidentId,
+    template: TemplateName,
+    person: &AffectedPerson,
+    order: u64,
+) -> NotificationRef {
     NotificationRef {
         incident: id,
         template,
         recipient: person.employee_id.to_string(),
+        order,
     }
 }
 
@@ -169,7 +175,7 @@ pub(super) fn queue(
     let sender = sender(desk)?;
     let _guard = desk.lock();
     let (ctx, people) = incident_context(desk, id)?;
-    let targets: Vec<AffectedPerson> = if template.is_for_people() {
+    let targets: Vec<(u64, AffectedPerson)> = if template.is_for_people() {
         if !recipients.is_empty() {
             return Err(DeskError::NotConfigured(format!(
                 "'{template}' goes to the affected people; --recipient is for stakeholder-brief"
@@ -178,8 +184,9 @@ pub(super) fn queue(
         let needle = filter.text.as_deref().map(str::to_lowercase);
         people
             .iter()
-            .filter(|p| filter.admits(p, needle.as_deref()))
-            .cloned()
+            .enumerate()
+            .filter(|(_, p)| filter.admits(p, needle.as_deref()))
+            .map(|(at, p)| (at as u64, p.clone()))
             .collect()
     } else {
         if recipients.is_empty() {
@@ -187,7 +194,10 @@ pub(super) fn queue(
                 "stakeholder-brief goes to staff: name them with --recipient ADDRESS".into(),
             ));
         }
-        recipients.iter().map(staff).collect()
+        recipients
+            .iter()
+            .map(|r| (NotificationRef::STAFF, staff(r)))
+            .collect()
     };
     let now = desk.now();
     let mut report = QueueReport {
@@ -197,8 +207,8 @@ pub(super) fn queue(
     // Letters are written a chunk at a time so memory stays bounded on a 100,000-person
     // roster. Queuing is idempotent, so a run cut short is finished by queuing again.
     let mut letters = Vec::with_capacity(QUEUE_CHUNK);
-    for person in &targets {
-        let target = target(id, template, person);
+    for (order, person) in &targets {
+        let target = target(id, template, person, *order);
         if desk.store.has_notification(&target)? {
             report.already += 1;
             continue;
@@ -372,12 +382,15 @@ pub(super) fn send(
                 )
             }
         };
-    let pending: VecDeque<(NotificationRef, Delivery)> = desk
+    // In roster order (the outbox's key order), so each batch marks people notified on a
+    // few roster pages and reads letters that sit together.
+    let pending: Vec<(NotificationRef, Delivery)> = desk
         .store
         .deliveries(scope)?
         .into_iter()
         .filter(|(_, d)| matches!(d.state, DeliveryState::Queued | DeliveryState::Sending))
         .collect();
+    let pending = VecDeque::from(pending);
     let mut state = Run {
         progress: SendProgress {
             total: pending.len(),

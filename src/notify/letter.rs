@@ -113,6 +113,7 @@ mod tests {
                 incident: IncidentId::new(1),
                 template: TemplateName::Initial,
                 recipient: "E1".into(),
+                order: 0,
             },
             "eve@corp.example".into(),
             name.into(),

@@ -53,6 +53,15 @@ pub struct NotificationRef {
     pub incident: IncidentId,
     pub template: TemplateName,
     pub recipient: String,
+    /// Where the recipient is on the roster (people never move), so the outbox is kept in
+    /// roster order; [`NotificationRef::STAFF`] for letters to staff.
+    #[serde(default)]
+    pub order: u64,
+}
+
+impl NotificationRef {
+    /// The order of letters to staff (the stakeholder brief): after everyone on the roster.
+    pub const STAFF: u64 = u64::MAX;
 }
 
 /// A notification's delivery state, kept apart from its letter so updates stay small.

@@ -12,7 +12,8 @@
 //! - `programs`: slug -> programme
 //! - `audit`: seq -> hash (32 bytes) + event body
 //! - `audit_by_incident`: incident id + seq -> nothing (the timeline index)
-//! - `outbox`: incident id + template + 0 + blinded recipient -> notification (its letter)
+//! - `outbox`: incident id + template + 0 + roster position + blinded recipient ->
+//!   notification (its letter)
 //! - `outbox_state`: the same key -> its recipient and delivery state (small, rewritten as
 //!   it moves)
 //!
@@ -49,7 +50,7 @@ pub const FORMAT_VERSION: u32 = 2;
 pub const INCIDENTS_PER_PAGE: u64 = 64;
 
 /// sled's page cache; its 1 GiB default made a 100,000-letter send peak at 440 MB.
-const CACHE_BYTES: u64 = 32 * 1024 * 1024;
+const CACHE_BYTES: u64 = 16 * 1024 * 1024;
 
 const KEY_FORMAT: &[u8] = b"format_version";
 const KEY_AUDIT_HEAD: &[u8] = b"audit_head";
@@ -188,13 +189,14 @@ impl Store {
         decode(&plain, what)
     }
 
-    /// The outbox key of a notification: its incident and template in the clear (for
-    /// scans), its recipient as a keyed hash.
+    /// The outbox key of a notification: its incident, template and roster position in the
+    /// clear (for scans in roster order), its recipient as a keyed hash.
     fn outbox_key(&self, target: &NotificationRef) -> Vec<u8> {
         use sha2::Digest as _;
         let mut key = incident_key(target.incident).to_vec();
         key.extend_from_slice(target.template.as_str().as_bytes());
         key.push(0);
+        key.extend_from_slice(&target.order.to_be_bytes());
         let mut h = sha2::Sha256::new();
         h.update(self.blind);
         h.update(target.recipient.as_bytes());
@@ -735,10 +737,15 @@ fn decode_outbox_key(key: &[u8], recipient: String) -> Result<NotificationRef, S
         .ok()
         .and_then(|t| t.parse::<TemplateName>().ok())
         .ok_or_else(bad)?;
+    let order = decode_u64(
+        rest.get(split + 1..split + 9).ok_or_else(bad)?,
+        "outbox key",
+    )?;
     Ok(NotificationRef {
         incident,
         template,
         recipient,
+        order,
     })
 }
 
