@@ -49,6 +49,9 @@ pub struct Config {
     pub access: Option<AccessConfig>,
     #[serde(default)]
     pub daemon: DaemonSettings,
+    /// Internal targets and extra or replaced jurisdiction rules.
+    #[serde(default)]
+    pub deadlines: crate::deadlines::DeadlineConfig,
     /// The daemon's socket: when set, every command goes through the daemon.
     #[serde(default)]
     pub remote: Option<PathBuf>,
@@ -99,6 +102,8 @@ pub struct Settings {
     pub templates: TemplateSet,
     /// The roles of `[access]`; `None` when the section is absent.
     pub roles: Option<Policy>,
+    /// The jurisdiction rules in force.
+    pub rules: crate::deadlines::RuleBook,
 }
 
 impl Settings {
@@ -109,6 +114,7 @@ impl Settings {
             catalog: CategoryCatalog::default(),
             templates: TemplateSet::built_in().expect("the built-in templates compile"),
             roles: None,
+            rules: crate::deadlines::RuleBook::default(),
         }
     }
 
@@ -162,11 +168,18 @@ impl Settings {
             }
             None => None,
         };
+        let rules = crate::deadlines::RuleBook::with_config(&config.deadlines).map_err(|e| {
+            ConfigError::Parse {
+                path: path.to_owned(),
+                message: e.to_string(),
+            }
+        })?;
         Ok(Settings {
             config,
             catalog,
             templates: TemplateSet::built_in()?,
             roles,
+            rules,
         })
     }
 }

@@ -16,12 +16,15 @@ use crate::access::{Denial, Need, Policy, Role};
 
 use crate::audit::{self, Tamper};
 use crate::config::Settings;
+use crate::deadlines::Obligation;
 use crate::domain::text::{Lines, checked};
 use crate::domain::{
     AffectedPerson, AuditAction, AuditEvent, CategoryCatalog, CategoryName, DomainError,
     EventDraft, Incident, IncidentId, NewIncident, NewProgram, Program, ProgramSlug, ProgramState,
     Severity, Status, UserName,
 };
+use crate::domain::{EvidenceSummary, ObligationRecord, ObligationState};
+use crate::evidence::{Evidence, EvidenceError};
 use crate::hook::{self, HookOutcome, HookRun};
 use crate::notify::{LetterError, TemplateError, TemplateName};
 use crate::roster::{self, RosterError};
@@ -71,6 +74,10 @@ pub enum DeskError {
     Letter(#[from] LetterError),
     #[error("mail server: {0}")]
     Delivery(String),
+    #[error(transparent)]
+    Evidence(#[from] EvidenceError),
+    #[error("no rule '{rule}' applies to {id}; `breachdesk deadlines {id}` lists its obligations")]
+    NoObligation { id: IncidentId, rule: String },
     #[error("access denied ({what}): {reason}")]
     Denied { what: String, reason: Denial },
     /// An error reported by the daemon, as it worded it.
@@ -117,6 +124,10 @@ pub enum ReadPath {
     NotifyStatus,
     #[serde(rename = "tui.notifications")]
     TuiNotifications,
+    #[serde(rename = "evidence.summary")]
+    EvidenceSummary,
+    #[serde(rename = "report")]
+    Report,
 }
 
 impl ReadPath {
@@ -129,6 +140,8 @@ impl ReadPath {
             ReadPath::LetterPreview => "letter.preview",
             ReadPath::NotifyStatus => "notify.status",
             ReadPath::TuiNotifications => "tui.notifications",
+            ReadPath::EvidenceSummary => "evidence.summary",
+            ReadPath::Report => "report",
         }
     }
 }
@@ -247,6 +260,42 @@ pub trait Desk: Send + Sync {
         user: UserName,
         add: bool,
     ) -> Result<Incident, DeskError>;
+    /// Changes when the organisation became aware of the breach and when it was
+    /// determined (the legal clocks' starts); recorded with the reason.
+    fn set_clock(
+        &self,
+        actor: &UserName,
+        id: IncidentId,
+        aware: Option<DateTime<Utc>>,
+        determined: Option<DateTime<Utc>>,
+        reason: &str,
+    ) -> Result<Incident, DeskError>;
+    /// The legal obligations of one incident, or of every unsettled incident, soonest due
+    /// first.
+    fn obligations(
+        &self,
+        actor: &UserName,
+        id: Option<IncidentId>,
+    ) -> Result<Vec<Obligation>, DeskError>;
+    /// Records an obligation as done (with when and a reference) or waived (with why).
+    fn settle_obligation(
+        &self,
+        actor: &UserName,
+        id: IncidentId,
+        rule: &str,
+        state: ObligationState,
+    ) -> Result<Obligation, DeskError>;
+    /// Reads the exposed store's access log (all or nothing) and keeps what it shows.
+    fn import_evidence(
+        &self,
+        actor: &UserName,
+        id: IncidentId,
+        log: &mut dyn std::io::Read,
+        source_name: &str,
+        allowed: &std::collections::HashSet<String>,
+    ) -> Result<EvidenceSummary, DeskError>;
+    /// The imported evidence in full: who read whose data (personal data: checked, logged).
+    fn evidence(&self, actor: &UserName, id: IncidentId) -> Result<Evidence, DeskError>;
     /// Access-log entries (reads of personal data and refusals), oldest first.
     fn access_log(
         &self,
@@ -780,6 +829,232 @@ impl Desk for LocalDesk {
         Ok(incident)
     }
 
+    fn set_clock(
+        &self,
+        actor: &UserName,
+        id: IncidentId,
+        aware: Option<DateTime<Utc>>,
+        determined: Option<DateTime<Utc>>,
+        reason: &str,
+    ) -> Result<Incident, DeskError> {
+        let reason = reason_text(reason)?;
+        let now = self.now();
+        for t in [aware, determined].into_iter().flatten() {
+            if t > now + Duration::minutes(5) {
+                return Err(DeskError::FutureTime(t));
+            }
+        }
+        if aware.is_none() && determined.is_none() {
+            return Err(DeskError::Unchanged(
+                "give --aware, --determined or both".into(),
+            ));
+        }
+        self.change_incident(actor, id, "incident.clock", |inc| {
+            let show = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+            let before = format!(
+                "aware {}, determined {}",
+                show(inc.aware_time()),
+                show(inc.determined_time())
+            );
+            if let Some(t) = aware {
+                inc.aware_at = Some(t);
+            }
+            if let Some(t) = determined {
+                inc.determined_at = Some(t);
+            }
+            let after = format!(
+                "aware {}, determined {}",
+                show(inc.aware_time()),
+                show(inc.determined_time())
+            );
+            Ok(Recorded::new(
+                AuditAction::ClockChanged,
+                reason,
+                before,
+                after,
+            ))
+        })
+    }
+
+    fn obligations(
+        &self,
+        actor: &UserName,
+        id: Option<IncidentId>,
+    ) -> Result<Vec<Obligation>, DeskError> {
+        let rules = &self.settings.rules;
+        match id {
+            Some(id) => {
+                let incident = self.load(id)?;
+                self.guard(actor, &incident, Need::Summary, "deadlines")?;
+                Ok(rules.obligations(&incident))
+            }
+            None => {
+                self.guard_role(actor, Role::Viewer, "deadlines")?;
+                let mut all: Vec<Obligation> = self
+                    .store
+                    .incidents()?
+                    .iter()
+                    .filter(|i| !i.status.is_settled())
+                    .flat_map(|i| rules.obligations(i))
+                    .collect();
+                all.sort_by(|a, b| {
+                    (a.due_at.is_none(), a.due_at, a.incident, &a.rule).cmp(&(
+                        b.due_at.is_none(),
+                        b.due_at,
+                        b.incident,
+                        &b.rule,
+                    ))
+                });
+                Ok(all)
+            }
+        }
+    }
+
+    fn settle_obligation(
+        &self,
+        actor: &UserName,
+        id: IncidentId,
+        rule: &str,
+        state: ObligationState,
+    ) -> Result<Obligation, DeskError> {
+        let (action, detail) = match &state {
+            ObligationState::Open => {
+                return Err(DeskError::Unchanged(
+                    "an obligation is settled as done or waived".into(),
+                ));
+            }
+            ObligationState::Done { at, reference } => {
+                if *at > self.now() + Duration::minutes(5) {
+                    return Err(DeskError::FutureTime(*at));
+                }
+                if let Some(r) = reference {
+                    checked("reference", r, 500, Lines::Single)?;
+                }
+                let mut d = format!(
+                    "{rule} done at {}",
+                    at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                );
+                if let Some(r) = reference {
+                    d.push_str(&format!(" (reference {r})"));
+                }
+                (AuditAction::ObligationDone, d)
+            }
+            ObligationState::Waived { reason } => {
+                let reason = reason_text(reason)?;
+                (
+                    AuditAction::ObligationWaived,
+                    format!("{rule} waived: {reason}"),
+                )
+            }
+        };
+        let _guard = self.lock();
+        let mut incident = self.load(id)?;
+        self.guard(actor, &incident, Need::Change, "obligation.settle")?;
+        let applies = |inc: &Incident| {
+            self.settings
+                .rules
+                .obligations(inc)
+                .into_iter()
+                .find(|o| o.rule == rule)
+        };
+        let no_rule = || DeskError::NoObligation {
+            id,
+            rule: crate::domain::text::for_terminal(rule).into_owned(),
+        };
+        applies(&incident).ok_or_else(no_rule)?;
+        let now = self.now();
+        let before = incident
+            .obligations
+            .get(rule)
+            .map_or("open", |r| r.state.as_str());
+        let event = EventDraft::new(actor, now, action, detail)
+            .on_incident(id)
+            .changed(before, state.as_str());
+        incident.obligations.insert(
+            rule.to_owned(),
+            ObligationRecord {
+                state,
+                by: actor.clone(),
+            },
+        );
+        incident.updated_at = now;
+        self.store.commit(&Changes {
+            incidents: vec![incident.clone()],
+            events: vec![event],
+            ..Changes::default()
+        })?;
+        applies(&incident).ok_or_else(no_rule)
+    }
+
+    fn import_evidence(
+        &self,
+        actor: &UserName,
+        id: IncidentId,
+        log: &mut dyn std::io::Read,
+        source_name: &str,
+        allowed: &std::collections::HashSet<String>,
+    ) -> Result<EvidenceSummary, DeskError> {
+        let incident = self.load(id)?;
+        self.guard(actor, &incident, Need::Change, "evidence.import")?;
+        let roster: std::collections::HashSet<String> = self
+            .store
+            .people(id)
+            .map(|p| p.map(|p| p.employee_id.to_string()))
+            .collect::<Result<_, _>>()?;
+        if roster.is_empty() {
+            return Err(DeskError::EmptyRoster(id));
+        }
+        let evidence = crate::evidence::analyse(log, source_name, &roster, allowed)?;
+        let now = self.now();
+        let summary = EvidenceSummary {
+            finding: evidence.finding,
+            rows: evidence.rows,
+            source: source_name.to_owned(),
+            imported_at: now,
+            accessors: evidence.accessors.len() as u64,
+            unauthorized_accessors: evidence.unauthorized_accessors(),
+            people_read: evidence.people_read(),
+            people_acquired: evidence.people_acquired(),
+            allow_list: !allowed.is_empty(),
+        };
+        let _guard = self.lock();
+        let mut incident = self.load(id)?;
+        let before = incident
+            .evidence
+            .as_ref()
+            .map_or("unknown", |e| e.finding.as_str());
+        incident.evidence = Some(summary.clone());
+        incident.updated_at = now;
+        let detail = format!(
+            "{source_name}: {} rows; {} accessors ({} not on the allow-list); data of {} people read, of {} copied; finding: {}",
+            summary.rows,
+            summary.accessors,
+            summary.unauthorized_accessors,
+            summary.people_read,
+            summary.people_acquired,
+            summary.finding.as_str()
+        );
+        let event = EventDraft::new(actor, now, AuditAction::EvidenceImported, detail)
+            .on_incident(id)
+            .changed(before, summary.finding.as_str());
+        self.store.commit(&Changes {
+            incidents: vec![incident],
+            evidence: Some((id, evidence)),
+            events: vec![event],
+            ..Changes::default()
+        })?;
+        Ok(summary)
+    }
+
+    fn evidence(&self, actor: &UserName, id: IncidentId) -> Result<Evidence, DeskError> {
+        let incident = self.load(id)?;
+        let path = ReadPath::EvidenceSummary;
+        self.guard(actor, &incident, Need::PersonalData, path.as_str())?;
+        let evidence = self.store.evidence(id)?.unwrap_or_default();
+        self.record_read(actor, id, path, evidence.people.len())?;
+        Ok(evidence)
+    }
+
     fn access_log(
         &self,
         actor: &UserName,
@@ -932,6 +1207,7 @@ impl Desk for LocalDesk {
             .collect();
         incident.categories.extend(categories);
         incident.people = roster.len() as u64;
+        (incident.people_by_location, incident.people_by_category) = roster.counts();
         incident.updated_at = now;
         let mut detail = format!(
             "{source_name}: {} rows; {} added, {} updated, {} unchanged",

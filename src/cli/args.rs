@@ -55,6 +55,32 @@ pub enum Command {
     Notify(NotifyCommand),
     /// Fill an empty database with a realistic demo (a SEV 2 exposure of 2,000 people)
     Demo,
+    /// Legal deadlines: every obligation of one incident, or of all unsettled ones
+    Deadlines {
+        #[arg(value_parser = parse_incident)]
+        id: Option<IncidentId>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Record an obligation as done or waived
+    #[command(subcommand)]
+    Obligation(ObligationCommand),
+    /// Import and summarise the exposed store's access log
+    #[command(subcommand)]
+    Evidence(EvidenceCommand),
+    /// A report of an incident, or a draft notification to a regulator
+    Report {
+        #[arg(value_parser = parse_incident)]
+        id: IncidentId,
+        #[arg(long, value_enum, default_value = "md")]
+        format: ReportFormat,
+        /// Draft the notification this rule requires instead (supported: gdpr-33)
+        #[arg(long, value_name = "RULE")]
+        regulator: Option<String>,
+        /// Write here (created 0600; must not exist) instead of standard output
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
     /// Run the team daemon: own the database and answer on a Unix socket (SIGTERM stops it)
     Serve {
         /// The socket to create (0660 under [daemon] group, else 0600)
@@ -151,6 +177,18 @@ pub enum IncidentCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Change when the organisation became aware, or determined the breach (legal clocks)
+    Clock {
+        #[arg(value_parser = parse_incident)]
+        id: IncidentId,
+        #[arg(long, value_name = "RFC3339", value_parser = parse_time)]
+        aware: Option<DateTime<Utc>>,
+        #[arg(long, value_name = "RFC3339", value_parser = parse_time)]
+        determined: Option<DateTime<Utc>>,
+        /// Why (recorded in the timeline)
+        #[arg(long)]
+        reason: String,
+    },
     /// List an incident's members, or add or remove one (owner or admin; recorded)
     Members {
         #[arg(value_parser = parse_incident)]
@@ -193,6 +231,57 @@ pub enum IncidentCommand {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum ObligationCommand {
+    /// The obligation was met: when, and the regulator's or mailing's reference
+    Done {
+        #[arg(value_parser = parse_incident)]
+        id: IncidentId,
+        /// The rule id, e.g. gdpr-33 (see `breachdesk deadlines ID`)
+        rule: String,
+        #[arg(long, value_name = "RFC3339", value_parser = parse_time)]
+        at: DateTime<Utc>,
+        #[arg(long)]
+        reference: Option<String>,
+    },
+    /// The obligation does not apply or was decided against, and why
+    Waive {
+        #[arg(value_parser = parse_incident)]
+        id: IncidentId,
+        rule: String,
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EvidenceCommand {
+    /// Load the exposed store's access log: CSV accessed_at,accessor,employee_id,action
+    Import {
+        #[arg(value_parser = parse_incident)]
+        id: IncidentId,
+        file: PathBuf,
+        /// Accessors whose reads were authorised, one per line
+        #[arg(long, value_name = "FILE")]
+        authorized: Option<PathBuf>,
+    },
+    /// Whether the data was read, by how many people, and who they were
+    Summary {
+        #[arg(value_parser = parse_incident)]
+        id: IncidentId,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// How a report is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportFormat {
+    Md,
+    Json,
+    Html,
+}
+
 /// Adding or removing an incident member.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum MemberChange {
@@ -219,6 +308,10 @@ pub struct OpenArgs {
     /// When the breach was discovered, RFC 3339 [default: now]
     #[arg(long, value_name = "RFC3339", value_parser = parse_time)]
     pub discovered: Option<DateTime<Utc>>,
+    /// When the organisation became aware of it, RFC 3339; most legal clocks start here
+    /// [default: now]
+    #[arg(long, value_name = "RFC3339", value_parser = parse_time)]
+    pub aware: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -31,6 +31,25 @@ pub fn run(ctx: &mut Context<'_>, cmd: IncidentCommand) -> Result<ExitCode, CliE
         }
         IncidentCommand::Show { id, people, json } => show(ctx, id, people, json),
         IncidentCommand::Members { id, change, user } => members(ctx, id, change, user),
+        IncidentCommand::Clock {
+            id,
+            aware,
+            determined,
+            reason,
+        } => {
+            let inc = ctx
+                .desk
+                .set_clock(&ctx.actor, id, aware, determined, &reason)?;
+            writeln!(
+                ctx.out,
+                "{}: aware {} UTC, determined {} UTC; `breachdesk deadlines {}` shows the new due times",
+                inc.id,
+                short_time(inc.aware_time()),
+                short_time(inc.determined_time()),
+                inc.id
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
         IncidentCommand::Severity {
             id,
             severity,
@@ -75,6 +94,7 @@ fn open(ctx: &mut Context<'_>, args: OpenArgs) -> Result<ExitCode, CliError> {
     }
     new.programs = args.programs.into_iter().collect();
     new.discovered_at = args.discovered;
+    new.aware_at = args.aware;
     let inc = ctx.desk.open_incident(&ctx.actor, new)?;
     writeln!(ctx.out, "{}", inc.id)?;
     Ok(ExitCode::SUCCESS)
@@ -186,6 +206,7 @@ fn show(
     }
     writeln!(out, "opened:      {} UTC", short_time(inc.opened_at))?;
     writeln!(out, "discovered:  {} UTC", short_time(inc.discovered_at))?;
+    writeln!(out, "aware:       {} UTC", short_time(inc.aware_time()))?;
     let cats: Vec<&str> = inc.categories.iter().map(|c| c.as_str()).collect();
     writeln!(
         out,

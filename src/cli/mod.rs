@@ -4,11 +4,13 @@
 
 mod args;
 mod audit_cmd;
+mod deadlines_cmd;
 mod incident;
 mod notify_cmd;
 mod output;
 mod people;
 mod program;
+mod report_cmd;
 
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -214,5 +216,21 @@ fn dispatch(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<ExitCo
         Command::Template(cmd) => notify_cmd::template(&mut ctx, cmd, &location),
         Command::Notify(cmd) => notify_cmd::run(&mut ctx, cmd),
         Command::Serve { .. } => unreachable!("handled before the desk opens"),
+        Command::Deadlines { id, json } => deadlines_cmd::deadlines(&mut ctx, id, json),
+        Command::Obligation(cmd) => deadlines_cmd::obligation(&mut ctx, cmd),
+        Command::Evidence(cmd) => deadlines_cmd::evidence(&mut ctx, cmd),
+        Command::Report {
+            id,
+            format,
+            regulator,
+            out,
+        } => report_cmd::run(
+            &mut ctx,
+            &location,
+            id,
+            format,
+            regulator.as_deref(),
+            out.as_deref(),
+        ),
     }
 }

@@ -49,6 +49,14 @@ pub enum AuditAction {
     MemberAdded,
     #[serde(rename = "incident.member-removed")]
     MemberRemoved,
+    #[serde(rename = "incident.clock")]
+    ClockChanged,
+    #[serde(rename = "obligation.done")]
+    ObligationDone,
+    #[serde(rename = "obligation.waived")]
+    ObligationWaived,
+    #[serde(rename = "evidence.imported")]
+    EvidenceImported,
     /// Someone read personal data.
     #[serde(rename = "access.read")]
     PersonalDataRead,
@@ -81,6 +89,10 @@ impl AuditAction {
             NotificationsRetried => "notify.retried",
             MemberAdded => "incident.member-added",
             MemberRemoved => "incident.member-removed",
+            ClockChanged => "incident.clock",
+            ObligationDone => "obligation.done",
+            ObligationWaived => "obligation.waived",
+            EvidenceImported => "evidence.imported",
             PersonalDataRead => "access.read",
             AccessDenied => "access.denied",
         }

@@ -1,12 +1,15 @@
 //! An incident: one privacy breach being handled, with its severity, status and owner.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::text::{Lines, checked, optional};
-use super::{CategoryName, DomainError, IncidentId, ProgramSlug, Severity, Status, UserName};
+use super::{
+    CategoryName, DomainError, EvidenceSummary, IncidentId, ObligationRecord, ProgramSlug,
+    Severity, Status, UserName,
+};
 
 /// An incident as stored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -30,6 +33,25 @@ pub struct Incident {
     /// Who besides the owner may see the incident's personal data and act on it.
     #[serde(default)]
     pub members: BTreeSet<UserName>,
+    /// When the organisation became aware of the breach (most legal clocks start here);
+    /// `None`: when the incident was opened.
+    #[serde(default)]
+    pub aware_at: Option<DateTime<Utc>>,
+    /// When it was determined that a breach occurred; `None`: the awareness time.
+    #[serde(default)]
+    pub determined_at: Option<DateTime<Utc>>,
+    /// Affected people per location on the roster (people without one are not counted).
+    #[serde(default)]
+    pub people_by_location: BTreeMap<String, u64>,
+    /// Affected people per exposed data category.
+    #[serde(default)]
+    pub people_by_category: BTreeMap<String, u64>,
+    /// Obligations met or waived, by rule id.
+    #[serde(default)]
+    pub obligations: BTreeMap<String, ObligationRecord>,
+    /// What the exposure evidence showed, once imported.
+    #[serde(default)]
+    pub evidence: Option<EvidenceSummary>,
 }
 
 /// What a responder gives to open an incident, already validated.
@@ -41,6 +63,8 @@ pub struct NewIncident {
     pub categories: BTreeSet<CategoryName>,
     pub programs: BTreeSet<ProgramSlug>,
     pub discovered_at: Option<DateTime<Utc>>,
+    /// When the organisation became aware [default: the opening time].
+    pub aware_at: Option<DateTime<Utc>>,
 }
 
 impl NewIncident {
@@ -54,6 +78,7 @@ impl NewIncident {
             categories: BTreeSet::new(),
             programs: BTreeSet::new(),
             discovered_at: None,
+            aware_at: None,
         })
     }
 }
@@ -71,11 +96,17 @@ impl Incident {
             programs: new.programs,
             owner,
             opened_at: now,
-            discovered_at: new.discovered_at.unwrap_or(now),
+            discovered_at: new.discovered_at.or(new.aware_at).unwrap_or(now),
             updated_at: now,
             people: 0,
             notified: 0,
             members: BTreeSet::new(),
+            aware_at: new.aware_at,
+            determined_at: None,
+            people_by_location: BTreeMap::new(),
+            people_by_category: BTreeMap::new(),
+            obligations: BTreeMap::new(),
+            evidence: None,
         }
     }
 
@@ -83,6 +114,16 @@ impl Incident {
     /// people on the roster.
     pub fn notified_percent(&self) -> Option<u64> {
         (self.notified * 100).checked_div(self.people)
+    }
+
+    /// When the organisation became aware: the awareness clock's start.
+    pub fn aware_time(&self) -> DateTime<Utc> {
+        self.aware_at.unwrap_or(self.opened_at)
+    }
+
+    /// When the breach was determined: the determination clock's start.
+    pub fn determined_time(&self) -> DateTime<Utc> {
+        self.determined_at.unwrap_or_else(|| self.aware_time())
     }
 
     /// Whether the incident holds personal data, which restricts it to its owner, its

@@ -4,6 +4,7 @@
 mod audit;
 mod category;
 mod error;
+mod exposure;
 mod ids;
 mod incident;
 mod person;
@@ -15,6 +16,7 @@ pub mod text;
 pub use audit::{AccessRecord, AuditAction, AuditEvent, EventDraft};
 pub use category::{CategoryCatalog, CategoryDef, CategoryName};
 pub use error::DomainError;
+pub use exposure::{EvidenceSummary, Finding, ObligationRecord, ObligationState};
 pub use ids::{EmployeeId, IncidentId, ProgramSlug, UserName};
 pub use incident::{Incident, NewIncident};
 pub use person::{AffectedPerson, Email, Location};

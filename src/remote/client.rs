@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 
 use super::protocol::{self, FrameError, MAX_REPLY, Reply, Request, Welcome, to_hex};
 use crate::audit::Tamper;
+use crate::deadlines::Obligation;
 use crate::desk::{
     Desk, DeskError, Identity, ImportReport, IncidentFilter, LinkOutcome, OutboxStatus,
     PauseOutcome, PeopleFilter, QueueReport, ReadPath, ResumeOutcome, SendOptions, SendProgress,
@@ -18,6 +19,8 @@ use crate::domain::{
     AffectedPerson, AuditEvent, CategoryCatalog, Email, EmployeeId, Incident, IncidentId,
     NewIncident, NewProgram, Program, ProgramSlug, Severity, Status, UserName,
 };
+use crate::domain::{EvidenceSummary, ObligationState};
+use crate::evidence::Evidence;
 use crate::notify::TemplateName;
 
 /// How long a call may go without a frame from the daemon (hooks run up to their limit).
@@ -98,7 +101,7 @@ impl RemoteDesk {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .pop();
-        let mut stream = match reused {
+        let stream = match reused {
             // A kept connection may have been closed by a restarted daemon: retry once on
             // a fresh one if writing fails.
             Some(mut stream) => match protocol::write_frame(&mut stream, &body) {
@@ -107,6 +110,15 @@ impl RemoteDesk {
             },
             None => self.fresh(&body)?,
         };
+        self.finish(stream, progress)
+    }
+
+    /// Reads frames until the answer to the request already sent on `stream`.
+    fn finish<T: DeserializeOwned>(
+        &self,
+        mut stream: UnixStream,
+        progress: &mut dyn FnMut(&SendProgress),
+    ) -> Result<T, DeskError> {
         loop {
             let frame = protocol::read_frame(&mut stream, MAX_REPLY, &mut |_| false).map_err(
                 |e| match e {
@@ -119,24 +131,20 @@ impl RemoteDesk {
             )?;
             let reply: Reply = serde_json::from_slice(&frame)
                 .map_err(|e| self.gone(format!("unreadable reply: {e}")))?;
-            match reply {
-                Reply::Progress { progress: p } => progress(&p),
-                Reply::Ok { value } => {
-                    self.idle
-                        .lock()
-                        .unwrap_or_else(|poisoned| poisoned.into_inner())
-                        .push(stream);
-                    return serde_json::from_value(value)
-                        .map_err(|e| self.gone(format!("unexpected reply: {e}")));
+            let answer = match reply {
+                Reply::Progress { progress: p } => {
+                    progress(&p);
+                    continue;
                 }
-                Reply::Error { message, user } => {
-                    self.idle
-                        .lock()
-                        .unwrap_or_else(|poisoned| poisoned.into_inner())
-                        .push(stream);
-                    return Err(DeskError::Remote { message, user });
-                }
-            }
+                Reply::Ok { value } => serde_json::from_value(value)
+                    .map_err(|e| self.gone(format!("unexpected reply: {e}"))),
+                Reply::Error { message, user } => Err(DeskError::Remote { message, user }),
+            };
+            self.idle
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .push(stream);
+            return answer;
         }
     }
 
@@ -145,6 +153,20 @@ impl RemoteDesk {
         protocol::write_frame(&mut stream, body).map_err(|e| self.gone(e))?;
         Ok(stream)
     }
+}
+
+/// Fills `buf` as far as the input allows; 0 only at its end.
+fn read_full(input: &mut dyn std::io::Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match input.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
 }
 
 fn names<'a>(items: impl IntoIterator<Item = &'a str>) -> Vec<String> {
@@ -195,6 +217,7 @@ impl Desk for RemoteDesk {
             categories: names(new.categories.iter().map(|c| c.as_str())),
             programs: names(new.programs.iter().map(|p| p.as_str())),
             discovered_at: new.discovered_at,
+            aware_at: new.aware_at,
         })
     }
 
@@ -450,5 +473,76 @@ impl Desk for RemoteDesk {
 
     fn test_smtp(&self, _actor: &UserName) -> Result<String, DeskError> {
         self.call(&Request::TestSmtp)
+    }
+
+    fn set_clock(
+        &self,
+        _actor: &UserName,
+        id: IncidentId,
+        aware: Option<chrono::DateTime<chrono::Utc>>,
+        determined: Option<chrono::DateTime<chrono::Utc>>,
+        reason: &str,
+    ) -> Result<Incident, DeskError> {
+        self.call(&Request::SetClock {
+            id,
+            aware,
+            determined,
+            reason: reason.to_owned(),
+        })
+    }
+
+    fn obligations(
+        &self,
+        _actor: &UserName,
+        id: Option<IncidentId>,
+    ) -> Result<Vec<Obligation>, DeskError> {
+        self.call(&Request::Obligations { id })
+    }
+
+    fn settle_obligation(
+        &self,
+        _actor: &UserName,
+        id: IncidentId,
+        rule: &str,
+        state: ObligationState,
+    ) -> Result<Obligation, DeskError> {
+        self.call(&Request::SettleObligation {
+            id,
+            rule: rule.to_owned(),
+            state,
+        })
+    }
+
+    fn import_evidence(
+        &self,
+        _actor: &UserName,
+        id: IncidentId,
+        log: &mut dyn std::io::Read,
+        source_name: &str,
+        allowed: &std::collections::HashSet<String>,
+    ) -> Result<EvidenceSummary, DeskError> {
+        let request = Request::ImportEvidence {
+            id,
+            source_name: source_name.to_owned(),
+            allowed: allowed.iter().cloned().collect(),
+        };
+        let body = serde_json::to_vec(&request).map_err(|e| self.gone(e))?;
+        let mut stream = self.fresh(&body)?;
+        let mut chunk = vec![0u8; protocol::CHUNK];
+        loop {
+            let n = read_full(log, &mut chunk).map_err(|e| DeskError::Remote {
+                message: format!("cannot read {source_name}: {e}"),
+                user: true,
+            })?;
+            protocol::write_frame(&mut stream, &chunk[..n]).map_err(|e| self.gone(e))?;
+            if n == 0 {
+                break;
+            }
+        }
+        self.finish(stream, &mut |_| {})
+    }
+
+    fn evidence(&self, _actor: &UserName, id: IncidentId) -> Result<Evidence, DeskError> {
+        self.call(&Request::Evidence { id })
     }
 }

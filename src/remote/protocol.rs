@@ -120,6 +120,8 @@ pub enum Request {
         categories: Vec<String>,
         programs: Vec<String>,
         discovered_at: Option<DateTime<Utc>>,
+        #[serde(default)]
+        aware_at: Option<DateTime<Utc>>,
     },
     Incidents {
         status: Option<String>,
@@ -230,7 +232,34 @@ pub enum Request {
         id: IncidentId,
     },
     TestSmtp,
+    SetClock {
+        id: IncidentId,
+        aware: Option<DateTime<Utc>>,
+        determined: Option<DateTime<Utc>>,
+        reason: String,
+    },
+    Obligations {
+        id: Option<IncidentId>,
+    },
+    SettleObligation {
+        id: IncidentId,
+        rule: String,
+        state: crate::domain::ObligationState,
+    },
+    Evidence {
+        id: IncidentId,
+    },
+    /// Followed by the log's bytes in raw frames of at most [`CHUNK`] bytes and an empty
+    /// frame; the reply comes after the empty frame.
+    ImportEvidence {
+        id: IncidentId,
+        source_name: String,
+        allowed: Vec<String>,
+    },
 }
+
+/// The largest raw frame of a streamed upload.
+pub const CHUNK: usize = 1 << 20;
 
 /// One frame from the daemon. A call gets any number of `Progress` frames, then one `Ok`
 /// or `Error`.

@@ -285,7 +285,14 @@ fn connection(daemon: &Daemon, mut stream: UnixStream) {
             }
         };
         daemon.busy.fetch_add(1, Ordering::SeqCst);
-        let result = {
+        let result = if let Request::ImportEvidence {
+            id,
+            source_name,
+            allowed,
+        } = request
+        {
+            import_evidence(daemon, &actor, &mut stream, id, &source_name, allowed)
+        } else {
             let mut progress = |p: &crate::desk::SendProgress| {
                 let _ = send(&mut progress_stream, &Reply::Progress { progress: *p });
             };
@@ -303,6 +310,63 @@ fn connection(daemon: &Daemon, mut stream: UnixStream) {
             return;
         }
     }
+}
+
+/// The bytes of a streamed upload: raw frames until an empty one.
+struct Upload<'a> {
+    stream: &'a mut UnixStream,
+    chunk: Vec<u8>,
+    at: usize,
+    done: bool,
+}
+
+impl std::io::Read for Upload<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.at == self.chunk.len() {
+            if self.done {
+                return Ok(0);
+            }
+            let mut waited = Duration::ZERO;
+            let mut patience = |_: bool| {
+                waited += Duration::from_millis(250);
+                waited < FRAME_PATIENCE
+            };
+            self.chunk = protocol::read_frame(self.stream, protocol::CHUNK, &mut patience)
+                .map_err(|e| std::io::Error::other(format!("upload: {e}")))?;
+            self.at = 0;
+            self.done = self.chunk.is_empty();
+        }
+        let n = buf.len().min(self.chunk.len() - self.at);
+        buf[..n].copy_from_slice(&self.chunk[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+/// Imports an evidence log streamed after the request, then reads what is left of it so
+/// the connection stays in step even when the import stopped early.
+fn import_evidence(
+    daemon: &Daemon,
+    actor: &UserName,
+    stream: &mut UnixStream,
+    id: crate::domain::IncidentId,
+    source_name: &str,
+    allowed: Vec<String>,
+) -> Result<serde_json::Value, DeskError> {
+    let mut upload = Upload {
+        stream,
+        chunk: Vec::new(),
+        at: 0,
+        done: false,
+    };
+    let source_name = crate::domain::text::for_terminal(source_name).into_owned();
+    let allowed = allowed.into_iter().collect();
+    let result = daemon
+        .desk
+        .import_evidence(actor, id, &mut upload, &source_name, &allowed);
+    std::io::copy(&mut upload, &mut std::io::sink())
+        .map_err(|e| DeskError::Delivery(e.to_string()))?;
+    json(result?)
 }
 
 fn json<T: Serialize>(value: T) -> Result<serde_json::Value, DeskError> {
@@ -351,6 +415,7 @@ fn handle(
             categories,
             programs,
             discovered_at,
+            aware_at,
         } => {
             let mut new = NewIncident::new(&title, severity(level)?, &summary)?;
             for c in &categories {
@@ -360,6 +425,7 @@ fn handle(
                 new.programs.insert(slug(p)?);
             }
             new.discovered_at = discovered_at;
+            new.aware_at = aware_at;
             json(desk.open_incident(actor, new)?)
         }
         Request::Incidents {
@@ -493,5 +559,19 @@ fn handle(
         Request::OutboxStatus { id, path } => json(desk.outbox_status(actor, id, path)?),
         Request::RetryFailed { id } => json(desk.retry_failed(actor, id)?),
         Request::TestSmtp => json(desk.test_smtp(actor)?),
+        Request::SetClock {
+            id,
+            aware,
+            determined,
+            reason,
+        } => json(desk.set_clock(actor, id, aware, determined, &reason)?),
+        Request::Obligations { id } => json(desk.obligations(actor, id)?),
+        Request::SettleObligation { id, rule, state } => {
+            json(desk.settle_obligation(actor, id, &rule, state)?)
+        }
+        Request::Evidence { id } => json(desk.evidence(actor, id)?),
+        Request::ImportEvidence { .. } => Err(DeskError::NotConfigured(
+            "an evidence upload is read by the connection, not here".into(),
+        )),
     }
 }

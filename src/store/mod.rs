@@ -16,6 +16,7 @@
 //!   notification (its letter)
 //! - `outbox_state`: the same key -> its recipient and delivery state (small, rewritten as
 //!   it moves)
+//! - `evidence`: incident id -> the analysed access log of the exposed store
 //!
 //! Personal data never reaches the disk in the clear: roster pages, letters and delivery
 //! states are sealed with the database key ([`crate::crypto`]), and outbox keys carry a
@@ -70,6 +71,8 @@ pub struct Changes {
     pub letters: Vec<Notification>,
     /// Delivery states of existing notifications.
     pub deliveries: Vec<(NotificationRef, Delivery)>,
+    /// An incident's exposure evidence, replacing any before.
+    pub evidence: Option<(IncidentId, crate::evidence::Evidence)>,
     pub events: Vec<EventDraft>,
 }
 
@@ -95,6 +98,7 @@ pub struct Store {
     audit_by_incident: sled::Tree,
     outbox: sled::Tree,
     outbox_state: sled::Tree,
+    evidence: sled::Tree,
     cipher: Cipher,
     /// The secret behind blinded outbox keys, derived from the database key.
     blind: [u8; 32],
@@ -135,6 +139,7 @@ impl Store {
             audit_by_incident: tree("audit_by_incident")?,
             outbox: tree("outbox")?,
             outbox_state: tree("outbox_state")?,
+            evidence: tree("evidence")?,
             cipher: Cipher::new(key),
             blind: {
                 use sha2::Digest as _;
@@ -304,7 +309,15 @@ impl Store {
                 self.seal_delivery(&key, r, d).map(|v| (key, v))
             })
             .collect::<Result<_, _>>()?;
+        let evidence: Option<KeyValue> = match &changes.evidence {
+            Some((id, e)) => {
+                let key = incident_key(*id);
+                Some((key.to_vec(), self.seal("evidence", &key, e)?))
+            }
+            None => None,
+        };
         let trees = (
+            &self.evidence,
             &self.meta,
             &self.incidents,
             &self.people,
@@ -314,7 +327,10 @@ impl Store {
             &self.outbox,
             &self.outbox_state,
         );
-        let result = trees.transaction(|(meta, inc, ppl, prog, aud, idx, out, out_state)| {
+        let result = trees.transaction(|(ev, meta, inc, ppl, prog, aud, idx, out, out_state)| {
+            if let Some((key, value)) = &evidence {
+                ev.insert(key.as_slice(), value.as_slice())?;
+            }
             for (key, letter, state) in &letters {
                 out.insert(key.as_slice(), letter.as_slice())?;
                 out_state.insert(key.as_slice(), state.as_slice())?;
@@ -514,6 +530,18 @@ impl Store {
             .iter()
             .map(|kv| decode(&kv?.1, "programme"))
             .collect()
+    }
+
+    /// An incident's exposure evidence, if imported.
+    pub fn evidence(
+        &self,
+        id: IncidentId,
+    ) -> Result<Option<crate::evidence::Evidence>, StoreError> {
+        let key = incident_key(id);
+        self.evidence
+            .get(key)?
+            .map(|raw| self.unseal("evidence", &key, &raw, "exposure evidence"))
+            .transpose()
     }
 
     /// Whether a notification exists.

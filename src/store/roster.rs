@@ -3,7 +3,7 @@
 //! per person, and a window of the list is a read of one or two pages. Every page but the
 //! last is full, so person `n` is on page `n / PAGE_SIZE`.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::domain::{AffectedPerson, EmployeeId, IncidentId};
 
@@ -42,6 +42,21 @@ impl Roster {
             index,
             dirty: BTreeSet::new(),
         }
+    }
+
+    /// People per location and per category, for the legal rules and reports.
+    pub fn counts(&self) -> (BTreeMap<String, u64>, BTreeMap<String, u64>) {
+        let mut locations = BTreeMap::new();
+        let mut categories = BTreeMap::new();
+        for person in self.pages.iter().flatten() {
+            if let Some(loc) = &person.location {
+                *locations.entry(loc.as_str().to_owned()).or_insert(0) += 1;
+            }
+            for c in &person.categories {
+                *categories.entry(c.as_str().to_owned()).or_insert(0) += 1;
+            }
+        }
+        (locations, categories)
     }
 
     /// How many people are on the roster.

@@ -1,0 +1,314 @@
+//! `breachdesk deadlines`, `obligation ...` and `evidence ...`: the legal clocks and the
+//! evidence of whether the exposed data was read.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::process::ExitCode;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::args::{EvidenceCommand, ObligationCommand};
+use super::output::{self, rfc3339, safe, short_time};
+use super::{CliError, Context};
+use crate::deadlines::{Obligation, TimeLeft};
+use crate::domain::{IncidentId, ObligationState};
+
+/// An obligation as scripts see it.
+#[derive(Serialize)]
+pub struct ObligationView<'a> {
+    pub incident: String,
+    pub rule: &'a str,
+    pub name: &'a str,
+    pub notify: &'a str,
+    pub clock: &'static str,
+    pub started_at: String,
+    /// `null` where the law sets no fixed time and no internal target is configured.
+    pub due_at: Option<String>,
+    pub seconds_left: Option<i64>,
+    pub state: &'static str,
+    pub done_at: Option<String>,
+    pub reference: Option<&'a str>,
+    pub waived_reason: Option<&'a str>,
+    /// Whether it was done by its due time (`null` unless done).
+    pub met: Option<bool>,
+    pub people: u64,
+    pub citation: &'a str,
+}
+
+impl<'a> ObligationView<'a> {
+    pub fn new(o: &'a Obligation, now: DateTime<Utc>) -> Self {
+        let (done_at, reference, waived_reason) = match &o.state {
+            ObligationState::Done { at, reference } => {
+                (Some(rfc3339(*at)), reference.as_deref(), None)
+            }
+            ObligationState::Waived { reason } => (None, None, Some(reason.as_str())),
+            ObligationState::Open => (None, None, None),
+        };
+        ObligationView {
+            incident: o.incident.to_string(),
+            rule: &o.rule,
+            name: &o.name,
+            notify: &o.notify,
+            clock: o.clock.as_str(),
+            started_at: rfc3339(o.started_at),
+            due_at: o.due_at.map(rfc3339),
+            seconds_left: o.due_at.map(|d| (d - now).num_seconds()),
+            state: o.state.as_str(),
+            done_at,
+            reference,
+            waived_reason,
+            met: o.met_in_time(),
+            people: o.people,
+            citation: &o.citation,
+        }
+    }
+}
+
+/// What is left of an obligation's time, or what became of it, for tables.
+pub fn standing(o: &Obligation, now: DateTime<Utc>) -> String {
+    match (&o.state, o.due_at) {
+        (ObligationState::Done { at, .. }, _) => match o.met_in_time() {
+            Some(false) => format!("done {} (LATE)", short_time(*at)),
+            _ => format!("done {}", short_time(*at)),
+        },
+        (ObligationState::Waived { .. }, _) => "waived".to_owned(),
+        (ObligationState::Open, Some(due)) => {
+            let left = TimeLeft(due - now).to_string();
+            if due < now {
+                left
+            } else {
+                format!("{left} left")
+            }
+        }
+        (ObligationState::Open, None) => "without undue delay".to_owned(),
+    }
+}
+
+pub fn deadlines(
+    ctx: &mut Context<'_>,
+    id: Option<IncidentId>,
+    json: bool,
+) -> Result<ExitCode, CliError> {
+    let list = ctx.desk.obligations(&ctx.actor, id)?;
+    let now = Utc::now();
+    if json {
+        let views: Vec<_> = list.iter().map(|o| ObligationView::new(o, now)).collect();
+        output::json(ctx.out, &views)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if list.is_empty() {
+        writeln!(
+            ctx.out,
+            "no obligations: no rule applies to the affected people's locations yet (import a roster with locations)"
+        )?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    writeln!(
+        ctx.out,
+        "{:<7} {:<16} {:<17} {:<22} {:<28} {:>8}  NOTIFY",
+        "ID", "RULE", "DUE (UTC)", "STATE", "", "PEOPLE"
+    )?;
+    for o in &list {
+        writeln!(
+            ctx.out,
+            "{:<7} {:<16} {:<17} {:<22} {:<28} {:>8}  {}",
+            o.incident.to_string(),
+            safe(&o.rule),
+            o.due_at.map_or("-".to_owned(), short_time),
+            o.state.as_str(),
+            standing(o, now),
+            o.people,
+            safe(&o.notify)
+        )?;
+    }
+    writeln!(
+        ctx.err,
+        "decision support, not legal advice: check each obligation with counsel"
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn obligation(ctx: &mut Context<'_>, cmd: ObligationCommand) -> Result<ExitCode, CliError> {
+    let (id, rule, state) = match cmd {
+        ObligationCommand::Done {
+            id,
+            rule,
+            at,
+            reference,
+        } => (id, rule, ObligationState::Done { at, reference }),
+        ObligationCommand::Waive { id, rule, reason } => {
+            (id, rule, ObligationState::Waived { reason })
+        }
+    };
+    let o = ctx.desk.settle_obligation(&ctx.actor, id, &rule, state)?;
+    writeln!(
+        ctx.out,
+        "{} {}: {}",
+        o.incident,
+        safe(&o.rule),
+        standing(&o, Utc::now())
+    )?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn evidence(ctx: &mut Context<'_>, cmd: EvidenceCommand) -> Result<ExitCode, CliError> {
+    match cmd {
+        EvidenceCommand::Import {
+            id,
+            file,
+            authorized,
+        } => import(ctx, id, &file, authorized.as_deref()),
+        EvidenceCommand::Summary { id, json } => summary(ctx, id, json),
+    }
+}
+
+fn import(
+    ctx: &mut Context<'_>,
+    id: IncidentId,
+    file: &Path,
+    authorized: Option<&Path>,
+) -> Result<ExitCode, CliError> {
+    let allowed: HashSet<String> = match authorized {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| CliError::User(format!("cannot read {}: {e}", path.display())))?;
+            crate::evidence::allow_list(&text)
+        }
+        None => HashSet::new(),
+    };
+    let name = file.display().to_string();
+    let mut log = std::fs::File::open(file)
+        .map_err(|e| CliError::User(format!("cannot read {name}: {e}")))?;
+    let s = ctx
+        .desk
+        .import_evidence(&ctx.actor, id, &mut log, &name, &allowed)?;
+    writeln!(
+        ctx.out,
+        "{id}: {} rows; {} accessors, {} not on the allow-list; data of {} people read, of {} copied; finding: {}",
+        s.rows,
+        s.accessors,
+        s.unauthorized_accessors,
+        s.people_read,
+        s.people_acquired,
+        s.finding.as_str()
+    )?;
+    if !s.allow_list {
+        writeln!(
+            ctx.err,
+            "no --authorized list: every accessor counts as unauthorised"
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Serialize)]
+struct AccessorView<'a> {
+    accessor: &'a str,
+    authorized: bool,
+    reads: u64,
+    copies: u64,
+    people: u64,
+}
+
+#[derive(Serialize)]
+struct SummaryView<'a> {
+    incident: String,
+    finding: &'static str,
+    source: &'a str,
+    imported_at: String,
+    rows: u64,
+    accessors: u64,
+    unauthorized_accessors: u64,
+    people_read: u64,
+    people_acquired: u64,
+    people_not_read: u64,
+    allow_list: bool,
+    by_accessor: Vec<AccessorView<'a>>,
+}
+
+fn summary(ctx: &mut Context<'_>, id: IncidentId, json: bool) -> Result<ExitCode, CliError> {
+    let incident = ctx.desk.incident(&ctx.actor, id)?;
+    let Some(s) = &incident.evidence else {
+        return Err(CliError::User(format!(
+            "{id} has no exposure evidence yet; `breachdesk evidence import {id} FILE` loads the exposed store's access log"
+        )));
+    };
+    let detail = ctx.desk.evidence(&ctx.actor, id)?;
+    let view = SummaryView {
+        incident: id.to_string(),
+        finding: s.finding.as_str(),
+        source: &s.source,
+        imported_at: rfc3339(s.imported_at),
+        rows: s.rows,
+        accessors: s.accessors,
+        unauthorized_accessors: s.unauthorized_accessors,
+        people_read: s.people_read,
+        people_acquired: s.people_acquired,
+        people_not_read: incident.people.saturating_sub(s.people_read),
+        allow_list: s.allow_list,
+        by_accessor: detail
+            .accessors
+            .iter()
+            .map(|a| AccessorView {
+                accessor: &a.accessor,
+                authorized: a.authorized,
+                reads: a.reads,
+                copies: a.copies,
+                people: a.people,
+            })
+            .collect(),
+    };
+    if json {
+        output::json(ctx.out, &view)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let out = &mut *ctx.out;
+    writeln!(out, "{id}: finding {}", view.finding)?;
+    writeln!(
+        out,
+        "log:         {} ({} rows, imported {} UTC)",
+        safe(view.source),
+        view.rows,
+        short_time(s.imported_at)
+    )?;
+    writeln!(
+        out,
+        "accessors:   {} in all, {} not on the allow-list{}",
+        view.accessors,
+        view.unauthorized_accessors,
+        if view.allow_list {
+            ""
+        } else {
+            " (no allow-list given)"
+        }
+    )?;
+    writeln!(
+        out,
+        "people:      {} of {} had their data read by someone off the allow-list, {} copied; {} not read",
+        view.people_read, incident.people, view.people_acquired, view.people_not_read
+    )?;
+    let unauthorised: Vec<&AccessorView> =
+        view.by_accessor.iter().filter(|a| !a.authorized).collect();
+    if !unauthorised.is_empty() {
+        writeln!(out, "not on the allow-list (most active first):")?;
+        for a in unauthorised.iter().take(50) {
+            writeln!(
+                out,
+                "  {:<32} {:>8} reads {:>6} copies {:>7} people",
+                safe(a.accessor),
+                a.reads,
+                a.copies,
+                a.people
+            )?;
+        }
+        if unauthorised.len() > 50 {
+            writeln!(
+                out,
+                "  ... and {} more (--json lists all)",
+                unauthorised.len() - 50
+            )?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

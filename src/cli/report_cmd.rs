@@ -1,0 +1,72 @@
+//! `breachdesk report`: an incident report, or a draft notification to a regulator.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use super::args::ReportFormat;
+use super::{CliError, Context, Location};
+use crate::config::Settings;
+use crate::domain::IncidentId;
+use crate::report;
+
+pub fn run(
+    ctx: &mut Context<'_>,
+    location: &Location,
+    id: IncidentId,
+    format: ReportFormat,
+    regulator: Option<&str>,
+    out: Option<&Path>,
+) -> Result<ExitCode, CliError> {
+    let r = report::gather(ctx.desk, &ctx.actor, id, chrono::Utc::now())?;
+    let text = match regulator {
+        None => match format {
+            ReportFormat::Md => report::markdown(&r),
+            ReportFormat::Html => report::html_page(&r),
+            ReportFormat::Json => {
+                let mut text = serde_json::to_string_pretty(&r)
+                    .map_err(|e| CliError::Failure(format!("cannot encode the report: {e}")))?;
+                text.push('\n');
+                text
+            }
+        },
+        Some("gdpr-33") => {
+            // The contact point comes from this machine's config (the daemon's is not sent).
+            let settings = Settings::load(&location.config, location.config_required)?;
+            let catalog = ctx.desk.catalog();
+            match format {
+                ReportFormat::Md => report::gdpr33_markdown(&r, &settings.config.contact, &catalog),
+                ReportFormat::Html => report::gdpr33_html(&r, &settings.config.contact, &catalog),
+                ReportFormat::Json => {
+                    return Err(CliError::User(
+                        "the gdpr-33 draft is written as md or html".into(),
+                    ));
+                }
+            }
+        }
+        Some(other) => {
+            return Err(CliError::User(format!(
+                "no regulator draft for '{}'; drafts exist for: gdpr-33",
+                crate::domain::text::for_terminal(other)
+            )));
+        }
+    };
+    match out {
+        Some(path) => {
+            use std::io::Write as _;
+            use std::os::unix::fs::OpenOptionsExt as _;
+            let name = path.display();
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(path)
+                .map_err(|e| CliError::User(format!("cannot create {name}: {e}")))?;
+            file.write_all(text.as_bytes())
+                .and_then(|()| file.sync_all())
+                .map_err(|e| CliError::Failure(format!("cannot write {name}: {e}")))?;
+            writeln!(ctx.err, "report written to {name}")?;
+        }
+        None => ctx.out.write_all(text.as_bytes())?,
+    }
+    Ok(ExitCode::SUCCESS)
+}

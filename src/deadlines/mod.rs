@@ -1,0 +1,340 @@
+//! Legal clocks: jurisdiction rules (shipped as data in `jurisdictions.toml`, overridable
+//! in config) and the obligations they put on an incident, from where its affected people
+//! live, what was exposed, what the evidence found and when the organisation became aware.
+//!
+//! Decision support, not legal advice: see the header of `jurisdictions.toml`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use chrono::{DateTime, Duration, LocalResult, TimeZone, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::domain::{Finding, Incident, IncidentId, ObligationState};
+
+pub use crate::domain::{EvidenceSummary, ObligationRecord};
+
+const BUILT_IN: &str = include_str!("jurisdictions.toml");
+
+/// A rule file or `[deadlines]` section that cannot be used.
+#[derive(Debug, Error, PartialEq)]
+pub enum RuleError {
+    #[error("jurisdiction rules: {0}")]
+    Parse(String),
+    #[error("rule '{id}': {reason}")]
+    Invalid { id: String, reason: String },
+}
+
+/// What starts a rule's clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClockStart {
+    Awareness,
+    Discovery,
+    Determination,
+}
+
+impl ClockStart {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClockStart::Awareness => "awareness",
+            ClockStart::Discovery => "discovery",
+            ClockStart::Determination => "determination",
+        }
+    }
+}
+
+/// What must have happened for a rule to apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Trigger {
+    /// Any breach: the data was exposed.
+    Exposure,
+    /// Someone without authority read it.
+    Access,
+    /// Someone without authority took a copy.
+    Acquisition,
+}
+
+/// Whether a rule with `trigger` applies given what the evidence found.
+pub fn triggers(finding: Finding, trigger: Trigger) -> bool {
+    match trigger {
+        Trigger::Exposure => true,
+        Trigger::Access => finding != Finding::NoAccess,
+        Trigger::Acquisition => matches!(finding, Finding::Unknown | Finding::Acquired),
+    }
+}
+
+/// One jurisdiction's notification rule.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    pub id: String,
+    pub name: String,
+    pub notify: String,
+    pub locations: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub categories: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hours: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub days: Option<u32>,
+    #[serde(default)]
+    pub undue_delay: bool,
+    pub clock: ClockStart,
+    pub trigger: Trigger,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_people: Option<u64>,
+    pub timezone: String,
+    pub citation: String,
+}
+
+impl Rule {
+    fn check(&self) -> Result<Tz, RuleError> {
+        let invalid = |reason: &str| RuleError::Invalid {
+            id: self.id.clone(),
+            reason: reason.to_owned(),
+        };
+        let valid_id = !self.id.is_empty()
+            && self.id.len() <= 40
+            && self
+                .id
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        if !valid_id {
+            return Err(invalid("the id must be lowercase letters, digits and '-'"));
+        }
+        let kinds = [self.hours.is_some(), self.days.is_some(), self.undue_delay];
+        if kinds.iter().filter(|k| **k).count() != 1 {
+            return Err(invalid(
+                "give exactly one of hours, days or undue_delay = true",
+            ));
+        }
+        if self.locations.is_empty() {
+            return Err(invalid("locations is empty"));
+        }
+        self.timezone
+            .parse::<Tz>()
+            .map_err(|_| invalid(&format!("unknown time zone '{}'", self.timezone)))
+    }
+
+    /// Whether a roster location falls under the rule.
+    fn covers(&self, location: &str) -> bool {
+        self.locations
+            .iter()
+            .any(|pattern| match pattern.strip_suffix('*') {
+                Some(prefix) => location.starts_with(prefix),
+                None => location == pattern,
+            })
+    }
+
+    /// The deadline for a clock started at `start`: hours are exact; calendar days are
+    /// counted in the rule's time zone, to the same local time (the earlier instant when that
+    /// time occurs twice, the first valid one after a skipped hour).
+    pub fn due(
+        &self,
+        start: DateTime<Utc>,
+        tz: Tz,
+        target_hours: Option<u32>,
+    ) -> Option<DateTime<Utc>> {
+        if let Some(hours) = self.hours {
+            return Some(start + Duration::hours(i64::from(hours)));
+        }
+        if let Some(days) = self.days {
+            return Some(add_local_days(start, days, tz));
+        }
+        target_hours.map(|h| start + Duration::hours(i64::from(h)))
+    }
+}
+
+/// `start` plus `days` calendar days at the same wall-clock time in `tz`.
+pub fn add_local_days(start: DateTime<Utc>, days: u32, tz: Tz) -> DateTime<Utc> {
+    let local = start.with_timezone(&tz).naive_local() + Duration::days(i64::from(days));
+    let mut probe = local;
+    for _ in 0..4 {
+        match tz.from_local_datetime(&probe) {
+            LocalResult::Single(t) => return t.with_timezone(&Utc),
+            LocalResult::Ambiguous(earlier, _) => return earlier.with_timezone(&Utc),
+            LocalResult::None => probe += Duration::minutes(30),
+        }
+    }
+    start + Duration::days(i64::from(days))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleFile {
+    rule: Vec<Rule>,
+}
+
+/// The `[deadlines]` section of the config.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeadlineConfig {
+    /// Internal targets, in hours, for rules without a fixed deadline, by rule id.
+    #[serde(default)]
+    pub targets: BTreeMap<String, u32>,
+    /// Rules that replace the shipped rule of the same id, or add to them.
+    #[serde(default, rename = "rule")]
+    pub rules: Vec<Rule>,
+}
+
+/// The rules in force, checked.
+#[derive(Debug, Clone)]
+pub struct RuleBook {
+    rules: Vec<(Rule, Tz)>,
+    targets: BTreeMap<String, u32>,
+}
+
+impl Default for RuleBook {
+    fn default() -> Self {
+        RuleBook::with_config(&DeadlineConfig::default()).expect("the shipped rules are valid")
+    }
+}
+
+impl RuleBook {
+    /// The shipped rules with `config`'s replacements, additions and targets.
+    pub fn with_config(config: &DeadlineConfig) -> Result<Self, RuleError> {
+        let file: RuleFile =
+            toml::from_str(BUILT_IN).map_err(|e| RuleError::Parse(e.to_string()))?;
+        let mut rules = file.rule;
+        for extra in &config.rules {
+            match rules.iter_mut().find(|r| r.id == extra.id) {
+                Some(rule) => *rule = extra.clone(),
+                None => rules.push(extra.clone()),
+            }
+        }
+        let checked = rules
+            .into_iter()
+            .map(|r| r.check().map(|tz| (r, tz)))
+            .collect::<Result<Vec<_>, _>>()?;
+        for id in config.targets.keys() {
+            if !checked.iter().any(|(r, _)| r.id == *id) {
+                return Err(RuleError::Invalid {
+                    id: id.clone(),
+                    reason: "a target names no rule".into(),
+                });
+            }
+        }
+        Ok(RuleBook {
+            rules: checked,
+            targets: config.targets.clone(),
+        })
+    }
+
+    pub fn rules(&self) -> impl Iterator<Item = &Rule> {
+        self.rules.iter().map(|(r, _)| r)
+    }
+
+    pub fn rule(&self, id: &str) -> Option<&Rule> {
+        self.rules().find(|r| r.id == id)
+    }
+
+    /// The obligations `incident` has under these rules, soonest due first (open ones
+    /// without a due time last).
+    pub fn obligations(&self, incident: &Incident) -> Vec<Obligation> {
+        let mut out: Vec<Obligation> = self
+            .rules
+            .iter()
+            .filter_map(|(rule, tz)| self.obligation(incident, rule, *tz))
+            .collect();
+        out.sort_by(|a, b| {
+            (a.due_at.is_none(), a.due_at, &a.rule).cmp(&(b.due_at.is_none(), b.due_at, &b.rule))
+        });
+        out
+    }
+
+    fn obligation(&self, incident: &Incident, rule: &Rule, tz: Tz) -> Option<Obligation> {
+        let people: u64 = incident
+            .people_by_location
+            .iter()
+            .filter(|(loc, _)| rule.covers(loc))
+            .map(|(_, n)| n)
+            .sum();
+        if people == 0 || people < rule.min_people.unwrap_or(0) {
+            return None;
+        }
+        let exposed = rule.categories.is_empty()
+            || rule
+                .categories
+                .iter()
+                .any(|c| incident.categories.iter().any(|have| have.as_str() == c));
+        let finding = incident
+            .evidence
+            .as_ref()
+            .map_or(Finding::Unknown, |e| e.finding);
+        if !exposed || !triggers(finding, rule.trigger) {
+            return None;
+        }
+        let started_at = match rule.clock {
+            ClockStart::Awareness => incident.aware_time(),
+            ClockStart::Discovery => incident.discovered_at,
+            ClockStart::Determination => incident.determined_time(),
+        };
+        let record = incident.obligations.get(&rule.id);
+        Some(Obligation {
+            incident: incident.id,
+            rule: rule.id.clone(),
+            name: rule.name.clone(),
+            notify: rule.notify.clone(),
+            clock: rule.clock,
+            started_at,
+            due_at: rule.due(started_at, tz, self.targets.get(&rule.id).copied()),
+            state: record.map_or(ObligationState::Open, |r| r.state.clone()),
+            people,
+            citation: rule.citation.clone(),
+        })
+    }
+}
+
+/// One obligation of one incident.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Obligation {
+    pub incident: IncidentId,
+    pub rule: String,
+    pub name: String,
+    pub notify: String,
+    pub clock: ClockStart,
+    pub started_at: DateTime<Utc>,
+    /// `None` where the law sets no fixed time and no internal target is configured.
+    pub due_at: Option<DateTime<Utc>>,
+    pub state: ObligationState,
+    /// How many affected people it covers.
+    pub people: u64,
+    pub citation: String,
+}
+
+impl Obligation {
+    /// Whether it was met by its due time (`None` while open or waived).
+    pub fn met_in_time(&self) -> Option<bool> {
+        match (&self.state, self.due_at) {
+            (ObligationState::Done { at, .. }, Some(due)) => Some(*at <= due),
+            (ObligationState::Done { .. }, None) => Some(true),
+            _ => None,
+        }
+    }
+}
+
+/// Time left until `due`, as a short text: `2d 4h`, `5h 12m`, `OVERDUE 3h`.
+pub struct TimeLeft(pub Duration);
+
+impl fmt::Display for TimeLeft {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let secs = self.0.num_seconds();
+        let (prefix, secs) = if secs < 0 {
+            ("OVERDUE ", -secs)
+        } else {
+            ("", secs)
+        };
+        let (d, h, m) = (secs / 86_400, secs % 86_400 / 3600, secs % 3600 / 60);
+        if d > 0 {
+            write!(f, "{prefix}{d}d {h}h")
+        } else if h > 0 {
+            write!(f, "{prefix}{h}h {m}m")
+        } else {
+            write!(f, "{prefix}{m}m")
+        }
+    }
+}

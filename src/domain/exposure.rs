@@ -1,0 +1,86 @@
+//! What is known about an exposure and what has been done about its legal obligations:
+//! stored on the incident, used by the deadline rules ([`crate::deadlines`]).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::UserName;
+
+/// What the exposure evidence says happened.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Finding {
+    /// No evidence imported: every trigger is assumed.
+    #[default]
+    Unknown,
+    /// The access log shows nobody outside the allow-list read the data.
+    NoAccess,
+    /// Read, not copied.
+    Accessed,
+    /// Downloaded, exported or copied.
+    Acquired,
+}
+
+impl Finding {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Finding::Unknown => "unknown",
+            Finding::NoAccess => "no-access",
+            Finding::Accessed => "accessed",
+            Finding::Acquired => "acquired",
+        }
+    }
+}
+
+/// What has been done about an obligation, as stored on the incident.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "lowercase")]
+pub enum ObligationState {
+    Open,
+    Done {
+        at: DateTime<Utc>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reference: Option<String>,
+    },
+    Waived {
+        reason: String,
+    },
+}
+
+impl ObligationState {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ObligationState::Open => "open",
+            ObligationState::Done { .. } => "done",
+            ObligationState::Waived { .. } => "waived",
+        }
+    }
+}
+
+/// A record of an obligation met or waived, with who recorded it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObligationRecord {
+    #[serde(flatten)]
+    pub state: ObligationState,
+    pub by: UserName,
+}
+
+/// What the exposure evidence showed, kept on the incident (counts only; the per-person
+/// detail is sealed in the store).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvidenceSummary {
+    pub finding: Finding,
+    pub rows: u64,
+    pub source: String,
+    pub imported_at: DateTime<Utc>,
+    /// Distinct accessors in the log.
+    pub accessors: u64,
+    /// Distinct accessors not on the allow-list.
+    pub unauthorized_accessors: u64,
+    /// Affected people whose data someone outside the allow-list read.
+    pub people_read: u64,
+    /// Affected people whose data someone outside the allow-list took a copy of.
+    pub people_acquired: u64,
+    /// Whether an allow-list was given (without one, every accessor counts as unauthorised).
+    pub allow_list: bool,
+}

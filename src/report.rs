@@ -1,0 +1,515 @@
+//! Incident reports (Markdown, JSON, HTML) and the draft notification to a supervisory
+//! authority under GDPR Art. 33(3). Everything is gathered through the desk, so a report
+//! follows the same access rules as the screens: no names or addresses, only counts.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+
+use crate::deadlines::Obligation;
+use crate::desk::{Desk, DeskError, OutboxStatus, ReadPath};
+use crate::domain::{
+    AuditAction, AuditEvent, CategoryCatalog, EvidenceSummary, Incident, IncidentId,
+    ObligationState, Program, UserName,
+};
+use crate::notify::Contact;
+
+/// A change of severity.
+#[derive(Debug, Clone, Serialize)]
+pub struct SeverityChange {
+    pub at: DateTime<Utc>,
+    pub by: String,
+    pub from: String,
+    pub to: String,
+    pub reason: String,
+}
+
+/// A programme linked to the incident, and when it was paused.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProgramLine {
+    pub slug: String,
+    pub name: String,
+    pub state: String,
+    pub paused_at: Option<DateTime<Utc>>,
+}
+
+/// Everything a report says, gathered once.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub generated_at: DateTime<Utc>,
+    pub generated_by: String,
+    pub incident: Incident,
+    pub severity_history: Vec<SeverityChange>,
+    pub timeline: Vec<AuditEvent>,
+    pub people_by_category: BTreeMap<String, u64>,
+    pub people_by_location: BTreeMap<String, u64>,
+    pub programs: Vec<ProgramLine>,
+    /// Letters per state, and per template and state.
+    pub notifications: Option<OutboxStatus>,
+    pub obligations: Vec<Obligation>,
+    pub evidence: Option<EvidenceSummary>,
+}
+
+/// Gathers a report of `id` as `actor` sees it.
+pub fn gather(
+    desk: &dyn Desk,
+    actor: &UserName,
+    id: IncidentId,
+    now: DateTime<Utc>,
+) -> Result<Report, DeskError> {
+    let incident = desk.incident(actor, id)?;
+    let timeline = desk.timeline(actor, id)?;
+    let severity_history = timeline
+        .iter()
+        .filter(|e| e.draft.action == AuditAction::SeverityChanged)
+        .map(|e| SeverityChange {
+            at: e.draft.at,
+            by: e.draft.actor.to_string(),
+            from: e.draft.before.clone().unwrap_or_default(),
+            to: e.draft.after.clone().unwrap_or_default(),
+            reason: e.draft.detail.clone(),
+        })
+        .collect();
+    let programs = desk
+        .programs(actor)?
+        .into_iter()
+        .filter(|p: &Program| incident.programs.contains(&p.slug))
+        .map(|p| ProgramLine {
+            slug: p.slug.to_string(),
+            name: p.name,
+            state: p.state.to_string(),
+            paused_at: p.paused_at,
+        })
+        .collect();
+    let notifications = if incident.people > 0 {
+        let mut status = desk.outbox_status(actor, id, ReadPath::Report)?;
+        status.failures.clear();
+        Some(status)
+    } else {
+        None
+    };
+    let obligations = desk.obligations(actor, Some(id))?;
+    Ok(Report {
+        generated_at: now,
+        generated_by: actor.to_string(),
+        severity_history,
+        people_by_category: incident.people_by_category.clone(),
+        people_by_location: incident.people_by_location.clone(),
+        programs,
+        notifications,
+        obligations,
+        evidence: incident.evidence.clone(),
+        timeline,
+        incident,
+    })
+}
+
+fn time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn obligation_state(o: &Obligation) -> String {
+    match (&o.state, o.met_in_time()) {
+        (ObligationState::Done { at, reference }, met) => format!(
+            "done {}{}{}",
+            time(*at),
+            reference
+                .as_deref()
+                .map_or(String::new(), |r| format!(" (ref {r})")),
+            if met == Some(false) {
+                ", LATE"
+            } else {
+                ", in time"
+            }
+        ),
+        (ObligationState::Waived { reason }, _) => format!("waived: {reason}"),
+        (ObligationState::Open, _) => "open".to_owned(),
+    }
+}
+
+/// A block of text for a report: headings, paragraphs, tables. Rendered as Markdown or
+/// HTML, so both say the same thing.
+enum Block {
+    Heading(String),
+    Para(String),
+    Table(Vec<&'static str>, Vec<Vec<String>>),
+}
+
+fn blocks(r: &Report) -> Vec<Block> {
+    let i = &r.incident;
+    let mut out = vec![
+        Block::Heading(format!("{} {}: {}", i.id, i.severity, i.title)),
+        Block::Para(format!(
+            "Status {}; owner {}; opened {}; aware {}; discovered {}. Report generated {} by {}.",
+            i.status,
+            i.owner,
+            time(i.opened_at),
+            time(i.aware_time()),
+            time(i.discovered_at),
+            time(r.generated_at),
+            r.generated_by
+        )),
+    ];
+    if !i.summary.is_empty() {
+        out.push(Block::Heading("Summary".into()));
+        out.push(Block::Para(i.summary.clone()));
+    }
+    out.push(Block::Heading("Severity history".into()));
+    out.push(if r.severity_history.is_empty() {
+        Block::Para(format!("{} since opening.", i.severity))
+    } else {
+        Block::Table(
+            vec!["When", "By", "From", "To", "Why"],
+            r.severity_history
+                .iter()
+                .map(|c| {
+                    vec![
+                        time(c.at),
+                        c.by.clone(),
+                        c.from.clone(),
+                        c.to.clone(),
+                        c.reason.clone(),
+                    ]
+                })
+                .collect(),
+        )
+    });
+    out.push(Block::Heading("Affected people".into()));
+    out.push(Block::Para(format!(
+        "{} people affected; {} notified.",
+        i.people, i.notified
+    )));
+    let count_rows = |m: &BTreeMap<String, u64>| {
+        m.iter()
+            .map(|(k, v)| vec![k.clone(), v.to_string()])
+            .collect()
+    };
+    if !r.people_by_category.is_empty() {
+        out.push(Block::Table(
+            vec!["Category", "People"],
+            count_rows(&r.people_by_category),
+        ));
+    }
+    if !r.people_by_location.is_empty() {
+        out.push(Block::Table(
+            vec!["Location", "People"],
+            count_rows(&r.people_by_location),
+        ));
+    }
+    out.push(Block::Heading("Programmes".into()));
+    out.push(if r.programs.is_empty() {
+        Block::Para("No programme linked.".into())
+    } else {
+        Block::Table(
+            vec!["Programme", "Name", "State", "Paused at"],
+            r.programs
+                .iter()
+                .map(|p| {
+                    vec![
+                        p.slug.clone(),
+                        p.name.clone(),
+                        p.state.clone(),
+                        p.paused_at.map_or("-".into(), time),
+                    ]
+                })
+                .collect(),
+        )
+    });
+    out.push(Block::Heading("Notifications".into()));
+    match &r.notifications {
+        Some(n) if n.counts.values().any(|c| *c > 0) => out.push(Block::Table(
+            vec!["Letter", "State", "Count"],
+            n.by_template
+                .iter()
+                .flat_map(|(t, states)| {
+                    states
+                        .iter()
+                        .map(move |(s, c)| vec![t.clone(), s.clone(), c.to_string()])
+                })
+                .collect(),
+        )),
+        _ => out.push(Block::Para("No letters queued.".into())),
+    }
+    out.push(Block::Heading("Legal obligations".into()));
+    out.push(if r.obligations.is_empty() {
+        Block::Para("No jurisdiction rule applies yet.".into())
+    } else {
+        Block::Table(
+            vec!["Rule", "Notify", "Due", "People", "State"],
+            r.obligations
+                .iter()
+                .map(|o| {
+                    vec![
+                        o.rule.clone(),
+                        o.notify.clone(),
+                        o.due_at.map_or("without undue delay".into(), time),
+                        o.people.to_string(),
+                        obligation_state(o),
+                    ]
+                })
+                .collect(),
+        )
+    });
+    out.push(Block::Para(
+        "Obligations are decision support, not legal advice.".into(),
+    ));
+    out.push(Block::Heading("Exposure evidence".into()));
+    out.push(Block::Para(match &r.evidence {
+        None => "No access log of the exposed store has been imported: whether anyone read the data is not established.".into(),
+        Some(e) => format!(
+            "{} ({} rows): finding {}. {} accessors, {} not on the allow-list; data of {} people read and of {} copied by someone off the allow-list.",
+            e.source, e.rows, e.finding.as_str(), e.accessors, e.unauthorized_accessors, e.people_read, e.people_acquired
+        ),
+    }));
+    out.push(Block::Heading("Timeline".into()));
+    out.push(Block::Table(
+        vec!["When", "Who", "What", "Detail"],
+        r.timeline
+            .iter()
+            .map(|e| {
+                vec![
+                    time(e.draft.at),
+                    e.draft.actor.to_string(),
+                    e.draft.action.as_str().to_owned(),
+                    e.draft.detail.clone(),
+                ]
+            })
+            .collect(),
+    ));
+    out
+}
+
+/// Text for Markdown: control characters stripped, table pipes escaped.
+fn md(text: &str) -> String {
+    crate::domain::text::for_terminal(text)
+        .replace('|', "\\|")
+        .replace('\n', " ")
+}
+
+/// Text for HTML: control characters stripped and escaped.
+fn html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in crate::domain::text::for_terminal(text).chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn render_md(blocks: &[Block]) -> String {
+    let mut out = String::new();
+    let mut first = true;
+    for b in blocks {
+        match b {
+            Block::Heading(h) if first => {
+                let _ = writeln!(out, "# {}\n", md(h));
+                first = false;
+            }
+            Block::Heading(h) => {
+                let _ = writeln!(out, "## {}\n", md(h));
+            }
+            Block::Para(p) => {
+                for line in p.lines() {
+                    let _ = writeln!(out, "{}", crate::domain::text::for_terminal(line));
+                }
+                out.push('\n');
+            }
+            Block::Table(head, rows) => {
+                let _ = writeln!(out, "| {} |", head.join(" | "));
+                let _ = writeln!(out, "|{}", " --- |".repeat(head.len()));
+                for row in rows {
+                    let cells: Vec<String> = row.iter().map(|c| md(c)).collect();
+                    let _ = writeln!(out, "| {} |", cells.join(" | "));
+                }
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+fn render_html(title: &str, blocks: &[Block]) -> String {
+    let mut out = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n<style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}table{{border-collapse:collapse}}td,th{{border:1px solid #999;padding:.2em .5em;text-align:left}}</style>\n</head>\n<body>\n",
+        html(title)
+    );
+    let mut first = true;
+    for b in blocks {
+        match b {
+            Block::Heading(h) if first => {
+                let _ = writeln!(out, "<h1>{}</h1>", html(h));
+                first = false;
+            }
+            Block::Heading(h) => {
+                let _ = writeln!(out, "<h2>{}</h2>", html(h));
+            }
+            Block::Para(p) => {
+                let _ = writeln!(out, "<p>{}</p>", html(p).replace('\n', "<br>"));
+            }
+            Block::Table(head, rows) => {
+                out.push_str("<table>\n<tr>");
+                for h in head {
+                    let _ = write!(out, "<th>{}</th>", html(h));
+                }
+                out.push_str("</tr>\n");
+                for row in rows {
+                    out.push_str("<tr>");
+                    for c in row {
+                        let _ = write!(out, "<td>{}</td>", html(c));
+                    }
+                    out.push_str("</tr>\n");
+                }
+                out.push_str("</table>\n");
+            }
+        }
+    }
+    out.push_str("</body>\n</html>\n");
+    out
+}
+
+/// The report as Markdown.
+pub fn markdown(r: &Report) -> String {
+    render_md(&blocks(r))
+}
+
+/// The report as a standalone HTML page.
+pub fn html_page(r: &Report) -> String {
+    render_html(&format!("{} incident report", r.incident.id), &blocks(r))
+}
+
+/// The draft notification to the supervisory authority under GDPR Art. 33(3), as blocks
+/// under the headings the article lists.
+fn gdpr33_blocks(r: &Report, contact: &Contact, catalog: &CategoryCatalog) -> Vec<Block> {
+    let i = &r.incident;
+    let gdpr_people: u64 = r
+        .obligations
+        .iter()
+        .find(|o| o.rule == "gdpr-33")
+        .map_or(0, |o| o.people);
+    let due = r
+        .obligations
+        .iter()
+        .find(|o| o.rule == "gdpr-33")
+        .and_then(|o| o.due_at);
+    let categories: Vec<String> = i
+        .categories
+        .iter()
+        .map(|c| format!("{} ({})", c.as_str(), catalog.describe(c)))
+        .collect();
+    let records: u64 = r.people_by_category.values().sum();
+    let mut blocks = vec![
+        Block::Heading(format!(
+            "Notification of a personal data breach (GDPR Art. 33): {}",
+            i.title
+        )),
+        Block::Para(format!(
+            "DRAFT generated {} by breachdesk from {}. Review every section before sending; this is decision support, not legal advice. Became aware: {}.{}",
+            time(r.generated_at),
+            i.id,
+            time(i.aware_time()),
+            due.map_or(String::new(), |d| format!(
+                " The 72-hour deadline is {}.",
+                time(d)
+            ))
+        )),
+        Block::Heading("(a) Nature of the breach".into()),
+        Block::Para(if i.summary.is_empty() {
+            i.title.clone()
+        } else {
+            i.summary.clone()
+        }),
+        Block::Para(format!(
+            "Categories of personal data concerned: {}.",
+            if categories.is_empty() {
+                "[to be determined]".to_owned()
+            } else {
+                categories.join("; ")
+            }
+        )),
+        Block::Para(format!(
+            "Approximate number of data subjects concerned: {} in the EEA ({} in all). Approximate number of personal data records concerned: {} (one per person and data category).",
+            gdpr_people, i.people, records
+        )),
+        Block::Heading("(b) Contact point".into()),
+        Block::Para(format!(
+            "{} <{}>{}",
+            contact.name,
+            contact.email,
+            if contact.phone.is_empty() {
+                String::new()
+            } else {
+                format!(", {}", contact.phone)
+            }
+        )),
+        Block::Heading("(c) Likely consequences".into()),
+    ];
+    blocks.push(Block::Para(match &r.evidence {
+        None => "Whether the data was read is still under investigation: no access log of the exposed store has been analysed yet. [Describe the likely consequences for the people concerned.]".to_owned(),
+        Some(e) => format!(
+            "The exposed store's access log ({} entries) shows that the data of {} people was read and of {} people copied by {} accessors without authorisation (finding: {}). [Describe the likely consequences for the people concerned.]",
+            e.rows, e.people_read, e.people_acquired, e.unauthorized_accessors, e.finding.as_str()
+        ),
+    }));
+    blocks.push(Block::Heading("(d) Measures taken or proposed".into()));
+    let mut measures: Vec<String> = r
+        .programs
+        .iter()
+        .map(|p| match p.paused_at {
+            Some(at) => format!(
+                "The programme '{}' ({}) was paused at {}.",
+                p.name,
+                p.slug,
+                time(at)
+            ),
+            None => format!("The programme '{}' ({}) is {}.", p.name, p.slug, p.state),
+        })
+        .collect();
+    if let Some(n) = &r.notifications {
+        let sent = n.counts.get("sent").copied().unwrap_or(0);
+        measures.push(format!(
+            "{} letters sent to the people concerned; {} of {} people notified so far.",
+            sent, i.notified, i.people
+        ));
+    }
+    measures.push(
+        "[Other measures taken or proposed to address the breach and mitigate its effects.]".into(),
+    );
+    blocks.push(Block::Para(measures.join("\n")));
+    blocks
+}
+
+/// The Art. 33(3) draft as Markdown.
+pub fn gdpr33_markdown(r: &Report, contact: &Contact, catalog: &CategoryCatalog) -> String {
+    render_md(&gdpr33_blocks(r, contact, catalog))
+}
+
+/// The Art. 33(3) draft as an HTML page.
+pub fn gdpr33_html(r: &Report, contact: &Contact, catalog: &CategoryCatalog) -> String {
+    render_html(
+        &format!(
+            "{} notification to the supervisory authority",
+            r.incident.id
+        ),
+        &gdpr33_blocks(r, contact, catalog),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn html_and_markdown_text_is_escaped() {
+        assert_eq!(html("<b>&\"'"), "&lt;b&gt;&amp;&quot;&#39;");
+        assert_eq!(md("a|b\nc"), "a\\|b c");
+        assert!(!html("x\u{1b}[2Jy").contains('\u{1b}'));
+    }
+}
