@@ -56,7 +56,7 @@ pub enum DeskError {
     ResumeRefused { slug: ProgramSlug, blocking: String },
     #[error("nothing to change: {0}")]
     Unchanged(String),
-    #[error("the discovery time {0} is in the future")]
+    #[error("the time {0} is in the future; give a time that has passed")]
     FutureTime(DateTime<Utc>),
     #[error("{0}")]
     NotConfigured(String),

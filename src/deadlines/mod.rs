@@ -338,3 +338,227 @@ impl fmt::Display for TimeLeft {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{CategoryCatalog, NewIncident, Severity, UserName};
+
+    fn t(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
+    }
+
+    fn book() -> RuleBook {
+        RuleBook::default()
+    }
+
+    /// The due time of `rule` for a clock started at `start`.
+    fn due(rule: &str, start: &str) -> Option<DateTime<Utc>> {
+        let book = book();
+        let (r, tz) = book.rules.iter().find(|(r, _)| r.id == rule).unwrap();
+        r.due(t(start), *tz, book.targets.get(rule).copied())
+    }
+
+    #[test]
+    fn every_shipped_rule_is_there_with_its_deadline() {
+        let book = book();
+        let ids: Vec<&str> = book.rules().map(|r| r.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "gdpr-33", "gdpr-34", "nz-privacy-2020", "us-ca", "us-ca-ag", "hipaa", "us-co",
+                "us-fl", "us-wa", "us-tx", "us-tx-ag"
+            ]
+        );
+        for r in book.rules() {
+            assert!(!r.citation.is_empty(), "{}", r.id);
+        }
+    }
+
+    #[test]
+    fn hours_are_exact_across_a_dst_change() {
+        // Europe moves its clocks on 29 March 2026; 72 hours are 72 hours.
+        assert_eq!(due("gdpr-33", "2026-03-27T10:00:00Z"), Some(t("2026-03-30T10:00:00Z")));
+    }
+
+    #[test]
+    fn days_keep_the_local_time_across_dst() {
+        // California: 10:00 PDT plus 30 days is 10:00 PST after 1 November 2026.
+        assert_eq!(due("us-ca", "2026-10-20T17:00:00Z"), Some(t("2026-11-19T18:00:00Z")));
+        assert_eq!(due("us-wa", "2026-10-20T17:00:00Z"), Some(t("2026-11-19T18:00:00Z")));
+        // Colorado: 10:00 MST plus 30 days is 10:00 MDT after 8 March 2026.
+        assert_eq!(due("us-co", "2026-03-01T17:00:00Z"), Some(t("2026-03-31T16:00:00Z")));
+        // Florida and HIPAA count in New York; Texas in Chicago.
+        assert_eq!(due("us-fl", "2026-02-20T15:00:00Z"), Some(t("2026-03-22T14:00:00Z")));
+        assert_eq!(due("hipaa", "2026-09-15T14:00:00Z"), Some(t("2026-11-14T15:00:00Z")));
+        assert_eq!(due("us-tx", "2026-09-15T14:00:00Z"), Some(t("2026-11-14T15:00:00Z")));
+        assert_eq!(due("us-tx-ag", "2026-10-10T14:00:00Z"), Some(t("2026-11-09T15:00:00Z")));
+        assert_eq!(due("us-ca-ag", "2026-10-01T17:00:00Z"), Some(t("2026-11-15T18:00:00Z")));
+        // No change of offset: exactly N days.
+        assert_eq!(due("us-ca", "2026-06-01T17:00:00Z"), Some(t("2026-07-01T17:00:00Z")));
+    }
+
+    #[test]
+    fn a_skipped_or_repeated_local_time_resolves_safely() {
+        // 02:30 on 14 March 2027 does not exist in New York: the first valid time after it.
+        assert_eq!(due("us-fl", "2027-02-12T07:30:00Z"), Some(t("2027-03-14T07:00:00Z")));
+        // 01:30 on 1 November 2026 happens twice in New York: the earlier one.
+        assert_eq!(due("us-fl", "2026-10-02T05:30:00Z"), Some(t("2026-11-01T05:30:00Z")));
+    }
+
+    #[test]
+    fn undue_delay_has_no_due_time_unless_a_target_is_set() {
+        assert_eq!(due("gdpr-34", "2026-03-27T10:00:00Z"), None);
+        assert_eq!(due("nz-privacy-2020", "2026-03-27T10:00:00Z"), None);
+        let config: DeadlineConfig =
+            toml::from_str("[targets]\ngdpr-34 = 48\n\"nz-privacy-2020\" = 24\n").unwrap();
+        let book = RuleBook::with_config(&config).unwrap();
+        let inc = incident(&[("DE", 3), ("NZ", 2)], &[]);
+        let due: Vec<(String, Option<DateTime<Utc>>)> = book
+            .obligations(&inc)
+            .into_iter()
+            .map(|o| (o.rule, o.due_at))
+            .collect();
+        let aware = inc.aware_time();
+        assert!(due.contains(&("gdpr-34".into(), Some(aware + Duration::hours(48)))));
+        assert!(due.contains(&("nz-privacy-2020".into(), Some(aware + Duration::hours(24)))));
+    }
+
+    fn incident(locations: &[(&str, u64)], categories: &[&str]) -> Incident {
+        let catalog = CategoryCatalog::default();
+        let mut new = NewIncident::new("Exposure", Severity::new(2).unwrap(), "").unwrap();
+        for c in categories {
+            new.categories.insert(catalog.parse(c).unwrap());
+        }
+        new.aware_at = Some(t("2026-11-20T09:00:00Z"));
+        let mut inc = Incident::open(
+            IncidentId::new(1),
+            new,
+            UserName::parse("ada").unwrap(),
+            t("2026-11-20T12:00:00Z"),
+        );
+        inc.people_by_location = locations
+            .iter()
+            .map(|(l, n)| ((*l).to_owned(), *n))
+            .collect();
+        inc.people = inc.people_by_location.values().sum();
+        inc
+    }
+
+    fn rules_for(inc: &Incident) -> Vec<(String, u64)> {
+        let mut out: Vec<(String, u64)> = book()
+            .obligations(inc)
+            .into_iter()
+            .map(|o| (o.rule, o.people))
+            .collect();
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn obligations_follow_where_people_live_and_thresholds() {
+        let inc = incident(
+            &[("DE", 40), ("FR", 2), ("NZ", 7), ("US-CA", 500), ("US-TX", 250), ("GB", 9)],
+            &["keystrokes"],
+        );
+        assert_eq!(
+            rules_for(&inc),
+            [
+                ("gdpr-33".to_owned(), 42),
+                ("gdpr-34".to_owned(), 42),
+                ("nz-privacy-2020".to_owned(), 7),
+                ("us-ca".to_owned(), 500),
+                ("us-tx".to_owned(), 250),
+                ("us-tx-ag".to_owned(), 250),
+            ]
+        );
+        // Over 500 Californians brings in the Attorney General; health data brings HIPAA.
+        let inc = incident(&[("US-CA", 501)], &["health-data"]);
+        assert_eq!(
+            rules_for(&inc),
+            [
+                ("hipaa".to_owned(), 501),
+                ("us-ca".to_owned(), 501),
+                ("us-ca-ag".to_owned(), 501)
+            ]
+        );
+        assert!(rules_for(&incident(&[], &["keystrokes"])).is_empty());
+    }
+
+    #[test]
+    fn the_evidence_finding_decides_access_and_acquisition_rules() {
+        let mut inc = incident(&[("DE", 1), ("US-CA", 1), ("US-FL", 1)], &[]);
+        let with = |inc: &mut Incident, finding| {
+            inc.evidence = Some(EvidenceSummary {
+                finding,
+                ..EvidenceSummary::default()
+            });
+            rules_for(inc).into_iter().map(|(r, _)| r).collect::<Vec<_>>()
+        };
+        assert_eq!(with(&mut inc, Finding::NoAccess), ["gdpr-33", "gdpr-34"]);
+        assert_eq!(with(&mut inc, Finding::Accessed), ["gdpr-33", "gdpr-34", "us-fl"]);
+        assert_eq!(
+            with(&mut inc, Finding::Acquired),
+            ["gdpr-33", "gdpr-34", "us-ca", "us-fl"]
+        );
+    }
+
+    #[test]
+    fn clocks_start_at_awareness_discovery_or_determination() {
+        let mut inc = incident(&[("DE", 1), ("US-CO", 1), ("US-CA", 1)], &[]);
+        inc.discovered_at = t("2026-11-18T09:00:00Z");
+        inc.determined_at = Some(t("2026-11-21T09:00:00Z"));
+        let starts: BTreeMap<String, DateTime<Utc>> = book()
+            .obligations(&inc)
+            .into_iter()
+            .map(|o| (o.rule, o.started_at))
+            .collect();
+        assert_eq!(starts["gdpr-33"], t("2026-11-20T09:00:00Z"));
+        assert_eq!(starts["us-ca"], t("2026-11-18T09:00:00Z"));
+        assert_eq!(starts["us-co"], t("2026-11-21T09:00:00Z"));
+    }
+
+    #[test]
+    fn config_can_replace_and_add_rules_and_bad_ones_are_named() {
+        let text = r#"
+[[rule]]
+id = "gdpr-33"
+name = "GDPR Art. 33 (internal: 48 h)"
+notify = "supervisory authority"
+locations = ["DE"]
+hours = 48
+clock = "awareness"
+trigger = "exposure"
+timezone = "UTC"
+citation = "internal policy"
+
+[[rule]]
+id = "uk-gdpr-33"
+name = "UK GDPR Art. 33"
+notify = "ICO"
+locations = ["GB"]
+hours = 72
+clock = "awareness"
+trigger = "exposure"
+timezone = "Europe/London"
+citation = "UK GDPR Art. 33"
+"#;
+        let config: DeadlineConfig = toml::from_str(text).unwrap();
+        let book = RuleBook::with_config(&config).unwrap();
+        assert_eq!(book.rule("gdpr-33").unwrap().hours, Some(48));
+        assert!(book.rule("uk-gdpr-33").is_some());
+        let bad = text.replace("Europe/London", "Mars/Olympus");
+        let config: DeadlineConfig = toml::from_str(&bad).unwrap();
+        let err = RuleBook::with_config(&config).unwrap_err().to_string();
+        assert!(err.contains("uk-gdpr-33") && err.contains("Mars/Olympus"), "{err}");
+        let config: DeadlineConfig = toml::from_str("[targets]\nnope = 5\n").unwrap();
+        assert!(RuleBook::with_config(&config).is_err());
+    }
+
+    #[test]
+    fn time_left_reads_naturally() {
+        assert_eq!(TimeLeft(Duration::minutes(61 * 60 + 5)).to_string(), "2d 13h");
+        assert_eq!(TimeLeft(Duration::minutes(5 * 60 + 12)).to_string(), "5h 12m");
+        assert_eq!(TimeLeft(Duration::minutes(-190)).to_string(), "OVERDUE 3h 10m");
+    }
+}

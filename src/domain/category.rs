@@ -33,7 +33,7 @@ pub struct CategoryDef {
     pub description: String,
 }
 
-const DEFAULTS: [(&str, &str); 8] = [
+const DEFAULTS: [(&str, &str); 9] = [
     ("keystrokes", "the keys you typed on your work computer"),
     ("mouse-movements", "how you moved and clicked your mouse"),
     ("chat-messages", "messages you sent in workplace chat"),
@@ -47,6 +47,10 @@ const DEFAULTS: [(&str, &str); 8] = [
     (
         "contact-details",
         "your name, email address and other contact details",
+    ),
+    (
+        "health-data",
+        "medical or health information about you",
     ),
 ];
 

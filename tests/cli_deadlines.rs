@@ -1,0 +1,260 @@
+//! Deadlines, exposure evidence and reports through the real binary.
+
+mod common;
+
+use common::Sandbox;
+use serde_json::Value;
+
+const AWARE: &str = "2026-11-20T09:00:00Z";
+
+/// An incident whose people live in Germany, France, New Zealand, California and Texas.
+fn mixed() -> Sandbox {
+    let sb = Sandbox::new();
+    sb.ok(&[
+        "incident", "open", "--title", "Monitoring data readable by all staff", "--severity",
+        "2", "--aware", AWARE, "--category", "keystrokes", "--summary",
+        "The keystroke store was readable by every employee.",
+    ]);
+    let mut csv = String::from("employee_id,name,email,categories,location\n");
+    let places = [("DE", 40), ("FR", 2), ("NZ", 7), ("US-CA", 3), ("US-TX", 250), ("", 5)];
+    let mut n = 0;
+    for (place, count) in places {
+        for _ in 0..count {
+            csv.push_str(&format!(
+                "E{n:04},Person {n},p{n}@corp.example,keystrokes,{place}\n"
+            ));
+            n += 1;
+        }
+    }
+    sb.import("1", &csv);
+    sb
+}
+
+fn obligations(sb: &Sandbox) -> Vec<Value> {
+    sb.json(&["deadlines", "1", "--json"])
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+fn by_rule<'a>(list: &'a [Value], rule: &str) -> &'a Value {
+    list.iter()
+        .find(|o| o["rule"] == rule)
+        .unwrap_or_else(|| panic!("no {rule} in {list:?}"))
+}
+
+#[test]
+fn a_mixed_roster_gets_each_jurisdictions_obligations() {
+    let sb = mixed();
+    let list = obligations(&sb);
+    let rules: Vec<&str> = list.iter().map(|o| o["rule"].as_str().unwrap()).collect();
+    assert_eq!(
+        rules,
+        ["gdpr-33", "us-ca", "us-tx-ag", "us-tx", "gdpr-34", "nz-privacy-2020"],
+        "soonest first, no fixed time last"
+    );
+    let gdpr = by_rule(&list, "gdpr-33");
+    assert_eq!(gdpr["incident"], "INC-1");
+    assert_eq!(gdpr["notify"], "supervisory authority");
+    assert_eq!(gdpr["due_at"], "2026-11-23T09:00:00Z");
+    assert_eq!(gdpr["state"], "open");
+    assert_eq!(gdpr["people"], 42);
+    assert_eq!(by_rule(&list, "gdpr-34")["due_at"], Value::Null);
+    assert_eq!(by_rule(&list, "us-tx-ag")["people"], 250);
+    assert_eq!(by_rule(&list, "nz-privacy-2020")["people"], 7);
+    // 3 Californians: no copy to the Attorney General.
+    assert!(list.iter().all(|o| o["rule"] != "us-ca-ag"));
+    let text = sb.ok(&["deadlines"]);
+    assert!(text.contains("gdpr-33") && text.contains("OVERDUE") || text.contains("left"), "{text}");
+}
+
+#[test]
+fn moving_the_awareness_time_moves_the_clocks_and_is_recorded() {
+    let sb = mixed();
+    sb.ok(&[
+        "incident", "clock", "1", "--aware", "2026-11-21T09:00:00Z", "--reason",
+        "the alert was first read on the 21st",
+    ]);
+    let list = obligations(&sb);
+    assert_eq!(by_rule(&list, "gdpr-33")["due_at"], "2026-11-24T09:00:00Z");
+    let shown = sb.json(&["incident", "show", "1", "--json"]);
+    let event = shown["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "incident.clock")
+        .expect("recorded");
+    assert_eq!(event["detail"], "the alert was first read on the 21st");
+    let err = sb.fails(&["incident", "clock", "1", "--reason", "x"], 2);
+    assert!(err.contains("--aware"), "{err}");
+    let err = sb.fails(
+        &["incident", "clock", "1", "--aware", "2999-01-01T00:00:00Z", "--reason", "x"],
+        2,
+    );
+    assert!(err.contains("in the future"), "{err}");
+}
+
+#[test]
+fn obligations_are_done_or_waived_and_lateness_is_kept() {
+    let sb = mixed();
+    sb.ok(&[
+        "obligation", "done", "1", "gdpr-33", "--at", "2026-11-23T10:00:00Z", "--reference",
+        "DPC-2026-118",
+    ]);
+    sb.ok(&["obligation", "waive", "1", "nz-privacy-2020", "--reason", "not a notifiable breach: no serious harm"]);
+    let list = obligations(&sb);
+    let gdpr = by_rule(&list, "gdpr-33");
+    assert_eq!(gdpr["state"], "done");
+    assert_eq!(gdpr["reference"], "DPC-2026-118");
+    assert_eq!(gdpr["met"], false, "done after the 72 hours");
+    let nz = by_rule(&list, "nz-privacy-2020");
+    assert_eq!(nz["state"], "waived");
+    assert_eq!(nz["waived_reason"], "not a notifiable breach: no serious harm");
+    let err = sb.fails(&["obligation", "done", "1", "us-ca-ag", "--at", AWARE], 2);
+    assert!(err.contains("no rule 'us-ca-ag' applies to INC-1"), "{err}");
+    let log = sb.json(&["audit", "log", "--incident", "1", "--json"]);
+    let actions: Vec<&str> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert!(actions.contains(&"obligation.done") && actions.contains(&"obligation.waived"));
+}
+
+#[test]
+fn evidence_is_all_or_nothing_and_names_every_bad_row() {
+    let sb = mixed();
+    let bad = sb.write(
+        "bad.csv",
+        "accessed_at,accessor,employee_id,action\n\
+         2026-11-19T10:00:00Z,mallory,E0001,read\n\
+         last tuesday,mallory,E0001,read\n\
+         2026-11-19T10:00:00Z,mallory,E9999,read\n\
+         2026-11-19T10:00:00Z,mallory,E0002,rm -rf\n",
+    );
+    let err = sb.fails(&["evidence", "import", "1", bad.to_str().unwrap()], 2);
+    assert!(err.contains("3 bad rows; nothing was imported"), "{err}");
+    assert!(err.contains("line 3: accessed_at 'last tuesday'"), "{err}");
+    assert!(err.contains("line 4: employee_id 'E9999' is not on the incident's roster"), "{err}");
+    assert!(err.contains("line 5: action 'rm -rf'"), "{err}");
+    let err = sb.fails(&["evidence", "summary", "1"], 2);
+    assert!(err.contains("no exposure evidence yet"), "{err}");
+    let err = sb.fails(&["evidence", "import", "1", "/nonexistent.csv"], 2);
+    assert!(err.contains("cannot read /nonexistent.csv"), "{err}");
+}
+
+#[test]
+fn evidence_answers_whether_and_by_whom_and_feeds_the_rules() {
+    let sb = mixed();
+    let log = sb.write(
+        "access.csv",
+        "accessed_at,accessor,employee_id,action\n\
+         2026-11-19T10:00:00Z,mallory,E0001,read\n\
+         2026-11-19T10:01:00Z,mallory,E0001,view\n\
+         2026-11-19T10:02:00Z,trent,E0002,read\n\
+         2026-11-19T10:03:00Z,backup-bot,E0003,read\n",
+    );
+    let allow = sb.write("allow.txt", "# service accounts\nbackup-bot\n");
+    let out = sb.ok(&[
+        "evidence", "import", "1", log.to_str().unwrap(), "--authorized", allow.to_str().unwrap(),
+    ]);
+    assert!(out.contains("finding: accessed"), "{out}");
+    let s = sb.json(&["evidence", "summary", "1", "--json"]);
+    assert_eq!(s["finding"], "accessed");
+    assert_eq!(s["rows"], 4);
+    assert_eq!(s["people_read"], 2);
+    assert_eq!(s["people_acquired"], 0);
+    assert_eq!(s["unauthorized_accessors"], 2);
+    assert_eq!(s["people_not_read"], 305);
+    assert_eq!(s["by_accessor"][0]["accessor"], "mallory");
+    assert_eq!(s["by_accessor"][0]["reads"], 2);
+    // Read but not copied: the acquisition rules (California, Texas) no longer trigger.
+    let rules: Vec<String> = obligations(&sb)
+        .iter()
+        .map(|o| o["rule"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(rules, ["gdpr-33", "gdpr-34", "nz-privacy-2020"]);
+    // The evidence read is on the access log.
+    let access = sb.json(&["audit", "access", "--json"]);
+    assert!(access.as_array().unwrap().iter().any(|e| e["path"] == "evidence.summary"));
+}
+
+#[test]
+fn reports_cover_every_section_in_each_format() {
+    let sb = mixed();
+    sb.ok(&["incident", "severity", "1", "1", "--reason", "transcripts were exposed too"]);
+    let md = sb.ok(&["report", "1"]);
+    for heading in [
+        "# INC-1 SEV1: Monitoring data readable by all staff",
+        "## Severity history",
+        "## Affected people",
+        "| US-TX | 250 |",
+        "## Programmes",
+        "## Notifications",
+        "## Legal obligations",
+        "| gdpr-33 | supervisory authority | 2026-11-23T09:00:00Z | 42 | open |",
+        "## Exposure evidence",
+        "## Timeline",
+    ] {
+        assert!(md.contains(heading), "{heading}:\n{md}");
+    }
+    assert!(!md.contains("corp.example"), "no addresses in a report");
+    let html = sb.ok(&["report", "1", "--format", "html"]);
+    assert!(html.starts_with("<!DOCTYPE html>") && html.contains("<h2>Legal obligations</h2>"));
+    let json = sb.json(&["report", "1", "--format", "json"]);
+    assert_eq!(json["severity_history"][0]["to"], "SEV1");
+    assert_eq!(json["people_by_location"]["DE"], 40);
+    let out = sb.path("report.md");
+    sb.ok(&["report", "1", "--out", out.to_str().unwrap()]);
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&out).unwrap().permissions().mode() & 0o777, 0o600);
+    let err = sb.fails(&["report", "1", "--out", out.to_str().unwrap()], 2);
+    assert!(err.contains("cannot create"), "{err}");
+}
+
+#[test]
+fn the_gdpr_33_draft_has_what_article_33_3_requires() {
+    let sb = mixed();
+    sb.write(
+        "config.toml",
+        "[contact]\nname = \"Data Protection Officer\"\nemail = \"dpo@corp.example\"\n",
+    );
+    let draft = sb.ok(&["report", "1", "--regulator", "gdpr-33"]);
+    for needle in [
+        "Notification of a personal data breach (GDPR Art. 33)",
+        "(a) Nature of the breach",
+        "keystrokes (",
+        "Approximate number of data subjects concerned: 42 in the EEA (307 in all)",
+        "(b) Contact point",
+        "Data Protection Officer <dpo@corp.example>",
+        "(c) Likely consequences",
+        "(d) Measures taken or proposed",
+        "The 72-hour deadline is 2026-11-23T09:00:00Z",
+    ] {
+        assert!(draft.contains(needle), "{needle}:\n{draft}");
+    }
+    let err = sb.fails(&["report", "1", "--regulator", "us-ca"], 2);
+    assert!(err.contains("drafts exist for: gdpr-33"), "{err}");
+}
+
+#[test]
+fn reports_and_evidence_respect_need_to_know() {
+    let sb = mixed();
+    let me = breachdesk::identity::current_user().to_string();
+    sb.ok(&["incident", "assign", "1", "rita"]);
+    sb.write(
+        "config.toml",
+        &format!("[access]\nresponders = [\"{me}\", \"rita\"]\n"),
+    );
+    for args in [
+        &["report", "1"][..],
+        &["report", "1", "--regulator", "gdpr-33"],
+        &["evidence", "import", "1", "/dev/null"],
+    ] {
+        let err = sb.fails(args, 2);
+        assert!(err.contains("access denied"), "{args:?}: {err}");
+    }
+    // Deadlines are summary data: anyone with a role sees them.
+    assert_eq!(obligations(&sb).len(), 6);
+}
