@@ -126,7 +126,13 @@ fn during_send(app: &mut App) -> anyhow::Result<()> {
         press(app, KeyCode::Down);
     }
     press(app, KeyCode::Enter);
-    press(app, KeyCode::BackTab);
+    while app
+        .detail
+        .as_ref()
+        .is_some_and(|d| d.tab != breachdesk::tui::app::Tab::Notifications)
+    {
+        press(app, KeyCode::Tab);
+    }
     press(app, KeyCode::Char('S'));
     press(app, KeyCode::Enter);
     press(app, KeyCode::Esc);

@@ -249,6 +249,8 @@ pub enum ResumeOutcome {
 pub trait Desk: Send + Sync {
     /// The data categories this installation knows.
     fn catalog(&self) -> CategoryCatalog;
+    /// The jurisdiction rules in force (for showing deadlines without a call per incident).
+    fn rules(&self) -> crate::deadlines::RuleBook;
     /// Who is calling, as the desk sees it (a daemon ignores `actor` and uses the socket's
     /// peer credentials).
     fn identity(&self, actor: &UserName) -> Result<Identity, DeskError>;
@@ -693,6 +695,10 @@ impl Recorded {
 impl Desk for LocalDesk {
     fn catalog(&self) -> CategoryCatalog {
         self.settings.catalog.clone()
+    }
+
+    fn rules(&self) -> crate::deadlines::RuleBook {
+        self.settings.rules.clone()
     }
 
     fn open_incident(&self, actor: &UserName, new: NewIncident) -> Result<Incident, DeskError> {

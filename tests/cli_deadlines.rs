@@ -11,12 +11,28 @@ const AWARE: &str = "2026-11-20T09:00:00Z";
 fn mixed() -> Sandbox {
     let sb = Sandbox::new();
     sb.ok(&[
-        "incident", "open", "--title", "Monitoring data readable by all staff", "--severity",
-        "2", "--aware", AWARE, "--category", "keystrokes", "--summary",
+        "incident",
+        "open",
+        "--title",
+        "Monitoring data readable by all staff",
+        "--severity",
+        "2",
+        "--aware",
+        AWARE,
+        "--category",
+        "keystrokes",
+        "--summary",
         "The keystroke store was readable by every employee.",
     ]);
     let mut csv = String::from("employee_id,name,email,categories,location\n");
-    let places = [("DE", 40), ("FR", 2), ("NZ", 7), ("US-CA", 3), ("US-TX", 250), ("", 5)];
+    let places = [
+        ("DE", 40),
+        ("FR", 2),
+        ("NZ", 7),
+        ("US-CA", 3),
+        ("US-TX", 250),
+        ("", 5),
+    ];
     let mut n = 0;
     for (place, count) in places {
         for _ in 0..count {
@@ -50,7 +66,14 @@ fn a_mixed_roster_gets_each_jurisdictions_obligations() {
     let rules: Vec<&str> = list.iter().map(|o| o["rule"].as_str().unwrap()).collect();
     assert_eq!(
         rules,
-        ["gdpr-33", "us-ca", "us-tx-ag", "us-tx", "gdpr-34", "nz-privacy-2020"],
+        [
+            "gdpr-33",
+            "us-ca",
+            "us-tx-ag",
+            "us-tx",
+            "gdpr-34",
+            "nz-privacy-2020"
+        ],
         "soonest first, no fixed time last"
     );
     let gdpr = by_rule(&list, "gdpr-33");
@@ -65,14 +88,22 @@ fn a_mixed_roster_gets_each_jurisdictions_obligations() {
     // 3 Californians: no copy to the Attorney General.
     assert!(list.iter().all(|o| o["rule"] != "us-ca-ag"));
     let text = sb.ok(&["deadlines"]);
-    assert!(text.contains("gdpr-33") && text.contains("OVERDUE") || text.contains("left"), "{text}");
+    assert!(
+        text.contains("gdpr-33") && text.contains("OVERDUE") || text.contains("left"),
+        "{text}"
+    );
 }
 
 #[test]
 fn moving_the_awareness_time_moves_the_clocks_and_is_recorded() {
     let sb = mixed();
     sb.ok(&[
-        "incident", "clock", "1", "--aware", "2026-11-21T09:00:00Z", "--reason",
+        "incident",
+        "clock",
+        "1",
+        "--aware",
+        "2026-11-21T09:00:00Z",
+        "--reason",
         "the alert was first read on the 21st",
     ]);
     let list = obligations(&sb);
@@ -88,7 +119,15 @@ fn moving_the_awareness_time_moves_the_clocks_and_is_recorded() {
     let err = sb.fails(&["incident", "clock", "1", "--reason", "x"], 2);
     assert!(err.contains("--aware"), "{err}");
     let err = sb.fails(
-        &["incident", "clock", "1", "--aware", "2999-01-01T00:00:00Z", "--reason", "x"],
+        &[
+            "incident",
+            "clock",
+            "1",
+            "--aware",
+            "2999-01-01T00:00:00Z",
+            "--reason",
+            "x",
+        ],
         2,
     );
     assert!(err.contains("in the future"), "{err}");
@@ -98,10 +137,23 @@ fn moving_the_awareness_time_moves_the_clocks_and_is_recorded() {
 fn obligations_are_done_or_waived_and_lateness_is_kept() {
     let sb = mixed();
     sb.ok(&[
-        "obligation", "done", "1", "gdpr-33", "--at", "2026-11-23T10:00:00Z", "--reference",
+        "obligation",
+        "done",
+        "1",
+        "gdpr-33",
+        "--at",
+        "2026-11-23T10:00:00Z",
+        "--reference",
         "DPC-2026-118",
     ]);
-    sb.ok(&["obligation", "waive", "1", "nz-privacy-2020", "--reason", "not a notifiable breach: no serious harm"]);
+    sb.ok(&[
+        "obligation",
+        "waive",
+        "1",
+        "nz-privacy-2020",
+        "--reason",
+        "not a notifiable breach: no serious harm",
+    ]);
     let list = obligations(&sb);
     let gdpr = by_rule(&list, "gdpr-33");
     assert_eq!(gdpr["state"], "done");
@@ -109,7 +161,10 @@ fn obligations_are_done_or_waived_and_lateness_is_kept() {
     assert_eq!(gdpr["met"], false, "done after the 72 hours");
     let nz = by_rule(&list, "nz-privacy-2020");
     assert_eq!(nz["state"], "waived");
-    assert_eq!(nz["waived_reason"], "not a notifiable breach: no serious harm");
+    assert_eq!(
+        nz["waived_reason"],
+        "not a notifiable breach: no serious harm"
+    );
     let err = sb.fails(&["obligation", "done", "1", "us-ca-ag", "--at", AWARE], 2);
     assert!(err.contains("no rule 'us-ca-ag' applies to INC-1"), "{err}");
     let log = sb.json(&["audit", "log", "--incident", "1", "--json"]);
@@ -136,7 +191,10 @@ fn evidence_is_all_or_nothing_and_names_every_bad_row() {
     let err = sb.fails(&["evidence", "import", "1", bad.to_str().unwrap()], 2);
     assert!(err.contains("3 bad rows; nothing was imported"), "{err}");
     assert!(err.contains("line 3: accessed_at 'last tuesday'"), "{err}");
-    assert!(err.contains("line 4: employee_id 'E9999' is not on the incident's roster"), "{err}");
+    assert!(
+        err.contains("line 4: employee_id 'E9999' is not on the incident's roster"),
+        "{err}"
+    );
     assert!(err.contains("line 5: action 'rm -rf'"), "{err}");
     let err = sb.fails(&["evidence", "summary", "1"], 2);
     assert!(err.contains("no exposure evidence yet"), "{err}");
@@ -157,7 +215,12 @@ fn evidence_answers_whether_and_by_whom_and_feeds_the_rules() {
     );
     let allow = sb.write("allow.txt", "# service accounts\nbackup-bot\n");
     let out = sb.ok(&[
-        "evidence", "import", "1", log.to_str().unwrap(), "--authorized", allow.to_str().unwrap(),
+        "evidence",
+        "import",
+        "1",
+        log.to_str().unwrap(),
+        "--authorized",
+        allow.to_str().unwrap(),
     ]);
     assert!(out.contains("finding: accessed"), "{out}");
     let s = sb.json(&["evidence", "summary", "1", "--json"]);
@@ -177,13 +240,26 @@ fn evidence_answers_whether_and_by_whom_and_feeds_the_rules() {
     assert_eq!(rules, ["gdpr-33", "gdpr-34", "nz-privacy-2020"]);
     // The evidence read is on the access log.
     let access = sb.json(&["audit", "access", "--json"]);
-    assert!(access.as_array().unwrap().iter().any(|e| e["path"] == "evidence.summary"));
+    assert!(
+        access
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["path"] == "evidence.summary")
+    );
 }
 
 #[test]
 fn reports_cover_every_section_in_each_format() {
     let sb = mixed();
-    sb.ok(&["incident", "severity", "1", "1", "--reason", "transcripts were exposed too"]);
+    sb.ok(&[
+        "incident",
+        "severity",
+        "1",
+        "1",
+        "--reason",
+        "transcripts were exposed too",
+    ]);
     let md = sb.ok(&["report", "1"]);
     for heading in [
         "# INC-1 SEV1: Monitoring data readable by all staff",
@@ -208,7 +284,10 @@ fn reports_cover_every_section_in_each_format() {
     let out = sb.path("report.md");
     sb.ok(&["report", "1", "--out", out.to_str().unwrap()]);
     use std::os::unix::fs::PermissionsExt;
-    assert_eq!(std::fs::metadata(&out).unwrap().permissions().mode() & 0o777, 0o600);
+    assert_eq!(
+        std::fs::metadata(&out).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
     let err = sb.fails(&["report", "1", "--out", out.to_str().unwrap()], 2);
     assert!(err.contains("cannot create"), "{err}");
 }

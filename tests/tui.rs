@@ -236,6 +236,7 @@ fn snapshot_detail_tabs() {
         (Tab::Timeline, "timeline"),
         (Tab::People, "people"),
         (Tab::Programs, "programmes"),
+        (Tab::Deadlines, "deadlines"),
         (Tab::Notifications, "notifications"),
     ] {
         assert_eq!(app.detail.as_ref().unwrap().tab, tab);
@@ -465,7 +466,7 @@ fn import_errors_are_listed_and_nothing_is_written() {
         panel.lines,
         [
             "line 3: 'bad@' is not an email address",
-            "line 4: unknown category 'dna'; known categories: keystrokes, mouse-movements, chat-messages, transcripts, performance-data, application-usage, screenshots, contact-details"
+            "line 4: unknown category 'dna'; known categories: keystrokes, mouse-movements, chat-messages, transcripts, performance-data, application-usage, screenshots, contact-details, health-data"
         ]
     );
     for size in SIZES {
@@ -882,4 +883,28 @@ fn a_responder_who_is_not_a_member_is_refused_the_roster_and_letters_in_the_tui(
     let last = log.last().unwrap();
     assert_eq!(last.draft.action.as_str(), "access.read");
     assert_eq!(last.draft.access.as_ref().unwrap().records, 300);
+}
+
+#[test]
+fn deadlines_tab_and_board_show_the_legal_clocks() {
+    let f = Fixture::with_history();
+    let mut app = f.app();
+    let main = app
+        .board
+        .rows
+        .iter()
+        .find(|r| r.incident.id == IncidentId::new(3))
+        .unwrap();
+    assert_eq!(main.next_due.as_ref().unwrap().rule, "gdpr-33");
+    open_main(&mut app);
+    to_tab(&mut app, Tab::Deadlines);
+    let rules: Vec<&str> = app
+        .detail
+        .as_ref()
+        .unwrap()
+        .obligations
+        .iter()
+        .map(|o| o.rule.as_str())
+        .collect();
+    assert_eq!(rules, ["gdpr-33", "us-ca", "gdpr-34", "nz-privacy-2020"]);
 }

@@ -224,6 +224,30 @@ impl RuleBook {
         })
     }
 
+    /// The rules as data and the internal targets, to hand to a client.
+    pub fn parts(&self) -> (Vec<Rule>, BTreeMap<String, u32>) {
+        (
+            self.rules.iter().map(|(r, _)| r.clone()).collect(),
+            self.targets.clone(),
+        )
+    }
+
+    /// A rule book from [`RuleBook::parts`].
+    pub fn from_parts(rules: Vec<Rule>, targets: BTreeMap<String, u32>) -> Result<Self, RuleError> {
+        let rules = rules
+            .into_iter()
+            .map(|r| r.check().map(|tz| (r, tz)))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(RuleBook { rules, targets })
+    }
+
+    /// The open obligation due soonest, if any has a due time.
+    pub fn next_due(&self, incident: &Incident) -> Option<Obligation> {
+        self.obligations(incident)
+            .into_iter()
+            .find(|o| o.state == ObligationState::Open && o.due_at.is_some())
+    }
+
     pub fn rules(&self) -> impl Iterator<Item = &Rule> {
         self.rules.iter().map(|(r, _)| r)
     }
@@ -345,7 +369,9 @@ mod tests {
     use crate::domain::{CategoryCatalog, NewIncident, Severity, UserName};
 
     fn t(text: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
+        DateTime::parse_from_rfc3339(text)
+            .unwrap()
+            .with_timezone(&Utc)
     }
 
     fn book() -> RuleBook {
@@ -366,8 +392,17 @@ mod tests {
         assert_eq!(
             ids,
             [
-                "gdpr-33", "gdpr-34", "nz-privacy-2020", "us-ca", "us-ca-ag", "hipaa", "us-co",
-                "us-fl", "us-wa", "us-tx", "us-tx-ag"
+                "gdpr-33",
+                "gdpr-34",
+                "nz-privacy-2020",
+                "us-ca",
+                "us-ca-ag",
+                "hipaa",
+                "us-co",
+                "us-fl",
+                "us-wa",
+                "us-tx",
+                "us-tx-ag"
             ]
         );
         for r in book.rules() {
@@ -378,32 +413,68 @@ mod tests {
     #[test]
     fn hours_are_exact_across_a_dst_change() {
         // Europe moves its clocks on 29 March 2026; 72 hours are 72 hours.
-        assert_eq!(due("gdpr-33", "2026-03-27T10:00:00Z"), Some(t("2026-03-30T10:00:00Z")));
+        assert_eq!(
+            due("gdpr-33", "2026-03-27T10:00:00Z"),
+            Some(t("2026-03-30T10:00:00Z"))
+        );
     }
 
     #[test]
     fn days_keep_the_local_time_across_dst() {
         // California: 10:00 PDT plus 30 days is 10:00 PST after 1 November 2026.
-        assert_eq!(due("us-ca", "2026-10-20T17:00:00Z"), Some(t("2026-11-19T18:00:00Z")));
-        assert_eq!(due("us-wa", "2026-10-20T17:00:00Z"), Some(t("2026-11-19T18:00:00Z")));
+        assert_eq!(
+            due("us-ca", "2026-10-20T17:00:00Z"),
+            Some(t("2026-11-19T18:00:00Z"))
+        );
+        assert_eq!(
+            due("us-wa", "2026-10-20T17:00:00Z"),
+            Some(t("2026-11-19T18:00:00Z"))
+        );
         // Colorado: 10:00 MST plus 30 days is 10:00 MDT after 8 March 2026.
-        assert_eq!(due("us-co", "2026-03-01T17:00:00Z"), Some(t("2026-03-31T16:00:00Z")));
+        assert_eq!(
+            due("us-co", "2026-03-01T17:00:00Z"),
+            Some(t("2026-03-31T16:00:00Z"))
+        );
         // Florida and HIPAA count in New York; Texas in Chicago.
-        assert_eq!(due("us-fl", "2026-02-20T15:00:00Z"), Some(t("2026-03-22T14:00:00Z")));
-        assert_eq!(due("hipaa", "2026-09-15T14:00:00Z"), Some(t("2026-11-14T15:00:00Z")));
-        assert_eq!(due("us-tx", "2026-09-15T14:00:00Z"), Some(t("2026-11-14T15:00:00Z")));
-        assert_eq!(due("us-tx-ag", "2026-10-10T14:00:00Z"), Some(t("2026-11-09T15:00:00Z")));
-        assert_eq!(due("us-ca-ag", "2026-10-01T17:00:00Z"), Some(t("2026-11-15T18:00:00Z")));
+        assert_eq!(
+            due("us-fl", "2026-02-20T15:00:00Z"),
+            Some(t("2026-03-22T14:00:00Z"))
+        );
+        assert_eq!(
+            due("hipaa", "2026-09-15T14:00:00Z"),
+            Some(t("2026-11-14T15:00:00Z"))
+        );
+        assert_eq!(
+            due("us-tx", "2026-09-15T14:00:00Z"),
+            Some(t("2026-11-14T15:00:00Z"))
+        );
+        assert_eq!(
+            due("us-tx-ag", "2026-10-10T14:00:00Z"),
+            Some(t("2026-11-09T15:00:00Z"))
+        );
+        assert_eq!(
+            due("us-ca-ag", "2026-10-01T17:00:00Z"),
+            Some(t("2026-11-15T18:00:00Z"))
+        );
         // No change of offset: exactly N days.
-        assert_eq!(due("us-ca", "2026-06-01T17:00:00Z"), Some(t("2026-07-01T17:00:00Z")));
+        assert_eq!(
+            due("us-ca", "2026-06-01T17:00:00Z"),
+            Some(t("2026-07-01T17:00:00Z"))
+        );
     }
 
     #[test]
     fn a_skipped_or_repeated_local_time_resolves_safely() {
         // 02:30 on 14 March 2027 does not exist in New York: the first valid time after it.
-        assert_eq!(due("us-fl", "2027-02-12T07:30:00Z"), Some(t("2027-03-14T07:00:00Z")));
+        assert_eq!(
+            due("us-fl", "2027-02-12T07:30:00Z"),
+            Some(t("2027-03-14T07:00:00Z"))
+        );
         // 01:30 on 1 November 2026 happens twice in New York: the earlier one.
-        assert_eq!(due("us-fl", "2026-10-02T05:30:00Z"), Some(t("2026-11-01T05:30:00Z")));
+        assert_eq!(
+            due("us-fl", "2026-10-02T05:30:00Z"),
+            Some(t("2026-11-01T05:30:00Z"))
+        );
     }
 
     #[test]
@@ -458,7 +529,14 @@ mod tests {
     #[test]
     fn obligations_follow_where_people_live_and_thresholds() {
         let inc = incident(
-            &[("DE", 40), ("FR", 2), ("NZ", 7), ("US-CA", 500), ("US-TX", 250), ("GB", 9)],
+            &[
+                ("DE", 40),
+                ("FR", 2),
+                ("NZ", 7),
+                ("US-CA", 500),
+                ("US-TX", 250),
+                ("GB", 9),
+            ],
             &["keystrokes"],
         );
         assert_eq!(
@@ -493,10 +571,16 @@ mod tests {
                 finding,
                 ..EvidenceSummary::default()
             });
-            rules_for(inc).into_iter().map(|(r, _)| r).collect::<Vec<_>>()
+            rules_for(inc)
+                .into_iter()
+                .map(|(r, _)| r)
+                .collect::<Vec<_>>()
         };
         assert_eq!(with(&mut inc, Finding::NoAccess), ["gdpr-33", "gdpr-34"]);
-        assert_eq!(with(&mut inc, Finding::Accessed), ["gdpr-33", "gdpr-34", "us-fl"]);
+        assert_eq!(
+            with(&mut inc, Finding::Accessed),
+            ["gdpr-33", "gdpr-34", "us-fl"]
+        );
         assert_eq!(
             with(&mut inc, Finding::Acquired),
             ["gdpr-33", "gdpr-34", "us-ca", "us-fl"]
@@ -550,15 +634,27 @@ citation = "UK GDPR Art. 33"
         let bad = text.replace("Europe/London", "Mars/Olympus");
         let config: DeadlineConfig = toml::from_str(&bad).unwrap();
         let err = RuleBook::with_config(&config).unwrap_err().to_string();
-        assert!(err.contains("uk-gdpr-33") && err.contains("Mars/Olympus"), "{err}");
+        assert!(
+            err.contains("uk-gdpr-33") && err.contains("Mars/Olympus"),
+            "{err}"
+        );
         let config: DeadlineConfig = toml::from_str("[targets]\nnope = 5\n").unwrap();
         assert!(RuleBook::with_config(&config).is_err());
     }
 
     #[test]
     fn time_left_reads_naturally() {
-        assert_eq!(TimeLeft(Duration::minutes(61 * 60 + 5)).to_string(), "2d 13h");
-        assert_eq!(TimeLeft(Duration::minutes(5 * 60 + 12)).to_string(), "5h 12m");
-        assert_eq!(TimeLeft(Duration::minutes(-190)).to_string(), "OVERDUE 3h 10m");
+        assert_eq!(
+            TimeLeft(Duration::minutes(61 * 60 + 5)).to_string(),
+            "2d 13h"
+        );
+        assert_eq!(
+            TimeLeft(Duration::minutes(5 * 60 + 12)).to_string(),
+            "5h 12m"
+        );
+        assert_eq!(
+            TimeLeft(Duration::minutes(-190)).to_string(),
+            "OVERDUE 3h 10m"
+        );
     }
 }

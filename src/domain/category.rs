@@ -48,10 +48,7 @@ const DEFAULTS: [(&str, &str); 9] = [
         "contact-details",
         "your name, email address and other contact details",
     ),
-    (
-        "health-data",
-        "medical or health information about you",
-    ),
+    ("health-data", "medical or health information about you"),
 ];
 
 /// The categories this installation knows: the defaults plus any from config.

@@ -33,6 +33,7 @@ pub struct RemoteDesk {
     idle: Mutex<Vec<UnixStream>>,
     welcome: Welcome,
     catalog: CategoryCatalog,
+    rules: crate::deadlines::RuleBook,
 }
 
 impl RemoteDesk {
@@ -47,12 +48,18 @@ impl RemoteDesk {
                     role: None,
                 },
                 catalog: Vec::new(),
+                rules: Vec::new(),
+                targets: Default::default(),
                 version: String::new(),
             },
             catalog: CategoryCatalog::default(),
+            rules: crate::deadlines::RuleBook::default(),
         };
         let welcome: Welcome = desk.call(&Request::Hello)?;
         desk.catalog = CategoryCatalog::with_extra(&welcome.catalog)?;
+        desk.rules =
+            crate::deadlines::RuleBook::from_parts(welcome.rules.clone(), welcome.targets.clone())
+                .map_err(|e| desk.gone(format!("its jurisdiction rules: {e}")))?;
         desk.welcome = welcome;
         Ok(desk)
     }
@@ -176,6 +183,10 @@ fn names<'a>(items: impl IntoIterator<Item = &'a str>) -> Vec<String> {
 impl Desk for RemoteDesk {
     fn catalog(&self) -> CategoryCatalog {
         self.catalog.clone()
+    }
+
+    fn rules(&self) -> crate::deadlines::RuleBook {
+        self.rules.clone()
     }
 
     fn identity(&self, _actor: &UserName) -> Result<Identity, DeskError> {

@@ -276,6 +276,8 @@ pub enum Reply {
 pub struct Welcome {
     pub identity: Identity,
     pub catalog: Vec<CategoryDef>,
+    pub rules: Vec<crate::deadlines::Rule>,
+    pub targets: std::collections::BTreeMap<String, u32>,
     pub version: String,
 }
 

@@ -403,10 +403,15 @@ fn handle(
         })
     };
     match request {
-        Request::Hello => json(Welcome {
-            identity: desk.identity(actor)?,
-            catalog: catalog.defs().to_vec(),
-            version: env!("CARGO_PKG_VERSION").to_owned(),
+        Request::Hello => json({
+            let (rules, targets) = desk.rules().parts();
+            Welcome {
+                identity: desk.identity(actor)?,
+                catalog: catalog.defs().to_vec(),
+                rules,
+                targets,
+                version: env!("CARGO_PKG_VERSION").to_owned(),
+            }
         }),
         Request::OpenIncident {
             title,

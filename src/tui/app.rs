@@ -28,6 +28,7 @@ use super::keymap::{self, Context};
 use super::strings;
 use super::theme::Theme;
 use super::worker::{Done, ImportFailure, Job, Worker};
+use crate::deadlines::{Obligation, RuleBook};
 use crate::desk::{
     Desk, DeskError, IncidentFilter, OutboxStatus, PauseOutcome, PeopleFilter, ReadPath,
     ResumeOutcome, SendProgress,
@@ -52,6 +53,8 @@ pub struct BoardRow {
     pub incident: Incident,
     /// Linked programmes that may still be collecting: active or pause-failed.
     pub collecting: Vec<(ProgramSlug, ProgramState)>,
+    /// The open legal obligation due soonest.
+    pub next_due: Option<Obligation>,
     haystack: String,
 }
 
@@ -96,17 +99,20 @@ pub enum Tab {
     Timeline,
     People,
     Programs,
+    /// The legal obligations and how long each has left.
+    Deadlines,
     Notifications,
     /// Who read this incident's personal data, and who was refused.
     Access,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 6] = [
+    pub const ALL: [Tab; 7] = [
         Tab::Overview,
         Tab::Timeline,
         Tab::People,
         Tab::Programs,
+        Tab::Deadlines,
         Tab::Notifications,
         Tab::Access,
     ];
@@ -168,6 +174,8 @@ pub struct Detail {
     pub people: PeopleTab,
     /// The outbox of this incident, read when the Notifications tab is shown.
     pub outbox: Option<OutboxStatus>,
+    /// The incident's legal obligations, soonest due first.
+    pub obligations: Vec<Obligation>,
     /// The access log of this incident, newest first, read when the Access tab is shown.
     pub access: Option<Vec<AuditEvent>>,
     /// Tabs the user may not see, with the reason the desk gave.
@@ -227,6 +235,7 @@ pub struct App {
     worker: Worker,
     pub theme: Theme,
     pub catalog: CategoryCatalog,
+    pub rules: RuleBook,
     pub board: Board,
     pub detail: Option<Detail>,
     pub dialog: Option<Dialog>,
@@ -252,6 +261,7 @@ impl App {
         let mut app = App {
             worker: Worker::new(Arc::clone(&desk), actor.clone()),
             catalog: desk.catalog(),
+            rules: desk.rules(),
             desk,
             actor,
             clock,
@@ -447,9 +457,15 @@ impl App {
                     categories.join(" ")
                 )
                 .to_lowercase();
+                let next_due = if incident.status.is_settled() {
+                    None
+                } else {
+                    self.rules.next_due(&incident)
+                };
                 BoardRow {
                     incident,
                     collecting,
+                    next_due,
                     haystack,
                 }
             })
@@ -486,6 +502,7 @@ impl App {
             outbox: None,
             access: None,
             refused,
+            obligations: Vec::new(),
             timeline_selected: timeline_selected.min(timeline.len().saturating_sub(1)),
             program_selected,
             incident,
@@ -497,6 +514,7 @@ impl App {
             .program_selected
             .min(detail.programs.len().saturating_sub(1));
         detail.people.total = usize::try_from(detail.incident.people).unwrap_or(usize::MAX);
+        detail.obligations = self.rules.obligations(&detail.incident);
         self.detail = Some(detail);
         self.load_tab()
     }
@@ -593,7 +611,7 @@ impl App {
         match self.detail.as_mut() {
             None => self.board.selected = step(self.board.selected, self.board.visible.len()),
             Some(d) => match d.tab {
-                Tab::Overview | Tab::Notifications | Tab::Access => {}
+                Tab::Overview | Tab::Notifications | Tab::Access | Tab::Deadlines => {}
                 Tab::Timeline => d.timeline_selected = step(d.timeline_selected, d.timeline.len()),
                 Tab::Programs => d.program_selected = step(d.program_selected, d.programs.len()),
                 Tab::People => {

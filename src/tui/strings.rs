@@ -5,7 +5,7 @@ pub const BOARD_TITLE: &str = " Incidents ";
 pub const BOARD_EMPTY: &str =
     "No incidents yet. Press n to open one, or run `breachdesk demo` for a populated example.";
 pub const BOARD_NO_MATCH: &str = "No incident matches the filter. Esc clears it.";
-pub const BOARD_HEADERS: [&str; 8] = [
+pub const BOARD_HEADERS: [&str; 9] = [
     "ID",
     "SEV",
     "TITLE",
@@ -14,17 +14,23 @@ pub const BOARD_HEADERS: [&str; 8] = [
     "PEOPLE",
     "TOLD",
     "PROGRAMME",
+    "DEADLINE",
 ];
 pub const LIVE: &str = "LIVE";
 pub const PAUSE_FAILED: &str = "FAILED";
-pub const TABS: [&str; 6] = [
+pub const TABS: [&str; 7] = [
     "Overview",
     "Timeline",
     "People",
     "Programmes",
+    "Deadlines",
     "Notifications",
     "Access",
 ];
+pub const DEADLINE_HEADERS: [&str; 6] = ["RULE", "NOTIFY", "DUE (UTC)", "LEFT", "STATE", "PEOPLE"];
+pub const NO_DEADLINES: &str = "No legal obligation applies yet: the rules follow where the affected people live (import a roster with locations).";
+pub const NOT_ADVICE: &str =
+    " decision support, not legal advice: check each obligation with counsel ";
 pub const NO_ACCESS_READS: &str = "Nobody has read this incident's personal data yet.";
 pub const ACCESS_HEADERS: [&str; 5] = ["WHEN", "USER", "PATH", "RECORDS", "OUTCOME"];
 pub const PEOPLE_HEADERS: [&str; 6] = ["EMPLOYEE", "NAME", "EMAIL", "LOC", "TOLD", "CATEGORIES"];

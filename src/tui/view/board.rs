@@ -67,6 +67,7 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect) {
         Constraint::Length(7),
         Constraint::Length(4),
         Constraint::Length(9),
+        Constraint::Length(9),
     ];
     frame.render_widget(
         Table::new(rows, widths).header(header).block(block),
@@ -104,5 +105,24 @@ fn board_row<'a>(app: &App, row: &'a BoardRow) -> Row<'a> {
         Cell::from(Line::from(count(inc.people)).right_aligned()),
         Cell::from(Line::from(told).right_aligned()),
         Cell::from(programme),
+        Cell::from(deadline(app, row)),
     ])
+}
+
+/// The soonest open deadline's time left, red when overdue, amber under 12 hours.
+fn deadline<'a>(app: &App, row: &BoardRow) -> Span<'a> {
+    let Some(due) = row.next_due.as_ref().and_then(|o| o.due_at) else {
+        return Span::styled("-", app.theme.dim());
+    };
+    let left = due - app.now;
+    if left < chrono::Duration::zero() {
+        Span::styled("OVERDUE", app.theme.alarm())
+    } else if left < chrono::Duration::hours(12) {
+        Span::styled(
+            crate::deadlines::TimeLeft(left).to_string(),
+            app.theme.warning(),
+        )
+    } else {
+        Span::raw(crate::deadlines::TimeLeft(left).to_string())
+    }
 }

@@ -54,7 +54,69 @@ pub fn render(app: &App, detail: &Detail, frame: &mut Frame<'_>, area: Rect) {
         Tab::Programs => programs(app, detail, frame, body),
         Tab::Notifications => notifications(app, detail, frame, body),
         Tab::Access => access(app, detail, frame, body),
+        Tab::Deadlines => deadlines(app, detail, frame, body),
     }
+}
+
+fn deadlines(app: &App, detail: &Detail, frame: &mut Frame<'_>, area: Rect) {
+    use crate::domain::ObligationState;
+    let block = Block::bordered().title_bottom(strings::NOT_ADVICE);
+    if detail.obligations.is_empty() {
+        frame.render_widget(
+            Paragraph::new(strings::NO_DEADLINES)
+                .block(block)
+                .wrap(Wrap { trim: false }),
+            area,
+        );
+        return;
+    }
+    let rows = detail.obligations.iter().map(|o| {
+        let left = o.due_at.map(|d| d - app.now);
+        let (left_text, style) = match (&o.state, left) {
+            (ObligationState::Done { .. }, _) => match o.met_in_time() {
+                Some(false) => ("done late".to_owned(), app.theme.warning()),
+                _ => ("done".to_owned(), app.theme.good()),
+            },
+            (ObligationState::Waived { .. }, _) => ("waived".to_owned(), app.theme.dim()),
+            (ObligationState::Open, None) => ("undue delay".to_owned(), app.theme.warning()),
+            (ObligationState::Open, Some(l)) if l < chrono::Duration::zero() => {
+                (crate::deadlines::TimeLeft(l).to_string(), app.theme.alarm())
+            }
+            (ObligationState::Open, Some(l)) if l < chrono::Duration::hours(12) => (
+                crate::deadlines::TimeLeft(l).to_string(),
+                app.theme.warning(),
+            ),
+            (ObligationState::Open, Some(l)) => (
+                crate::deadlines::TimeLeft(l).to_string(),
+                ratatui::style::Style::default(),
+            ),
+        };
+        Row::new(vec![
+            Cell::from(safe(&o.rule).into_owned()),
+            Cell::from(safe(&o.notify).into_owned()),
+            Cell::from(
+                o.due_at
+                    .map_or("-".to_owned(), |d| d.format("%Y-%m-%d %H:%M").to_string()),
+            ),
+            Cell::from(Span::styled(left_text, style)),
+            Cell::from(o.state.as_str()),
+            Cell::from(Line::from(count(o.people)).right_aligned()),
+        ])
+    });
+    let widths = [
+        Constraint::Length(16),
+        Constraint::Fill(1),
+        Constraint::Length(16),
+        Constraint::Length(16),
+        Constraint::Length(7),
+        Constraint::Length(7),
+    ];
+    frame.render_widget(
+        Table::new(rows, widths)
+            .header(Row::new(strings::DEADLINE_HEADERS).style(app.theme.header()))
+            .block(block),
+        area,
+    );
 }
 
 fn access(app: &App, detail: &Detail, frame: &mut Frame<'_>, area: Rect) {
