@@ -337,3 +337,33 @@ fn reports_and_evidence_respect_need_to_know() {
     // Deadlines are summary data: anyone with a role sees them.
     assert_eq!(obligations(&sb).len(), 6);
 }
+
+#[test]
+fn letters_say_what_the_evidence_shows_about_each_person() {
+    let sb = mixed();
+    sb.write("config.toml", "[smtp]\nfrom = \"privacy@corp.example\"\n");
+    // The preview is the message as sent: undo quoted-printable's soft line breaks.
+    let preview = |person: &str| {
+        sb.ok(&["notify", "preview", "1", "--template", "initial", "--person", person])
+            .replace("=\r\n", "")
+            .replace("=\n", "")
+    };
+    assert!(preview("E0001").contains("We are investigating whether anyone actually viewed"));
+    let log = sb.write(
+        "access.csv",
+        "accessed_at,accessor,employee_id,action\n\
+         2026-11-19T10:00:00Z,mallory,E0001,read\n\
+         2026-11-19T10:02:00Z,trent,E0001,export\n",
+    );
+    sb.ok(&["evidence", "import", "1", log.to_str().unwrap()]);
+    let read = preview("E0001");
+    assert!(
+        read.contains("viewed by 2 people who should not have had access, and that a copy was taken"),
+        "{read}"
+    );
+    let untouched = preview("E0002");
+    assert!(
+        untouched.contains("we found no record of anyone viewing your data"),
+        "{untouched}"
+    );
+}

@@ -94,7 +94,8 @@ fn incident_context(
     let programs = desk.store.programs()?;
     let people: Vec<AffectedPerson> = desk.store.people(id).collect::<Result<_, _>>()?;
     let stats = notify::stats(&people, &desk.settings.catalog);
-    let ctx = IncidentContext::new(&incident, &programs, &desk.settings.config.contact, stats);
+    let ctx = IncidentContext::new(&incident, &programs, &desk.settings.config.contact, stats)
+        .with_evidence(desk.store.evidence(id)?);
     Ok((ctx, people))
 }
 

@@ -52,6 +52,11 @@ pub struct PersonView {
     pub email: String,
     pub location: Option<String>,
     pub categories: Vec<CategoryView>,
+    /// How many people without authority read their data, by the exposed store's access
+    /// log; `None` (undefined in templates: test with `is none`) until a log is imported.
+    pub viewed_by: Option<u64>,
+    /// Whether someone without authority copied their data.
+    pub copied: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -114,6 +119,8 @@ pub struct IncidentContext {
     programs: Vec<ProgramView>,
     contact: Contact,
     stats: Stats,
+    /// Per employee id, from the exposure evidence, once imported.
+    evidence: Option<std::collections::BTreeMap<String, crate::evidence::PersonEvidence>>,
 }
 
 fn day(t: DateTime<Utc>) -> String {
@@ -147,7 +154,14 @@ impl IncidentContext {
                 .collect(),
             contact: contact.clone(),
             stats,
+            evidence: None,
         }
+    }
+
+    /// The same context, telling each person what the access log shows about their data.
+    pub fn with_evidence(mut self, evidence: Option<crate::evidence::Evidence>) -> Self {
+        self.evidence = evidence.map(|e| e.people);
+        self
     }
 
     /// The context for one person.
@@ -166,6 +180,12 @@ impl IncidentContext {
                         description: catalog.describe(c).to_owned(),
                     })
                     .collect(),
+                viewed_by: self.evidence.as_ref().map(|e| {
+                    e.get(person.employee_id.as_str()).map_or(0, |p| p.accessors)
+                }),
+                copied: self.evidence.as_ref().is_some_and(|e| {
+                    e.get(person.employee_id.as_str()).is_some_and(|p| p.copies > 0)
+                }),
             },
             incident: self.incident.clone(),
             programs: self.programs.clone(),
