@@ -11,8 +11,8 @@ use serde::Serialize;
 use crate::deadlines::Obligation;
 use crate::desk::{Desk, DeskError, OutboxStatus, ReadPath};
 use crate::domain::{
-    AuditAction, AuditEvent, CategoryCatalog, EvidenceSummary, Incident, IncidentId,
-    ObligationState, Program, UserName,
+    AuditAction, AuditEvent, EvidenceSummary, Incident, IncidentId, ObligationState, Program,
+    UserName,
 };
 use crate::notify::Contact;
 
@@ -104,6 +104,11 @@ pub fn gather(
         timeline,
         incident,
     })
+}
+
+/// `1 person`, `2 people`.
+fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 fn time(t: DateTime<Utc>) -> String {
@@ -259,8 +264,14 @@ fn blocks(r: &Report) -> Vec<Block> {
     out.push(Block::Para(match &r.evidence {
         None => "No access log of the exposed store has been imported: whether anyone read the data is not established.".into(),
         Some(e) => format!(
-            "{} ({} rows): finding {}. {} accessors, {} not on the allow-list; data of {} people read and of {} copied by someone off the allow-list.",
-            e.source, e.rows, e.finding.as_str(), e.accessors, e.unauthorized_accessors, e.people_read, e.people_acquired
+            "{} ({} rows): finding {}. {}, {} not on the allow-list; data of {} read and of {} copied by someone off the allow-list.",
+            e.source,
+            e.rows,
+            e.finding.as_str(),
+            plural(e.accessors, "accessor", "accessors"),
+            e.unauthorized_accessors,
+            plural(e.people_read, "person", "people"),
+            plural(e.people_acquired, "person", "people")
         ),
     }));
     out.push(Block::Heading("Timeline".into()));
@@ -387,7 +398,7 @@ pub fn html_page(r: &Report) -> String {
 
 /// The draft notification to the supervisory authority under GDPR Art. 33(3), as blocks
 /// under the headings the article lists.
-fn gdpr33_blocks(r: &Report, contact: &Contact, catalog: &CategoryCatalog) -> Vec<Block> {
+fn gdpr33_blocks(r: &Report, contact: &Contact) -> Vec<Block> {
     let i = &r.incident;
     let gdpr_people: u64 = r
         .obligations
@@ -402,7 +413,10 @@ fn gdpr33_blocks(r: &Report, contact: &Contact, catalog: &CategoryCatalog) -> Ve
     let categories: Vec<String> = i
         .categories
         .iter()
-        .map(|c| format!("{} ({})", c.as_str(), catalog.describe(c)))
+        .map(|c| match r.people_by_category.get(c.as_str()) {
+            Some(n) => format!("{} ({})", c.as_str(), plural(*n, "person", "people")),
+            None => c.as_str().to_owned(),
+        })
         .collect();
     let records: u64 = r.people_by_category.values().sum();
     let mut blocks = vec![
@@ -454,8 +468,12 @@ fn gdpr33_blocks(r: &Report, contact: &Contact, catalog: &CategoryCatalog) -> Ve
     blocks.push(Block::Para(match &r.evidence {
         None => "Whether the data was read is still under investigation: no access log of the exposed store has been analysed yet. [Describe the likely consequences for the people concerned.]".to_owned(),
         Some(e) => format!(
-            "The exposed store's access log ({} entries) shows that the data of {} people was read and of {} people copied by {} accessors without authorisation (finding: {}). [Describe the likely consequences for the people concerned.]",
-            e.rows, e.people_read, e.people_acquired, e.unauthorized_accessors, e.finding.as_str()
+            "The exposed store's access log ({} entries) shows that the data of {} was read and of {} copied by {} without authorisation (finding: {}). [Describe the likely consequences for the people concerned.]",
+            e.rows,
+            plural(e.people_read, "person", "people"),
+            plural(e.people_acquired, "person", "people"),
+            plural(e.unauthorized_accessors, "accessor", "accessors"),
+            e.finding.as_str()
         ),
     }));
     blocks.push(Block::Heading("(d) Measures taken or proposed".into()));
@@ -487,18 +505,18 @@ fn gdpr33_blocks(r: &Report, contact: &Contact, catalog: &CategoryCatalog) -> Ve
 }
 
 /// The Art. 33(3) draft as Markdown.
-pub fn gdpr33_markdown(r: &Report, contact: &Contact, catalog: &CategoryCatalog) -> String {
-    render_md(&gdpr33_blocks(r, contact, catalog))
+pub fn gdpr33_markdown(r: &Report, contact: &Contact) -> String {
+    render_md(&gdpr33_blocks(r, contact))
 }
 
 /// The Art. 33(3) draft as an HTML page.
-pub fn gdpr33_html(r: &Report, contact: &Contact, catalog: &CategoryCatalog) -> String {
+pub fn gdpr33_html(r: &Report, contact: &Contact) -> String {
     render_html(
         &format!(
             "{} notification to the supervisory authority",
             r.incident.id
         ),
-        &gdpr33_blocks(r, contact, catalog),
+        &gdpr33_blocks(r, contact),
     )
 }
 

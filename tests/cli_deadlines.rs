@@ -303,7 +303,7 @@ fn the_gdpr_33_draft_has_what_article_33_3_requires() {
     for needle in [
         "Notification of a personal data breach (GDPR Art. 33)",
         "(a) Nature of the breach",
-        "keystrokes (",
+        "keystrokes (307 people)",
         "Approximate number of data subjects concerned: 42 in the EEA (307 in all)",
         "(b) Contact point",
         "Data Protection Officer <dpo@corp.example>",
@@ -344,9 +344,17 @@ fn letters_say_what_the_evidence_shows_about_each_person() {
     sb.write("config.toml", "[smtp]\nfrom = \"privacy@corp.example\"\n");
     // The preview is the message as sent: undo quoted-printable's soft line breaks.
     let preview = |person: &str| {
-        sb.ok(&["notify", "preview", "1", "--template", "initial", "--person", person])
-            .replace("=\r\n", "")
-            .replace("=\n", "")
+        sb.ok(&[
+            "notify",
+            "preview",
+            "1",
+            "--template",
+            "initial",
+            "--person",
+            person,
+        ])
+        .replace("=\r\n", "")
+        .replace("=\n", "")
     };
     assert!(preview("E0001").contains("We are investigating whether anyone actually viewed"));
     let log = sb.write(
@@ -358,7 +366,9 @@ fn letters_say_what_the_evidence_shows_about_each_person() {
     sb.ok(&["evidence", "import", "1", log.to_str().unwrap()]);
     let read = preview("E0001");
     assert!(
-        read.contains("viewed by 2 people who should not have had access, and that a copy was taken"),
+        read.contains(
+            "viewed by 2 people who should not have had access, and that a copy was taken"
+        ),
         "{read}"
     );
     let untouched = preview("E0002");

@@ -32,10 +32,9 @@ pub fn run(
         Some("gdpr-33") => {
             // The contact point comes from this machine's config (the daemon's is not sent).
             let settings = Settings::load(&location.config, location.config_required)?;
-            let catalog = ctx.desk.catalog();
             match format {
-                ReportFormat::Md => report::gdpr33_markdown(&r, &settings.config.contact, &catalog),
-                ReportFormat::Html => report::gdpr33_html(&r, &settings.config.contact, &catalog),
+                ReportFormat::Md => report::gdpr33_markdown(&r, &settings.config.contact),
+                ReportFormat::Html => report::gdpr33_html(&r, &settings.config.contact),
                 ReportFormat::Json => {
                     return Err(CliError::User(
                         "the gdpr-33 draft is written as md or html".into(),

@@ -181,10 +181,12 @@ impl IncidentContext {
                     })
                     .collect(),
                 viewed_by: self.evidence.as_ref().map(|e| {
-                    e.get(person.employee_id.as_str()).map_or(0, |p| p.accessors)
+                    e.get(person.employee_id.as_str())
+                        .map_or(0, |p| p.accessors)
                 }),
                 copied: self.evidence.as_ref().is_some_and(|e| {
-                    e.get(person.employee_id.as_str()).is_some_and(|p| p.copies > 0)
+                    e.get(person.employee_id.as_str())
+                        .is_some_and(|p| p.copies > 0)
                 }),
             },
             incident: self.incident.clone(),
