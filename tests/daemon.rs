@@ -429,3 +429,49 @@ fn a_second_os_user_is_seen_and_held_to_their_role() {
             .all(|e| e["actor"] == name)
     );
 }
+
+#[test]
+fn evidence_streams_through_the_daemon_and_deadlines_come_back() {
+    let sb = Sandbox::new();
+    sb.open_incident("Leak", 2);
+    sb.import("1", &roster(500));
+    let daemon = Daemon::start(&sb);
+    // About 3 MB: several upload frames.
+    let mut log = String::from("accessed_at,accessor,employee_id,action\n");
+    for i in 0..60_000 {
+        log.push_str(&format!(
+            "2026-11-19T10:{:02}:00Z,user{},E{:06},read\n",
+            i % 60,
+            i % 7,
+            i % 250
+        ));
+    }
+    let file = sb.write("access.csv", &log);
+    let out = run_ok(
+        client(&sb, &daemon),
+        &["evidence", "import", "1", file.to_str().unwrap()],
+    );
+    assert!(out.contains("60000 rows; 7 accessors"), "{out}");
+    assert!(out.contains("data of 250 people read"), "{out}");
+    let bad = sb.write(
+        "bad.csv",
+        "accessed_at,accessor,employee_id,action\nnot a time,eve,E000001,read\n",
+    );
+    let err = run_fails(
+        client(&sb, &daemon),
+        &["evidence", "import", "1", bad.to_str().unwrap()],
+        2,
+    );
+    assert!(err.contains("line 2: accessed_at 'not a time'"), "{err}");
+    let summary = run_ok(client(&sb, &daemon), &["evidence", "summary", "1", "--json"]);
+    let summary: serde_json::Value = serde_json::from_str(&summary).unwrap();
+    assert_eq!(summary["rows"], 60000, "the bad log changed nothing");
+    let deadlines = run_ok(client(&sb, &daemon), &["deadlines", "1", "--json"]);
+    let deadlines: serde_json::Value = serde_json::from_str(&deadlines).unwrap();
+    assert!(
+        deadlines.as_array().unwrap().iter().any(|o| o["rule"] == "gdpr-33"),
+        "{deadlines}"
+    );
+    let report = run_ok(client(&sb, &daemon), &["report", "1"]);
+    assert!(report.contains("## Legal obligations"), "{report}");
+}
