@@ -463,13 +463,20 @@ fn evidence_streams_through_the_daemon_and_deadlines_come_back() {
         2,
     );
     assert!(err.contains("line 2: accessed_at 'not a time'"), "{err}");
-    let summary = run_ok(client(&sb, &daemon), &["evidence", "summary", "1", "--json"]);
+    let summary = run_ok(
+        client(&sb, &daemon),
+        &["evidence", "summary", "1", "--json"],
+    );
     let summary: serde_json::Value = serde_json::from_str(&summary).unwrap();
     assert_eq!(summary["rows"], 60000, "the bad log changed nothing");
     let deadlines = run_ok(client(&sb, &daemon), &["deadlines", "1", "--json"]);
     let deadlines: serde_json::Value = serde_json::from_str(&deadlines).unwrap();
     assert!(
-        deadlines.as_array().unwrap().iter().any(|o| o["rule"] == "gdpr-33"),
+        deadlines
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["rule"] == "gdpr-33"),
         "{deadlines}"
     );
     let report = run_ok(client(&sb, &daemon), &["report", "1"]);

@@ -203,3 +203,19 @@ pub fn timeline(out: &mut dyn Write, events: &[AuditEvent]) -> io::Result<()> {
     }
     Ok(())
 }
+
+/// Writes `bytes` to a new file at `path` that only the user can read (it must not exist:
+/// personal data is never written over another file), and waits until it is on disk.
+pub fn write_private(path: &std::path::Path, bytes: &[u8]) -> Result<(), super::CliError> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let name = path.display();
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| super::CliError::User(format!("cannot create {name}: {e}")))?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .map_err(|e| super::CliError::Failure(format!("cannot write {name}: {e}")))
+}

@@ -87,18 +87,8 @@ fn export(ctx: &mut Context<'_>, id: IncidentId, out: Option<&Path>) -> Result<E
         .map_err(|e| CliError::Failure(format!("cannot write CSV: {e}")))?;
     match out {
         Some(path) => {
-            use std::io::Write as _;
-            use std::os::unix::fs::OpenOptionsExt as _;
             let name = path.display();
-            let mut file = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(path)
-                .map_err(|e| CliError::User(format!("cannot create {name}: {e}")))?;
-            file.write_all(&bytes)
-                .and_then(|()| file.sync_all())
-                .map_err(|e| CliError::Failure(format!("cannot write {name}: {e}")))?;
+            output::write_private(path, &bytes)?;
             writeln!(ctx.err, "{} people written to {name}", people.len())?;
         }
         None => ctx.out.write_all(&bytes)?,

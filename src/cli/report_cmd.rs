@@ -4,6 +4,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use super::args::ReportFormat;
+use super::output;
 use super::{CliError, Context, Location};
 use crate::config::Settings;
 use crate::domain::IncidentId;
@@ -51,18 +52,8 @@ pub fn run(
     };
     match out {
         Some(path) => {
-            use std::io::Write as _;
-            use std::os::unix::fs::OpenOptionsExt as _;
             let name = path.display();
-            let mut file = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(path)
-                .map_err(|e| CliError::User(format!("cannot create {name}: {e}")))?;
-            file.write_all(text.as_bytes())
-                .and_then(|()| file.sync_all())
-                .map_err(|e| CliError::Failure(format!("cannot write {name}: {e}")))?;
+            output::write_private(path, text.as_bytes())?;
             writeln!(ctx.err, "report written to {name}")?;
         }
         None => ctx.out.write_all(text.as_bytes())?,
