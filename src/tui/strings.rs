@@ -24,7 +24,7 @@ pub const TABS: [&str; 7] = [
     "People",
     "Programmes",
     "Deadlines",
-    "Notifications",
+    "Letters",
     "Access",
 ];
 pub const DEADLINE_HEADERS: [&str; 6] = ["RULE", "NOTIFY", "DUE (UTC)", "LEFT", "STATE", "PEOPLE"];

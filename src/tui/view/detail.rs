@@ -34,6 +34,7 @@ pub fn render(app: &App, detail: &Detail, frame: &mut Frame<'_>, area: Rect) {
     });
     frame.render_widget(
         Tabs::new(tab_titles)
+            .padding(" ", "")
             .select(detail.tab.index())
             .highlight_style(app.theme.selected()),
         tabs,
@@ -218,6 +219,24 @@ fn overview(app: &App, detail: &Detail, frame: &mut Frame<'_>, area: Rect) {
             ))],
         ),
         field(app, "Discovered", vec![Span::raw(time(inc.discovered_at))]),
+        field(app, "Aware", vec![Span::raw(time(inc.aware_time()))]),
+        field(
+            app,
+            "Evidence",
+            vec![match &inc.evidence {
+                None => Span::styled(
+                    "no access log imported: whether anyone read the data is not known",
+                    app.theme.warning(),
+                ),
+                Some(e) => Span::raw(format!(
+                    "{}: data of {} read, {} copied, by {} off the allow-list",
+                    e.finding.as_str(),
+                    count(e.people_read),
+                    count(e.people_acquired),
+                    count(e.unauthorized_accessors)
+                )),
+            }],
+        ),
         field(
             app,
             "Categories",
