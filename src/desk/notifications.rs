@@ -232,7 +232,7 @@ pub(super) fn queue(
                 ));
             }
         };
-        letters.push(Notification::new(
+        let mut n = Notification::new(
             target,
             person.email.to_string(),
             person.name.clone(),
@@ -240,7 +240,9 @@ pub(super) fn queue(
             sender.domain(),
             now,
             actor,
-        ));
+        );
+        n.message = Some(notify::wire_text(&n, &sender)?);
+        letters.push(n);
         report.queued += 1;
         if letters.len() >= QUEUE_CHUNK {
             desk.store.commit(&Changes {

@@ -97,6 +97,12 @@ pub fn build(n: &Notification, sender: &Sender) -> Result<Message, LetterError> 
         .map_err(|e| LetterError::Build(e.to_string()))
 }
 
+/// The message as it goes on the wire.
+pub fn wire_text(n: &Notification, sender: &Sender) -> Result<String, LetterError> {
+    String::from_utf8(build(n, sender)?.formatted())
+        .map_err(|_| LetterError::Build("the built message is not valid UTF-8".into()))
+}
+
 fn system_time(t: DateTime<Utc>) -> std::time::SystemTime {
     std::time::SystemTime::from(t)
 }

@@ -10,7 +10,7 @@ mod smtp;
 mod template;
 
 pub use context::{Contact, IncidentContext, LetterContext, Stats, stats};
-pub use letter::{LetterError, Sender, build, header_safe};
+pub use letter::{LetterError, Sender, build, header_safe, wire_text};
 pub use outbox::{Delivery, DeliveryState, Notification, NotificationRef, notification_id};
 pub use sender::{Attempt, Pool, Ticket};
 pub use smtp::{

@@ -98,6 +98,10 @@ pub struct Notification {
     pub message_id: String,
     pub queued_at: DateTime<Utc>,
     pub queued_by: UserName,
+    /// The whole message as it goes on the wire, built when queued so that a send only
+    /// reads and writes it (and every attempt sends the same bytes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
 }
 
 impl Notification {
@@ -123,6 +127,7 @@ impl Notification {
             letter,
             queued_at: now,
             queued_by: actor.clone(),
+            message: None,
         }
     }
 }

@@ -181,9 +181,14 @@ fn deliver(
     sender: &Sender,
     n: &Notification,
 ) -> Result<(), SendError> {
-    let message = letter::build(n, sender).map_err(|e| SendError::Permanent(e.to_string()))?;
-    let data = String::from_utf8(message.formatted())
-        .map_err(|_| SendError::Permanent("the built message is not valid UTF-8".into()))?;
+    let built;
+    let data = match &n.message {
+        Some(message) => message.as_str(),
+        None => {
+            built = letter::wire_text(n, sender).map_err(|e| SendError::Permanent(e.to_string()))?;
+            built.as_str()
+        }
+    };
     let to: Address =
         n.to.parse()
             .map_err(|_| SendError::Permanent(format!("'{}' is not an email address", n.to)))?;
@@ -191,6 +196,6 @@ fn deliver(
         id: &n.id,
         from: &sender.from.email,
         to: &to,
-        data: &data,
+        data,
     })
 }
