@@ -185,7 +185,8 @@ fn deliver(
     let data = match &n.message {
         Some(message) => message.as_str(),
         None => {
-            built = letter::wire_text(n, sender).map_err(|e| SendError::Permanent(e.to_string()))?;
+            built =
+                letter::wire_text(n, sender).map_err(|e| SendError::Permanent(e.to_string()))?;
             built.as_str()
         }
     };
