@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 
-use super::protocol::{self, FrameError, MAX_REPLY, Reply, Request, Welcome, to_hex};
+use super::protocol::{self, FrameError, MAX_REPLY, ReplyFrame, Request, Welcome, to_hex};
 use crate::audit::Tamper;
 use crate::deadlines::Obligation;
 use crate::desk::{
@@ -136,16 +136,20 @@ impl RemoteDesk {
                     other => self.gone(other),
                 },
             )?;
-            let reply: Reply = serde_json::from_slice(&frame)
+            let reply: ReplyFrame = serde_json::from_slice(&frame)
                 .map_err(|e| self.gone(format!("unreadable reply: {e}")))?;
-            let answer = match reply {
-                Reply::Progress { progress: p } => {
+            let answer = match (reply.reply.as_str(), reply.value, reply.progress) {
+                ("progress", _, Some(p)) => {
                     progress(&p);
                     continue;
                 }
-                Reply::Ok { value } => serde_json::from_value(value)
+                ("ok", Some(value), _) => serde_json::from_str(value.get())
                     .map_err(|e| self.gone(format!("unexpected reply: {e}"))),
-                Reply::Error { message, user } => Err(DeskError::Remote { message, user }),
+                ("error", _, _) => Err(DeskError::Remote {
+                    message: reply.message.unwrap_or_default(),
+                    user: reply.user,
+                }),
+                (other, _, _) => Err(self.gone(format!("unexpected reply kind '{other}'"))),
             };
             self.idle
                 .lock()

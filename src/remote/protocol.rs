@@ -263,12 +263,34 @@ pub const CHUNK: usize = 1 << 20;
 
 /// One frame from the daemon. A call gets any number of `Progress` frames, then one `Ok`
 /// or `Error`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Serialize)]
 #[serde(tag = "reply", rename_all = "snake_case")]
 pub enum Reply {
-    Ok { value: serde_json::Value },
-    Progress { progress: SendProgress },
-    Error { message: String, user: bool },
+    Ok {
+        value: Box<serde_json::value::RawValue>,
+    },
+    Progress {
+        progress: SendProgress,
+    },
+    Error {
+        message: String,
+        user: bool,
+    },
+}
+
+/// A reply frame as read by a client: flat, so that the answer's JSON is kept raw and decoded
+/// once, straight into the type the call expects.
+#[derive(Debug, Deserialize)]
+pub struct ReplyFrame {
+    pub reply: String,
+    #[serde(default)]
+    pub value: Option<Box<serde_json::value::RawValue>>,
+    #[serde(default)]
+    pub progress: Option<SendProgress>,
+    #[serde(default)]
+    pub message: Option<String>,
+    #[serde(default)]
+    pub user: bool,
 }
 
 /// What `Hello` answers.

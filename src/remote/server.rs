@@ -352,7 +352,7 @@ fn import_evidence(
     id: crate::domain::IncidentId,
     source_name: &str,
     allowed: Vec<String>,
-) -> Result<serde_json::Value, DeskError> {
+) -> Result<Box<serde_json::value::RawValue>, DeskError> {
     let mut upload = Upload {
         stream,
         chunk: Vec::new(),
@@ -369,8 +369,8 @@ fn import_evidence(
     json(result?)
 }
 
-fn json<T: Serialize>(value: T) -> Result<serde_json::Value, DeskError> {
-    serde_json::to_value(value)
+fn json<T: Serialize>(value: T) -> Result<Box<serde_json::value::RawValue>, DeskError> {
+    serde_json::value::to_raw_value(&value)
         .map_err(|e| DeskError::Delivery(format!("cannot encode the reply: {e}")))
 }
 
@@ -392,7 +392,7 @@ fn handle(
     actor: &UserName,
     request: Request,
     progress: &mut dyn FnMut(&crate::desk::SendProgress),
-) -> Result<serde_json::Value, DeskError> {
+) -> Result<Box<serde_json::value::RawValue>, DeskError> {
     let desk = &daemon.desk;
     let catalog = desk.catalog();
     let people_filter = |category: Option<String>, pending: bool, text: Option<String>| {
