@@ -631,11 +631,12 @@ impl LocalDesk {
         actor: &UserName,
         id: IncidentId,
         what: &str,
+        need: Need,
         change: impl FnOnce(&mut Incident) -> Result<Recorded, DeskError>,
     ) -> Result<Incident, DeskError> {
         let _guard = self.lock();
         let mut incident = self.load(id)?;
-        self.guard(actor, &incident, Need::Change, what)?;
+        self.guard(actor, &incident, need, what)?;
         let now = self.now();
         let recorded = change(&mut incident)?;
         incident.updated_at = now;
@@ -704,6 +705,11 @@ impl Desk for LocalDesk {
     fn open_incident(&self, actor: &UserName, new: NewIncident) -> Result<Incident, DeskError> {
         let now = self.now();
         if let Some(at) = new.discovered_at
+            && at > now + Duration::minutes(5)
+        {
+            return Err(DeskError::FutureTime(at));
+        }
+        if let Some(at) = new.aware_at
             && at > now + Duration::minutes(5)
         {
             return Err(DeskError::FutureTime(at));
@@ -855,7 +861,7 @@ impl Desk for LocalDesk {
                 "give --aware, --determined or both".into(),
             ));
         }
-        self.change_incident(actor, id, "incident.clock", |inc| {
+        self.change_incident(actor, id, "incident.clock", Need::Change, |inc| {
             let show = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
             let before = format!(
                 "aware {}, determined {}",
@@ -1025,6 +1031,8 @@ impl Desk for LocalDesk {
         };
         let _guard = self.lock();
         let mut incident = self.load(id)?;
+        // Membership may have changed while the log was read.
+        self.guard(actor, &incident, Need::Change, "evidence.import")?;
         let before = incident
             .evidence
             .as_ref()
@@ -1090,7 +1098,7 @@ impl Desk for LocalDesk {
         reason: &str,
     ) -> Result<Incident, DeskError> {
         let reason = reason_text(reason)?;
-        self.change_incident(actor, id, "incident.severity", |inc| {
+        self.change_incident(actor, id, "incident.severity", Need::Change, |inc| {
             if inc.severity == severity {
                 return Err(DeskError::Unchanged(format!("{id} is already {severity}")));
             }
@@ -1113,7 +1121,7 @@ impl Desk for LocalDesk {
         reason: Option<&str>,
     ) -> Result<Incident, DeskError> {
         let reason = reason.map(reason_text).transpose()?.unwrap_or_default();
-        self.change_incident(actor, id, "incident.status", |inc| {
+        self.change_incident(actor, id, "incident.status", Need::Change, |inc| {
             let before = inc.status;
             inc.move_to(status)?;
             Ok(Recorded::new(
@@ -1149,7 +1157,8 @@ impl Desk for LocalDesk {
         id: IncidentId,
         owner: UserName,
     ) -> Result<Incident, DeskError> {
-        self.change_incident(actor, id, "incident.assign", |inc| {
+        // Who owns an incident decides who sees its personal data: owner or admin only.
+        self.change_incident(actor, id, "incident.assign", Need::Membership, |inc| {
             if inc.owner == owner {
                 return Err(DeskError::Unchanged(format!(
                     "{id} is already owned by {owner}"
@@ -1178,6 +1187,8 @@ impl Desk for LocalDesk {
         let rows = roster::parse(csv, source_name, &self.settings.catalog)?;
         let _guard = self.lock();
         let mut incident = self.load(id)?;
+        // Membership may have changed while the file was read.
+        self.guard(actor, &incident, Need::Change, "people.import")?;
         let mut roster = self.store.roster(id)?;
         let mut report = ImportReport {
             rows: rows.len(),

@@ -207,11 +207,8 @@ pub fn analyse(
             continue;
         }
         let accessor = record[1].trim_ascii();
-        if accessor.is_empty()
-            || accessor.len() > MAX_ACCESSOR
-            || accessor.iter().any(|b| b.is_ascii_control())
-            || std::str::from_utf8(accessor).is_err()
-        {
+        let clean = std::str::from_utf8(accessor).is_ok_and(|a| !a.chars().any(char::is_control));
+        if accessor.is_empty() || accessor.len() > MAX_ACCESSOR || !clean {
             errs.add(
                 line,
                 "accessor must be 1-200 characters of UTF-8 text without control characters".into(),
@@ -274,6 +271,12 @@ pub fn analyse(
             t.by.insert(at, number);
             accessors[number as usize].people += 1;
         }
+    }
+    if rows == 0 && errs.total == 0 {
+        errs.add(
+            2,
+            "the log has no rows: an empty log cannot show that nobody read the data".into(),
+        );
     }
     if errs.total > 0 {
         return Err(EvidenceError {
@@ -401,6 +404,21 @@ mod tests {
         }
         let err = run("when,who,id,what\n", &[]).unwrap_err();
         assert!(err.to_string().contains("the header must be"), "{err}");
+    }
+
+    #[test]
+    fn an_empty_log_proves_nothing_and_is_refused() {
+        let err = run(HEADER, &[]).unwrap_err().to_string();
+        assert!(err.contains("the log has no rows"), "{err}");
+    }
+
+    #[test]
+    fn accessors_with_control_characters_are_refused_c1_included() {
+        for name in ["ev\u{1b}e", "ev\u{9b}e"] {
+            let csv = format!("{HEADER}2026-10-01T09:00:00Z,{name},E1,read\n");
+            let err = run(&csv, &[]).unwrap_err().to_string();
+            assert!(err.contains("line 2: accessor"), "{err}");
+        }
     }
 
     #[test]

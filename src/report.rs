@@ -363,7 +363,8 @@ fn render_html(title: &str, blocks: &[Block]) -> String {
                 let _ = writeln!(out, "<h2>{}</h2>", html(h));
             }
             Block::Para(p) => {
-                let _ = writeln!(out, "<p>{}</p>", html(p).replace('\n', "<br>"));
+                let lines: Vec<String> = p.lines().map(html).collect();
+                let _ = writeln!(out, "<p>{}</p>", lines.join("<br>"));
             }
             Block::Table(head, rows) => {
                 out.push_str("<table>\n<tr>");
@@ -529,5 +530,11 @@ mod tests {
         assert_eq!(html("<b>&\"'"), "&lt;b&gt;&amp;&quot;&#39;");
         assert_eq!(md("a|b\nc"), "a\\|b c");
         assert!(!html("x\u{1b}[2Jy").contains('\u{1b}'));
+    }
+
+    #[test]
+    fn html_paragraphs_keep_their_lines() {
+        let page = render_html("t", &[Block::Para("one <a>\ntwo".into())]);
+        assert!(page.contains("<p>one &lt;a&gt;<br>two</p>"), "{page}");
     }
 }

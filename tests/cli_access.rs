@@ -135,6 +135,9 @@ fn members_get_access_and_every_read_is_logged_with_its_count() {
     assert_eq!(members, format!("rita\towner\n{me}\tmember\n"));
 
     set_roles(&sb, &[], &[&me, "rita"], &[]);
+    // A member may work the incident but not hand it to someone else.
+    let err = sb.fails(&["incident", "assign", "INC-1", &me], 2);
+    assert!(err.contains("owner or an admin"), "{err}");
     let listed = sb.ok(&["people", "list", "INC-1", "--pending"]);
     assert!(listed.contains("person4@corp.example"), "{listed}");
     let csv = sb.ok(&["people", "export", "INC-1"]);

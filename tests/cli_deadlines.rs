@@ -116,6 +116,20 @@ fn moving_the_awareness_time_moves_the_clocks_and_is_recorded() {
         .find(|e| e["action"] == "incident.clock")
         .expect("recorded");
     assert_eq!(event["detail"], "the alert was first read on the 21st");
+    let err = sb.fails(
+        &[
+            "incident",
+            "open",
+            "--title",
+            "t",
+            "--severity",
+            "3",
+            "--aware",
+            "2999-01-01T00:00:00Z",
+        ],
+        2,
+    );
+    assert!(err.contains("in the future"), "{err}");
     let err = sb.fails(&["incident", "clock", "1", "--reason", "x"], 2);
     assert!(err.contains("--aware"), "{err}");
     let err = sb.fails(

@@ -28,6 +28,8 @@ use crate::domain::{
 
 /// At most this many clients at once; more are refused with a message.
 const MAX_CLIENTS: usize = 128;
+/// At most this many connections per user, so that one user cannot take every slot.
+const MAX_PER_USER: usize = 16;
 /// How long a client may take to finish sending a frame it has started.
 const FRAME_PATIENCE: Duration = Duration::from_secs(30);
 /// How long a stopping daemon waits for requests in progress.
@@ -65,6 +67,8 @@ struct Daemon {
     stop: Arc<AtomicBool>,
     clients: AtomicUsize,
     busy: AtomicUsize,
+    /// Open connections per uid.
+    per_user: std::sync::Mutex<std::collections::HashMap<u32, usize>>,
 }
 
 /// Serves `desk` on `socket` until SIGTERM or SIGINT, then lets requests in progress finish
@@ -112,6 +116,7 @@ pub fn serve_until(
         stop,
         clients: AtomicUsize::new(0),
         busy: AtomicUsize::new(0),
+        per_user: std::sync::Mutex::new(std::collections::HashMap::new()),
     });
     while !daemon.stop.load(Ordering::Relaxed) {
         let mut fds = [PollFd::new(listener.as_fd(), PollFlags::POLLIN)];
@@ -149,6 +154,9 @@ pub fn serve_until(
             daemon.clients.fetch_sub(1, Ordering::SeqCst);
         });
     }
+    // New clients are told at once that nobody is listening, not queued behind the drain.
+    drop(listener);
+    let _ = std::fs::remove_file(socket);
     let _ = writeln!(log, "stopping: finishing requests in progress");
     let deadline = Instant::now() + DRAIN_LIMIT;
     while daemon.busy.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
@@ -203,7 +211,7 @@ fn bind(socket: &Path, group: Option<&str>) -> Result<UnixListener, ServeError> 
 }
 
 /// The user at the other end of the socket, from the kernel.
-fn peer(stream: &UnixStream) -> Option<UserName> {
+fn peer(stream: &UnixStream) -> Option<(u32, UserName)> {
     let creds = getsockopt(stream, PeerCredentials).ok()?;
     let uid = Uid::from_raw(creds.uid());
     let name = User::from_uid(uid)
@@ -213,6 +221,31 @@ fn peer(stream: &UnixStream) -> Option<UserName> {
     UserName::parse(&name)
         .or_else(|_| UserName::parse(&format!("uid-{uid}")))
         .ok()
+        .map(|name| (uid.as_raw(), name))
+}
+
+/// Counts a user's connection; `false` when they have [`MAX_PER_USER`] open already.
+fn admit(daemon: &Daemon, uid: u32) -> bool {
+    let mut open = daemon
+        .per_user
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let n = open.entry(uid).or_insert(0);
+    if *n >= MAX_PER_USER {
+        return false;
+    }
+    *n += 1;
+    true
+}
+
+fn release(daemon: &Daemon, uid: u32) {
+    let mut open = daemon
+        .per_user
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(n) = open.get_mut(&uid) {
+        *n = n.saturating_sub(1);
+    }
 }
 
 fn send(stream: &mut UnixStream, reply: &Reply) -> std::io::Result<()> {
@@ -223,7 +256,7 @@ fn send(stream: &mut UnixStream, reply: &Reply) -> std::io::Result<()> {
 /// Serves one client until it hangs up, sends a frame that cannot be read, or the daemon
 /// stops.
 fn connection(daemon: &Daemon, mut stream: UnixStream) {
-    let Some(actor) = peer(&stream) else {
+    let Some((uid, actor)) = peer(&stream) else {
         let _ = send(
             &mut stream,
             &Reply::Error {
@@ -233,6 +266,24 @@ fn connection(daemon: &Daemon, mut stream: UnixStream) {
         );
         return;
     };
+    if !admit(daemon, uid) {
+        let _ = send(
+            &mut stream,
+            &Reply::Error {
+                message: format!(
+                    "you have {MAX_PER_USER} connections to the daemon open already; close one"
+                ),
+                user: false,
+            },
+        );
+        return;
+    }
+    serve_connection(daemon, &actor, stream);
+    release(daemon, uid);
+}
+
+/// Answers one admitted client's requests.
+fn serve_connection(daemon: &Daemon, actor: &UserName, mut stream: UnixStream) {
     if stream.set_nonblocking(false).is_err()
         || stream
             .set_read_timeout(Some(Duration::from_millis(250)))
@@ -291,12 +342,30 @@ fn connection(daemon: &Daemon, mut stream: UnixStream) {
             allowed,
         } = request
         {
-            import_evidence(daemon, &actor, &mut stream, id, &source_name, allowed)
+            let (result, in_step) =
+                import_evidence(daemon, actor, &mut stream, id, &source_name, allowed);
+            if !in_step {
+                // The upload broke off: its remaining bytes cannot be told from requests.
+                daemon.busy.fetch_sub(1, Ordering::SeqCst);
+                let message = match result {
+                    Err(e) => e.to_string(),
+                    Ok(_) => "the upload broke off".to_owned(),
+                };
+                let _ = send(
+                    &mut stream,
+                    &Reply::Error {
+                        message,
+                        user: true,
+                    },
+                );
+                return;
+            }
+            result
         } else {
             let mut progress = |p: &crate::desk::SendProgress| {
                 let _ = send(&mut progress_stream, &Reply::Progress { progress: *p });
             };
-            handle(daemon, &actor, request, &mut progress)
+            handle(daemon, actor, request, &mut progress)
         };
         daemon.busy.fetch_sub(1, Ordering::SeqCst);
         let reply = match result {
@@ -315,6 +384,7 @@ fn connection(daemon: &Daemon, mut stream: UnixStream) {
 /// The bytes of a streamed upload: raw frames until an empty one.
 struct Upload<'a> {
     stream: &'a mut UnixStream,
+    stop: &'a AtomicBool,
     chunk: Vec<u8>,
     at: usize,
     done: bool,
@@ -326,8 +396,14 @@ impl std::io::Read for Upload<'_> {
             if self.done {
                 return Ok(0);
             }
+            // Between chunks the client may take its time (its source may be slow); inside
+            // one it has FRAME_PATIENCE; a stopping daemon gives up between chunks.
             let mut waited = Duration::ZERO;
-            let mut patience = |_: bool| {
+            let stop = &self.stop;
+            let mut patience = |mid_frame: bool| {
+                if !mid_frame {
+                    return !stop.load(Ordering::Relaxed);
+                }
                 waited += Duration::from_millis(250);
                 waited < FRAME_PATIENCE
             };
@@ -344,7 +420,8 @@ impl std::io::Read for Upload<'_> {
 }
 
 /// Imports an evidence log streamed after the request, then reads what is left of it so
-/// the connection stays in step even when the import stopped early.
+/// the connection stays in step even when the import stopped early. The flag is `false`
+/// when the upload itself broke off, and the connection must be closed.
 fn import_evidence(
     daemon: &Daemon,
     actor: &UserName,
@@ -352,9 +429,10 @@ fn import_evidence(
     id: crate::domain::IncidentId,
     source_name: &str,
     allowed: Vec<String>,
-) -> Result<Box<serde_json::value::RawValue>, DeskError> {
+) -> (Result<Box<serde_json::value::RawValue>, DeskError>, bool) {
     let mut upload = Upload {
         stream,
+        stop: &daemon.stop,
         chunk: Vec::new(),
         at: 0,
         done: false,
@@ -364,9 +442,10 @@ fn import_evidence(
     let result = daemon
         .desk
         .import_evidence(actor, id, &mut upload, &source_name, &allowed);
-    std::io::copy(&mut upload, &mut std::io::sink())
-        .map_err(|e| DeskError::Delivery(e.to_string()))?;
-    json(result?)
+    if let Err(e) = std::io::copy(&mut upload, &mut std::io::sink()) {
+        return (Err(DeskError::Delivery(e.to_string())), false);
+    }
+    (result.and_then(json), true)
 }
 
 fn json<T: Serialize>(value: T) -> Result<Box<serde_json::value::RawValue>, DeskError> {

@@ -526,6 +526,11 @@ impl App {
             return Ok(());
         };
         let id = d.incident.id;
+        // Ask again each time: the user may have been made a member since.
+        if matches!(d.tab, Tab::People | Tab::Notifications | Tab::Access) {
+            let tab = d.tab;
+            d.refused.retain(|(t, _)| *t != tab);
+        }
         let result = match d.tab {
             Tab::People => self.refresh_people_window(true),
             Tab::Notifications => self
