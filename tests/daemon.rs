@@ -262,6 +262,15 @@ fn no_request_can_claim_another_identity_and_bad_frames_get_an_error_reply() {
         assert!(replies[0].contains("\"reply\":\"error\""), "{replies:?}");
         assert!(replies[0].contains(expect), "{expect}: {replies:?}");
     }
+    // An upload that breaks off (a chunk over the limit) ends the connection with a reason.
+    let upload = [
+        frame(br#"{"op":"import_evidence","id":1,"source_name":"x.csv","allowed":[]}"#),
+        (3u32 << 20).to_be_bytes().to_vec(),
+    ]
+    .concat();
+    let replies = raw_exchange(&daemon.socket, &upload, true, 3);
+    assert_eq!(replies.len(), 1, "{replies:?}");
+    assert!(replies[0].contains("larger than the limit"), "{replies:?}");
     // Still serving.
     let replies = raw_exchange(&daemon.socket, &hello, false, 1);
     assert!(replies[0].contains("\"reply\":\"ok\""));
