@@ -653,14 +653,9 @@ mod smtp;
 fn queue_and_send_letters_from_the_notifications_tab() {
     let server = smtp::SmtpServer::start(smtp::Faults::default());
     let settings = Settings::parse(&server.config(""), std::path::Path::new("test.toml")).unwrap();
-    let dir = tempfile::tempdir().unwrap();
     // A desk whose config points at the test server, so it can send.
-    let desk = LocalDesk::for_local_user(
-        Store::open(dir.path(), &Key::generate().unwrap()).unwrap(),
-        settings,
-        actor(),
-    )
-    .with_clock(Box::new(t0));
+    let f = Fixture::empty_with(settings);
+    let desk = f.desk.as_ref();
     let a = actor();
     let inc = desk
         .open_incident(
@@ -679,14 +674,7 @@ fn queue_and_send_letters_from_the_notifications_tab() {
     }
     desk.import_roster(&a, inc.id, csv.as_bytes(), "r.csv", false)
         .unwrap();
-    let desk: Arc<dyn Desk> = Arc::new(desk);
-    let mut app = App::new(
-        Arc::clone(&desk),
-        a.clone(),
-        Theme::plain(),
-        Box::new(|| t0() + chrono::Duration::hours(3)),
-    )
-    .unwrap();
+    let mut app = f.app();
     key(&mut app, KeyCode::Enter);
     to_tab(&mut app, Tab::Notifications);
     assert!(screen(&app, (80, 24)).contains("No letters yet"));
