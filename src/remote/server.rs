@@ -138,14 +138,10 @@ pub fn serve_until(
         if daemon.clients.fetch_add(1, Ordering::SeqCst) >= MAX_CLIENTS {
             daemon.clients.fetch_sub(1, Ordering::SeqCst);
             let mut stream = stream;
-            let _ = send(
+            let _ = send_error(
                 &mut stream,
-                &Reply::Error {
-                    message: format!(
-                        "the daemon is serving {MAX_CLIENTS} clients already; try again shortly"
-                    ),
-                    user: false,
-                },
+                format!("the daemon is serving {MAX_CLIENTS} clients already; try again shortly"),
+                false,
             );
             continue;
         }
@@ -248,6 +244,11 @@ fn release(daemon: &Daemon, uid: u32) {
     }
 }
 
+/// Sends an error reply.
+fn send_error(stream: &mut UnixStream, message: String, user: bool) -> std::io::Result<()> {
+    send(stream, &Reply::Error { message, user })
+}
+
 fn send(stream: &mut UnixStream, reply: &Reply) -> std::io::Result<()> {
     let body = serde_json::to_vec(reply).map_err(std::io::Error::other)?;
     write_frame(stream, &body)
@@ -257,24 +258,18 @@ fn send(stream: &mut UnixStream, reply: &Reply) -> std::io::Result<()> {
 /// stops.
 fn connection(daemon: &Daemon, mut stream: UnixStream) {
     let Some((uid, actor)) = peer(&stream) else {
-        let _ = send(
+        let _ = send_error(
             &mut stream,
-            &Reply::Error {
-                message: "the daemon could not tell who you are (no peer credentials)".into(),
-                user: false,
-            },
+            "the daemon could not tell who you are (no peer credentials)".into(),
+            false,
         );
         return;
     };
     if !admit(daemon, uid) {
-        let _ = send(
+        let _ = send_error(
             &mut stream,
-            &Reply::Error {
-                message: format!(
-                    "you have {MAX_PER_USER} connections to the daemon open already; close one"
-                ),
-                user: false,
-            },
+            format!("you have {MAX_PER_USER} connections to the daemon open already; close one"),
+            false,
         );
         return;
     }
@@ -308,28 +303,14 @@ fn serve_connection(daemon: &Daemon, actor: &UserName, mut stream: UnixStream) {
             Err(FrameError::Closed) => return,
             Err(e) => {
                 // The stream cannot be resynchronised: say why and hang up.
-                let _ = send(
-                    &mut stream,
-                    &Reply::Error {
-                        message: format!("bad frame: {e}"),
-                        user: true,
-                    },
-                );
+                let _ = send_error(&mut stream, format!("bad frame: {e}"), true);
                 return;
             }
         };
         let request = match decode_request(&body) {
             Ok(request) => request,
             Err(message) => {
-                if send(
-                    &mut stream,
-                    &Reply::Error {
-                        message,
-                        user: true,
-                    },
-                )
-                .is_err()
-                {
+                if send_error(&mut stream, message, true).is_err() {
                     return;
                 }
                 continue;
@@ -351,13 +332,7 @@ fn serve_connection(daemon: &Daemon, actor: &UserName, mut stream: UnixStream) {
                     Err(e) => e.to_string(),
                     Ok(_) => "the upload broke off".to_owned(),
                 };
-                let _ = send(
-                    &mut stream,
-                    &Reply::Error {
-                        message,
-                        user: true,
-                    },
-                );
+                let _ = send_error(&mut stream, message, true);
                 return;
             }
             result
