@@ -102,10 +102,12 @@ fn pause_runs_the_hook_with_env_and_records_its_output() {
         .find(|e| e["action"] == "program.paused")
         .unwrap();
     let detail = paused["detail"].as_str().unwrap();
-    assert!(
-        detail.contains("exited with status 0") && detail.contains("collection stopped"),
-        "{detail}"
-    );
+    assert!(detail.contains("exited with status 0"), "{detail}");
+    // The hook's command and output are sealed: in the timeline only for readers.
+    assert!(!detail.contains("collection stopped"), "{detail}");
+    let private = paused["private"].as_str().unwrap();
+    assert!(private.contains("collection stopped"), "{private}");
+    assert!(private.contains("command: echo"), "{private}");
 
     let again = s.ok(&[
         "program",
