@@ -290,3 +290,83 @@ fn forced_resume_is_recorded() {
         );
     }
 }
+
+#[test]
+fn hooks_get_no_secrets_and_viewers_see_neither_command_nor_output() {
+    let seen = tempfile::NamedTempFile::new().unwrap();
+    let s = setup_with_hook(&format!(
+        "env > {}; echo stopped-agent",
+        seen.path().display()
+    ));
+    let me = breachdesk::identity::current_user().to_string();
+    s.write(
+        "config.toml",
+        &format!(
+            "[access]\nadmins = [\"{me}\"]\n[hooks]\npass_env = [\"BREACHDESK_KEY\", \"SMTP_PASSWORD\", \"HOOK_PROXY\"]\n[smtp]\nhost = \"127.0.0.1\"\nfrom = \"privacy@corp.example\"\nusername = \"mailer\"\npassword_env = \"SMTP_PASSWORD\"\n"
+        ),
+    );
+    let key = s.key().to_hex();
+    let out = s
+        .cmd()
+        .env("BREACHDESK_KEY", &key)
+        .env("SMTP_PASSWORD", "hunter2-relay-secret")
+        .env("HOOK_PROXY", "proxy.corp.example:3128")
+        .args(common::PAUSE_STAFF_MONITORING)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let env = std::fs::read_to_string(seen.path()).unwrap();
+    assert!(env.contains("HOOK_PROXY=proxy.corp.example:3128"), "{env}");
+    assert!(env.contains("BREACHDESK_PROGRAM=staff-monitoring"), "{env}");
+    assert!(
+        !env.contains(&key),
+        "the database key reached the hook: {env}"
+    );
+    assert!(
+        !env.contains("hunter2"),
+        "the SMTP password reached the hook: {env}"
+    );
+    assert!(
+        !env.contains("XDG_DATA_HOME"),
+        "only the minimal environment: {env}"
+    );
+    for entry in walk(&s.db()) {
+        let bytes = std::fs::read(&entry).unwrap();
+        let found = bytes.windows(13).any(|w| w == b"stopped-agent");
+        assert!(!found, "hook output in the clear in {}", entry.display());
+    }
+
+    // The same database, read by a viewer.
+    s.write(
+        "config.toml",
+        &format!("[access]\nadmins = [\"someone-else\"]\nviewers = [\"{me}\"]\n"),
+    );
+    let programs = s.json(&["program", "list", "--json"]);
+    assert_eq!(programs[0]["pause_hook"], "(hidden)", "{programs}");
+    let raw = s.ok(&["program", "list", "--json"]);
+    assert!(!raw.contains("env >"), "{raw}");
+    let shown = s.ok(&["incident", "show", "1", "--json"]);
+    assert!(shown.contains("program.paused"), "{shown}");
+    assert!(
+        !shown.contains("stopped-agent") && !shown.contains("env >"),
+        "{shown}"
+    );
+    assert!(!shown.contains("\"private\""), "{shown}");
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
