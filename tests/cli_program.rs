@@ -336,7 +336,7 @@ fn hooks_get_no_secrets_and_viewers_see_neither_command_nor_output() {
     );
     for entry in walk(&s.db()) {
         let bytes = std::fs::read(&entry).unwrap();
-        let found = bytes.windows(13).any(|w| w == b"stopped-agent");
+        let found = bytes.windows(16).any(|w| w == b"stopped-agent-42");
         assert!(!found, "hook output in the clear in {}", entry.display());
     }
 
@@ -352,7 +352,7 @@ fn hooks_get_no_secrets_and_viewers_see_neither_command_nor_output() {
     let shown = s.ok(&["incident", "show", "1", "--json"]);
     assert!(shown.contains("program.paused"), "{shown}");
     assert!(
-        !shown.contains("stopped-agent") && !shown.contains("env >"),
+        !shown.contains("stopped-agent-42") && !shown.contains("env >"),
         "{shown}"
     );
     assert!(!shown.contains("\"private\""), "{shown}");
