@@ -32,6 +32,7 @@ use crate::store::{Changes, Store, StoreError};
 
 mod notifications;
 mod programs;
+mod sending;
 
 pub use notifications::{FailureView, OutboxStatus, QueueReport, SendOptions, SendProgress};
 pub use programs::HIDDEN_HOOK;
@@ -84,6 +85,8 @@ pub enum DeskError {
     RenderFor(TemplateError, String, usize),
     #[error(transparent)]
     Letter(#[from] LetterError),
+    #[error("not sending: {0}; one sender at a time goes over the same letters")]
+    SendRunning(String),
     #[error("mail server: {0}")]
     Delivery(String),
     #[error(transparent)]
@@ -140,6 +143,8 @@ pub enum ReadPath {
     EvidenceSummary,
     #[serde(rename = "report")]
     Report,
+    #[serde(rename = "notify.export")]
+    LetterExport,
 }
 
 impl ReadPath {
@@ -154,6 +159,7 @@ impl ReadPath {
             ReadPath::TuiNotifications => "tui.notifications",
             ReadPath::EvidenceSummary => "evidence.summary",
             ReadPath::Report => "report",
+            ReadPath::LetterExport => "notify.export",
         }
     }
 }
@@ -441,6 +447,14 @@ pub trait Desk: Send + Sync {
         filter: &PeopleFilter,
         recipients: &[crate::domain::Email],
     ) -> Result<QueueReport, DeskError>;
+    /// Writes an incident's queued letters into `dir` as `.eml` files, changing no state;
+    /// returns how many.
+    fn export_letters(
+        &self,
+        actor: &UserName,
+        id: IncidentId,
+        dir: &std::path::Path,
+    ) -> Result<usize, DeskError>;
     /// Drains the outbox (of one incident, or all); blocks until done, reporting progress.
     fn send_notifications(
         &self,
@@ -1425,7 +1439,7 @@ impl Desk for LocalDesk {
                 self.guard_role(actor, Role::Admin, "notify.send")?;
             }
         }
-        notifications::send(self, actor, scope, options, progress)
+        sending::send(self, actor, scope, options, progress)
     }
 
     fn outbox_status(
@@ -1439,6 +1453,20 @@ impl Desk for LocalDesk {
         let status = notifications::status(self, id)?;
         self.record_read(actor, id, path, status.failures.len())?;
         Ok(status)
+    }
+
+    fn export_letters(
+        &self,
+        actor: &UserName,
+        id: IncidentId,
+        dir: &std::path::Path,
+    ) -> Result<usize, DeskError> {
+        let incident = self.load(id)?;
+        let path = ReadPath::LetterExport;
+        self.guard(actor, &incident, Need::PersonalData, path.as_str())?;
+        let written = notifications::export(self, id, dir)?;
+        self.record_read(actor, id, path, written)?;
+        Ok(written)
     }
 
     fn retry_failed(&self, actor: &UserName, id: IncidentId) -> Result<usize, DeskError> {

@@ -421,12 +421,56 @@ fn stakeholder_brief_goes_to_named_staff_with_totals() {
 }
 
 #[test]
-fn to_dir_writes_eml_files_instead_of_sending() {
+fn export_writes_eml_files_and_changes_nothing() {
+    use std::os::unix::fs::PermissionsExt;
     let server = SmtpServer::start(Faults::default());
     let s = setup(&server, 3, "");
     s.ok(&["notify", "queue", "1", "--template", "initial"]);
+    let before = s.json(&["notify", "status", "1", "--json"])["counts"].clone();
     let dir = s.path("eml");
-    s.ok(&["notify", "send", "1", "--to-dir", dir.to_str().unwrap()]);
-    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 3);
+    let out = s.ok(&["notify", "export", "1", "--dir", dir.to_str().unwrap()]);
+    assert!(out.contains("wrote 3 queued letters"), "{out}");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "000001-initial.eml",
+            "000002-initial.eml",
+            "000003-initial.eml"
+        ]
+    );
+    let mode = std::fs::metadata(dir.join(&names[0]))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
     assert!(server.messages().is_empty());
+    // Nothing was marked: the state is as before, and a real send sends all three.
+    assert_eq!(
+        s.json(&["notify", "status", "1", "--json"])["counts"],
+        before
+    );
+    assert_eq!(s.json(&["incident", "show", "1", "--json"])["notified"], 0);
+    // Exporting again refuses to overwrite, and a planted symlink is not followed.
+    let again = s.fails(
+        &["notify", "export", "1", "--dir", dir.to_str().unwrap()],
+        2,
+    );
+    assert!(again.contains("000001-initial.eml"), "{again}");
+    let other = s.path("eml2");
+    std::fs::create_dir(&other).unwrap();
+    let target = s.path("victim");
+    std::fs::write(&target, "keep me").unwrap();
+    std::os::unix::fs::symlink(&target, other.join("000001-initial.eml")).unwrap();
+    s.fails(
+        &["notify", "export", "1", "--dir", other.to_str().unwrap()],
+        2,
+    );
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep me");
+    s.ok(&["notify", "send", "1"]);
+    assert_eq!(server.messages().len(), 3);
 }

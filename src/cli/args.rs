@@ -132,9 +132,14 @@ pub enum NotifyCommand {
         /// Messages per second (0 = unlimited) [default: from config]
         #[arg(long, value_name = "N")]
         rate: Option<u32>,
-        /// Write .eml files into DIR instead of sending
+    },
+    /// Write an incident's queued letters as .eml files (changes nothing: not a send)
+    Export {
+        #[arg(value_parser = parse_incident)]
+        id: IncidentId,
+        /// The directory to write into (created 0700 if missing; files are never overwritten)
         #[arg(long, value_name = "DIR")]
-        to_dir: Option<PathBuf>,
+        dir: PathBuf,
     },
     /// Counts per state, and every failure with the server's reply
     Status {

@@ -2,6 +2,11 @@
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// The exit code of a send that stopped before the outbox was drained.
+pub const INTERRUPTED: u8 = 3;
 use std::time::Instant;
 
 use super::args::{NotifyCommand, TemplateCommand};
@@ -145,11 +150,25 @@ pub fn run(ctx: &mut Context<'_>, cmd: NotifyCommand) -> Result<ExitCode, CliErr
             }
             Ok(ExitCode::SUCCESS)
         }
-        NotifyCommand::Send { id, rate, to_dir } => {
+        NotifyCommand::Export { id, dir } => {
+            let written = ctx.desk.export_letters(&ctx.actor, id, &dir)?;
+            writeln!(
+                ctx.out,
+                "wrote {written} queued letters of {id} to {} (nothing was sent or marked)",
+                safe(&dir.display().to_string())
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
+        NotifyCommand::Send { id, rate } => {
+            // Ctrl-C or SIGTERM stops starting letters; those in flight finish and are
+            // recorded, and the rest stay queued.
+            let stop = Arc::new(AtomicBool::new(false));
+            for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+                signal_hook::flag::register(signal, Arc::clone(&stop))?;
+            }
             let options = SendOptions {
                 rate,
-                to_dir,
-                stop: None,
+                stop: Some(Arc::clone(&stop)),
             };
             let started = Instant::now();
             let show_bar = std::io::stderr().is_terminal();
@@ -178,12 +197,21 @@ pub fn run(ctx: &mut Context<'_>, cmd: NotifyCommand) -> Result<ExitCode, CliErr
                 summary.total,
                 summary.sent as f64 / secs.max(0.001)
             )?;
-            if summary.parked > 0 {
+            if summary.parked > 0 || stop.load(Ordering::Relaxed) {
+                let who = if stop.load(Ordering::Relaxed) {
+                    "the send was interrupted"
+                } else {
+                    "the daemon is stopping"
+                };
                 writeln!(
                     ctx.err,
-                    "{} letters were left queued because the daemon is stopping; send again once it is back",
-                    summary.parked
+                    "INTERRUPTED: {who}; {} sent, {} failed, {} still queued of {}. Send again to finish: nobody is mailed twice beyond the letters in flight",
+                    summary.sent,
+                    summary.failed,
+                    summary.total.saturating_sub(summary.sent + summary.failed),
+                    summary.total
                 )?;
+                return Ok(ExitCode::from(INTERRUPTED));
             }
             if summary.failed > 0 {
                 writeln!(

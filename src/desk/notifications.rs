@@ -1,12 +1,10 @@
-//! The desk's notification actions: preview, queue, send, status and retry. Sending runs the
-//! outbox through a pool of connections in batches: each batch is marked `sending` before it
-//! goes and recorded after, so a crash loses nobody, and a message sent again carries the
-//! same Message-ID and content.
+//! The desk's notification actions: preview, queue, export, status and retry. Sending is
+//! in [`super::sending`].
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::path::PathBuf;
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
@@ -15,13 +13,11 @@ use crate::domain::{
     AffectedPerson, AuditAction, Email, EmployeeId, EventDraft, IncidentId, UserName,
 };
 use crate::notify::{
-    self, Delivery, DeliveryState, DirTransport, IncidentContext, Notification, NotificationRef,
-    Pool, SendError, Sender, SmtpClient, TemplateName, Transport,
+    self, Delivery, DeliveryState, IncidentContext, Notification, NotificationRef, Sender,
+    SmtpClient, TemplateName,
 };
 use crate::store::Changes;
 
-/// How many messages are marked, sent and recorded together.
-const BATCH: usize = 512;
 /// How many queued letters are written together.
 const QUEUE_CHUNK: usize = 2000;
 
@@ -37,8 +33,6 @@ pub struct QueueReport {
 pub struct SendOptions {
     /// Messages per second; `None` takes the configured rate.
     pub rate: Option<u32>,
-    /// Write `.eml` files here instead of sending.
-    pub to_dir: Option<PathBuf>,
     /// When set, no new letters are started; those in flight finish and are recorded, the
     /// rest stay queued for the next run (the daemon sets it on SIGTERM).
     pub stop: Option<Arc<std::sync::atomic::AtomicBool>>,
@@ -75,7 +69,7 @@ pub struct OutboxStatus {
     pub failures: Vec<FailureView>,
 }
 
-fn sender(desk: &LocalDesk) -> Result<Sender, DeskError> {
+pub(super) fn sender(desk: &LocalDesk) -> Result<Sender, DeskError> {
     let smtp = &desk.settings.config.smtp;
     let from = smtp.from.as_deref().ok_or_else(|| {
         DeskError::NotConfigured(
@@ -206,9 +200,30 @@ pub(super) fn queue(
         already: 0,
     };
     // Letters are written a chunk at a time so memory stays bounded on a 100,000-person
-    // roster. Queuing is idempotent, so a run cut short is finished by queuing again.
+    // roster, each chunk with the audit event that describes it, so that the log matches
+    // the outbox however the run ends. Queuing is idempotent: a run cut short is finished
+    // by queuing again.
+    let event = |count: usize, upto: usize| {
+        let detail = format!(
+            "queued {count} '{template}' letters ({upto} of {} so far in this run)",
+            targets.len()
+        );
+        EventDraft::new(actor, now, AuditAction::NotificationsQueued, detail).on_incident(id)
+    };
+    let commit = |letters: Vec<Notification>, upto: usize| -> Result<(), DeskError> {
+        if letters.is_empty() {
+            return Ok(());
+        }
+        let events = vec![event(letters.len(), upto)];
+        desk.store.commit(&Changes {
+            letters,
+            events,
+            ..Changes::default()
+        })?;
+        Ok(())
+    };
     let mut letters = Vec::with_capacity(QUEUE_CHUNK);
-    for (order, person) in &targets {
+    for (at, (order, person)) in targets.iter().enumerate() {
         let target = target(id, template, person, *order);
         if desk.store.has_notification(&target)? {
             report.already += 1;
@@ -221,10 +236,7 @@ pub(super) fn queue(
         {
             Ok(letter) => letter,
             Err(e) => {
-                desk.store.commit(&Changes {
-                    letters: std::mem::take(&mut letters),
-                    ..Changes::default()
-                })?;
+                commit(std::mem::take(&mut letters), at)?;
                 return Err(DeskError::RenderFor(
                     e,
                     person.employee_id.to_string(),
@@ -245,26 +257,10 @@ pub(super) fn queue(
         letters.push(n);
         report.queued += 1;
         if letters.len() >= QUEUE_CHUNK {
-            desk.store.commit(&Changes {
-                letters: std::mem::take(&mut letters),
-                ..Changes::default()
-            })?;
+            commit(std::mem::take(&mut letters), at + 1)?;
         }
     }
-    if report.queued > 0 {
-        let detail = format!(
-            "queued {} '{template}' letters ({} already in the outbox)",
-            report.queued, report.already
-        );
-        desk.store.commit(&Changes {
-            letters,
-            events: vec![
-                EventDraft::new(actor, now, AuditAction::NotificationsQueued, detail)
-                    .on_incident(id),
-            ],
-            ..Changes::default()
-        })?;
-    }
+    commit(letters, targets.len())?;
     Ok(report)
 }
 
@@ -346,374 +342,57 @@ pub(super) fn test_smtp(desk: &LocalDesk) -> Result<String, DeskError> {
         .map_err(|e| DeskError::Delivery(e.to_string()))
 }
 
-/// Runs the outbox until every queued letter is sent or has failed for good.
-pub(super) fn send(
-    desk: &LocalDesk,
-    actor: &UserName,
-    scope: Option<IncidentId>,
-    options: &SendOptions,
-    progress: &mut dyn FnMut(&SendProgress),
-) -> Result<SendProgress, DeskError> {
-    if let Some(id) = scope {
-        desk.load(id)?;
-    }
-    let smtp = desk.settings.config.smtp.clone();
-    let sender = Arc::new(sender(desk)?);
-    let (connections, connect): (usize, Box<dyn Fn() -> Box<dyn Transport> + Send + Sync>) =
-        match &options.to_dir {
-            Some(dir) => {
-                std::fs::create_dir_all(dir).map_err(|e| {
-                    DeskError::NotConfigured(format!("cannot create {}: {e}", dir.display()))
-                })?;
-                let dir = dir.clone();
-                (
-                    1,
-                    Box::new(move || Box::new(DirTransport { dir: dir.clone() })),
-                )
-            }
-            None => {
-                // Check the configuration once, before any thread starts.
-                SmtpClient::new(&smtp).map_err(|e| DeskError::NotConfigured(e.to_string()))?;
-                let settings = smtp.clone();
-                let n = usize::try_from(smtp.connections.clamp(1, 64)).unwrap_or(8);
-                (
-                    n,
-                    Box::new(move || match SmtpClient::new(&settings) {
-                        Ok(client) => Box::new(client) as Box<dyn Transport>,
-                        Err(e) => Box::new(Broken(e.to_string())),
-                    }),
-                )
-            }
-        };
-    // In roster order (the outbox's key order), so each batch marks people notified on a
-    // few roster pages and reads letters that sit together.
-    let pending: Vec<(NotificationRef, Delivery)> = desk
-        .store
-        .deliveries(scope)?
-        .into_iter()
-        .filter(|(_, d)| matches!(d.state, DeliveryState::Queued | DeliveryState::Sending))
-        .collect();
-    let pending = VecDeque::from(pending);
-    let mut state = Run {
-        progress: SendProgress {
-            total: pending.len(),
-            ..SendProgress::default()
-        },
-        pending,
-        waiting: Vec::new(),
-        positions: HashMap::new(),
-        per_incident: BTreeMap::new(),
+/// Writes the incident's queued letters as `.eml` files named after each person's roster
+/// position (`000042-initial.eml`), each created new with mode 0600 and never through a
+/// symbolic link. It reads the outbox and writes nothing to it.
+pub(super) fn export(desk: &LocalDesk, id: IncidentId, dir: &Path) -> Result<usize, DeskError> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    desk.load(id)?;
+    let shown = crate::domain::text::for_terminal(&dir.display().to_string()).into_owned();
+    let io = |what: &str, e: std::io::Error| {
+        DeskError::NotConfigured(format!("cannot {what} {shown}: {e}"))
     };
-    if state.progress.total == 0 {
-        return Ok(state.progress);
+    match std::fs::symlink_metadata(dir) {
+        Ok(meta) if meta.file_type().is_symlink() || !meta.is_dir() => {
+            return Err(DeskError::NotConfigured(format!(
+                "{shown} is not a directory (a symbolic link is not followed); give a directory"
+            )));
+        }
+        Ok(_) => {}
+        Err(_) => std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| io("create", e))?,
     }
-    let mut pool = Pool::start(
-        connections,
-        sender,
-        options.rate.unwrap_or(smtp.rate),
-        options.stop.clone(),
-        connect,
-    );
-    // Two batches overlap: while the pool sends one, the next is loaded and handed over,
-    // and the one before is recorded.
-    let mut in_flight: Option<InFlight> = None;
-    loop {
-        let stopping = options
-            .stop
-            .as_ref()
-            .is_some_and(|s| s.load(std::sync::atomic::Ordering::Relaxed));
-        let batch = if stopping {
-            None
-        } else if in_flight.is_some() {
-            state.try_batch()
+    let mut written = 0;
+    for (n, (r, d)) in desk.store.deliveries(Some(id))?.into_iter().enumerate() {
+        if !matches!(d.state, DeliveryState::Queued | DeliveryState::Sending) {
+            continue;
+        }
+        let Some(letter) = desk.store.notification(&r)? else {
+            continue;
+        };
+        let sender = sender(desk)?;
+        let message = match &letter.message {
+            Some(m) => m.clone(),
+            None => notify::wire_text(&letter, &sender)?,
+        };
+        let name = if r.order == NotificationRef::STAFF {
+            format!("staff-{:06}-{}.eml", n + 1, r.template)
         } else {
-            state.next_batch()
+            format!("{:06}-{}.eml", r.order + 1, r.template)
         };
-        let submitted = match batch {
-            Some(batch) => Some(submit(desk, &mut pool, batch)?),
-            None => None,
-        };
-        let idle = submitted.is_none() && in_flight.is_none();
-        if let Some(previous) = in_flight.take() {
-            let outcomes = pool.wait(previous.ticket);
-            let mut results: Vec<(NotificationRef, Delivery, Result<(), SendError>)> = previous
-                .kept
-                .into_iter()
-                .zip(outcomes)
-                .map(|((r, d), o)| (r, d, o))
-                .collect();
-            results.extend(previous.missing.into_iter().map(|(r, d)| {
-                (
-                    r,
-                    d,
-                    Err(SendError::Permanent(
-                        "the letter is missing from the outbox".into(),
-                    )),
-                )
-            }));
-            state.record(desk, results, &smtp)?;
-            progress(&state.progress);
-        }
-        in_flight = submitted;
-        if idle {
-            break;
-        }
+        let path = dir.join(&name);
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(nix::libc::O_NOFOLLOW)
+            .open(&path)
+            .map_err(|e| io(&format!("create {name} in"), e))?;
+        file.write_all(message.as_bytes())
+            .map_err(|e| io(&format!("write {name} in"), e))?;
+        written += 1;
     }
-    let now = desk.now();
-    let events = state
-        .per_incident
-        .iter()
-        .map(|(id, (sent, failed))| {
-            let via = options
-                .to_dir
-                .as_ref()
-                .map_or(format!("via {}:{}", smtp.host, smtp.port), |d| {
-                    format!("to files in {}", d.display())
-                });
-            EventDraft::new(
-                actor,
-                now,
-                AuditAction::NotificationsSent,
-                format!("{sent} letters sent, {failed} failed ({via})"),
-            )
-            .on_incident(*id)
-        })
-        .collect();
-    let _guard = desk.lock();
-    desk.store.commit(&Changes::events(events))?;
-    Ok(state.progress)
-}
-
-/// A batch handed to the pool and not yet recorded.
-struct InFlight {
-    ticket: notify::Ticket,
-    kept: Vec<(NotificationRef, Delivery)>,
-    missing: Vec<(NotificationRef, Delivery)>,
-}
-
-/// Loads a batch's letters, marks them `sending` and hands them to the pool.
-fn submit(
-    desk: &LocalDesk,
-    pool: &mut Pool,
-    batch: Vec<(NotificationRef, Delivery)>,
-) -> Result<InFlight, DeskError> {
-    let mut letters = Vec::with_capacity(batch.len());
-    let mut kept = Vec::with_capacity(batch.len());
-    let mut missing = Vec::new();
-    for (r, d) in batch {
-        match desk.store.notification(&r)? {
-            Some(n) => {
-                letters.push(n);
-                kept.push((r, d));
-            }
-            None => missing.push((r, d)),
-        }
-    }
-    let now = desk.now();
-    let sending = kept
-        .iter()
-        .map(|(r, d)| {
-            let mut d = d.clone();
-            d.state = DeliveryState::Sending;
-            d.updated_at = now;
-            (r.clone(), d)
-        })
-        .collect();
-    {
-        let _guard = desk.lock();
-        desk.store.commit_unflushed(&Changes {
-            deliveries: sending,
-            ..Changes::default()
-        })?;
-    }
-    let ticket = pool.submit(letters);
-    Ok(InFlight {
-        ticket,
-        kept,
-        missing,
-    })
-}
-
-/// A transport that could not be set up: every message fails temporarily with the reason.
-struct Broken(String);
-
-impl Transport for Broken {
-    fn send(&mut self, _: &notify::Outgoing<'_>) -> Result<(), SendError> {
-        Err(SendError::Transient(self.0.clone()))
-    }
-}
-
-/// The state of one send run.
-struct Run {
-    progress: SendProgress,
-    pending: VecDeque<(NotificationRef, Delivery)>,
-    /// Temporary failures, with when to try them again.
-    waiting: Vec<(Instant, NotificationRef, Delivery)>,
-    /// Where each incident's people are on its roster, loaded on first use.
-    positions: HashMap<IncidentId, HashMap<EmployeeId, (u32, usize)>>,
-    /// Sent and failed per incident, for the audit log.
-    per_incident: BTreeMap<IncidentId, (usize, usize)>,
-}
-
-impl Run {
-    /// The next batch: queued letters first, then retries that are due; waits for the
-    /// earliest retry when nothing else is left.
-    fn next_batch(&mut self) -> Option<Vec<(NotificationRef, Delivery)>> {
-        loop {
-            if let Some(batch) = self.try_batch() {
-                return Some(batch);
-            }
-            let now = Instant::now();
-            let next = self.waiting.iter().map(|(t, _, _)| *t).min()?;
-            std::thread::sleep(
-                next.saturating_duration_since(now)
-                    .min(Duration::from_secs(60)),
-            );
-        }
-    }
-
-    /// The next batch if one is ready now.
-    fn try_batch(&mut self) -> Option<Vec<(NotificationRef, Delivery)>> {
-        {
-            let now = Instant::now();
-            let mut batch: Vec<_> = Vec::with_capacity(BATCH);
-            while batch.len() < BATCH {
-                match self.pending.pop_front() {
-                    Some(item) => batch.push(item),
-                    None => break,
-                }
-            }
-            let mut i = 0;
-            while i < self.waiting.len() && batch.len() < BATCH {
-                if self.waiting[i].0 <= now {
-                    let (_, r, d) = self.waiting.swap_remove(i);
-                    batch.push((r, d));
-                } else {
-                    i += 1;
-                }
-            }
-            self.progress.retrying = self.waiting.len();
-            (!batch.is_empty()).then_some(batch)
-        }
-    }
-
-    /// Records a batch's outcomes, and marks people notified once their first notice is sent.
-    fn record(
-        &mut self,
-        desk: &LocalDesk,
-        results: Vec<(NotificationRef, Delivery, Result<(), SendError>)>,
-        smtp: &notify::SmtpSettings,
-    ) -> Result<(), DeskError> {
-        let now = desk.now();
-        let mut deliveries = Vec::with_capacity(results.len());
-        let mut newly_told: BTreeMap<IncidentId, Vec<EmployeeId>> = BTreeMap::new();
-        for (r, mut d, outcome) in results {
-            d.attempts += 1;
-            d.updated_at = now;
-            let counts = self.per_incident.entry(r.incident).or_default();
-            match outcome {
-                Ok(()) => {
-                    d.state = DeliveryState::Sent;
-                    d.sent_at = Some(now);
-                    d.last_error = None;
-                    self.progress.sent += 1;
-                    counts.0 += 1;
-                    if r.template == TemplateName::Initial
-                        && let Ok(e) = EmployeeId::parse(&r.recipient)
-                    {
-                        newly_told.entry(r.incident).or_default().push(e);
-                    }
-                }
-                Err(SendError::Parked) => {
-                    d.attempts -= 1;
-                    d.state = DeliveryState::Queued;
-                    self.progress.parked += 1;
-                }
-                Err(SendError::Transient(reason)) if d.attempts < smtp.max_attempts => {
-                    d.state = DeliveryState::Queued;
-                    d.last_error = Some(reason);
-                    let wait = smtp
-                        .retry_base_ms
-                        .saturating_mul(1 << (d.attempts - 1).min(6))
-                        .min(60_000);
-                    self.waiting.push((
-                        Instant::now() + Duration::from_millis(wait),
-                        r.clone(),
-                        d.clone(),
-                    ));
-                }
-                Err(SendError::Transient(reason) | SendError::Permanent(reason)) => {
-                    d.state = DeliveryState::Failed;
-                    d.last_error = Some(reason);
-                    self.progress.failed += 1;
-                    counts.1 += 1;
-                }
-            }
-            deliveries.push((r, d));
-        }
-        self.progress.retrying = self.waiting.len();
-        let _guard = desk.lock();
-        let mut changes = Changes {
-            deliveries,
-            ..Changes::default()
-        };
-        for (id, people) in newly_told {
-            self.mark_notified(desk, id, &people, now, &mut changes)?;
-        }
-        desk.store.commit(&changes)?;
-        Ok(())
-    }
-
-    /// Sets `notified_at` on each person, reading their roster pages fresh (an import may
-    /// have changed them meanwhile), and counts them on the incident.
-    fn mark_notified(
-        &mut self,
-        desk: &LocalDesk,
-        id: IncidentId,
-        people: &[EmployeeId],
-        now: chrono::DateTime<chrono::Utc>,
-        changes: &mut Changes,
-    ) -> Result<(), DeskError> {
-        let roster = match self.positions.entry(id) {
-            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::hash_map::Entry::Vacant(e) => {
-                e.insert(desk.store.roster_positions(id)?)
-            }
-        };
-        let mut pages: BTreeMap<u32, Vec<AffectedPerson>> = BTreeMap::new();
-        let mut told = 0;
-        for e in people {
-            let Some(&(page, slot)) = roster.get(e) else {
-                continue;
-            };
-            if !pages.contains_key(&page)
-                && let Some(fresh) = desk.store.roster_page(id, page)?
-            {
-                pages.insert(page, fresh);
-            }
-            if let Some(person) = pages.get_mut(&page).and_then(|p| p.get_mut(slot))
-                && &person.employee_id == e
-                && person.notified_at.is_none()
-            {
-                person.notified_at = Some(now);
-                told += 1;
-            }
-        }
-        if told == 0 {
-            return Ok(());
-        }
-        let mut incident = desk.load(id)?;
-        incident.notified += told;
-        changes.incidents.push(incident);
-        changes.pages.extend(
-            pages
-                .into_iter()
-                .map(|(number, people)| crate::store::RosterPage {
-                    incident: id,
-                    number,
-                    people,
-                }),
-        );
-        Ok(())
-    }
+    Ok(written)
 }

@@ -3,6 +3,7 @@
 //! rate limit. The desk drives it; this module knows nothing of the screen.
 
 mod context;
+mod lease;
 mod letter;
 mod outbox;
 mod sender;
@@ -10,10 +11,9 @@ mod smtp;
 mod template;
 
 pub use context::{Contact, IncidentContext, LetterContext, Stats, stats};
+pub use lease::{Holder, LEASE_HOLD, LEASE_RENEW, SendLease};
 pub use letter::{LetterError, Sender, build, header_safe, wire_text};
 pub use outbox::{Delivery, DeliveryState, Notification, NotificationRef, notification_id};
-pub use sender::{Attempt, Pool, Ticket};
-pub use smtp::{
-    DirTransport, Outgoing, SendError, SmtpClient, SmtpError, SmtpSettings, TlsMode, Transport,
-};
+pub use sender::{Attempt, Finished, Pool};
+pub use smtp::{Outgoing, SendError, SmtpClient, SmtpError, SmtpSettings, TlsMode, Transport};
 pub use template::{Letter, Source, TemplateError, TemplateName, TemplateSet};

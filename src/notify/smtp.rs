@@ -338,21 +338,6 @@ fn classify(e: &lettre::transport::smtp::Error, doing: &str) -> SendError {
     }
 }
 
-/// Writes each message as `ID.eml` in a directory instead of sending it.
-pub struct DirTransport {
-    pub dir: PathBuf,
-}
-
-impl Transport for DirTransport {
-    fn send(&mut self, message: &Outgoing<'_>) -> Result<(), SendError> {
-        let path = self.dir.join(format!("{}.eml", message.id));
-        let tmp = self.dir.join(format!(".{}.eml.tmp", message.id));
-        std::fs::write(&tmp, message.data)
-            .and_then(|()| std::fs::rename(&tmp, &path))
-            .map_err(|e| SendError::Permanent(format!("cannot write {}: {e}", path.display())))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -459,11 +459,6 @@ impl Desk for RemoteDesk {
         options: &SendOptions,
         progress: &mut dyn FnMut(&SendProgress),
     ) -> Result<SendProgress, DeskError> {
-        if options.to_dir.is_some() {
-            return Err(DeskError::NotConfigured(
-                "--to-dir writes files on the daemon's machine, so it works only locally (without --remote)".into(),
-            ));
-        }
         self.call_with_progress(
             &Request::SendNotifications {
                 scope,
@@ -480,6 +475,17 @@ impl Desk for RemoteDesk {
         path: ReadPath,
     ) -> Result<OutboxStatus, DeskError> {
         self.call(&Request::OutboxStatus { id, path })
+    }
+
+    fn export_letters(
+        &self,
+        _actor: &UserName,
+        _id: IncidentId,
+        _dir: &std::path::Path,
+    ) -> Result<usize, DeskError> {
+        Err(DeskError::NotConfigured(
+            "notify export writes the letters on the machine that holds the database, so it works only without --remote, on the daemon's host".into(),
+        ))
     }
 
     fn retry_failed(&self, _actor: &UserName, id: IncidentId) -> Result<usize, DeskError> {

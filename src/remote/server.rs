@@ -610,7 +610,6 @@ fn handle(
         Request::SendNotifications { scope, rate } => {
             let options = SendOptions {
                 rate,
-                to_dir: None,
                 stop: Some(Arc::clone(&daemon.stop)),
             };
             json(desk.send_notifications(actor, scope, &options, progress)?)

@@ -56,6 +56,7 @@ const CACHE_BYTES: u64 = 16 * 1024 * 1024;
 const KEY_FORMAT: &[u8] = b"format_version";
 const KEY_AUDIT_HEAD: &[u8] = b"audit_head";
 const KEY_CHECK: &[u8] = b"key_check";
+const KEY_SEND_LEASES: &[u8] = b"send_leases";
 const CHECK_TEXT: &[u8] = b"breachdesk database key";
 /// Associated data of the private texts in audit events.
 const PRIVATE_AAD: &[u8] = b"audit.private";
@@ -239,6 +240,22 @@ impl Store {
         let raw = unhex(sealed)?;
         let plain = self.cipher.open(PRIVATE_AAD, &raw)?;
         String::from_utf8(plain).ok()
+    }
+
+    /// The send leases held now (see [`crate::notify::SendLease`]).
+    pub fn send_leases(&self) -> Result<Vec<crate::notify::SendLease>, StoreError> {
+        match self.meta.get(KEY_SEND_LEASES)? {
+            Some(raw) => decode(&raw, "send leases"),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Replaces the send leases, on disk before it returns. The desk calls it under its
+    /// write lock, so a read and this write cannot interleave with another's.
+    pub fn put_send_leases(&self, leases: &[crate::notify::SendLease]) -> Result<(), StoreError> {
+        self.meta.insert(KEY_SEND_LEASES, encode(&leases)?)?;
+        self.db.flush()?;
+        Ok(())
     }
 
     /// Waits until everything written is on disk.

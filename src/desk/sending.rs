@@ -1,0 +1,495 @@
+//! Sending the outbox. One sender at a time holds the send lease over the letters it sends
+//! ([`crate::notify::SendLease`]); a second one is refused with who is sending and since
+//! when. Letters stream from the store to a pool of connections; each outcome is recorded
+//! as it comes, in group commits (whatever arrived while the last commit was flushing goes
+//! in the next), and a connection takes its next letter only once its last outcome is on
+//! disk. So a crash resends at most one letter per connection, with the same Message-ID
+//! and bytes. Marking people notified (which rewrites roster pages) is done in bulk, and
+//! redone from the delivery states at the start of the next send if a crash cut it short.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+
+use super::notifications::{SendOptions, SendProgress, sender};
+use super::{DeskError, LocalDesk};
+use crate::domain::{AffectedPerson, AuditAction, EmployeeId, EventDraft, IncidentId, UserName};
+use crate::notify::{
+    self, Attempt, Delivery, DeliveryState, Finished, Holder, LEASE_RENEW, NotificationRef, Pool,
+    SendError, SendLease, SmtpClient, TemplateName, Transport,
+};
+use crate::store::Changes;
+
+/// How many sent first notices are marked on the roster together.
+const MARK_EVERY: usize = 2048;
+
+type Item = (NotificationRef, Delivery);
+
+/// Runs the outbox until every queued letter is sent or has failed for good.
+pub(super) fn send(
+    desk: &LocalDesk,
+    actor: &UserName,
+    scope: Option<IncidentId>,
+    options: &SendOptions,
+    progress: &mut dyn FnMut(&SendProgress),
+) -> Result<SendProgress, DeskError> {
+    if let Some(id) = scope {
+        desk.load(id)?;
+    }
+    let smtp = desk.settings.config.smtp.clone();
+    let sender = Arc::new(sender(desk)?);
+    // Check the configuration once, before any thread starts.
+    SmtpClient::new(&smtp).map_err(|e| DeskError::NotConfigured(e.to_string()))?;
+    let lease = take_lease(desk, actor, scope)?;
+    let result = run(desk, actor, scope, options, sender, &lease, progress);
+    let released = release_lease(desk, &lease);
+    let progress = result?;
+    released?;
+    Ok(progress)
+}
+
+/// Takes the send lease over `scope`, or refuses naming the sender that holds it.
+fn take_lease(
+    desk: &LocalDesk,
+    actor: &UserName,
+    scope: Option<IncidentId>,
+) -> Result<SendLease, DeskError> {
+    let _guard = desk.lock();
+    let now = desk.now();
+    let mut leases = desk.store.send_leases()?;
+    leases.retain(|l| l.holds(now));
+    if let Some(running) = leases.iter().find(|l| l.overlaps(scope)) {
+        return Err(DeskError::SendRunning(running.to_string()));
+    }
+    let lease = SendLease {
+        scope,
+        by: actor.clone(),
+        since: now,
+        expires_at: now + notify::LEASE_HOLD,
+        holder: Holder::current(),
+    };
+    leases.push(lease.clone());
+    desk.store.put_send_leases(&leases)?;
+    Ok(lease)
+}
+
+fn is_mine(l: &SendLease, mine: &SendLease) -> bool {
+    l.holder == mine.holder && l.since == mine.since && l.scope == mine.scope
+}
+
+fn renew_lease(desk: &LocalDesk, mine: &SendLease) -> Result<(), DeskError> {
+    let _guard = desk.lock();
+    let now = desk.now();
+    let mut leases = desk.store.send_leases()?;
+    for l in leases.iter_mut().filter(|l| is_mine(l, mine)) {
+        l.expires_at = now + notify::LEASE_HOLD;
+    }
+    desk.store.put_send_leases(&leases)?;
+    Ok(())
+}
+
+fn release_lease(desk: &LocalDesk, mine: &SendLease) -> Result<(), DeskError> {
+    let _guard = desk.lock();
+    let mut leases = desk.store.send_leases()?;
+    leases.retain(|l| !is_mine(l, mine));
+    desk.store.put_send_leases(&leases)?;
+    Ok(())
+}
+
+fn transport_maker(
+    desk: &LocalDesk,
+) -> impl Fn() -> Box<dyn Transport> + Send + Sync + 'static + use<> {
+    let settings = desk.settings.config.smtp.clone();
+    move || match SmtpClient::new(&settings) {
+        Ok(client) => Box::new(client) as Box<dyn Transport>,
+        Err(e) => Box::new(Broken(e.to_string())),
+    }
+}
+
+fn run(
+    desk: &LocalDesk,
+    actor: &UserName,
+    scope: Option<IncidentId>,
+    options: &SendOptions,
+    sender: Arc<notify::Sender>,
+    lease: &SendLease,
+    progress: &mut dyn FnMut(&SendProgress),
+) -> Result<SendProgress, DeskError> {
+    let smtp = desk.settings.config.smtp.clone();
+    let all = desk.store.deliveries(scope)?;
+    let mut rec = Recorder::new(desk, lease);
+    rec.catch_up_notified(&all)?;
+    // In roster order (the outbox's key order): letters that sit together are read
+    // together, and people are marked on a few roster pages at a time.
+    let mut round: Vec<Item> = all
+        .into_iter()
+        .filter(|(_, d)| matches!(d.state, DeliveryState::Queued | DeliveryState::Sending))
+        .collect();
+    rec.progress.total = round.len();
+    let connections = usize::try_from(smtp.connections.clamp(1, 64)).unwrap_or(8);
+    let rate = options.rate.unwrap_or(smtp.rate);
+    let stop = options.stop.clone();
+    let mut result = Ok(());
+    while !round.is_empty() {
+        result = send_round(
+            desk,
+            &mut rec,
+            &round,
+            connections,
+            rate,
+            &sender,
+            stop.clone(),
+            progress,
+        );
+        if result.is_err() || stopping(stop.as_deref()) {
+            break;
+        }
+        round = rec.due_retries(stop.as_deref());
+    }
+    let marked = rec.mark_notified();
+    let now = desk.now();
+    let via = format!("via {}:{}", smtp.host, smtp.port);
+    let events = rec
+        .per_incident
+        .iter()
+        .map(|(id, (sent, failed))| {
+            let interrupted = if result.is_err() || rec.progress.parked > 0 {
+                "; interrupted, the rest stays queued"
+            } else {
+                ""
+            };
+            EventDraft::new(
+                actor,
+                now,
+                AuditAction::NotificationsSent,
+                format!("{sent} letters sent, {failed} failed ({via}){interrupted}"),
+            )
+            .on_incident(*id)
+        })
+        .collect();
+    {
+        let _guard = desk.lock();
+        desk.store.commit(&Changes::events(events))?;
+    }
+    result?;
+    marked?;
+    Ok(rec.progress)
+}
+
+fn stopping(stop: Option<&AtomicBool>) -> bool {
+    stop.is_some_and(|s| s.load(Ordering::Relaxed))
+}
+
+/// Sends one pass over `items`: a feeder thread loads letters and hands them to the pool;
+/// this thread records outcomes in group commits and lets each connection go on.
+#[allow(clippy::too_many_arguments)]
+fn send_round(
+    desk: &LocalDesk,
+    rec: &mut Recorder<'_>,
+    items: &[Item],
+    connections: usize,
+    rate: u32,
+    sender: &Arc<notify::Sender>,
+    stop: Option<Arc<AtomicBool>>,
+    progress: &mut dyn FnMut(&SendProgress),
+) -> Result<(), DeskError> {
+    let (results_tx, results) = mpsc::channel::<Finished>();
+    let mut pool = Pool::start(
+        connections,
+        Arc::clone(sender),
+        stop.clone(),
+        results_tx.clone(),
+        transport_maker(desk),
+    );
+    let fed = std::thread::scope(|s| {
+        let feeder = s.spawn(|| {
+            let fed = feed(desk, items, &pool, &results_tx, rate, stop.as_deref());
+            pool.close();
+            drop(results_tx);
+            fed
+        });
+        let recorded = rec.record_all(items, &results, progress);
+        // Unblock the feeder if recording failed: dropping the receiver ends the workers.
+        drop(results);
+        let fed = feeder.join().unwrap_or(Ok(items.len()));
+        recorded.and(fed)
+    });
+    drop(pool);
+    let fed = fed?;
+    rec.progress.parked += items.len().saturating_sub(fed);
+    Ok(())
+}
+
+/// Hands `items` to the pool in order, at `rate` a second when set; returns how many were
+/// handed over (fewer when stopping).
+fn feed(
+    desk: &LocalDesk,
+    items: &[Item],
+    pool: &Pool,
+    results: &mpsc::Sender<Finished>,
+    rate: u32,
+    stop: Option<&AtomicBool>,
+) -> Result<usize, DeskError> {
+    let interval = (rate > 0).then(|| Duration::from_secs_f64(1.0 / f64::from(rate)));
+    let mut next_slot = Instant::now();
+    for (index, (r, _)) in items.iter().enumerate() {
+        if stopping(stop) {
+            return Ok(index);
+        }
+        if let Some(interval) = interval {
+            let now = Instant::now();
+            if next_slot > now {
+                std::thread::sleep(next_slot - now);
+            }
+            next_slot = next_slot.max(now) + interval;
+        }
+        let Some(notification) = desk.store.notification(r)? else {
+            let missing = Err(SendError::Permanent(
+                "the letter is missing from the outbox".into(),
+            ));
+            let _ = results.send(Finished::unsent(index, missing));
+            continue;
+        };
+        if !pool.submit(Attempt {
+            index,
+            notification,
+        }) {
+            return Ok(index);
+        }
+    }
+    Ok(items.len())
+}
+
+/// Records outcomes and keeps the counts of one send.
+struct Recorder<'a> {
+    desk: &'a LocalDesk,
+    lease: &'a SendLease,
+    renewed: DateTime<Utc>,
+    progress: SendProgress,
+    /// Temporary failures, with when to try them again.
+    waiting: Vec<(Instant, Item)>,
+    /// First notices sent and not yet marked on the roster.
+    told: BTreeMap<IncidentId, Vec<EmployeeId>>,
+    unmarked: usize,
+    /// Where each incident's people are on its roster, loaded on first use.
+    positions: HashMap<IncidentId, HashMap<EmployeeId, (u32, usize)>>,
+    /// Sent and failed per incident, for the audit log.
+    per_incident: BTreeMap<IncidentId, (usize, usize)>,
+}
+
+impl<'a> Recorder<'a> {
+    fn new(desk: &'a LocalDesk, lease: &'a SendLease) -> Self {
+        Recorder {
+            desk,
+            lease,
+            renewed: desk.now(),
+            progress: SendProgress::default(),
+            waiting: Vec::new(),
+            told: BTreeMap::new(),
+            unmarked: 0,
+            positions: HashMap::new(),
+            per_incident: BTreeMap::new(),
+        }
+    }
+
+    /// Receives outcomes until every worker and the feeder are done, committing whatever
+    /// has arrived each time, and releasing the connections only after the commit.
+    fn record_all(
+        &mut self,
+        items: &[Item],
+        results: &mpsc::Receiver<Finished>,
+        progress: &mut dyn FnMut(&SendProgress),
+    ) -> Result<(), DeskError> {
+        let mut group: Vec<Finished> = Vec::new();
+        while let Ok(first) = results.recv() {
+            group.push(first);
+            while let Ok(more) = results.try_recv() {
+                group.push(more);
+            }
+            self.record(items, &group)?;
+            // On disk now: the connections may go on.
+            group.drain(..).for_each(Finished::release);
+            progress(&self.progress);
+        }
+        Ok(())
+    }
+
+    fn record(&mut self, items: &[Item], group: &[Finished]) -> Result<(), DeskError> {
+        let desk = self.desk;
+        let now = desk.now();
+        let smtp = &desk.settings.config.smtp;
+        let mut deliveries = Vec::with_capacity(group.len());
+        for finished in group {
+            let Some((r, d)) = items.get(finished.index) else {
+                continue;
+            };
+            let mut d = d.clone();
+            d.attempts += 1;
+            d.updated_at = now;
+            let counts = self.per_incident.entry(r.incident).or_default();
+            match &finished.outcome {
+                Ok(()) => {
+                    d.state = DeliveryState::Sent;
+                    d.sent_at = Some(now);
+                    d.last_error = None;
+                    self.progress.sent += 1;
+                    counts.0 += 1;
+                    if r.template == TemplateName::Initial
+                        && let Ok(e) = EmployeeId::parse(&r.recipient)
+                    {
+                        self.told.entry(r.incident).or_default().push(e);
+                        self.unmarked += 1;
+                    }
+                }
+                Err(SendError::Parked) => {
+                    self.progress.parked += 1;
+                    continue;
+                }
+                Err(SendError::Transient(reason)) if d.attempts < smtp.max_attempts => {
+                    d.state = DeliveryState::Queued;
+                    d.last_error = Some(reason.clone());
+                    let wait = smtp
+                        .retry_base_ms
+                        .saturating_mul(1 << (d.attempts - 1).min(6))
+                        .min(60_000);
+                    let due = Instant::now() + Duration::from_millis(wait);
+                    self.waiting.push((due, (r.clone(), d.clone())));
+                }
+                Err(SendError::Transient(reason) | SendError::Permanent(reason)) => {
+                    d.state = DeliveryState::Failed;
+                    d.last_error = Some(reason.clone());
+                    self.progress.failed += 1;
+                    counts.1 += 1;
+                }
+            }
+            deliveries.push((r.clone(), d));
+        }
+        self.progress.retrying = self.waiting.len();
+        {
+            let _guard = desk.lock();
+            desk.store.commit(&Changes {
+                deliveries,
+                ..Changes::default()
+            })?;
+        }
+        if self.unmarked >= MARK_EVERY {
+            self.mark_notified()?;
+        }
+        if now - self.renewed >= LEASE_RENEW {
+            renew_lease(desk, self.lease)?;
+            self.renewed = now;
+        }
+        Ok(())
+    }
+
+    /// The retries due next, waiting for the earliest when none is due yet.
+    fn due_retries(&mut self, stop: Option<&AtomicBool>) -> Vec<Item> {
+        let Some(earliest) = self.waiting.iter().map(|(t, _)| *t).min() else {
+            return Vec::new();
+        };
+        let now = Instant::now();
+        if earliest > now && !stopping(stop) {
+            std::thread::sleep((earliest - now).min(Duration::from_secs(60)));
+        }
+        let now = Instant::now();
+        let (due, later): (Vec<_>, Vec<_>) = std::mem::take(&mut self.waiting)
+            .into_iter()
+            .partition(|(t, _)| *t <= now);
+        self.waiting = later;
+        due.into_iter().map(|(_, item)| item).collect()
+    }
+
+    /// Marks people whose first notice went out in earlier sends but who were not yet
+    /// marked (a send cut short between recording a letter and marking its person).
+    fn catch_up_notified(&mut self, all: &[Item]) -> Result<(), DeskError> {
+        let mut sent: HashMap<IncidentId, Vec<EmployeeId>> = HashMap::new();
+        for (r, d) in all {
+            if d.state == DeliveryState::Sent
+                && r.template == TemplateName::Initial
+                && let Ok(e) = EmployeeId::parse(&r.recipient)
+            {
+                sent.entry(r.incident).or_default().push(e);
+            }
+        }
+        for (id, people) in sent {
+            let incident = self.desk.load(id)?;
+            if incident.notified < people.len() as u64 {
+                self.told.entry(id).or_default().extend(people);
+            }
+        }
+        self.mark_notified()
+    }
+
+    /// Sets `notified_at` on each person told, reading their roster pages fresh (an import
+    /// may have changed them meanwhile), and counts them on the incident.
+    fn mark_notified(&mut self) -> Result<(), DeskError> {
+        let desk = self.desk;
+        let told = std::mem::take(&mut self.told);
+        self.unmarked = 0;
+        if told.is_empty() {
+            return Ok(());
+        }
+        let now = desk.now();
+        let _guard = desk.lock();
+        let mut changes = Changes::default();
+        for (id, people) in told {
+            let roster = match self.positions.entry(id) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(desk.store.roster_positions(id)?)
+                }
+            };
+            let mut pages: BTreeMap<u32, Vec<AffectedPerson>> = BTreeMap::new();
+            let mut marked = 0;
+            for e in &people {
+                let Some(&(page, slot)) = roster.get(e) else {
+                    continue;
+                };
+                if !pages.contains_key(&page)
+                    && let Some(fresh) = desk.store.roster_page(id, page)?
+                {
+                    pages.insert(page, fresh);
+                }
+                if let Some(person) = pages.get_mut(&page).and_then(|p| p.get_mut(slot))
+                    && &person.employee_id == e
+                    && person.notified_at.is_none()
+                {
+                    person.notified_at = Some(now);
+                    marked += 1;
+                }
+            }
+            if marked == 0 {
+                continue;
+            }
+            let mut incident = desk.load(id)?;
+            incident.notified += marked;
+            changes.incidents.push(incident);
+            changes
+                .pages
+                .extend(
+                    pages
+                        .into_iter()
+                        .map(|(number, people)| crate::store::RosterPage {
+                            incident: id,
+                            number,
+                            people,
+                        }),
+                );
+        }
+        desk.store.commit(&changes)?;
+        Ok(())
+    }
+}
+
+/// A transport that could not be set up: every message fails temporarily with the reason.
+struct Broken(String);
+
+impl Transport for Broken {
+    fn send(&mut self, _: &notify::Outgoing<'_>) -> Result<(), SendError> {
+        Err(SendError::Transient(self.0.clone()))
+    }
+}
