@@ -809,3 +809,40 @@ fn resuming_needs_the_right_to_every_blocking_incident() {
     );
     assert_eq!(program_json(&sb, &daemon)["state"], "active");
 }
+
+#[test]
+fn two_sends_at_once_through_the_daemon_mail_everyone_once() {
+    let server = SmtpServer::start(Faults {
+        delay: Duration::from_millis(5),
+        ..Faults::default()
+    });
+    let sb = Sandbox::new();
+    sb.write("config.toml", &server.config("connections = 2"));
+    sb.open_incident("Leak", 2);
+    sb.import("1", &roster(200));
+    sb.ok(&["notify", "queue", "1", "--template", "initial"]);
+    let daemon = Daemon::start(&sb);
+    let first = spawn_client(&sb, &daemon, &["notify", "send", "1"]);
+    wait_for("the first send to be under way", || {
+        server.messages().len() >= 10
+    });
+    for scope in [&["notify", "send", "1"][..], &["notify", "send"][..]] {
+        let refused = run_fails(client(&sb, &daemon), scope, 2);
+        assert!(
+            refused.contains("is sending INC-1's letters since"),
+            "{refused}"
+        );
+        assert!(refused.contains(&me()), "names who is sending: {refused}");
+    }
+    let (code, out) = finish(first);
+    assert_eq!(code, Some(0), "{out}");
+    let mut copies: HashMap<String, usize> = HashMap::new();
+    for m in server.messages() {
+        *copies.entry(m.to[0].clone()).or_default() += 1;
+    }
+    assert_eq!(copies.len(), 200, "everyone got their letter");
+    assert!(copies.values().all(|n| *n == 1), "nobody was mailed twice");
+    // The lease is gone with the send: a new send runs (and finds nothing left).
+    let again = run_ok(client(&sb, &daemon), &["notify", "send", "1"]);
+    assert!(again.contains("0 sent"), "{again}");
+}

@@ -474,3 +474,123 @@ fn export_writes_eml_files_and_changes_nothing() {
     s.ok(&["notify", "send", "1"]);
     assert_eq!(server.messages().len(), 3);
 }
+
+/// Starts `notify send 1` as its own process (so the test can kill it).
+fn spawn_send(s: &Sandbox) -> std::process::Child {
+    std::process::Command::new(assert_cmd::cargo::cargo_bin("breachdesk"))
+        .args(["notify", "send", "1"])
+        .env("BREACHDESK_DB", s.db())
+        .env("BREACHDESK_CONFIG", s.config())
+        .env("BREACHDESK_KEY", s.key().to_hex())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+#[test]
+fn ten_kills_mid_send_resend_at_most_one_letter_per_connection_each() {
+    const PEOPLE: usize = 2400;
+    const CONNECTIONS: usize = 16;
+    let server = SmtpServer::start(Faults {
+        delay: Duration::from_millis(2),
+        ..Faults::default()
+    });
+    let s = setup(&server, PEOPLE, &format!("connections = {CONNECTIONS}"));
+    s.ok(&["notify", "queue", "1", "--template", "initial"]);
+    let mut duplicates_before = 0;
+    let mut per_crash = Vec::new();
+    for crash in 1..=10 {
+        let mut child = spawn_send(&s);
+        // The chosen point: this crash's share of the roster has reached the server.
+        let point = crash * PEOPLE / 12;
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while server.messages().len() < point && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        let received = server.messages().len();
+        let distinct = by_recipient(&server).len();
+        let duplicates = received - distinct;
+        per_crash.push(duplicates - duplicates_before);
+        duplicates_before = duplicates;
+    }
+    let out = s.ok(&["notify", "send", "1"]);
+    assert!(out.contains("0 failed"), "{out}");
+    let got = by_recipient(&server);
+    assert_eq!(got.len(), PEOPLE, "nobody is missed");
+    for (to, copies) in &got {
+        let ids: HashSet<_> = copies.iter().map(|m| m.header("Message-ID")).collect();
+        let bodies: HashSet<_> = copies.iter().map(|m| m.data.clone()).collect();
+        assert_eq!(ids.len(), 1, "{to} got different Message-IDs");
+        assert_eq!(bodies.len(), 1, "{to} got different bytes");
+    }
+    assert!(
+        per_crash.iter().all(|d| *d <= CONNECTIONS),
+        "second copies per crash: {per_crash:?}"
+    );
+    let status = s.json(&["notify", "status", "1", "--json"]);
+    assert_eq!(status["counts"]["sent"], PEOPLE, "{status}");
+    assert_eq!(
+        s.json(&["incident", "show", "1", "--json"])["notified"],
+        PEOPLE
+    );
+    eprintln!("second copies per crash: {per_crash:?}");
+}
+
+#[test]
+fn the_audit_log_counts_what_the_outbox_holds_after_a_kill_during_queue() {
+    let server = SmtpServer::start(Faults::default());
+    let s = setup(&server, 9000, "");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("breachdesk"))
+        .args(["notify", "queue", "1", "--template", "initial"])
+        .env("BREACHDESK_DB", s.db())
+        .env("BREACHDESK_CONFIG", s.config())
+        .env("BREACHDESK_KEY", s.key().to_hex())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it once some letters are on disk (the outbox grows in chunks).
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let db_size = || {
+        std::fs::read_dir(s.db())
+            .map(|d| {
+                d.flatten()
+                    .filter_map(|e| e.metadata().ok())
+                    .map(|m| m.len())
+                    .sum::<u64>()
+            })
+            .unwrap_or(0)
+    };
+    let start = db_size();
+    while db_size() < start + 4_000_000 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let status = s.json(&["notify", "status", "1", "--json"]);
+    let in_outbox = status["counts"]["queued"].as_u64().unwrap();
+    let log = s.json(&["audit", "log", "--incident", "1", "--json"]);
+    let logged: u64 = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "notify.queued")
+        .map(|e| {
+            let detail = e["detail"].as_str().unwrap();
+            detail
+                .split_whitespace()
+                .nth(1)
+                .unwrap()
+                .parse::<u64>()
+                .unwrap()
+        })
+        .sum();
+    assert!((1..9000).contains(&in_outbox), "killed partway: {status}");
+    assert_eq!(
+        logged, in_outbox,
+        "the audit log matches the outbox: {status}"
+    );
+}
