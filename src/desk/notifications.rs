@@ -18,6 +18,7 @@ use crate::notify::{
     self, Delivery, DeliveryState, DirTransport, IncidentContext, Notification, NotificationRef,
     Pool, SendError, Sender, SmtpClient, TemplateName, Transport,
 };
+use crate::domain::text::display_path;
 use crate::store::Changes;
 
 /// How many messages are marked, sent and recorded together.
@@ -363,7 +364,7 @@ pub(super) fn send(
         match &options.to_dir {
             Some(dir) => {
                 std::fs::create_dir_all(dir).map_err(|e| {
-                    DeskError::NotConfigured(format!("cannot create {}: {e}", dir.display()))
+                    DeskError::NotConfigured(format!("cannot create {}: {e}", display_path(dir)))
                 })?;
                 let dir = dir.clone();
                 (
@@ -468,7 +469,7 @@ pub(super) fn send(
                 .to_dir
                 .as_ref()
                 .map_or(format!("via {}:{}", smtp.host, smtp.port), |d| {
-                    format!("to files in {}", d.display())
+                    format!("to files in {}", display_path(d))
                 });
             EventDraft::new(
                 actor,

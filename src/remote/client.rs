@@ -19,6 +19,7 @@ use crate::domain::{
     AffectedPerson, AuditEvent, CategoryCatalog, Email, EmployeeId, Incident, IncidentId,
     NewIncident, NewProgram, Program, ProgramSlug, Severity, Status, UserName,
 };
+use crate::domain::text::display_path;
 use crate::domain::{EvidenceSummary, ObligationState};
 use crate::evidence::Evidence;
 use crate::notify::TemplateName;
@@ -71,7 +72,10 @@ impl RemoteDesk {
 
     fn gone(&self, what: impl std::fmt::Display) -> DeskError {
         DeskError::Remote {
-            message: format!("breachdesk daemon at {}: {what}", self.socket.display()),
+            message: format!(
+                "breachdesk daemon at {}: {what}",
+                display_path(&self.socket)
+            ),
             user: false,
         }
     }
@@ -546,7 +550,7 @@ impl Desk for RemoteDesk {
         let mut chunk = vec![0u8; protocol::CHUNK];
         loop {
             let n = read_full(log, &mut chunk).map_err(|e| DeskError::Remote {
-                message: format!("cannot read {source_name}: {e}"),
+                message: format!("cannot read {}: {e}", display_path(source_name)),
                 user: true,
             })?;
             protocol::write_frame(&mut stream, &chunk[..n]).map_err(|e| self.gone(e))?;
