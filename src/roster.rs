@@ -384,11 +384,26 @@ mod tests {
                     E6,Flo,flo@corp.example,keystrokes,D\u{200e}E\n";
         let lines = bad_lines(text);
         let want = [
-            (3, "the name holds a bidirectional control character (U+202E)"),
-            (4, "the email holds a bidirectional control character (U+200F)"),
-            (5, "the employee_id holds a bidirectional control character (U+2066)"),
-            (6, "the categories holds a bidirectional control character (U+061C)"),
-            (7, "the location holds a bidirectional control character (U+200E)"),
+            (
+                3,
+                "the name holds a bidirectional control character (U+202E)",
+            ),
+            (
+                4,
+                "the email holds a bidirectional control character (U+200F)",
+            ),
+            (
+                5,
+                "the employee_id holds a bidirectional control character (U+2066)",
+            ),
+            (
+                6,
+                "the categories holds a bidirectional control character (U+061C)",
+            ),
+            (
+                7,
+                "the location holds a bidirectional control character (U+200E)",
+            ),
         ];
         assert_eq!(lines.len(), want.len(), "{lines:?}");
         for ((line, reason), (want_line, want_reason)) in lines.iter().zip(want) {

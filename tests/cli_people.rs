@@ -231,7 +231,10 @@ fn import_refuses_bidirectional_controls_in_names_and_addresses() {
     ] {
         assert!(err.contains(want), "missing {want:?} in:\n{err}");
     }
-    assert!(!err.contains('\u{202e}') && !err.contains('\u{2066}'), "{err}");
+    assert!(
+        !err.contains('\u{202e}') && !err.contains('\u{2066}'),
+        "{err}"
+    );
     let people = s.json(&["people", "list", "1", "--json"]);
     assert_eq!(people, serde_json::json!([]), "nothing may be written");
 }
@@ -241,7 +244,10 @@ fn file_names_in_errors_cannot_drive_the_terminal() {
     let s = Sandbox::new();
     s.open_incident("Leak", 2);
     let name = "r\u{1b}]0;owned\u{7}\u{1b}[2J\u{202e}.csv";
-    let bad = s.write(name, "employee_id,name,email,categories\nE1,A,nope,keystrokes\n");
+    let bad = s.write(
+        name,
+        "employee_id,name,email,categories\nE1,A,nope,keystrokes\n",
+    );
     let missing = s.path(&format!("gone-{name}"));
     s.import("1", &roster(1));
     let taken = s.write(&format!("taken-{name}"), "");

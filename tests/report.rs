@@ -157,10 +157,19 @@ fn report_of_hostile_text() -> (tempfile::TempDir, report::Report, Settings) {
     .unwrap();
     new.programs.insert("monitoring".parse().unwrap());
     let id = desk.open_incident(&actor, new).unwrap().id;
-    desk.add_note(&actor, id, &format!("note {LINK} <img src=x onerror=alert(1)>"))
-        .unwrap();
-    desk.set_severity(&actor, id, Severity::new(1).unwrap(), &format!("why {SCRIPT}"))
-        .unwrap();
+    desk.add_note(
+        &actor,
+        id,
+        &format!("note {LINK} <img src=x onerror=alert(1)>"),
+    )
+    .unwrap();
+    desk.set_severity(
+        &actor,
+        id,
+        Severity::new(1).unwrap(),
+        &format!("why {SCRIPT}"),
+    )
+    .unwrap();
     desk.import_roster(
         &actor,
         id,
@@ -198,13 +207,17 @@ fn markdown_report_renders_users_markup_as_text() {
             "{name}: the title is shown as text:\n{md}"
         );
         assert!(
-            !md.lines().any(|l| l == "# Legal obligations" || l.starts_with("- all met")),
+            !md.lines()
+                .any(|l| l == "# Legal obligations" || l.starts_with("- all met")),
             "{name}: the summary cannot add a heading or a list:\n{md}"
         );
     }
     let md = report::markdown(&r);
     assert!(md.contains("\\- all met \\| none \\*due\\*"), "{md}");
-    assert!(md.contains("| why &lt;script&gt;"), "the severity reason cell: {md}");
+    assert!(
+        md.contains("| why &lt;script&gt;"),
+        "the severity reason cell: {md}"
+    );
 }
 
 #[test]
@@ -212,14 +225,14 @@ fn html_report_renders_users_markup_as_text() {
     let (_dir, r, settings) = report_of_hostile_text();
     for (name, page) in [
         ("report", report::html_page(&r)),
-        (
-            "gdpr-33",
-            report::gdpr33_html(&r, &settings.config.contact),
-        ),
+        ("gdpr-33", report::gdpr33_html(&r, &settings.config.contact)),
     ] {
         for raw in ["<script>", "<img"] {
             assert!(!page.contains(raw), "{name} holds raw {raw:?}:\n{page}");
         }
-        assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{name}:\n{page}");
+        assert!(
+            page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+            "{name}:\n{page}"
+        );
     }
 }

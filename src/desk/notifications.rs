@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use super::{DeskError, LocalDesk, PeopleFilter};
+use crate::domain::text::display_path;
 use crate::domain::{
     AffectedPerson, AuditAction, Email, EmployeeId, EventDraft, IncidentId, UserName,
 };
@@ -18,7 +19,6 @@ use crate::notify::{
     self, Delivery, DeliveryState, DirTransport, IncidentContext, Notification, NotificationRef,
     Pool, SendError, Sender, SmtpClient, TemplateName, Transport,
 };
-use crate::domain::text::display_path;
 use crate::store::Changes;
 
 /// How many messages are marked, sent and recorded together.

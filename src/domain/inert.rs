@@ -80,7 +80,10 @@ mod tests {
     #[test]
     fn csv_cells_that_would_run_get_an_apostrophe() {
         let cases = [
-            ("=HYPERLINK(\"http://x\",\"y\")", "'=HYPERLINK(\"http://x\",\"y\")"),
+            (
+                "=HYPERLINK(\"http://x\",\"y\")",
+                "'=HYPERLINK(\"http://x\",\"y\")",
+            ),
             ("+1+1", "'+1+1"),
             ("-2+3", "'-2+3"),
             ("@SUM(A1)", "'@SUM(A1)"),
@@ -97,7 +100,11 @@ mod tests {
         ];
         for (input, want) in cases {
             assert_eq!(csv_cell(input), want, "input {input:?}");
-            assert_eq!(csv_cell_restored(&csv_cell(input)), input, "round trip {input:?}");
+            assert_eq!(
+                csv_cell_restored(&csv_cell(input)),
+                input,
+                "round trip {input:?}"
+            );
         }
     }
 
@@ -113,12 +120,21 @@ mod tests {
     fn markdown_escapes_html_and_markup() {
         let cases = [
             ("plain text, 3 words.", "plain text, 3 words."),
-            ("<script>alert(1)</script>", "&lt;script&gt;alert\\(1\\)&lt;/script&gt;"),
+            (
+                "<script>alert(1)</script>",
+                "&lt;script&gt;alert\\(1\\)&lt;/script&gt;",
+            ),
             ("[click](http://evil)", "\\[click\\]\\(http://evil\\)"),
-            ("![pixel](http://t/x.png)", "\\!\\[pixel\\]\\(http://t/x.png\\)"),
+            (
+                "![pixel](http://t/x.png)",
+                "\\!\\[pixel\\]\\(http://t/x.png\\)",
+            ),
             ("a & b", "a &amp; b"),
             ("&lt;", "&amp;lt;"),
-            ("*bold* _it_ ~~s~~ `code`", "\\*bold\\* \\_it\\_ \\~\\~s\\~\\~ \\`code\\`"),
+            (
+                "*bold* _it_ ~~s~~ `code`",
+                "\\*bold\\* \\_it\\_ \\~\\~s\\~\\~ \\`code\\`",
+            ),
             ("# heading", "\\# heading"),
             ("a|b", "a\\|b"),
             ("back\\slash", "back\\\\slash"),

@@ -199,10 +199,14 @@ mod tests {
 
     #[test]
     fn bidi_controls_are_named() {
-        for c in ['\u{61c}', '\u{200e}', '\u{200f}', '\u{202a}', '\u{202e}', '\u{2066}', '\u{2069}'] {
+        for c in [
+            '\u{61c}', '\u{200e}', '\u{200f}', '\u{202a}', '\u{202e}', '\u{2066}', '\u{2069}',
+        ] {
             assert!(is_bidi_control(c), "{:04X}", u32::from(c));
         }
-        for c in ['a', '\u{5d0}', '\u{200d}', '\u{2029}', '\u{202f}', '\u{206a}'] {
+        for c in [
+            'a', '\u{5d0}', '\u{200d}', '\u{2029}', '\u{202f}', '\u{206a}',
+        ] {
             assert!(!is_bidi_control(c), "{:04X}", u32::from(c));
         }
         assert_eq!(refuse_bidi("name", "Ana D\u{ed}az"), Ok(()));
@@ -214,7 +218,11 @@ mod tests {
                 code: 0x202e
             }
         );
-        assert!(err.to_string().starts_with("the name holds a bidirectional control character (U+202E)"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("the name holds a bidirectional control character (U+202E)"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -354,9 +354,7 @@ impl Transport for DirTransport {
         let tmp = self.dir.join(format!(".{}.eml.tmp", message.id));
         std::fs::write(&tmp, message.data)
             .and_then(|()| std::fs::rename(&tmp, &path))
-            .map_err(|e| {
-                SendError::Permanent(format!("cannot write {}: {e}", display_path(&path)))
-            })
+            .map_err(|e| SendError::Permanent(format!("cannot write {}: {e}", display_path(&path))))
     }
 }
 

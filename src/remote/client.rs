@@ -15,11 +15,11 @@ use crate::desk::{
     Desk, DeskError, Identity, ImportReport, IncidentFilter, LinkOutcome, OutboxStatus,
     PauseOutcome, PeopleFilter, QueueReport, ReadPath, ResumeOutcome, SendOptions, SendProgress,
 };
+use crate::domain::text::display_path;
 use crate::domain::{
     AffectedPerson, AuditEvent, CategoryCatalog, Email, EmployeeId, Incident, IncidentId,
     NewIncident, NewProgram, Program, ProgramSlug, Severity, Status, UserName,
 };
-use crate::domain::text::display_path;
 use crate::domain::{EvidenceSummary, ObligationState};
 use crate::evidence::Evidence;
 use crate::notify::TemplateName;

@@ -20,8 +20,8 @@ use thiserror::Error;
 use super::protocol::{
     self, FrameError, MAX_REQUEST, Reply, Request, Welcome, decode_request, from_hex, write_frame,
 };
-use crate::domain::text::display_path;
 use crate::desk::{Desk, DeskError, IncidentFilter, LocalDesk, PeopleFilter, SendOptions};
+use crate::domain::text::display_path;
 use crate::domain::{
     DomainError, Email, EmployeeId, NewIncident, NewProgram, ProgramSlug, Severity, Status,
     UserName,

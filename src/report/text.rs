@@ -149,7 +149,13 @@ mod tests {
         let text = Text::user("fine\n# Legal obligations\n- all met\n1. done\n===");
         assert_eq!(
             md_paragraph(&text),
-            ["fine", "\\# Legal obligations", "\\- all met", "1\\. done", "\\==="]
+            [
+                "fine",
+                "\\# Legal obligations",
+                "\\- all met",
+                "1\\. done",
+                "\\==="
+            ]
         );
     }
 
