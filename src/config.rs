@@ -8,20 +8,21 @@ use serde::Deserialize;
 use thiserror::Error;
 
 use crate::access::{AccessConfig, Policy};
+use crate::domain::text::display_path;
 use crate::domain::{CategoryCatalog, CategoryDef, DomainError};
 use crate::notify::{Contact, SmtpSettings, TemplateError, TemplateSet};
 
 /// A problem with the configuration, naming the file.
 #[derive(Debug, Error)]
 pub enum ConfigError {
-    #[error("cannot read config file {path}: {source}")]
+    #[error("cannot read config file {}: {source}", display_path(.path))]
     Read {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("config file {path}: {message}")]
+    #[error("config file {}: {message}", display_path(.path))]
     Parse { path: PathBuf, message: String },
-    #[error("config file {path}: {source}")]
+    #[error("config file {}: {source}", display_path(.path))]
     Invalid { path: PathBuf, source: DomainError },
     #[error("cannot find your {0} directory (is HOME set?); pass --db and --config")]
     NoHome(&'static str),

@@ -11,6 +11,8 @@ use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use thiserror::Error;
 
+use crate::domain::text::display_path;
+
 const KEY_BYTES: usize = 32;
 const NONCE_BYTES: usize = 24;
 
@@ -19,22 +21,26 @@ const NONCE_BYTES: usize = 24;
 pub enum KeyError {
     #[error("BREACHDESK_KEY must be 64 hex digits (a 256-bit key)")]
     BadEnv,
-    #[error("key file {0} must hold 64 hex digits (a 256-bit key)")]
+    #[error("key file {} must hold 64 hex digits (a 256-bit key)", display_path(.0))]
     BadFile(PathBuf),
     #[error(
-        "key file {path} can be read by other users (mode {mode:o}); run `chmod 600 {path}` first"
+        "key file {} can be read by other users (mode {mode:o}); run `chmod 600 {}` first",
+        display_path(.path),
+        display_path(.path)
     )]
     Loose { path: PathBuf, mode: u32 },
     #[error(
-        "the database at {db} is encrypted, but its key file {key} does not exist; restore the key file or set BREACHDESK_KEY (without the key the data cannot be read)"
+        "the database at {} is encrypted, but its key file {} does not exist; restore the key file or set BREACHDESK_KEY (without the key the data cannot be read)",
+        display_path(.db),
+        display_path(.key)
     )]
     Missing { key: PathBuf, db: PathBuf },
-    #[error("cannot read key file {path}: {source}")]
+    #[error("cannot read key file {}: {source}", display_path(.path))]
     Read {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("cannot create key file {path}: {source}")]
+    #[error("cannot create key file {}: {source}", display_path(.path))]
     Write {
         path: PathBuf,
         source: std::io::Error,

@@ -1035,6 +1035,8 @@ impl Desk for LocalDesk {
     ) -> Result<EvidenceSummary, DeskError> {
         let incident = self.load(id)?;
         self.guard(actor, &incident, Need::Change, "evidence.import")?;
+        // The name reaches messages, the timeline and reports; a client may have sent any.
+        let source_name = &crate::domain::text::display_path(source_name);
         let roster: std::collections::HashSet<String> = self
             .store
             .people(id)
@@ -1211,6 +1213,7 @@ impl Desk for LocalDesk {
     ) -> Result<ImportReport, DeskError> {
         let incident = self.load(id)?;
         self.guard(actor, &incident, Need::Change, "people.import")?;
+        let source_name = &crate::domain::text::display_path(source_name);
         let rows = roster::parse(csv, source_name, &self.settings.catalog)?;
         let _guard = self.lock();
         let mut incident = self.load(id)?;

@@ -1,6 +1,9 @@
 //! Incident reports (Markdown, JSON, HTML) and the draft notification to a supervisory
 //! authority under GDPR Art. 33(3). Everything is gathered through the desk, so a report
-//! follows the same access rules as the screens: no names or addresses, only counts.
+//! follows the same access rules as the screens: no names or addresses, only counts. Text
+//! from users is rendered inert in both formats (`report/text.rs`).
+
+mod text;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -15,6 +18,7 @@ use crate::domain::{
     UserName,
 };
 use crate::notify::Contact;
+use text::{Text, html, md_cell, md_heading, md_paragraph};
 
 /// A change of severity.
 #[derive(Debug, Clone, Serialize)]
@@ -137,33 +141,37 @@ fn obligation_state(o: &Obligation) -> String {
 /// A block of text for a report: headings, paragraphs, tables. Rendered as Markdown or
 /// HTML, so both say the same thing.
 enum Block {
-    Heading(String),
-    Para(String),
+    Heading(Text),
+    Para(Text),
+    /// Column names, then rows of cells; every cell is escaped as a user's text.
     Table(Vec<&'static str>, Vec<Vec<String>>),
 }
 
 fn blocks(r: &Report) -> Vec<Block> {
     let i = &r.incident;
     let mut out = vec![
-        Block::Heading(format!("{} {}: {}", i.id, i.severity, i.title)),
-        Block::Para(format!(
-            "Status {}; owner {}; opened {}; aware {}; discovered {}. Report generated {} by {}.",
-            i.status,
-            i.owner,
-            time(i.opened_at),
-            time(i.aware_time()),
-            time(i.discovered_at),
-            time(r.generated_at),
-            r.generated_by
-        )),
+        Block::Heading(Text::own(format!("{} {}: ", i.id, i.severity)).and_user(&i.title)),
+        Block::Para(
+            Text::own(format!("Status {}; owner ", i.status))
+                .and_user(i.owner.as_str())
+                .and(format!(
+                    "; opened {}; aware {}; discovered {}. Report generated {} by ",
+                    time(i.opened_at),
+                    time(i.aware_time()),
+                    time(i.discovered_at),
+                    time(r.generated_at),
+                ))
+                .and_user(&r.generated_by)
+                .and("."),
+        ),
     ];
     if !i.summary.is_empty() {
-        out.push(Block::Heading("Summary".into()));
-        out.push(Block::Para(i.summary.clone()));
+        out.push(Block::Heading(Text::own("Summary")));
+        out.push(Block::Para(Text::user(&i.summary)));
     }
-    out.push(Block::Heading("Severity history".into()));
+    out.push(Block::Heading(Text::own("Severity history")));
     out.push(if r.severity_history.is_empty() {
-        Block::Para(format!("{} since opening.", i.severity))
+        Block::Para(Text::own(format!("{} since opening.", i.severity)))
     } else {
         Block::Table(
             vec!["When", "By", "From", "To", "Why"],
@@ -181,11 +189,11 @@ fn blocks(r: &Report) -> Vec<Block> {
                 .collect(),
         )
     });
-    out.push(Block::Heading("Affected people".into()));
-    out.push(Block::Para(format!(
+    out.push(Block::Heading(Text::own("Affected people")));
+    out.push(Block::Para(Text::own(format!(
         "{} people affected; {} notified.",
         i.people, i.notified
-    )));
+    ))));
     let count_rows = |m: &BTreeMap<String, u64>| {
         m.iter()
             .map(|(k, v)| vec![k.clone(), v.to_string()])
@@ -203,9 +211,9 @@ fn blocks(r: &Report) -> Vec<Block> {
             count_rows(&r.people_by_location),
         ));
     }
-    out.push(Block::Heading("Programmes".into()));
+    out.push(Block::Heading(Text::own("Programmes")));
     out.push(if r.programs.is_empty() {
-        Block::Para("No programme linked.".into())
+        Block::Para(Text::own("No programme linked."))
     } else {
         Block::Table(
             vec!["Programme", "Name", "State", "Paused at"],
@@ -222,7 +230,7 @@ fn blocks(r: &Report) -> Vec<Block> {
                 .collect(),
         )
     });
-    out.push(Block::Heading("Notifications".into()));
+    out.push(Block::Heading(Text::own("Notifications")));
     match &r.notifications {
         Some(n) if n.counts.values().any(|c| *c > 0) => out.push(Block::Table(
             vec!["Letter", "State", "Count"],
@@ -235,11 +243,11 @@ fn blocks(r: &Report) -> Vec<Block> {
                 })
                 .collect(),
         )),
-        _ => out.push(Block::Para("No letters queued.".into())),
+        _ => out.push(Block::Para(Text::own("No letters queued."))),
     }
-    out.push(Block::Heading("Legal obligations".into()));
+    out.push(Block::Heading(Text::own("Legal obligations")));
     out.push(if r.obligations.is_empty() {
-        Block::Para("No jurisdiction rule applies yet.".into())
+        Block::Para(Text::own("No jurisdiction rule applies yet."))
     } else {
         Block::Table(
             vec!["Rule", "Notify", "Due", "People", "State"],
@@ -257,24 +265,23 @@ fn blocks(r: &Report) -> Vec<Block> {
                 .collect(),
         )
     });
-    out.push(Block::Para(
-        "Obligations are decision support, not legal advice.".into(),
-    ));
-    out.push(Block::Heading("Exposure evidence".into()));
+    out.push(Block::Para(Text::own(
+        "Obligations are decision support, not legal advice.",
+    )));
+    out.push(Block::Heading(Text::own("Exposure evidence")));
     out.push(Block::Para(match &r.evidence {
-        None => "No access log of the exposed store has been imported: whether anyone read the data is not established.".into(),
-        Some(e) => format!(
-            "{} ({} rows): finding {}. {}, {} not on the allow-list; data of {} read and of {} copied by someone off the allow-list.",
-            e.source,
+        None => Text::own("No access log of the exposed store has been imported: whether anyone read the data is not established."),
+        Some(e) => Text::user(&e.source).and(format!(
+            " ({} rows): finding {}. {}, {} not on the allow-list; data of {} read and of {} copied by someone off the allow-list.",
             e.rows,
             e.finding.as_str(),
             plural(e.accessors, "accessor", "accessors"),
             e.unauthorized_accessors,
             plural(e.people_read, "person", "people"),
             plural(e.people_acquired, "person", "people")
-        ),
+        )),
     }));
-    out.push(Block::Heading("Timeline".into()));
+    out.push(Block::Heading(Text::own("Timeline")));
     out.push(Block::Table(
         vec!["When", "Who", "What", "Detail"],
         r.timeline
@@ -292,44 +299,21 @@ fn blocks(r: &Report) -> Vec<Block> {
     out
 }
 
-/// Text for Markdown: control characters stripped, table pipes escaped.
-fn md(text: &str) -> String {
-    crate::domain::text::for_terminal(text)
-        .replace('|', "\\|")
-        .replace('\n', " ")
-}
-
-/// Text for HTML: control characters stripped and escaped.
-fn html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in crate::domain::text::for_terminal(text).chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 fn render_md(blocks: &[Block]) -> String {
     let mut out = String::new();
     let mut first = true;
     for b in blocks {
         match b {
             Block::Heading(h) if first => {
-                let _ = writeln!(out, "# {}\n", md(h));
+                let _ = writeln!(out, "# {}\n", md_heading(h));
                 first = false;
             }
             Block::Heading(h) => {
-                let _ = writeln!(out, "## {}\n", md(h));
+                let _ = writeln!(out, "## {}\n", md_heading(h));
             }
             Block::Para(p) => {
-                for line in p.lines() {
-                    let _ = writeln!(out, "{}", crate::domain::text::for_terminal(line));
+                for line in md_paragraph(p) {
+                    let _ = writeln!(out, "{line}");
                 }
                 out.push('\n');
             }
@@ -337,7 +321,7 @@ fn render_md(blocks: &[Block]) -> String {
                 let _ = writeln!(out, "| {} |", head.join(" | "));
                 let _ = writeln!(out, "|{}", " --- |".repeat(head.len()));
                 for row in rows {
-                    let cells: Vec<String> = row.iter().map(|c| md(c)).collect();
+                    let cells: Vec<String> = row.iter().map(|c| md_cell(c)).collect();
                     let _ = writeln!(out, "| {} |", cells.join(" | "));
                 }
                 out.push('\n');
@@ -356,14 +340,14 @@ fn render_html(title: &str, blocks: &[Block]) -> String {
     for b in blocks {
         match b {
             Block::Heading(h) if first => {
-                let _ = writeln!(out, "<h1>{}</h1>", html(h));
+                let _ = writeln!(out, "<h1>{}</h1>", html(&h.plain()));
                 first = false;
             }
             Block::Heading(h) => {
-                let _ = writeln!(out, "<h2>{}</h2>", html(h));
+                let _ = writeln!(out, "<h2>{}</h2>", html(&h.plain()));
             }
             Block::Para(p) => {
-                let lines: Vec<String> = p.lines().map(html).collect();
+                let lines: Vec<String> = p.plain().lines().map(html).collect();
                 let _ = writeln!(out, "<p>{}</p>", lines.join("<br>"));
             }
             Block::Table(head, rows) => {
@@ -421,11 +405,10 @@ fn gdpr33_blocks(r: &Report, contact: &Contact) -> Vec<Block> {
         .collect();
     let records: u64 = r.people_by_category.values().sum();
     let mut blocks = vec![
-        Block::Heading(format!(
-            "Notification of a personal data breach (GDPR Art. 33): {}",
-            i.title
-        )),
-        Block::Para(format!(
+        Block::Heading(
+            Text::own("Notification of a personal data breach (GDPR Art. 33): ").and_user(&i.title),
+        ),
+        Block::Para(Text::own(format!(
             "DRAFT generated {} by breachdesk from {}. Review every section before sending; this is decision support, not legal advice. Became aware: {}.{}",
             time(r.generated_at),
             i.id,
@@ -434,27 +417,29 @@ fn gdpr33_blocks(r: &Report, contact: &Contact) -> Vec<Block> {
                 " The 72-hour deadline is {}.",
                 time(d)
             ))
-        )),
-        Block::Heading("(a) Nature of the breach".into()),
-        Block::Para(if i.summary.is_empty() {
-            i.title.clone()
+        ))),
+        Block::Heading(Text::own("(a) Nature of the breach")),
+        Block::Para(Text::user(if i.summary.is_empty() {
+            &i.title
         } else {
-            i.summary.clone()
-        }),
-        Block::Para(format!(
+            &i.summary
+        })),
+        // Category names are checked tokens (lowercase letters, digits and '-').
+        Block::Para(Text::own(format!(
             "Categories of personal data concerned: {}.",
             if categories.is_empty() {
                 "[to be determined]".to_owned()
             } else {
                 categories.join("; ")
             }
-        )),
-        Block::Para(format!(
+        ))),
+        Block::Para(Text::own(format!(
             "Approximate number of data subjects concerned: {} in the EEA ({} in all). Approximate number of personal data records concerned: {} (one per person and data category).",
             gdpr_people, i.people, records
-        )),
-        Block::Heading("(b) Contact point".into()),
-        Block::Para(format!(
+        ))),
+        Block::Heading(Text::own("(b) Contact point")),
+        // From the config file, and shown as text: no mailto link is made of it.
+        Block::Para(Text::user(format!(
             "{} <{}>{}",
             contact.name,
             contact.email,
@@ -463,45 +448,43 @@ fn gdpr33_blocks(r: &Report, contact: &Contact) -> Vec<Block> {
             } else {
                 format!(", {}", contact.phone)
             }
-        )),
-        Block::Heading("(c) Likely consequences".into()),
+        ))),
+        Block::Heading(Text::own("(c) Likely consequences")),
     ];
     blocks.push(Block::Para(match &r.evidence {
-        None => "Whether the data was read is still under investigation: no access log of the exposed store has been analysed yet. [Describe the likely consequences for the people concerned.]".to_owned(),
-        Some(e) => format!(
+        None => Text::own("Whether the data was read is still under investigation: no access log of the exposed store has been analysed yet. [Describe the likely consequences for the people concerned.]"),
+        Some(e) => Text::own(format!(
             "The exposed store's access log ({} entries) shows that the data of {} was read and of {} copied by {} without authorisation (finding: {}). [Describe the likely consequences for the people concerned.]",
             e.rows,
             plural(e.people_read, "person", "people"),
             plural(e.people_acquired, "person", "people"),
             plural(e.unauthorized_accessors, "accessor", "accessors"),
             e.finding.as_str()
-        ),
+        )),
     }));
-    blocks.push(Block::Heading("(d) Measures taken or proposed".into()));
-    let mut measures: Vec<String> = r
+    blocks.push(Block::Heading(Text::own("(d) Measures taken or proposed")));
+    let mut measures: Vec<Text> = r
         .programs
         .iter()
-        .map(|p| match p.paused_at {
-            Some(at) => format!(
-                "The programme '{}' ({}) was paused at {}.",
-                p.name,
-                p.slug,
-                time(at)
-            ),
-            None => format!("The programme '{}' ({}) is {}.", p.name, p.slug, p.state),
+        .map(|p| {
+            let named = Text::own("The programme '").and_user(&p.name);
+            match p.paused_at {
+                Some(at) => named.and(format!("' ({}) was paused at {}.", p.slug, time(at))),
+                None => named.and(format!("' ({}) is {}.", p.slug, p.state)),
+            }
         })
         .collect();
     if let Some(n) = &r.notifications {
         let sent = n.counts.get("sent").copied().unwrap_or(0);
-        measures.push(format!(
+        measures.push(Text::own(format!(
             "{} letters sent to the people concerned; {} of {} people notified so far.",
             sent, i.notified, i.people
-        ));
+        )));
     }
-    measures.push(
-        "[Other measures taken or proposed to address the breach and mitigate its effects.]".into(),
-    );
-    blocks.push(Block::Para(measures.join("\n")));
+    measures.push(Text::own(
+        "[Other measures taken or proposed to address the breach and mitigate its effects.]",
+    ));
+    blocks.push(Block::Para(Text::lines(measures)));
     blocks
 }
 
@@ -526,15 +509,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn html_and_markdown_text_is_escaped() {
-        assert_eq!(html("<b>&\"'"), "&lt;b&gt;&amp;&quot;&#39;");
-        assert_eq!(md("a|b\nc"), "a\\|b c");
-        assert!(!html("x\u{1b}[2Jy").contains('\u{1b}'));
-    }
-
-    #[test]
     fn html_paragraphs_keep_their_lines() {
-        let page = render_html("t", &[Block::Para("one <a>\ntwo".into())]);
+        let page = render_html("t", &[Block::Para(Text::user("one <a>\ntwo"))]);
         assert!(page.contains("<p>one &lt;a&gt;<br>two</p>"), "{page}");
     }
 }

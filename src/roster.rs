@@ -1,13 +1,16 @@
 //! Reading a roster of affected people from CSV. The whole file is validated before
 //! anything is written: either every row is good, or the caller gets every bad row with its
-//! line number and reason.
+//! line number and reason. Text that could disguise itself (control and bidirectional
+//! control characters) is refused in every field; a cell `people export` marked with an
+//! apostrophe to keep it inert in a spreadsheet is read without it.
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 
 use thiserror::Error;
 
-use crate::domain::text::{Lines, checked};
+use crate::domain::inert::csv_cell_restored;
+use crate::domain::text::{Lines, checked, refuse_bidi};
 use crate::domain::{AffectedPerson, CategoryCatalog, DomainError, Email, EmployeeId, Location};
 
 /// The longest a single field may be.
@@ -215,6 +218,8 @@ fn read_row(
             reasons.push(format!("{name} is not valid UTF-8"));
             return None;
         };
+        // A file `people export` wrote: take off the apostrophe that kept a cell inert.
+        let text = csv_cell_restored(text);
         if text.chars().count() > MAX_FIELD_CHARS {
             reasons.push(
                 DomainError::TooLong {
@@ -227,6 +232,10 @@ fn read_row(
         }
         if text.chars().any(char::is_control) {
             reasons.push(DomainError::ControlCharacter { field: name }.to_string());
+            return None;
+        }
+        if let Err(e) = refuse_bidi(name, text) {
+            reasons.push(e.to_string());
             return None;
         }
         Some(text)
@@ -362,6 +371,61 @@ mod tests {
             lines[5].1.contains("name contains a control character"),
             "{lines:?}"
         );
+    }
+
+    #[test]
+    fn bidirectional_controls_are_refused_in_every_field() {
+        let text = "employee_id,name,email,categories,location\n\
+                    E1,Ana,ana@corp.example,keystrokes,DE\n\
+                    E2,Eve\u{202e}gnp.exe,eve@corp.example,keystrokes,DE\n\
+                    E3,Cy,cy\u{200f}@corp.example,keystrokes,DE\n\
+                    E4\u{2066},Di,di@corp.example,keystrokes,DE\n\
+                    E5,Ed,ed@corp.example,keystrokes\u{61c},DE\n\
+                    E6,Flo,flo@corp.example,keystrokes,D\u{200e}E\n";
+        let lines = bad_lines(text);
+        let want = [
+            (
+                3,
+                "the name holds a bidirectional control character (U+202E)",
+            ),
+            (
+                4,
+                "the email holds a bidirectional control character (U+200F)",
+            ),
+            (
+                5,
+                "the employee_id holds a bidirectional control character (U+2066)",
+            ),
+            (
+                6,
+                "the categories holds a bidirectional control character (U+061C)",
+            ),
+            (
+                7,
+                "the location holds a bidirectional control character (U+200E)",
+            ),
+        ];
+        assert_eq!(lines.len(), want.len(), "{lines:?}");
+        for ((line, reason), (want_line, want_reason)) in lines.iter().zip(want) {
+            assert_eq!(*line, want_line);
+            assert!(reason.starts_with(want_reason), "{reason}");
+            assert!(!reason.chars().any(crate::domain::text::is_bidi_control));
+        }
+    }
+
+    #[test]
+    fn apostrophes_that_kept_an_export_inert_are_taken_off() {
+        let people = parse_str(
+            "employee_id,name,email,categories\n\
+             '-7,'=HYPERLINK(\"http://x\"),'+a@corp.example,keystrokes\n\
+             E2,'Quoted',''=b@corp.example,keystrokes\n",
+        )
+        .unwrap();
+        assert_eq!(people[0].employee_id.as_str(), "-7");
+        assert_eq!(people[0].name, "=HYPERLINK(\"http://x\")");
+        assert_eq!(people[0].email.as_str(), "+a@corp.example");
+        assert_eq!(people[1].name, "'Quoted'");
+        assert_eq!(people[1].email.as_str(), "'=b@corp.example");
     }
 
     #[test]

@@ -320,7 +320,8 @@ fn the_gdpr_33_draft_has_what_article_33_3_requires() {
         "keystrokes (307 people)",
         "Approximate number of data subjects concerned: 42 in the EEA (307 in all)",
         "(b) Contact point",
-        "Data Protection Officer <dpo@corp.example>",
+        // Config text, escaped like users' text: a viewer shows `<dpo@corp.example>`.
+        "Data Protection Officer &lt;dpo@corp.example&gt;",
         "(c) Likely consequences",
         "(d) Measures taken or proposed",
         "The 72-hour deadline is 2026-11-23T09:00:00Z",

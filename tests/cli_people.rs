@@ -1,4 +1,5 @@
-//! Rosters through the real binary: all-or-nothing import, dry runs, merging, listing.
+//! Rosters through the real binary: all-or-nothing import, dry runs, merging, listing, and
+//! exports and messages that stay inert (formula cells, bidirectional controls, file names).
 
 mod common;
 
@@ -171,4 +172,109 @@ fn names_with_escape_sequences_never_reach_the_terminal() {
         "{err}"
     );
     assert!(!err.contains('\u{1b}'), "the error echoes no escape");
+}
+
+#[test]
+fn export_writes_cells_a_spreadsheet_would_run_as_text() {
+    let s = Sandbox::new();
+    s.open_incident("Leak", 2);
+    let csv = "employee_id,name,email,categories,location\n\
+               -7,\"=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",+ana@corp.example,keystrokes,DE\n\
+               E2,@SUM(A1),bo@corp.example,keystrokes,\n\
+               E3,O'Brien,cy@corp.example,keystrokes,NZ\n";
+    s.import("1", csv);
+    let out = s.path("export.csv");
+    s.ok(&["people", "export", "1", "--out", out.to_str().unwrap()]);
+    let mut reader = csv::Reader::from_path(&out).unwrap();
+    let rows: Vec<Vec<String>> = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            [
+                "'-7",
+                "'=HYPERLINK(\"http://x\",\"y\")",
+                "'+ana@corp.example",
+                "keystrokes",
+                "DE"
+            ],
+            ["E2", "'@SUM(A1)", "bo@corp.example", "keystrokes", ""],
+            ["E3", "O'Brien", "cy@corp.example", "keystrokes", "NZ"],
+        ]
+    );
+
+    // The export is in the import format: it reads back as it was.
+    let again = s.ok(&["people", "import", "1", out.to_str().unwrap()]);
+    assert!(again.contains("0 added, 0 updated, 3 unchanged"), "{again}");
+    let people = s.json(&["people", "list", "1", "--json"]);
+    assert_eq!(people[0]["employee_id"], "-7");
+    assert_eq!(people[0]["name"], "=HYPERLINK(\"http://x\",\"y\")");
+    assert_eq!(people[0]["email"], "+ana@corp.example");
+}
+
+#[test]
+fn import_refuses_bidirectional_controls_in_names_and_addresses() {
+    let s = Sandbox::new();
+    s.open_incident("Leak", 2);
+    let csv = "employee_id,name,email,categories\n\
+               E1,Ana,ana@corp.example,keystrokes\n\
+               E2,Eve\u{202e}gnp.exe,eve@corp.example,keystrokes\n\
+               E3,Cy,cy\u{2066}@corp.example,keystrokes\n";
+    let file = s.write("bidi.csv", csv);
+    let err = s.fails(&["people", "import", "1", file.to_str().unwrap()], 2);
+    assert!(err.contains("2 bad rows; nothing was imported"), "{err}");
+    for want in [
+        "line 3: the name holds a bidirectional control character (U+202E)",
+        "line 4: the email holds a bidirectional control character (U+2066)",
+    ] {
+        assert!(err.contains(want), "missing {want:?} in:\n{err}");
+    }
+    assert!(
+        !err.contains('\u{202e}') && !err.contains('\u{2066}'),
+        "{err}"
+    );
+    let people = s.json(&["people", "list", "1", "--json"]);
+    assert_eq!(people, serde_json::json!([]), "nothing may be written");
+}
+
+#[test]
+fn file_names_in_errors_cannot_drive_the_terminal() {
+    let s = Sandbox::new();
+    s.open_incident("Leak", 2);
+    let name = "r\u{1b}]0;owned\u{7}\u{1b}[2J\u{202e}.csv";
+    let bad = s.write(
+        name,
+        "employee_id,name,email,categories\nE1,A,nope,keystrokes\n",
+    );
+    let missing = s.path(&format!("gone-{name}"));
+    s.import("1", &roster(1));
+    let taken = s.write(&format!("taken-{name}"), "");
+    let cases: [(Vec<&str>, &str); 4] = [
+        (
+            vec!["people", "import", "1", bad.to_str().unwrap()],
+            "r?]0;owned??[2J?.csv: 1 bad row",
+        ),
+        (
+            vec!["people", "import", "1", missing.to_str().unwrap()],
+            "cannot read ",
+        ),
+        (
+            vec!["people", "export", "1", "--out", taken.to_str().unwrap()],
+            "cannot create ",
+        ),
+        (
+            vec!["report", "1", "--out", taken.to_str().unwrap()],
+            "cannot create ",
+        ),
+    ];
+    for (args, want) in cases {
+        let err = s.fails(&args, 2);
+        assert!(err.contains(want), "{args:?}: {err}");
+        assert!(err.contains("r?]0;owned??[2J?.csv"), "{args:?}: {err}");
+        for byte in ['\u{1b}', '\u{7}', '\u{202e}'] {
+            assert!(!err.contains(byte), "{args:?} echoes {byte:?}: {err:?}");
+        }
+    }
 }

@@ -1,5 +1,6 @@
 //! Report snapshots: the Markdown and HTML reports and the GDPR Art. 33 draft of one
-//! incident with a fixed clock, drawn from a real store.
+//! incident with a fixed clock, drawn from a real store; and an incident whose text holds
+//! HTML and Markdown, which both formats must show as text.
 
 use std::collections::HashSet;
 
@@ -120,4 +121,118 @@ fn gdpr_33_draft() {
         "report_gdpr_33",
         report::gdpr33_markdown(&r, &settings.config.contact)
     );
+}
+
+/// Markup an insider could type into the fields a report shows.
+const SCRIPT: &str = "<script>alert(1)</script>";
+const LINK: &str = "[click](http://evil)";
+const PIXEL: &str = "![seen](http://tracker.example/p.png)";
+
+/// An incident whose title, summary, note, severity reason, programme name and evidence file
+/// name all hold HTML and Markdown.
+fn report_of_hostile_text() -> (tempfile::TempDir, report::Report, Settings) {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = Settings::defaults();
+    let actor = UserName::parse("responder").unwrap();
+    let desk = LocalDesk::for_local_user(
+        Store::open(dir.path(), &Key::generate().unwrap()).unwrap(),
+        settings.clone(),
+        actor.clone(),
+    )
+    .with_clock(Box::new(t0));
+    let program = NewProgram::new(
+        "monitoring".parse().unwrap(),
+        &format!("Monitor {SCRIPT} {LINK}"),
+        None,
+        None,
+    )
+    .unwrap();
+    desk.add_program(&actor, program).unwrap();
+    let summary = format!("Summary {PIXEL}\n# Legal obligations\n- all met | none *due*");
+    let mut new = NewIncident::new(
+        &format!("{SCRIPT} {LINK}"),
+        Severity::new(2).unwrap(),
+        &summary,
+    )
+    .unwrap();
+    new.programs.insert("monitoring".parse().unwrap());
+    let id = desk.open_incident(&actor, new).unwrap().id;
+    desk.add_note(
+        &actor,
+        id,
+        &format!("note {LINK} <img src=x onerror=alert(1)>"),
+    )
+    .unwrap();
+    desk.set_severity(
+        &actor,
+        id,
+        Severity::new(1).unwrap(),
+        &format!("why {SCRIPT}"),
+    )
+    .unwrap();
+    desk.import_roster(
+        &actor,
+        id,
+        b"employee_id,name,email,categories\nE1,Ana,ana@corp.example,keystrokes\n",
+        "roster.csv",
+        false,
+    )
+    .unwrap();
+    let log = "accessed_at,accessor,employee_id,action\n2026-11-19T10:00:00Z,mallory,E1,read\n";
+    desk.import_evidence(
+        &actor,
+        id,
+        &mut log.as_bytes(),
+        &format!("{LINK}.csv"),
+        &HashSet::new(),
+    )
+    .unwrap();
+    let r = report::gather(&desk, &actor, id, t0()).unwrap();
+    (dir, r, settings)
+}
+
+#[test]
+fn markdown_report_renders_users_markup_as_text() {
+    let (_dir, r, settings) = report_of_hostile_text();
+    let contact = &settings.config.contact;
+    for (name, md) in [
+        ("report", report::markdown(&r)),
+        ("gdpr-33", report::gdpr33_markdown(&r, contact)),
+    ] {
+        for raw in ["<script>", "<img", LINK, "](", "![", "*due*"] {
+            assert!(!md.contains(raw), "{name} holds raw {raw:?}:\n{md}");
+        }
+        assert!(
+            md.contains("&lt;script&gt;alert\\(1\\)&lt;/script&gt; \\[click\\]\\(http://evil\\)"),
+            "{name}: the title is shown as text:\n{md}"
+        );
+        assert!(
+            !md.lines()
+                .any(|l| l == "# Legal obligations" || l.starts_with("- all met")),
+            "{name}: the summary cannot add a heading or a list:\n{md}"
+        );
+    }
+    let md = report::markdown(&r);
+    assert!(md.contains("\\- all met \\| none \\*due\\*"), "{md}");
+    assert!(
+        md.contains("| why &lt;script&gt;"),
+        "the severity reason cell: {md}"
+    );
+}
+
+#[test]
+fn html_report_renders_users_markup_as_text() {
+    let (_dir, r, settings) = report_of_hostile_text();
+    for (name, page) in [
+        ("report", report::html_page(&r)),
+        ("gdpr-33", report::gdpr33_html(&r, &settings.config.contact)),
+    ] {
+        for raw in ["<script>", "<img"] {
+            assert!(!page.contains(raw), "{name} holds raw {raw:?}:\n{page}");
+        }
+        assert!(
+            page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+            "{name}:\n{page}"
+        );
+    }
 }

@@ -12,6 +12,7 @@ use super::args::{EvidenceCommand, ObligationCommand};
 use super::output::{self, rfc3339, safe, short_time};
 use super::{CliError, Context};
 use crate::deadlines::{Obligation, TimeLeft};
+use crate::domain::text::display_path;
 use crate::domain::{IncidentId, ObligationState};
 
 /// An obligation as scripts see it.
@@ -172,12 +173,12 @@ fn import(
     let allowed: HashSet<String> = match authorized {
         Some(path) => {
             let text = std::fs::read_to_string(path)
-                .map_err(|e| CliError::User(format!("cannot read {}: {e}", path.display())))?;
+                .map_err(|e| CliError::User(format!("cannot read {}: {e}", display_path(path))))?;
             crate::evidence::allow_list(&text)
         }
         None => HashSet::new(),
     };
-    let name = file.display().to_string();
+    let name = display_path(file);
     let mut log = std::fs::File::open(file)
         .map_err(|e| CliError::User(format!("cannot read {name}: {e}")))?;
     let s = ctx

@@ -24,6 +24,7 @@ pub use args::{Cli, Command};
 
 use crate::config::{self, ConfigError, Settings};
 use crate::desk::{Desk, DeskError, LocalDesk};
+use crate::domain::text::display_path;
 use crate::domain::{DomainError, UserName};
 use crate::identity;
 use crate::remote::RemoteDesk;
@@ -197,12 +198,12 @@ fn dispatch(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<ExitCo
             writeln!(
                 ctx.out,
                 "demo database ready at {}: {} incidents, {} people on {}. Run `breachdesk{}` to open it.",
-                location.db.display(),
+                display_path(&location.db),
                 summary.incidents,
                 summary.people,
                 summary.main_incident,
                 if cli.db.is_some() {
-                    format!(" --db {}", location.db.display())
+                    format!(" --db {}", display_path(&location.db))
                 } else {
                     String::new()
                 }

@@ -38,7 +38,9 @@ pub fn template(
                 {
                     let from = match source {
                         Source::BuiltIn => "built in".to_owned(),
-                        Source::Override(p) => format!("overridden by {}", p.display()),
+                        Source::Override(p) => {
+                            format!("overridden by {}", crate::domain::text::display_path(p))
+                        }
                     };
                     writeln!(ctx.out, "    {file:<32} {from}")?;
                 }

@@ -247,7 +247,7 @@ pub fn timeline(out: &mut dyn Write, events: &[AuditEvent]) -> io::Result<()> {
 /// personal data is never written over another file), and waits until it is on disk.
 pub fn write_private(path: &std::path::Path, bytes: &[u8]) -> Result<(), super::CliError> {
     use std::os::unix::fs::OpenOptionsExt as _;
-    let name = path.display();
+    let name = crate::domain::text::display_path(path);
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)

@@ -8,6 +8,8 @@ use super::output::{self, PersonView, safe};
 use super::{CliError, Context};
 use crate::desk::{PeopleFilter, ReadPath};
 use crate::domain::IncidentId;
+use crate::domain::inert::csv_cell;
+use crate::domain::text::display_path;
 
 /// The largest roster file read.
 const MAX_FILE_BYTES: u64 = 1 << 30;
@@ -73,21 +75,25 @@ fn export(ctx: &mut Context<'_>, id: IncidentId, out: Option<&Path>) -> Result<E
         .map_err(failed)?;
     for p in &people {
         let cats: Vec<&str> = p.categories.iter().map(|c| c.as_str()).collect();
-        csv.write_record([
+        let cats = cats.join(";");
+        let cells = [
             p.employee_id.as_str(),
             &p.name,
             p.email.as_str(),
-            &cats.join(";"),
+            &cats,
             p.location.as_ref().map_or("", |l| l.as_str()),
-        ])
-        .map_err(failed)?;
+        ];
+        // Every column came from the imported roster, so none may run in a spreadsheet.
+        let cells = cells.map(csv_cell);
+        csv.write_record(cells.iter().map(|c| c.as_bytes()))
+            .map_err(failed)?;
     }
     let bytes = csv
         .into_inner()
         .map_err(|e| CliError::Failure(format!("cannot write CSV: {e}")))?;
     match out {
         Some(path) => {
-            let name = path.display();
+            let name = display_path(path);
             output::write_private(path, &bytes)?;
             writeln!(ctx.err, "{} people written to {name}", people.len())?;
         }
@@ -102,7 +108,7 @@ fn import(
     file: &Path,
     dry_run: bool,
 ) -> Result<ExitCode, CliError> {
-    let name = file.display().to_string();
+    let name = display_path(file);
     let unreadable = |e: std::io::Error| CliError::User(format!("cannot read {name}: {e}"));
     let size = std::fs::metadata(file).map_err(unreadable)?.len();
     if size > MAX_FILE_BYTES {

@@ -52,7 +52,7 @@ pub fn run(
     };
     match out {
         Some(path) => {
-            let name = path.display();
+            let name = crate::domain::text::display_path(path);
             output::write_private(path, text.as_bytes())?;
             writeln!(ctx.err, "report written to {name}")?;
         }

@@ -348,7 +348,7 @@ pub(super) fn test_smtp(desk: &LocalDesk) -> Result<String, DeskError> {
 pub(super) fn export(desk: &LocalDesk, id: IncidentId, dir: &Path) -> Result<usize, DeskError> {
     use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
     desk.load(id)?;
-    let shown = crate::domain::text::for_terminal(&dir.display().to_string()).into_owned();
+    let shown = crate::domain::text::display_path(dir);
     let io = |what: &str, e: std::io::Error| {
         DeskError::NotConfigured(format!("cannot {what} {shown}: {e}"))
     };

@@ -43,6 +43,10 @@ pub enum DomainError {
     TooLong { field: &'static str, max: usize },
     #[error("{field} contains a control character")]
     ControlCharacter { field: &'static str },
+    #[error(
+        "the {field} holds a bidirectional control character (U+{code:04X}), which makes text display in another order than it is stored; remove it"
+    )]
+    BidiControl { field: &'static str, code: u32 },
     #[error("{field} '{given}' may not contain spaces or control characters")]
     Token { field: &'static str, given: String },
 }

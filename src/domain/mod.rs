@@ -7,6 +7,7 @@ mod error;
 mod exposure;
 mod ids;
 mod incident;
+pub mod inert;
 mod person;
 mod program;
 mod severity;

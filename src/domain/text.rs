@@ -1,7 +1,9 @@
-//! Rules for free text that people type or import, and the sanitiser that makes
-//! untrusted text safe to draw on a terminal.
+//! Rules for free text that people type or import, the sanitiser that makes untrusted text
+//! safe to draw on a terminal, and the form of a file name in a message. Making text inert in
+//! the files breachdesk writes (CSV, Markdown) is `inert.rs`'s job.
 
 use std::borrow::Cow;
+use std::path::Path;
 
 use super::DomainError;
 
@@ -47,11 +49,51 @@ pub fn optional(
     Ok(value.to_owned())
 }
 
-/// Removes terminal control sequences (CSI, OSC and other escapes) and control characters
-/// from untrusted text, so it can be drawn without moving the cursor, changing colours or
-/// retitling the window. Newlines and tabs become spaces.
+/// Whether `c` is a Unicode bidirectional control: an embedding, override or isolate
+/// (U+202A-U+202E, U+2066-U+2069) or a mark (U+200E, U+200F, U+061C). These make text
+/// display in another order than it is stored, so a name or file name could pass for another.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(
+        c,
+        '\u{61c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+    )
+}
+
+/// Refuses `value` if it holds a bidirectional control, naming the first one.
+pub fn refuse_bidi(field: &'static str, value: &str) -> Result<(), DomainError> {
+    match value.chars().find(|c| is_bidi_control(*c)) {
+        Some(c) => Err(DomainError::BidiControl {
+            field,
+            code: u32::from(c),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// A path as a message shows it: every control character (C0, DEL, C1) and bidirectional
+/// control becomes `?`, as `ls` shows such names, so a crafted file name cannot move the
+/// cursor, recolour or reorder the terminal, yet still reads as a name with something odd
+/// in it (and, pasted into a shell, matches the file). Also takes a name a client sent.
+pub fn display_path(path: impl AsRef<Path>) -> String {
+    path.as_ref()
+        .to_string_lossy()
+        .chars()
+        .map(|c| {
+            if c.is_control() || is_bidi_control(c) {
+                '?'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+/// Removes terminal control sequences (CSI, OSC and other escapes), control characters and
+/// bidirectional controls from untrusted text, so it can be drawn without moving the cursor,
+/// changing colours, retitling the window or reordering what is shown. Newlines and tabs
+/// become spaces.
 pub fn for_terminal(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(|c| c.is_control()) {
+    if !text.chars().any(|c| c.is_control() || is_bidi_control(c)) {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len());
@@ -62,7 +104,7 @@ pub fn for_terminal(text: &str) -> Cow<'_, str> {
             '\u{1b}' => skip_escape(&mut chars),
             '\u{9b}' => skip_csi(&mut chars),
             '\u{9d}' => skip_string(&mut chars),
-            c if c.is_control() => {}
+            c if c.is_control() || is_bidi_control(c) => {}
             c => out.push(c),
         }
     }
@@ -147,9 +189,54 @@ mod tests {
             ("two\nlines", "two lines"),
             ("c1\u{9b}2Jx", "c1x"),
             ("trailing\u{1b}", "trailing"),
+            ("evil\u{202e}txt.exe", "eviltxt.exe"),
+            ("mark\u{200f}\u{2066}ed", "marked"),
         ];
         for (input, want) in cases {
             assert_eq!(for_terminal(input), want, "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn bidi_controls_are_named() {
+        for c in [
+            '\u{61c}', '\u{200e}', '\u{200f}', '\u{202a}', '\u{202e}', '\u{2066}', '\u{2069}',
+        ] {
+            assert!(is_bidi_control(c), "{:04X}", u32::from(c));
+        }
+        for c in [
+            'a', '\u{5d0}', '\u{200d}', '\u{2029}', '\u{202f}', '\u{206a}',
+        ] {
+            assert!(!is_bidi_control(c), "{:04X}", u32::from(c));
+        }
+        assert_eq!(refuse_bidi("name", "Ana D\u{ed}az"), Ok(()));
+        let err = refuse_bidi("name", "Eve\u{202e}gnp.exe").unwrap_err();
+        assert_eq!(
+            err,
+            DomainError::BidiControl {
+                field: "name",
+                code: 0x202e
+            }
+        );
+        assert!(
+            err.to_string()
+                .starts_with("the name holds a bidirectional control character (U+202E)"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn display_path_replaces_what_could_drive_a_terminal() {
+        let cases = [
+            ("/tmp/roster.csv", "/tmp/roster.csv"),
+            ("/tmp/r\u{1b}[2Jx.csv", "/tmp/r?[2Jx.csv"),
+            ("/tmp/a\nb\tc\rd", "/tmp/a?b?c?d"),
+            ("del\u{7f}c1\u{9b}", "del?c1?"),
+            ("v\u{202e}vsc.exe", "v?vsc.exe"),
+            ("/tmp/Dí az.csv", "/tmp/Dí az.csv"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(display_path(Path::new(input)), want, "input {input:?}");
         }
     }
 }

@@ -18,6 +18,8 @@ use lettre::transport::smtp::extension::ClientId;
 use serde::Deserialize;
 use thiserror::Error;
 
+use crate::domain::text::display_path;
+
 /// How to reach the mail server: `[smtp]` in config.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -89,7 +91,10 @@ impl SmtpSettings {
         }
         if let Some(path) = &self.password_file {
             let text = std::fs::read_to_string(path).map_err(|e| {
-                SmtpError::Config(format!("cannot read password_file {}: {e}", path.display()))
+                SmtpError::Config(format!(
+                    "cannot read password_file {}: {e}",
+                    display_path(path)
+                ))
             })?;
             return Ok(Some(text.lines().next().unwrap_or("").to_owned()));
         }

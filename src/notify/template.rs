@@ -116,7 +116,10 @@ pub enum TemplateError {
         "unknown template '{0}'; templates are: initial, update, resolution, stakeholder-brief"
     )]
     Unknown(String),
-    #[error("cannot read template override {path}: {reason}")]
+    #[error(
+        "cannot read template override {}: {reason}",
+        crate::domain::text::display_path(.path)
+    )]
     Read { path: PathBuf, reason: String },
     #[error("template {file}{}: {message}", line.map(|l| format!(" line {l}")).unwrap_or_default())]
     Render {

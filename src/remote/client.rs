@@ -15,6 +15,7 @@ use crate::desk::{
     Desk, DeskError, Identity, ImportReport, IncidentFilter, LinkOutcome, OutboxStatus,
     PauseOutcome, PeopleFilter, QueueReport, ReadPath, ResumeOutcome, SendOptions, SendProgress,
 };
+use crate::domain::text::display_path;
 use crate::domain::{
     AffectedPerson, AuditEvent, CategoryCatalog, Email, EmployeeId, Incident, IncidentId,
     NewIncident, NewProgram, Program, ProgramSlug, Severity, Status, UserName,
@@ -71,7 +72,10 @@ impl RemoteDesk {
 
     fn gone(&self, what: impl std::fmt::Display) -> DeskError {
         DeskError::Remote {
-            message: format!("breachdesk daemon at {}: {what}", self.socket.display()),
+            message: format!(
+                "breachdesk daemon at {}: {what}",
+                display_path(&self.socket)
+            ),
             user: false,
         }
     }
@@ -552,7 +556,7 @@ impl Desk for RemoteDesk {
         let mut chunk = vec![0u8; protocol::CHUNK];
         loop {
             let n = read_full(log, &mut chunk).map_err(|e| DeskError::Remote {
-                message: format!("cannot read {source_name}: {e}"),
+                message: format!("cannot read {}: {e}", display_path(source_name)),
                 user: true,
             })?;
             protocol::write_frame(&mut stream, &chunk[..n]).map_err(|e| self.gone(e))?;

@@ -21,6 +21,7 @@ use super::protocol::{
     self, FrameError, MAX_REQUEST, Reply, Request, Welcome, decode_request, from_hex, write_frame,
 };
 use crate::desk::{Desk, DeskError, IncidentFilter, LocalDesk, PeopleFilter, SendOptions};
+use crate::domain::text::display_path;
 use crate::domain::{
     DomainError, Email, EmployeeId, NewIncident, NewProgram, ProgramSlug, Severity, Status,
     UserName,
@@ -38,23 +39,27 @@ const DRAIN_LIMIT: Duration = Duration::from_secs(120);
 /// Why the daemon could not start or stopped badly.
 #[derive(Debug, Error)]
 pub enum ServeError {
-    #[error("a breachdesk daemon is already serving {0}")]
+    #[error("a breachdesk daemon is already serving {}", display_path(.0))]
     AlreadyServing(PathBuf),
-    #[error("{0} exists and is not a socket; choose another --socket path")]
+    #[error(
+        "{} exists and is not a socket; choose another --socket path",
+        display_path(.0)
+    )]
     NotASocket(PathBuf),
     #[error(
         "no group named '{0}' (from [daemon] group in the config); create it with `groupadd {0}`"
     )]
     NoGroup(String),
     #[error(
-        "cannot give {path} to group '{group}': {source} (the daemon's user must be in that group)"
+        "cannot give {} to group '{group}': {source} (the daemon's user must be in that group)",
+        display_path(.path)
     )]
     Chown {
         path: PathBuf,
         group: String,
         source: nix::Error,
     },
-    #[error("socket {path}: {source}")]
+    #[error("socket {}: {source}", display_path(.path))]
     Io {
         path: PathBuf,
         source: std::io::Error,
@@ -108,8 +113,8 @@ pub fn serve_until(
     let _ = writeln!(
         log,
         "breachdesk daemon serving {} (database {})",
-        socket.display(),
-        desk.store().path().display()
+        display_path(socket),
+        display_path(desk.store().path())
     );
     let daemon = Arc::new(Daemon {
         desk,

@@ -4,25 +4,30 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 
+use crate::domain::text::display_path;
+
 /// Something went wrong reading or writing the database.
 #[derive(Debug, Error)]
 pub enum StoreError {
     #[error(
-        "the database at {path} is in use by another breachdesk process (one process at a time); close it, or run the daemon and connect with --remote"
+        "the database at {} is in use by another breachdesk process (one process at a time); close it, or run the daemon and connect with --remote",
+        display_path(.path)
     )]
     Locked { path: PathBuf },
-    #[error("cannot open the database at {path}: {source}")]
+    #[error("cannot open the database at {}: {source}", display_path(.path))]
     Open { path: PathBuf, source: sled::Error },
     #[error(
-        "{path} is not a breachdesk database (it exists and holds other files); choose another --db directory"
+        "{} is not a breachdesk database (it exists and holds other files); choose another --db directory",
+        display_path(.path)
     )]
     NotADatabase { path: PathBuf },
     #[error(
-        "the database at {path} has format version {found}, which this breachdesk (format {}) cannot read; use the breachdesk release that wrote it",
+        "the database at {} has format version {found}, which this breachdesk (format {}) cannot read; use the breachdesk release that wrote it",
+        display_path(.path),
         super::FORMAT_VERSION
     )]
     UnknownFormat { path: PathBuf, found: u32 },
-    #[error("{path}: {source}")]
+    #[error("{}: {source}", display_path(.path))]
     Io {
         path: PathBuf,
         source: std::io::Error,
@@ -34,7 +39,8 @@ pub enum StoreError {
     #[error("could not encode a record: {0}")]
     Encode(String),
     #[error(
-        "the key does not open the database at {path}: it was encrypted with another key; set BREACHDESK_KEY or --key-file to the key it was created with"
+        "the key does not open the database at {}: it was encrypted with another key; set BREACHDESK_KEY or --key-file to the key it was created with",
+        display_path(.path)
     )]
     WrongKey { path: PathBuf },
     #[error(transparent)]

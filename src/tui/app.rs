@@ -1096,7 +1096,10 @@ impl App {
                 }
                 let path = expand_home(&path);
                 if !path.is_file() {
-                    form.fields[0].error = Some(format!("no file at {}", path.display()));
+                    form.fields[0].error = Some(format!(
+                        "no file at {}",
+                        crate::domain::text::display_path(&path)
+                    ));
                     return Err(Refusal::Fields);
                 }
                 let dry_run = form.value(1) == "dry-run";
@@ -1377,7 +1380,7 @@ impl App {
                 };
                 self.info(format!(
                     "{} {verb}: {} rows, {} added, {} updated, {} unchanged",
-                    path.display(),
+                    crate::domain::text::display_path(path),
                     r.rows,
                     r.added,
                     r.updated,

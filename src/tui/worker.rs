@@ -12,6 +12,7 @@ use crate::desk::{
     Desk, DeskError, ImportReport, PauseOutcome, PeopleFilter, QueueReport, ReadPath,
     ResumeOutcome, SendOptions, SendProgress,
 };
+use crate::domain::text::display_path;
 use crate::domain::{AffectedPerson, IncidentId, ProgramSlug, UserName};
 use crate::notify::TemplateName;
 use crate::roster::RosterError;
@@ -56,7 +57,7 @@ impl Job {
         match self {
             Job::Pause { slug, .. } => format!("pausing {slug}: running its pause hook"),
             Job::Resume { slug, .. } => format!("resuming {slug}: running its resume hook"),
-            Job::Import { path, .. } => format!("importing {}", path.display()),
+            Job::Import { path, .. } => format!("importing {}", display_path(path)),
             Job::People { .. } => "searching people".to_owned(),
             Job::Send { incident } => format!("sending the letters of {incident}"),
             Job::Queue { template, .. } => format!("queuing '{template}' letters"),
@@ -223,7 +224,7 @@ fn import(
     path: &std::path::Path,
     dry_run: bool,
 ) -> Result<ImportReport, ImportFailure> {
-    let name = path.display().to_string();
+    let name = display_path(path);
     let bytes = std::fs::read(path)
         .map_err(|e| ImportFailure::Other(format!("cannot read {name}: {e}")))?;
     desk.import_roster(actor, incident, &bytes, &name, dry_run)
