@@ -1228,6 +1228,7 @@ impl Desk for LocalDesk {
             dry_run,
         };
         let mut categories = BTreeSet::new();
+        let mut changed = Vec::new();
         for person in rows {
             categories.extend(person.categories.iter().cloned());
             let Some(old) = roster.get(&person.employee_id) else {
@@ -1241,6 +1242,9 @@ impl Desk for LocalDesk {
                 report.unchanged += 1;
             } else {
                 report.updated += 1;
+                if let Some(position) = roster.position(&merged.employee_id) {
+                    changed.push((old.clone(), merged.clone(), position));
+                }
                 roster.replace(merged);
             }
         }
@@ -1266,11 +1270,21 @@ impl Desk for LocalDesk {
                 new_categories.join(", ")
             ));
         }
+        let stale = notifications::restale(self, actor, &incident, &changed)?;
+        if stale.rebuilt > 0 || !stale.previous.is_empty() {
+            detail.push_str(&format!(
+                "; {} queued letters rebuilt for the new details, {} already sent to a previous address",
+                stale.rebuilt,
+                stale.previous.len()
+            ));
+        }
         let event =
             EventDraft::new(actor, now, AuditAction::PeopleImported, detail).on_incident(id);
         self.store.commit(&Changes {
             incidents: vec![incident],
             pages: roster.into_changed_pages(),
+            letters: stale.letters,
+            deliveries: stale.previous,
             events: vec![event],
             ..Changes::default()
         })?;

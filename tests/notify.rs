@@ -38,6 +38,12 @@ fn setup(server: &SmtpServer, n: usize, extra: &str) -> Sandbox {
         "staff-monitoring",
     ]);
     s.ok(common::PAUSE_STAFF_MONITORING);
+    s.import("1", &setup_roster(n));
+    s
+}
+
+/// The roster `setup` imports: E0000 `p0@corp.example`, E0001 `p1@corp.example`, ...
+fn setup_roster(n: usize) -> String {
     let mut csv = String::from("employee_id,name,email,categories,location\n");
     for i in 0..n {
         let cats = if i % 2 == 0 {
@@ -47,8 +53,7 @@ fn setup(server: &SmtpServer, n: usize, extra: &str) -> Sandbox {
         };
         csv.push_str(&format!("E{i:04},Person {i},p{i}@corp.example,{cats},DE\n"));
     }
-    s.import("1", &csv);
-    s
+    csv
 }
 
 fn by_recipient(server: &SmtpServer) -> HashMap<String, Vec<smtp::Received>> {
@@ -593,4 +598,50 @@ fn the_audit_log_counts_what_the_outbox_holds_after_a_kill_during_queue() {
         logged, in_outbox,
         "the audit log matches the outbox: {status}"
     );
+}
+
+#[test]
+fn a_corrected_address_rebuilds_the_queued_letter_and_flags_one_already_sent() {
+    let server = SmtpServer::start(Faults::default());
+    let s = setup(&server, 3, "");
+    s.ok(&["notify", "queue", "1", "--template", "initial"]);
+    // Person 2's address is corrected before anything is sent.
+    let fixed = setup_roster(3).replace("p1@corp.example", "p.two@corp.example");
+    s.write("fixed.csv", &fixed);
+    let out = s.ok(&[
+        "people",
+        "import",
+        "1",
+        s.path("fixed.csv").to_str().unwrap(),
+    ]);
+    assert!(out.contains("1 updated"), "{out}");
+    s.ok(&["notify", "send", "1"]);
+    let got = by_recipient(&server);
+    assert!(got.contains_key("<p.two@corp.example>"), "{:?}", got.keys());
+    assert!(
+        !got.contains_key("<p1@corp.example>"),
+        "no letter to the old address"
+    );
+    let letter = &got["<p.two@corp.example>"][0];
+    assert!(
+        letter.data.contains("p.two@corp.example"),
+        "the To header is rebuilt too"
+    );
+
+    // Person 3's address changes after their letter went out: listed for the responder.
+    let moved = fixed.replace("p2@corp.example", "p.three@corp.example");
+    s.write("moved.csv", &moved);
+    s.ok(&[
+        "people",
+        "import",
+        "1",
+        s.path("moved.csv").to_str().unwrap(),
+    ]);
+    let status = s.json(&["notify", "status", "1", "--json"]);
+    let previous = status["sent_to_previous"].as_array().unwrap();
+    assert_eq!(previous.len(), 1, "{status}");
+    assert_eq!(previous[0]["sent_to"], "p2@corp.example");
+    let text = s.ok(&["notify", "status", "1"]);
+    assert!(text.contains("sent to a previous address"), "{text}");
+    assert_eq!(server.messages().len(), 3, "nothing is resent by itself");
 }

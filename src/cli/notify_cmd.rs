@@ -242,6 +242,15 @@ pub fn run(ctx: &mut Context<'_>, cmd: NotifyCommand) -> Result<ExitCode, CliErr
                 let parts: Vec<String> = states.iter().map(|(k, v)| format!("{k} {v}")).collect();
                 writeln!(ctx.out, "  {template}: {}", parts.join(", "))?;
             }
+            for p in &status.sent_to_previous {
+                writeln!(
+                    ctx.out,
+                    "  {} '{}': sent to a previous address, {} (the roster now has another address; decide whether to tell them there)",
+                    safe(&p.recipient),
+                    p.template,
+                    safe(&p.sent_to)
+                )?;
+            }
             for f in &status.failures {
                 writeln!(
                     ctx.out,

@@ -67,6 +67,17 @@ pub struct OutboxStatus {
     pub counts: BTreeMap<String, usize>,
     pub by_template: BTreeMap<String, BTreeMap<String, usize>>,
     pub failures: Vec<FailureView>,
+    /// Letters sent to an address the roster has since changed.
+    #[serde(default)]
+    pub sent_to_previous: Vec<PreviousView>,
+}
+
+/// A letter sent to a previous address: the responder decides whether to send again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreviousView {
+    pub template: String,
+    pub recipient: String,
+    pub sent_to: String,
 }
 
 pub(super) fn sender(desk: &LocalDesk) -> Result<Sender, DeskError> {
@@ -272,6 +283,7 @@ pub(super) fn status(desk: &LocalDesk, id: IncidentId) -> Result<OutboxStatus, D
         .collect();
     let mut by_template: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
     let mut failures = Vec::new();
+    let mut previous = Vec::new();
     for (r, d) in desk.store.deliveries(Some(id))? {
         *counts.entry(d.state.to_string()).or_default() += 1;
         *by_template
@@ -279,6 +291,13 @@ pub(super) fn status(desk: &LocalDesk, id: IncidentId) -> Result<OutboxStatus, D
             .or_default()
             .entry(d.state.to_string())
             .or_default() += 1;
+        if let Some(sent_to) = &d.sent_to_previous {
+            previous.push(PreviousView {
+                template: r.template.to_string(),
+                recipient: r.recipient.clone(),
+                sent_to: sent_to.clone(),
+            });
+        }
         if d.state == DeliveryState::Failed {
             failures.push(FailureView {
                 template: r.template.to_string(),
@@ -293,6 +312,7 @@ pub(super) fn status(desk: &LocalDesk, id: IncidentId) -> Result<OutboxStatus, D
         counts,
         by_template,
         failures,
+        sent_to_previous: previous,
     })
 }
 
@@ -395,4 +415,86 @@ pub(super) fn export(desk: &LocalDesk, id: IncidentId, dir: &Path) -> Result<usi
         written += 1;
     }
     Ok(written)
+}
+
+/// What a re-import did to letters of people whose details changed.
+pub(super) struct Restaled {
+    /// Queued letters built again for the new address, name or categories.
+    pub letters: Vec<Notification>,
+    pub rebuilt: usize,
+    /// Sent letters whose address is no longer the person's, marked as such.
+    pub previous: Vec<(NotificationRef, Delivery)>,
+}
+
+/// For each person whose address, name or categories changed (old, new, roster position),
+/// rebuilds their letters that are still queued, so that no stale letter goes out, and
+/// marks those already sent to an address that is no longer theirs.
+pub(super) fn restale(
+    desk: &LocalDesk,
+    actor: &UserName,
+    incident: &crate::domain::Incident,
+    changed: &[(AffectedPerson, AffectedPerson, (u32, usize))],
+) -> Result<Restaled, DeskError> {
+    let mut out = Restaled {
+        letters: Vec::new(),
+        rebuilt: 0,
+        previous: Vec::new(),
+    };
+    let relevant = |old: &AffectedPerson, new: &AffectedPerson| {
+        old.email != new.email || old.name != new.name || old.categories != new.categories
+    };
+    if !changed.iter().any(|(o, n, _)| relevant(o, n)) {
+        return Ok(out);
+    }
+    let mut context: Option<(IncidentContext, Sender)> = None;
+    for (old, new, (page, slot)) in changed.iter().filter(|(o, n, _)| relevant(o, n)) {
+        let order = u64::from(*page) * crate::store::PAGE_SIZE as u64 + *slot as u64;
+        for template in TemplateName::ALL
+            .iter()
+            .copied()
+            .filter(|t| t.is_for_people())
+        {
+            let target = target(incident.id, template, new, order);
+            let Some(delivery) = desk.store.delivery(&target)? else {
+                continue;
+            };
+            match delivery.state {
+                DeliveryState::Queued | DeliveryState::Sending => {
+                    if context.is_none() {
+                        let (ctx, _) = incident_context(desk, incident.id)?;
+                        context = Some((ctx, sender(desk)?));
+                    }
+                    let Some((ctx, sender)) = context.as_ref() else {
+                        continue;
+                    };
+                    let letter = desk
+                        .settings
+                        .templates
+                        .render(template, &ctx.for_person(new, &desk.settings.catalog))
+                        .map_err(|e| {
+                            DeskError::RenderFor(e, new.employee_id.to_string(), out.rebuilt)
+                        })?;
+                    let mut n = Notification::new(
+                        target,
+                        new.email.to_string(),
+                        new.name.clone(),
+                        letter,
+                        sender.domain(),
+                        desk.now(),
+                        actor,
+                    );
+                    n.message = Some(notify::wire_text(&n, sender)?);
+                    out.letters.push(n);
+                    out.rebuilt += 1;
+                }
+                DeliveryState::Sent if old.email != new.email => {
+                    let mut marked = delivery.clone();
+                    marked.sent_to_previous = Some(old.email.to_string());
+                    out.previous.push((target, marked));
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(out)
 }

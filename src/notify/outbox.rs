@@ -72,6 +72,10 @@ pub struct Delivery {
     pub last_error: Option<String>,
     pub updated_at: DateTime<Utc>,
     pub sent_at: Option<DateTime<Utc>>,
+    /// Set when the roster changed the person's address after this letter was sent to it:
+    /// the address it went to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_to_previous: Option<String>,
 }
 
 impl Delivery {
@@ -82,6 +86,7 @@ impl Delivery {
             last_error: None,
             updated_at: now,
             sent_at: None,
+            sent_to_previous: None,
         }
     }
 }

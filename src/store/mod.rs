@@ -595,6 +595,18 @@ impl Store {
             .transpose()
     }
 
+    /// One notification's delivery state.
+    pub fn delivery(&self, target: &NotificationRef) -> Result<Option<Delivery>, StoreError> {
+        let key = self.outbox_key(target);
+        self.outbox_state
+            .get(&key)?
+            .map(|raw| {
+                self.unseal::<StoredDelivery>("outbox_state", &key, &raw, "delivery state")
+                    .map(|s| s.delivery)
+            })
+            .transpose()
+    }
+
     /// Delivery states, of one incident or of all, in key order.
     pub fn deliveries(
         &self,

@@ -519,12 +519,6 @@ fn programs(app: &App, detail: &Detail, frame: &mut Frame<'_>, area: Rect) {
 }
 
 fn notifications(app: &App, detail: &Detail, frame: &mut Frame<'_>, area: Rect) {
-    let [summary, gauge, failures] = Layout::vertical([
-        Constraint::Length(6),
-        Constraint::Length(u16::from(app.sending.is_some()) * 3),
-        Constraint::Min(3),
-    ])
-    .areas(area);
     let inc = &detail.incident;
     let mut lines = vec![field(
         app,
@@ -558,6 +552,37 @@ fn notifications(app: &App, detail: &Detail, frame: &mut Frame<'_>, area: Rect) 
         }
         _ => lines.push(Line::raw(format!(" {}", strings::NO_LETTERS))),
     }
+    let previous = detail
+        .outbox
+        .as_ref()
+        .map_or(&[][..], |o| o.sent_to_previous.as_slice());
+    if !previous.is_empty() {
+        let who: Vec<String> = previous
+            .iter()
+            .take(3)
+            .map(|p| format!("{} ({})", safe(&p.recipient), safe(&p.sent_to)))
+            .collect();
+        lines.push(field(
+            app,
+            "Old address",
+            vec![Span::styled(
+                format!(
+                    "{} sent to a previous address: {}{}",
+                    previous.len(),
+                    who.join(", "),
+                    if previous.len() > 3 { ", ..." } else { "" }
+                ),
+                app.theme.warning(),
+            )],
+        ));
+    }
+    let height = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX).max(6);
+    let [summary, gauge, failures] = Layout::vertical([
+        Constraint::Length(height),
+        Constraint::Length(u16::from(app.sending.is_some()) * 3),
+        Constraint::Min(3),
+    ])
+    .areas(area);
     frame.render_widget(Paragraph::new(lines).block(Block::bordered()), summary);
     if let Some(p) = &app.sending {
         let done = p.sent + p.failed;
