@@ -295,9 +295,10 @@ fn serve_connection(daemon: &Daemon, actor: &UserName, stream: &mut UnixStream) 
     let limit = FrameLimit::for_role(role);
     let mut first_byte_by = Some(Instant::now() + daemon.frames.deadline());
     loop {
-        let request = match daemon.frames.read(stream, limit, first_byte_by) {
-            // The frame, and its share of the budget, go as soon as it is decoded.
-            Ok(frame) => decode_request(frame.body()),
+        // A large request keeps its share of the budget until it is answered; the frame's
+        // own memory goes as soon as it is decoded.
+        let frame = match daemon.frames.read(stream, limit, first_byte_by) {
+            Ok(frame) => frame,
             Err(FrameError::Closed) => return,
             Err(e) => {
                 // The stream cannot be resynchronised: say why and hang up.
@@ -306,9 +307,12 @@ fn serve_connection(daemon: &Daemon, actor: &UserName, stream: &mut UnixStream) 
             }
         };
         first_byte_by = None;
-        let request = match request {
+        let decoded = decode_request(frame.body());
+        let hold = frame.into_hold();
+        let request = match decoded {
             Ok(request) => request,
             Err(message) => {
+                drop(hold);
                 if send_error(stream, message, true).is_err() {
                     return;
                 }
@@ -347,6 +351,7 @@ fn serve_connection(daemon: &Daemon, actor: &UserName, stream: &mut UnixStream) 
             handle(daemon, actor, request, &mut progress)
         };
         daemon.busy.fetch_sub(1, Ordering::SeqCst);
+        drop(hold);
         let reply = match result {
             Ok(value) => Reply::Ok { value },
             Err(e) => Reply::Error {
