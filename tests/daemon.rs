@@ -646,6 +646,7 @@ fn a_trickling_client_is_cut_off_at_the_frame_deadline() {
         }
     };
     let reply = String::from_utf8_lossy(&reply);
+    eprintln!("trickling client cut off after {took:?}");
     assert!(reply.contains("within 1 s of its first byte"), "{reply}");
     assert!(
         took >= Duration::from_secs(1) && took < Duration::from_secs(4),
