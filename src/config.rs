@@ -68,8 +68,8 @@ pub struct DaemonSettings {
     /// send its first request after connecting; a client that does not is cut off.
     #[serde(default = "DaemonSettings::default_frame_deadline_secs")]
     pub frame_deadline_secs: u64,
-    /// MiB of large frames (over 64 KiB) the daemon reads at once, over all clients; a frame
-    /// that would pass it is refused as "daemon busy".
+    /// MiB of large requests (over 64 KiB) the daemon reads or answers at once, over all
+    /// clients; a frame that would pass it is refused as "daemon busy".
     #[serde(default = "DaemonSettings::default_frame_budget_mib")]
     pub frame_budget_mib: u64,
 }
@@ -90,7 +90,7 @@ impl DaemonSettings {
         Duration::from_secs(self.frame_deadline_secs.max(1))
     }
 
-    /// The budget for frames being read at once, in bytes.
+    /// The budget for large requests read or answered at once, in bytes.
     pub fn frame_budget(&self) -> usize {
         usize::try_from(self.frame_budget_mib.saturating_mul(1 << 20)).unwrap_or(usize::MAX)
     }

@@ -1,8 +1,9 @@
 //! How the daemon reads a client's frames without letting any caller make it large or hold
 //! it: a size limit per caller, checked against the length prefix before any of the body is
-//! read; a budget for the bytes of all large frames being read at once; and a deadline for
-//! each frame once its first byte has arrived. The wire format itself is `protocol.rs`; what
-//! a frame asks for is `server.rs`.
+//! read; a budget for the bytes of all large requests being read or answered at once; and a
+//! deadline for each frame once its first byte has arrived. Large bodies live in mappings of
+//! their own, so their memory goes back to the kernel when they are done with. The wire
+//! format itself is `protocol.rs`; what a frame asks for is `server.rs`.
 
 use std::io::{self, Read};
 use std::os::fd::AsFd;
@@ -85,11 +86,11 @@ pub enum FrameError {
     TooLarge { size: usize, limit: FrameLimit },
     #[error(
         "a frame of {size} bytes is larger than the daemon's budget of {budget} bytes for frames \
-         being read at once (raise [daemon] frame_budget_mib in its config)"
+         read or answered at once (raise [daemon] frame_budget_mib in its config)"
     )]
     OverBudget { size: usize, budget: usize },
     #[error(
-        "daemon busy: it is reading {in_use} bytes of other large requests and a frame of {size} \
+        "daemon busy: it holds {in_use} bytes of other large requests and a frame of {size} \
          bytes would pass its budget of {budget}; try again shortly"
     )]
     Busy {
@@ -115,7 +116,7 @@ impl FrameError {
     }
 }
 
-/// The bytes of large frames being read at once, over all connections.
+/// The bytes of large requests being read or answered at once, over all connections.
 struct Budget {
     limit: usize,
     in_use: AtomicUsize,
