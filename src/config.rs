@@ -58,13 +58,53 @@ pub struct Config {
     pub remote: Option<PathBuf>,
 }
 
-/// How `breachdesk serve` shares its socket.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// How `breachdesk serve` shares its socket, and how much it lets clients make it read.
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DaemonSettings {
     /// The group that owns the socket (mode 0660); without it the socket is 0600.
     #[serde(default)]
     pub group: Option<String>,
+    /// Seconds a client has to send a whole frame once its first byte has arrived, and to
+    /// send its first request after connecting; a client that does not is cut off.
+    #[serde(default = "DaemonSettings::default_frame_deadline_secs")]
+    pub frame_deadline_secs: u64,
+    /// MiB of large requests (over 64 KiB) the daemon reads or answers at once, over all
+    /// clients; a frame that would pass it is refused as "daemon busy".
+    #[serde(default = "DaemonSettings::default_frame_budget_mib")]
+    pub frame_budget_mib: u64,
+}
+
+impl DaemonSettings {
+    fn default_frame_deadline_secs() -> u64 {
+        30
+    }
+
+    /// One largest request (a 64 MiB roster import) and 32 MiB for upload chunks and other
+    /// large requests at the same time.
+    fn default_frame_budget_mib() -> u64 {
+        96
+    }
+
+    /// The frame deadline as a duration; at least one second.
+    pub fn frame_deadline(&self) -> Duration {
+        Duration::from_secs(self.frame_deadline_secs.max(1))
+    }
+
+    /// The budget for large requests read or answered at once, in bytes.
+    pub fn frame_budget(&self) -> usize {
+        usize::try_from(self.frame_budget_mib.saturating_mul(1 << 20)).unwrap_or(usize::MAX)
+    }
+}
+
+impl Default for DaemonSettings {
+    fn default() -> Self {
+        DaemonSettings {
+            group: None,
+            frame_deadline_secs: DaemonSettings::default_frame_deadline_secs(),
+            frame_budget_mib: DaemonSettings::default_frame_budget_mib(),
+        }
+    }
 }
 
 /// How programme hooks run.
@@ -214,6 +254,17 @@ mod tests {
         let s = Settings::parse(text, Path::new("c.toml")).unwrap();
         assert!(s.catalog.parse("badge-swipes").is_ok());
         assert_eq!(s.config.hooks.timeout(), Duration::from_secs(5));
+    }
+
+    #[test]
+    fn daemon_limits_have_defaults_and_can_be_set() {
+        let s = Settings::parse("", Path::new("c.toml")).unwrap();
+        assert_eq!(s.config.daemon.frame_deadline(), Duration::from_secs(30));
+        assert_eq!(s.config.daemon.frame_budget(), 96 << 20);
+        let text = "[daemon]\nframe_deadline_secs = 0\nframe_budget_mib = 1\n";
+        let s = Settings::parse(text, Path::new("c.toml")).unwrap();
+        assert_eq!(s.config.daemon.frame_deadline(), Duration::from_secs(1));
+        assert_eq!(s.config.daemon.frame_budget(), 1 << 20);
     }
 
     #[test]

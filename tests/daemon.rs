@@ -846,3 +846,203 @@ fn two_sends_at_once_through_the_daemon_mail_everyone_once() {
     let again = run_ok(client(&sb, &daemon), &["notify", "send", "1"]);
     assert!(again.contains("0 sent"), "{again}");
 }
+
+/// Resident and peak resident memory of a process, in bytes (`VmRSS`, `VmHWM`).
+fn memory(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let field = |name: &str| {
+        let line = status.lines().find_map(|l| l.strip_prefix(name)).unwrap();
+        let kib = line.trim().strip_suffix("kB").unwrap().trim();
+        kib.parse::<u64>().unwrap() * 1024
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+const MB: u64 = 1_000_000;
+
+/// Announces a frame of `size` bytes and streams that many bytes until the daemon hangs up,
+/// then returns whatever it replied.
+fn flood(socket: &std::path::Path, size: usize) -> String {
+    let mut stream = UnixStream::connect(socket).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let chunk = vec![b'x'; 1 << 20];
+    if stream.write_all(&(size as u32).to_be_bytes()).is_ok() {
+        for _ in 0..size / chunk.len() {
+            if stream.write_all(&chunk).is_err() {
+                break;
+            }
+        }
+    }
+    let _ = stream.shutdown(std::net::Shutdown::Write);
+    let mut reply = Vec::new();
+    let _ = stream.read_to_end(&mut reply);
+    String::from_utf8_lossy(&reply).into_owned()
+}
+
+/// `n` floods of `size` bytes at once, each on its own connection; their replies.
+fn floods(socket: &std::path::Path, n: usize, size: usize) -> Vec<String> {
+    let threads: Vec<_> = (0..n)
+        .map(|_| {
+            let socket = socket.to_owned();
+            std::thread::spawn(move || flood(&socket, size))
+        })
+        .collect();
+    threads.into_iter().map(|t| t.join().unwrap()).collect()
+}
+
+/// The hostile-insider finding: 16 parallel 64 MiB frames from a user with no role took
+/// the daemon from 67 MB to 2.9 GB. Now each is refused from its length prefix.
+#[test]
+fn a_caller_without_a_role_cannot_grow_the_daemon_with_big_frames() {
+    let sb = Sandbox::new();
+    sb.write("config.toml", "[access]\nadmins = [\"someone-else\"]\n");
+    let daemon = Daemon::start(&sb);
+    let (before, _) = memory(daemon.child.id());
+    let replies = floods(&daemon.socket, 16, 64 << 20);
+    for reply in &replies {
+        assert!(
+            reply.contains("larger than the limit of 4096 bytes for a user without a role"),
+            "{reply}"
+        );
+    }
+    let (rss, peak) = memory(daemon.child.id());
+    eprintln!("no-role flood: VmRSS {before} -> {rss} bytes, VmHWM {peak} bytes");
+    assert!(rss < 150 * MB, "resident {rss} bytes");
+    assert!(peak < 150 * MB, "peak {peak} bytes");
+    let replies = raw_exchange(&daemon.socket, &frame(br#"{"op":"hello"}"#), false, 1);
+    assert!(replies[0].contains("\"reply\":\"ok\""), "{replies:?}");
+}
+
+/// A responder may send 64 MiB frames, but large frames being read at once share the
+/// daemon's budget (96 MiB by default): while one holds 64 MiB, the others are refused as
+/// busy rather than buffered, and the budget comes back when it is done.
+#[test]
+fn big_frames_past_the_budget_are_refused_as_busy_not_buffered() {
+    let sb = Sandbox::new();
+    let daemon = Daemon::start(&sb);
+    let (start, _) = memory(daemon.child.id());
+    let size = 64 << 20;
+    let mut holder = UnixStream::connect(&daemon.socket).unwrap();
+    holder
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let part = vec![b'x'; 1 << 20];
+    // More than the socket buffers hold: the daemon is reading this frame once it returns.
+    holder
+        .write_all(&[&(size as u32).to_be_bytes()[..], &part].concat())
+        .unwrap();
+
+    // 15, with the holder the 16 connections one user may have.
+    let replies = floods(&daemon.socket, 15, size);
+    for reply in &replies {
+        assert!(reply.contains("daemon busy"), "{reply}");
+    }
+    let (rss, peak) = memory(daemon.child.id());
+    eprintln!("responder flood past the budget: VmRSS {start} -> {rss} bytes, VmHWM {peak} bytes");
+    assert!(peak < 150 * MB, "peak {peak} bytes");
+
+    for _ in 1..size / part.len() {
+        holder.write_all(&part).unwrap();
+    }
+    let mut header = [0u8; 4];
+    holder.read_exact(&mut header).unwrap();
+    let mut body = vec![0u8; u32::from_be_bytes(header) as usize];
+    holder.read_exact(&mut body).unwrap();
+    let body = String::from_utf8(body).unwrap();
+    assert!(body.contains("malformed request"), "{body}");
+    // A large frame's memory goes back to the kernel once it is decoded, before the reply.
+    let (rss, _) = memory(daemon.child.id());
+    assert!(rss < start + 16 * MB, "{rss} bytes still resident");
+    drop(holder);
+    let replies = floods(&daemon.socket, 1, size);
+    assert!(replies[0].contains("malformed request"), "{replies:?}");
+    let (rss, peak) = memory(daemon.child.id());
+    eprintln!("after two 64 MiB frames read: VmRSS {rss} bytes, VmHWM {peak} bytes");
+    assert!(rss < start + 16 * MB, "{rss} bytes still resident");
+    assert!(
+        peak < start + (size as u64) + 16 * MB,
+        "one frame at a time: peak {peak}, at start {start}"
+    );
+}
+
+/// A client trickling one byte every 200 ms held a connection forever; a frame must now
+/// arrive in full within `[daemon] frame_deadline_secs` of its first byte, and a new
+/// connection must send its first request within it.
+#[test]
+fn a_trickling_client_is_cut_off_at_the_frame_deadline() {
+    let sb = Sandbox::new();
+    sb.write("config.toml", "[daemon]\nframe_deadline_secs = 1\n");
+    let daemon = Daemon::start(&sb);
+    let mut idle = UnixStream::connect(&daemon.socket).unwrap();
+    let mut stream = UnixStream::connect(&daemon.socket).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let started = Instant::now();
+    // 100 bytes at 5 a second would take 20 s.
+    stream.write_all(&100u32.to_be_bytes()).unwrap();
+    let mut writing = true;
+    let mut reply = Vec::new();
+    let took = loop {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "still connected after 10 s"
+        );
+        writing = writing && stream.write_all(b" ").is_ok();
+        let mut buf = [0u8; 4096];
+        match stream.read(&mut buf) {
+            Ok(0) => break started.elapsed(),
+            Ok(n) => reply.extend_from_slice(&buf[..n]),
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock) => {}
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::TimedOut) => {}
+            Err(_) => break started.elapsed(),
+        }
+    };
+    let reply = String::from_utf8_lossy(&reply);
+    eprintln!("trickling client cut off after {took:?}");
+    assert!(reply.contains("within 1 s of its first byte"), "{reply}");
+    assert!(
+        took >= Duration::from_secs(1) && took < Duration::from_secs(4),
+        "cut off after {took:?}"
+    );
+
+    idle.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut said = Vec::new();
+    idle.read_to_end(&mut said).unwrap();
+    assert!(
+        String::from_utf8_lossy(&said).contains("no request arrived within 1 s"),
+        "{said:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+
+    let replies = raw_exchange(&daemon.socket, &frame(br#"{"op":"hello"}"#), false, 1);
+    assert!(replies[0].contains("\"reply\":\"ok\""), "{replies:?}");
+}
+
+#[test]
+fn a_viewer_may_send_small_requests_only() {
+    let sb = Sandbox::new();
+    sb.write(
+        "config.toml",
+        &format!(
+            "[access]\nadmins = [\"someone-else\"]\nviewers = [\"{}\"]\n",
+            me()
+        ),
+    );
+    let daemon = Daemon::start(&sb);
+    let note = format!(
+        r#"{{"op":"add_note","id":1,"text":"{}"}}"#,
+        "x".repeat(70 << 10)
+    );
+    let replies = raw_exchange(&daemon.socket, &frame(note.as_bytes()), false, 2);
+    assert_eq!(replies.len(), 1, "refused, then closed: {replies:?}");
+    assert!(
+        replies[0].contains("larger than the limit of 65536 bytes for a viewer"),
+        "{replies:?}"
+    );
+    let replies = raw_exchange(&daemon.socket, &frame(br#"{"op":"programs"}"#), false, 1);
+    assert!(replies[0].contains("\"reply\":\"ok\""), "{replies:?}");
+}

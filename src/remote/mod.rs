@@ -1,8 +1,10 @@
 //! Team mode: a daemon that owns the database, and the desk that talks to it.
 
 mod client;
+mod frames;
 pub mod protocol;
 mod server;
+mod upload;
 
 pub use client::RemoteDesk;
 pub use server::{ServeError, serve, serve_until};

@@ -1,6 +1,7 @@
 //! `breachdesk serve`: one process owns the database and the notification worker, and
 //! answers requests on a Unix socket. The caller's identity comes from the socket's peer
-//! credentials (SO_PEERCRED), never from the request.
+//! credentials (SO_PEERCRED), never from the request. How much a caller may make it read,
+//! and how fast, is `frames.rs`.
 
 use std::io::Write;
 use std::os::fd::AsFd;
@@ -17,9 +18,9 @@ use nix::unistd::{Group, Uid, User};
 use serde::Serialize;
 use thiserror::Error;
 
-use super::protocol::{
-    self, FrameError, MAX_REQUEST, Reply, Request, Welcome, decode_request, from_hex, write_frame,
-};
+use super::frames::{FrameError, FrameLimit, FrameRules};
+use super::protocol::{Reply, Request, Welcome, decode_request, from_hex, write_frame};
+use super::upload::{self, EvidenceUpload};
 use crate::desk::{Desk, DeskError, IncidentFilter, LocalDesk, PeopleFilter, SendOptions};
 use crate::domain::text::display_path;
 use crate::domain::{
@@ -31,8 +32,6 @@ use crate::domain::{
 const MAX_CLIENTS: usize = 128;
 /// At most this many connections per user, so that one user cannot take every slot.
 const MAX_PER_USER: usize = 16;
-/// How long a client may take to finish sending a frame it has started.
-const FRAME_PATIENCE: Duration = Duration::from_secs(30);
 /// How long a stopping daemon waits for requests in progress.
 const DRAIN_LIMIT: Duration = Duration::from_secs(120);
 
@@ -72,6 +71,8 @@ struct Daemon {
     stop: Arc<AtomicBool>,
     clients: AtomicUsize,
     busy: AtomicUsize,
+    /// Size limits, the budget and the deadline for reading frames.
+    frames: FrameRules,
     /// Open connections per uid.
     per_user: std::sync::Mutex<std::collections::HashMap<u32, usize>>,
 }
@@ -116,9 +117,11 @@ pub fn serve_until(
         display_path(socket),
         display_path(desk.store().path())
     );
+    let frames = FrameRules::new(&desk.settings().config.daemon, Arc::clone(&stop));
     let daemon = Arc::new(Daemon {
         desk,
         stop,
+        frames,
         clients: AtomicUsize::new(0),
         busy: AtomicUsize::new(0),
         per_user: std::sync::Mutex::new(std::collections::HashMap::new()),
@@ -278,44 +281,44 @@ fn connection(daemon: &Daemon, mut stream: UnixStream) {
         );
         return;
     }
-    serve_connection(daemon, &actor, stream);
+    serve_connection(daemon, &actor, &mut stream);
+    // Released before the stream closes, so a client that sees the end can connect again.
     release(daemon, uid);
 }
 
-/// Answers one admitted client's requests.
-fn serve_connection(daemon: &Daemon, actor: &UserName, mut stream: UnixStream) {
-    if stream.set_nonblocking(false).is_err()
-        || stream
-            .set_read_timeout(Some(Duration::from_millis(250)))
-            .is_err()
-    {
+/// Answers one admitted client's requests. Frames are read within the limits of the
+/// caller's role (decided once: roles are read when the daemon starts); a new connection
+/// must send its first request within the frame deadline, later ones may idle.
+fn serve_connection(daemon: &Daemon, actor: &UserName, stream: &mut UnixStream) {
+    if stream.set_nonblocking(false).is_err() {
         return;
     }
     let Ok(mut progress_stream) = stream.try_clone() else {
         return;
     };
+    let role = daemon.desk.identity(actor).ok().and_then(|i| i.role);
+    let limit = FrameLimit::for_role(role);
+    let mut first_byte_by = Some(Instant::now() + daemon.frames.deadline());
     loop {
-        let mut waited = Duration::ZERO;
-        let mut keep_waiting = |mid_frame: bool| {
-            if !mid_frame {
-                return !daemon.stop.load(Ordering::Relaxed);
-            }
-            waited += Duration::from_millis(250);
-            waited < FRAME_PATIENCE
-        };
-        let body = match protocol::read_frame(&mut stream, MAX_REQUEST, &mut keep_waiting) {
-            Ok(body) => body,
+        // A large request keeps its share of the budget until it is answered; the frame's
+        // own memory goes as soon as it is decoded.
+        let frame = match daemon.frames.read(stream, limit, first_byte_by) {
+            Ok(frame) => frame,
             Err(FrameError::Closed) => return,
             Err(e) => {
                 // The stream cannot be resynchronised: say why and hang up.
-                let _ = send_error(&mut stream, format!("bad frame: {e}"), true);
+                let _ = send_error(stream, e.to_string(), e.is_user_error());
                 return;
             }
         };
-        let request = match decode_request(&body) {
+        first_byte_by = None;
+        let decoded = decode_request(frame.body());
+        let hold = frame.into_hold();
+        let request = match decoded {
             Ok(request) => request,
             Err(message) => {
-                if send_error(&mut stream, message, true).is_err() {
+                drop(hold);
+                if send_error(stream, message, true).is_err() {
                     return;
                 }
                 continue;
@@ -328,8 +331,13 @@ fn serve_connection(daemon: &Daemon, actor: &UserName, mut stream: UnixStream) {
             allowed,
         } = request
         {
+            let upload = EvidenceUpload {
+                id,
+                source_name: &source_name,
+                allowed,
+            };
             let (result, in_step) =
-                import_evidence(daemon, actor, &mut stream, id, &source_name, allowed);
+                upload::import_evidence(&daemon.desk, &daemon.frames, actor, role, stream, upload);
             if !in_step {
                 // The upload broke off: its remaining bytes cannot be told from requests.
                 daemon.busy.fetch_sub(1, Ordering::SeqCst);
@@ -337,10 +345,10 @@ fn serve_connection(daemon: &Daemon, actor: &UserName, mut stream: UnixStream) {
                     Err(e) => e.to_string(),
                     Ok(_) => "the upload broke off".to_owned(),
                 };
-                let _ = send_error(&mut stream, message, true);
+                let _ = send_error(stream, message, true);
                 return;
             }
-            result
+            result.and_then(json)
         } else {
             let mut progress = |p: &crate::desk::SendProgress| {
                 let _ = send(&mut progress_stream, &Reply::Progress { progress: *p });
@@ -348,6 +356,7 @@ fn serve_connection(daemon: &Daemon, actor: &UserName, mut stream: UnixStream) {
             handle(daemon, actor, request, &mut progress)
         };
         daemon.busy.fetch_sub(1, Ordering::SeqCst);
+        drop(hold);
         let reply = match result {
             Ok(value) => Reply::Ok { value },
             Err(e) => Reply::Error {
@@ -355,77 +364,10 @@ fn serve_connection(daemon: &Daemon, actor: &UserName, mut stream: UnixStream) {
                 user: e.is_user_error(),
             },
         };
-        if send(&mut stream, &reply).is_err() {
+        if send(stream, &reply).is_err() {
             return;
         }
     }
-}
-
-/// The bytes of a streamed upload: raw frames until an empty one.
-struct Upload<'a> {
-    stream: &'a mut UnixStream,
-    stop: &'a AtomicBool,
-    chunk: Vec<u8>,
-    at: usize,
-    done: bool,
-}
-
-impl std::io::Read for Upload<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        while self.at == self.chunk.len() {
-            if self.done {
-                return Ok(0);
-            }
-            // Between chunks the client may take its time (its source may be slow); inside
-            // one it has FRAME_PATIENCE; a stopping daemon gives up between chunks.
-            let mut waited = Duration::ZERO;
-            let stop = &self.stop;
-            let mut patience = |mid_frame: bool| {
-                if !mid_frame {
-                    return !stop.load(Ordering::Relaxed);
-                }
-                waited += Duration::from_millis(250);
-                waited < FRAME_PATIENCE
-            };
-            self.chunk = protocol::read_frame(self.stream, protocol::CHUNK, &mut patience)
-                .map_err(|e| std::io::Error::other(format!("upload: {e}")))?;
-            self.at = 0;
-            self.done = self.chunk.is_empty();
-        }
-        let n = buf.len().min(self.chunk.len() - self.at);
-        buf[..n].copy_from_slice(&self.chunk[self.at..self.at + n]);
-        self.at += n;
-        Ok(n)
-    }
-}
-
-/// Imports an evidence log streamed after the request, then reads what is left of it so
-/// the connection stays in step even when the import stopped early. The flag is `false`
-/// when the upload itself broke off, and the connection must be closed.
-fn import_evidence(
-    daemon: &Daemon,
-    actor: &UserName,
-    stream: &mut UnixStream,
-    id: crate::domain::IncidentId,
-    source_name: &str,
-    allowed: Vec<String>,
-) -> (Result<Box<serde_json::value::RawValue>, DeskError>, bool) {
-    let mut upload = Upload {
-        stream,
-        stop: &daemon.stop,
-        chunk: Vec::new(),
-        at: 0,
-        done: false,
-    };
-    let source_name = crate::domain::text::for_terminal(source_name).into_owned();
-    let allowed = allowed.into_iter().collect();
-    let result = daemon
-        .desk
-        .import_evidence(actor, id, &mut upload, &source_name, &allowed);
-    if let Err(e) = std::io::copy(&mut upload, &mut std::io::sink()) {
-        return (Err(DeskError::Delivery(e.to_string())), false);
-    }
-    (result.and_then(json), true)
 }
 
 fn json<T: Serialize>(value: T) -> Result<Box<serde_json::value::RawValue>, DeskError> {
