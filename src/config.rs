@@ -55,6 +55,18 @@ pub struct Config {
     /// The daemon's socket: when set, every command goes through the daemon.
     #[serde(default)]
     pub remote: Option<PathBuf>,
+    #[serde(default)]
+    pub audit: AuditSettings,
+}
+
+/// Where the audit witness lives.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditSettings {
+    /// The witness file (relative paths from the config file's directory); by default
+    /// `audit-witness` beside the key file.
+    #[serde(default)]
+    pub witness: Option<PathBuf>,
 }
 
 /// How `breachdesk serve` shares its socket.
@@ -208,6 +220,12 @@ mod tests {
         let s = Settings::parse(text, Path::new("c.toml")).unwrap();
         assert!(s.catalog.parse("badge-swipes").is_ok());
         assert_eq!(s.config.hooks.timeout(), Duration::from_secs(5));
+    }
+
+    #[test]
+    fn audit_witness_path() {
+        let s = Settings::parse("[audit]\nwitness = \"/srv/w\"\n", Path::new("c.toml")).unwrap();
+        assert_eq!(s.config.audit.witness, Some(PathBuf::from("/srv/w")));
     }
 
     #[test]
