@@ -21,7 +21,8 @@ use super::{Head, HeadKey, RawEvent, Tag, Tamper, WitnessCheck, WitnessedHead};
 /// Past this size the witness is rewritten keeping only its latest lines.
 pub const ROTATE_BYTES: u64 = 256 * 1024;
 
-/// How many of the latest lines a rewrite keeps (besides each other database's last one).
+/// How many of the latest lines a rewrite keeps, besides each database's last line and every
+/// line that shows a database going back (see [`lines_to_keep`]).
 pub const KEEP_LINES: usize = 256;
 
 /// How often an append retries when the file was replaced while it waited for the lock.
@@ -57,10 +58,20 @@ pub struct WitnessLine {
 /// What a witness file holds for one database.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reading {
-    /// The line (1-based) and head of the highest seq recorded for this database.
-    pub latest: Option<(usize, WitnessLine)>,
+    /// This database's lines, with their (1-based) line numbers, in file order.
+    pub lines: Vec<(usize, WitnessLine)>,
     /// Lines that are not witness lines (a write torn by a crash), skipped.
     pub unreadable: usize,
+}
+
+impl Reading {
+    /// The line recording the highest seq (the later one of equals).
+    pub fn latest(&self) -> Option<&(usize, WitnessLine)> {
+        self.lines
+            .iter()
+            .rev()
+            .max_by_key(|(_, line)| line.seq)
+    }
 }
 
 /// The witness of one database.
@@ -141,27 +152,25 @@ impl Witness {
             }
         };
         let mut reading = Reading {
-            latest: None,
+            lines: Vec::new(),
             unreadable: 0,
         };
         for (n, raw) in text.lines().enumerate() {
             if raw.trim().is_empty() {
                 continue;
             }
-            let Ok(line) = serde_json::from_str::<WitnessLine>(raw) else {
-                reading.unreadable += 1;
-                continue;
-            };
-            let newer = reading.latest.as_ref().is_none_or(|(_, l)| line.seq >= l.seq);
-            if line.db == self.db && newer {
-                reading.latest = Some((n + 1, line));
+            match serde_json::from_str::<WitnessLine>(raw) {
+                Ok(line) if line.db == self.db => reading.lines.push((n + 1, line)),
+                Ok(_) => {}
+                Err(_) => reading.unreadable += 1,
             }
         }
         Ok(Some(reading))
     }
 
-    /// Compares a chain with what the witness recorded. `events` are the database's
-    /// events in seq order and `head` its head; the chain itself is checked elsewhere.
+    /// Compares a chain with every head the witness recorded for it: each must be an
+    /// event the database holds, with the same hash. `events` are the database's events in
+    /// key order and `head` its head; the chain itself is checked elsewhere.
     pub fn compare(
         &self,
         reading: Option<&Reading>,
@@ -173,37 +182,48 @@ impl Witness {
         let Some(reading) = reading else {
             return Ok(WitnessCheck::Missing { path });
         };
-        let Some((line_no, line)) = &reading.latest else {
+        let Some((_, latest)) = reading.latest() else {
             return Ok(WitnessCheck::NoEntry { path });
         };
-        let forged = || Tamper::WitnessForged {
-            path: path.clone(),
-            line: *line_no,
-        };
-        let hash = super::parse_hex(&line.hash).ok_or_else(forged)?;
-        let witnessed = Head {
-            seq: line.seq,
-            hash,
-        };
-        if !key.checks(&witnessed, &super::parse_hex(&line.tag).ok_or_else(forged)?) {
-            return Err(forged());
+        let mut witnessed = Vec::with_capacity(reading.lines.len());
+        for (line_no, line) in &reading.lines {
+            let forged = || Tamper::WitnessForged {
+                path: path.clone(),
+                line: *line_no,
+            };
+            let hash = super::parse_hex(&line.hash).ok_or_else(forged)?;
+            let tag = super::parse_hex(&line.tag).ok_or_else(forged)?;
+            let seen = Head {
+                seq: line.seq,
+                hash,
+            };
+            if !key.checks(&seen, &tag) {
+                return Err(forged());
+            }
+            witnessed.push((seen, line));
         }
-        let last = WitnessedHead {
+        let named = |line: &WitnessLine| WitnessedHead {
             seq: line.seq,
             hash: line.hash.clone(),
             at: line.at,
         };
         let ends = head.map_or(0, |h| h.seq);
-        if line.seq > ends {
+        if latest.seq > ends {
+            let last = named(latest);
             return Err(Tamper::OlderThanWitness { path, last, ends });
         }
-        let held = events
+        let differs = witnessed
             .iter()
-            .find(|e| e.key_seq == line.seq)
-            .map(|e| e.stored_hash);
-        if held != Some(hash) {
+            .filter(|(seen, _)| {
+                let held = events.binary_search_by_key(&seen.seq, |e| e.key_seq);
+                held.map_or(true, |at| events[at].stored_hash != seen.hash)
+            })
+            .max_by_key(|(seen, _)| seen.seq);
+        if let Some((_, line)) = differs {
+            let last = named(line);
             return Err(Tamper::DivergedFromWitness { path, last });
         }
+        let last = named(latest);
         Ok(WitnessCheck::Matches { path, last })
     }
 
@@ -245,9 +265,8 @@ impl Witness {
         ))
     }
 
-    /// Rewrites the file (the caller holds its lock) keeping the latest [`KEEP_LINES`]
-    /// lines and the last line of every other database: written to a new file in the same
-    /// directory, then renamed over the old one.
+    /// Rewrites the file (the caller holds its lock) keeping what [`lines_to_keep`] keeps:
+    /// written to a new file in the same directory, then renamed over the old one.
     fn rotate(&self) -> io::Result<()> {
         let text = String::from_utf8_lossy(&fs::read(&self.path)?).into_owned();
         let kept = lines_to_keep(&text, KEEP_LINES);
@@ -277,24 +296,25 @@ impl Witness {
     }
 }
 
-/// The lines a rewrite keeps, in file order: the last `keep`, and before them the last line
-/// of each database that has none among those. Unreadable lines are dropped.
+/// The lines a rewrite keeps, in file order: the last `keep`; the last line of each
+/// database; and every line followed later by a line of the same database with a seq no
+/// higher, which is the trace of a database that went back (it stays until someone moves
+/// the witness aside). Unreadable lines are dropped.
 fn lines_to_keep(text: &str, keep: usize) -> Vec<&str> {
     let lines: Vec<(&str, WitnessLine)> = text
         .lines()
         .filter_map(|raw| Some((raw, serde_json::from_str(raw).ok()?)))
         .collect();
     let tail_from = lines.len().saturating_sub(keep);
+    // The lowest seq each database records after the line being looked at.
+    let mut lowest_after: std::collections::HashMap<&str, u64> = std::collections::HashMap::new();
     let mut wanted = vec![false; lines.len()];
-    for flag in wanted.iter_mut().skip(tail_from) {
-        *flag = true;
-    }
-    let mut seen: Vec<&str> = lines[tail_from..].iter().map(|(_, l)| l.db.as_str()).collect();
-    for (i, (_, line)) in lines[..tail_from].iter().enumerate().rev() {
-        if !seen.contains(&line.db.as_str()) {
-            seen.push(&line.db);
-            wanted[i] = true;
-        }
+    for (i, (_, line)) in lines.iter().enumerate().rev() {
+        let db = line.db.as_str();
+        wanted[i] = i >= tail_from
+            || lowest_after.get(db).is_none_or(|&lowest| lowest <= line.seq);
+        let lowest = lowest_after.entry(db).or_insert(line.seq);
+        *lowest = (*lowest).min(line.seq);
     }
     lines
         .iter()
@@ -345,8 +365,8 @@ mod tests {
         append(&witness, &key, 3);
         append(&witness, &key, 2);
         let reading = witness.read().unwrap().unwrap();
-        let (line, latest) = reading.latest.unwrap();
-        assert_eq!((line, latest.seq), (2, 3));
+        let (line, latest) = reading.latest().unwrap();
+        assert_eq!((*line, latest.seq), (2, 3));
         assert_eq!(fs::read_to_string(witness.path()).unwrap().lines().count(), 2);
         assert_private(witness.path());
     }
@@ -366,7 +386,8 @@ mod tests {
         let mut file = OpenOptions::new().append(true).open(witness.path()).unwrap();
         file.write_all(b"{\"db\":\"/x\",\"se").unwrap();
         let reading = witness.read().unwrap().unwrap();
-        assert_eq!(reading.latest.unwrap().1.seq, 2);
+        assert_eq!(reading.latest().unwrap().1.seq, 2);
+        assert_eq!(reading.lines.len(), 1);
         assert_eq!(reading.unreadable, 1);
     }
 
@@ -385,8 +406,9 @@ mod tests {
         let count = text.lines().count();
         assert!(count <= KEEP_LINES + 20, "bounded: {count} lines");
         assert!(fs::metadata(witness.path()).unwrap().len() < ROTATE_BYTES);
-        assert_eq!(witness.read().unwrap().unwrap().latest.unwrap().1.seq, appends);
-        assert_eq!(quiet.read().unwrap().unwrap().latest.unwrap().1.seq, 7, "kept");
+        let latest = |w: &Witness| w.read().unwrap().unwrap().latest().unwrap().1.seq;
+        assert_eq!(latest(&witness), appends);
+        assert_eq!(latest(&quiet), 7, "kept");
         assert_private(witness.path());
         let leftovers: Vec<_> = fs::read_dir(dir.path().join("cfg"))
             .unwrap()
@@ -414,8 +436,27 @@ mod tests {
     }
 
     #[test]
+    fn rotation_keeps_the_trace_of_a_database_that_went_back() {
+        let line = |seq: u64| {
+            serde_json::to_string(&WitnessLine {
+                db: "a".into(),
+                seq,
+                hash: String::new(),
+                tag: String::new(),
+                at: DateTime::<Utc>::UNIX_EPOCH,
+            })
+            .unwrap()
+        };
+        // 1..=4, then back to 3 and on to 6.
+        let lines: Vec<String> = [1, 2, 3, 4, 3, 4, 5, 6].into_iter().map(line).collect();
+        let text = lines.join("\n");
+        let kept = lines_to_keep(&text, 2);
+        assert_eq!(kept, [&lines[2], &lines[3], &lines[6], &lines[7]]);
+    }
+
+    #[test]
     fn compare_names_a_rollback_a_divergence_and_a_forged_line() {
-        let (_dir, witness, key) = setup();
+        let (dir, witness, key) = setup();
         let events: Vec<RawEvent> = (1..=3)
             .map(|seq| RawEvent {
                 key_seq: seq,
@@ -433,6 +474,18 @@ mod tests {
         let mut changed = events.clone();
         changed[2].stored_hash = [7; 32];
         let check = witness.compare(reading.as_ref(), &key, &changed, Some(&head(3)));
+        assert!(matches!(check, Err(Tamper::DivergedFromWitness { .. })), "{check:?}");
+        // Put back to 2 and changed again by a later process: the witness now also records
+        // the new event 3, and still the old one.
+        let rewritten = Head {
+            seq: 3,
+            hash: [7; 32],
+        };
+        let later = Witness::new(witness.path(), &dir.path().join("db")).unwrap();
+        later.append(&rewritten, &key.tag(&rewritten), Utc::now()).unwrap();
+        let reading = later.read().unwrap();
+        assert_eq!(reading.as_ref().unwrap().lines.len(), 2);
+        let check = witness.compare(reading.as_ref(), &key, &changed, Some(&rewritten));
         assert!(matches!(check, Err(Tamper::DivergedFromWitness { .. })), "{check:?}");
         let other = HeadKey::derive(&Key::generate().unwrap());
         let check = witness.compare(reading.as_ref(), &other, &events, Some(&head(3)));

@@ -6,6 +6,8 @@
 
 use std::path::Path;
 
+use chrono::{DateTime, SubsecRound as _, Utc};
+
 use super::{KEY_AUDIT_HEAD, KEY_FORMAT, StoreError, StoredEvent, decode_u64};
 use crate::audit::witness::Witness;
 use crate::audit::{self, Hash, Head, HeadReport, RawEvent, Tag, Tamper, Verified, WitnessCheck};
@@ -87,7 +89,7 @@ impl super::Store {
             seq: last.seq,
             hash,
         };
-        witness.append(&head, &self.head_key.tag(&head), last.draft.at)?;
+        witness.append(&head, &self.head_key.tag(&head), to_the_second(last.draft.at))?;
         Ok(())
     }
 
@@ -150,16 +152,21 @@ impl super::Store {
     }
 }
 
-fn head_report(head: &Head, tag: Option<&Tag>, at: Option<chrono::DateTime<chrono::Utc>>) -> HeadReport {
+/// Times in reports and the witness are whole seconds, as in all JSON output.
+fn to_the_second(at: DateTime<Utc>) -> DateTime<Utc> {
+    at.trunc_subsecs(0)
+}
+
+fn head_report(head: &Head, tag: Option<&Tag>, at: Option<DateTime<Utc>>) -> HeadReport {
     HeadReport {
         seq: head.seq,
         hash: audit::hex(&head.hash),
         tag: tag.map(audit::hex),
-        at,
+        at: at.map(to_the_second),
     }
 }
 
-fn last_event_time(events: &[RawEvent]) -> Option<chrono::DateTime<chrono::Utc>> {
+fn last_event_time(events: &[RawEvent]) -> Option<DateTime<Utc>> {
     let body = &events.last()?.body;
     serde_json::from_slice::<StoredEvent>(body)
         .ok()
