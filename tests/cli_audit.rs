@@ -127,11 +127,21 @@ fn a_database_put_back_from_a_copy_fails_verify_naming_the_witnessed_head() {
     let err = s.fails(&["audit", "verify"], 1);
     let seq = witnessed["seq"].as_u64().unwrap();
     let prefix = &witnessed["hash"].as_str().unwrap()[..12];
-    assert!(err.contains("the database is older than its witness"), "{err}");
-    assert!(err.contains(&format!("last witnessed event {seq} (hash {prefix}")), "{err}");
+    assert!(
+        err.contains("the database is older than its witness"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("last witnessed event {seq} (hash {prefix}")),
+        "{err}"
+    );
     assert!(err.contains(&format!("ends at event {}", seq - 1)), "{err}");
     assert!(err.contains("restored from a copy?"), "{err}");
-    let json = s.cmd().args(["audit", "verify", "--json"]).output().unwrap();
+    let json = s
+        .cmd()
+        .args(["audit", "verify", "--json"])
+        .output()
+        .unwrap();
     assert_eq!(json.status.code(), Some(1));
     let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(report["intact"], false);
@@ -173,7 +183,10 @@ fn head_prints_what_verify_checked() {
     assert!(text.contains(head["hash"].as_str().unwrap()), "{text}");
     assert!(text.contains(head["tag"].as_str().unwrap()), "{text}");
     let empty = Sandbox::new();
-    assert_eq!(empty.ok(&["audit", "head"]).trim(), "the audit log is empty");
+    assert_eq!(
+        empty.ok(&["audit", "head"]).trim(),
+        "the audit log is empty"
+    );
 }
 
 #[test]
@@ -213,7 +226,10 @@ fn a_missing_witness_is_a_warning_not_silence() {
     std::fs::remove_file(witness(&s)).unwrap();
     let (code, out, err) = verify(&s);
     assert_eq!(code, Some(0));
-    assert!(out.starts_with("audit log intact: 5 events checked"), "{out}");
+    assert!(
+        out.starts_with("audit log intact: 5 events checked"),
+        "{out}"
+    );
     assert!(err.contains("warning: no audit witness at"), "{err}");
     assert!(err.contains("cannot be detected"), "{err}");
 }
@@ -245,7 +261,13 @@ fn a_database_of_the_previous_format_is_keyed_when_opened() {
     let (code, out, err) = verify(&s);
     assert_eq!(code, Some(0), "{err}");
     assert!(out.contains("head: event 5"), "{out}");
-    assert_eq!(s.json(&["audit", "head", "--json"])["tag"].as_str().unwrap().len(), 64);
+    assert_eq!(
+        s.json(&["audit", "head", "--json"])["tag"]
+            .as_str()
+            .unwrap()
+            .len(),
+        64
+    );
 }
 
 #[test]

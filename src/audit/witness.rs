@@ -6,8 +6,8 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write as _};
-use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _, OpenOptionsExt as _};
 use std::os::unix::fs::PermissionsExt as _;
+use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
@@ -67,10 +67,7 @@ pub struct Reading {
 impl Reading {
     /// The line recording the highest seq (the later one of equals).
     pub fn latest(&self) -> Option<&(usize, WitnessLine)> {
-        self.lines
-            .iter()
-            .rev()
-            .max_by_key(|(_, line)| line.seq)
+        self.lines.iter().rev().max_by_key(|(_, line)| line.seq)
     }
 }
 
@@ -312,7 +309,9 @@ fn lines_to_keep(text: &str, keep: usize) -> Vec<&str> {
     for (i, (_, line)) in lines.iter().enumerate().rev() {
         let db = line.db.as_str();
         wanted[i] = i >= tail_from
-            || lowest_after.get(db).is_none_or(|&lowest| lowest <= line.seq);
+            || lowest_after
+                .get(db)
+                .is_none_or(|&lowest| lowest <= line.seq);
         let lowest = lowest_after.entry(db).or_insert(line.seq);
         *lowest = (*lowest).min(line.seq);
     }
@@ -348,7 +347,8 @@ mod tests {
     fn setup() -> (tempfile::TempDir, Witness, HeadKey) {
         let dir = tempfile::tempdir().unwrap();
         fs::create_dir(dir.path().join("db")).unwrap();
-        let witness = Witness::new(&dir.path().join("cfg/witness"), &dir.path().join("db")).unwrap();
+        let witness =
+            Witness::new(&dir.path().join("cfg/witness"), &dir.path().join("db")).unwrap();
         (dir, witness, HeadKey::derive(&Key::generate().unwrap()))
     }
 
@@ -367,7 +367,10 @@ mod tests {
         let reading = witness.read().unwrap().unwrap();
         let (line, latest) = reading.latest().unwrap();
         assert_eq!((*line, latest.seq), (2, 3));
-        assert_eq!(fs::read_to_string(witness.path()).unwrap().lines().count(), 2);
+        assert_eq!(
+            fs::read_to_string(witness.path()).unwrap().lines().count(),
+            2
+        );
         assert_private(witness.path());
     }
 
@@ -383,7 +386,10 @@ mod tests {
         fs::create_dir(dir.path().join("other")).unwrap();
         let other = Witness::new(witness.path(), &dir.path().join("other")).unwrap();
         append(&other, &key, 9);
-        let mut file = OpenOptions::new().append(true).open(witness.path()).unwrap();
+        let mut file = OpenOptions::new()
+            .append(true)
+            .open(witness.path())
+            .unwrap();
         file.write_all(b"{\"db\":\"/x\",\"se").unwrap();
         let reading = witness.read().unwrap().unwrap();
         assert_eq!(reading.latest().unwrap().1.seq, 2);
@@ -429,7 +435,13 @@ mod tests {
             })
             .unwrap()
         };
-        let lines = [line("a", 1), line("b", 1), line("a", 2), line("b", 2), line("a", 3)];
+        let lines = [
+            line("a", 1),
+            line("b", 1),
+            line("a", 2),
+            line("b", 2),
+            line("a", 3),
+        ];
         let text = lines.join("\n");
         assert_eq!(lines_to_keep(&text, 3), [&lines[2], &lines[3], &lines[4]]);
         assert_eq!(lines_to_keep(&text, 1), [&lines[3], &lines[4]]);
@@ -468,13 +480,22 @@ mod tests {
         append(&witness, &key, 3);
         let reading = witness.read().unwrap();
         let check = witness.compare(reading.as_ref(), &key, &events, Some(&head(3)));
-        assert!(matches!(check, Ok(WitnessCheck::Matches { .. })), "{check:?}");
+        assert!(
+            matches!(check, Ok(WitnessCheck::Matches { .. })),
+            "{check:?}"
+        );
         let check = witness.compare(reading.as_ref(), &key, &events[..2], Some(&head(2)));
-        assert!(matches!(check, Err(Tamper::OlderThanWitness { ends: 2, .. })), "{check:?}");
+        assert!(
+            matches!(check, Err(Tamper::OlderThanWitness { ends: 2, .. })),
+            "{check:?}"
+        );
         let mut changed = events.clone();
         changed[2].stored_hash = [7; 32];
         let check = witness.compare(reading.as_ref(), &key, &changed, Some(&head(3)));
-        assert!(matches!(check, Err(Tamper::DivergedFromWitness { .. })), "{check:?}");
+        assert!(
+            matches!(check, Err(Tamper::DivergedFromWitness { .. })),
+            "{check:?}"
+        );
         // Put back to 2 and changed again by a later process: the witness now also records
         // the new event 3, and still the old one.
         let rewritten = Head {
@@ -482,14 +503,22 @@ mod tests {
             hash: [7; 32],
         };
         let later = Witness::new(witness.path(), &dir.path().join("db")).unwrap();
-        later.append(&rewritten, &key.tag(&rewritten), Utc::now()).unwrap();
+        later
+            .append(&rewritten, &key.tag(&rewritten), Utc::now())
+            .unwrap();
         let reading = later.read().unwrap();
         assert_eq!(reading.as_ref().unwrap().lines.len(), 2);
         let check = witness.compare(reading.as_ref(), &key, &changed, Some(&rewritten));
-        assert!(matches!(check, Err(Tamper::DivergedFromWitness { .. })), "{check:?}");
+        assert!(
+            matches!(check, Err(Tamper::DivergedFromWitness { .. })),
+            "{check:?}"
+        );
         let other = HeadKey::derive(&Key::generate().unwrap());
         let check = witness.compare(reading.as_ref(), &other, &events, Some(&head(3)));
-        assert!(matches!(check, Err(Tamper::WitnessForged { line: 1, .. })), "{check:?}");
+        assert!(
+            matches!(check, Err(Tamper::WitnessForged { line: 1, .. })),
+            "{check:?}"
+        );
         assert!(matches!(
             witness.compare(None, &key, &events, Some(&head(3))),
             Ok(WitnessCheck::Missing { .. })

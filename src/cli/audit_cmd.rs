@@ -138,11 +138,7 @@ fn print_verified(ctx: &mut Context<'_>, verified: &Verified) -> Result<(), CliE
         )?;
     }
     if let WitnessCheck::Matches { path, last } = &verified.witness {
-        writeln!(
-            ctx.out,
-            "witness: {} last recorded {last}",
-            path.display()
-        )?;
+        writeln!(ctx.out, "witness: {} last recorded {last}", path.display())?;
     }
     for warning in verified.warnings() {
         writeln!(ctx.err, "warning: {warning}")?;

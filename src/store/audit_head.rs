@@ -89,7 +89,11 @@ impl super::Store {
             seq: last.seq,
             hash,
         };
-        witness.append(&head, &self.head_key.tag(&head), to_the_second(last.draft.at))?;
+        witness.append(
+            &head,
+            &self.head_key.tag(&head),
+            to_the_second(last.draft.at),
+        )?;
         Ok(())
     }
 

@@ -41,12 +41,12 @@ pub use roster::{PAGE_SIZE, Roster, RosterPage};
 
 use crate::audit::witness::Witness;
 use crate::audit::{self, Hash, Head, HeadKey, RawEvent};
-use audit_head::decode_head;
 use crate::crypto::{Cipher, Key};
 use crate::domain::{
     AffectedPerson, AuditEvent, EventDraft, Incident, IncidentId, Program, ProgramSlug,
 };
 use crate::notify::{Delivery, Notification, NotificationRef, TemplateName};
+use audit_head::decode_head;
 
 /// The on-disk format this build reads and writes.
 pub const FORMAT_VERSION: u32 = 3;
