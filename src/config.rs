@@ -85,6 +85,10 @@ pub struct HookSettings {
     /// How long a pause or resume hook may run before it is killed.
     #[serde(default = "HookSettings::default_timeout")]
     pub timeout_secs: u64,
+    /// Environment variables passed on to hooks besides `PATH`, `HOME` and `LANG`. The
+    /// database key and the SMTP password never are, whatever this says.
+    #[serde(default)]
+    pub pass_env: Vec<String>,
 }
 
 impl HookSettings {
@@ -102,6 +106,7 @@ impl Default for HookSettings {
     fn default() -> Self {
         HookSettings {
             timeout_secs: HookSettings::default_timeout(),
+            pass_env: Vec::new(),
         }
     }
 }

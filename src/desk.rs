@@ -5,7 +5,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Instant;
 
 use chrono::{DateTime, Duration, Utc};
@@ -20,19 +20,21 @@ use crate::deadlines::Obligation;
 use crate::domain::text::{Lines, checked};
 use crate::domain::{
     AffectedPerson, AuditAction, AuditEvent, CategoryCatalog, CategoryName, DomainError,
-    EventDraft, Incident, IncidentId, NewIncident, NewProgram, Program, ProgramSlug, ProgramState,
-    Severity, Status, UserName,
+    EventDraft, Incident, IncidentId, NewIncident, NewProgram, Program, ProgramSlug, Severity,
+    Status, UserName,
 };
 use crate::domain::{EvidenceSummary, ObligationRecord, ObligationState};
 use crate::evidence::{Evidence, EvidenceError};
-use crate::hook::{self, HookOutcome, HookRun};
+use crate::hook::HookOutcome;
 use crate::notify::{LetterError, TemplateError, TemplateName};
 use crate::roster::{self, RosterError};
 use crate::store::{Changes, Store, StoreError};
 
 mod notifications;
+mod programs;
 
 pub use notifications::{FailureView, OutboxStatus, QueueReport, SendOptions, SendProgress};
+pub use programs::HIDDEN_HOOK;
 
 /// Why a desk action did not happen. Everything but [`DeskError::Store`] is the user's to
 /// fix.
@@ -51,9 +53,19 @@ pub enum DeskError {
     #[error(transparent)]
     Roster(#[from] RosterError),
     #[error(
-        "not resuming '{slug}': linked incidents of SEV 0-2 are not yet resolved or closed: {blocking}; resolve them first, or force the resume (--force in the CLI; recorded)"
+        "not resuming '{slug}': linked incidents of SEV 0-2 are not yet resolved or closed: {blocking}; resolve them first, or an admin may force the resume (--force in the CLI; recorded)"
     )]
     ResumeRefused { slug: ProgramSlug, blocking: String },
+    #[error("access denied (program.resume): {why}")]
+    ResumeDenied { slug: ProgramSlug, why: String },
+    #[error(
+        "not resuming '{slug}': a pause by {by} is running since {since}; a pause wins, so resume after it has ended"
+    )]
+    PauseRunning {
+        slug: ProgramSlug,
+        by: UserName,
+        since: DateTime<Utc>,
+    },
     #[error("nothing to change: {0}")]
     Unchanged(String),
     #[error("the time {0} is in the future; give a time that has passed")]
@@ -91,7 +103,7 @@ impl DeskError {
     /// Whether access was refused (locally or by the daemon).
     pub fn is_denied(&self) -> bool {
         match self {
-            DeskError::Denied { .. } => true,
+            DeskError::Denied { .. } | DeskError::ResumeDenied { .. } => true,
             DeskError::Remote { message, .. } => message.starts_with("access denied"),
             _ => false,
         }
@@ -228,6 +240,8 @@ pub enum PauseOutcome {
     Paused { hook: Option<HookOutcome> },
     /// The hook failed or timed out: the programme may still be collecting.
     Failed { hook: HookOutcome },
+    /// Another pause is running (or queued behind a resume); its hook runs once.
+    InProgress { by: UserName, since: DateTime<Utc> },
 }
 
 /// What a resume did.
@@ -242,6 +256,17 @@ pub enum ResumeOutcome {
     /// The resume hook failed: the programme stays paused.
     HookFailed {
         hook: HookOutcome,
+    },
+    /// Another resume is running.
+    InProgress {
+        by: UserName,
+        since: DateTime<Utc>,
+    },
+    /// The resume hook ran, but a pause was asked for meanwhile (by `by`), and a pause
+    /// wins: the programme is paused again.
+    PausedAgain {
+        hook: Option<HookOutcome>,
+        by: UserName,
     },
 }
 
@@ -454,6 +479,8 @@ pub struct LocalDesk {
     /// Held from the first read to the commit of every change, so concurrent actions in one
     /// process cannot lose each other's updates.
     write: Mutex<()>,
+    /// Signalled (with `write`) whenever a hook run ends, for a pause queued behind it.
+    program_changed: Condvar,
 }
 
 impl LocalDesk {
@@ -476,6 +503,7 @@ impl LocalDesk {
             policy,
             browsed: Mutex::new(HashMap::new()),
             write: Mutex::new(()),
+            program_changed: Condvar::new(),
         }
     }
 
@@ -607,24 +635,18 @@ impl LocalDesk {
             .ok_or_else(|| DeskError::NoProgram(slug.clone()))
     }
 
-    fn hook_run(
-        &self,
-        command: &str,
-        slug: &ProgramSlug,
-        id: Option<IncidentId>,
-        actor: &UserName,
-    ) -> HookRun {
-        HookRun {
-            command: command.to_owned(),
-            env: vec![
-                ("BREACHDESK_PROGRAM".into(), slug.to_string()),
-                (
-                    "BREACHDESK_INCIDENT".into(),
-                    id.map(|i| i.to_string()).unwrap_or_default(),
-                ),
-                ("BREACHDESK_ACTOR".into(), actor.to_string()),
-            ],
-            timeout: self.settings.config.hooks.timeout(),
+    /// Opens the sealed text of each event for a reader `entitled` to it; drops it otherwise.
+    fn reveal(&self, events: &mut [AuditEvent], entitled: bool) {
+        for event in events {
+            if let Some(sealed) = event.draft.sealed.take()
+                && entitled
+            {
+                event.revealed = Some(
+                    self.store
+                        .open_text(&sealed)
+                        .unwrap_or_else(|| "(sealed text does not open with this key)".into()),
+                );
+            }
         }
     }
 
@@ -653,20 +675,6 @@ impl LocalDesk {
             ..Changes::default()
         })?;
         Ok(incident)
-    }
-
-    /// Incidents linked to `program` that keep it paused: SEV 0-2 and not settled.
-    fn blocking_incidents(&self, program: &Program) -> Result<Vec<Incident>, DeskError> {
-        let mut blocking = Vec::new();
-        for id in &program.incidents {
-            if let Some(inc) = self.store.incident(*id)?
-                && inc.severity.is_critical()
-                && !inc.status.is_settled()
-            {
-                blocking.push(inc);
-            }
-        }
-        Ok(blocking)
     }
 }
 
@@ -796,6 +804,11 @@ impl Desk for LocalDesk {
         self.guard(actor, &incident, Need::Details, "incident.timeline")?;
         let mut events = self.store.incident_events(id)?;
         events.retain(|e| !e.draft.action.is_access());
+        let entitled = self
+            .policy
+            .check(actor, &incident, Need::PersonalData)
+            .is_ok();
+        self.reveal(&mut events, entitled);
         Ok(events)
     }
 
@@ -1289,37 +1302,11 @@ impl Desk for LocalDesk {
     }
 
     fn add_program(&self, actor: &UserName, new: NewProgram) -> Result<Program, DeskError> {
-        self.guard_role(actor, Role::Responder, "program.add")?;
-        if new.pause_hook.is_some() || new.resume_hook.is_some() {
-            // A hook is a shell command the desk (or the daemon) runs: admins only.
-            self.guard_role(actor, Role::Admin, "program.add-hook")?;
-        }
-        let _guard = self.lock();
-        if self.store.program(&new.slug)?.is_some() {
-            return Err(DeskError::ProgramExists(new.slug));
-        }
-        let now = self.now();
-        let program = Program::create(new, actor, now);
-        let mut detail = format!("added programme '{}' ({})", program.slug, program.name);
-        if let Some(hook) = &program.pause_hook {
-            detail.push_str(&format!("; pause hook: {hook}"));
-        }
-        if let Some(hook) = &program.resume_hook {
-            detail.push_str(&format!("; resume hook: {hook}"));
-        }
-        let event = EventDraft::new(actor, now, AuditAction::ProgramAdded, detail)
-            .on_program(&program.slug);
-        self.store.commit(&Changes {
-            programs: vec![program.clone()],
-            events: vec![event],
-            ..Changes::default()
-        })?;
-        Ok(program)
+        programs::add(self, actor, new)
     }
 
     fn programs(&self, actor: &UserName) -> Result<Vec<Program>, DeskError> {
-        self.guard_role(actor, Role::Viewer, "program.list")?;
-        Ok(self.store.programs()?)
+        programs::list(self, actor)
     }
 
     fn link_program(
@@ -1363,102 +1350,7 @@ impl Desk for LocalDesk {
         id: IncidentId,
         reason: &str,
     ) -> Result<PauseOutcome, DeskError> {
-        let reason = reason_text(reason)?;
-        let command = {
-            let _guard = self.lock();
-            let mut incident = self.load(id)?;
-            self.guard(actor, &incident, Need::Change, "program.pause")?;
-            let mut program = self.load_program(slug)?;
-            match program.state {
-                ProgramState::Paused => {
-                    return Ok(PauseOutcome::AlreadyPaused {
-                        since: program.paused_at,
-                    });
-                }
-                ProgramState::Retired => return Err(DeskError::ProgramRetired(slug.clone())),
-                ProgramState::Active | ProgramState::PauseFailed => {}
-            }
-            let now = self.now();
-            let hook_note = match &program.pause_hook {
-                Some(h) => format!("running pause hook: {h}"),
-                None => "no pause hook configured; recording the pause only".to_owned(),
-            };
-            let mut events = Vec::new();
-            if !program.incidents.contains(&id) {
-                program.incidents.insert(id);
-                incident.programs.insert(slug.clone());
-                events.push(
-                    EventDraft::new(
-                        actor,
-                        now,
-                        AuditAction::ProgramLinked,
-                        format!("linked programme '{slug}'"),
-                    )
-                    .on_incident(id)
-                    .on_program(slug),
-                );
-            }
-            events.push(
-                EventDraft::new(
-                    actor,
-                    now,
-                    AuditAction::PauseRequested,
-                    format!("pause of '{slug}' requested: {reason}; {hook_note}"),
-                )
-                .on_incident(id)
-                .on_program(slug),
-            );
-            self.store.commit(&Changes {
-                incidents: vec![incident],
-                programs: vec![program.clone()],
-                events,
-                ..Changes::default()
-            })?;
-            program.pause_hook
-        };
-        // The hook runs without the write lock: it may take up to its time limit.
-        let outcome = command.map(|c| hook::run(&self.hook_run(&c, slug, Some(id), actor)));
-
-        let _guard = self.lock();
-        let mut program = self.load_program(slug)?;
-        let now = self.now();
-        let failed = outcome.as_ref().is_some_and(|o| !o.succeeded());
-        let (action, detail) = match &outcome {
-            Some(o) if failed => (
-                AuditAction::PauseFailed,
-                format!("PAUSE FAILED for '{slug}': pause hook {o}"),
-            ),
-            Some(o) => (
-                AuditAction::ProgramPaused,
-                format!("paused '{slug}': pause hook {o}"),
-            ),
-            None => (
-                AuditAction::ProgramPaused,
-                format!("paused '{slug}' (no hook; recorded only)"),
-            ),
-        };
-        let before = program.state;
-        program.state = if failed {
-            ProgramState::PauseFailed
-        } else {
-            ProgramState::Paused
-        };
-        if !failed {
-            program.paused_at = Some(now);
-        }
-        let event = EventDraft::new(actor, now, action, detail)
-            .on_incident(id)
-            .on_program(slug)
-            .changed(before, program.state);
-        self.store.commit(&Changes {
-            programs: vec![program],
-            events: vec![event],
-            ..Changes::default()
-        })?;
-        Ok(match outcome {
-            Some(hook) if failed => PauseOutcome::Failed { hook },
-            hook => PauseOutcome::Paused { hook },
-        })
+        programs::pause(self, actor, slug, id, reason)
     }
 
     fn resume_program(
@@ -1468,80 +1360,7 @@ impl Desk for LocalDesk {
         reason: &str,
         force: bool,
     ) -> Result<ResumeOutcome, DeskError> {
-        let reason = reason_text(reason)?;
-        let (command, forced_over) = {
-            let _guard = self.lock();
-            let program = self.load_program(slug)?;
-            self.guard_resume(actor, &program)?;
-            match program.state {
-                ProgramState::Active => return Ok(ResumeOutcome::AlreadyActive),
-                ProgramState::Retired => return Err(DeskError::ProgramRetired(slug.clone())),
-                ProgramState::Paused | ProgramState::PauseFailed => {}
-            }
-            let blocking = self.blocking_incidents(&program)?;
-            let names: Vec<String> = blocking
-                .iter()
-                .map(|i| format!("{} ({}, {})", i.id, i.severity, i.status))
-                .collect();
-            let forced_over: Vec<IncidentId> = blocking.iter().map(|i| i.id).collect();
-            if !blocking.is_empty() && !force {
-                let detail = format!(
-                    "resume of '{slug}' refused: {reason}; blocked by {}",
-                    names.join(", ")
-                );
-                self.store.commit(&Changes::events(self.program_events(
-                    actor,
-                    &program,
-                    AuditAction::ResumeRefused,
-                    &detail,
-                    None,
-                )))?;
-                return Err(DeskError::ResumeRefused {
-                    slug: slug.clone(),
-                    blocking: names.join(", "),
-                });
-            }
-            (program.resume_hook.clone(), forced_over)
-        };
-        let outcome = command.map(|c| hook::run(&self.hook_run(&c, slug, None, actor)));
-
-        let _guard = self.lock();
-        let mut program = self.load_program(slug)?;
-        let failed = outcome.as_ref().is_some_and(|o| !o.succeeded());
-        let forced = if forced_over.is_empty() {
-            String::new()
-        } else {
-            let ids: Vec<String> = forced_over.iter().map(ToString::to_string).collect();
-            format!(" FORCED over {}", ids.join(", "))
-        };
-        let hook_text = outcome
-            .as_ref()
-            .map_or("no resume hook".to_owned(), |o| format!("resume hook {o}"));
-        let before = program.state;
-        let (action, detail) = if failed {
-            (
-                AuditAction::ResumeFailed,
-                format!("RESUME FAILED for '{slug}'{forced}: {reason}; {hook_text}"),
-            )
-        } else {
-            program.state = ProgramState::Active;
-            program.paused_at = None;
-            (
-                AuditAction::ProgramResumed,
-                format!("resumed '{slug}'{forced}: {reason}; {hook_text}"),
-            )
-        };
-        let change = Some((before, program.state));
-        let events = self.program_events(actor, &program, action, &detail, change);
-        self.store.commit(&Changes {
-            programs: vec![program],
-            events,
-            ..Changes::default()
-        })?;
-        Ok(match outcome {
-            Some(hook) if failed => ResumeOutcome::HookFailed { hook },
-            hook => ResumeOutcome::Resumed { hook, forced_over },
-        })
+        programs::resume(self, actor, slug, reason, force)
     }
 
     fn audit_log(
@@ -1553,7 +1372,9 @@ impl Desk for LocalDesk {
             Some(id) => self.timeline(actor, id),
             None => {
                 self.guard_role(actor, Role::Admin, "audit.log")?;
-                Ok(self.store.events().collect::<Result<_, _>>()?)
+                let mut events: Vec<AuditEvent> = self.store.events().collect::<Result<_, _>>()?;
+                self.reveal(&mut events, true);
+                Ok(events)
             }
         }
     }
@@ -1636,50 +1457,5 @@ impl Desk for LocalDesk {
     fn test_smtp(&self, actor: &UserName) -> Result<String, DeskError> {
         self.guard_role(actor, Role::Responder, "notify.test-smtp")?;
         notifications::test_smtp(self)
-    }
-}
-
-impl LocalDesk {
-    /// Resuming: admins; responders involved in a linked incident (any responder when
-    /// nothing is linked).
-    fn guard_resume(&self, actor: &UserName, program: &Program) -> Result<(), DeskError> {
-        let role = self.guard_role(actor, Role::Responder, "program.resume")?;
-        if role == Role::Admin || program.incidents.is_empty() {
-            return Ok(());
-        }
-        for id in &program.incidents {
-            if let Some(incident) = self.store.incident(*id)?
-                && self.policy.check(actor, &incident, Need::Change).is_ok()
-            {
-                return Ok(());
-            }
-        }
-        Err(self.refuse(actor, None, "program.resume", Denial::NotMember))
-    }
-
-    /// One event per linked incident, so each incident's timeline shows what happened to
-    /// its programme; one unlinked event when the programme has no incidents.
-    fn program_events(
-        &self,
-        actor: &UserName,
-        program: &Program,
-        action: AuditAction,
-        detail: &str,
-        change: Option<(ProgramState, ProgramState)>,
-    ) -> Vec<EventDraft> {
-        let now = self.now();
-        let base = EventDraft::new(actor, now, action, detail).on_program(&program.slug);
-        let base = match change {
-            Some((before, after)) => base.changed(before, after),
-            None => base,
-        };
-        if program.incidents.is_empty() {
-            return vec![base];
-        }
-        program
-            .incidents
-            .iter()
-            .map(|id| base.clone().on_incident(*id))
-            .collect()
     }
 }

@@ -1,5 +1,6 @@
 //! Running a programme's kill-switch hook: `sh -c CMD` in its own process group, with a
-//! time limit, its output captured (the first 4 KiB) and its exit status reported.
+//! minimal environment (no secret of breachdesk's reaches it), a time limit, its output
+//! captured (the first 4 KiB) and its exit status reported.
 
 use std::fmt;
 use std::io::Read;
@@ -13,12 +14,40 @@ use std::time::{Duration, Instant};
 /// How much output is kept.
 pub const OUTPUT_LIMIT: usize = 4096;
 
+/// Variables a hook gets from breachdesk's own environment when they are set.
+const BASE_ENV: [&str; 3] = ["PATH", "HOME", "LANG"];
+
+/// Variables that never reach a hook, whatever `[hooks] pass_env` says.
+const NEVER_PASSED: [&str; 2] = ["BREACHDESK_KEY", "BREACHDESK_KEY_FILE"];
+
 /// A hook to run.
 #[derive(Debug, Clone)]
 pub struct HookRun {
     pub command: String,
+    /// The hook's whole environment: see [`environment`].
     pub env: Vec<(String, String)>,
     pub timeout: Duration,
+}
+
+/// The environment a hook runs with: `PATH`, `HOME` and `LANG` and the variables named in
+/// `pass_env`, as far as this process has them, then `own` (the `BREACHDESK_*` values of
+/// the run). Names in `secrets` (the SMTP password's variable) and the database key are
+/// left out even when `pass_env` lists them.
+pub fn environment(
+    own: Vec<(String, String)>,
+    pass_env: &[String],
+    secrets: &[&str],
+) -> Vec<(String, String)> {
+    let withheld = |name: &str| NEVER_PASSED.contains(&name) || secrets.contains(&name);
+    let mut env: Vec<(String, String)> = BASE_ENV
+        .iter()
+        .copied()
+        .chain(pass_env.iter().map(String::as_str))
+        .filter(|name| !withheld(name))
+        .filter_map(|name| std::env::var(name).ok().map(|v| (name.to_owned(), v)))
+        .collect();
+    env.extend(own);
+    env
 }
 
 /// How a hook ended.
@@ -59,6 +88,13 @@ impl fmt::Display for HookEnd {
     }
 }
 
+impl HookOutcome {
+    /// How it ended and how long it took, without its output (which is sealed).
+    pub fn summary(&self) -> String {
+        format!("{} in {:.1} s", self.end, self.elapsed.as_secs_f64())
+    }
+}
+
 impl fmt::Display for HookOutcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} in {:.1} s", self.end, self.elapsed.as_secs_f64())?;
@@ -78,6 +114,7 @@ pub fn run(hook: &HookRun) -> HookOutcome {
     command
         .arg("-c")
         .arg(&hook.command)
+        .env_clear()
         .envs(hook.env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -212,6 +249,61 @@ mod tests {
         assert_eq!(out.end, HookEnd::Exited(3));
         assert!(out.output.contains("pausing staff-monitoring"), "{out:?}");
         assert!(out.output.contains("oops"), "{out:?}");
+    }
+
+    #[test]
+    fn a_hook_gets_no_secret_even_when_pass_env_names_it() {
+        // SAFETY: tests in this module do not read these variables concurrently.
+        unsafe {
+            std::env::set_var("BREACHDESK_KEY", "00");
+            std::env::set_var("SMTP_SECRET_FOR_TEST", "hunter2");
+            std::env::set_var("HOOK_PROXY_FOR_TEST", "proxy:3128");
+        }
+        let pass: Vec<String> = [
+            "BREACHDESK_KEY",
+            "SMTP_SECRET_FOR_TEST",
+            "HOOK_PROXY_FOR_TEST",
+        ]
+        .map(String::from)
+        .to_vec();
+        let env = environment(
+            vec![("BREACHDESK_PROGRAM".into(), "staff-monitoring".into())],
+            &pass,
+            &["SMTP_SECRET_FOR_TEST"],
+        );
+        let out = run(&HookRun {
+            command: "env".into(),
+            env,
+            timeout: Duration::from_secs(5),
+        });
+        assert!(out.succeeded(), "{out:?}");
+        assert!(
+            out.output.contains("HOOK_PROXY_FOR_TEST=proxy:3128"),
+            "{}",
+            out.output
+        );
+        assert!(out.output.contains("BREACHDESK_PROGRAM=staff-monitoring"));
+        assert!(!out.output.contains("BREACHDESK_KEY"), "{}", out.output);
+        assert!(!out.output.contains("hunter2"), "{}", out.output);
+        let names: Vec<&str> = out
+            .output
+            .lines()
+            .filter_map(|l| l.split_once('=').map(|(k, _)| k))
+            .filter(|k| !["PWD", "SHLVL", "_", "OLDPWD"].contains(k))
+            .collect();
+        for name in names {
+            assert!(
+                [
+                    "PATH",
+                    "HOME",
+                    "LANG",
+                    "HOOK_PROXY_FOR_TEST",
+                    "BREACHDESK_PROGRAM"
+                ]
+                .contains(&name),
+                "unexpected variable {name} in the hook's environment"
+            );
+        }
     }
 
     #[test]

@@ -102,10 +102,12 @@ fn pause_runs_the_hook_with_env_and_records_its_output() {
         .find(|e| e["action"] == "program.paused")
         .unwrap();
     let detail = paused["detail"].as_str().unwrap();
-    assert!(
-        detail.contains("exited with status 0") && detail.contains("collection stopped"),
-        "{detail}"
-    );
+    assert!(detail.contains("exited with status 0"), "{detail}");
+    // The hook's command and output are sealed: in the timeline only for readers.
+    assert!(!detail.contains("collection stopped"), "{detail}");
+    let private = paused["private"].as_str().unwrap();
+    assert!(private.contains("collection stopped"), "{private}");
+    assert!(private.contains("command: echo"), "{private}");
 
     let again = s.ok(&[
         "program",
@@ -287,4 +289,84 @@ fn forced_resume_is_recorded() {
             "{resumed}"
         );
     }
+}
+
+#[test]
+fn hooks_get_no_secrets_and_viewers_see_neither_command_nor_output() {
+    let seen = tempfile::NamedTempFile::new().unwrap();
+    let s = setup_with_hook(&format!(
+        "env > {}; echo stopped-agent",
+        seen.path().display()
+    ));
+    let me = breachdesk::identity::current_user().to_string();
+    s.write(
+        "config.toml",
+        &format!(
+            "[access]\nadmins = [\"{me}\"]\n[hooks]\npass_env = [\"BREACHDESK_KEY\", \"SMTP_PASSWORD\", \"HOOK_PROXY\"]\n[smtp]\nhost = \"127.0.0.1\"\nfrom = \"privacy@corp.example\"\nusername = \"mailer\"\npassword_env = \"SMTP_PASSWORD\"\n"
+        ),
+    );
+    let key = s.key().to_hex();
+    let out = s
+        .cmd()
+        .env("BREACHDESK_KEY", &key)
+        .env("SMTP_PASSWORD", "hunter2-relay-secret")
+        .env("HOOK_PROXY", "proxy.corp.example:3128")
+        .args(common::PAUSE_STAFF_MONITORING)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let env = std::fs::read_to_string(seen.path()).unwrap();
+    assert!(env.contains("HOOK_PROXY=proxy.corp.example:3128"), "{env}");
+    assert!(env.contains("BREACHDESK_PROGRAM=staff-monitoring"), "{env}");
+    assert!(
+        !env.contains(&key),
+        "the database key reached the hook: {env}"
+    );
+    assert!(
+        !env.contains("hunter2"),
+        "the SMTP password reached the hook: {env}"
+    );
+    assert!(
+        !env.contains("XDG_DATA_HOME"),
+        "only the minimal environment: {env}"
+    );
+    for entry in walk(&s.db()) {
+        let bytes = std::fs::read(&entry).unwrap();
+        let found = bytes.windows(16).any(|w| w == b"stopped-agent-42");
+        assert!(!found, "hook output in the clear in {}", entry.display());
+    }
+
+    // The same database, read by a viewer.
+    s.write(
+        "config.toml",
+        &format!("[access]\nadmins = [\"someone-else\"]\nviewers = [\"{me}\"]\n"),
+    );
+    let programs = s.json(&["program", "list", "--json"]);
+    assert_eq!(programs[0]["pause_hook"], "(hidden)", "{programs}");
+    let raw = s.ok(&["program", "list", "--json"]);
+    assert!(!raw.contains("env >"), "{raw}");
+    let shown = s.ok(&["incident", "show", "1", "--json"]);
+    assert!(shown.contains("program.paused"), "{shown}");
+    assert!(
+        !shown.contains("stopped-agent-42") && !shown.contains("env >"),
+        "{shown}"
+    );
+    assert!(!shown.contains("\"private\""), "{shown}");
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
 }

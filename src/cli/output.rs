@@ -79,6 +79,9 @@ pub struct EventView<'a> {
     pub path: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub records: Option<u64>,
+    /// A hook's command and output, for readers entitled to them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub private: Option<&'a str>,
     pub hash: &'a str,
 }
 
@@ -97,6 +100,7 @@ impl<'a> EventView<'a> {
             after: d.after.as_deref(),
             path: d.access.as_ref().map(|a| a.path.as_str()),
             records: d.access.as_ref().map(|a| a.records),
+            private: e.revealed.as_deref(),
             hash: &e.hash,
         }
     }
@@ -141,6 +145,32 @@ pub struct ProgramView<'a> {
     pub resume_hook: Option<&'a str>,
     pub created_at: String,
     pub paused_at: Option<String>,
+    /// The hook running now (state pausing or resuming).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub running: Option<RunView<'a>>,
+    /// A pause waiting for the running resume hook to end.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pause_queued: Option<RunView<'a>>,
+}
+
+/// A hook run in flight, as scripts see it.
+#[derive(Serialize)]
+pub struct RunView<'a> {
+    pub by: &'a str,
+    pub incident: Option<String>,
+    pub since: String,
+    pub expires_at: String,
+}
+
+impl<'a> RunView<'a> {
+    fn new(lease: &'a crate::domain::HookLease) -> Self {
+        RunView {
+            by: lease.by.as_str(),
+            incident: lease.incident.map(|i| i.to_string()),
+            since: rfc3339(lease.since),
+            expires_at: rfc3339(lease.expires_at),
+        }
+    }
 }
 
 impl<'a> ProgramView<'a> {
@@ -156,6 +186,12 @@ impl<'a> ProgramView<'a> {
             resume_hook: p.resume_hook.as_deref(),
             created_at: rfc3339(p.created_at),
             paused_at: p.paused_at.map(rfc3339),
+            running: p
+                .run
+                .as_ref()
+                .filter(|_| p.state.is_in_flight())
+                .map(RunView::new),
+            pause_queued: p.pause_queued.as_ref().map(RunView::new),
         }
     }
 }
@@ -200,6 +236,9 @@ pub fn timeline(out: &mut dyn Write, events: &[AuditEvent]) -> io::Result<()> {
             write!(out, " [{} -> {}]", safe(before), safe(after))?;
         }
         writeln!(out)?;
+        for line in e.revealed.iter().flat_map(|r| r.lines()) {
+            writeln!(out, "      | {}", safe(line))?;
+        }
     }
     Ok(())
 }

@@ -107,6 +107,14 @@ pub fn run(ctx: &mut Context<'_>, cmd: ProgramCommand) -> Result<ExitCode, CliEr
                 }
                 Ok(ExitCode::SUCCESS)
             }
+            PauseOutcome::InProgress { by, since } => {
+                writeln!(
+                    ctx.out,
+                    "a pause of '{slug}' by {by} is in progress since {} UTC; its hook runs once, nothing more ran",
+                    short_time(since)
+                )?;
+                Ok(ExitCode::SUCCESS)
+            }
             PauseOutcome::Failed { hook } => {
                 writeln!(
                     ctx.err,
@@ -139,6 +147,24 @@ pub fn run(ctx: &mut Context<'_>, cmd: ProgramCommand) -> Result<ExitCode, CliEr
                     print_hook(ctx, "resume hook", &h)?;
                 }
                 Ok(ExitCode::SUCCESS)
+            }
+            ResumeOutcome::InProgress { by, since } => {
+                writeln!(
+                    ctx.out,
+                    "a resume of '{slug}' by {by} is in progress since {} UTC; nothing more ran",
+                    short_time(since)
+                )?;
+                Ok(ExitCode::SUCCESS)
+            }
+            ResumeOutcome::PausedAgain { hook, by } => {
+                writeln!(
+                    ctx.err,
+                    "NOT RESUMED: {by} paused '{slug}' while its resume hook ran, and a pause wins; it is paused again."
+                )?;
+                if let Some(h) = hook {
+                    print_hook(ctx, "resume hook", &h)?;
+                }
+                Ok(ExitCode::FAILURE)
             }
             ResumeOutcome::HookFailed { hook } => {
                 writeln!(ctx.err, "RESUME FAILED: '{slug}' stays paused.")?;

@@ -35,6 +35,8 @@ pub enum AuditAction {
     PauseFailed,
     #[serde(rename = "program.resume-refused")]
     ResumeRefused,
+    #[serde(rename = "program.resume-requested")]
+    ResumeRequested,
     #[serde(rename = "program.resumed")]
     ProgramResumed,
     #[serde(rename = "program.resume-failed")]
@@ -82,6 +84,7 @@ impl AuditAction {
             ProgramPaused => "program.paused",
             PauseFailed => "program.pause-failed",
             ResumeRefused => "program.resume-refused",
+            ResumeRequested => "program.resume-requested",
             ProgramResumed => "program.resumed",
             ResumeFailed => "program.resume-failed",
             NotificationsQueued => "notify.queued",
@@ -127,6 +130,11 @@ pub struct EventDraft {
     /// For access-log entries: which read path and how many records.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub access: Option<AccessRecord>,
+    /// Text that is personal or secret (a hook's command and output), sealed by the desk
+    /// before it reaches the store (hex); the desk opens it only for those who may read
+    /// the incident's details, into [`AuditEvent::revealed`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed: Option<String>,
 }
 
 /// What an access-log entry covers.
@@ -156,6 +164,7 @@ impl EventDraft {
             before: None,
             after: None,
             access: None,
+            sealed: None,
         }
     }
 
@@ -196,4 +205,7 @@ pub struct AuditEvent {
     pub draft: EventDraft,
     /// Hex SHA-256 of the previous event's hash and this event's stored bytes.
     pub hash: String,
+    /// The sealed text, opened for a reader entitled to it; never stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revealed: Option<String>,
 }

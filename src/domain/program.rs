@@ -15,7 +15,12 @@ use super::{CategoryName, DomainError, IncidentId, ProgramSlug, UserName};
 #[serde(rename_all = "kebab-case")]
 pub enum ProgramState {
     Active,
+    /// A pause hook is running (see [`Program::run`]).
+    Pausing,
     Paused,
+    /// A resume hook is running (see [`Program::run`]); a pause asked for meanwhile waits
+    /// in [`Program::pause_queued`] and runs as soon as the resume hook ends.
+    Resuming,
     /// A pause was asked for but the kill-switch hook failed: it may still be collecting.
     PauseFailed,
     Retired,
@@ -26,15 +31,23 @@ impl ProgramState {
     pub fn as_str(self) -> &'static str {
         match self {
             ProgramState::Active => "active",
+            ProgramState::Pausing => "pausing",
             ProgramState::Paused => "paused",
+            ProgramState::Resuming => "resuming",
             ProgramState::PauseFailed => "pause-failed",
             ProgramState::Retired => "retired",
         }
     }
 
-    /// Active or pause-failed: the programme may still be collecting data.
+    /// Anything but paused or retired: the programme may still be collecting data (while
+    /// a hook runs, nobody knows yet).
     pub fn may_be_collecting(self) -> bool {
-        matches!(self, ProgramState::Active | ProgramState::PauseFailed)
+        !matches!(self, ProgramState::Paused | ProgramState::Retired)
+    }
+
+    /// Pausing or resuming: a hook is running.
+    pub fn is_in_flight(self) -> bool {
+        matches!(self, ProgramState::Pausing | ProgramState::Resuming)
     }
 }
 
@@ -58,6 +71,34 @@ pub struct Program {
     pub created_at: DateTime<Utc>,
     /// When the current pause took effect.
     pub paused_at: Option<DateTime<Utc>>,
+    /// The hook running now, while the state is pausing or resuming.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run: Option<HookLease>,
+    /// A pause asked for while a resume hook ran; it runs when that hook ends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pause_queued: Option<HookLease>,
+}
+
+/// Who is running a programme's hook, since when, and until when the claim holds. A lease
+/// outlives the hook's own time limit; one past its expiry was left by a process that died,
+/// and the next pause may take it over.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HookLease {
+    /// Random, so that a runner can tell its own lease from a successor's.
+    pub token: u64,
+    pub by: UserName,
+    pub incident: Option<IncidentId>,
+    pub since: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    /// The state before the run, to return to when a resume hook fails.
+    pub from: ProgramState,
+}
+
+impl HookLease {
+    /// Whether the lease still holds at `now`.
+    pub fn is_live(&self, now: DateTime<Utc>) -> bool {
+        now < self.expires_at
+    }
 }
 
 /// What a responder gives to register a programme, already validated.
@@ -110,6 +151,15 @@ impl Program {
             incidents: BTreeSet::new(),
             created_at: now,
             paused_at: None,
+            run: None,
+            pause_queued: None,
         }
+    }
+
+    /// The running hook's lease, if one is running and its runner is alive.
+    pub fn live_run(&self, now: DateTime<Utc>) -> Option<&HookLease> {
+        self.run
+            .as_ref()
+            .filter(|l| self.state.is_in_flight() && l.is_live(now))
     }
 }

@@ -61,6 +61,8 @@ const KEY_FORMAT: &[u8] = b"format_version";
 const KEY_AUDIT_HEAD: &[u8] = b"audit_head";
 const KEY_CHECK: &[u8] = b"key_check";
 const CHECK_TEXT: &[u8] = b"breachdesk database key";
+/// Associated data of the private texts in audit events.
+const PRIVATE_AAD: &[u8] = b"audit.private";
 
 /// An encoded key and value.
 type KeyValue = (Vec<u8>, Vec<u8>);
@@ -235,6 +237,20 @@ impl Store {
         )
     }
 
+    /// Seals a private text of an audit event (a hook's command and output) for the desk,
+    /// as hex; [`Store::open_text`] reverses it.
+    pub fn seal_text(&self, text: &str) -> Result<String, StoreError> {
+        let sealed = self.cipher.seal(PRIVATE_AAD, text.as_bytes())?;
+        Ok(sealed.iter().map(|b| format!("{b:02x}")).collect())
+    }
+
+    /// Opens what [`Store::seal_text`] sealed; `None` when it does not open with this key.
+    pub fn open_text(&self, sealed: &str) -> Option<String> {
+        let raw = unhex(sealed)?;
+        let plain = self.cipher.open(PRIVATE_AAD, &raw)?;
+        String::from_utf8(plain).ok()
+    }
+
     /// Waits until everything written is on disk.
     pub fn flush(&self) -> Result<(), StoreError> {
         self.db.flush()?;
@@ -391,6 +407,7 @@ impl Store {
                     seq,
                     draft: draft.clone(),
                     hash: String::new(),
+                    revealed: None,
                 };
                 let body = encode(&StoredEvent::from(&event))
                     .map_err(ConflictableTransactionError::Abort)?;
@@ -702,7 +719,18 @@ fn decode_event(raw: &[u8]) -> Result<AuditEvent, StoreError> {
         seq: stored.seq,
         draft: stored.draft,
         hash: audit::hex(&hash),
+        revealed: None,
     })
+}
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if text.len() % 2 != 0 {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 fn incident_page_key(id: IncidentId) -> [u8; 8] {

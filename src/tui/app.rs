@@ -1295,6 +1295,10 @@ impl App {
             Ok(PauseOutcome::AlreadyPaused { .. }) => {
                 self.info(format!("{slug} was already paused; nothing ran"))
             }
+            Ok(PauseOutcome::InProgress { by, since }) => self.info(format!(
+                "a pause of {slug} by {by} is running since {} UTC; its hook runs once",
+                since.format("%H:%M:%S")
+            )),
             Ok(PauseOutcome::Paused { hook: Some(h) }) => {
                 self.info(format!("{slug} paused; pause hook {}", h.end))
             }
@@ -1334,6 +1338,12 @@ impl App {
                 ))
             }
             Ok(ResumeOutcome::Resumed { .. }) => self.info(format!("{slug} resumed")),
+            Ok(ResumeOutcome::InProgress { by, .. }) => {
+                self.info(format!("a resume of {slug} by {by} is already running"))
+            }
+            Ok(ResumeOutcome::PausedAgain { by, .. }) => self.error(format!(
+                "{slug} was not resumed: {by} paused it while the resume hook ran (a pause wins)"
+            )),
             Ok(ResumeOutcome::HookFailed { hook }) => {
                 self.dialog = Some(Dialog::Panel(Panel {
                     title: format!(" RESUME FAILED: {slug} stays paused "),

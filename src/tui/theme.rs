@@ -60,7 +60,7 @@ impl Theme {
     pub fn program_state(&self, state: ProgramState) -> Style {
         match state {
             ProgramState::PauseFailed => self.alarm(),
-            ProgramState::Active => self.warning(),
+            ProgramState::Active | ProgramState::Pausing | ProgramState::Resuming => self.warning(),
             ProgramState::Paused => self.good(),
             ProgramState::Retired => self.dim(),
         }

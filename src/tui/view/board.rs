@@ -86,6 +86,8 @@ fn board_row<'a>(app: &App, row: &'a BoardRow) -> Row<'a> {
         .any(|(_, s)| *s == ProgramState::PauseFailed)
     {
         Span::styled(format!("! {}", strings::PAUSE_FAILED), app.theme.alarm())
+    } else if let Some((_, s)) = row.collecting.iter().find(|(_, s)| s.is_in_flight()) {
+        Span::styled(s.as_str(), app.theme.warning())
     } else if !row.collecting.is_empty() {
         Span::styled(format!("! {}", strings::LIVE), app.theme.warning())
     } else if inc.programs.is_empty() {

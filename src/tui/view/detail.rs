@@ -352,6 +352,10 @@ fn timeline(app: &App, detail: &Detail, frame: &mut Frame<'_>, area: Rect) {
         if let (Some(b), Some(a)) = (&d.before, &d.after) {
             text.push_str(&format!(" [{b} -> {a}]"));
         }
+        if let Some(private) = &e.revealed {
+            text.push('\n');
+            text.push_str(private);
+        }
         let lines: Vec<Line> = text
             .lines()
             .map(|l| Line::raw(safe(l).into_owned()))
