@@ -37,6 +37,8 @@ pub enum WitnessError {
     Write { path: PathBuf, source: io::Error },
     #[error("cannot read the audit witness {path}: {source}")]
     Read { path: PathBuf, source: io::Error },
+    #[error("cannot resolve {path} to place the audit witness outside it: {source}")]
+    Resolve { path: PathBuf, source: io::Error },
     #[error(
         "the audit witness {witness} is inside the database directory {db}, so a copy of the database would carry it along; set `[audit] witness` to a path outside it"
     )]
@@ -84,15 +86,12 @@ pub struct Witness {
 impl Witness {
     /// The witness at `path` for the database in `db_dir`; refuses a path inside it.
     pub fn new(path: &Path, db_dir: &Path) -> Result<Witness, WitnessError> {
-        let read = |source| WitnessError::Read {
-            path: db_dir.to_owned(),
-            source,
+        let resolve = |path: &Path| {
+            let path = path.to_owned();
+            move |source| WitnessError::Resolve { path, source }
         };
-        let db = fs::canonicalize(db_dir).map_err(read)?;
-        let path = absolute(path).map_err(|source| WitnessError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
+        let db = fs::canonicalize(db_dir).map_err(resolve(db_dir))?;
+        let path = absolute(path).map_err(resolve(path))?;
         if path.starts_with(&db) {
             return Err(WitnessError::InsideDatabase { witness: path, db });
         }
