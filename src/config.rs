@@ -56,6 +56,18 @@ pub struct Config {
     /// The daemon's socket: when set, every command goes through the daemon.
     #[serde(default)]
     pub remote: Option<PathBuf>,
+    #[serde(default)]
+    pub audit: AuditSettings,
+}
+
+/// Where the audit witness lives.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditSettings {
+    /// The witness file (relative paths from the config file's directory); by default
+    /// `audit-witness` beside the key file.
+    #[serde(default)]
+    pub witness: Option<PathBuf>,
 }
 
 /// How `breachdesk serve` shares its socket, and how much it lets clients make it read.
@@ -265,6 +277,12 @@ mod tests {
         let s = Settings::parse(text, Path::new("c.toml")).unwrap();
         assert_eq!(s.config.daemon.frame_deadline(), Duration::from_secs(1));
         assert_eq!(s.config.daemon.frame_budget(), 1 << 20);
+    }
+
+    #[test]
+    fn audit_witness_path() {
+        let s = Settings::parse("[audit]\nwitness = \"/srv/w\"\n", Path::new("c.toml")).unwrap();
+        assert_eq!(s.config.audit.witness, Some(PathBuf::from("/srv/w")));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use thiserror::Error;
 
 use crate::access::{Denial, Need, Policy, Role};
 
-use crate::audit::{self, Tamper};
+use crate::audit::{HeadReport, Tamper, Verified};
 use crate::config::Settings;
 use crate::deadlines::Obligation;
 use crate::domain::text::{Lines, checked};
@@ -427,8 +427,11 @@ pub trait Desk: Send + Sync {
         actor: &UserName,
         incident: Option<IncidentId>,
     ) -> Result<Vec<AuditEvent>, DeskError>;
-    /// Checks the hash chain; the inner result is the number of events or the first break.
-    fn verify_audit(&self, actor: &UserName) -> Result<Result<u64, Tamper>, DeskError>;
+    /// Checks the hash chain, the head's key tag and the witness; the inner result is what
+    /// was checked or the first thing found tampered.
+    fn verify_audit(&self, actor: &UserName) -> Result<Result<Verified, Tamper>, DeskError>;
+    /// The current head of the audit chain (`None` while the log is empty).
+    fn audit_head(&self, actor: &UserName) -> Result<Option<HeadReport>, DeskError>;
     /// The exact message one person would get (the first on the roster by default).
     fn preview_letter(
         &self,
@@ -1407,10 +1410,14 @@ impl Desk for LocalDesk {
         }
     }
 
-    fn verify_audit(&self, actor: &UserName) -> Result<Result<u64, Tamper>, DeskError> {
+    fn verify_audit(&self, actor: &UserName) -> Result<Result<Verified, Tamper>, DeskError> {
         self.guard_role(actor, Role::Viewer, "audit.verify")?;
-        let (events, head) = self.store.raw_audit()?;
-        Ok(audit::verify(events, head))
+        Ok(self.store.verify_audit()?)
+    }
+
+    fn audit_head(&self, actor: &UserName) -> Result<Option<HeadReport>, DeskError> {
+        self.guard_role(actor, Role::Viewer, "audit.head")?;
+        Ok(self.store.audit_head()?)
     }
     fn preview_letter(
         &self,

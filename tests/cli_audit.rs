@@ -18,10 +18,46 @@ fn history() -> Sandbox {
 
 /// Opens the database behind the binary's back and edits the audit tree.
 fn tamper(s: &Sandbox, edit: impl FnOnce(&sled::Tree)) {
+    tamper_tree(s, "audit", edit);
+}
+
+/// Opens the database behind the binary's back and edits one tree.
+fn tamper_tree(s: &Sandbox, name: &str, edit: impl FnOnce(&sled::Tree)) {
     let db = sled::open(s.db()).unwrap();
-    let tree = db.open_tree("audit").unwrap();
+    let tree = db.open_tree(name).unwrap();
     edit(&tree);
     db.flush().unwrap();
+}
+
+/// The default witness file of a sandbox: beside its key file.
+fn witness(s: &Sandbox) -> std::path::PathBuf {
+    s.path("home/config/breachdesk/audit-witness")
+}
+
+fn cp_r(from: &std::path::Path, to: &std::path::Path) {
+    let status = std::process::Command::new("cp")
+        .arg("-r")
+        .arg(from)
+        .arg(to)
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// Puts `copy` back in place of the database, as someone restoring an old copy would.
+fn put_back(s: &Sandbox, copy: &std::path::Path) {
+    std::fs::remove_dir_all(s.db()).unwrap();
+    cp_r(copy, &s.db());
+}
+
+/// Runs `audit verify` and returns (exit code, stdout, stderr).
+fn verify(s: &Sandbox) -> (Option<i32>, String, String) {
+    let out = s.cmd().args(["audit", "verify"]).output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
 }
 
 fn key(seq: u64) -> [u8; 8] {
@@ -65,9 +101,172 @@ fn log_lists_every_change_with_actor_and_time() {
 #[test]
 fn verify_counts_an_intact_chain() {
     let s = history();
+    let (code, out, err) = verify(&s);
+    assert_eq!(code, Some(0), "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "audit log intact: 5 events checked");
+    assert!(lines[1].starts_with("head: event 5 (hash "), "{out}");
+    assert!(
+        lines[2].contains("audit-witness last recorded event 5"),
+        "{out}"
+    );
+    assert_eq!(err, "", "no warning in normal use");
+}
+
+/// Regression (hostile-insider test): copying the database away and putting the old copy
+/// back later erased history, and `audit verify` still said "intact".
+#[test]
+fn a_database_put_back_from_a_copy_fails_verify_naming_the_witnessed_head() {
+    let s = Sandbox::new();
+    s.open_incident("Leak", 2);
+    let copy = s.path("db-copy");
+    cp_r(&s.db(), &copy);
+    s.ok(&["incident", "note", "1", "read the exposed bucket"]);
+    let witnessed = s.json(&["audit", "head", "--json"]);
+    put_back(&s, &copy);
+    let err = s.fails(&["audit", "verify"], 1);
+    let seq = witnessed["seq"].as_u64().unwrap();
+    let prefix = &witnessed["hash"].as_str().unwrap()[..12];
+    assert!(
+        err.contains("the database is older than its witness"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("last witnessed event {seq} (hash {prefix}")),
+        "{err}"
+    );
+    assert!(err.contains(&format!("ends at event {}", seq - 1)), "{err}");
+    assert!(err.contains("restored from a copy?"), "{err}");
+    let json = s
+        .cmd()
+        .args(["audit", "verify", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(json.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(report["intact"], false);
+    assert_eq!(report["detail"]["OlderThanWitness"]["last"]["seq"], seq);
+}
+
+#[test]
+fn a_copy_put_back_and_changed_again_still_fails_verify() {
+    let s = Sandbox::new();
+    s.open_incident("Leak", 2);
+    let copy = s.path("db-copy");
+    cp_r(&s.db(), &copy);
+    s.ok(&["incident", "note", "1", "read the exposed bucket"]);
+    put_back(&s, &copy);
+    s.ok(&["incident", "note", "1", "nothing happened"]);
+    s.ok(&["incident", "note", "1", "still nothing"]);
+    let err = s.fails(&["audit", "verify"], 1);
+    assert!(err.contains("older than its witness"), "{err}");
+    assert!(err.contains("is a different one"), "{err}");
+}
+
+#[test]
+fn head_prints_what_verify_checked() {
+    let s = history();
+    let head = s.json(&["audit", "head", "--json"]);
+    let log = s.json(&["audit", "log", "--json"]);
+    let last = &log.as_array().unwrap()[4];
+    assert_eq!(head["seq"], 5);
+    assert_eq!(head["hash"], last["hash"]);
+    assert_eq!(head["at"], last["at"]);
+    assert_eq!(head["tag"].as_str().unwrap().len(), 64);
+    let verified = s.json(&["audit", "verify", "--json"]);
+    assert_eq!(verified["intact"], true);
+    assert_eq!(verified["head"], head);
+    assert_eq!(verified["witness"]["state"], "matches");
+    assert_eq!(verified["witness"]["last"]["hash"], head["hash"]);
+    let text = s.ok(&["audit", "head"]);
+    assert!(text.starts_with("event 5\n"), "{text}");
+    assert!(text.contains(head["hash"].as_str().unwrap()), "{text}");
+    assert!(text.contains(head["tag"].as_str().unwrap()), "{text}");
+    let empty = Sandbox::new();
     assert_eq!(
-        s.ok(&["audit", "verify"]).trim(),
-        "audit log intact: 5 events checked"
+        empty.ok(&["audit", "head"]).trim(),
+        "the audit log is empty"
+    );
+}
+
+#[test]
+fn a_head_forged_without_the_key_fails_verify() {
+    let s = history();
+    // Cut the last event and point the head at event 4, keeping the old tag.
+    let four = {
+        let db = sled::open(s.db()).unwrap();
+        db.open_tree("audit").unwrap().get(key(4)).unwrap().unwrap()
+    };
+    tamper(&s, |t| {
+        t.remove(key(5)).unwrap();
+    });
+    tamper_tree(&s, "meta", |t| {
+        let mut head = t.get("audit_head").unwrap().unwrap().to_vec();
+        head[..8].copy_from_slice(&4u64.to_be_bytes());
+        head[8..40].copy_from_slice(&four[..32]);
+        t.insert("audit_head", head).unwrap();
+    });
+    let err = s.fails(&["audit", "verify"], 1);
+    assert!(
+        err.contains("chain head (event 4) is not tagged with this database's key"),
+        "{err}"
+    );
+    // Without a tag at all.
+    tamper_tree(&s, "meta", |t| {
+        let head = t.get("audit_head").unwrap().unwrap();
+        t.insert("audit_head", &head[..40]).unwrap();
+    });
+    let err = s.fails(&["audit", "verify"], 1);
+    assert!(err.contains("carries no key tag"), "{err}");
+}
+
+#[test]
+fn a_missing_witness_is_a_warning_not_silence() {
+    let s = history();
+    std::fs::remove_file(witness(&s)).unwrap();
+    let (code, out, err) = verify(&s);
+    assert_eq!(code, Some(0));
+    assert!(
+        out.starts_with("audit log intact: 5 events checked"),
+        "{out}"
+    );
+    assert!(err.contains("warning: no audit witness at"), "{err}");
+    assert!(err.contains("cannot be detected"), "{err}");
+}
+
+#[test]
+fn the_witness_is_private_and_can_be_moved() {
+    let s = history();
+    common::assert_mode(&witness(&s), 0o600);
+    let moved = Sandbox::new();
+    moved.write("config.toml", "[audit]\nwitness = \"elsewhere/witness\"\n");
+    moved.open_incident("Leak", 2);
+    common::assert_mode(&moved.path("elsewhere/witness"), 0o600);
+    assert!(!witness(&moved).exists());
+    assert!(moved.ok(&["audit", "verify"]).contains("elsewhere/witness"));
+    let inside = Sandbox::new();
+    inside.write("config.toml", "[audit]\nwitness = \"db/witness\"\n");
+    let err = inside.fails(&["incident", "list"], 2);
+    assert!(err.contains("inside the database directory"), "{err}");
+}
+
+#[test]
+fn a_database_of_the_previous_format_is_keyed_when_opened() {
+    let s = history();
+    tamper_tree(&s, "meta", |t| {
+        let head = t.get("audit_head").unwrap().unwrap();
+        t.insert("audit_head", &head[..40]).unwrap();
+        t.insert("format_version", &2u32.to_be_bytes()).unwrap();
+    });
+    let (code, out, err) = verify(&s);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("head: event 5"), "{out}");
+    assert_eq!(
+        s.json(&["audit", "head", "--json"])["tag"]
+            .as_str()
+            .unwrap()
+            .len(),
+        64
     );
 }
 

@@ -184,6 +184,13 @@ fn the_cli_works_through_the_daemon_with_the_same_commands() {
     assert_eq!(access[0]["actor"], me());
     assert_eq!(access[0]["records"], 20);
     assert!(run_ok(c(), &["audit", "verify"]).contains("intact"));
+    // The head comes from the daemon, which also wrote the witness.
+    let head: serde_json::Value =
+        serde_json::from_str(&run_ok(c(), &["audit", "head", "--json"])).unwrap();
+    let verified: serde_json::Value =
+        serde_json::from_str(&run_ok(c(), &["audit", "verify", "--json"])).unwrap();
+    assert_eq!(verified["head"], head);
+    assert_eq!(verified["witness"]["state"], "matches", "{verified}");
     // The client opened no database of its own.
     assert!(!sb.path("no-database-here").exists());
 }

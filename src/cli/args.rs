@@ -419,8 +419,17 @@ pub enum AuditCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Check the hash chain; exits 1 naming the first bad event
-    Verify,
+    /// Check the hash chain, the head's key tag and the witness; exits 1 naming the first
+    /// bad event, a forged head, or a database older than its witness
+    Verify {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the chain's current head (seq, hash, key tag, time) for reports and tickets
+    Head {
+        #[arg(long)]
+        json: bool,
+    },
     /// Who read whose personal data, and who was refused
     Access {
         #[arg(long, value_parser = parse_incident)]

@@ -1,10 +1,11 @@
-//! `breachdesk audit ...`: print and verify the audit log.
+//! `breachdesk audit ...`: print and verify the audit log, and quote its head.
 
 use std::process::ExitCode;
 
 use super::args::AuditCommand;
 use super::output::{self, EventView};
 use super::{CliError, Context};
+use crate::audit::{HeadReport, Tamper, Verified, WitnessCheck};
 use crate::domain::UserName;
 
 pub fn run(ctx: &mut Context<'_>, cmd: AuditCommand) -> Result<ExitCode, CliError> {
@@ -65,15 +66,96 @@ pub fn run(ctx: &mut Context<'_>, cmd: AuditCommand) -> Result<ExitCode, CliErro
             }
             Ok(ExitCode::SUCCESS)
         }
-        AuditCommand::Verify => match ctx.desk.verify_audit(&ctx.actor)? {
-            Ok(count) => {
-                writeln!(ctx.out, "audit log intact: {count} events checked")?;
-                Ok(ExitCode::SUCCESS)
+        AuditCommand::Verify { json } => {
+            let result = ctx.desk.verify_audit(&ctx.actor)?;
+            if json {
+                return verify_json(ctx, &result);
             }
-            Err(tamper) => {
-                writeln!(ctx.err, "AUDIT LOG TAMPERED: {tamper}")?;
-                Ok(ExitCode::FAILURE)
+            match result {
+                Ok(verified) => {
+                    print_verified(ctx, &verified)?;
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(tamper) => {
+                    writeln!(ctx.err, "AUDIT LOG TAMPERED: {tamper}")?;
+                    Ok(ExitCode::FAILURE)
+                }
             }
-        },
+        }
+        AuditCommand::Head { json } => {
+            let head = ctx.desk.audit_head(&ctx.actor)?;
+            if json {
+                output::json(ctx.out, &head)?;
+            } else if let Some(head) = &head {
+                print_head(ctx, head)?;
+            } else {
+                writeln!(ctx.out, "the audit log is empty")?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
     }
+}
+
+/// `audit verify --json`: one object whether or not the log is intact; exit 1 if not.
+fn verify_json(
+    ctx: &mut Context<'_>,
+    result: &Result<Verified, Tamper>,
+) -> Result<ExitCode, CliError> {
+    let value = match result {
+        Ok(v) => serde_json::json!({
+            "intact": true,
+            "events": v.events,
+            "head": v.head,
+            "witness": v.witness,
+            "warnings": v.warnings(),
+        }),
+        Err(tamper) => serde_json::json!({
+            "intact": false,
+            "tampered": tamper.to_string(),
+            "detail": tamper,
+        }),
+    };
+    output::json(ctx.out, &value)?;
+    Ok(if result.is_ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn print_verified(ctx: &mut Context<'_>, verified: &Verified) -> Result<(), CliError> {
+    writeln!(
+        ctx.out,
+        "audit log intact: {} events checked",
+        verified.events
+    )?;
+    if let Some(head) = &verified.head {
+        writeln!(
+            ctx.out,
+            "head: event {} (hash {}…), keyed",
+            head.seq,
+            head.hash.get(..12).unwrap_or(&head.hash)
+        )?;
+    }
+    if let WitnessCheck::Matches { path, last } = &verified.witness {
+        writeln!(ctx.out, "witness: {} last recorded {last}", path.display())?;
+    }
+    for warning in verified.warnings() {
+        writeln!(ctx.err, "warning: {warning}")?;
+    }
+    Ok(())
+}
+
+fn print_head(ctx: &mut Context<'_>, head: &HeadReport) -> Result<(), CliError> {
+    writeln!(ctx.out, "event {}", head.seq)?;
+    writeln!(ctx.out, "hash  {}", head.hash)?;
+    match &head.tag {
+        Some(tag) => writeln!(ctx.out, "tag   {tag}")?,
+        None => writeln!(ctx.out, "tag   none (not keyed)")?,
+    }
+    match head.at {
+        Some(at) => writeln!(ctx.out, "at    {}", at.format("%Y-%m-%dT%H:%M:%SZ"))?,
+        None => writeln!(ctx.out, "at    unknown (last event unreadable)")?,
+    }
+    Ok(())
 }

@@ -123,8 +123,22 @@ impl Location {
         let settings = Settings::load(&self.config, self.config_required)?;
         let key = crate::crypto::Key::for_database(&self.db, Some(&self.key_file))
             .map_err(|e| CliError::User(e.to_string()))?;
-        let store = Store::open(&self.db, &key)?;
+        let witness = self.witness(&settings);
+        let store = Store::open(&self.db, &key)?.with_witness(&witness)?;
         Ok(LocalDesk::new(store, settings))
+    }
+
+    /// The audit witness: `[audit] witness` (relative to the config file's directory),
+    /// else `audit-witness` beside the key file, which is in the config directory unless
+    /// `--key-file` moves it (also when the key itself comes from `BREACHDESK_KEY`).
+    pub fn witness(&self, settings: &Settings) -> PathBuf {
+        match &settings.config.audit.witness {
+            Some(path) => self
+                .config
+                .parent()
+                .map_or_else(|| path.clone(), |dir| dir.join(path)),
+            None => self.key_file.with_file_name("audit-witness"),
+        }
     }
 }
 

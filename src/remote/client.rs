@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 
 use super::protocol::{self, FrameError, MAX_REPLY, ReplyFrame, Request, Welcome, to_hex};
-use crate::audit::Tamper;
+use crate::audit::{HeadReport, Tamper, Verified};
 use crate::deadlines::Obligation;
 use crate::desk::{
     Desk, DeskError, Identity, ImportReport, IncidentFilter, LinkOutcome, OutboxStatus,
@@ -420,8 +420,12 @@ impl Desk for RemoteDesk {
         self.call(&Request::AuditLog { incident })
     }
 
-    fn verify_audit(&self, _actor: &UserName) -> Result<Result<u64, Tamper>, DeskError> {
+    fn verify_audit(&self, _actor: &UserName) -> Result<Result<Verified, Tamper>, DeskError> {
         self.call(&Request::VerifyAudit)
+    }
+
+    fn audit_head(&self, _actor: &UserName) -> Result<Option<HeadReport>, DeskError> {
+        self.call(&Request::AuditHead)
     }
 
     fn preview_letter(

@@ -207,6 +207,7 @@ pub enum Request {
         incident: Option<IncidentId>,
     },
     VerifyAudit,
+    AuditHead,
     PreviewLetter {
         id: IncidentId,
         template: TemplateName,

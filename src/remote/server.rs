@@ -531,6 +531,7 @@ fn handle(
         } => json(desk.resume_program(actor, &slug(&s)?, &reason, force)?),
         Request::AuditLog { incident } => json(desk.audit_log(actor, incident)?),
         Request::VerifyAudit => json(desk.verify_audit(actor)?),
+        Request::AuditHead => json(desk.audit_head(actor)?),
         Request::PreviewLetter {
             id,
             template,

@@ -45,6 +45,8 @@ pub enum StoreError {
     WrongKey { path: PathBuf },
     #[error(transparent)]
     Key(#[from] crate::crypto::KeyError),
+    #[error(transparent)]
+    Witness(#[from] crate::audit::witness::WitnessError),
 }
 
 impl StoreError {

@@ -4,7 +4,8 @@
 //! flushed before `commit` returns.
 //!
 //! Trees and keys (integers big-endian, so scans come out in order):
-//! - `meta`: `format_version` (u32), `audit_head` (seq u64 + hash)
+//! - `meta`: `format_version` (u32), `audit_head` (seq u64 + hash + HMAC tag, see
+//!   [`audit_head`])
 //! - `incidents`: page number -> the page's incidents, [`INCIDENTS_PER_PAGE`] to a page in
 //!   id order (scanning a few hundred pages is much cheaper in sled than scanning one key
 //!   per incident)
@@ -23,6 +24,7 @@
 //! keyed hash of the recipient instead of the recipient. `meta` holds a sealed check value
 //! so that a wrong key is refused at open instead of reading as garbage.
 
+mod audit_head;
 mod error;
 mod roster;
 
@@ -37,15 +39,17 @@ use sled::transaction::{ConflictableTransactionError, TransactionError, Transact
 pub use error::StoreError;
 pub use roster::{PAGE_SIZE, Roster, RosterPage};
 
-use crate::audit::{self, Hash, Head, RawEvent};
+use crate::audit::witness::Witness;
+use crate::audit::{self, Hash, Head, HeadKey, RawEvent};
 use crate::crypto::{Cipher, Key};
 use crate::domain::{
     AffectedPerson, AuditEvent, EventDraft, Incident, IncidentId, Program, ProgramSlug,
 };
 use crate::notify::{Delivery, Notification, NotificationRef, TemplateName};
+use audit_head::decode_head;
 
 /// The on-disk format this build reads and writes.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// How many incidents one record of the `incidents` tree holds.
 pub const INCIDENTS_PER_PAGE: u64 = 64;
@@ -105,6 +109,10 @@ pub struct Store {
     cipher: Cipher,
     /// The secret behind blinded outbox keys, derived from the database key.
     blind: [u8; 32],
+    /// Tags the audit head, derived from the database key.
+    head_key: HeadKey,
+    /// Where committed heads are also recorded, outside the database directory.
+    witness: Option<Witness>,
 }
 
 /// A delivery state as stored: with its recipient, which the key only holds blinded.
@@ -151,6 +159,8 @@ impl Store {
                 h.update(key.to_hex().as_bytes());
                 h.finalize().into()
             },
+            head_key: HeadKey::derive(key),
+            witness: None,
             db,
         };
         store.check_format()?;
@@ -275,6 +285,9 @@ impl Store {
                 let found = <[u8; 4]>::try_from(raw.as_ref())
                     .map(u32::from_be_bytes)
                     .unwrap_or(u32::MAX);
+                if found == audit_head::UNKEYED_FORMAT {
+                    return self.key_unkeyed_head();
+                }
                 if found != FORMAT_VERSION {
                     return Err(StoreError::UnknownFormat {
                         path: self.path.clone(),
@@ -299,11 +312,14 @@ impl Store {
         Ok(())
     }
 
-    /// Writes all of `changes` and their audit events in one transaction, then flushes.
+    /// Writes all of `changes` and their audit events in one transaction, flushes, then
+    /// appends the new head to the witness (a witness that cannot be written fails the
+    /// commit after the change is saved, saying so).
     /// Returns the events as chained.
     pub fn commit(&self, changes: &Changes) -> Result<Vec<AuditEvent>, StoreError> {
         let sealed = self.commit_unflushed(changes)?;
         self.db.flush()?;
+        self.witness_commit(&sealed)?;
         Ok(sealed)
     }
 
@@ -426,7 +442,7 @@ impl Store {
                     ..event
                 });
             }
-            meta.insert(KEY_AUDIT_HEAD, encode_head(&head).as_slice())?;
+            meta.insert(KEY_AUDIT_HEAD, self.keyed_head(&head))?;
             Ok(sealed)
         });
         let sealed = result.map_err(|e| match e {
@@ -737,28 +753,13 @@ fn decode_event(raw: &[u8]) -> Result<AuditEvent, StoreError> {
 }
 
 fn unhex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
+    if text.len() % 2 != 0 {
         return None;
     }
     (0..text.len())
         .step_by(2)
         .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
         .collect()
-}
-
-fn encode_head(head: &Head) -> Vec<u8> {
-    let mut raw = head.seq.to_be_bytes().to_vec();
-    raw.extend_from_slice(&head.hash);
-    raw
-}
-
-fn decode_head(raw: &[u8]) -> Result<Head, StoreError> {
-    let seq = decode_u64(raw.get(..8).unwrap_or_default(), "audit head")?;
-    let hash = raw
-        .get(8..)
-        .and_then(|h| Hash::try_from(h).ok())
-        .ok_or_else(|| StoreError::corrupt("audit head"))?;
-    Ok(Head { seq, hash })
 }
 
 fn incident_page_key(id: IncidentId) -> [u8; 8] {

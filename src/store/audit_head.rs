@@ -1,0 +1,178 @@
+//! The keyed audit head and its witness, as the store keeps them: the head record in `meta`
+//! (seq, hash and the HMAC tag of [`crate::audit::HeadKey`]), tagging the head of a
+//! format-2 database when it is first opened, appending each committed head to the
+//! witness, and gathering everything `audit verify` and `audit head` need. The checks
+//! themselves live in [`crate::audit`].
+
+use std::path::Path;
+
+use chrono::{DateTime, SubsecRound as _, Utc};
+
+use super::{KEY_AUDIT_HEAD, KEY_FORMAT, StoreError, StoredEvent, decode_u64};
+use crate::audit::witness::Witness;
+use crate::audit::{self, Hash, Head, HeadReport, RawEvent, Tag, Tamper, Verified, WitnessCheck};
+use crate::domain::AuditEvent;
+
+/// The format before heads were tagged; opening such a database tags its head.
+pub(super) const UNKEYED_FORMAT: u32 = 2;
+
+/// The head record: seq (u64 BE), hash, then the tag (absent in format 2).
+pub(super) fn encode_head(head: &Head, tag: &Tag) -> Vec<u8> {
+    let mut raw = Vec::with_capacity(72);
+    raw.extend_from_slice(&head.seq.to_be_bytes());
+    raw.extend_from_slice(&head.hash);
+    raw.extend_from_slice(tag);
+    raw
+}
+
+/// The head and its tag, if it has one.
+pub(super) fn decode_stored_head(raw: &[u8]) -> Result<(Head, Option<Tag>), StoreError> {
+    let bad = || StoreError::corrupt("audit head");
+    let seq = decode_u64(raw.get(..8).ok_or_else(bad)?, "audit head")?;
+    let hash = raw
+        .get(8..40)
+        .and_then(|h| Hash::try_from(h).ok())
+        .ok_or_else(bad)?;
+    let tag = match raw.get(40..) {
+        Some([]) | None => None,
+        Some(tag) => Some(Tag::try_from(tag).map_err(|_| bad())?),
+    };
+    Ok((Head { seq, hash }, tag))
+}
+
+/// The head without its tag.
+pub(super) fn decode_head(raw: &[u8]) -> Result<Head, StoreError> {
+    decode_stored_head(raw).map(|(head, _)| head)
+}
+
+impl super::Store {
+    /// Appends every committed head to the witness at `path`, which must lie outside the
+    /// database directory, and compares the database with it in `audit verify`.
+    pub fn with_witness(mut self, path: &Path) -> Result<Self, StoreError> {
+        self.witness = Some(Witness::new(path, &self.path)?);
+        Ok(self)
+    }
+
+    /// The witness file, if the store has one.
+    pub fn witness_path(&self) -> Option<&Path> {
+        self.witness.as_ref().map(Witness::path)
+    }
+
+    /// The head record to store for `head`, tagged with this database's head key.
+    pub(super) fn keyed_head(&self, head: &Head) -> Vec<u8> {
+        encode_head(head, &self.head_key.tag(head))
+    }
+
+    /// Tags the head of a format-2 database and records the current format. Whatever head
+    /// the database holds at that moment is trusted: this is the one unkeyed step.
+    pub(super) fn key_unkeyed_head(&self) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        if let Some(raw) = self.meta.get(KEY_AUDIT_HEAD)? {
+            let (head, tag) = decode_stored_head(&raw)?;
+            if tag.is_none() {
+                batch.insert(KEY_AUDIT_HEAD, self.keyed_head(&head));
+            }
+        }
+        batch.insert(KEY_FORMAT, &super::FORMAT_VERSION.to_be_bytes());
+        self.meta.apply_batch(batch)?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Appends the head a commit wrote (its last event) to the witness.
+    pub(super) fn witness_commit(&self, sealed: &[AuditEvent]) -> Result<(), StoreError> {
+        let (Some(witness), Some(last)) = (&self.witness, sealed.last()) else {
+            return Ok(());
+        };
+        let hash = audit::parse_hex(&last.hash).ok_or(StoreError::corrupt("audit event hash"))?;
+        let head = Head {
+            seq: last.seq,
+            hash,
+        };
+        witness.append(
+            &head,
+            &self.head_key.tag(&head),
+            to_the_second(last.draft.at),
+        )?;
+        Ok(())
+    }
+
+    /// The stored head and its tag.
+    fn stored_head(&self) -> Result<Option<(Head, Option<Tag>)>, StoreError> {
+        self.meta
+            .get(KEY_AUDIT_HEAD)?
+            .map(|raw| decode_stored_head(&raw))
+            .transpose()
+    }
+
+    /// The current head for reports and tickets; `None` while the log is empty.
+    pub fn audit_head(&self) -> Result<Option<HeadReport>, StoreError> {
+        let last_at = match self.audit.last()? {
+            Some((_, raw)) => raw
+                .get(32..)
+                .and_then(|body| serde_json::from_slice::<StoredEvent>(body).ok())
+                .map(|e| e.draft.at),
+            None => None,
+        };
+        Ok(self
+            .stored_head()?
+            .map(|(head, tag)| head_report(&head, tag.as_ref(), last_at)))
+    }
+
+    /// Checks the chain, the head's tag and the witness, in that order; the inner error is
+    /// the first thing found tampered.
+    pub fn verify_audit(&self) -> Result<Result<Verified, Tamper>, StoreError> {
+        let (events, _) = self.raw_audit()?;
+        let stored = self.stored_head()?;
+        let head = stored.as_ref().map(|(h, _)| *h);
+        let reading = match &self.witness {
+            Some(w) => w.read()?,
+            None => None,
+        };
+        let witness = match &self.witness {
+            Some(w) => w.compare(reading.as_ref(), &self.head_key, &events, head.as_ref()),
+            None => Ok(WitnessCheck::NotConfigured),
+        };
+        let last_at = last_event_time(&events);
+        let checked = match audit::verify(events, head) {
+            Ok(n) => n,
+            Err(tamper) => return Ok(Err(tamper)),
+        };
+        if let Some((head, tag)) = &stored {
+            if let Err(tamper) = audit::check_tag(&self.head_key, head, tag.as_ref()) {
+                return Ok(Err(tamper));
+            }
+        }
+        let witness = match witness {
+            Ok(w) => w,
+            Err(tamper) => return Ok(Err(tamper)),
+        };
+        Ok(Ok(Verified {
+            events: checked,
+            head: stored.map(|(h, t)| head_report(&h, t.as_ref(), last_at)),
+            witness,
+            unreadable_witness_lines: reading.map_or(0, |r| r.unreadable),
+        }))
+    }
+}
+
+/// Times in reports and the witness are whole seconds, as in all JSON output.
+fn to_the_second(at: DateTime<Utc>) -> DateTime<Utc> {
+    at.trunc_subsecs(0)
+}
+
+fn head_report(head: &Head, tag: Option<&Tag>, at: Option<DateTime<Utc>>) -> HeadReport {
+    HeadReport {
+        seq: head.seq,
+        hash: audit::hex(&head.hash),
+        tag: tag.map(audit::hex),
+        at: at.map(to_the_second),
+    }
+}
+
+fn last_event_time(events: &[RawEvent]) -> Option<DateTime<Utc>> {
+    let body = &events.last()?.body;
+    serde_json::from_slice::<StoredEvent>(body)
+        .ok()
+        .map(|e| e.draft.at)
+}
