@@ -87,6 +87,9 @@ pub enum DeskError {
     Letter(#[from] LetterError),
     #[error("not sending: {0}; one sender at a time goes over the same letters")]
     SendRunning(String),
+    /// A send stopped by the user before the outbox was drained.
+    #[error("interrupted: {0}")]
+    Interrupted(String),
     #[error("mail server: {0}")]
     Delivery(String),
     #[error(transparent)]

@@ -1053,3 +1053,42 @@ fn a_viewer_may_send_small_requests_only() {
     let replies = raw_exchange(&daemon.socket, &frame(br#"{"op":"programs"}"#), false, 1);
     assert!(replies[0].contains("\"reply\":\"ok\""), "{replies:?}");
 }
+
+#[test]
+fn ctrl_c_on_a_client_stops_the_daemons_send_and_says_so() {
+    let server = SmtpServer::start(Faults {
+        delay: Duration::from_millis(5),
+        ..Faults::default()
+    });
+    let sb = Sandbox::new();
+    sb.write("config.toml", &server.config("connections = 2"));
+    sb.open_incident("Leak", 2);
+    sb.import("1", &roster(300));
+    sb.ok(&["notify", "queue", "1", "--template", "initial"]);
+    let daemon = Daemon::start(&sb);
+    let send = spawn_client(&sb, &daemon, &["notify", "send", "1"]);
+    wait_for("the send to be under way", || server.messages().len() >= 30);
+    let pid = nix::unistd::Pid::from_raw(send.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+    let (code, out) = finish(send);
+    assert_eq!(code, Some(3), "{out}");
+    assert!(out.contains("INTERRUPTED"), "{out}");
+    // The daemon stops starting letters, records what it sent, and gives the lease back.
+    wait_for("the daemon's send to end", || {
+        run_ok(client(&sb, &daemon), &["audit", "log", "--incident", "1"]).contains("notify.sent")
+    });
+    let log = run_ok(client(&sb, &daemon), &["audit", "log", "--incident", "1"]);
+    assert!(log.contains("interrupted, the rest stays queued"), "{log}");
+    let stopped_at = server.messages().len();
+    assert!(
+        stopped_at < 300,
+        "the daemon stopped starting letters: {stopped_at}"
+    );
+    run_ok(client(&sb, &daemon), &["notify", "send", "1"]);
+    let mut all: HashMap<String, usize> = HashMap::new();
+    for m in server.messages() {
+        *all.entry(m.to[0].clone()).or_default() += 1;
+    }
+    assert_eq!(all.len(), 300, "everyone got their letter");
+    assert!(all.values().all(|n| *n == 1), "nobody was mailed twice");
+}

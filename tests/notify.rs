@@ -646,3 +646,53 @@ fn a_corrected_address_rebuilds_the_queued_letter_and_flags_one_already_sent() {
     assert!(text.contains("sent to a previous address"), "{text}");
     assert_eq!(server.messages().len(), 3, "nothing is resent by itself");
 }
+
+#[test]
+fn an_interrupted_send_reports_real_counts_and_exits_3() {
+    let server = SmtpServer::start(Faults {
+        delay: Duration::from_millis(5),
+        ..Faults::default()
+    });
+    let s = setup(&server, 300, "connections = 2");
+    s.ok(&["notify", "queue", "1", "--template", "initial"]);
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("breachdesk"))
+        .args(["notify", "send", "1"])
+        .env("BREACHDESK_DB", s.db())
+        .env("BREACHDESK_CONFIG", s.config())
+        .env("BREACHDESK_KEY", s.key().to_hex())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while server.messages().len() < 40 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(3), "{said}");
+    assert!(said.contains("INTERRUPTED"), "{said}");
+    let delivered = server.messages().len();
+    let status = s.json(&["notify", "status", "1", "--json"]);
+    let sent = status["counts"]["sent"].as_u64().unwrap() as usize;
+    let queued = status["counts"]["queued"].as_u64().unwrap() as usize;
+    assert_eq!(
+        sent, delivered,
+        "every accepted letter is recorded: {status}"
+    );
+    assert_eq!(sent + queued, 300, "{status}");
+    assert!(queued > 0, "stopped partway: {status}");
+    assert!(
+        said.contains(&format!(
+            "{sent} sent, 0 failed, {queued} still queued of 300"
+        )),
+        "{said}"
+    );
+    let log = s.ok(&["audit", "log", "--incident", "1"]);
+    assert!(log.contains("interrupted, the rest stays queued"), "{log}");
+    s.ok(&["notify", "send", "1"]);
+    assert_eq!(by_recipient(&server).len(), 300);
+    assert_eq!(server.messages().len(), 300, "nobody twice");
+}

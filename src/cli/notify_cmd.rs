@@ -176,17 +176,21 @@ pub fn run(ctx: &mut Context<'_>, cmd: NotifyCommand) -> Result<ExitCode, CliErr
             let show_bar = std::io::stderr().is_terminal();
             let mut last_drawn = Instant::now();
             let err = &mut *ctx.err;
-            let summary = ctx.desk.send_notifications(
-                &ctx.actor,
-                id,
-                &options,
-                &mut |p: &SendProgress| {
-                    if show_bar && last_drawn.elapsed().as_millis() >= 100 {
-                        last_drawn = Instant::now();
-                        let _ = write!(err, "\r{}", bar(p));
-                    }
-                },
-            )?;
+            let sent =
+                ctx.desk
+                    .send_notifications(&ctx.actor, id, &options, &mut |p: &SendProgress| {
+                        if show_bar && last_drawn.elapsed().as_millis() >= 100 {
+                            last_drawn = Instant::now();
+                            let _ = write!(err, "\r{}", bar(p));
+                        }
+                    });
+            let summary = match sent {
+                Err(crate::desk::DeskError::Interrupted(what)) => {
+                    writeln!(ctx.err, "\nINTERRUPTED: {what}")?;
+                    return Ok(ExitCode::from(INTERRUPTED));
+                }
+                other => other?,
+            };
             if show_bar {
                 writeln!(ctx.err, "\r{}", bar(&summary))?;
             }

@@ -97,7 +97,7 @@ impl RemoteDesk {
     }
 
     fn call<T: DeserializeOwned>(&self, request: &Request) -> Result<T, DeskError> {
-        self.call_with_progress(request, &mut |_| {})
+        self.call_with_progress(request, &mut |_| {}, None)
     }
 
     /// Sends one request and reads frames until its answer.
@@ -105,6 +105,7 @@ impl RemoteDesk {
         &self,
         request: &Request,
         progress: &mut dyn FnMut(&SendProgress),
+        stop: Option<&std::sync::atomic::AtomicBool>,
     ) -> Result<T, DeskError> {
         let body = serde_json::to_vec(request).map_err(|e| self.gone(e))?;
         let reused = self
@@ -121,7 +122,7 @@ impl RemoteDesk {
             },
             None => self.fresh(&body)?,
         };
-        self.finish(stream, progress)
+        self.finish(stream, progress, stop)
     }
 
     /// Reads frames until the answer to the request already sent on `stream`.
@@ -129,6 +130,7 @@ impl RemoteDesk {
         &self,
         mut stream: UnixStream,
         progress: &mut dyn FnMut(&SendProgress),
+        stop: Option<&std::sync::atomic::AtomicBool>,
     ) -> Result<T, DeskError> {
         loop {
             let frame = protocol::read_frame(&mut stream, MAX_REPLY, &mut |_| false).map_err(
@@ -145,6 +147,14 @@ impl RemoteDesk {
             let answer = match (reply.reply.as_str(), reply.value, reply.progress) {
                 ("progress", _, Some(p)) => {
                     progress(&p);
+                    if stop.is_some_and(|s| s.load(std::sync::atomic::Ordering::SeqCst)) {
+                        // Hanging up tells the daemon to stop starting letters.
+                        drop(stream);
+                        return Err(DeskError::Interrupted(format!(
+                            "{} sent, {} failed of {} when interrupted; the daemon records the letters in flight and leaves the rest queued (`notify status` shows the counts)",
+                            p.sent, p.failed, p.total
+                        )));
+                    }
                     continue;
                 }
                 ("ok", Some(value), _) => serde_json::from_str(value.get())
@@ -467,12 +477,14 @@ impl Desk for RemoteDesk {
         options: &SendOptions,
         progress: &mut dyn FnMut(&SendProgress),
     ) -> Result<SendProgress, DeskError> {
+        // Ctrl-C hangs up: the daemon then stops starting letters (see the server).
         self.call_with_progress(
             &Request::SendNotifications {
                 scope,
                 rate: options.rate,
             },
             progress,
+            options.stop.as_deref(),
         )
     }
 
@@ -568,7 +580,7 @@ impl Desk for RemoteDesk {
                 break;
             }
         }
-        self.finish(stream, &mut |_| {})
+        self.finish(stream, &mut |_| {}, None)
     }
 
     fn evidence(&self, _actor: &UserName, id: IncidentId) -> Result<Evidence, DeskError> {

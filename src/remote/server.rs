@@ -350,10 +350,13 @@ fn serve_connection(daemon: &Daemon, actor: &UserName, stream: &mut UnixStream) 
             }
             result.and_then(json)
         } else {
+            let hung_up = AtomicBool::new(false);
             let mut progress = |p: &crate::desk::SendProgress| {
-                let _ = send(&mut progress_stream, &Reply::Progress { progress: *p });
+                if send(&mut progress_stream, &Reply::Progress { progress: *p }).is_err() {
+                    hung_up.store(true, Ordering::SeqCst);
+                }
             };
-            handle(daemon, actor, request, &mut progress)
+            handle(daemon, actor, request, &mut progress, &hung_up)
         };
         daemon.busy.fetch_sub(1, Ordering::SeqCst);
         drop(hold);
@@ -393,6 +396,7 @@ fn handle(
     actor: &UserName,
     request: Request,
     progress: &mut dyn FnMut(&crate::desk::SendProgress),
+    hung_up: &AtomicBool,
 ) -> Result<Box<serde_json::value::RawValue>, DeskError> {
     let desk = &daemon.desk;
     let catalog = desk.catalog();
@@ -556,11 +560,20 @@ fn handle(
             json(desk.queue_notifications(actor, id, template, &filter, &recipients)?)
         }
         Request::SendNotifications { scope, rate } => {
+            // This send stops starting letters when the daemon stops or its client hangs
+            // up (Ctrl-C in the CLI); what is in flight is still recorded.
+            let stop = Arc::new(AtomicBool::new(false));
             let options = SendOptions {
                 rate,
-                stop: Some(Arc::clone(&daemon.stop)),
+                stop: Some(Arc::clone(&stop)),
             };
-            json(desk.send_notifications(actor, scope, &options, progress)?)
+            let mut watched = |p: &crate::desk::SendProgress| {
+                progress(p);
+                if daemon.stop.load(Ordering::SeqCst) || hung_up.load(Ordering::SeqCst) {
+                    stop.store(true, Ordering::SeqCst);
+                }
+            };
+            json(desk.send_notifications(actor, scope, &options, &mut watched)?)
         }
         Request::OutboxStatus { id, path } => json(desk.outbox_status(actor, id, path)?),
         Request::RetryFailed { id } => json(desk.retry_failed(actor, id)?),
