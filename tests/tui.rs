@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use breachdesk::config::Settings;
 use breachdesk::crypto::Key;
-use breachdesk::desk::{Desk, LocalDesk};
+use breachdesk::desk::{Desk, LocalDesk, PauseOutcome};
 use breachdesk::domain::{IncidentId, NewIncident, NewProgram, Severity, Status, UserName};
 use breachdesk::store::Store;
 use breachdesk::tui::app::{App, Dialog, Tab};
@@ -897,4 +897,48 @@ fn deadlines_tab_and_board_show_the_legal_clocks() {
         .map(|o| o.rule.as_str())
         .collect();
     assert_eq!(rules, ["gdpr-33", "us-ca", "gdpr-34", "nz-privacy-2020"]);
+}
+
+#[test]
+fn a_running_pause_shows_as_pausing_on_the_board_and_the_programmes_tab() {
+    let dir = tempfile::tempdir().unwrap();
+    let started = dir.path().join("started");
+    let go = dir.path().join("go");
+    let hook = format!(
+        "touch {}; while [ ! -f {} ]; do sleep 0.01; done",
+        started.display(),
+        go.display()
+    );
+    let f = Fixture::with_history().with_keylogger(&hook);
+    let desk = Arc::clone(&f.desk);
+    let pausing = std::thread::spawn(move || {
+        desk.pause_program(
+            &actor(),
+            &"keylogger".parse().unwrap(),
+            IncidentId::new(3),
+            "exposure",
+        )
+    });
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !started.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the hook did not start"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let mut app = f.app();
+    let board = screen(&app, (120, 40));
+    let row = board.lines().find(|l| l.contains("INC-3")).unwrap();
+    assert!(row.contains("pausing"), "{board}");
+    open_main(&mut app);
+    to_tab(&mut app, Tab::Programs);
+    let tab = screen(&app, (120, 40));
+    assert!(tab.contains("pausing"), "{tab}");
+    std::fs::write(&go, "").unwrap();
+    let outcome = pausing.join().unwrap().unwrap();
+    assert!(
+        matches!(outcome, PauseOutcome::Paused { .. }),
+        "{outcome:?}"
+    );
 }
