@@ -1,11 +1,13 @@
 //! Sending the outbox. One sender at a time holds the send lease over the letters it sends
 //! ([`crate::notify::SendLease`]); a second one is refused with who is sending and since
-//! when. Letters stream from the store to a pool of connections; each outcome is recorded
-//! as it comes, in group commits (whatever arrived while the last commit was flushing goes
-//! in the next), and a connection takes its next letter only once its last outcome is on
-//! disk. So a crash resends at most one letter per connection, with the same Message-ID
-//! and bytes. Marking people notified (which rewrites roster pages) is done in bulk, and
-//! redone from the delivery states at the start of the next send if a crash cut it short.
+//! when. Letters stream from the store to a pool of connections. When the server accepts a
+//! letter, its worker notes it in the store's send journal (one write, which outlives a
+//! `kill -9`) before taking the next, so a crash resends at most one letter per connection,
+//! with the same Message-ID and bytes. Delivery states are committed to the trees every few
+//! hundred letters; the journal is emptied once the whole send is committed, and whatever a
+//! dead sender left in it is applied when the database is next opened. Marking people
+//! notified (which rewrites roster pages) is done in bulk, and redone from the delivery
+//! states at the start of the next send if a crash cut it short.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -26,6 +28,12 @@ use crate::store::Changes;
 
 /// How many sent first notices are marked on the roster together.
 const MARK_EVERY: usize = 2048;
+
+/// How many outcomes are committed to the trees together (the journal covers them meanwhile).
+const COMMIT_EVERY: usize = 128;
+
+/// The longest an outcome waits for its commit.
+const COMMIT_AFTER: Duration = Duration::from_millis(100);
 
 type Item = (NotificationRef, Delivery);
 
@@ -120,15 +128,13 @@ fn run(
     progress: &mut dyn FnMut(&SendProgress),
 ) -> Result<SendProgress, DeskError> {
     let smtp = desk.settings.config.smtp.clone();
-    let all = desk.store.deliveries(scope)?;
+    let mut round = desk.store.deliveries(scope)?;
     let mut rec = Recorder::new(desk, lease);
-    rec.catch_up_notified(&all)?;
+    rec.catch_up_notified(&round)?;
     // In roster order (the outbox's key order): letters that sit together are read
     // together, and people are marked on a few roster pages at a time.
-    let mut round: Vec<Item> = all
-        .into_iter()
-        .filter(|(_, d)| matches!(d.state, DeliveryState::Queued | DeliveryState::Sending))
-        .collect();
+    round.retain(|(_, d)| matches!(d.state, DeliveryState::Queued | DeliveryState::Sending));
+    round.shrink_to_fit();
     rec.progress.total = round.len();
     let connections = usize::try_from(smtp.connections.clamp(1, 64)).unwrap_or(8);
     let rate = options.rate.unwrap_or(smtp.rate);
@@ -177,6 +183,8 @@ fn run(
     }
     result?;
     marked?;
+    // Every worker has ended and every outcome is committed: the journal is spent.
+    desk.store.clear_journal()?;
     Ok(rec.progress)
 }
 
@@ -198,11 +206,16 @@ fn send_round(
     progress: &mut dyn FnMut(&SendProgress),
 ) -> Result<(), DeskError> {
     let (results_tx, results) = mpsc::channel::<Finished>();
+    let journal = desk.store.send_journal();
+    let note: Arc<notify::SentNote> = Arc::new(move |n: &notify::Notification| {
+        journal.note(&n.target).map_err(|e| e.to_string())
+    });
     let mut pool = Pool::start(
         connections,
         Arc::clone(sender),
         stop.clone(),
         results_tx.clone(),
+        note,
         transport_maker(desk),
     );
     let fed = std::thread::scope(|s| {
@@ -251,7 +264,11 @@ fn feed(
             let missing = Err(SendError::Permanent(
                 "the letter is missing from the outbox".into(),
             ));
-            let _ = results.send(Finished::unsent(index, missing));
+            let _ = results.send(Finished {
+                index,
+                outcome: missing,
+                unnoted: None,
+            });
             continue;
         };
         if !pool.submit(Attempt {
@@ -279,6 +296,9 @@ struct Recorder<'a> {
     positions: HashMap<IncidentId, HashMap<EmployeeId, (u32, usize)>>,
     /// Sent and failed per incident, for the audit log.
     per_incident: BTreeMap<IncidentId, (usize, usize)>,
+    /// Outcomes received but not yet committed (the sent ones are in the journal).
+    uncommitted: Vec<Item>,
+    committed_at: Instant,
 }
 
 impl<'a> Recorder<'a> {
@@ -293,6 +313,8 @@ impl<'a> Recorder<'a> {
             unmarked: 0,
             positions: HashMap::new(),
             per_incident: BTreeMap::new(),
+            uncommitted: Vec::new(),
+            committed_at: Instant::now(),
         }
     }
 
@@ -310,10 +332,41 @@ impl<'a> Recorder<'a> {
             while let Ok(more) = results.try_recv() {
                 group.push(more);
             }
+            let unnoted = group.iter().any(|f| f.unnoted.is_some());
             self.record(items, &group)?;
-            // On disk now: the connections may go on.
-            group.drain(..).for_each(Finished::release);
-            progress(&self.progress);
+            group.clear();
+            if unnoted
+                || self.uncommitted.len() >= COMMIT_EVERY
+                || self.committed_at.elapsed() >= COMMIT_AFTER
+            {
+                self.commit()?;
+                progress(&self.progress);
+            }
+        }
+        self.commit()?;
+        progress(&self.progress);
+        Ok(())
+    }
+
+    /// Commits the outcomes received so far. The journal is emptied only when the whole send
+    /// is committed: workers note letters whose outcomes are still on their way here.
+    fn commit(&mut self) -> Result<(), DeskError> {
+        let desk = self.desk;
+        self.committed_at = Instant::now();
+        if !self.uncommitted.is_empty() {
+            let _guard = desk.lock();
+            desk.store.commit(&Changes {
+                deliveries: std::mem::take(&mut self.uncommitted),
+                ..Changes::default()
+            })?;
+        }
+        if self.unmarked >= MARK_EVERY {
+            self.mark_notified()?;
+        }
+        let now = desk.now();
+        if now - self.renewed >= LEASE_RENEW {
+            renew_lease(desk, self.lease)?;
+            self.renewed = now;
         }
         Ok(())
     }
@@ -369,20 +422,7 @@ impl<'a> Recorder<'a> {
             deliveries.push((r.clone(), d));
         }
         self.progress.retrying = self.waiting.len();
-        {
-            let _guard = desk.lock();
-            desk.store.commit(&Changes {
-                deliveries,
-                ..Changes::default()
-            })?;
-        }
-        if self.unmarked >= MARK_EVERY {
-            self.mark_notified()?;
-        }
-        if now - self.renewed >= LEASE_RENEW {
-            renew_lease(desk, self.lease)?;
-            self.renewed = now;
-        }
+        self.uncommitted.extend(deliveries);
         Ok(())
     }
 

@@ -1,8 +1,9 @@
 //! A pool of connections sending in parallel. Each worker thread owns one transport (one
-//! SMTP connection, reused across messages) and reports each outcome as it comes; it then
-//! waits until the caller has recorded that outcome before it takes the next letter. So at
-//! any moment each connection holds at most one letter that the server may have accepted
-//! without the outbox knowing: a crash resends no more letters than there are connections.
+//! SMTP connection, reused across messages); when the server accepts a letter, the worker
+//! notes it durably (a [`SentNote`], the store's send journal) before it takes the next one,
+//! then reports the outcome. So at any moment each connection holds at most one letter that
+//! the server may have accepted without a record of it: a crash resends no more letters
+//! than there are connections.
 
 use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::{Arc, Mutex};
@@ -20,31 +21,17 @@ pub struct Attempt {
     pub notification: Notification,
 }
 
-/// How one letter ended. The worker that sent it waits until this is dropped (or
-/// [`Finished::release`]d), so drop it only once the outcome is on disk.
+/// How one letter ended.
 pub struct Finished {
     pub index: usize,
     pub outcome: Result<(), SendError>,
-    release: Option<SyncSender<()>>,
+    /// Accepted, but the note failed (why): the caller records it at once instead.
+    pub unnoted: Option<String>,
 }
 
-impl Finished {
-    /// An outcome that no worker waits on (a letter that could not even be loaded).
-    pub fn unsent(index: usize, outcome: Result<(), SendError>) -> Self {
-        Finished {
-            index,
-            outcome,
-            release: None,
-        }
-    }
-
-    /// Lets the worker take its next letter.
-    pub fn release(mut self) {
-        if let Some(tx) = self.release.take() {
-            let _ = tx.send(());
-        }
-    }
-}
+/// Notes a letter the server accepted, somewhere that outlives this process, before its
+/// connection goes on; an error makes the letter count as not sent.
+pub type SentNote = dyn Fn(&Notification) -> Result<(), String> + Send + Sync;
 
 /// Worker threads with one transport each.
 pub struct Pool {
@@ -60,10 +47,12 @@ impl Pool {
         sender: Arc<Sender>,
         stop: Option<Arc<std::sync::atomic::AtomicBool>>,
         results: mpsc::Sender<Finished>,
+        note: Arc<SentNote>,
         connect: impl Fn() -> Box<dyn Transport> + Send + Sync + 'static,
     ) -> Pool {
         let connections = connections.max(1);
-        let (job_tx, job_rx) = mpsc::sync_channel::<Attempt>(connections);
+        // Room for a few letters per connection, so that workers never wait for the feeder.
+        let (job_tx, job_rx) = mpsc::sync_channel::<Attempt>(connections * 8);
         let job_rx = Arc::new(Mutex::new(job_rx));
         let connect = Arc::new(connect);
         let threads = (0..connections)
@@ -73,15 +62,17 @@ impl Pool {
                 let sender = Arc::clone(&sender);
                 let connect = Arc::clone(&connect);
                 let stop = stop.clone();
+                let note = Arc::clone(&note);
                 thread::spawn(move || {
                     let mut transport = connect();
-                    work(
-                        &job_rx,
-                        &results,
-                        &sender,
-                        transport.as_mut(),
-                        stop.as_deref(),
-                    )
+                    let worker = Worker {
+                        jobs: &job_rx,
+                        results: &results,
+                        sender: &sender,
+                        note: note.as_ref(),
+                        stop: stop.as_deref(),
+                    };
+                    worker.work(transport.as_mut())
                 })
             })
             .collect();
@@ -103,36 +94,44 @@ impl Pool {
     }
 }
 
-fn work(
-    jobs: &Mutex<Receiver<Attempt>>,
-    results: &mpsc::Sender<Finished>,
-    sender: &Sender,
-    transport: &mut dyn Transport,
-    stop: Option<&std::sync::atomic::AtomicBool>,
-) {
-    loop {
-        let job = match jobs.lock() {
-            Ok(rx) => rx.recv(),
-            Err(_) => return,
-        };
-        let Ok(job) = job else { return };
-        let stopping = stop.is_some_and(|s| s.load(std::sync::atomic::Ordering::Relaxed));
-        let outcome = if stopping {
-            Err(SendError::Parked)
-        } else {
-            deliver(transport, sender, &job.notification)
-        };
-        let (release, recorded) = mpsc::sync_channel(1);
-        let finished = Finished {
-            index: job.index,
-            outcome,
-            release: Some(release),
-        };
-        if results.send(finished).is_err() {
-            return;
+/// What one worker thread works with.
+struct Worker<'a> {
+    jobs: &'a Mutex<Receiver<Attempt>>,
+    results: &'a mpsc::Sender<Finished>,
+    sender: &'a Sender,
+    note: &'a SentNote,
+    stop: Option<&'a std::sync::atomic::AtomicBool>,
+}
+
+impl Worker<'_> {
+    fn work(&self, transport: &mut dyn Transport) {
+        loop {
+            let job = match self.jobs.lock() {
+                Ok(rx) => rx.recv(),
+                Err(_) => return,
+            };
+            let Ok(job) = job else { return };
+            let stopping = self
+                .stop
+                .is_some_and(|s| s.load(std::sync::atomic::Ordering::Relaxed));
+            let outcome = if stopping {
+                Err(SendError::Parked)
+            } else {
+                deliver(transport, self.sender, &job.notification)
+            };
+            let unnoted = match &outcome {
+                Ok(()) => (self.note)(&job.notification).err(),
+                Err(_) => None,
+            };
+            let finished = Finished {
+                index: job.index,
+                outcome,
+                unnoted,
+            };
+            if self.results.send(finished).is_err() {
+                return;
+            }
         }
-        // Wait until the outcome is recorded (or the recorder has gone).
-        let _ = recorded.recv();
     }
 }
 
@@ -141,14 +140,6 @@ impl Drop for Pool {
         self.jobs = None;
         for t in self.threads.drain(..) {
             let _ = t.join();
-        }
-    }
-}
-
-impl Drop for Finished {
-    fn drop(&mut self) {
-        if let Some(tx) = self.release.take() {
-            let _ = tx.send(());
         }
     }
 }

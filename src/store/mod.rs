@@ -26,6 +26,7 @@
 
 mod audit_head;
 mod error;
+mod journal;
 mod roster;
 
 use std::fs;
@@ -45,7 +46,7 @@ use crate::crypto::{Cipher, Key};
 use crate::domain::{
     AffectedPerson, AuditEvent, EventDraft, Incident, IncidentId, Program, ProgramSlug,
 };
-use crate::notify::{Delivery, Notification, NotificationRef, TemplateName};
+use crate::notify::{Delivery, DeliveryState, Notification, NotificationRef, TemplateName};
 use audit_head::decode_head;
 
 /// The on-disk format this build reads and writes.
@@ -113,6 +114,37 @@ pub struct Store {
     head_key: HeadKey,
     /// Where committed heads are also recorded, outside the database directory.
     witness: Option<Witness>,
+    journal: std::sync::Arc<journal::Journal>,
+}
+
+/// A handle on the send journal that sending threads can own.
+#[derive(Clone)]
+pub struct SendJournal {
+    journal: std::sync::Arc<journal::Journal>,
+    blind: [u8; 32],
+}
+
+impl SendJournal {
+    /// Notes that the server accepted the letter at `target`, now.
+    pub fn note(&self, target: &NotificationRef) -> Result<(), StoreError> {
+        self.journal
+            .append(&[outbox_key(&self.blind, target)], chrono::Utc::now())
+    }
+}
+
+/// The outbox key of a notification: its incident, template and roster position in the
+/// clear (for scans in roster order), its recipient as a keyed hash.
+fn outbox_key(blind: &[u8; 32], target: &NotificationRef) -> Vec<u8> {
+    use sha2::Digest as _;
+    let mut key = incident_key(target.incident).to_vec();
+    key.extend_from_slice(target.template.as_str().as_bytes());
+    key.push(0);
+    key.extend_from_slice(&target.order.to_be_bytes());
+    let mut h = sha2::Sha256::new();
+    h.update(blind);
+    h.update(target.recipient.as_bytes());
+    key.extend_from_slice(&h.finalize()[..16]);
+    key
 }
 
 /// A delivery state as stored: with its recipient, which the key only holds blinded.
@@ -161,10 +193,12 @@ impl Store {
             },
             head_key: HeadKey::derive(key),
             witness: None,
+            journal: std::sync::Arc::new(journal::Journal::new(dir)),
             db,
         };
         store.check_format()?;
         store.check_key()?;
+        store.settle_journal()?;
         tighten_files(dir)?;
         Ok(store)
     }
@@ -210,16 +244,7 @@ impl Store {
     /// The outbox key of a notification: its incident, template and roster position in the
     /// clear (for scans in roster order), its recipient as a keyed hash.
     fn outbox_key(&self, target: &NotificationRef) -> Vec<u8> {
-        use sha2::Digest as _;
-        let mut key = incident_key(target.incident).to_vec();
-        key.extend_from_slice(target.template.as_str().as_bytes());
-        key.push(0);
-        key.extend_from_slice(&target.order.to_be_bytes());
-        let mut h = sha2::Sha256::new();
-        h.update(self.blind);
-        h.update(target.recipient.as_bytes());
-        key.extend_from_slice(&h.finalize()[..16]);
-        key
+        outbox_key(&self.blind, target)
     }
 
     fn seal_delivery(
@@ -266,6 +291,52 @@ impl Store {
         self.meta.insert(KEY_SEND_LEASES, encode(&leases)?)?;
         self.db.flush()?;
         Ok(())
+    }
+
+    /// Where a sender's workers note each letter the server accepted: one write each, which
+    /// outlives the sender's death (see `journal.rs`).
+    pub fn send_journal(&self) -> SendJournal {
+        SendJournal {
+            journal: std::sync::Arc::clone(&self.journal),
+            blind: self.blind,
+        }
+    }
+
+    /// Empties the send journal; only after a commit that records every letter in it.
+    pub fn clear_journal(&self) -> Result<(), StoreError> {
+        self.journal.clear()
+    }
+
+    /// Applies what a sender that died left in the journal: each letter noted there was
+    /// accepted by the mail server, so it is sent. Returns how many states changed.
+    fn settle_journal(&self) -> Result<usize, StoreError> {
+        let entries = self.journal.entries()?;
+        let mut batch = sled::Batch::default();
+        let mut changed = 0;
+        for (key, at) in entries {
+            let Some(raw) = self.outbox_state.get(&key)? else {
+                continue;
+            };
+            let mut stored: StoredDelivery =
+                self.unseal("outbox_state", &key, &raw, "delivery state")?;
+            let d = &mut stored.delivery;
+            if d.state == DeliveryState::Sent {
+                continue;
+            }
+            d.state = DeliveryState::Sent;
+            d.attempts += 1;
+            d.sent_at = Some(at);
+            d.updated_at = at;
+            d.last_error = None;
+            batch.insert(key.as_slice(), self.seal("outbox_state", &key, &stored)?);
+            changed += 1;
+        }
+        if changed > 0 {
+            self.outbox_state.apply_batch(batch)?;
+            self.db.flush()?;
+        }
+        self.journal.clear()?;
+        Ok(changed)
     }
 
     /// Waits until everything written is on disk.

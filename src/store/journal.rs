@@ -1,0 +1,144 @@
+//! The send journal: a file in the database directory where a sender notes each letter the
+//! mail server accepted, one `write` per group, before that letter's connection may take its
+//! next one. A `write` survives the sender's own death (`kill -9`), and costs far less than
+//! a flushed transaction, so sending keeps its pace while a crash resends at most one letter
+//! per connection. The delivery states are committed to the trees in larger groups, after
+//! which the journal is emptied; whatever a dead sender left in it is applied when the
+//! database is next opened. It holds outbox keys only (incident, template, roster position
+//! and the recipient's keyed hash): nothing personal.
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use chrono::{DateTime, TimeZone, Utc};
+
+use super::StoreError;
+
+const FILE: &str = "sent.journal";
+
+/// The open journal of one database.
+pub struct Journal {
+    path: PathBuf,
+    file: Mutex<Option<File>>,
+}
+
+impl Journal {
+    pub fn new(dir: &Path) -> Journal {
+        Journal {
+            path: dir.join(FILE),
+            file: Mutex::new(None),
+        }
+    }
+
+    fn io(&self, e: std::io::Error) -> StoreError {
+        StoreError::Io {
+            path: self.path.clone(),
+            source: e,
+        }
+    }
+
+    /// Notes that the letters under `keys` were accepted at `at`, in one write.
+    pub fn append(&self, keys: &[Vec<u8>], at: DateTime<Utc>) -> Result<(), StoreError> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let stamp = at.timestamp_millis().to_string();
+        let mut text = Vec::with_capacity(keys.len() * 80);
+        for key in keys {
+            for b in key {
+                text.push(HEX[usize::from(b >> 4)]);
+                text.push(HEX[usize::from(b & 15)]);
+            }
+            text.push(b' ');
+            text.extend_from_slice(stamp.as_bytes());
+            text.push(b'\n');
+        }
+        let mut file = self.file.lock().unwrap_or_else(|p| p.into_inner());
+        if file.is_none() {
+            *file = Some(
+                OpenOptions::new()
+                    .append(true)
+                    .create(true)
+                    .mode(0o600)
+                    .open(&self.path)
+                    .map_err(|e| self.io(e))?,
+            );
+        }
+        match file.as_mut() {
+            Some(f) => f.write_all(&text).map_err(|e| self.io(e)),
+            None => Ok(()),
+        }
+    }
+
+    /// Empties the journal once the trees hold everything in it.
+    pub fn clear(&self) -> Result<(), StoreError> {
+        let file = self.file.lock().unwrap_or_else(|p| p.into_inner());
+        match file.as_ref() {
+            Some(f) => f.set_len(0).map_err(|e| self.io(e)),
+            None if self.path.exists() => File::options()
+                .write(true)
+                .open(&self.path)
+                .and_then(|f| f.set_len(0))
+                .map_err(|e| self.io(e)),
+            None => Ok(()),
+        }
+    }
+
+    /// What the journal holds: each key with its acceptance time. A torn last line (the
+    /// writer died mid-write) is skipped: its letter had not been released yet.
+    pub fn entries(&self) -> Result<Vec<(Vec<u8>, DateTime<Utc>)>, StoreError> {
+        let file = match File::open(&self.path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(self.io(e)),
+        };
+        let mut entries = Vec::new();
+        for line in BufReader::new(file).lines() {
+            let line = line.map_err(|e| self.io(e))?;
+            if let Some(entry) = parse(&line) {
+                entries.push(entry);
+            }
+        }
+        Ok(entries)
+    }
+}
+
+fn parse(line: &str) -> Option<(Vec<u8>, DateTime<Utc>)> {
+    let (hex, stamp) = line.split_once(' ')?;
+    if hex.len() % 2 != 0 {
+        return None;
+    }
+    let key = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+        .collect::<Option<Vec<u8>>>()?;
+    let at = Utc.timestamp_millis_opt(stamp.parse().ok()?).single()?;
+    Some((key, at))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_come_back_and_a_torn_line_is_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::new(dir.path());
+        let at = Utc.timestamp_millis_opt(1_700_000_000_123).unwrap();
+        journal.append(&[vec![0, 1, 255], vec![7]], at).unwrap();
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(dir.path().join(FILE))
+            .unwrap()
+            .write_all(b"0a0b")
+            .unwrap();
+        let entries = journal.entries().unwrap();
+        assert_eq!(entries, vec![(vec![0, 1, 255], at), (vec![7], at)]);
+        journal.clear().unwrap();
+        assert!(journal.entries().unwrap().is_empty());
+    }
+}
