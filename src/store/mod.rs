@@ -19,6 +19,9 @@
 //!   it moves)
 //! - `evidence`: incident id -> the analysed access log of the exposed store
 //!
+//! Beside the trees, `sent.journal` notes the letters a running send had accepted (see
+//! `journal.rs`); `meta` also holds the send leases.
+//!
 //! Personal data never reaches the disk in the clear: roster pages, letters and delivery
 //! states are sealed with the database key ([`crate::crypto`]), and outbox keys carry a
 //! keyed hash of the recipient instead of the recipient. `meta` holds a sealed check value
