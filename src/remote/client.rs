@@ -135,6 +135,12 @@ impl RemoteDesk {
     /// Connects and says hello: the one exchange a connection costs before its first call.
     /// Returns the daemon's welcome, undecoded.
     fn open_connection(&self) -> Result<(UnixStream, Box<RawValue>), DeskError> {
+        let mut stream = self.connect_socket()?;
+        let welcome = self.greet(&mut stream)?;
+        Ok((stream, welcome))
+    }
+
+    fn connect_socket(&self) -> Result<UnixStream, DeskError> {
         let stream = UnixStream::connect(&self.socket).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused => self.gone(
                 "nobody is listening (is `breachdesk serve` running? it removes the socket when it stops)",
@@ -147,16 +153,20 @@ impl RemoteDesk {
         stream
             .set_read_timeout(Some(REPLY_PATIENCE))
             .map_err(|e| self.gone(e))?;
-        let mut stream = stream;
+        Ok(stream)
+    }
+
+    /// Sends the hello and checks that the daemon speaks this protocol; its welcome if so.
+    fn greet(&self, stream: &mut UnixStream) -> Result<Box<RawValue>, DeskError> {
         let hello = serde_json::to_vec(&HELLO).map_err(|e| self.garbled(e))?;
-        protocol::write_frame(&mut stream, &hello).map_err(|e| self.gone(e))?;
-        let reply = self.read_reply(&mut stream)?;
+        protocol::write_frame(stream, &hello).map_err(|e| self.gone(e))?;
+        let reply = self.read_reply(stream)?;
         match (reply.reply.as_str(), reply.value) {
             ("ok", Some(welcome)) => {
                 let greeting: Greeting = serde_json::from_str(welcome.get())
                     .map_err(|e| self.garbled(format!("unexpected welcome: {e}")))?;
                 match greeting.protocol.unwrap_or(1) {
-                    PROTOCOL_VERSION => Ok((stream, welcome)),
+                    PROTOCOL_VERSION => Ok(welcome),
                     other => Err(self.mismatch(other)),
                 }
             }
