@@ -668,6 +668,12 @@ pub trait Desk: Send + Sync {
     fn retry_failed(&self, actor: &UserName, id: IncidentId) -> Result<usize, DeskError>;
     /// Connects and logs in to the configured mail server.
     fn test_smtp(&self, actor: &UserName) -> Result<String, DeskError>;
+    /// Notices of every change committed from now on, by anyone (through the daemon: by
+    /// any client); the channel ends when the desk (or the daemon) goes away.
+    fn watch(
+        &self,
+        actor: &UserName,
+    ) -> Result<std::sync::mpsc::Receiver<crate::domain::ChangeNotice>, DeskError>;
 }
 
 /// Where the desk gets the time from; tests fix it.
@@ -1694,5 +1700,13 @@ impl Desk for LocalDesk {
     fn test_smtp(&self, actor: &UserName) -> Result<String, DeskError> {
         self.guard_role(actor, Role::Responder, "notify.test-smtp")?;
         notifications::test_smtp(self)
+    }
+
+    fn watch(
+        &self,
+        actor: &UserName,
+    ) -> Result<std::sync::mpsc::Receiver<crate::domain::ChangeNotice>, DeskError> {
+        self.guard_role(actor, Role::Viewer, "watch")?;
+        Ok(self.store.watch())
     }
 }

@@ -402,3 +402,24 @@ desk_test!(reports_and_audit, |b| {
     let all = b.desk.audit_log(&b.actor, None).unwrap();
     assert!(all.len() >= 3, "{}", all.len());
 });
+
+desk_test!(watchers_see_each_change_within_a_second, |b| {
+    let id = open(b, "Exposure", 3);
+    let notices = b.desk.watch(&b.actor).unwrap();
+    b.desk
+        .set_severity(&b.actor, id, Severity::new(2).unwrap(), "exposed to all")
+        .unwrap();
+    let notice = notices.recv_timeout(Duration::from_secs(1)).unwrap();
+    assert_eq!(notice.action.as_str(), "incident.severity");
+    assert_eq!(notice.incident, Some(id));
+    // Reads are not changes: they are not announced.
+    b.desk
+        .people(&b.actor, id, &PeopleFilter::default(), ReadPath::PeopleList)
+        .unwrap();
+    let opened = open(b, "Second", 4);
+    let next = notices.recv_timeout(Duration::from_secs(1)).unwrap();
+    assert_eq!(
+        (next.action.as_str(), next.incident),
+        ("incident.opened", Some(opened))
+    );
+});

@@ -596,6 +596,20 @@ impl Desk for RemoteDesk {
         ))
     }
 
+    fn watch(
+        &self,
+        _actor: &UserName,
+    ) -> Result<std::sync::mpsc::Receiver<crate::domain::ChangeNotice>, DeskError> {
+        let (mut stream, _welcome) = self.open_connection()?;
+        let body = serde_json::to_vec(&Request::Watch).map_err(|e| self.garbled(e))?;
+        protocol::write_frame(&mut stream, &body).map_err(|e| self.gone(e))?;
+        let reply = self.read_reply(&mut stream)?;
+        if reply.reply != "ok" {
+            return Err(super::watch::refused(&reply));
+        }
+        Ok(super::watch::forward(stream))
+    }
+
     fn retry_failed(&self, _actor: &UserName, id: IncidentId) -> Result<usize, DeskError> {
         self.call(&Request::RetryFailed { id })
     }

@@ -127,6 +127,8 @@ pub enum Request {
         #[serde(default)]
         protocol: Option<u32>,
     },
+    /// Turns this connection into a stream of change notices (see `watch.rs`).
+    Watch,
     OpenIncident {
         title: String,
         severity: u8,
@@ -287,6 +289,10 @@ pub enum Reply {
     Progress {
         progress: SendProgress,
     },
+    /// A change committed by anyone, on a watching connection.
+    Notice {
+        notice: crate::domain::ChangeNotice,
+    },
     /// `protocol` is set only on the refusal of a hello whose version differs, so that the
     /// client can say which side to upgrade. This reply keeps its shape in every version.
     Error {
@@ -306,6 +312,8 @@ pub struct ReplyFrame {
     pub value: Option<Box<serde_json::value::RawValue>>,
     #[serde(default)]
     pub progress: Option<SendProgress>,
+    #[serde(default)]
+    pub notice: Option<crate::domain::ChangeNotice>,
     #[serde(default)]
     pub message: Option<String>,
     /// Absent only from a daemon of protocol 1.

@@ -346,6 +346,11 @@ fn serve_connection(daemon: &Daemon, actor: &UserName, stream: &mut UnixStream) 
             return;
         }
         greeted = true;
+        if request == Request::Watch {
+            drop(hold);
+            super::watch::serve(&daemon.desk, actor, stream, &daemon.stop, send);
+            return;
+        }
         daemon.busy.fetch_add(1, Ordering::SeqCst);
         let result = if let Request::ImportEvidence {
             id,
@@ -628,8 +633,8 @@ fn handle(
             json(desk.settle_obligation(actor, id, &rule, state)?)
         }
         Request::Evidence { id } => json(desk.evidence(actor, id)?),
-        Request::ImportEvidence { .. } => Err(DeskError::Internal(
-            "an evidence upload is read by the connection, not here".into(),
+        Request::ImportEvidence { .. } | Request::Watch => Err(DeskError::Internal(
+            "an evidence upload or a watch is served by the connection, not here".into(),
         )),
     }
 }

@@ -30,6 +30,7 @@
 mod audit_head;
 mod error;
 mod journal;
+mod notices;
 mod roster;
 
 use std::fs;
@@ -118,6 +119,7 @@ pub struct Store {
     /// Where committed heads are also recorded, outside the database directory.
     witness: Option<Witness>,
     journal: std::sync::Arc<journal::Journal>,
+    watchers: notices::Watchers,
 }
 
 /// A handle on the send journal that sending threads can own.
@@ -197,6 +199,7 @@ impl Store {
             head_key: HeadKey::derive(key),
             witness: None,
             journal: std::sync::Arc::new(journal::Journal::new(dir)),
+            watchers: notices::Watchers::default(),
             db,
         };
         store.check_format()?;
@@ -394,7 +397,13 @@ impl Store {
         let sealed = self.commit_unflushed(changes)?;
         self.db.flush()?;
         self.witness_commit(&sealed)?;
+        self.watchers.publish(&sealed);
         Ok(sealed)
+    }
+
+    /// Notices of every change committed from now on (see `notices.rs`).
+    pub fn watch(&self) -> std::sync::mpsc::Receiver<crate::domain::ChangeNotice> {
+        self.watchers.subscribe()
     }
 
     /// Like [`Store::commit`] but without waiting for the disk: only for changes whose loss
