@@ -2,6 +2,8 @@
 //! as client (`--remote`), a second operating-system user where the tests run as root, and
 //! a real SMTP server on loopback for a send interrupted by SIGTERM.
 
+#![allow(clippy::unwrap_used)] // test support (daemon helpers): a panic is the failure report
+
 mod common;
 #[path = "common/smtp.rs"]
 mod smtp;

@@ -3,6 +3,8 @@
 //! (a real Unix socket, peer credentials, the wire protocol). `desk_test!` writes both tests
 //! from one body, so a difference between the two desks is a failing test.
 
+#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+
 #[path = "common/smtp.rs"]
 mod smtp;
 
