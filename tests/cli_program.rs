@@ -336,7 +336,7 @@ fn hooks_get_no_secrets_and_viewers_see_neither_command_nor_output() {
         !env.contains("XDG_DATA_HOME"),
         "only the minimal environment: {env}"
     );
-    for entry in walk(&s.db()) {
+    for entry in common::files_under(&s.db()) {
         let bytes = std::fs::read(&entry).unwrap();
         let found = bytes.windows(16).any(|w| w == b"stopped-agent-42");
         assert!(!found, "hook output in the clear in {}", entry.display());
@@ -358,17 +358,4 @@ fn hooks_get_no_secrets_and_viewers_see_neither_command_nor_output() {
         "{shown}"
     );
     assert!(!shown.contains("\"private\""), "{shown}");
-}
-
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            files.extend(walk(&path));
-        } else {
-            files.push(path);
-        }
-    }
-    files
 }

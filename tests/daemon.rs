@@ -547,19 +547,10 @@ fn program_json(sb: &Sandbox, daemon: &Daemon) -> serde_json::Value {
 }
 
 fn spawn_client(sb: &Sandbox, daemon: &Daemon, args: &[&str]) -> std::process::Child {
-    let home = sb.path("home");
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("breachdesk"));
-    cmd.env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", &home)
-        .env("XDG_DATA_HOME", home.join("data"))
-        .env("XDG_CONFIG_HOME", home.join("config"))
+    sb.std_cmd()
         .env("BREACHDESK_REMOTE", &daemon.socket)
-        .env("BREACHDESK_DB", sb.path("no-database-here"));
-    if sb.config().exists() {
-        cmd.env("BREACHDESK_CONFIG", sb.config());
-    }
-    cmd.args(args)
+        .env("BREACHDESK_DB", sb.path("no-database-here"))
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -845,8 +836,8 @@ fn resuming_needs_the_right_to_every_blocking_incident() {
     assert_eq!(program_json(&sb, &daemon)["state"], "active");
 }
 
-#[test]
-fn two_sends_at_once_through_the_daemon_mail_everyone_once() {
+/// A sandbox with `n` letters queued for INC-1 and a server that takes 5 ms a letter.
+fn queued_for_a_slow_server(n: usize) -> (SmtpServer, Sandbox) {
     let server = SmtpServer::start(Faults {
         delay: Duration::from_millis(5),
         ..Faults::default()
@@ -854,8 +845,14 @@ fn two_sends_at_once_through_the_daemon_mail_everyone_once() {
     let sb = Sandbox::new();
     sb.write("config.toml", &server.config("connections = 2"));
     sb.open_incident("Leak", 2);
-    sb.import("1", &roster(200));
+    sb.import("1", &roster(n));
     sb.ok(&["notify", "queue", "1", "--template", "initial"]);
+    (server, sb)
+}
+
+#[test]
+fn two_sends_at_once_through_the_daemon_mail_everyone_once() {
+    let (server, sb) = queued_for_a_slow_server(200);
     let daemon = Daemon::start(&sb);
     let first = spawn_client(&sb, &daemon, &["notify", "send", "1"]);
     wait_for("the first send to be under way", || {
@@ -1084,15 +1081,7 @@ fn a_viewer_may_send_small_requests_only() {
 
 #[test]
 fn ctrl_c_on_a_client_stops_the_daemons_send_and_says_so() {
-    let server = SmtpServer::start(Faults {
-        delay: Duration::from_millis(5),
-        ..Faults::default()
-    });
-    let sb = Sandbox::new();
-    sb.write("config.toml", &server.config("connections = 2"));
-    sb.open_incident("Leak", 2);
-    sb.import("1", &roster(300));
-    sb.ok(&["notify", "queue", "1", "--template", "initial"]);
+    let (server, sb) = queued_for_a_slow_server(300);
     let daemon = Daemon::start(&sb);
     let send = spawn_client(&sb, &daemon, &["notify", "send", "1"]);
     wait_for("the send to be under way", || server.messages().len() >= 30);

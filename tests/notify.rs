@@ -205,15 +205,7 @@ fn a_killed_sender_resumes_and_nobody_is_missed_or_sent_a_different_letter() {
     });
     let s = setup(&server, 120, "connections = 2");
     s.ok(&["notify", "queue", "1", "--template", "initial"]);
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("breachdesk"))
-        .args(["notify", "send", "1"])
-        .env("BREACHDESK_DB", s.db())
-        .env("BREACHDESK_CONFIG", s.config())
-        .env("BREACHDESK_KEY", s.key().to_hex())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = s.spawn(&["notify", "send", "1"]);
     let deadline = Instant::now() + Duration::from_secs(20);
     while server.messages().len() < 30 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(5));
@@ -482,19 +474,6 @@ fn export_writes_eml_files_and_changes_nothing() {
     assert_eq!(server.messages().len(), 3);
 }
 
-/// Starts `notify send 1` as its own process (so the test can kill it).
-fn spawn_send(s: &Sandbox) -> std::process::Child {
-    std::process::Command::new(assert_cmd::cargo::cargo_bin("breachdesk"))
-        .args(["notify", "send", "1"])
-        .env("BREACHDESK_DB", s.db())
-        .env("BREACHDESK_CONFIG", s.config())
-        .env("BREACHDESK_KEY", s.key().to_hex())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap()
-}
-
 #[test]
 fn ten_kills_mid_send_resend_at_most_one_letter_per_connection_each() {
     const PEOPLE: usize = 2400;
@@ -508,7 +487,7 @@ fn ten_kills_mid_send_resend_at_most_one_letter_per_connection_each() {
     let mut duplicates_before = 0;
     let mut per_crash = Vec::new();
     for crash in 1..=10 {
-        let mut child = spawn_send(&s);
+        let mut child = s.spawn(&["notify", "send", "1"]);
         // The chosen point: this crash's share of the roster has reached the server.
         let point = crash * PEOPLE / 12;
         let deadline = Instant::now() + Duration::from_secs(60);
@@ -550,15 +529,7 @@ fn ten_kills_mid_send_resend_at_most_one_letter_per_connection_each() {
 fn the_audit_log_counts_what_the_outbox_holds_after_a_kill_during_queue() {
     let server = SmtpServer::start(Faults::default());
     let s = setup(&server, 12000, "");
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("breachdesk"))
-        .args(["notify", "queue", "1", "--template", "initial"])
-        .env("BREACHDESK_DB", s.db())
-        .env("BREACHDESK_CONFIG", s.config())
-        .env("BREACHDESK_KEY", s.key().to_hex())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = s.spawn(&["notify", "queue", "1", "--template", "initial"]);
     // Kill it once some chunks are on disk: a chunk of 2,000 letters is about 12 MB, so
     // 30 MB of growth means at least one chunk has committed, and the whole is ~70 MB.
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -657,15 +628,7 @@ fn an_interrupted_send_reports_real_counts_and_exits_3() {
     });
     let s = setup(&server, 300, "connections = 2");
     s.ok(&["notify", "queue", "1", "--template", "initial"]);
-    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("breachdesk"))
-        .args(["notify", "send", "1"])
-        .env("BREACHDESK_DB", s.db())
-        .env("BREACHDESK_CONFIG", s.config())
-        .env("BREACHDESK_KEY", s.key().to_hex())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = s.spawn(&["notify", "send", "1"]);
     let deadline = Instant::now() + Duration::from_secs(30);
     while server.messages().len() < 40 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(2));

@@ -137,20 +137,6 @@ fn a_database_in_use_gets_a_clear_message() {
     );
 }
 
-/// Every regular file under `dir`, recursively.
-fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            out.extend(files_under(&path));
-        } else {
-            out.push(path);
-        }
-    }
-    out
-}
-
 #[test]
 fn personal_data_is_not_on_disk_in_the_clear() {
     use std::os::unix::fs::PermissionsExt as _;
@@ -168,7 +154,7 @@ fn personal_data_is_not_on_disk_in_the_clear() {
     let preview = s.ok(&["notify", "preview", "1", "--template", "initial"]);
     assert!(preview.contains("Zebediah"), "{preview}");
     // ...and nowhere in the raw files, whose modes are private.
-    let files = files_under(&s.db());
+    let files = common::files_under(&s.db());
     assert!(!files.is_empty());
     for file in &files {
         let bytes = std::fs::read(file).unwrap();

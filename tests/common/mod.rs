@@ -60,7 +60,12 @@ impl Sandbox {
 
     /// The binary with `--db` pointing into the sandbox and HOME/XDG dirs isolated.
     pub fn cmd(&self) -> Command {
-        let mut cmd = Command::cargo_bin("breachdesk").expect("binary");
+        Command::from_std(self.std_cmd())
+    }
+
+    /// The same as a plain process, to spawn and signal.
+    pub fn std_cmd(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("breachdesk"));
         let home = self.dir.path().join("home");
         cmd.env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -72,6 +77,16 @@ impl Sandbox {
             cmd.env("BREACHDESK_CONFIG", self.config());
         }
         cmd
+    }
+
+    /// Starts the binary with `args` in the background, its output piped.
+    pub fn spawn(&self, args: &[&str]) -> std::process::Child {
+        self.std_cmd()
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start the binary")
     }
 
     /// Runs the binary with `args`, expects success, returns stdout.
@@ -163,4 +178,18 @@ pub fn assert_mode(path: &Path, want: u32) {
         .mode()
         & 0o777;
     assert_eq!(mode, want, "{} has mode {mode:o}", path.display());
+}
+
+/// Every regular file under `dir`, recursively.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read dir") {
+        let path = entry.expect("dir entry").path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
 }
