@@ -385,24 +385,10 @@ fn a_second_os_user_is_seen_and_held_to_their_role() {
     }
     let name = "bdtest2";
     let group = "bdteam";
-    let _ = Command::new("groupadd").arg(group).status();
-    if nix::unistd::User::from_name(name).unwrap().is_none() {
-        let made = Command::new("useradd")
-            .args([
-                "--no-create-home",
-                "--shell",
-                "/usr/sbin/nologin",
-                "-g",
-                group,
-                name,
-            ])
-            .status();
-        if !made.is_ok_and(|s| s.success()) {
-            eprintln!("skipped: useradd is not available to create a second user");
-            return;
-        }
-    }
-    let user = nix::unistd::User::from_name(name).unwrap().unwrap();
+    let Some(user) = os_user(name) else {
+        eprintln!("skipped: useradd is not available to create a second user");
+        return;
+    };
     let sb = Sandbox::new();
     std::fs::set_permissions(sb.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     let me = me();
@@ -416,25 +402,7 @@ fn a_second_os_user_is_seen_and_held_to_their_role() {
     sb.import("1", &roster(5));
     let daemon = Daemon::start(&sb);
 
-    let as_second = |args: &[&str]| {
-        use std::os::unix::process::CommandExt;
-        let out = Command::new(assert_cmd::cargo::cargo_bin("breachdesk"))
-            .env_clear()
-            .env("HOME", "/nonexistent")
-            .env("XDG_CONFIG_HOME", "/nonexistent")
-            .env("XDG_DATA_HOME", "/nonexistent")
-            .env("BREACHDESK_REMOTE", &daemon.socket)
-            .args(args)
-            .uid(user.uid.as_raw())
-            .gid(user.gid.as_raw())
-            .output()
-            .unwrap();
-        (
-            out.status.code(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    };
+    let as_second = |args: &[&str]| as_user(&user, &daemon, args);
     let (code, id, err) = as_second(&[
         "incident",
         "open",
@@ -706,8 +674,12 @@ fn os_user(name: &str) -> Option<nix::unistd::User> {
     nix::unistd::User::from_name(name).ok()?
 }
 
-/// Runs the binary as `user` against the daemon; returns the exit code and all output.
-fn as_user(user: &nix::unistd::User, daemon: &Daemon, args: &[&str]) -> (Option<i32>, String) {
+/// Runs the binary as `user` against the daemon; returns the exit code, stdout and stderr.
+fn as_user(
+    user: &nix::unistd::User,
+    daemon: &Daemon,
+    args: &[&str],
+) -> (Option<i32>, String, String) {
     use std::os::unix::process::CommandExt;
     let out = Command::new(assert_cmd::cargo::cargo_bin("breachdesk"))
         .env_clear()
@@ -720,9 +692,11 @@ fn as_user(user: &nix::unistd::User, daemon: &Daemon, args: &[&str]) -> (Option<
         .gid(user.gid.as_raw())
         .output()
         .unwrap();
-    let text =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    (out.status.code(), text)
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[test]
@@ -742,8 +716,8 @@ fn resuming_needs_the_right_to_every_blocking_incident() {
     );
     let daemon = Daemon::start(&sb);
     let ok = |user, args: &[&str]| {
-        let (code, out) = as_user(user, &daemon, args);
-        assert_eq!(code, Some(0), "{args:?}: {out}");
+        let (code, out, err) = as_user(user, &daemon, args);
+        assert_eq!(code, Some(0), "{args:?}: {err}");
         out
     };
     // Rita's SEV 2 incident pauses the programme.
@@ -797,7 +771,7 @@ fn resuming_needs_the_right_to_every_blocking_incident() {
             "--force",
         ][..],
     ] {
-        let (code, out) = as_user(&ron, &daemon, args);
+        let (code, _, out) = as_user(&ron, &daemon, args);
         assert_eq!(code, Some(2), "{args:?}: {out}");
         assert!(out.contains("access denied"), "{out}");
         assert!(
@@ -806,7 +780,7 @@ fn resuming_needs_the_right_to_every_blocking_incident() {
         );
     }
     // Rita may not force it either; the admin may.
-    let (code, out) = as_user(
+    let (code, _, out) = as_user(
         &rita,
         &daemon,
         &[
