@@ -19,6 +19,9 @@ use super::StoreError;
 
 const FILE: &str = "sent.journal";
 
+/// One noted letter: its outbox key and when the server accepted it.
+pub type Entry = (Vec<u8>, DateTime<Utc>);
+
 /// The open journal of one database.
 pub struct Journal {
     path: PathBuf,
@@ -90,7 +93,7 @@ impl Journal {
 
     /// What the journal holds: each key with its acceptance time. A torn last line (the
     /// writer died mid-write) is skipped: its letter had not been released yet.
-    pub fn entries(&self) -> Result<Vec<(Vec<u8>, DateTime<Utc>)>, StoreError> {
+    pub fn entries(&self) -> Result<Vec<Entry>, StoreError> {
         let file = match File::open(&self.path) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -107,7 +110,7 @@ impl Journal {
     }
 }
 
-fn parse(line: &str) -> Option<(Vec<u8>, DateTime<Utc>)> {
+fn parse(line: &str) -> Option<Entry> {
     let (hex, stamp) = line.split_once(' ')?;
     if hex.len() % 2 != 0 {
         return None;
