@@ -4,6 +4,8 @@
 //!
 //! Usage: daemon_bench DIR [CALLS]   (DIR seeded with `seed DIR 10000 100000`)
 
+#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};

@@ -8,7 +8,10 @@
 //! `programs.rs` and `resume.rs` (the kill switch), `notifications.rs` and `sending.rs`,
 //! `deadlines.rs` (obligations and evidence), `audit.rs` (the audit log and the access log).
 
+use std::fmt;
+
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::access::Denial;
@@ -43,8 +46,59 @@ pub use people::{ImportReport, PeopleFilter};
 pub use programs::{HIDDEN_HOOK, LinkOutcome, PauseOutcome};
 pub use resume::ResumeOutcome;
 
-/// Why a desk action did not happen. Everything but [`DeskError::Store`] is the user's to
-/// fix.
+/// What kind of failure a [`DeskError`] is: the part of an error that front ends branch on
+/// (exit codes, the TUI showing a refusal in place), and that crosses the daemon's socket
+/// beside the message. The message is for the responder to read, never to match on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ErrorKind {
+    /// The caller may not do this (and the refusal was recorded).
+    Denied,
+    /// What the request names does not exist: an incident, programme, person or rule.
+    NotFound,
+    /// The request itself is wrong: a bad value, a bad file, a missing setting it needs.
+    Invalid,
+    /// The request is sound, but the state it meets does not allow it now (a running pause,
+    /// a sender already at work, nothing to change).
+    Conflict,
+    /// Something outside the request failed or stopped it: the mail server, the daemon, a
+    /// protocol mismatch, an interruption. Trying again later may work.
+    Unavailable,
+    /// breachdesk itself failed: the database, or a reply it could not encode.
+    Internal,
+}
+
+impl ErrorKind {
+    /// The name on the wire and in `--json` output: `denied`, `not-found`, ...
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Denied => "denied",
+            ErrorKind::NotFound => "not-found",
+            ErrorKind::Invalid => "invalid",
+            ErrorKind::Conflict => "conflict",
+            ErrorKind::Unavailable => "unavailable",
+            ErrorKind::Internal => "internal",
+        }
+    }
+
+    /// Whether the user can fix this by changing what they asked for (exit code 2).
+    pub fn is_user_error(self) -> bool {
+        match self {
+            ErrorKind::Denied | ErrorKind::NotFound | ErrorKind::Invalid | ErrorKind::Conflict => {
+                true
+            }
+            ErrorKind::Unavailable | ErrorKind::Internal => false,
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a desk action did not happen. [`DeskError::kind`] says whose it is to fix.
 #[derive(Debug, Error)]
 pub enum DeskError {
     #[error(transparent)]
@@ -77,6 +131,8 @@ pub enum DeskError {
     Unchanged(String),
     #[error("the time {0} is in the future; give a time that has passed")]
     FutureTime(DateTime<Utc>),
+    /// A setting or an argument the action needs is missing or does not fit (no sender
+    /// address, a recipient for a letter that has none, a directory that is not one).
     #[error("{0}")]
     NotConfigured(String),
     #[error("{0} is not on the roster of {1}")]
@@ -104,30 +160,55 @@ pub enum DeskError {
     NoObligation { id: IncidentId, rule: String },
     #[error("access denied ({what}): {reason}")]
     Denied { what: String, reason: Denial },
-    /// An error reported by the daemon, as it worded it.
+    /// A fault in breachdesk itself, not in the request or the world around it.
+    #[error("internal error: {0}; this is a bug in breachdesk, please report it")]
+    Internal(String),
+    /// An error reported by the daemon: its kind, and its message as the daemon worded it.
     #[error("{message}")]
-    Remote { message: String, user: bool },
+    Remote { kind: ErrorKind, message: String },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
 impl DeskError {
+    /// What kind of failure this is. Every variant is placed here on purpose: the kind
+    /// decides the exit code and crosses the daemon's socket.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            DeskError::Denied { .. } | DeskError::ResumeDenied { .. } => ErrorKind::Denied,
+            DeskError::NoIncident(_)
+            | DeskError::NoProgram(_)
+            | DeskError::NoPerson(..)
+            | DeskError::NoObligation { .. } => ErrorKind::NotFound,
+            DeskError::Invalid(_)
+            | DeskError::Roster(_)
+            | DeskError::Template(_)
+            | DeskError::RenderFor(..)
+            | DeskError::Letter(_)
+            | DeskError::Evidence(_)
+            | DeskError::FutureTime(_)
+            | DeskError::NotConfigured(_) => ErrorKind::Invalid,
+            DeskError::ProgramExists(_)
+            | DeskError::ProgramRetired(_)
+            | DeskError::ResumeRefused { .. }
+            | DeskError::PauseRunning { .. }
+            | DeskError::SendRunning(_)
+            | DeskError::Unchanged(_)
+            | DeskError::EmptyRoster(_) => ErrorKind::Conflict,
+            DeskError::Delivery(_) | DeskError::Interrupted(_) => ErrorKind::Unavailable,
+            DeskError::Internal(_) | DeskError::Store(_) => ErrorKind::Internal,
+            DeskError::Remote { kind, .. } => *kind,
+        }
+    }
+
     /// Whether access was refused (locally or by the daemon).
     pub fn is_denied(&self) -> bool {
-        match self {
-            DeskError::Denied { .. } | DeskError::ResumeDenied { .. } => true,
-            DeskError::Remote { message, .. } => message.starts_with("access denied"),
-            _ => false,
-        }
+        self.kind() == ErrorKind::Denied
     }
 
     /// Whether the user can fix this by changing what they asked for.
     pub fn is_user_error(&self) -> bool {
-        match self {
-            DeskError::Store(_) | DeskError::Delivery(_) => false,
-            DeskError::Remote { user, .. } => *user,
-            _ => true,
-        }
+        self.kind().is_user_error()
     }
 }
 
@@ -331,4 +412,121 @@ pub trait Desk: Send + Sync {
     fn retry_failed(&self, actor: &UserName, id: IncidentId) -> Result<usize, DeskError>;
     /// Connects and logs in to the configured mail server.
     fn test_smtp(&self, actor: &UserName) -> Result<String, DeskError>;
+    /// Notices of every change committed from now on, by anyone (through the daemon: by
+    /// any client); the channel ends when the desk (or the daemon) goes away.
+    fn watch(
+        &self,
+        actor: &UserName,
+    ) -> Result<std::sync::mpsc::Receiver<crate::domain::ChangeNotice>, DeskError>;
+}
+
+#[cfg(test)]
+mod error_kind_tests {
+    use super::*;
+
+    fn slug() -> ProgramSlug {
+        "staff-monitoring".parse().unwrap()
+    }
+
+    #[test]
+    fn each_desk_error_has_the_kind_front_ends_branch_on() {
+        let id = IncidentId::new(7);
+        let cases: Vec<(DeskError, ErrorKind)> = vec![
+            (
+                DeskError::Denied {
+                    what: "people.list".into(),
+                    reason: Denial::NoRole,
+                },
+                ErrorKind::Denied,
+            ),
+            (
+                DeskError::ResumeDenied {
+                    slug: slug(),
+                    why: "not a member".into(),
+                },
+                ErrorKind::Denied,
+            ),
+            (DeskError::NoIncident(id), ErrorKind::NotFound),
+            (DeskError::NoProgram(slug()), ErrorKind::NotFound),
+            (
+                DeskError::NoObligation {
+                    id,
+                    rule: "gdpr-33".into(),
+                },
+                ErrorKind::NotFound,
+            ),
+            (
+                DeskError::Invalid(DomainError::Severity),
+                ErrorKind::Invalid,
+            ),
+            (DeskError::FutureTime(Utc::now()), ErrorKind::Invalid),
+            (
+                DeskError::NotConfigured("no sender".into()),
+                ErrorKind::Invalid,
+            ),
+            (DeskError::ProgramExists(slug()), ErrorKind::Conflict),
+            (DeskError::ProgramRetired(slug()), ErrorKind::Conflict),
+            (
+                DeskError::ResumeRefused {
+                    slug: slug(),
+                    blocking: "INC-1".into(),
+                },
+                ErrorKind::Conflict,
+            ),
+            (DeskError::SendRunning("alice".into()), ErrorKind::Conflict),
+            (DeskError::Unchanged("same".into()), ErrorKind::Conflict),
+            (DeskError::EmptyRoster(id), ErrorKind::Conflict),
+            (
+                DeskError::Delivery("refused".into()),
+                ErrorKind::Unavailable,
+            ),
+            (
+                DeskError::Interrupted("1 sent".into()),
+                ErrorKind::Unavailable,
+            ),
+            (DeskError::Internal("encode".into()), ErrorKind::Internal),
+            (
+                DeskError::Store(StoreError::Corrupt("page")),
+                ErrorKind::Internal,
+            ),
+            (
+                DeskError::Remote {
+                    kind: ErrorKind::Denied,
+                    message: "whatever the daemon said".into(),
+                },
+                ErrorKind::Denied,
+            ),
+        ];
+        for (error, kind) in cases {
+            assert_eq!(error.kind(), kind, "{error}");
+            assert_eq!(error.is_denied(), kind == ErrorKind::Denied, "{error}");
+            assert_eq!(error.is_user_error(), kind.is_user_error(), "{error}");
+        }
+    }
+
+    #[test]
+    fn a_remote_error_is_judged_by_its_kind_never_its_words() {
+        let worded_like_a_refusal = DeskError::Remote {
+            kind: ErrorKind::Unavailable,
+            message: "access denied (but really the daemon is gone)".into(),
+        };
+        assert!(!worded_like_a_refusal.is_denied());
+        assert!(!worded_like_a_refusal.is_user_error());
+    }
+
+    #[test]
+    fn kinds_are_named_in_kebab_case_and_split_into_user_errors_and_failures() {
+        for (kind, name, user) in [
+            (ErrorKind::Denied, "denied", true),
+            (ErrorKind::NotFound, "not-found", true),
+            (ErrorKind::Invalid, "invalid", true),
+            (ErrorKind::Conflict, "conflict", true),
+            (ErrorKind::Unavailable, "unavailable", false),
+            (ErrorKind::Internal, "internal", false),
+        ] {
+            assert_eq!(serde_json::to_string(&kind).unwrap(), format!("\"{name}\""));
+            assert_eq!(kind.as_str(), name);
+            assert_eq!(kind.is_user_error(), user, "{kind}");
+        }
+    }
 }

@@ -5,6 +5,16 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// `mi_option_purge_delay` in mimalloc.h (v2 and v3 alike); the Rust bindings leave the
+/// experimental options unnamed.
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
 fn main() -> std::process::ExitCode {
+    // Give freed memory back to the system at once rather than after mimalloc's default
+    // 10 ms: a send's 16 connection threads otherwise each keep pages they are done with,
+    // and its peak went from 192 to 216-224 MB (docs/PERFORMANCE.md).
+    // SAFETY: called before any thread is started, as mi_option_set requires; 15 is
+    // mi_option_purge_delay and 0 a valid value for it ("purge at once").
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
     breachdesk::cli::run()
 }

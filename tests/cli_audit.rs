@@ -1,6 +1,8 @@
 //! The audit trail through the real binary, and tampering with it by editing the database
 //! directly.
 
+#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+
 mod common;
 
 use common::Sandbox;

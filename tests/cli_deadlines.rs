@@ -1,5 +1,7 @@
 //! Deadlines, exposure evidence and reports through the real binary.
 
+#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+
 mod common;
 
 use common::Sandbox;

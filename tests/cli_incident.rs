@@ -1,5 +1,7 @@
 //! Incidents through the real binary: open, list, show, severity, status, note, assign.
 
+#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+
 mod common;
 
 use common::Sandbox;

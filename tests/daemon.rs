@@ -2,6 +2,8 @@
 //! as client (`--remote`), a second operating-system user where the tests run as root, and
 //! a real SMTP server on loopback for a send interrupted by SIGTERM.
 
+#![allow(clippy::unwrap_used)] // test support (daemon helpers): a panic is the failure report
+
 mod common;
 #[path = "common/smtp.rs"]
 mod smtp;
@@ -144,6 +146,30 @@ fn frame(body: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The hello a client of this build opens every connection with, as a frame.
+fn hello() -> Vec<u8> {
+    frame(
+        format!(
+            r#"{{"op":"hello","protocol":{}}}"#,
+            breachdesk::remote::protocol::PROTOCOL_VERSION
+        )
+        .as_bytes(),
+    )
+}
+
+/// `requests` on a fresh connection after the hello; the replies to them (not the hello's).
+fn after_hello(socket: &PathBuf, requests: &[u8], replies: usize) -> Vec<String> {
+    let mut all = raw_exchange(
+        socket,
+        &[hello(), requests.to_vec()].concat(),
+        false,
+        replies + 1,
+    );
+    assert!(all[0].contains("\"reply\":\"ok\""), "hello: {all:?}");
+    all.remove(0);
+    all
+}
+
 #[test]
 fn the_cli_works_through_the_daemon_with_the_same_commands() {
     let sb = Sandbox::new();
@@ -225,7 +251,7 @@ fn the_socket_is_0660_under_the_configured_group_and_a_second_daemon_is_refused(
 fn no_request_can_claim_another_identity_and_bad_frames_get_an_error_reply() {
     let sb = Sandbox::new();
     let daemon = Daemon::start(&sb);
-    let hello = frame(br#"{"op":"hello"}"#);
+    let hello = hello();
     let replies = raw_exchange(&daemon.socket, &hello, false, 1);
     assert!(
         replies[0].contains(&format!("\"user\":\"{}\"", me())),
@@ -234,7 +260,7 @@ fn no_request_can_claim_another_identity_and_bad_frames_get_an_error_reply() {
 
     // A field naming an actor is not part of the protocol.
     let spoof = frame(br#"{"op":"add_note","id":1,"text":"x","actor":"ceo"}"#);
-    let replies = raw_exchange(&daemon.socket, &[spoof, hello.clone()].concat(), false, 2);
+    let replies = after_hello(&daemon.socket, &[spoof, hello.clone()].concat(), 2);
     assert!(
         replies[0].contains("malformed request") && replies[0].contains("actor"),
         "{replies:?}"
@@ -271,11 +297,13 @@ fn no_request_can_claim_another_identity_and_bad_frames_get_an_error_reply() {
     }
     // An upload that breaks off (a chunk over the limit) ends the connection with a reason.
     let upload = [
+        hello.clone(),
         frame(br#"{"op":"import_evidence","id":1,"source_name":"x.csv","allowed":[]}"#),
         (3u32 << 20).to_be_bytes().to_vec(),
     ]
     .concat();
-    let replies = raw_exchange(&daemon.socket, &upload, true, 3);
+    let mut replies = raw_exchange(&daemon.socket, &upload, true, 4);
+    assert!(replies.remove(0).contains("\"reply\":\"ok\""), "hello");
     assert_eq!(replies.len(), 1, "{replies:?}");
     assert!(replies[0].contains("larger than the limit"), "{replies:?}");
     // Still serving.
@@ -918,7 +946,7 @@ fn a_caller_without_a_role_cannot_grow_the_daemon_with_big_frames() {
     eprintln!("no-role flood: VmRSS {before} -> {rss} bytes, VmHWM {peak} bytes");
     assert!(rss < 150 * MB, "resident {rss} bytes");
     assert!(peak < 150 * MB, "peak {peak} bytes");
-    let replies = raw_exchange(&daemon.socket, &frame(br#"{"op":"hello"}"#), false, 1);
+    let replies = raw_exchange(&daemon.socket, &hello(), false, 1);
     assert!(replies[0].contains("\"reply\":\"ok\""), "{replies:?}");
 }
 
@@ -1025,7 +1053,7 @@ fn a_trickling_client_is_cut_off_at_the_frame_deadline() {
     );
     assert!(started.elapsed() < Duration::from_secs(5));
 
-    let replies = raw_exchange(&daemon.socket, &frame(br#"{"op":"hello"}"#), false, 1);
+    let replies = raw_exchange(&daemon.socket, &hello(), false, 1);
     assert!(replies[0].contains("\"reply\":\"ok\""), "{replies:?}");
 }
 
@@ -1044,13 +1072,13 @@ fn a_viewer_may_send_small_requests_only() {
         r#"{{"op":"add_note","id":1,"text":"{}"}}"#,
         "x".repeat(70 << 10)
     );
-    let replies = raw_exchange(&daemon.socket, &frame(note.as_bytes()), false, 2);
+    let replies = after_hello(&daemon.socket, &frame(note.as_bytes()), 2);
     assert_eq!(replies.len(), 1, "refused, then closed: {replies:?}");
     assert!(
         replies[0].contains("larger than the limit of 65536 bytes for a viewer"),
         "{replies:?}"
     );
-    let replies = raw_exchange(&daemon.socket, &frame(br#"{"op":"programs"}"#), false, 1);
+    let replies = after_hello(&daemon.socket, &frame(br#"{"op":"programs"}"#), 1);
     assert!(replies[0].contains("\"reply\":\"ok\""), "{replies:?}");
 }
 
@@ -1091,4 +1119,152 @@ fn ctrl_c_on_a_client_stops_the_daemons_send_and_says_so() {
     }
     assert_eq!(all.len(), 300, "everyone got their letter");
     assert!(all.values().all(|n| *n == 1), "nobody was mailed twice");
+}
+
+/// The JSON of one reply frame.
+fn reply_json(reply: &str) -> serde_json::Value {
+    serde_json::from_str(reply).unwrap_or_else(|e| panic!("{e}: {reply}"))
+}
+
+#[test]
+fn a_refusal_through_the_daemon_is_kind_denied_and_exits_2() {
+    let sb = Sandbox::new();
+    sb.write("config.toml", "[access]\nadmins = [\"someone-else\"]\n");
+    let daemon = Daemon::start(&sb);
+    let replies = after_hello(
+        &daemon.socket,
+        &frame(br#"{"op":"incidents","status":null,"max_severity":null}"#),
+        1,
+    );
+    let reply = reply_json(&replies[0]);
+    assert_eq!(reply["reply"], "error", "{reply}");
+    assert_eq!(reply["kind"], "denied", "{reply}");
+    assert!(
+        reply.get("user").is_none(),
+        "no flag beside the kind: {reply}"
+    );
+    let err = run_fails(client(&sb, &daemon), &["incident", "list"], 2);
+    assert!(err.contains("access denied"), "{err}");
+}
+
+#[test]
+fn an_incident_that_does_not_exist_is_kind_not_found_and_exits_2() {
+    let sb = Sandbox::new();
+    let daemon = Daemon::start(&sb);
+    let replies = after_hello(&daemon.socket, &frame(br#"{"op":"incident","id":99}"#), 1);
+    let reply = reply_json(&replies[0]);
+    assert_eq!(reply["kind"], "not-found", "{reply}");
+    assert_eq!(reply["message"], "no incident INC-99", "{reply}");
+    let err = run_fails(client(&sb, &daemon), &["incident", "show", "99"], 2);
+    assert!(err.contains("no incident INC-99"), "{err}");
+    // A conflict with the incident's state is the user's to fix as well.
+    run_ok(
+        client(&sb, &daemon),
+        &["incident", "open", "--title", "Leak", "--severity", "2"],
+    );
+    let replies = after_hello(
+        &daemon.socket,
+        &frame(br#"{"op":"set_severity","id":1,"severity":2,"reason":"same"}"#),
+        1,
+    );
+    let reply = reply_json(&replies[0]);
+    assert_eq!(reply["kind"], "conflict", "{reply}");
+    run_fails(
+        client(&sb, &daemon),
+        &["incident", "severity", "1", "2", "--reason", "same"],
+        2,
+    );
+}
+
+#[test]
+fn a_client_of_another_protocol_version_is_refused_naming_both_versions() {
+    use breachdesk::remote::protocol::PROTOCOL_VERSION;
+    let sb = Sandbox::new();
+    let daemon = Daemon::start(&sb);
+    let newer = PROTOCOL_VERSION + 1;
+    let cases = [
+        (
+            format!(r#"{{"op":"hello","protocol":{newer}}}"#),
+            format!("protocol {newer}"),
+            "upgrade the daemon",
+        ),
+        // A client from before versions sends a bare hello, or opens with a request.
+        (
+            r#"{"op":"hello"}"#.to_owned(),
+            "protocol 1".to_owned(),
+            "upgrade the client",
+        ),
+        (
+            r#"{"op":"programs"}"#.to_owned(),
+            "protocol 1".to_owned(),
+            "upgrade the client",
+        ),
+    ];
+    for (opening, theirs, upgrade) in cases {
+        // A hello of the right version after the refusal gets no answer: the connection
+        // is closed.
+        let bytes = [frame(opening.as_bytes()), hello()].concat();
+        let replies = raw_exchange(&daemon.socket, &bytes, false, 2);
+        assert_eq!(replies.len(), 1, "refused, then closed: {replies:?}");
+        let reply = reply_json(&replies[0]);
+        assert_eq!(reply["reply"], "error", "{reply}");
+        assert_eq!(reply["kind"], "unavailable", "{reply}");
+        assert_eq!(reply["protocol"], PROTOCOL_VERSION, "{reply}");
+        let message = reply["message"].as_str().unwrap();
+        assert!(message.contains(&theirs), "{opening}: {message}");
+        assert!(
+            message.contains(&format!("speaks protocol {PROTOCOL_VERSION}")),
+            "{opening}: {message}"
+        );
+        assert!(message.contains(upgrade), "{opening}: {message}");
+    }
+    // Still serving clients of its own version.
+    let replies = raw_exchange(&daemon.socket, &hello(), false, 1);
+    assert_eq!(
+        reply_json(&replies[0])["value"]["protocol"],
+        PROTOCOL_VERSION
+    );
+}
+
+/// A daemon of protocol 1, played by the test: it answers the first frame of each
+/// connection with `reply` and hangs up.
+fn old_daemon(sb: &Sandbox, reply: &'static str) -> PathBuf {
+    let socket = sb.path("old.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut header = [0u8; 4];
+            if stream.read_exact(&mut header).is_err() {
+                continue;
+            }
+            let mut body = vec![0u8; u32::from_be_bytes(header) as usize];
+            let _ = stream.read_exact(&mut body);
+            let _ = stream.write_all(&frame(reply.as_bytes()));
+        }
+    });
+    socket
+}
+
+#[test]
+fn a_daemon_from_before_protocol_versions_is_named_and_the_client_exits_1() {
+    use breachdesk::remote::protocol::PROTOCOL_VERSION;
+    for reply in [
+        // Refusing the version field, with the flag it sent instead of a kind.
+        r#"{"reply":"error","message":"malformed request: unknown field `protocol`","user":true}"#,
+        // Ignoring it, with a welcome that names no protocol.
+        r#"{"reply":"ok","value":{"identity":{"user":"x","role":null},"catalog":[],"rules":[],"targets":{},"version":"0.1.0"}}"#,
+    ] {
+        let sb = Sandbox::new();
+        let socket = old_daemon(&sb, reply);
+        let mut cmd = sb.cmd();
+        cmd.env("BREACHDESK_REMOTE", &socket)
+            .env("BREACHDESK_DB", sb.path("no-database-here"));
+        let err = run_fails(cmd, &["incident", "list"], 1);
+        assert!(
+            err.contains(&format!("speaks protocol {PROTOCOL_VERSION}"))
+                && err.contains("old.sock speaks 1")
+                && err.contains("upgrade the daemon"),
+            "{err}"
+        );
+    }
 }

@@ -1,6 +1,8 @@
 //! No input makes breachdesk panic: property tests over roster rows, argument values and
 //! desk calls on a real store.
 
+#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+
 use breachdesk::cli::Cli;
 use breachdesk::config::Settings;
 use breachdesk::crypto::Key;

@@ -1,6 +1,8 @@
 //! Letters to affected staff, through the real binary, against a real SMTP server on
 //! loopback that the tests start themselves.
 
+#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+
 mod common;
 
 #[path = "common/smtp.rs"]

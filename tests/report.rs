@@ -2,6 +2,8 @@
 //! incident with a fixed clock, drawn from a real store; and an incident whose text holds
 //! HTML and Markdown, which both formats must show as text.
 
+#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+
 use std::collections::HashSet;
 
 use breachdesk::config::Settings;

@@ -1,6 +1,7 @@
 //! The command-line front end: resolves paths and config, opens the desk, runs one
 //! subcommand and turns its result into output and an exit code (0 done, 1 failed,
-//! 2 the user's input was wrong).
+//! 2 the user's input was wrong or refused; 3 a send interrupted). A desk error's exit code
+//! follows its kind, locally and through the daemon alike.
 
 mod args;
 mod audit_cmd;
@@ -45,8 +46,10 @@ pub enum CliError {
 }
 
 impl From<DeskError> for CliError {
+    /// By the error's kind ([`crate::desk::ErrorKind::is_user_error`]): exit 2 for denied,
+    /// not found, invalid and conflict; 1 for unavailable and internal.
     fn from(e: DeskError) -> Self {
-        if e.is_user_error() {
+        if e.kind().is_user_error() {
             CliError::User(e.to_string())
         } else {
             CliError::Failure(e.to_string())

@@ -1,7 +1,7 @@
 //! The desk's audit and access actions: the audit log, verifying the chain and its head,
-//! the access log, and recording what goes into the access log (each read of personal data,
-//! each refusal). Who may do what is [`crate::access`]'s; the chain itself is
-//! [`crate::audit`]'s.
+//! the access log, watching for change notices, and recording what goes into the access
+//! log (each read of personal data, each refusal). Who may do what is [`crate::access`]'s;
+//! the chain itself is [`crate::audit`]'s.
 
 use std::fmt;
 use std::time::Instant;
@@ -131,6 +131,15 @@ pub(super) fn access_log(
     };
     events.retain(|e| e.draft.action.is_access() && user.is_none_or(|u| e.draft.actor == *u));
     Ok(events)
+}
+
+/// Notices of every change committed from now on, for any viewer.
+pub(super) fn watch(
+    desk: &LocalDesk,
+    actor: &UserName,
+) -> Result<std::sync::mpsc::Receiver<crate::domain::ChangeNotice>, DeskError> {
+    desk.guard_role(actor, Role::Viewer, "watch")?;
+    Ok(desk.store.watch())
 }
 
 impl LocalDesk {

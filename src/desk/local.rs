@@ -494,4 +494,11 @@ impl Desk for LocalDesk {
     fn test_smtp(&self, actor: &UserName) -> Result<String, DeskError> {
         notifications::test_smtp(self, actor)
     }
+
+    fn watch(
+        &self,
+        actor: &UserName,
+    ) -> Result<std::sync::mpsc::Receiver<crate::domain::ChangeNotice>, DeskError> {
+        audit::watch(self, actor)
+    }
 }

@@ -410,7 +410,7 @@ impl LocalDesk {
     ) -> Result<HookLease, DeskError> {
         let mut token = [0u8; 8];
         getrandom::fill(&mut token)
-            .map_err(|e| DeskError::NotConfigured(format!("no randomness: {e}")))?;
+            .map_err(|e| DeskError::Internal(format!("no randomness for a lease token: {e}")))?;
         let now = self.now();
         Ok(HookLease {
             token: u64::from_le_bytes(token),

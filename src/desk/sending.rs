@@ -269,7 +269,7 @@ fn feed(
             }
             next_slot = next_slot.max(now) + interval;
         }
-        let Some(notification) = desk.store.notification(r)? else {
+        let Some(mut notification) = desk.store.notification(r)? else {
             let missing = Err(SendError::Permanent(
                 "the letter is missing from the outbox".into(),
             ));
@@ -280,6 +280,12 @@ fn feed(
             });
             continue;
         };
+        if notification.message.is_some() {
+            // Only the wire message goes out; the rendered parts would only take room
+            // while the letter waits for a connection.
+            notification.letter.text = String::new();
+            notification.letter.html = String::new();
+        }
         if !pool.submit(Attempt {
             index,
             notification,

@@ -209,3 +209,28 @@ pub struct AuditEvent {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revealed: Option<String>,
 }
+
+/// What a committed change touched, as published to every watcher after the commit: enough
+/// for a screen to know what to reload, nothing personal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeNotice {
+    pub seq: u64,
+    pub action: AuditAction,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incident: Option<IncidentId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub program: Option<ProgramSlug>,
+}
+
+impl ChangeNotice {
+    /// The notice of a committed event; `None` for access-log entries, which change nothing.
+    pub fn of(event: &AuditEvent) -> Option<ChangeNotice> {
+        let d = &event.draft;
+        (!d.action.is_access()).then(|| ChangeNotice {
+            seq: event.seq,
+            action: d.action,
+            incident: d.incident,
+            program: d.program.clone(),
+        })
+    }
+}

@@ -14,7 +14,7 @@ mod severity;
 mod status;
 pub mod text;
 
-pub use audit::{AccessRecord, AuditAction, AuditEvent, EventDraft};
+pub use audit::{AccessRecord, AuditAction, AuditEvent, ChangeNotice, EventDraft};
 pub use category::{CategoryCatalog, CategoryDef, CategoryName};
 pub use error::DomainError;
 pub use exposure::{EvidenceSummary, Finding, ObligationRecord, ObligationState};

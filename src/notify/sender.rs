@@ -52,7 +52,7 @@ impl Pool {
     ) -> Pool {
         let connections = connections.max(1);
         // Room for a few letters per connection, so that workers never wait for the feeder.
-        let (job_tx, job_rx) = mpsc::sync_channel::<Attempt>(connections * 8);
+        let (job_tx, job_rx) = mpsc::sync_channel::<Attempt>(connections * 32);
         let job_rx = Arc::new(Mutex::new(job_rx));
         let connect = Arc::new(connect);
         let threads = (0..connections)

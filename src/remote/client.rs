@@ -1,18 +1,25 @@
 //! The desk as seen through the daemon: every call is one request on the socket. The
-//! `actor` the front ends pass is ignored; the daemon decides who is calling.
+//! `actor` the front ends pass is ignored; the daemon decides who is calling. Each new
+//! connection opens with a hello of [`PROTOCOL_VERSION`], once: connections are kept and
+//! reused. The daemon's errors come back as [`DeskError::Remote`] with their kind.
 
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
 
-use super::protocol::{self, FrameError, MAX_REPLY, ReplyFrame, Request, Welcome, to_hex};
+use super::protocol::{
+    self, FrameError, MAX_REPLY, PROTOCOL_VERSION, ReplyFrame, Request, Welcome, protocol_mismatch,
+    to_hex,
+};
 use crate::audit::{HeadReport, Tamper, Verified};
 use crate::deadlines::Obligation;
 use crate::desk::{
-    Desk, DeskError, Identity, ImportReport, IncidentFilter, LinkOutcome, OutboxStatus,
+    Desk, DeskError, ErrorKind, Identity, ImportReport, IncidentFilter, LinkOutcome, OutboxStatus,
     PauseOutcome, PeopleFilter, QueueReport, ReadPath, ResumeOutcome, SendOptions, SendProgress,
 };
 use crate::domain::text::display_path;
@@ -26,6 +33,19 @@ use crate::notify::TemplateName;
 
 /// How long a call may go without a frame from the daemon (hooks run up to their limit).
 const REPLY_PATIENCE: Duration = Duration::from_secs(300);
+
+/// The hello every connection opens with.
+const HELLO: Request = Request::Hello {
+    protocol: Some(PROTOCOL_VERSION),
+};
+
+/// The one field of the daemon's welcome that every new connection checks.
+#[derive(Deserialize)]
+struct Greeting {
+    /// Absent from a daemon of protocol 1, which ignored the version in the hello.
+    #[serde(default)]
+    protocol: Option<u32>,
+}
 
 /// A desk on the other end of a daemon's socket.
 pub struct RemoteDesk {
@@ -52,11 +72,15 @@ impl RemoteDesk {
                 rules: Vec::new(),
                 targets: Default::default(),
                 version: String::new(),
+                protocol: PROTOCOL_VERSION,
             },
             catalog: CategoryCatalog::default(),
             rules: crate::deadlines::RuleBook::default(),
         };
-        let welcome: Welcome = desk.call(&Request::Hello)?;
+        let (stream, welcome) = desk.open_connection()?;
+        let welcome: Welcome = serde_json::from_str(welcome.get())
+            .map_err(|e| desk.garbled(format!("unexpected welcome: {e}")))?;
+        desk.keep(stream);
         desk.catalog = CategoryCatalog::with_extra(&welcome.catalog)?;
         desk.rules =
             crate::deadlines::RuleBook::from_parts(welcome.rules.clone(), welcome.targets.clone())
@@ -70,17 +94,53 @@ impl RemoteDesk {
         &self.welcome.identity
     }
 
+    /// The daemon cannot be reached, or will not talk to us.
     fn gone(&self, what: impl std::fmt::Display) -> DeskError {
         DeskError::Remote {
+            kind: ErrorKind::Unavailable,
             message: format!(
                 "breachdesk daemon at {}: {what}",
                 display_path(&self.socket)
             ),
-            user: false,
         }
     }
 
-    fn open_connection(&self) -> Result<UnixStream, DeskError> {
+    /// The daemon answered something this client cannot read: a bug on one side.
+    fn garbled(&self, what: impl std::fmt::Display) -> DeskError {
+        DeskError::Remote {
+            kind: ErrorKind::Internal,
+            message: format!(
+                "breachdesk daemon at {}: {what}",
+                display_path(&self.socket)
+            ),
+        }
+    }
+
+    /// A daemon of another protocol version, as the user of this client is told of it.
+    fn mismatch(&self, daemon: u32) -> DeskError {
+        DeskError::Remote {
+            kind: ErrorKind::Unavailable,
+            message: protocol_mismatch(&display_path(&self.socket), daemon),
+        }
+    }
+
+    /// Puts a connection back for the next call.
+    fn keep(&self, stream: UnixStream) {
+        self.idle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(stream);
+    }
+
+    /// Connects and says hello: the one exchange a connection costs before its first call.
+    /// Returns the daemon's welcome, undecoded.
+    fn open_connection(&self) -> Result<(UnixStream, Box<RawValue>), DeskError> {
+        let mut stream = self.connect_socket()?;
+        let welcome = self.greet(&mut stream)?;
+        Ok((stream, welcome))
+    }
+
+    fn connect_socket(&self) -> Result<UnixStream, DeskError> {
         let stream = UnixStream::connect(&self.socket).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused => self.gone(
                 "nobody is listening (is `breachdesk serve` running? it removes the socket when it stops)",
@@ -96,6 +156,46 @@ impl RemoteDesk {
         Ok(stream)
     }
 
+    /// Sends the hello and checks that the daemon speaks this protocol; its welcome if so.
+    fn greet(&self, stream: &mut UnixStream) -> Result<Box<RawValue>, DeskError> {
+        let hello = serde_json::to_vec(&HELLO).map_err(|e| self.garbled(e))?;
+        protocol::write_frame(stream, &hello).map_err(|e| self.gone(e))?;
+        let reply = self.read_reply(stream)?;
+        match (reply.reply.as_str(), reply.value) {
+            ("ok", Some(welcome)) => {
+                let greeting: Greeting = serde_json::from_str(welcome.get())
+                    .map_err(|e| self.garbled(format!("unexpected welcome: {e}")))?;
+                match greeting.protocol.unwrap_or(1) {
+                    PROTOCOL_VERSION => Ok(welcome),
+                    other => Err(self.mismatch(other)),
+                }
+            }
+            ("error", _) => Err(match (reply.kind, reply.protocol) {
+                // A daemon of protocol 1 refused the version field, without a kind.
+                (None, _) => self.mismatch(1),
+                (Some(_), Some(daemon)) if daemon != PROTOCOL_VERSION => self.mismatch(daemon),
+                (Some(kind), _) => DeskError::Remote {
+                    kind,
+                    message: reply.message.unwrap_or_default(),
+                },
+            }),
+            (other, _) => Err(self.garbled(format!("unexpected reply kind '{other}'"))),
+        }
+    }
+
+    /// Reads one reply frame.
+    fn read_reply(&self, stream: &mut UnixStream) -> Result<ReplyFrame, DeskError> {
+        let frame =
+            protocol::read_frame(stream, MAX_REPLY, &mut |_| false).map_err(|e| match e {
+                FrameError::Closed | FrameError::Truncated { .. } => {
+                    self.gone("it closed the connection before answering (it may have stopped)")
+                }
+                FrameError::Stalled => self.gone("no answer in time"),
+                other => self.gone(other),
+            })?;
+        serde_json::from_slice(&frame).map_err(|e| self.garbled(format!("unreadable reply: {e}")))
+    }
+
     fn call<T: DeserializeOwned>(&self, request: &Request) -> Result<T, DeskError> {
         self.call_with_progress(request, &mut |_| {}, None)
     }
@@ -107,7 +207,7 @@ impl RemoteDesk {
         progress: &mut dyn FnMut(&SendProgress),
         stop: Option<&std::sync::atomic::AtomicBool>,
     ) -> Result<T, DeskError> {
-        let body = serde_json::to_vec(request).map_err(|e| self.gone(e))?;
+        let body = serde_json::to_vec(request).map_err(|e| self.garbled(e))?;
         let reused = self
             .idle
             .lock()
@@ -133,17 +233,7 @@ impl RemoteDesk {
         stop: Option<&std::sync::atomic::AtomicBool>,
     ) -> Result<T, DeskError> {
         loop {
-            let frame = protocol::read_frame(&mut stream, MAX_REPLY, &mut |_| false).map_err(
-                |e| match e {
-                    FrameError::Closed | FrameError::Truncated { .. } => {
-                        self.gone("it closed the connection before answering (it may have stopped)")
-                    }
-                    FrameError::Stalled => self.gone("no answer in time"),
-                    other => self.gone(other),
-                },
-            )?;
-            let reply: ReplyFrame = serde_json::from_slice(&frame)
-                .map_err(|e| self.gone(format!("unreadable reply: {e}")))?;
+            let reply = self.read_reply(&mut stream)?;
             let answer = match (reply.reply.as_str(), reply.value, reply.progress) {
                 ("progress", _, Some(p)) => {
                     progress(&p);
@@ -158,23 +248,21 @@ impl RemoteDesk {
                     continue;
                 }
                 ("ok", Some(value), _) => serde_json::from_str(value.get())
-                    .map_err(|e| self.gone(format!("unexpected reply: {e}"))),
+                    .map_err(|e| self.garbled(format!("unexpected reply: {e}"))),
+                // The handshake agreed the protocol, so every error here has a kind.
                 ("error", _, _) => Err(DeskError::Remote {
+                    kind: reply.kind.unwrap_or(ErrorKind::Internal),
                     message: reply.message.unwrap_or_default(),
-                    user: reply.user,
                 }),
-                (other, _, _) => Err(self.gone(format!("unexpected reply kind '{other}'"))),
+                (other, _, _) => Err(self.garbled(format!("unexpected reply kind '{other}'"))),
             };
-            self.idle
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .push(stream);
+            self.keep(stream);
             return answer;
         }
     }
 
     fn fresh(&self, body: &[u8]) -> Result<UnixStream, DeskError> {
-        let mut stream = self.open_connection()?;
+        let (mut stream, _welcome) = self.open_connection()?;
         protocol::write_frame(&mut stream, body).map_err(|e| self.gone(e))?;
         Ok(stream)
     }
@@ -208,7 +296,7 @@ impl Desk for RemoteDesk {
     }
 
     fn identity(&self, _actor: &UserName) -> Result<Identity, DeskError> {
-        let welcome: Welcome = self.call(&Request::Hello)?;
+        let welcome: Welcome = self.call(&HELLO)?;
         Ok(welcome.identity)
     }
 
@@ -508,6 +596,20 @@ impl Desk for RemoteDesk {
         ))
     }
 
+    fn watch(
+        &self,
+        _actor: &UserName,
+    ) -> Result<std::sync::mpsc::Receiver<crate::domain::ChangeNotice>, DeskError> {
+        let (mut stream, _welcome) = self.open_connection()?;
+        let body = serde_json::to_vec(&Request::Watch).map_err(|e| self.garbled(e))?;
+        protocol::write_frame(&mut stream, &body).map_err(|e| self.gone(e))?;
+        let reply = self.read_reply(&mut stream)?;
+        if reply.reply != "ok" {
+            return Err(super::watch::refused(&reply));
+        }
+        Ok(super::watch::forward(stream))
+    }
+
     fn retry_failed(&self, _actor: &UserName, id: IncidentId) -> Result<usize, DeskError> {
         self.call(&Request::RetryFailed { id })
     }
@@ -567,13 +669,13 @@ impl Desk for RemoteDesk {
             source_name: source_name.to_owned(),
             allowed: allowed.iter().cloned().collect(),
         };
-        let body = serde_json::to_vec(&request).map_err(|e| self.gone(e))?;
+        let body = serde_json::to_vec(&request).map_err(|e| self.garbled(e))?;
         let mut stream = self.fresh(&body)?;
         let mut chunk = vec![0u8; protocol::CHUNK];
         loop {
             let n = read_full(log, &mut chunk).map_err(|e| DeskError::Remote {
+                kind: ErrorKind::Invalid,
                 message: format!("cannot read {}: {e}", display_path(source_name)),
-                user: true,
             })?;
             protocol::write_frame(&mut stream, &chunk[..n]).map_err(|e| self.gone(e))?;
             if n == 0 {

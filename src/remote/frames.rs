@@ -19,6 +19,7 @@ use thiserror::Error;
 use super::protocol::{CHUNK, MAX_REQUEST};
 use crate::access::Role;
 use crate::config::DaemonSettings;
+use crate::desk::ErrorKind;
 
 /// How often a wait for a client's next frame checks whether the daemon is stopping.
 const TICK: Duration = Duration::from_millis(250);
@@ -110,9 +111,19 @@ pub enum FrameError {
 }
 
 impl FrameError {
-    /// Whether the client is at fault (as opposed to the daemon being busy or failing).
-    pub fn is_user_error(&self) -> bool {
-        !matches!(self, FrameError::Busy { .. } | FrameError::Io(_))
+    /// The kind the error reply carries: the client's fault, unless the daemon is busy or
+    /// its own reading failed.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            FrameError::Busy { .. } => ErrorKind::Unavailable,
+            FrameError::Io(_) => ErrorKind::Internal,
+            FrameError::Closed
+            | FrameError::Idle(_)
+            | FrameError::TooLarge { .. }
+            | FrameError::OverBudget { .. }
+            | FrameError::Truncated { .. }
+            | FrameError::Late(_) => ErrorKind::Invalid,
+        }
     }
 }
 

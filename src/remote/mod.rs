@@ -5,6 +5,7 @@ mod frames;
 pub mod protocol;
 mod server;
 mod upload;
+mod watch;
 
 pub use client::RemoteDesk;
 pub use server::{ServeError, serve, serve_until};

@@ -1,6 +1,8 @@
 //! The daemon's wire protocol: frames of a 4-byte big-endian length and a JSON body.
 //! Requests carry raw text, which the daemon validates with the same rules as the command
 //! line; nothing in a request says who is asking (the daemon takes that from the socket).
+//! Every connection opens with a hello naming [`PROTOCOL_VERSION`]; error replies carry an
+//! [`ErrorKind`] beside their message, and callers branch on the kind, never the words.
 
 use std::io::{self, Read, Write};
 
@@ -8,9 +10,16 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::desk::{Identity, ReadPath, SendProgress};
+use crate::desk::{ErrorKind, Identity, ReadPath, SendProgress};
 use crate::domain::{CategoryDef, IncidentId};
 use crate::notify::TemplateName;
+
+/// The version of this protocol. A client names it in the hello that opens each
+/// connection, and the daemon refuses a connection whose version is not its own.
+///
+/// 1. Before versions: a hello without a version, errors as text and a `user` flag.
+/// 2. The hello names the version; error replies carry a kind.
+pub const PROTOCOL_VERSION: u32 = 2;
 
 /// The largest request the daemon reads (a roster import is the big one).
 pub const MAX_REQUEST: usize = 64 << 20;
@@ -112,7 +121,14 @@ fn fill(
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Request {
-    Hello,
+    /// Opens every connection (and may be sent again later). A client of protocol 1 sends
+    /// no version, which the daemon refuses with a reply saying to upgrade the client.
+    Hello {
+        #[serde(default)]
+        protocol: Option<u32>,
+    },
+    /// Turns this connection into a stream of change notices (see `watch.rs`).
+    Watch,
     OpenIncident {
         title: String,
         severity: u8,
@@ -273,9 +289,17 @@ pub enum Reply {
     Progress {
         progress: SendProgress,
     },
+    /// A change committed by anyone, on a watching connection.
+    Notice {
+        notice: crate::domain::ChangeNotice,
+    },
+    /// `protocol` is set only on the refusal of a hello whose version differs, so that the
+    /// client can say which side to upgrade. This reply keeps its shape in every version.
     Error {
+        kind: ErrorKind,
         message: String,
-        user: bool,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        protocol: Option<u32>,
     },
 }
 
@@ -289,9 +313,15 @@ pub struct ReplyFrame {
     #[serde(default)]
     pub progress: Option<SendProgress>,
     #[serde(default)]
-    pub message: Option<String>,
+    pub notice: Option<crate::domain::ChangeNotice>,
     #[serde(default)]
-    pub user: bool,
+    pub message: Option<String>,
+    /// Absent only from a daemon of protocol 1.
+    #[serde(default)]
+    pub kind: Option<ErrorKind>,
+    /// The daemon's protocol, on its refusal of a hello of another version.
+    #[serde(default)]
+    pub protocol: Option<u32>,
 }
 
 /// What `Hello` answers.
@@ -301,7 +331,54 @@ pub struct Welcome {
     pub catalog: Vec<CategoryDef>,
     pub rules: Vec<crate::deadlines::Rule>,
     pub targets: std::collections::BTreeMap<String, u32>,
+    /// The daemon's breachdesk release.
     pub version: String,
+    /// The daemon's [`PROTOCOL_VERSION`].
+    pub protocol: u32,
+}
+
+/// The daemon's refusal of a hello whose protocol is not its own, worded for whoever reads
+/// it (a client of any version prints the message as it stands).
+pub fn refuse_protocol(client: Option<u32>) -> Reply {
+    let daemon = PROTOCOL_VERSION;
+    let release = env!("CARGO_PKG_VERSION");
+    let message = match client {
+        None => format!(
+            "this client did not open with a hello naming its protocol version, so it speaks protocol 1 (from before versions), and this daemon (breachdesk {release}) speaks protocol {daemon}: upgrade the client to breachdesk {release} (or use a daemon of the same version)"
+        ),
+        Some(client) if client < daemon => format!(
+            "this client speaks protocol {client}, and this daemon (breachdesk {release}) speaks protocol {daemon}: upgrade the client to breachdesk {release} (or use a daemon of the same version)"
+        ),
+        Some(client) => format!(
+            "this client speaks protocol {client}, and this daemon (breachdesk {release}) speaks protocol {daemon}: upgrade the daemon (or use a client of the same version)"
+        ),
+    };
+    Reply::Error {
+        kind: ErrorKind::Unavailable,
+        message,
+        protocol: Some(daemon),
+    }
+}
+
+/// The client's account of a daemon that speaks protocol `daemon` (1 when it predates
+/// versions), as the user of this breachdesk reads it.
+pub fn protocol_mismatch(socket: &str, daemon: u32) -> String {
+    let ours = PROTOCOL_VERSION;
+    let release = env!("CARGO_PKG_VERSION");
+    let older = if daemon == 1 {
+        " (it predates protocol versions)"
+    } else {
+        ""
+    };
+    if daemon < ours {
+        format!(
+            "this breachdesk ({release}) speaks protocol {ours}, the daemon at {socket} speaks {daemon}{older}: upgrade the daemon to breachdesk {release} (or use a client of the same version)"
+        )
+    } else {
+        format!(
+            "this breachdesk ({release}) speaks protocol {ours}, the daemon at {socket} speaks {daemon}: upgrade this breachdesk to the daemon's release (or use a daemon of the same version)"
+        )
+    }
 }
 
 /// Parses a request body; the error is worded for the reply.
@@ -345,17 +422,20 @@ mod tests {
     #[test]
     fn frames_round_trip_and_limits_hold() {
         let mut wire = Vec::new();
-        write_frame(&mut wire, b"{\"op\":\"hello\"}").unwrap();
+        write_frame(&mut wire, b"{\"op\":\"hello\",\"protocol\":2}").unwrap();
         let body = read_frame(&mut wire.as_slice(), 100, &mut never).unwrap();
-        assert_eq!(decode_request(&body).unwrap(), Request::Hello);
+        assert_eq!(
+            decode_request(&body).unwrap(),
+            Request::Hello { protocol: Some(2) }
+        );
         assert!(matches!(
             read_frame(&mut wire.as_slice(), 4, &mut never),
-            Err(FrameError::TooLarge { size: 14, limit: 4 })
+            Err(FrameError::TooLarge { size: 27, limit: 4 })
         ));
         assert!(matches!(
             read_frame(&mut &wire[..9], 100, &mut never),
             Err(FrameError::Truncated {
-                expected: 14,
+                expected: 27,
                 got: 5
             })
         ));
@@ -370,6 +450,71 @@ mod tests {
             read_frame(&mut &[][..], 100, &mut never),
             Err(FrameError::Closed)
         ));
+    }
+
+    #[test]
+    fn an_error_reply_carries_its_kind_in_kebab_case_and_reads_back() {
+        let reply = Reply::Error {
+            kind: ErrorKind::NotFound,
+            message: "no incident INC-99".into(),
+            protocol: None,
+        };
+        let wire = serde_json::to_string(&reply).unwrap();
+        assert_eq!(
+            wire,
+            r#"{"reply":"error","kind":"not-found","message":"no incident INC-99"}"#
+        );
+        let read: ReplyFrame = serde_json::from_str(&wire).unwrap();
+        assert_eq!(read.kind, Some(ErrorKind::NotFound));
+        assert_eq!(read.protocol, None);
+        // A daemon of protocol 1 sent a flag instead of a kind.
+        let old: ReplyFrame =
+            serde_json::from_str(r#"{"reply":"error","message":"x","user":true}"#).unwrap();
+        assert_eq!(old.kind, None);
+    }
+
+    #[test]
+    fn a_hello_without_a_version_is_protocol_1() {
+        assert_eq!(
+            decode_request(br#"{"op":"hello"}"#).unwrap(),
+            Request::Hello { protocol: None }
+        );
+    }
+
+    #[test]
+    fn a_protocol_refusal_names_both_versions_and_the_side_to_upgrade() {
+        for (client, upgrade) in [
+            (None, "upgrade the client"),
+            (Some(1), "upgrade the client"),
+            (Some(PROTOCOL_VERSION + 1), "upgrade the daemon"),
+        ] {
+            let Reply::Error {
+                kind,
+                message,
+                protocol,
+            } = refuse_protocol(client)
+            else {
+                panic!("a refusal is an error reply");
+            };
+            assert_eq!(kind, ErrorKind::Unavailable);
+            assert_eq!(protocol, Some(PROTOCOL_VERSION));
+            let theirs = format!("protocol {}", client.unwrap_or(1));
+            assert!(message.contains(&theirs), "{message}");
+            assert!(
+                message.contains(&format!("speaks protocol {PROTOCOL_VERSION}")),
+                "{message}"
+            );
+            assert!(message.contains(upgrade), "{message}");
+        }
+        let older = protocol_mismatch("/run/b.sock", 1);
+        assert!(
+            older.contains(&format!("speaks protocol {PROTOCOL_VERSION}"))
+                && older.contains("the daemon at /run/b.sock speaks 1")
+                && older.contains("upgrade the daemon"),
+            "{older}"
+        );
+        let newer = protocol_mismatch("/run/b.sock", PROTOCOL_VERSION + 1);
+        assert!(newer.contains("upgrade this breachdesk"), "{newer}");
     }
 
     #[test]

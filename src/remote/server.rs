@@ -1,7 +1,8 @@
 //! `breachdesk serve`: one process owns the database and the notification worker, and
 //! answers requests on a Unix socket. The caller's identity comes from the socket's peer
-//! credentials (SO_PEERCRED), never from the request. How much a caller may make it read,
-//! and how fast, is `frames.rs`.
+//! credentials (SO_PEERCRED), never from the request. A connection opens with a hello of
+//! this daemon's protocol version or is refused. How much a caller may make it read, and how
+//! fast, is `frames.rs`.
 
 use std::io::Write;
 use std::os::fd::AsFd;
@@ -19,9 +20,14 @@ use serde::Serialize;
 use thiserror::Error;
 
 use super::frames::{FrameError, FrameLimit, FrameRules};
-use super::protocol::{Reply, Request, Welcome, decode_request, from_hex, write_frame};
+use super::protocol::{
+    PROTOCOL_VERSION, Reply, Request, Welcome, decode_request, from_hex, refuse_protocol,
+    write_frame,
+};
 use super::upload::{self, EvidenceUpload};
-use crate::desk::{Desk, DeskError, IncidentFilter, LocalDesk, PeopleFilter, SendOptions};
+use crate::desk::{
+    Desk, DeskError, ErrorKind, IncidentFilter, LocalDesk, PeopleFilter, SendOptions,
+};
 use crate::domain::text::display_path;
 use crate::domain::{
     DomainError, Email, EmployeeId, NewIncident, NewProgram, ProgramSlug, Severity, Status,
@@ -148,8 +154,8 @@ pub fn serve_until(
             let mut stream = stream;
             let _ = send_error(
                 &mut stream,
+                ErrorKind::Unavailable,
                 format!("the daemon is serving {MAX_CLIENTS} clients already; try again shortly"),
-                false,
             );
             continue;
         }
@@ -253,8 +259,15 @@ fn release(daemon: &Daemon, uid: u32) {
 }
 
 /// Sends an error reply.
-fn send_error(stream: &mut UnixStream, message: String, user: bool) -> std::io::Result<()> {
-    send(stream, &Reply::Error { message, user })
+fn send_error(stream: &mut UnixStream, kind: ErrorKind, message: String) -> std::io::Result<()> {
+    send(
+        stream,
+        &Reply::Error {
+            kind,
+            message,
+            protocol: None,
+        },
+    )
 }
 
 fn send(stream: &mut UnixStream, reply: &Reply) -> std::io::Result<()> {
@@ -268,16 +281,16 @@ fn connection(daemon: &Daemon, mut stream: UnixStream) {
     let Some((uid, actor)) = peer(&stream) else {
         let _ = send_error(
             &mut stream,
+            ErrorKind::Internal,
             "the daemon could not tell who you are (no peer credentials)".into(),
-            false,
         );
         return;
     };
     if !admit(daemon, uid) {
         let _ = send_error(
             &mut stream,
+            ErrorKind::Unavailable,
             format!("you have {MAX_PER_USER} connections to the daemon open already; close one"),
-            false,
         );
         return;
     }
@@ -288,7 +301,8 @@ fn connection(daemon: &Daemon, mut stream: UnixStream) {
 
 /// Answers one admitted client's requests. Frames are read within the limits of the
 /// caller's role (decided once: roles are read when the daemon starts); a new connection
-/// must send its first request within the frame deadline, later ones may idle.
+/// must send its first request within the frame deadline, later ones may idle. The first
+/// request must be a hello of this protocol version (see [`out_of_protocol`]).
 fn serve_connection(daemon: &Daemon, actor: &UserName, stream: &mut UnixStream) {
     if stream.set_nonblocking(false).is_err() {
         return;
@@ -299,6 +313,7 @@ fn serve_connection(daemon: &Daemon, actor: &UserName, stream: &mut UnixStream) 
     let role = daemon.desk.identity(actor).ok().and_then(|i| i.role);
     let limit = FrameLimit::for_role(role);
     let mut first_byte_by = Some(Instant::now() + daemon.frames.deadline());
+    let mut greeted = false;
     loop {
         // A large request keeps its share of the budget until it is answered; the frame's
         // own memory goes as soon as it is decoded.
@@ -307,7 +322,7 @@ fn serve_connection(daemon: &Daemon, actor: &UserName, stream: &mut UnixStream) 
             Err(FrameError::Closed) => return,
             Err(e) => {
                 // The stream cannot be resynchronised: say why and hang up.
-                let _ = send_error(stream, e.to_string(), e.is_user_error());
+                let _ = send_error(stream, e.kind(), e.to_string());
                 return;
             }
         };
@@ -318,12 +333,24 @@ fn serve_connection(daemon: &Daemon, actor: &UserName, stream: &mut UnixStream) 
             Ok(request) => request,
             Err(message) => {
                 drop(hold);
-                if send_error(stream, message, true).is_err() {
+                if send_error(stream, ErrorKind::Invalid, message).is_err() {
                     return;
                 }
                 continue;
             }
         };
+        if let Some(refusal) = out_of_protocol(&request, greeted) {
+            // Nothing else this client sends can be trusted to mean what it means here.
+            drop(hold);
+            let _ = send(stream, &refusal);
+            return;
+        }
+        greeted = true;
+        if request == Request::Watch {
+            drop(hold);
+            super::watch::serve(&daemon.desk, actor, stream, &daemon.stop, send);
+            return;
+        }
         daemon.busy.fetch_add(1, Ordering::SeqCst);
         let result = if let Request::ImportEvidence {
             id,
@@ -345,7 +372,7 @@ fn serve_connection(daemon: &Daemon, actor: &UserName, stream: &mut UnixStream) 
                     Err(e) => e.to_string(),
                     Ok(_) => "the upload broke off".to_owned(),
                 };
-                let _ = send_error(stream, message, true);
+                let _ = send_error(stream, ErrorKind::Invalid, message);
                 return;
             }
             result.and_then(json)
@@ -363,8 +390,9 @@ fn serve_connection(daemon: &Daemon, actor: &UserName, stream: &mut UnixStream) 
         let reply = match result {
             Ok(value) => Reply::Ok { value },
             Err(e) => Reply::Error {
+                kind: e.kind(),
                 message: e.to_string(),
-                user: e.is_user_error(),
+                protocol: None,
             },
         };
         if send(stream, &reply).is_err() {
@@ -373,9 +401,24 @@ fn serve_connection(daemon: &Daemon, actor: &UserName, stream: &mut UnixStream) 
     }
 }
 
+/// The refusal of a request that breaks the protocol's opening: a connection starts with a
+/// hello naming this daemon's version, and any later hello names it too. A client that sends
+/// no version, or opens with another request, is of protocol 1 (before versions) and is
+/// told to upgrade; its old message decoding still reads the refusal.
+fn out_of_protocol(request: &Request, greeted: bool) -> Option<Reply> {
+    match request {
+        Request::Hello {
+            protocol: Some(PROTOCOL_VERSION),
+        } => None,
+        Request::Hello { protocol } => Some(refuse_protocol(*protocol)),
+        _ if greeted => None,
+        _ => Some(refuse_protocol(None)),
+    }
+}
+
 fn json<T: Serialize>(value: T) -> Result<Box<serde_json::value::RawValue>, DeskError> {
     serde_json::value::to_raw_value(&value)
-        .map_err(|e| DeskError::Delivery(format!("cannot encode the reply: {e}")))
+        .map_err(|e| DeskError::Internal(format!("cannot encode the reply: {e}")))
 }
 
 fn user(name: &str) -> Result<UserName, DeskError> {
@@ -408,7 +451,7 @@ fn handle(
         })
     };
     match request {
-        Request::Hello => json({
+        Request::Hello { .. } => json({
             let (rules, targets) = desk.rules().parts();
             Welcome {
                 identity: desk.identity(actor)?,
@@ -416,6 +459,7 @@ fn handle(
                 rules,
                 targets,
                 version: env!("CARGO_PKG_VERSION").to_owned(),
+                protocol: PROTOCOL_VERSION,
             }
         }),
         Request::OpenIncident {
@@ -589,8 +633,8 @@ fn handle(
             json(desk.settle_obligation(actor, id, &rule, state)?)
         }
         Request::Evidence { id } => json(desk.evidence(actor, id)?),
-        Request::ImportEvidence { .. } => Err(DeskError::NotConfigured(
-            "an evidence upload is read by the connection, not here".into(),
+        Request::ImportEvidence { .. } | Request::Watch => Err(DeskError::Internal(
+            "an evidence upload or a watch is served by the connection, not here".into(),
         )),
     }
 }

@@ -25,7 +25,7 @@
 //! Files: `codec.rs` (keys and values as bytes), `outbox.rs` (letters, delivery states, send
 //! leases, the journal's handle), `journal.rs` (the send journal file), `roster.rs` (roster
 //! pages), `audit_head.rs` (the keyed head, the witness, reading the chain back), `dir.rs`
-//! (the database directory and its modes).
+//! (the database directory and its modes), `notices.rs` (change notices to watchers).
 //!
 //! Personal data never reaches the disk in the clear: roster pages, letters and delivery
 //! states are sealed with the database key ([`crate::crypto`]), and outbox keys carry a
@@ -37,6 +37,7 @@ mod codec;
 mod dir;
 mod error;
 mod journal;
+mod notices;
 mod outbox;
 mod roster;
 
@@ -130,6 +131,7 @@ pub struct Store {
     /// Where committed heads are also recorded, outside the database directory.
     witness: Option<Witness>,
     journal: std::sync::Arc<journal::Journal>,
+    watchers: notices::Watchers,
 }
 
 impl Store {
@@ -171,6 +173,7 @@ impl Store {
             head_key: HeadKey::derive(key),
             witness: None,
             journal: std::sync::Arc::new(journal::Journal::new(dir)),
+            watchers: notices::Watchers::default(),
             db,
         };
         store.check_format()?;
@@ -284,7 +287,13 @@ impl Store {
         let sealed = self.commit_unflushed(changes)?;
         self.db.flush()?;
         self.witness_commit(&sealed)?;
+        self.watchers.publish(&sealed);
         Ok(sealed)
+    }
+
+    /// Notices of every change committed from now on (see `notices.rs`).
+    pub fn watch(&self) -> std::sync::mpsc::Receiver<crate::domain::ChangeNotice> {
+        self.watchers.subscribe()
     }
 
     /// Like [`Store::commit`] but without waiting for the disk: only for changes whose loss

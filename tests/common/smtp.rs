@@ -3,6 +3,7 @@
 //! the middle of DATA, and slow replies.
 
 #![allow(dead_code)]
+#![allow(clippy::unwrap_used)] // test support: a panic here is the failure report
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};

@@ -1,0 +1,427 @@
+//! Every desk scenario run twice: against the local desk on a real sled database, and
+//! against a remote desk through a daemon serving the same kind of database in this process
+//! (a real Unix socket, peer credentials, the wire protocol). `desk_test!` writes both tests
+//! from one body, so a difference between the two desks is a failing test.
+
+#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+
+#[path = "common/smtp.rs"]
+mod smtp;
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use breachdesk::config::Settings;
+use breachdesk::crypto::Key;
+use breachdesk::desk::{
+    Desk, IncidentFilter, LinkOutcome, LocalDesk, PauseOutcome, PeopleFilter, ReadPath,
+    ResumeOutcome, SendOptions,
+};
+use breachdesk::domain::{
+    IncidentId, NewIncident, NewProgram, ObligationState, Severity, Status, UserName,
+};
+use breachdesk::notify::TemplateName;
+use breachdesk::remote::{RemoteDesk, serve_until};
+use breachdesk::store::Store;
+use tempfile::TempDir;
+
+/// A desk under test, with what keeps it alive.
+struct Bench {
+    desk: Arc<dyn Desk>,
+    actor: UserName,
+    smtp: smtp::SmtpServer,
+    _dir: TempDir,
+    stop: Option<(Arc<AtomicBool>, std::thread::JoinHandle<()>)>,
+}
+
+impl Drop for Bench {
+    fn drop(&mut self) {
+        if let Some((stop, server)) = self.stop.take() {
+            stop.store(true, Ordering::SeqCst);
+            let _ = server.join();
+        }
+    }
+}
+
+fn local_desk(dir: &TempDir, smtp: &smtp::SmtpServer) -> LocalDesk {
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, smtp.config("connections = 2")).unwrap();
+    let settings = Settings::load(&config, true).unwrap();
+    let db = dir.path().join("db");
+    let key = Key::for_database(&db, Some(&dir.path().join("key"))).unwrap();
+    LocalDesk::new(Store::open(&db, &key).unwrap(), settings)
+}
+
+fn local() -> Bench {
+    let dir = tempfile::tempdir().unwrap();
+    let smtp = smtp::SmtpServer::start(smtp::Faults::default());
+    let desk = local_desk(&dir, &smtp);
+    Bench {
+        desk: Arc::new(desk),
+        actor: breachdesk::identity::current_user(),
+        smtp,
+        _dir: dir,
+        stop: None,
+    }
+}
+
+fn remote() -> Bench {
+    let dir = tempfile::tempdir().unwrap();
+    let smtp = smtp::SmtpServer::start(smtp::Faults::default());
+    let desk = local_desk(&dir, &smtp);
+    let socket: PathBuf = dir.path().join("breachdesk.sock");
+    let stop = Arc::new(AtomicBool::new(false));
+    let server = {
+        let (socket, stop) = (socket.clone(), Arc::clone(&stop));
+        std::thread::spawn(move || {
+            serve_until(desk, &socket, None, stop, &mut std::io::sink()).unwrap();
+        })
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !socket.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the daemon did not start"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    Bench {
+        desk: Arc::new(RemoteDesk::connect(&socket).unwrap()),
+        actor: breachdesk::identity::current_user(),
+        smtp,
+        _dir: dir,
+        stop: Some((stop, server)),
+    }
+}
+
+/// `desk_test!(name, |b| body)` makes `name::local` and `name::remote`.
+macro_rules! desk_test {
+    ($name:ident, |$b:ident| $body:block) => {
+        mod $name {
+            use super::*;
+
+            fn scenario($b: &Bench) $body
+
+            #[test]
+            fn local() {
+                scenario(&super::local());
+            }
+
+            #[test]
+            fn remote() {
+                scenario(&super::remote());
+            }
+        }
+    };
+}
+
+fn roster(n: usize) -> String {
+    let mut csv = String::from("employee_id,name,email,categories,location\n");
+    for i in 0..n {
+        let place = ["US-CA", "DE", "NZ"][i % 3];
+        csv.push_str(&format!(
+            "E{i:04},Person {i},person{i}@corp.example,keystrokes;chat-messages,{place}\n"
+        ));
+    }
+    csv
+}
+
+fn open(b: &Bench, title: &str, severity: u8) -> IncidentId {
+    let new = NewIncident::new(title, Severity::new(severity).unwrap(), "").unwrap();
+    b.desk.open_incident(&b.actor, new).unwrap().id
+}
+
+desk_test!(incidents_open_change_and_show, |b| {
+    let id = open(b, "Monitoring data readable by all", 3);
+    let changed = b
+        .desk
+        .set_severity(
+            &b.actor,
+            id,
+            Severity::new(2).unwrap(),
+            "exposed to everyone",
+        )
+        .unwrap();
+    assert_eq!(changed.severity.level(), 2);
+    b.desk
+        .set_status(&b.actor, id, Status::Investigating, None)
+        .unwrap();
+    let note = b.desk.add_note(&b.actor, id, "paused collection").unwrap();
+    assert_eq!(note.draft.detail, "paused collection");
+    let shown = b.desk.incident(&b.actor, id).unwrap();
+    assert_eq!(shown.status, Status::Investigating);
+    let listed = b
+        .desk
+        .incidents(&b.actor, &IncidentFilter::default())
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+    let actions: Vec<&str> = b
+        .desk
+        .timeline(&b.actor, id)
+        .unwrap()
+        .iter()
+        .map(|e| e.draft.action.as_str())
+        .collect();
+    for want in [
+        "incident.opened",
+        "incident.severity",
+        "incident.status",
+        "incident.note",
+    ] {
+        assert!(actions.contains(&want), "{actions:?}");
+    }
+});
+
+desk_test!(owner_members_and_clocks, |b| {
+    let id = open(b, "Exposure", 2);
+    let colleague = UserName::parse("rita").unwrap();
+    let with = b
+        .desk
+        .set_member(&b.actor, id, colleague.clone(), true)
+        .unwrap();
+    assert!(with.members.contains(&colleague));
+    let without = b
+        .desk
+        .set_member(&b.actor, id, colleague.clone(), false)
+        .unwrap();
+    assert!(!without.members.contains(&colleague));
+    let assigned = b.desk.assign(&b.actor, id, colleague.clone()).unwrap();
+    assert_eq!(assigned.owner, colleague);
+    let aware = chrono::Utc::now() - chrono::Duration::hours(3);
+    let clocked = b
+        .desk
+        .set_clock(
+            &b.actor,
+            id,
+            Some(aware),
+            None,
+            "learned of it from the ticket",
+        )
+        .unwrap();
+    assert_eq!(
+        clocked.aware_at.map(|t| t.timestamp()),
+        Some(aware.timestamp())
+    );
+    let future = chrono::Utc::now() + chrono::Duration::days(2);
+    let refused = b.desk.set_clock(&b.actor, id, Some(future), None, "typo");
+    assert!(refused.unwrap_err().is_user_error());
+});
+
+desk_test!(roster_import_people_and_windows, |b| {
+    let id = open(b, "Exposure", 2);
+    let report = b
+        .desk
+        .import_roster(&b.actor, id, roster(300).as_bytes(), "roster.csv", false)
+        .unwrap();
+    assert_eq!((report.rows, report.added), (300, 300));
+    let again = b
+        .desk
+        .import_roster(&b.actor, id, roster(300).as_bytes(), "roster.csv", false)
+        .unwrap();
+    assert_eq!(again.unchanged, 300);
+    let bad = b.desk.import_roster(
+        &b.actor,
+        id,
+        b"employee_id,name,email\nE1,Ann,not-an-address\n",
+        "bad.csv",
+        false,
+    );
+    assert!(bad.unwrap_err().is_user_error());
+    let people = b
+        .desk
+        .people(&b.actor, id, &PeopleFilter::default(), ReadPath::PeopleList)
+        .unwrap();
+    assert_eq!(people.len(), 300);
+    let window = b.desk.people_window(&b.actor, id, 250, 40).unwrap();
+    assert_eq!(window.len(), 40);
+    assert_eq!(window[0].employee_id.as_str(), "E0250");
+    let log = b.desk.access_log(&b.actor, Some(id), None).unwrap();
+    assert!(log.iter().any(|e| {
+        e.draft
+            .access
+            .as_ref()
+            .is_some_and(|a| a.path == "people.list")
+    }));
+});
+
+desk_test!(programmes_add_link_pause_resume, |b| {
+    let id = open(b, "Exposure", 2);
+    let slug = "staff-monitoring".parse().unwrap();
+    let new = NewProgram::new(
+        "staff-monitoring".parse().unwrap(),
+        "Staff monitoring",
+        Some("echo stopped"),
+        Some("echo started"),
+    )
+    .unwrap();
+    b.desk.add_program(&b.actor, new).unwrap();
+    assert_eq!(
+        b.desk.link_program(&b.actor, &slug, id).unwrap(),
+        LinkOutcome::Linked
+    );
+    let paused = b
+        .desk
+        .pause_program(&b.actor, &slug, id, "exposure")
+        .unwrap();
+    assert!(
+        matches!(paused, PauseOutcome::Paused { hook: Some(_) }),
+        "{paused:?}"
+    );
+    let again = b.desk.pause_program(&b.actor, &slug, id, "again").unwrap();
+    assert!(
+        matches!(again, PauseOutcome::AlreadyPaused { .. }),
+        "{again:?}"
+    );
+    let refused = b.desk.resume_program(&b.actor, &slug, "too early", false);
+    assert!(
+        refused.unwrap_err().is_user_error(),
+        "a SEV 2 incident is open"
+    );
+    b.desk
+        .set_status(&b.actor, id, Status::Investigating, None)
+        .unwrap();
+    let forced = b
+        .desk
+        .resume_program(&b.actor, &slug, "admin call", true)
+        .unwrap();
+    assert!(
+        matches!(forced, ResumeOutcome::Resumed { ref forced_over, .. } if forced_over == &[id]),
+        "{forced:?}"
+    );
+    let state = b.desk.programs(&b.actor).unwrap()[0].state;
+    assert_eq!(state.as_str(), "active");
+    let timeline = b.desk.timeline(&b.actor, id).unwrap();
+    let paused = timeline
+        .iter()
+        .find(|e| e.draft.action.as_str() == "program.paused")
+        .unwrap();
+    assert!(
+        paused
+            .revealed
+            .as_deref()
+            .is_some_and(|r| r.contains("stopped")),
+        "{paused:?}"
+    );
+});
+
+desk_test!(obligations_and_evidence, |b| {
+    let id = open(b, "Exposure", 2);
+    b.desk
+        .import_roster(&b.actor, id, roster(9).as_bytes(), "roster.csv", false)
+        .unwrap();
+    let rules: Vec<String> = b
+        .desk
+        .obligations(&b.actor, Some(id))
+        .unwrap()
+        .iter()
+        .map(|o| o.rule.clone())
+        .collect();
+    assert!(rules.iter().any(|r| r == "gdpr-33"), "{rules:?}");
+    let done = b
+        .desk
+        .settle_obligation(
+            &b.actor,
+            id,
+            "gdpr-33",
+            ObligationState::Done {
+                at: chrono::Utc::now() - chrono::Duration::minutes(5),
+                reference: Some("DPC-1".into()),
+            },
+        )
+        .unwrap();
+    assert!(matches!(done.state, ObligationState::Done { .. }));
+    let log = "accessed_at,accessor,employee_id,action\n\
+               2026-11-19T10:00:00Z,mallory,E0001,read\n\
+               2026-11-19T10:05:00Z,mallory,E0002,download\n";
+    let summary = b
+        .desk
+        .import_evidence(
+            &b.actor,
+            id,
+            &mut log.as_bytes(),
+            "access.csv",
+            &HashSet::new(),
+        )
+        .unwrap();
+    assert_eq!(summary.rows, 2);
+    let evidence = b.desk.evidence(&b.actor, id).unwrap();
+    assert_eq!(evidence.rows, 2);
+    assert_eq!(evidence.accessors[0].accessor, "mallory");
+});
+
+desk_test!(queue_send_retry_and_status, |b| {
+    let id = open(b, "Exposure", 2);
+    b.desk
+        .import_roster(&b.actor, id, roster(12).as_bytes(), "roster.csv", false)
+        .unwrap();
+    let queued = b
+        .desk
+        .queue_notifications(
+            &b.actor,
+            id,
+            TemplateName::Initial,
+            &PeopleFilter::default(),
+            &[],
+        )
+        .unwrap();
+    assert_eq!(queued.queued, 12);
+    let preview = b
+        .desk
+        .preview_letter(&b.actor, id, TemplateName::Initial, None)
+        .unwrap();
+    assert!(preview.contains("Message-ID"), "{preview}");
+    let sent = b
+        .desk
+        .send_notifications(&b.actor, Some(id), &SendOptions::default(), &mut |_| {})
+        .unwrap();
+    assert_eq!((sent.sent, sent.failed), (12, 0));
+    assert_eq!(b.smtp.messages().len(), 12);
+    let status = b
+        .desk
+        .outbox_status(&b.actor, id, ReadPath::NotifyStatus)
+        .unwrap();
+    assert_eq!(status.counts["sent"], 12);
+    assert_eq!(b.desk.retry_failed(&b.actor, id).unwrap(), 0);
+    assert_eq!(b.desk.incident(&b.actor, id).unwrap().notified, 12);
+});
+
+desk_test!(reports_and_audit, |b| {
+    let id = open(b, "Exposure", 2);
+    b.desk
+        .import_roster(&b.actor, id, roster(6).as_bytes(), "roster.csv", false)
+        .unwrap();
+    let report =
+        breachdesk::report::gather(b.desk.as_ref(), &b.actor, id, chrono::Utc::now()).unwrap();
+    let text = breachdesk::report::markdown(&report);
+    assert!(text.contains("Exposure"), "{text}");
+    let verified = b.desk.verify_audit(&b.actor).unwrap();
+    assert!(verified.is_ok(), "{verified:?}");
+    let head = b.desk.audit_head(&b.actor).unwrap();
+    assert!(head.is_some());
+    let all = b.desk.audit_log(&b.actor, None).unwrap();
+    assert!(all.len() >= 3, "{}", all.len());
+});
+
+desk_test!(watchers_see_each_change_within_a_second, |b| {
+    let id = open(b, "Exposure", 3);
+    let notices = b.desk.watch(&b.actor).unwrap();
+    b.desk
+        .set_severity(&b.actor, id, Severity::new(2).unwrap(), "exposed to all")
+        .unwrap();
+    let notice = notices.recv_timeout(Duration::from_secs(1)).unwrap();
+    assert_eq!(notice.action.as_str(), "incident.severity");
+    assert_eq!(notice.incident, Some(id));
+    // Reads are not changes: they are not announced.
+    b.desk
+        .people(&b.actor, id, &PeopleFilter::default(), ReadPath::PeopleList)
+        .unwrap();
+    let opened = open(b, "Second", 4);
+    let next = notices.recv_timeout(Duration::from_secs(1)).unwrap();
+    assert_eq!(
+        (next.action.as_str(), next.incident),
+        ("incident.opened", Some(opened))
+    );
+});
