@@ -2,12 +2,13 @@
 //! in config) and the obligations they put on an incident, from where its affected people
 //! live, what was exposed, what the evidence found and when the organisation became aware.
 //!
+//! Due-time arithmetic (hours, calendar days in a rule's time zone, time left) is `due.rs`.
+//!
 //! Decision support, not legal advice: see the header of `jurisdictions.toml`.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
-use chrono::{DateTime, Duration, LocalResult, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -15,6 +16,9 @@ use thiserror::Error;
 use crate::domain::{Finding, Incident, IncidentId, ObligationState};
 
 pub use crate::domain::{EvidenceSummary, ObligationRecord};
+pub use due::{TimeLeft, add_local_days};
+
+mod due;
 
 const BUILT_IN: &str = include_str!("jurisdictions.toml");
 
@@ -129,38 +133,6 @@ impl Rule {
                 None => location == pattern,
             })
     }
-
-    /// The deadline for a clock started at `start`: hours are exact; calendar days are
-    /// counted in the rule's time zone, to the same local time (the earlier instant when that
-    /// time occurs twice, the first valid one after a skipped hour).
-    pub fn due(
-        &self,
-        start: DateTime<Utc>,
-        tz: Tz,
-        target_hours: Option<u32>,
-    ) -> Option<DateTime<Utc>> {
-        if let Some(hours) = self.hours {
-            return Some(start + Duration::hours(i64::from(hours)));
-        }
-        if let Some(days) = self.days {
-            return Some(add_local_days(start, days, tz));
-        }
-        target_hours.map(|h| start + Duration::hours(i64::from(h)))
-    }
-}
-
-/// `start` plus `days` calendar days at the same wall-clock time in `tz`.
-pub fn add_local_days(start: DateTime<Utc>, days: u32, tz: Tz) -> DateTime<Utc> {
-    let local = start.with_timezone(&tz).naive_local() + Duration::days(i64::from(days));
-    let mut probe = local;
-    for _ in 0..4 {
-        match tz.from_local_datetime(&probe) {
-            LocalResult::Single(t) => return t.with_timezone(&Utc),
-            LocalResult::Ambiguous(earlier, _) => return earlier.with_timezone(&Utc),
-            LocalResult::None => probe += Duration::minutes(30),
-        }
-    }
-    start + Duration::days(i64::from(days))
 }
 
 #[derive(Deserialize)]
@@ -341,45 +313,26 @@ impl Obligation {
     }
 }
 
-/// Time left until `due`, as a short text: `2d 4h`, `5h 12m`, `OVERDUE 3h`.
-pub struct TimeLeft(pub Duration);
-
-impl fmt::Display for TimeLeft {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let secs = self.0.num_seconds();
-        let (prefix, secs) = if secs < 0 {
-            ("OVERDUE ", -secs)
-        } else {
-            ("", secs)
-        };
-        let (d, h, m) = (secs / 86_400, secs % 86_400 / 3600, secs % 3600 / 60);
-        if d > 0 {
-            write!(f, "{prefix}{d}d {h}h")
-        } else if h > 0 {
-            write!(f, "{prefix}{h}h {m}m")
-        } else {
-            write!(f, "{prefix}{m}m")
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{CategoryCatalog, NewIncident, Severity, UserName};
+    use chrono::Duration;
 
-    fn t(text: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(text)
-            .unwrap()
-            .with_timezone(&Utc)
-    }
+    use crate::domain::{CategoryCatalog, NewIncident, Severity, UserName};
 
     fn book() -> RuleBook {
         RuleBook::default()
     }
 
+    /// A time from RFC 3339 text.
+    pub(super) fn t(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text)
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
     /// The due time of `rule` for a clock started at `start`.
-    fn due(rule: &str, start: &str) -> Option<DateTime<Utc>> {
+    pub(super) fn due(rule: &str, start: &str) -> Option<DateTime<Utc>> {
         let book = book();
         let (r, tz) = book.rules.iter().find(|(r, _)| r.id == rule).unwrap();
         r.due(t(start), *tz, book.targets.get(rule).copied())
@@ -408,73 +361,6 @@ mod tests {
         for r in book.rules() {
             assert!(!r.citation.is_empty(), "{}", r.id);
         }
-    }
-
-    #[test]
-    fn hours_are_exact_across_a_dst_change() {
-        // Europe moves its clocks on 29 March 2026; 72 hours are 72 hours.
-        assert_eq!(
-            due("gdpr-33", "2026-03-27T10:00:00Z"),
-            Some(t("2026-03-30T10:00:00Z"))
-        );
-    }
-
-    #[test]
-    fn days_keep_the_local_time_across_dst() {
-        // California: 10:00 PDT plus 30 days is 10:00 PST after 1 November 2026.
-        assert_eq!(
-            due("us-ca", "2026-10-20T17:00:00Z"),
-            Some(t("2026-11-19T18:00:00Z"))
-        );
-        assert_eq!(
-            due("us-wa", "2026-10-20T17:00:00Z"),
-            Some(t("2026-11-19T18:00:00Z"))
-        );
-        // Colorado: 10:00 MST plus 30 days is 10:00 MDT after 8 March 2026.
-        assert_eq!(
-            due("us-co", "2026-03-01T17:00:00Z"),
-            Some(t("2026-03-31T16:00:00Z"))
-        );
-        // Florida and HIPAA count in New York; Texas in Chicago.
-        assert_eq!(
-            due("us-fl", "2026-02-20T15:00:00Z"),
-            Some(t("2026-03-22T14:00:00Z"))
-        );
-        assert_eq!(
-            due("hipaa", "2026-09-15T14:00:00Z"),
-            Some(t("2026-11-14T15:00:00Z"))
-        );
-        assert_eq!(
-            due("us-tx", "2026-09-15T14:00:00Z"),
-            Some(t("2026-11-14T15:00:00Z"))
-        );
-        assert_eq!(
-            due("us-tx-ag", "2026-10-10T14:00:00Z"),
-            Some(t("2026-11-09T15:00:00Z"))
-        );
-        assert_eq!(
-            due("us-ca-ag", "2026-10-01T17:00:00Z"),
-            Some(t("2026-11-15T18:00:00Z"))
-        );
-        // No change of offset: exactly N days.
-        assert_eq!(
-            due("us-ca", "2026-06-01T17:00:00Z"),
-            Some(t("2026-07-01T17:00:00Z"))
-        );
-    }
-
-    #[test]
-    fn a_skipped_or_repeated_local_time_resolves_safely() {
-        // 02:30 on 14 March 2027 does not exist in New York: the first valid time after it.
-        assert_eq!(
-            due("us-fl", "2027-02-12T07:30:00Z"),
-            Some(t("2027-03-14T07:00:00Z"))
-        );
-        // 01:30 on 1 November 2026 happens twice in New York: the earlier one.
-        assert_eq!(
-            due("us-fl", "2026-10-02T05:30:00Z"),
-            Some(t("2026-11-01T05:30:00Z"))
-        );
     }
 
     #[test]
@@ -640,21 +526,5 @@ citation = "UK GDPR Art. 33"
         );
         let config: DeadlineConfig = toml::from_str("[targets]\nnope = 5\n").unwrap();
         assert!(RuleBook::with_config(&config).is_err());
-    }
-
-    #[test]
-    fn time_left_reads_naturally() {
-        assert_eq!(
-            TimeLeft(Duration::minutes(61 * 60 + 5)).to_string(),
-            "2d 13h"
-        );
-        assert_eq!(
-            TimeLeft(Duration::minutes(5 * 60 + 12)).to_string(),
-            "5h 12m"
-        );
-        assert_eq!(
-            TimeLeft(Duration::minutes(-190)).to_string(),
-            "OVERDUE 3h 10m"
-        );
     }
 }

@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::{DeskError, LocalDesk, PeopleFilter};
+use super::local::LocalDesk;
+use super::{DeskError, PeopleFilter, ReadPath};
+use crate::access::{Need, Role};
 use crate::domain::{
     AffectedPerson, AuditAction, Email, EmployeeId, EventDraft, IncidentId, UserName,
 };
@@ -117,7 +119,24 @@ fn staff(address: &Email) -> AffectedPerson {
     }
 }
 
+/// The exact message one person would get (the first on the roster by default): a read
+/// of personal data, so checked and logged.
 pub(super) fn preview(
+    desk: &LocalDesk,
+    actor: &UserName,
+    id: IncidentId,
+    template: TemplateName,
+    person: Option<&EmployeeId>,
+) -> Result<String, DeskError> {
+    let incident = desk.load(id)?;
+    let path = ReadPath::LetterPreview;
+    desk.guard(actor, &incident, Need::PersonalData, path.as_str())?;
+    let letter = render_preview(desk, actor, id, template, person)?;
+    desk.record_read(actor, id, path, 1)?;
+    Ok(letter)
+}
+
+fn render_preview(
     desk: &LocalDesk,
     actor: &UserName,
     id: IncidentId,
@@ -178,6 +197,8 @@ pub(super) fn queue(
     filter: &PeopleFilter,
     recipients: &[Email],
 ) -> Result<QueueReport, DeskError> {
+    let incident = desk.load(id)?;
+    desk.guard(actor, &incident, Need::Change, "notify.queue")?;
     let sender = sender(desk)?;
     let _guard = desk.lock();
     let (ctx, people) = incident_context(desk, id)?;
@@ -275,8 +296,22 @@ pub(super) fn queue(
     Ok(report)
 }
 
-pub(super) fn status(desk: &LocalDesk, id: IncidentId) -> Result<OutboxStatus, DeskError> {
-    desk.load(id)?;
+/// Counts per state and the failures of one incident (their addresses are personal data,
+/// so the read is checked and logged).
+pub(super) fn status(
+    desk: &LocalDesk,
+    actor: &UserName,
+    id: IncidentId,
+    path: ReadPath,
+) -> Result<OutboxStatus, DeskError> {
+    let incident = desk.load(id)?;
+    desk.guard(actor, &incident, Need::PersonalData, path.as_str())?;
+    let status = count_outbox(desk, id)?;
+    desk.record_read(actor, id, path, status.failures.len())?;
+    Ok(status)
+}
+
+fn count_outbox(desk: &LocalDesk, id: IncidentId) -> Result<OutboxStatus, DeskError> {
     let mut counts: BTreeMap<String, usize> = DeliveryState::ALL
         .iter()
         .map(|s| (s.to_string(), 0))
@@ -316,11 +351,14 @@ pub(super) fn status(desk: &LocalDesk, id: IncidentId) -> Result<OutboxStatus, D
     })
 }
 
+/// Requeues every failed letter of an incident; returns how many.
 pub(super) fn retry(
     desk: &LocalDesk,
     actor: &UserName,
     id: IncidentId,
 ) -> Result<usize, DeskError> {
+    let incident = desk.load(id)?;
+    desk.guard(actor, &incident, Need::Change, "notify.retry")?;
     let _guard = desk.lock();
     desk.load(id)?;
     let now = desk.now();
@@ -354,7 +392,9 @@ pub(super) fn retry(
     Ok(count)
 }
 
-pub(super) fn test_smtp(desk: &LocalDesk) -> Result<String, DeskError> {
+/// Connects and logs in to the configured mail server.
+pub(super) fn test_smtp(desk: &LocalDesk, actor: &UserName) -> Result<String, DeskError> {
+    desk.guard_role(actor, Role::Responder, "notify.test-smtp")?;
     let mut client = SmtpClient::new(&desk.settings.config.smtp)
         .map_err(|e| DeskError::NotConfigured(e.to_string()))?;
     client
@@ -365,9 +405,22 @@ pub(super) fn test_smtp(desk: &LocalDesk) -> Result<String, DeskError> {
 /// Writes the incident's queued letters as `.eml` files named after each person's roster
 /// position (`000042-initial.eml`), each created new with mode 0600 and never through a
 /// symbolic link. It reads the outbox and writes nothing to it.
-pub(super) fn export(desk: &LocalDesk, id: IncidentId, dir: &Path) -> Result<usize, DeskError> {
+pub(super) fn export(
+    desk: &LocalDesk,
+    actor: &UserName,
+    id: IncidentId,
+    dir: &Path,
+) -> Result<usize, DeskError> {
+    let incident = desk.load(id)?;
+    let path = ReadPath::LetterExport;
+    desk.guard(actor, &incident, Need::PersonalData, path.as_str())?;
+    let written = write_letters(desk, id, dir)?;
+    desk.record_read(actor, id, path, written)?;
+    Ok(written)
+}
+
+fn write_letters(desk: &LocalDesk, id: IncidentId, dir: &Path) -> Result<usize, DeskError> {
     use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
-    desk.load(id)?;
     let shown = crate::domain::text::display_path(dir);
     let io = |what: &str, e: std::io::Error| {
         DeskError::NotConfigured(format!("cannot {what} {shown}: {e}"))

@@ -1,16 +1,20 @@
-//! The desk's programme actions: register, list, link, and the kill switch (pause and
-//! resume). The kill switch is a state machine whose in-flight states (`pausing`,
-//! `resuming`) carry a lease naming the runner, so that:
+//! The desk's programme actions: register, list, link, and the pause side of the kill
+//! switch; the resume side is in `resume.rs`. The kill switch is a state machine whose
+//! in-flight states (`pausing`, `resuming`) carry a lease naming the runner, so that:
 //! - concurrent pauses run the pause hook once (the others are told a pause is running);
 //! - a pause asked for while a resume hook runs is queued: it waits for that hook to end and
 //!   then runs the pause hook, so the programme ends paused (pause always wins);
 //! - a lease left by a process that died expires, and the next pause takes it over.
 //!
 //! Hooks run without the write lock; their command and output are sealed in the timeline.
+//! The leases, the hook's environment and the per-incident events, which both sides use,
+//! are here.
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
-use super::{DeskError, LocalDesk, PauseOutcome, ResumeOutcome, reason_text};
+use super::DeskError;
+use super::local::{LocalDesk, reason_text};
 use crate::access::{Need, Role};
 use crate::domain::{
     AuditAction, EventDraft, HookLease, Incident, IncidentId, NewProgram, Program, ProgramSlug,
@@ -24,6 +28,26 @@ pub const HIDDEN_HOOK: &str = "(hidden)";
 
 /// How far a lease outlives the hook's own time limit.
 const LEASE_MARGIN: chrono::Duration = chrono::Duration::seconds(60);
+
+/// What linking did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LinkOutcome {
+    Linked,
+    AlreadyLinked,
+}
+
+/// What a pause did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum PauseOutcome {
+    /// It was paused already; nothing ran.
+    AlreadyPaused { since: Option<DateTime<Utc>> },
+    /// Paused; the hook, if the programme has one, succeeded.
+    Paused { hook: Option<HookOutcome> },
+    /// The hook failed or timed out: the programme may still be collecting.
+    Failed { hook: HookOutcome },
+    /// Another pause is running (or queued behind a resume); its hook runs once.
+    InProgress { by: UserName, since: DateTime<Utc> },
+}
 
 pub(super) fn add(
     desk: &LocalDesk,
@@ -85,6 +109,41 @@ pub(super) fn list(desk: &LocalDesk, actor: &UserName) -> Result<Vec<Program>, D
         }
     }
     Ok(programs)
+}
+
+/// Links a programme to an incident (both records change, in one commit).
+pub(super) fn link(
+    desk: &LocalDesk,
+    actor: &UserName,
+    slug: &ProgramSlug,
+    id: IncidentId,
+) -> Result<LinkOutcome, DeskError> {
+    let _guard = desk.lock();
+    let mut incident = desk.load(id)?;
+    desk.guard(actor, &incident, Need::Change, "program.link")?;
+    let mut program = desk.load_program(slug)?;
+    if incident.programs.contains(slug) && program.incidents.contains(&id) {
+        return Ok(LinkOutcome::AlreadyLinked);
+    }
+    let now = desk.now();
+    incident.programs.insert(slug.clone());
+    incident.updated_at = now;
+    program.incidents.insert(id);
+    let event = EventDraft::new(
+        actor,
+        now,
+        AuditAction::ProgramLinked,
+        format!("linked programme '{slug}' ({})", program.state),
+    )
+    .on_incident(id)
+    .on_program(slug);
+    desk.store.commit(&Changes {
+        incidents: vec![incident],
+        programs: vec![program],
+        events: vec![event],
+        ..Changes::default()
+    })?;
+    Ok(LinkOutcome::Linked)
 }
 
 /// How a pause request stands against the programme's state.
@@ -317,7 +376,7 @@ fn record_pause(
 }
 
 /// The sealed record of a hook run: its command and output.
-fn sealed_run(
+pub(super) fn sealed_run(
     desk: &LocalDesk,
     command: Option<&str>,
     outcome: &Option<HookOutcome>,
@@ -334,196 +393,16 @@ fn sealed_run(
     Ok(Some(desk.store.seal_text(&text)?))
 }
 
-pub(super) fn resume(
-    desk: &LocalDesk,
-    actor: &UserName,
-    slug: &ProgramSlug,
-    reason: &str,
-    force: bool,
-) -> Result<ResumeOutcome, DeskError> {
-    let reason = reason_text(reason)?;
-    let (lease, command, forced_over) = {
-        let _guard = desk.lock();
-        let mut program = desk.load_program(slug)?;
-        let blocking = desk.guard_resume(actor, &program, force)?;
-        let now = desk.now();
-        match (program.state, program.live_run(now)) {
-            (ProgramState::Active, _) => return Ok(ResumeOutcome::AlreadyActive),
-            (ProgramState::Retired, _) => return Err(DeskError::ProgramRetired(slug.clone())),
-            (ProgramState::Resuming, Some(run)) => {
-                return Ok(ResumeOutcome::InProgress {
-                    by: run.by.clone(),
-                    since: run.since,
-                });
-            }
-            (ProgramState::Pausing, Some(run)) => {
-                return Err(DeskError::PauseRunning {
-                    slug: slug.clone(),
-                    by: run.by.clone(),
-                    since: run.since,
-                });
-            }
-            _ => {}
-        }
-        let names: Vec<String> = blocking
-            .iter()
-            .map(|i| format!("{} ({}, {})", i.id, i.severity, i.status))
-            .collect();
-        if !blocking.is_empty() && !force {
-            let detail = format!(
-                "resume of '{slug}' refused: {reason}; blocked by {}",
-                names.join(", ")
-            );
-            desk.store.commit(&Changes::events(desk.program_events(
-                actor,
-                &program,
-                AuditAction::ResumeRefused,
-                &detail,
-                None,
-            )))?;
-            return Err(DeskError::ResumeRefused {
-                slug: slug.clone(),
-                blocking: names.join(", "),
-            });
-        }
-        let forced_over: Vec<IncidentId> = blocking.iter().map(|i| i.id).collect();
-        let lease = desk.lease(actor, None, program.state)?;
-        let before = program.state;
-        program.state = ProgramState::Resuming;
-        program.run = Some(lease.clone());
-        let hook_note = if program.resume_hook.is_some() {
-            "running the resume hook"
-        } else {
-            "no resume hook"
-        };
-        let detail = format!("resume of '{slug}' requested: {reason}; {hook_note}");
-        let events = desk.program_events(
-            actor,
-            &program,
-            AuditAction::ResumeRequested,
-            &detail,
-            Some((before, program.state)),
-        );
-        let command = program.resume_hook.clone();
-        desk.store.commit(&Changes {
-            programs: vec![program],
-            events,
-            ..Changes::default()
-        })?;
-        (lease, command, forced_over)
-    };
-    let outcome = command
-        .as_deref()
-        .map(|c| hook::run(&desk.hook_run(c, slug, None, actor)));
-    let recorded = record_resume(
-        desk,
-        actor,
-        slug,
-        &reason,
-        &lease,
-        &forced_over,
-        command.as_deref(),
-        &outcome,
-    );
-    desk.program_changed.notify_all();
-    let queued = recorded?;
-    let failed = outcome.as_ref().is_some_and(|o| !o.succeeded());
-    Ok(match (outcome, queued) {
-        (hook, Some(by)) => ResumeOutcome::PausedAgain { hook, by },
-        (Some(hook), None) if failed => ResumeOutcome::HookFailed { hook },
-        (hook, None) => ResumeOutcome::Resumed { hook, forced_over },
-    })
-}
-
-/// Records how a resume hook ended. When a pause was queued meanwhile, the run passes to it
-/// (the programme goes to `pausing`, never `active`), and its requester is returned.
-#[allow(clippy::too_many_arguments)]
-fn record_resume(
-    desk: &LocalDesk,
-    actor: &UserName,
-    slug: &ProgramSlug,
-    reason: &str,
-    lease: &HookLease,
-    forced_over: &[IncidentId],
-    command: Option<&str>,
-    outcome: &Option<HookOutcome>,
-) -> Result<Option<UserName>, DeskError> {
-    let _guard = desk.lock();
-    let mut program = desk.load_program(slug)?;
-    let now = desk.now();
-    let failed = outcome.as_ref().is_some_and(|o| !o.succeeded());
-    let forced = if forced_over.is_empty() {
-        String::new()
-    } else {
-        let ids: Vec<String> = forced_over.iter().map(ToString::to_string).collect();
-        format!(" FORCED over {}", ids.join(", "))
-    };
-    let hook_text = outcome.as_ref().map_or("no resume hook".to_owned(), |o| {
-        format!("resume hook {}", o.summary())
-    });
-    let before = program.state;
-    let ours = program.run.as_ref().is_some_and(|r| r.token == lease.token);
-    let mut handed_to = None;
-    let (action, mut detail) = if failed {
-        (
-            AuditAction::ResumeFailed,
-            format!("RESUME FAILED for '{slug}'{forced}: {reason}; {hook_text}"),
-        )
-    } else {
-        (
-            AuditAction::ProgramResumed,
-            format!("resumed '{slug}'{forced}: {reason}; {hook_text}"),
-        )
-    };
-    if !ours {
-        detail.push_str("; a pause took this run over meanwhile, so its state stands");
-    } else if let Some(mut queued) = program.pause_queued.take() {
-        detail.push_str(&format!(
-            "; a pause requested by {} meanwhile runs now",
-            queued.by
-        ));
-        queued.expires_at = now + desk.lease_length();
-        handed_to = Some(queued.by.clone());
-        program.state = ProgramState::Pausing;
-        program.run = Some(queued);
-    } else {
-        program.run = None;
-        if failed {
-            program.state = lease.from;
-        } else {
-            program.state = ProgramState::Active;
-            program.paused_at = None;
-        }
-    }
-    let mut events = desk.program_events(
-        actor,
-        &program,
-        action,
-        &detail,
-        Some((before, program.state)),
-    );
-    let sealed = sealed_run(desk, command, outcome)?;
-    for event in &mut events {
-        event.sealed = sealed.clone();
-    }
-    desk.store.commit(&Changes {
-        programs: vec![program],
-        events,
-        ..Changes::default()
-    })?;
-    Ok(handed_to)
-}
-
 impl LocalDesk {
     /// How long a hook run's lease holds: the hook's time limit and a margin.
-    fn lease_length(&self) -> chrono::Duration {
+    pub(super) fn lease_length(&self) -> chrono::Duration {
         chrono::Duration::from_std(self.settings.config.hooks.timeout())
             .unwrap_or(chrono::Duration::hours(1))
             + LEASE_MARGIN
     }
 
     /// A new lease for a hook run by `by`, from state `from`.
-    fn lease(
+    pub(super) fn lease(
         &self,
         by: &UserName,
         incident: Option<IncidentId>,
@@ -544,7 +423,7 @@ impl LocalDesk {
     }
 
     /// What a hook runs with: the minimal environment of [`hook::environment`].
-    fn hook_run(
+    pub(super) fn hook_run(
         &self,
         command: &str,
         slug: &ProgramSlug,
@@ -571,101 +450,6 @@ impl LocalDesk {
             env: hook::environment(own, &config.hooks.pass_env, &secrets),
             timeout: config.hooks.timeout(),
         }
-    }
-
-    /// Who may resume: an admin, or a responder with the right to change every unresolved
-    /// SEV 0-2 incident linked to the programme (so linking it to an incident of one's own
-    /// changes nothing); forcing is for admins only. Returns the blocking incidents.
-    fn guard_resume(
-        &self,
-        actor: &UserName,
-        program: &Program,
-        force: bool,
-    ) -> Result<Vec<Incident>, DeskError> {
-        let role = self.guard_role(actor, Role::Responder, "program.resume")?;
-        let blocking = self.blocking_incidents(program)?;
-        if role == Role::Admin {
-            return Ok(blocking);
-        }
-        let lacking: Vec<String> = blocking
-            .iter()
-            .filter(|i| self.policy.check(actor, i, Need::Change).is_err())
-            .map(|i| format!("{} ({}, {})", i.id, i.severity, i.status))
-            .collect();
-        let why = if !lacking.is_empty() {
-            Some(format!(
-                "resuming '{}' needs the right to every unresolved SEV 0-2 incident it is linked to, and you are not a member of {}",
-                program.slug,
-                lacking.join(", ")
-            ))
-        } else if force {
-            Some(format!(
-                "only an admin can force a resume; '{}' is blocked by {}",
-                program.slug,
-                blocking
-                    .iter()
-                    .map(|i| i.id.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))
-        } else if blocking.is_empty() && !self.involved_in_any(actor, program)? {
-            Some(format!(
-                "only admins and members of an incident linked to '{}' can resume it",
-                program.slug
-            ))
-        } else {
-            None
-        };
-        match why {
-            Some(why) => Err(self.refuse_resume(actor, program, why)),
-            None => Ok(blocking),
-        }
-    }
-
-    /// Whether `actor` may change one of the programme's incidents (or it has none).
-    fn involved_in_any(&self, actor: &UserName, program: &Program) -> Result<bool, DeskError> {
-        if program.incidents.is_empty() {
-            return Ok(true);
-        }
-        for id in &program.incidents {
-            if let Some(incident) = self.store.incident(*id)?
-                && self.policy.check(actor, &incident, Need::Change).is_ok()
-            {
-                return Ok(true);
-            }
-        }
-        Ok(false)
-    }
-
-    /// Records a refused resume on every linked incident and returns the error.
-    fn refuse_resume(&self, actor: &UserName, program: &Program, why: String) -> DeskError {
-        let detail = format!("refused program.resume: {why}");
-        let events: Vec<EventDraft> = self
-            .program_events(actor, program, AuditAction::AccessDenied, &detail, None)
-            .into_iter()
-            .map(|e| e.accessed("program.resume", 0))
-            .collect();
-        match self.store.commit(&Changes::events(events)) {
-            Ok(_) => DeskError::ResumeDenied {
-                slug: program.slug.clone(),
-                why,
-            },
-            Err(e) => e.into(),
-        }
-    }
-
-    /// Incidents linked to `program` that keep it paused: SEV 0-2 and not settled.
-    fn blocking_incidents(&self, program: &Program) -> Result<Vec<Incident>, DeskError> {
-        let mut blocking = Vec::new();
-        for id in &program.incidents {
-            if let Some(inc) = self.store.incident(*id)?
-                && inc.severity.is_critical()
-                && !inc.status.is_settled()
-            {
-                blocking.push(inc);
-            }
-        }
-        Ok(blocking)
     }
 
     /// One event per linked incident, so each incident's timeline shows what happened to

@@ -17,8 +17,10 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
+use super::DeskError;
+use super::local::LocalDesk;
 use super::notifications::{SendOptions, SendProgress, sender};
-use super::{DeskError, LocalDesk};
+use crate::access::{Need, Role};
 use crate::domain::{AffectedPerson, AuditAction, EmployeeId, EventDraft, IncidentId, UserName};
 use crate::notify::{
     self, Attempt, Delivery, DeliveryState, Finished, Holder, LEASE_RENEW, NotificationRef, Pool,
@@ -37,7 +39,8 @@ const COMMIT_AFTER: Duration = Duration::from_millis(100);
 
 type Item = (NotificationRef, Delivery);
 
-/// Runs the outbox until every queued letter is sent or has failed for good.
+/// Runs the outbox (of one incident, or all: admins only) until every queued letter is sent
+/// or has failed for good.
 pub(super) fn send(
     desk: &LocalDesk,
     actor: &UserName,
@@ -45,8 +48,14 @@ pub(super) fn send(
     options: &SendOptions,
     progress: &mut dyn FnMut(&SendProgress),
 ) -> Result<SendProgress, DeskError> {
-    if let Some(id) = scope {
-        desk.load(id)?;
+    match scope {
+        Some(id) => {
+            let incident = desk.load(id)?;
+            desk.guard(actor, &incident, Need::Change, "notify.send")?;
+        }
+        None => {
+            desk.guard_role(actor, Role::Admin, "notify.send")?;
+        }
     }
     let smtp = desk.settings.config.smtp.clone();
     let sender = Arc::new(sender(desk)?);

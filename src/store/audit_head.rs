@@ -1,17 +1,19 @@
 //! The keyed audit head and its witness, as the store keeps them: the head record in `meta`
 //! (seq, hash and the HMAC tag of [`crate::audit::HeadKey`]), tagging the head of a
 //! format-2 database when it is first opened, appending each committed head to the
-//! witness, and gathering everything `audit verify` and `audit head` need. The checks
-//! themselves live in [`crate::audit`].
+//! witness, gathering everything `audit verify` and `audit head` need, and reading the
+//! chain back (every event, one incident's timeline). The checks themselves live in
+//! [`crate::audit`].
 
 use std::path::Path;
 
 use chrono::{DateTime, SubsecRound as _, Utc};
 
-use super::{KEY_AUDIT_HEAD, KEY_FORMAT, StoreError, StoredEvent, decode_u64};
+use super::codec::{StoredEvent, decode_event, decode_u64, incident_key, split_record};
+use super::{KEY_AUDIT_HEAD, KEY_FORMAT, StoreError};
 use crate::audit::witness::Witness;
 use crate::audit::{self, Hash, Head, HeadReport, RawEvent, Tag, Tamper, Verified, WitnessCheck};
-use crate::domain::AuditEvent;
+use crate::domain::{AuditEvent, IncidentId};
 
 /// The format before heads were tagged; opening such a database tags its head.
 pub(super) const UNKEYED_FORMAT: u32 = 2;
@@ -175,4 +177,53 @@ fn last_event_time(events: &[RawEvent]) -> Option<DateTime<Utc>> {
     serde_json::from_slice::<StoredEvent>(body)
         .ok()
         .map(|e| e.draft.at)
+}
+
+impl super::Store {
+    /// Every audit event, oldest first.
+    pub fn events(&self) -> impl Iterator<Item = Result<AuditEvent, StoreError>> + use<> {
+        self.audit.iter().map(|kv| decode_event(&kv?.1))
+    }
+
+    /// The events that name one incident, oldest first.
+    pub fn incident_events(&self, id: IncidentId) -> Result<Vec<AuditEvent>, StoreError> {
+        let mut events = Vec::new();
+        for kv in self.audit_by_incident.scan_prefix(incident_key(id)) {
+            let (key, _) = kv?;
+            let seq = key
+                .get(8..)
+                .ok_or_else(|| StoreError::corrupt("timeline key"))?;
+            let raw = self
+                .audit
+                .get(seq)?
+                .ok_or_else(|| StoreError::corrupt("timeline entry without its event"))?;
+            events.push(decode_event(&raw)?);
+        }
+        Ok(events)
+    }
+
+    /// The raw chain and its head, for verification.
+    pub fn raw_audit(&self) -> Result<(Vec<RawEvent>, Option<Head>), StoreError> {
+        let mut events = Vec::new();
+        for kv in self.audit.iter() {
+            let (key, value) = kv?;
+            let key_seq = decode_u64(&key, "audit key")?;
+            let (stored_hash, body) = split_record(&value).unwrap_or(([0; 32], &[]));
+            let body_seq = serde_json::from_slice::<StoredEvent>(body)
+                .ok()
+                .map(|e| e.seq);
+            events.push(RawEvent {
+                key_seq,
+                body_seq,
+                stored_hash,
+                body: body.to_vec(),
+            });
+        }
+        let head = self
+            .meta
+            .get(KEY_AUDIT_HEAD)?
+            .map(|raw| decode_head(&raw))
+            .transpose()?;
+        Ok((events, head))
+    }
 }

@@ -22,19 +22,25 @@
 //! Beside the trees, `sent.journal` notes the letters a running send had accepted (see
 //! `journal.rs`); `meta` also holds the send leases.
 //!
+//! Files: `codec.rs` (keys and values as bytes), `outbox.rs` (letters, delivery states, send
+//! leases, the journal's handle), `journal.rs` (the send journal file), `roster.rs` (roster
+//! pages), `audit_head.rs` (the keyed head, the witness, reading the chain back), `dir.rs`
+//! (the database directory and its modes), `notices.rs` (change notices to watchers).
+//!
 //! Personal data never reaches the disk in the clear: roster pages, letters and delivery
 //! states are sealed with the database key ([`crate::crypto`]), and outbox keys carry a
 //! keyed hash of the recipient instead of the recipient. `meta` holds a sealed check value
 //! so that a wrong key is refused at open instead of reading as garbage.
 
 mod audit_head;
+mod codec;
+mod dir;
 mod error;
 mod journal;
 mod notices;
+mod outbox;
 mod roster;
 
-use std::fs;
-use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -42,16 +48,22 @@ use serde::de::DeserializeOwned;
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
 
 pub use error::StoreError;
+pub use outbox::SendJournal;
 pub use roster::{PAGE_SIZE, Roster, RosterPage};
 
 use crate::audit::witness::Witness;
-use crate::audit::{self, Hash, Head, HeadKey, RawEvent};
+use crate::audit::{self, Head, HeadKey};
 use crate::crypto::{Cipher, Key};
 use crate::domain::{
     AffectedPerson, AuditEvent, EventDraft, Incident, IncidentId, Program, ProgramSlug,
 };
-use crate::notify::{Delivery, DeliveryState, Notification, NotificationRef, TemplateName};
+use crate::notify::{Delivery, Notification, NotificationRef};
 use audit_head::decode_head;
+use codec::{
+    StoredEvent, aad, decode, encode, incident_key, incident_page_key, page_key, timeline_key,
+    unhex,
+};
+use dir::{prepare_dir, tighten_files};
 
 /// The on-disk format this build reads and writes.
 pub const FORMAT_VERSION: u32 = 3;
@@ -120,44 +132,6 @@ pub struct Store {
     witness: Option<Witness>,
     journal: std::sync::Arc<journal::Journal>,
     watchers: notices::Watchers,
-}
-
-/// A handle on the send journal that sending threads can own.
-#[derive(Clone)]
-pub struct SendJournal {
-    journal: std::sync::Arc<journal::Journal>,
-    blind: [u8; 32],
-}
-
-impl SendJournal {
-    /// Notes that the server accepted the letter at `target`, now.
-    pub fn note(&self, target: &NotificationRef) -> Result<(), StoreError> {
-        self.journal
-            .append(&[outbox_key(&self.blind, target)], chrono::Utc::now())
-    }
-}
-
-/// The outbox key of a notification: its incident, template and roster position in the
-/// clear (for scans in roster order), its recipient as a keyed hash.
-fn outbox_key(blind: &[u8; 32], target: &NotificationRef) -> Vec<u8> {
-    use sha2::Digest as _;
-    let mut key = incident_key(target.incident).to_vec();
-    key.extend_from_slice(target.template.as_str().as_bytes());
-    key.push(0);
-    key.extend_from_slice(&target.order.to_be_bytes());
-    let mut h = sha2::Sha256::new();
-    h.update(blind);
-    h.update(target.recipient.as_bytes());
-    key.extend_from_slice(&h.finalize()[..16]);
-    key
-}
-
-/// A delivery state as stored: with its recipient, which the key only holds blinded.
-#[derive(Serialize, serde::Deserialize)]
-struct StoredDelivery {
-    recipient: String,
-    #[serde(flatten)]
-    delivery: Delivery,
 }
 
 impl Store {
@@ -247,28 +221,6 @@ impl Store {
         decode(&plain, what)
     }
 
-    /// The outbox key of a notification: its incident, template and roster position in the
-    /// clear (for scans in roster order), its recipient as a keyed hash.
-    fn outbox_key(&self, target: &NotificationRef) -> Vec<u8> {
-        outbox_key(&self.blind, target)
-    }
-
-    fn seal_delivery(
-        &self,
-        key: &[u8],
-        target: &NotificationRef,
-        delivery: &Delivery,
-    ) -> Result<Vec<u8>, StoreError> {
-        self.seal(
-            "outbox_state",
-            key,
-            &StoredDelivery {
-                recipient: target.recipient.clone(),
-                delivery: delivery.clone(),
-            },
-        )
-    }
-
     /// Seals a private text of an audit event (a hook's command and output) for the desk,
     /// as hex; [`Store::open_text`] reverses it.
     pub fn seal_text(&self, text: &str) -> Result<String, StoreError> {
@@ -281,68 +233,6 @@ impl Store {
         let raw = unhex(sealed)?;
         let plain = self.cipher.open(PRIVATE_AAD, &raw)?;
         String::from_utf8(plain).ok()
-    }
-
-    /// The send leases held now (see [`crate::notify::SendLease`]).
-    pub fn send_leases(&self) -> Result<Vec<crate::notify::SendLease>, StoreError> {
-        match self.meta.get(KEY_SEND_LEASES)? {
-            Some(raw) => decode(&raw, "send leases"),
-            None => Ok(Vec::new()),
-        }
-    }
-
-    /// Replaces the send leases, on disk before it returns. The desk calls it under its
-    /// write lock, so a read and this write cannot interleave with another's.
-    pub fn put_send_leases(&self, leases: &[crate::notify::SendLease]) -> Result<(), StoreError> {
-        self.meta.insert(KEY_SEND_LEASES, encode(&leases)?)?;
-        self.db.flush()?;
-        Ok(())
-    }
-
-    /// Where a sender's workers note each letter the server accepted: one write each, which
-    /// outlives the sender's death (see `journal.rs`).
-    pub fn send_journal(&self) -> SendJournal {
-        SendJournal {
-            journal: std::sync::Arc::clone(&self.journal),
-            blind: self.blind,
-        }
-    }
-
-    /// Empties the send journal; only after a commit that records every letter in it.
-    pub fn clear_journal(&self) -> Result<(), StoreError> {
-        self.journal.clear()
-    }
-
-    /// Applies what a sender that died left in the journal: each letter noted there was
-    /// accepted by the mail server, so it is sent. Returns how many states changed.
-    fn settle_journal(&self) -> Result<usize, StoreError> {
-        let entries = self.journal.entries()?;
-        let mut batch = sled::Batch::default();
-        let mut changed = 0;
-        for (key, at) in entries {
-            let Some(raw) = self.outbox_state.get(&key)? else {
-                continue;
-            };
-            let mut stored: StoredDelivery =
-                self.unseal("outbox_state", &key, &raw, "delivery state")?;
-            let d = &mut stored.delivery;
-            if d.state == DeliveryState::Sent {
-                continue;
-            }
-            d.state = DeliveryState::Sent;
-            d.attempts += 1;
-            d.sent_at = Some(at);
-            d.updated_at = at;
-            d.last_error = None;
-            batch.insert(key.as_slice(), self.seal("outbox_state", &key, &stored)?);
-            changed += 1;
-        }
-        if changed > 0 {
-            self.outbox_state.apply_batch(batch)?;
-            self.db.flush()?;
-        }
-        self.journal.clear()?;
-        Ok(changed)
     }
 
     /// Waits until everything written is on disk.
@@ -676,258 +566,4 @@ impl Store {
             .map(|raw| self.unseal("evidence", &key, &raw, "exposure evidence"))
             .transpose()
     }
-
-    /// Whether a notification exists.
-    pub fn has_notification(&self, target: &NotificationRef) -> Result<bool, StoreError> {
-        Ok(self.outbox_state.contains_key(self.outbox_key(target))?)
-    }
-
-    /// One notification's letter.
-    pub fn notification(
-        &self,
-        target: &NotificationRef,
-    ) -> Result<Option<Notification>, StoreError> {
-        let key = self.outbox_key(target);
-        self.outbox
-            .get(&key)?
-            .map(|raw| self.unseal("outbox", &key, &raw, "notification"))
-            .transpose()
-    }
-
-    /// One notification's delivery state.
-    pub fn delivery(&self, target: &NotificationRef) -> Result<Option<Delivery>, StoreError> {
-        let key = self.outbox_key(target);
-        self.outbox_state
-            .get(&key)?
-            .map(|raw| {
-                self.unseal::<StoredDelivery>("outbox_state", &key, &raw, "delivery state")
-                    .map(|s| s.delivery)
-            })
-            .transpose()
-    }
-
-    /// Delivery states, of one incident or of all, in key order.
-    pub fn deliveries(
-        &self,
-        incident: Option<IncidentId>,
-    ) -> Result<Vec<(NotificationRef, Delivery)>, StoreError> {
-        let iter = match incident {
-            Some(id) => self.outbox_state.scan_prefix(incident_key(id)),
-            None => self.outbox_state.iter(),
-        };
-        iter.map(|kv| {
-            let (key, value) = kv?;
-            let stored: StoredDelivery =
-                self.unseal("outbox_state", &key, &value, "delivery state")?;
-            Ok((decode_outbox_key(&key, stored.recipient)?, stored.delivery))
-        })
-        .collect()
-    }
-
-    /// Every audit event, oldest first.
-    pub fn events(&self) -> impl Iterator<Item = Result<AuditEvent, StoreError>> + use<> {
-        self.audit.iter().map(|kv| decode_event(&kv?.1))
-    }
-
-    /// The events that name one incident, oldest first.
-    pub fn incident_events(&self, id: IncidentId) -> Result<Vec<AuditEvent>, StoreError> {
-        let mut events = Vec::new();
-        for kv in self.audit_by_incident.scan_prefix(incident_key(id)) {
-            let (key, _) = kv?;
-            let seq = key
-                .get(8..)
-                .ok_or_else(|| StoreError::corrupt("timeline key"))?;
-            let raw = self
-                .audit
-                .get(seq)?
-                .ok_or_else(|| StoreError::corrupt("timeline entry without its event"))?;
-            events.push(decode_event(&raw)?);
-        }
-        Ok(events)
-    }
-
-    /// The raw chain and its head, for verification.
-    pub fn raw_audit(&self) -> Result<(Vec<RawEvent>, Option<Head>), StoreError> {
-        let mut events = Vec::new();
-        for kv in self.audit.iter() {
-            let (key, value) = kv?;
-            let key_seq = decode_u64(&key, "audit key")?;
-            let (stored_hash, body) = split_record(&value).unwrap_or(([0; 32], &[]));
-            let body_seq = serde_json::from_slice::<StoredEvent>(body)
-                .ok()
-                .map(|e| e.seq);
-            events.push(RawEvent {
-                key_seq,
-                body_seq,
-                stored_hash,
-                body: body.to_vec(),
-            });
-        }
-        let head = self
-            .meta
-            .get(KEY_AUDIT_HEAD)?
-            .map(|raw| decode_head(&raw))
-            .transpose()?;
-        Ok((events, head))
-    }
-}
-
-/// Creates the database directory with mode 0700, or tightens an existing one, and refuses
-/// a non-empty directory that is not a sled database.
-fn prepare_dir(dir: &Path) -> Result<(), StoreError> {
-    let io = |e| StoreError::Io {
-        path: dir.to_owned(),
-        source: e,
-    };
-    if dir.exists() {
-        if !dir.is_dir() {
-            return Err(StoreError::NotADatabase {
-                path: dir.to_owned(),
-            });
-        }
-        let has_entries = fs::read_dir(dir).map_err(io)?.next().is_some();
-        if has_entries && !dir.join("conf").exists() {
-            return Err(StoreError::NotADatabase {
-                path: dir.to_owned(),
-            });
-        }
-        fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(io)?;
-    } else {
-        fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-            .map_err(io)?;
-    }
-    Ok(())
-}
-
-/// The stored form of an event's body: everything but the hash.
-#[derive(Serialize, serde::Deserialize)]
-struct StoredEvent {
-    seq: u64,
-    #[serde(flatten)]
-    draft: EventDraft,
-}
-
-impl From<&AuditEvent> for StoredEvent {
-    fn from(event: &AuditEvent) -> Self {
-        StoredEvent {
-            seq: event.seq,
-            draft: event.draft.clone(),
-        }
-    }
-}
-
-fn split_record(raw: &[u8]) -> Option<(Hash, &[u8])> {
-    let hash = Hash::try_from(raw.get(..32)?).ok()?;
-    Some((hash, &raw[32..]))
-}
-
-fn decode_event(raw: &[u8]) -> Result<AuditEvent, StoreError> {
-    let (hash, body) = split_record(raw).ok_or_else(|| StoreError::corrupt("audit event"))?;
-    let stored: StoredEvent = decode(body, "audit event")?;
-    Ok(AuditEvent {
-        seq: stored.seq,
-        draft: stored.draft,
-        hash: audit::hex(&hash),
-        revealed: None,
-    })
-}
-
-fn unhex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
-}
-
-fn incident_page_key(id: IncidentId) -> [u8; 8] {
-    (id.number().saturating_sub(1) / INCIDENTS_PER_PAGE).to_be_bytes()
-}
-
-fn incident_key(id: IncidentId) -> [u8; 8] {
-    id.number().to_be_bytes()
-}
-
-fn page_key(id: IncidentId, page: u32) -> [u8; 12] {
-    let mut key = [0; 12];
-    key[..8].copy_from_slice(&incident_key(id));
-    key[8..].copy_from_slice(&page.to_be_bytes());
-    key
-}
-
-fn timeline_key(id: IncidentId, seq: u64) -> [u8; 16] {
-    let mut key = [0; 16];
-    key[..8].copy_from_slice(&incident_key(id));
-    key[8..].copy_from_slice(&seq.to_be_bytes());
-    key
-}
-
-/// The associated data of a sealed record: its tree and key.
-fn aad(tree: &str, key: &[u8]) -> Vec<u8> {
-    let mut aad = Vec::with_capacity(tree.len() + 1 + key.len());
-    aad.extend_from_slice(tree.as_bytes());
-    aad.push(0);
-    aad.extend_from_slice(key);
-    aad
-}
-
-/// Sets every file under `dir` to 0600 and every directory to 0700, for databases whose
-/// files were written before the umask was tightened.
-fn tighten_files(dir: &Path) -> Result<(), StoreError> {
-    let io = |e| StoreError::Io {
-        path: dir.to_owned(),
-        source: e,
-    };
-    for entry in fs::read_dir(dir).map_err(io)? {
-        let entry = entry.map_err(io)?;
-        let kind = entry.file_type().map_err(io)?;
-        let path = entry.path();
-        if kind.is_dir() {
-            fs::set_permissions(&path, fs::Permissions::from_mode(0o700)).map_err(io)?;
-            tighten_files(&path)?;
-        } else if kind.is_file() {
-            fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).map_err(io)?;
-        }
-    }
-    Ok(())
-}
-
-fn decode_outbox_key(key: &[u8], recipient: String) -> Result<NotificationRef, StoreError> {
-    let bad = || StoreError::corrupt("outbox key");
-    let incident = IncidentId::new(decode_u64(key.get(..8).ok_or_else(bad)?, "outbox key")?);
-    let rest = key.get(8..).ok_or_else(bad)?;
-    let split = rest.iter().position(|b| *b == 0).ok_or_else(bad)?;
-    let template = std::str::from_utf8(&rest[..split])
-        .ok()
-        .and_then(|t| t.parse::<TemplateName>().ok())
-        .ok_or_else(bad)?;
-    let order = decode_u64(
-        rest.get(split + 1..split + 9).ok_or_else(bad)?,
-        "outbox key",
-    )?;
-    Ok(NotificationRef {
-        incident,
-        template,
-        recipient,
-        order,
-    })
-}
-
-fn decode_u64(raw: &[u8], what: &'static str) -> Result<u64, StoreError> {
-    <[u8; 8]>::try_from(raw)
-        .map(u64::from_be_bytes)
-        .map_err(|_| StoreError::corrupt(what))
-}
-
-fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, StoreError> {
-    serde_json::to_vec(value).map_err(|e| StoreError::Encode(e.to_string()))
-}
-
-fn decode<T: DeserializeOwned>(raw: &[u8], what: &'static str) -> Result<T, StoreError> {
-    serde_json::from_slice(raw).map_err(|_| StoreError::corrupt(what))
 }

@@ -1,11 +1,12 @@
-//! One incident: a title line, the tabs, and the open tab.
+//! One incident: a title line, the tabs, and the open tab. The Notifications tab (the
+//! outbox and the letters' progress) is `letters.rs`.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Cell, Gauge, Paragraph, Row, Table, Tabs, Wrap};
+use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Tabs, Wrap};
 
-use super::{age, count, safe, scroll_offset};
+use super::{age, count, letters, safe, scroll_offset};
 use crate::tui::app::{App, Detail, Tab};
 use crate::tui::strings;
 
@@ -53,7 +54,7 @@ pub fn render(app: &App, detail: &Detail, frame: &mut Frame<'_>, area: Rect) {
         Tab::Timeline => timeline(app, detail, frame, body),
         Tab::People => people(app, detail, frame, body),
         Tab::Programs => programs(app, detail, frame, body),
-        Tab::Notifications => notifications(app, detail, frame, body),
+        Tab::Notifications => letters::render(app, detail, frame, body),
         Tab::Access => access(app, detail, frame, body),
         Tab::Deadlines => deadlines(app, detail, frame, body),
     }
@@ -169,7 +170,7 @@ fn access(app: &App, detail: &Detail, frame: &mut Frame<'_>, area: Rect) {
     );
 }
 
-fn field<'a>(app: &App, name: &'a str, value: Vec<Span<'a>>) -> Line<'a> {
+pub(super) fn field<'a>(app: &App, name: &'a str, value: Vec<Span<'a>>) -> Line<'a> {
     let mut spans = vec![Span::styled(format!(" {name:<12}"), app.theme.header())];
     spans.extend(value);
     Line::from(spans)
@@ -516,120 +517,4 @@ fn programs(app: &App, detail: &Detail, frame: &mut Frame<'_>, area: Rect) {
             info,
         );
     }
-}
-
-fn notifications(app: &App, detail: &Detail, frame: &mut Frame<'_>, area: Rect) {
-    let inc = &detail.incident;
-    let mut lines = vec![field(
-        app,
-        "Notified",
-        vec![Span::raw(format!(
-            "{} of {} people ({}%) have their first notice",
-            count(inc.notified),
-            count(inc.people),
-            inc.notified_percent().unwrap_or(0)
-        ))],
-    )];
-    match &detail.outbox {
-        Some(outbox) if outbox.counts.values().any(|n| *n > 0) => {
-            let counts: Vec<String> = outbox
-                .counts
-                .iter()
-                .map(|(k, v)| format!("{k} {}", count(*v as u64)))
-                .collect();
-            lines.push(field(app, "Outbox", vec![Span::raw(counts.join(" · "))]));
-            for (template, states) in &outbox.by_template {
-                let parts: Vec<String> = states
-                    .iter()
-                    .map(|(k, v)| format!("{k} {}", count(*v as u64)))
-                    .collect();
-                lines.push(field(
-                    app,
-                    "",
-                    vec![Span::raw(format!("{template}: {}", parts.join(", ")))],
-                ));
-            }
-        }
-        _ => lines.push(Line::raw(format!(" {}", strings::NO_LETTERS))),
-    }
-    let previous = detail
-        .outbox
-        .as_ref()
-        .map_or(&[][..], |o| o.sent_to_previous.as_slice());
-    if !previous.is_empty() {
-        let who: Vec<String> = previous
-            .iter()
-            .take(3)
-            .map(|p| format!("{} ({})", safe(&p.recipient), safe(&p.sent_to)))
-            .collect();
-        lines.push(field(
-            app,
-            "Old address",
-            vec![Span::styled(
-                format!(
-                    "{} sent to a previous address: {}{}",
-                    previous.len(),
-                    who.join(", "),
-                    if previous.len() > 3 { ", ..." } else { "" }
-                ),
-                app.theme.warning(),
-            )],
-        ));
-    }
-    let height = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX).max(6);
-    let [summary, gauge, failures] = Layout::vertical([
-        Constraint::Length(height),
-        Constraint::Length(u16::from(app.sending.is_some()) * 3),
-        Constraint::Min(3),
-    ])
-    .areas(area);
-    frame.render_widget(Paragraph::new(lines).block(Block::bordered()), summary);
-    if let Some(p) = &app.sending {
-        let done = p.sent + p.failed;
-        let ratio = if p.total == 0 {
-            0.0
-        } else {
-            done as f64 / p.total as f64
-        };
-        let label = format!(
-            "{done}/{} · sent {} · failed {} · retrying {}",
-            p.total, p.sent, p.failed, p.retrying
-        );
-        frame.render_widget(
-            Gauge::default()
-                .block(Block::bordered().title(" sending "))
-                .ratio(ratio.clamp(0.0, 1.0))
-                .label(label),
-            gauge,
-        );
-    }
-    let failed = detail
-        .outbox
-        .as_ref()
-        .map_or(&[][..], |o| o.failures.as_slice());
-    let height = usize::from(failures.height.saturating_sub(3));
-    let rows = failed.iter().take(height).map(|f| {
-        Row::new(vec![
-            Cell::from(f.template.clone()),
-            Cell::from(safe(&f.recipient).into_owned()),
-            Cell::from(f.attempts.to_string()),
-            Cell::from(safe(&f.error).into_owned()),
-        ])
-    });
-    let widths = [
-        Constraint::Length(12),
-        Constraint::Length(14),
-        Constraint::Length(5),
-        Constraint::Fill(1),
-    ];
-    let title = format!(" failures ({}) ", failed.len());
-    frame.render_widget(
-        Table::new(rows, widths)
-            .header(
-                Row::new(["TEMPLATE", "RECIPIENT", "TRIES", "SERVER REPLY"])
-                    .style(app.theme.header()),
-            )
-            .block(Block::bordered().title(title)),
-        failures,
-    );
 }

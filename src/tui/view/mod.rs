@@ -1,11 +1,12 @@
 //! Drawing. Every function here takes `&App`: drawing reads state and never changes it.
-//! One file per region: the board, the incident detail, dialogs and help; the header and
-//! footer are here.
+//! One file per region: the board, the incident detail (its Notifications tab in
+//! `letters.rs`), dialogs and help; the header and footer are here.
 
 mod board;
 mod detail;
 mod dialog;
 mod help;
+mod letters;
 
 use std::borrow::Cow;
 

@@ -1,0 +1,293 @@
+//! The desk's incident actions: open, list, show, the timeline, and the changes to one
+//! incident (severity, status, notes, owner, members, the legal clocks). People, programmes,
+//! letters and obligations of an incident are in their own files.
+
+use chrono::{DateTime, Utc};
+
+use super::DeskError;
+use super::local::{LocalDesk, Recorded, reason_text};
+use crate::access::{Need, Role};
+use crate::domain::text::{Lines, checked};
+use crate::domain::{
+    AuditAction, AuditEvent, EventDraft, Incident, IncidentId, NewIncident, Severity, Status,
+    UserName,
+};
+use crate::store::{Changes, StoreError};
+
+/// Which incidents to list.
+#[derive(Debug, Clone, Default)]
+pub struct IncidentFilter {
+    pub status: Option<Status>,
+    /// Only incidents at this severity or more critical.
+    pub max_severity: Option<Severity>,
+}
+
+pub(super) fn open(
+    desk: &LocalDesk,
+    actor: &UserName,
+    new: NewIncident,
+) -> Result<Incident, DeskError> {
+    let now = desk.now();
+    if let Some(at) = new.discovered_at {
+        LocalDesk::not_future(at, now)?;
+    }
+    if let Some(at) = new.aware_at {
+        LocalDesk::not_future(at, now)?;
+    }
+    desk.guard_role(actor, Role::Responder, "incident.open")?;
+    let _guard = desk.lock();
+    let mut programs = Vec::new();
+    for slug in &new.programs {
+        programs.push(desk.load_program(slug)?);
+    }
+    let id = IncidentId::new(desk.store.last_incident_number()? + 1);
+    let incident = Incident::open(id, new, actor.clone(), now);
+    let mut events = vec![
+        EventDraft::new(
+            actor,
+            now,
+            AuditAction::IncidentOpened,
+            format!("{} {}: {}", id, incident.severity, incident.title),
+        )
+        .on_incident(id),
+    ];
+    for program in &mut programs {
+        program.incidents.insert(id);
+        events.push(
+            EventDraft::new(
+                actor,
+                now,
+                AuditAction::ProgramLinked,
+                format!("linked programme '{}'", program.slug),
+            )
+            .on_incident(id)
+            .on_program(&program.slug),
+        );
+    }
+    desk.store.commit(&Changes {
+        incidents: vec![incident.clone()],
+        programs,
+        events,
+        ..Changes::default()
+    })?;
+    Ok(incident)
+}
+
+/// Incidents, most severe first, then newest.
+pub(super) fn list(
+    desk: &LocalDesk,
+    actor: &UserName,
+    filter: &IncidentFilter,
+) -> Result<Vec<Incident>, DeskError> {
+    desk.guard_role(actor, Role::Viewer, "incident.list")?;
+    let mut list: Vec<Incident> = desk
+        .store
+        .incidents()?
+        .into_iter()
+        .filter(|i| filter.status.is_none_or(|s| i.status == s))
+        .filter(|i| filter.max_severity.is_none_or(|s| i.severity <= s))
+        .collect();
+    list.sort_by(|a, b| {
+        a.severity
+            .cmp(&b.severity)
+            .then(b.opened_at.cmp(&a.opened_at))
+            .then(b.id.cmp(&a.id))
+    });
+    Ok(list)
+}
+
+pub(super) fn show(
+    desk: &LocalDesk,
+    actor: &UserName,
+    id: IncidentId,
+) -> Result<Incident, DeskError> {
+    let incident = desk.load(id)?;
+    desk.guard(actor, &incident, Need::Summary, "incident.show")?;
+    Ok(incident)
+}
+
+/// The incident's events and notes, without access-log entries; sealed texts are opened
+/// only for readers of its personal data.
+pub(super) fn timeline(
+    desk: &LocalDesk,
+    actor: &UserName,
+    id: IncidentId,
+) -> Result<Vec<AuditEvent>, DeskError> {
+    let incident = desk.load(id)?;
+    desk.guard(actor, &incident, Need::Details, "incident.timeline")?;
+    let mut events = desk.store.incident_events(id)?;
+    events.retain(|e| !e.draft.action.is_access());
+    let entitled = desk
+        .policy
+        .check(actor, &incident, Need::PersonalData)
+        .is_ok();
+    desk.reveal(&mut events, entitled);
+    Ok(events)
+}
+
+pub(super) fn set_severity(
+    desk: &LocalDesk,
+    actor: &UserName,
+    id: IncidentId,
+    severity: Severity,
+    reason: &str,
+) -> Result<Incident, DeskError> {
+    let reason = reason_text(reason)?;
+    desk.change_incident(actor, id, "incident.severity", Need::Change, |inc| {
+        if inc.severity == severity {
+            return Err(DeskError::Unchanged(format!("{id} is already {severity}")));
+        }
+        let before = inc.severity;
+        inc.severity = severity;
+        Ok(Recorded::new(
+            AuditAction::SeverityChanged,
+            reason,
+            before,
+            severity,
+        ))
+    })
+}
+
+pub(super) fn set_status(
+    desk: &LocalDesk,
+    actor: &UserName,
+    id: IncidentId,
+    status: Status,
+    reason: Option<&str>,
+) -> Result<Incident, DeskError> {
+    let reason = reason.map(reason_text).transpose()?.unwrap_or_default();
+    desk.change_incident(actor, id, "incident.status", Need::Change, |inc| {
+        let before = inc.status;
+        inc.move_to(status)?;
+        Ok(Recorded::new(
+            AuditAction::StatusChanged,
+            reason,
+            before,
+            status,
+        ))
+    })
+}
+
+/// A note is an event on the incident only: the incident itself does not change.
+pub(super) fn add_note(
+    desk: &LocalDesk,
+    actor: &UserName,
+    id: IncidentId,
+    text: &str,
+) -> Result<AuditEvent, DeskError> {
+    let text = checked("note", text, 10_000, Lines::Multi)?;
+    let _guard = desk.lock();
+    let incident = desk.load(id)?;
+    desk.guard(actor, &incident, Need::Change, "incident.note")?;
+    let event = EventDraft::new(actor, desk.now(), AuditAction::NoteAdded, text).on_incident(id);
+    let mut sealed = desk.store.commit(&Changes::events(vec![event]))?;
+    sealed
+        .pop()
+        .ok_or(DeskError::Store(StoreError::Corrupt("note event")))
+}
+
+pub(super) fn assign(
+    desk: &LocalDesk,
+    actor: &UserName,
+    id: IncidentId,
+    owner: UserName,
+) -> Result<Incident, DeskError> {
+    // Who owns an incident decides who sees its personal data: owner or admin only.
+    desk.change_incident(actor, id, "incident.assign", Need::Membership, |inc| {
+        if inc.owner == owner {
+            return Err(DeskError::Unchanged(format!(
+                "{id} is already owned by {owner}"
+            )));
+        }
+        let before = std::mem::replace(&mut inc.owner, owner.clone());
+        Ok(Recorded::new(
+            AuditAction::Assigned,
+            format!("assigned to {owner}"),
+            before,
+            owner,
+        ))
+    })
+}
+
+/// Adds (`add`) or removes a member; members see the incident's personal data.
+pub(super) fn set_member(
+    desk: &LocalDesk,
+    actor: &UserName,
+    id: IncidentId,
+    user: UserName,
+    add: bool,
+) -> Result<Incident, DeskError> {
+    desk.change_incident(actor, id, "incident.members", Need::Membership, |inc| {
+        let changed = if add {
+            inc.members.insert(user.clone())
+        } else {
+            inc.members.remove(&user)
+        };
+        if !changed {
+            let state = if add { "already" } else { "not" };
+            return Err(DeskError::Unchanged(format!(
+                "{user} is {state} a member of {id}"
+            )));
+        }
+        let (action, mut detail) = if add {
+            (
+                AuditAction::MemberAdded,
+                format!("added {user} as a member"),
+            )
+        } else {
+            (AuditAction::MemberRemoved, format!("removed member {user}"))
+        };
+        if add && desk.policy.role(&user).is_none() {
+            detail.push_str(&format!(
+                " ({user} has no role yet, so cannot see it until an admin adds them to [access])"
+            ));
+        }
+        Ok(Recorded::described(action, detail))
+    })
+}
+
+/// Changes when the organisation became aware and when the breach was determined.
+pub(super) fn set_clock(
+    desk: &LocalDesk,
+    actor: &UserName,
+    id: IncidentId,
+    aware: Option<DateTime<Utc>>,
+    determined: Option<DateTime<Utc>>,
+    reason: &str,
+) -> Result<Incident, DeskError> {
+    let reason = reason_text(reason)?;
+    let now = desk.now();
+    for t in [aware, determined].into_iter().flatten() {
+        LocalDesk::not_future(t, now)?;
+    }
+    if aware.is_none() && determined.is_none() {
+        return Err(DeskError::Unchanged(
+            "give --aware, --determined or both".into(),
+        ));
+    }
+    desk.change_incident(actor, id, "incident.clock", Need::Change, |inc| {
+        let show = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let before = format!(
+            "aware {}, determined {}",
+            show(inc.aware_time()),
+            show(inc.determined_time())
+        );
+        if let Some(t) = aware {
+            inc.aware_at = Some(t);
+        }
+        if let Some(t) = determined {
+            inc.determined_at = Some(t);
+        }
+        let after = format!(
+            "aware {}, determined {}",
+            show(inc.aware_time()),
+            show(inc.determined_time())
+        );
+        Ok(Recorded::new(
+            AuditAction::ClockChanged,
+            reason,
+            before,
+            after,
+        ))
+    })
+}

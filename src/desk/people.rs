@@ -1,0 +1,185 @@
+//! The desk's people actions: importing a roster (all or nothing), listing and browsing the
+//! affected people. Each read of their data is recorded in the access log (`audit.rs`).
+//! The roster's storage in pages is [`crate::store::Roster`]'s.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use super::local::LocalDesk;
+use super::{DeskError, ReadPath, notifications};
+use crate::access::Need;
+use crate::domain::{AffectedPerson, AuditAction, CategoryName, EventDraft, IncidentId, UserName};
+use crate::roster;
+use crate::store::Changes;
+
+/// Which people to list.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PeopleFilter {
+    pub category: Option<CategoryName>,
+    /// Only people not yet notified.
+    pub pending: bool,
+    /// Only people whose employee id, name or email contains this, ignoring case.
+    pub text: Option<String>,
+}
+
+impl PeopleFilter {
+    /// Whether the filter lets everyone through.
+    pub fn is_empty(&self) -> bool {
+        self.category.is_none() && !self.pending && self.text.as_deref().is_none_or(str::is_empty)
+    }
+
+    /// Whether `person` passes. `needle` is the search text in lower case.
+    pub(super) fn admits(&self, person: &AffectedPerson, needle: Option<&str>) -> bool {
+        let category_ok = self
+            .category
+            .as_ref()
+            .is_none_or(|c| person.categories.contains(c));
+        let pending_ok = !(self.pending && person.is_notified());
+        let text_ok = needle.is_none_or(|n| {
+            person.employee_id.as_str().to_lowercase().contains(n)
+                || person.name.to_lowercase().contains(n)
+                || person.email.as_str().to_lowercase().contains(n)
+        });
+        category_ok && pending_ok && text_ok
+    }
+}
+
+/// What an import did (or, on a dry run, would do).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportReport {
+    pub rows: usize,
+    pub added: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub dry_run: bool,
+}
+
+/// Validates a CSV roster and, unless `dry_run`, merges it into the incident's people; a
+/// re-import rebuilds the queued letters of people whose details changed, in the same commit.
+pub(super) fn import(
+    desk: &LocalDesk,
+    actor: &UserName,
+    id: IncidentId,
+    csv: &[u8],
+    source_name: &str,
+    dry_run: bool,
+) -> Result<ImportReport, DeskError> {
+    let incident = desk.load(id)?;
+    desk.guard(actor, &incident, Need::Change, "people.import")?;
+    let source_name = &crate::domain::text::display_path(source_name);
+    let rows = roster::parse(csv, source_name, &desk.settings.catalog)?;
+    let _guard = desk.lock();
+    let mut incident = desk.load(id)?;
+    // Membership may have changed while the file was read.
+    desk.guard(actor, &incident, Need::Change, "people.import")?;
+    let mut roster = desk.store.roster(id)?;
+    let mut report = ImportReport {
+        rows: rows.len(),
+        added: 0,
+        updated: 0,
+        unchanged: 0,
+        dry_run,
+    };
+    let mut categories = BTreeSet::new();
+    let mut changed = Vec::new();
+    for person in rows {
+        categories.extend(person.categories.iter().cloned());
+        let Some(old) = roster.get(&person.employee_id) else {
+            report.added += 1;
+            roster.push(person);
+            continue;
+        };
+        let mut merged = old.clone();
+        merged.merge(person);
+        if merged == *old {
+            report.unchanged += 1;
+        } else {
+            report.updated += 1;
+            if let Some(position) = roster.position(&merged.employee_id) {
+                changed.push((old.clone(), merged.clone(), position));
+            }
+            roster.replace(merged);
+        }
+    }
+    if dry_run {
+        return Ok(report);
+    }
+    let now = desk.now();
+    let new_categories: Vec<String> = categories
+        .difference(&incident.categories)
+        .map(ToString::to_string)
+        .collect();
+    incident.categories.extend(categories);
+    incident.people = roster.len() as u64;
+    (incident.people_by_location, incident.people_by_category) = roster.counts();
+    incident.updated_at = now;
+    let mut detail = format!(
+        "{source_name}: {} rows; {} added, {} updated, {} unchanged",
+        report.rows, report.added, report.updated, report.unchanged
+    );
+    if !new_categories.is_empty() {
+        detail.push_str(&format!(
+            "; categories added to the incident: {}",
+            new_categories.join(", ")
+        ));
+    }
+    let stale = notifications::restale(desk, actor, &incident, &changed)?;
+    if stale.rebuilt > 0 || !stale.previous.is_empty() {
+        detail.push_str(&format!(
+            "; {} queued letters rebuilt for the new details, {} already sent to a previous address",
+            stale.rebuilt,
+            stale.previous.len()
+        ));
+    }
+    let event = EventDraft::new(actor, now, AuditAction::PeopleImported, detail).on_incident(id);
+    desk.store.commit(&Changes {
+        incidents: vec![incident],
+        pages: roster.into_changed_pages(),
+        letters: stale.letters,
+        deliveries: stale.previous,
+        events: vec![event],
+        ..Changes::default()
+    })?;
+    Ok(report)
+}
+
+/// The matching people; `path` names the read in the access log.
+pub(super) fn list(
+    desk: &LocalDesk,
+    actor: &UserName,
+    id: IncidentId,
+    filter: &PeopleFilter,
+    path: ReadPath,
+) -> Result<Vec<AffectedPerson>, DeskError> {
+    let incident = desk.load(id)?;
+    desk.guard(actor, &incident, Need::PersonalData, path.as_str())?;
+    let needle = filter
+        .text
+        .as_deref()
+        .filter(|t| !t.is_empty())
+        .map(str::to_lowercase);
+    let mut list = Vec::new();
+    for person in desk.store.people(id) {
+        let person = person?;
+        if filter.admits(&person, needle.as_deref()) {
+            list.push(person);
+        }
+    }
+    desk.record_read(actor, id, path, list.len())?;
+    Ok(list)
+}
+
+/// People `offset..offset + limit` in import order; one access-log entry per browsing.
+pub(super) fn window(
+    desk: &LocalDesk,
+    actor: &UserName,
+    id: IncidentId,
+    offset: usize,
+    limit: usize,
+) -> Result<Vec<AffectedPerson>, DeskError> {
+    let incident = desk.load(id)?;
+    desk.guard(actor, &incident, Need::PersonalData, "tui.people")?;
+    desk.record_browse(actor, &incident)?;
+    Ok(desk.store.people_window(id, offset, limit)?)
+}

@@ -1,0 +1,207 @@
+//! The outbox as the store keeps it: letters and their delivery states under keys that hold
+//! the recipient only as a keyed hash, the send leases in `meta`, and the send journal's
+//! handle (the journal file itself is `journal.rs`), including applying what a dead sender
+//! left in it when the database is opened. The desk decides what to send; this file only
+//! reads and writes.
+
+use serde::Serialize;
+
+use super::codec::{decode, decode_u64, encode, incident_key};
+use super::{KEY_SEND_LEASES, Store, StoreError, journal};
+use crate::domain::IncidentId;
+use crate::notify::{Delivery, DeliveryState, Notification, NotificationRef, TemplateName};
+
+/// A handle on the send journal that sending threads can own.
+#[derive(Clone)]
+pub struct SendJournal {
+    journal: std::sync::Arc<journal::Journal>,
+    blind: [u8; 32],
+}
+
+impl SendJournal {
+    /// Notes that the server accepted the letter at `target`, now.
+    pub fn note(&self, target: &NotificationRef) -> Result<(), StoreError> {
+        self.journal
+            .append(&[outbox_key(&self.blind, target)], chrono::Utc::now())
+    }
+}
+
+/// The outbox key of a notification: its incident, template and roster position in the
+/// clear (for scans in roster order), its recipient as a keyed hash.
+pub(super) fn outbox_key(blind: &[u8; 32], target: &NotificationRef) -> Vec<u8> {
+    use sha2::Digest as _;
+    let mut key = incident_key(target.incident).to_vec();
+    key.extend_from_slice(target.template.as_str().as_bytes());
+    key.push(0);
+    key.extend_from_slice(&target.order.to_be_bytes());
+    let mut h = sha2::Sha256::new();
+    h.update(blind);
+    h.update(target.recipient.as_bytes());
+    key.extend_from_slice(&h.finalize()[..16]);
+    key
+}
+
+/// A delivery state as stored: with its recipient, which the key only holds blinded.
+#[derive(Serialize, serde::Deserialize)]
+pub(super) struct StoredDelivery {
+    pub(super) recipient: String,
+    #[serde(flatten)]
+    pub(super) delivery: Delivery,
+}
+
+impl Store {
+    /// The outbox key of a notification: its incident, template and roster position in the
+    /// clear (for scans in roster order), its recipient as a keyed hash.
+    pub(super) fn outbox_key(&self, target: &NotificationRef) -> Vec<u8> {
+        outbox_key(&self.blind, target)
+    }
+
+    pub(super) fn seal_delivery(
+        &self,
+        key: &[u8],
+        target: &NotificationRef,
+        delivery: &Delivery,
+    ) -> Result<Vec<u8>, StoreError> {
+        self.seal(
+            "outbox_state",
+            key,
+            &StoredDelivery {
+                recipient: target.recipient.clone(),
+                delivery: delivery.clone(),
+            },
+        )
+    }
+
+    /// The send leases held now (see [`crate::notify::SendLease`]).
+    pub fn send_leases(&self) -> Result<Vec<crate::notify::SendLease>, StoreError> {
+        match self.meta.get(KEY_SEND_LEASES)? {
+            Some(raw) => decode(&raw, "send leases"),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Replaces the send leases, on disk before it returns. The desk calls it under its
+    /// write lock, so a read and this write cannot interleave with another's.
+    pub fn put_send_leases(&self, leases: &[crate::notify::SendLease]) -> Result<(), StoreError> {
+        self.meta.insert(KEY_SEND_LEASES, encode(&leases)?)?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Where a sender's workers note each letter the server accepted: one write each, which
+    /// outlives the sender's death (see `journal.rs`).
+    pub fn send_journal(&self) -> SendJournal {
+        SendJournal {
+            journal: std::sync::Arc::clone(&self.journal),
+            blind: self.blind,
+        }
+    }
+
+    /// Empties the send journal; only after a commit that records every letter in it.
+    pub fn clear_journal(&self) -> Result<(), StoreError> {
+        self.journal.clear()
+    }
+
+    /// Applies what a sender that died left in the journal: each letter noted there was
+    /// accepted by the mail server, so it is sent. Returns how many states changed.
+    pub(super) fn settle_journal(&self) -> Result<usize, StoreError> {
+        let entries = self.journal.entries()?;
+        let mut batch = sled::Batch::default();
+        let mut changed = 0;
+        for (key, at) in entries {
+            let Some(raw) = self.outbox_state.get(&key)? else {
+                continue;
+            };
+            let mut stored: StoredDelivery =
+                self.unseal("outbox_state", &key, &raw, "delivery state")?;
+            let d = &mut stored.delivery;
+            if d.state == DeliveryState::Sent {
+                continue;
+            }
+            d.state = DeliveryState::Sent;
+            d.attempts += 1;
+            d.sent_at = Some(at);
+            d.updated_at = at;
+            d.last_error = None;
+            batch.insert(key.as_slice(), self.seal("outbox_state", &key, &stored)?);
+            changed += 1;
+        }
+        if changed > 0 {
+            self.outbox_state.apply_batch(batch)?;
+            self.db.flush()?;
+        }
+        self.journal.clear()?;
+        Ok(changed)
+    }
+
+    /// Whether a notification exists.
+    pub fn has_notification(&self, target: &NotificationRef) -> Result<bool, StoreError> {
+        Ok(self.outbox_state.contains_key(self.outbox_key(target))?)
+    }
+
+    /// One notification's letter.
+    pub fn notification(
+        &self,
+        target: &NotificationRef,
+    ) -> Result<Option<Notification>, StoreError> {
+        let key = self.outbox_key(target);
+        self.outbox
+            .get(&key)?
+            .map(|raw| self.unseal("outbox", &key, &raw, "notification"))
+            .transpose()
+    }
+
+    /// One notification's delivery state.
+    pub fn delivery(&self, target: &NotificationRef) -> Result<Option<Delivery>, StoreError> {
+        let key = self.outbox_key(target);
+        self.outbox_state
+            .get(&key)?
+            .map(|raw| {
+                self.unseal::<StoredDelivery>("outbox_state", &key, &raw, "delivery state")
+                    .map(|s| s.delivery)
+            })
+            .transpose()
+    }
+
+    /// Delivery states, of one incident or of all, in key order.
+    pub fn deliveries(
+        &self,
+        incident: Option<IncidentId>,
+    ) -> Result<Vec<(NotificationRef, Delivery)>, StoreError> {
+        let iter = match incident {
+            Some(id) => self.outbox_state.scan_prefix(incident_key(id)),
+            None => self.outbox_state.iter(),
+        };
+        iter.map(|kv| {
+            let (key, value) = kv?;
+            let stored: StoredDelivery =
+                self.unseal("outbox_state", &key, &value, "delivery state")?;
+            Ok((decode_outbox_key(&key, stored.recipient)?, stored.delivery))
+        })
+        .collect()
+    }
+}
+
+pub(super) fn decode_outbox_key(
+    key: &[u8],
+    recipient: String,
+) -> Result<NotificationRef, StoreError> {
+    let bad = || StoreError::corrupt("outbox key");
+    let incident = IncidentId::new(decode_u64(key.get(..8).ok_or_else(bad)?, "outbox key")?);
+    let rest = key.get(8..).ok_or_else(bad)?;
+    let split = rest.iter().position(|b| *b == 0).ok_or_else(bad)?;
+    let template = std::str::from_utf8(&rest[..split])
+        .ok()
+        .and_then(|t| t.parse::<TemplateName>().ok())
+        .ok_or_else(bad)?;
+    let order = decode_u64(
+        rest.get(split + 1..split + 9).ok_or_else(bad)?,
+        "outbox key",
+    )?;
+    Ok(NotificationRef {
+        incident,
+        template,
+        recipient,
+        order,
+    })
+}
