@@ -1,6 +1,8 @@
 //! Team mode: a daemon that owns the database, and the desk that talks to it.
 
+mod calls;
 mod client;
+mod dispatch;
 mod frames;
 pub mod protocol;
 mod server;

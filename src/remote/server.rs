@@ -2,7 +2,7 @@
 //! answers requests on a Unix socket. The caller's identity comes from the socket's peer
 //! credentials (SO_PEERCRED), never from the request. A connection opens with a hello of
 //! this daemon's protocol version or is refused. How much a caller may make it read, and how
-//! fast, is `frames.rs`.
+//! fast, is `frames.rs`; what each request does is `dispatch.rs`.
 
 use std::io::Write;
 use std::os::fd::AsFd;
@@ -16,23 +16,16 @@ use std::time::{Duration, Instant};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::socket::{getsockopt, sockopt::PeerCredentials};
 use nix::unistd::{Group, Uid, User};
-use serde::Serialize;
 use thiserror::Error;
 
 use super::frames::{FrameError, FrameLimit, FrameRules};
 use super::protocol::{
-    PROTOCOL_VERSION, Reply, Request, Welcome, decode_request, from_hex, refuse_protocol,
-    write_frame,
+    PROTOCOL_VERSION, Reply, Request, decode_request, refuse_protocol, write_frame,
 };
 use super::upload::{self, EvidenceUpload};
-use crate::desk::{
-    Desk, DeskError, ErrorKind, IncidentFilter, LocalDesk, PeopleFilter, SendOptions,
-};
+use crate::desk::{Desk, ErrorKind, LocalDesk};
+use crate::domain::UserName;
 use crate::domain::text::display_path;
-use crate::domain::{
-    DomainError, Email, EmployeeId, NewIncident, NewProgram, ProgramSlug, Severity, Status,
-    UserName,
-};
 
 /// At most this many clients at once; more are refused with a message.
 const MAX_CLIENTS: usize = 128;
@@ -72,9 +65,9 @@ pub enum ServeError {
 }
 
 /// A running daemon's shared state.
-struct Daemon {
-    desk: LocalDesk,
-    stop: Arc<AtomicBool>,
+pub(super) struct Daemon {
+    pub(super) desk: LocalDesk,
+    pub(super) stop: Arc<AtomicBool>,
     clients: AtomicUsize,
     busy: AtomicUsize,
     /// Size limits, the budget and the deadline for reading frames.
@@ -375,7 +368,7 @@ fn serve_connection(daemon: &Daemon, actor: &UserName, stream: &mut UnixStream) 
                 let _ = send_error(stream, ErrorKind::Invalid, message);
                 return;
             }
-            result.and_then(json)
+            result.and_then(super::dispatch::json)
         } else {
             let hung_up = AtomicBool::new(false);
             let mut progress = |p: &crate::desk::SendProgress| {
@@ -383,7 +376,7 @@ fn serve_connection(daemon: &Daemon, actor: &UserName, stream: &mut UnixStream) 
                     hung_up.store(true, Ordering::SeqCst);
                 }
             };
-            handle(daemon, actor, request, &mut progress, &hung_up)
+            super::dispatch::handle(daemon, actor, request, &mut progress, &hung_up)
         };
         daemon.busy.fetch_sub(1, Ordering::SeqCst);
         drop(hold);
@@ -413,228 +406,5 @@ fn out_of_protocol(request: &Request, greeted: bool) -> Option<Reply> {
         Request::Hello { protocol } => Some(refuse_protocol(*protocol)),
         _ if greeted => None,
         _ => Some(refuse_protocol(None)),
-    }
-}
-
-fn json<T: Serialize>(value: T) -> Result<Box<serde_json::value::RawValue>, DeskError> {
-    serde_json::value::to_raw_value(&value)
-        .map_err(|e| DeskError::Internal(format!("cannot encode the reply: {e}")))
-}
-
-fn user(name: &str) -> Result<UserName, DeskError> {
-    Ok(UserName::parse(name)?)
-}
-
-fn slug(text: &str) -> Result<ProgramSlug, DeskError> {
-    Ok(text.parse::<ProgramSlug>()?)
-}
-
-fn severity(level: u8) -> Result<Severity, DeskError> {
-    Ok(Severity::new(level)?)
-}
-
-/// Runs one request as `actor`, validating every value as the command line does.
-fn handle(
-    daemon: &Daemon,
-    actor: &UserName,
-    request: Request,
-    progress: &mut dyn FnMut(&crate::desk::SendProgress),
-    hung_up: &AtomicBool,
-) -> Result<Box<serde_json::value::RawValue>, DeskError> {
-    let desk = &daemon.desk;
-    let catalog = desk.catalog();
-    let people_filter = |category: Option<String>, pending: bool, text: Option<String>| {
-        Ok::<_, DeskError>(PeopleFilter {
-            category: category.map(|c| catalog.parse(&c)).transpose()?,
-            pending,
-            text,
-        })
-    };
-    match request {
-        Request::Hello { .. } => json({
-            let (rules, targets) = desk.rules().parts();
-            Welcome {
-                identity: desk.identity(actor)?,
-                catalog: catalog.defs().to_vec(),
-                rules,
-                targets,
-                version: env!("CARGO_PKG_VERSION").to_owned(),
-                protocol: PROTOCOL_VERSION,
-            }
-        }),
-        Request::OpenIncident {
-            title,
-            severity: level,
-            summary,
-            categories,
-            programs,
-            discovered_at,
-            aware_at,
-        } => {
-            let mut new = NewIncident::new(&title, severity(level)?, &summary)?;
-            for c in &categories {
-                new.categories.insert(catalog.parse(c)?);
-            }
-            for p in &programs {
-                new.programs.insert(slug(p)?);
-            }
-            new.discovered_at = discovered_at;
-            new.aware_at = aware_at;
-            json(desk.open_incident(actor, new)?)
-        }
-        Request::Incidents {
-            status,
-            max_severity,
-        } => {
-            let filter = IncidentFilter {
-                status: status.map(|s| s.parse::<Status>()).transpose()?,
-                max_severity: max_severity.map(severity).transpose()?,
-            };
-            json(desk.incidents(actor, &filter)?)
-        }
-        Request::Incident { id } => json(desk.incident(actor, id)?),
-        Request::Timeline { id } => json(desk.timeline(actor, id)?),
-        Request::SetSeverity {
-            id,
-            severity: level,
-            reason,
-        } => json(desk.set_severity(actor, id, severity(level)?, &reason)?),
-        Request::SetStatus { id, status, reason } => {
-            let status = status.parse::<Status>()?;
-            json(desk.set_status(actor, id, status, reason.as_deref())?)
-        }
-        Request::AddNote { id, text } => json(desk.add_note(actor, id, &text)?),
-        Request::Assign { id, owner } => json(desk.assign(actor, id, user(&owner)?)?),
-        Request::SetMember {
-            id,
-            user: name,
-            add,
-        } => json(desk.set_member(actor, id, user(&name)?, add)?),
-        Request::AccessLog {
-            incident,
-            user: name,
-        } => {
-            let name = name.map(|n| user(&n)).transpose()?;
-            json(desk.access_log(actor, incident, name.as_ref())?)
-        }
-        Request::ImportRoster {
-            id,
-            csv_hex,
-            source_name,
-            dry_run,
-        } => {
-            let csv = from_hex(&csv_hex).ok_or(DeskError::Invalid(DomainError::Token {
-                field: "csv_hex",
-                given: "(not hex)".into(),
-            }))?;
-            let source_name = crate::domain::text::for_terminal(&source_name).into_owned();
-            json(desk.import_roster(actor, id, &csv, &source_name, dry_run)?)
-        }
-        Request::People {
-            id,
-            category,
-            pending,
-            text,
-            path,
-        } => {
-            let filter = people_filter(category, pending, text)?;
-            json(desk.people(actor, id, &filter, path)?)
-        }
-        Request::PeopleWindow { id, offset, limit } => {
-            let offset = usize::try_from(offset).unwrap_or(usize::MAX);
-            let limit = usize::try_from(limit.min(10_000)).unwrap_or(10_000);
-            json(desk.people_window(actor, id, offset, limit)?)
-        }
-        Request::AddProgram {
-            slug: s,
-            name,
-            owner,
-            categories,
-            pause_hook,
-            resume_hook,
-        } => {
-            let mut new = NewProgram::new(
-                slug(&s)?,
-                &name,
-                pause_hook.as_deref(),
-                resume_hook.as_deref(),
-            )?;
-            new.owner = owner.map(|o| user(&o)).transpose()?;
-            for c in &categories {
-                new.categories.insert(catalog.parse(c)?);
-            }
-            json(desk.add_program(actor, new)?)
-        }
-        Request::Programs => json(desk.programs(actor)?),
-        Request::LinkProgram { slug: s, id } => json(desk.link_program(actor, &slug(&s)?, id)?),
-        Request::PauseProgram {
-            slug: s,
-            id,
-            reason,
-        } => json(desk.pause_program(actor, &slug(&s)?, id, &reason)?),
-        Request::ResumeProgram {
-            slug: s,
-            reason,
-            force,
-        } => json(desk.resume_program(actor, &slug(&s)?, &reason, force)?),
-        Request::AuditLog { incident } => json(desk.audit_log(actor, incident)?),
-        Request::VerifyAudit => json(desk.verify_audit(actor)?),
-        Request::AuditHead => json(desk.audit_head(actor)?),
-        Request::PreviewLetter {
-            id,
-            template,
-            person,
-        } => {
-            let person = person.map(|p| EmployeeId::parse(&p)).transpose()?;
-            json(desk.preview_letter(actor, id, template, person.as_ref())?)
-        }
-        Request::QueueNotifications {
-            id,
-            template,
-            category,
-            pending,
-            text,
-            recipients,
-        } => {
-            let filter = people_filter(category, pending, text)?;
-            let recipients = recipients
-                .iter()
-                .map(|r| Email::parse(r))
-                .collect::<Result<Vec<_>, _>>()?;
-            json(desk.queue_notifications(actor, id, template, &filter, &recipients)?)
-        }
-        Request::SendNotifications { scope, rate } => {
-            // This send stops starting letters when the daemon stops or its client hangs
-            // up (Ctrl-C in the CLI); what is in flight is still recorded.
-            let stop = Arc::new(AtomicBool::new(false));
-            let options = SendOptions {
-                rate,
-                stop: Some(Arc::clone(&stop)),
-            };
-            let mut watched = |p: &crate::desk::SendProgress| {
-                progress(p);
-                if daemon.stop.load(Ordering::SeqCst) || hung_up.load(Ordering::SeqCst) {
-                    stop.store(true, Ordering::SeqCst);
-                }
-            };
-            json(desk.send_notifications(actor, scope, &options, &mut watched)?)
-        }
-        Request::OutboxStatus { id, path } => json(desk.outbox_status(actor, id, path)?),
-        Request::RetryFailed { id } => json(desk.retry_failed(actor, id)?),
-        Request::TestSmtp => json(desk.test_smtp(actor)?),
-        Request::SetClock {
-            id,
-            aware,
-            determined,
-            reason,
-        } => json(desk.set_clock(actor, id, aware, determined, &reason)?),
-        Request::Obligations { id } => json(desk.obligations(actor, id)?),
-        Request::SettleObligation { id, rule, state } => {
-            json(desk.settle_obligation(actor, id, &rule, state)?)
-        }
-        Request::Evidence { id } => json(desk.evidence(actor, id)?),
-        Request::ImportEvidence { .. } | Request::Watch => Err(DeskError::Internal(
-            "an evidence upload or a watch is served by the connection, not here".into(),
-        )),
     }
 }
