@@ -1,5 +1,6 @@
-//! The desk as seen through the daemon (its operations are `calls.rs`): every call is one request on the socket. The
-//! `actor` the front ends pass is ignored; the daemon decides who is calling. Each new
+//! The desk as seen through the daemon: connections, the hello and replies (each operation's
+//! request is `calls.rs`). Every call is one request on the socket; the `actor` the front
+//! ends pass is ignored, as the daemon decides who is calling. Each new
 //! connection opens with a hello of [`PROTOCOL_VERSION`], once: connections are kept and
 //! reused. The daemon's errors come back as [`DeskError::Remote`] with their kind.
 
