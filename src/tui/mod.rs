@@ -7,6 +7,7 @@ pub mod action;
 pub mod app;
 pub mod form;
 pub mod keymap;
+pub mod request;
 pub mod strings;
 pub mod terminal;
 pub mod theme;

@@ -31,9 +31,15 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect) {
         frame.render_widget(Paragraph::new(line), filter_area);
     }
 
-    let block = Block::bordered().title(strings::BOARD_TITLE);
+    let block = if board.loading {
+        Block::bordered().title(format!("{}· {} ", strings::BOARD_TITLE, strings::LOADING))
+    } else {
+        Block::bordered().title(strings::BOARD_TITLE)
+    };
     if board.visible.is_empty() {
-        let text = if board.rows.is_empty() {
+        let text = if board.loading {
+            strings::LOADING
+        } else if board.rows.is_empty() {
             strings::BOARD_EMPTY
         } else {
             strings::BOARD_NO_MATCH

@@ -17,12 +17,19 @@ pub fn render(app: &App, detail: &Detail, frame: &mut Frame<'_>, area: Rect) {
     ])
     .areas(area);
     let inc = &detail.incident;
-    let line = Line::from(vec![
+    let mut spans = vec![
         Span::styled(format!(" {} ", inc.id), app.theme.title()),
         Span::styled(inc.severity.to_string(), app.theme.severity(inc.severity)),
         Span::raw(format!(" {} ", inc.status)),
         Span::styled(safe(&inc.title).into_owned(), app.theme.title()),
-    ]);
+    ];
+    if detail.loading {
+        spans.push(Span::styled(
+            format!("  {}", strings::LOADING),
+            app.theme.dim(),
+        ));
+    }
+    let line = Line::from(spans);
     frame.render_widget(Paragraph::new(line), title);
     let tab_titles = strings::TABS.iter().enumerate().map(|(i, t)| {
         let n = match Tab::ALL[i] {
@@ -123,10 +130,12 @@ fn deadlines(app: &App, detail: &Detail, frame: &mut Frame<'_>, area: Rect) {
 fn access(app: &App, detail: &Detail, frame: &mut Frame<'_>, area: Rect) {
     let log = detail.access.as_deref().unwrap_or_default();
     if log.is_empty() {
-        frame.render_widget(
-            Paragraph::new(strings::NO_ACCESS_READS).block(Block::bordered()),
-            area,
-        );
+        let text = if detail.access_loading {
+            strings::LOADING
+        } else {
+            strings::NO_ACCESS_READS
+        };
+        frame.render_widget(Paragraph::new(text).block(Block::bordered()), area);
         return;
     }
     let height = usize::from(area.height.saturating_sub(3));
@@ -306,10 +315,12 @@ fn overview(app: &App, detail: &Detail, frame: &mut Frame<'_>, area: Rect) {
 fn timeline(app: &App, detail: &Detail, frame: &mut Frame<'_>, area: Rect) {
     let [list, full] = Layout::vertical([Constraint::Min(3), Constraint::Length(5)]).areas(area);
     if detail.timeline.is_empty() {
-        frame.render_widget(
-            Paragraph::new(strings::NO_EVENTS).block(Block::bordered()),
-            list,
-        );
+        let text = if detail.loading {
+            strings::LOADING
+        } else {
+            strings::NO_EVENTS
+        };
+        frame.render_widget(Paragraph::new(text).block(Block::bordered()), list);
         return;
     }
     let height = usize::from(list.height.saturating_sub(2));
@@ -386,6 +397,8 @@ fn people(app: &App, detail: &Detail, frame: &mut Frame<'_>, area: Rect) {
     };
     let shown = if tab.loading {
         strings::SEARCHING.to_owned()
+    } else if tab.window_loading && tab.matches.is_none() {
+        format!("{} · {}", count(tab.total as u64), strings::LOADING)
     } else {
         format!("{} of {}", count(tab.len() as u64), count(tab.total as u64))
     };
@@ -453,8 +466,13 @@ fn people(app: &App, detail: &Detail, frame: &mut Frame<'_>, area: Rect) {
 
 fn programs(app: &App, detail: &Detail, frame: &mut Frame<'_>, area: Rect) {
     if detail.programs.is_empty() {
+        let text = if detail.loading {
+            strings::LOADING
+        } else {
+            strings::NO_PROGRAMS
+        };
         frame.render_widget(
-            Paragraph::new(format!(" {}", strings::NO_PROGRAMS)).block(Block::bordered()),
+            Paragraph::new(format!(" {text}")).block(Block::bordered()),
             area,
         );
         return;
@@ -550,6 +568,7 @@ fn notifications(app: &App, detail: &Detail, frame: &mut Frame<'_>, area: Rect) 
                 ));
             }
         }
+        None if detail.outbox_loading => lines.push(Line::raw(format!(" {}", strings::LOADING))),
         _ => lines.push(Line::raw(format!(" {}", strings::NO_LETTERS))),
     }
     let previous = detail

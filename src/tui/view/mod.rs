@@ -87,11 +87,7 @@ fn render_footer(app: &App, frame: &mut Frame<'_>, area: Rect) {
             String::new()
         };
         Line::from(Span::styled(
-            format!(
-                " {} {}… {secs:.1} s{more}",
-                SPINNER[app.spinner % SPINNER.len()],
-                safe(&busy.label)
-            ),
+            format!(" {} {}… {secs:.1} s{more}", spinner(app), safe(&busy.label)),
             app.theme.warning(),
         ))
     } else if let Some(flash) = &app.flash {
@@ -123,6 +119,11 @@ fn render_footer(app: &App, frame: &mut Frame<'_>, area: Rect) {
         spans.push(Span::raw(format!(" {label} ")));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), keys);
+}
+
+/// The spinner's frame now.
+pub(crate) fn spinner(app: &App) -> &'static str {
+    SPINNER[app.spinner % SPINNER.len()]
 }
 
 /// Untrusted text, stripped of terminal control sequences.
