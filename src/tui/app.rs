@@ -15,7 +15,6 @@
 //!   dialogs (forms, error panels) and help are drawn over the body
 //! ```
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -27,6 +26,8 @@ use super::action::Action;
 use super::form::{Choice, Field, Form, FormInput, Purpose};
 use super::keymap::{self, Context};
 use super::request::{Outcome, Request};
+pub use super::screens::board::{Board, BoardRow};
+pub use super::screens::people::PeopleTab;
 use super::strings;
 use super::theme::Theme;
 use super::worker::{Done, ImportFailure, IncidentLoad, Job, PEOPLE_WINDOW, Worker};
@@ -36,7 +37,7 @@ use crate::desk::{
 };
 use crate::domain::{
     AffectedPerson, AuditEvent, CategoryCatalog, CategoryName, DomainError, Incident, IncidentId,
-    NewIncident, Program, ProgramSlug, ProgramState, Severity, Status, UserName,
+    NewIncident, Program, ProgramSlug, Severity, Status, UserName,
 };
 use crate::notify::TemplateName;
 
@@ -45,96 +46,6 @@ const PAGE: usize = 20;
 
 /// Where the time comes from; tests fix it.
 pub type Clock = Box<dyn Fn() -> DateTime<Utc> + Send>;
-
-/// One incident on the board, with what the board shows about it.
-#[derive(Debug, Clone)]
-pub struct BoardRow {
-    pub incident: Incident,
-    /// Linked programmes that may still be collecting: active or pause-failed.
-    pub collecting: Vec<(ProgramSlug, ProgramState)>,
-    /// The open legal obligation due soonest.
-    pub next_due: Option<Obligation>,
-    haystack: String,
-}
-
-impl BoardRow {
-    /// The row of `incident`, given the state of every programme.
-    pub fn new(
-        incident: Incident,
-        states: &HashMap<ProgramSlug, ProgramState>,
-        rules: &RuleBook,
-    ) -> Self {
-        let collecting = incident
-            .programs
-            .iter()
-            .filter_map(|slug| states.get(slug).map(|s| (slug.clone(), *s)))
-            .filter(|(_, s)| s.may_be_collecting())
-            .collect();
-        let categories: Vec<&str> = incident
-            .categories
-            .iter()
-            .map(CategoryName::as_str)
-            .collect();
-        let haystack = format!(
-            "{} {} {} {}",
-            incident.id,
-            incident.title,
-            incident.status,
-            categories.join(" ")
-        )
-        .to_lowercase();
-        let next_due = if incident.status.is_settled() {
-            None
-        } else {
-            rules.next_due(&incident)
-        };
-        BoardRow {
-            incident,
-            collecting,
-            next_due,
-            haystack,
-        }
-    }
-}
-
-/// The incident list.
-#[derive(Debug, Default)]
-pub struct Board {
-    pub rows: Vec<BoardRow>,
-    /// Indexes into `rows` that pass the filter, in board order.
-    pub visible: Vec<usize>,
-    /// Position in `visible`.
-    pub selected: usize,
-    pub filter: String,
-    pub filtering: bool,
-    /// Whether a read of the board is under way.
-    pub loading: bool,
-    generation: u64,
-    /// The incident to select once the board is read (a new one).
-    select: Option<IncidentId>,
-}
-
-impl Board {
-    /// The selected row, if any.
-    pub fn current(&self) -> Option<&BoardRow> {
-        self.visible.get(self.selected).map(|&i| &self.rows[i])
-    }
-
-    fn apply_filter(&mut self) {
-        let keep = self.current().map(|r| r.incident.id);
-        let needle = self.filter.to_lowercase();
-        self.visible = (0..self.rows.len())
-            .filter(|&i| needle.is_empty() || self.rows[i].haystack.contains(&needle))
-            .collect();
-        self.selected = keep
-            .and_then(|id| {
-                self.visible
-                    .iter()
-                    .position(|&i| self.rows[i].incident.id == id)
-            })
-            .unwrap_or(0);
-    }
-}
 
 /// The tabs of the incident view.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -163,48 +74,6 @@ impl Tab {
 
     pub fn index(self) -> usize {
         Tab::ALL.iter().position(|t| *t == self).unwrap_or(0)
-    }
-}
-
-/// The People tab: a window of the roster, or the matches of a search.
-#[derive(Debug, Default)]
-pub struct PeopleTab {
-    pub total: usize,
-    pub filter: PeopleFilter,
-    pub search: String,
-    pub searching: bool,
-    /// Matches of the current filter; `None` while the filter is empty.
-    pub matches: Option<Vec<AffectedPerson>>,
-    pub loading: bool,
-    generation: u64,
-    /// People `window_start..` of the unfiltered roster.
-    pub window: Vec<AffectedPerson>,
-    pub window_start: usize,
-    /// Whether a read of a window is under way.
-    pub window_loading: bool,
-    window_generation: u64,
-    pub selected: usize,
-}
-
-impl PeopleTab {
-    /// How many rows the list has.
-    pub fn len(&self) -> usize {
-        self.matches.as_ref().map_or(self.total, Vec::len)
-    }
-
-    /// Whether the list is empty.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Row `i`, if it is loaded.
-    pub fn row(&self, i: usize) -> Option<&AffectedPerson> {
-        match &self.matches {
-            Some(m) => m.get(i),
-            None => i
-                .checked_sub(self.window_start)
-                .and_then(|j| self.window.get(j)),
-        }
     }
 }
 

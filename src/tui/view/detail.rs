@@ -58,7 +58,7 @@ pub fn render(app: &App, detail: &Detail, frame: &mut Frame<'_>, area: Rect) {
     match detail.tab {
         Tab::Overview => overview(app, detail, frame, body),
         Tab::Timeline => timeline(app, detail, frame, body),
-        Tab::People => people(app, detail, frame, body),
+        Tab::People => crate::tui::screens::people::render(app, &detail.people, frame, body),
         Tab::Programs => programs(app, detail, frame, body),
         Tab::Notifications => notifications(app, detail, frame, body),
         Tab::Access => access(app, detail, frame, body),
@@ -378,90 +378,6 @@ fn timeline(app: &App, detail: &Detail, frame: &mut Frame<'_>, area: Rect) {
             full,
         );
     }
-}
-
-fn people(app: &App, detail: &Detail, frame: &mut Frame<'_>, area: Rect) {
-    let tab = &detail.people;
-    let [bar, list] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
-    let cursor = if tab.searching { "█" } else { "" };
-    let search = if tab.search.is_empty() && !tab.searching {
-        "-".to_owned()
-    } else {
-        format!("{}{cursor}", safe(&tab.search))
-    };
-    let category = tab.filter.category.as_ref().map_or("all", |c| c.as_str());
-    let pending = if tab.filter.pending {
-        "pending only"
-    } else {
-        "everyone"
-    };
-    let shown = if tab.loading {
-        strings::SEARCHING.to_owned()
-    } else if tab.window_loading && tab.matches.is_none() {
-        format!("{} · {}", count(tab.total as u64), strings::LOADING)
-    } else {
-        format!("{} of {}", count(tab.len() as u64), count(tab.total as u64))
-    };
-    let line = Line::from(vec![
-        Span::styled(" search: ", app.theme.key()),
-        Span::raw(search),
-        Span::styled("  category: ", app.theme.key()),
-        Span::raw(category),
-        Span::styled("  show: ", app.theme.key()),
-        Span::raw(pending),
-        Span::styled(format!("  {shown}"), app.theme.dim()),
-    ]);
-    frame.render_widget(Paragraph::new(line), bar);
-    if tab.is_empty() && !tab.loading {
-        let text = if tab.total == 0 {
-            strings::NO_PEOPLE
-        } else {
-            strings::NO_MATCHING_PEOPLE
-        };
-        frame.render_widget(
-            Paragraph::new(format!(" {text}")).block(Block::bordered()),
-            list,
-        );
-        return;
-    }
-    let height = usize::from(list.height.saturating_sub(3));
-    let offset = scroll_offset(tab.selected, height);
-    let rows = (offset..tab.len().min(offset + height)).map(|i| {
-        let row = match tab.row(i) {
-            Some(p) => {
-                let cats: Vec<&str> = p.categories.iter().map(|c| c.as_str()).collect();
-                Row::new(vec![
-                    Cell::from(safe(p.employee_id.as_str()).into_owned()),
-                    Cell::from(safe(&p.name).into_owned()),
-                    Cell::from(safe(p.email.as_str()).into_owned()),
-                    Cell::from(p.location.as_ref().map_or("-", |l| l.as_str()).to_owned()),
-                    Cell::from(if p.is_notified() { "yes" } else { "no" }),
-                    Cell::from(cats.join(", ")),
-                ])
-            }
-            None => Row::new(vec![Cell::from("…")]),
-        };
-        if i == tab.selected {
-            row.style(app.theme.selected())
-        } else {
-            row
-        }
-    });
-    let widths = [
-        Constraint::Length(10),
-        Constraint::Length(20),
-        Constraint::Length(28),
-        Constraint::Length(5),
-        Constraint::Length(4),
-        Constraint::Fill(1),
-    ];
-    let header = Row::new(strings::PEOPLE_HEADERS).style(app.theme.header());
-    frame.render_widget(
-        Table::new(rows, widths)
-            .header(header)
-            .block(Block::bordered()),
-        list,
-    );
 }
 
 fn programs(app: &App, detail: &Detail, frame: &mut Frame<'_>, area: Rect) {

@@ -1,8 +1,7 @@
 //! Drawing. Every function here takes `&App`: drawing reads state and never changes it.
-//! One file per region: the board, the incident detail, dialogs and help; the header and
-//! footer are here.
+//! One file per region: the incident detail, dialogs and help; the header and footer are
+//! here. The board and the People tab draw themselves (`screens/`).
 
-mod board;
 mod detail;
 mod dialog;
 mod help;
@@ -32,7 +31,7 @@ pub fn render(app: &App, frame: &mut Frame<'_>) {
     .areas(frame.area());
     render_header(app, frame, header);
     match &app.detail {
-        None => board::render(app, frame, body),
+        None => crate::tui::screens::board::render(app, frame, body),
         Some(detail) => detail::render(app, detail, frame, body),
     }
     render_footer(app, frame, footer);
