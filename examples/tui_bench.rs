@@ -7,8 +7,16 @@
 //!        tui_bench --remote SOCKET   (the same, through a daemon serving DIR)
 //!        tui_bench DIR CONFIG --during-send   (INC-1's letters queued, CONFIG pointing at an
 //!        SMTP sink): key + frame on the board while the UI sends them in the background.
+//!        tui_bench DIR --slow-daemon MS   (an in-process daemon serving DIR behind a proxy that
+//!        holds every answer MS ms): key + frame over a scripted session (move, open an
+//!        incident, every tab, a note submitted), and each frame that takes in an answer.
 
+use std::io::{Read, Write};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
 use std::time::{Duration, Instant};
 
 use breachdesk::config::Settings;
@@ -31,6 +39,10 @@ fn main() -> anyhow::Result<()> {
     let dir = args
         .first()
         .ok_or_else(|| anyhow::anyhow!("usage: tui_bench DIR [CONFIG --during-send]"))?;
+    if args.get(1).is_some_and(|a| a == "--slow-daemon") {
+        let delay = args.get(2).map_or(Ok(200), |ms| ms.parse::<u64>())?;
+        return slow_daemon(dir.as_ref(), Duration::from_millis(delay));
+    }
     let settings = match args.get(1) {
         Some(config) if dir != "--remote" => Settings::load(config.as_ref(), true)?,
         _ => Settings::defaults(),
@@ -53,10 +65,12 @@ fn main() -> anyhow::Result<()> {
             Theme::from_env(),
             Box::new(chrono::Utc::now),
         )?;
+        app.wait_idle(Duration::from_secs(60));
         return during_send(&mut app);
     }
     let actor = breachdesk::identity::current_user();
     let mut app = App::new(desk, actor, Theme::from_env(), Box::new(chrono::Utc::now))?;
+    app.wait_idle(Duration::from_secs(60));
     let mut term = Terminal::new(TestBackend::new(120, 40))?;
     term.draw(|f| view::render(&app, f))?;
     let first = started.elapsed();
@@ -89,9 +103,10 @@ fn main() -> anyhow::Result<()> {
         press(&mut app, KeyCode::Down);
     }
     let opened = Instant::now();
-    press(&mut app, KeyCode::Enter);
-    press(&mut app, KeyCode::Tab);
-    press(&mut app, KeyCode::Tab);
+    for code in [KeyCode::Enter, KeyCode::Tab, KeyCode::Tab] {
+        press(&mut app, code);
+        app.wait_idle(Duration::from_secs(60));
+    }
     term.draw(|f| view::render(&app, f))?;
     let people = app.detail.as_ref().map_or(0, |d| d.people.total);
     println!(
@@ -126,12 +141,14 @@ fn during_send(app: &mut App) -> anyhow::Result<()> {
         press(app, KeyCode::Down);
     }
     press(app, KeyCode::Enter);
+    app.wait_idle(Duration::from_secs(60));
     while app
         .detail
         .as_ref()
         .is_some_and(|d| d.tab != breachdesk::tui::app::Tab::Notifications)
     {
         press(app, KeyCode::Tab);
+        app.wait_idle(Duration::from_secs(60));
     }
     press(app, KeyCode::Char('S'));
     press(app, KeyCode::Enter);
@@ -159,6 +176,156 @@ fn during_send(app: &mut App) -> anyhow::Result<()> {
         ms(*times.last().unwrap_or(&Duration::ZERO))
     );
     Ok(())
+}
+
+/// Serves DIR from an in-process daemon, puts a proxy that holds every answer `delay` in
+/// front of it, and drives a scripted session through a remote desk on the proxy.
+fn slow_daemon(dir: &Path, delay: Duration) -> anyhow::Result<()> {
+    let desk = LocalDesk::new(
+        Store::open(dir, &Key::for_database(dir, None)?)?,
+        Settings::defaults(),
+    );
+    let sockets = tempfile::tempdir()?;
+    let daemon = sockets.path().join("daemon.sock");
+    let proxy = sockets.path().join("slow.sock");
+    let stop = Arc::new(AtomicBool::new(false));
+    let server = {
+        let (daemon, stop) = (daemon.clone(), Arc::clone(&stop));
+        thread::spawn(move || {
+            breachdesk::remote::serve_until(desk, &daemon, None, stop, &mut std::io::sink())
+        })
+    };
+    while !daemon.exists() {
+        thread::sleep(Duration::from_millis(10));
+    }
+    let listener = UnixListener::bind(&proxy)?;
+    {
+        let daemon = daemon.clone();
+        thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let daemon = daemon.clone();
+                thread::spawn(move || relay_late(client, &daemon, delay));
+            }
+        });
+    }
+    let connected = Instant::now();
+    let desk = breachdesk::remote::RemoteDesk::connect(&proxy)?;
+    println!(
+        "slow daemon: every answer {} ms late (connect took {:.0} ms)",
+        delay.as_millis(),
+        ms(connected.elapsed())
+    );
+    let actor = desk.identity().user.clone();
+    let mut app = App::new(
+        Arc::new(desk),
+        actor,
+        Theme::from_env(),
+        Box::new(chrono::Utc::now),
+    )?;
+    let mut term = Terminal::new(TestBackend::new(120, 40))?;
+    let mut keys = Vec::new();
+    let mut answers = Vec::new();
+    let started = Instant::now();
+    // The board arrives while the user already moves.
+    let script: Vec<KeyCode> = [KeyCode::Down; 10]
+        .into_iter()
+        .chain([KeyCode::Up; 10])
+        .chain([KeyCode::Enter])
+        .chain([KeyCode::Tab; 7])
+        .chain([KeyCode::Char('n')])
+        .chain("slow daemon bench note".chars().map(KeyCode::Char))
+        .chain([KeyCode::Enter])
+        .collect();
+    for code in script {
+        let t = Instant::now();
+        press(&mut app, code);
+        term.draw(|f| view::render(&app, f))?;
+        keys.push(t.elapsed());
+        // A user's pace, drawing at 60 Hz like the event loop; time the frames that take in
+        // an answer from the daemon.
+        pump(&mut app, &mut term, Duration::from_millis(60), &mut answers)?;
+    }
+    while app.is_busy() && started.elapsed() < Duration::from_secs(60) {
+        pump(&mut app, &mut term, Duration::from_millis(16), &mut answers)?;
+    }
+    let noted = app
+        .detail
+        .as_ref()
+        .and_then(|d| d.timeline.first())
+        .is_some_and(|e| e.draft.detail == "slow daemon bench note");
+    println!(
+        "session: {} keys, key+frame median {:.2} ms, worst {:.2} ms; {} answers, answer+frame median {:.2} ms, worst {:.2} ms; note committed and shown: {noted} ({:.1} s)",
+        keys.len(),
+        ms(median(&mut keys)),
+        ms(*keys.iter().max().unwrap_or(&Duration::ZERO)),
+        answers.len(),
+        ms(median(&mut answers)),
+        ms(*answers.iter().max().unwrap_or(&Duration::ZERO)),
+        started.elapsed().as_secs_f64()
+    );
+    // The process ends here; the daemon thread goes with it.
+    stop.store(true, Ordering::Relaxed);
+    drop(server);
+    Ok(())
+}
+
+/// Ticks and draws for `span`, a frame every 16 ms; records how long each frame that took
+/// in an answer took.
+fn pump(
+    app: &mut App,
+    term: &mut Terminal<TestBackend>,
+    span: Duration,
+    answers: &mut Vec<Duration>,
+) -> anyhow::Result<()> {
+    let until = Instant::now() + span;
+    while Instant::now() < until {
+        let waiting = app.busy.len();
+        let t = Instant::now();
+        app.tick();
+        term.draw(|f| view::render(app, f))?;
+        if app.busy.len() != waiting || app.busy.iter().any(|b| b.started >= t) {
+            answers.push(t.elapsed());
+        }
+        thread::sleep(Duration::from_millis(16));
+    }
+    Ok(())
+}
+
+/// Copies one client's connection to the daemon, holding each answer frame (a 4-byte
+/// length, then the body) for `delay` before passing it on.
+fn relay_late(client: UnixStream, daemon: &Path, delay: Duration) {
+    let Ok(upstream) = UnixStream::connect(daemon) else {
+        return;
+    };
+    let (Ok(mut to_daemon), Ok(mut from_client)) = (upstream.try_clone(), client.try_clone())
+    else {
+        return;
+    };
+    thread::spawn(move || {
+        let _ = std::io::copy(&mut from_client, &mut to_daemon);
+        let _ = to_daemon.shutdown(std::net::Shutdown::Write);
+    });
+    let (mut from_daemon, mut to_client) = (upstream, client);
+    loop {
+        let mut header = [0u8; 4];
+        if from_daemon.read_exact(&mut header).is_err() {
+            break;
+        }
+        let mut body = vec![0u8; u32::from_be_bytes(header) as usize];
+        if from_daemon.read_exact(&mut body).is_err() {
+            break;
+        }
+        thread::sleep(delay);
+        if to_client.write_all(&header).is_err() || to_client.write_all(&body).is_err() {
+            break;
+        }
+    }
+    let _ = to_client.shutdown(std::net::Shutdown::Both);
+}
+
+fn median(times: &mut [Duration]) -> Duration {
+    times.sort();
+    times.get(times.len() / 2).copied().unwrap_or_default()
 }
 
 fn press(app: &mut App, code: KeyCode) {

@@ -153,13 +153,18 @@ impl Fixture {
 }
 
 fn app_on(desk: Arc<dyn Desk>, user: UserName) -> App {
-    App::new(
+    let mut app = App::new(
         desk,
         user,
         Theme::plain(),
         Box::new(|| t0() + chrono::Duration::hours(3)),
     )
-    .unwrap()
+    .unwrap();
+    assert!(
+        app.wait_idle(Duration::from_secs(10)),
+        "the board was not read"
+    );
+    app
 }
 
 impl Fixture {}
@@ -180,7 +185,17 @@ fn snapshot(name: &str, app: &App) {
     }
 }
 
+/// Presses a key and waits for the desk calls it started (they run off the UI thread).
 fn key(app: &mut App, code: KeyCode) {
+    key_nowait(app, code);
+    assert!(
+        app.wait_idle(Duration::from_secs(20)),
+        "the worker did not finish"
+    );
+}
+
+/// Presses a key and returns at once, while what it started may still run.
+fn key_nowait(app: &mut App, code: KeyCode) {
     app.handle_key(KeyEvent::new(code, KeyModifiers::NONE));
 }
 
@@ -358,7 +373,7 @@ fn pause_a_programme_runs_its_hook_in_the_background() {
         Some("a reason is required")
     );
     keys(&mut app, "exposure");
-    key(&mut app, KeyCode::Enter);
+    key_nowait(&mut app, KeyCode::Enter);
     assert!(app.dialog.is_none());
     assert!(app.is_busy(), "the hook runs off the render thread");
     let busy = screen(&app, (120, 40));
@@ -366,7 +381,7 @@ fn pause_a_programme_runs_its_hook_in_the_background() {
         busy.contains("pausing keylogger: running its pause hook"),
         "{busy}"
     );
-    key(&mut app, KeyCode::Char('j')); // input still handled while the hook runs
+    key_nowait(&mut app, KeyCode::Char('j')); // input still handled while the hook runs
     assert!(app.wait_idle(Duration::from_secs(10)));
     let state = f
         .desk
@@ -704,7 +719,7 @@ fn queue_and_send_letters_from_the_notifications_tab() {
     );
     key(&mut app, KeyCode::Char('S'));
     assert!(screen(&app, (80, 24)).contains("Send 50 emails for INC-1 now?"));
-    key(&mut app, KeyCode::Enter);
+    key_nowait(&mut app, KeyCode::Enter);
     assert!(
         app.is_busy() && app.sending.is_some(),
         "sending runs in the background"
@@ -943,4 +958,39 @@ fn a_running_pause_shows_as_pausing_on_the_board_and_the_programmes_tab() {
         matches!(outcome, PauseOutcome::Paused { .. }),
         "{outcome:?}"
     );
+}
+
+#[test]
+fn desk_calls_run_off_the_ui_thread_and_show_as_pending() {
+    let f = Fixture::with_history();
+    let mut app = f.app();
+    // Opening shows the incident at once, as the board knows it, while its tabs are read.
+    key_nowait(&mut app, KeyCode::Enter);
+    assert_eq!(app.detail.as_ref().unwrap().incident.id, IncidentId::new(3));
+    assert!(app.is_busy());
+    let opening = screen(&app, (120, 40));
+    assert!(opening.contains("loading…"), "{opening}");
+    assert!(opening.contains("loading INC-3"), "{opening}");
+    assert!(app.wait_idle(Duration::from_secs(10)));
+    assert!(!screen(&app, (120, 40)).contains("loading"));
+    // A submitted form stays open, marked pending, until the desk answers.
+    key(&mut app, KeyCode::Char('n'));
+    keys(&mut app, "Legal asked for the access logs.");
+    key_nowait(&mut app, KeyCode::Enter);
+    let Some(Dialog::Form(form)) = &app.dialog else {
+        panic!("the form waits for the desk")
+    };
+    assert!(form.pending);
+    let pending = screen(&app, (120, 40));
+    assert!(pending.contains("waiting for the desk…"), "{pending}");
+    assert!(pending.contains("adding a note to INC-3"), "{pending}");
+    key_nowait(&mut app, KeyCode::Char('x'));
+    assert!(app.wait_idle(Duration::from_secs(10)));
+    assert!(app.dialog.is_none());
+    let d = app.detail.as_ref().unwrap();
+    assert_eq!(
+        d.timeline[0].draft.detail, "Legal asked for the access logs.",
+        "keys pressed while pending are not typed into the form"
+    );
+    assert!(screen(&app, (120, 40)).contains("note added to INC-3"));
 }

@@ -1,6 +1,7 @@
 //! The UI's state and how actions change it. Input becomes an [`Action`] through the key
-//! table; [`App::update`] applies it, calling the desk or starting background work; the
-//! views only read this state.
+//! table; [`App::update`] applies it and starts background work for anything that needs the
+//! desk; what the worker finds comes back through [`App::tick`]. The views only read this
+//! state, and nothing here waits for the desk.
 //!
 //! ```text
 //! ┌ breachdesk ─ 3 incidents ─ ⠋ pausing staff-monitoring ────────────────┐  header
@@ -14,7 +15,6 @@
 //!   dialogs (forms, error panels) and help are drawn over the body
 //! ```
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -25,72 +25,27 @@ use crossterm::event::KeyEvent;
 use super::action::Action;
 use super::form::{Choice, Field, Form, FormInput, Purpose};
 use super::keymap::{self, Context};
+use super::request::{Outcome, Request};
+pub use super::screens::board::{Board, BoardRow};
+pub use super::screens::people::PeopleTab;
 use super::strings;
 use super::theme::Theme;
-use super::worker::{Done, ImportFailure, Job, Worker};
+use super::worker::{Done, ImportFailure, IncidentLoad, Job, PEOPLE_WINDOW, Worker};
 use crate::deadlines::{Obligation, RuleBook};
 use crate::desk::{
-    Desk, DeskError, IncidentFilter, OutboxStatus, PauseOutcome, PeopleFilter, ReadPath,
-    ResumeOutcome, SendProgress,
+    Desk, DeskError, OutboxStatus, PauseOutcome, PeopleFilter, ResumeOutcome, SendProgress,
 };
 use crate::domain::{
     AffectedPerson, AuditEvent, CategoryCatalog, CategoryName, DomainError, Incident, IncidentId,
-    NewIncident, Program, ProgramSlug, ProgramState, Severity, Status, UserName,
+    NewIncident, Program, ProgramSlug, Severity, Status, UserName,
 };
 use crate::notify::TemplateName;
 
-/// How many people around the selection are kept read from the store.
-const PEOPLE_WINDOW: usize = 256;
 /// How many rows PageUp and PageDown move.
 const PAGE: usize = 20;
 
 /// Where the time comes from; tests fix it.
 pub type Clock = Box<dyn Fn() -> DateTime<Utc> + Send>;
-
-/// One incident on the board, with what the board shows about it.
-#[derive(Debug, Clone)]
-pub struct BoardRow {
-    pub incident: Incident,
-    /// Linked programmes that may still be collecting: active or pause-failed.
-    pub collecting: Vec<(ProgramSlug, ProgramState)>,
-    /// The open legal obligation due soonest.
-    pub next_due: Option<Obligation>,
-    haystack: String,
-}
-
-/// The incident list.
-#[derive(Debug, Default)]
-pub struct Board {
-    pub rows: Vec<BoardRow>,
-    /// Indexes into `rows` that pass the filter, in board order.
-    pub visible: Vec<usize>,
-    /// Position in `visible`.
-    pub selected: usize,
-    pub filter: String,
-    pub filtering: bool,
-}
-
-impl Board {
-    /// The selected row, if any.
-    pub fn current(&self) -> Option<&BoardRow> {
-        self.visible.get(self.selected).map(|&i| &self.rows[i])
-    }
-
-    fn apply_filter(&mut self) {
-        let keep = self.current().map(|r| r.incident.id);
-        let needle = self.filter.to_lowercase();
-        self.visible = (0..self.rows.len())
-            .filter(|&i| needle.is_empty() || self.rows[i].haystack.contains(&needle))
-            .collect();
-        self.selected = keep
-            .and_then(|id| {
-                self.visible
-                    .iter()
-                    .position(|&i| self.rows[i].incident.id == id)
-            })
-            .unwrap_or(0);
-    }
-}
 
 /// The tabs of the incident view.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,45 +77,6 @@ impl Tab {
     }
 }
 
-/// The People tab: a window of the roster, or the matches of a search.
-#[derive(Debug, Default)]
-pub struct PeopleTab {
-    pub total: usize,
-    pub filter: PeopleFilter,
-    pub search: String,
-    pub searching: bool,
-    /// Matches of the current filter; `None` while the filter is empty.
-    pub matches: Option<Vec<AffectedPerson>>,
-    pub loading: bool,
-    generation: u64,
-    /// People `window_start..` of the unfiltered roster.
-    pub window: Vec<AffectedPerson>,
-    pub window_start: usize,
-    pub selected: usize,
-}
-
-impl PeopleTab {
-    /// How many rows the list has.
-    pub fn len(&self) -> usize {
-        self.matches.as_ref().map_or(self.total, Vec::len)
-    }
-
-    /// Whether the list is empty.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Row `i`, if it is loaded.
-    pub fn row(&self, i: usize) -> Option<&AffectedPerson> {
-        match &self.matches {
-            Some(m) => m.get(i),
-            None => i
-                .checked_sub(self.window_start)
-                .and_then(|j| self.window.get(j)),
-        }
-    }
-}
-
 /// One incident opened.
 #[derive(Debug)]
 pub struct Detail {
@@ -180,6 +96,13 @@ pub struct Detail {
     pub access: Option<Vec<AuditEvent>>,
     /// Tabs the user may not see, with the reason the desk gave.
     pub refused: Vec<(Tab, String)>,
+    /// Whether the incident, its timeline and programmes are being read.
+    pub loading: bool,
+    generation: u64,
+    /// Every programme, for offering those not linked yet.
+    pub all_programs: Vec<Program>,
+    pub outbox_loading: bool,
+    pub access_loading: bool,
 }
 
 impl Detail {
@@ -189,6 +112,64 @@ impl Detail {
             .iter()
             .find(|(t, _)| *t == tab)
             .map(|(_, why)| why.as_str())
+    }
+
+    /// A detail for `incident` as the board knows it, before its tabs are read.
+    fn opening(incident: Incident) -> Self {
+        let mut detail = Detail {
+            people: PeopleTab::default(),
+            outbox: None,
+            access: None,
+            refused: Vec::new(),
+            obligations: Vec::new(),
+            timeline_selected: 0,
+            program_selected: 0,
+            tab: Tab::Overview,
+            timeline: Vec::new(),
+            programs: Vec::new(),
+            loading: true,
+            generation: 0,
+            all_programs: Vec::new(),
+            outbox_loading: false,
+            access_loading: false,
+            incident,
+        };
+        detail.people.total = usize::try_from(detail.incident.people).unwrap_or(usize::MAX);
+        detail
+    }
+
+    /// Takes in what the worker read, keeping the selections.
+    fn loaded(&mut self, load: IncidentLoad, rules: &RuleBook) -> Result<(), DeskError> {
+        self.loading = false;
+        self.refused.retain(|(t, _)| *t != Tab::Timeline);
+        self.timeline = match load.timeline {
+            Ok(mut timeline) => {
+                timeline.reverse();
+                timeline
+            }
+            Err(e) if e.is_denied() => {
+                self.refused.push((Tab::Timeline, e.to_string()));
+                Vec::new()
+            }
+            Err(e) => return Err(e),
+        };
+        self.incident = load.incident;
+        self.programs = load
+            .programs
+            .iter()
+            .filter(|p| self.incident.programs.contains(&p.slug))
+            .cloned()
+            .collect();
+        self.all_programs = load.programs;
+        self.timeline_selected = self
+            .timeline_selected
+            .min(self.timeline.len().saturating_sub(1));
+        self.program_selected = self
+            .program_selected
+            .min(self.programs.len().saturating_sub(1));
+        self.people.total = usize::try_from(self.incident.people).unwrap_or(usize::MAX);
+        self.obligations = rules.obligations(&self.incident);
+        Ok(())
     }
 
     fn refuse(&mut self, tab: Tab, error: &DeskError) {
@@ -229,8 +210,6 @@ pub struct Busy {
 
 /// Everything the UI knows.
 pub struct App {
-    desk: Arc<dyn Desk>,
-    actor: UserName,
     clock: Clock,
     worker: Worker,
     pub theme: Theme,
@@ -250,7 +229,7 @@ pub struct App {
 }
 
 impl App {
-    /// Loads the board.
+    /// Starts reading the board; [`App::wait_idle`] waits for it.
     pub fn new(
         desk: Arc<dyn Desk>,
         actor: UserName,
@@ -258,12 +237,12 @@ impl App {
         clock: Clock,
     ) -> Result<Self, DeskError> {
         let now = clock();
+        // Both are held by the desk (a remote desk has them from its handshake): no I/O.
+        let (catalog, rules) = (desk.catalog(), desk.rules());
         let mut app = App {
-            worker: Worker::new(Arc::clone(&desk), actor.clone()),
-            catalog: desk.catalog(),
-            rules: desk.rules(),
-            desk,
-            actor,
+            worker: Worker::new(desk, actor),
+            catalog,
+            rules,
             clock,
             theme,
             board: Board::default(),
@@ -277,7 +256,7 @@ impl App {
             sending: None,
             quit: false,
         };
-        app.refresh_board()?;
+        app.refresh_board();
         Ok(app)
     }
 
@@ -422,185 +401,204 @@ impl App {
         self.flash = Some(Flash { text, error: false });
     }
 
-    // ----- loading -------------------------------------------------------------------
+    // ----- loading ------------------------------------------------------------------
+    //
+    // Each read starts a job; what it finds is taken in by `finish`. A generation number on
+    // the board, the incident and the roster window drops answers that were asked again.
 
-    /// Reloads the board, keeping the selection on the same incident.
-    pub fn refresh_board(&mut self) -> Result<(), DeskError> {
-        let incidents = self
-            .desk
-            .incidents(&self.actor, &IncidentFilter::default())?;
-        let states: HashMap<ProgramSlug, ProgramState> = self
-            .desk
-            .programs(&self.actor)?
-            .into_iter()
-            .map(|p| (p.slug, p.state))
-            .collect();
-        self.board.rows = incidents
-            .into_iter()
-            .map(|incident| {
-                let collecting = incident
-                    .programs
-                    .iter()
-                    .filter_map(|slug| states.get(slug).map(|s| (slug.clone(), *s)))
-                    .filter(|(_, s)| s.may_be_collecting())
-                    .collect();
-                let categories: Vec<&str> = incident
-                    .categories
-                    .iter()
-                    .map(CategoryName::as_str)
-                    .collect();
-                let haystack = format!(
-                    "{} {} {} {}",
-                    incident.id,
-                    incident.title,
-                    incident.status,
-                    categories.join(" ")
-                )
-                .to_lowercase();
-                let next_due = if incident.status.is_settled() {
-                    None
-                } else {
-                    self.rules.next_due(&incident)
-                };
-                BoardRow {
-                    incident,
-                    collecting,
-                    next_due,
-                    haystack,
+    /// Starts a read of the board; the selection stays on the same incident.
+    pub fn refresh_board(&mut self) {
+        self.board.generation += 1;
+        self.board.loading = true;
+        self.start(Job::Board {
+            generation: self.board.generation,
+        });
+    }
+
+    fn board_loaded(&mut self, generation: u64, result: Result<Vec<BoardRow>, DeskError>) {
+        if generation != self.board.generation {
+            return;
+        }
+        self.board.loading = false;
+        match result {
+            Ok(rows) => {
+                self.board.rows = rows;
+                self.board.apply_filter();
+                if let Some(id) = self.board.select.take() {
+                    self.board.selected = self
+                        .board
+                        .visible
+                        .iter()
+                        .position(|&i| self.board.rows[i].incident.id == id)
+                        .unwrap_or(0);
                 }
-            })
-            .collect();
-        self.board.apply_filter();
-        Ok(())
-    }
-
-    fn load_detail(&mut self, id: IncidentId, tab: Tab) -> Result<(), DeskError> {
-        let incident = self.desk.incident(&self.actor, id)?;
-        let mut refused = Vec::new();
-        let mut timeline = match self.desk.timeline(&self.actor, id) {
-            Ok(timeline) => timeline,
-            Err(e) if e.is_denied() => {
-                refused.push((Tab::Timeline, e.to_string()));
-                Vec::new()
             }
-            Err(e) => return Err(e),
-        };
-        timeline.reverse();
-        let programs = self
-            .desk
-            .programs(&self.actor)?
-            .into_iter()
-            .filter(|p| incident.programs.contains(&p.slug))
-            .collect();
-        let keep = self.detail.take().filter(|d| d.incident.id == id);
-        let (people, timeline_selected, program_selected) = match keep {
-            Some(d) => (d.people, d.timeline_selected, d.program_selected),
-            None => (PeopleTab::default(), 0, 0),
-        };
-        let mut detail = Detail {
-            people,
-            outbox: None,
-            access: None,
-            refused,
-            obligations: Vec::new(),
-            timeline_selected: timeline_selected.min(timeline.len().saturating_sub(1)),
-            program_selected,
-            incident,
-            tab,
-            timeline,
-            programs,
-        };
-        detail.program_selected = detail
-            .program_selected
-            .min(detail.programs.len().saturating_sub(1));
-        detail.people.total = usize::try_from(detail.incident.people).unwrap_or(usize::MAX);
-        detail.obligations = self.rules.obligations(&detail.incident);
-        self.detail = Some(detail);
-        self.load_tab()
+            Err(e) => self.error(e.to_string()),
+        }
     }
 
-    /// Reads what the open tab shows that is read only on demand: the roster window, the
-    /// outbox or the access log. A refusal is shown in the tab, not as an error.
-    fn load_tab(&mut self) -> Result<(), DeskError> {
+    /// Shows `incident` at once, as the board knows it, and starts reading its tabs.
+    fn open_detail(&mut self, incident: Incident) {
+        self.detail = Some(Detail::opening(incident));
+        self.reload_detail();
+    }
+
+    /// Starts reading the open incident again.
+    fn reload_detail(&mut self) {
         let Some(d) = self.detail.as_mut() else {
-            return Ok(());
+            return;
+        };
+        d.generation += 1;
+        d.loading = true;
+        let job = Job::Incident {
+            id: d.incident.id,
+            generation: d.generation,
+        };
+        self.start(job);
+    }
+
+    fn detail_loaded(
+        &mut self,
+        id: IncidentId,
+        generation: u64,
+        result: Result<Box<IncidentLoad>, DeskError>,
+    ) {
+        let Some(d) = self
+            .detail
+            .as_mut()
+            .filter(|d| d.incident.id == id && d.generation == generation)
+        else {
+            return;
+        };
+        match result.and_then(|load| d.loaded(*load, &self.rules)) {
+            Ok(()) => self.load_tab(),
+            Err(e) => {
+                d.loading = false;
+                self.error(e.to_string());
+            }
+        }
+    }
+
+    /// Starts reading what the open tab shows that is read only on demand: the roster
+    /// window, the outbox or the access log. The desk is asked again each time (the user
+    /// may have been made a member since); a refusal is shown in the tab, not as an error.
+    fn load_tab(&mut self) {
+        let Some(d) = self.detail.as_mut() else {
+            return;
         };
         let id = d.incident.id;
-        // Ask again each time: the user may have been made a member since.
-        if matches!(d.tab, Tab::People | Tab::Notifications | Tab::Access) {
-            let tab = d.tab;
-            d.refused.retain(|(t, _)| *t != tab);
-        }
-        let result = match d.tab {
+        match d.tab {
             Tab::People => self.refresh_people_window(true),
-            Tab::Notifications => self
-                .desk
-                .outbox_status(&self.actor, id, ReadPath::TuiNotifications)
-                .map(|outbox| d.outbox = Some(outbox)),
-            Tab::Access => self
-                .desk
-                .access_log(&self.actor, Some(id), None)
-                .map(|mut log| {
-                    log.reverse();
-                    d.access = Some(log);
-                }),
-            _ => Ok(()),
+            Tab::Notifications => {
+                d.outbox_loading = true;
+                self.start(Job::Outbox { id });
+            }
+            Tab::Access => {
+                d.access_loading = true;
+                self.start(Job::AccessLog { id });
+            }
+            _ => {}
+        }
+    }
+
+    /// Applies what a tab's read found: `show` puts a success in place.
+    fn tab_loaded<T>(
+        &mut self,
+        id: IncidentId,
+        tab: Tab,
+        result: Result<T, DeskError>,
+        show: impl FnOnce(&mut Detail, T),
+    ) {
+        let Some(d) = self.detail.as_mut().filter(|d| d.incident.id == id) else {
+            return;
         };
         match result {
-            Err(e) if e.is_denied() => {
-                if let Some(d) = self.detail.as_mut() {
-                    let tab = d.tab;
-                    d.refuse(tab, &e);
-                }
-                Ok(())
+            Ok(value) => {
+                d.refused.retain(|(t, _)| *t != tab);
+                show(d, value);
             }
-            other => other,
+            Err(e) if e.is_denied() => d.refuse(tab, &e),
+            Err(e) => self.error(e.to_string()),
         }
     }
 
-    /// Reloads the open incident and the board after a change.
-    fn refresh_after_change(&mut self) -> Result<(), DeskError> {
-        self.refresh_board()?;
-        if let Some((id, tab)) = self.detail.as_ref().map(|d| (d.incident.id, d.tab)) {
-            self.load_detail(id, tab)?;
+    /// Rereads the board and the open incident after a change.
+    fn refresh_after_change(&mut self) {
+        self.refresh_board();
+        if self.detail.is_some() {
+            self.reload_detail();
             self.rerun_people_search();
         }
-        Ok(())
     }
 
-    /// Makes sure the unfiltered window covers the selection; reads one or two pages.
-    fn refresh_people_window(&mut self, force: bool) -> Result<(), DeskError> {
+    /// Makes sure the unfiltered window covers the selection; starts a read of one or two
+    /// pages when it does not (`force`: read again even if it does).
+    fn refresh_people_window(&mut self, force: bool) {
         let Some(detail) = self.detail.as_mut() else {
-            return Ok(());
+            return;
         };
-        if detail.tab != Tab::People || detail.refusal(Tab::People).is_some() {
-            return Ok(());
+        if detail.tab != Tab::People || !force && detail.refusal(Tab::People).is_some() {
+            return;
         }
         let tab = &mut detail.people;
         if tab.matches.is_some() || tab.total == 0 {
             tab.window.clear();
-            return Ok(());
+            return;
+        }
+        if !force && tab.window_loading {
+            // The answer under way checks the selection again when it lands.
+            return;
         }
         let margin = PEOPLE_WINDOW / 4;
         let covered = tab.selected >= tab.window_start + margin.min(tab.window_start)
             && tab.selected + margin < tab.window_start + tab.window.len()
             || tab.window_start + tab.window.len() >= tab.total && tab.selected >= tab.window_start;
         if covered && !force && !tab.window.is_empty() {
-            return Ok(());
+            return;
         }
-        let start = tab.selected.saturating_sub(PEOPLE_WINDOW / 2);
-        tab.window =
-            self.desk
-                .people_window(&self.actor, detail.incident.id, start, PEOPLE_WINDOW)?;
-        tab.window_start = start;
-        Ok(())
+        tab.window_generation += 1;
+        tab.window_loading = true;
+        let job = Job::PeopleWindow {
+            id: detail.incident.id,
+            start: tab.selected.saturating_sub(PEOPLE_WINDOW / 2),
+            generation: tab.window_generation,
+        };
+        self.start(job);
+    }
+
+    fn people_window_loaded(
+        &mut self,
+        id: IncidentId,
+        start: usize,
+        generation: u64,
+        result: Result<Vec<AffectedPerson>, DeskError>,
+    ) {
+        let current = self
+            .detail
+            .as_ref()
+            .is_some_and(|d| d.incident.id == id && d.people.window_generation == generation);
+        if !current {
+            return;
+        }
+        let read = result.is_ok();
+        self.tab_loaded(id, Tab::People, result, |d, window| {
+            d.people.window = window;
+            d.people.window_start = start;
+        });
+        if let Some(d) = self.detail.as_mut() {
+            d.people.window_loading = false;
+        }
+        if read {
+            // The selection may have moved on while the window was read.
+            self.refresh_people_window(false);
+        }
     }
 
     // ----- navigation ----------------------------------------------------------------
 
     fn back(&mut self) -> Result<(), DeskError> {
         if self.detail.take().is_some() {
-            self.refresh_board()?;
+            self.refresh_board();
         }
         Ok(())
     }
@@ -621,7 +619,7 @@ impl App {
                 Tab::Programs => d.program_selected = step(d.program_selected, d.programs.len()),
                 Tab::People => {
                     d.people.selected = step(d.people.selected, d.people.len());
-                    return self.refresh_people_window(false);
+                    self.refresh_people_window(false);
                 }
             },
         }
@@ -632,17 +630,18 @@ impl App {
         if self.detail.is_some() {
             return Ok(());
         }
-        match self.board.current().map(|r| r.incident.id) {
-            Some(id) => self.load_detail(id, Tab::Overview),
-            None => Ok(()),
+        if let Some(incident) = self.board.current().map(|r| r.incident.clone()) {
+            self.open_detail(incident);
         }
+        Ok(())
     }
 
     fn switch_tab(&mut self, step: usize) -> Result<(), DeskError> {
         if let Some(d) = self.detail.as_mut() {
             d.tab = Tab::ALL[(d.tab.index() + step) % Tab::ALL.len()];
         }
-        self.load_tab()
+        self.load_tab();
+        Ok(())
     }
 
     fn open_letters_form(&mut self, action: Action) {
@@ -713,9 +712,8 @@ impl App {
         let Some(id) = self.detail.as_ref().map(|d| d.incident.id) else {
             return Ok(());
         };
-        let n = self.desk.retry_failed(&self.actor, id)?;
-        self.info(format!("requeued {n} failed letters; press S to send them"));
-        self.refresh_after_change()
+        self.start(Job::Request(Request::RetryFailed { id }));
+        Ok(())
     }
 
     fn start_filter(&mut self) {
@@ -799,9 +797,7 @@ impl App {
         if tab.filter.is_empty() {
             tab.matches = None;
             tab.loading = false;
-            if let Err(e) = self.refresh_people_window(true) {
-                self.error(e.to_string());
-            }
+            self.refresh_people_window(true);
             return;
         }
         tab.loading = true;
@@ -908,22 +904,21 @@ impl App {
                 "All or nothing: if any row is bad, nothing is written.".into(),
             ]),
             Action::Link => {
-                let options: Vec<Choice> = match self.desk.programs(&self.actor) {
-                    Ok(all) => all
-                        .into_iter()
-                        .filter(|p| !inc.programs.contains(&p.slug))
-                        .map(|p| {
-                            Choice::new(
-                                p.slug.as_str(),
-                                format!("{} ({}) {}", p.slug, p.state, p.name),
-                            )
-                        })
-                        .collect(),
-                    Err(e) => {
-                        self.error(e.to_string());
-                        return;
-                    }
-                };
+                if d.loading {
+                    self.error(strings::STILL_LOADING.into());
+                    return;
+                }
+                let options: Vec<Choice> = d
+                    .all_programs
+                    .iter()
+                    .filter(|p| !inc.programs.contains(&p.slug))
+                    .map(|p| {
+                        Choice::new(
+                            p.slug.as_str(),
+                            format!("{} ({}) {}", p.slug, p.state, p.name),
+                        )
+                    })
+                    .collect();
                 if options.is_empty() {
                     self.error(
                         "every programme is linked already; add one with `breachdesk program add`"
@@ -1009,6 +1004,8 @@ impl App {
                 KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') => self.dialog = None,
                 _ => {}
             },
+            // A submitted form waits for the desk's answer; keys wait with it.
+            Some(Dialog::Form(form)) if form.pending => {}
             Some(Dialog::Form(form)) => match form.handle_key(event) {
                 FormInput::Cancel => self.dialog = None,
                 FormInput::Edited => {}
@@ -1022,77 +1019,71 @@ impl App {
         }
     }
 
-    /// Validates and carries out a submitted form; on any problem the form stays open with
-    /// the error shown where it belongs.
+    /// Validates a submitted form and starts what it asks; on any problem the form stays
+    /// open with the error shown where it belongs. A form whose request goes to the desk
+    /// stays open, marked pending, until the desk answers.
     fn submit(&mut self, mut form: Form) {
         form.clear_errors();
         match self.carry_out(&mut form) {
-            Ok(Some(message)) => {
-                self.info(message);
-                if let Err(e) = self.refresh_after_change() {
-                    self.error(e.to_string());
-                }
+            Ok(Some(request)) => {
+                form.pending = true;
+                self.dialog = Some(Dialog::Form(form));
+                self.start(Job::Request(request));
             }
             Ok(None) => {}
-            Err(Refusal::Fields) => self.dialog = Some(Dialog::Form(form)),
-            Err(Refusal::Desk(e)) => {
-                form.error = Some(e.to_string());
-                self.dialog = Some(Dialog::Form(form));
-            }
+            Err(Fields) => self.dialog = Some(Dialog::Form(form)),
         }
     }
 
-    /// Does what the form asks. `Ok(Some(msg))` when done now, `Ok(None)` when started in
-    /// the background.
-    fn carry_out(&mut self, form: &mut Form) -> Result<Option<String>, Refusal> {
-        let desk = Arc::clone(&self.desk);
-        let actor = self.actor.clone();
+    /// Turns the form into its request: `Some` for a request to the desk, `None` when a
+    /// longer job was started (a hook, an import, a send), which reports on its own.
+    fn carry_out(&mut self, form: &mut Form) -> Result<Option<Request>, Fields> {
         match form.purpose.clone() {
             Purpose::NewIncident => {
                 let new = self.read_new_incident(form)?;
-                let inc = desk.open_incident(&actor, new)?;
-                self.board.filter.clear();
-                self.refresh_board()?;
-                self.board.selected = self
-                    .board
-                    .visible
-                    .iter()
-                    .position(|&i| self.board.rows[i].incident.id == inc.id)
-                    .unwrap_or(0);
-                Ok(Some(format!("opened {} ({})", inc.id, inc.severity)))
+                Ok(Some(Request::OpenIncident(new)))
             }
-            Purpose::Severity(id) => {
-                let sev = field(form, 0, |v| v.parse::<Severity>())?;
-                let reason = form.value(1).to_owned();
-                let inc = desk.set_severity(&actor, id, sev, &reason)?;
-                Ok(Some(format!("{id} is now {}", inc.severity)))
-            }
+            Purpose::Severity(id) => Ok(Some(Request::SetSeverity {
+                id,
+                severity: field(form, 0, |v| v.parse::<Severity>())?,
+                reason: form.value(1).to_owned(),
+            })),
             Purpose::Status(id) => {
                 let status = field(form, 0, |v| v.parse::<Status>())?;
-                let reason = form.value(1).to_owned();
-                let reason = Some(reason.as_str()).filter(|r| !r.trim().is_empty());
-                let inc = desk.set_status(&actor, id, status, reason)?;
-                Ok(Some(format!("{id} is now {}", inc.status)))
+                let reason = Some(form.value(1).to_owned()).filter(|r| !r.trim().is_empty());
+                Ok(Some(Request::SetStatus { id, status, reason }))
             }
-            Purpose::Note(id) => {
-                desk.add_note(&actor, id, form.value(0))?;
-                Ok(Some(format!("note added to {id}")))
-            }
-            Purpose::Assign(id) => {
-                let owner = field(form, 0, UserName::parse)?;
-                let inc = desk.assign(&actor, id, owner)?;
-                Ok(Some(format!("{id} is now owned by {}", inc.owner)))
-            }
-            Purpose::Link(id) => {
-                let slug = field(form, 0, |v| v.parse::<ProgramSlug>())?;
-                desk.link_program(&actor, &slug, id)?;
-                Ok(Some(format!("linked {slug} to {id}")))
+            Purpose::Note(id) => Ok(Some(Request::AddNote {
+                id,
+                text: form.value(0).to_owned(),
+            })),
+            Purpose::Assign(id) => Ok(Some(Request::Assign {
+                id,
+                owner: field(form, 0, UserName::parse)?,
+            })),
+            Purpose::Link(id) => Ok(Some(Request::Link {
+                id,
+                slug: field(form, 0, |v| v.parse::<ProgramSlug>())?,
+            })),
+            Purpose::Preview(id) => {
+                let template = field(form, 0, |v| v.parse::<TemplateName>())?;
+                let person = form.value(1).trim().to_owned();
+                let person = if person.is_empty() {
+                    None
+                } else {
+                    Some(field(form, 1, crate::domain::EmployeeId::parse)?)
+                };
+                Ok(Some(Request::Preview {
+                    id,
+                    template,
+                    person,
+                }))
             }
             Purpose::Import(id) => {
                 let path = form.value(0).trim().to_owned();
                 if path.is_empty() {
                     form.fields[0].error = Some("give the path of a CSV file".into());
-                    return Err(Refusal::Fields);
+                    return Err(Fields);
                 }
                 let path = expand_home(&path);
                 if !path.is_file() {
@@ -1100,7 +1091,7 @@ impl App {
                         "no file at {}",
                         crate::domain::text::display_path(&path)
                     ));
-                    return Err(Refusal::Fields);
+                    return Err(Fields);
                 }
                 let dry_run = form.value(1) == "dry-run";
                 self.start(Job::Import {
@@ -1136,22 +1127,6 @@ impl App {
                 });
                 Ok(None)
             }
-            Purpose::Preview(id) => {
-                let template = field(form, 0, |v| v.parse::<TemplateName>())?;
-                let person = form.value(1).trim().to_owned();
-                let person = if person.is_empty() {
-                    None
-                } else {
-                    Some(field(form, 1, crate::domain::EmployeeId::parse)?)
-                };
-                let text = desk.preview_letter(&actor, id, template, person.as_ref())?;
-                self.dialog = Some(Dialog::Panel(Panel {
-                    title: format!(" {template} letter (preview; nothing is sent) "),
-                    lines: text.split("\r\n").map(str::to_owned).collect(),
-                    scroll: 0,
-                }));
-                Ok(None)
-            }
             Purpose::Send(id) => {
                 self.sending = Some(SendProgress::default());
                 self.start(Job::Send { incident: id });
@@ -1170,7 +1145,42 @@ impl App {
         }
     }
 
-    fn read_new_incident(&self, form: &mut Form) -> Result<NewIncident, Refusal> {
+    /// The desk's answer to a request: a pending form closes on success and shows the
+    /// refusal on failure.
+    fn request_done(&mut self, result: Result<Outcome, DeskError>) {
+        let form = match self.dialog.take() {
+            Some(Dialog::Form(form)) if form.pending => Some(form),
+            other => {
+                self.dialog = other;
+                None
+            }
+        };
+        match (result, form) {
+            (Ok(Outcome::Changed { message, select }), _) => {
+                self.info(message);
+                if select.is_some() {
+                    self.board.filter.clear();
+                    self.board.select = select;
+                }
+                self.refresh_after_change();
+            }
+            (Ok(Outcome::Preview { template, lines }), _) => {
+                self.dialog = Some(Dialog::Panel(Panel {
+                    title: format!(" {template} letter (preview; nothing is sent) "),
+                    lines,
+                    scroll: 0,
+                }));
+            }
+            (Err(e), Some(mut form)) => {
+                form.pending = false;
+                form.error = Some(e.to_string());
+                self.dialog = Some(Dialog::Form(form));
+            }
+            (Err(e), None) => self.error(e.to_string()),
+        }
+    }
+
+    fn read_new_incident(&self, form: &mut Form) -> Result<NewIncident, Fields> {
         let severity = field(form, 1, |v| v.parse::<Severity>());
         let categories = field(form, 3, |v| {
             split_list(v)
@@ -1206,14 +1216,14 @@ impl App {
                     0
                 };
                 form.fields[at].error = Some(e.to_string());
-                Refusal::Fields
+                Fields
             }),
-            Err(_) => Err(Refusal::Fields),
+            Err(_) => Err(Fields),
         };
         let (mut new, categories, programs, discovered) =
             match (base, categories, programs, discovered) {
                 (Ok(n), Ok(c), Ok(p), Ok(d)) => (n, c, p, d),
-                _ => return Err(Refusal::Fields),
+                _ => return Err(Fields),
             };
         new.categories = categories.into_iter().collect();
         new.programs = programs.into_iter().collect();
@@ -1231,6 +1241,50 @@ impl App {
         self.busy.retain(|b| b.id != id);
         let changed = match done {
             Done::SendProgress(_) => false,
+            Done::Board { generation, result } => {
+                self.board_loaded(generation, result);
+                false
+            }
+            Done::Incident {
+                id,
+                generation,
+                result,
+            } => {
+                self.detail_loaded(id, generation, result);
+                false
+            }
+            Done::PeopleWindow {
+                id,
+                start,
+                generation,
+                result,
+            } => {
+                self.people_window_loaded(id, start, generation, result);
+                false
+            }
+            Done::Outbox { id, result } => {
+                self.tab_loaded(id, Tab::Notifications, result, |d, outbox| {
+                    d.outbox = Some(outbox)
+                });
+                if let Some(d) = self.detail.as_mut() {
+                    d.outbox_loading = false;
+                }
+                false
+            }
+            Done::AccessLog { id, result } => {
+                self.tab_loaded(id, Tab::Access, result, |d, mut log| {
+                    log.reverse();
+                    d.access = Some(log);
+                });
+                if let Some(d) = self.detail.as_mut() {
+                    d.access_loading = false;
+                }
+                false
+            }
+            Done::Request { result } => {
+                self.request_done(result);
+                false
+            }
             Done::Sent { result } => {
                 self.sending = None;
                 match result {
@@ -1271,8 +1325,8 @@ impl App {
                 changed
             }
         };
-        if changed && let Err(e) = self.refresh_after_change() {
-            self.error(e.to_string());
+        if changed {
+            self.refresh_after_change();
         }
     }
 
@@ -1399,35 +1453,25 @@ impl App {
     }
 }
 
-/// Why a form was not carried out.
-enum Refusal {
-    /// Errors are on the fields.
-    Fields,
-    Desk(DeskError),
-}
-
-impl From<DeskError> for Refusal {
-    fn from(e: DeskError) -> Self {
-        Refusal::Desk(e)
-    }
-}
+/// A form was not carried out: the errors are on its fields.
+struct Fields;
 
 /// Parses field `i`; on failure puts the message on the field.
 fn field<T, E: ToString>(
     form: &mut Form,
     i: usize,
     parse: impl FnOnce(&str) -> Result<T, E>,
-) -> Result<T, Refusal> {
+) -> Result<T, Fields> {
     let value = form.value(i).to_owned();
     parse(&value).map_err(|e| {
         if let Some(f) = form.fields.get_mut(i) {
             f.error = Some(e.to_string());
         }
-        Refusal::Fields
+        Fields
     })
 }
 
-fn required(form: &mut Form, i: usize) -> Result<String, Refusal> {
+fn required(form: &mut Form, i: usize) -> Result<String, Fields> {
     field(form, i, |v| {
         if v.trim().is_empty() {
             Err(format!("{} is required", form_label(i)))

@@ -121,6 +121,8 @@ pub struct Form {
     pub focus: usize,
     /// An error for the whole form, e.g. the desk refused.
     pub error: Option<String>,
+    /// Submitted, and waiting for the desk's answer.
+    pub pending: bool,
 }
 
 impl Form {
@@ -132,6 +134,7 @@ impl Form {
             fields,
             focus: 0,
             error: None,
+            pending: false,
         }
     }
 

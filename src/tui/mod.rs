@@ -7,6 +7,8 @@ pub mod action;
 pub mod app;
 pub mod form;
 pub mod keymap;
+pub mod request;
+pub mod screens;
 pub mod strings;
 pub mod terminal;
 pub mod theme;

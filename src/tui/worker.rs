@@ -1,25 +1,55 @@
-//! Slow work off the render loop: hooks, roster imports and people searches each run on a
-//! thread of their own and report back over a channel. The UI keeps drawing and taking keys
-//! meanwhile.
+//! Every desk call of the TUI runs here, off the render loop: reads (the board, an incident,
+//! a tab's data), changes (a [`Request`]), hooks, roster imports, searches and sends. Each job
+//! runs on a thread of its own and reports back over a channel as a [`Done`]; the UI keeps
+//! drawing and taking keys meanwhile.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread;
 use std::time::Duration;
 
+use super::app::BoardRow;
+use super::request::{Outcome, Request};
 use crate::desk::{
-    Desk, DeskError, ImportReport, PauseOutcome, PeopleFilter, QueueReport, ReadPath,
-    ResumeOutcome, SendOptions, SendProgress,
+    Desk, DeskError, ImportReport, IncidentFilter, OutboxStatus, PauseOutcome, PeopleFilter,
+    QueueReport, ReadPath, ResumeOutcome, SendOptions, SendProgress,
 };
 use crate::domain::text::display_path;
-use crate::domain::{AffectedPerson, IncidentId, ProgramSlug, UserName};
+use crate::domain::{
+    AffectedPerson, AuditEvent, Incident, IncidentId, Program, ProgramSlug, ProgramState, UserName,
+};
 use crate::notify::TemplateName;
 use crate::roster::RosterError;
 
 /// Work to run in the background.
 #[derive(Debug, Clone)]
 pub enum Job {
+    /// Every incident, with what the board shows about each. `generation` lets the app
+    /// ignore an answer it has since asked again for.
+    Board {
+        generation: u64,
+    },
+    /// One incident, its timeline and its programmes.
+    Incident {
+        id: IncidentId,
+        generation: u64,
+    },
+    /// A window of the unfiltered roster.
+    PeopleWindow {
+        id: IncidentId,
+        start: usize,
+        generation: u64,
+    },
+    Outbox {
+        id: IncidentId,
+    },
+    AccessLog {
+        id: IncidentId,
+    },
+    /// A change asked through a form or a key.
+    Request(Request),
     Pause {
         incident: IncidentId,
         slug: ProgramSlug,
@@ -55,6 +85,12 @@ impl Job {
     /// What the status line says while the job runs.
     pub fn label(&self) -> String {
         match self {
+            Job::Board { .. } => "loading the board".to_owned(),
+            Job::Incident { id, .. } => format!("loading {id}"),
+            Job::PeopleWindow { .. } => "reading people".to_owned(),
+            Job::Outbox { id } => format!("reading the letters of {id}"),
+            Job::AccessLog { id } => format!("reading the access log of {id}"),
+            Job::Request(request) => request.label(),
             Job::Pause { slug, .. } => format!("pausing {slug}: running its pause hook"),
             Job::Resume { slug, .. } => format!("resuming {slug}: running its resume hook"),
             Job::Import { path, .. } => format!("importing {}", display_path(path)),
@@ -76,9 +112,46 @@ pub enum ImportFailure {
     Other(String),
 }
 
+/// An incident as its tabs show it.
+#[derive(Debug)]
+pub struct IncidentLoad {
+    pub incident: Incident,
+    /// Oldest first; refused to users without the right to it.
+    pub timeline: Result<Vec<AuditEvent>, DeskError>,
+    /// Every programme; the incident's own are those it links.
+    pub programs: Vec<Program>,
+}
+
 /// A finished job.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub enum Done {
+    Board {
+        generation: u64,
+        result: Result<Vec<BoardRow>, DeskError>,
+    },
+    Incident {
+        id: IncidentId,
+        generation: u64,
+        /// Boxed: an incident is large, and most answers are not one.
+        result: Result<Box<IncidentLoad>, DeskError>,
+    },
+    PeopleWindow {
+        id: IncidentId,
+        start: usize,
+        generation: u64,
+        result: Result<Vec<AffectedPerson>, DeskError>,
+    },
+    Outbox {
+        id: IncidentId,
+        result: Result<OutboxStatus, DeskError>,
+    },
+    AccessLog {
+        id: IncidentId,
+        result: Result<Vec<AuditEvent>, DeskError>,
+    },
+    Request {
+        result: Result<Outcome, DeskError>,
+    },
     Paused {
         slug: ProgramSlug,
         result: Result<PauseOutcome, String>,
@@ -162,6 +235,36 @@ fn run(
     progress: &mut dyn FnMut(&SendProgress),
 ) -> Done {
     match job {
+        Job::Board { generation } => Done::Board {
+            generation,
+            result: board(desk, actor),
+        },
+        Job::Incident { id, generation } => Done::Incident {
+            id,
+            generation,
+            result: incident(desk, actor, id),
+        },
+        Job::PeopleWindow {
+            id,
+            start,
+            generation,
+        } => Done::PeopleWindow {
+            id,
+            start,
+            generation,
+            result: desk.people_window(actor, id, start, PEOPLE_WINDOW),
+        },
+        Job::Outbox { id } => Done::Outbox {
+            id,
+            result: desk.outbox_status(actor, id, ReadPath::TuiNotifications),
+        },
+        Job::AccessLog { id } => Done::AccessLog {
+            id,
+            result: desk.access_log(actor, Some(id), None),
+        },
+        Job::Request(request) => Done::Request {
+            result: request.perform(desk, actor),
+        },
         Job::Queue {
             incident,
             template,
@@ -215,6 +318,38 @@ fn run(
                 .map_err(|e| e.to_string()),
         },
     }
+}
+
+/// How many people a roster window holds.
+pub const PEOPLE_WINDOW: usize = 256;
+
+fn board(desk: &dyn Desk, actor: &UserName) -> Result<Vec<BoardRow>, DeskError> {
+    let incidents = desk.incidents(actor, &IncidentFilter::default())?;
+    let states: HashMap<ProgramSlug, ProgramState> = desk
+        .programs(actor)?
+        .into_iter()
+        .map(|p| (p.slug, p.state))
+        .collect();
+    let rules = desk.rules();
+    Ok(incidents
+        .into_iter()
+        .map(|incident| BoardRow::new(incident, &states, &rules))
+        .collect())
+}
+
+fn incident(
+    desk: &dyn Desk,
+    actor: &UserName,
+    id: IncidentId,
+) -> Result<Box<IncidentLoad>, DeskError> {
+    let incident = desk.incident(actor, id)?;
+    let timeline = desk.timeline(actor, id);
+    let programs = desk.programs(actor)?;
+    Ok(Box::new(IncidentLoad {
+        incident,
+        timeline,
+        programs,
+    }))
 }
 
 fn import(

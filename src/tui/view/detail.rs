@@ -18,12 +18,19 @@ pub fn render(app: &App, detail: &Detail, frame: &mut Frame<'_>, area: Rect) {
     ])
     .areas(area);
     let inc = &detail.incident;
-    let line = Line::from(vec![
+    let mut spans = vec![
         Span::styled(format!(" {} ", inc.id), app.theme.title()),
         Span::styled(inc.severity.to_string(), app.theme.severity(inc.severity)),
         Span::raw(format!(" {} ", inc.status)),
         Span::styled(safe(&inc.title).into_owned(), app.theme.title()),
-    ]);
+    ];
+    if detail.loading {
+        spans.push(Span::styled(
+            format!("  {}", strings::LOADING),
+            app.theme.dim(),
+        ));
+    }
+    let line = Line::from(spans);
     frame.render_widget(Paragraph::new(line), title);
     let tab_titles = strings::TABS.iter().enumerate().map(|(i, t)| {
         let n = match Tab::ALL[i] {
@@ -52,7 +59,7 @@ pub fn render(app: &App, detail: &Detail, frame: &mut Frame<'_>, area: Rect) {
     match detail.tab {
         Tab::Overview => overview(app, detail, frame, body),
         Tab::Timeline => timeline(app, detail, frame, body),
-        Tab::People => people(app, detail, frame, body),
+        Tab::People => crate::tui::screens::people::render(app, &detail.people, frame, body),
         Tab::Programs => programs(app, detail, frame, body),
         Tab::Notifications => letters::render(app, detail, frame, body),
         Tab::Access => access(app, detail, frame, body),
@@ -124,10 +131,12 @@ fn deadlines(app: &App, detail: &Detail, frame: &mut Frame<'_>, area: Rect) {
 fn access(app: &App, detail: &Detail, frame: &mut Frame<'_>, area: Rect) {
     let log = detail.access.as_deref().unwrap_or_default();
     if log.is_empty() {
-        frame.render_widget(
-            Paragraph::new(strings::NO_ACCESS_READS).block(Block::bordered()),
-            area,
-        );
+        let text = if detail.access_loading {
+            strings::LOADING
+        } else {
+            strings::NO_ACCESS_READS
+        };
+        frame.render_widget(Paragraph::new(text).block(Block::bordered()), area);
         return;
     }
     let height = usize::from(area.height.saturating_sub(3));
@@ -307,10 +316,12 @@ fn overview(app: &App, detail: &Detail, frame: &mut Frame<'_>, area: Rect) {
 fn timeline(app: &App, detail: &Detail, frame: &mut Frame<'_>, area: Rect) {
     let [list, full] = Layout::vertical([Constraint::Min(3), Constraint::Length(5)]).areas(area);
     if detail.timeline.is_empty() {
-        frame.render_widget(
-            Paragraph::new(strings::NO_EVENTS).block(Block::bordered()),
-            list,
-        );
+        let text = if detail.loading {
+            strings::LOADING
+        } else {
+            strings::NO_EVENTS
+        };
+        frame.render_widget(Paragraph::new(text).block(Block::bordered()), list);
         return;
     }
     let height = usize::from(list.height.saturating_sub(2));
@@ -370,92 +381,15 @@ fn timeline(app: &App, detail: &Detail, frame: &mut Frame<'_>, area: Rect) {
     }
 }
 
-fn people(app: &App, detail: &Detail, frame: &mut Frame<'_>, area: Rect) {
-    let tab = &detail.people;
-    let [bar, list] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
-    let cursor = if tab.searching { "█" } else { "" };
-    let search = if tab.search.is_empty() && !tab.searching {
-        "-".to_owned()
-    } else {
-        format!("{}{cursor}", safe(&tab.search))
-    };
-    let category = tab.filter.category.as_ref().map_or("all", |c| c.as_str());
-    let pending = if tab.filter.pending {
-        "pending only"
-    } else {
-        "everyone"
-    };
-    let shown = if tab.loading {
-        strings::SEARCHING.to_owned()
-    } else {
-        format!("{} of {}", count(tab.len() as u64), count(tab.total as u64))
-    };
-    let line = Line::from(vec![
-        Span::styled(" search: ", app.theme.key()),
-        Span::raw(search),
-        Span::styled("  category: ", app.theme.key()),
-        Span::raw(category),
-        Span::styled("  show: ", app.theme.key()),
-        Span::raw(pending),
-        Span::styled(format!("  {shown}"), app.theme.dim()),
-    ]);
-    frame.render_widget(Paragraph::new(line), bar);
-    if tab.is_empty() && !tab.loading {
-        let text = if tab.total == 0 {
-            strings::NO_PEOPLE
+fn programs(app: &App, detail: &Detail, frame: &mut Frame<'_>, area: Rect) {
+    if detail.programs.is_empty() {
+        let text = if detail.loading {
+            strings::LOADING
         } else {
-            strings::NO_MATCHING_PEOPLE
+            strings::NO_PROGRAMS
         };
         frame.render_widget(
             Paragraph::new(format!(" {text}")).block(Block::bordered()),
-            list,
-        );
-        return;
-    }
-    let height = usize::from(list.height.saturating_sub(3));
-    let offset = scroll_offset(tab.selected, height);
-    let rows = (offset..tab.len().min(offset + height)).map(|i| {
-        let row = match tab.row(i) {
-            Some(p) => {
-                let cats: Vec<&str> = p.categories.iter().map(|c| c.as_str()).collect();
-                Row::new(vec![
-                    Cell::from(safe(p.employee_id.as_str()).into_owned()),
-                    Cell::from(safe(&p.name).into_owned()),
-                    Cell::from(safe(p.email.as_str()).into_owned()),
-                    Cell::from(p.location.as_ref().map_or("-", |l| l.as_str()).to_owned()),
-                    Cell::from(if p.is_notified() { "yes" } else { "no" }),
-                    Cell::from(cats.join(", ")),
-                ])
-            }
-            None => Row::new(vec![Cell::from("…")]),
-        };
-        if i == tab.selected {
-            row.style(app.theme.selected())
-        } else {
-            row
-        }
-    });
-    let widths = [
-        Constraint::Length(10),
-        Constraint::Length(20),
-        Constraint::Length(28),
-        Constraint::Length(5),
-        Constraint::Length(4),
-        Constraint::Fill(1),
-    ];
-    let header = Row::new(strings::PEOPLE_HEADERS).style(app.theme.header());
-    frame.render_widget(
-        Table::new(rows, widths)
-            .header(header)
-            .block(Block::bordered()),
-        list,
-    );
-}
-
-fn programs(app: &App, detail: &Detail, frame: &mut Frame<'_>, area: Rect) {
-    if detail.programs.is_empty() {
-        frame.render_widget(
-            Paragraph::new(format!(" {}", strings::NO_PROGRAMS)).block(Block::bordered()),
             area,
         );
         return;

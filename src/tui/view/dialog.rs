@@ -72,6 +72,13 @@ pub fn render_form(app: &App, form: &Form, frame: &mut Frame<'_>, area: Rect) {
             ));
         }
     }
+    if form.pending {
+        lines.push(Line::default());
+        lines.push(Line::styled(
+            format!("{} {}", super::spinner(app), strings::SAVING),
+            app.theme.warning(),
+        ));
+    }
     if let Some(error) = &form.error {
         lines.push(Line::default());
         lines.push(Line::styled(

@@ -44,6 +44,7 @@ pub(super) fn render(app: &App, detail: &Detail, frame: &mut Frame<'_>, area: Re
                 ));
             }
         }
+        None if detail.outbox_loading => lines.push(Line::raw(format!(" {}", strings::LOADING))),
         _ => lines.push(Line::raw(format!(" {}", strings::NO_LETTERS))),
     }
     let previous = detail

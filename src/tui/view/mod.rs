@@ -1,8 +1,8 @@
 //! Drawing. Every function here takes `&App`: drawing reads state and never changes it.
-//! One file per region: the board, the incident detail (its Notifications tab in
-//! `letters.rs`), dialogs and help; the header and footer are here.
+//! One file per region: the incident detail (its Notifications tab in `letters.rs`), dialogs
+//! and help; the header and footer are here. The board and the People tab draw themselves
+//! (`screens/`).
 
-mod board;
 mod detail;
 mod dialog;
 mod help;
@@ -33,7 +33,7 @@ pub fn render(app: &App, frame: &mut Frame<'_>) {
     .areas(frame.area());
     render_header(app, frame, header);
     match &app.detail {
-        None => board::render(app, frame, body),
+        None => crate::tui::screens::board::render(app, frame, body),
         Some(detail) => detail::render(app, detail, frame, body),
     }
     render_footer(app, frame, footer);
@@ -88,11 +88,7 @@ fn render_footer(app: &App, frame: &mut Frame<'_>, area: Rect) {
             String::new()
         };
         Line::from(Span::styled(
-            format!(
-                " {} {}… {secs:.1} s{more}",
-                SPINNER[app.spinner % SPINNER.len()],
-                safe(&busy.label)
-            ),
+            format!(" {} {}… {secs:.1} s{more}", spinner(app), safe(&busy.label)),
             app.theme.warning(),
         ))
     } else if let Some(flash) = &app.flash {
@@ -124,6 +120,11 @@ fn render_footer(app: &App, frame: &mut Frame<'_>, area: Rect) {
         spans.push(Span::raw(format!(" {label} ")));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), keys);
+}
+
+/// The spinner's frame now.
+pub(crate) fn spinner(app: &App) -> &'static str {
+    SPINNER[app.spinner % SPINNER.len()]
 }
 
 /// Untrusted text, stripped of terminal control sequences.

@@ -1,14 +1,109 @@
-//! The board: incidents, most severe first, with what is still exposed at a glance.
+//! The board: the incident list, most severe first, with what is still exposed at a glance.
+//! Owns the list's state (rows, filter, selection) and its drawing; the app starts the read
+//! that fills it.
+
+use std::collections::HashMap;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
 
-use super::{age, count, safe, scroll_offset};
-use crate::domain::ProgramState;
-use crate::tui::app::{App, BoardRow};
+use crate::deadlines::{Obligation, RuleBook};
+use crate::domain::{CategoryName, Incident, IncidentId, ProgramSlug, ProgramState};
+use crate::tui::app::App;
 use crate::tui::strings;
+use crate::tui::view::{age, count, safe, scroll_offset};
+
+/// One incident on the board, with what the board shows about it.
+#[derive(Debug, Clone)]
+pub struct BoardRow {
+    pub incident: Incident,
+    /// Linked programmes that may still be collecting: active or pause-failed.
+    pub collecting: Vec<(ProgramSlug, ProgramState)>,
+    /// The open legal obligation due soonest.
+    pub next_due: Option<Obligation>,
+    haystack: String,
+}
+
+impl BoardRow {
+    /// The row of `incident`, given the state of every programme.
+    pub fn new(
+        incident: Incident,
+        states: &HashMap<ProgramSlug, ProgramState>,
+        rules: &RuleBook,
+    ) -> Self {
+        let collecting = incident
+            .programs
+            .iter()
+            .filter_map(|slug| states.get(slug).map(|s| (slug.clone(), *s)))
+            .filter(|(_, s)| s.may_be_collecting())
+            .collect();
+        let categories: Vec<&str> = incident
+            .categories
+            .iter()
+            .map(CategoryName::as_str)
+            .collect();
+        let haystack = format!(
+            "{} {} {} {}",
+            incident.id,
+            incident.title,
+            incident.status,
+            categories.join(" ")
+        )
+        .to_lowercase();
+        let next_due = if incident.status.is_settled() {
+            None
+        } else {
+            rules.next_due(&incident)
+        };
+        BoardRow {
+            incident,
+            collecting,
+            next_due,
+            haystack,
+        }
+    }
+}
+
+/// The incident list.
+#[derive(Debug, Default)]
+pub struct Board {
+    pub rows: Vec<BoardRow>,
+    /// Indexes into `rows` that pass the filter, in board order.
+    pub visible: Vec<usize>,
+    /// Position in `visible`.
+    pub selected: usize,
+    pub filter: String,
+    pub filtering: bool,
+    /// Whether a read of the board is under way.
+    pub loading: bool,
+    pub(crate) generation: u64,
+    /// The incident to select once the board is read (a new one).
+    pub(crate) select: Option<IncidentId>,
+}
+
+impl Board {
+    /// The selected row, if any.
+    pub fn current(&self) -> Option<&BoardRow> {
+        self.visible.get(self.selected).map(|&i| &self.rows[i])
+    }
+
+    pub(crate) fn apply_filter(&mut self) {
+        let keep = self.current().map(|r| r.incident.id);
+        let needle = self.filter.to_lowercase();
+        self.visible = (0..self.rows.len())
+            .filter(|&i| needle.is_empty() || self.rows[i].haystack.contains(&needle))
+            .collect();
+        self.selected = keep
+            .and_then(|id| {
+                self.visible
+                    .iter()
+                    .position(|&i| self.rows[i].incident.id == id)
+            })
+            .unwrap_or(0);
+    }
+}
 
 pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect) {
     let board = &app.board;
@@ -31,9 +126,15 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect) {
         frame.render_widget(Paragraph::new(line), filter_area);
     }
 
-    let block = Block::bordered().title(strings::BOARD_TITLE);
+    let block = if board.loading {
+        Block::bordered().title(format!("{}· {} ", strings::BOARD_TITLE, strings::LOADING))
+    } else {
+        Block::bordered().title(strings::BOARD_TITLE)
+    };
     if board.visible.is_empty() {
-        let text = if board.rows.is_empty() {
+        let text = if board.loading {
+            strings::LOADING
+        } else if board.rows.is_empty() {
             strings::BOARD_EMPTY
         } else {
             strings::BOARD_NO_MATCH
