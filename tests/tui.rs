@@ -994,3 +994,75 @@ fn desk_calls_run_off_the_ui_thread_and_show_as_pending() {
     );
     assert!(screen(&app, (120, 40)).contains("note added to INC-3"));
 }
+
+#[test]
+fn a_colleagues_change_shows_on_the_other_tui_within_a_second() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let Fixture { _dir, desk } = Fixture::with_roles();
+    let desk = Arc::try_unwrap(desk).ok().expect("sole owner");
+    let socket = _dir.path().join("daemon.sock");
+    let stop = Arc::new(AtomicBool::new(false));
+    let server = {
+        let (socket, stop) = (socket.clone(), Arc::clone(&stop));
+        std::thread::spawn(move || {
+            breachdesk::remote::serve_until(desk, &socket, None, stop, &mut std::io::sink())
+        })
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !socket.exists() {
+        assert!(std::time::Instant::now() < deadline, "daemon did not start");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let colleague = Arc::new(breachdesk::remote::RemoteDesk::connect(&socket).unwrap());
+    let mine: Arc<dyn Desk> = Arc::new(breachdesk::remote::RemoteDesk::connect(&socket).unwrap());
+    let me = breachdesk::identity::current_user();
+    let live = breachdesk::tui::live::Live::start(Arc::clone(&mine), me.clone());
+    let mut app = app_on(mine, me.clone()).with_live(live);
+    assert!(app.wait_idle(Duration::from_secs(10)));
+    assert!(!screen(&app, (120, 40)).contains("Badge readers exposed"));
+
+    // The colleague opens an incident through their own connection.
+    let new = NewIncident::new("Badge readers exposed", Severity::new(1).unwrap(), "").unwrap();
+    let opened = colleague.open_incident(&me, new).unwrap();
+    let started = std::time::Instant::now();
+    let shown = loop {
+        app.tick();
+        app.wait_idle(Duration::from_millis(50));
+        let text = screen(&app, (120, 40));
+        if text.contains("Badge readers exposed") || started.elapsed() > Duration::from_secs(3) {
+            break text;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let took = started.elapsed();
+    assert!(shown.contains("Badge readers exposed"), "{shown}");
+    assert!(took < Duration::from_secs(1), "took {took:?}");
+
+    // A severity change on it shows too, on the board's row.
+    colleague
+        .set_severity(
+            &me,
+            opened.id,
+            Severity::new(0).unwrap(),
+            "worse than thought",
+        )
+        .unwrap();
+    let started = std::time::Instant::now();
+    loop {
+        app.tick();
+        app.wait_idle(Duration::from_millis(50));
+        let text = screen(&app, (120, 40));
+        let row = text
+            .lines()
+            .find(|l| l.contains("Badge readers"))
+            .unwrap_or("")
+            .to_owned();
+        if row.contains("SEV0") {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(1), "{text}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    stop.store(true, Ordering::Relaxed);
+    server.join().unwrap().unwrap();
+}

@@ -226,6 +226,8 @@ pub struct App {
     /// Progress of a send running in the background.
     pub sending: Option<SendProgress>,
     pub quit: bool,
+    /// Change notices from the desk, once [`App::with_live`] is called.
+    live: Option<super::live::Live>,
 }
 
 impl App {
@@ -255,9 +257,16 @@ impl App {
             spinner: 0,
             sending: None,
             quit: false,
+            live: None,
         };
         app.refresh_board();
         Ok(app)
+    }
+
+    /// The same app, reloading what each change notice touches (the live team view).
+    pub fn with_live(mut self, live: super::live::Live) -> Self {
+        self.live = Some(live);
+        self
     }
 
     /// The key contexts active now, most specific first.
@@ -304,6 +313,24 @@ impl App {
         self.spinner = self.spinner.wrapping_add(1);
         while let Some((id, done)) = self.worker.try_recv() {
             self.finish(id, done);
+        }
+        self.apply_notices();
+    }
+
+    /// Reads again what others changed (see `live.rs`).
+    fn apply_notices(&mut self) {
+        let Some(live) = &self.live else { return };
+        let notices = live.drain();
+        let open = self
+            .detail
+            .as_ref()
+            .map(|d| (d.incident.id, &d.incident.programs));
+        let affected = super::live::affected(&notices, open);
+        if affected.board {
+            self.refresh_board();
+        }
+        if affected.incident {
+            self.reload_detail();
         }
     }
 

@@ -7,6 +7,7 @@ pub mod action;
 pub mod app;
 pub mod form;
 pub mod keymap;
+pub mod live;
 pub mod request;
 pub mod screens;
 pub mod strings;
@@ -34,8 +35,10 @@ pub fn run(desk: Arc<dyn Desk>, actor: UserName) -> io::Result<()> {
     if !io::stdout().is_terminal() || !io::stdin().is_terminal() {
         return Err(io::Error::other(strings::NO_TERMINAL));
     }
-    let mut app =
-        App::new(desk, actor, Theme::from_env(), Box::new(Utc::now)).map_err(io::Error::other)?;
+    let live = live::Live::start(Arc::clone(&desk), actor.clone());
+    let mut app = App::new(desk, actor, Theme::from_env(), Box::new(Utc::now))
+        .map_err(io::Error::other)?
+        .with_live(live);
     terminal::run_in(terminal::FullScreen, || {
         let mut term = Terminal::new(CrosstermBackend::new(io::stdout()))?;
         event_loop(&mut term, &mut app)
