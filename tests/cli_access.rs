@@ -16,7 +16,11 @@ fn me() -> String {
 /// Every command that reads personal data of INC-1.
 fn read_paths(sb: &Sandbox) -> Vec<(&'static str, Vec<String>)> {
     let export = sb.path("export.csv").to_string_lossy().into_owned();
-    let v = |args: &[&str]| args.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let v = |args: &[&str]| {
+        args.iter()
+            .map(std::string::ToString::to_string)
+            .collect::<Vec<_>>()
+    };
     vec![
         ("people.list", v(&["people", "list", "INC-1"])),
         (

@@ -227,7 +227,6 @@ pub(super) fn pause(
                     .wait_timeout(guard, wait + std::time::Duration::from_secs(1))
                     .map(|(g, _)| g)
                     .unwrap_or_else(|poisoned| poisoned.into_inner().0);
-                continue;
             }
             PauseClaim::Run => {
                 if let Some(lease) = program.run.clone().filter(|r| Some(r.token) == queued) {
@@ -267,7 +266,15 @@ pub(super) fn pause(
     let outcome = command
         .as_deref()
         .map(|c| hook::run(&desk.hook_run(c, slug, Some(id), actor)));
-    let recorded = record_pause(desk, actor, slug, id, &lease, command.as_deref(), &outcome);
+    let recorded = record_pause(
+        desk,
+        actor,
+        slug,
+        id,
+        &lease,
+        command.as_deref(),
+        outcome.as_ref(),
+    );
     desk.program_changed.notify_all();
     recorded?;
     let failed = outcome.as_ref().is_some_and(|o| !o.succeeded());
@@ -327,7 +334,7 @@ fn record_pause(
     id: IncidentId,
     lease: &HookLease,
     command: Option<&str>,
-    outcome: &Option<HookOutcome>,
+    outcome: Option<&HookOutcome>,
 ) -> Result<(), DeskError> {
     let _guard = desk.lock();
     let mut program = desk.load_program(slug)?;
@@ -379,7 +386,7 @@ fn record_pause(
 pub(super) fn sealed_run(
     desk: &LocalDesk,
     command: Option<&str>,
-    outcome: &Option<HookOutcome>,
+    outcome: Option<&HookOutcome>,
 ) -> Result<Option<String>, DeskError> {
     let (Some(command), Some(outcome)) = (command, outcome) else {
         return Ok(None);

@@ -134,7 +134,7 @@ pub(super) fn resume(
         &lease,
         &forced_over,
         command.as_deref(),
-        &outcome,
+        outcome.as_ref(),
     );
     desk.program_changed.notify_all();
     let queued = recorded?;
@@ -157,7 +157,7 @@ fn record_resume(
     lease: &HookLease,
     forced_over: &[IncidentId],
     command: Option<&str>,
-    outcome: &Option<HookOutcome>,
+    outcome: Option<&HookOutcome>,
 ) -> Result<Option<UserName>, DeskError> {
     let _guard = desk.lock();
     let mut program = desk.load_program(slug)?;

@@ -72,7 +72,7 @@ impl Pool {
                         note: note.as_ref(),
                         stop: stop.as_deref(),
                     };
-                    worker.work(transport.as_mut())
+                    worker.work(transport.as_mut());
                 })
             })
             .collect();

@@ -65,7 +65,7 @@ pub(super) fn forward(mut stream: UnixStream) -> Receiver<ChangeNotice> {
         loop {
             let frame = match protocol::read_frame(&mut stream, MAX_REPLY, &mut |_| true) {
                 Ok(frame) => frame,
-                Err(FrameError::Closed) | Err(_) => return,
+                Err(FrameError::Closed | _) => return,
             };
             let Ok(reply) = serde_json::from_slice::<ReplyFrame>(&frame) else {
                 return;

@@ -205,7 +205,7 @@ impl super::Store {
     /// The raw chain and its head, for verification.
     pub fn raw_audit(&self) -> Result<(Vec<RawEvent>, Option<Head>), StoreError> {
         let mut events = Vec::new();
-        for kv in self.audit.iter() {
+        for kv in &self.audit {
             let (key, value) = kv?;
             let key_seq = decode_u64(&key, "audit key")?;
             let (stored_hash, body) = split_record(&value).unwrap_or(([0; 32], &[]));

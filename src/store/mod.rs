@@ -437,7 +437,7 @@ impl Store {
     /// Every incident, in id order.
     pub fn incidents(&self) -> Result<Vec<Incident>, StoreError> {
         let mut all = Vec::new();
-        for kv in self.incidents.iter() {
+        for kv in &self.incidents {
             let page: Vec<Incident> = decode(&kv?.1, "incident page")?;
             all.extend(page);
         }
