@@ -23,21 +23,20 @@ use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
 
 use super::action::Action;
-use super::form::{Choice, Field, Form, FormInput, Purpose};
+use super::form::{Form, FormInput, Purpose};
 use super::keymap::{self, Context};
 use super::request::{Outcome, Request};
 pub use super::screens::board::{Board, BoardRow};
+pub use super::screens::incident::{Detail, Tab};
 pub use super::screens::people::PeopleTab;
-use super::strings;
+use super::screens::{self, board, incident, letters, programmes};
 use super::theme::Theme;
-use super::worker::{Done, ImportFailure, IncidentLoad, Job, PEOPLE_WINDOW, Worker};
-use crate::deadlines::{Obligation, RuleBook};
-use crate::desk::{
-    Desk, DeskError, OutboxStatus, PauseOutcome, PeopleFilter, ResumeOutcome, SendProgress,
-};
+use super::worker::{Done, IncidentLoad, Job, Worker};
+use crate::deadlines::RuleBook;
+use crate::desk::{Desk, DeskError, PeopleFilter, SendProgress};
 use crate::domain::{
-    AffectedPerson, AuditEvent, CategoryCatalog, CategoryName, DomainError, Incident, IncidentId,
-    NewIncident, Program, ProgramSlug, Severity, Status, UserName,
+    AffectedPerson, CategoryCatalog, DomainError, Incident, IncidentId, NewIncident, ProgramSlug,
+    Severity, Status, UserName,
 };
 use crate::notify::TemplateName;
 
@@ -47,143 +46,20 @@ const PAGE: usize = 20;
 /// Where the time comes from; tests fix it.
 pub type Clock = Box<dyn Fn() -> DateTime<Utc> + Send>;
 
-/// The tabs of the incident view.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Tab {
-    Overview,
-    Timeline,
-    People,
-    Programs,
-    /// The legal obligations and how long each has left.
-    Deadlines,
-    Notifications,
-    /// Who read this incident's personal data, and who was refused.
-    Access,
-}
-
-impl Tab {
-    pub const ALL: [Tab; 7] = [
-        Tab::Overview,
-        Tab::Timeline,
-        Tab::People,
-        Tab::Programs,
-        Tab::Deadlines,
-        Tab::Notifications,
-        Tab::Access,
-    ];
-
-    pub fn index(self) -> usize {
-        Tab::ALL.iter().position(|t| *t == self).unwrap_or(0)
-    }
-}
-
-/// One incident opened.
-#[derive(Debug)]
-pub struct Detail {
-    pub incident: Incident,
-    pub tab: Tab,
-    /// Newest first.
-    pub timeline: Vec<AuditEvent>,
-    pub timeline_selected: usize,
-    pub programs: Vec<Program>,
-    pub program_selected: usize,
-    pub people: PeopleTab,
-    /// The outbox of this incident, read when the Notifications tab is shown.
-    pub outbox: Option<OutboxStatus>,
-    /// The incident's legal obligations, soonest due first.
-    pub obligations: Vec<Obligation>,
-    /// The access log of this incident, newest first, read when the Access tab is shown.
-    pub access: Option<Vec<AuditEvent>>,
-    /// Tabs the user may not see, with the reason the desk gave.
-    pub refused: Vec<(Tab, String)>,
-    /// Whether the incident, its timeline and programmes are being read.
-    pub loading: bool,
-    generation: u64,
-    /// Every programme, for offering those not linked yet.
-    pub all_programs: Vec<Program>,
-    pub outbox_loading: bool,
-    pub access_loading: bool,
-}
-
-impl Detail {
-    /// Why the open tab is refused, if it is.
-    pub fn refusal(&self, tab: Tab) -> Option<&str> {
-        self.refused
-            .iter()
-            .find(|(t, _)| *t == tab)
-            .map(|(_, why)| why.as_str())
-    }
-
-    /// A detail for `incident` as the board knows it, before its tabs are read.
-    fn opening(incident: Incident) -> Self {
-        let mut detail = Detail {
-            people: PeopleTab::default(),
-            outbox: None,
-            access: None,
-            refused: Vec::new(),
-            obligations: Vec::new(),
-            timeline_selected: 0,
-            program_selected: 0,
-            tab: Tab::Overview,
-            timeline: Vec::new(),
-            programs: Vec::new(),
-            loading: true,
-            generation: 0,
-            all_programs: Vec::new(),
-            outbox_loading: false,
-            access_loading: false,
-            incident,
-        };
-        detail.people.total = usize::try_from(detail.incident.people).unwrap_or(usize::MAX);
-        detail
-    }
-
-    /// Takes in what the worker read, keeping the selections.
-    fn loaded(&mut self, load: IncidentLoad, rules: &RuleBook) -> Result<(), DeskError> {
-        self.loading = false;
-        self.refused.retain(|(t, _)| *t != Tab::Timeline);
-        self.timeline = match load.timeline {
-            Ok(mut timeline) => {
-                timeline.reverse();
-                timeline
-            }
-            Err(e) if e.is_denied() => {
-                self.refused.push((Tab::Timeline, e.to_string()));
-                Vec::new()
-            }
-            Err(e) => return Err(e),
-        };
-        self.incident = load.incident;
-        self.programs = load
-            .programs
-            .iter()
-            .filter(|p| self.incident.programs.contains(&p.slug))
-            .cloned()
-            .collect();
-        self.all_programs = load.programs;
-        self.timeline_selected = self
-            .timeline_selected
-            .min(self.timeline.len().saturating_sub(1));
-        self.program_selected = self
-            .program_selected
-            .min(self.programs.len().saturating_sub(1));
-        self.people.total = usize::try_from(self.incident.people).unwrap_or(usize::MAX);
-        self.obligations = rules.obligations(&self.incident);
-        Ok(())
-    }
-
-    fn refuse(&mut self, tab: Tab, error: &DeskError) {
-        self.refused.retain(|(t, _)| *t != tab);
-        self.refused.push((tab, error.to_string()));
-    }
-}
-
 /// A scrollable panel of lines, e.g. every bad row of a roster.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Panel {
     pub title: String,
     pub lines: Vec<String>,
     pub scroll: usize,
+}
+
+/// What a finished job tells the user: a line in the footer, or a panel.
+#[derive(Debug)]
+pub enum Feedback {
+    Info(String),
+    Error(String),
+    Panel(Panel),
 }
 
 /// What is drawn over the screen and takes keys first.
@@ -380,7 +256,7 @@ impl App {
             Action::NextTab => self.switch_tab(1),
             Action::PrevTab => self.switch_tab(Tab::ALL.len() - 1),
             Action::NewIncident => {
-                self.dialog = Some(Dialog::Form(self.new_incident_form()));
+                self.dialog = Some(Dialog::Form(board::new_incident_form(&self.catalog)));
                 Ok(())
             }
             Action::Severity
@@ -396,19 +272,12 @@ impl App {
                 self.open_program_form(action);
                 Ok(())
             }
-            Action::TogglePending => {
-                self.change_people_filter(|t| t.filter.pending = !t.filter.pending)
-            }
+            Action::TogglePending => self.change_people_filter(PeopleTab::toggle_pending),
             Action::CycleCategory => {
                 let catalog = self.catalog.clone();
-                self.change_people_filter(|t| {
-                    t.filter.category = next_category(&catalog, t.filter.category.as_ref())
-                })
+                self.change_people_filter(|t| t.cycle_category(&catalog))
             }
-            Action::ClearFilters => self.change_people_filter(|t| {
-                t.filter = PeopleFilter::default();
-                t.search.clear();
-            }),
+            Action::ClearFilters => self.change_people_filter(PeopleTab::clear_filters),
             Action::QueueLetters | Action::PreviewLetter | Action::SendLetters => {
                 self.open_letters_form(action);
                 Ok(())
@@ -517,11 +386,11 @@ impl App {
         match d.tab {
             Tab::People => self.refresh_people_window(true),
             Tab::Notifications => {
-                d.outbox_loading = true;
+                d.letters.loading = true;
                 self.start(Job::Outbox { id });
             }
             Tab::Access => {
-                d.access_loading = true;
+                d.access.loading = true;
                 self.start(Job::AccessLog { id });
             }
             _ => {}
@@ -561,36 +430,15 @@ impl App {
     /// Makes sure the unfiltered window covers the selection; starts a read of one or two
     /// pages when it does not (`force`: read again even if it does).
     fn refresh_people_window(&mut self, force: bool) {
-        let Some(detail) = self.detail.as_mut() else {
+        let Some(d) = self.detail.as_mut() else {
             return;
         };
-        if detail.tab != Tab::People || !force && detail.refusal(Tab::People).is_some() {
+        if d.tab != Tab::People || !force && d.refusal(Tab::People).is_some() {
             return;
         }
-        let tab = &mut detail.people;
-        if tab.matches.is_some() || tab.total == 0 {
-            tab.window.clear();
-            return;
+        if let Some(job) = d.people.window_job(d.incident.id, force) {
+            self.start(job);
         }
-        if !force && tab.window_loading {
-            // The answer under way checks the selection again when it lands.
-            return;
-        }
-        let margin = PEOPLE_WINDOW / 4;
-        let covered = tab.selected >= tab.window_start + margin.min(tab.window_start)
-            && tab.selected + margin < tab.window_start + tab.window.len()
-            || tab.window_start + tab.window.len() >= tab.total && tab.selected >= tab.window_start;
-        if covered && !force && !tab.window.is_empty() {
-            return;
-        }
-        tab.window_generation += 1;
-        tab.window_loading = true;
-        let job = Job::PeopleWindow {
-            id: detail.incident.id,
-            start: tab.selected.saturating_sub(PEOPLE_WINDOW / 2),
-            generation: tab.window_generation,
-        };
-        self.start(job);
     }
 
     fn people_window_loaded(
@@ -603,14 +451,13 @@ impl App {
         let current = self
             .detail
             .as_ref()
-            .is_some_and(|d| d.incident.id == id && d.people.window_generation == generation);
+            .is_some_and(|d| d.incident.id == id && d.people.wants_window(generation));
         if !current {
             return;
         }
         let read = result.is_ok();
         self.tab_loaded(id, Tab::People, result, |d, window| {
-            d.people.window = window;
-            d.people.window_start = start;
+            d.people.window_loaded(start, window)
         });
         if let Some(d) = self.detail.as_mut() {
             d.people.window_loading = false;
@@ -631,24 +478,17 @@ impl App {
     }
 
     fn move_by(&mut self, delta: isize) -> Result<(), DeskError> {
-        let step = |pos: usize, len: usize| -> usize {
-            if len == 0 {
-                return 0;
-            }
-            let target = pos as isize + delta.clamp(-(len as isize), len as isize);
-            target.clamp(0, len as isize - 1) as usize
-        };
         match self.detail.as_mut() {
-            None => self.board.selected = step(self.board.selected, self.board.visible.len()),
-            Some(d) => match d.tab {
-                Tab::Overview | Tab::Notifications | Tab::Access | Tab::Deadlines => {}
-                Tab::Timeline => d.timeline_selected = step(d.timeline_selected, d.timeline.len()),
-                Tab::Programs => d.program_selected = step(d.program_selected, d.programs.len()),
-                Tab::People => {
-                    d.people.selected = step(d.people.selected, d.people.len());
+            None => {
+                self.board.selected =
+                    screens::step(self.board.selected, self.board.visible.len(), delta)
+            }
+            Some(d) => {
+                d.move_by(delta);
+                if d.tab == Tab::People {
                     self.refresh_people_window(false);
                 }
-            },
+            }
         }
         Ok(())
     }
@@ -675,64 +515,10 @@ impl App {
         let Some(d) = self.detail.as_ref() else {
             return;
         };
-        let id = d.incident.id;
-        let templates = || {
-            TemplateName::ALL
-                .into_iter()
-                .filter(|t| t.is_for_people())
-                .map(|t| Choice::new(t.as_str(), format!("{t}: {}", t.purpose())))
-                .collect::<Vec<_>>()
-        };
-        let form = match action {
-            Action::QueueLetters => {
-                let mut audience = vec![
-                    Choice::new("everyone", "everyone on the roster"),
-                    Choice::new("pending", "only people not yet notified"),
-                ];
-                audience.extend(self.catalog.names().map(|c| {
-                    Choice::new(
-                        format!("category:{c}"),
-                        format!("people whose {c} was exposed"),
-                    )
-                }));
-                Form::new(
-                    Purpose::Queue(id),
-                    strings::FORM_QUEUE,
-                    vec![
-                        Field::choice("Template", templates(), 0),
-                        Field::choice("Audience", audience, 0),
-                    ],
-                )
-                .with_notes(vec![
-                    "A person already sent (or queued) this template is skipped.".into(),
-                ])
-            }
-            Action::PreviewLetter => Form::new(
-                Purpose::Preview(id),
-                strings::FORM_PREVIEW,
-                vec![
-                    Field::choice("Template", templates(), 0),
-                    Field::text("Person", "")
-                        .with_hint("employee id; empty = the first on the roster"),
-                ],
-            ),
-            _ => {
-                let queued = d
-                    .outbox
-                    .as_ref()
-                    .and_then(|o| o.counts.get("queued").copied())
-                    .unwrap_or(0);
-                if queued == 0 {
-                    self.error("nothing is queued: press m to queue letters first".into());
-                    return;
-                }
-                Form::new(Purpose::Send(id), strings::FORM_SEND, vec![]).with_notes(vec![
-                    format!("Send {queued} emails for {id} now?"),
-                    "Enter sends in the background; Esc cancels.".into(),
-                ])
-            }
-        };
-        self.dialog = Some(Dialog::Form(form));
+        match d.letters.form(action, d.incident.id, &self.catalog) {
+            Ok(form) => self.dialog = Some(Dialog::Form(form)),
+            Err(why) => self.error(why),
+        }
     }
 
     fn retry_letters(&mut self) -> Result<(), DeskError> {
@@ -780,24 +566,8 @@ impl App {
         else {
             return false;
         };
-        let tab = &mut d.people;
-        match event.code {
-            KeyCode::Esc => {
-                tab.searching = false;
-                tab.search.clear();
-                tab.filter.text = None;
-                self.rerun_people_search();
-            }
-            KeyCode::Enter => {
-                tab.searching = false;
-                tab.filter.text = Some(tab.search.clone()).filter(|s| !s.is_empty());
-                self.rerun_people_search();
-            }
-            KeyCode::Backspace => {
-                tab.search.pop();
-            }
-            KeyCode::Char(c) if !c.is_control() && tab.search.len() < 200 => tab.search.push(c),
-            _ => {}
+        if d.people.search_key(event.code) {
+            self.rerun_people_search();
         }
         true
     }
@@ -818,22 +588,10 @@ impl App {
         let Some(d) = self.detail.as_mut() else {
             return;
         };
-        let tab = &mut d.people;
-        tab.generation += 1;
-        tab.selected = 0;
-        if tab.filter.is_empty() {
-            tab.matches = None;
-            tab.loading = false;
-            self.refresh_people_window(true);
-            return;
+        match d.people.search_job(d.incident.id) {
+            Some(job) => self.start(job),
+            None => self.refresh_people_window(true),
         }
-        tab.loading = true;
-        let job = Job::People {
-            incident: d.incident.id,
-            filter: tab.filter.clone(),
-            generation: tab.generation,
-        };
-        self.start(job);
     }
 
     fn start(&mut self, job: Job) {
@@ -848,172 +606,25 @@ impl App {
 
     // ----- forms ---------------------------------------------------------------------
 
-    fn new_incident_form(&self) -> Form {
-        let categories: Vec<&str> = self.catalog.names().collect();
-        Form::new(
-            Purpose::NewIncident,
-            strings::FORM_NEW_INCIDENT,
-            vec![
-                Field::text("Title", ""),
-                severity_field(2),
-                Field::text("Summary", ""),
-                Field::text("Categories", "")
-                    .with_hint(format!("comma-separated: {}", categories.join(", "))),
-                Field::text("Programmes", "").with_hint("comma-separated slugs"),
-                Field::text("Discovered", "")
-                    .with_hint("RFC 3339, e.g. 2026-11-20T14:30:00Z; empty = now"),
-            ],
-        )
-    }
-
     fn open_incident_form(&mut self, action: Action) {
         let Some(d) = self.detail.as_ref() else {
             return;
         };
-        let inc = &d.incident;
-        let id = inc.id;
-        let form = match action {
-            Action::Severity => Form::new(
-                Purpose::Severity(id),
-                strings::FORM_SEVERITY,
-                vec![
-                    severity_field(usize::from(inc.severity.level())),
-                    Field::text("Reason", ""),
-                ],
-            )
-            .with_notes(vec![format!("{id} is {} now.", inc.severity)]),
-            Action::Status => {
-                let options = inc
-                    .status
-                    .allowed_next()
-                    .iter()
-                    .map(|s| Choice::new(s.as_str(), s.as_str()))
-                    .collect();
-                Form::new(
-                    Purpose::Status(id),
-                    strings::FORM_STATUS,
-                    vec![
-                        Field::choice("New status", options, 0),
-                        Field::text("Reason", ""),
-                    ],
-                )
-                .with_notes(vec![format!(
-                    "{id} is {} now; only allowed moves are offered.",
-                    inc.status
-                )])
-            }
-            Action::Note => Form::new(
-                Purpose::Note(id),
-                strings::FORM_NOTE,
-                vec![Field::text("Note", "")],
-            ),
-            Action::Assign => Form::new(
-                Purpose::Assign(id),
-                strings::FORM_ASSIGN,
-                vec![Field::text("Owner", inc.owner.as_str())],
-            ),
-            Action::Import => Form::new(
-                Purpose::Import(id),
-                strings::FORM_IMPORT,
-                vec![
-                    Field::text("File", "").with_hint("path to the CSV file"),
-                    Field::choice(
-                        "Mode",
-                        vec![
-                            Choice::new("import", "import"),
-                            Choice::new("dry-run", "dry run: check only"),
-                        ],
-                        0,
-                    ),
-                ],
-            )
-            .with_notes(vec![
-                "All or nothing: if any row is bad, nothing is written.".into(),
-            ]),
-            Action::Link => {
-                if d.loading {
-                    self.error(strings::STILL_LOADING.into());
-                    return;
-                }
-                let options: Vec<Choice> = d
-                    .all_programs
-                    .iter()
-                    .filter(|p| !inc.programs.contains(&p.slug))
-                    .map(|p| {
-                        Choice::new(
-                            p.slug.as_str(),
-                            format!("{} ({}) {}", p.slug, p.state, p.name),
-                        )
-                    })
-                    .collect();
-                if options.is_empty() {
-                    self.error(
-                        "every programme is linked already; add one with `breachdesk program add`"
-                            .into(),
-                    );
-                    return;
-                }
-                Form::new(
-                    Purpose::Link(id),
-                    strings::FORM_LINK,
-                    vec![Field::choice("Programme", options, 0)],
-                )
-            }
-            _ => return,
-        };
-        self.dialog = Some(Dialog::Form(form));
+        match d.form(action) {
+            Ok(Some(form)) => self.dialog = Some(Dialog::Form(form)),
+            Ok(None) => {}
+            Err(why) => self.error(why),
+        }
     }
 
     fn open_program_form(&mut self, action: Action) {
         let Some(d) = self.detail.as_ref() else {
             return;
         };
-        let Some(program) = d.programs.get(d.program_selected) else {
-            self.error(strings::NO_PROGRAMS.into());
-            return;
-        };
-        let slug = program.slug.clone();
-        let hook_line = |hook: &Option<String>, what: &str| match hook {
-            Some(h) => format!("Will run the {what} hook: {h}"),
-            None => {
-                format!("No {what} hook: this is only recorded. Make sure it is actually done.")
-            }
-        };
-        let form = if action == Action::Pause {
-            Form::new(
-                Purpose::Pause(d.incident.id, slug.clone()),
-                strings::FORM_PAUSE,
-                vec![Field::text("Reason", "")],
-            )
-            .with_notes(vec![
-                format!("Pause {slug} ({}) for {}?", program.name, d.incident.id),
-                hook_line(&program.pause_hook, "pause"),
-            ])
-        } else {
-            Form::new(
-                Purpose::Resume(slug.clone()),
-                strings::FORM_RESUME,
-                vec![
-                    Field::text("Reason", ""),
-                    Field::choice(
-                        "Force",
-                        vec![
-                            Choice::new("no", "no"),
-                            Choice::new(
-                                "yes",
-                                "yes: resume over open SEV 0-2 incidents (recorded)",
-                            ),
-                        ],
-                        0,
-                    ),
-                ],
-            )
-            .with_notes(vec![
-                format!("Resume {slug} ({})?", program.name),
-                hook_line(&program.resume_hook, "resume"),
-            ])
-        };
-        self.dialog = Some(Dialog::Form(form));
+        match d.programs.hook_form(action, &d.incident) {
+            Ok(form) => self.dialog = Some(Dialog::Form(form)),
+            Err(why) => self.error(why),
+        }
     }
 
     fn dialog_key(&mut self, event: &KeyEvent) {
@@ -1291,20 +902,17 @@ impl App {
             }
             Done::Outbox { id, result } => {
                 self.tab_loaded(id, Tab::Notifications, result, |d, outbox| {
-                    d.outbox = Some(outbox)
+                    d.letters.outbox = Some(outbox)
                 });
                 if let Some(d) = self.detail.as_mut() {
-                    d.outbox_loading = false;
+                    d.letters.loading = false;
                 }
                 false
             }
             Done::AccessLog { id, result } => {
-                self.tab_loaded(id, Tab::Access, result, |d, mut log| {
-                    log.reverse();
-                    d.access = Some(log);
-                });
+                self.tab_loaded(id, Tab::Access, result, |d, log| d.access.show(log));
                 if let Some(d) = self.detail.as_mut() {
-                    d.access_loading = false;
+                    d.access.loading = false;
                 }
                 false
             }
@@ -1314,41 +922,34 @@ impl App {
             }
             Done::Sent { result } => {
                 self.sending = None;
-                match result {
-                    Ok(p) if p.failed > 0 => self.error(format!(
-                        "{} sent, {} failed: see the failures below; R retries them",
-                        p.sent, p.failed
-                    )),
-                    Ok(p) => self.info(format!("{} of {} letters sent", p.sent, p.total)),
-                    Err(e) => self.error(e),
-                }
+                self.show(letters::sent(result));
                 true
             }
             Done::Queued { result } => {
-                match result {
-                    Ok(r) => self.info(format!(
-                        "queued {} letters ({} already in the outbox); S sends them",
-                        r.queued, r.already
-                    )),
-                    Err(e) => self.error(e),
-                }
+                self.show(letters::queued(result));
                 true
             }
             Done::People { generation, result } => {
-                self.people_found(generation, result);
+                let error = self
+                    .detail
+                    .as_mut()
+                    .and_then(|d| d.people.found(generation, result));
+                if let Some(e) = error {
+                    self.error(e);
+                }
                 false
             }
             Done::Paused { slug, result } => {
-                self.paused(&slug, result);
+                self.show(programmes::paused(&slug, result));
                 true
             }
             Done::Resumed { slug, result } => {
-                self.resumed(&slug, result);
+                self.show(programmes::resumed(&slug, result));
                 true
             }
             Done::Imported { path, result } => {
                 let changed = result.as_ref().is_ok_and(|r| !r.dry_run);
-                self.imported(&path, result);
+                self.show(incident::imported(&path, result));
                 changed
             }
         };
@@ -1357,125 +958,12 @@ impl App {
         }
     }
 
-    fn people_found(&mut self, generation: u64, result: Result<Vec<AffectedPerson>, String>) {
-        let Some(tab) = self.detail.as_mut().map(|d| &mut d.people) else {
-            return;
-        };
-        if tab.generation != generation {
-            return;
-        }
-        tab.loading = false;
-        match result {
-            Ok(found) => {
-                tab.matches = Some(found);
-                tab.selected = 0;
-            }
-            Err(e) => self.error(e),
-        }
-    }
-
-    fn paused(&mut self, slug: &ProgramSlug, result: Result<PauseOutcome, String>) {
-        match result {
-            Ok(PauseOutcome::AlreadyPaused { .. }) => {
-                self.info(format!("{slug} was already paused; nothing ran"))
-            }
-            Ok(PauseOutcome::InProgress { by, since }) => self.info(format!(
-                "a pause of {slug} by {by} is running since {} UTC; its hook runs once",
-                since.format("%H:%M:%S")
-            )),
-            Ok(PauseOutcome::Paused { hook: Some(h) }) => {
-                self.info(format!("{slug} paused; pause hook {}", h.end))
-            }
-            Ok(PauseOutcome::Paused { hook: None }) => self.error(format!(
-                "{slug} recorded as paused, but it has no pause hook: make sure it is stopped"
-            )),
-            Ok(PauseOutcome::Failed { hook }) => {
-                let mut lines = vec![
-                    format!("{slug} may still be collecting data. It is marked pause-failed."),
-                    format!(
-                        "The pause hook {} after {:.1} s.",
-                        hook.end,
-                        hook.elapsed.as_secs_f64()
-                    ),
-                    "Fix the hook or stop it by hand, then pause again.".into(),
-                    String::new(),
-                ];
-                lines.extend(hook.output.lines().map(str::to_owned));
-                self.dialog = Some(Dialog::Panel(Panel {
-                    title: format!(" PAUSE FAILED: {slug} "),
-                    lines,
-                    scroll: 0,
-                }));
-            }
-            Err(e) => self.error(e),
-        }
-    }
-
-    fn resumed(&mut self, slug: &ProgramSlug, result: Result<ResumeOutcome, String>) {
-        match result {
-            Ok(ResumeOutcome::AlreadyActive) => self.info(format!("{slug} was already active")),
-            Ok(ResumeOutcome::Resumed { forced_over, .. }) if !forced_over.is_empty() => {
-                let ids: Vec<String> = forced_over.iter().map(ToString::to_string).collect();
-                self.error(format!(
-                    "{slug} resumed, forced over {} (recorded)",
-                    ids.join(", ")
-                ))
-            }
-            Ok(ResumeOutcome::Resumed { .. }) => self.info(format!("{slug} resumed")),
-            Ok(ResumeOutcome::InProgress { by, .. }) => {
-                self.info(format!("a resume of {slug} by {by} is already running"))
-            }
-            Ok(ResumeOutcome::PausedAgain { by, .. }) => self.error(format!(
-                "{slug} was not resumed: {by} paused it while the resume hook ran (a pause wins)"
-            )),
-            Ok(ResumeOutcome::HookFailed { hook }) => {
-                self.dialog = Some(Dialog::Panel(Panel {
-                    title: format!(" RESUME FAILED: {slug} stays paused "),
-                    lines: std::iter::once(format!("The resume hook {}.", hook.end))
-                        .chain(hook.output.lines().map(str::to_owned))
-                        .collect(),
-                    scroll: 0,
-                }))
-            }
-            Err(e) => {
-                self.dialog = Some(Dialog::Panel(Panel {
-                    title: format!(" Not resumed: {slug} "),
-                    lines: vec![e],
-                    scroll: 0,
-                }))
-            }
-        }
-    }
-
-    fn imported(
-        &mut self,
-        path: &std::path::Path,
-        result: Result<crate::desk::ImportReport, ImportFailure>,
-    ) {
-        match result {
-            Ok(r) => {
-                let verb = if r.dry_run {
-                    "checked (dry run, nothing written)"
-                } else {
-                    "imported"
-                };
-                self.info(format!(
-                    "{} {verb}: {} rows, {} added, {} updated, {} unchanged",
-                    crate::domain::text::display_path(path),
-                    r.rows,
-                    r.added,
-                    r.updated,
-                    r.unchanged
-                ));
-            }
-            Err(ImportFailure::Rows { heading, lines }) => {
-                self.dialog = Some(Dialog::Panel(Panel {
-                    title: format!(" {heading} "),
-                    lines,
-                    scroll: 0,
-                }))
-            }
-            Err(ImportFailure::Other(e)) => self.error(e),
+    /// Puts what a finished job says where it belongs.
+    fn show(&mut self, feedback: Feedback) {
+        match feedback {
+            Feedback::Info(text) => self.info(text),
+            Feedback::Error(text) => self.error(text),
+            Feedback::Panel(panel) => self.dialog = Some(Dialog::Panel(panel)),
         }
     }
 }
@@ -1512,31 +1000,8 @@ fn form_label(_i: usize) -> &'static str {
     "a reason"
 }
 
-/// A severity choice; the guidance of every level is in the hint.
-fn severity_field(index: usize) -> Field {
-    let options = Severity::all()
-        .map(|s| Choice::new(s.level().to_string(), format!("{s} {}", s.guidance())))
-        .collect();
-    Field::choice("Severity", options, index).with_hint("←→ to choose; 0 is the most critical")
-}
-
 fn split_list(v: &str) -> impl Iterator<Item = &str> {
     v.split([',', ';']).map(str::trim).filter(|s| !s.is_empty())
-}
-
-fn next_category(
-    catalog: &CategoryCatalog,
-    current: Option<&CategoryName>,
-) -> Option<CategoryName> {
-    let names: Vec<&str> = catalog.names().collect();
-    let next = match current {
-        None => names.first(),
-        Some(c) => names
-            .iter()
-            .position(|n| *n == c.as_str())
-            .and_then(|i| names.get(i + 1)),
-    };
-    next.and_then(|n| catalog.parse(n).ok())
 }
 
 fn expand_home(path: &str) -> PathBuf {
