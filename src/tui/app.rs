@@ -15,7 +15,6 @@
 //!   dialogs (forms, error panels) and help are drawn over the body
 //! ```
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -23,22 +22,19 @@ use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
 
 use super::action::Action;
-use super::form::{Form, FormInput, Purpose};
+use super::form::{Form, FormInput};
 use super::keymap::{self, Context};
 use super::request::{Outcome, Request};
 pub use super::screens::board::{Board, BoardRow};
 pub use super::screens::incident::{Detail, Tab};
 pub use super::screens::people::PeopleTab;
 use super::screens::{self, board, incident, letters, programmes};
+use super::submit::{self, FieldErrors, Submission};
 use super::theme::Theme;
 use super::worker::{Done, IncidentLoad, Job, Worker};
 use crate::deadlines::RuleBook;
-use crate::desk::{Desk, DeskError, PeopleFilter, SendProgress};
-use crate::domain::{
-    AffectedPerson, CategoryCatalog, DomainError, Incident, IncidentId, NewIncident, ProgramSlug,
-    Severity, Status, UserName,
-};
-use crate::notify::TemplateName;
+use crate::desk::{Desk, DeskError, SendProgress};
+use crate::domain::{AffectedPerson, CategoryCatalog, Incident, IncidentId, UserName};
 
 /// How many rows PageUp and PageDown move.
 const PAGE: usize = 20;
@@ -659,126 +655,27 @@ impl App {
 
     /// Validates a submitted form and starts what it asks; on any problem the form stays
     /// open with the error shown where it belongs. A form whose request goes to the desk
-    /// stays open, marked pending, until the desk answers.
+    /// stays open, marked pending, until the desk answers; longer work (a hook, an import,
+    /// a queue, a send) closes it and reports on its own.
     fn submit(&mut self, mut form: Form) {
         form.clear_errors();
-        match self.carry_out(&mut form) {
-            Ok(Some(request)) => {
+        match submit::read(&form, &self.catalog) {
+            Ok(Submission::Request(request)) => {
                 form.pending = true;
                 self.dialog = Some(Dialog::Form(form));
                 self.start(Job::Request(request));
             }
-            Ok(None) => {}
-            Err(Fields) => self.dialog = Some(Dialog::Form(form)),
-        }
-    }
-
-    /// Turns the form into its request: `Some` for a request to the desk, `None` when a
-    /// longer job was started (a hook, an import, a send), which reports on its own.
-    fn carry_out(&mut self, form: &mut Form) -> Result<Option<Request>, Fields> {
-        match form.purpose.clone() {
-            Purpose::NewIncident => {
-                let new = self.read_new_incident(form)?;
-                Ok(Some(Request::OpenIncident(new)))
-            }
-            Purpose::Severity(id) => Ok(Some(Request::SetSeverity {
-                id,
-                severity: field(form, 0, |v| v.parse::<Severity>())?,
-                reason: form.value(1).to_owned(),
-            })),
-            Purpose::Status(id) => {
-                let status = field(form, 0, |v| v.parse::<Status>())?;
-                let reason = Some(form.value(1).to_owned()).filter(|r| !r.trim().is_empty());
-                Ok(Some(Request::SetStatus { id, status, reason }))
-            }
-            Purpose::Note(id) => Ok(Some(Request::AddNote {
-                id,
-                text: form.value(0).to_owned(),
-            })),
-            Purpose::Assign(id) => Ok(Some(Request::Assign {
-                id,
-                owner: field(form, 0, UserName::parse)?,
-            })),
-            Purpose::Link(id) => Ok(Some(Request::Link {
-                id,
-                slug: field(form, 0, |v| v.parse::<ProgramSlug>())?,
-            })),
-            Purpose::Preview(id) => {
-                let template = field(form, 0, |v| v.parse::<TemplateName>())?;
-                let person = form.value(1).trim().to_owned();
-                let person = if person.is_empty() {
-                    None
-                } else {
-                    Some(field(form, 1, crate::domain::EmployeeId::parse)?)
-                };
-                Ok(Some(Request::Preview {
-                    id,
-                    template,
-                    person,
-                }))
-            }
-            Purpose::Import(id) => {
-                let path = form.value(0).trim().to_owned();
-                if path.is_empty() {
-                    form.fields[0].error = Some("give the path of a CSV file".into());
-                    return Err(Fields);
+            Ok(Submission::Job(job)) => {
+                if matches!(job, Job::Send { .. }) {
+                    self.sending = Some(SendProgress::default());
                 }
-                let path = expand_home(&path);
-                if !path.is_file() {
-                    form.fields[0].error = Some(format!(
-                        "no file at {}",
-                        crate::domain::text::display_path(&path)
-                    ));
-                    return Err(Fields);
+                self.start(job);
+            }
+            Err(FieldErrors(errors)) => {
+                for (name, error) in errors {
+                    form.set_error(name, error);
                 }
-                let dry_run = form.value(1) == "dry-run";
-                self.start(Job::Import {
-                    incident: id,
-                    path,
-                    dry_run,
-                });
-                Ok(None)
-            }
-            Purpose::Pause(incident, slug) => {
-                let reason = required(form, 0)?;
-                self.start(Job::Pause {
-                    incident,
-                    slug,
-                    reason,
-                });
-                Ok(None)
-            }
-            Purpose::Queue(id) => {
-                let template = field(form, 0, |v| v.parse::<TemplateName>())?;
-                let audience = form.value(1).to_owned();
-                let filter = PeopleFilter {
-                    pending: audience == "pending",
-                    category: audience
-                        .strip_prefix("category:")
-                        .and_then(|c| self.catalog.parse(c).ok()),
-                    text: None,
-                };
-                self.start(Job::Queue {
-                    incident: id,
-                    template,
-                    filter,
-                });
-                Ok(None)
-            }
-            Purpose::Send(id) => {
-                self.sending = Some(SendProgress::default());
-                self.start(Job::Send { incident: id });
-                Ok(None)
-            }
-            Purpose::Resume(slug) => {
-                let reason = required(form, 0)?;
-                let force = form.value(1) == "yes";
-                self.start(Job::Resume {
-                    slug,
-                    reason,
-                    force,
-                });
-                Ok(None)
+                self.dialog = Some(Dialog::Form(form));
             }
         }
     }
@@ -816,57 +713,6 @@ impl App {
             }
             (Err(e), None) => self.error(e.to_string()),
         }
-    }
-
-    fn read_new_incident(&self, form: &mut Form) -> Result<NewIncident, Fields> {
-        let severity = field(form, 1, |v| v.parse::<Severity>());
-        let categories = field(form, 3, |v| {
-            split_list(v)
-                .map(|c| self.catalog.parse(c))
-                .collect::<Result<Vec<_>, _>>()
-        });
-        let programs = field(form, 4, |v| {
-            split_list(v)
-                .map(str::parse::<ProgramSlug>)
-                .collect::<Result<Vec<_>, _>>()
-        });
-        let discovered = field(form, 5, |v| {
-            if v.trim().is_empty() {
-                return Ok(None);
-            }
-            DateTime::parse_from_rfc3339(v.trim())
-                .map(|t| Some(t.with_timezone(&Utc)))
-                .map_err(|_| format!("'{v}' is not an RFC 3339 time such as 2026-11-20T14:30:00Z"))
-        });
-        let title = form.value(0).to_owned();
-        let summary = form.value(2).to_owned();
-        let base = match severity.as_ref() {
-            Ok(sev) => NewIncident::new(&title, *sev, &summary).map_err(|e| {
-                let at = if matches!(
-                    e,
-                    DomainError::TooLong {
-                        field: "summary",
-                        ..
-                    } | DomainError::ControlCharacter { field: "summary" }
-                ) {
-                    2
-                } else {
-                    0
-                };
-                form.fields[at].error = Some(e.to_string());
-                Fields
-            }),
-            Err(_) => Err(Fields),
-        };
-        let (mut new, categories, programs, discovered) =
-            match (base, categories, programs, discovered) {
-                (Ok(n), Ok(c), Ok(p), Ok(d)) => (n, c, p, d),
-                _ => return Err(Fields),
-            };
-        new.categories = categories.into_iter().collect();
-        new.programs = programs.into_iter().collect();
-        new.discovered_at = discovered;
-        Ok(new)
     }
 
     // ----- background results ----------------------------------------------------------
@@ -965,48 +811,5 @@ impl App {
             Feedback::Error(text) => self.error(text),
             Feedback::Panel(panel) => self.dialog = Some(Dialog::Panel(panel)),
         }
-    }
-}
-
-/// A form was not carried out: the errors are on its fields.
-struct Fields;
-
-/// Parses field `i`; on failure puts the message on the field.
-fn field<T, E: ToString>(
-    form: &mut Form,
-    i: usize,
-    parse: impl FnOnce(&str) -> Result<T, E>,
-) -> Result<T, Fields> {
-    let value = form.value(i).to_owned();
-    parse(&value).map_err(|e| {
-        if let Some(f) = form.fields.get_mut(i) {
-            f.error = Some(e.to_string());
-        }
-        Fields
-    })
-}
-
-fn required(form: &mut Form, i: usize) -> Result<String, Fields> {
-    field(form, i, |v| {
-        if v.trim().is_empty() {
-            Err(format!("{} is required", form_label(i)))
-        } else {
-            Ok(v.trim().to_owned())
-        }
-    })
-}
-
-fn form_label(_i: usize) -> &'static str {
-    "a reason"
-}
-
-fn split_list(v: &str) -> impl Iterator<Item = &str> {
-    v.split([',', ';']).map(str::trim).filter(|s| !s.is_empty())
-}
-
-fn expand_home(path: &str) -> PathBuf {
-    match path.strip_prefix("~/") {
-        Some(rest) => dirs::home_dir().map_or_else(|| PathBuf::from(path), |h| h.join(rest)),
-        None => PathBuf::from(path),
     }
 }

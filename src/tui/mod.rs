@@ -11,6 +11,7 @@ pub mod live;
 pub mod request;
 pub mod screens;
 pub mod strings;
+pub mod submit;
 pub mod terminal;
 pub mod theme;
 pub mod view;

@@ -15,7 +15,7 @@ use crate::domain::{
     CategoryCatalog, CategoryName, Incident, IncidentId, ProgramSlug, ProgramState,
 };
 use crate::tui::app::App;
-use crate::tui::form::{Field, Form, Purpose};
+use crate::tui::form::{Field, FieldName, Form, Purpose};
 use crate::tui::strings;
 use crate::tui::view::{age, count, safe, scroll_offset};
 
@@ -241,13 +241,13 @@ pub fn new_incident_form(catalog: &CategoryCatalog) -> Form {
         Purpose::NewIncident,
         strings::FORM_NEW_INCIDENT,
         vec![
-            Field::text("Title", ""),
+            Field::text(FieldName::Title, ""),
             severity_field(2),
-            Field::text("Summary", ""),
-            Field::text("Categories", "")
+            Field::text(FieldName::Summary, ""),
+            Field::text(FieldName::Categories, "")
                 .with_hint(format!("comma-separated: {}", categories.join(", "))),
-            Field::text("Programmes", "").with_hint("comma-separated slugs"),
-            Field::text("Discovered", "")
+            Field::text(FieldName::Programmes, "").with_hint("comma-separated slugs"),
+            Field::text(FieldName::Discovered, "")
                 .with_hint("RFC 3339, e.g. 2026-11-20T14:30:00Z; empty = now"),
         ],
     )

@@ -19,7 +19,7 @@ use crate::desk::{DeskError, ImportReport};
 use crate::domain::{Incident, Severity};
 use crate::tui::action::Action;
 use crate::tui::app::{App, Feedback, Panel};
-use crate::tui::form::{Choice, Field, Form, Purpose};
+use crate::tui::form::{Choice, Field, FieldName, Form, Purpose};
 use crate::tui::strings;
 use crate::tui::view::{count, safe};
 use crate::tui::worker::{ImportFailure, IncidentLoad};
@@ -150,7 +150,7 @@ impl Detail {
                 strings::FORM_SEVERITY,
                 vec![
                     severity_field(usize::from(inc.severity.level())),
-                    Field::text("Reason", ""),
+                    Field::text(FieldName::Reason, ""),
                 ],
             )
             .with_notes(vec![format!("{id} is {} now.", inc.severity)]),
@@ -165,8 +165,8 @@ impl Detail {
                     Purpose::Status(id),
                     strings::FORM_STATUS,
                     vec![
-                        Field::choice("New status", options, 0),
-                        Field::text("Reason", ""),
+                        Field::choice(FieldName::Status, options, 0),
+                        Field::text(FieldName::Reason, ""),
                     ],
                 )
                 .with_notes(vec![format!(
@@ -177,20 +177,20 @@ impl Detail {
             Action::Note => Form::new(
                 Purpose::Note(id),
                 strings::FORM_NOTE,
-                vec![Field::text("Note", "")],
+                vec![Field::text(FieldName::Note, "")],
             ),
             Action::Assign => Form::new(
                 Purpose::Assign(id),
                 strings::FORM_ASSIGN,
-                vec![Field::text("Owner", inc.owner.as_str())],
+                vec![Field::text(FieldName::Owner, inc.owner.as_str())],
             ),
             Action::Import => Form::new(
                 Purpose::Import(id),
                 strings::FORM_IMPORT,
                 vec![
-                    Field::text("File", "").with_hint("path to the CSV file"),
+                    Field::text(FieldName::File, "").with_hint("path to the CSV file"),
                     Field::choice(
-                        "Mode",
+                        FieldName::Mode,
                         vec![
                             Choice::new("import", "import"),
                             Choice::new("dry-run", "dry run: check only"),
@@ -219,7 +219,8 @@ pub(crate) fn severity_field(index: usize) -> Field {
     let options = Severity::all()
         .map(|s| Choice::new(s.level().to_string(), format!("{s} {}", s.guidance())))
         .collect();
-    Field::choice("Severity", options, index).with_hint("←→ to choose; 0 is the most critical")
+    Field::choice(FieldName::Severity, options, index)
+        .with_hint("←→ to choose; 0 is the most critical")
 }
 
 /// What a finished roster import tells the user; bad rows open a panel, one line each.

@@ -14,7 +14,7 @@ use crate::domain::{CategoryCatalog, IncidentId};
 use crate::notify::TemplateName;
 use crate::tui::action::Action;
 use crate::tui::app::{App, Feedback};
-use crate::tui::form::{Choice, Field, Form, Purpose};
+use crate::tui::form::{Choice, Field, FieldName, Form, Purpose};
 use crate::tui::strings;
 use crate::tui::view::{count, field, safe};
 
@@ -66,8 +66,8 @@ impl LettersTab {
                     Purpose::Queue(id),
                     strings::FORM_QUEUE,
                     vec![
-                        Field::choice("Template", templates(), 0),
-                        Field::choice("Audience", audience, 0),
+                        Field::choice(FieldName::Template, templates(), 0),
+                        Field::choice(FieldName::Audience, audience, 0),
                     ],
                 )
                 .with_notes(vec![
@@ -78,8 +78,8 @@ impl LettersTab {
                 Purpose::Preview(id),
                 strings::FORM_PREVIEW,
                 vec![
-                    Field::choice("Template", templates(), 0),
-                    Field::text("Person", "")
+                    Field::choice(FieldName::Template, templates(), 0),
+                    Field::text(FieldName::Person, "")
                         .with_hint("employee id; empty = the first on the roster"),
                 ],
             ),

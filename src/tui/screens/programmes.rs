@@ -11,7 +11,7 @@ use crate::desk::{PauseOutcome, ResumeOutcome};
 use crate::domain::{Incident, Program, ProgramSlug};
 use crate::tui::action::Action;
 use crate::tui::app::{App, Feedback, Panel};
-use crate::tui::form::{Choice, Field, Form, Purpose};
+use crate::tui::form::{Choice, Field, FieldName, Form, Purpose};
 use crate::tui::strings;
 use crate::tui::view::{field, safe};
 
@@ -57,7 +57,7 @@ impl ProgrammesTab {
             Form::new(
                 Purpose::Pause(incident.id, slug.clone()),
                 strings::FORM_PAUSE,
-                vec![Field::text("Reason", "")],
+                vec![Field::text(FieldName::Reason, "")],
             )
             .with_notes(vec![
                 format!("Pause {slug} ({}) for {}?", program.name, incident.id),
@@ -68,9 +68,9 @@ impl ProgrammesTab {
                 Purpose::Resume(slug.clone()),
                 strings::FORM_RESUME,
                 vec![
-                    Field::text("Reason", ""),
+                    Field::text(FieldName::Reason, ""),
                     Field::choice(
-                        "Force",
+                        FieldName::Force,
                         vec![
                             Choice::new("no", "no"),
                             Choice::new(
@@ -112,7 +112,7 @@ impl ProgrammesTab {
         Ok(Form::new(
             Purpose::Link(incident.id),
             strings::FORM_LINK,
-            vec![Field::choice("Programme", options, 0)],
+            vec![Field::choice(FieldName::Programme, options, 0)],
         ))
     }
 }
