@@ -251,7 +251,7 @@ fn slow_daemon(dir: &Path, delay: Duration) -> anyhow::Result<()> {
     let noted = app
         .detail
         .as_ref()
-        .and_then(|d| d.timeline.first())
+        .and_then(|d| d.timeline.events.first())
         .is_some_and(|e| e.draft.detail == "slow daemon bench note");
     println!(
         "session: {} keys, key+frame median {:.2} ms, worst {:.2} ms; {} answers, answer+frame median {:.2} ms, worst {:.2} ms; note committed and shown: {noted} ({:.1} s)",

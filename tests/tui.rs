@@ -524,7 +524,7 @@ fn status_form_offers_only_legal_moves_and_records() {
         Status::Contained
     );
     assert_eq!(
-        app.detail.as_ref().unwrap().timeline[0].draft.detail,
+        app.detail.as_ref().unwrap().timeline.events[0].draft.detail,
         "ACL fixed"
     );
 }
@@ -714,7 +714,14 @@ fn queue_and_send_letters_from_the_notifications_tab() {
     key(&mut app, KeyCode::Enter);
     assert!(app.wait_idle(Duration::from_secs(20)));
     assert_eq!(
-        app.detail.as_ref().unwrap().outbox.as_ref().unwrap().counts["queued"],
+        app.detail
+            .as_ref()
+            .unwrap()
+            .letters
+            .outbox
+            .as_ref()
+            .unwrap()
+            .counts["queued"],
         50
     );
     key(&mut app, KeyCode::Char('S'));
@@ -741,7 +748,7 @@ fn access_tab_shows_who_read_the_roster() {
     to_tab(&mut app, Tab::People);
     to_tab(&mut app, Tab::Access);
     let paths = |app: &App| -> Vec<String> {
-        let log = app.detail.as_ref().unwrap().access.as_ref().unwrap();
+        let log = app.detail.as_ref().unwrap().access.log.as_ref().unwrap();
         log.iter()
             .map(|e| e.draft.access.as_ref().unwrap().path.clone())
             .collect()
@@ -777,7 +784,7 @@ fn a_viewer_sees_the_board_and_counts_but_never_the_roster_or_letters() {
     snapshot("people_refused", &app);
     to_tab(&mut app, Tab::Notifications);
     let d = app.detail.as_ref().unwrap();
-    assert!(d.outbox.is_none());
+    assert!(d.letters.outbox.is_none());
     assert!(d.refusal(Tab::Notifications).is_some());
     let screen = screen(&app, (120, 40));
     assert!(!screen.contains("corp.example"), "{screen}");
@@ -909,6 +916,7 @@ fn deadlines_tab_and_board_show_the_legal_clocks() {
         .detail
         .as_ref()
         .unwrap()
+        .deadlines
         .obligations
         .iter()
         .map(|o| o.rule.as_str())
@@ -989,7 +997,7 @@ fn desk_calls_run_off_the_ui_thread_and_show_as_pending() {
     assert!(app.dialog.is_none());
     let d = app.detail.as_ref().unwrap();
     assert_eq!(
-        d.timeline[0].draft.detail, "Legal asked for the access logs.",
+        d.timeline.events[0].draft.detail, "Legal asked for the access logs.",
         "keys pressed while pending are not typed into the form"
     );
     assert!(screen(&app, (120, 40)).contains("note added to INC-3"));

@@ -1,5 +1,5 @@
-//! Forms: labelled text fields and choices with inline errors. A form only edits its own
-//! values; what submitting means is the app's business.
+//! Forms: named, labelled text fields and choices with inline errors. A form only edits its
+//! own values; what a submitted form asks for is read back by field name in `submit.rs`.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -23,6 +23,53 @@ pub enum Purpose {
     Queue(IncidentId),
     Preview(IncidentId),
     Send(IncidentId),
+}
+
+/// The name of a form field. Forms are built and read back by name, never by position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldName {
+    Title,
+    Severity,
+    Summary,
+    Categories,
+    Programmes,
+    Discovered,
+    Reason,
+    Status,
+    Note,
+    Owner,
+    File,
+    Mode,
+    Programme,
+    Force,
+    Template,
+    Audience,
+    Person,
+}
+
+impl FieldName {
+    /// The label shown before the field.
+    pub fn label(self) -> &'static str {
+        match self {
+            FieldName::Title => "Title",
+            FieldName::Severity => "Severity",
+            FieldName::Summary => "Summary",
+            FieldName::Categories => "Categories",
+            FieldName::Programmes => "Programmes",
+            FieldName::Discovered => "Discovered",
+            FieldName::Reason => "Reason",
+            FieldName::Status => "New status",
+            FieldName::Note => "Note",
+            FieldName::Owner => "Owner",
+            FieldName::File => "File",
+            FieldName::Mode => "Mode",
+            FieldName::Programme => "Programme",
+            FieldName::Force => "Force",
+            FieldName::Template => "Template",
+            FieldName::Audience => "Audience",
+            FieldName::Person => "Person",
+        }
+    }
 }
 
 /// One option of a choice field: the value submitted and the label shown.
@@ -55,9 +102,10 @@ pub enum FieldKind {
     },
 }
 
-/// One labelled field, with the error found in it on the last submit.
+/// One named field, with the error found in it on the last submit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Field {
+    pub name: FieldName,
     pub label: &'static str,
     pub kind: FieldKind,
     pub hint: Option<String>,
@@ -65,9 +113,10 @@ pub struct Field {
 }
 
 impl Field {
-    pub fn text(label: &'static str, value: &str) -> Self {
+    pub fn text(name: FieldName, value: &str) -> Self {
         Field {
-            label,
+            name,
+            label: name.label(),
             kind: FieldKind::Text {
                 value: value.to_owned(),
                 cursor: value.chars().count(),
@@ -77,9 +126,10 @@ impl Field {
         }
     }
 
-    pub fn choice(label: &'static str, options: Vec<Choice>, index: usize) -> Self {
+    pub fn choice(name: FieldName, options: Vec<Choice>, index: usize) -> Self {
         Field {
-            label,
+            name,
+            label: name.label(),
             kind: FieldKind::Choice { options, index },
             hint: None,
             error: None,
@@ -143,9 +193,20 @@ impl Form {
         self
     }
 
-    /// The value of field `i`.
-    pub fn value(&self, i: usize) -> &str {
-        self.fields.get(i).map_or("", Field::value)
+    /// The value of the field called `name`; empty if the form has none.
+    pub fn value(&self, name: FieldName) -> &str {
+        self.fields
+            .iter()
+            .find(|f| f.name == name)
+            .map_or("", Field::value)
+    }
+
+    /// Puts `error` under the field called `name`, or on the whole form if it has none.
+    pub fn set_error(&mut self, name: FieldName, error: String) {
+        match self.fields.iter_mut().find(|f| f.name == name) {
+            Some(f) => f.error = Some(error),
+            None => self.error = Some(error),
+        }
     }
 
     /// Forgets the errors of the last submit.
@@ -234,9 +295,9 @@ mod tests {
             Purpose::NewIncident,
             "t",
             vec![
-                Field::text("Title", ""),
+                Field::text(FieldName::Title, ""),
                 Field::choice(
-                    "Sev",
+                    FieldName::Severity,
                     vec![Choice::new("0", "SEV0"), Choice::new("1", "SEV1")],
                     0,
                 ),
@@ -247,24 +308,28 @@ mod tests {
         }
         press(&mut form, KeyCode::Left);
         press(&mut form, KeyCode::Char('a'));
-        assert_eq!(form.value(0), "Leak");
+        assert_eq!(form.value(FieldName::Title), "Leak");
         press(&mut form, KeyCode::Backspace);
         press(&mut form, KeyCode::Char('a'));
-        assert_eq!(form.value(0), "Leak");
+        assert_eq!(form.value(FieldName::Title), "Leak");
         press(&mut form, KeyCode::Tab);
         press(&mut form, KeyCode::Right);
-        assert_eq!(form.value(1), "1");
+        assert_eq!(form.value(FieldName::Severity), "1");
         press(&mut form, KeyCode::Right);
-        assert_eq!(form.value(1), "0");
+        assert_eq!(form.value(FieldName::Severity), "0");
         assert_eq!(press(&mut form, KeyCode::Enter), FormInput::Submit);
         assert_eq!(press(&mut form, KeyCode::Esc), FormInput::Cancel);
     }
 
     #[test]
     fn multibyte_text_is_edited_by_character() {
-        let mut form = Form::new(Purpose::NewIncident, "t", vec![Field::text("Name", "Zoë")]);
+        let mut form = Form::new(
+            Purpose::NewIncident,
+            "t",
+            vec![Field::text(FieldName::Title, "Zoë")],
+        );
         press(&mut form, KeyCode::Backspace);
         press(&mut form, KeyCode::Char('é'));
-        assert_eq!(form.value(0), "Zoé");
+        assert_eq!(form.value(FieldName::Title), "Zoé");
     }
 }

@@ -1,7 +1,8 @@
 //! The terminal UI: `breachdesk` with no subcommand. The main job of the product.
 //!
 //! `mod.rs` only sets up the terminal and runs the loop "draw, wait for a key or a tick,
-//! update". State and updates live in [`app`], drawing in [`view`], keys in [`keymap`].
+//! update". Top-level state and dispatch live in [`app`], each screen's state, updates and
+//! drawing in [`screens`], what a form asks for in [`submit`], keys in [`keymap`].
 
 pub mod action;
 pub mod app;
@@ -11,6 +12,7 @@ pub mod live;
 pub mod request;
 pub mod screens;
 pub mod strings;
+pub mod submit;
 pub mod terminal;
 pub mod theme;
 pub mod view;

@@ -1,6 +1,6 @@
 //! The board: the incident list, most severe first, with what is still exposed at a glance.
-//! Owns the list's state (rows, filter, selection) and its drawing; the app starts the read
-//! that fills it.
+//! Owns the list's state (rows, filter, selection), its drawing and the form that opens a
+//! new incident; the app starts the read that fills it.
 
 use std::collections::HashMap;
 
@@ -9,9 +9,13 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
 
+use super::incident::severity_field;
 use crate::deadlines::{Obligation, RuleBook};
-use crate::domain::{CategoryName, Incident, IncidentId, ProgramSlug, ProgramState};
+use crate::domain::{
+    CategoryCatalog, CategoryName, Incident, IncidentId, ProgramSlug, ProgramState,
+};
 use crate::tui::app::App;
+use crate::tui::form::{Field, FieldName, Form, Purpose};
 use crate::tui::strings;
 use crate::tui::view::{age, count, safe, scroll_offset};
 
@@ -228,4 +232,23 @@ fn deadline<'a>(app: &App, row: &BoardRow) -> Span<'a> {
     } else {
         Span::raw(crate::deadlines::TimeLeft(left).to_string())
     }
+}
+
+/// The form that opens a new incident from the board.
+pub fn new_incident_form(catalog: &CategoryCatalog) -> Form {
+    let categories: Vec<&str> = catalog.names().collect();
+    Form::new(
+        Purpose::NewIncident,
+        strings::FORM_NEW_INCIDENT,
+        vec![
+            Field::text(FieldName::Title, ""),
+            severity_field(2),
+            Field::text(FieldName::Summary, ""),
+            Field::text(FieldName::Categories, "")
+                .with_hint(format!("comma-separated: {}", categories.join(", "))),
+            Field::text(FieldName::Programmes, "").with_hint("comma-separated slugs"),
+            Field::text(FieldName::Discovered, "")
+                .with_hint("RFC 3339, e.g. 2026-11-20T14:30:00Z; empty = now"),
+        ],
+    )
 }

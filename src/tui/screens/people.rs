@@ -1,16 +1,20 @@
 //! The People tab of an incident: a window of the roster around the selection, or the
-//! matches of a search. Owns the tab's state and its drawing; the reads run on the worker.
+//! matches of a search. Owns the tab's state, the search input and filters, which read each
+//! change needs, and its drawing; the reads run on the worker.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
 
+use crossterm::event::KeyCode;
+
 use crate::desk::PeopleFilter;
-use crate::domain::AffectedPerson;
+use crate::domain::{AffectedPerson, CategoryCatalog, CategoryName, IncidentId};
 use crate::tui::app::App;
 use crate::tui::strings;
 use crate::tui::view::{count, safe, scroll_offset};
+use crate::tui::worker::{Job, PEOPLE_WINDOW};
 
 /// The People tab: a window of the roster, or the matches of a search.
 #[derive(Debug, Default)]
@@ -52,6 +56,144 @@ impl PeopleTab {
                 .and_then(|j| self.window.get(j)),
         }
     }
+
+    pub fn move_by(&mut self, delta: isize) {
+        self.selected = super::step(self.selected, self.len(), delta);
+    }
+
+    /// The read that makes the unfiltered window cover the selection, if it needs one
+    /// (`force`: read again even if it does). Clears the window while a search shows.
+    pub fn window_job(&mut self, id: IncidentId, force: bool) -> Option<Job> {
+        if self.matches.is_some() || self.total == 0 {
+            self.window.clear();
+            return None;
+        }
+        if !force && self.window_loading {
+            // The answer under way checks the selection again when it lands.
+            return None;
+        }
+        let margin = PEOPLE_WINDOW / 4;
+        let covered = self.selected >= self.window_start + margin.min(self.window_start)
+            && self.selected + margin < self.window_start + self.window.len()
+            || self.window_start + self.window.len() >= self.total
+                && self.selected >= self.window_start;
+        if covered && !force && !self.window.is_empty() {
+            return None;
+        }
+        self.window_generation += 1;
+        self.window_loading = true;
+        Some(Job::PeopleWindow {
+            id,
+            start: self.selected.saturating_sub(PEOPLE_WINDOW / 2),
+            generation: self.window_generation,
+        })
+    }
+
+    /// Whether the answer to window read `generation` is still wanted.
+    pub fn wants_window(&self, generation: u64) -> bool {
+        self.window_generation == generation
+    }
+
+    /// Takes in a window read at `start`.
+    pub fn window_loaded(&mut self, start: usize, window: Vec<AffectedPerson>) {
+        self.window = window;
+        self.window_start = start;
+    }
+
+    /// The search for the current filter; `None` when the filter is empty and the plain
+    /// roster shows again (its window is then read through [`PeopleTab::window_job`]).
+    pub fn search_job(&mut self, id: IncidentId) -> Option<Job> {
+        self.generation += 1;
+        self.selected = 0;
+        if self.filter.is_empty() {
+            self.matches = None;
+            self.loading = false;
+            return None;
+        }
+        self.loading = true;
+        Some(Job::People {
+            incident: id,
+            filter: self.filter.clone(),
+            generation: self.generation,
+        })
+    }
+
+    /// Takes in the matches of search `generation`; an answer to a replaced search is
+    /// dropped. Returns the error to show, if the search failed.
+    pub fn found(
+        &mut self,
+        generation: u64,
+        result: Result<Vec<AffectedPerson>, String>,
+    ) -> Option<String> {
+        if self.generation != generation {
+            return None;
+        }
+        self.loading = false;
+        match result {
+            Ok(found) => {
+                self.matches = Some(found);
+                self.selected = 0;
+                None
+            }
+            Err(e) => Some(e),
+        }
+    }
+
+    /// One key typed into the search. Returns whether the search is to run again.
+    pub fn search_key(&mut self, code: KeyCode) -> bool {
+        match code {
+            KeyCode::Esc => {
+                self.searching = false;
+                self.search.clear();
+                self.filter.text = None;
+                true
+            }
+            KeyCode::Enter => {
+                self.searching = false;
+                self.filter.text = Some(self.search.clone()).filter(|s| !s.is_empty());
+                true
+            }
+            KeyCode::Backspace => {
+                self.search.pop();
+                false
+            }
+            KeyCode::Char(c) if !c.is_control() && self.search.len() < 200 => {
+                self.search.push(c);
+                false
+            }
+            _ => false,
+        }
+    }
+
+    /// Shows only people not yet notified, or everyone again.
+    pub fn toggle_pending(&mut self) {
+        self.filter.pending = !self.filter.pending;
+    }
+
+    /// Moves the category filter on to the next category, then back to all.
+    pub fn cycle_category(&mut self, catalog: &CategoryCatalog) {
+        self.filter.category = next_category(catalog, self.filter.category.as_ref());
+    }
+
+    pub fn clear_filters(&mut self) {
+        self.filter = PeopleFilter::default();
+        self.search.clear();
+    }
+}
+
+fn next_category(
+    catalog: &CategoryCatalog,
+    current: Option<&CategoryName>,
+) -> Option<CategoryName> {
+    let names: Vec<&str> = catalog.names().collect();
+    let next = match current {
+        None => names.first(),
+        Some(c) => names
+            .iter()
+            .position(|n| *n == c.as_str())
+            .and_then(|i| names.get(i + 1)),
+    };
+    next.and_then(|n| catalog.parse(n).ok())
 }
 
 /// Draws the tab: the filter bar, then the rows around the selection.

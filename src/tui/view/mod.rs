@@ -1,12 +1,10 @@
-//! Drawing. Every function here takes `&App`: drawing reads state and never changes it.
-//! One file per region: the incident detail (its Notifications tab in `letters.rs`), dialogs
-//! and help; the header and footer are here. The board and the People tab draw themselves
-//! (`screens/`).
+//! Drawing that belongs to no one screen. Every function here takes `&App`: drawing reads
+//! state and never changes it. The header and footer are here, dialogs and help have a file
+//! each, and the helpers the screens share (safe text, counts, ages, scrolling, a labelled
+//! line). The board and each incident tab draw themselves (`screens/`).
 
-mod detail;
 mod dialog;
 mod help;
-mod letters;
 
 use std::borrow::Cow;
 
@@ -34,7 +32,7 @@ pub fn render(app: &App, frame: &mut Frame<'_>) {
     render_header(app, frame, header);
     match &app.detail {
         None => crate::tui::screens::board::render(app, frame, body),
-        Some(detail) => detail::render(app, detail, frame, body),
+        Some(detail) => crate::tui::screens::incident::render(app, detail, frame, body),
     }
     render_footer(app, frame, footer);
     match &app.dialog {
@@ -162,6 +160,13 @@ pub(crate) fn count(n: u64) -> String {
         out.push(c);
     }
     out
+}
+
+/// A labelled line: the label in a column of its own, then the value.
+pub(crate) fn field<'a>(app: &App, name: &'a str, value: Vec<Span<'a>>) -> Line<'a> {
+    let mut spans = vec![Span::styled(format!(" {name:<12}"), app.theme.header())];
+    spans.extend(value);
+    Line::from(spans)
 }
 
 /// A centred rectangle of at most `width` x `height` inside `area`.

@@ -1,0 +1,373 @@
+//! What a submitted form asks for, in one place: each form is read back by field name into a
+//! typed [`Request`] for the desk or a longer [`Job`] (a hook, an import, a queue, a send),
+//! or into the message for each field that is wrong. Building the forms is the screens'
+//! business; starting what they ask is the app's.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+
+use super::form::{FieldName, Form, Purpose};
+use super::request::Request;
+use super::worker::Job;
+use crate::desk::PeopleFilter;
+use crate::domain::text::display_path;
+use crate::domain::{
+    CategoryCatalog, DomainError, EmployeeId, NewIncident, ProgramSlug, Severity, Status, UserName,
+};
+use crate::notify::TemplateName;
+
+/// What a filled form asks for.
+#[derive(Debug, Clone)]
+pub enum Submission {
+    /// A change (or preview) the desk answers at once; the form waits for the answer.
+    Request(Request),
+    /// Longer work that reports on its own; the form closes.
+    Job(Job),
+}
+
+/// Why a form was not carried out: a message for each field that is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldErrors(pub Vec<(FieldName, String)>);
+
+/// Reads `form` by field name; `catalog` names the categories a field may hold.
+pub fn read(form: &Form, catalog: &CategoryCatalog) -> Result<Submission, FieldErrors> {
+    let mut r = Reader {
+        form,
+        errors: Vec::new(),
+    };
+    let submission = match form.purpose.clone() {
+        Purpose::NewIncident => new_incident(&mut r, catalog).map(Request::OpenIncident),
+        Purpose::Severity(id) => {
+            r.parse(FieldName::Severity, str::parse::<Severity>)
+                .map(|severity| Request::SetSeverity {
+                    id,
+                    severity,
+                    reason: r.text(FieldName::Reason).to_owned(),
+                })
+        }
+        Purpose::Status(id) => r
+            .parse(FieldName::Status, str::parse::<Status>)
+            .map(|status| Request::SetStatus {
+                id,
+                status,
+                reason: Some(r.text(FieldName::Reason).to_owned()).filter(|v| !v.trim().is_empty()),
+            }),
+        Purpose::Note(id) => Some(Request::AddNote {
+            id,
+            text: r.text(FieldName::Note).to_owned(),
+        }),
+        Purpose::Assign(id) => r
+            .parse(FieldName::Owner, UserName::parse)
+            .map(|owner| Request::Assign { id, owner }),
+        Purpose::Link(id) => r
+            .parse(FieldName::Programme, str::parse::<ProgramSlug>)
+            .map(|slug| Request::Link { id, slug }),
+        Purpose::Preview(id) => {
+            let template = r.parse(FieldName::Template, str::parse::<TemplateName>);
+            let person = r.parse(FieldName::Person, |v| {
+                if v.trim().is_empty() {
+                    Ok(None)
+                } else {
+                    EmployeeId::parse(v).map(Some)
+                }
+            });
+            template
+                .zip(person)
+                .map(|(template, person)| Request::Preview {
+                    id,
+                    template,
+                    person,
+                })
+        }
+        Purpose::Import(id) => {
+            let job = r
+                .parse(FieldName::File, roster_file)
+                .map(|path| Job::Import {
+                    incident: id,
+                    path,
+                    dry_run: r.text(FieldName::Mode) == "dry-run",
+                });
+            return r.finish(job.map(Submission::Job));
+        }
+        Purpose::Pause(incident, slug) => {
+            let job = r.reason().map(|reason| Job::Pause {
+                incident,
+                slug,
+                reason,
+            });
+            return r.finish(job.map(Submission::Job));
+        }
+        Purpose::Resume(slug) => {
+            let job = r.reason().map(|reason| Job::Resume {
+                slug,
+                reason,
+                force: r.text(FieldName::Force) == "yes",
+            });
+            return r.finish(job.map(Submission::Job));
+        }
+        Purpose::Queue(id) => {
+            let job = r
+                .parse(FieldName::Template, str::parse::<TemplateName>)
+                .map(|template| Job::Queue {
+                    incident: id,
+                    template,
+                    filter: audience(r.text(FieldName::Audience), catalog),
+                });
+            return r.finish(job.map(Submission::Job));
+        }
+        Purpose::Send(id) => return Ok(Submission::Job(Job::Send { incident: id })),
+    };
+    r.finish(submission.map(Submission::Request))
+}
+
+/// Reads fields by name and keeps the message for each one that is wrong.
+struct Reader<'a> {
+    form: &'a Form,
+    errors: Vec<(FieldName, String)>,
+}
+
+impl<'a> Reader<'a> {
+    fn text(&self, name: FieldName) -> &'a str {
+        self.form.value(name)
+    }
+
+    /// What was read, if every field was right.
+    fn finish(self, read: Option<Submission>) -> Result<Submission, FieldErrors> {
+        match read {
+            Some(submission) if self.errors.is_empty() => Ok(submission),
+            _ => Err(FieldErrors(self.errors)),
+        }
+    }
+
+    fn fail(&mut self, name: FieldName, message: String) {
+        self.errors.push((name, message));
+    }
+
+    /// Parses the field; on failure keeps the message for it.
+    fn parse<T, E: ToString>(
+        &mut self,
+        name: FieldName,
+        parse: impl FnOnce(&str) -> Result<T, E>,
+    ) -> Option<T> {
+        match parse(self.form.value(name)) {
+            Ok(value) => Some(value),
+            Err(e) => {
+                self.fail(name, e.to_string());
+                None
+            }
+        }
+    }
+
+    /// The reason a hook is run for; it may not be empty.
+    fn reason(&mut self) -> Option<String> {
+        self.parse(FieldName::Reason, |v| {
+            if v.trim().is_empty() {
+                Err("a reason is required")
+            } else {
+                Ok(v.trim().to_owned())
+            }
+        })
+    }
+}
+
+/// The new-incident form: every field is checked, and each wrong one gets its message.
+fn new_incident(r: &mut Reader<'_>, catalog: &CategoryCatalog) -> Option<NewIncident> {
+    let severity = r.parse(FieldName::Severity, str::parse::<Severity>);
+    let categories = r.parse(FieldName::Categories, |v| {
+        split_list(v)
+            .map(|c| catalog.parse(c))
+            .collect::<Result<Vec<_>, _>>()
+    });
+    let programs = r.parse(FieldName::Programmes, |v| {
+        split_list(v)
+            .map(str::parse::<ProgramSlug>)
+            .collect::<Result<Vec<_>, _>>()
+    });
+    let discovered = r.parse(FieldName::Discovered, discovered_at);
+    let base = severity.and_then(|severity| {
+        let title = r.text(FieldName::Title);
+        let summary = r.text(FieldName::Summary);
+        NewIncident::new(title, severity, summary)
+            .map_err(|e| {
+                let at = match e {
+                    DomainError::TooLong {
+                        field: "summary", ..
+                    }
+                    | DomainError::ControlCharacter { field: "summary" } => FieldName::Summary,
+                    _ => FieldName::Title,
+                };
+                r.fail(at, e.to_string());
+            })
+            .ok()
+    });
+    let (mut new, categories, programs, discovered) = (base?, categories?, programs?, discovered?);
+    new.categories = categories.into_iter().collect();
+    new.programs = programs.into_iter().collect();
+    new.discovered_at = discovered;
+    Some(new)
+}
+
+/// An RFC 3339 time; empty means now.
+fn discovered_at(v: &str) -> Result<Option<DateTime<Utc>>, String> {
+    if v.trim().is_empty() {
+        return Ok(None);
+    }
+    DateTime::parse_from_rfc3339(v.trim())
+        .map(|t| Some(t.with_timezone(&Utc)))
+        .map_err(|_| format!("'{v}' is not an RFC 3339 time such as 2026-11-20T14:30:00Z"))
+}
+
+/// The roster to import: a path (`~/` is the home directory) to a file that exists.
+fn roster_file(v: &str) -> Result<PathBuf, String> {
+    let path = v.trim();
+    if path.is_empty() {
+        return Err("give the path of a CSV file".into());
+    }
+    let path = expand_home(path);
+    if !path.is_file() {
+        return Err(format!("no file at {}", display_path(&path)));
+    }
+    Ok(path)
+}
+
+/// Who letters go to: `everyone`, `pending` or `category:<name>`.
+fn audience(v: &str, catalog: &CategoryCatalog) -> PeopleFilter {
+    PeopleFilter {
+        pending: v == "pending",
+        category: v
+            .strip_prefix("category:")
+            .and_then(|c| catalog.parse(c).ok()),
+        text: None,
+    }
+}
+
+fn split_list(v: &str) -> impl Iterator<Item = &str> {
+    v.split([',', ';']).map(str::trim).filter(|s| !s.is_empty())
+}
+
+fn expand_home(path: &str) -> PathBuf {
+    match path.strip_prefix("~/") {
+        Some(rest) => dirs::home_dir().map_or_else(|| PathBuf::from(path), |h| h.join(rest)),
+        None => PathBuf::from(path),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::IncidentId;
+    use crate::tui::form::Field;
+    use crate::tui::screens::board::new_incident_form;
+
+    /// Values typed, the field that is wrong, and what its message says.
+    type Case<'a> = (&'a [(FieldName, &'a str)], FieldName, &'a str);
+
+    fn filled(mut form: Form, values: &[(FieldName, &str)]) -> Form {
+        for (name, value) in values {
+            if let Some(f) = form.fields.iter_mut().find(|f| f.name == *name) {
+                *f = Field::text(*name, value);
+            }
+        }
+        form
+    }
+
+    fn errors(form: &Form) -> Vec<(FieldName, String)> {
+        match read(form, &CategoryCatalog::default()) {
+            Err(FieldErrors(e)) => e,
+            Ok(s) => panic!("read as {s:?}"),
+        }
+    }
+
+    #[test]
+    fn new_incident_form_puts_each_message_under_its_field() {
+        let form = new_incident_form(&CategoryCatalog::default());
+        let cases: &[Case] = &[
+            (&[(FieldName::Title, "")], FieldName::Title, "title"),
+            (
+                &[(FieldName::Title, "Leak"), (FieldName::Categories, "dna")],
+                FieldName::Categories,
+                "dna",
+            ),
+            (
+                &[
+                    (FieldName::Title, "Leak"),
+                    (FieldName::Programmes, "Bad Slug"),
+                ],
+                FieldName::Programmes,
+                "Bad Slug",
+            ),
+            (
+                &[
+                    (FieldName::Title, "Leak"),
+                    (FieldName::Discovered, "yesterday"),
+                ],
+                FieldName::Discovered,
+                "'yesterday' is not an RFC 3339 time such as 2026-11-20T14:30:00Z",
+            ),
+            (
+                &[
+                    (FieldName::Title, "Leak"),
+                    (FieldName::Summary, "a\u{1b}[2J"),
+                ],
+                FieldName::Summary,
+                "summary",
+            ),
+        ];
+        for (values, field, says) in cases {
+            let found = errors(&filled(form.clone(), values));
+            assert_eq!(found.len(), 1, "{values:?}: {found:?}");
+            assert_eq!(found[0].0, *field, "{values:?}");
+            assert!(found[0].1.contains(says), "{values:?}: {}", found[0].1);
+        }
+    }
+
+    #[test]
+    fn a_filled_new_incident_form_reads_as_its_request() {
+        let form = filled(
+            new_incident_form(&CategoryCatalog::default()),
+            &[
+                (FieldName::Title, "Leak"),
+                (FieldName::Categories, "keystrokes; screenshots"),
+                (FieldName::Discovered, "2026-11-20T14:30:00Z"),
+            ],
+        );
+        let Ok(Submission::Request(Request::OpenIncident(new))) =
+            read(&form, &CategoryCatalog::default())
+        else {
+            panic!("not an open-incident request");
+        };
+        assert_eq!(new.title, "Leak");
+        assert_eq!(new.categories.len(), 2);
+        assert!(new.discovered_at.is_some());
+    }
+
+    #[test]
+    fn hook_and_import_forms_need_a_reason_and_a_file() {
+        let id = IncidentId::new(3);
+        let slug: ProgramSlug = "keylogger".parse().unwrap();
+        let pause = Form::new(
+            Purpose::Pause(id, slug),
+            "t",
+            vec![Field::text(FieldName::Reason, "  ")],
+        );
+        assert_eq!(
+            errors(&pause),
+            [(FieldName::Reason, "a reason is required".to_owned())]
+        );
+        let import = Form::new(
+            Purpose::Import(id),
+            "t",
+            vec![Field::text(FieldName::File, "")],
+        );
+        assert_eq!(
+            errors(&import),
+            [(FieldName::File, "give the path of a CSV file".to_owned())]
+        );
+        let missing = filled(import, &[(FieldName::File, "/no/such/roster.csv")]);
+        assert_eq!(
+            errors(&missing),
+            [(FieldName::File, "no file at /no/such/roster.csv".to_owned())]
+        );
+    }
+}
