@@ -224,10 +224,10 @@ impl Form {
             KeyCode::Esc => return FormInput::Cancel,
             KeyCode::Enter => return FormInput::Submit,
             KeyCode::Tab | KeyCode::Down => {
-                self.focus = (self.focus + 1) % self.fields.len().max(1)
+                self.focus = (self.focus + 1) % self.fields.len().max(1);
             }
             KeyCode::BackTab | KeyCode::Up => {
-                self.focus = (self.focus + self.fields.len().max(1) - 1) % self.fields.len().max(1)
+                self.focus = (self.focus + self.fields.len().max(1) - 1) % self.fields.len().max(1);
             }
             _ => {
                 if let Some(field) = self.fields.get_mut(self.focus) {

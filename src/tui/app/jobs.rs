@@ -175,7 +175,7 @@ impl App {
         }
         let read = result.is_ok();
         self.tab_loaded(id, Tab::People, result, |d, window| {
-            d.people.window_loaded(start, window)
+            d.people.window_loaded(start, window);
         });
         if let Some(d) = self.detail.as_mut() {
             d.people.window_loading = false;
@@ -275,7 +275,7 @@ impl App {
             }
             Done::Outbox { id, result } => {
                 self.tab_loaded(id, Tab::Notifications, result, |d, outbox| {
-                    d.letters.outbox = Some(outbox)
+                    d.letters.outbox = Some(outbox);
                 });
                 if let Some(d) = self.detail.as_mut() {
                     d.letters.loading = false;

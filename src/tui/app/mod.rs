@@ -310,7 +310,7 @@ impl App {
         match self.detail.as_mut() {
             None => {
                 self.board.selected =
-                    screens::step(self.board.selected, self.board.visible.len(), delta)
+                    screens::step(self.board.selected, self.board.visible.len(), delta);
             }
             Some(d) => {
                 d.move_by(delta);
@@ -380,7 +380,7 @@ impl App {
                     self.board.filter.pop();
                 }
                 KeyCode::Char(c) if !c.is_control() && self.board.filter.len() < 200 => {
-                    self.board.filter.push(c)
+                    self.board.filter.push(c);
                 }
                 KeyCode::Up | KeyCode::Down => return false,
                 _ => return true,
@@ -441,11 +441,11 @@ impl App {
             Some(Dialog::Panel(panel)) => match event.code {
                 KeyCode::Up | KeyCode::Char('k') => panel.scroll = panel.scroll.saturating_sub(1),
                 KeyCode::Down | KeyCode::Char('j') => {
-                    panel.scroll = (panel.scroll + 1).min(panel.lines.len().saturating_sub(1))
+                    panel.scroll = (panel.scroll + 1).min(panel.lines.len().saturating_sub(1));
                 }
                 KeyCode::PageUp => panel.scroll = panel.scroll.saturating_sub(PAGE),
                 KeyCode::PageDown => {
-                    panel.scroll = (panel.scroll + PAGE).min(panel.lines.len().saturating_sub(1))
+                    panel.scroll = (panel.scroll + PAGE).min(panel.lines.len().saturating_sub(1));
                 }
                 KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') => self.dialog = None,
                 _ => {}
