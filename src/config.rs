@@ -197,6 +197,11 @@ impl Settings {
         };
         let mut settings = Settings::parse(&text, path)?;
         settings.templates = TemplateSet::load(overrides.as_deref())?;
+        // Like the witness, `ca_file` is read from the config file's directory, whatever
+        // directory the daemon or the command was started in.
+        if let (Some(ca_file), Some(dir)) = (&mut settings.config.smtp.ca_file, path.parent()) {
+            *ca_file = dir.join(&*ca_file);
+        }
         Ok(settings)
     }
 

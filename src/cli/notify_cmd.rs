@@ -277,7 +277,7 @@ pub fn run(ctx: &mut Context<'_>, cmd: NotifyCommand) -> Result<ExitCode, CliErr
         }
         NotifyCommand::TestSmtp => {
             let info = ctx.desk.test_smtp(&ctx.actor)?;
-            writeln!(ctx.out, "connected and logged in: {}", safe(&info))?;
+            writeln!(ctx.out, "connected to {}", safe(&info))?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -24,7 +24,7 @@ use crate::access::{Need, Role};
 use crate::domain::{AffectedPerson, AuditAction, EmployeeId, EventDraft, IncidentId, UserName};
 use crate::notify::{
     self, Attempt, Delivery, DeliveryState, Finished, Holder, LEASE_RENEW, NotificationRef, Pool,
-    SendError, SendLease, SmtpClient, TemplateName, Transport,
+    SendError, SendLease, SmtpTarget, TemplateName, Transport,
 };
 use crate::store::Changes;
 
@@ -59,10 +59,12 @@ pub(super) fn send(
     }
     let smtp = desk.settings.config.smtp.clone();
     let sender = Arc::new(sender(desk)?);
-    // Check the configuration once, before any thread starts.
-    SmtpClient::new(&smtp).map_err(|e| DeskError::NotConfigured(e.to_string()))?;
+    // Check the configuration and build the TLS trust once, before any thread starts.
+    let target = SmtpTarget::new(&smtp).map_err(|e| DeskError::NotConfigured(e.to_string()))?;
     let lease = take_lease(desk, actor, scope)?;
-    let result = run(desk, actor, scope, options, sender, &lease, progress);
+    let result = run(
+        desk, actor, scope, options, sender, &target, &lease, progress,
+    );
     let released = release_lease(desk, &lease);
     let progress = result?;
     released?;
@@ -117,22 +119,22 @@ fn release_lease(desk: &LocalDesk, mine: &SendLease) -> Result<(), DeskError> {
     Ok(())
 }
 
+/// One client per connection, all sharing the target's password and TLS trust.
 fn transport_maker(
-    desk: &LocalDesk,
+    target: &SmtpTarget,
 ) -> impl Fn() -> Box<dyn Transport> + Send + Sync + 'static + use<> {
-    let settings = desk.settings.config.smtp.clone();
-    move || match SmtpClient::new(&settings) {
-        Ok(client) => Box::new(client) as Box<dyn Transport>,
-        Err(e) => Box::new(Broken(e.to_string())),
-    }
+    let target = target.clone();
+    move || Box::new(target.client()) as Box<dyn Transport>
 }
 
+#[allow(clippy::too_many_arguments)]
 fn run(
     desk: &LocalDesk,
     actor: &UserName,
     scope: Option<IncidentId>,
     options: &SendOptions,
     sender: Arc<notify::Sender>,
+    target: &SmtpTarget,
     lease: &SendLease,
     progress: &mut dyn FnMut(&SendProgress),
 ) -> Result<SendProgress, DeskError> {
@@ -157,6 +159,7 @@ fn run(
             connections,
             rate,
             &sender,
+            target,
             stop.clone(),
             progress,
         );
@@ -211,6 +214,7 @@ fn send_round(
     connections: usize,
     rate: u32,
     sender: &Arc<notify::Sender>,
+    target: &SmtpTarget,
     stop: Option<Arc<AtomicBool>>,
     progress: &mut dyn FnMut(&SendProgress),
 ) -> Result<(), DeskError> {
@@ -225,7 +229,7 @@ fn send_round(
         stop.clone(),
         results_tx.clone(),
         note,
-        transport_maker(desk),
+        transport_maker(target),
     );
     let fed = std::thread::scope(|s| {
         let feeder = s.spawn(|| {
@@ -537,14 +541,5 @@ impl<'a> Recorder<'a> {
         }
         desk.store.commit(&changes)?;
         Ok(())
-    }
-}
-
-/// A transport that could not be set up: every message fails temporarily with the reason.
-struct Broken(String);
-
-impl Transport for Broken {
-    fn send(&mut self, _: &notify::Outgoing<'_>) -> Result<(), SendError> {
-        Err(SendError::Transient(self.0.clone()))
     }
 }

@@ -9,11 +9,14 @@ mod outbox;
 mod sender;
 mod smtp;
 mod template;
+mod tls;
 
 pub use context::{Contact, IncidentContext, LetterContext, Stats, stats};
 pub use lease::{Holder, LEASE_HOLD, LEASE_RENEW, SendLease};
 pub use letter::{LetterError, Sender, build, header_safe, wire_text};
 pub use outbox::{Delivery, DeliveryState, Notification, NotificationRef, notification_id};
 pub use sender::{Attempt, Finished, Pool, SentNote};
-pub use smtp::{Outgoing, SendError, SmtpClient, SmtpError, SmtpSettings, TlsMode, Transport};
+pub use smtp::{
+    Outgoing, SendError, SmtpClient, SmtpError, SmtpSettings, SmtpTarget, TlsMode, Transport,
+};
 pub use template::{Letter, Source, TemplateError, TemplateName, TemplateSet};

@@ -5,19 +5,23 @@
 //! two writes; with Nagle's algorithm on, the second waits for the server's delayed ACK
 //! (about 40 ms a message). We send the dot-stuffed body and its terminator as one
 //! `SmtpConnection::command`, which is a single write, so no message waits.
+//!
+//! What a TLS connection trusts, and how a refused certificate is worded, is `tls.rs`.
 
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use lettre::Address;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
-use lettre::transport::smtp::client::{SmtpConnection, TlsParameters};
+use lettre::transport::smtp::client::SmtpConnection;
 use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
 use lettre::transport::smtp::extension::ClientId;
 use serde::Deserialize;
 use thiserror::Error;
 
+use super::tls::{self, Trust};
 use crate::domain::text::display_path;
 
 /// How to reach the mail server: `[smtp]` in config.
@@ -35,6 +39,9 @@ pub struct SmtpSettings {
     pub password_env: Option<String>,
     /// A file holding the password (first line).
     pub password_file: Option<PathBuf>,
+    /// Extra certificate authorities to trust (PEM, one or more certificates), beside the
+    /// bundled roots and the operating system's store: a company's internal CA.
+    pub ca_file: Option<PathBuf>,
     pub from: Option<String>,
     pub reply_to: Option<String>,
     /// Messages per second; 0 is unlimited.
@@ -142,17 +149,18 @@ pub trait Transport: Send {
     fn send(&mut self, message: &Outgoing<'_>) -> Result<(), SendError>;
 }
 
-/// An SMTP connection to the configured server, opened on first use and reopened after a
-/// failure.
-pub struct SmtpClient {
-    settings: SmtpSettings,
-    password: Option<String>,
-    conn: Option<SmtpConnection>,
-    /// The server offers PIPELINING: MAIL, RCPT and DATA go in one write.
-    pipelining: bool,
+/// The mail server as configured, resolved once: the settings, the password, and the TLS
+/// trust (reading the system's roots takes a while, so every connection of a send shares
+/// one).
+#[derive(Clone)]
+pub struct SmtpTarget {
+    settings: Arc<SmtpSettings>,
+    password: Option<Arc<str>>,
+    trust: Option<Trust>,
 }
 
-impl SmtpClient {
+impl SmtpTarget {
+    /// Checks the settings, reads the password and builds the TLS trust.
     pub fn new(settings: &SmtpSettings) -> Result<Self, SmtpError> {
         if settings.username.is_some()
             && settings.password_env.is_none()
@@ -162,20 +170,95 @@ impl SmtpClient {
                 "username is set but neither password_env nor password_file".into(),
             ));
         }
-        Ok(SmtpClient {
-            password: settings.password()?,
-            settings: settings.clone(),
-            conn: None,
-            pipelining: false,
+        let trust = match settings.tls {
+            TlsMode::None => None,
+            TlsMode::Starttls | TlsMode::Tls => {
+                Some(Trust::load(&settings.host, settings.ca_file.as_deref())?)
+            }
+        };
+        Ok(SmtpTarget {
+            password: settings.password()?.map(Arc::from),
+            settings: Arc::new(settings.clone()),
+            trust,
         })
     }
 
+    /// A client for one connection to this server (connected on first use).
+    pub fn client(&self) -> SmtpClient {
+        SmtpClient {
+            target: self.clone(),
+            conn: None,
+            pipelining: false,
+            refused: None,
+        }
+    }
+
+    /// Where the roots come from, for `notify test-smtp`.
+    fn trust_summary(&self) -> String {
+        let Some(trust) = &self.trust else {
+            return "no TLS (tls = \"none\")".to_owned();
+        };
+        let mode = match self.settings.tls {
+            TlsMode::Tls => "implicit TLS",
+            _ => "STARTTLS",
+        };
+        let ca_file = match &self.settings.ca_file {
+            Some(path) => format!(
+                ", {} from ca_file {}",
+                trust.ca_file_roots,
+                display_path(path)
+            ),
+            None => String::new(),
+        };
+        format!(
+            "{mode}, certificate checked against the bundled roots, {} from the system store{ca_file}",
+            trust.system_roots
+        )
+    }
+
+    /// `text` with the password blotted out, in case a server echoes it back.
+    fn redact(&self, text: String) -> String {
+        match &self.password {
+            Some(p) if !p.is_empty() && text.contains(&**p) => text.replace(&**p, "(password)"),
+            _ => text,
+        }
+    }
+}
+
+/// An SMTP connection to the configured server, opened on first use and reopened after a
+/// failure.
+pub struct SmtpClient {
+    target: SmtpTarget,
+    conn: Option<SmtpConnection>,
+    /// The server offers PIPELINING: MAIL, RCPT and DATA go in one write.
+    pipelining: bool,
+    /// The handshake or login was refused for good: later letters on this client fail with
+    /// the same reason instead of trying again for each one.
+    refused: Option<SendError>,
+}
+
+impl SmtpClient {
+    pub fn new(settings: &SmtpSettings) -> Result<Self, SmtpError> {
+        Ok(SmtpTarget::new(settings)?.client())
+    }
+
     fn connection(&mut self) -> Result<&mut SmtpConnection, SendError> {
+        if let Some(refused) = &self.refused {
+            return Err(refused.clone());
+        }
         if self.conn.as_ref().is_some_and(SmtpConnection::has_broken) {
             self.conn = None;
         }
         if self.conn.is_none() {
-            let mut conn = self.open()?;
+            let mut conn = match self.open() {
+                Ok(conn) => conn,
+                Err(e) => {
+                    if matches!(e, SendError::Permanent(_)) {
+                        self.refused = Some(e.clone());
+                    }
+                    return Err(e);
+                }
+            };
             // lettre's ServerInfo does not record PIPELINING, so ask again and read the
             // reply's lines ourselves.
             self.pipelining = conn
@@ -195,49 +278,79 @@ impl SmtpClient {
     }
 
     fn open(&self) -> Result<SmtpConnection, SendError> {
-        let s = &self.settings;
+        let target = &self.target;
+        let s = &*target.settings;
         let timeout = Some(Duration::from_secs(s.timeout_secs.max(1)));
         let hello = ClientId::default();
-        let tls = || {
-            TlsParameters::new(s.host.clone())
-                .map_err(|e| SendError::Permanent(format!("TLS set-up: {e}")))
-        };
-        let implicit = if s.tls == TlsMode::Tls {
-            Some(tls()?)
-        } else {
-            None
-        };
-        let mut conn = SmtpConnection::connect(
-            (s.host.as_str(), s.port),
-            timeout,
-            &hello,
-            implicit.as_ref(),
-            None,
-        )
-        .map_err(|e| classify(&e, &format!("connecting to {}:{}", s.host, s.port)))?;
-        if s.tls == TlsMode::Starttls {
+        let tls = target.trust.as_ref().map(|t| &t.parameters);
+        let implicit = if s.tls == TlsMode::Tls { tls } else { None };
+        let mut conn =
+            SmtpConnection::connect((s.host.as_str(), s.port), timeout, &hello, implicit, None)
+                .map_err(|e| {
+                    self.handshake_failure(&e, &format!("connecting to {}:{}", s.host, s.port))
+                })?;
+        if let (TlsMode::Starttls, Some(tls)) = (s.tls, tls) {
             if !conn.can_starttls() {
                 return Err(SendError::Permanent(format!(
-                    "{} does not offer STARTTLS",
-                    s.host
+                    "{} does not offer STARTTLS: set `tls = \"tls\"` under [smtp] if it speaks \
+                     TLS at once on port {}",
+                    s.host, s.port
                 )));
             }
-            conn.starttls(&tls()?, &hello)
-                .map_err(|e| classify(&e, "STARTTLS"))?;
+            conn.starttls(tls, &hello).map_err(|e| {
+                self.handshake_failure(&e, &format!("STARTTLS with {}:{}", s.host, s.port))
+            })?;
         }
-        if let (Some(user), Some(pass)) = (&s.username, &self.password) {
-            let creds = Credentials::new(user.clone(), pass.clone());
+        if let (Some(user), Some(pass)) = (&s.username, &target.password) {
+            let creds = Credentials::new(user.clone(), pass.to_string());
             conn.auth(&[Mechanism::Plain, Mechanism::Login], &creds)
-                .map_err(|e| classify(&e, "login"))?;
+                .map_err(|e| self.login_failure(&e, user))?;
         }
         Ok(conn)
     }
 
+    /// A failed connect or STARTTLS: a refused certificate is permanent and says which
+    /// setting fixes it; anything else is classified as usual.
+    fn handshake_failure(&self, e: &lettre::transport::smtp::Error, doing: &str) -> SendError {
+        match tls::explain(e, &self.target.settings.host) {
+            Some(why) => SendError::Permanent(format!("{doing}: {why}")),
+            None => classify(e, doing),
+        }
+    }
+
+    /// A refused login is permanent and names the settings involved, never the password.
+    fn login_failure(&self, e: &lettre::transport::smtp::Error, user: &str) -> SendError {
+        let text = if e.is_permanent() {
+            format!(
+                "the server refused the login as `{user}` ({e}): check `username` and the \
+                 password named by `password_env` or `password_file` under [smtp]"
+            )
+        } else if e.is_client() {
+            format!(
+                "cannot log in as `{user}`: {e} (breachdesk speaks AUTH PLAIN and LOGIN; many \
+                 servers offer them only over TLS: set `tls` under [smtp])"
+            )
+        } else {
+            return SendError::Transient(self.target.redact(format!("login as `{user}`: {e}")));
+        };
+        SendError::Permanent(self.target.redact(text))
+    }
+
     /// Connects, logs in if configured, and says goodbye: for `notify test-smtp`.
     pub fn check(&mut self) -> Result<String, SendError> {
-        let conn = self.open()?;
-        let info = conn.server_info().to_string();
-        let mut conn = conn;
+        let mut conn = self.open()?;
+        let s = &self.target.settings;
+        let login = match &s.username {
+            Some(user) => format!("logged in as {user}"),
+            None => "no login (no username set)".to_owned(),
+        };
+        let info = format!(
+            "{}:{} ({}); {}; {login}",
+            s.host,
+            s.port,
+            conn.server_info(),
+            self.target.trust_summary()
+        );
         let _ = conn.quit();
         Ok(info)
     }
