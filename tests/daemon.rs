@@ -384,20 +384,11 @@ fn a_second_os_user_is_seen_and_held_to_their_role() {
         return;
     }
     let name = "bdtest2";
-    let group = "bdteam";
     let Some(user) = os_user(name) else {
         eprintln!("skipped: useradd is not available to create a second user");
         return;
     };
-    let sb = Sandbox::new();
-    std::fs::set_permissions(sb.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    let me = me();
-    sb.write(
-        "config.toml",
-        &format!(
-            "[access]\nadmins = [\"{me}\"]\nresponders = [\"{name}\"]\n[daemon]\ngroup = \"{group}\"\n"
-        ),
-    );
+    let sb = team_sandbox(&[name]);
     sb.open_incident("Owned by the admin", 2);
     sb.import("1", &roster(5));
     let daemon = Daemon::start(&sb);
@@ -649,13 +640,33 @@ fn concurrent_pauses_run_the_hook_once() {
     );
 }
 
+/// The group the tests' second OS users are in; the socket is shared with it.
+const TEAM_GROUP: &str = "bdteam";
+
+/// A sandbox other OS users can reach, whose config makes this user admin and `responders`
+/// responders, with the socket shared with [`TEAM_GROUP`].
+fn team_sandbox(responders: &[&str]) -> Sandbox {
+    let sb = Sandbox::new();
+    std::fs::set_permissions(sb.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let quoted: Vec<String> = responders.iter().map(|r| format!("\"{r}\"")).collect();
+    sb.write(
+        "config.toml",
+        &format!(
+            "[access]\nadmins = [\"{}\"]\nresponders = [{}]\n[daemon]\ngroup = \"{TEAM_GROUP}\"\n",
+            me(),
+            quoted.join(", ")
+        ),
+    );
+    sb
+}
+
 /// Makes (once) an OS user in group `bdteam` for tests that need a second identity; `None`
 /// when not root or the tools are missing.
 fn os_user(name: &str) -> Option<nix::unistd::User> {
     if !nix::unistd::Uid::effective().is_root() {
         return None;
     }
-    let _ = Command::new("groupadd").arg("bdteam").status();
+    let _ = Command::new("groupadd").arg(TEAM_GROUP).status();
     if nix::unistd::User::from_name(name).ok()?.is_none() {
         let made = Command::new("useradd")
             .args([
@@ -663,7 +674,7 @@ fn os_user(name: &str) -> Option<nix::unistd::User> {
                 "--shell",
                 "/usr/sbin/nologin",
                 "-g",
-                "bdteam",
+                TEAM_GROUP,
                 name,
             ])
             .status();
@@ -705,15 +716,7 @@ fn resuming_needs_the_right_to_every_blocking_incident() {
         eprintln!("skipped: two more OS users are needed (root creates them; CI runs as root)");
         return;
     };
-    let sb = Sandbox::new();
-    std::fs::set_permissions(sb.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    let me = me();
-    sb.write(
-        "config.toml",
-        &format!(
-            "[access]\nadmins = [\"{me}\"]\nresponders = [\"bdrita\", \"bdron\"]\n[daemon]\ngroup = \"bdteam\"\n"
-        ),
-    );
+    let sb = team_sandbox(&["bdrita", "bdron"]);
     let daemon = Daemon::start(&sb);
     let ok = |user, args: &[&str]| {
         let (code, out, err) = as_user(user, &daemon, args);

@@ -803,25 +803,54 @@ fn a_viewer_sees_the_board_and_counts_but_never_the_roster_or_letters() {
     );
 }
 
+/// A daemon serving a fixture's desk on a socket in this process.
+struct InProcessDaemon {
+    _dir: TempDir,
+    socket: std::path::PathBuf,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    server: std::thread::JoinHandle<Result<(), breachdesk::remote::ServeError>>,
+}
+
+impl InProcessDaemon {
+    fn serve(fixture: Fixture) -> Self {
+        let Fixture { _dir, desk } = fixture;
+        let desk = Arc::try_unwrap(desk).ok().expect("sole owner");
+        let socket = _dir.path().join("daemon.sock");
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let server = {
+            let (socket, stop) = (socket.clone(), Arc::clone(&stop));
+            std::thread::spawn(move || {
+                breachdesk::remote::serve_until(desk, &socket, None, stop, &mut std::io::sink())
+            })
+        };
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while !socket.exists() {
+            assert!(std::time::Instant::now() < deadline, "daemon did not start");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        InProcessDaemon {
+            _dir,
+            socket,
+            stop,
+            server,
+        }
+    }
+
+    fn connect(&self) -> breachdesk::remote::RemoteDesk {
+        breachdesk::remote::RemoteDesk::connect(&self.socket).unwrap()
+    }
+
+    /// Stops the daemon; it must end cleanly.
+    fn stop(self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        self.server.join().unwrap().unwrap();
+    }
+}
+
 #[test]
 fn the_tui_through_the_daemon_draws_the_same_screens() {
-    use std::sync::atomic::{AtomicBool, Ordering};
-    let Fixture { _dir, desk } = Fixture::with_roles();
-    let desk = Arc::try_unwrap(desk).ok().expect("sole owner");
-    let socket = _dir.path().join("daemon.sock");
-    let stop = Arc::new(AtomicBool::new(false));
-    let server = {
-        let (socket, stop) = (socket.clone(), Arc::clone(&stop));
-        std::thread::spawn(move || {
-            breachdesk::remote::serve_until(desk, &socket, None, stop, &mut std::io::sink())
-        })
-    };
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while !socket.exists() {
-        assert!(std::time::Instant::now() < deadline, "daemon did not start");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let remote = breachdesk::remote::RemoteDesk::connect(&socket).unwrap();
+    let daemon = InProcessDaemon::serve(Fixture::with_roles());
+    let remote = daemon.connect();
     let me = remote.identity().user.clone();
     assert_eq!(me, breachdesk::identity::current_user());
     let mut app = app_on(Arc::new(remote), me);
@@ -840,8 +869,7 @@ fn the_tui_through_the_daemon_draws_the_same_screens() {
             "{tab:?} differs through the daemon"
         );
     }
-    stop.store(true, Ordering::Relaxed);
-    server.join().unwrap().unwrap();
+    daemon.stop();
 }
 
 #[test]
@@ -1005,24 +1033,9 @@ fn desk_calls_run_off_the_ui_thread_and_show_as_pending() {
 
 #[test]
 fn a_colleagues_change_shows_on_the_other_tui_within_a_second() {
-    use std::sync::atomic::{AtomicBool, Ordering};
-    let Fixture { _dir, desk } = Fixture::with_roles();
-    let desk = Arc::try_unwrap(desk).ok().expect("sole owner");
-    let socket = _dir.path().join("daemon.sock");
-    let stop = Arc::new(AtomicBool::new(false));
-    let server = {
-        let (socket, stop) = (socket.clone(), Arc::clone(&stop));
-        std::thread::spawn(move || {
-            breachdesk::remote::serve_until(desk, &socket, None, stop, &mut std::io::sink())
-        })
-    };
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while !socket.exists() {
-        assert!(std::time::Instant::now() < deadline, "daemon did not start");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let colleague = Arc::new(breachdesk::remote::RemoteDesk::connect(&socket).unwrap());
-    let mine: Arc<dyn Desk> = Arc::new(breachdesk::remote::RemoteDesk::connect(&socket).unwrap());
+    let daemon = InProcessDaemon::serve(Fixture::with_roles());
+    let colleague = Arc::new(daemon.connect());
+    let mine: Arc<dyn Desk> = Arc::new(daemon.connect());
     let me = breachdesk::identity::current_user();
     let live = breachdesk::tui::live::Live::start(Arc::clone(&mine), me.clone());
     let mut app = app_on(mine, me.clone()).with_live(live);
@@ -1071,6 +1084,5 @@ fn a_colleagues_change_shows_on_the_other_tui_within_a_second() {
         assert!(started.elapsed() < Duration::from_secs(1), "{text}");
         std::thread::sleep(Duration::from_millis(10));
     }
-    stop.store(true, Ordering::Relaxed);
-    server.join().unwrap().unwrap();
+    daemon.stop();
 }
