@@ -13,27 +13,27 @@ use std::time::{Duration, Instant};
 use breachdesk::config::Settings;
 use breachdesk::crypto::Key;
 use breachdesk::desk::{Desk, IncidentFilter, LocalDesk};
-use breachdesk::domain::{IncidentId, UserName};
+use breachdesk::domain::IncidentId;
 use breachdesk::remote::{RemoteDesk, serve_until};
 use breachdesk::store::Store;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-type Call = (&'static str, fn(&dyn Desk, &UserName));
+type Call = (&'static str, fn(&dyn Desk));
 
 const CALLS: [Call; 4] = [
-    ("identity", |d, a| {
-        d.identity(a).unwrap();
+    ("identity", |d| {
+        d.identity().unwrap();
     }),
-    ("incident INC-2", |d, a| {
-        d.incident(a, IncidentId::new(2)).unwrap();
+    ("incident INC-2", |d| {
+        d.incident(IncidentId::new(2)).unwrap();
     }),
-    ("programs", |d, a| {
-        d.programs(a).unwrap();
+    ("programs", |d| {
+        d.programs().unwrap();
     }),
-    ("people window of 40 (INC-1)", |d, a| {
-        d.people_window(a, IncidentId::new(1), 5_000, 40).unwrap();
+    ("people window of 40 (INC-1)", |d| {
+        d.people_window(IncidentId::new(1), 5_000, 40).unwrap();
     }),
 ];
 
@@ -44,16 +44,21 @@ fn main() -> anyhow::Result<()> {
         .ok_or_else(|| anyhow::anyhow!("usage: daemon_bench DIR [CALLS]"))?;
     let n: usize = args.get(1).map_or(Ok(2000), |s| s.parse())?;
     let actor = breachdesk::identity::current_user();
-    let desk = LocalDesk::new(
+    let desk = Arc::new(LocalDesk::new(
         Store::open(dir.as_ref(), &Key::for_database(dir.as_ref(), None)?)?,
         Settings::defaults(),
-    );
+    ));
+    let session = desk.session(actor);
     // Warm the cache the same way for both.
-    desk.incidents(&actor, &IncidentFilter::default())?;
+    session.incidents(&IncidentFilter::default())?;
     let local: Vec<Duration> = CALLS
         .iter()
-        .map(|(_, call)| median(n, || call(&desk, &actor)))
+        .map(|(_, call)| median(n, || call(&session)))
         .collect();
+    drop(session);
+    let desk = Arc::try_unwrap(desk)
+        .ok()
+        .ok_or_else(|| anyhow::anyhow!("the desk is still shared"))?;
 
     let socket = std::path::Path::new(dir.as_str()).with_extension("sock");
     let stop = Arc::new(AtomicBool::new(false));
@@ -70,7 +75,7 @@ fn main() -> anyhow::Result<()> {
         "call", "local", "via daemon", "added"
     );
     for ((name, call), local) in CALLS.iter().zip(local) {
-        let via = median(n, || call(&remote, &actor));
+        let via = median(n, || call(&remote));
         println!(
             "{name:<30} {:>7.3} ms {:>9.3} ms {:>7.3} ms",
             ms(local),

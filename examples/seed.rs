@@ -25,6 +25,7 @@ fn main() -> anyhow::Result<()> {
         Settings::defaults(),
         actor.clone(),
     );
+    let desk = std::sync::Arc::new(desk).session(actor.clone());
     let catalog = desk.catalog();
     for n in 0..count {
         let severity = Severity::new((n % 6) as u8)?;
@@ -35,20 +36,14 @@ fn main() -> anyhow::Result<()> {
         )?;
         new.categories
             .insert(catalog.parse(["keystrokes", "transcripts", "screenshots"][(n % 3) as usize])?);
-        let inc = desk.open_incident(&actor, new)?;
+        let inc = desk.open_incident(new)?;
         if n % 4 == 0 {
-            desk.set_status(&actor, inc.id, Status::Investigating, Some("seeded"))?;
+            desk.set_status(inc.id, Status::Investigating, Some("seeded"))?;
         }
     }
     if people > 0 {
         let csv = breachdesk::demo::roster_csv(people);
-        desk.import_roster(
-            &actor,
-            IncidentId::new(1),
-            csv.as_bytes(),
-            "seed.csv",
-            false,
-        )?;
+        desk.import_roster(IncidentId::new(1), csv.as_bytes(), "seed.csv", false)?;
     }
     eprintln!("seeded {count} incidents and {people} people on INC-1");
     Ok(())

@@ -53,10 +53,11 @@ fn main() -> anyhow::Result<()> {
             .ok_or_else(|| anyhow::anyhow!("usage: tui_bench --remote SOCKET"))?;
         Arc::new(breachdesk::remote::RemoteDesk::connect(socket.as_ref())?)
     } else {
-        Arc::new(LocalDesk::new(
+        let local = Arc::new(LocalDesk::new(
             Store::open(dir.as_ref(), &Key::for_database(dir.as_ref(), None)?)?,
             settings,
-        ))
+        ));
+        Arc::new(local.session(breachdesk::identity::current_user()))
     };
     if args.get(2).is_some_and(|a| a == "--during-send") {
         let mut app = App::new(

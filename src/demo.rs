@@ -4,7 +4,7 @@
 //! would do it.
 
 use crate::desk::{Desk, DeskError, IncidentFilter};
-use crate::domain::{IncidentId, NewIncident, NewProgram, Severity, Status, UserName};
+use crate::domain::{IncidentId, NewIncident, NewProgram, Severity, Status};
 
 /// What the demo created.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,11 +53,8 @@ pub fn roster_csv(people: usize) -> String {
 }
 
 /// Fills an empty database with the demo. Refuses a database that already has incidents.
-pub fn populate(desk: &dyn Desk, actor: &UserName) -> Result<DemoSummary, DeskError> {
-    if !desk
-        .incidents(actor, &IncidentFilter::default())?
-        .is_empty()
-    {
+pub fn populate(desk: &dyn Desk) -> Result<DemoSummary, DeskError> {
+    if !desk.incidents(&IncidentFilter::default())?.is_empty() {
         return Err(DeskError::Unchanged(
             "this database already holds incidents; give `demo` an empty --db directory".into(),
         ));
@@ -74,7 +71,7 @@ pub fn populate(desk: &dyn Desk, actor: &UserName) -> Result<DemoSummary, DeskEr
             for c in cats {
                 new.categories.insert(catalog.parse(c)?);
             }
-            desk.add_program(actor, new).map(|_| ())
+            desk.add_program(new).map(|_| ())
         };
     program(
         "staff-monitoring",
@@ -114,7 +111,7 @@ pub fn populate(desk: &dyn Desk, actor: &UserName) -> Result<DemoSummary, DeskEr
         for p in programs {
             new.programs.insert(p.parse()?);
         }
-        Ok(desk.open_incident(actor, new)?.id)
+        Ok(desk.open_incident(new)?.id)
     };
     let old = open(
         "Badge export emailed to the wrong team",
@@ -129,7 +126,7 @@ pub fn populate(desk: &dyn Desk, actor: &UserName) -> Result<DemoSummary, DeskEr
         (Status::Resolved, "distribution list fixed"),
         (Status::Closed, "no further action"),
     ] {
-        desk.set_status(actor, old, status, Some(reason))?;
+        desk.set_status(old, status, Some(reason))?;
     }
     let chat = open(
         "Chat archive search open to contractors",
@@ -138,14 +135,8 @@ pub fn populate(desk: &dyn Desk, actor: &UserName) -> Result<DemoSummary, DeskEr
         &["chat-messages"],
         &["chat-archive"],
     )?;
-    desk.set_status(
-        actor,
-        chat,
-        Status::Investigating,
-        Some("reviewing search logs"),
-    )?;
+    desk.set_status(chat, Status::Investigating, Some("reviewing search logs"))?;
     desk.add_note(
-        actor,
         chat,
         "Access revoked for contractor group at 11:40; checking search history.",
     )?;
@@ -165,32 +156,27 @@ pub fn populate(desk: &dyn Desk, actor: &UserName) -> Result<DemoSummary, DeskEr
         &["staff-monitoring"],
     )?;
     desk.set_status(
-        actor,
         main,
         Status::Investigating,
         Some("establishing who read the data"),
     )?;
     desk.add_note(
-        actor,
         main,
         "Bucket ACL set to the training team only at 15:10 UTC.",
     )?;
     let people = 2000;
     desk.import_roster(
-        actor,
         main,
         roster_csv(people).as_bytes(),
         "demo-roster.csv",
         false,
     )?;
     desk.pause_program(
-        actor,
         &"staff-monitoring".parse()?,
         main,
         "collection paused while we investigate",
     )?;
     desk.add_note(
-        actor,
         main,
         "Storage access logs requested from the platform team.",
     )?;
@@ -220,16 +206,17 @@ mod tests {
     #[test]
     fn demo_fills_an_empty_database_once() {
         let dir = tempfile::tempdir().unwrap();
-        let actor = UserName::parse("demo").unwrap();
-        let desk = LocalDesk::for_local_user(
+        let actor = crate::domain::UserName::parse("demo").unwrap();
+        let desk = std::sync::Arc::new(LocalDesk::for_local_user(
             Store::open(dir.path(), &Key::generate().unwrap()).unwrap(),
             Settings::defaults(),
             actor.clone(),
-        );
-        let summary = populate(&desk, &actor).unwrap();
+        ))
+        .session(actor);
+        let summary = populate(&desk).unwrap();
         assert_eq!(summary.main_incident, IncidentId::new(3));
-        let main = desk.incident(&actor, summary.main_incident).unwrap();
+        let main = desk.incident(summary.main_incident).unwrap();
         assert_eq!(main.people, 2000);
-        assert!(populate(&desk, &actor).is_err());
+        assert!(populate(&desk).is_err());
     }
 }

@@ -1,7 +1,8 @@
-//! The desk: the one API every front end uses. Each method is one user action and takes
-//! the acting user. The desk validates, reads what it needs, and hands the store one set of
+//! The desk: the one API every front end uses. Each method is one user action, made in a
+//! session bound once to its user ([`LocalDesk::session`]; the daemon makes one per
+//! connection). The desk validates, reads what it needs, and hands the store one set of
 //! changes with its audit events, so it is the only writer. Front ends reach it through the
-//! [`Desk`] trait, so that a remote desk can stand in for [`LocalDesk`].
+//! [`Desk`] trait, so that a remote desk can stand in for a local [`Session`].
 //!
 //! This file holds the trait and [`DeskError`]; [`LocalDesk`] and its shared helpers are in
 //! `local.rs`, and each area's actions in a file of its own: `incidents.rs`, `people.rs`,
@@ -40,7 +41,7 @@ mod sending;
 
 pub use audit::{Identity, ReadPath};
 pub use incidents::IncidentFilter;
-pub use local::{Clock, LocalDesk};
+pub use local::{Clock, LocalDesk, Session};
 pub use notifications::{FailureView, OutboxStatus, QueueReport, SendOptions, SendProgress};
 pub use people::{ImportReport, PeopleFilter};
 pub use programs::{HIDDEN_HOOK, LinkOutcome, PauseOutcome};
@@ -218,22 +219,15 @@ pub trait Desk: Send + Sync {
     fn catalog(&self) -> CategoryCatalog;
     /// The jurisdiction rules in force (for showing deadlines without a call per incident).
     fn rules(&self) -> crate::deadlines::RuleBook;
-    /// Who is calling, as the desk sees it (a daemon ignores `actor` and uses the socket's
-    /// peer credentials).
-    fn identity(&self, actor: &UserName) -> Result<Identity, DeskError>;
+    /// Who is calling, as the desk sees it: the session's user (in the daemon, the user the
+    /// socket's peer credentials name).
+    fn identity(&self) -> Result<Identity, DeskError>;
     /// Adds (`add`) or removes a member of an incident; members see its personal data.
-    fn set_member(
-        &self,
-        actor: &UserName,
-        id: IncidentId,
-        user: UserName,
-        add: bool,
-    ) -> Result<Incident, DeskError>;
+    fn set_member(&self, id: IncidentId, user: UserName, add: bool) -> Result<Incident, DeskError>;
     /// Changes when the organisation became aware of the breach and when it was
     /// determined (the legal clocks' starts); recorded with the reason.
     fn set_clock(
         &self,
-        actor: &UserName,
         id: IncidentId,
         aware: Option<DateTime<Utc>>,
         determined: Option<DateTime<Utc>>,
@@ -241,15 +235,10 @@ pub trait Desk: Send + Sync {
     ) -> Result<Incident, DeskError>;
     /// The legal obligations of one incident, or of every unsettled incident, soonest due
     /// first.
-    fn obligations(
-        &self,
-        actor: &UserName,
-        id: Option<IncidentId>,
-    ) -> Result<Vec<Obligation>, DeskError>;
+    fn obligations(&self, id: Option<IncidentId>) -> Result<Vec<Obligation>, DeskError>;
     /// Records an obligation as done (with when and a reference) or waived (with why).
     fn settle_obligation(
         &self,
-        actor: &UserName,
         id: IncidentId,
         rule: &str,
         state: ObligationState,
@@ -257,61 +246,42 @@ pub trait Desk: Send + Sync {
     /// Reads the exposed store's access log (all or nothing) and keeps what it shows.
     fn import_evidence(
         &self,
-        actor: &UserName,
         id: IncidentId,
         log: &mut dyn std::io::Read,
         source_name: &str,
         allowed: &std::collections::HashSet<String>,
     ) -> Result<EvidenceSummary, DeskError>;
     /// The imported evidence in full: who read whose data (personal data: checked, logged).
-    fn evidence(&self, actor: &UserName, id: IncidentId) -> Result<Evidence, DeskError>;
+    fn evidence(&self, id: IncidentId) -> Result<Evidence, DeskError>;
     /// Access-log entries (reads of personal data and refusals), oldest first.
     fn access_log(
         &self,
-        actor: &UserName,
         incident: Option<IncidentId>,
         user: Option<&UserName>,
     ) -> Result<Vec<AuditEvent>, DeskError>;
-    fn open_incident(&self, actor: &UserName, new: NewIncident) -> Result<Incident, DeskError>;
+    fn open_incident(&self, new: NewIncident) -> Result<Incident, DeskError>;
     /// Incidents, most severe first, then newest.
-    fn incidents(
-        &self,
-        actor: &UserName,
-        filter: &IncidentFilter,
-    ) -> Result<Vec<Incident>, DeskError>;
-    fn incident(&self, actor: &UserName, id: IncidentId) -> Result<Incident, DeskError>;
+    fn incidents(&self, filter: &IncidentFilter) -> Result<Vec<Incident>, DeskError>;
+    fn incident(&self, id: IncidentId) -> Result<Incident, DeskError>;
     /// The incident's events and notes, oldest first.
-    fn timeline(&self, actor: &UserName, id: IncidentId) -> Result<Vec<AuditEvent>, DeskError>;
+    fn timeline(&self, id: IncidentId) -> Result<Vec<AuditEvent>, DeskError>;
     fn set_severity(
         &self,
-        actor: &UserName,
         id: IncidentId,
         severity: Severity,
         reason: &str,
     ) -> Result<Incident, DeskError>;
     fn set_status(
         &self,
-        actor: &UserName,
         id: IncidentId,
         status: Status,
         reason: Option<&str>,
     ) -> Result<Incident, DeskError>;
-    fn add_note(
-        &self,
-        actor: &UserName,
-        id: IncidentId,
-        text: &str,
-    ) -> Result<AuditEvent, DeskError>;
-    fn assign(
-        &self,
-        actor: &UserName,
-        id: IncidentId,
-        owner: UserName,
-    ) -> Result<Incident, DeskError>;
+    fn add_note(&self, id: IncidentId, text: &str) -> Result<AuditEvent, DeskError>;
+    fn assign(&self, id: IncidentId, owner: UserName) -> Result<Incident, DeskError>;
     /// Validates a CSV roster and, unless `dry_run`, merges it into the incident's people.
     fn import_roster(
         &self,
-        actor: &UserName,
         id: IncidentId,
         csv: &[u8],
         source_name: &str,
@@ -320,7 +290,6 @@ pub trait Desk: Send + Sync {
     /// The matching people; `path` names the read in the access log.
     fn people(
         &self,
-        actor: &UserName,
         id: IncidentId,
         filter: &PeopleFilter,
         path: ReadPath,
@@ -328,23 +297,16 @@ pub trait Desk: Send + Sync {
     /// People `offset..offset + limit` of the roster in import order, reading only those.
     fn people_window(
         &self,
-        actor: &UserName,
         id: IncidentId,
         offset: usize,
         limit: usize,
     ) -> Result<Vec<AffectedPerson>, DeskError>;
-    fn add_program(&self, actor: &UserName, new: NewProgram) -> Result<Program, DeskError>;
-    fn programs(&self, actor: &UserName) -> Result<Vec<Program>, DeskError>;
-    fn link_program(
-        &self,
-        actor: &UserName,
-        slug: &ProgramSlug,
-        id: IncidentId,
-    ) -> Result<LinkOutcome, DeskError>;
+    fn add_program(&self, new: NewProgram) -> Result<Program, DeskError>;
+    fn programs(&self) -> Result<Vec<Program>, DeskError>;
+    fn link_program(&self, slug: &ProgramSlug, id: IncidentId) -> Result<LinkOutcome, DeskError>;
     /// Records the pause and runs the pause hook; blocks until the hook ends.
     fn pause_program(
         &self,
-        actor: &UserName,
         slug: &ProgramSlug,
         id: IncidentId,
         reason: &str,
@@ -352,26 +314,20 @@ pub trait Desk: Send + Sync {
     /// Resumes unless a linked SEV 0-2 incident is unsettled (or `force`); runs the hook.
     fn resume_program(
         &self,
-        actor: &UserName,
         slug: &ProgramSlug,
         reason: &str,
         force: bool,
     ) -> Result<ResumeOutcome, DeskError>;
     /// The audit log, oldest first, optionally only one incident's events.
-    fn audit_log(
-        &self,
-        actor: &UserName,
-        incident: Option<IncidentId>,
-    ) -> Result<Vec<AuditEvent>, DeskError>;
+    fn audit_log(&self, incident: Option<IncidentId>) -> Result<Vec<AuditEvent>, DeskError>;
     /// Checks the hash chain, the head's key tag and the witness; the inner result is what
     /// was checked or the first thing found tampered.
-    fn verify_audit(&self, actor: &UserName) -> Result<Result<Verified, Tamper>, DeskError>;
+    fn verify_audit(&self) -> Result<Result<Verified, Tamper>, DeskError>;
     /// The current head of the audit chain (`None` while the log is empty).
-    fn audit_head(&self, actor: &UserName) -> Result<Option<HeadReport>, DeskError>;
+    fn audit_head(&self) -> Result<Option<HeadReport>, DeskError>;
     /// The exact message one person would get (the first on the roster by default).
     fn preview_letter(
         &self,
-        actor: &UserName,
         id: IncidentId,
         template: TemplateName,
         person: Option<&crate::domain::EmployeeId>,
@@ -380,7 +336,6 @@ pub trait Desk: Send + Sync {
     /// brief); a letter already in the outbox is not queued again.
     fn queue_notifications(
         &self,
-        actor: &UserName,
         id: IncidentId,
         template: TemplateName,
         filter: &PeopleFilter,
@@ -388,36 +343,22 @@ pub trait Desk: Send + Sync {
     ) -> Result<QueueReport, DeskError>;
     /// Writes an incident's queued letters into `dir` as `.eml` files, changing no state;
     /// returns how many.
-    fn export_letters(
-        &self,
-        actor: &UserName,
-        id: IncidentId,
-        dir: &std::path::Path,
-    ) -> Result<usize, DeskError>;
+    fn export_letters(&self, id: IncidentId, dir: &std::path::Path) -> Result<usize, DeskError>;
     /// Drains the outbox (of one incident, or all); blocks until done, reporting progress.
     fn send_notifications(
         &self,
-        actor: &UserName,
         scope: Option<IncidentId>,
         options: &SendOptions,
         progress: &mut dyn FnMut(&SendProgress),
     ) -> Result<SendProgress, DeskError>;
-    fn outbox_status(
-        &self,
-        actor: &UserName,
-        id: IncidentId,
-        path: ReadPath,
-    ) -> Result<OutboxStatus, DeskError>;
+    fn outbox_status(&self, id: IncidentId, path: ReadPath) -> Result<OutboxStatus, DeskError>;
     /// Requeues every failed letter of an incident; returns how many.
-    fn retry_failed(&self, actor: &UserName, id: IncidentId) -> Result<usize, DeskError>;
+    fn retry_failed(&self, id: IncidentId) -> Result<usize, DeskError>;
     /// Connects and logs in to the configured mail server.
-    fn test_smtp(&self, actor: &UserName) -> Result<String, DeskError>;
+    fn test_smtp(&self) -> Result<String, DeskError>;
     /// Notices of every change committed from now on, by anyone (through the daemon: by
     /// any client); the channel ends when the desk (or the daemon) goes away.
-    fn watch(
-        &self,
-        actor: &UserName,
-    ) -> Result<std::sync::mpsc::Receiver<crate::domain::ChangeNotice>, DeskError>;
+    fn watch(&self) -> Result<std::sync::mpsc::Receiver<crate::domain::ChangeNotice>, DeskError>;
 }
 
 #[cfg(test)]

@@ -63,8 +63,8 @@ pub fn gather(
     id: IncidentId,
     now: DateTime<Utc>,
 ) -> Result<Report, DeskError> {
-    let incident = desk.incident(actor, id)?;
-    let timeline = desk.timeline(actor, id)?;
+    let incident = desk.incident(id)?;
+    let timeline = desk.timeline(id)?;
     let severity_history = timeline
         .iter()
         .filter(|e| e.draft.action == AuditAction::SeverityChanged)
@@ -77,7 +77,7 @@ pub fn gather(
         })
         .collect();
     let programs = desk
-        .programs(actor)?
+        .programs()?
         .into_iter()
         .filter(|p: &Program| incident.programs.contains(&p.slug))
         .map(|p| ProgramLine {
@@ -88,13 +88,13 @@ pub fn gather(
         })
         .collect();
     let notifications = if incident.people > 0 {
-        let mut status = desk.outbox_status(actor, id, ReadPath::Report)?;
+        let mut status = desk.outbox_status(id, ReadPath::Report)?;
         status.failures.clear();
         Some(status)
     } else {
         None
     };
-    let obligations = desk.obligations(actor, Some(id))?;
+    let obligations = desk.obligations(Some(id))?;
     Ok(Report {
         generated_at: now,
         generated_by: actor.to_string(),

@@ -60,7 +60,7 @@ fn local() -> Bench {
     let smtp = smtp::SmtpServer::start(smtp::Faults::default());
     let desk = local_desk(&dir, &smtp);
     Bench {
-        desk: Arc::new(desk),
+        desk: Arc::new(Arc::new(desk).session(breachdesk::identity::current_user())),
         actor: breachdesk::identity::current_user(),
         smtp,
         _dir: dir,
@@ -131,36 +131,26 @@ fn roster(n: usize) -> String {
 
 fn open(b: &Bench, title: &str, severity: u8) -> IncidentId {
     let new = NewIncident::new(title, Severity::new(severity).unwrap(), "").unwrap();
-    b.desk.open_incident(&b.actor, new).unwrap().id
+    b.desk.open_incident(new).unwrap().id
 }
 
 desk_test!(incidents_open_change_and_show, |b| {
     let id = open(b, "Monitoring data readable by all", 3);
     let changed = b
         .desk
-        .set_severity(
-            &b.actor,
-            id,
-            Severity::new(2).unwrap(),
-            "exposed to everyone",
-        )
+        .set_severity(id, Severity::new(2).unwrap(), "exposed to everyone")
         .unwrap();
     assert_eq!(changed.severity.level(), 2);
-    b.desk
-        .set_status(&b.actor, id, Status::Investigating, None)
-        .unwrap();
-    let note = b.desk.add_note(&b.actor, id, "paused collection").unwrap();
+    b.desk.set_status(id, Status::Investigating, None).unwrap();
+    let note = b.desk.add_note(id, "paused collection").unwrap();
     assert_eq!(note.draft.detail, "paused collection");
-    let shown = b.desk.incident(&b.actor, id).unwrap();
+    let shown = b.desk.incident(id).unwrap();
     assert_eq!(shown.status, Status::Investigating);
-    let listed = b
-        .desk
-        .incidents(&b.actor, &IncidentFilter::default())
-        .unwrap();
+    let listed = b.desk.incidents(&IncidentFilter::default()).unwrap();
     assert_eq!(listed.len(), 1);
     let actions: Vec<&str> = b
         .desk
-        .timeline(&b.actor, id)
+        .timeline(id)
         .unwrap()
         .iter()
         .map(|e| e.draft.action.as_str())
@@ -178,35 +168,23 @@ desk_test!(incidents_open_change_and_show, |b| {
 desk_test!(owner_members_and_clocks, |b| {
     let id = open(b, "Exposure", 2);
     let colleague = UserName::parse("rita").unwrap();
-    let with = b
-        .desk
-        .set_member(&b.actor, id, colleague.clone(), true)
-        .unwrap();
+    let with = b.desk.set_member(id, colleague.clone(), true).unwrap();
     assert!(with.members.contains(&colleague));
-    let without = b
-        .desk
-        .set_member(&b.actor, id, colleague.clone(), false)
-        .unwrap();
+    let without = b.desk.set_member(id, colleague.clone(), false).unwrap();
     assert!(!without.members.contains(&colleague));
-    let assigned = b.desk.assign(&b.actor, id, colleague.clone()).unwrap();
+    let assigned = b.desk.assign(id, colleague.clone()).unwrap();
     assert_eq!(assigned.owner, colleague);
     let aware = chrono::Utc::now() - chrono::Duration::hours(3);
     let clocked = b
         .desk
-        .set_clock(
-            &b.actor,
-            id,
-            Some(aware),
-            None,
-            "learned of it from the ticket",
-        )
+        .set_clock(id, Some(aware), None, "learned of it from the ticket")
         .unwrap();
     assert_eq!(
         clocked.aware_at.map(|t| t.timestamp()),
         Some(aware.timestamp())
     );
     let future = chrono::Utc::now() + chrono::Duration::days(2);
-    let refused = b.desk.set_clock(&b.actor, id, Some(future), None, "typo");
+    let refused = b.desk.set_clock(id, Some(future), None, "typo");
     assert!(refused.unwrap_err().is_user_error());
 });
 
@@ -214,16 +192,15 @@ desk_test!(roster_import_people_and_windows, |b| {
     let id = open(b, "Exposure", 2);
     let report = b
         .desk
-        .import_roster(&b.actor, id, roster(300).as_bytes(), "roster.csv", false)
+        .import_roster(id, roster(300).as_bytes(), "roster.csv", false)
         .unwrap();
     assert_eq!((report.rows, report.added), (300, 300));
     let again = b
         .desk
-        .import_roster(&b.actor, id, roster(300).as_bytes(), "roster.csv", false)
+        .import_roster(id, roster(300).as_bytes(), "roster.csv", false)
         .unwrap();
     assert_eq!(again.unchanged, 300);
     let bad = b.desk.import_roster(
-        &b.actor,
         id,
         b"employee_id,name,email\nE1,Ann,not-an-address\n",
         "bad.csv",
@@ -232,13 +209,13 @@ desk_test!(roster_import_people_and_windows, |b| {
     assert!(bad.unwrap_err().is_user_error());
     let people = b
         .desk
-        .people(&b.actor, id, &PeopleFilter::default(), ReadPath::PeopleList)
+        .people(id, &PeopleFilter::default(), ReadPath::PeopleList)
         .unwrap();
     assert_eq!(people.len(), 300);
-    let window = b.desk.people_window(&b.actor, id, 250, 40).unwrap();
+    let window = b.desk.people_window(id, 250, 40).unwrap();
     assert_eq!(window.len(), 40);
     assert_eq!(window[0].employee_id.as_str(), "E0250");
-    let log = b.desk.access_log(&b.actor, Some(id), None).unwrap();
+    let log = b.desk.access_log(Some(id), None).unwrap();
     assert!(log.iter().any(|e| {
         e.draft
             .access
@@ -257,43 +234,32 @@ desk_test!(programmes_add_link_pause_resume, |b| {
         Some("echo started"),
     )
     .unwrap();
-    b.desk.add_program(&b.actor, new).unwrap();
-    assert_eq!(
-        b.desk.link_program(&b.actor, &slug, id).unwrap(),
-        LinkOutcome::Linked
-    );
-    let paused = b
-        .desk
-        .pause_program(&b.actor, &slug, id, "exposure")
-        .unwrap();
+    b.desk.add_program(new).unwrap();
+    assert_eq!(b.desk.link_program(&slug, id).unwrap(), LinkOutcome::Linked);
+    let paused = b.desk.pause_program(&slug, id, "exposure").unwrap();
     assert!(
         matches!(paused, PauseOutcome::Paused { hook: Some(_) }),
         "{paused:?}"
     );
-    let again = b.desk.pause_program(&b.actor, &slug, id, "again").unwrap();
+    let again = b.desk.pause_program(&slug, id, "again").unwrap();
     assert!(
         matches!(again, PauseOutcome::AlreadyPaused { .. }),
         "{again:?}"
     );
-    let refused = b.desk.resume_program(&b.actor, &slug, "too early", false);
+    let refused = b.desk.resume_program(&slug, "too early", false);
     assert!(
         refused.unwrap_err().is_user_error(),
         "a SEV 2 incident is open"
     );
-    b.desk
-        .set_status(&b.actor, id, Status::Investigating, None)
-        .unwrap();
-    let forced = b
-        .desk
-        .resume_program(&b.actor, &slug, "admin call", true)
-        .unwrap();
+    b.desk.set_status(id, Status::Investigating, None).unwrap();
+    let forced = b.desk.resume_program(&slug, "admin call", true).unwrap();
     assert!(
         matches!(forced, ResumeOutcome::Resumed { ref forced_over, .. } if forced_over == &[id]),
         "{forced:?}"
     );
-    let state = b.desk.programs(&b.actor).unwrap()[0].state;
+    let state = b.desk.programs().unwrap()[0].state;
     assert_eq!(state.as_str(), "active");
-    let timeline = b.desk.timeline(&b.actor, id).unwrap();
+    let timeline = b.desk.timeline(id).unwrap();
     let paused = timeline
         .iter()
         .find(|e| e.draft.action.as_str() == "program.paused")
@@ -310,11 +276,11 @@ desk_test!(programmes_add_link_pause_resume, |b| {
 desk_test!(obligations_and_evidence, |b| {
     let id = open(b, "Exposure", 2);
     b.desk
-        .import_roster(&b.actor, id, roster(9).as_bytes(), "roster.csv", false)
+        .import_roster(id, roster(9).as_bytes(), "roster.csv", false)
         .unwrap();
     let rules: Vec<String> = b
         .desk
-        .obligations(&b.actor, Some(id))
+        .obligations(Some(id))
         .unwrap()
         .iter()
         .map(|o| o.rule.clone())
@@ -323,7 +289,6 @@ desk_test!(obligations_and_evidence, |b| {
     let done = b
         .desk
         .settle_obligation(
-            &b.actor,
             id,
             "gdpr-33",
             ObligationState::Done {
@@ -338,16 +303,10 @@ desk_test!(obligations_and_evidence, |b| {
                2026-11-19T10:05:00Z,mallory,E0002,download\n";
     let summary = b
         .desk
-        .import_evidence(
-            &b.actor,
-            id,
-            &mut log.as_bytes(),
-            "access.csv",
-            &HashSet::new(),
-        )
+        .import_evidence(id, &mut log.as_bytes(), "access.csv", &HashSet::new())
         .unwrap();
     assert_eq!(summary.rows, 2);
-    let evidence = b.desk.evidence(&b.actor, id).unwrap();
+    let evidence = b.desk.evidence(id).unwrap();
     assert_eq!(evidence.rows, 2);
     assert_eq!(evidence.accessors[0].accessor, "mallory");
 });
@@ -355,68 +314,59 @@ desk_test!(obligations_and_evidence, |b| {
 desk_test!(queue_send_retry_and_status, |b| {
     let id = open(b, "Exposure", 2);
     b.desk
-        .import_roster(&b.actor, id, roster(12).as_bytes(), "roster.csv", false)
+        .import_roster(id, roster(12).as_bytes(), "roster.csv", false)
         .unwrap();
     let queued = b
         .desk
-        .queue_notifications(
-            &b.actor,
-            id,
-            TemplateName::Initial,
-            &PeopleFilter::default(),
-            &[],
-        )
+        .queue_notifications(id, TemplateName::Initial, &PeopleFilter::default(), &[])
         .unwrap();
     assert_eq!(queued.queued, 12);
     let preview = b
         .desk
-        .preview_letter(&b.actor, id, TemplateName::Initial, None)
+        .preview_letter(id, TemplateName::Initial, None)
         .unwrap();
     assert!(preview.contains("Message-ID"), "{preview}");
     let sent = b
         .desk
-        .send_notifications(&b.actor, Some(id), &SendOptions::default(), &mut |_| {})
+        .send_notifications(Some(id), &SendOptions::default(), &mut |_| {})
         .unwrap();
     assert_eq!((sent.sent, sent.failed), (12, 0));
     assert_eq!(b.smtp.messages().len(), 12);
-    let status = b
-        .desk
-        .outbox_status(&b.actor, id, ReadPath::NotifyStatus)
-        .unwrap();
+    let status = b.desk.outbox_status(id, ReadPath::NotifyStatus).unwrap();
     assert_eq!(status.counts["sent"], 12);
-    assert_eq!(b.desk.retry_failed(&b.actor, id).unwrap(), 0);
-    assert_eq!(b.desk.incident(&b.actor, id).unwrap().notified, 12);
+    assert_eq!(b.desk.retry_failed(id).unwrap(), 0);
+    assert_eq!(b.desk.incident(id).unwrap().notified, 12);
 });
 
 desk_test!(reports_and_audit, |b| {
     let id = open(b, "Exposure", 2);
     b.desk
-        .import_roster(&b.actor, id, roster(6).as_bytes(), "roster.csv", false)
+        .import_roster(id, roster(6).as_bytes(), "roster.csv", false)
         .unwrap();
     let report =
         breachdesk::report::gather(b.desk.as_ref(), &b.actor, id, chrono::Utc::now()).unwrap();
     let text = breachdesk::report::markdown(&report);
     assert!(text.contains("Exposure"), "{text}");
-    let verified = b.desk.verify_audit(&b.actor).unwrap();
+    let verified = b.desk.verify_audit().unwrap();
     assert!(verified.is_ok(), "{verified:?}");
-    let head = b.desk.audit_head(&b.actor).unwrap();
+    let head = b.desk.audit_head().unwrap();
     assert!(head.is_some());
-    let all = b.desk.audit_log(&b.actor, None).unwrap();
+    let all = b.desk.audit_log(None).unwrap();
     assert!(all.len() >= 3, "{}", all.len());
 });
 
 desk_test!(watchers_see_each_change_within_a_second, |b| {
     let id = open(b, "Exposure", 3);
-    let notices = b.desk.watch(&b.actor).unwrap();
+    let notices = b.desk.watch().unwrap();
     b.desk
-        .set_severity(&b.actor, id, Severity::new(2).unwrap(), "exposed to all")
+        .set_severity(id, Severity::new(2).unwrap(), "exposed to all")
         .unwrap();
     let notice = notices.recv_timeout(Duration::from_secs(1)).unwrap();
     assert_eq!(notice.action.as_str(), "incident.severity");
     assert_eq!(notice.incident, Some(id));
     // Reads are not changes: they are not announced.
     b.desk
-        .people(&b.actor, id, &PeopleFilter::default(), ReadPath::PeopleList)
+        .people(id, &PeopleFilter::default(), ReadPath::PeopleList)
         .unwrap();
     let opened = open(b, "Second", 4);
     let next = notices.recv_timeout(Duration::from_secs(1)).unwrap();

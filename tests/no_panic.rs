@@ -75,17 +75,18 @@ proptest! {
         let dir = tempfile::tempdir().unwrap();
         let actor = UserName::parse("tester").unwrap();
         let desk = LocalDesk::for_local_user(Store::open(dir.path(), &Key::generate().unwrap()).unwrap(), Settings::defaults(), actor.clone());
+        let desk = std::sync::Arc::new(desk).session(actor.clone());
         let severity = Severity::new(level % 6).unwrap();
-        let opened = NewIncident::new(&title, severity, &note).map(|new| desk.open_incident(&actor, new));
+        let opened = NewIncident::new(&title, severity, &note).map(|new| desk.open_incident(new));
         let id = IncidentId::new(1);
-        let _ = desk.add_note(&actor, id, &note);
+        let _ = desk.add_note(id, &note);
         if let Ok(owner) = UserName::parse(&user) {
-            let _ = desk.assign(&actor, id, owner);
+            let _ = desk.assign(id, owner);
         }
-        let _ = desk.set_severity(&actor, id, Severity::LEAST, &note);
+        let _ = desk.set_severity(id, Severity::LEAST, &note);
         if let Ok(Ok(inc)) = opened {
             prop_assert!(!inc.title.chars().any(char::is_control));
         }
-        prop_assert_eq!(desk.verify_audit(&actor).unwrap().is_ok(), true);
+        prop_assert_eq!(desk.verify_audit().unwrap().is_ok(), true);
     }
 }

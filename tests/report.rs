@@ -40,6 +40,7 @@ fn report_of_a_breach() -> (tempfile::TempDir, report::Report, Settings) {
         actor.clone(),
     )
     .with_clock(Box::new(t0));
+    let desk = std::sync::Arc::new(desk).session(actor.clone());
     let catalog = desk.catalog();
     let program = NewProgram::new(
         "staff-monitoring".parse().unwrap(),
@@ -48,7 +49,7 @@ fn report_of_a_breach() -> (tempfile::TempDir, report::Report, Settings) {
         None,
     )
     .unwrap();
-    desk.add_program(&actor, program).unwrap();
+    desk.add_program(program).unwrap();
     let mut new = NewIncident::new(
         "Monitoring data readable company-wide",
         Severity::new(2).unwrap(),
@@ -58,7 +59,7 @@ fn report_of_a_breach() -> (tempfile::TempDir, report::Report, Settings) {
     new.categories.insert(catalog.parse("keystrokes").unwrap());
     new.programs.insert("staff-monitoring".parse().unwrap());
     new.aware_at = Some(t("2026-11-20T09:00:00Z"));
-    let id = desk.open_incident(&actor, new).unwrap().id;
+    let id = desk.open_incident(new).unwrap().id;
     let mut csv = String::from("employee_id,name,email,categories,location\n");
     for i in 0..12 {
         let place = ["DE", "FR", "US-CA", "NZ"][i % 4];
@@ -66,32 +67,19 @@ fn report_of_a_breach() -> (tempfile::TempDir, report::Report, Settings) {
             "E{i:03},Person {i},p{i}@corp.example,keystrokes;chat-messages,{place}\n"
         ));
     }
-    desk.import_roster(&actor, id, csv.as_bytes(), "roster.csv", false)
+    desk.import_roster(id, csv.as_bytes(), "roster.csv", false)
         .unwrap();
-    desk.set_severity(
-        &actor,
-        id,
-        Severity::new(1).unwrap(),
-        "transcripts exposed too",
-    )
-    .unwrap();
-    desk.set_status(&actor, id, Status::Investigating, None)
+    desk.set_severity(id, Severity::new(1).unwrap(), "transcripts exposed too")
         .unwrap();
-    desk.pause_program(&actor, &"staff-monitoring".parse().unwrap(), id, "exposure")
+    desk.set_status(id, Status::Investigating, None).unwrap();
+    desk.pause_program(&"staff-monitoring".parse().unwrap(), id, "exposure")
         .unwrap();
     let log = "accessed_at,accessor,employee_id,action\n\
                2026-11-19T10:00:00Z,mallory,E001,read\n\
                2026-11-19T10:05:00Z,mallory,E002,download\n";
-    desk.import_evidence(
-        &actor,
-        id,
-        &mut log.as_bytes(),
-        "access.csv",
-        &HashSet::new(),
-    )
-    .unwrap();
+    desk.import_evidence(id, &mut log.as_bytes(), "access.csv", &HashSet::new())
+        .unwrap();
     desk.settle_obligation(
-        &actor,
         id,
         "gdpr-33",
         ObligationState::Done {
@@ -142,6 +130,7 @@ fn report_of_hostile_text() -> (tempfile::TempDir, report::Report, Settings) {
         actor.clone(),
     )
     .with_clock(Box::new(t0));
+    let desk = std::sync::Arc::new(desk).session(actor.clone());
     let program = NewProgram::new(
         "monitoring".parse().unwrap(),
         &format!("Monitor {SCRIPT} {LINK}"),
@@ -149,7 +138,7 @@ fn report_of_hostile_text() -> (tempfile::TempDir, report::Report, Settings) {
         None,
     )
     .unwrap();
-    desk.add_program(&actor, program).unwrap();
+    desk.add_program(program).unwrap();
     let summary = format!("Summary {PIXEL}\n# Legal obligations\n- all met | none *due*");
     let mut new = NewIncident::new(
         &format!("{SCRIPT} {LINK}"),
@@ -158,22 +147,12 @@ fn report_of_hostile_text() -> (tempfile::TempDir, report::Report, Settings) {
     )
     .unwrap();
     new.programs.insert("monitoring".parse().unwrap());
-    let id = desk.open_incident(&actor, new).unwrap().id;
-    desk.add_note(
-        &actor,
-        id,
-        &format!("note {LINK} <img src=x onerror=alert(1)>"),
-    )
-    .unwrap();
-    desk.set_severity(
-        &actor,
-        id,
-        Severity::new(1).unwrap(),
-        &format!("why {SCRIPT}"),
-    )
-    .unwrap();
+    let id = desk.open_incident(new).unwrap().id;
+    desk.add_note(id, &format!("note {LINK} <img src=x onerror=alert(1)>"))
+        .unwrap();
+    desk.set_severity(id, Severity::new(1).unwrap(), &format!("why {SCRIPT}"))
+        .unwrap();
     desk.import_roster(
-        &actor,
         id,
         b"employee_id,name,email,categories\nE1,Ana,ana@corp.example,keystrokes\n",
         "roster.csv",
@@ -182,7 +161,6 @@ fn report_of_hostile_text() -> (tempfile::TempDir, report::Report, Settings) {
     .unwrap();
     let log = "accessed_at,accessor,employee_id,action\n2026-11-19T10:00:00Z,mallory,E1,read\n";
     desk.import_evidence(
-        &actor,
         id,
         &mut log.as_bytes(),
         &format!("{LINK}.csv"),

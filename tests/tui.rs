@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use breachdesk::config::Settings;
 use breachdesk::crypto::Key;
-use breachdesk::desk::{Desk, LocalDesk, PauseOutcome};
+use breachdesk::desk::{Desk, LocalDesk, PauseOutcome, Session};
 use breachdesk::domain::{IncidentId, NewIncident, NewProgram, Severity, Status, UserName};
 use breachdesk::store::Store;
 use breachdesk::tui::app::{App, Dialog, Tab};
@@ -36,7 +36,9 @@ fn actor() -> UserName {
 /// A database with a fixed clock and a small, realistic history.
 struct Fixture {
     _dir: TempDir,
-    desk: Arc<LocalDesk>,
+    local: Arc<LocalDesk>,
+    /// A session of `actor()`.
+    desk: Arc<Session>,
 }
 
 impl Fixture {
@@ -52,9 +54,11 @@ impl Fixture {
             actor(),
         )
         .with_clock(Box::new(t0));
+        let local = Arc::new(desk);
         Fixture {
             _dir: dir,
-            desk: Arc::new(desk),
+            desk: Arc::new(local.session(actor())),
+            local,
         }
     }
 
@@ -77,11 +81,10 @@ impl Fixture {
     fn history(self) -> Self {
         let f = self;
         let d = f.desk.as_ref();
-        let a = actor();
         let catalog = d.catalog();
         let program = |slug: &str, name: &str, hook: Option<&str>| {
             let new = NewProgram::new(slug.parse().unwrap(), name, hook, None).unwrap();
-            d.add_program(&a, new).unwrap();
+            d.add_program(new).unwrap();
         };
         program("staff-monitoring", "Staff activity monitoring", None);
         program("chat-archive", "Workplace chat archive", None);
@@ -94,10 +97,10 @@ impl Fixture {
             .unwrap();
             new.categories.insert(catalog.parse("keystrokes").unwrap());
             new.programs = programs.iter().map(|p| p.parse().unwrap()).collect();
-            d.open_incident(&a, new).unwrap().id
+            d.open_incident(new).unwrap().id
         };
         let old = open("Badge export sent to the wrong team", 4, &[]);
-        d.set_status(&a, old, Status::Closed, Some("no exposure"))
+        d.set_status(old, Status::Closed, Some("no exposure"))
             .unwrap();
         open(
             "Chat archive searchable by contractors",
@@ -109,10 +112,9 @@ impl Fixture {
             2,
             &["staff-monitoring"],
         );
-        d.set_status(&a, main, Status::Investigating, Some("who read it?"))
+        d.set_status(main, Status::Investigating, Some("who read it?"))
             .unwrap();
-        d.add_note(&a, main, "Bucket ACL fixed at 15:10 UTC.")
-            .unwrap();
+        d.add_note(main, "Bucket ACL fixed at 15:10 UTC.").unwrap();
         let mut csv = String::from("employee_id,name,email,categories,location\n");
         for i in 0..300 {
             let cats = if i % 3 == 0 {
@@ -125,19 +127,18 @@ impl Fixture {
                 ["DE", "US-CA", "NZ"][i % 3]
             ));
         }
-        d.import_roster(&a, main, csv.as_bytes(), "roster.csv", false)
+        d.import_roster(main, csv.as_bytes(), "roster.csv", false)
             .unwrap();
         f
     }
 
     /// Adds a "keylogger" programme with `pause_hook`, linked to INC-3.
     fn with_keylogger(self, pause_hook: &str) -> Self {
-        let a = actor();
         let slug = "keylogger".parse().unwrap();
         let new = NewProgram::new(slug, "Keystroke logger", Some(pause_hook), None).unwrap();
-        self.desk.add_program(&a, new).unwrap();
+        self.desk.add_program(new).unwrap();
         self.desk
-            .link_program(&a, &"keylogger".parse().unwrap(), IncidentId::new(3))
+            .link_program(&"keylogger".parse().unwrap(), IncidentId::new(3))
             .unwrap();
         self
     }
@@ -147,7 +148,7 @@ impl Fixture {
     }
 
     fn app_as(&self, user: UserName) -> App {
-        let desk: Arc<dyn Desk> = self.desk.clone();
+        let desk: Arc<dyn Desk> = Arc::new(self.local.session(user.clone()));
         app_on(desk, user)
     }
 }
@@ -334,7 +335,7 @@ fn open_an_incident_from_the_form() {
     }
     key(&mut app, KeyCode::Enter);
     assert!(app.dialog.is_none(), "{:?}", app.dialog);
-    let created = f.desk.incident(&actor(), IncidentId::new(4)).unwrap();
+    let created = f.desk.incident(IncidentId::new(4)).unwrap();
     assert_eq!(created.title, "Transcripts shared in a public channel");
     assert_eq!(created.severity, Severity::new(1).unwrap());
     assert_eq!(
@@ -356,7 +357,6 @@ fn open_an_incident_from_the_form() {
 #[test]
 fn pause_a_programme_runs_its_hook_in_the_background() {
     let f = Fixture::with_history().with_keylogger("sleep 0.3; echo agent stopped");
-    let a = actor();
     let mut app = f.app();
     open_main(&mut app);
     to_tab(&mut app, Tab::Programs);
@@ -385,7 +385,7 @@ fn pause_a_programme_runs_its_hook_in_the_background() {
     assert!(app.wait_idle(Duration::from_secs(10)));
     let state = f
         .desk
-        .programs(&a)
+        .programs()
         .unwrap()
         .into_iter()
         .find(|p| p.slug.as_str() == "keylogger")
@@ -397,7 +397,7 @@ fn pause_a_programme_runs_its_hook_in_the_background() {
         after.contains("keylogger paused; pause hook exited with status 0"),
         "{after}"
     );
-    let timeline = f.desk.timeline(&a, IncidentId::new(3)).unwrap();
+    let timeline = f.desk.timeline(IncidentId::new(3)).unwrap();
     assert!(timeline.iter().any(|e| {
         e.revealed
             .as_deref()
@@ -491,13 +491,7 @@ fn import_errors_are_listed_and_nothing_is_written() {
         let text = screen(&app, size).replace(path.to_str().unwrap(), "bad.csv");
         insta::assert_snapshot!(name, text);
     }
-    assert_eq!(
-        f.desk
-            .incident(&actor(), IncidentId::new(3))
-            .unwrap()
-            .people,
-        300
-    );
+    assert_eq!(f.desk.incident(IncidentId::new(3)).unwrap().people, 300);
     key(&mut app, KeyCode::Esc);
     assert!(app.dialog.is_none());
 }
@@ -533,7 +527,6 @@ fn status_form_offers_only_legal_moves_and_records() {
 fn untrusted_text_is_drawn_without_escape_sequences() {
     let f = Fixture::empty();
     // A title can't hold control characters, but hook output can: it lands in the timeline.
-    let a = actor();
     let new = NewProgram::new(
         "evil".parse().unwrap(),
         "Evil",
@@ -541,16 +534,13 @@ fn untrusted_text_is_drawn_without_escape_sequences() {
         None,
     )
     .unwrap();
-    f.desk.add_program(&a, new).unwrap();
+    f.desk.add_program(new).unwrap();
     let inc = f
         .desk
-        .open_incident(
-            &a,
-            NewIncident::new("Hook output", Severity::new(3).unwrap(), "").unwrap(),
-        )
+        .open_incident(NewIncident::new("Hook output", Severity::new(3).unwrap(), "").unwrap())
         .unwrap();
     f.desk
-        .pause_program(&a, &"evil".parse().unwrap(), inc.id, "test")
+        .pause_program(&"evil".parse().unwrap(), inc.id, "test")
         .unwrap();
     let mut app = f.app();
     key(&mut app, KeyCode::Enter);
@@ -675,10 +665,8 @@ fn queue_and_send_letters_from_the_notifications_tab() {
     // A desk whose config points at the test server, so it can send.
     let f = Fixture::empty_with(settings);
     let desk = f.desk.as_ref();
-    let a = actor();
     let inc = desk
         .open_incident(
-            &a,
             NewIncident::new(
                 "Monitoring data readable company-wide",
                 Severity::new(2).unwrap(),
@@ -691,7 +679,7 @@ fn queue_and_send_letters_from_the_notifications_tab() {
     for i in 0..50 {
         csv.push_str(&format!("E{i},Person {i},p{i}@corp.example,keystrokes\n"));
     }
-    desk.import_roster(&a, inc.id, csv.as_bytes(), "r.csv", false)
+    desk.import_roster(inc.id, csv.as_bytes(), "r.csv", false)
         .unwrap();
     let mut app = f.app();
     key(&mut app, KeyCode::Enter);
@@ -791,7 +779,7 @@ fn a_viewer_sees_the_board_and_counts_but_never_the_roster_or_letters() {
     // Both refusals are in the access log.
     let log = f
         .desk
-        .access_log(&actor(), Some(IncidentId::new(3)), Some(&viewer))
+        .access_log(Some(IncidentId::new(3)), Some(&viewer))
         .unwrap();
     let paths: Vec<&str> = log
         .iter()
@@ -813,8 +801,9 @@ struct InProcessDaemon {
 
 impl InProcessDaemon {
     fn serve(fixture: Fixture) -> Self {
-        let Fixture { _dir, desk } = fixture;
-        let desk = Arc::try_unwrap(desk).ok().expect("sole owner");
+        let Fixture { _dir, local, desk } = fixture;
+        drop(desk);
+        let desk = Arc::try_unwrap(local).ok().expect("sole owner");
         let socket = _dir.path().join("daemon.sock");
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let server = {
@@ -896,7 +885,7 @@ fn a_responder_who_is_not_a_member_is_refused_the_roster_and_letters_in_the_tui(
     );
     let log = f
         .desk
-        .access_log(&actor(), Some(IncidentId::new(3)), Some(&ron))
+        .access_log(Some(IncidentId::new(3)), Some(&ron))
         .unwrap();
     assert!(
         log.iter()
@@ -913,14 +902,14 @@ fn a_responder_who_is_not_a_member_is_refused_the_roster_and_letters_in_the_tui(
     // Once a member, the same user sees the roster (on the same screen, without reopening
     // it), and the read is logged.
     f.desk
-        .set_member(&actor(), IncidentId::new(3), ron.clone(), true)
+        .set_member(IncidentId::new(3), ron.clone(), true)
         .unwrap();
     to_tab(&mut app, Tab::People);
     assert!(app.detail.as_ref().unwrap().refusal(Tab::People).is_none());
     assert_eq!(app.detail.as_ref().unwrap().people.window.len(), 256);
     let log = f
         .desk
-        .access_log(&actor(), Some(IncidentId::new(3)), Some(&ron))
+        .access_log(Some(IncidentId::new(3)), Some(&ron))
         .unwrap();
     let last = log.last().unwrap();
     assert_eq!(last.draft.action.as_str(), "access.read");
@@ -966,7 +955,6 @@ fn a_running_pause_shows_as_pausing_on_the_board_and_the_programmes_tab() {
     let desk = Arc::clone(&f.desk);
     let pausing = std::thread::spawn(move || {
         desk.pause_program(
-            &actor(),
             &"keylogger".parse().unwrap(),
             IncidentId::new(3),
             "exposure",
@@ -1037,14 +1025,14 @@ fn a_colleagues_change_shows_on_the_other_tui_within_a_second() {
     let colleague = Arc::new(daemon.connect());
     let mine: Arc<dyn Desk> = Arc::new(daemon.connect());
     let me = breachdesk::identity::current_user();
-    let live = breachdesk::tui::live::Live::start(Arc::clone(&mine), me.clone());
+    let live = breachdesk::tui::live::Live::start(Arc::clone(&mine));
     let mut app = app_on(mine, me.clone()).with_live(live);
     assert!(app.wait_idle(Duration::from_secs(10)));
     assert!(!screen(&app, (120, 40)).contains("Badge readers exposed"));
 
     // The colleague opens an incident through their own connection.
     let new = NewIncident::new("Badge readers exposed", Severity::new(1).unwrap(), "").unwrap();
-    let opened = colleague.open_incident(&me, new).unwrap();
+    let opened = colleague.open_incident(new).unwrap();
     let started = std::time::Instant::now();
     let shown = loop {
         app.tick();
@@ -1061,12 +1049,7 @@ fn a_colleagues_change_shows_on_the_other_tui_within_a_second() {
 
     // A severity change on it shows too, on the board's row.
     colleague
-        .set_severity(
-            &me,
-            opened.id,
-            Severity::new(0).unwrap(),
-            "worse than thought",
-        )
+        .set_severity(opened.id, Severity::new(0).unwrap(), "worse than thought")
         .unwrap();
     let started = std::time::Instant::now();
     loop {

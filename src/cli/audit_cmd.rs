@@ -11,7 +11,7 @@ use crate::domain::UserName;
 pub fn run(ctx: &mut Context<'_>, cmd: AuditCommand) -> Result<ExitCode, CliError> {
     match cmd {
         AuditCommand::Log { incident, json } => {
-            let events = ctx.desk.audit_log(&ctx.actor, incident)?;
+            let events = ctx.desk.audit_log(incident)?;
             if json {
                 let views: Vec<_> = events.iter().map(EventView::new).collect();
                 output::json(ctx.out, &views)?;
@@ -34,7 +34,7 @@ pub fn run(ctx: &mut Context<'_>, cmd: AuditCommand) -> Result<ExitCode, CliErro
             json,
         } => {
             let user = user.map(|u| UserName::parse(&u)).transpose()?;
-            let events = ctx.desk.access_log(&ctx.actor, incident, user.as_ref())?;
+            let events = ctx.desk.access_log(incident, user.as_ref())?;
             if json {
                 let views: Vec<_> = events.iter().map(EventView::new).collect();
                 output::json(ctx.out, &views)?;
@@ -67,7 +67,7 @@ pub fn run(ctx: &mut Context<'_>, cmd: AuditCommand) -> Result<ExitCode, CliErro
             Ok(ExitCode::SUCCESS)
         }
         AuditCommand::Verify { json } => {
-            let result = ctx.desk.verify_audit(&ctx.actor)?;
+            let result = ctx.desk.verify_audit()?;
             if json {
                 return verify_json(ctx, &result);
             }
@@ -83,7 +83,7 @@ pub fn run(ctx: &mut Context<'_>, cmd: AuditCommand) -> Result<ExitCode, CliErro
             }
         }
         AuditCommand::Head { json } => {
-            let head = ctx.desk.audit_head(&ctx.actor)?;
+            let head = ctx.desk.audit_head()?;
             if json {
                 output::json(ctx.out, &head)?;
             } else if let Some(head) = &head {

@@ -91,7 +91,7 @@ pub fn deadlines(
     id: Option<IncidentId>,
     json: bool,
 ) -> Result<ExitCode, CliError> {
-    let list = ctx.desk.obligations(&ctx.actor, id)?;
+    let list = ctx.desk.obligations(id)?;
     let now = Utc::now();
     if json {
         let views: Vec<_> = list.iter().map(|o| ObligationView::new(o, now)).collect();
@@ -142,7 +142,7 @@ pub fn obligation(ctx: &mut Context<'_>, cmd: ObligationCommand) -> Result<ExitC
             (id, rule, ObligationState::Waived { reason })
         }
     };
-    let o = ctx.desk.settle_obligation(&ctx.actor, id, &rule, state)?;
+    let o = ctx.desk.settle_obligation(id, &rule, state)?;
     writeln!(
         ctx.out,
         "{} {}: {}",
@@ -181,9 +181,7 @@ fn import(
     let name = display_path(file);
     let mut log = std::fs::File::open(file)
         .map_err(|e| CliError::User(format!("cannot read {name}: {e}")))?;
-    let s = ctx
-        .desk
-        .import_evidence(&ctx.actor, id, &mut log, &name, &allowed)?;
+    let s = ctx.desk.import_evidence(id, &mut log, &name, &allowed)?;
     writeln!(
         ctx.out,
         "{id}: {} rows; {} accessors, {} not on the allow-list; data of {} people read, of {} copied; finding: {}",
@@ -229,13 +227,13 @@ struct SummaryView<'a> {
 }
 
 fn summary(ctx: &mut Context<'_>, id: IncidentId, json: bool) -> Result<ExitCode, CliError> {
-    let incident = ctx.desk.incident(&ctx.actor, id)?;
+    let incident = ctx.desk.incident(id)?;
     let Some(s) = &incident.evidence else {
         return Err(CliError::User(format!(
             "{id} has no exposure evidence yet; `breachdesk evidence import {id} FILE` loads the exposed store's access log"
         )));
     };
-    let detail = ctx.desk.evidence(&ctx.actor, id)?;
+    let detail = ctx.desk.evidence(id)?;
     let view = SummaryView {
         incident: id.to_string(),
         finding: s.finding.as_str(),

@@ -20,7 +20,7 @@ pub fn run(ctx: &mut Context<'_>, cmd: IncidentCommand) -> Result<ExitCode, CliE
                 status,
                 max_severity,
             };
-            let list = ctx.desk.incidents(&ctx.actor, &filter)?;
+            let list = ctx.desk.incidents(&filter)?;
             if json {
                 let views: Vec<_> = list.iter().map(IncidentView::new).collect();
                 output::json(ctx.out, &views)?;
@@ -37,9 +37,7 @@ pub fn run(ctx: &mut Context<'_>, cmd: IncidentCommand) -> Result<ExitCode, CliE
             determined,
             reason,
         } => {
-            let inc = ctx
-                .desk
-                .set_clock(&ctx.actor, id, aware, determined, &reason)?;
+            let inc = ctx.desk.set_clock(id, aware, determined, &reason)?;
             writeln!(
                 ctx.out,
                 "{}: aware {} UTC, determined {} UTC; `breachdesk deadlines {}` shows the new due times",
@@ -55,7 +53,7 @@ pub fn run(ctx: &mut Context<'_>, cmd: IncidentCommand) -> Result<ExitCode, CliE
             severity,
             reason,
         } => {
-            let inc = ctx.desk.set_severity(&ctx.actor, id, severity, &reason)?;
+            let inc = ctx.desk.set_severity(id, severity, &reason)?;
             writeln!(
                 ctx.out,
                 "{} is now {}: {}",
@@ -66,20 +64,18 @@ pub fn run(ctx: &mut Context<'_>, cmd: IncidentCommand) -> Result<ExitCode, CliE
             Ok(ExitCode::SUCCESS)
         }
         IncidentCommand::Status { id, status, reason } => {
-            let inc = ctx
-                .desk
-                .set_status(&ctx.actor, id, status, reason.as_deref())?;
+            let inc = ctx.desk.set_status(id, status, reason.as_deref())?;
             writeln!(ctx.out, "{} is now {}", inc.id, inc.status)?;
             Ok(ExitCode::SUCCESS)
         }
         IncidentCommand::Note { id, text } => {
-            let event = ctx.desk.add_note(&ctx.actor, id, &text)?;
+            let event = ctx.desk.add_note(id, &text)?;
             writeln!(ctx.out, "note added to {id} (event {})", event.seq)?;
             Ok(ExitCode::SUCCESS)
         }
         IncidentCommand::Assign { id, user } => {
             let owner = UserName::parse(&user)?;
-            let inc = ctx.desk.assign(&ctx.actor, id, owner)?;
+            let inc = ctx.desk.assign(id, owner)?;
             writeln!(ctx.out, "{} is now owned by {}", inc.id, inc.owner)?;
             Ok(ExitCode::SUCCESS)
         }
@@ -95,7 +91,7 @@ fn open(ctx: &mut Context<'_>, args: OpenArgs) -> Result<ExitCode, CliError> {
     new.programs = args.programs.into_iter().collect();
     new.discovered_at = args.discovered;
     new.aware_at = args.aware;
-    let inc = ctx.desk.open_incident(&ctx.actor, new)?;
+    let inc = ctx.desk.open_incident(new)?;
     writeln!(ctx.out, "{}", inc.id)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -136,12 +132,12 @@ fn members(
         (Some(change), Some(user)) => {
             let user = UserName::parse(&user)?;
             let add = change == MemberChange::Add;
-            let inc = ctx.desk.set_member(&ctx.actor, id, user.clone(), add)?;
+            let inc = ctx.desk.set_member(id, user.clone(), add)?;
             let verb = if add { "added to" } else { "removed from" };
             writeln!(ctx.err, "{user} {verb} {id}")?;
             inc
         }
-        _ => ctx.desk.incident(&ctx.actor, id)?,
+        _ => ctx.desk.incident(id)?,
     };
     writeln!(ctx.out, "{}\towner", safe(inc.owner.as_str()))?;
     for member in &inc.members {
@@ -156,18 +152,15 @@ fn show(
     with_people: bool,
     json: bool,
 ) -> Result<ExitCode, CliError> {
-    let inc = ctx.desk.incident(&ctx.actor, id)?;
+    let inc = ctx.desk.incident(id)?;
     let people = if with_people {
         let all = PeopleFilter::default();
-        Some(
-            ctx.desk
-                .people(&ctx.actor, id, &all, ReadPath::IncidentShow)?,
-        )
+        Some(ctx.desk.people(id, &all, ReadPath::IncidentShow)?)
     } else {
         None
     };
     // A viewer sees the summary of an incident whose timeline is need-to-know.
-    let events = match ctx.desk.timeline(&ctx.actor, id) {
+    let events = match ctx.desk.timeline(id) {
         Ok(events) => Some(events),
         Err(e) if e.is_denied() && !with_people => None,
         Err(e) => return Err(e.into()),
@@ -183,7 +176,7 @@ fn show(
         output::json(ctx.out, &view)?;
         return Ok(ExitCode::SUCCESS);
     }
-    let programs = ctx.desk.programs(&ctx.actor)?;
+    let programs = ctx.desk.programs()?;
     let out = &mut *ctx.out;
     writeln!(
         out,

@@ -197,7 +197,11 @@ fn dispatch(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<ExitCo
             let actor = desk.identity().user.clone();
             (Arc::new(desk), actor)
         }
-        None => (Arc::new(location.open_desk()?), identity::current_user()),
+        None => {
+            let user = identity::current_user();
+            let session = Arc::new(location.open_desk()?).session(user.clone());
+            (Arc::new(session), user)
+        }
     };
     let Some(command) = cli.command else {
         crate::tui::run(desk, actor).map_err(|e| CliError::Failure(e.to_string()))?;
@@ -211,7 +215,7 @@ fn dispatch(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<ExitCo
     };
     match command {
         Command::Demo => {
-            let summary = crate::demo::populate(ctx.desk, &ctx.actor)?;
+            let summary = crate::demo::populate(ctx.desk)?;
             writeln!(
                 ctx.out,
                 "demo database ready at {}: {} incidents, {} people on {}. Run `breachdesk{}` to open it.",

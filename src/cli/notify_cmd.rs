@@ -111,9 +111,7 @@ pub fn run(ctx: &mut Context<'_>, cmd: NotifyCommand) -> Result<ExitCode, CliErr
             person,
         } => {
             let person = person.as_deref().map(EmployeeId::parse).transpose()?;
-            let message = ctx
-                .desk
-                .preview_letter(&ctx.actor, id, template, person.as_ref())?;
+            let message = ctx.desk.preview_letter(id, template, person.as_ref())?;
             write!(ctx.out, "{}", safe_message(&message))?;
             Ok(ExitCode::SUCCESS)
         }
@@ -134,9 +132,9 @@ pub fn run(ctx: &mut Context<'_>, cmd: NotifyCommand) -> Result<ExitCode, CliErr
                 pending,
                 text: None,
             };
-            let report =
-                ctx.desk
-                    .queue_notifications(&ctx.actor, id, template, &filter, &recipients)?;
+            let report = ctx
+                .desk
+                .queue_notifications(id, template, &filter, &recipients)?;
             if report.queued == 0 && report.already > 0 {
                 writeln!(
                     ctx.out,
@@ -153,7 +151,7 @@ pub fn run(ctx: &mut Context<'_>, cmd: NotifyCommand) -> Result<ExitCode, CliErr
             Ok(ExitCode::SUCCESS)
         }
         NotifyCommand::Export { id, dir } => {
-            let written = ctx.desk.export_letters(&ctx.actor, id, &dir)?;
+            let written = ctx.desk.export_letters(id, &dir)?;
             writeln!(
                 ctx.out,
                 "wrote {written} queued letters of {id} to {} (nothing was sent or marked)",
@@ -176,14 +174,14 @@ pub fn run(ctx: &mut Context<'_>, cmd: NotifyCommand) -> Result<ExitCode, CliErr
             let show_bar = std::io::stderr().is_terminal();
             let mut last_drawn = Instant::now();
             let err = &mut *ctx.err;
-            let sent =
-                ctx.desk
-                    .send_notifications(&ctx.actor, id, &options, &mut |p: &SendProgress| {
-                        if show_bar && last_drawn.elapsed().as_millis() >= 100 {
-                            last_drawn = Instant::now();
-                            let _ = write!(err, "\r{}", bar(p));
-                        }
-                    });
+            let sent = ctx
+                .desk
+                .send_notifications(id, &options, &mut |p: &SendProgress| {
+                    if show_bar && last_drawn.elapsed().as_millis() >= 100 {
+                        last_drawn = Instant::now();
+                        let _ = write!(err, "\r{}", bar(p));
+                    }
+                });
             let summary = match sent {
                 Err(crate::desk::DeskError::Interrupted(what)) => {
                     writeln!(ctx.err, "\nINTERRUPTED: {what}")?;
@@ -229,9 +227,7 @@ pub fn run(ctx: &mut Context<'_>, cmd: NotifyCommand) -> Result<ExitCode, CliErr
             Ok(ExitCode::SUCCESS)
         }
         NotifyCommand::Status { id, json } => {
-            let status = ctx
-                .desk
-                .outbox_status(&ctx.actor, id, ReadPath::NotifyStatus)?;
+            let status = ctx.desk.outbox_status(id, ReadPath::NotifyStatus)?;
             if json {
                 output::json(ctx.out, &status)?;
                 return Ok(ExitCode::SUCCESS);
@@ -268,7 +264,7 @@ pub fn run(ctx: &mut Context<'_>, cmd: NotifyCommand) -> Result<ExitCode, CliErr
             Ok(ExitCode::SUCCESS)
         }
         NotifyCommand::Retry { id } => {
-            let n = ctx.desk.retry_failed(&ctx.actor, id)?;
+            let n = ctx.desk.retry_failed(id)?;
             writeln!(
                 ctx.out,
                 "{id}: requeued {n} failed letters; run `breachdesk notify send` to send them"
@@ -276,7 +272,7 @@ pub fn run(ctx: &mut Context<'_>, cmd: NotifyCommand) -> Result<ExitCode, CliErr
             Ok(ExitCode::SUCCESS)
         }
         NotifyCommand::TestSmtp => {
-            let info = ctx.desk.test_smtp(&ctx.actor)?;
+            let info = ctx.desk.test_smtp()?;
             writeln!(ctx.out, "connected to {}", safe(&info))?;
             Ok(ExitCode::SUCCESS)
         }

@@ -26,7 +26,7 @@ pub fn run(ctx: &mut Context<'_>, cmd: ProgramCommand) -> Result<ExitCode, CliEr
             for c in &categories {
                 new.categories.insert(catalog.parse(c)?);
             }
-            let program = ctx.desk.add_program(&ctx.actor, new)?;
+            let program = ctx.desk.add_program(new)?;
             writeln!(
                 ctx.out,
                 "added programme '{}' ({})",
@@ -42,7 +42,7 @@ pub fn run(ctx: &mut Context<'_>, cmd: ProgramCommand) -> Result<ExitCode, CliEr
             Ok(ExitCode::SUCCESS)
         }
         ProgramCommand::List { json } => {
-            let programs = ctx.desk.programs(&ctx.actor)?;
+            let programs = ctx.desk.programs()?;
             if json {
                 let views: Vec<_> = programs.iter().map(ProgramView::new).collect();
                 output::json(ctx.out, &views)?;
@@ -74,7 +74,7 @@ pub fn run(ctx: &mut Context<'_>, cmd: ProgramCommand) -> Result<ExitCode, CliEr
             Ok(ExitCode::SUCCESS)
         }
         ProgramCommand::Link { slug, id } => {
-            let msg = match ctx.desk.link_program(&ctx.actor, &slug, id)? {
+            let msg = match ctx.desk.link_program(&slug, id)? {
                 LinkOutcome::Linked => "linked",
                 LinkOutcome::AlreadyLinked => "already linked",
             };
@@ -85,10 +85,7 @@ pub fn run(ctx: &mut Context<'_>, cmd: ProgramCommand) -> Result<ExitCode, CliEr
             slug,
             incident,
             reason,
-        } => match ctx
-            .desk
-            .pause_program(&ctx.actor, &slug, incident, &reason)?
-        {
+        } => match ctx.desk.pause_program(&slug, incident, &reason)? {
             PauseOutcome::AlreadyPaused { since } => {
                 let since = since
                     .map(|t| format!(" since {} UTC", short_time(t)))
@@ -128,7 +125,7 @@ pub fn run(ctx: &mut Context<'_>, cmd: ProgramCommand) -> Result<ExitCode, CliEr
             slug,
             reason,
             force,
-        } => match ctx.desk.resume_program(&ctx.actor, &slug, &reason, force)? {
+        } => match ctx.desk.resume_program(&slug, &reason, force)? {
             ResumeOutcome::AlreadyActive => {
                 writeln!(ctx.out, "'{slug}' is already active; nothing ran")?;
                 Ok(ExitCode::SUCCESS)

@@ -4,6 +4,7 @@
 //! hands each call to its area's file. What an action does is in that file, not here.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::Instant;
 
@@ -220,285 +221,256 @@ impl Recorded {
     }
 }
 
-impl Desk for LocalDesk {
+/// A desk session: the local desk, bound once to the user it acts for. Every operation of the
+/// [`Desk`] trait runs as that user; nothing else says who is asking.
+#[derive(Clone)]
+pub struct Session {
+    desk: Arc<LocalDesk>,
+    user: UserName,
+}
+
+impl LocalDesk {
+    /// A session acting as `user` (the operating-system user locally; in the daemon, the
+    /// user the socket's peer credentials name, one session per connection).
+    pub fn session(self: &Arc<Self>, user: UserName) -> Session {
+        Session {
+            desk: Arc::clone(self),
+            user,
+        }
+    }
+}
+
+impl Session {
+    /// The user this session acts for.
+    pub fn user(&self) -> &UserName {
+        &self.user
+    }
+
+    /// The desk behind the session.
+    pub fn desk(&self) -> &Arc<LocalDesk> {
+        &self.desk
+    }
+}
+
+impl Desk for Session {
     fn catalog(&self) -> CategoryCatalog {
-        self.settings.catalog.clone()
+        self.desk.settings.catalog.clone()
     }
 
     fn rules(&self) -> crate::deadlines::RuleBook {
-        self.settings.rules.clone()
+        self.desk.settings.rules.clone()
     }
 
-    fn identity(&self, actor: &UserName) -> Result<Identity, DeskError> {
-        audit::identity(self, actor)
+    fn identity(&self) -> Result<Identity, DeskError> {
+        audit::identity(&self.desk, &self.user)
     }
 
-    fn set_member(
-        &self,
-        actor: &UserName,
-        id: IncidentId,
-        user: UserName,
-        add: bool,
-    ) -> Result<Incident, DeskError> {
-        incidents::set_member(self, actor, id, user, add)
+    fn set_member(&self, id: IncidentId, user: UserName, add: bool) -> Result<Incident, DeskError> {
+        incidents::set_member(&self.desk, &self.user, id, user, add)
     }
 
     fn set_clock(
         &self,
-        actor: &UserName,
         id: IncidentId,
         aware: Option<DateTime<Utc>>,
         determined: Option<DateTime<Utc>>,
         reason: &str,
     ) -> Result<Incident, DeskError> {
-        incidents::set_clock(self, actor, id, aware, determined, reason)
+        incidents::set_clock(&self.desk, &self.user, id, aware, determined, reason)
     }
 
-    fn obligations(
-        &self,
-        actor: &UserName,
-        id: Option<IncidentId>,
-    ) -> Result<Vec<Obligation>, DeskError> {
-        deadlines::obligations(self, actor, id)
+    fn obligations(&self, id: Option<IncidentId>) -> Result<Vec<Obligation>, DeskError> {
+        deadlines::obligations(&self.desk, &self.user, id)
     }
 
     fn settle_obligation(
         &self,
-        actor: &UserName,
         id: IncidentId,
         rule: &str,
         state: ObligationState,
     ) -> Result<Obligation, DeskError> {
-        deadlines::settle(self, actor, id, rule, state)
+        deadlines::settle(&self.desk, &self.user, id, rule, state)
     }
 
     fn import_evidence(
         &self,
-        actor: &UserName,
         id: IncidentId,
         log: &mut dyn std::io::Read,
         source_name: &str,
         allowed: &std::collections::HashSet<String>,
     ) -> Result<EvidenceSummary, DeskError> {
-        deadlines::import_evidence(self, actor, id, log, source_name, allowed)
+        deadlines::import_evidence(&self.desk, &self.user, id, log, source_name, allowed)
     }
 
-    fn evidence(&self, actor: &UserName, id: IncidentId) -> Result<Evidence, DeskError> {
-        deadlines::evidence(self, actor, id)
+    fn evidence(&self, id: IncidentId) -> Result<Evidence, DeskError> {
+        deadlines::evidence(&self.desk, &self.user, id)
     }
 
     fn access_log(
         &self,
-        actor: &UserName,
         incident: Option<IncidentId>,
         user: Option<&UserName>,
     ) -> Result<Vec<AuditEvent>, DeskError> {
-        audit::access_log(self, actor, incident, user)
+        audit::access_log(&self.desk, &self.user, incident, user)
     }
 
-    fn open_incident(&self, actor: &UserName, new: NewIncident) -> Result<Incident, DeskError> {
-        incidents::open(self, actor, new)
+    fn open_incident(&self, new: NewIncident) -> Result<Incident, DeskError> {
+        incidents::open(&self.desk, &self.user, new)
     }
 
-    fn incidents(
-        &self,
-        actor: &UserName,
-        filter: &IncidentFilter,
-    ) -> Result<Vec<Incident>, DeskError> {
-        incidents::list(self, actor, filter)
+    fn incidents(&self, filter: &IncidentFilter) -> Result<Vec<Incident>, DeskError> {
+        incidents::list(&self.desk, &self.user, filter)
     }
 
-    fn incident(&self, actor: &UserName, id: IncidentId) -> Result<Incident, DeskError> {
-        incidents::show(self, actor, id)
+    fn incident(&self, id: IncidentId) -> Result<Incident, DeskError> {
+        incidents::show(&self.desk, &self.user, id)
     }
 
-    fn timeline(&self, actor: &UserName, id: IncidentId) -> Result<Vec<AuditEvent>, DeskError> {
-        incidents::timeline(self, actor, id)
+    fn timeline(&self, id: IncidentId) -> Result<Vec<AuditEvent>, DeskError> {
+        incidents::timeline(&self.desk, &self.user, id)
     }
 
     fn set_severity(
         &self,
-        actor: &UserName,
         id: IncidentId,
         severity: Severity,
         reason: &str,
     ) -> Result<Incident, DeskError> {
-        incidents::set_severity(self, actor, id, severity, reason)
+        incidents::set_severity(&self.desk, &self.user, id, severity, reason)
     }
 
     fn set_status(
         &self,
-        actor: &UserName,
         id: IncidentId,
         status: Status,
         reason: Option<&str>,
     ) -> Result<Incident, DeskError> {
-        incidents::set_status(self, actor, id, status, reason)
+        incidents::set_status(&self.desk, &self.user, id, status, reason)
     }
 
-    fn add_note(
-        &self,
-        actor: &UserName,
-        id: IncidentId,
-        text: &str,
-    ) -> Result<AuditEvent, DeskError> {
-        incidents::add_note(self, actor, id, text)
+    fn add_note(&self, id: IncidentId, text: &str) -> Result<AuditEvent, DeskError> {
+        incidents::add_note(&self.desk, &self.user, id, text)
     }
 
-    fn assign(
-        &self,
-        actor: &UserName,
-        id: IncidentId,
-        owner: UserName,
-    ) -> Result<Incident, DeskError> {
-        incidents::assign(self, actor, id, owner)
+    fn assign(&self, id: IncidentId, owner: UserName) -> Result<Incident, DeskError> {
+        incidents::assign(&self.desk, &self.user, id, owner)
     }
 
     fn import_roster(
         &self,
-        actor: &UserName,
         id: IncidentId,
         csv: &[u8],
         source_name: &str,
         dry_run: bool,
     ) -> Result<ImportReport, DeskError> {
-        people::import(self, actor, id, csv, source_name, dry_run)
+        people::import(&self.desk, &self.user, id, csv, source_name, dry_run)
     }
 
     fn people(
         &self,
-        actor: &UserName,
         id: IncidentId,
         filter: &PeopleFilter,
         path: ReadPath,
     ) -> Result<Vec<AffectedPerson>, DeskError> {
-        people::list(self, actor, id, filter, path)
+        people::list(&self.desk, &self.user, id, filter, path)
     }
 
     fn people_window(
         &self,
-        actor: &UserName,
         id: IncidentId,
         offset: usize,
         limit: usize,
     ) -> Result<Vec<AffectedPerson>, DeskError> {
-        people::window(self, actor, id, offset, limit)
+        people::window(&self.desk, &self.user, id, offset, limit)
     }
 
-    fn add_program(&self, actor: &UserName, new: NewProgram) -> Result<Program, DeskError> {
-        programs::add(self, actor, new)
+    fn add_program(&self, new: NewProgram) -> Result<Program, DeskError> {
+        programs::add(&self.desk, &self.user, new)
     }
 
-    fn programs(&self, actor: &UserName) -> Result<Vec<Program>, DeskError> {
-        programs::list(self, actor)
+    fn programs(&self) -> Result<Vec<Program>, DeskError> {
+        programs::list(&self.desk, &self.user)
     }
 
-    fn link_program(
-        &self,
-        actor: &UserName,
-        slug: &ProgramSlug,
-        id: IncidentId,
-    ) -> Result<LinkOutcome, DeskError> {
-        programs::link(self, actor, slug, id)
+    fn link_program(&self, slug: &ProgramSlug, id: IncidentId) -> Result<LinkOutcome, DeskError> {
+        programs::link(&self.desk, &self.user, slug, id)
     }
 
     fn pause_program(
         &self,
-        actor: &UserName,
         slug: &ProgramSlug,
         id: IncidentId,
         reason: &str,
     ) -> Result<PauseOutcome, DeskError> {
-        programs::pause(self, actor, slug, id, reason)
+        programs::pause(&self.desk, &self.user, slug, id, reason)
     }
 
     fn resume_program(
         &self,
-        actor: &UserName,
         slug: &ProgramSlug,
         reason: &str,
         force: bool,
     ) -> Result<ResumeOutcome, DeskError> {
-        resume::resume(self, actor, slug, reason, force)
+        resume::resume(&self.desk, &self.user, slug, reason, force)
     }
 
-    fn audit_log(
-        &self,
-        actor: &UserName,
-        incident: Option<IncidentId>,
-    ) -> Result<Vec<AuditEvent>, DeskError> {
-        audit::log(self, actor, incident)
+    fn audit_log(&self, incident: Option<IncidentId>) -> Result<Vec<AuditEvent>, DeskError> {
+        audit::log(&self.desk, &self.user, incident)
     }
 
-    fn verify_audit(&self, actor: &UserName) -> Result<Result<Verified, Tamper>, DeskError> {
-        audit::verify(self, actor)
+    fn verify_audit(&self) -> Result<Result<Verified, Tamper>, DeskError> {
+        audit::verify(&self.desk, &self.user)
     }
 
-    fn audit_head(&self, actor: &UserName) -> Result<Option<HeadReport>, DeskError> {
-        audit::head(self, actor)
+    fn audit_head(&self) -> Result<Option<HeadReport>, DeskError> {
+        audit::head(&self.desk, &self.user)
     }
 
     fn preview_letter(
         &self,
-        actor: &UserName,
         id: IncidentId,
         template: TemplateName,
         person: Option<&EmployeeId>,
     ) -> Result<String, DeskError> {
-        notifications::preview(self, actor, id, template, person)
+        notifications::preview(&self.desk, &self.user, id, template, person)
     }
 
     fn queue_notifications(
         &self,
-        actor: &UserName,
         id: IncidentId,
         template: TemplateName,
         filter: &PeopleFilter,
         recipients: &[Email],
     ) -> Result<QueueReport, DeskError> {
-        notifications::queue(self, actor, id, template, filter, recipients)
+        notifications::queue(&self.desk, &self.user, id, template, filter, recipients)
     }
 
-    fn export_letters(
-        &self,
-        actor: &UserName,
-        id: IncidentId,
-        dir: &std::path::Path,
-    ) -> Result<usize, DeskError> {
-        notifications::export(self, actor, id, dir)
+    fn export_letters(&self, id: IncidentId, dir: &std::path::Path) -> Result<usize, DeskError> {
+        notifications::export(&self.desk, &self.user, id, dir)
     }
 
     fn send_notifications(
         &self,
-        actor: &UserName,
         scope: Option<IncidentId>,
         options: &SendOptions,
         progress: &mut dyn FnMut(&SendProgress),
     ) -> Result<SendProgress, DeskError> {
-        sending::send(self, actor, scope, options, progress)
+        sending::send(&self.desk, &self.user, scope, options, progress)
     }
 
-    fn outbox_status(
-        &self,
-        actor: &UserName,
-        id: IncidentId,
-        path: ReadPath,
-    ) -> Result<OutboxStatus, DeskError> {
-        notifications::status(self, actor, id, path)
+    fn outbox_status(&self, id: IncidentId, path: ReadPath) -> Result<OutboxStatus, DeskError> {
+        notifications::status(&self.desk, &self.user, id, path)
     }
 
-    fn retry_failed(&self, actor: &UserName, id: IncidentId) -> Result<usize, DeskError> {
-        notifications::retry(self, actor, id)
+    fn retry_failed(&self, id: IncidentId) -> Result<usize, DeskError> {
+        notifications::retry(&self.desk, &self.user, id)
     }
 
-    fn test_smtp(&self, actor: &UserName) -> Result<String, DeskError> {
-        notifications::test_smtp(self, actor)
+    fn test_smtp(&self) -> Result<String, DeskError> {
+        notifications::test_smtp(&self.desk, &self.user)
     }
 
-    fn watch(
-        &self,
-        actor: &UserName,
-    ) -> Result<std::sync::mpsc::Receiver<crate::domain::ChangeNotice>, DeskError> {
-        audit::watch(self, actor)
+    fn watch(&self) -> Result<std::sync::mpsc::Receiver<crate::domain::ChangeNotice>, DeskError> {
+        audit::watch(&self.desk, &self.user)
     }
 }

@@ -28,18 +28,12 @@ impl Desk for RemoteDesk {
         self.rules.clone()
     }
 
-    fn identity(&self, _actor: &UserName) -> Result<Identity, DeskError> {
+    fn identity(&self) -> Result<Identity, DeskError> {
         let welcome: Welcome = self.call(&HELLO)?;
         Ok(welcome.identity)
     }
 
-    fn set_member(
-        &self,
-        _actor: &UserName,
-        id: IncidentId,
-        user: UserName,
-        add: bool,
-    ) -> Result<Incident, DeskError> {
+    fn set_member(&self, id: IncidentId, user: UserName, add: bool) -> Result<Incident, DeskError> {
         self.call(&Request::SetMember {
             id,
             user: user.to_string(),
@@ -49,7 +43,6 @@ impl Desk for RemoteDesk {
 
     fn access_log(
         &self,
-        _actor: &UserName,
         incident: Option<IncidentId>,
         user: Option<&UserName>,
     ) -> Result<Vec<AuditEvent>, DeskError> {
@@ -59,7 +52,7 @@ impl Desk for RemoteDesk {
         })
     }
 
-    fn open_incident(&self, _actor: &UserName, new: NewIncident) -> Result<Incident, DeskError> {
+    fn open_incident(&self, new: NewIncident) -> Result<Incident, DeskError> {
         self.call(&Request::OpenIncident {
             title: new.title,
             severity: new.severity.level(),
@@ -71,28 +64,23 @@ impl Desk for RemoteDesk {
         })
     }
 
-    fn incidents(
-        &self,
-        _actor: &UserName,
-        filter: &IncidentFilter,
-    ) -> Result<Vec<Incident>, DeskError> {
+    fn incidents(&self, filter: &IncidentFilter) -> Result<Vec<Incident>, DeskError> {
         self.call(&Request::Incidents {
             status: filter.status.map(|s| s.as_str().to_owned()),
             max_severity: filter.max_severity.map(Severity::level),
         })
     }
 
-    fn incident(&self, _actor: &UserName, id: IncidentId) -> Result<Incident, DeskError> {
+    fn incident(&self, id: IncidentId) -> Result<Incident, DeskError> {
         self.call(&Request::Incident { id })
     }
 
-    fn timeline(&self, _actor: &UserName, id: IncidentId) -> Result<Vec<AuditEvent>, DeskError> {
+    fn timeline(&self, id: IncidentId) -> Result<Vec<AuditEvent>, DeskError> {
         self.call(&Request::Timeline { id })
     }
 
     fn set_severity(
         &self,
-        _actor: &UserName,
         id: IncidentId,
         severity: Severity,
         reason: &str,
@@ -106,7 +94,6 @@ impl Desk for RemoteDesk {
 
     fn set_status(
         &self,
-        _actor: &UserName,
         id: IncidentId,
         status: Status,
         reason: Option<&str>,
@@ -118,24 +105,14 @@ impl Desk for RemoteDesk {
         })
     }
 
-    fn add_note(
-        &self,
-        _actor: &UserName,
-        id: IncidentId,
-        text: &str,
-    ) -> Result<AuditEvent, DeskError> {
+    fn add_note(&self, id: IncidentId, text: &str) -> Result<AuditEvent, DeskError> {
         self.call(&Request::AddNote {
             id,
             text: text.to_owned(),
         })
     }
 
-    fn assign(
-        &self,
-        _actor: &UserName,
-        id: IncidentId,
-        owner: UserName,
-    ) -> Result<Incident, DeskError> {
+    fn assign(&self, id: IncidentId, owner: UserName) -> Result<Incident, DeskError> {
         self.call(&Request::Assign {
             id,
             owner: owner.to_string(),
@@ -144,7 +121,6 @@ impl Desk for RemoteDesk {
 
     fn import_roster(
         &self,
-        _actor: &UserName,
         id: IncidentId,
         csv: &[u8],
         source_name: &str,
@@ -160,7 +136,6 @@ impl Desk for RemoteDesk {
 
     fn people(
         &self,
-        _actor: &UserName,
         id: IncidentId,
         filter: &PeopleFilter,
         path: ReadPath,
@@ -176,7 +151,6 @@ impl Desk for RemoteDesk {
 
     fn people_window(
         &self,
-        _actor: &UserName,
         id: IncidentId,
         offset: usize,
         limit: usize,
@@ -188,7 +162,7 @@ impl Desk for RemoteDesk {
         })
     }
 
-    fn add_program(&self, _actor: &UserName, new: NewProgram) -> Result<Program, DeskError> {
+    fn add_program(&self, new: NewProgram) -> Result<Program, DeskError> {
         self.call(&Request::AddProgram {
             slug: new.slug.to_string(),
             name: new.name,
@@ -199,16 +173,11 @@ impl Desk for RemoteDesk {
         })
     }
 
-    fn programs(&self, _actor: &UserName) -> Result<Vec<Program>, DeskError> {
+    fn programs(&self) -> Result<Vec<Program>, DeskError> {
         self.call(&Request::Programs)
     }
 
-    fn link_program(
-        &self,
-        _actor: &UserName,
-        slug: &ProgramSlug,
-        id: IncidentId,
-    ) -> Result<LinkOutcome, DeskError> {
+    fn link_program(&self, slug: &ProgramSlug, id: IncidentId) -> Result<LinkOutcome, DeskError> {
         self.call(&Request::LinkProgram {
             slug: slug.to_string(),
             id,
@@ -217,7 +186,6 @@ impl Desk for RemoteDesk {
 
     fn pause_program(
         &self,
-        _actor: &UserName,
         slug: &ProgramSlug,
         id: IncidentId,
         reason: &str,
@@ -231,7 +199,6 @@ impl Desk for RemoteDesk {
 
     fn resume_program(
         &self,
-        _actor: &UserName,
         slug: &ProgramSlug,
         reason: &str,
         force: bool,
@@ -243,25 +210,20 @@ impl Desk for RemoteDesk {
         })
     }
 
-    fn audit_log(
-        &self,
-        _actor: &UserName,
-        incident: Option<IncidentId>,
-    ) -> Result<Vec<AuditEvent>, DeskError> {
+    fn audit_log(&self, incident: Option<IncidentId>) -> Result<Vec<AuditEvent>, DeskError> {
         self.call(&Request::AuditLog { incident })
     }
 
-    fn verify_audit(&self, _actor: &UserName) -> Result<Result<Verified, Tamper>, DeskError> {
+    fn verify_audit(&self) -> Result<Result<Verified, Tamper>, DeskError> {
         self.call(&Request::VerifyAudit)
     }
 
-    fn audit_head(&self, _actor: &UserName) -> Result<Option<HeadReport>, DeskError> {
+    fn audit_head(&self) -> Result<Option<HeadReport>, DeskError> {
         self.call(&Request::AuditHead)
     }
 
     fn preview_letter(
         &self,
-        _actor: &UserName,
         id: IncidentId,
         template: TemplateName,
         person: Option<&EmployeeId>,
@@ -275,7 +237,6 @@ impl Desk for RemoteDesk {
 
     fn queue_notifications(
         &self,
-        _actor: &UserName,
         id: IncidentId,
         template: TemplateName,
         filter: &PeopleFilter,
@@ -293,7 +254,6 @@ impl Desk for RemoteDesk {
 
     fn send_notifications(
         &self,
-        _actor: &UserName,
         scope: Option<IncidentId>,
         options: &SendOptions,
         progress: &mut dyn FnMut(&SendProgress),
@@ -309,30 +269,17 @@ impl Desk for RemoteDesk {
         )
     }
 
-    fn outbox_status(
-        &self,
-        _actor: &UserName,
-        id: IncidentId,
-        path: ReadPath,
-    ) -> Result<OutboxStatus, DeskError> {
+    fn outbox_status(&self, id: IncidentId, path: ReadPath) -> Result<OutboxStatus, DeskError> {
         self.call(&Request::OutboxStatus { id, path })
     }
 
-    fn export_letters(
-        &self,
-        _actor: &UserName,
-        _id: IncidentId,
-        _dir: &std::path::Path,
-    ) -> Result<usize, DeskError> {
+    fn export_letters(&self, _id: IncidentId, _dir: &std::path::Path) -> Result<usize, DeskError> {
         Err(DeskError::NotConfigured(
             "notify export writes the letters on the machine that holds the database, so it works only without --remote, on the daemon's host".into(),
         ))
     }
 
-    fn watch(
-        &self,
-        _actor: &UserName,
-    ) -> Result<std::sync::mpsc::Receiver<crate::domain::ChangeNotice>, DeskError> {
+    fn watch(&self) -> Result<std::sync::mpsc::Receiver<crate::domain::ChangeNotice>, DeskError> {
         let (mut stream, _welcome) = self.open_connection()?;
         let body = serde_json::to_vec(&Request::Watch).map_err(|e| self.garbled(e))?;
         protocol::write_frame(&mut stream, &body).map_err(|e| self.gone(e))?;
@@ -343,17 +290,16 @@ impl Desk for RemoteDesk {
         Ok(super::watch::forward(stream))
     }
 
-    fn retry_failed(&self, _actor: &UserName, id: IncidentId) -> Result<usize, DeskError> {
+    fn retry_failed(&self, id: IncidentId) -> Result<usize, DeskError> {
         self.call(&Request::RetryFailed { id })
     }
 
-    fn test_smtp(&self, _actor: &UserName) -> Result<String, DeskError> {
+    fn test_smtp(&self) -> Result<String, DeskError> {
         self.call(&Request::TestSmtp)
     }
 
     fn set_clock(
         &self,
-        _actor: &UserName,
         id: IncidentId,
         aware: Option<chrono::DateTime<chrono::Utc>>,
         determined: Option<chrono::DateTime<chrono::Utc>>,
@@ -367,17 +313,12 @@ impl Desk for RemoteDesk {
         })
     }
 
-    fn obligations(
-        &self,
-        _actor: &UserName,
-        id: Option<IncidentId>,
-    ) -> Result<Vec<Obligation>, DeskError> {
+    fn obligations(&self, id: Option<IncidentId>) -> Result<Vec<Obligation>, DeskError> {
         self.call(&Request::Obligations { id })
     }
 
     fn settle_obligation(
         &self,
-        _actor: &UserName,
         id: IncidentId,
         rule: &str,
         state: ObligationState,
@@ -391,7 +332,6 @@ impl Desk for RemoteDesk {
 
     fn import_evidence(
         &self,
-        _actor: &UserName,
         id: IncidentId,
         log: &mut dyn std::io::Read,
         source_name: &str,
@@ -418,7 +358,7 @@ impl Desk for RemoteDesk {
         self.finish(stream, &mut |_| {}, None)
     }
 
-    fn evidence(&self, _actor: &UserName, id: IncidentId) -> Result<Evidence, DeskError> {
+    fn evidence(&self, id: IncidentId) -> Result<Evidence, DeskError> {
         self.call(&Request::Evidence { id })
     }
 }

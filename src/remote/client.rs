@@ -1,6 +1,6 @@
 //! The desk as seen through the daemon: connections, the hello and replies (each operation's
-//! request is `calls.rs`). Every call is one request on the socket; the `actor` the front
-//! ends pass is ignored, as the daemon decides who is calling. Each new
+//! request is `calls.rs`). Every call is one request on the socket; the daemon decides who
+//! is calling (one session per connection, from its peer credentials). Each new
 //! connection opens with a hello of [`PROTOCOL_VERSION`], once: connections are kept and
 //! reused. The daemon's errors come back as [`DeskError::Remote`] with their kind.
 

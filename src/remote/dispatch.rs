@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::protocol::{PROTOCOL_VERSION, Request, Welcome, from_hex};
 use super::server::Daemon;
-use crate::desk::{Desk, DeskError, IncidentFilter, PeopleFilter, SendOptions};
+use crate::desk::{Desk, DeskError, IncidentFilter, PeopleFilter, SendOptions, Session};
 use crate::domain::{
     DomainError, Email, EmployeeId, NewIncident, NewProgram, ProgramSlug, Severity, Status,
     UserName,
@@ -32,15 +32,15 @@ fn severity(level: u8) -> Result<Severity, DeskError> {
     Ok(Severity::new(level)?)
 }
 
-/// Runs one request as `actor`, validating every value as the command line does.
+/// Runs one request in the connection's session, validating every value as the command
+/// line does.
 pub(super) fn handle(
     daemon: &Daemon,
-    actor: &UserName,
+    desk: &Session,
     request: Request,
     progress: &mut dyn FnMut(&crate::desk::SendProgress),
     hung_up: &AtomicBool,
 ) -> Result<Box<serde_json::value::RawValue>, DeskError> {
-    let desk = &daemon.desk;
     let catalog = desk.catalog();
     let people_filter = |category: Option<String>, pending: bool, text: Option<String>| {
         Ok::<_, DeskError>(PeopleFilter {
@@ -53,7 +53,7 @@ pub(super) fn handle(
         Request::Hello { .. } => json({
             let (rules, targets) = desk.rules().parts();
             Welcome {
-                identity: desk.identity(actor)?,
+                identity: desk.identity()?,
                 catalog: catalog.defs().to_vec(),
                 rules,
                 targets,
@@ -79,7 +79,7 @@ pub(super) fn handle(
             }
             new.discovered_at = discovered_at;
             new.aware_at = aware_at;
-            json(desk.open_incident(actor, new)?)
+            json(desk.open_incident(new)?)
         }
         Request::Incidents {
             status,
@@ -89,32 +89,32 @@ pub(super) fn handle(
                 status: status.map(|s| s.parse::<Status>()).transpose()?,
                 max_severity: max_severity.map(severity).transpose()?,
             };
-            json(desk.incidents(actor, &filter)?)
+            json(desk.incidents(&filter)?)
         }
-        Request::Incident { id } => json(desk.incident(actor, id)?),
-        Request::Timeline { id } => json(desk.timeline(actor, id)?),
+        Request::Incident { id } => json(desk.incident(id)?),
+        Request::Timeline { id } => json(desk.timeline(id)?),
         Request::SetSeverity {
             id,
             severity: level,
             reason,
-        } => json(desk.set_severity(actor, id, severity(level)?, &reason)?),
+        } => json(desk.set_severity(id, severity(level)?, &reason)?),
         Request::SetStatus { id, status, reason } => {
             let status = status.parse::<Status>()?;
-            json(desk.set_status(actor, id, status, reason.as_deref())?)
+            json(desk.set_status(id, status, reason.as_deref())?)
         }
-        Request::AddNote { id, text } => json(desk.add_note(actor, id, &text)?),
-        Request::Assign { id, owner } => json(desk.assign(actor, id, user(&owner)?)?),
+        Request::AddNote { id, text } => json(desk.add_note(id, &text)?),
+        Request::Assign { id, owner } => json(desk.assign(id, user(&owner)?)?),
         Request::SetMember {
             id,
             user: name,
             add,
-        } => json(desk.set_member(actor, id, user(&name)?, add)?),
+        } => json(desk.set_member(id, user(&name)?, add)?),
         Request::AccessLog {
             incident,
             user: name,
         } => {
             let name = name.map(|n| user(&n)).transpose()?;
-            json(desk.access_log(actor, incident, name.as_ref())?)
+            json(desk.access_log(incident, name.as_ref())?)
         }
         Request::ImportRoster {
             id,
@@ -127,7 +127,7 @@ pub(super) fn handle(
                 given: "(not hex)".into(),
             }))?;
             let source_name = crate::domain::text::for_terminal(&source_name).into_owned();
-            json(desk.import_roster(actor, id, &csv, &source_name, dry_run)?)
+            json(desk.import_roster(id, &csv, &source_name, dry_run)?)
         }
         Request::People {
             id,
@@ -137,12 +137,12 @@ pub(super) fn handle(
             path,
         } => {
             let filter = people_filter(category, pending, text)?;
-            json(desk.people(actor, id, &filter, path)?)
+            json(desk.people(id, &filter, path)?)
         }
         Request::PeopleWindow { id, offset, limit } => {
             let offset = usize::try_from(offset).unwrap_or(usize::MAX);
             let limit = usize::try_from(limit.min(10_000)).unwrap_or(10_000);
-            json(desk.people_window(actor, id, offset, limit)?)
+            json(desk.people_window(id, offset, limit)?)
         }
         Request::AddProgram {
             slug: s,
@@ -162,30 +162,30 @@ pub(super) fn handle(
             for c in &categories {
                 new.categories.insert(catalog.parse(c)?);
             }
-            json(desk.add_program(actor, new)?)
+            json(desk.add_program(new)?)
         }
-        Request::Programs => json(desk.programs(actor)?),
-        Request::LinkProgram { slug: s, id } => json(desk.link_program(actor, &slug(&s)?, id)?),
+        Request::Programs => json(desk.programs()?),
+        Request::LinkProgram { slug: s, id } => json(desk.link_program(&slug(&s)?, id)?),
         Request::PauseProgram {
             slug: s,
             id,
             reason,
-        } => json(desk.pause_program(actor, &slug(&s)?, id, &reason)?),
+        } => json(desk.pause_program(&slug(&s)?, id, &reason)?),
         Request::ResumeProgram {
             slug: s,
             reason,
             force,
-        } => json(desk.resume_program(actor, &slug(&s)?, &reason, force)?),
-        Request::AuditLog { incident } => json(desk.audit_log(actor, incident)?),
-        Request::VerifyAudit => json(desk.verify_audit(actor)?),
-        Request::AuditHead => json(desk.audit_head(actor)?),
+        } => json(desk.resume_program(&slug(&s)?, &reason, force)?),
+        Request::AuditLog { incident } => json(desk.audit_log(incident)?),
+        Request::VerifyAudit => json(desk.verify_audit()?),
+        Request::AuditHead => json(desk.audit_head()?),
         Request::PreviewLetter {
             id,
             template,
             person,
         } => {
             let person = person.map(|p| EmployeeId::parse(&p)).transpose()?;
-            json(desk.preview_letter(actor, id, template, person.as_ref())?)
+            json(desk.preview_letter(id, template, person.as_ref())?)
         }
         Request::QueueNotifications {
             id,
@@ -200,7 +200,7 @@ pub(super) fn handle(
                 .iter()
                 .map(|r| Email::parse(r))
                 .collect::<Result<Vec<_>, _>>()?;
-            json(desk.queue_notifications(actor, id, template, &filter, &recipients)?)
+            json(desk.queue_notifications(id, template, &filter, &recipients)?)
         }
         Request::SendNotifications { scope, rate } => {
             // This send stops starting letters when the daemon stops or its client hangs
@@ -216,22 +216,22 @@ pub(super) fn handle(
                     stop.store(true, Ordering::SeqCst);
                 }
             };
-            json(desk.send_notifications(actor, scope, &options, &mut watched)?)
+            json(desk.send_notifications(scope, &options, &mut watched)?)
         }
-        Request::OutboxStatus { id, path } => json(desk.outbox_status(actor, id, path)?),
-        Request::RetryFailed { id } => json(desk.retry_failed(actor, id)?),
-        Request::TestSmtp => json(desk.test_smtp(actor)?),
+        Request::OutboxStatus { id, path } => json(desk.outbox_status(id, path)?),
+        Request::RetryFailed { id } => json(desk.retry_failed(id)?),
+        Request::TestSmtp => json(desk.test_smtp()?),
         Request::SetClock {
             id,
             aware,
             determined,
             reason,
-        } => json(desk.set_clock(actor, id, aware, determined, &reason)?),
-        Request::Obligations { id } => json(desk.obligations(actor, id)?),
+        } => json(desk.set_clock(id, aware, determined, &reason)?),
+        Request::Obligations { id } => json(desk.obligations(id)?),
         Request::SettleObligation { id, rule, state } => {
-            json(desk.settle_obligation(actor, id, &rule, state)?)
+            json(desk.settle_obligation(id, &rule, state)?)
         }
-        Request::Evidence { id } => json(desk.evidence(actor, id)?),
+        Request::Evidence { id } => json(desk.evidence(id)?),
         Request::ImportEvidence { .. } | Request::Watch => Err(DeskError::Internal(
             "an evidence upload or a watch is served by the connection, not here".into(),
         )),

@@ -66,7 +66,7 @@ pub enum ServeError {
 
 /// A running daemon's shared state.
 pub(super) struct Daemon {
-    pub(super) desk: LocalDesk,
+    pub(super) desk: Arc<LocalDesk>,
     pub(super) stop: Arc<AtomicBool>,
     clients: AtomicUsize,
     busy: AtomicUsize,
@@ -118,7 +118,7 @@ pub fn serve_until(
     );
     let frames = FrameRules::new(&desk.settings().config.daemon, Arc::clone(&stop));
     let daemon = Arc::new(Daemon {
-        desk,
+        desk: Arc::new(desk),
         stop,
         frames,
         clients: AtomicUsize::new(0),
@@ -303,7 +303,9 @@ fn serve_connection(daemon: &Daemon, actor: &UserName, stream: &mut UnixStream) 
     let Ok(mut progress_stream) = stream.try_clone() else {
         return;
     };
-    let role = daemon.desk.identity(actor).ok().and_then(|i| i.role);
+    // One session per connection, bound to the user the socket's peer credentials name.
+    let session = daemon.desk.session(actor.clone());
+    let role = session.identity().ok().and_then(|i| i.role);
     let limit = FrameLimit::for_role(role);
     let mut first_byte_by = Some(Instant::now() + daemon.frames.deadline());
     let mut greeted = false;
@@ -341,7 +343,7 @@ fn serve_connection(daemon: &Daemon, actor: &UserName, stream: &mut UnixStream) 
         greeted = true;
         if request == Request::Watch {
             drop(hold);
-            super::watch::serve(&daemon.desk, actor, stream, &daemon.stop, send);
+            super::watch::serve(&session, stream, &daemon.stop, send);
             return;
         }
         daemon.busy.fetch_add(1, Ordering::SeqCst);
@@ -357,7 +359,7 @@ fn serve_connection(daemon: &Daemon, actor: &UserName, stream: &mut UnixStream) 
                 allowed,
             };
             let (result, in_step) =
-                upload::import_evidence(&daemon.desk, &daemon.frames, actor, role, stream, upload);
+                upload::import_evidence(&session, &daemon.frames, role, stream, upload);
             if !in_step {
                 // The upload broke off: its remaining bytes cannot be told from requests.
                 daemon.busy.fetch_sub(1, Ordering::SeqCst);
@@ -376,7 +378,7 @@ fn serve_connection(daemon: &Daemon, actor: &UserName, stream: &mut UnixStream) 
                     hung_up.store(true, Ordering::SeqCst);
                 }
             };
-            super::dispatch::handle(daemon, actor, request, &mut progress, &hung_up)
+            super::dispatch::handle(daemon, &session, request, &mut progress, &hung_up)
         };
         daemon.busy.fetch_sub(1, Ordering::SeqCst);
         drop(hold);

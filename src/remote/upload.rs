@@ -7,8 +7,8 @@ use std::os::unix::net::UnixStream;
 
 use super::frames::{Frame, FrameLimit, FrameRules};
 use crate::access::Role;
-use crate::desk::{Desk, DeskError, LocalDesk};
-use crate::domain::{EvidenceSummary, IncidentId, UserName};
+use crate::desk::{Desk, DeskError, Session};
+use crate::domain::{EvidenceSummary, IncidentId};
 
 /// The bytes of a streamed upload: raw frames until an empty one.
 struct Upload<'a> {
@@ -67,9 +67,8 @@ pub struct EvidenceUpload<'a> {
 /// the connection stays in step even when the import stopped early. The flag is `false`
 /// when the upload itself broke off, and the connection must be closed.
 pub fn import_evidence(
-    desk: &LocalDesk,
+    desk: &Session,
     rules: &FrameRules,
-    actor: &UserName,
     role: Option<Role>,
     stream: &UnixStream,
     request: EvidenceUpload<'_>,
@@ -84,7 +83,7 @@ pub fn import_evidence(
     };
     let source_name = crate::domain::text::for_terminal(request.source_name).into_owned();
     let allowed = request.allowed.into_iter().collect();
-    let result = desk.import_evidence(actor, request.id, &mut upload, &source_name, &allowed);
+    let result = desk.import_evidence(request.id, &mut upload, &source_name, &allowed);
     if let Err(e) = std::io::copy(&mut upload, &mut std::io::sink()) {
         return (Err(DeskError::Delivery(e.to_string())), false);
     }

@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::Duration;
 
-use crate::desk::{Desk, DeskError, ErrorKind, LocalDesk};
-use crate::domain::{ChangeNotice, UserName};
+use crate::desk::{Desk, DeskError, ErrorKind, Session};
+use crate::domain::ChangeNotice;
 
 use super::protocol::{self, FrameError, MAX_REPLY, Reply, ReplyFrame};
 
@@ -19,13 +19,12 @@ const STOP_CHECK: Duration = Duration::from_millis(200);
 
 /// Serves a watching client until it hangs up or `stop` is set.
 pub(super) fn serve(
-    desk: &LocalDesk,
-    actor: &UserName,
+    desk: &Session,
     stream: &mut UnixStream,
     stop: &AtomicBool,
     send: impl Fn(&mut UnixStream, &Reply) -> std::io::Result<()>,
 ) {
-    let notices = match desk.watch(actor) {
+    let notices = match desk.watch() {
         Ok(notices) => notices,
         Err(e) => {
             let _ = send(

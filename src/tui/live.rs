@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver};
 
 use crate::desk::Desk;
-use crate::domain::{ChangeNotice, IncidentId, ProgramSlug, UserName};
+use crate::domain::{ChangeNotice, IncidentId, ProgramSlug};
 
 /// The notices of one desk, as they come.
 pub struct Live {
@@ -16,12 +16,12 @@ pub struct Live {
 }
 
 impl Live {
-    /// Starts watching `desk` as `actor` (through the daemon this opens a connection, so it
+    /// Starts watching `desk` as its session's user (through the daemon this opens a connection, so it
     /// happens off the UI thread). A desk that refuses leaves the view as it was: static.
-    pub fn start(desk: Arc<dyn Desk>, actor: UserName) -> Live {
+    pub fn start(desk: Arc<dyn Desk>) -> Live {
         let (tx, notices) = mpsc::channel();
         std::thread::spawn(move || {
-            let Ok(incoming) = desk.watch(&actor) else {
+            let Ok(incoming) = desk.watch() else {
                 return;
             };
             for notice in incoming {

@@ -37,7 +37,7 @@ pub fn run(desk: Arc<dyn Desk>, actor: UserName) -> io::Result<()> {
     if !io::stdout().is_terminal() || !io::stdin().is_terminal() {
         return Err(io::Error::other(strings::NO_TERMINAL));
     }
-    let live = live::Live::start(Arc::clone(&desk), actor.clone());
+    let live = live::Live::start(Arc::clone(&desk));
     let mut app = App::new(desk, actor, Theme::from_env(), Box::new(Utc::now))
         .map_err(io::Error::other)?
         .with_live(live);

@@ -76,14 +76,14 @@ impl Request {
     }
 
     /// Carries the request out; runs on a worker thread.
-    pub fn perform(self, desk: &dyn Desk, actor: &UserName) -> Result<Outcome, DeskError> {
+    pub fn perform(self, desk: &dyn Desk) -> Result<Outcome, DeskError> {
         let changed = |message: String| Outcome::Changed {
             message,
             select: None,
         };
         Ok(match self {
             Request::OpenIncident(new) => {
-                let inc: Incident = desk.open_incident(actor, new)?;
+                let inc: Incident = desk.open_incident(new)?;
                 Outcome::Changed {
                     message: format!("opened {} ({})", inc.id, inc.severity),
                     select: Some(inc.id),
@@ -94,23 +94,23 @@ impl Request {
                 severity,
                 reason,
             } => {
-                let inc = desk.set_severity(actor, id, severity, &reason)?;
+                let inc = desk.set_severity(id, severity, &reason)?;
                 changed(format!("{id} is now {}", inc.severity))
             }
             Request::SetStatus { id, status, reason } => {
-                let inc = desk.set_status(actor, id, status, reason.as_deref())?;
+                let inc = desk.set_status(id, status, reason.as_deref())?;
                 changed(format!("{id} is now {}", inc.status))
             }
             Request::AddNote { id, text } => {
-                desk.add_note(actor, id, &text)?;
+                desk.add_note(id, &text)?;
                 changed(format!("note added to {id}"))
             }
             Request::Assign { id, owner } => {
-                let inc = desk.assign(actor, id, owner)?;
+                let inc = desk.assign(id, owner)?;
                 changed(format!("{id} is now owned by {}", inc.owner))
             }
             Request::Link { id, slug } => {
-                desk.link_program(actor, &slug, id)?;
+                desk.link_program(&slug, id)?;
                 changed(format!("linked {slug} to {id}"))
             }
             Request::Preview {
@@ -118,14 +118,14 @@ impl Request {
                 template,
                 person,
             } => {
-                let text = desk.preview_letter(actor, id, template, person.as_ref())?;
+                let text = desk.preview_letter(id, template, person.as_ref())?;
                 Outcome::Preview {
                     template,
                     lines: text.split("\r\n").map(str::to_owned).collect(),
                 }
             }
             Request::RetryFailed { id } => {
-                let n = desk.retry_failed(actor, id)?;
+                let n = desk.retry_failed(id)?;
                 changed(format!("requeued {n} failed letters; press S to send them"))
             }
         })

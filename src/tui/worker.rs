@@ -237,7 +237,7 @@ fn run(
     match job {
         Job::Board { generation } => Done::Board {
             generation,
-            result: board(desk, actor),
+            result: board(desk),
         },
         Job::Incident { id, generation } => Done::Incident {
             id,
@@ -252,18 +252,18 @@ fn run(
             id,
             start,
             generation,
-            result: desk.people_window(actor, id, start, PEOPLE_WINDOW),
+            result: desk.people_window(id, start, PEOPLE_WINDOW),
         },
         Job::Outbox { id } => Done::Outbox {
             id,
-            result: desk.outbox_status(actor, id, ReadPath::TuiNotifications),
+            result: desk.outbox_status(id, ReadPath::TuiNotifications),
         },
         Job::AccessLog { id } => Done::AccessLog {
             id,
-            result: desk.access_log(actor, Some(id), None),
+            result: desk.access_log(Some(id), None),
         },
         Job::Request(request) => Done::Request {
-            result: request.perform(desk, actor),
+            result: request.perform(desk),
         },
         Job::Queue {
             incident,
@@ -271,12 +271,12 @@ fn run(
             filter,
         } => Done::Queued {
             result: desk
-                .queue_notifications(actor, incident, template, &filter, &[])
+                .queue_notifications(incident, template, &filter, &[])
                 .map_err(|e| e.to_string()),
         },
         Job::Send { incident } => Done::Sent {
             result: desk
-                .send_notifications(actor, Some(incident), &SendOptions::default(), progress)
+                .send_notifications(Some(incident), &SendOptions::default(), progress)
                 .map_err(|e| e.to_string()),
         },
         Job::Pause {
@@ -285,7 +285,7 @@ fn run(
             reason,
         } => Done::Paused {
             result: desk
-                .pause_program(actor, &slug, incident, &reason)
+                .pause_program(&slug, incident, &reason)
                 .map_err(|e| e.to_string()),
             slug,
         },
@@ -295,7 +295,7 @@ fn run(
             force,
         } => Done::Resumed {
             result: desk
-                .resume_program(actor, &slug, &reason, force)
+                .resume_program(&slug, &reason, force)
                 .map_err(|e| e.to_string()),
             slug,
         },
@@ -314,7 +314,7 @@ fn run(
         } => Done::People {
             generation,
             result: desk
-                .people(actor, incident, &filter, ReadPath::TuiPeople)
+                .people(incident, &filter, ReadPath::TuiPeople)
                 .map_err(|e| e.to_string()),
         },
     }
@@ -323,10 +323,10 @@ fn run(
 /// How many people a roster window holds.
 pub const PEOPLE_WINDOW: usize = 256;
 
-fn board(desk: &dyn Desk, actor: &UserName) -> Result<Vec<BoardRow>, DeskError> {
-    let incidents = desk.incidents(actor, &IncidentFilter::default())?;
+fn board(desk: &dyn Desk) -> Result<Vec<BoardRow>, DeskError> {
+    let incidents = desk.incidents(&IncidentFilter::default())?;
     let states: HashMap<ProgramSlug, ProgramState> = desk
-        .programs(actor)?
+        .programs()?
         .into_iter()
         .map(|p| (p.slug, p.state))
         .collect();
@@ -339,12 +339,12 @@ fn board(desk: &dyn Desk, actor: &UserName) -> Result<Vec<BoardRow>, DeskError> 
 
 fn incident(
     desk: &dyn Desk,
-    actor: &UserName,
+    _actor: &UserName,
     id: IncidentId,
 ) -> Result<Box<IncidentLoad>, DeskError> {
-    let incident = desk.incident(actor, id)?;
-    let timeline = desk.timeline(actor, id);
-    let programs = desk.programs(actor)?;
+    let incident = desk.incident(id)?;
+    let timeline = desk.timeline(id);
+    let programs = desk.programs()?;
     Ok(Box::new(IncidentLoad {
         incident,
         timeline,
@@ -354,7 +354,7 @@ fn incident(
 
 fn import(
     desk: &dyn Desk,
-    actor: &UserName,
+    _actor: &UserName,
     incident: IncidentId,
     path: &std::path::Path,
     dry_run: bool,
@@ -362,7 +362,7 @@ fn import(
     let name = display_path(path);
     let bytes = std::fs::read(path)
         .map_err(|e| ImportFailure::Other(format!("cannot read {name}: {e}")))?;
-    desk.import_roster(actor, incident, &bytes, &name, dry_run)
+    desk.import_roster(incident, &bytes, &name, dry_run)
         .map_err(|e| match e {
             DeskError::Roster(RosterError::Rows { source_name, rows }) => ImportFailure::Rows {
                 heading: format!(
