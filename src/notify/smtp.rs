@@ -159,6 +159,15 @@ pub struct SmtpTarget {
     trust: Option<Trust>,
 }
 
+/// Whether `host` names this machine (where a password in the clear crosses no network).
+fn is_loopback(host: &str) -> bool {
+    host == "localhost"
+        || host
+            .trim_matches(|c| c == '[' || c == ']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 impl SmtpTarget {
     /// Checks the settings, reads the password and builds the TLS trust.
     pub fn new(settings: &SmtpSettings) -> Result<Self, SmtpError> {
@@ -169,6 +178,19 @@ impl SmtpTarget {
             return Err(SmtpError::Config(
                 "username is set but neither password_env nor password_file".into(),
             ));
+        }
+        if settings.tls == TlsMode::None {
+            if settings.ca_file.is_some() {
+                return Err(SmtpError::Config(
+                    "ca_file is set but tls = \"none\": nothing would check the server's certificate; set tls = \"starttls\" or \"tls\", or remove ca_file".into(),
+                ));
+            }
+            if settings.username.is_some() && !is_loopback(&settings.host) {
+                return Err(SmtpError::Config(format!(
+                    "username is set but tls = \"none\": the password would cross the network to {} in the clear; set tls = \"starttls\" or \"tls\"",
+                    settings.host
+                )));
+            }
         }
         let trust = match settings.tls {
             TlsMode::None => None,
@@ -465,6 +487,26 @@ mod tests {
         let body = DataBody("Subject: x\r\n\r\n.hidden\r\nline\r\n").to_string();
         assert_eq!(body, "Subject: x\r\n\r\n..hidden\r\nline\r\n.\r\n");
         assert_eq!(DataBody("no newline").to_string(), "no newline\r\n.\r\n");
+    }
+
+    #[test]
+    fn a_password_never_goes_in_the_clear_beyond_this_machine() {
+        let with = |host: &str, extra: &str| {
+            let text = format!(
+                "host = \"{host}\"\nusername = \"mailer\"\npassword_env = \"BREACHDESK_TEST_NO_SUCH_VAR\"\n{extra}"
+            );
+            let settings: SmtpSettings = toml::from_str(&text).unwrap();
+            SmtpTarget::new(&settings).err().map(|e| e.to_string())
+        };
+        let remote = with("relay.corp.example", "").unwrap_or_default();
+        assert!(remote.contains("in the clear"), "{remote}");
+        // On loopback the check passes (and the missing variable is the next complaint).
+        let local = with("127.0.0.1", "").unwrap_or_default();
+        assert!(!local.contains("in the clear"), "{local}");
+        let ca = with("127.0.0.1", "ca_file = \"ca.pem\"\n").unwrap_or_default();
+        assert!(ca.contains("ca_file is set but tls"), "{ca}");
+        assert!(is_loopback("::1") && is_loopback("[::1]") && is_loopback("localhost"));
+        assert!(!is_loopback("10.0.0.1"));
     }
 
     #[test]
