@@ -739,18 +739,7 @@ fn resuming_needs_the_right_to_every_blocking_incident() {
             "Staff monitoring",
         ],
     );
-    ok(
-        &rita,
-        &[
-            "program",
-            "pause",
-            "staff-monitoring",
-            "--incident",
-            "1",
-            "--reason",
-            "exposure",
-        ],
-    );
+    ok(&rita, common::PAUSE_STAFF_MONITORING);
     // Ron links it to an incident of his own (SEV 4) and tries to resume it.
     ok(
         &ron,

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 
 use breachdesk::config::Settings;
 use breachdesk::crypto::Key;
-use breachdesk::desk::{Desk, LocalDesk};
+use breachdesk::desk::{Desk, LocalDesk, Session};
 use breachdesk::domain::{
     IncidentId, NewIncident, NewProgram, ObligationState, Severity, Status, UserName,
 };
@@ -26,13 +26,8 @@ fn t0() -> DateTime<Utc> {
     t("2026-11-20T14:30:00Z")
 }
 
-fn report_of_a_breach() -> (tempfile::TempDir, report::Report, Settings) {
-    let dir = tempfile::tempdir().unwrap();
-    let settings = Settings::parse(
-        "[contact]\nname = \"Data Protection Officer\"\nemail = \"dpo@corp.example\"\n",
-        std::path::Path::new("config.toml"),
-    )
-    .unwrap();
+/// A session of "responder" on a new database in `dir`, its clock fixed at `t0`.
+fn responder_at_t0(dir: &tempfile::TempDir, settings: &Settings) -> (Session, UserName) {
     let actor = UserName::parse("responder").unwrap();
     let desk = LocalDesk::for_local_user(
         Store::open(dir.path(), &Key::generate().unwrap()).unwrap(),
@@ -40,7 +35,17 @@ fn report_of_a_breach() -> (tempfile::TempDir, report::Report, Settings) {
         actor.clone(),
     )
     .with_clock(Box::new(t0));
-    let desk = std::sync::Arc::new(desk).session(actor.clone());
+    (std::sync::Arc::new(desk).session(actor.clone()), actor)
+}
+
+fn report_of_a_breach() -> (tempfile::TempDir, report::Report, Settings) {
+    let dir = tempfile::tempdir().unwrap();
+    let settings = Settings::parse(
+        "[contact]\nname = \"Data Protection Officer\"\nemail = \"dpo@corp.example\"\n",
+        std::path::Path::new("config.toml"),
+    )
+    .unwrap();
+    let (desk, actor) = responder_at_t0(&dir, &settings);
     let catalog = desk.catalog();
     let program = NewProgram::new(
         "staff-monitoring".parse().unwrap(),
@@ -123,14 +128,7 @@ const PIXEL: &str = "![seen](http://tracker.example/p.png)";
 fn report_of_hostile_text() -> (tempfile::TempDir, report::Report, Settings) {
     let dir = tempfile::tempdir().unwrap();
     let settings = Settings::defaults();
-    let actor = UserName::parse("responder").unwrap();
-    let desk = LocalDesk::for_local_user(
-        Store::open(dir.path(), &Key::generate().unwrap()).unwrap(),
-        settings.clone(),
-        actor.clone(),
-    )
-    .with_clock(Box::new(t0));
-    let desk = std::sync::Arc::new(desk).session(actor.clone());
+    let (desk, actor) = responder_at_t0(&dir, &settings);
     let program = NewProgram::new(
         "monitoring".parse().unwrap(),
         &format!("Monitor {SCRIPT} {LINK}"),
