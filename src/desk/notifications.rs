@@ -175,6 +175,29 @@ fn render_preview(
     Ok(String::from_utf8_lossy(&message.formatted()).into_owned())
 }
 
+/// A letter for the outbox, its wire message built once so that every attempt sends the
+/// same bytes.
+fn queued_letter(
+    target: NotificationRef,
+    person: &AffectedPerson,
+    letter: notify::Letter,
+    sender: &Sender,
+    now: chrono::DateTime<chrono::Utc>,
+    actor: &UserName,
+) -> Result<Notification, DeskError> {
+    let mut n = Notification::new(
+        target,
+        person.email.to_string(),
+        person.name.clone(),
+        letter,
+        sender.domain(),
+        now,
+        actor,
+    );
+    n.message = Some(notify::wire_text(&n, sender)?);
+    Ok(n)
+}
+
 fn target(
     id: IncidentId,
     template: TemplateName,
@@ -276,17 +299,7 @@ pub(super) fn queue(
                 ));
             }
         };
-        let mut n = Notification::new(
-            target,
-            person.email.to_string(),
-            person.name.clone(),
-            letter,
-            sender.domain(),
-            now,
-            actor,
-        );
-        n.message = Some(notify::wire_text(&n, &sender)?);
-        letters.push(n);
+        letters.push(queued_letter(target, person, letter, &sender, now, actor)?);
         report.queued += 1;
         if letters.len() >= QUEUE_CHUNK {
             commit(std::mem::take(&mut letters), at + 1)?;
@@ -437,6 +450,7 @@ fn write_letters(desk: &LocalDesk, id: IncidentId, dir: &Path) -> Result<usize, 
             .create(dir)
             .map_err(|e| io("create", e))?,
     }
+    let sender = sender(desk)?;
     let mut written = 0;
     for (n, (r, d)) in desk.store.deliveries(Some(id))?.into_iter().enumerate() {
         if !matches!(d.state, DeliveryState::Queued | DeliveryState::Sending) {
@@ -445,7 +459,6 @@ fn write_letters(desk: &LocalDesk, id: IncidentId, dir: &Path) -> Result<usize, 
         let Some(letter) = desk.store.notification(&r)? else {
             continue;
         };
-        let sender = sender(desk)?;
         let message = match &letter.message {
             Some(m) => m.clone(),
             None => notify::wire_text(&letter, &sender)?,
@@ -527,17 +540,9 @@ pub(super) fn restale(
                         .map_err(|e| {
                             DeskError::RenderFor(e, new.employee_id.to_string(), out.rebuilt)
                         })?;
-                    let mut n = Notification::new(
-                        target,
-                        new.email.to_string(),
-                        new.name.clone(),
-                        letter,
-                        sender.domain(),
-                        desk.now(),
-                        actor,
-                    );
-                    n.message = Some(notify::wire_text(&n, sender)?);
-                    out.letters.push(n);
+                    let now = desk.now();
+                    out.letters
+                        .push(queued_letter(target, new, letter, sender, now, actor)?);
                     out.rebuilt += 1;
                 }
                 DeliveryState::Sent if old.email != new.email => {
