@@ -8,7 +8,7 @@
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
 use std::time::Duration;
 
@@ -82,6 +82,8 @@ pub struct Faults {
 pub struct SmtpServer {
     pub port: u16,
     pub received: Arc<Mutex<Vec<Received>>>,
+    /// Sessions still open, and a signal each time one ends.
+    open: Arc<(Mutex<usize>, Condvar)>,
 }
 
 impl SmtpServer {
@@ -92,19 +94,41 @@ impl SmtpServer {
         let counters = Arc::new((AtomicUsize::new(0), AtomicUsize::new(0)));
         let faults = Arc::new(faults);
         let store = Arc::clone(&received);
+        let open = Arc::new((Mutex::new(0), Condvar::new()));
+        let sessions = Arc::clone(&open);
         thread::spawn(move || {
             for stream in listener.incoming().flatten() {
-                let (store, faults, counters) = (
+                let (store, faults, counters, sessions) = (
                     Arc::clone(&store),
                     Arc::clone(&faults),
                     Arc::clone(&counters),
+                    Arc::clone(&sessions),
                 );
+                // Counted before the session thread starts, so that a client's connection
+                // accepted here is never missed by `wait_idle`.
+                *sessions.0.lock().unwrap() += 1;
                 thread::spawn(move || {
                     let _ = session(stream, &store, &faults, &counters);
+                    *sessions.0.lock().unwrap() -= 1;
+                    sessions.1.notify_all();
                 });
             }
         });
-        SmtpServer { port, received }
+        SmtpServer {
+            port,
+            received,
+            open,
+        }
+    }
+
+    /// Waits until every session the server accepted has ended: after a client is killed,
+    /// the letters it had finished handing over are all stored once this returns.
+    pub fn wait_idle(&self) {
+        let (count, ended) = &*self.open;
+        let mut open = count.lock().unwrap();
+        while *open > 0 {
+            open = ended.wait(open).unwrap();
+        }
     }
 
     pub fn messages(&self) -> Vec<Received> {
