@@ -50,7 +50,7 @@ fn main() -> anyhow::Result<()> {
     ));
     let session = desk.session(actor);
     // Warm the cache the same way for both.
-    session.incidents(&IncidentFilter::default())?;
+    session.incidents(IncidentFilter::default())?;
     let local: Vec<Duration> = CALLS
         .iter()
         .map(|(_, call)| median(n, || call(&session)))

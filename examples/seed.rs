@@ -38,12 +38,17 @@ fn main() -> anyhow::Result<()> {
             .insert(catalog.parse(["keystrokes", "transcripts", "screenshots"][(n % 3) as usize])?);
         let inc = desk.open_incident(new)?;
         if n % 4 == 0 {
-            desk.set_status(inc.id, Status::Investigating, Some("seeded"))?;
+            desk.set_status(inc.id, Status::Investigating, Some("seeded".to_owned()))?;
         }
     }
     if people > 0 {
         let csv = breachdesk::demo::roster_csv(people);
-        desk.import_roster(IncidentId::new(1), csv.as_bytes(), "seed.csv", false)?;
+        desk.import_roster(
+            IncidentId::new(1),
+            csv.as_bytes().to_vec(),
+            "seed.csv".to_owned(),
+            false,
+        )?;
     }
     eprintln!("seeded {count} incidents and {people} people on INC-1");
     Ok(())

@@ -73,6 +73,22 @@ pub enum Need {
     Membership,
 }
 
+/// The access a desk operation needs, as the table of operations (`src/desk/ops.rs`)
+/// states it per row; a session checks it before the operation runs. The `&'static str` is
+/// the action's name in a recorded refusal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Open to anyone who reaches the desk (asking who one is).
+    Anyone,
+    /// At least this role, for actions not tied to one incident. The operation may narrow
+    /// this further (a hook needs an admin; a resume needs every blocking incident).
+    Role(Role, &'static str),
+    /// This need on the incident the request names.
+    Incident(crate::domain::IncidentId, Need, &'static str),
+    /// This need on the incident if the request names one, else at least the role.
+    Scoped(Option<crate::domain::IncidentId>, Need, Role, &'static str),
+}
+
 impl Policy {
     /// The single-user policy of a fresh install: `user` is admin, nobody else has a role.
     pub fn single_user(user: UserName) -> Self {

@@ -54,7 +54,7 @@ pub fn roster_csv(people: usize) -> String {
 
 /// Fills an empty database with the demo. Refuses a database that already has incidents.
 pub fn populate(desk: &dyn Desk) -> Result<DemoSummary, DeskError> {
-    if !desk.incidents(&IncidentFilter::default())?.is_empty() {
+    if !desk.incidents(IncidentFilter::default())?.is_empty() {
         return Err(DeskError::Unchanged(
             "this database already holds incidents; give `demo` an empty --db directory".into(),
         ));
@@ -126,7 +126,7 @@ pub fn populate(desk: &dyn Desk) -> Result<DemoSummary, DeskError> {
         (Status::Resolved, "distribution list fixed"),
         (Status::Closed, "no further action"),
     ] {
-        desk.set_status(old, status, Some(reason))?;
+        desk.set_status(old, status, Some(reason.to_owned()))?;
     }
     let chat = open(
         "Chat archive search open to contractors",
@@ -135,10 +135,14 @@ pub fn populate(desk: &dyn Desk) -> Result<DemoSummary, DeskError> {
         &["chat-messages"],
         &["chat-archive"],
     )?;
-    desk.set_status(chat, Status::Investigating, Some("reviewing search logs"))?;
+    desk.set_status(
+        chat,
+        Status::Investigating,
+        Some("reviewing search logs".to_owned()),
+    )?;
     desk.add_note(
         chat,
-        "Access revoked for contractor group at 11:40; checking search history.",
+        "Access revoked for contractor group at 11:40; checking search history.".to_owned(),
     )?;
 
     let main = open(
@@ -158,27 +162,27 @@ pub fn populate(desk: &dyn Desk) -> Result<DemoSummary, DeskError> {
     desk.set_status(
         main,
         Status::Investigating,
-        Some("establishing who read the data"),
+        Some("establishing who read the data".to_owned()),
     )?;
     desk.add_note(
         main,
-        "Bucket ACL set to the training team only at 15:10 UTC.",
+        "Bucket ACL set to the training team only at 15:10 UTC.".to_owned(),
     )?;
     let people = 2000;
     desk.import_roster(
         main,
-        roster_csv(people).as_bytes(),
-        "demo-roster.csv",
+        roster_csv(people).as_bytes().to_vec(),
+        "demo-roster.csv".to_owned(),
         false,
     )?;
     desk.pause_program(
-        &"staff-monitoring".parse()?,
+        "staff-monitoring".parse()?,
         main,
-        "collection paused while we investigate",
+        "collection paused while we investigate".to_owned(),
     )?;
     desk.add_note(
         main,
-        "Storage access logs requested from the platform team.",
+        "Storage access logs requested from the platform team.".to_owned(),
     )?;
     Ok(DemoSummary {
         incidents: 3,

@@ -16,6 +16,8 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::access::Denial;
+#[allow(unused_imports)] // the table's rows name these types
+use ops::vocabulary::*;
 
 use crate::audit::{HeadReport, Tamper, Verified};
 use crate::deadlines::Obligation;
@@ -34,6 +36,7 @@ mod deadlines;
 mod incidents;
 mod local;
 mod notifications;
+pub(crate) mod ops;
 mod people;
 mod programs;
 mod resume;
@@ -213,37 +216,37 @@ impl DeskError {
     }
 }
 
-/// The operations every front end calls.
-pub trait Desk: Send + Sync {
+/// The trait's side of each row of the table: one method per operation.
+macro_rules! desk_trait {
+    (
+        { $($extra:tt)* }
+        $(
+            $(#[doc = $doc:literal])*
+            $variant:ident $name:ident ( $( $(#[$fattr:meta])* $arg:ident : $ty:ty ),* $(,)? )
+                -> $reply:ty = $local:path, $access:expr ;
+        )*
+    ) => {
+        /// The operations every front end calls: a local [`Session`] or, through the
+        /// daemon, a remote desk. The methods come from the table in `ops.rs`, apart from
+        /// the hand-written ones below it (the catalogue and rules every session holds,
+        /// and the streaming calls).
+        pub trait Desk: Send + Sync {
+            $(
+                $(#[doc = $doc])*
+                fn $name(&self, $($arg: $ty),*) -> Result<$reply, DeskError>;
+            )*
+            $($extra)*
+        }
+    };
+}
+
+ops::desk_ops!(desk_trait {
     /// The data categories this installation knows.
     fn catalog(&self) -> CategoryCatalog;
     /// The jurisdiction rules in force (for showing deadlines without a call per incident).
     fn rules(&self) -> crate::deadlines::RuleBook;
-    /// Who is calling, as the desk sees it: the session's user (in the daemon, the user the
-    /// socket's peer credentials name).
-    fn identity(&self) -> Result<Identity, DeskError>;
-    /// Adds (`add`) or removes a member of an incident; members see its personal data.
-    fn set_member(&self, id: IncidentId, user: UserName, add: bool) -> Result<Incident, DeskError>;
-    /// Changes when the organisation became aware of the breach and when it was
-    /// determined (the legal clocks' starts); recorded with the reason.
-    fn set_clock(
-        &self,
-        id: IncidentId,
-        aware: Option<DateTime<Utc>>,
-        determined: Option<DateTime<Utc>>,
-        reason: &str,
-    ) -> Result<Incident, DeskError>;
-    /// The legal obligations of one incident, or of every unsettled incident, soonest due
-    /// first.
-    fn obligations(&self, id: Option<IncidentId>) -> Result<Vec<Obligation>, DeskError>;
-    /// Records an obligation as done (with when and a reference) or waived (with why).
-    fn settle_obligation(
-        &self,
-        id: IncidentId,
-        rule: &str,
-        state: ObligationState,
-    ) -> Result<Obligation, DeskError>;
-    /// Reads the exposed store's access log (all or nothing) and keeps what it shows.
+    /// Reads the exposed store's access log (all or nothing) and keeps what it shows; through
+    /// the daemon the log is streamed in chunks.
     fn import_evidence(
         &self,
         id: IncidentId,
@@ -251,98 +254,8 @@ pub trait Desk: Send + Sync {
         source_name: &str,
         allowed: &std::collections::HashSet<String>,
     ) -> Result<EvidenceSummary, DeskError>;
-    /// The imported evidence in full: who read whose data (personal data: checked, logged).
-    fn evidence(&self, id: IncidentId) -> Result<Evidence, DeskError>;
-    /// Access-log entries (reads of personal data and refusals), oldest first.
-    fn access_log(
-        &self,
-        incident: Option<IncidentId>,
-        user: Option<&UserName>,
-    ) -> Result<Vec<AuditEvent>, DeskError>;
-    fn open_incident(&self, new: NewIncident) -> Result<Incident, DeskError>;
-    /// Incidents, most severe first, then newest.
-    fn incidents(&self, filter: &IncidentFilter) -> Result<Vec<Incident>, DeskError>;
-    fn incident(&self, id: IncidentId) -> Result<Incident, DeskError>;
-    /// The incident's events and notes, oldest first.
-    fn timeline(&self, id: IncidentId) -> Result<Vec<AuditEvent>, DeskError>;
-    fn set_severity(
-        &self,
-        id: IncidentId,
-        severity: Severity,
-        reason: &str,
-    ) -> Result<Incident, DeskError>;
-    fn set_status(
-        &self,
-        id: IncidentId,
-        status: Status,
-        reason: Option<&str>,
-    ) -> Result<Incident, DeskError>;
-    fn add_note(&self, id: IncidentId, text: &str) -> Result<AuditEvent, DeskError>;
-    fn assign(&self, id: IncidentId, owner: UserName) -> Result<Incident, DeskError>;
-    /// Validates a CSV roster and, unless `dry_run`, merges it into the incident's people.
-    fn import_roster(
-        &self,
-        id: IncidentId,
-        csv: &[u8],
-        source_name: &str,
-        dry_run: bool,
-    ) -> Result<ImportReport, DeskError>;
-    /// The matching people; `path` names the read in the access log.
-    fn people(
-        &self,
-        id: IncidentId,
-        filter: &PeopleFilter,
-        path: ReadPath,
-    ) -> Result<Vec<AffectedPerson>, DeskError>;
-    /// People `offset..offset + limit` of the roster in import order, reading only those.
-    fn people_window(
-        &self,
-        id: IncidentId,
-        offset: usize,
-        limit: usize,
-    ) -> Result<Vec<AffectedPerson>, DeskError>;
-    fn add_program(&self, new: NewProgram) -> Result<Program, DeskError>;
-    fn programs(&self) -> Result<Vec<Program>, DeskError>;
-    fn link_program(&self, slug: &ProgramSlug, id: IncidentId) -> Result<LinkOutcome, DeskError>;
-    /// Records the pause and runs the pause hook; blocks until the hook ends.
-    fn pause_program(
-        &self,
-        slug: &ProgramSlug,
-        id: IncidentId,
-        reason: &str,
-    ) -> Result<PauseOutcome, DeskError>;
-    /// Resumes unless a linked SEV 0-2 incident is unsettled (or `force`); runs the hook.
-    fn resume_program(
-        &self,
-        slug: &ProgramSlug,
-        reason: &str,
-        force: bool,
-    ) -> Result<ResumeOutcome, DeskError>;
-    /// The audit log, oldest first, optionally only one incident's events.
-    fn audit_log(&self, incident: Option<IncidentId>) -> Result<Vec<AuditEvent>, DeskError>;
-    /// Checks the hash chain, the head's key tag and the witness; the inner result is what
-    /// was checked or the first thing found tampered.
-    fn verify_audit(&self) -> Result<Result<Verified, Tamper>, DeskError>;
-    /// The current head of the audit chain (`None` while the log is empty).
-    fn audit_head(&self) -> Result<Option<HeadReport>, DeskError>;
-    /// The exact message one person would get (the first on the roster by default).
-    fn preview_letter(
-        &self,
-        id: IncidentId,
-        template: TemplateName,
-        person: Option<&crate::domain::EmployeeId>,
-    ) -> Result<String, DeskError>;
-    /// Queues one letter per matching person (or per `recipients` for the stakeholder
-    /// brief); a letter already in the outbox is not queued again.
-    fn queue_notifications(
-        &self,
-        id: IncidentId,
-        template: TemplateName,
-        filter: &PeopleFilter,
-        recipients: &[crate::domain::Email],
-    ) -> Result<QueueReport, DeskError>;
     /// Writes an incident's queued letters into `dir` as `.eml` files, changing no state;
-    /// returns how many.
+    /// returns how many. Only on the machine that holds the database.
     fn export_letters(&self, id: IncidentId, dir: &std::path::Path) -> Result<usize, DeskError>;
     /// Drains the outbox (of one incident, or all); blocks until done, reporting progress.
     fn send_notifications(
@@ -351,15 +264,10 @@ pub trait Desk: Send + Sync {
         options: &SendOptions,
         progress: &mut dyn FnMut(&SendProgress),
     ) -> Result<SendProgress, DeskError>;
-    fn outbox_status(&self, id: IncidentId, path: ReadPath) -> Result<OutboxStatus, DeskError>;
-    /// Requeues every failed letter of an incident; returns how many.
-    fn retry_failed(&self, id: IncidentId) -> Result<usize, DeskError>;
-    /// Connects and logs in to the configured mail server.
-    fn test_smtp(&self) -> Result<String, DeskError>;
     /// Notices of every change committed from now on, by anyone (through the daemon: by
     /// any client); the channel ends when the desk (or the daemon) goes away.
     fn watch(&self) -> Result<std::sync::mpsc::Receiver<crate::domain::ChangeNotice>, DeskError>;
-}
+});
 
 #[cfg(test)]
 mod error_kind_tests {

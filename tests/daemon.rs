@@ -289,6 +289,28 @@ fn no_request_can_claim_another_identity_and_bad_frames_get_an_error_reply() {
             "cut off",
         ),
         (vec![0, 0], true, "cut off"),
+        // Domain values check themselves as the request is decoded, before any desk code.
+        (frame(br#"{"op":"incident","id":0}"#), false, "not an incident id"),
+        (
+            frame(br#"{"op":"set_severity","id":1,"severity":9,"reason":"x"}"#),
+            false,
+            "severity",
+        ),
+        (
+            frame(br#"{"op":"assign","id":1,"owner":"ann\u001b[2J"}"#),
+            false,
+            "user contains a control character",
+        ),
+        (
+            frame(br#"{"op":"pause_program","slug":"Bad Slug","id":1,"reason":"x"}"#),
+            false,
+            "slug",
+        ),
+        (
+            frame(br#"{"op":"queue_notifications","id":1,"template":"initial","filter":{},"recipients":["not-an-address"]}"#),
+            false,
+            "address",
+        ),
     ] {
         let replies = raw_exchange(&daemon.socket, &bytes, close, 1);
         assert_eq!(replies.len(), 1, "{expect}: no reply");
@@ -1088,7 +1110,7 @@ fn a_refusal_through_the_daemon_is_kind_denied_and_exits_2() {
     let daemon = Daemon::start(&sb);
     let replies = after_hello(
         &daemon.socket,
-        &frame(br#"{"op":"incidents","status":null,"max_severity":null}"#),
+        &frame(br#"{"op":"incidents","filter":{}}"#),
         1,
     );
     let reply = reply_json(&replies[0]);

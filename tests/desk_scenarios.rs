@@ -21,7 +21,7 @@ use breachdesk::desk::{
     ResumeOutcome, SendOptions,
 };
 use breachdesk::domain::{
-    IncidentId, NewIncident, NewProgram, ObligationState, Severity, Status, UserName,
+    IncidentId, NewIncident, NewProgram, ObligationState, ProgramSlug, Severity, Status, UserName,
 };
 use breachdesk::notify::TemplateName;
 use breachdesk::remote::{RemoteDesk, serve_until};
@@ -138,15 +138,19 @@ desk_test!(incidents_open_change_and_show, |b| {
     let id = open(b, "Monitoring data readable by all", 3);
     let changed = b
         .desk
-        .set_severity(id, Severity::new(2).unwrap(), "exposed to everyone")
+        .set_severity(
+            id,
+            Severity::new(2).unwrap(),
+            "exposed to everyone".to_owned(),
+        )
         .unwrap();
     assert_eq!(changed.severity.level(), 2);
     b.desk.set_status(id, Status::Investigating, None).unwrap();
-    let note = b.desk.add_note(id, "paused collection").unwrap();
+    let note = b.desk.add_note(id, "paused collection".to_owned()).unwrap();
     assert_eq!(note.draft.detail, "paused collection");
     let shown = b.desk.incident(id).unwrap();
     assert_eq!(shown.status, Status::Investigating);
-    let listed = b.desk.incidents(&IncidentFilter::default()).unwrap();
+    let listed = b.desk.incidents(IncidentFilter::default()).unwrap();
     assert_eq!(listed.len(), 1);
     let actions: Vec<&str> = b
         .desk
@@ -177,14 +181,19 @@ desk_test!(owner_members_and_clocks, |b| {
     let aware = chrono::Utc::now() - chrono::Duration::hours(3);
     let clocked = b
         .desk
-        .set_clock(id, Some(aware), None, "learned of it from the ticket")
+        .set_clock(
+            id,
+            Some(aware),
+            None,
+            "learned of it from the ticket".to_owned(),
+        )
         .unwrap();
     assert_eq!(
         clocked.aware_at.map(|t| t.timestamp()),
         Some(aware.timestamp())
     );
     let future = chrono::Utc::now() + chrono::Duration::days(2);
-    let refused = b.desk.set_clock(id, Some(future), None, "typo");
+    let refused = b.desk.set_clock(id, Some(future), None, "typo".to_owned());
     assert!(refused.unwrap_err().is_user_error());
 });
 
@@ -192,24 +201,34 @@ desk_test!(roster_import_people_and_windows, |b| {
     let id = open(b, "Exposure", 2);
     let report = b
         .desk
-        .import_roster(id, roster(300).as_bytes(), "roster.csv", false)
+        .import_roster(
+            id,
+            roster(300).as_bytes().to_vec(),
+            "roster.csv".to_owned(),
+            false,
+        )
         .unwrap();
     assert_eq!((report.rows, report.added), (300, 300));
     let again = b
         .desk
-        .import_roster(id, roster(300).as_bytes(), "roster.csv", false)
+        .import_roster(
+            id,
+            roster(300).as_bytes().to_vec(),
+            "roster.csv".to_owned(),
+            false,
+        )
         .unwrap();
     assert_eq!(again.unchanged, 300);
     let bad = b.desk.import_roster(
         id,
-        b"employee_id,name,email\nE1,Ann,not-an-address\n",
-        "bad.csv",
+        b"employee_id,name,email\nE1,Ann,not-an-address\n".to_vec(),
+        "bad.csv".to_owned(),
         false,
     );
     assert!(bad.unwrap_err().is_user_error());
     let people = b
         .desk
-        .people(id, &PeopleFilter::default(), ReadPath::PeopleList)
+        .people(id, PeopleFilter::default(), ReadPath::PeopleList)
         .unwrap();
     assert_eq!(people.len(), 300);
     let window = b.desk.people_window(id, 250, 40).unwrap();
@@ -226,7 +245,7 @@ desk_test!(roster_import_people_and_windows, |b| {
 
 desk_test!(programmes_add_link_pause_resume, |b| {
     let id = open(b, "Exposure", 2);
-    let slug = "staff-monitoring".parse().unwrap();
+    let slug: ProgramSlug = "staff-monitoring".parse().unwrap();
     let new = NewProgram::new(
         "staff-monitoring".parse().unwrap(),
         "Staff monitoring",
@@ -235,24 +254,38 @@ desk_test!(programmes_add_link_pause_resume, |b| {
     )
     .unwrap();
     b.desk.add_program(new).unwrap();
-    assert_eq!(b.desk.link_program(&slug, id).unwrap(), LinkOutcome::Linked);
-    let paused = b.desk.pause_program(&slug, id, "exposure").unwrap();
+    assert_eq!(
+        b.desk.link_program(slug.clone(), id).unwrap(),
+        LinkOutcome::Linked
+    );
+    let paused = b
+        .desk
+        .pause_program(slug.clone(), id, "exposure".to_owned())
+        .unwrap();
     assert!(
         matches!(paused, PauseOutcome::Paused { hook: Some(_) }),
         "{paused:?}"
     );
-    let again = b.desk.pause_program(&slug, id, "again").unwrap();
+    let again = b
+        .desk
+        .pause_program(slug.clone(), id, "again".to_owned())
+        .unwrap();
     assert!(
         matches!(again, PauseOutcome::AlreadyPaused { .. }),
         "{again:?}"
     );
-    let refused = b.desk.resume_program(&slug, "too early", false);
+    let refused = b
+        .desk
+        .resume_program(slug.clone(), "too early".to_owned(), false);
     assert!(
         refused.unwrap_err().is_user_error(),
         "a SEV 2 incident is open"
     );
     b.desk.set_status(id, Status::Investigating, None).unwrap();
-    let forced = b.desk.resume_program(&slug, "admin call", true).unwrap();
+    let forced = b
+        .desk
+        .resume_program(slug, "admin call".to_owned(), true)
+        .unwrap();
     assert!(
         matches!(forced, ResumeOutcome::Resumed { ref forced_over, .. } if forced_over == &[id]),
         "{forced:?}"
@@ -276,7 +309,12 @@ desk_test!(programmes_add_link_pause_resume, |b| {
 desk_test!(obligations_and_evidence, |b| {
     let id = open(b, "Exposure", 2);
     b.desk
-        .import_roster(id, roster(9).as_bytes(), "roster.csv", false)
+        .import_roster(
+            id,
+            roster(9).as_bytes().to_vec(),
+            "roster.csv".to_owned(),
+            false,
+        )
         .unwrap();
     let rules: Vec<String> = b
         .desk
@@ -290,7 +328,7 @@ desk_test!(obligations_and_evidence, |b| {
         .desk
         .settle_obligation(
             id,
-            "gdpr-33",
+            "gdpr-33".to_owned(),
             ObligationState::Done {
                 at: chrono::Utc::now() - chrono::Duration::minutes(5),
                 reference: Some("DPC-1".into()),
@@ -314,11 +352,21 @@ desk_test!(obligations_and_evidence, |b| {
 desk_test!(queue_send_retry_and_status, |b| {
     let id = open(b, "Exposure", 2);
     b.desk
-        .import_roster(id, roster(12).as_bytes(), "roster.csv", false)
+        .import_roster(
+            id,
+            roster(12).as_bytes().to_vec(),
+            "roster.csv".to_owned(),
+            false,
+        )
         .unwrap();
     let queued = b
         .desk
-        .queue_notifications(id, TemplateName::Initial, &PeopleFilter::default(), &[])
+        .queue_notifications(
+            id,
+            TemplateName::Initial,
+            PeopleFilter::default(),
+            Vec::new(),
+        )
         .unwrap();
     assert_eq!(queued.queued, 12);
     let preview = b
@@ -341,7 +389,12 @@ desk_test!(queue_send_retry_and_status, |b| {
 desk_test!(reports_and_audit, |b| {
     let id = open(b, "Exposure", 2);
     b.desk
-        .import_roster(id, roster(6).as_bytes(), "roster.csv", false)
+        .import_roster(
+            id,
+            roster(6).as_bytes().to_vec(),
+            "roster.csv".to_owned(),
+            false,
+        )
         .unwrap();
     let report =
         breachdesk::report::gather(b.desk.as_ref(), &b.actor, id, chrono::Utc::now()).unwrap();
@@ -359,14 +412,14 @@ desk_test!(watchers_see_each_change_within_a_second, |b| {
     let id = open(b, "Exposure", 3);
     let notices = b.desk.watch().unwrap();
     b.desk
-        .set_severity(id, Severity::new(2).unwrap(), "exposed to all")
+        .set_severity(id, Severity::new(2).unwrap(), "exposed to all".to_owned())
         .unwrap();
     let notice = notices.recv_timeout(Duration::from_secs(1)).unwrap();
     assert_eq!(notice.action.as_str(), "incident.severity");
     assert_eq!(notice.incident, Some(id));
     // Reads are not changes: they are not announced.
     b.desk
-        .people(id, &PeopleFilter::default(), ReadPath::PeopleList)
+        .people(id, PeopleFilter::default(), ReadPath::PeopleList)
         .unwrap();
     let opened = open(b, "Second", 4);
     let next = notices.recv_timeout(Duration::from_secs(1)).unwrap();

@@ -79,11 +79,11 @@ proptest! {
         let severity = Severity::new(level % 6).unwrap();
         let opened = NewIncident::new(&title, severity, &note).map(|new| desk.open_incident(new));
         let id = IncidentId::new(1);
-        let _ = desk.add_note(id, &note);
+        let _ = desk.add_note(id, note.clone());
         if let Ok(owner) = UserName::parse(&user) {
             let _ = desk.assign(id, owner);
         }
-        let _ = desk.set_severity(id, Severity::LEAST, &note);
+        let _ = desk.set_severity(id, Severity::LEAST, note);
         if let Ok(Ok(inc)) = opened {
             prop_assert!(!inc.title.chars().any(char::is_control));
         }

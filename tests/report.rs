@@ -72,13 +72,21 @@ fn report_of_a_breach() -> (tempfile::TempDir, report::Report, Settings) {
             "E{i:03},Person {i},p{i}@corp.example,keystrokes;chat-messages,{place}\n"
         ));
     }
-    desk.import_roster(id, csv.as_bytes(), "roster.csv", false)
+    desk.import_roster(id, csv.as_bytes().to_vec(), "roster.csv".to_owned(), false)
         .unwrap();
-    desk.set_severity(id, Severity::new(1).unwrap(), "transcripts exposed too")
-        .unwrap();
+    desk.set_severity(
+        id,
+        Severity::new(1).unwrap(),
+        "transcripts exposed too".to_owned(),
+    )
+    .unwrap();
     desk.set_status(id, Status::Investigating, None).unwrap();
-    desk.pause_program(&"staff-monitoring".parse().unwrap(), id, "exposure")
-        .unwrap();
+    desk.pause_program(
+        "staff-monitoring".parse().unwrap(),
+        id,
+        "exposure".to_owned(),
+    )
+    .unwrap();
     let log = "accessed_at,accessor,employee_id,action\n\
                2026-11-19T10:00:00Z,mallory,E001,read\n\
                2026-11-19T10:05:00Z,mallory,E002,download\n";
@@ -86,7 +94,7 @@ fn report_of_a_breach() -> (tempfile::TempDir, report::Report, Settings) {
         .unwrap();
     desk.settle_obligation(
         id,
-        "gdpr-33",
+        "gdpr-33".to_owned(),
         ObligationState::Done {
             at: t("2026-11-20T14:00:00Z"),
             reference: Some("DPC-2026-118".into()),
@@ -146,14 +154,14 @@ fn report_of_hostile_text() -> (tempfile::TempDir, report::Report, Settings) {
     .unwrap();
     new.programs.insert("monitoring".parse().unwrap());
     let id = desk.open_incident(new).unwrap().id;
-    desk.add_note(id, &format!("note {LINK} <img src=x onerror=alert(1)>"))
+    desk.add_note(id, format!("note {LINK} <img src=x onerror=alert(1)>"))
         .unwrap();
-    desk.set_severity(id, Severity::new(1).unwrap(), &format!("why {SCRIPT}"))
+    desk.set_severity(id, Severity::new(1).unwrap(), format!("why {SCRIPT}"))
         .unwrap();
     desk.import_roster(
         id,
-        b"employee_id,name,email,categories\nE1,Ana,ana@corp.example,keystrokes\n",
-        "roster.csv",
+        b"employee_id,name,email,categories\nE1,Ana,ana@corp.example,keystrokes\n".to_vec(),
+        "roster.csv".to_owned(),
         false,
     )
     .unwrap();

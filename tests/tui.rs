@@ -100,7 +100,7 @@ impl Fixture {
             d.open_incident(new).unwrap().id
         };
         let old = open("Badge export sent to the wrong team", 4, &[]);
-        d.set_status(old, Status::Closed, Some("no exposure"))
+        d.set_status(old, Status::Closed, Some("no exposure".to_owned()))
             .unwrap();
         open(
             "Chat archive searchable by contractors",
@@ -112,9 +112,10 @@ impl Fixture {
             2,
             &["staff-monitoring"],
         );
-        d.set_status(main, Status::Investigating, Some("who read it?"))
+        d.set_status(main, Status::Investigating, Some("who read it?".to_owned()))
             .unwrap();
-        d.add_note(main, "Bucket ACL fixed at 15:10 UTC.").unwrap();
+        d.add_note(main, "Bucket ACL fixed at 15:10 UTC.".to_owned())
+            .unwrap();
         let mut csv = String::from("employee_id,name,email,categories,location\n");
         for i in 0..300 {
             let cats = if i % 3 == 0 {
@@ -127,8 +128,13 @@ impl Fixture {
                 ["DE", "US-CA", "NZ"][i % 3]
             ));
         }
-        d.import_roster(main, csv.as_bytes(), "roster.csv", false)
-            .unwrap();
+        d.import_roster(
+            main,
+            csv.as_bytes().to_vec(),
+            "roster.csv".to_owned(),
+            false,
+        )
+        .unwrap();
         f
     }
 
@@ -138,7 +144,7 @@ impl Fixture {
         let new = NewProgram::new(slug, "Keystroke logger", Some(pause_hook), None).unwrap();
         self.desk.add_program(new).unwrap();
         self.desk
-            .link_program(&"keylogger".parse().unwrap(), IncidentId::new(3))
+            .link_program("keylogger".parse().unwrap(), IncidentId::new(3))
             .unwrap();
         self
     }
@@ -540,7 +546,7 @@ fn untrusted_text_is_drawn_without_escape_sequences() {
         .open_incident(NewIncident::new("Hook output", Severity::new(3).unwrap(), "").unwrap())
         .unwrap();
     f.desk
-        .pause_program(&"evil".parse().unwrap(), inc.id, "test")
+        .pause_program("evil".parse().unwrap(), inc.id, "test".to_owned())
         .unwrap();
     let mut app = f.app();
     key(&mut app, KeyCode::Enter);
@@ -679,7 +685,7 @@ fn queue_and_send_letters_from_the_notifications_tab() {
     for i in 0..50 {
         csv.push_str(&format!("E{i},Person {i},p{i}@corp.example,keystrokes\n"));
     }
-    desk.import_roster(inc.id, csv.as_bytes(), "r.csv", false)
+    desk.import_roster(inc.id, csv.as_bytes().to_vec(), "r.csv".to_owned(), false)
         .unwrap();
     let mut app = f.app();
     key(&mut app, KeyCode::Enter);
@@ -779,7 +785,7 @@ fn a_viewer_sees_the_board_and_counts_but_never_the_roster_or_letters() {
     // Both refusals are in the access log.
     let log = f
         .desk
-        .access_log(Some(IncidentId::new(3)), Some(&viewer))
+        .access_log(Some(IncidentId::new(3)), Some(viewer))
         .unwrap();
     let paths: Vec<&str> = log
         .iter()
@@ -885,7 +891,7 @@ fn a_responder_who_is_not_a_member_is_refused_the_roster_and_letters_in_the_tui(
     );
     let log = f
         .desk
-        .access_log(Some(IncidentId::new(3)), Some(&ron))
+        .access_log(Some(IncidentId::new(3)), Some(ron.clone()))
         .unwrap();
     assert!(
         log.iter()
@@ -909,7 +915,7 @@ fn a_responder_who_is_not_a_member_is_refused_the_roster_and_letters_in_the_tui(
     assert_eq!(app.detail.as_ref().unwrap().people.window.len(), 256);
     let log = f
         .desk
-        .access_log(Some(IncidentId::new(3)), Some(&ron))
+        .access_log(Some(IncidentId::new(3)), Some(ron))
         .unwrap();
     let last = log.last().unwrap();
     assert_eq!(last.draft.action.as_str(), "access.read");
@@ -955,9 +961,9 @@ fn a_running_pause_shows_as_pausing_on_the_board_and_the_programmes_tab() {
     let desk = Arc::clone(&f.desk);
     let pausing = std::thread::spawn(move || {
         desk.pause_program(
-            &"keylogger".parse().unwrap(),
+            "keylogger".parse().unwrap(),
             IncidentId::new(3),
-            "exposure",
+            "exposure".to_owned(),
         )
     });
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
@@ -1049,7 +1055,11 @@ fn a_colleagues_change_shows_on_the_other_tui_within_a_second() {
 
     // A severity change on it shows too, on the board's row.
     colleague
-        .set_severity(opened.id, Severity::new(0).unwrap(), "worse than thought")
+        .set_severity(
+            opened.id,
+            Severity::new(0).unwrap(),
+            "worse than thought".to_owned(),
+        )
         .unwrap();
     let started = std::time::Instant::now();
     loop {

@@ -34,7 +34,7 @@ pub fn run(ctx: &mut Context<'_>, cmd: AuditCommand) -> Result<ExitCode, CliErro
             json,
         } => {
             let user = user.map(|u| UserName::parse(&u)).transpose()?;
-            let events = ctx.desk.access_log(incident, user.as_ref())?;
+            let events = ctx.desk.access_log(incident, user)?;
             if json {
                 let views: Vec<_> = events.iter().map(EventView::new).collect();
                 output::json(ctx.out, &views)?;

@@ -142,7 +142,7 @@ pub fn obligation(ctx: &mut Context<'_>, cmd: ObligationCommand) -> Result<ExitC
             (id, rule, ObligationState::Waived { reason })
         }
     };
-    let o = ctx.desk.settle_obligation(id, &rule, state)?;
+    let o = ctx.desk.settle_obligation(id, rule, state)?;
     writeln!(
         ctx.out,
         "{} {}: {}",

@@ -20,7 +20,7 @@ pub fn run(ctx: &mut Context<'_>, cmd: IncidentCommand) -> Result<ExitCode, CliE
                 status,
                 max_severity,
             };
-            let list = ctx.desk.incidents(&filter)?;
+            let list = ctx.desk.incidents(filter)?;
             if json {
                 let views: Vec<_> = list.iter().map(IncidentView::new).collect();
                 output::json(ctx.out, &views)?;
@@ -37,7 +37,7 @@ pub fn run(ctx: &mut Context<'_>, cmd: IncidentCommand) -> Result<ExitCode, CliE
             determined,
             reason,
         } => {
-            let inc = ctx.desk.set_clock(id, aware, determined, &reason)?;
+            let inc = ctx.desk.set_clock(id, aware, determined, reason)?;
             writeln!(
                 ctx.out,
                 "{}: aware {} UTC, determined {} UTC; `breachdesk deadlines {}` shows the new due times",
@@ -53,7 +53,7 @@ pub fn run(ctx: &mut Context<'_>, cmd: IncidentCommand) -> Result<ExitCode, CliE
             severity,
             reason,
         } => {
-            let inc = ctx.desk.set_severity(id, severity, &reason)?;
+            let inc = ctx.desk.set_severity(id, severity, reason)?;
             writeln!(
                 ctx.out,
                 "{} is now {}: {}",
@@ -64,12 +64,12 @@ pub fn run(ctx: &mut Context<'_>, cmd: IncidentCommand) -> Result<ExitCode, CliE
             Ok(ExitCode::SUCCESS)
         }
         IncidentCommand::Status { id, status, reason } => {
-            let inc = ctx.desk.set_status(id, status, reason.as_deref())?;
+            let inc = ctx.desk.set_status(id, status, reason)?;
             writeln!(ctx.out, "{} is now {}", inc.id, inc.status)?;
             Ok(ExitCode::SUCCESS)
         }
         IncidentCommand::Note { id, text } => {
-            let event = ctx.desk.add_note(id, &text)?;
+            let event = ctx.desk.add_note(id, text)?;
             writeln!(ctx.out, "note added to {id} (event {})", event.seq)?;
             Ok(ExitCode::SUCCESS)
         }
@@ -154,8 +154,10 @@ fn show(
 ) -> Result<ExitCode, CliError> {
     let inc = ctx.desk.incident(id)?;
     let people = if with_people {
-        let all = PeopleFilter::default();
-        Some(ctx.desk.people(id, &all, ReadPath::IncidentShow)?)
+        Some(
+            ctx.desk
+                .people(id, PeopleFilter::default(), ReadPath::IncidentShow)?,
+        )
     } else {
         None
     };

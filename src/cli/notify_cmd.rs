@@ -111,7 +111,7 @@ pub fn run(ctx: &mut Context<'_>, cmd: NotifyCommand) -> Result<ExitCode, CliErr
             person,
         } => {
             let person = person.as_deref().map(EmployeeId::parse).transpose()?;
-            let message = ctx.desk.preview_letter(id, template, person.as_ref())?;
+            let message = ctx.desk.preview_letter(id, template, person)?;
             write!(ctx.out, "{}", safe_message(&message))?;
             Ok(ExitCode::SUCCESS)
         }
@@ -134,7 +134,7 @@ pub fn run(ctx: &mut Context<'_>, cmd: NotifyCommand) -> Result<ExitCode, CliErr
             };
             let report = ctx
                 .desk
-                .queue_notifications(id, template, &filter, &recipients)?;
+                .queue_notifications(id, template, filter, recipients)?;
             if report.queued == 0 && report.already > 0 {
                 writeln!(
                     ctx.out,

@@ -31,7 +31,7 @@ pub fn run(ctx: &mut Context<'_>, cmd: PeopleCommand) -> Result<ExitCode, CliErr
                 pending,
                 text: search,
             };
-            let people = ctx.desk.people(id, &filter, ReadPath::PeopleList)?;
+            let people = ctx.desk.people(id, filter, ReadPath::PeopleList)?;
             if json {
                 let views: Vec<_> = people.iter().map(PersonView::new).collect();
                 output::json(ctx.out, &views)?;
@@ -63,8 +63,9 @@ pub fn run(ctx: &mut Context<'_>, cmd: PeopleCommand) -> Result<ExitCode, CliErr
 
 /// Writes the roster as CSV, to a new file only the user can read, or to standard output.
 fn export(ctx: &mut Context<'_>, id: IncidentId, out: Option<&Path>) -> Result<ExitCode, CliError> {
-    let all = PeopleFilter::default();
-    let people = ctx.desk.people(id, &all, ReadPath::PeopleExport)?;
+    let people = ctx
+        .desk
+        .people(id, PeopleFilter::default(), ReadPath::PeopleExport)?;
     let mut csv = csv::Writer::from_writer(Vec::new());
     let failed = |e: csv::Error| CliError::Failure(format!("cannot write CSV: {e}"));
     csv.write_record(["employee_id", "name", "email", "categories", "location"])
@@ -113,7 +114,7 @@ fn import(
         )));
     }
     let bytes = std::fs::read(file).map_err(unreadable)?;
-    let report = ctx.desk.import_roster(id, &bytes, &name, dry_run)?;
+    let report = ctx.desk.import_roster(id, bytes, name, dry_run)?;
     let verb = if dry_run { "would import" } else { "imported" };
     writeln!(
         ctx.out,

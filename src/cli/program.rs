@@ -74,7 +74,7 @@ pub fn run(ctx: &mut Context<'_>, cmd: ProgramCommand) -> Result<ExitCode, CliEr
             Ok(ExitCode::SUCCESS)
         }
         ProgramCommand::Link { slug, id } => {
-            let msg = match ctx.desk.link_program(&slug, id)? {
+            let msg = match ctx.desk.link_program(slug.clone(), id)? {
                 LinkOutcome::Linked => "linked",
                 LinkOutcome::AlreadyLinked => "already linked",
             };
@@ -85,7 +85,7 @@ pub fn run(ctx: &mut Context<'_>, cmd: ProgramCommand) -> Result<ExitCode, CliEr
             slug,
             incident,
             reason,
-        } => match ctx.desk.pause_program(&slug, incident, &reason)? {
+        } => match ctx.desk.pause_program(slug.clone(), incident, reason)? {
             PauseOutcome::AlreadyPaused { since } => {
                 let since = since
                     .map(|t| format!(" since {} UTC", short_time(t)))
@@ -125,7 +125,7 @@ pub fn run(ctx: &mut Context<'_>, cmd: ProgramCommand) -> Result<ExitCode, CliEr
             slug,
             reason,
             force,
-        } => match ctx.desk.resume_program(&slug, &reason, force)? {
+        } => match ctx.desk.resume_program(slug.clone(), reason, force)? {
             ResumeOutcome::AlreadyActive => {
                 writeln!(ctx.out, "'{slug}' is already active; nothing ran")?;
                 Ok(ExitCode::SUCCESS)

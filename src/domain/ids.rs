@@ -10,8 +10,25 @@ use super::text::{Lines, checked};
 
 /// An incident's number, shown as `INC-7`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
+#[serde(try_from = "u64", into = "u64")]
 pub struct IncidentId(u64);
+
+impl TryFrom<u64> for IncidentId {
+    type Error = DomainError;
+    /// Incident numbers start at 1, so a decoded 0 is refused.
+    fn try_from(n: u64) -> Result<Self, Self::Error> {
+        if n == 0 {
+            return Err(DomainError::IncidentId { given: "0".into() });
+        }
+        Ok(IncidentId(n))
+    }
+}
+
+impl From<IncidentId> for u64 {
+    fn from(id: IncidentId) -> u64 {
+        id.0
+    }
+}
 
 impl IncidentId {
     /// Wraps a number; incident numbers start at 1.
@@ -111,8 +128,21 @@ fn token(field: &'static str, s: &str, max: usize) -> Result<String, DomainError
 
 /// An affected person's employee id, unique within an incident.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
+#[serde(try_from = "String", into = "String")]
 pub struct EmployeeId(String);
+
+impl TryFrom<String> for EmployeeId {
+    type Error = DomainError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        EmployeeId::parse(&s)
+    }
+}
+
+impl From<EmployeeId> for String {
+    fn from(value: EmployeeId) -> String {
+        value.0
+    }
+}
 
 impl EmployeeId {
     /// Validates an employee id: 1-128 characters without whitespace or control characters.
@@ -134,8 +164,21 @@ impl fmt::Display for EmployeeId {
 
 /// A user of breachdesk: an operating-system account name.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
+#[serde(try_from = "String", into = "String")]
 pub struct UserName(String);
+
+impl TryFrom<String> for UserName {
+    type Error = DomainError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        UserName::parse(&s)
+    }
+}
+
+impl From<UserName> for String {
+    fn from(value: UserName) -> String {
+        value.0
+    }
+}
 
 impl UserName {
     /// Validates a user name: 1-64 characters without whitespace or control characters.

@@ -54,8 +54,10 @@ pub struct Incident {
     pub evidence: Option<EvidenceSummary>,
 }
 
-/// What a responder gives to open an incident, already validated.
-#[derive(Debug, Clone)]
+/// What a responder gives to open an incident, already validated (also when decoded from a
+/// request: the title and summary are checked as [`NewIncident::new`] checks them).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "NewIncidentFields")]
 pub struct NewIncident {
     pub title: String,
     pub severity: Severity,
@@ -65,6 +67,36 @@ pub struct NewIncident {
     pub discovered_at: Option<DateTime<Utc>>,
     /// When the organisation became aware [default: the opening time].
     pub aware_at: Option<DateTime<Utc>>,
+}
+
+/// A [`NewIncident`] as it arrives, before its text is checked.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewIncidentFields {
+    title: String,
+    severity: Severity,
+    #[serde(default)]
+    summary: String,
+    #[serde(default)]
+    categories: BTreeSet<CategoryName>,
+    #[serde(default)]
+    programs: BTreeSet<ProgramSlug>,
+    #[serde(default)]
+    discovered_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    aware_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<NewIncidentFields> for NewIncident {
+    type Error = DomainError;
+    fn try_from(f: NewIncidentFields) -> Result<Self, Self::Error> {
+        let mut new = NewIncident::new(&f.title, f.severity, &f.summary)?;
+        new.categories = f.categories;
+        new.programs = f.programs;
+        new.discovered_at = f.discovered_at;
+        new.aware_at = f.aware_at;
+        Ok(new)
+    }
 }
 
 impl NewIncident {

@@ -41,8 +41,21 @@ impl AffectedPerson {
 
 /// An email address, checked to be a plausible single mailbox.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
+#[serde(try_from = "String", into = "String")]
 pub struct Email(String);
+
+impl TryFrom<String> for Email {
+    type Error = DomainError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Email::parse(&s)
+    }
+}
+
+impl From<Email> for String {
+    fn from(email: Email) -> String {
+        email.0
+    }
+}
 
 impl Email {
     /// Accepts `local@domain.tld`: no spaces, quotes, angle brackets or control

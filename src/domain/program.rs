@@ -101,8 +101,10 @@ impl HookLease {
     }
 }
 
-/// What a responder gives to register a programme, already validated.
-#[derive(Debug, Clone)]
+/// What a responder gives to register a programme, already validated (also when decoded
+/// from a request: the name and hooks are checked as [`NewProgram::new`] checks them).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "NewProgramFields")]
 pub struct NewProgram {
     pub slug: ProgramSlug,
     pub name: String,
@@ -110,6 +112,37 @@ pub struct NewProgram {
     pub categories: BTreeSet<CategoryName>,
     pub pause_hook: Option<String>,
     pub resume_hook: Option<String>,
+}
+
+/// A [`NewProgram`] as it arrives, before its text is checked.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewProgramFields {
+    slug: ProgramSlug,
+    name: String,
+    #[serde(default)]
+    owner: Option<UserName>,
+    #[serde(default)]
+    categories: BTreeSet<CategoryName>,
+    #[serde(default)]
+    pause_hook: Option<String>,
+    #[serde(default)]
+    resume_hook: Option<String>,
+}
+
+impl TryFrom<NewProgramFields> for NewProgram {
+    type Error = DomainError;
+    fn try_from(f: NewProgramFields) -> Result<Self, Self::Error> {
+        let mut new = NewProgram::new(
+            f.slug,
+            &f.name,
+            f.pause_hook.as_deref(),
+            f.resume_hook.as_deref(),
+        )?;
+        new.owner = f.owner;
+        new.categories = f.categories;
+        Ok(new)
+    }
 }
 
 impl NewProgram {

@@ -270,7 +270,3 @@ pub(super) fn read_full(input: &mut dyn std::io::Read, buf: &mut [u8]) -> std::i
     }
     Ok(n)
 }
-
-pub(super) fn names<'a>(items: impl IntoIterator<Item = &'a str>) -> Vec<String> {
-    items.into_iter().map(str::to_owned).collect()
-}

@@ -4,6 +4,7 @@ mod calls;
 mod client;
 mod dispatch;
 mod frames;
+pub(crate) mod hex;
 pub mod protocol;
 mod server;
 mod upload;

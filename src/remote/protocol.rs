@@ -1,25 +1,27 @@
 //! The daemon's wire protocol: frames of a 4-byte big-endian length and a JSON body.
-//! Requests carry raw text, which the daemon validates with the same rules as the command
-//! line; nothing in a request says who is asking (the daemon takes that from the socket).
+//! Requests are generated from the table of operations (`src/desk/ops.rs`) and carry domain
+//! types that validate themselves when decoded, with the same rules as the command line;
+//! nothing in a request says who is asking (the daemon takes that from the socket).
 //! Every connection opens with a hello naming [`PROTOCOL_VERSION`]; error replies carry an
 //! [`ErrorKind`] beside their message, and callers branch on the kind, never the words.
 
 use std::io::{self, Read, Write};
 
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::desk::{ErrorKind, Identity, ReadPath, SendProgress};
-use crate::domain::{CategoryDef, IncidentId};
-use crate::notify::TemplateName;
+use crate::desk::ops::vocabulary::*;
+use crate::desk::{ErrorKind, SendProgress};
+use crate::domain::CategoryDef;
 
 /// The version of this protocol. A client names it in the hello that opens each
 /// connection, and the daemon refuses a connection whose version is not its own.
 ///
 /// 1. Before versions: a hello without a version, errors as text and a `user` flag.
 /// 2. The hello names the version; error replies carry a kind.
-pub const PROTOCOL_VERSION: u32 = 2;
+/// 3. Requests come from the table of operations: typed fields (a severity as its level,
+///    filters as objects), `identity` as an operation of its own.
+pub const PROTOCOL_VERSION: u32 = 3;
 
 /// The largest request the daemon reads (a roster import is the big one).
 pub const MAX_REQUEST: usize = 64 << 20;
@@ -117,10 +119,46 @@ fn fill(
     Ok(got)
 }
 
-/// One call to the daemon.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
-pub enum Request {
+/// The protocol's side of each row of the table: one request variant per operation, whose
+/// fields are the operation's arguments, decoded into self-validating types.
+macro_rules! request_enum {
+    (
+        { $($extra:tt)* }
+        $(
+            $(#[doc = $doc:literal])*
+            $variant:ident $name:ident ( $( $(#[$fattr:meta])* $arg:ident : $ty:ty ),* $(,)? )
+                -> $reply:ty = $local:path, $access:expr ;
+        )*
+    ) => {
+        /// One call to the daemon: a row of the table of operations, or one of the
+        /// hand-written calls that hold the connection (the hello, a watch, a send with
+        /// progress, an evidence upload).
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+        pub enum Request {
+            $($extra)*
+            $(
+                $(#[doc = $doc])*
+                $variant { $( $(#[$fattr])* $arg: $ty ),* },
+            )*
+        }
+
+        impl Request {
+            /// The operation's name on the wire.
+            pub fn name(&self) -> &'static str {
+                match self {
+                    Request::Hello { .. } => "hello",
+                    Request::Watch => "watch",
+                    Request::SendNotifications { .. } => "send_notifications",
+                    Request::ImportEvidence { .. } => "import_evidence",
+                    $( Request::$variant { .. } => stringify!($name), )*
+                }
+            }
+        }
+    };
+}
+
+crate::desk::ops::desk_ops!(request_enum {
     /// Opens every connection (and may be sent again later). A client of protocol 1 sends
     /// no version, which the daemon refuses with a reply saying to upgrade the client.
     Hello {
@@ -129,142 +167,10 @@ pub enum Request {
     },
     /// Turns this connection into a stream of change notices (see `watch.rs`).
     Watch,
-    OpenIncident {
-        title: String,
-        severity: u8,
-        summary: String,
-        categories: Vec<String>,
-        programs: Vec<String>,
-        discovered_at: Option<DateTime<Utc>>,
-        #[serde(default)]
-        aware_at: Option<DateTime<Utc>>,
-    },
-    Incidents {
-        status: Option<String>,
-        max_severity: Option<u8>,
-    },
-    Incident {
-        id: IncidentId,
-    },
-    Timeline {
-        id: IncidentId,
-    },
-    SetSeverity {
-        id: IncidentId,
-        severity: u8,
-        reason: String,
-    },
-    SetStatus {
-        id: IncidentId,
-        status: String,
-        reason: Option<String>,
-    },
-    AddNote {
-        id: IncidentId,
-        text: String,
-    },
-    Assign {
-        id: IncidentId,
-        owner: String,
-    },
-    SetMember {
-        id: IncidentId,
-        user: String,
-        add: bool,
-    },
-    AccessLog {
-        incident: Option<IncidentId>,
-        user: Option<String>,
-    },
-    ImportRoster {
-        id: IncidentId,
-        /// The CSV file's bytes in hex, so that a file that is not UTF-8 gets the same
-        /// error as locally.
-        csv_hex: String,
-        source_name: String,
-        dry_run: bool,
-    },
-    People {
-        id: IncidentId,
-        category: Option<String>,
-        pending: bool,
-        text: Option<String>,
-        path: ReadPath,
-    },
-    PeopleWindow {
-        id: IncidentId,
-        offset: u64,
-        limit: u64,
-    },
-    AddProgram {
-        slug: String,
-        name: String,
-        owner: Option<String>,
-        categories: Vec<String>,
-        pause_hook: Option<String>,
-        resume_hook: Option<String>,
-    },
-    Programs,
-    LinkProgram {
-        slug: String,
-        id: IncidentId,
-    },
-    PauseProgram {
-        slug: String,
-        id: IncidentId,
-        reason: String,
-    },
-    ResumeProgram {
-        slug: String,
-        reason: String,
-        force: bool,
-    },
-    AuditLog {
-        incident: Option<IncidentId>,
-    },
-    VerifyAudit,
-    AuditHead,
-    PreviewLetter {
-        id: IncidentId,
-        template: TemplateName,
-        person: Option<String>,
-    },
-    QueueNotifications {
-        id: IncidentId,
-        template: TemplateName,
-        category: Option<String>,
-        pending: bool,
-        text: Option<String>,
-        recipients: Vec<String>,
-    },
+    /// Drains the outbox with progress frames; the client hanging up stops it.
     SendNotifications {
         scope: Option<IncidentId>,
         rate: Option<u32>,
-    },
-    OutboxStatus {
-        id: IncidentId,
-        path: ReadPath,
-    },
-    RetryFailed {
-        id: IncidentId,
-    },
-    TestSmtp,
-    SetClock {
-        id: IncidentId,
-        aware: Option<DateTime<Utc>>,
-        determined: Option<DateTime<Utc>>,
-        reason: String,
-    },
-    Obligations {
-        id: Option<IncidentId>,
-    },
-    SettleObligation {
-        id: IncidentId,
-        rule: String,
-        state: crate::domain::ObligationState,
-    },
-    Evidence {
-        id: IncidentId,
     },
     /// Followed by the log's bytes in raw frames of at most [`CHUNK`] bytes and an empty
     /// frame; the reply comes after the empty frame.
@@ -273,7 +179,7 @@ pub enum Request {
         source_name: String,
         allowed: Vec<String>,
     },
-}
+});
 
 /// The largest raw frame of a streamed upload.
 pub const CHUNK: usize = 1 << 20;

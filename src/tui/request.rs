@@ -94,15 +94,15 @@ impl Request {
                 severity,
                 reason,
             } => {
-                let inc = desk.set_severity(id, severity, &reason)?;
+                let inc = desk.set_severity(id, severity, reason)?;
                 changed(format!("{id} is now {}", inc.severity))
             }
             Request::SetStatus { id, status, reason } => {
-                let inc = desk.set_status(id, status, reason.as_deref())?;
+                let inc = desk.set_status(id, status, reason)?;
                 changed(format!("{id} is now {}", inc.status))
             }
             Request::AddNote { id, text } => {
-                desk.add_note(id, &text)?;
+                desk.add_note(id, text)?;
                 changed(format!("note added to {id}"))
             }
             Request::Assign { id, owner } => {
@@ -110,7 +110,7 @@ impl Request {
                 changed(format!("{id} is now owned by {}", inc.owner))
             }
             Request::Link { id, slug } => {
-                desk.link_program(&slug, id)?;
+                desk.link_program(slug.clone(), id)?;
                 changed(format!("linked {slug} to {id}"))
             }
             Request::Preview {
@@ -118,7 +118,7 @@ impl Request {
                 template,
                 person,
             } => {
-                let text = desk.preview_letter(id, template, person.as_ref())?;
+                let text = desk.preview_letter(id, template, person)?;
                 Outcome::Preview {
                     template,
                     lines: text.split("\r\n").map(str::to_owned).collect(),

@@ -271,7 +271,7 @@ fn run(
             filter,
         } => Done::Queued {
             result: desk
-                .queue_notifications(incident, template, &filter, &[])
+                .queue_notifications(incident, template, filter, Vec::new())
                 .map_err(|e| e.to_string()),
         },
         Job::Send { incident } => Done::Sent {
@@ -285,7 +285,7 @@ fn run(
             reason,
         } => Done::Paused {
             result: desk
-                .pause_program(&slug, incident, &reason)
+                .pause_program(slug.clone(), incident, reason)
                 .map_err(|e| e.to_string()),
             slug,
         },
@@ -295,7 +295,7 @@ fn run(
             force,
         } => Done::Resumed {
             result: desk
-                .resume_program(&slug, &reason, force)
+                .resume_program(slug.clone(), reason, force)
                 .map_err(|e| e.to_string()),
             slug,
         },
@@ -314,7 +314,7 @@ fn run(
         } => Done::People {
             generation,
             result: desk
-                .people(incident, &filter, ReadPath::TuiPeople)
+                .people(incident, filter, ReadPath::TuiPeople)
                 .map_err(|e| e.to_string()),
         },
     }
@@ -324,7 +324,7 @@ fn run(
 pub const PEOPLE_WINDOW: usize = 256;
 
 fn board(desk: &dyn Desk) -> Result<Vec<BoardRow>, DeskError> {
-    let incidents = desk.incidents(&IncidentFilter::default())?;
+    let incidents = desk.incidents(IncidentFilter::default())?;
     let states: HashMap<ProgramSlug, ProgramState> = desk
         .programs()?
         .into_iter()
@@ -362,7 +362,7 @@ fn import(
     let name = display_path(path);
     let bytes = std::fs::read(path)
         .map_err(|e| ImportFailure::Other(format!("cannot read {name}: {e}")))?;
-    desk.import_roster(incident, &bytes, &name, dry_run)
+    desk.import_roster(incident, bytes, name, dry_run)
         .map_err(|e| match e {
             DeskError::Roster(RosterError::Rows { source_name, rows }) => ImportFailure::Rows {
                 heading: format!(
