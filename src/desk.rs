@@ -32,6 +32,7 @@ use crate::roster::RosterError;
 use crate::store::StoreError;
 
 mod audit;
+mod bounces;
 mod deadlines;
 mod incidents;
 mod local;
@@ -43,9 +44,12 @@ mod resume;
 mod sending;
 
 pub use audit::{Identity, ReadPath};
+pub use bounces::BounceOutcome;
 pub use incidents::IncidentFilter;
 pub use local::{Clock, LocalDesk, Session};
-pub use notifications::{FailureView, OutboxStatus, QueueReport, SendOptions, SendProgress};
+pub use notifications::{
+    BouncedView, FailureView, OutboxStatus, QueueReport, SendOptions, SendProgress,
+};
 pub use people::{ImportReport, PeopleFilter};
 pub use programs::{HIDDEN_HOOK, LinkOutcome, PauseOutcome};
 pub use resume::ResumeOutcome;

@@ -289,6 +289,7 @@ fn read_row(
                 categories,
                 location,
                 notified_at: None,
+                bounced: None,
             })
         }
         _ => Err(reasons),

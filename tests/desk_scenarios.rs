@@ -17,13 +17,14 @@ use std::time::Duration;
 use breachdesk::config::Settings;
 use breachdesk::crypto::Key;
 use breachdesk::desk::{
-    Desk, IncidentFilter, LinkOutcome, LocalDesk, PauseOutcome, PeopleFilter, ReadPath,
+    Desk, ErrorKind, IncidentFilter, LinkOutcome, LocalDesk, PauseOutcome, PeopleFilter, ReadPath,
     ResumeOutcome, SendOptions,
 };
 use breachdesk::domain::{
     IncidentId, NewIncident, NewProgram, ObligationState, ProgramSlug, Severity, Status, UserName,
 };
 use breachdesk::notify::TemplateName;
+use breachdesk::notify::bounce::BounceReport;
 use breachdesk::remote::{RemoteDesk, serve_until};
 use breachdesk::store::Store;
 use tempfile::TempDir;
@@ -384,6 +385,51 @@ desk_test!(queue_send_retry_and_status, |b| {
     assert_eq!(status.counts["sent"], 12);
     assert_eq!(b.desk.retry_failed(id).unwrap(), 0);
     assert_eq!(b.desk.incident(id).unwrap().notified, 12);
+
+    // A bounce for one letter, named by its Message-ID: that person is no longer notified.
+    let first = &b.smtp.messages()[0];
+    let report = BounceReport {
+        source: "new/1.eml".into(),
+        tokens: Vec::new(),
+        message_id: first.header("Message-ID"),
+        status: "5.1.1".into(),
+        diagnostic: "unknown user".into(),
+    };
+    let outcome = b
+        .desk
+        .record_bounces(Some(id), vec![report.clone()])
+        .unwrap();
+    assert_eq!(
+        (outcome.bounced, outcome.people, outcome.already),
+        (1, 1, 0)
+    );
+    let again = b
+        .desk
+        .record_bounces(Some(id), vec![report.clone()])
+        .unwrap();
+    assert_eq!((again.bounced, again.already), (0, 1));
+    assert_eq!(b.desk.incident(id).unwrap().notified, 11);
+    let undeliverable = PeopleFilter {
+        undeliverable: true,
+        ..PeopleFilter::default()
+    };
+    let people = b
+        .desk
+        .people(id, undeliverable, ReadPath::PeopleList)
+        .unwrap();
+    assert_eq!(people.len(), 1);
+    assert_eq!(
+        people[0].email.as_str(),
+        first.to[0].trim_matches(['<', '>'])
+    );
+    let status = b.desk.outbox_status(id, ReadPath::NotifyStatus).unwrap();
+    assert_eq!((status.counts["sent"], status.counts["bounced"]), (11, 1));
+    let forged = BounceReport {
+        status: "2.0.0".into(),
+        ..report
+    };
+    let refused = b.desk.record_bounces(Some(id), vec![forged]).unwrap_err();
+    assert_eq!(refused.kind(), ErrorKind::Invalid, "{refused}");
 });
 
 desk_test!(reports_and_audit, |b| {

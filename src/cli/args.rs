@@ -148,6 +148,22 @@ pub enum NotifyCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Read bounces (delivery status notifications) from the bounce mailbox and mark each
+    /// matching letter bounced; reading the same messages again changes nothing
+    #[command(group(clap::ArgGroup::new("mailbox").required(true).args(["maildir", "mbox"])))]
+    Bounces {
+        /// Only letters of this incident [default: every incident you may change]
+        #[arg(value_parser = parse_incident)]
+        id: Option<IncidentId>,
+        /// A Maildir (its new/ and cur/), or a directory of message files
+        #[arg(long, value_name = "DIR")]
+        maildir: Option<PathBuf>,
+        /// An mbox file
+        #[arg(long, value_name = "FILE")]
+        mbox: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Requeue the failed letters of an incident
     Retry {
         #[arg(value_parser = parse_incident)]
@@ -340,6 +356,9 @@ pub enum PeopleCommand {
         /// Only people not yet notified
         #[arg(long)]
         pending: bool,
+        /// Only people whose letter bounced and whom nothing has reached since
+        #[arg(long)]
+        undeliverable: bool,
         /// Only people whose employee id, name or email contains TEXT (any case)
         #[arg(long, value_name = "TEXT")]
         search: Option<String>,
@@ -353,6 +372,10 @@ pub enum PeopleCommand {
         /// Write here (created 0600; must not exist) instead of standard output
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+        /// Only people whose letter bounced and whom nothing has reached since, with the
+        /// bounce (for a postal or substitute notice)
+        #[arg(long)]
+        undeliverable: bool,
     },
 }
 

@@ -5,6 +5,7 @@
 
 mod args;
 mod audit_cmd;
+mod bounces_cmd;
 mod deadlines_cmd;
 mod incident;
 mod notify_cmd;

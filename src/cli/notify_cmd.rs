@@ -83,6 +83,7 @@ fn sample_person(catalog: &CategoryCatalog) -> AffectedPerson {
             .collect(),
         location: crate::domain::Location::parse("US-CA").ok(),
         notified_at: None,
+        bounced: None,
     }
 }
 
@@ -130,6 +131,7 @@ pub fn run(ctx: &mut Context<'_>, cmd: NotifyCommand) -> Result<ExitCode, CliErr
             let filter = PeopleFilter {
                 category,
                 pending,
+                undeliverable: false,
                 text: None,
             };
             let report = ctx
@@ -251,6 +253,16 @@ pub fn run(ctx: &mut Context<'_>, cmd: NotifyCommand) -> Result<ExitCode, CliErr
                     safe(&p.sent_to)
                 )?;
             }
+            for b in &status.bounced {
+                writeln!(
+                    ctx.out,
+                    "  BOUNCED {} {}: {} {} (not told: see `people list {id} --undeliverable`)",
+                    b.template,
+                    safe(&b.recipient),
+                    b.status,
+                    safe(&b.diagnostic)
+                )?;
+            }
             for f in &status.failures {
                 writeln!(
                     ctx.out,
@@ -263,6 +275,12 @@ pub fn run(ctx: &mut Context<'_>, cmd: NotifyCommand) -> Result<ExitCode, CliErr
             }
             Ok(ExitCode::SUCCESS)
         }
+        NotifyCommand::Bounces {
+            id,
+            maildir,
+            mbox,
+            json,
+        } => super::bounces_cmd::run(ctx, id, maildir.as_deref(), mbox.as_deref(), json),
         NotifyCommand::Retry { id } => {
             let n = ctx.desk.retry_failed(id)?;
             writeln!(

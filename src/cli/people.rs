@@ -17,11 +17,16 @@ const MAX_FILE_BYTES: u64 = 1 << 30;
 pub fn run(ctx: &mut Context<'_>, cmd: PeopleCommand) -> Result<ExitCode, CliError> {
     match cmd {
         PeopleCommand::Import { id, file, dry_run } => import(ctx, id, &file, dry_run),
-        PeopleCommand::Export { id, out } => export(ctx, id, out.as_deref()),
+        PeopleCommand::Export {
+            id,
+            out,
+            undeliverable,
+        } => export(ctx, id, out.as_deref(), undeliverable),
         PeopleCommand::List {
             id,
             category,
             pending,
+            undeliverable,
             search,
             json,
         } => {
@@ -29,6 +34,7 @@ pub fn run(ctx: &mut Context<'_>, cmd: PeopleCommand) -> Result<ExitCode, CliErr
             let filter = PeopleFilter {
                 category,
                 pending,
+                undeliverable,
                 text: search,
             };
             let people = ctx.desk.people(id, filter, ReadPath::PeopleList)?;
@@ -55,33 +61,72 @@ pub fn run(ctx: &mut Context<'_>, cmd: PeopleCommand) -> Result<ExitCode, CliErr
                     cats.join(";")
                 )?;
             }
+            for p in people.iter().filter(|p| p.is_undeliverable()) {
+                if let Some(b) = &p.bounced {
+                    writeln!(
+                        ctx.out,
+                        "  {} UNDELIVERABLE: {} {}",
+                        safe(p.employee_id.as_str()),
+                        b.status,
+                        safe(&b.diagnostic)
+                    )?;
+                }
+            }
             writeln!(ctx.err, "{} people", people.len())?;
             Ok(ExitCode::SUCCESS)
         }
     }
 }
 
-/// Writes the roster as CSV, to a new file only the user can read, or to standard output.
-fn export(ctx: &mut Context<'_>, id: IncidentId, out: Option<&Path>) -> Result<ExitCode, CliError> {
-    let people = ctx
-        .desk
-        .people(id, PeopleFilter::default(), ReadPath::PeopleExport)?;
+/// Writes the roster as CSV, to a new file only the user can read, or to standard output;
+/// with `undeliverable`, only the people no letter reached, with their bounce.
+fn export(
+    ctx: &mut Context<'_>,
+    id: IncidentId,
+    out: Option<&Path>,
+    undeliverable: bool,
+) -> Result<ExitCode, CliError> {
+    let filter = PeopleFilter {
+        undeliverable,
+        ..PeopleFilter::default()
+    };
+    let people = ctx.desk.people(id, filter, ReadPath::PeopleExport)?;
     let mut csv = csv::Writer::from_writer(Vec::new());
     let failed = |e: csv::Error| CliError::Failure(format!("cannot write CSV: {e}"));
-    csv.write_record(["employee_id", "name", "email", "categories", "location"])
-        .map_err(failed)?;
+    let mut header = vec!["employee_id", "name", "email", "categories", "location"];
+    if undeliverable {
+        header.extend(["bounce_status", "bounce_diagnostic", "bounced_at"]);
+    }
+    csv.write_record(&header).map_err(failed)?;
     for p in &people {
         let cats: Vec<&str> = p.categories.iter().map(|c| c.as_str()).collect();
         let cats = cats.join(";");
-        let cells = [
+        let bounced_at = p
+            .bounced
+            .as_ref()
+            .map(|b| {
+                b.recorded_at
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            })
+            .unwrap_or_default();
+        let mut cells = vec![
             p.employee_id.as_str(),
             &p.name,
             p.email.as_str(),
             &cats,
             p.location.as_ref().map_or("", |l| l.as_str()),
         ];
-        // Every column came from the imported roster, so none may run in a spreadsheet.
-        let cells = cells.map(csv_cell);
+        if undeliverable {
+            let b = p.bounced.as_ref();
+            cells.extend([
+                b.map_or("", |b| b.status.as_str()),
+                b.map_or("", |b| b.diagnostic.as_str()),
+                &bounced_at,
+            ]);
+        }
+        // Every column came from the imported roster or a remote server, so none may run
+        // in a spreadsheet.
+        let cells: Vec<_> = cells.into_iter().map(csv_cell).collect();
         csv.write_record(cells.iter().map(|c| c.as_bytes()))
             .map_err(failed)?;
     }

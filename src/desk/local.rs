@@ -12,7 +12,9 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::ops::vocabulary::*;
 use super::{Desk, DeskError, SendOptions, SendProgress};
-use super::{audit, deadlines, incidents, notifications, people, programs, resume, sending};
+use super::{
+    audit, bounces, deadlines, incidents, notifications, people, programs, resume, sending,
+};
 use crate::access::Policy;
 use crate::config::Settings;
 use crate::domain::text::{Lines, checked};

@@ -72,6 +72,18 @@ pub struct OutboxStatus {
     /// Letters sent to an address the roster has since changed.
     #[serde(default)]
     pub sent_to_previous: Vec<PreviousView>,
+    /// Letters the server accepted and a bounce later reported undeliverable.
+    #[serde(default)]
+    pub bounced: Vec<BouncedView>,
+}
+
+/// A letter that bounced: its person was not told by it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BouncedView {
+    pub template: String,
+    pub recipient: String,
+    pub status: String,
+    pub diagnostic: String,
 }
 
 /// A letter sent to a previous address: the responder decides whether to send again.
@@ -89,7 +101,11 @@ pub(super) fn sender(desk: &LocalDesk) -> Result<Sender, DeskError> {
             "no sender address: set `from` under [smtp] in the config file".into(),
         )
     })?;
-    Ok(Sender::new(from, smtp.reply_to.as_deref())?)
+    Ok(Sender::new(
+        from,
+        smtp.reply_to.as_deref(),
+        smtp.bounce_address.as_deref(),
+    )?)
 }
 
 /// The context shared by all letters of an incident, and the roster.
@@ -116,6 +132,7 @@ fn staff(address: &Email) -> AffectedPerson {
         categories: Default::default(),
         location: None,
         notified_at: None,
+        bounced: None,
     }
 }
 
@@ -159,7 +176,8 @@ fn render_preview(
         .settings
         .templates
         .render(template, &ctx.for_person(&person, &desk.settings.catalog))?;
-    let sender = sender(desk).or_else(|_| Sender::new("breachdesk@localhost.invalid", None))?;
+    let sender =
+        sender(desk).or_else(|_| Sender::new("breachdesk@localhost.invalid", None, None))?;
     let n = Notification::new(
         target(id, template, &person, 0),
         person.email.to_string(),
@@ -319,7 +337,12 @@ pub(super) fn status(
     path: ReadPath,
 ) -> Result<OutboxStatus, DeskError> {
     let status = count_outbox(desk, id)?;
-    desk.record_read(actor, id, path, status.failures.len())?;
+    desk.record_read(
+        actor,
+        id,
+        path,
+        status.failures.len() + status.bounced.len() + status.sent_to_previous.len(),
+    )?;
     Ok(status)
 }
 
@@ -331,6 +354,7 @@ fn count_outbox(desk: &LocalDesk, id: IncidentId) -> Result<OutboxStatus, DeskEr
     let mut by_template: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
     let mut failures = Vec::new();
     let mut previous = Vec::new();
+    let mut bounced = Vec::new();
     for (r, d) in desk.store.deliveries(Some(id))? {
         *counts.entry(d.state.to_string()).or_default() += 1;
         *by_template
@@ -343,6 +367,14 @@ fn count_outbox(desk: &LocalDesk, id: IncidentId) -> Result<OutboxStatus, DeskEr
                 template: r.template.to_string(),
                 recipient: r.recipient.clone(),
                 sent_to: sent_to.clone(),
+            });
+        }
+        if let (DeliveryState::Bounced, Some(b)) = (d.state, &d.bounce) {
+            bounced.push(BouncedView {
+                template: r.template.to_string(),
+                recipient: r.recipient.clone(),
+                status: b.status.clone(),
+                diagnostic: b.diagnostic.clone(),
             });
         }
         if d.state == DeliveryState::Failed {
@@ -360,6 +392,7 @@ fn count_outbox(desk: &LocalDesk, id: IncidentId) -> Result<OutboxStatus, DeskEr
         by_template,
         failures,
         sent_to_previous: previous,
+        bounced,
     })
 }
 
@@ -520,8 +553,13 @@ pub(super) fn restale(
             let Some(delivery) = desk.store.delivery(&target)? else {
                 continue;
             };
+            let moved = old.email != new.email;
             match delivery.state {
-                DeliveryState::Queued | DeliveryState::Sending => {
+                // Not yet sent, or bounced at the old address (it never reached anyone):
+                // rebuilt for the new details, and a bounced one queued again.
+                DeliveryState::Queued | DeliveryState::Sending | DeliveryState::Bounced
+                    if delivery.state != DeliveryState::Bounced || moved =>
+                {
                     if context.is_none() {
                         let (ctx, _) = incident_context(desk, incident.id)?;
                         context = Some((ctx, sender(desk)?));
@@ -537,11 +575,22 @@ pub(super) fn restale(
                             DeskError::RenderFor(e, new.employee_id.to_string(), out.rebuilt)
                         })?;
                     let now = desk.now();
-                    out.letters
-                        .push(queued_letter(target, new, letter, sender, now, actor)?);
+                    out.letters.push(queued_letter(
+                        target.clone(),
+                        new,
+                        letter,
+                        sender,
+                        now,
+                        actor,
+                    )?);
+                    if delivery.state == DeliveryState::Bounced {
+                        let mut requeued = Delivery::queued(now);
+                        requeued.bounce = delivery.bounce.clone();
+                        out.previous.push((target, requeued));
+                    }
                     out.rebuilt += 1;
                 }
-                DeliveryState::Sent if old.email != new.email => {
+                DeliveryState::Sent if moved => {
                     let mut marked = delivery.clone();
                     marked.sent_to_previous = Some(old.email.to_string());
                     out.previous.push((target, marked));

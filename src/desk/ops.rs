@@ -26,8 +26,8 @@ pub(crate) mod vocabulary {
     pub use crate::audit::{HeadReport, Tamper, Verified};
     pub use crate::deadlines::Obligation;
     pub use crate::desk::{
-        Identity, ImportReport, IncidentFilter, LinkOutcome, OutboxStatus, PauseOutcome,
-        PeopleFilter, QueueReport, ReadPath, ResumeOutcome,
+        BounceOutcome, Identity, ImportReport, IncidentFilter, LinkOutcome, OutboxStatus,
+        PauseOutcome, PeopleFilter, QueueReport, ReadPath, ResumeOutcome,
     };
     pub use crate::domain::{
         AffectedPerson, AuditEvent, Email, EmployeeId, Incident, IncidentId, NewIncident,
@@ -35,6 +35,7 @@ pub(crate) mod vocabulary {
     };
     pub use crate::evidence::Evidence;
     pub use crate::notify::TemplateName;
+    pub use crate::notify::bounce::BounceReport;
     pub use chrono::{DateTime, Utc};
 }
 
@@ -169,6 +170,11 @@ macro_rules! desk_ops {
             /// Requeues every failed letter of an incident; returns how many.
             RetryFailed retry_failed(id: IncidentId) -> usize =
                 notifications::retry, Access::Incident(id, Need::Change, "notify.retry");
+            /// Records bounces read from the bounce mailbox: each matched letter is marked
+            /// bounced and its person no longer counts as notified. Of one incident, or of
+            /// every incident the caller may change.
+            RecordBounces record_bounces(id: Option<IncidentId>, reports: Vec<BounceReport>) -> BounceOutcome =
+                bounces::record, Access::Scoped(id, Need::Change, Role::Responder, "notify.bounces");
             /// Connects and logs in to the configured mail server.
             TestSmtp test_smtp() -> String =
                 notifications::test_smtp, Access::Role(Role::Responder, "notify.test-smtp");

@@ -20,6 +20,8 @@ pub struct PeopleFilter {
     pub category: Option<CategoryName>,
     /// Only people not yet notified.
     pub pending: bool,
+    /// Only people whose letter bounced and whom nothing has reached since.
+    pub undeliverable: bool,
     /// Only people whose employee id, name or email contains this, ignoring case.
     pub text: Option<String>,
 }
@@ -27,7 +29,10 @@ pub struct PeopleFilter {
 impl PeopleFilter {
     /// Whether the filter lets everyone through.
     pub fn is_empty(&self) -> bool {
-        self.category.is_none() && !self.pending && self.text.as_deref().is_none_or(str::is_empty)
+        self.category.is_none()
+            && !self.pending
+            && !self.undeliverable
+            && self.text.as_deref().is_none_or(str::is_empty)
     }
 
     /// Whether `person` passes. `needle` is the search text in lower case.
@@ -37,12 +42,13 @@ impl PeopleFilter {
             .as_ref()
             .is_none_or(|c| person.categories.contains(c));
         let pending_ok = !(self.pending && person.is_notified());
+        let undeliverable_ok = !self.undeliverable || person.is_undeliverable();
         let text_ok = needle.is_none_or(|n| {
             person.employee_id.as_str().to_lowercase().contains(n)
                 || person.name.to_lowercase().contains(n)
                 || person.email.as_str().to_lowercase().contains(n)
         });
-        category_ok && pending_ok && text_ok
+        category_ok && pending_ok && undeliverable_ok && text_ok
     }
 }
 

@@ -293,6 +293,7 @@ fn feed(
         if !pool.submit(Attempt {
             index,
             notification,
+            token: desk.store.bounce_token(r),
         }) {
             return Ok(index);
         }

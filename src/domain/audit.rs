@@ -47,6 +47,8 @@ pub enum AuditAction {
     NotificationsSent,
     #[serde(rename = "notify.retried")]
     NotificationsRetried,
+    #[serde(rename = "notify.bounced")]
+    NotificationsBounced,
     #[serde(rename = "incident.member-added")]
     MemberAdded,
     #[serde(rename = "incident.member-removed")]
@@ -90,6 +92,7 @@ impl AuditAction {
             NotificationsQueued => "notify.queued",
             NotificationsSent => "notify.sent",
             NotificationsRetried => "notify.retried",
+            NotificationsBounced => "notify.bounced",
             MemberAdded => "incident.member-added",
             MemberRemoved => "incident.member-removed",
             ClockChanged => "incident.clock",

@@ -19,6 +19,21 @@ pub struct AffectedPerson {
     /// When their first notice was sent; `None` while they have not been told.
     #[serde(default)]
     pub notified_at: Option<DateTime<Utc>>,
+    /// The last bounce of a letter to their address, when the mail system reported that it
+    /// could not be delivered after the server had accepted it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bounced: Option<Bounce>,
+}
+
+/// A letter the mail server accepted and later reported undeliverable (a bounce).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bounce {
+    /// The RFC 3463 status code, such as `5.1.1`.
+    pub status: String,
+    /// What the reporting server said.
+    pub diagnostic: String,
+    /// When the bounce was read back.
+    pub recorded_at: DateTime<Utc>,
 }
 
 impl AffectedPerson {
@@ -27,9 +42,19 @@ impl AffectedPerson {
         self.notified_at.is_some()
     }
 
+    /// Whether a letter to them bounced and nothing has reached them since: they need a
+    /// postal or substitute notice, or a corrected address.
+    pub fn is_undeliverable(&self) -> bool {
+        self.bounced.is_some() && !self.is_notified()
+    }
+
     /// Folds a newer import of the same person into this record: name, email and location
     /// take the newer values, categories are the union, notification is kept.
     pub fn merge(&mut self, newer: AffectedPerson) {
+        if newer.email != self.email {
+            // A bounce was about the old address.
+            self.bounced = None;
+        }
         self.name = newer.name;
         self.email = newer.email;
         if newer.location.is_some() {
@@ -200,6 +225,7 @@ mod tests {
             categories: cats(&["keystrokes"]),
             location: Some(Location::parse("DE").unwrap()),
             notified_at: Some(Utc::now()),
+            bounced: None,
         };
         let newer = AffectedPerson {
             name: "New".into(),

@@ -2,9 +2,9 @@
 //! checked for line breaks), a stable Message-ID, and multipart/alternative text and HTML.
 
 use chrono::{DateTime, Utc};
-use lettre::Message;
-use lettre::message::header::ContentType;
+use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart, SinglePart};
+use lettre::{Address, Message};
 use thiserror::Error;
 
 use super::outbox::Notification;
@@ -25,11 +25,48 @@ pub enum LetterError {
 pub struct Sender {
     pub from: Mailbox,
     pub reply_to: Option<Mailbox>,
+    /// Where bounces go, as VERP: each letter's envelope sender is `LOCAL+TOKEN@DOMAIN`.
+    pub bounce: Option<BounceAddress>,
+}
+
+/// The bounce address's two halves, between which each letter's token goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BounceAddress {
+    local: String,
+    domain: String,
+}
+
+impl BounceAddress {
+    /// Parses `bounces@corp.example`: a bare address whose local part has no `+` (the
+    /// separator postfix's `recipient_delimiter` splits at).
+    pub fn parse(s: &str) -> Result<Self, LetterError> {
+        header_safe("bounce_address", s)?;
+        let address: Address = s.parse().map_err(|_| LetterError::Address(s.to_owned()))?;
+        if address.user().contains('+') {
+            return Err(LetterError::Build(format!(
+                "bounce_address '{s}' has a '+' in it: each letter adds its own '+TOKEN' there, so give the address without one"
+            )));
+        }
+        Ok(BounceAddress {
+            local: address.user().to_owned(),
+            domain: address.domain().to_owned(),
+        })
+    }
+
+    /// The envelope sender for the letter with this bounce token.
+    pub fn for_token(&self, token: &str) -> Result<Address, LetterError> {
+        Address::new(format!("{}+{token}", self.local), &self.domain)
+            .map_err(|e| LetterError::Build(format!("bounce address: {e}")))
+    }
 }
 
 impl Sender {
-    /// Parses `from` and `reply_to` addresses from config.
-    pub fn new(from: &str, reply_to: Option<&str>) -> Result<Self, LetterError> {
+    /// Parses `from`, `reply_to` and `bounce_address` from config.
+    pub fn new(
+        from: &str,
+        reply_to: Option<&str>,
+        bounce: Option<&str>,
+    ) -> Result<Self, LetterError> {
         let parse = |field, s: &str| -> Result<Mailbox, LetterError> {
             header_safe(field, s)?;
             s.parse::<Mailbox>()
@@ -38,12 +75,41 @@ impl Sender {
         Ok(Sender {
             from: parse("from", from)?,
             reply_to: reply_to.map(|r| parse("reply_to", r)).transpose()?,
+            bounce: bounce.map(BounceAddress::parse).transpose()?,
         })
     }
 
     /// The domain of the From address, for Message-IDs.
     pub fn domain(&self) -> &str {
         self.from.email.domain()
+    }
+
+    /// The envelope sender (`MAIL FROM`) of the letter with this bounce token: the VERP
+    /// address when a bounce address is set, else the From address.
+    pub fn envelope_from(&self, token: &str) -> Result<Address, LetterError> {
+        match &self.bounce {
+            Some(bounce) => bounce.for_token(token),
+            None => Ok(self.from.email.clone()),
+        }
+    }
+}
+
+/// `Auto-Submitted: auto-generated` (RFC 3834): a letter sent to thousands at once, which
+/// out-of-office responders must not answer.
+#[derive(Debug, Clone)]
+struct AutoSubmitted;
+
+impl Header for AutoSubmitted {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("Auto-Submitted")
+    }
+
+    fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(AutoSubmitted)
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), "auto-generated".to_owned())
     }
 }
 
@@ -76,7 +142,8 @@ pub fn build(n: &Notification, sender: &Sender) -> Result<Message, LetterError> 
         .to(to)
         .subject(n.letter.subject.clone())
         .message_id(Some(n.message_id.clone()))
-        .date(system_time(n.queued_at));
+        .date(system_time(n.queued_at))
+        .header(AutoSubmitted);
     if let Some(reply_to) = &sender.reply_to {
         builder = builder.reply_to(reply_to.clone());
     }
@@ -136,7 +203,7 @@ mod tests {
 
     #[test]
     fn line_breaks_never_reach_a_header() {
-        let sender = Sender::new("privacy@corp.example", None).unwrap();
+        let sender = Sender::new("privacy@corp.example", None, None).unwrap();
         for (name, subject) in [
             ("Eve\r\nBcc: all@corp.example", "Hi"),
             ("Eve", "Hi\r\nBcc: all@corp.example"),
@@ -149,20 +216,52 @@ mod tests {
                 "{name:?} {subject:?}: {err}"
             );
         }
-        assert!(Sender::new("privacy@corp.example\r\nBcc: x@y.z", None).is_err());
+        assert!(Sender::new("privacy@corp.example\r\nBcc: x@y.z", None, None).is_err());
     }
 
     #[test]
     fn non_ascii_names_are_encoded_and_message_id_is_stable() {
-        let sender = Sender::new("Privacy <privacy@corp.example>", None).unwrap();
+        let sender = Sender::new("Privacy <privacy@corp.example>", None, None).unwrap();
         let n = notification("Zoë Ødegård", "Your data");
         let text = String::from_utf8(build(&n, &sender).unwrap().formatted()).unwrap();
         assert!(text.contains("To: =?utf-8?"), "{text}");
         assert!(text.is_ascii());
+        assert!(
+            text.contains("Auto-Submitted: auto-generated\r\n"),
+            "{text}"
+        );
         assert_eq!(
             n.message_id,
             notification("other", "other").message_id,
             "derived from what, not content"
         );
+    }
+
+    #[test]
+    fn the_bounce_address_takes_each_letters_token() {
+        let sender =
+            Sender::new("privacy@corp.example", None, Some("bounces@corp.example")).unwrap();
+        assert_eq!(
+            sender
+                .envelope_from("0011223344556677")
+                .unwrap()
+                .to_string(),
+            "bounces+0011223344556677@corp.example"
+        );
+        let plain = Sender::new("privacy@corp.example", None, None).unwrap();
+        assert_eq!(
+            plain.envelope_from("0011223344556677").unwrap().to_string(),
+            "privacy@corp.example"
+        );
+        for bad in [
+            "bounces+x@corp.example",
+            "not an address",
+            "b@c\r\nBcc: x@y.z",
+        ] {
+            assert!(
+                Sender::new("privacy@corp.example", None, Some(bad)).is_err(),
+                "{bad}"
+            );
+        }
     }
 }

@@ -2,6 +2,7 @@
 //! them to a mail server (SMTP through lettre, or `.eml` files) with retries, backoff and a
 //! rate limit. The desk drives it; this module knows nothing of the screen.
 
+pub mod bounce;
 mod context;
 mod lease;
 mod letter;

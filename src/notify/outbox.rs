@@ -20,14 +20,17 @@ pub enum DeliveryState {
     Sending,
     Sent,
     Failed,
+    /// Accepted by the server, then reported undeliverable (a bounce read back).
+    Bounced,
 }
 
 impl DeliveryState {
-    pub const ALL: [DeliveryState; 4] = [
+    pub const ALL: [DeliveryState; 5] = [
         DeliveryState::Queued,
         DeliveryState::Sending,
         DeliveryState::Sent,
         DeliveryState::Failed,
+        DeliveryState::Bounced,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -36,6 +39,7 @@ impl DeliveryState {
             DeliveryState::Sending => "sending",
             DeliveryState::Sent => "sent",
             DeliveryState::Failed => "failed",
+            DeliveryState::Bounced => "bounced",
         }
     }
 }
@@ -76,6 +80,9 @@ pub struct Delivery {
     /// the address it went to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sent_to_previous: Option<String>,
+    /// The bounce that came back for this letter, when one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bounce: Option<crate::domain::Bounce>,
 }
 
 impl Delivery {
@@ -87,6 +94,7 @@ impl Delivery {
             updated_at: now,
             sent_at: None,
             sent_to_previous: None,
+            bounce: None,
         }
     }
 }

@@ -19,6 +19,8 @@ use super::smtp::{Outgoing, SendError, Transport};
 pub struct Attempt {
     pub index: usize,
     pub notification: Notification,
+    /// The letter's bounce token, for its envelope sender.
+    pub token: String,
 }
 
 /// How one letter ended.
@@ -117,7 +119,7 @@ impl Worker<'_> {
             let outcome = if stopping {
                 Err(SendError::Parked)
             } else {
-                deliver(transport, self.sender, &job.notification)
+                deliver(transport, self.sender, &job.notification, &job.token)
             };
             let unnoted = match &outcome {
                 Ok(()) => (self.note)(&job.notification).err(),
@@ -148,6 +150,7 @@ fn deliver(
     transport: &mut dyn Transport,
     sender: &Sender,
     n: &Notification,
+    token: &str,
 ) -> Result<(), SendError> {
     let built;
     let data = match &n.message {
@@ -161,9 +164,12 @@ fn deliver(
     let to: Address =
         n.to.parse()
             .map_err(|_| SendError::Permanent(format!("'{}' is not an email address", n.to)))?;
+    let from = sender
+        .envelope_from(token)
+        .map_err(|e| SendError::Permanent(e.to_string()))?;
     transport.send(&Outgoing {
         id: &n.id,
-        from: &sender.from.email,
+        from: &from,
         to: &to,
         data,
     })

@@ -44,6 +44,9 @@ pub struct SmtpSettings {
     pub ca_file: Option<PathBuf>,
     pub from: Option<String>,
     pub reply_to: Option<String>,
+    /// Where bounces go: each letter's envelope sender becomes `LOCAL+TOKEN@DOMAIN` (VERP),
+    /// so that `notify bounces` can tell which letter a bounce is about.
+    pub bounce_address: Option<String>,
     /// Messages per second; 0 is unlimited.
     #[serde(default)]
     pub rate: u32,

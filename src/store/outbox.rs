@@ -41,6 +41,19 @@ pub(super) fn outbox_key(blind: &[u8; 32], target: &NotificationRef) -> Vec<u8> 
     key
 }
 
+/// The bounce token of an outbox key (see [`Store::bounce_token`]).
+fn token_of(blind: &[u8; 32], key: &[u8]) -> String {
+    use hmac::Mac as _;
+    let mut mac = <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(blind)
+        .expect("HMAC takes a key of any length");
+    mac.update(b"breachdesk bounce token\0");
+    mac.update(key);
+    mac.finalize().into_bytes()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// A delivery state as stored: with its recipient, which the key only holds blinded.
 #[derive(Serialize, serde::Deserialize)]
 pub(super) struct StoredDelivery {
@@ -132,6 +145,45 @@ impl Store {
         }
         self.journal.clear()?;
         Ok(changed)
+    }
+
+    /// The letter's bounce token: 16 hex digits of a keyed hash of its outbox key, put in
+    /// the envelope sender (`bounces+TOKEN@...`) so that a bounce names its letter. Without
+    /// the database key it says nothing about the person or the incident.
+    pub fn bounce_token(&self, target: &NotificationRef) -> String {
+        token_of(&self.blind, &self.outbox_key(target))
+    }
+
+    /// The notifications, of one incident or of all, whose bounce token is one of `tokens`.
+    /// Reads only the keys, and opens just the matching states.
+    pub fn by_bounce_token(
+        &self,
+        incident: Option<IncidentId>,
+        tokens: &std::collections::BTreeSet<String>,
+    ) -> Result<Vec<(String, NotificationRef, Delivery)>, StoreError> {
+        let mut found = Vec::new();
+        if tokens.is_empty() {
+            return Ok(found);
+        }
+        let iter = match incident {
+            Some(id) => self.outbox_state.scan_prefix(incident_key(id)),
+            None => self.outbox_state.iter(),
+        };
+        for kv in iter {
+            let (key, value) = kv?;
+            let token = token_of(&self.blind, &key);
+            if !tokens.contains(&token) {
+                continue;
+            }
+            let stored: StoredDelivery =
+                self.unseal("outbox_state", &key, &value, "delivery state")?;
+            found.push((
+                token,
+                decode_outbox_key(&key, stored.recipient)?,
+                stored.delivery,
+            ));
+        }
+        Ok(found)
     }
 
     /// Whether a notification exists.

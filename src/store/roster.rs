@@ -154,6 +154,7 @@ mod tests {
             categories: Default::default(),
             location: None,
             notified_at: None,
+            bounced: None,
         }
     }
 

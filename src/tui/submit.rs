@@ -235,6 +235,7 @@ fn roster_file(v: &str) -> Result<PathBuf, String> {
 fn audience(v: &str, catalog: &CategoryCatalog) -> PeopleFilter {
     PeopleFilter {
         pending: v == "pending",
+        undeliverable: false,
         category: v
             .strip_prefix("category:")
             .and_then(|c| catalog.parse(c).ok()),

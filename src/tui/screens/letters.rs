@@ -212,6 +212,20 @@ pub fn render(app: &App, detail: &Detail, frame: &mut Frame<'_>, area: Rect) {
         .outbox
         .as_ref()
         .map_or(&[][..], |o| o.failures.as_slice());
+    let bounced = detail
+        .letters
+        .outbox
+        .as_ref()
+        .map_or(&[][..], |o| o.bounced.as_slice());
+    let (failures, undeliverable) = if bounced.is_empty() {
+        (failures, None)
+    } else {
+        let [f, u] = Layout::vertical([Constraint::Fill(1), Constraint::Fill(1)]).areas(failures);
+        (f, Some(u))
+    };
+    if let Some(area) = undeliverable {
+        render_bounced(app, bounced, frame, area);
+    }
     let height = usize::from(failures.height.saturating_sub(3));
     let rows = failed.iter().take(height).map(|f| {
         Row::new(vec![
@@ -236,5 +250,43 @@ pub fn render(app: &App, detail: &Detail, frame: &mut Frame<'_>, area: Rect) {
             )
             .block(Block::bordered().title(title)),
         failures,
+    );
+}
+
+/// The letters that bounced: their people were not told, and need another way.
+fn render_bounced(
+    app: &App,
+    bounced: &[crate::desk::BouncedView],
+    frame: &mut Frame<'_>,
+    area: Rect,
+) {
+    let height = usize::from(area.height.saturating_sub(3));
+    let rows = bounced.iter().take(height).map(|b| {
+        Row::new(vec![
+            Cell::from(b.template.clone()),
+            Cell::from(safe(&b.recipient).into_owned()),
+            Cell::from(safe(&b.status).into_owned()),
+            Cell::from(safe(&b.diagnostic).into_owned()),
+        ])
+    });
+    let widths = [
+        Constraint::Length(12),
+        Constraint::Length(14),
+        Constraint::Length(7),
+        Constraint::Fill(1),
+    ];
+    let title = format!(" undeliverable: bounced, not told ({}) ", bounced.len());
+    frame.render_widget(
+        Table::new(rows, widths)
+            .header(
+                Row::new(["TEMPLATE", "RECIPIENT", "STATUS", "DIAGNOSTIC"])
+                    .style(app.theme.header()),
+            )
+            .block(
+                Block::bordered()
+                    .title(title)
+                    .border_style(app.theme.warning()),
+            ),
+        area,
     );
 }
