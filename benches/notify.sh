@@ -52,11 +52,24 @@ awk -v n="$letters" 'BEGIN {
 }' > "$work/roster.csv"
 "$bin" --db "$db" incident open --title "Benchmark" --severity 2 >/dev/null
 "$bin" --db "$db" people import 1 "$work/roster.csv"
+before=$(du -sk "$db" | cut -f1)
 echo "== queue (render $letters letters)"
 /usr/bin/time -f "queue: %e s, peak RSS %M KB" "$bin" --db "$db" notify queue 1 --template initial
+after=$(du -sk "$db" | cut -f1)
+awk -v a="$before" -v b="$after" -v n="$letters" 'BEGIN { printf "database: %.0f MB before queuing, %.0f MB after: %.2f KB per letter\n", a / 1024, b / 1024, (b - a) / n }'
+# Counting: the whole `notify status` process (open, read the tallies, print), best and
+# median of 10 runs.
+status_times() {
+  for _ in 1 2 3 4 5 6 7 8 9 10; do
+    s0=$(date +%s%N); "$bin" --db "$db" notify status 1 >/dev/null; s1=$(date +%s%N)
+    echo $(( (s1 - s0) / 1000000 ))
+  done | sort -n | awk '{ t[NR] = $1 } END { printf "notify status over %s letters: best %d ms, median %d ms\n", n, t[1], t[int((NR + 1) / 2)] }' n="$letters"
+}
+status_times
 echo "== breachdesk notify send"
 start=$(date +%s.%N)
 /usr/bin/time -f "send: %e s, peak RSS %M KB" "$bin" --db "$db" notify send 1
 end=$(date +%s.%N)
 ours=$(awk -v n="$letters" -v a="$start" -v b="$end" 'BEGIN { print n / (b - a) }')
 printf 'breachdesk: %.0f msg/s = %.2fx smtp-source\n' "$ours" "$(awk -v x="$ours" -v y="$ref" 'BEGIN { print x / y }')"
+status_times

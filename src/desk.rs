@@ -38,6 +38,7 @@ mod incidents;
 mod local;
 mod notifications;
 pub(crate) mod ops;
+mod outbox;
 mod people;
 mod programs;
 mod resume;
@@ -47,9 +48,8 @@ pub use audit::{Identity, ReadPath};
 pub use bounces::BounceOutcome;
 pub use incidents::IncidentFilter;
 pub use local::{Clock, LocalDesk, Session};
-pub use notifications::{
-    BouncedView, FailureView, OutboxStatus, QueueReport, SendOptions, SendProgress,
-};
+pub use notifications::{QueueReport, SendOptions, SendProgress};
+pub use outbox::{BouncedView, FailureView, OutboxStatus};
 pub use people::{ImportReport, PeopleFilter};
 pub use programs::{HIDDEN_HOOK, LinkOutcome, PauseOutcome};
 pub use resume::ResumeOutcome;

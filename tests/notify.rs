@@ -520,7 +520,11 @@ fn ten_kills_mid_send_resend_at_most_one_letter_per_connection_each() {
         "second copies per crash: {per_crash:?}"
     );
     let status = s.json(&["notify", "status", "1", "--json"]);
+    // The counts are kept with every state change, through every crash.
     assert_eq!(status["counts"]["sent"], PEOPLE, "{status}");
+    assert_eq!(status["counts"]["queued"], 0, "{status}");
+    assert_eq!(status["counts"]["sending"], 0, "{status}");
+    assert_eq!(status["by_template"]["initial"]["sent"], PEOPLE, "{status}");
     assert_eq!(
         s.json(&["incident", "show", "1", "--json"])["notified"],
         PEOPLE

@@ -1,7 +1,7 @@
-//! The desk's notification actions: preview, queue, export, status and retry. Sending is
-//! in [`super::sending`].
+//! The desk's notification actions: preview, queue, export, and rebuilding letters after a
+//! re-import. Status and retry are in [`super::outbox`], sending in [`super::sending`],
+//! bounces in [`super::bounces`].
 
-use std::collections::BTreeMap;
 use std::io::Write as _;
 use std::path::Path;
 use std::sync::Arc;
@@ -51,47 +51,6 @@ pub struct SendProgress {
     /// Left queued, untried, because the sender was stopping.
     #[serde(default)]
     pub parked: usize,
-}
-
-/// A notification that failed, with the server's reply.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FailureView {
-    pub template: String,
-    pub recipient: String,
-    pub attempts: u32,
-    pub error: String,
-}
-
-/// Counts per state and the failures of one incident.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct OutboxStatus {
-    pub incident: String,
-    pub counts: BTreeMap<String, usize>,
-    pub by_template: BTreeMap<String, BTreeMap<String, usize>>,
-    pub failures: Vec<FailureView>,
-    /// Letters sent to an address the roster has since changed.
-    #[serde(default)]
-    pub sent_to_previous: Vec<PreviousView>,
-    /// Letters the server accepted and a bounce later reported undeliverable.
-    #[serde(default)]
-    pub bounced: Vec<BouncedView>,
-}
-
-/// A letter that bounced: its person was not told by it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BouncedView {
-    pub template: String,
-    pub recipient: String,
-    pub status: String,
-    pub diagnostic: String,
-}
-
-/// A letter sent to a previous address: the responder decides whether to send again.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PreviousView {
-    pub template: String,
-    pub recipient: String,
-    pub sent_to: String,
 }
 
 pub(super) fn sender(desk: &LocalDesk) -> Result<Sender, DeskError> {
@@ -326,113 +285,6 @@ pub(super) fn queue(
     }
     commit(letters, targets.len())?;
     Ok(report)
-}
-
-/// Counts per state and the failures of one incident (their addresses are personal data,
-/// so the read is checked and logged).
-pub(super) fn status(
-    desk: &LocalDesk,
-    actor: &UserName,
-    id: IncidentId,
-    path: ReadPath,
-) -> Result<OutboxStatus, DeskError> {
-    let status = count_outbox(desk, id)?;
-    desk.record_read(
-        actor,
-        id,
-        path,
-        status.failures.len() + status.bounced.len() + status.sent_to_previous.len(),
-    )?;
-    Ok(status)
-}
-
-fn count_outbox(desk: &LocalDesk, id: IncidentId) -> Result<OutboxStatus, DeskError> {
-    let mut counts: BTreeMap<String, usize> = DeliveryState::ALL
-        .iter()
-        .map(|s| (s.to_string(), 0))
-        .collect();
-    let mut by_template: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
-    let mut failures = Vec::new();
-    let mut previous = Vec::new();
-    let mut bounced = Vec::new();
-    for (r, d) in desk.store.deliveries(Some(id))? {
-        *counts.entry(d.state.to_string()).or_default() += 1;
-        *by_template
-            .entry(r.template.to_string())
-            .or_default()
-            .entry(d.state.to_string())
-            .or_default() += 1;
-        if let Some(sent_to) = &d.sent_to_previous {
-            previous.push(PreviousView {
-                template: r.template.to_string(),
-                recipient: r.recipient.clone(),
-                sent_to: sent_to.clone(),
-            });
-        }
-        if let (DeliveryState::Bounced, Some(b)) = (d.state, &d.bounce) {
-            bounced.push(BouncedView {
-                template: r.template.to_string(),
-                recipient: r.recipient.clone(),
-                status: b.status.clone(),
-                diagnostic: b.diagnostic.clone(),
-            });
-        }
-        if d.state == DeliveryState::Failed {
-            failures.push(FailureView {
-                template: r.template.to_string(),
-                recipient: r.recipient,
-                attempts: d.attempts,
-                error: d.last_error.unwrap_or_default(),
-            });
-        }
-    }
-    Ok(OutboxStatus {
-        incident: id.to_string(),
-        counts,
-        by_template,
-        failures,
-        sent_to_previous: previous,
-        bounced,
-    })
-}
-
-/// Requeues every failed letter of an incident; returns how many.
-pub(super) fn retry(
-    desk: &LocalDesk,
-    actor: &UserName,
-    id: IncidentId,
-) -> Result<usize, DeskError> {
-    let _guard = desk.lock();
-    desk.guard(actor, &desk.load(id)?, Need::Change, "notify.retry")?;
-    let now = desk.now();
-    let failed: Vec<(NotificationRef, Delivery)> = desk
-        .store
-        .deliveries(Some(id))?
-        .into_iter()
-        .filter(|(_, d)| d.state == DeliveryState::Failed)
-        .map(|(r, d)| {
-            let requeued = Delivery {
-                state: DeliveryState::Queued,
-                attempts: 0,
-                updated_at: now,
-                ..d
-            };
-            (r, requeued)
-        })
-        .collect();
-    let count = failed.len();
-    if count > 0 {
-        let detail = format!("requeued {count} failed letters");
-        desk.store.commit(&Changes {
-            deliveries: failed,
-            events: vec![
-                EventDraft::new(actor, now, AuditAction::NotificationsRetried, detail)
-                    .on_incident(id),
-            ],
-            ..Changes::default()
-        })?;
-    }
-    Ok(count)
 }
 
 /// Connects and logs in to the configured mail server.

@@ -166,10 +166,10 @@ macro_rules! desk_ops {
                 notifications::queue, Access::Incident(id, Need::Change, "notify.queue");
             /// How an incident's letters stand; `path` names the read in the access log.
             OutboxStatus outbox_status(id: IncidentId, path: ReadPath) -> OutboxStatus =
-                notifications::status, Access::Incident(id, Need::PersonalData, path.as_str());
+                outbox::status, Access::Incident(id, Need::PersonalData, path.as_str());
             /// Requeues every failed letter of an incident; returns how many.
             RetryFailed retry_failed(id: IncidentId) -> usize =
-                notifications::retry, Access::Incident(id, Need::Change, "notify.retry");
+                outbox::retry, Access::Incident(id, Need::Change, "notify.retry");
             /// Records bounces read from the bounce mailbox: each matched letter is marked
             /// bounced and its person no longer counts as notified. Of one incident, or of
             /// every incident the caller may change.

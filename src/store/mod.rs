@@ -40,6 +40,7 @@ mod journal;
 mod notices;
 mod outbox;
 mod roster;
+mod tally;
 
 use std::path::{Path, PathBuf};
 
@@ -78,6 +79,8 @@ const KEY_FORMAT: &[u8] = b"format_version";
 const KEY_AUDIT_HEAD: &[u8] = b"audit_head";
 const KEY_CHECK: &[u8] = b"key_check";
 const KEY_SEND_LEASES: &[u8] = b"send_leases";
+/// Set once the outbox tallies and attention index are built (see `tally.rs`).
+const KEY_TALLY: &[u8] = b"outbox_tally_v1";
 const CHECK_TEXT: &[u8] = b"breachdesk database key";
 /// Associated data of the private texts in audit events.
 const PRIVATE_AAD: &[u8] = b"audit.private";
@@ -122,6 +125,10 @@ pub struct Store {
     audit_by_incident: sled::Tree,
     outbox: sled::Tree,
     outbox_state: sled::Tree,
+    /// Letters per state, per incident and template, kept in each commit (`tally.rs`).
+    outbox_tally: sled::Tree,
+    /// The letters a responder must look at (failed, bounced, sent to a previous address).
+    outbox_attention: sled::Tree,
     evidence: sled::Tree,
     cipher: Cipher,
     /// The secret behind blinded outbox keys, derived from the database key.
@@ -161,6 +168,8 @@ impl Store {
             audit_by_incident: tree("audit_by_incident")?,
             outbox: tree("outbox")?,
             outbox_state: tree("outbox_state")?,
+            outbox_tally: tree("outbox_tally")?,
+            outbox_attention: tree("outbox_attention")?,
             evidence: tree("evidence")?,
             cipher: Cipher::new(key),
             blind: {
@@ -178,6 +187,7 @@ impl Store {
         };
         store.check_format()?;
         store.check_key()?;
+        store.build_tally()?;
         store.settle_journal()?;
         tighten_files(dir)?;
         Ok(store)
@@ -348,11 +358,50 @@ impl Store {
             &self.audit_by_incident,
             &self.outbox,
             &self.outbox_state,
+            &self.outbox_tally,
+            &self.outbox_attention,
         );
-        let result = trees.transaction(|(ev, meta, inc, ppl, prog, aud, idx, out, out_state)| {
+        // Each written state's key, its new state and whether it needs attention (the last
+        // write of a key in this commit wins).
+        let mut written: std::collections::BTreeMap<&[u8], tally::Mark> =
+            std::collections::BTreeMap::new();
+        for (n, (key, _, _)) in changes.letters.iter().zip(&letters) {
+            written.insert(key, tally::Mark::of(&Delivery::queued(n.queued_at)));
+        }
+        for ((_, d), (key, _)) in changes.deliveries.iter().zip(&deliveries) {
+            written.insert(key, tally::Mark::of(d));
+        }
+        let result = trees.transaction(|trees| {
+            let (ev, meta, inc, ppl, prog, aud, idx, out, out_state, out_tally, out_attention) =
+                trees;
             if let Some((key, value)) = &evidence {
                 ev.insert(key.as_slice(), value.as_slice())?;
             }
+            let mut tallies = tally::Deltas::default();
+            for (key, mark) in &written {
+                let old = match out_state.get(key)? {
+                    Some(raw) => Some(
+                        self.unseal::<outbox::StoredDelivery>(
+                            "outbox_state",
+                            key,
+                            &raw,
+                            "delivery state",
+                        )
+                        .map(|s| tally::Mark::of(&s.delivery))
+                        .map_err(ConflictableTransactionError::Abort)?,
+                    ),
+                    None => None,
+                };
+                tallies
+                    .change(key, old, *mark)
+                    .map_err(ConflictableTransactionError::Abort)?;
+                if mark.attention {
+                    out_attention.insert(*key, &[])?;
+                } else if old.is_some_and(|o| o.attention) {
+                    out_attention.remove(*key)?;
+                }
+            }
+            tallies.apply(out_tally)?;
             for (key, letter, state) in &letters {
                 out.insert(key.as_slice(), letter.as_slice())?;
                 out_state.insert(key.as_slice(), state.as_slice())?;

@@ -119,15 +119,14 @@ impl Store {
     /// accepted by the mail server, so it is sent. Returns how many states changed.
     pub(super) fn settle_journal(&self) -> Result<usize, StoreError> {
         let entries = self.journal.entries()?;
-        let mut batch = sled::Batch::default();
-        let mut changed = 0;
+        let mut settled = Vec::new();
         for (key, at) in entries {
             let Some(raw) = self.outbox_state.get(&key)? else {
                 continue;
             };
-            let mut stored: StoredDelivery =
+            let stored: StoredDelivery =
                 self.unseal("outbox_state", &key, &raw, "delivery state")?;
-            let d = &mut stored.delivery;
+            let mut d = stored.delivery;
             if d.state == DeliveryState::Sent {
                 continue;
             }
@@ -136,11 +135,15 @@ impl Store {
             d.sent_at = Some(at);
             d.updated_at = at;
             d.last_error = None;
-            batch.insert(key.as_slice(), self.seal("outbox_state", &key, &stored)?);
-            changed += 1;
+            settled.push((decode_outbox_key(&key, stored.recipient)?, d));
         }
+        let changed = settled.len();
         if changed > 0 {
-            self.outbox_state.apply_batch(batch)?;
+            // Through the commit, so that the tallies follow.
+            self.commit_unflushed(&super::Changes {
+                deliveries: settled,
+                ..super::Changes::default()
+            })?;
             self.db.flush()?;
         }
         self.journal.clear()?;
