@@ -12,9 +12,20 @@ const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 fn main() -> std::process::ExitCode {
     // Give freed memory back to the system at once rather than after mimalloc's default
     // 10 ms: a send's 16 connection threads otherwise each keep pages they are done with,
-    // and its peak went from 192 to 216-224 MB (docs/PERFORMANCE.md).
-    // SAFETY: called before any thread is started, as mi_option_set requires; 15 is
-    // mi_option_purge_delay and 0 a valid value for it ("purge at once").
-    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
+    // and its peak went from 192 to 216-224 MB (docs/PERFORMANCE.md). Not for `notify
+    // queue`, which allocates and frees letter after letter: there, giving pages back at
+    // once made it take them again from the kernel, zeroed, for every chunk (20-30% of its
+    // time).
+    if !is_queue() {
+        // SAFETY: called before any thread is started, as mi_option_set requires; 15 is
+        // mi_option_purge_delay and 0 a valid value for it ("purge at once").
+        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
+    }
     breachdesk::cli::run()
+}
+
+/// Whether this run is `notify queue` (with any global options before it).
+fn is_queue() -> bool {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    args.windows(2).any(|w| w[0] == "notify" && w[1] == "queue")
 }

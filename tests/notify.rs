@@ -537,8 +537,8 @@ fn the_audit_log_counts_what_the_outbox_holds_after_a_kill_during_queue() {
     let server = SmtpServer::start(Faults::default());
     let s = setup(&server, 12000, "");
     let mut child = s.spawn(&["notify", "queue", "1", "--template", "initial"]);
-    // Kill it once some chunks are on disk: a chunk of 2,000 letters is about 12 MB, so
-    // 30 MB of growth means at least one chunk has committed, and the whole is ~70 MB.
+    // Kill it once some chunks are on disk: a chunk of 1,000 letters is about 2 MB, so
+    // 4 MB of growth means at least one chunk has committed, and the whole is ~20 MB.
     let deadline = Instant::now() + Duration::from_secs(60);
     let db_size = || {
         std::fs::read_dir(s.db())
@@ -551,7 +551,7 @@ fn the_audit_log_counts_what_the_outbox_holds_after_a_kill_during_queue() {
             .unwrap_or(0)
     };
     let start = db_size();
-    while db_size() < start + 30_000_000 && Instant::now() < deadline {
+    while db_size() < start + 4_000_000 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(2));
     }
     child.kill().unwrap();

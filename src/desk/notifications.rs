@@ -21,7 +21,7 @@ use crate::notify::{
 use crate::store::Changes;
 
 /// How many queued letters are written together.
-const QUEUE_CHUNK: usize = 2000;
+const QUEUE_CHUNK: usize = 1000;
 
 /// What queuing did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -170,6 +170,10 @@ fn queued_letter(
         actor,
     );
     n.message = Some(notify::wire_text(&n, sender)?);
+    // The message holds both parts; the store keeps only it (`store/letters.rs`), so the
+    // parts are let go here rather than carried to the commit.
+    n.letter.text = String::new();
+    n.letter.html = String::new();
     Ok(n)
 }
 
@@ -203,7 +207,8 @@ pub(super) fn queue(
     // Membership may have changed since the session admitted the call.
     desk.guard(actor, &desk.load(id)?, Need::Change, "notify.queue")?;
     let (ctx, people) = incident_context(desk, id)?;
-    let targets: Vec<(u64, AffectedPerson)> = if template.is_for_people() {
+    // People are borrowed from the roster, not copied: 100,000 of them are tens of MB.
+    let targets: Vec<(u64, std::borrow::Cow<'_, AffectedPerson>)> = if template.is_for_people() {
         if !recipients.is_empty() {
             return Err(DeskError::NotConfigured(format!(
                 "'{template}' goes to the affected people; --recipient is for stakeholder-brief"
@@ -214,7 +219,7 @@ pub(super) fn queue(
             .iter()
             .enumerate()
             .filter(|(_, p)| filter.admits(p, needle.as_deref()))
-            .map(|(at, p)| (at as u64, p.clone()))
+            .map(|(at, p)| (at as u64, std::borrow::Cow::Borrowed(p)))
             .collect()
     } else {
         if recipients.is_empty() {
@@ -224,7 +229,7 @@ pub(super) fn queue(
         }
         recipients
             .iter()
-            .map(|r| (NotificationRef::STAFF, staff(r)))
+            .map(|r| (NotificationRef::STAFF, std::borrow::Cow::Owned(staff(r))))
             .collect()
     };
     let now = desk.now();
@@ -255,36 +260,89 @@ pub(super) fn queue(
         })?;
         Ok(())
     };
-    let mut letters = Vec::with_capacity(QUEUE_CHUNK);
-    for (at, (order, person)) in targets.iter().enumerate() {
-        let target = target(id, template, person, *order);
-        if desk.store.has_notification(&target)? {
-            report.already += 1;
-            continue;
-        }
-        let letter = match desk
-            .settings
-            .templates
-            .render(template, &ctx.for_person(person, &desk.settings.catalog))
-        {
-            Ok(letter) => letter,
-            Err(e) => {
-                commit(std::mem::take(&mut letters), at)?;
-                return Err(DeskError::RenderFor(
-                    e,
-                    person.employee_id.to_string(),
-                    report.queued,
-                ));
+    // Two threads: this one writes each chunk while the other renders and builds the next
+    // (each takes about half the time), handing over one chunk at a time so memory stays
+    // bounded. A chunk carries how far into `targets` it reaches, for its audit event.
+    let (chunks, made) = std::sync::mpsc::sync_channel::<Result<Chunk, DeskError>>(1);
+    let build = || -> usize {
+        // Owned here, so that the writer's loop ends when this thread is done.
+        let chunks = chunks;
+        let mut already = 0;
+        let mut queued = 0;
+        let mut letters = Vec::with_capacity(QUEUE_CHUNK);
+        for (at, (order, person)) in targets.iter().enumerate() {
+            let target = target(id, template, person, *order);
+            match desk.store.has_notification(&target) {
+                Ok(true) => {
+                    already += 1;
+                    continue;
+                }
+                Ok(false) => {}
+                Err(e) => {
+                    let _ = chunks.send(Err(e.into()));
+                    return already;
+                }
             }
-        };
-        letters.push(queued_letter(target, person, letter, &sender, now, actor)?);
-        report.queued += 1;
-        if letters.len() >= QUEUE_CHUNK {
-            commit(std::mem::take(&mut letters), at + 1)?;
+            let letter = desk
+                .settings
+                .templates
+                .render(template, &ctx.for_person(person, &desk.settings.catalog))
+                .map_err(|e| DeskError::RenderFor(e, person.employee_id.to_string(), queued))
+                .and_then(|letter| queued_letter(target, person, letter, &sender, now, actor));
+            match letter {
+                Ok(letter) => letters.push(letter),
+                Err(e) => {
+                    // What was made before the bad letter is kept, then the error reported.
+                    let _ = chunks.send(Ok(Chunk {
+                        letters: std::mem::take(&mut letters),
+                        upto: at,
+                    }));
+                    let _ = chunks.send(Err(e));
+                    return already;
+                }
+            }
+            queued += 1;
+            if letters.len() >= QUEUE_CHUNK {
+                let chunk = Chunk {
+                    letters: std::mem::take(&mut letters),
+                    upto: at + 1,
+                };
+                if chunks.send(Ok(chunk)).is_err() {
+                    return already;
+                }
+            }
         }
-    }
-    commit(letters, targets.len())?;
+        let _ = chunks.send(Ok(Chunk {
+            letters,
+            upto: targets.len(),
+        }));
+        already
+    };
+    let write = move || -> Result<usize, DeskError> {
+        let mut queued = 0;
+        for chunk in made {
+            let chunk = chunk?;
+            queued += chunk.letters.len();
+            commit(chunk.letters, chunk.upto)?;
+        }
+        Ok(queued)
+    };
+    let (already, written) = std::thread::scope(|scope| {
+        let builder = scope.spawn(build);
+        // Returning drops the receiver, which stops the builder at its next chunk.
+        let written = write();
+        (builder.join(), written)
+    });
+    report.queued = written?;
+    report.already =
+        already.map_err(|_| DeskError::Internal("the letter builder panicked".into()))?;
     Ok(report)
+}
+
+/// Letters built and ready to write, and how far into the run's people they reach.
+struct Chunk {
+    letters: Vec<Notification>,
+    upto: usize,
 }
 
 /// Connects and logs in to the configured mail server.

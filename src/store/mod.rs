@@ -17,6 +17,11 @@
 //!   notification (its letter)
 //! - `outbox_state`: the same key -> its recipient and delivery state (small, rewritten as
 //!   it moves)
+//! - `outbox_tally`: incident id + template -> letters per delivery state (`tally.rs`)
+//! - `outbox_attention`: outbox key -> nothing, for letters that failed, bounced or went to
+//!   a previous address
+//! - `outbox_dict`: incident id + template -> the dictionary its letters are compressed
+//!   against (`letters.rs`)
 //! - `evidence`: incident id -> the analysed access log of the exposed store
 //!
 //! Beside the trees, `sent.journal` notes the letters a running send had accepted (see
@@ -25,7 +30,9 @@
 //! Files: `codec.rs` (keys and values as bytes), `outbox.rs` (letters, delivery states, send
 //! leases, the journal's handle), `journal.rs` (the send journal file), `roster.rs` (roster
 //! pages), `audit_head.rs` (the keyed head, the witness, reading the chain back), `dir.rs`
-//! (the database directory and its modes), `notices.rs` (change notices to watchers).
+//! (the database directory and its modes), `notices.rs` (change notices to watchers),
+//! `tally.rs` (outbox counts), `letters.rs` (how a letter is packed), `reads.rs` (reading
+//! incidents, rosters, programmes and evidence).
 //!
 //! Personal data never reaches the disk in the clear: roster pages, letters and delivery
 //! states are sealed with the database key ([`crate::crypto`]), and outbox keys carry a
@@ -37,8 +44,10 @@ mod codec;
 mod dir;
 mod error;
 mod journal;
+mod letters;
 mod notices;
 mod outbox;
+mod reads;
 mod roster;
 mod tally;
 
@@ -55,9 +64,7 @@ pub use roster::{PAGE_SIZE, Roster, RosterPage};
 use crate::audit::witness::Witness;
 use crate::audit::{self, Head, HeadKey};
 use crate::crypto::{Cipher, Key};
-use crate::domain::{
-    AffectedPerson, AuditEvent, EventDraft, Incident, IncidentId, Program, ProgramSlug,
-};
+use crate::domain::{AuditEvent, EventDraft, Incident, IncidentId, Program};
 use crate::notify::{Delivery, Notification, NotificationRef};
 use audit_head::decode_head;
 use codec::{
@@ -129,6 +136,9 @@ pub struct Store {
     outbox_tally: sled::Tree,
     /// The letters a responder must look at (failed, bounced, sent to a previous address).
     outbox_attention: sled::Tree,
+    /// Per incident and template, the dictionary its letters are compressed against.
+    outbox_dict: sled::Tree,
+    dicts: letters::Dictionaries,
     evidence: sled::Tree,
     cipher: Cipher,
     /// The secret behind blinded outbox keys, derived from the database key.
@@ -170,6 +180,8 @@ impl Store {
             outbox_state: tree("outbox_state")?,
             outbox_tally: tree("outbox_tally")?,
             outbox_attention: tree("outbox_attention")?,
+            outbox_dict: tree("outbox_dict")?,
+            dicts: letters::Dictionaries::default(),
             evidence: tree("evidence")?,
             cipher: Cipher::new(key),
             blind: {
@@ -325,14 +337,7 @@ impl Store {
             })
             .collect::<Result<_, _>>()?;
 
-        let mut letters: Vec<(Vec<u8>, Vec<u8>, Vec<u8>)> =
-            Vec::with_capacity(changes.letters.len());
-        for n in &changes.letters {
-            let key = self.outbox_key(&n.target);
-            let state = self.seal_delivery(&key, &n.target, &Delivery::queued(n.queued_at))?;
-            let letter = self.seal("outbox", &key, n)?;
-            letters.push((key, letter, state));
-        }
+        let (letters, new_dicts) = self.seal_letters(&changes.letters)?;
         let deliveries: Vec<KeyValue> = changes
             .deliveries
             .iter()
@@ -360,6 +365,7 @@ impl Store {
             &self.outbox_state,
             &self.outbox_tally,
             &self.outbox_attention,
+            &self.outbox_dict,
         );
         // Each written state's key, its new state and whether it needs attention (the last
         // write of a key in this commit wins).
@@ -372,8 +378,29 @@ impl Store {
             written.insert(key, tally::Mark::of(d));
         }
         let result = trees.transaction(|trees| {
-            let (ev, meta, inc, ppl, prog, aud, idx, out, out_state, out_tally, out_attention) =
-                trees;
+            let (
+                ev,
+                meta,
+                inc,
+                ppl,
+                prog,
+                aud,
+                idx,
+                out,
+                out_state,
+                out_tally,
+                out_attention,
+                out_dict,
+            ) = trees;
+            for (pair, _, sealed) in &new_dicts {
+                if out_dict.get(pair)?.is_some() {
+                    // Letters are written under the desk's writer lock, so this is a bug.
+                    return Err(ConflictableTransactionError::Abort(StoreError::Encode(
+                        "two writers made a letter dictionary at once".into(),
+                    )));
+                }
+                out_dict.insert(pair.as_slice(), sealed.as_slice())?;
+            }
             if let Some((key, value)) = &evidence {
                 ev.insert(key.as_slice(), value.as_slice())?;
             }
@@ -471,148 +498,9 @@ impl Store {
             TransactionError::Abort(e) => e,
             TransactionError::Storage(e) => StoreError::Sled(e),
         })?;
+        for (pair, dict, _) in new_dicts {
+            self.dicts.remember(pair, dict);
+        }
         Ok(sealed)
-    }
-
-    /// One incident, if it exists.
-    pub fn incident(&self, id: IncidentId) -> Result<Option<Incident>, StoreError> {
-        let Some(raw) = self.incidents.get(incident_page_key(id))? else {
-            return Ok(None);
-        };
-        let page: Vec<Incident> = decode(&raw, "incident page")?;
-        Ok(page.into_iter().find(|i| i.id == id))
-    }
-
-    /// Every incident, in id order.
-    pub fn incidents(&self) -> Result<Vec<Incident>, StoreError> {
-        let mut all = Vec::new();
-        for kv in &self.incidents {
-            let page: Vec<Incident> = decode(&kv?.1, "incident page")?;
-            all.extend(page);
-        }
-        Ok(all)
-    }
-
-    /// The highest incident number in use, 0 when there is none.
-    pub fn last_incident_number(&self) -> Result<u64, StoreError> {
-        match self.incidents.last()? {
-            Some((_, raw)) => {
-                let page: Vec<Incident> = decode(&raw, "incident page")?;
-                Ok(page.last().map_or(0, |i| i.id.number()))
-            }
-            None => Ok(0),
-        }
-    }
-
-    /// An incident's whole roster, loaded for changing.
-    pub fn roster(&self, id: IncidentId) -> Result<Roster, StoreError> {
-        let pages = self
-            .people
-            .scan_prefix(incident_key(id))
-            .map(|kv| {
-                let (key, value) = kv?;
-                self.unseal("people", &key, &value, "roster page")
-            })
-            .collect::<Result<_, _>>()?;
-        Ok(Roster::from_pages(id, pages))
-    }
-
-    /// Everyone on an incident's roster, in the order they were first imported, read a page
-    /// at a time.
-    pub fn people(
-        &self,
-        id: IncidentId,
-    ) -> impl Iterator<Item = Result<AffectedPerson, StoreError>> + use<'_> {
-        self.people.scan_prefix(incident_key(id)).flat_map(|kv| {
-            match kv.map_err(StoreError::from).and_then(|(k, v)| {
-                self.unseal::<Vec<AffectedPerson>>("people", &k, &v, "roster page")
-            }) {
-                Ok(page) => page.into_iter().map(Ok).collect::<Vec<_>>(),
-                Err(e) => vec![Err(e)],
-            }
-        })
-    }
-
-    /// Where each person is on an incident's roster (page, slot), without keeping the
-    /// people: positions never change once a person is on the roster.
-    pub fn roster_positions(
-        &self,
-        id: IncidentId,
-    ) -> Result<std::collections::HashMap<crate::domain::EmployeeId, (u32, usize)>, StoreError>
-    {
-        let mut positions = std::collections::HashMap::new();
-        for (p, kv) in self.people.scan_prefix(incident_key(id)).enumerate() {
-            let (key, value) = kv?;
-            let page: Vec<AffectedPerson> = self.unseal("people", &key, &value, "roster page")?;
-            let p = u32::try_from(p).map_err(|_| StoreError::corrupt("roster page number"))?;
-            for (slot, person) in page.into_iter().enumerate() {
-                positions.insert(person.employee_id, (p, slot));
-            }
-        }
-        Ok(positions)
-    }
-
-    /// One page of an incident's roster.
-    pub fn roster_page(
-        &self,
-        id: IncidentId,
-        number: u32,
-    ) -> Result<Option<Vec<AffectedPerson>>, StoreError> {
-        let key = page_key(id, number);
-        self.people
-            .get(key)?
-            .map(|raw| self.unseal("people", &key, &raw, "roster page"))
-            .transpose()
-    }
-
-    /// People `offset..offset + limit` of an incident's roster, reading only their pages.
-    pub fn people_window(
-        &self,
-        id: IncidentId,
-        offset: usize,
-        limit: usize,
-    ) -> Result<Vec<AffectedPerson>, StoreError> {
-        let first = u32::try_from(offset / PAGE_SIZE).unwrap_or(u32::MAX);
-        let mut skip = offset % PAGE_SIZE;
-        let mut out = Vec::with_capacity(limit);
-        let range = page_key(id, first)..=page_key(id, u32::MAX);
-        for kv in self.people.range(range) {
-            if out.len() >= limit {
-                break;
-            }
-            let (key, value) = kv?;
-            let page: Vec<AffectedPerson> = self.unseal("people", &key, &value, "roster page")?;
-            out.extend(page.into_iter().skip(skip).take(limit - out.len()));
-            skip = 0;
-        }
-        Ok(out)
-    }
-
-    /// One programme, if it exists.
-    pub fn program(&self, slug: &ProgramSlug) -> Result<Option<Program>, StoreError> {
-        self.programs
-            .get(slug.as_str().as_bytes())?
-            .map(|raw| decode(&raw, "programme"))
-            .transpose()
-    }
-
-    /// Every programme, in slug order.
-    pub fn programs(&self) -> Result<Vec<Program>, StoreError> {
-        self.programs
-            .iter()
-            .map(|kv| decode(&kv?.1, "programme"))
-            .collect()
-    }
-
-    /// An incident's exposure evidence, if imported.
-    pub fn evidence(
-        &self,
-        id: IncidentId,
-    ) -> Result<Option<crate::evidence::Evidence>, StoreError> {
-        let key = incident_key(id);
-        self.evidence
-            .get(key)?
-            .map(|raw| self.unseal("evidence", &key, &raw, "exposure evidence"))
-            .transpose()
     }
 }

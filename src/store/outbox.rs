@@ -200,10 +200,18 @@ impl Store {
         target: &NotificationRef,
     ) -> Result<Option<Notification>, StoreError> {
         let key = self.outbox_key(target);
-        self.outbox
-            .get(&key)?
-            .map(|raw| self.unseal("outbox", &key, &raw, "notification"))
-            .transpose()
+        let Some(raw) = self.outbox.get(&key)? else {
+            return Ok(None);
+        };
+        let plain = self
+            .cipher
+            .open(&super::aad("outbox", &key), &raw)
+            .ok_or(StoreError::corrupt("notification"))?;
+        super::letters::unpack(&plain, || {
+            self.letter_dict(super::tally::tally_key(&key)?)?
+                .ok_or(StoreError::corrupt("letter dictionary"))
+        })
+        .map(Some)
     }
 
     /// One notification's delivery state.

@@ -76,7 +76,7 @@ impl Deltas {
 }
 
 /// The tally key of an outbox key: its incident and template, up to the 0 after it.
-fn tally_key(outbox_key: &[u8]) -> Result<&[u8], StoreError> {
+pub(super) fn tally_key(outbox_key: &[u8]) -> Result<&[u8], StoreError> {
     let end = outbox_key
         .iter()
         .skip(8)
@@ -85,12 +85,12 @@ fn tally_key(outbox_key: &[u8]) -> Result<&[u8], StoreError> {
     Ok(&outbox_key[..8 + end])
 }
 
+/// One template's letters counted by delivery state.
+pub type TemplateTally = (TemplateName, BTreeMap<String, u64>);
+
 impl Store {
     /// Letters per template and state of one incident, without reading a letter.
-    pub fn outbox_tally(
-        &self,
-        id: IncidentId,
-    ) -> Result<Vec<(TemplateName, BTreeMap<String, u64>)>, StoreError> {
+    pub fn outbox_tally(&self, id: IncidentId) -> Result<Vec<TemplateTally>, StoreError> {
         self.outbox_tally
             .scan_prefix(incident_key(id))
             .map(|kv| {
@@ -138,7 +138,7 @@ impl Store {
         self.outbox_attention.clear()?;
         let mut deltas = Deltas::default();
         let mut attention = sled::Batch::default();
-        for kv in self.outbox_state.iter() {
+        for kv in &self.outbox_state {
             let (key, value) = kv?;
             let stored: StoredDelivery =
                 self.unseal("outbox_state", &key, &value, "delivery state")?;

@@ -1,0 +1,223 @@
+//! How a queued letter is kept. Its wire message (the bytes every attempt sends) is
+//! compressed with LZ4 against a dictionary shared by every letter of the same incident and
+//! template: the message of the first such letter, stored once, sealed, in `outbox_dict`.
+//! Letters to 100,000 people differ in a few names and lines, so each one keeps only what is
+//! its own (a few hundred bytes instead of about 6 KB), and decompressing gives back the
+//! same bytes exactly. The rendered text and HTML parts are not kept beside the message:
+//! everything that reads a stored letter uses the message.
+//!
+//! The record, before sealing: `0x01`, the length of the fields as 4 bytes (little-endian),
+//! the letter's other fields as JSON, then the compressed message (absent when the letter
+//! has none). A record starting with `{` is a letter from before this format: plain JSON.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use super::{Store, StoreError};
+use crate::notify::Notification;
+
+const FORMAT: u8 = 1;
+
+/// Dictionaries read so far, by tally key (incident and template); they never change.
+#[derive(Default)]
+pub(super) struct Dictionaries(Mutex<HashMap<Vec<u8>, Arc<Vec<u8>>>>);
+
+impl Dictionaries {
+    fn get(&self, key: &[u8]) -> Option<Arc<Vec<u8>>> {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(key)
+            .cloned()
+    }
+
+    pub(super) fn remember(&self, key: Vec<u8>, dict: Arc<Vec<u8>>) {
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key, dict);
+    }
+}
+
+/// A letter as packed for sealing, against `dict`.
+pub(super) fn pack(n: &Notification, dict: &[u8]) -> Result<Vec<u8>, StoreError> {
+    let mut fields = n.clone();
+    fields.message = None;
+    fields.letter.text = String::new();
+    fields.letter.html = String::new();
+    let json = super::codec::encode(&fields)?;
+    let len =
+        u32::try_from(json.len()).map_err(|_| StoreError::Encode("letter too large".into()))?;
+    let mut out = Vec::with_capacity(json.len() + 512);
+    out.push(FORMAT);
+    out.extend_from_slice(&len.to_le_bytes());
+    out.extend_from_slice(&json);
+    if let Some(message) = &n.message {
+        out.extend_from_slice(&lz4_flex::block::compress_prepend_size_with_dict(
+            message.as_bytes(),
+            dict,
+        ));
+    }
+    Ok(out)
+}
+
+/// A letter unpacked from its record; `dict` gives the dictionary when the record needs it.
+pub(super) fn unpack(
+    plain: &[u8],
+    dict: impl FnOnce() -> Result<Arc<Vec<u8>>, StoreError>,
+) -> Result<Notification, StoreError> {
+    let corrupt = || StoreError::corrupt("notification");
+    match plain.first() {
+        Some(b'{') => super::codec::decode(plain, "notification"),
+        Some(&FORMAT) => {
+            let len = plain.get(1..5).ok_or_else(corrupt)?;
+            let len = u32::from_le_bytes(len.try_into().map_err(|_| corrupt())?) as usize;
+            let json = plain.get(5..5 + len).ok_or_else(corrupt)?;
+            let mut n: Notification = super::codec::decode(json, "notification")?;
+            let rest = &plain[5 + len..];
+            if !rest.is_empty() {
+                let dict = dict()?;
+                let bytes = lz4_flex::block::decompress_size_prepended_with_dict(rest, &dict)
+                    .map_err(|_| corrupt())?;
+                n.message = Some(String::from_utf8(bytes).map_err(|_| corrupt())?);
+            }
+            Ok(n)
+        }
+        _ => Err(corrupt()),
+    }
+}
+
+/// A sealed letter: its outbox key, the sealed record and its sealed queued state.
+pub(super) type SealedLetter = (Vec<u8>, Vec<u8>, Vec<u8>);
+
+/// A dictionary made by this commit: its tally key, the bytes and their sealed form.
+pub(super) type NewDict = (Vec<u8>, Arc<Vec<u8>>, Vec<u8>);
+
+impl Store {
+    /// Seals new letters for the outbox, each compressed against its incident and
+    /// template's dictionary; the first letter of a pair that has none yet becomes it, and
+    /// is returned for the commit to store.
+    pub(super) fn seal_letters(
+        &self,
+        letters: &[Notification],
+    ) -> Result<(Vec<SealedLetter>, Vec<NewDict>), StoreError> {
+        let mut sealed = Vec::with_capacity(letters.len());
+        let mut dicts: HashMap<Vec<u8>, Arc<Vec<u8>>> = HashMap::new();
+        let mut new_dicts = Vec::new();
+        for n in letters {
+            let key = self.outbox_key(&n.target);
+            let pair = super::tally::tally_key(&key)?;
+            let dict = match dicts.get(pair) {
+                Some(dict) => Arc::clone(dict),
+                None => {
+                    let dict = match self.letter_dict(pair)? {
+                        Some(dict) => dict,
+                        None => {
+                            let dict = Arc::new(n.message.clone().unwrap_or_default().into_bytes());
+                            let sealed_dict = self.seal_dict(pair, &dict)?;
+                            new_dicts.push((pair.to_vec(), Arc::clone(&dict), sealed_dict));
+                            dict
+                        }
+                    };
+                    dicts.insert(pair.to_vec(), Arc::clone(&dict));
+                    dict
+                }
+            };
+            let state = self.seal_delivery(
+                &key,
+                &n.target,
+                &crate::notify::Delivery::queued(n.queued_at),
+            )?;
+            let record = self
+                .cipher
+                .seal(&super::aad("outbox", &key), &pack(n, &dict)?)?;
+            sealed.push((key, record, state));
+        }
+        Ok((sealed, new_dicts))
+    }
+
+    /// The dictionary of the letters under tally key `key`, if one was stored.
+    pub(super) fn letter_dict(&self, key: &[u8]) -> Result<Option<Arc<Vec<u8>>>, StoreError> {
+        if let Some(dict) = self.dicts.get(key) {
+            return Ok(Some(dict));
+        }
+        let Some(raw) = self.outbox_dict.get(key)? else {
+            return Ok(None);
+        };
+        let plain = self
+            .cipher
+            .open(&super::aad("outbox_dict", key), &raw)
+            .ok_or(StoreError::corrupt("letter dictionary"))?;
+        let dict = Arc::new(plain);
+        self.dicts.remember(key.to_vec(), Arc::clone(&dict));
+        Ok(Some(dict))
+    }
+
+    /// Seals a dictionary for `outbox_dict`.
+    fn seal_dict(&self, key: &[u8], dict: &[u8]) -> Result<Vec<u8>, StoreError> {
+        Ok(self.cipher.seal(&super::aad("outbox_dict", key), dict)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{IncidentId, UserName};
+    use crate::notify::{Letter, NotificationRef, TemplateName};
+
+    fn letter(name: &str) -> Notification {
+        let mut n = Notification::new(
+            NotificationRef {
+                incident: IncidentId::new(1),
+                template: TemplateName::Initial,
+                recipient: name.into(),
+                order: 0,
+            },
+            format!("{name}@corp.example"),
+            name.into(),
+            Letter {
+                subject: "Your data".into(),
+                text: "text".into(),
+                html: "<p>html</p>".into(),
+            },
+            "corp.example",
+            chrono::Utc::now(),
+            &UserName::parse("tester").unwrap(),
+        );
+        n.message = Some(format!(
+            "To: {name} <{name}@corp.example>\r\nSubject: Your data\r\n\r\nDear {name},\r\n{}",
+            "the same long paragraph for everyone. ".repeat(40)
+        ));
+        n
+    }
+
+    #[test]
+    fn a_packed_letter_gives_back_the_same_message_and_is_small() {
+        let first = letter("ana");
+        let dict = first.message.clone().unwrap().into_bytes();
+        let second = letter("bob");
+        let packed = pack(&second, &dict).unwrap();
+        let back = unpack(&packed, || Ok(Arc::new(dict.clone()))).unwrap();
+        assert_eq!(back.message, second.message);
+        assert_eq!(back.id, second.id);
+        assert_eq!(back.letter.subject, "Your data");
+        let message_len = second.message.as_ref().unwrap().len();
+        let compressed =
+            packed.len() - 5 - u32::from_le_bytes(packed[1..5].try_into().unwrap()) as usize;
+        assert!(
+            compressed * 10 < message_len,
+            "{compressed} of {message_len}"
+        );
+    }
+
+    #[test]
+    fn old_records_and_damaged_ones() {
+        let n = letter("ana");
+        let json = super::super::codec::encode(&n).unwrap();
+        let back = unpack(&json, || unreachable!("plain JSON needs no dictionary")).unwrap();
+        assert_eq!(back, n);
+        for bad in [&[][..], &[1, 200, 0, 0, 0][..], &[9, 0][..]] {
+            assert!(unpack(bad, || Ok(Arc::new(Vec::new()))).is_err());
+        }
+    }
+}
