@@ -7,7 +7,7 @@ use std::io::Write as _;
 use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
 
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::aead::{Aead, AeadInPlace, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use thiserror::Error;
 
@@ -15,6 +15,8 @@ use crate::domain::text::display_path;
 
 const KEY_BYTES: usize = 32;
 const NONCE_BYTES: usize = 24;
+/// The Poly1305 tag after each sealed record.
+const TAG_BYTES: usize = 16;
 
 /// A problem getting the key, naming where it was looked for.
 #[derive(Debug, Error)]
@@ -178,15 +180,17 @@ impl Cipher {
 
     /// `nonce || ciphertext+tag`, with a random 192-bit nonce.
     pub fn seal(&self, aad: &[u8], plain: &[u8]) -> Result<Vec<u8>, KeyError> {
-        let mut nonce = [0u8; NONCE_BYTES];
-        getrandom::fill(&mut nonce).map_err(|e| KeyError::Random(e.to_string()))?;
-        let sealed = self
+        // Encrypted in place in the one buffer returned: no second copy of each record.
+        let mut out = Vec::with_capacity(NONCE_BYTES + plain.len() + TAG_BYTES);
+        out.resize(NONCE_BYTES, 0);
+        getrandom::fill(&mut out).map_err(|e| KeyError::Random(e.to_string()))?;
+        out.extend_from_slice(plain);
+        let (nonce, body) = out.split_at_mut(NONCE_BYTES);
+        let tag = self
             .aead
-            .encrypt(XNonce::from_slice(&nonce), Payload { msg: plain, aad })
+            .encrypt_in_place_detached(XNonce::from_slice(nonce), aad, body)
             .map_err(|_| KeyError::Random("encryption failed".into()))?;
-        let mut out = Vec::with_capacity(NONCE_BYTES + sealed.len());
-        out.extend_from_slice(&nonce);
-        out.extend_from_slice(&sealed);
+        out.extend_from_slice(&tag);
         Ok(out)
     }
 

@@ -78,9 +78,21 @@ impl Reading {
 pub struct Witness {
     path: PathBuf,
     db: String,
-    /// The highest seq appended by this process, so that a commit that finishes late never
-    /// records an older head after a newer one; held while appending.
-    last: Mutex<u64>,
+    /// What this process appended; held while appending.
+    state: Mutex<Appended>,
+}
+
+/// What one process has appended to a witness.
+#[derive(Debug)]
+struct Appended {
+    /// The highest seq appended, so that a commit that finishes late never records an
+    /// older head after a newer one.
+    last: u64,
+    /// The size past which the file is next rewritten: [`ROTATE_BYTES`], or what the last
+    /// rewrite kept plus [`ROTATE_BYTES`] when that is more, so that a file whose kept lines
+    /// (every trace of a database that went back) exceed the limit is not rewritten on
+    /// every commit.
+    rotate_at: u64,
 }
 
 impl Witness {
@@ -98,7 +110,10 @@ impl Witness {
         Ok(Witness {
             path,
             db: db.to_string_lossy().into_owned(),
-            last: Mutex::new(0),
+            state: Mutex::new(Appended {
+                last: 0,
+                rotate_at: ROTATE_BYTES,
+            }),
         })
     }
 
@@ -110,8 +125,8 @@ impl Witness {
     /// Appends `head` (an older or equal seq than the last appended is skipped), then
     /// rewrites the file if it has grown past [`ROTATE_BYTES`].
     pub fn append(&self, head: &Head, tag: &Tag, at: DateTime<Utc>) -> Result<(), WitnessError> {
-        let mut last = self.last.lock().unwrap_or_else(PoisonError::into_inner);
-        if head.seq <= *last {
+        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if head.seq <= state.last {
             return Ok(());
         }
         let line = WitnessLine {
@@ -128,10 +143,11 @@ impl Witness {
             .write_all(text.as_bytes())
             .map_err(|e| self.write_error(e))?;
         let size = file.metadata().map_err(|e| self.write_error(e))?.len();
-        if size > ROTATE_BYTES {
-            self.rotate().map_err(|e| self.write_error(e))?;
+        if size > state.rotate_at {
+            let kept = self.rotate().map_err(|e| self.write_error(e))?;
+            state.rotate_at = ROTATE_BYTES.max(kept + ROTATE_BYTES);
         }
-        *last = head.seq;
+        state.last = head.seq;
         Ok(())
     }
 
@@ -262,8 +278,9 @@ impl Witness {
     }
 
     /// Rewrites the file (the caller holds its lock) keeping what [`lines_to_keep`] keeps:
-    /// written to a new file in the same directory, then renamed over the old one.
-    fn rotate(&self) -> io::Result<()> {
+    /// written to a new file in the same directory, then renamed over the old one. Returns
+    /// the size kept.
+    fn rotate(&self) -> io::Result<u64> {
         let text = String::from_utf8_lossy(&fs::read(&self.path)?).into_owned();
         let kept = lines_to_keep(&text, KEEP_LINES);
         let name = self
@@ -288,7 +305,7 @@ impl Witness {
         if written.is_err() {
             let _ = fs::remove_file(&temp);
         }
-        written
+        written.map(|()| kept.iter().map(|line| line.len() as u64 + 1).sum())
     }
 }
 
@@ -420,6 +437,35 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(leftovers.len(), 1, "no temp files left: {leftovers:?}");
+    }
+
+    #[test]
+    fn a_file_whose_kept_lines_pass_the_limit_is_not_rewritten_on_every_append() {
+        use std::os::unix::fs::MetadataExt;
+        let (dir, witness, key) = setup();
+        // Many databases, each keeping its last line, fill the file past the limit.
+        let line = |db: usize| {
+            serde_json::to_string(&WitnessLine {
+                db: format!("/elsewhere/{db}"),
+                seq: 1,
+                hash: "0".repeat(64),
+                tag: "0".repeat(64),
+                at: DateTime::<Utc>::UNIX_EPOCH,
+            })
+            .unwrap()
+        };
+        let lines: Vec<String> = (0..(ROTATE_BYTES as usize / 150 + 100)).map(line).collect();
+        fs::create_dir_all(dir.path().join("cfg")).unwrap();
+        fs::write(witness.path(), lines.join("\n") + "\n").unwrap();
+        let inode = || fs::metadata(witness.path()).unwrap().ino();
+        append(&witness, &key, 1);
+        let rewritten = inode();
+        assert!(fs::metadata(witness.path()).unwrap().len() > ROTATE_BYTES);
+        for seq in 2..50 {
+            append(&witness, &key, seq);
+        }
+        assert_eq!(inode(), rewritten, "appended to, not rewritten again");
+        assert_eq!(witness.read().unwrap().unwrap().latest().unwrap().1.seq, 49);
     }
 
     #[test]

@@ -67,18 +67,35 @@ pub(super) fn sender(desk: &LocalDesk) -> Result<Sender, DeskError> {
     )?)
 }
 
-/// The context shared by all letters of an incident, and the roster.
+/// The context shared by all letters of an incident, and how many people on its roster
+/// `admit` lets through. The roster is read a page at a time and not kept: 100,000 people
+/// held at once are about 60 MB.
 fn incident_context(
     desk: &LocalDesk,
     id: IncidentId,
-) -> Result<(IncidentContext, Vec<AffectedPerson>), DeskError> {
+    mut admit: impl FnMut(&AffectedPerson) -> bool,
+) -> Result<(IncidentContext, usize), DeskError> {
     let incident = desk.load(id)?;
     let programs = desk.store.programs()?;
-    let people: Vec<AffectedPerson> = desk.store.people(id).collect::<Result<_, _>>()?;
-    let stats = notify::stats(&people, &desk.settings.catalog);
+    let mut failed = None;
+    let mut admitted = 0;
+    let people = desk.store.people(id).map_while(|p| match p {
+        Ok(p) => Some(p),
+        Err(e) => {
+            failed = Some(e);
+            None
+        }
+    });
+    let stats = notify::stats(
+        people.inspect(|p| admitted += usize::from(admit(p))),
+        &desk.settings.catalog,
+    );
+    if let Some(e) = failed {
+        return Err(e.into());
+    }
     let ctx = IncidentContext::new(&incident, &programs, &desk.settings.config.contact, stats)
         .with_evidence(desk.store.evidence(id)?);
-    Ok((ctx, people))
+    Ok((ctx, admitted))
 }
 
 /// A stand-in person for letters to staff (the stakeholder brief).
@@ -117,16 +134,17 @@ fn render_preview(
     template: TemplateName,
     person: Option<&EmployeeId>,
 ) -> Result<String, DeskError> {
-    let (ctx, people) = incident_context(desk, id)?;
+    let (ctx, _) = incident_context(desk, id, |_| false)?;
+    let mut people = desk.store.people(id);
     let person = match person {
         Some(wanted) => people
-            .iter()
-            .find(|p| &p.employee_id == wanted)
-            .cloned()
+            .find(|p| p.as_ref().map_or(true, |p| &p.employee_id == wanted))
+            .transpose()?
             .ok_or_else(|| DeskError::NoPerson(wanted.clone(), id))?,
-        None if template.is_for_people() => {
-            people.first().cloned().ok_or(DeskError::EmptyRoster(id))?
-        }
+        None if template.is_for_people() => people
+            .next()
+            .transpose()?
+            .ok_or(DeskError::EmptyRoster(id))?,
         None => {
             staff(&Email::parse(&desk.settings.config.contact.email).map_err(DeskError::Invalid)?)
         }
@@ -206,31 +224,54 @@ pub(super) fn queue(
     let _guard = desk.lock();
     // Membership may have changed since the session admitted the call.
     desk.guard(actor, &desk.load(id)?, Need::Change, "notify.queue")?;
-    let (ctx, people) = incident_context(desk, id)?;
-    // People are borrowed from the roster, not copied: 100,000 of them are tens of MB.
-    let targets: Vec<(u64, std::borrow::Cow<'_, AffectedPerson>)> = if template.is_for_people() {
+    let for_people = template.is_for_people();
+    let needle = filter.text.as_deref().map(str::to_lowercase);
+    let admits = |p: &AffectedPerson| filter.admits(p, needle.as_deref());
+    let (ctx, admitted) = incident_context(desk, id, admits)?;
+    // Stakeholder briefs go to the named staff, letters to people to those the filter admits.
+    let staff_people: Vec<AffectedPerson> = if for_people {
         if !recipients.is_empty() {
             return Err(DeskError::NotConfigured(format!(
                 "'{template}' goes to the affected people; --recipient is for stakeholder-brief"
             )));
         }
-        let needle = filter.text.as_deref().map(str::to_lowercase);
-        people
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| filter.admits(p, needle.as_deref()))
-            .map(|(at, p)| (at as u64, std::borrow::Cow::Borrowed(p)))
-            .collect()
+        Vec::new()
     } else {
         if recipients.is_empty() {
             return Err(DeskError::NotConfigured(
                 "stakeholder-brief goes to staff: name them with --recipient ADDRESS".into(),
             ));
         }
+        let mut seen = std::collections::HashSet::new();
         recipients
             .iter()
-            .map(|r| (NotificationRef::STAFF, std::borrow::Cow::Owned(staff(r))))
+            .filter(|r| seen.insert(r.to_string()))
+            .map(staff)
             .collect()
+    };
+    let total = if for_people {
+        admitted
+    } else {
+        staff_people.len()
+    };
+    // Each target with its order: its roster position, streamed from the store (under the
+    // writer lock, so the roster is the one the context was counted from).
+    let targets = || -> Box<dyn Iterator<Item = Result<(u64, AffectedPerson), DeskError>> + '_> {
+        if for_people {
+            Box::new(
+                desk.store
+                    .people(id)
+                    .enumerate()
+                    .map(|(at, p)| p.map(|p| (at as u64, p)).map_err(DeskError::from))
+                    .filter(|p| p.as_ref().map_or(true, |(_, p)| admits(p))),
+            )
+        } else {
+            Box::new(
+                staff_people
+                    .iter()
+                    .map(|p| Ok((NotificationRef::STAFF, p.clone()))),
+            )
+        }
     };
     let now = desk.now();
     let mut report = QueueReport {
@@ -242,10 +283,8 @@ pub(super) fn queue(
     // the outbox however the run ends. Queuing is idempotent: a run cut short is finished
     // by queuing again.
     let event = |count: usize, upto: usize| {
-        let detail = format!(
-            "queued {count} '{template}' letters ({upto} of {} so far in this run)",
-            targets.len()
-        );
+        let detail =
+            format!("queued {count} '{template}' letters ({upto} of {total} so far in this run)");
         EventDraft::new(actor, now, AuditAction::NotificationsQueued, detail).on_incident(id)
     };
     let commit = |letters: Vec<Notification>, upto: usize| -> Result<(), DeskError> {
@@ -263,6 +302,9 @@ pub(super) fn queue(
     // Two threads: this one writes each chunk while the other renders and builds the next
     // (each takes about half the time), handing over one chunk at a time so memory stays
     // bounded. A chunk carries how far into `targets` it reaches, for its audit event.
+    // Under the writer lock, only this run adds letters of this template, and never twice
+    // to one target (roster positions are unique; staff addresses are deduplicated).
+    let queued_before = desk.store.queued_letters(id, template)?;
     let (chunks, made) = std::sync::mpsc::sync_channel::<Result<Chunk, DeskError>>(1);
     let build = || -> usize {
         // Owned here, so that the writer's loop ends when this thread is done.
@@ -270,25 +312,25 @@ pub(super) fn queue(
         let mut already = 0;
         let mut queued = 0;
         let mut letters = Vec::with_capacity(QUEUE_CHUNK);
-        for (at, (order, person)) in targets.iter().enumerate() {
-            let target = target(id, template, person, *order);
-            match desk.store.has_notification(&target) {
-                Ok(true) => {
-                    already += 1;
-                    continue;
-                }
-                Ok(false) => {}
+        for (at, target_person) in targets().enumerate() {
+            let (order, person) = match target_person {
+                Ok(p) => p,
                 Err(e) => {
-                    let _ = chunks.send(Err(e.into()));
+                    let _ = chunks.send(Err(e));
                     return already;
                 }
+            };
+            let target = target(id, template, &person, order);
+            if desk.store.is_queued(&queued_before, &target) {
+                already += 1;
+                continue;
             }
             let letter = desk
                 .settings
                 .templates
-                .render(template, &ctx.for_person(person, &desk.settings.catalog))
+                .render(template, &ctx.for_person(&person, &desk.settings.catalog))
                 .map_err(|e| DeskError::RenderFor(e, person.employee_id.to_string(), queued))
-                .and_then(|letter| queued_letter(target, person, letter, &sender, now, actor));
+                .and_then(|letter| queued_letter(target, &person, letter, &sender, now, actor));
             match letter {
                 Ok(letter) => letters.push(letter),
                 Err(e) => {
@@ -314,7 +356,7 @@ pub(super) fn queue(
         }
         let _ = chunks.send(Ok(Chunk {
             letters,
-            upto: targets.len(),
+            upto: total,
         }));
         already
     };
@@ -471,7 +513,7 @@ pub(super) fn restale(
                     if delivery.state != DeliveryState::Bounced || moved =>
                 {
                     if context.is_none() {
-                        let (ctx, _) = incident_context(desk, incident.id)?;
+                        let (ctx, _) = incident_context(desk, incident.id, |_| false)?;
                         context = Some((ctx, sender(desk)?));
                     }
                     let Some((ctx, sender)) = context.as_ref() else {

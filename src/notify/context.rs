@@ -198,8 +198,8 @@ impl IncidentContext {
 }
 
 /// Counts people by category and by location.
-pub fn stats<'a>(
-    people: impl IntoIterator<Item = &'a AffectedPerson>,
+pub fn stats(
+    people: impl IntoIterator<Item = impl std::borrow::Borrow<AffectedPerson>>,
     catalog: &CategoryCatalog,
 ) -> Stats {
     let mut total = 0;
@@ -207,6 +207,7 @@ pub fn stats<'a>(
     let mut by_category: BTreeMap<String, u64> = BTreeMap::new();
     let mut by_location: BTreeMap<String, u64> = BTreeMap::new();
     for p in people {
+        let p: &AffectedPerson = std::borrow::Borrow::borrow(&p);
         total += 1;
         notified += u64::from(p.is_notified());
         for c in &p.categories {

@@ -58,7 +58,7 @@ use serde::de::DeserializeOwned;
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
 
 pub use error::StoreError;
-pub use outbox::SendJournal;
+pub use outbox::{QueuedLetters, SendJournal};
 pub use roster::{PAGE_SIZE, Roster, RosterPage};
 
 use crate::audit::witness::Witness;

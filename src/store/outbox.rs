@@ -54,6 +54,11 @@ fn token_of(blind: &[u8; 32], key: &[u8]) -> String {
         .collect()
 }
 
+/// The outbox keys of one incident and template's letters (see [`Store::queued_letters`]).
+pub struct QueuedLetters {
+    keys: std::collections::HashSet<Vec<u8>>,
+}
+
 /// A delivery state as stored: with its recipient, which the key only holds blinded.
 #[derive(Serialize, serde::Deserialize)]
 pub(super) struct StoredDelivery {
@@ -189,9 +194,29 @@ impl Store {
         Ok(found)
     }
 
-    /// Whether a notification exists.
-    pub fn has_notification(&self, target: &NotificationRef) -> Result<bool, StoreError> {
-        Ok(self.outbox_state.contains_key(self.outbox_key(target))?)
+    /// The letters of one incident and template in the outbox, read in one scan of their
+    /// keys, for asking of many targets whether each is already there: a lookup each in a
+    /// tree that is being written to cost about 15 µs, 1.6 s over 100,000 people.
+    pub fn queued_letters(
+        &self,
+        id: IncidentId,
+        template: TemplateName,
+    ) -> Result<QueuedLetters, StoreError> {
+        let mut prefix = incident_key(id).to_vec();
+        prefix.extend_from_slice(template.as_str().as_bytes());
+        prefix.push(0);
+        let keys = self
+            .outbox_state
+            .scan_prefix(&prefix)
+            .keys()
+            .map(|k| k.map(|k| k.to_vec()))
+            .collect::<Result<_, _>>()?;
+        Ok(QueuedLetters { keys })
+    }
+
+    /// Whether `target` is among `letters`.
+    pub fn is_queued(&self, letters: &QueuedLetters, target: &NotificationRef) -> bool {
+        letters.keys.contains(&self.outbox_key(target))
     }
 
     /// One notification's letter.
