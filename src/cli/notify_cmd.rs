@@ -48,40 +48,98 @@ pub fn template(
             Ok(ExitCode::SUCCESS)
         }
         TemplateCommand::Check => {
-            let sample = sample_context(&settings.catalog, &settings.config.contact);
+            let sample = sample_context(&settings.catalog, &settings.config.contact)
+                .with_law(&settings.rules, chrono::Utc::now());
             let mut bad = 0;
+            // Each template for a sample person, and the letters to people for a sample
+            // person of every jurisdiction whose rule lists letter elements.
             for name in TemplateName::ALL {
-                match settings.templates.render(
-                    name,
-                    &sample.for_person(&sample_person(&settings.catalog), &settings.catalog),
-                ) {
-                    Ok(_) => writeln!(ctx.out, "ok     {name}")?,
-                    Err(e) => {
-                        bad += 1;
-                        writeln!(ctx.out, "ERROR  {e}")?;
+                let mut people = vec![(
+                    "".to_owned(),
+                    sample_person(&settings.catalog, "US-CA", &[]),
+                )];
+                if name == TemplateName::Initial {
+                    people.extend(jurisdiction_samples(&settings));
+                }
+                for (rule, person) in &people {
+                    let label = if rule.is_empty() {
+                        name.to_string()
+                    } else {
+                        let at = person
+                            .location
+                            .as_ref()
+                            .map(ToString::to_string)
+                            .unwrap_or_default();
+                        format!("{name} for {rule} ({at})")
+                    };
+                    match settings
+                        .templates
+                        .render(name, &sample.for_person(person, &settings.catalog))
+                    {
+                        Ok(_) => writeln!(ctx.out, "ok     {label}")?,
+                        Err(e) => {
+                            bad += 1;
+                            writeln!(ctx.out, "ERROR  {label}: {e}")?;
+                        }
                     }
                 }
             }
+            let missing = settings
+                .rules
+                .missing_contact(|field| settings.config.contact.has(field));
+            for (rule, element, field) in &missing {
+                writeln!(
+                    ctx.out,
+                    "MISSING [contact] {field}: rule {rule} requires its letters to give {element}"
+                )?;
+            }
+            let mut problems = Vec::new();
             if bad > 0 {
-                return Err(CliError::User(format!(
-                    "{bad} template(s) failed to render"
-                )));
+                problems.push(format!("{bad} template(s) failed to render"));
+            }
+            if !missing.is_empty() {
+                problems.push(format!(
+                    "{} contact detail(s) the letters must give are missing: set them under [contact] in the config",
+                    missing.len()
+                ));
+            }
+            if !problems.is_empty() {
+                return Err(CliError::User(problems.join("; ")));
             }
             Ok(ExitCode::SUCCESS)
         }
     }
 }
 
-fn sample_person(catalog: &CategoryCatalog) -> AffectedPerson {
+/// A sample person for each rule that lists letter elements: living at the rule's first
+/// concrete location, with its data categories exposed if it names any.
+fn jurisdiction_samples(settings: &Settings) -> Vec<(String, AffectedPerson)> {
+    settings
+        .rules
+        .rules()
+        .filter(|r| !r.letter.is_empty())
+        .filter_map(|rule| {
+            let at = rule.locations.iter().find(|l| !l.contains('*'))?;
+            let extra: Vec<&str> = rule.categories.iter().map(String::as_str).collect();
+            Some((
+                rule.id.clone(),
+                sample_person(&settings.catalog, at, &extra),
+            ))
+        })
+        .collect()
+}
+
+fn sample_person(catalog: &CategoryCatalog, location: &str, extra: &[&str]) -> AffectedPerson {
     AffectedPerson {
         employee_id: EmployeeId::parse("E00001").expect("valid sample id"),
         name: "Ana Díaz".into(),
         email: Email::parse("ana.diaz@corp.example").expect("valid sample address"),
         categories: ["keystrokes", "chat-messages"]
             .iter()
+            .chain(extra)
             .filter_map(|c| catalog.parse(c).ok())
             .collect(),
-        location: crate::domain::Location::parse("US-CA").ok(),
+        location: crate::domain::Location::parse(location).ok(),
         notified_at: None,
         bounced: None,
     }
@@ -100,7 +158,7 @@ fn sample_context(catalog: &CategoryCatalog, contact: &crate::notify::Contact) -
         UserName::parse("sample").expect("valid"),
         chrono::Utc::now(),
     );
-    let person = sample_person(catalog);
+    let person = sample_person(catalog, "US-CA", &[]);
     IncidentContext::new(&incident, &[], contact, stats([&person], catalog))
 }
 

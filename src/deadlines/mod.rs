@@ -17,8 +17,10 @@ use crate::domain::{Finding, Incident, IncidentId, ObligationState};
 
 pub use crate::domain::{EvidenceSummary, ObligationRecord};
 pub use due::{TimeLeft, add_local_days};
+pub use letter::{LetterElement, LetterLaw, Required};
 
 mod due;
+mod letter;
 
 const BUILT_IN: &str = include_str!("jurisdictions.toml");
 
@@ -93,6 +95,9 @@ pub struct Rule {
     pub min_people: Option<u64>,
     pub timezone: String,
     pub citation: String,
+    /// What a notice to individuals under this rule must contain (see `letter.rs`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub letter: Vec<Required>,
 }
 
 impl Rule {

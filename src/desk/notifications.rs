@@ -94,7 +94,8 @@ fn incident_context(
         return Err(e.into());
     }
     let ctx = IncidentContext::new(&incident, &programs, &desk.settings.config.contact, stats)
-        .with_evidence(desk.store.evidence(id)?);
+        .with_evidence(desk.store.evidence(id)?)
+        .with_law(&desk.settings.rules, desk.now());
     Ok((ctx, admitted))
 }
 

@@ -18,9 +18,37 @@ pub struct Contact {
     pub email: String,
     #[serde(default)]
     pub phone: String,
+    /// The data protection officer or other contact point, as the letter should name them
+    /// (name and how to reach them); GDPR Art. 34 letters need it.
+    #[serde(default)]
+    pub dpo: String,
+    /// A toll-free telephone number; HIPAA letters need it.
+    #[serde(default)]
+    pub toll_free: String,
+    /// A postal address for questions.
+    #[serde(default)]
+    pub postal_address: String,
+    /// A web page about the incident or the privacy team.
+    #[serde(default)]
+    pub web: String,
 }
 
 impl Contact {
+    /// Whether the named field (as written in `[contact]`) holds something.
+    pub fn has(&self, field: &str) -> bool {
+        let value = match field {
+            "name" => &self.name,
+            "email" => &self.email,
+            "phone" => &self.phone,
+            "dpo" => &self.dpo,
+            "toll_free" => &self.toll_free,
+            "postal_address" => &self.postal_address,
+            "web" => &self.web,
+            _ => return false,
+        };
+        !value.trim().is_empty()
+    }
+
     fn default_name() -> String {
         "The Privacy Team".to_owned()
     }
@@ -35,6 +63,10 @@ impl Default for Contact {
             name: Contact::default_name(),
             email: Contact::default_email(),
             phone: String::new(),
+            dpo: String::new(),
+            toll_free: String::new(),
+            postal_address: String::new(),
+            web: String::new(),
         }
     }
 }
@@ -110,6 +142,20 @@ pub struct LetterContext {
     pub programs: Vec<ProgramView>,
     pub contact: Contact,
     pub stats: Stats,
+    /// What the law asks of this person's letter.
+    pub law: LawView,
+}
+
+/// What the rules covering one person ask their letter to contain (`deadlines/letter.rs`):
+/// templates test `"what-you-can-do" in law.elements`.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LawView {
+    /// Ids of the rules requiring notice to this person.
+    pub rules: Vec<String>,
+    /// The elements the letter must contain, by name.
+    pub elements: Vec<&'static str>,
+    /// The date of the notice (the day the letter is built).
+    pub notice_date: String,
 }
 
 /// The parts shared by every letter of one incident, built once.
@@ -121,6 +167,8 @@ pub struct IncidentContext {
     stats: Stats,
     /// Per employee id, from the exposure evidence, once imported.
     evidence: Option<std::collections::BTreeMap<String, crate::evidence::PersonEvidence>>,
+    /// The rules whose letter elements apply, and the notice date.
+    law: Option<(crate::deadlines::RuleBook, String)>,
 }
 
 fn day(t: DateTime<Utc>) -> String {
@@ -155,7 +203,15 @@ impl IncidentContext {
             contact: contact.clone(),
             stats,
             evidence: None,
+            law: None,
         }
+    }
+
+    /// The same context, telling each person's letter what the rules covering them require
+    /// (without it, `law` is empty), dated `today`.
+    pub fn with_law(mut self, rules: &crate::deadlines::RuleBook, today: DateTime<Utc>) -> Self {
+        self.law = Some((rules.clone(), day(today)));
+        self
     }
 
     /// The same context, telling each person what the access log shows about their data.
@@ -193,6 +249,23 @@ impl IncidentContext {
             programs: self.programs.clone(),
             contact: self.contact.clone(),
             stats: self.stats.clone(),
+            law: self.law_for(person),
+        }
+    }
+
+    fn law_for(&self, person: &AffectedPerson) -> LawView {
+        let Some((rules, notice_date)) = &self.law else {
+            return LawView::default();
+        };
+        let location = person.location.as_ref().map(ToString::to_string);
+        let law = rules.letter_law(
+            location.as_deref(),
+            person.categories.iter().map(|c| c.as_str()),
+        );
+        LawView {
+            rules: law.rules,
+            elements: law.elements.iter().map(|e| e.as_str()).collect(),
+            notice_date: notice_date.clone(),
         }
     }
 }

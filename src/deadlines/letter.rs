@@ -1,0 +1,253 @@
+//! What a letter to an affected person must contain, per rule: each rule that requires
+//! notice to individuals lists its elements in `jurisdictions.toml` (`[[rule.letter]]`), each
+//! with the citation it comes from. A person's letter must carry the union of the elements
+//! of every such rule that covers them (where they live, and for rules limited to some
+//! data categories, what of theirs was exposed).
+//!
+//! The elements are a fixed vocabulary, so that templates can render a section for each and
+//! a check can say which is missing. Decision support, not legal advice.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use super::RuleBook;
+
+/// One thing a notice to a person must contain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum LetterElement {
+    /// Titled "Notice of Data Breach".
+    NoticeTitle,
+    /// The headings "What Happened", "What Information Was Involved", "What We Are Doing",
+    /// "What You Can Do" and "For More Information", in that order.
+    BreachHeadings,
+    /// A description of what happened.
+    WhatHappened,
+    /// The types of personal information involved.
+    InformationInvolved,
+    /// The date, estimated date or date range of the breach, when it can be determined.
+    BreachDate,
+    /// The date the breach was discovered.
+    DiscoveryDate,
+    /// The date of the notice.
+    NoticeDate,
+    /// Whether the notice was delayed by a law-enforcement investigation.
+    LawEnforcementDelay,
+    /// What the organisation is doing (investigating, mitigating, preventing).
+    WhatWeAreDoing,
+    /// Steps the person may take to protect themselves.
+    WhatYouCanDo,
+    /// The likely consequences of the breach.
+    LikelyConsequences,
+    /// Whether anyone suspected of holding the information has been identified (without
+    /// naming them).
+    SuspectedHolder,
+    /// Name and contact details of the organisation or a contact person.
+    Contact,
+    /// Name and contact details of the data protection officer or other contact point.
+    DpoContact,
+    /// Contact procedures including a toll-free telephone number, and an email address, web
+    /// site or postal address.
+    TollFreeContact,
+    /// That the regulator (the Privacy Commissioner) has been notified.
+    RegulatorNotified,
+    /// That the person may complain to the regulator.
+    RightToComplain,
+}
+
+impl LetterElement {
+    pub const ALL: [LetterElement; 17] = [
+        LetterElement::NoticeTitle,
+        LetterElement::BreachHeadings,
+        LetterElement::WhatHappened,
+        LetterElement::InformationInvolved,
+        LetterElement::BreachDate,
+        LetterElement::DiscoveryDate,
+        LetterElement::NoticeDate,
+        LetterElement::LawEnforcementDelay,
+        LetterElement::WhatWeAreDoing,
+        LetterElement::WhatYouCanDo,
+        LetterElement::LikelyConsequences,
+        LetterElement::SuspectedHolder,
+        LetterElement::Contact,
+        LetterElement::DpoContact,
+        LetterElement::TollFreeContact,
+        LetterElement::RegulatorNotified,
+        LetterElement::RightToComplain,
+    ];
+
+    /// The name used in the rule file, templates and messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LetterElement::NoticeTitle => "notice-title",
+            LetterElement::BreachHeadings => "breach-headings",
+            LetterElement::WhatHappened => "what-happened",
+            LetterElement::InformationInvolved => "information-involved",
+            LetterElement::BreachDate => "breach-date",
+            LetterElement::DiscoveryDate => "discovery-date",
+            LetterElement::NoticeDate => "notice-date",
+            LetterElement::LawEnforcementDelay => "law-enforcement-delay",
+            LetterElement::WhatWeAreDoing => "what-we-are-doing",
+            LetterElement::WhatYouCanDo => "what-you-can-do",
+            LetterElement::LikelyConsequences => "likely-consequences",
+            LetterElement::SuspectedHolder => "suspected-holder",
+            LetterElement::Contact => "contact",
+            LetterElement::DpoContact => "dpo-contact",
+            LetterElement::TollFreeContact => "toll-free-contact",
+            LetterElement::RegulatorNotified => "regulator-notified",
+            LetterElement::RightToComplain => "right-to-complain",
+        }
+    }
+
+    /// The `[contact]` field this element cannot be written without, if any.
+    pub fn needs_contact(self) -> Option<&'static str> {
+        match self {
+            LetterElement::DpoContact => Some("dpo"),
+            LetterElement::TollFreeContact => Some("toll_free"),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for LetterElement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One element a rule requires, and where the requirement comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Required {
+    pub element: LetterElement,
+    pub citation: String,
+}
+
+/// What the law asks of one person's letter: the rules that require it and their elements.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct LetterLaw {
+    /// Ids of the rules requiring notice to this person that list letter elements.
+    pub rules: Vec<String>,
+    /// The union of their elements.
+    pub elements: BTreeSet<LetterElement>,
+}
+
+impl LetterLaw {
+    pub fn requires(&self, element: LetterElement) -> bool {
+        self.elements.contains(&element)
+    }
+}
+
+impl RuleBook {
+    /// What the letter to a person living at `location` (if known) with `categories`
+    /// exposed must contain.
+    pub fn letter_law<'a>(
+        &self,
+        location: Option<&str>,
+        categories: impl IntoIterator<Item = &'a str> + Clone,
+    ) -> LetterLaw {
+        let mut law = LetterLaw::default();
+        let Some(location) = location else {
+            return law;
+        };
+        for rule in self.rules().filter(|r| !r.letter.is_empty()) {
+            let category_ok = rule.categories.is_empty()
+                || categories
+                    .clone()
+                    .into_iter()
+                    .any(|c| rule.categories.iter().any(|r| r == c));
+            if rule.covers(location) && category_ok {
+                law.rules.push(rule.id.clone());
+                law.elements
+                    .extend(rule.letter.iter().map(|required| required.element));
+            }
+        }
+        law
+    }
+
+    /// Every `[contact]` field that some rule's letter elements need and `filled` says is
+    /// empty, with the rule and element that need it.
+    pub fn missing_contact(
+        &self,
+        filled: impl Fn(&str) -> bool,
+    ) -> Vec<(String, LetterElement, &'static str)> {
+        let mut missing = Vec::new();
+        for rule in self.rules() {
+            for required in &rule.letter {
+                if let Some(field) = required.element.needs_contact()
+                    && !filled(field)
+                {
+                    missing.push((rule.id.clone(), required.element, field));
+                }
+            }
+        }
+        missing
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_person_gets_the_elements_of_the_rules_that_cover_them() {
+        let book = RuleBook::default();
+        let ca = book.letter_law(Some("US-CA"), ["keystrokes"]);
+        assert_eq!(ca.rules, ["us-ca"]);
+        assert!(ca.requires(LetterElement::NoticeTitle));
+        assert!(ca.requires(LetterElement::BreachHeadings));
+        assert!(ca.requires(LetterElement::LawEnforcementDelay));
+        assert!(!ca.requires(LetterElement::TollFreeContact));
+
+        let health = book.letter_law(Some("US-CA"), ["keystrokes", "health-data"]);
+        assert_eq!(health.rules, ["us-ca", "hipaa"]);
+        assert!(health.requires(LetterElement::TollFreeContact));
+        assert!(health.requires(LetterElement::DiscoveryDate));
+
+        let nz = book.letter_law(Some("NZ"), ["chat-messages"]);
+        assert_eq!(nz.rules, ["nz-privacy-2020"]);
+        assert!(nz.requires(LetterElement::RegulatorNotified));
+        assert!(nz.requires(LetterElement::RightToComplain));
+        assert!(nz.requires(LetterElement::SuspectedHolder));
+
+        let de = book.letter_law(Some("DE"), ["keystrokes"]);
+        assert_eq!(de.rules, ["gdpr-34"]);
+        assert!(de.requires(LetterElement::DpoContact));
+        assert!(de.requires(LetterElement::LikelyConsequences));
+
+        assert_eq!(book.letter_law(None, ["keystrokes"]), LetterLaw::default());
+        assert_eq!(
+            book.letter_law(Some("JP"), ["keystrokes"]),
+            LetterLaw::default()
+        );
+    }
+
+    #[test]
+    fn every_listed_element_has_a_citation_and_names_round_trip() {
+        let book = RuleBook::default();
+        for rule in book.rules() {
+            for required in &rule.letter {
+                assert!(
+                    !required.citation.trim().is_empty(),
+                    "{}: {}",
+                    rule.id,
+                    required.element
+                );
+            }
+        }
+        for element in LetterElement::ALL {
+            let json = serde_json::to_string(&element).unwrap();
+            assert_eq!(json, format!("\"{element}\""));
+        }
+    }
+
+    #[test]
+    fn contact_fields_the_elements_need_are_named_when_empty() {
+        let book = RuleBook::default();
+        let missing = book.missing_contact(|_| false);
+        assert!(missing.contains(&("gdpr-34".into(), LetterElement::DpoContact, "dpo")));
+        assert!(missing.contains(&("hipaa".into(), LetterElement::TollFreeContact, "toll_free")));
+        assert!(book.missing_contact(|_| true).is_empty());
+    }
+}

@@ -1,0 +1,202 @@
+//! The first notice carries what each person's jurisdictions require (issue 13, item 1):
+//! letters rendered by the real binary for people in California, New Zealand, Germany and
+//! (with health data) anywhere in the US, read back as the text and HTML parts a mail client
+//! shows, and `template check` naming the contact details the rules need.
+#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+
+mod common;
+
+use common::Sandbox;
+
+const CONTACT: &str = "[smtp]\nfrom = \"privacy@corp.example\"\n\
+    [contact]\nname = \"Privacy Team\"\nemail = \"privacy@corp.example\"\n\
+    dpo = \"Dana Ortiz, dpo@corp.example\"\ntoll_free = \"+1 800 555 0100\"\n\
+    postal_address = \"1 Example Way, Springfield\"\nweb = \"https://corp.example/privacy\"\n";
+
+fn desk() -> Sandbox {
+    let s = Sandbox::new();
+    s.write("config.toml", CONTACT);
+    s.open_incident("Monitoring data readable by all", 2);
+    s.import(
+        "1",
+        "employee_id,name,email,categories,location\n\
+         CA1,Carla,carla@corp.example,keystrokes,US-CA\n\
+         NZ1,Nikau,nikau@corp.example,chat-messages,NZ\n\
+         DE1,Dieter,dieter@corp.example,keystrokes;chat-messages,DE\n\
+         TX1,Tomas,tomas@corp.example,health-data,US-TX\n\
+         JP1,Junko,junko@corp.example,keystrokes,JP\n",
+    );
+    s
+}
+
+/// The text and HTML parts of a person's first notice, as a mail client decodes them.
+fn letter(s: &Sandbox, person: &str) -> (String, String) {
+    let raw = s.ok(&[
+        "notify",
+        "preview",
+        "1",
+        "--template",
+        "initial",
+        "--person",
+        person,
+    ]);
+    let raw = raw.replace("\r\n", "\n").replace('\n', "\r\n");
+    let mail = mailparse::parse_mail(raw.as_bytes()).expect("the preview is a message");
+    let part = |kind: &str| {
+        mail.subparts
+            .iter()
+            .find(|p| p.ctype.mimetype == kind)
+            .unwrap_or_else(|| panic!("no {kind} part"))
+            .get_body()
+            .unwrap()
+            .replace("\r\n", "\n")
+    };
+    (part("text/plain"), part("text/html"))
+}
+
+const HEADINGS: [&str; 5] = [
+    "What Happened",
+    "What Information Was Involved",
+    "What We Are Doing",
+    "What You Can Do",
+    "For More Information",
+];
+
+#[test]
+fn a_californians_letter_is_titled_and_uses_the_five_headings_in_order() {
+    let s = desk();
+    let (text, html) = letter(&s, "CA1");
+    assert!(text.starts_with("Notice of Data Breach\n"), "{text}");
+    assert!(
+        html.contains("<h1 style=\"font-size: 16pt\">Notice of Data Breach</h1>"),
+        "{html}"
+    );
+    for body in [&text, &html] {
+        let at: Vec<usize> = HEADINGS
+            .iter()
+            .map(|h| {
+                body.find(h)
+                    .unwrap_or_else(|| panic!("{h} missing: {body}"))
+            })
+            .collect();
+        assert!(
+            at.windows(2).all(|w| w[0] < w[1]),
+            "headings in order: {body}"
+        );
+        assert!(body.contains("Date of this notice: "), "{body}");
+        assert!(
+            body.contains("not delayed by a law enforcement investigation"),
+            "{body}"
+        );
+        assert!(
+            body.contains("still establishing when the exposure began"),
+            "{body}"
+        );
+        assert!(body.contains("privacy@corp.example"), "{body}");
+    }
+    // Nothing another law asks for.
+    assert!(!text.contains("Privacy Commissioner"), "{text}");
+    assert!(!text.contains("data protection officer"), "{text}");
+}
+
+#[test]
+fn a_new_zealanders_letter_says_the_commissioner_was_told_and_that_they_may_complain() {
+    let s = desk();
+    let (text, html) = letter(&s, "NZ1");
+    for body in [&text, &html] {
+        assert!(
+            body.contains("We have notified the Office of the Privacy Commissioner"),
+            "{body}"
+        );
+        assert!(
+            body.contains("right to complain to the Privacy Commissioner"),
+            "{body}"
+        );
+        assert!(
+            body.contains("identified no one we suspect")
+                || body.contains("not yet identified anyone"),
+            "{body}"
+        );
+    }
+    assert!(!text.starts_with("Notice of Data Breach"), "{text}");
+    // No particulars of any other affected person (s117(2)).
+    for other in ["Carla", "Dieter", "Tomas", "Junko"] {
+        assert!(
+            !text.contains(other) && !html.contains(other),
+            "{other} in {text}"
+        );
+    }
+}
+
+#[test]
+fn a_gdpr_letter_names_the_dpo_and_the_likely_consequences() {
+    let s = desk();
+    let (text, html) = letter(&s, "DE1");
+    for body in [&text, &html] {
+        assert!(
+            body.contains("Our data protection officer: Dana Ortiz, dpo@corp.example."),
+            "{body}"
+        );
+        assert!(body.contains("What this could mean for you"), "{body}");
+    }
+    assert!(!text.contains("free of charge"), "{text}");
+}
+
+#[test]
+fn a_hipaa_letter_gives_the_toll_free_number_and_the_other_channels() {
+    let s = desk();
+    let (text, html) = letter(&s, "TX1");
+    assert!(
+        text.contains("Call us free of charge on +1 800 555 0100, see https://corp.example/privacy, or write to 1 Example Way, Springfield."),
+        "{text}"
+    );
+    // The HTML part escapes what it quotes from the config (the slashes of the address too).
+    assert!(
+        html.contains("Call us free of charge on +1 800 555 0100, see https:"),
+        "{html}"
+    );
+    for body in [&text, &html] {
+        assert!(body.contains("We discovered it on"), "{body}");
+    }
+}
+
+#[test]
+fn a_person_no_rule_covers_still_gets_the_plain_letter() {
+    let s = desk();
+    let (text, _) = letter(&s, "JP1");
+    assert!(text.starts_with("Dear Junko,"), "{text}");
+    assert!(text.contains("What You Can Do"), "{text}");
+    assert!(
+        !text.contains("Privacy Commissioner") && !text.contains("free of charge"),
+        "{text}"
+    );
+}
+
+#[test]
+fn template_check_names_the_contact_details_the_rules_need() {
+    let s = Sandbox::new();
+    s.write(
+        "config.toml",
+        "[contact]\nname = \"Privacy Team\"\nemail = \"privacy@corp.example\"\n",
+    );
+    let run = s.cmd().args(["template", "check"]).output().unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    let out = String::from_utf8(run.stdout).unwrap();
+    let err = String::from_utf8(run.stderr).unwrap();
+    assert!(
+        err.contains("contact detail(s) the letters must give are missing"),
+        "{err}"
+    );
+    assert!(out.contains("MISSING [contact] dpo: rule gdpr-34"), "{out}");
+    assert!(
+        out.contains("MISSING [contact] toll_free: rule hipaa"),
+        "{out}"
+    );
+    assert!(
+        out.contains("ok     initial for nz-privacy-2020 (NZ)"),
+        "{out}"
+    );
+    s.write("config.toml", CONTACT);
+    let out = s.ok(&["template", "check"]);
+    assert!(!out.contains("MISSING"), "{out}");
+}
