@@ -35,6 +35,7 @@ mod audit;
 mod bounces;
 mod deadlines;
 mod incidents;
+mod letter_check;
 mod local;
 mod notifications;
 pub(crate) mod ops;
@@ -155,6 +156,9 @@ pub enum DeskError {
     RenderFor(TemplateError, String, usize),
     #[error(transparent)]
     Letter(#[from] LetterError),
+    /// A first notice that lacks what the law requires of it (`letter_check.rs`).
+    #[error("{0}")]
+    IncompleteLetter(String),
     #[error("not sending: {0}; one sender at a time goes over the same letters")]
     SendRunning(String),
     /// A send stopped by the user before the outbox was drained.
@@ -193,6 +197,7 @@ impl DeskError {
             | DeskError::Template(_)
             | DeskError::RenderFor(..)
             | DeskError::Letter(_)
+            | DeskError::IncompleteLetter(_)
             | DeskError::Evidence(_)
             | DeskError::FutureTime(_)
             | DeskError::NotConfigured(_) => ErrorKind::Invalid,

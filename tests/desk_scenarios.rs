@@ -367,6 +367,7 @@ desk_test!(queue_send_retry_and_status, |b| {
             TemplateName::Initial,
             PeopleFilter::default(),
             Vec::new(),
+            None,
         )
         .unwrap();
     assert_eq!(queued.queued, 12);

@@ -187,7 +187,17 @@ fn template_check_names_the_contact_details_the_rules_need() {
         err.contains("contact detail(s) the letters must give are missing"),
         "{err}"
     );
-    assert!(out.contains("MISSING [contact] dpo: rule gdpr-34"), "{out}");
+    // The GDPR accepts another contact point: named, not a failure.
+    assert!(
+        out.contains(
+            "NOTE   [contact] dpo is not set: rule gdpr-34 letters give the contact email"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("LACKS  initial for hipaa (US): hipaa lacks toll-free-contact: [contact] toll_free is not set"),
+        "{out}"
+    );
     assert!(
         out.contains("MISSING [contact] toll_free: rule hipaa"),
         "{out}"
@@ -199,4 +209,127 @@ fn template_check_names_the_contact_details_the_rules_need() {
     s.write("config.toml", CONTACT);
     let out = s.ok(&["template", "check"]);
     assert!(!out.contains("MISSING"), "{out}");
+}
+
+/// The built-in first notice as a user would copy it to override it, without its "What You
+/// Can Do" section.
+fn override_without_what_you_can_do(s: &Sandbox) {
+    let text = include_str!("../templates/initial.txt");
+    let start = text.find("What You Can Do").unwrap();
+    let end = text.find("For More Information").unwrap();
+    std::fs::create_dir_all(s.path("templates")).unwrap();
+    s.write(
+        "templates/initial.txt",
+        &format!("{}{}", &text[..start], &text[end..]),
+    );
+}
+
+#[test]
+fn an_override_that_drops_a_required_heading_fails_the_check_by_rule_and_element() {
+    let s = Sandbox::new();
+    s.write("config.toml", CONTACT);
+    override_without_what_you_can_do(&s);
+    let run = s.cmd().args(["template", "check"]).output().unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    let out = String::from_utf8(run.stdout).unwrap();
+    assert!(
+        out.contains("LACKS  initial for us-ca (US-CA): us-ca lacks breach-headings: the heading \"What You Can Do\" is missing or out of order in the text part"),
+        "{out}"
+    );
+    assert!(
+        out.contains("LACKS  initial for nz-privacy-2020 (NZ): nz-privacy-2020 lacks what-you-can-do: the text part does not declare it (Privacy Act 2020 (NZ), s117(1)(c)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("LACKS  initial for hipaa (US): hipaa lacks what-you-can-do"),
+        "{out}"
+    );
+    assert!(out.contains("ok     initial for gdpr-34 (AT)"), "{out}");
+}
+
+#[test]
+fn queue_refuses_an_incomplete_first_notice_unless_given_a_reason_which_is_recorded() {
+    let s = desk();
+    override_without_what_you_can_do(&s);
+    let err = s.fails(&["notify", "queue", "1", "--template", "initial"], 2);
+    assert!(
+        err.contains("lacks what the law requires, so nothing was queued"),
+        "{err}"
+    );
+    assert!(
+        err.contains("people under us-ca (US-CA): us-ca lacks breach-headings"),
+        "{err}"
+    );
+    assert!(
+        err.contains("people under nz-privacy-2020 (NZ): nz-privacy-2020 lacks what-you-can-do"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("Carla") && !err.contains("Nikau"),
+        "no names in errors: {err}"
+    );
+    let status = s.json(&["notify", "status", "1", "--json"]);
+    assert_eq!(status["counts"]["queued"], 0, "{status}");
+
+    // A reason is required with --allow-incomplete, and the other way round.
+    s.fails(
+        &[
+            "notify",
+            "queue",
+            "1",
+            "--template",
+            "initial",
+            "--allow-incomplete",
+        ],
+        2,
+    );
+    s.fails(
+        &[
+            "notify",
+            "queue",
+            "1",
+            "--template",
+            "initial",
+            "--reason",
+            "x",
+        ],
+        2,
+    );
+
+    let out = s.ok(&[
+        "notify",
+        "queue",
+        "1",
+        "--template",
+        "initial",
+        "--allow-incomplete",
+        "--reason",
+        "counsel approved the short form for the first wave",
+    ]);
+    assert!(out.contains("queued 5 'initial' letters"), "{out}");
+    let log = s.json(&["audit", "log", "--incident", "1", "--json"]);
+    let queued: Vec<&str> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "notify.queued")
+        .filter_map(|e| e["detail"].as_str())
+        .collect();
+    assert_eq!(queued.len(), 1, "{queued:?}");
+    assert!(
+        queued[0].starts_with("queued 5 'initial' letters"),
+        "{queued:?}"
+    );
+    assert!(
+        queued[0].contains("queued although incomplete")
+            && queued[0].contains("reason: counsel approved the short form for the first wave"),
+        "{queued:?}"
+    );
+}
+
+#[test]
+fn the_complete_default_letter_queues_without_a_reason() {
+    let s = desk();
+    let out = s.ok(&["notify", "queue", "1", "--template", "initial"]);
+    assert!(out.contains("queued 5 'initial' letters"), "{out}");
 }

@@ -124,6 +124,13 @@ pub enum NotifyCommand {
         /// For stakeholder-brief: an address to send it to (repeat for several)
         #[arg(long = "recipient", value_name = "ADDRESS")]
         recipients: Vec<String>,
+        /// Queue a first notice that lacks what the law requires of it (needs --reason;
+        /// recorded in the audit log)
+        #[arg(long, requires = "reason")]
+        allow_incomplete: bool,
+        /// Why an incomplete letter is queued anyway
+        #[arg(long, value_name = "R", requires = "allow_incomplete")]
+        reason: Option<String>,
     },
     /// Send everything queued (for one incident, or all)
     Send {

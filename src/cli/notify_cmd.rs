@@ -72,11 +72,23 @@ pub fn template(
                             .unwrap_or_default();
                         format!("{name} for {rule} ({at})")
                     };
-                    match settings
-                        .templates
-                        .render(name, &sample.for_person(person, &settings.catalog))
-                    {
-                        Ok(_) => writeln!(ctx.out, "ok     {label}")?,
+                    let letter_ctx = sample.for_person(person, &settings.catalog);
+                    match settings.templates.render(name, &letter_ctx) {
+                        Ok(letter) => {
+                            // What the person's law requires, by rule and element.
+                            let gaps = if rule.is_empty() {
+                                Vec::new()
+                            } else {
+                                crate::notify::check_letter(&letter, &letter_ctx, &settings.rules)
+                            };
+                            if gaps.is_empty() {
+                                writeln!(ctx.out, "ok     {label}")?;
+                            }
+                            for gap in gaps {
+                                bad += 1;
+                                writeln!(ctx.out, "LACKS  {label}: {gap}")?;
+                            }
+                        }
                         Err(e) => {
                             bad += 1;
                             writeln!(ctx.out, "ERROR  {label}: {e}")?;
@@ -87,20 +99,33 @@ pub fn template(
             let missing = settings
                 .rules
                 .missing_contact(|field| settings.config.contact.has(field));
-            for (rule, element, field) in &missing {
-                writeln!(
-                    ctx.out,
-                    "MISSING [contact] {field}: rule {rule} requires its letters to give {element}"
-                )?;
+            let mut hard = 0;
+            for m in &missing {
+                match m.stand_in {
+                    Some(instead) => writeln!(
+                        ctx.out,
+                        "NOTE   [contact] {} is not set: rule {} letters give the contact {instead} as their {} instead",
+                        m.field, m.rule, m.element
+                    )?,
+                    None => {
+                        hard += 1;
+                        writeln!(
+                            ctx.out,
+                            "MISSING [contact] {}: rule {} requires its letters to give {}",
+                            m.field, m.rule, m.element
+                        )?;
+                    }
+                }
             }
             let mut problems = Vec::new();
             if bad > 0 {
-                problems.push(format!("{bad} template(s) failed to render"));
-            }
-            if !missing.is_empty() {
                 problems.push(format!(
-                    "{} contact detail(s) the letters must give are missing: set them under [contact] in the config",
-                    missing.len()
+                    "{bad} problem(s) in the templates (failed to render, or lacking what a rule requires)"
+                ));
+            }
+            if hard > 0 {
+                problems.push(format!(
+                    "{hard} contact detail(s) the letters must give are missing: set them under [contact] in the config"
                 ));
             }
             if !problems.is_empty() {
@@ -180,8 +205,22 @@ pub fn run(ctx: &mut Context<'_>, cmd: NotifyCommand) -> Result<ExitCode, CliErr
             category,
             pending,
             recipients,
+            allow_incomplete,
+            reason,
         } => {
             let category = category.map(|c| ctx.desk.catalog().parse(&c)).transpose()?;
+            let incomplete = if allow_incomplete {
+                let reason = reason.unwrap_or_default();
+                if reason.trim().is_empty() || reason.chars().any(char::is_control) {
+                    return Err(CliError::User(
+                        "--reason: say in one line why the incomplete letter is queued anyway"
+                            .into(),
+                    ));
+                }
+                Some(reason)
+            } else {
+                None
+            };
             let recipients = recipients
                 .iter()
                 .map(|r| Email::parse(r))
@@ -194,7 +233,7 @@ pub fn run(ctx: &mut Context<'_>, cmd: NotifyCommand) -> Result<ExitCode, CliErr
             };
             let report = ctx
                 .desk
-                .queue_notifications(id, template, filter, recipients)?;
+                .queue_notifications(id, template, filter, recipients, incomplete)?;
             if report.queued == 0 && report.already > 0 {
                 writeln!(
                     ctx.out,

@@ -100,6 +100,11 @@ impl LetterElement {
         }
     }
 
+    /// The element of that name.
+    pub fn parse(name: &str) -> Option<LetterElement> {
+        LetterElement::ALL.into_iter().find(|e| e.as_str() == name)
+    }
+
     /// The `[contact]` field this element cannot be written without, if any.
     pub fn needs_contact(self) -> Option<&'static str> {
         match self {
@@ -110,10 +115,31 @@ impl LetterElement {
     }
 }
 
+impl LetterElement {
+    /// What the law accepts instead of this element's `[contact]` field, if anything: the
+    /// GDPR asks for the DPO "or other contact point".
+    pub fn contact_stand_in(self) -> Option<&'static str> {
+        match self {
+            LetterElement::DpoContact => Some("email"),
+            _ => None,
+        }
+    }
+}
+
 impl std::fmt::Display for LetterElement {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
+}
+
+/// A `[contact]` field a rule's letters need that is not set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MissingContact {
+    pub rule: String,
+    pub element: LetterElement,
+    pub field: &'static str,
+    /// What the letter gives instead, when the law accepts something else.
+    pub stand_in: Option<&'static str>,
 }
 
 /// One element a rule requires, and where the requirement comes from.
@@ -168,17 +194,19 @@ impl RuleBook {
 
     /// Every `[contact]` field that some rule's letter elements need and `filled` says is
     /// empty, with the rule and element that need it.
-    pub fn missing_contact(
-        &self,
-        filled: impl Fn(&str) -> bool,
-    ) -> Vec<(String, LetterElement, &'static str)> {
+    pub fn missing_contact(&self, filled: impl Fn(&str) -> bool) -> Vec<MissingContact> {
         let mut missing = Vec::new();
         for rule in self.rules() {
             for required in &rule.letter {
                 if let Some(field) = required.element.needs_contact()
                     && !filled(field)
                 {
-                    missing.push((rule.id.clone(), required.element, field));
+                    missing.push(MissingContact {
+                        rule: rule.id.clone(),
+                        element: required.element,
+                        field,
+                        stand_in: required.element.contact_stand_in(),
+                    });
                 }
             }
         }
@@ -246,8 +274,18 @@ mod tests {
     fn contact_fields_the_elements_need_are_named_when_empty() {
         let book = RuleBook::default();
         let missing = book.missing_contact(|_| false);
-        assert!(missing.contains(&("gdpr-34".into(), LetterElement::DpoContact, "dpo")));
-        assert!(missing.contains(&("hipaa".into(), LetterElement::TollFreeContact, "toll_free")));
+        let named = |rule: &str, field: &str| {
+            missing
+                .iter()
+                .find(|m| m.rule == rule && m.field == field)
+                .map(|m| m.stand_in)
+        };
+        assert_eq!(
+            named("gdpr-34", "dpo"),
+            Some(Some("email")),
+            "the contact point may stand in"
+        );
+        assert_eq!(named("hipaa", "toll_free"), Some(None));
         assert!(book.missing_contact(|_| true).is_empty());
     }
 }

@@ -17,7 +17,7 @@ use crate::domain::{Finding, Incident, IncidentId, ObligationState};
 
 pub use crate::domain::{EvidenceSummary, ObligationRecord};
 pub use due::{TimeLeft, add_local_days};
-pub use letter::{LetterElement, LetterLaw, Required};
+pub use letter::{LetterElement, LetterLaw, MissingContact, Required};
 
 mod due;
 mod letter;

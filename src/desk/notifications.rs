@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::letter_check;
 use super::local::LocalDesk;
 use super::{DeskError, PeopleFilter, ReadPath};
 use crate::access::Need;
@@ -217,9 +218,17 @@ pub(super) fn queue(
     template: TemplateName,
     filter: PeopleFilter,
     recipients: Vec<Email>,
+    incomplete: Option<String>,
 ) -> Result<QueueReport, DeskError> {
     if let Some(category) = &filter.category {
         desk.settings.catalog.check(category)?;
+    }
+    if let Some(reason) = &incomplete
+        && (reason.trim().is_empty() || reason.len() > 1000 || reason.chars().any(char::is_control))
+    {
+        return Err(DeskError::NotConfigured(
+            "the reason for queuing an incomplete letter must be one line of text (at most 1,000 bytes)".into(),
+        ));
     }
     let sender = sender(desk)?;
     let _guard = desk.lock();
@@ -228,7 +237,20 @@ pub(super) fn queue(
     let for_people = template.is_for_people();
     let needle = filter.text.as_deref().map(str::to_lowercase);
     let admits = |p: &AffectedPerson| filter.admits(p, needle.as_deref());
-    let (ctx, admitted) = incident_context(desk, id, admits)?;
+    // The first notice is checked against what each person's law requires, on one letter
+    // per distinct set of rules, before anything is written.
+    let check_law = template == TemplateName::Initial;
+    let mut samples = letter_check::Samples::new();
+    let (ctx, admitted) = incident_context(desk, id, |p| {
+        let admitted = admits(p);
+        if admitted && check_law {
+            letter_check::sample(desk, &mut samples, p);
+        }
+        admitted
+    })?;
+    let incomplete_note =
+        letter_check::gate(desk, &ctx, template, &samples, incomplete.as_deref())?;
+    let incomplete_note = std::cell::Cell::new(incomplete_note);
     // Stakeholder briefs go to the named staff, letters to people to those the filter admits.
     let staff_people: Vec<AffectedPerson> = if for_people {
         if !recipients.is_empty() {
@@ -284,8 +306,13 @@ pub(super) fn queue(
     // the outbox however the run ends. Queuing is idempotent: a run cut short is finished
     // by queuing again.
     let event = |count: usize, upto: usize| {
-        let detail =
+        let mut detail =
             format!("queued {count} '{template}' letters ({upto} of {total} so far in this run)");
+        // The first chunk's event says why an incomplete letter was queued.
+        if let Some(note) = incomplete_note.take() {
+            detail.push_str("; ");
+            detail.push_str(&note);
+        }
         EventDraft::new(actor, now, AuditAction::NotificationsQueued, detail).on_incident(id)
     };
     let commit = |letters: Vec<Notification>, upto: usize| -> Result<(), DeskError> {

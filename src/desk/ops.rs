@@ -156,12 +156,15 @@ macro_rules! desk_ops {
             PreviewLetter preview_letter(id: IncidentId, template: TemplateName, person: Option<EmployeeId>) -> String =
                 notifications::preview, Access::Incident(id, Need::PersonalData, ReadPath::LetterPreview.as_str());
             /// Queues one letter per matching person (or per `recipients` for the
-            /// stakeholder brief); a letter already in the outbox is not queued again.
+            /// stakeholder brief); a letter already in the outbox is not queued again. A
+            /// first notice lacking what the law requires is refused unless `incomplete`
+            /// gives the reason to queue it anyway (recorded).
             QueueNotifications queue_notifications(
                 id: IncidentId,
                 template: TemplateName,
                 filter: PeopleFilter,
                 recipients: Vec<Email>,
+                incomplete: Option<String>,
             ) -> QueueReport =
                 notifications::queue, Access::Incident(id, Need::Change, "notify.queue");
             /// How an incident's letters stand; `path` names the read in the access log.

@@ -194,6 +194,7 @@ mod tests {
                 subject: subject.into(),
                 text: "hello".into(),
                 html: "<p>hello</p>".into(),
+                marks: Default::default(),
             },
             "corp.example",
             chrono::Utc::now(),

@@ -4,6 +4,7 @@
 
 pub mod bounce;
 mod context;
+mod lawcheck;
 mod lease;
 mod letter;
 mod outbox;
@@ -13,6 +14,7 @@ mod template;
 mod tls;
 
 pub use context::{Contact, IncidentContext, LetterContext, Stats, stats};
+pub use lawcheck::{BREACH_HEADINGS, Gap, check as check_letter};
 pub use lease::{Holder, LEASE_HOLD, LEASE_RENEW, SendLease};
 pub use letter::{LetterError, Sender, build, header_safe, wire_text};
 pub use outbox::{Delivery, DeliveryState, Notification, NotificationRef, notification_id};
@@ -20,4 +22,4 @@ pub use sender::{Attempt, Finished, Pool, SentNote};
 pub use smtp::{
     Outgoing, SendError, SmtpClient, SmtpError, SmtpSettings, SmtpTarget, TlsMode, Transport,
 };
-pub use template::{Letter, Source, TemplateError, TemplateName, TemplateSet};
+pub use template::{Letter, Marks, Source, TemplateError, TemplateName, TemplateSet};

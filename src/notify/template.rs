@@ -3,6 +3,8 @@
 //! directory's `templates/` replaces one. Each template has three parts: a subject, a plain
 //! text body and an HTML body (auto-escaped).
 
+use std::cell::RefCell;
+use std::collections::BTreeSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -13,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use super::context::LetterContext;
+use crate::deadlines::LetterElement;
 
 /// The templates breachdesk ships, in the order they are listed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -107,6 +110,44 @@ pub struct Letter {
     pub subject: String,
     pub text: String,
     pub html: String,
+    /// The letter elements each part declared with `element(...)` (not stored: only the
+    /// check before queuing reads them).
+    #[serde(skip)]
+    pub marks: Marks,
+}
+
+/// The elements a letter's text and HTML parts declare (`{{ element("what-you-can-do") }}`
+/// inside the section that gives it; it renders as nothing).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Marks {
+    pub text: BTreeSet<LetterElement>,
+    pub html: BTreeSet<LetterElement>,
+}
+
+thread_local! {
+    /// The elements declared so far by the part being rendered on this thread, while one is.
+    static MARKS: RefCell<Option<BTreeSet<LetterElement>>> = const { RefCell::new(None) };
+}
+
+/// The template function `element(name)`: notes that the part being rendered gives the
+/// element `name`, and renders nothing. An unknown name is an error naming the known ones.
+fn declare_element(name: &str) -> Result<String, minijinja::Error> {
+    let element = LetterElement::parse(name).ok_or_else(|| {
+        let known: Vec<&str> = LetterElement::ALL.iter().map(|e| e.as_str()).collect();
+        minijinja::Error::new(
+            minijinja::ErrorKind::InvalidOperation,
+            format!(
+                "unknown letter element '{name}'; known: {}",
+                known.join(", ")
+            ),
+        )
+    })?;
+    MARKS.with(|marks| {
+        if let Some(marks) = marks.borrow_mut().as_mut() {
+            marks.insert(element);
+        }
+    });
+    Ok(String::new())
 }
 
 /// A template that failed to load or render.
@@ -176,6 +217,7 @@ impl TemplateSet {
     pub fn load(dir: Option<&Path>) -> Result<Self, TemplateError> {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.add_function("element", declare_element);
         let mut sources = Vec::new();
         for name in TemplateName::ALL {
             for (suffix, default) in PARTS.iter().zip(name.defaults()) {
@@ -230,10 +272,23 @@ impl TemplateSet {
         {
             return Err(TemplateError::BadSubject { file: subject_file });
         }
+        // Each body part is rendered with its own set of declared elements.
+        let marked = |suffix: &str| -> Result<(String, BTreeSet<LetterElement>), TemplateError> {
+            MARKS.with(|m| *m.borrow_mut() = Some(BTreeSet::new()));
+            let out = part(suffix);
+            let marks = MARKS.with(|m| m.borrow_mut().take()).unwrap_or_default();
+            Ok((out?, marks))
+        };
+        let (text, text_marks) = marked("txt")?;
+        let (html, html_marks) = marked("html")?;
         Ok(Letter {
             subject,
-            text: part("txt")?,
-            html: part("html")?,
+            text,
+            html,
+            marks: Marks {
+                text: text_marks,
+                html: html_marks,
+            },
         })
     }
 }

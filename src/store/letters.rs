@@ -179,6 +179,7 @@ mod tests {
                 subject: "Your data".into(),
                 text: "text".into(),
                 html: "<p>html</p>".into(),
+                marks: Default::default(),
             },
             "corp.example",
             chrono::Utc::now(),

@@ -271,7 +271,7 @@ fn run(
             filter,
         } => Done::Queued {
             result: desk
-                .queue_notifications(incident, template, filter, Vec::new())
+                .queue_notifications(incident, template, filter, Vec::new(), None)
                 .map_err(|e| e.to_string()),
         },
         Job::Send { incident } => Done::Sent {

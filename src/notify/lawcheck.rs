@@ -1,0 +1,138 @@
+//! Whether a rendered first notice gives what the rules covering its person require
+//! (`deadlines/letter.rs`). An element counts as given when both body parts declare it with
+//! `{{ element("...") }}` inside the section that gives it, and, for the elements whose
+//! content can be seen in the text, when that content is there too: the title as the first
+//! line, the five headings as lines in order, the contact details from `[contact]`, the
+//! dates, each exposed category's description.
+
+use super::context::LetterContext;
+use super::template::Letter;
+use crate::deadlines::{LetterElement, RuleBook};
+
+/// The five headings, in the order California requires them.
+pub const BREACH_HEADINGS: [&str; 5] = [
+    "What Happened",
+    "What Information Was Involved",
+    "What We Are Doing",
+    "What You Can Do",
+    "For More Information",
+];
+
+/// An element a rule requires that a letter does not give.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gap {
+    pub rule: String,
+    pub element: LetterElement,
+    pub citation: String,
+    /// What is wrong, in a few words.
+    pub why: String,
+}
+
+impl std::fmt::Display for Gap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} lacks {}: {} ({})",
+            self.rule, self.element, self.why, self.citation
+        )
+    }
+}
+
+/// What `letter`, rendered from `ctx`, lacks of what `ctx.law`'s rules require.
+pub fn check(letter: &Letter, ctx: &LetterContext, rules: &RuleBook) -> Vec<Gap> {
+    let mut gaps = Vec::new();
+    for id in &ctx.law.rules {
+        let Some(rule) = rules.rule(id) else { continue };
+        for required in &rule.letter {
+            if let Some(why) = lacks(letter, ctx, required.element) {
+                gaps.push(Gap {
+                    rule: id.clone(),
+                    element: required.element,
+                    citation: required.citation.clone(),
+                    why,
+                });
+            }
+        }
+    }
+    gaps
+}
+
+/// Why `letter` does not give `element`, or `None` when it does.
+fn lacks(letter: &Letter, ctx: &LetterContext, element: LetterElement) -> Option<String> {
+    if let Some(field) = element.needs_contact()
+        && element.contact_stand_in().is_none()
+        && !ctx.contact.has(field)
+    {
+        return Some(format!("[contact] {field} is not set"));
+    }
+    for (part, marks) in [("text", &letter.marks.text), ("HTML", &letter.marks.html)] {
+        if !marks.contains(&element) {
+            return Some(format!("the {part} part does not declare it"));
+        }
+    }
+    let text = &letter.text;
+    let needs = |what: &str, value: &str| -> Option<String> {
+        if value.trim().is_empty() {
+            Some(format!("[contact] {what} is not set"))
+        } else if !text.contains(value.trim()) {
+            Some(format!(
+                "the text part does not give the {what} '{}'",
+                value.trim()
+            ))
+        } else {
+            None
+        }
+    };
+    match element {
+        LetterElement::NoticeTitle => {
+            let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+            (first.trim() != "Notice of Data Breach").then(|| {
+                "the text part does not begin with the title \"Notice of Data Breach\"".into()
+            })
+        }
+        LetterElement::BreachHeadings => {
+            let lines: Vec<&str> = text.lines().map(str::trim).collect();
+            let mut from = 0;
+            for heading in BREACH_HEADINGS {
+                match lines[from..].iter().position(|l| *l == heading) {
+                    Some(at) => from += at + 1,
+                    None => {
+                        return Some(format!(
+                            "the heading \"{heading}\" is missing or out of order in the text part"
+                        ));
+                    }
+                }
+            }
+            BREACH_HEADINGS
+                .iter()
+                .find(|h| !letter.html.contains(**h))
+                .map(|h| format!("the heading \"{h}\" is missing from the HTML part"))
+        }
+        LetterElement::Contact => needs("email", &ctx.contact.email),
+        // The GDPR accepts "the data protection officer or other contact point".
+        LetterElement::DpoContact if ctx.contact.dpo.trim().is_empty() => {
+            needs("email", &ctx.contact.email)
+        }
+        LetterElement::DpoContact => needs("dpo", &ctx.contact.dpo),
+        LetterElement::TollFreeContact => needs("toll_free", &ctx.contact.toll_free),
+        LetterElement::NoticeDate => (!text.contains(&ctx.law.notice_date)).then(|| {
+            format!(
+                "the text part does not give the date {}",
+                ctx.law.notice_date
+            )
+        }),
+        LetterElement::DiscoveryDate => (!text.contains(&ctx.incident.discovered)).then(|| {
+            format!(
+                "the text part does not give the discovery date {}",
+                ctx.incident.discovered
+            )
+        }),
+        LetterElement::InformationInvolved => ctx
+            .person
+            .categories
+            .iter()
+            .find(|c| !text.contains(&c.description))
+            .map(|c| format!("the text part does not describe the category {}", c.name)),
+        _ => None,
+    }
+}
