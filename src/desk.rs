@@ -42,6 +42,7 @@ pub(crate) mod ops;
 mod outbox;
 mod people;
 mod programs;
+mod queue_pipeline;
 mod resume;
 mod sending;
 

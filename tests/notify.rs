@@ -537,8 +537,8 @@ fn the_audit_log_counts_what_the_outbox_holds_after_a_kill_during_queue() {
     let server = SmtpServer::start(Faults::default());
     let s = setup(&server, 12000, "");
     let mut child = s.spawn(&["notify", "queue", "1", "--template", "initial"]);
-    // Kill it once some chunks are on disk: a chunk of 1,000 letters is about 2 MB, so
-    // 4 MB of growth means at least one chunk has committed, and the whole is ~20 MB.
+    // Kill it once some chunks are on disk: a chunk of 500 letters is about 1-2 MB, so
+    // 4 MB of growth means at least one chunk has committed, and the whole is ~25 MB.
     let deadline = Instant::now() + Duration::from_secs(60);
     let db_size = || {
         std::fs::read_dir(s.db())

@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use super::letter_check;
 use super::local::LocalDesk;
 use super::{DeskError, PeopleFilter, ReadPath};
+use super::{letter_check, queue_pipeline};
 use crate::access::Need;
 use crate::domain::{
     AffectedPerson, AuditAction, Email, EmployeeId, EventDraft, IncidentId, UserName,
@@ -20,9 +20,6 @@ use crate::notify::{
     SmtpClient, TemplateName,
 };
 use crate::store::Changes;
-
-/// How many queued letters are written together.
-const QUEUE_CHUNK: usize = 1000;
 
 /// What queuing did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -279,7 +276,7 @@ pub(super) fn queue(
     };
     // Each target with its order: its roster position, streamed from the store (under the
     // writer lock, so the roster is the one the context was counted from).
-    let targets = || -> Box<dyn Iterator<Item = Result<(u64, AffectedPerson), DeskError>> + '_> {
+    let targets = || -> queue_pipeline::Targets<'_> {
         if for_people {
             Box::new(
                 desk.store
@@ -327,92 +324,34 @@ pub(super) fn queue(
         })?;
         Ok(())
     };
-    // Two threads: this one writes each chunk while the other renders and builds the next
-    // (each takes about half the time), handing over one chunk at a time so memory stays
-    // bounded. A chunk carries how far into `targets` it reaches, for its audit event.
     // Under the writer lock, only this run adds letters of this template, and never twice
     // to one target (roster positions are unique; staff addresses are deduplicated).
     let queued_before = desk.store.queued_letters(id, template)?;
-    let (chunks, made) = std::sync::mpsc::sync_channel::<Result<Chunk, DeskError>>(1);
-    let build = || -> usize {
-        // Owned here, so that the writer's loop ends when this thread is done.
-        let chunks = chunks;
-        let mut already = 0;
-        let mut queued = 0;
-        let mut letters = Vec::with_capacity(QUEUE_CHUNK);
-        for (at, target_person) in targets().enumerate() {
-            let (order, person) = match target_person {
-                Ok(p) => p,
-                Err(e) => {
-                    let _ = chunks.send(Err(e));
-                    return already;
-                }
-            };
-            let target = target(id, template, &person, order);
-            if desk.store.is_queued(&queued_before, &target) {
-                already += 1;
-                continue;
-            }
-            let letter = desk
-                .settings
-                .templates
-                .render(template, &ctx.for_person(&person, &desk.settings.catalog))
-                .map_err(|e| DeskError::RenderFor(e, person.employee_id.to_string(), queued))
-                .and_then(|letter| queued_letter(target, &person, letter, &sender, now, actor));
-            match letter {
-                Ok(letter) => letters.push(letter),
-                Err(e) => {
-                    // What was made before the bad letter is kept, then the error reported.
-                    let _ = chunks.send(Ok(Chunk {
-                        letters: std::mem::take(&mut letters),
-                        upto: at,
-                    }));
-                    let _ = chunks.send(Err(e));
-                    return already;
-                }
-            }
-            queued += 1;
-            if letters.len() >= QUEUE_CHUNK {
-                let chunk = Chunk {
-                    letters: std::mem::take(&mut letters),
-                    upto: at + 1,
-                };
-                if chunks.send(Ok(chunk)).is_err() {
-                    return already;
-                }
-            }
+    let build = |order: u64, person: &AffectedPerson| -> Result<Option<Notification>, DeskError> {
+        let target = target(id, template, person, order);
+        if desk.store.is_queued(&queued_before, &target) {
+            return Ok(None);
         }
-        let _ = chunks.send(Ok(Chunk {
-            letters,
-            upto: total,
-        }));
-        already
+        let letter = desk
+            .settings
+            .templates
+            .render(template, &ctx.for_person(person, &desk.settings.catalog))
+            .map_err(|e| DeskError::RenderFor(e, person.employee_id.to_string(), 0))?;
+        queued_letter(target, person, letter, &sender, now, actor).map(Some)
     };
-    let write = move || -> Result<usize, DeskError> {
-        let mut queued = 0;
-        for chunk in made {
-            let chunk = chunk?;
-            queued += chunk.letters.len();
-            commit(chunk.letters, chunk.upto)?;
-        }
-        Ok(queued)
-    };
-    let (already, written) = std::thread::scope(|scope| {
-        let builder = scope.spawn(build);
-        // Returning drops the receiver, which stops the builder at its next chunk.
-        let written = write();
-        (builder.join(), written)
-    });
-    report.queued = written?;
-    report.already =
-        already.map_err(|_| DeskError::Internal("the letter builder panicked".into()))?;
+    let mut written = 0;
+    let (queued, already) = queue_pipeline::run(total, &targets, &build, |letters, upto| {
+        written += letters.len();
+        commit(letters, upto)
+    })
+    .map_err(|e| match e {
+        // The letters written before the one that failed.
+        DeskError::RenderFor(e, who, _) => DeskError::RenderFor(e, who, written),
+        e => e,
+    })?;
+    report.queued = queued;
+    report.already = already;
     Ok(report)
-}
-
-/// Letters built and ready to write, and how far into the run's people they reach.
-struct Chunk {
-    letters: Vec<Notification>,
-    upto: usize,
 }
 
 /// Connects and logs in to the configured mail server.
