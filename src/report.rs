@@ -268,6 +268,27 @@ fn blocks(r: &Report) -> Vec<Block> {
     out.push(Block::Para(Text::own(
         "Obligations are decision support, not legal advice.",
     )));
+    out.push(Block::Heading(Text::own("Harm assessment")));
+    out.push(Block::Para(match &r.incident.assessment {
+        None => Text::own("Not assessed: whether the breach is likely to result in a high risk to the people (GDPR Art. 34) has not been recorded (breachdesk incident assess)."),
+        Some(a) => {
+            let mut text = Text::own(a.inputs.summary());
+            if let Some(why) = a.inputs.dpc_reason() {
+                text = text.and("; DPC because ").and_user(why);
+            }
+            text.and(format!(
+                ", by {} on {}: {}. Reason: ",
+                a.by,
+                a.at.format("%Y-%m-%d %H:%M UTC"),
+                if a.inputs.band().is_high_risk() {
+                    "a high risk to the people affected"
+                } else {
+                    "not a high risk to the people affected"
+                }
+            ))
+            .and_user(&a.reason)
+        }
+    }));
     out.push(Block::Heading(Text::own("Exposure evidence")));
     out.push(Block::Para(match &r.evidence {
         None => Text::own("No access log of the exposed store has been imported: whether anyone read the data is not established."),

@@ -236,6 +236,28 @@ fn snapshot_board() {
 }
 
 #[test]
+fn the_board_shows_the_band_of_an_assessed_incident() {
+    let f = Fixture::with_history();
+    let before = screen(&f.app(), (120, 40));
+    assert!(!before.contains(" risk"), "{before}");
+    f.desk
+        .assess_harm(
+            IncidentId::new(3),
+            breachdesk::domain::HarmInputs::from_quarters(3, None, 4, [2, 0, 0, 0]).unwrap(),
+            "chat transcripts raise the context".into(),
+        )
+        .unwrap();
+    let after = screen(&f.app(), (120, 40));
+    let row = after
+        .lines()
+        .find(|l| l.contains("INC-3"))
+        .unwrap_or_else(|| panic!("{after}"));
+    assert!(row.contains("[high risk] Monitoring data"), "{row}");
+    let narrow = screen(&f.app(), (80, 24));
+    assert!(narrow.contains("[high risk]"), "{narrow}");
+}
+
+#[test]
 fn snapshot_empty_board() {
     let f = Fixture::empty();
     snapshot("board_empty", &f.app());

@@ -205,6 +205,40 @@ pub enum IncidentCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Record a harm assessment with the ENISA methodology: severity = DPC x EI + CB
+    /// (below 2 low, from 2 medium, from 3 high, from 4 very high; GDPR Art. 34 applies
+    /// from high)
+    Assess {
+        #[arg(value_parser = parse_incident)]
+        id: IncidentId,
+        /// Data processing context: 1 simple, 2 behavioural, 3 financial, 4 sensitive
+        /// (after any adjustment for the context)
+        #[arg(long, value_name = "N")]
+        dpc: u8,
+        /// Why that DPC (for an adjusted one)
+        #[arg(long, value_name = "R")]
+        dpc_reason: Option<String>,
+        /// Ease of identification: 0.25, 0.5, 0.75 or 1
+        #[arg(long, value_name = "X")]
+        ei: String,
+        /// Loss of confidentiality: 0, 0.25 or 0.5
+        #[arg(long, value_name = "X")]
+        cb_confidentiality: String,
+        /// Loss of integrity: 0, 0.25 or 0.5
+        #[arg(long, value_name = "X")]
+        cb_integrity: String,
+        /// Loss of availability: 0, 0.25 or 0.5
+        #[arg(long, value_name = "X")]
+        cb_availability: String,
+        /// Malicious intent: 0 or 0.5
+        #[arg(long, value_name = "X")]
+        cb_malicious: String,
+        /// Why (recorded in the timeline)
+        #[arg(long)]
+        reason: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Change when the organisation became aware, or determined the breach (legal clocks)
     Clock {
         #[arg(value_parser = parse_incident)]

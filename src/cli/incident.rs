@@ -31,6 +31,61 @@ pub fn run(ctx: &mut Context<'_>, cmd: IncidentCommand) -> Result<ExitCode, CliE
         }
         IncidentCommand::Show { id, people, json } => show(ctx, id, people, json),
         IncidentCommand::Members { id, change, user } => members(ctx, id, change, user),
+        IncidentCommand::Assess {
+            id,
+            dpc,
+            dpc_reason,
+            ei,
+            cb_confidentiality,
+            cb_integrity,
+            cb_availability,
+            cb_malicious,
+            reason,
+            json,
+        } => {
+            use crate::domain::parse_quarters;
+            let loss = [0, 1, 2];
+            let inputs = crate::domain::HarmInputs::from_quarters(
+                dpc,
+                dpc_reason,
+                parse_quarters(&ei, "--ei", &[1, 2, 3, 4])?,
+                [
+                    parse_quarters(&cb_confidentiality, "--cb-confidentiality", &loss)?,
+                    parse_quarters(&cb_integrity, "--cb-integrity", &loss)?,
+                    parse_quarters(&cb_availability, "--cb-availability", &loss)?,
+                    parse_quarters(&cb_malicious, "--cb-malicious", &[0, 2])?,
+                ],
+            )?;
+            let inc = ctx.desk.assess_harm(id, inputs, reason)?;
+            let Some(a) = &inc.assessment else {
+                return Err(CliError::User("the assessment was not recorded".into()));
+            };
+            if json {
+                let out = serde_json::json!({
+                    "incident": inc.id,
+                    "score": a.inputs.score(),
+                    "band": a.inputs.band(),
+                    "high_risk": a.inputs.band().is_high_risk(),
+                    "inputs": a.inputs,
+                    "reason": a.reason,
+                    "by": a.by,
+                    "at": a.at,
+                });
+                writeln!(
+                    ctx.out,
+                    "{}",
+                    serde_json::to_string_pretty(&out).unwrap_or_default()
+                )?;
+            } else {
+                let art34 = if a.inputs.band().is_high_risk() {
+                    "a high risk: GDPR Art. 34 requires telling the people affected"
+                } else {
+                    "not a high risk: GDPR Art. 34 does not require telling the people affected (other laws may)"
+                };
+                writeln!(ctx.out, "{}: {}; {art34}", inc.id, a.inputs.describe())?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         IncidentCommand::Clock {
             id,
             aware,

@@ -95,6 +95,11 @@ pub struct Rule {
     pub min_people: Option<u64>,
     pub timezone: String,
     pub citation: String,
+    /// Applies only when the breach is likely to result in a high risk to the people (GDPR
+    /// Art. 34(1)): once a harm assessment rates it below high, the obligation shows as not
+    /// required, with the assessment as its reason.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub high_risk_only: bool,
     /// What a notice to individuals under this rule must contain (see `letter.rs`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub letter: Vec<Required>,
@@ -283,7 +288,21 @@ impl RuleBook {
             clock: rule.clock,
             started_at,
             due_at: rule.due(started_at, tz, self.targets.get(&rule.id).copied()),
-            state: record.map_or(ObligationState::Open, |r| r.state.clone()),
+            state: match (record, &incident.assessment) {
+                (Some(r), _) => r.state.clone(),
+                (None, Some(a)) if rule.high_risk_only && !a.inputs.band().is_high_risk() => {
+                    ObligationState::Waived {
+                        reason: format!(
+                            "not required: not a high risk by the harm assessment of {} by {}: {}; {}",
+                            a.at.format("%Y-%m-%d"),
+                            a.by,
+                            a.inputs.describe(),
+                            a.reason
+                        ),
+                    }
+                }
+                _ => ObligationState::Open,
+            },
             people,
             citation: rule.citation.clone(),
         })

@@ -148,6 +148,39 @@ pub(super) fn set_severity(
     })
 }
 
+/// Records a harm assessment (ENISA) on the incident, replacing any before; the timeline
+/// keeps each one with its inputs and reason.
+pub(super) fn assess(
+    desk: &LocalDesk,
+    actor: &UserName,
+    id: IncidentId,
+    inputs: crate::domain::HarmInputs,
+    reason: String,
+) -> Result<Incident, DeskError> {
+    let reason = reason_text(&reason)?;
+    let now = desk.now();
+    desk.change_incident(actor, id, "incident.assess", Need::Change, |inc| {
+        let before = inc.assessment.as_ref().map_or_else(
+            || "not assessed".to_owned(),
+            |a| a.inputs.band().to_string(),
+        );
+        let after = inputs.band();
+        let detail = format!("{}; {reason}", inputs.describe());
+        inc.assessment = Some(crate::domain::Assessment {
+            inputs: inputs.clone(),
+            reason: reason.clone(),
+            by: actor.clone(),
+            at: now,
+        });
+        Ok(Recorded::new(
+            AuditAction::HarmAssessed,
+            detail,
+            before,
+            after,
+        ))
+    })
+}
+
 pub(super) fn set_status(
     desk: &LocalDesk,
     actor: &UserName,

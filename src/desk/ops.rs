@@ -30,8 +30,8 @@ pub(crate) mod vocabulary {
         PauseOutcome, PeopleFilter, QueueReport, ReadPath, ResumeOutcome,
     };
     pub use crate::domain::{
-        AffectedPerson, AuditEvent, Email, EmployeeId, Incident, IncidentId, NewIncident,
-        NewProgram, ObligationState, Program, ProgramSlug, Severity, Status, UserName,
+        AffectedPerson, AuditEvent, Email, EmployeeId, HarmInputs, Incident, IncidentId,
+        NewIncident, NewProgram, ObligationState, Program, ProgramSlug, Severity, Status, UserName,
     };
     pub use crate::evidence::Evidence;
     pub use crate::notify::TemplateName;
@@ -71,6 +71,9 @@ macro_rules! desk_ops {
             /// Rates the incident again, with the reason.
             SetSeverity set_severity(id: IncidentId, severity: Severity, reason: String) -> Incident =
                 incidents::set_severity, Access::Incident(id, Need::Change, "incident.severity");
+            /// Records a harm assessment (ENISA severity) with the reason.
+            AssessHarm assess_harm(id: IncidentId, inputs: HarmInputs, reason: String) -> Incident =
+                incidents::assess, Access::Incident(id, Need::Change, "incident.assess");
             /// Moves the incident along its lifecycle.
             SetStatus set_status(id: IncidentId, status: Status, reason: Option<String>) -> Incident =
                 incidents::set_status, Access::Incident(id, Need::Change, "incident.status");

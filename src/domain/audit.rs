@@ -15,6 +15,8 @@ pub enum AuditAction {
     IncidentOpened,
     #[serde(rename = "incident.severity")]
     SeverityChanged,
+    #[serde(rename = "incident.assessed")]
+    HarmAssessed,
     #[serde(rename = "incident.status")]
     StatusChanged,
     #[serde(rename = "incident.note")]
@@ -76,6 +78,7 @@ impl AuditAction {
         match self {
             IncidentOpened => "incident.opened",
             SeverityChanged => "incident.severity",
+            HarmAssessed => "incident.assessed",
             StatusChanged => "incident.status",
             NoteAdded => "incident.note",
             Assigned => "incident.assigned",

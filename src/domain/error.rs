@@ -49,4 +49,7 @@ pub enum DomainError {
     BidiControl { field: &'static str, code: u32 },
     #[error("{field} '{given}' may not contain spaces or control characters")]
     Token { field: &'static str, given: String },
+    /// A harm-assessment input outside what the methodology allows.
+    #[error("{0}")]
+    Invalid(String),
 }

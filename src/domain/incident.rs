@@ -52,6 +52,9 @@ pub struct Incident {
     /// What the exposure evidence showed, once imported.
     #[serde(default)]
     pub evidence: Option<EvidenceSummary>,
+    /// The latest harm assessment (ENISA), once made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assessment: Option<super::Assessment>,
 }
 
 /// What a responder gives to open an incident, already validated (also when decoded from a
@@ -139,6 +142,7 @@ impl Incident {
             people_by_category: BTreeMap::new(),
             obligations: BTreeMap::new(),
             evidence: None,
+            assessment: None,
         }
     }
 

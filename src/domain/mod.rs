@@ -1,6 +1,7 @@
 //! Plain types and the rules that make them valid. No I/O lives here: a value of one of
 //! these types that exists has passed its checks, so the layers above can trust it.
 
+mod assessment;
 mod audit;
 mod category;
 mod error;
@@ -14,6 +15,7 @@ mod severity;
 mod status;
 pub mod text;
 
+pub use assessment::{Assessment, Band, HarmInputs, parse_quarters, quarters};
 pub use audit::{AccessRecord, AuditAction, AuditEvent, ChangeNotice, EventDraft};
 pub use category::{CategoryCatalog, CategoryDef, CategoryName};
 pub use error::DomainError;

@@ -206,7 +206,7 @@ fn board_row<'a>(app: &App, row: &'a BoardRow) -> Row<'a> {
             inc.severity.to_string(),
             app.theme.severity(inc.severity),
         )),
-        Cell::from(safe(&inc.title).into_owned()),
+        Cell::from(title_cell(app, inc)),
         Cell::from(inc.status.as_str()),
         Cell::from(age(app.now, inc.opened_at)),
         Cell::from(Line::from(count(inc.people)).right_aligned()),
@@ -214,6 +214,23 @@ fn board_row<'a>(app: &App, row: &'a BoardRow) -> Row<'a> {
         Cell::from(programme),
         Cell::from(deadline(app, row)),
     ])
+}
+
+/// The title, after the ENISA band once the harm is assessed (a high risk stands out),
+/// so that a narrow screen cuts the title rather than the band.
+fn title_cell<'a>(app: &App, inc: &crate::domain::Incident) -> Line<'a> {
+    let mut spans = Vec::new();
+    if let Some(a) = &inc.assessment {
+        let band = a.inputs.band();
+        let style = if band.is_high_risk() {
+            app.theme.warning()
+        } else {
+            app.theme.dim()
+        };
+        spans.push(Span::styled(format!("[{band} risk] "), style));
+    }
+    spans.push(Span::raw(safe(&inc.title).into_owned()));
+    Line::from(spans)
 }
 
 /// The soonest open deadline's time left, red when overdue, amber under 12 hours.

@@ -1,0 +1,182 @@
+//! The harm assessment (issue 13, item 4): `incident assess` records an ENISA severity with
+//! its inputs, who and when; the timeline keeps it; GDPR Art. 34 shows as not required below
+//! a high risk, with the assessment as the reason, and is required again when a later
+//! assessment finds a high risk.
+#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+
+mod common;
+
+use common::Sandbox;
+use serde_json::Value;
+
+fn desk() -> Sandbox {
+    let s = Sandbox::new();
+    s.open_incident("Monitoring data readable by all", 2);
+    s.import(
+        "1",
+        "employee_id,name,email,categories,location\n\
+         E1,Dieter,dieter@corp.example,keystrokes;chat-messages,DE\n",
+    );
+    s
+}
+
+fn art34(s: &Sandbox) -> Value {
+    s.json(&["deadlines", "1", "--json"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["rule"] == "gdpr-34")
+        .cloned()
+        .unwrap()
+}
+
+fn assess(s: &Sandbox, dpc: &str, reason: &str) -> Value {
+    s.json(&[
+        "incident",
+        "assess",
+        "1",
+        "--dpc",
+        dpc,
+        "--ei",
+        "1",
+        "--cb-confidentiality",
+        "0.5",
+        "--cb-integrity",
+        "0",
+        "--cb-availability",
+        "0",
+        "--cb-malicious",
+        "0",
+        "--reason",
+        reason,
+        "--json",
+    ])
+}
+
+#[test]
+fn the_staff_monitoring_exposure_assessed_two_ways() {
+    let s = desk();
+    assert_eq!(art34(&s)["state"], "open", "required until assessed");
+
+    // Behavioural data, fully identifiable, readable by every employee, no malice found.
+    let medium = assess(&s, "2", "behavioural data; no sign of malice");
+    assert_eq!(medium["score"], 2.5);
+    assert_eq!(medium["band"], "medium");
+    assert_eq!(medium["high_risk"], false);
+    assert_eq!(
+        medium["by"],
+        s.json(&["incident", "show", "1", "--json"])["owner"]
+    );
+    let o = art34(&s);
+    assert_eq!(o["state"], "waived", "{o}");
+    let why = o["waived_reason"].as_str().unwrap();
+    assert!(
+        why.starts_with("not required: not a high risk by the harm assessment"),
+        "{why}"
+    );
+    assert!(
+        why.contains("ENISA severity 2.5 (medium): DPC 2 x EI 1 + CB 0.5"),
+        "{why}"
+    );
+
+    // Chat transcripts raise the context: a high risk, and Art. 34 applies again.
+    let high = assess(&s, "3", "private chat messages raise the context");
+    assert_eq!(high["score"], 3.5);
+    assert_eq!(high["band"], "high");
+    assert_eq!(art34(&s)["state"], "open");
+
+    // Both are in the timeline, with their inputs.
+    let log = s.json(&["audit", "log", "--incident", "1", "--json"]);
+    let assessed: Vec<&str> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "incident.assessed")
+        .filter_map(|e| e["detail"].as_str())
+        .collect();
+    assert_eq!(assessed.len(), 2, "{assessed:?}");
+    assert!(
+        assessed[1].starts_with("ENISA severity 3.5 (high): DPC 3 x EI 1 + CB 0.5 (confidentiality 0.5, integrity 0, availability 0, malicious intent 0); private chat messages"),
+        "{assessed:?}"
+    );
+    // Art. 33 (the authority) does not depend on the assessment.
+    let gdpr33 = s.json(&["deadlines", "1", "--json"]);
+    let gdpr33 = gdpr33
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["rule"] == "gdpr-33")
+        .unwrap();
+    assert_eq!(gdpr33["state"], "open");
+
+    // The report says it, the reason as text, never as markup.
+    assess(&s, "3", "chat <b>transcripts</b>");
+    let md = s.ok(&["report", "1", "--format", "md"]);
+    assert!(md.contains("## Harm assessment"), "{md}");
+    assert!(
+        md.contains("ENISA severity 3.5 (high): DPC 3 x EI 1 + CB 0.5"),
+        "{md}"
+    );
+    assert!(md.contains("a high risk to the people affected"), "{md}");
+    assert!(!md.contains("<b>transcripts</b>"), "escaped: {md}");
+    let json = s.json(&["report", "1", "--format", "json"]);
+    assert_eq!(json["incident"]["assessment"]["inputs"]["dpc"], 3, "{json}");
+}
+
+#[test]
+fn values_outside_the_methodology_are_refused_naming_the_flag() {
+    let s = desk();
+    let err = s.fails(
+        &[
+            "incident",
+            "assess",
+            "1",
+            "--dpc",
+            "2",
+            "--ei",
+            "0.3",
+            "--cb-confidentiality",
+            "0.5",
+            "--cb-integrity",
+            "0",
+            "--cb-availability",
+            "0",
+            "--cb-malicious",
+            "0",
+            "--reason",
+            "x",
+        ],
+        2,
+    );
+    assert!(
+        err.contains("--ei must be one of 0.25, 0.5, 0.75, 1, not '0.3'"),
+        "{err}"
+    );
+    let err = s.fails(
+        &[
+            "incident",
+            "assess",
+            "1",
+            "--dpc",
+            "7",
+            "--ei",
+            "1",
+            "--cb-confidentiality",
+            "0",
+            "--cb-integrity",
+            "0",
+            "--cb-availability",
+            "0",
+            "--cb-malicious",
+            "0.25",
+            "--reason",
+            "x",
+        ],
+        2,
+    );
+    assert!(
+        err.contains("--cb-malicious must be one of 0, 0.5"),
+        "{err}"
+    );
+    assert_eq!(art34(&s)["state"], "open", "nothing recorded");
+}
