@@ -180,3 +180,28 @@ fn values_outside_the_methodology_are_refused_naming_the_flag() {
     );
     assert_eq!(art34(&s)["state"], "open", "nothing recorded");
 }
+
+#[test]
+fn the_register_lists_every_incident_since_a_date_in_each_format() {
+    let s = desk();
+    let md = s.ok(&["register"]);
+    assert!(
+        md.contains("## INC-1 SEV2: Monitoring data readable by all"),
+        "{md}"
+    );
+    assert!(
+        !md.contains("Dieter") && !md.contains("dieter@"),
+        "no personal data: {md}"
+    );
+    let json = s.json(&["register", "--format", "json", "--since", "2000-01-01"]);
+    assert_eq!(json.as_array().unwrap().len(), 1, "{json}");
+    let later = s.json(&["register", "--format", "json", "--since", "2999-01-01"]);
+    assert_eq!(later, serde_json::json!([]));
+    let csv = s.ok(&["register", "--format", "csv"]);
+    assert!(csv.starts_with("incident,title,severity"), "{csv}");
+    let err = s.fails(&["register", "--since", "last week"], 2);
+    assert!(
+        err.contains("neither a date such as 2026-01-01 nor an RFC 3339 time"),
+        "{err}"
+    );
+}

@@ -39,6 +39,13 @@ fn responder_at_t0(dir: &tempfile::TempDir, settings: &Settings) -> (Session, Us
 }
 
 fn report_of_a_breach() -> (tempfile::TempDir, report::Report, Settings) {
+    let (dir, desk, actor, settings) = breach_desk();
+    let r = report::gather(&desk, &actor, IncidentId::new(1), t0()).unwrap();
+    (dir, r, settings)
+}
+
+/// The database of one breach, as `report_of_a_breach` reports it.
+fn breach_desk() -> (tempfile::TempDir, Session, UserName, Settings) {
     let dir = tempfile::tempdir().unwrap();
     let settings = Settings::parse(
         "[contact]\nname = \"Data Protection Officer\"\nemail = \"dpo@corp.example\"\n",
@@ -101,8 +108,95 @@ fn report_of_a_breach() -> (tempfile::TempDir, report::Report, Settings) {
         },
     )
     .unwrap();
-    let r = report::gather(&desk, &actor, IncidentId::new(1), t0()).unwrap();
-    (dir, r, settings)
+    (dir, desk, actor, settings)
+}
+
+/// The register of the breach above, a second incident assessed as not a high risk (so
+/// nobody is told under GDPR Art. 34, and the register says why) and a third with a
+/// spreadsheet formula for a title.
+fn register_of_three() -> (tempfile::TempDir, Vec<report::register::Entry>) {
+    let (dir, desk, _, _) = breach_desk();
+    let id = desk
+        .open_incident(
+            NewIncident::new(
+                "Badge photos shared with a vendor",
+                Severity::new(3).unwrap(),
+                "Badge photos of the Berlin office went to the wrong vendor, who deleted them.",
+            )
+            .unwrap(),
+        )
+        .unwrap()
+        .id;
+    desk.import_roster(
+        id,
+        b"employee_id,name,email,categories,location\nB1,Berta,berta@corp.example,keystrokes,DE\n"
+            .to_vec(),
+        "badges.csv".to_owned(),
+        false,
+    )
+    .unwrap();
+    desk.assess_harm(
+        id,
+        breachdesk::domain::HarmInputs::from_quarters(1, None, 4, [1, 0, 0, 0]).unwrap(),
+        "one known recipient, who confirmed deletion".to_owned(),
+    )
+    .unwrap();
+    desk.open_incident(
+        NewIncident::new("=HYPERLINK(\"x\")", Severity::new(5).unwrap(), "").unwrap(),
+    )
+    .unwrap();
+    let entries = report::register::gather(&desk, None).unwrap();
+    (dir, entries)
+}
+
+#[test]
+fn register_markdown() {
+    let (_dir, entries) = register_of_three();
+    let md = report::register::markdown(&entries, t0());
+    for name in [
+        "Person 1",
+        "p1@corp.example",
+        "E001",
+        "Berta",
+        "berta@",
+        "mallory",
+    ] {
+        assert!(!md.contains(name), "no personal data ({name}): {md}");
+    }
+    insta::assert_snapshot!("register_md", md);
+}
+
+#[test]
+fn register_csv_is_inert_and_json_has_every_decision() {
+    let (_dir, entries) = register_of_three();
+    let csv = report::register::csv(&entries);
+    insta::assert_snapshot!("register_csv", csv);
+    assert!(csv.contains("'=HYPERLINK"), "{csv}");
+    let json = serde_json::to_value(&entries).unwrap();
+    let badges = &json[1];
+    let art34 = badges["obligations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["rule"] == "gdpr-34")
+        .unwrap();
+    assert_eq!(art34["decision"], "waived");
+    assert!(
+        badges["not_notified_because"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("gdpr-34: not required: not a high risk"),
+        "{badges}"
+    );
+    let first = &json[0];
+    let art33 = first["obligations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["rule"] == "gdpr-33")
+        .unwrap();
+    assert_eq!(art33["decision"], "done");
+    assert_eq!(art33["reference"], "DPC-2026-118");
 }
 
 #[test]

@@ -81,6 +81,15 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// The breach register (GDPR Art. 33(5)): every incident, notified or not, with facts,
+    /// counts, effects, remedial action and each obligation's decision; no personal data
+    Register {
+        #[arg(long, value_enum, default_value = "md")]
+        format: RegisterFormat,
+        /// Only incidents opened since (a date such as 2026-01-01, or an RFC 3339 time)
+        #[arg(long, value_name = "DATE", value_parser = parse_since)]
+        since: Option<DateTime<Utc>>,
+    },
     /// Run the team daemon: own the database and answer on a Unix socket (SIGTERM stops it)
     Serve {
         /// The socket to create (0660 under [daemon] group, else 0600)
@@ -528,6 +537,26 @@ fn parse_incident(s: &str) -> Result<IncidentId, DomainError> {
 
 fn parse_slug(s: &str) -> Result<ProgramSlug, DomainError> {
     s.parse()
+}
+
+/// The register's formats.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum RegisterFormat {
+    Md,
+    Csv,
+    Json,
+}
+
+/// A day (its start, UTC) or an RFC 3339 time.
+fn parse_since(s: &str) -> Result<DateTime<Utc>, String> {
+    match chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d") {
+        Ok(day) => Ok(day
+            .and_hms_opt(0, 0, 0)
+            .map_or_else(Utc::now, |t| t.and_utc())),
+        Err(_) => parse_time(s).map_err(|_| {
+            format!("'{s}' is neither a date such as 2026-01-01 nor an RFC 3339 time")
+        }),
+    }
 }
 
 fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {

@@ -240,6 +240,7 @@ fn dispatch(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<ExitCo
         Command::Notify(cmd) => notify_cmd::run(&mut ctx, cmd),
         Command::Serve { .. } => unreachable!("handled before the desk opens"),
         Command::Deadlines { id, json } => deadlines_cmd::deadlines(&mut ctx, id, json),
+        Command::Register { format, since } => report_cmd::register(&mut ctx, format, since),
         Command::Obligation(cmd) => deadlines_cmd::obligation(&mut ctx, cmd),
         Command::Evidence(cmd) => deadlines_cmd::evidence(&mut ctx, cmd),
         Command::Report {

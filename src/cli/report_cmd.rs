@@ -60,3 +60,25 @@ pub fn run(
     }
     Ok(ExitCode::SUCCESS)
 }
+
+/// `breachdesk register`: the breach register on standard output.
+pub fn register(
+    ctx: &mut Context<'_>,
+    format: super::args::RegisterFormat,
+    since: Option<chrono::DateTime<chrono::Utc>>,
+) -> Result<ExitCode, CliError> {
+    use super::args::RegisterFormat;
+    let entries = report::register::gather(ctx.desk, since)?;
+    let text = match format {
+        RegisterFormat::Md => report::register::markdown(&entries, chrono::Utc::now()),
+        RegisterFormat::Csv => report::register::csv(&entries),
+        RegisterFormat::Json => {
+            let mut text = serde_json::to_string_pretty(&entries)
+                .map_err(|e| CliError::Failure(format!("cannot encode the register: {e}")))?;
+            text.push('\n');
+            text
+        }
+    };
+    write!(ctx.out, "{text}")?;
+    Ok(ExitCode::SUCCESS)
+}
