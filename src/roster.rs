@@ -11,7 +11,9 @@ use thiserror::Error;
 
 use crate::domain::inert::csv_cell_restored;
 use crate::domain::text::{Lines, checked, refuse_bidi};
-use crate::domain::{AffectedPerson, CategoryCatalog, DomainError, Email, EmployeeId, Location};
+use crate::domain::{
+    AffectedPerson, CategoryCatalog, DomainError, Email, EmployeeId, Language, Location,
+};
 
 /// The longest a single field may be.
 pub const MAX_FIELD_CHARS: usize = 1000;
@@ -19,7 +21,7 @@ pub const MAX_FIELD_CHARS: usize = 1000;
 pub const MAX_ROWS: usize = 2_000_000;
 
 const REQUIRED: [&str; 4] = ["employee_id", "name", "email", "categories"];
-const OPTIONAL: [&str; 1] = ["location"];
+const OPTIONAL: [&str; 2] = ["location", "language"];
 
 /// One bad row: where and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,6 +67,7 @@ struct Columns {
     email: usize,
     categories: usize,
     location: Option<usize>,
+    language: Option<usize>,
     count: usize,
 }
 
@@ -169,7 +172,7 @@ fn read_header(header: &csv::ByteRecord) -> Result<Columns, String> {
     for (i, name) in names.iter().enumerate() {
         if !REQUIRED.contains(&name.as_str()) && !OPTIONAL.contains(&name.as_str()) {
             return Err(format!(
-                "line 1: unknown column '{}'; columns are employee_id, name, email, categories and optional location",
+                "line 1: unknown column '{}'; columns are employee_id, name, email, categories and optional location and language",
                 crate::domain::text::for_terminal(name)
             ));
         }
@@ -184,7 +187,7 @@ fn read_header(header: &csv::ByteRecord) -> Result<Columns, String> {
         .collect();
     if !missing.is_empty() {
         return Err(format!(
-            "line 1: the header lacks {}; expected employee_id,name,email,categories[,location]",
+            "line 1: the header lacks {}; expected employee_id,name,email,categories[,location][,language]",
             missing.join(", ")
         ));
     }
@@ -195,6 +198,7 @@ fn read_header(header: &csv::ByteRecord) -> Result<Columns, String> {
         email: required("email")?,
         categories: required("categories")?,
         location: find("location"),
+        language: find("language"),
         count: names.len(),
     })
 }
@@ -245,6 +249,7 @@ fn read_row(
     let email = field(columns.email, "email");
     let categories = field(columns.categories, "categories");
     let location = columns.location.and_then(|i| field(i, "location"));
+    let language = columns.language.and_then(|i| field(i, "language"));
 
     let r = &mut reasons;
     let employee_id = employee_id.and_then(|v| keep(r, EmployeeId::parse(v)));
@@ -258,6 +263,10 @@ fn read_row(
     });
     let location = match location.map(str::trim) {
         Some(v) if !v.is_empty() => keep(r, Location::parse(v)).map(Some),
+        _ => Some(None),
+    };
+    let language = match language.map(str::trim) {
+        Some(v) if !v.is_empty() => keep(r, Language::parse(v)).map(Some),
         _ => Some(None),
     };
     let categories = categories.and_then(|v| {
@@ -278,20 +287,24 @@ fn read_row(
             Err(e) => keep(r, Err::<BTreeSet<_>, _>(e)),
         }
     });
-    match (employee_id, name, email, categories, location) {
-        (Some(employee_id), Some(name), Some(email), Some(categories), Some(location))
-            if reasons.is_empty() =>
-        {
-            Ok(AffectedPerson {
-                employee_id,
-                name,
-                email,
-                categories,
-                location,
-                notified_at: None,
-                bounced: None,
-            })
-        }
+    match (employee_id, name, email, categories, location, language) {
+        (
+            Some(employee_id),
+            Some(name),
+            Some(email),
+            Some(categories),
+            Some(location),
+            Some(language),
+        ) if reasons.is_empty() => Ok(AffectedPerson {
+            employee_id,
+            name,
+            email,
+            categories,
+            location,
+            notified_at: None,
+            bounced: None,
+            language,
+        }),
         _ => Err(reasons),
     }
 }

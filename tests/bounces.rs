@@ -199,12 +199,12 @@ fn bounces_mark_letters_and_people_once_and_the_rest_is_reported() {
     assert_eq!(
         lines.next(),
         Some(
-            "employee_id,name,email,categories,location,bounce_status,bounce_diagnostic,bounced_at"
+            "employee_id,name,email,categories,location,language,bounce_status,bounce_diagnostic,bounced_at"
         )
     );
     let first = lines.next().unwrap();
     assert!(
-        first.starts_with("E0000,Person 0,p0@corp.example,keystrokes,DE,5.1.1,"),
+        first.starts_with("E0000,Person 0,p0@corp.example,keystrokes,DE,,5.1.1,"),
         "{first}"
     );
     assert_eq!(lines.count(), 2);

@@ -148,7 +148,7 @@ fn members_get_access_and_every_read_is_logged_with_its_count() {
     assert!(listed.contains("person4@corp.example"), "{listed}");
     let csv = sb.ok(&["people", "export", "INC-1"]);
     assert_eq!(csv.lines().count(), 6, "{csv}");
-    assert!(csv.starts_with("employee_id,name,email,categories,location\n"));
+    assert!(csv.starts_with("employee_id,name,email,categories,location,language\n"));
 
     let log = access_log(&sb);
     let reads: Vec<(&str, u64)> = log

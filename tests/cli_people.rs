@@ -200,10 +200,11 @@ fn export_writes_cells_a_spreadsheet_would_run_as_text() {
                 "'=HYPERLINK(\"http://x\",\"y\")",
                 "'+ana@corp.example",
                 "keystrokes",
-                "DE"
+                "DE",
+                ""
             ],
-            ["E2", "'@SUM(A1)", "bo@corp.example", "keystrokes", ""],
-            ["E3", "O'Brien", "cy@corp.example", "keystrokes", "NZ"],
+            ["E2", "'@SUM(A1)", "bo@corp.example", "keystrokes", "", ""],
+            ["E3", "O'Brien", "cy@corp.example", "keystrokes", "NZ", ""],
         ]
     );
 

@@ -333,3 +333,77 @@ fn the_complete_default_letter_queues_without_a_reason() {
     let out = s.ok(&["notify", "queue", "1", "--template", "initial"]);
     assert!(out.contains("queued 5 'initial' letters"), "{out}");
 }
+
+#[test]
+fn each_person_gets_their_language_when_a_translation_exists_and_english_otherwise() {
+    let s = Sandbox::new();
+    s.write("config.toml", CONTACT);
+    s.open_incident("Monitoring data readable by all", 2);
+    s.import(
+        "1",
+        "employee_id,name,email,categories,location,language\n\
+         DE1,Dieter,dieter@corp.example,keystrokes,DE,de-DE\n\
+         FR1,Fanny,fanny@corp.example,keystrokes,FR,fr\n\
+         XX1,Xavier,xavier@corp.example,keystrokes,DE,\n",
+    );
+    let headers = |person: &str| {
+        let raw = s.ok(&[
+            "notify",
+            "preview",
+            "1",
+            "--template",
+            "initial",
+            "--person",
+            person,
+        ]);
+        raw.split("\r\n\r\n").next().unwrap_or(&raw).to_owned()
+    };
+    let (text, html) = letter(&s, "DE1");
+    assert!(text.starts_with("Guten Tag Dieter,"), "{text}");
+    assert!(text.contains("Was Sie tun können"), "{text}");
+    assert!(
+        text.contains("Unser Datenschutzbeauftragter: Dana Ortiz"),
+        "{text}"
+    );
+    assert!(html.contains("<html lang=\"de\">"), "{html}");
+    assert!(
+        headers("DE1").contains("Content-Language: de"),
+        "{}",
+        headers("DE1")
+    );
+    let (french, _) = letter(&s, "FR1");
+    assert!(
+        french.starts_with("Dear Fanny,"),
+        "no French: English: {french}"
+    );
+    assert!(headers("FR1").contains("Content-Language: en"));
+    assert!(letter(&s, "XX1").0.starts_with("Dear Xavier,"));
+    // The German letter gives what the GDPR asks: it queues without a reason.
+    let out = s.ok(&["notify", "queue", "1", "--template", "initial"]);
+    assert!(out.contains("queued 3 'initial' letters"), "{out}");
+}
+
+#[test]
+fn a_bad_language_tag_or_an_incomplete_translation_is_a_clear_error() {
+    let s = Sandbox::new();
+    s.write("config.toml", CONTACT);
+    s.open_incident("Monitoring data readable by all", 2);
+    let bad = s.write(
+        "bad.csv",
+        "employee_id,name,email,categories,language\nE1,Ana,ana@corp.example,keystrokes,en_GB\n",
+    );
+    let err = s.fails(&["people", "import", "1", bad.to_str().unwrap()], 2);
+    assert!(
+        err.contains("line 2") && err.contains("language 'en_GB' is not a language tag"),
+        "{err}"
+    );
+    std::fs::create_dir_all(s.path("templates")).unwrap();
+    s.write("templates/initial.fr.txt", "Bonjour {{ person.name }}\n");
+    let err = s.fails(&["template", "check"], 2);
+    assert!(
+        err.contains(
+            "translation 'fr' is incomplete: initial.fr.subject.txt, initial.fr.html missing"
+        ),
+        "{err}"
+    );
+}

@@ -96,6 +96,25 @@ pub fn template(
                     }
                 }
             }
+            // Each translation renders for a sample person who reads it; everyone whose
+            // language has none gets the English letter.
+            for name in TemplateName::ALL {
+                for lang in settings.templates.languages(name) {
+                    let mut person = sample_person(&settings.catalog, "DE", &[]);
+                    person.language = crate::domain::Language::parse(lang).ok();
+                    let letter_ctx = sample.for_person(&person, &settings.catalog);
+                    match settings.templates.render(name, &letter_ctx) {
+                        Ok(_) => writeln!(
+                            ctx.out,
+                            "ok     {name}.{lang} (for people whose language is {lang}; other languages get English)"
+                        )?,
+                        Err(e) => {
+                            bad += 1;
+                            writeln!(ctx.out, "ERROR  {name}.{lang}: {e}")?;
+                        }
+                    }
+                }
+            }
             let missing = settings
                 .rules
                 .missing_contact(|field| settings.config.contact.has(field));
@@ -167,6 +186,7 @@ fn sample_person(catalog: &CategoryCatalog, location: &str, extra: &[&str]) -> A
         location: crate::domain::Location::parse(location).ok(),
         notified_at: None,
         bounced: None,
+        language: None,
     }
 }
 

@@ -93,7 +93,14 @@ fn export(
     let people = ctx.desk.people(id, filter, ReadPath::PeopleExport)?;
     let mut csv = csv::Writer::from_writer(Vec::new());
     let failed = |e: csv::Error| CliError::Failure(format!("cannot write CSV: {e}"));
-    let mut header = vec!["employee_id", "name", "email", "categories", "location"];
+    let mut header = vec![
+        "employee_id",
+        "name",
+        "email",
+        "categories",
+        "location",
+        "language",
+    ];
     if undeliverable {
         header.extend(["bounce_status", "bounce_diagnostic", "bounced_at"]);
     }
@@ -115,6 +122,7 @@ fn export(
             p.email.as_str(),
             &cats,
             p.location.as_ref().map_or("", |l| l.as_str()),
+            p.language.as_ref().map_or("", |l| l.as_str()),
         ];
         if undeliverable {
             let b = p.bounced.as_ref();

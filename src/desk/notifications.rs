@@ -108,6 +108,7 @@ fn staff(address: &Email) -> AffectedPerson {
         location: None,
         notified_at: None,
         bounced: None,
+        language: None,
     }
 }
 

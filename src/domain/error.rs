@@ -49,6 +49,8 @@ pub enum DomainError {
     BidiControl { field: &'static str, code: u32 },
     #[error("{field} '{given}' may not contain spaces or control characters")]
     Token { field: &'static str, given: String },
+    #[error("language '{given}' is not a language tag such as de, pt-BR or zh-Hant")]
+    Language { given: String },
     /// A harm-assessment input outside what the methodology allows.
     #[error("{0}")]
     Invalid(String),

@@ -22,7 +22,7 @@ pub use error::DomainError;
 pub use exposure::{EvidenceSummary, Finding, ObligationRecord, ObligationState};
 pub use ids::{EmployeeId, IncidentId, ProgramSlug, UserName};
 pub use incident::{Incident, NewIncident};
-pub use person::{AffectedPerson, Bounce, Email, Location};
+pub use person::{AffectedPerson, Bounce, Email, Language, Location};
 pub use program::{HookLease, NewProgram, Program, ProgramState};
 pub use severity::Severity;
 pub use status::Status;

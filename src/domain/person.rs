@@ -23,6 +23,71 @@ pub struct AffectedPerson {
     /// could not be delivered after the server had accepted it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bounced: Option<Bounce>,
+    /// The language their letters are written in, when the roster gives one (English
+    /// otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<Language>,
+}
+
+/// A language tag (BCP 47) such as `de`, `pt-BR` or `zh-Hant`: a primary subtag of 2 or 3
+/// letters, then subtags of 1 to 8 letters or digits. Stored with the primary subtag in
+/// lower case and a 2-letter region in upper case.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Language(String);
+
+impl Language {
+    pub fn parse(s: &str) -> Result<Self, DomainError> {
+        let bad = || DomainError::Language {
+            given: s.to_owned(),
+        };
+        let mut parts = s.trim().split('-');
+        let primary = parts.next().unwrap_or("");
+        if !(2..=3).contains(&primary.len()) || !primary.bytes().all(|b| b.is_ascii_alphabetic()) {
+            return Err(bad());
+        }
+        let mut tag = primary.to_ascii_lowercase();
+        for sub in parts {
+            if !(1..=8).contains(&sub.len()) || !sub.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                return Err(bad());
+            }
+            tag.push('-');
+            if sub.len() == 2 && sub.bytes().all(|b| b.is_ascii_alphabetic()) {
+                tag.push_str(&sub.to_ascii_uppercase());
+            } else {
+                tag.push_str(sub);
+            }
+        }
+        Ok(Language(tag))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The primary subtag, e.g. `de` of `de-AT`: what templates are chosen by.
+    pub fn primary(&self) -> &str {
+        self.0.split('-').next().unwrap_or(&self.0)
+    }
+}
+
+impl TryFrom<String> for Language {
+    type Error = DomainError;
+    fn try_from(s: String) -> Result<Self, DomainError> {
+        Language::parse(&s)
+    }
+}
+
+impl From<Language> for String {
+    fn from(l: Language) -> String {
+        l.0
+    }
+}
+
+impl fmt::Display for Language {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
 /// A letter the mail server accepted and later reported undeliverable (a bounce).
@@ -48,8 +113,8 @@ impl AffectedPerson {
         self.bounced.is_some() && !self.is_notified()
     }
 
-    /// Folds a newer import of the same person into this record: name, email and location
-    /// take the newer values, categories are the union, notification is kept.
+    /// Folds a newer import of the same person into this record: name, email, location and
+    /// language take the newer values, categories are the union, notification is kept.
     pub fn merge(&mut self, newer: AffectedPerson) {
         if newer.email != self.email {
             // A bounce was about the old address.
@@ -59,6 +124,9 @@ impl AffectedPerson {
         self.email = newer.email;
         if newer.location.is_some() {
             self.location = newer.location;
+        }
+        if newer.language.is_some() {
+            self.language = newer.language;
         }
         self.categories.extend(newer.categories);
     }
@@ -213,6 +281,25 @@ mod tests {
     }
 
     #[test]
+    fn language_tags_are_checked_and_normalised() {
+        assert_eq!(Language::parse("de-de").unwrap().as_str(), "de-DE");
+        assert_eq!(Language::parse(" PT-br ").unwrap().as_str(), "pt-BR");
+        assert_eq!(Language::parse("zh-Hant").unwrap().as_str(), "zh-Hant");
+        assert_eq!(Language::parse("de-AT").unwrap().primary(), "de");
+        for bad in [
+            "",
+            "e",
+            "deutsch",
+            "en_GB",
+            "de--x",
+            "de-toolongsubtag",
+            "d3",
+        ] {
+            assert!(Language::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn merge_unions_categories_and_keeps_notification() {
         let cats = |names: &[&str]| {
             let catalog = super::super::CategoryCatalog::default();
@@ -226,6 +313,7 @@ mod tests {
             location: Some(Location::parse("DE").unwrap()),
             notified_at: Some(Utc::now()),
             bounced: None,
+            language: None,
         };
         let newer = AffectedPerson {
             name: "New".into(),

@@ -83,6 +83,8 @@ pub struct PersonView {
     pub name: String,
     pub email: String,
     pub location: Option<String>,
+    /// Their language tag (BCP 47), when the roster gives one.
+    pub language: Option<String>,
     pub categories: Vec<CategoryView>,
     /// How many people without authority read their data, by the exposed store's access
     /// log; `None` (undefined in templates: test with `is none`) until a log is imported.
@@ -228,6 +230,7 @@ impl IncidentContext {
                 name: person.name.clone(),
                 email: person.email.to_string(),
                 location: person.location.as_ref().map(ToString::to_string),
+                language: person.language.as_ref().map(ToString::to_string),
                 categories: person
                     .categories
                     .iter()

@@ -113,6 +113,24 @@ impl Header for AutoSubmitted {
     }
 }
 
+/// `Content-Language` (RFC 3282): the language the letter is written in.
+#[derive(Debug, Clone)]
+struct ContentLanguage(String);
+
+impl Header for ContentLanguage {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("Content-Language")
+    }
+
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(ContentLanguage(s.to_owned()))
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), self.0.clone())
+    }
+}
+
 /// Refuses values that would break out of a header line.
 pub fn header_safe(field: &'static str, value: &str) -> Result<(), LetterError> {
     if value.chars().any(char::is_control) {
@@ -144,6 +162,15 @@ pub fn build(n: &Notification, sender: &Sender) -> Result<Message, LetterError> 
         .message_id(Some(n.message_id.clone()))
         .date(system_time(n.queued_at))
         .header(AutoSubmitted);
+    // Only a plain tag reaches the header (templates choose among known languages).
+    if let Some(language) = n
+        .letter
+        .language
+        .as_deref()
+        .filter(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+    {
+        builder = builder.header(ContentLanguage(language.to_owned()));
+    }
     if let Some(reply_to) = &sender.reply_to {
         builder = builder.reply_to(reply_to.clone());
     }
@@ -195,6 +222,7 @@ mod tests {
                 text: "hello".into(),
                 html: "<p>hello</p>".into(),
                 marks: Default::default(),
+                language: None,
             },
             "corp.example",
             chrono::Utc::now(),

@@ -104,6 +104,17 @@ impl FromStr for TemplateName {
 /// The three parts of a template, by file suffix.
 const PARTS: [&str; 3] = ["subject.txt", "txt", "html"];
 
+/// Translations shipped with breachdesk: template, language, and its three parts.
+const TRANSLATIONS: [(TemplateName, &str, [&str; 3]); 1] = [(
+    TemplateName::Initial,
+    "de",
+    [
+        include_str!("../../templates/initial.de.subject.txt"),
+        include_str!("../../templates/initial.de.txt"),
+        include_str!("../../templates/initial.de.html"),
+    ],
+)];
+
 /// A rendered letter.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Letter {
@@ -114,6 +125,9 @@ pub struct Letter {
     /// check before queuing reads them).
     #[serde(skip)]
     pub marks: Marks,
+    /// The language it was written in (`en` when no translation fit the person).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
 }
 
 /// The elements a letter's text and HTML parts declare (`{{ element("what-you-can-do") }}`
@@ -172,6 +186,10 @@ pub enum TemplateError {
         "template {file}: the subject must be one line of at most 998 characters without control characters"
     )]
     BadSubject { file: String },
+    #[error(
+        "translation '{language}' is incomplete: {missing} missing (each language needs the subject, text and HTML parts)"
+    )]
+    IncompleteTranslation { language: String, missing: String },
     #[error("template {file}: the rendered body is larger than 1 MiB")]
     TooLarge { file: String },
 }
@@ -187,6 +205,8 @@ pub enum Source {
 pub struct TemplateSet {
     env: Environment<'static>,
     sources: Vec<(String, Source)>,
+    /// (template, language) of every translation.
+    languages: BTreeSet<(String, String)>,
 }
 
 impl fmt::Debug for TemplateSet {
@@ -202,6 +222,7 @@ impl Clone for TemplateSet {
         TemplateSet {
             env: self.env.clone(),
             sources: self.sources.clone(),
+            languages: self.languages.clone(),
         }
     }
 }
@@ -219,27 +240,70 @@ impl TemplateSet {
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.add_function("element", declare_element);
         let mut sources = Vec::new();
+        // One part: the file of that name in `dir` if there is one, else `default`.
+        let mut add = |file: String, default: Option<&str>| -> Result<bool, TemplateError> {
+            let path = dir.map(|d| d.join(&file)).filter(|p| p.is_file());
+            let (text, source) = match (path, default) {
+                (Some(path), _) => {
+                    let text = std::fs::read_to_string(&path).map_err(|e| TemplateError::Read {
+                        path: path.clone(),
+                        reason: e.to_string(),
+                    })?;
+                    (text, Source::Override(path))
+                }
+                (None, Some(default)) => (default.to_owned(), Source::BuiltIn),
+                (None, None) => return Ok(false),
+            };
+            env.add_template_owned(file.clone(), text)
+                .map_err(|e| render_error(&file, &e))?;
+            sources.push((file, source));
+            Ok(true)
+        };
         for name in TemplateName::ALL {
             for (suffix, default) in PARTS.iter().zip(name.defaults()) {
-                let file = format!("{name}.{suffix}");
-                let path = dir.map(|d| d.join(&file)).filter(|p| p.is_file());
-                let (text, source) = match path {
-                    Some(path) => {
-                        let text =
-                            std::fs::read_to_string(&path).map_err(|e| TemplateError::Read {
-                                path: path.clone(),
-                                reason: e.to_string(),
-                            })?;
-                        (text, Source::Override(path))
-                    }
-                    None => (default.to_owned(), Source::BuiltIn),
-                };
-                env.add_template_owned(file.clone(), text)
-                    .map_err(|e| render_error(&file, &e))?;
-                sources.push((file, source));
+                add(format!("{name}.{suffix}"), Some(default))?;
             }
         }
-        Ok(TemplateSet { env, sources })
+        let mut languages = BTreeSet::new();
+        for (name, lang, defaults) in TRANSLATIONS {
+            for (suffix, default) in PARTS.iter().zip(defaults) {
+                add(format!("{name}.{lang}.{suffix}"), Some(default))?;
+            }
+            languages.insert((name.to_string(), lang.to_owned()));
+        }
+        // Translations that exist only in `dir` (`NAME.LANG.txt`), each with all its parts.
+        for (name, lang) in translations_in(dir)? {
+            if languages.contains(&(name.to_string(), lang.clone())) {
+                continue;
+            }
+            let mut missing = Vec::new();
+            for suffix in PARTS {
+                if !add(format!("{name}.{lang}.{suffix}"), None)? {
+                    missing.push(format!("{name}.{lang}.{suffix}"));
+                }
+            }
+            if !missing.is_empty() {
+                return Err(TemplateError::IncompleteTranslation {
+                    language: lang,
+                    missing: missing.join(", "),
+                });
+            }
+            languages.insert((name.to_string(), lang));
+        }
+        Ok(TemplateSet {
+            env,
+            sources,
+            languages,
+        })
+    }
+
+    /// The languages `name` is translated into (English, the original, not counted).
+    pub fn languages(&self, name: TemplateName) -> Vec<&str> {
+        self.languages
+            .iter()
+            .filter(|(n, _)| n == name.as_str())
+            .map(|(_, l)| l.as_str())
+            .collect()
     }
 
     /// Each template part and where it came from.
@@ -250,8 +314,22 @@ impl TemplateSet {
     /// Renders all three parts of `name` for one recipient.
     pub fn render(&self, name: TemplateName, ctx: &LetterContext) -> Result<Letter, TemplateError> {
         let value = Value::from(Serde(ctx));
+        // The person's language if the template is translated into it, else English.
+        let language = ctx
+            .person
+            .language
+            .as_deref()
+            .map(|tag| tag.split('-').next().unwrap_or(tag))
+            .filter(|l| {
+                self.languages
+                    .contains(&(name.to_string(), (*l).to_owned()))
+            });
+        let prefix = match language {
+            Some(l) => format!("{name}.{l}"),
+            None => name.to_string(),
+        };
         let part = |suffix: &str| -> Result<String, TemplateError> {
-            let file = format!("{name}.{suffix}");
+            let file = format!("{prefix}.{suffix}");
             let template = self
                 .env
                 .get_template(&file)
@@ -264,7 +342,7 @@ impl TemplateSet {
             }
             Ok(out)
         };
-        let subject_file = format!("{name}.subject.txt");
+        let subject_file = format!("{prefix}.subject.txt");
         let subject = part("subject.txt")?.trim().to_owned();
         if subject.is_empty()
             || subject.chars().count() > 998
@@ -289,8 +367,39 @@ impl TemplateSet {
                 text: text_marks,
                 html: html_marks,
             },
+            language: Some(language.unwrap_or("en").to_owned()),
         })
     }
+}
+
+/// The (template, language) pairs of the translation files in `dir`: `NAME.LANG.SUFFIX`
+/// with LANG two or three lower-case letters.
+fn translations_in(dir: Option<&Path>) -> Result<BTreeSet<(TemplateName, String)>, TemplateError> {
+    let mut found = BTreeSet::new();
+    let Some(dir) = dir.filter(|d| d.is_dir()) else {
+        return Ok(found);
+    };
+    let entries = std::fs::read_dir(dir).map_err(|e| TemplateError::Read {
+        path: dir.to_owned(),
+        reason: e.to_string(),
+    })?;
+    for entry in entries.flatten() {
+        let file = entry.file_name().to_string_lossy().into_owned();
+        for name in TemplateName::ALL {
+            let Some(rest) = file.strip_prefix(&format!("{name}.")) else {
+                continue;
+            };
+            let Some((lang, suffix)) = rest.split_once('.') else {
+                continue;
+            };
+            let is_lang =
+                (2..=3).contains(&lang.len()) && lang.bytes().all(|b| b.is_ascii_lowercase());
+            if is_lang && PARTS.contains(&suffix) {
+                found.insert((name, lang.to_owned()));
+            }
+        }
+    }
+    Ok(found)
 }
 
 fn render_error(file: &str, e: &minijinja::Error) -> TemplateError {

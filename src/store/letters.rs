@@ -180,6 +180,7 @@ mod tests {
                 text: "text".into(),
                 html: "<p>html</p>".into(),
                 marks: Default::default(),
+                language: None,
             },
             "corp.example",
             chrono::Utc::now(),

@@ -155,6 +155,7 @@ mod tests {
             location: None,
             notified_at: None,
             bounced: None,
+            language: None,
         }
     }
 
