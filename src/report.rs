@@ -3,6 +3,7 @@
 //! follows the same access rules as the screens: no names or addresses, only counts. Text
 //! from users is rendered inert in both formats (`report/text.rs`).
 
+pub mod drafts;
 pub mod register;
 mod text;
 

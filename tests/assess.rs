@@ -205,3 +205,49 @@ fn the_register_lists_every_incident_since_a_date_in_each_format() {
         "{err}"
     );
 }
+
+#[test]
+fn regulator_drafts_for_hhs_and_the_california_attorney_general_hold_counts_only() {
+    let s = Sandbox::new();
+    s.open_incident("Health notes readable by all", 1);
+    s.import(
+        "1",
+        "employee_id,name,email,categories,location\n\
+         C1,Carla,carla@corp.example,health-data,US-CA\n\
+         C2,Carlos,carlos@corp.example,health-data;keystrokes,US-CA\n",
+    );
+    let ag = s.ok(&["report", "1", "--regulator", "us-ca-ag"]);
+    assert!(ag.contains("## California residents affected\n\n2"), "{ag}");
+    assert!(ag.contains("Dear \\[Name\\]"), "a placeholder person: {ag}");
+    assert!(
+        !ag.contains("Carla") && !ag.contains("carlos@"),
+        "no personal data: {ag}"
+    );
+    let hhs = s.json(&["report", "1", "--regulator", "hhs", "--format", "json"]);
+    let field = |label: &str| {
+        hhs["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["label"] == label)
+            .cloned()
+            .unwrap_or_else(|| panic!("{label} in {hhs}"))
+    };
+    assert_eq!(
+        field("Approximate number of individuals affected")["value"],
+        "2"
+    );
+    assert_eq!(field("Breach start date")["to_complete"], true);
+    assert!(
+        hhs["note"]
+            .as_str()
+            .unwrap()
+            .contains("fewer than 500 individuals"),
+        "{hhs}"
+    );
+    let err = s.fails(
+        &["report", "1", "--regulator", "hhs", "--format", "html"],
+        2,
+    );
+    assert!(err.contains("use --format md or --format json"), "{err}");
+}

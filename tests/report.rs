@@ -316,3 +316,14 @@ fn html_report_renders_users_markup_as_text() {
         );
     }
 }
+
+#[test]
+fn hhs_draft() {
+    let (_dir, r, _) = report_of_a_breach();
+    let draft = report::drafts::hhs(&r);
+    assert!(
+        draft.fields.iter().any(|f| f.to_complete),
+        "placeholders are marked"
+    );
+    insta::assert_snapshot!("hhs_md", report::drafts::markdown(&draft));
+}

@@ -43,9 +43,31 @@ pub fn run(
                 }
             }
         }
+        Some(rule @ ("hhs" | "us-ca-ag")) => {
+            let draft = if rule == "hhs" {
+                report::drafts::hhs(&r)
+            } else {
+                let settings = Settings::load(&location.config, location.config_required)?;
+                report::drafts::california_ag(&r, &sample_letter(ctx, &r, &settings)?)
+            };
+            match format {
+                ReportFormat::Md => report::drafts::markdown(&draft),
+                ReportFormat::Json => {
+                    let mut text = serde_json::to_string_pretty(&draft)
+                        .map_err(|e| CliError::Failure(format!("cannot encode the draft: {e}")))?;
+                    text.push('\n');
+                    text
+                }
+                ReportFormat::Html => {
+                    return Err(CliError::User(format!(
+                        "the {rule} draft is Markdown or JSON: use --format md or --format json"
+                    )));
+                }
+            }
+        }
         Some(other) => {
             return Err(CliError::User(format!(
-                "no regulator draft for '{}'; drafts exist for: gdpr-33",
+                "no regulator draft for '{}'; drafts exist for: gdpr-33, hhs, us-ca-ag",
                 crate::domain::text::for_terminal(other)
             )));
         }
@@ -81,4 +103,40 @@ pub fn register(
     };
     write!(ctx.out, "{text}")?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The first notice as a Californian would get it, for a placeholder person: the sample
+/// copy the Attorney General receives carries no one's personal information.
+fn sample_letter(
+    ctx: &mut Context<'_>,
+    r: &report::Report,
+    settings: &Settings,
+) -> Result<crate::notify::Letter, CliError> {
+    use crate::domain::{AffectedPerson, Email, EmployeeId, Location};
+    let invalid = |e: crate::domain::DomainError| CliError::Failure(e.to_string());
+    let person = AffectedPerson {
+        employee_id: EmployeeId::parse("SAMPLE").map_err(invalid)?,
+        name: "[Name]".into(),
+        email: Email::parse("name@example.invalid").map_err(invalid)?,
+        categories: r.incident.categories.clone(),
+        location: Location::parse("US-CA").ok(),
+        notified_at: None,
+        bounced: None,
+        language: None,
+    };
+    let programs = ctx.desk.programs()?;
+    let letters = crate::notify::IncidentContext::new(
+        &r.incident,
+        &programs,
+        &settings.config.contact,
+        crate::notify::stats([&person], &settings.catalog),
+    )
+    .with_law(&settings.rules, r.generated_at);
+    settings
+        .templates
+        .render(
+            crate::notify::TemplateName::Initial,
+            &letters.for_person(&person, &settings.catalog),
+        )
+        .map_err(|e| CliError::User(format!("the sample letter does not render: {e}")))
 }
