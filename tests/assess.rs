@@ -251,3 +251,44 @@ fn regulator_drafts_for_hhs_and_the_california_attorney_general_hold_counts_only
     );
     assert!(err.contains("use --format md or --format json"), "{err}");
 }
+
+#[test]
+fn an_art_34_3_exemption_settles_telling_the_people_with_its_ground() {
+    let s = desk();
+    let err = s.fails(
+        &[
+            "obligation",
+            "exempt",
+            "1",
+            "gdpr-33",
+            "--ground",
+            "unintelligible",
+            "--reason",
+            "x",
+        ],
+        2,
+    );
+    assert!(
+        err.contains("the Art. 34(3) exemptions are for gdpr-34"),
+        "{err}"
+    );
+    s.ok(&[
+        "obligation",
+        "exempt",
+        "1",
+        "gdpr-34",
+        "--ground",
+        "unintelligible",
+        "--reason",
+        "the store held only AES-256 ciphertext; the key was not exposed",
+    ]);
+    let o = art34(&s);
+    assert_eq!(o["state"], "waived");
+    assert_eq!(
+        o["waived_reason"],
+        "exempt under GDPR Art. 34(3)(a): the data is unintelligible to any person not authorised to access it: the store held only AES-256 ciphertext; the key was not exposed"
+    );
+    // A recorded decision outranks a later assessment.
+    assess(&s, "3", "chat transcripts");
+    assert_eq!(art34(&s)["state"], "waived");
+}

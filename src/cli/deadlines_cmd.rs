@@ -141,6 +141,26 @@ pub fn obligation(ctx: &mut Context<'_>, cmd: ObligationCommand) -> Result<ExitC
         ObligationCommand::Waive { id, rule, reason } => {
             (id, rule, ObligationState::Waived { reason })
         }
+        ObligationCommand::Exempt {
+            id,
+            rule,
+            ground,
+            reason,
+        } => {
+            if rule != "gdpr-34" {
+                return Err(CliError::User(format!(
+                    "the Art. 34(3) exemptions are for gdpr-34, not '{}'; use `obligation waive` for other rules",
+                    safe(&rule)
+                )));
+            }
+            if reason.trim().is_empty() {
+                return Err(CliError::User(
+                    "--reason: say why the exemption holds".into(),
+                ));
+            }
+            let reason = format!("{}: {}", ground.describe(), reason.trim());
+            (id, rule, ObligationState::Waived { reason })
+        }
     };
     let o = ctx.desk.settle_obligation(id, rule, state)?;
     writeln!(
