@@ -123,8 +123,20 @@ fn time(t: DateTime<Utc>) -> String {
 
 fn obligation_state(o: &Obligation) -> String {
     match (&o.state, o.met_in_time()) {
-        (ObligationState::Done { at, reference }, met) => format!(
-            "done {}{}{}",
+        (
+            ObligationState::Done {
+                at,
+                reference,
+                phase,
+            },
+            met,
+        ) => format!(
+            "{} {}{}{}",
+            if *phase == Some(crate::domain::Phase::Initial) {
+                "partly met (initial report; follow-up pending):"
+            } else {
+                "done"
+            },
             time(*at),
             reference
                 .as_deref()

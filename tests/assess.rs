@@ -292,3 +292,72 @@ fn an_art_34_3_exemption_settles_telling_the_people_with_its_ground() {
     assess(&s, "3", "chat transcripts");
     assert_eq!(art34(&s)["state"], "waived");
 }
+
+#[test]
+fn a_report_in_phases_is_partly_met_until_the_follow_up_and_keeps_each_submission() {
+    let s = desk();
+    let rule = |name: &str| {
+        s.json(&["deadlines", "1", "--json"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["rule"] == name)
+            .cloned()
+            .unwrap()
+    };
+    let at = (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc3339();
+    let err = s.fails(
+        &[
+            "obligation",
+            "done",
+            "1",
+            "gdpr-33",
+            "--at",
+            &at,
+            "--phase",
+            "follow-up",
+        ],
+        2,
+    );
+    assert!(err.contains("no initial report yet"), "{err}");
+    let out = s.ok(&[
+        "obligation",
+        "done",
+        "1",
+        "gdpr-33",
+        "--at",
+        &at,
+        "--reference",
+        "DPC-1",
+        "--phase",
+        "initial",
+    ]);
+    assert!(out.contains("partly met: initial report"), "{out}");
+    let o = rule("gdpr-33");
+    assert_eq!(o["state"], "partly-met", "{o}");
+    assert_eq!(o["met"], true, "the initial report met the 72 hours: {o}");
+    let later = chrono::Utc::now().to_rfc3339();
+    s.ok(&[
+        "obligation",
+        "done",
+        "1",
+        "gdpr-33",
+        "--at",
+        &later,
+        "--reference",
+        "DPC-1b",
+        "--phase",
+        "follow-up",
+    ]);
+    let o = rule("gdpr-33");
+    assert_eq!(o["state"], "done", "{o}");
+    assert_eq!(o["reference"], "DPC-1", "met by the initial report: {o}");
+    let phases: Vec<&str> = o["submissions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["phase"].as_str().unwrap())
+        .collect();
+    assert_eq!(phases, ["initial", "follow-up"], "{o}");
+    assert_eq!(o["submissions"][1]["reference"], "DPC-1b");
+}

@@ -333,6 +333,7 @@ desk_test!(obligations_and_evidence, |b| {
             ObligationState::Done {
                 at: chrono::Utc::now() - chrono::Duration::minutes(5),
                 reference: Some("DPC-1".into()),
+                phase: None,
             },
         )
         .unwrap();

@@ -105,6 +105,7 @@ fn breach_desk() -> (tempfile::TempDir, Session, UserName, Settings) {
         ObligationState::Done {
             at: t("2026-11-20T14:00:00Z"),
             reference: Some("DPC-2026-118".into()),
+            phase: None,
         },
     )
     .unwrap();

@@ -315,6 +315,10 @@ pub enum ObligationCommand {
         at: DateTime<Utc>,
         #[arg(long)]
         reference: Option<String>,
+        /// For a report made in phases (GDPR Art. 33(4)): which one this is; after only
+        /// the initial report the obligation shows as partly met
+        #[arg(long, value_enum)]
+        phase: Option<ReportPhase>,
     },
     /// The obligation does not apply or was decided against, and why
     Waive {
@@ -336,6 +340,13 @@ pub enum ObligationCommand {
         #[arg(long)]
         reason: String,
     },
+}
+
+/// A report's phase, for `obligation done --phase`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ReportPhase {
+    Initial,
+    FollowUp,
 }
 
 /// The grounds of GDPR Art. 34(3) on which telling the people is not required.

@@ -35,12 +35,15 @@ pub struct ObligationView<'a> {
     pub met: Option<bool>,
     pub people: u64,
     pub citation: &'a str,
+    /// Each report of an obligation met in phases.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub submissions: &'a [crate::domain::Submission],
 }
 
 impl<'a> ObligationView<'a> {
     pub fn new(o: &'a Obligation, now: DateTime<Utc>) -> Self {
         let (done_at, reference, waived_reason) = match &o.state {
-            ObligationState::Done { at, reference } => {
+            ObligationState::Done { at, reference, .. } => {
                 (Some(rfc3339(*at)), reference.as_deref(), None)
             }
             ObligationState::Waived { reason } => (None, None, Some(reason.as_str())),
@@ -62,6 +65,7 @@ impl<'a> ObligationView<'a> {
             met: o.met_in_time(),
             people: o.people,
             citation: &o.citation,
+            submissions: &o.submissions,
         }
     }
 }
@@ -69,6 +73,17 @@ impl<'a> ObligationView<'a> {
 /// What is left of an obligation's time, or what became of it, for tables.
 pub fn standing(o: &Obligation, now: DateTime<Utc>) -> String {
     match (&o.state, o.due_at) {
+        (
+            ObligationState::Done {
+                at,
+                phase: Some(crate::domain::Phase::Initial),
+                ..
+            },
+            _,
+        ) => format!(
+            "partly met: initial report {} (follow-up pending)",
+            short_time(*at)
+        ),
         (ObligationState::Done { at, .. }, _) => match o.met_in_time() {
             Some(false) => format!("done {} (LATE)", short_time(*at)),
             _ => format!("done {}", short_time(*at)),
@@ -137,7 +152,19 @@ pub fn obligation(ctx: &mut Context<'_>, cmd: ObligationCommand) -> Result<ExitC
             rule,
             at,
             reference,
-        } => (id, rule, ObligationState::Done { at, reference }),
+            phase,
+        } => (
+            id,
+            rule,
+            ObligationState::Done {
+                at,
+                reference,
+                phase: phase.map(|p| match p {
+                    super::args::ReportPhase::Initial => crate::domain::Phase::Initial,
+                    super::args::ReportPhase::FollowUp => crate::domain::Phase::FollowUp,
+                }),
+            },
+        ),
         ObligationCommand::Waive { id, rule, reason } => {
             (id, rule, ObligationState::Waived { reason })
         }

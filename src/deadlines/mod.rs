@@ -305,6 +305,7 @@ impl RuleBook {
             },
             people,
             citation: rule.citation.clone(),
+            submissions: record.map(|r| r.submissions.clone()).unwrap_or_default(),
         })
     }
 }
@@ -324,6 +325,9 @@ pub struct Obligation {
     /// How many affected people it covers.
     pub people: u64,
     pub citation: String,
+    /// Each report of an obligation met in phases (GDPR Art. 33(4)).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub submissions: Vec<crate::domain::Submission>,
 }
 
 impl Obligation {

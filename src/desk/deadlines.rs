@@ -58,15 +58,20 @@ pub(super) fn settle(
                 "an obligation is settled as done or waived".into(),
             ));
         }
-        ObligationState::Done { at, reference } => {
+        ObligationState::Done {
+            at,
+            reference,
+            phase,
+        } => {
             LocalDesk::not_future(*at, desk.now())?;
             if let Some(r) = reference {
                 checked("reference", r, 500, Lines::Single)?;
             }
-            let mut d = format!(
-                "{rule} done at {}",
-                at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-            );
+            let mut d = match phase {
+                Some(p) => format!("{rule}: {} report sent at ", p.as_str()),
+                None => format!("{rule} done at "),
+            };
+            d.push_str(&at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
             if let Some(r) = reference {
                 d.push_str(&format!(" (reference {r})"));
             }
@@ -98,12 +103,46 @@ pub(super) fn settle(
             .get(rule.as_str())
             .map_or("open", |r| r.state.as_str())
             .to_owned();
+        let old = inc.obligations.get(rule.as_str());
+        let mut submissions = old.map(|r| r.submissions.clone()).unwrap_or_default();
+        // A report in phases: each is kept; the obligation was met when the initial one
+        // went, and is partly met until a follow-up has.
+        let state = match state {
+            ObligationState::Done {
+                at,
+                reference,
+                phase: Some(phase),
+            } => {
+                submissions.push(crate::domain::Submission {
+                    phase,
+                    at,
+                    reference: reference.clone(),
+                    by: actor.clone(),
+                });
+                let initial = submissions
+                    .iter()
+                    .find(|s| s.phase == crate::domain::Phase::Initial)
+                    .cloned()
+                    .ok_or_else(|| {
+                        DeskError::Unchanged(format!(
+                            "{rule} has no initial report yet: record it first with --phase initial"
+                        ))
+                    })?;
+                ObligationState::Done {
+                    at: initial.at,
+                    reference: initial.reference,
+                    phase: Some(phase),
+                }
+            }
+            other => other,
+        };
         let after = state.as_str();
         inc.obligations.insert(
             rule.to_owned(),
             ObligationRecord {
                 state,
                 by: actor.clone(),
+                submissions,
             },
         );
         Ok(Recorded::new(action, detail, before, after))

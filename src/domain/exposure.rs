@@ -38,9 +38,14 @@ impl Finding {
 pub enum ObligationState {
     Open,
     Done {
+        /// When it was met: for a report in phases, when the initial report went.
         at: DateTime<Utc>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reference: Option<String>,
+        /// For a report made in phases (GDPR Art. 33(4)), the latest phase sent: after only
+        /// the initial report the obligation is partly met.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        phase: Option<Phase>,
     },
     Waived {
         reason: String,
@@ -51,10 +56,41 @@ impl ObligationState {
     pub fn as_str(&self) -> &'static str {
         match self {
             ObligationState::Open => "open",
+            ObligationState::Done {
+                phase: Some(Phase::Initial),
+                ..
+            } => "partly-met",
             ObligationState::Done { .. } => "done",
             ObligationState::Waived { .. } => "waived",
         }
     }
+}
+
+/// A phase of a report made in phases (GDPR Art. 33(4)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Phase {
+    Initial,
+    FollowUp,
+}
+
+impl Phase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Initial => "initial",
+            Phase::FollowUp => "follow-up",
+        }
+    }
+}
+
+/// One report sent for an obligation met in phases.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Submission {
+    pub phase: Phase,
+    pub at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    pub by: UserName,
 }
 
 /// A record of an obligation met or waived, with who recorded it.
@@ -63,6 +99,9 @@ pub struct ObligationRecord {
     #[serde(flatten)]
     pub state: ObligationState,
     pub by: UserName,
+    /// Each report of an obligation met in phases, in the order recorded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub submissions: Vec<Submission>,
 }
 
 /// What the exposure evidence showed, kept on the incident (counts only; the per-person

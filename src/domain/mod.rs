@@ -19,7 +19,9 @@ pub use assessment::{Assessment, Band, HarmInputs, parse_quarters, quarters};
 pub use audit::{AccessRecord, AuditAction, AuditEvent, ChangeNotice, EventDraft};
 pub use category::{CategoryCatalog, CategoryDef, CategoryName};
 pub use error::DomainError;
-pub use exposure::{EvidenceSummary, Finding, ObligationRecord, ObligationState};
+pub use exposure::{
+    EvidenceSummary, Finding, ObligationRecord, ObligationState, Phase, Submission,
+};
 pub use ids::{EmployeeId, IncidentId, ProgramSlug, UserName};
 pub use incident::{Incident, NewIncident};
 pub use person::{AffectedPerson, Bounce, Email, Language, Location};

@@ -73,7 +73,20 @@ fn entry(inc: &Incident, rules: &RuleBook, programs: &[crate::domain::Program]) 
             let met_in_time = o.met_in_time();
             let (decision, met_at, reference, reason) = match o.state {
                 ObligationState::Open => ("open", None, None, None),
-                ObligationState::Done { at, reference } => ("done", Some(at), reference, None),
+                ObligationState::Done {
+                    at,
+                    reference,
+                    phase,
+                } => (
+                    if phase == Some(crate::domain::Phase::Initial) {
+                        "partly met"
+                    } else {
+                        "done"
+                    },
+                    Some(at),
+                    reference,
+                    None,
+                ),
                 ObligationState::Waived { reason } => ("waived", None, None, Some(reason)),
             };
             Decision {

@@ -73,6 +73,13 @@ pub fn render(app: &App, tab: &DeadlinesTab, frame: &mut Frame<'_>, area: Rect) 
 fn time_left(app: &App, o: &Obligation) -> (String, Style) {
     let left = o.due_at.map(|d| d - app.now);
     match (&o.state, left) {
+        (
+            ObligationState::Done {
+                phase: Some(crate::domain::Phase::Initial),
+                ..
+            },
+            _,
+        ) => ("partly met".to_owned(), app.theme.warning()),
         (ObligationState::Done { .. }, _) => match o.met_in_time() {
             Some(false) => ("done late".to_owned(), app.theme.warning()),
             _ => ("done".to_owned(), app.theme.good()),
