@@ -303,6 +303,17 @@ fn blocks(r: &Report) -> Vec<Block> {
             .and_user(&a.reason)
         }
     }));
+    if let Some(h) = &r.incident.serious_harm {
+        out.push(Block::Para(
+            Text::own(format!(
+                "{}, by {} on {}. Reason: ",
+                h.test.summary(),
+                h.by,
+                h.at.format("%Y-%m-%d %H:%M UTC")
+            ))
+            .and_user(&h.reason),
+        ));
+    }
     out.push(Block::Heading(Text::own("Exposure evidence")));
     out.push(Block::Para(match &r.evidence {
         None => Text::own("No access log of the exposed store has been imported: whether anyone read the data is not established."),

@@ -361,3 +361,98 @@ fn a_report_in_phases_is_partly_met_until_the_follow_up_and_keeps_each_submissio
     assert_eq!(phases, ["initial", "follow-up"], "{o}");
     assert_eq!(o["submissions"][1]["reference"], "DPC-1b");
 }
+
+#[test]
+fn the_nz_serious_harm_test_decides_whether_the_breach_is_notifiable() {
+    let s = Sandbox::new();
+    s.open_incident("Roster readable by all", 3);
+    s.import(
+        "1",
+        "employee_id,name,email,categories,location\nN1,Nikau,nikau@corp.example,keystrokes,NZ\n",
+    );
+    let nz = |s: &Sandbox| {
+        s.json(&["deadlines", "1", "--json"])
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["rule"] == "nz-privacy-2020")
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(nz(&s)["state"], "open");
+    let factors = [
+        "--mitigation",
+        "access closed within an hour",
+        "--sensitivity",
+        "work rosters, not sensitive",
+        "--harm",
+        "none foreseeable",
+        "--recipients",
+        "two colleagues, who deleted their copies",
+        "--security",
+        "none",
+    ];
+    let mut args = vec!["incident", "serious-harm", "1", "--unlikely"];
+    args.extend(factors);
+    args.extend(["--reason", "low sensitivity, known recipients"]);
+    let out = s.ok(&args);
+    assert!(
+        out.contains("serious harm not likely, not a notifiable privacy breach"),
+        "{out}"
+    );
+    let o = nz(&s);
+    assert_eq!(o["state"], "waived");
+    assert!(
+        o["waived_reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("not required: not a notifiable privacy breach by the serious-harm test"),
+        "{o}"
+    );
+    let log = s.json(&["audit", "log", "--incident", "1", "--json"]);
+    let detail = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "incident.assessed")
+        .and_then(|e| e["detail"].as_str())
+        .unwrap()
+        .to_owned();
+    assert!(
+        detail.contains(
+            "whether the information is sensitive (s113(b)): work rosters, not sensitive"
+        ),
+        "{detail}"
+    );
+    // Each factor must be considered.
+    let err = s.fails(
+        &[
+            "incident",
+            "serious-harm",
+            "1",
+            "--likely",
+            "--mitigation",
+            "",
+            "--sensitivity",
+            "x",
+            "--harm",
+            "x",
+            "--recipients",
+            "x",
+            "--security",
+            "x",
+            "--reason",
+            "x",
+        ],
+        2,
+    );
+    assert!(
+        err.contains("say how you considered action taken to reduce the risk of harm"),
+        "{err}"
+    );
+    let mut args = vec!["incident", "serious-harm", "1", "--likely"];
+    args.extend(factors);
+    args.extend(["--reason", "copies were not deleted after all"]);
+    s.ok(&args);
+    assert_eq!(nz(&s)["state"], "open", "notifiable again");
+}

@@ -249,6 +249,43 @@ pub enum IncidentCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Record New Zealand's serious-harm test (Privacy Act 2020 s112-113): whether the
+    /// breach is notifiable, with how each s113 factor was considered
+    SeriousHarm {
+        #[arg(value_parser = parse_incident)]
+        id: IncidentId,
+        /// Serious harm is likely: a notifiable privacy breach
+        #[arg(
+            long,
+            conflicts_with = "unlikely",
+            required_unless_present = "unlikely"
+        )]
+        likely: bool,
+        /// Serious harm is not likely: not notifiable
+        #[arg(long)]
+        unlikely: bool,
+        /// s113(a): action taken to reduce the risk of harm
+        #[arg(long, value_name = "T")]
+        mitigation: String,
+        /// s113(b): whether the information is sensitive
+        #[arg(long, value_name = "T")]
+        sensitivity: String,
+        /// s113(c): the nature of the harm that may be caused
+        #[arg(long, value_name = "T")]
+        harm: String,
+        /// s113(d): who has obtained or may obtain the information
+        #[arg(long, value_name = "T")]
+        recipients: String,
+        /// s113(e): whether a security measure protects it
+        #[arg(long, value_name = "T")]
+        security: String,
+        /// s113(f): any other relevant matters
+        #[arg(long, value_name = "T", default_value = "")]
+        other: String,
+        /// Why (recorded in the timeline)
+        #[arg(long)]
+        reason: String,
+    },
     /// Change when the organisation became aware, or determined the breach (legal clocks)
     Clock {
         #[arg(value_parser = parse_incident)]

@@ -86,6 +86,30 @@ pub fn run(ctx: &mut Context<'_>, cmd: IncidentCommand) -> Result<ExitCode, CliE
             }
             Ok(ExitCode::SUCCESS)
         }
+        IncidentCommand::SeriousHarm {
+            id,
+            likely,
+            unlikely: _,
+            mitigation,
+            sensitivity,
+            harm,
+            recipients,
+            security,
+            other,
+            reason,
+        } => {
+            let test = crate::domain::SeriousHarm::new(
+                likely,
+                [mitigation, sensitivity, harm, recipients, security, other],
+            )?;
+            let inc = ctx.desk.assess_serious_harm(id, test, reason)?;
+            let summary = inc
+                .serious_harm
+                .as_ref()
+                .map_or("recorded", |h| h.test.summary());
+            writeln!(ctx.out, "{}: {summary}", inc.id)?;
+            Ok(ExitCode::SUCCESS)
+        }
         IncidentCommand::Clock {
             id,
             aware,

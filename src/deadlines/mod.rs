@@ -100,6 +100,11 @@ pub struct Rule {
     /// required, with the assessment as its reason.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub high_risk_only: bool,
+    /// Applies only to a notifiable privacy breach (NZ Privacy Act 2020 s112): once the
+    /// serious-harm test finds serious harm not likely, the obligation shows as not
+    /// required, with the test as its reason.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub serious_harm_only: bool,
     /// What a notice to individuals under this rule must contain (see `letter.rs`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub letter: Vec<Required>,
@@ -301,6 +306,15 @@ impl RuleBook {
                         ),
                     }
                 }
+                (None, _)
+                    if rule.serious_harm_only
+                        && incident
+                            .serious_harm
+                            .as_ref()
+                            .is_some_and(|h| !h.test.is_notifiable()) =>
+                {
+                    not_notifiable(incident)
+                }
                 _ => ObligationState::Open,
             },
             people,
@@ -308,6 +322,19 @@ impl RuleBook {
             submissions: record.map(|r| r.submissions.clone()).unwrap_or_default(),
         })
     }
+}
+
+/// The state of a rule for notifiable breaches only, once the serious-harm test said no.
+fn not_notifiable(incident: &Incident) -> ObligationState {
+    let reason = incident.serious_harm.as_ref().map_or_else(String::new, |h| {
+        format!(
+            "not required: not a notifiable privacy breach by the serious-harm test of {} by {}: {}",
+            h.at.format("%Y-%m-%d"),
+            h.by,
+            h.reason
+        )
+    });
+    ObligationState::Waived { reason }
 }
 
 /// One obligation of one incident.

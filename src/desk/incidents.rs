@@ -181,6 +181,47 @@ pub(super) fn assess(
     })
 }
 
+/// Records New Zealand's serious-harm test (Privacy Act 2020 s112-113), replacing any
+/// before; the timeline keeps each with its factors.
+pub(super) fn assess_serious_harm(
+    desk: &LocalDesk,
+    actor: &UserName,
+    id: IncidentId,
+    test: crate::domain::SeriousHarm,
+    reason: String,
+) -> Result<Incident, DeskError> {
+    let reason = reason_text(&reason)?;
+    let now = desk.now();
+    desk.change_incident(actor, id, "incident.assess", Need::Change, |inc| {
+        let state = |likely: bool| {
+            if likely {
+                "notifiable"
+            } else {
+                "not notifiable"
+            }
+        };
+        let before = inc
+            .serious_harm
+            .as_ref()
+            .map_or("not assessed", |h| state(h.test.is_notifiable()));
+        let after = state(test.is_notifiable());
+        let factors: Vec<String> = test.factors().map(|(n, f)| format!("{n}: {f}")).collect();
+        let detail = format!("{}; {}; {reason}", test.summary(), factors.join("; "));
+        inc.serious_harm = Some(crate::domain::SeriousHarmRecord {
+            test: test.clone(),
+            reason: reason.clone(),
+            by: actor.clone(),
+            at: now,
+        });
+        Ok(Recorded::new(
+            AuditAction::HarmAssessed,
+            detail,
+            before,
+            after,
+        ))
+    })
+}
+
 pub(super) fn set_status(
     desk: &LocalDesk,
     actor: &UserName,

@@ -31,7 +31,8 @@ pub(crate) mod vocabulary {
     };
     pub use crate::domain::{
         AffectedPerson, AuditEvent, Email, EmployeeId, HarmInputs, Incident, IncidentId,
-        NewIncident, NewProgram, ObligationState, Program, ProgramSlug, Severity, Status, UserName,
+        NewIncident, NewProgram, ObligationState, Program, ProgramSlug, SeriousHarm, Severity,
+        Status, UserName,
     };
     pub use crate::evidence::Evidence;
     pub use crate::notify::TemplateName;
@@ -74,6 +75,9 @@ macro_rules! desk_ops {
             /// Records a harm assessment (ENISA severity) with the reason.
             AssessHarm assess_harm(id: IncidentId, inputs: HarmInputs, reason: String) -> Incident =
                 incidents::assess, Access::Incident(id, Need::Change, "incident.assess");
+            /// Records New Zealand's serious-harm test with the reason.
+            AssessSeriousHarm assess_serious_harm(id: IncidentId, test: SeriousHarm, reason: String) -> Incident =
+                incidents::assess_serious_harm, Access::Incident(id, Need::Change, "incident.assess");
             /// Moves the incident along its lifecycle.
             SetStatus set_status(id: IncidentId, status: Status, reason: Option<String>) -> Incident =
                 incidents::set_status, Access::Incident(id, Need::Change, "incident.status");

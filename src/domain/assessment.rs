@@ -303,3 +303,91 @@ mod tests {
         );
     }
 }
+
+/// The New Zealand test of a notifiable privacy breach (Privacy Act 2020, s112): whether
+/// the breach has caused or is likely to cause serious harm, judged on the factors of s113,
+/// each as the responder considered it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "SeriousHarmFields")]
+pub struct SeriousHarm {
+    likely: bool,
+    factors: [String; 6],
+}
+
+#[derive(Deserialize)]
+struct SeriousHarmFields {
+    likely: bool,
+    factors: [String; 6],
+}
+
+impl TryFrom<SeriousHarmFields> for SeriousHarm {
+    type Error = DomainError;
+    fn try_from(f: SeriousHarmFields) -> Result<Self, DomainError> {
+        SeriousHarm::new(f.likely, f.factors)
+    }
+}
+
+impl SeriousHarm {
+    /// The s113 factors, in the Act's order.
+    pub const FACTORS: [&'static str; 6] = [
+        "action taken to reduce the risk of harm (s113(a))",
+        "whether the information is sensitive (s113(b))",
+        "the nature of the harm that may be caused (s113(c))",
+        "who has obtained or may obtain the information (s113(d))",
+        "whether a security measure protects it (s113(e))",
+        "any other relevant matters (s113(f))",
+    ];
+
+    /// `factors` in the order of [`SeriousHarm::FACTORS`]: each considered (one line, at
+    /// most 1,000 bytes); only the last ("other matters") may be empty.
+    pub fn new(likely: bool, factors: [String; 6]) -> Result<Self, DomainError> {
+        let factors = factors.map(|f| f.trim().to_owned());
+        for (i, f) in factors.iter().enumerate() {
+            if f.is_empty() && i < 5 {
+                return Err(DomainError::Invalid(format!(
+                    "say how you considered {}",
+                    SeriousHarm::FACTORS[i]
+                )));
+            }
+            if f.len() > 1000 || f.chars().any(char::is_control) {
+                return Err(DomainError::Invalid(format!(
+                    "{} must be one line of at most 1,000 bytes",
+                    SeriousHarm::FACTORS[i]
+                )));
+            }
+        }
+        Ok(SeriousHarm { likely, factors })
+    }
+
+    /// Whether serious harm is likely: a notifiable privacy breach.
+    pub fn is_notifiable(&self) -> bool {
+        self.likely
+    }
+
+    /// The factors with their names, empty ones left out.
+    pub fn factors(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        SeriousHarm::FACTORS
+            .iter()
+            .zip(&self.factors)
+            .filter(|(_, f)| !f.is_empty())
+            .map(|(name, f)| (*name, f.as_str()))
+    }
+
+    /// The decision in breachdesk's words.
+    pub fn summary(&self) -> &'static str {
+        if self.likely {
+            "NZ serious-harm test: serious harm likely, a notifiable privacy breach (Privacy Act 2020 s112)"
+        } else {
+            "NZ serious-harm test: serious harm not likely, not a notifiable privacy breach (Privacy Act 2020 s112)"
+        }
+    }
+}
+
+/// A serious-harm test as recorded on the incident.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeriousHarmRecord {
+    pub test: SeriousHarm,
+    pub reason: String,
+    pub by: UserName,
+    pub at: DateTime<Utc>,
+}

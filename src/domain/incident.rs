@@ -55,6 +55,9 @@ pub struct Incident {
     /// The latest harm assessment (ENISA), once made.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assessment: Option<super::Assessment>,
+    /// The latest New Zealand serious-harm test, once made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serious_harm: Option<super::SeriousHarmRecord>,
 }
 
 /// What a responder gives to open an incident, already validated (also when decoded from a
@@ -143,6 +146,7 @@ impl Incident {
             obligations: BTreeMap::new(),
             evidence: None,
             assessment: None,
+            serious_harm: None,
         }
     }
 

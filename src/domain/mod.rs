@@ -15,7 +15,9 @@ mod severity;
 mod status;
 pub mod text;
 
-pub use assessment::{Assessment, Band, HarmInputs, parse_quarters, quarters};
+pub use assessment::{
+    Assessment, Band, HarmInputs, SeriousHarm, SeriousHarmRecord, parse_quarters, quarters,
+};
 pub use audit::{AccessRecord, AuditAction, AuditEvent, ChangeNotice, EventDraft};
 pub use category::{CategoryCatalog, CategoryDef, CategoryName};
 pub use error::DomainError;
