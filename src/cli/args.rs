@@ -9,6 +9,8 @@ use clap::{Args, Parser, Subcommand};
 use crate::domain::{DomainError, IncidentId, ProgramSlug, Severity, Status};
 use crate::notify::TemplateName;
 
+pub use super::args_deadlines::{EvidenceCommand, ObligationCommand, ReportPhase};
+
 /// Incident-response tracker for privacy breaches.
 ///
 /// With no command, opens the terminal UI.
@@ -340,101 +342,6 @@ pub enum IncidentCommand {
     },
 }
 
-#[derive(Debug, Subcommand)]
-pub enum ObligationCommand {
-    /// The obligation was met: when, and the regulator's or mailing's reference
-    Done {
-        #[arg(value_parser = parse_incident)]
-        id: IncidentId,
-        /// The rule id, e.g. gdpr-33 (see `breachdesk deadlines ID`)
-        rule: String,
-        #[arg(long, value_name = "RFC3339", value_parser = parse_time)]
-        at: DateTime<Utc>,
-        #[arg(long)]
-        reference: Option<String>,
-        /// For a report made in phases (GDPR Art. 33(4)): which one this is; after only
-        /// the initial report the obligation shows as partly met
-        #[arg(long, value_enum)]
-        phase: Option<ReportPhase>,
-    },
-    /// The obligation does not apply or was decided against, and why
-    Waive {
-        #[arg(value_parser = parse_incident)]
-        id: IncidentId,
-        rule: String,
-        #[arg(long)]
-        reason: String,
-    },
-    /// Telling the people (GDPR Art. 34) is not required on one of the grounds of
-    /// Art. 34(3): record which, and why; it settles the obligation
-    Exempt {
-        #[arg(value_parser = parse_incident)]
-        id: IncidentId,
-        /// The rule: gdpr-34
-        rule: String,
-        #[arg(long, value_enum)]
-        ground: Art34Ground,
-        #[arg(long)]
-        reason: String,
-    },
-}
-
-/// A report's phase, for `obligation done --phase`.
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum ReportPhase {
-    Initial,
-    FollowUp,
-}
-
-/// The grounds of GDPR Art. 34(3) on which telling the people is not required.
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum Art34Ground {
-    /// (a) the data is unintelligible to anyone not authorised to access it (encrypted)
-    Unintelligible,
-    /// (b) later measures ensure the high risk is no longer likely to materialise
-    NoLongerLikely,
-    /// (c) it would involve disproportionate effort; a public communication informs the
-    /// people as effectively instead
-    Disproportionate,
-}
-
-impl Art34Ground {
-    /// The ground as the waiver records it.
-    pub fn describe(self) -> &'static str {
-        match self {
-            Art34Ground::Unintelligible => {
-                "exempt under GDPR Art. 34(3)(a): the data is unintelligible to any person not authorised to access it"
-            }
-            Art34Ground::NoLongerLikely => {
-                "exempt under GDPR Art. 34(3)(b): subsequent measures ensure the high risk is no longer likely to materialise"
-            }
-            Art34Ground::Disproportionate => {
-                "exempt under GDPR Art. 34(3)(c): it would involve disproportionate effort, and a public communication or similar measure informs the people as effectively instead"
-            }
-        }
-    }
-}
-
-#[derive(Debug, Subcommand)]
-pub enum EvidenceCommand {
-    /// Load the exposed store's access log: CSV accessed_at,accessor,employee_id,action
-    Import {
-        #[arg(value_parser = parse_incident)]
-        id: IncidentId,
-        file: PathBuf,
-        /// Accessors whose reads were authorised, one per line
-        #[arg(long, value_name = "FILE")]
-        authorized: Option<PathBuf>,
-    },
-    /// Whether the data was read, by how many people, and who they were
-    Summary {
-        #[arg(value_parser = parse_incident)]
-        id: IncidentId,
-        #[arg(long)]
-        json: bool,
-    },
-}
-
 /// How a report is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ReportFormat {
@@ -621,7 +528,7 @@ fn parse_status(s: &str) -> Result<Status, DomainError> {
     s.parse()
 }
 
-fn parse_incident(s: &str) -> Result<IncidentId, DomainError> {
+pub(super) fn parse_incident(s: &str) -> Result<IncidentId, DomainError> {
     s.parse()
 }
 
@@ -649,7 +556,7 @@ fn parse_since(s: &str) -> Result<DateTime<Utc>, String> {
     }
 }
 
-fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
+pub(super) fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
     DateTime::parse_from_rfc3339(s.trim())
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| format!("'{s}' is not an RFC 3339 time such as 2026-11-20T14:30:00Z ({e})"))

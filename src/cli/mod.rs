@@ -4,6 +4,7 @@
 //! follows its kind, locally and through the daemon alike.
 
 mod args;
+mod args_deadlines;
 mod audit_cmd;
 mod bounces_cmd;
 mod deadlines_cmd;
