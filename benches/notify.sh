@@ -26,6 +26,15 @@ if ! command -v smtp-sink >/dev/null; then
     exit 2
   fi
 fi
+# Runs a command (its output to standard error) and prints the rate: $letters messages
+# over the seconds it took.
+rate_of() {
+  local t0 t1
+  t0=$(date +%s.%N)
+  "$@" >&2
+  t1=$(date +%s.%N)
+  awk -v n="$letters" -v a="$t0" -v b="$t1" 'BEGIN { print n / (b - a) }'
+}
 sink_user=()
 [ "$(id -u)" = 0 ] && sink_user=(-u nobody)
 
@@ -47,10 +56,7 @@ trap cleanup EXIT
 sleep 0.5
 
 echo "== smtp-source -d -s 16 -m $letters (reference)"
-start=$(date +%s.%N)
-smtp-source -d -s 16 -m "$letters" -f bench@corp.example -t sink@corp.example 127.0.0.1:$port
-end=$(date +%s.%N)
-ref=$(awk -v n="$letters" -v a="$start" -v b="$end" 'BEGIN { print n / (b - a) }')
+ref=$(rate_of smtp-source -d -s 16 -m "$letters" -f bench@corp.example -t sink@corp.example 127.0.0.1:$port)
 printf 'smtp-source: %.0f msg/s\n' "$ref"
 
 cat > "$work/config.toml" <<CONF
@@ -86,10 +92,7 @@ status_times() {
 }
 status_times
 echo "== breachdesk notify send"
-start=$(date +%s.%N)
-/usr/bin/time -f "send: %e s, peak RSS %M KB" "$bin" --db "$db" notify send 1
-end=$(date +%s.%N)
-ours=$(awk -v n="$letters" -v a="$start" -v b="$end" 'BEGIN { print n / (b - a) }')
+ours=$(rate_of /usr/bin/time -f "send: %e s, peak RSS %M KB" "$bin" --db "$db" notify send 1)
 printf 'breachdesk: %.0f msg/s = %.2fx smtp-source\n' "$ours" "$(awk -v x="$ours" -v y="$ref" 'BEGIN { print x / y }')"
 status_times
 
@@ -155,19 +158,13 @@ drained() {
 }
 drained
 echo "== smtp-source -d -s 16 -m $letters to postfix $(postconf -h mail_version) smtpd (reference)"
-start=$(date +%s.%N)
-smtp-source -d -s 16 -m "$letters" -f bench@corp.example -t staff@corp.example 127.0.0.1:$pf_port
-end=$(date +%s.%N)
-pf_ref=$(awk -v n="$letters" -v a="$start" -v b="$end" 'BEGIN { print n / (b - a) }')
+pf_ref=$(rate_of smtp-source -d -s 16 -m "$letters" -f bench@corp.example -t staff@corp.example 127.0.0.1:$pf_port)
 printf 'smtp-source to postfix: %.0f msg/s\n' "$pf_ref"
 # The same with messages the size of a letter (smtp-source's own are a few hundred bytes,
 # and postfix writes and syncs every byte it accepts).
 letter_bytes=$("$bin" --db "$db" notify preview 1 --template initial | wc -c)
 drained
-start=$(date +%s.%N)
-smtp-source -d -s 16 -m "$letters" -l "$letter_bytes" -f bench@corp.example -t staff@corp.example 127.0.0.1:$pf_port
-end=$(date +%s.%N)
-pf_ref_sized=$(awk -v n="$letters" -v a="$start" -v b="$end" 'BEGIN { print n / (b - a) }')
+pf_ref_sized=$(rate_of smtp-source -d -s 16 -m "$letters" -l "$letter_bytes" -f bench@corp.example -t staff@corp.example 127.0.0.1:$pf_port)
 printf 'smtp-source to postfix, %d-byte messages: %.0f msg/s\n' "$letter_bytes" "$pf_ref_sized"
 sed "s/^port = .*/port = $pf_port/" "$work/config.toml" > "$work/postfix.toml"
 pf_db="$work/db-postfix"
@@ -177,10 +174,7 @@ export BREACHDESK_CONFIG="$work/postfix.toml"
 "$bin" --db "$pf_db" notify queue 1 --template initial >/dev/null
 drained
 echo "== breachdesk notify send to postfix smtpd"
-start=$(date +%s.%N)
-/usr/bin/time -f "send: %e s, peak RSS %M KB, CPU %U s user + %S s system" "$bin" --db "$pf_db" notify send 1
-end=$(date +%s.%N)
-pf_ours=$(awk -v n="$letters" -v a="$start" -v b="$end" 'BEGIN { print n / (b - a) }')
+pf_ours=$(rate_of /usr/bin/time -f "send: %e s, peak RSS %M KB, CPU %U s user + %S s system" "$bin" --db "$pf_db" notify send 1)
 printf 'breachdesk to postfix: %.0f msg/s = %.2fx smtp-source (%.2fx with letter-sized messages)\n' "$pf_ours" \
   "$(awk -v x="$pf_ours" -v y="$pf_ref" 'BEGIN { print x / y }')" \
   "$(awk -v x="$pf_ours" -v y="$pf_ref_sized" 'BEGIN { print x / y }')"

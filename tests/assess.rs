@@ -30,27 +30,35 @@ fn art34(s: &Sandbox) -> Value {
         .unwrap()
 }
 
-fn assess(s: &Sandbox, dpc: &str, reason: &str) -> Value {
-    s.json(&[
+/// `incident assess 1` with these inputs (DPC, EI, and the four circumstances).
+fn assess_args<'a>(dpc: &'a str, ei: &'a str, cb: [&'a str; 4], reason: &'a str) -> Vec<&'a str> {
+    vec![
         "incident",
         "assess",
         "1",
         "--dpc",
         dpc,
         "--ei",
-        "1",
+        ei,
         "--cb-confidentiality",
-        "0.5",
+        cb[0],
         "--cb-integrity",
-        "0",
+        cb[1],
         "--cb-availability",
-        "0",
+        cb[2],
         "--cb-malicious",
-        "0",
+        cb[3],
         "--reason",
         reason,
-        "--json",
-    ])
+    ]
+}
+
+/// The staff-monitoring exposure's inputs with this DPC: fully identifiable, readable by
+/// every employee, nothing altered or lost, no malice.
+fn assess(s: &Sandbox, dpc: &str, reason: &str) -> Value {
+    let mut args = assess_args(dpc, "1", ["0.5", "0", "0", "0"], reason);
+    args.push("--json");
+    s.json(&args)
 }
 
 #[test]
@@ -126,54 +134,12 @@ fn the_staff_monitoring_exposure_assessed_two_ways() {
 #[test]
 fn values_outside_the_methodology_are_refused_naming_the_flag() {
     let s = desk();
-    let err = s.fails(
-        &[
-            "incident",
-            "assess",
-            "1",
-            "--dpc",
-            "2",
-            "--ei",
-            "0.3",
-            "--cb-confidentiality",
-            "0.5",
-            "--cb-integrity",
-            "0",
-            "--cb-availability",
-            "0",
-            "--cb-malicious",
-            "0",
-            "--reason",
-            "x",
-        ],
-        2,
-    );
+    let err = s.fails(&assess_args("2", "0.3", ["0.5", "0", "0", "0"], "x"), 2);
     assert!(
         err.contains("--ei must be one of 0.25, 0.5, 0.75, 1, not '0.3'"),
         "{err}"
     );
-    let err = s.fails(
-        &[
-            "incident",
-            "assess",
-            "1",
-            "--dpc",
-            "7",
-            "--ei",
-            "1",
-            "--cb-confidentiality",
-            "0",
-            "--cb-integrity",
-            "0",
-            "--cb-availability",
-            "0",
-            "--cb-malicious",
-            "0.25",
-            "--reason",
-            "x",
-        ],
-        2,
-    );
+    let err = s.fails(&assess_args("7", "1", ["0", "0", "0", "0.25"], "x"), 2);
     assert!(
         err.contains("--cb-malicious must be one of 0, 0.5"),
         "{err}"

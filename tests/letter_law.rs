@@ -13,10 +13,16 @@ const CONTACT: &str = "[smtp]\nfrom = \"privacy@corp.example\"\n\
     dpo = \"Dana Ortiz, dpo@corp.example\"\ntoll_free = \"+1 800 555 0100\"\n\
     postal_address = \"1 Example Way, Springfield\"\nweb = \"https://corp.example/privacy\"\n";
 
-fn desk() -> Sandbox {
+/// A database with the full `[contact]` and one incident, no roster yet.
+fn incident() -> Sandbox {
     let s = Sandbox::new();
     s.write("config.toml", CONTACT);
     s.open_incident("Monitoring data readable by all", 2);
+    s
+}
+
+fn desk() -> Sandbox {
+    let s = incident();
     s.import(
         "1",
         "employee_id,name,email,categories,location\n\
@@ -336,9 +342,7 @@ fn the_complete_default_letter_queues_without_a_reason() {
 
 #[test]
 fn each_person_gets_their_language_when_a_translation_exists_and_english_otherwise() {
-    let s = Sandbox::new();
-    s.write("config.toml", CONTACT);
-    s.open_incident("Monitoring data readable by all", 2);
+    let s = incident();
     s.import(
         "1",
         "employee_id,name,email,categories,location,language\n\
@@ -385,9 +389,7 @@ fn each_person_gets_their_language_when_a_translation_exists_and_english_otherwi
 
 #[test]
 fn a_bad_language_tag_or_an_incomplete_translation_is_a_clear_error() {
-    let s = Sandbox::new();
-    s.write("config.toml", CONTACT);
-    s.open_incident("Monitoring data readable by all", 2);
+    let s = incident();
     let bad = s.write(
         "bad.csv",
         "employee_id,name,email,categories,language\nE1,Ana,ana@corp.example,keystrokes,en_GB\n",

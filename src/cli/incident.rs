@@ -71,11 +71,7 @@ pub fn run(ctx: &mut Context<'_>, cmd: IncidentCommand) -> Result<ExitCode, CliE
                     "by": a.by,
                     "at": a.at,
                 });
-                writeln!(
-                    ctx.out,
-                    "{}",
-                    serde_json::to_string_pretty(&out).unwrap_or_default()
-                )?;
+                super::output::json(ctx.out, &out)?;
             } else {
                 let art34 = if a.inputs.band().is_high_risk() {
                     "a high risk: GDPR Art. 34 requires telling the people affected"

@@ -23,12 +23,7 @@ pub fn run(
         None => match format {
             ReportFormat::Md => report::markdown(&r),
             ReportFormat::Html => report::html_page(&r),
-            ReportFormat::Json => {
-                let mut text = serde_json::to_string_pretty(&r)
-                    .map_err(|e| CliError::Failure(format!("cannot encode the report: {e}")))?;
-                text.push('\n');
-                text
-            }
+            ReportFormat::Json => pretty_json(&r, "report")?,
         },
         Some("gdpr-33") => {
             // The contact point comes from this machine's config (the daemon's is not sent).
@@ -52,12 +47,7 @@ pub fn run(
             };
             match format {
                 ReportFormat::Md => report::drafts::markdown(&draft),
-                ReportFormat::Json => {
-                    let mut text = serde_json::to_string_pretty(&draft)
-                        .map_err(|e| CliError::Failure(format!("cannot encode the draft: {e}")))?;
-                    text.push('\n');
-                    text
-                }
+                ReportFormat::Json => pretty_json(&draft, "draft")?,
                 ReportFormat::Html => {
                     return Err(CliError::User(format!(
                         "the {rule} draft is Markdown or JSON: use --format md or --format json"
@@ -91,17 +81,15 @@ pub fn register(
 ) -> Result<ExitCode, CliError> {
     use super::args::RegisterFormat;
     let entries = report::register::gather(ctx.desk, since)?;
-    let text = match format {
-        RegisterFormat::Md => report::register::markdown(&entries, chrono::Utc::now()),
-        RegisterFormat::Csv => report::register::csv(&entries),
-        RegisterFormat::Json => {
-            let mut text = serde_json::to_string_pretty(&entries)
-                .map_err(|e| CliError::Failure(format!("cannot encode the register: {e}")))?;
-            text.push('\n');
-            text
-        }
-    };
-    write!(ctx.out, "{text}")?;
+    match format {
+        RegisterFormat::Md => write!(
+            ctx.out,
+            "{}",
+            report::register::markdown(&entries, chrono::Utc::now())
+        )?,
+        RegisterFormat::Csv => write!(ctx.out, "{}", report::register::csv(&entries))?,
+        RegisterFormat::Json => output::json(ctx.out, &entries)?,
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -139,4 +127,12 @@ fn sample_letter(
             &letters.for_person(&person, &settings.catalog),
         )
         .map_err(|e| CliError::User(format!("the sample letter does not render: {e}")))
+}
+
+/// `value` as indented JSON and a newline, for standard output or a file.
+fn pretty_json(value: &impl serde::Serialize, what: &str) -> Result<String, CliError> {
+    let mut text = serde_json::to_string_pretty(value)
+        .map_err(|e| CliError::Failure(format!("cannot encode the {what}: {e}")))?;
+    text.push('\n');
+    Ok(text)
 }

@@ -10,6 +10,7 @@ use std::fmt::Write as _;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::plural;
 use crate::deadlines::RuleBook;
 use crate::desk::{Desk, DeskError, IncidentFilter};
 use crate::domain::{Incident, ObligationState, inert};
@@ -112,9 +113,9 @@ fn entry(inc: &Incident, rules: &RuleBook, programs: &[crate::domain::Program]) 
         Some(e) => format!(
             "access log: {}; data of {} read and of {} copied by {} not on the allow-list",
             e.finding.as_str(),
-            count(e.people_read, "person", "people"),
-            count(e.people_acquired, "person", "people"),
-            count(e.unauthorized_accessors, "accessor", "accessors")
+            plural(e.people_read, "person", "people"),
+            plural(e.people_acquired, "person", "people"),
+            plural(e.unauthorized_accessors, "accessor", "accessors")
         ),
     };
     match &inc.assessment {
@@ -159,10 +160,6 @@ fn entry(inc: &Incident, rules: &RuleBook, programs: &[crate::domain::Program]) 
         obligations,
         not_notified_because,
     }
-}
-
-fn count(n: u64, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 fn decisions(e: &Entry) -> String {
