@@ -58,6 +58,32 @@ pub struct Config {
     pub remote: Option<PathBuf>,
     #[serde(default)]
     pub audit: AuditSettings,
+    #[serde(default)]
+    pub retention: RetentionSettings,
+}
+
+/// How long the tracker keeps an incident's personal data once the incident is closed.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionSettings {
+    /// Days after an incident is closed until `incident purge --due` (and the daemon, once
+    /// an hour) destroys its roster, letters and evidence.
+    #[serde(default = "RetentionSettings::default_days_after_close")]
+    pub days_after_close: u32,
+}
+
+impl RetentionSettings {
+    fn default_days_after_close() -> u32 {
+        365
+    }
+}
+
+impl Default for RetentionSettings {
+    fn default() -> Self {
+        RetentionSettings {
+            days_after_close: Self::default_days_after_close(),
+        }
+    }
 }
 
 /// Where the audit witness lives.

@@ -82,6 +82,16 @@ impl Key {
         Some(Key(bytes))
     }
 
+    /// A key from its 32 bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Option<Key> {
+        Some(Key(bytes.try_into().ok()?))
+    }
+
+    /// The key's 32 bytes.
+    pub fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+
     /// The key as 64 lower-case hex digits.
     pub fn to_hex(&self) -> String {
         self.0.iter().map(|b| format!("{b:02x}")).collect()

@@ -44,6 +44,7 @@ mod people;
 mod programs;
 mod queue_pipeline;
 mod resume;
+mod retention;
 mod sending;
 
 pub use audit::{Identity, ReadPath};
@@ -139,6 +140,9 @@ pub enum DeskError {
     },
     #[error("nothing to change: {0}")]
     Unchanged(String),
+    /// A purge the incident's state does not allow (not closed, a send running).
+    #[error("not purging: {0}")]
+    PurgeRefused(String),
     #[error("the time {0} is in the future; give a time that has passed")]
     FutureTime(DateTime<Utc>),
     /// A setting or an argument the action needs is missing or does not fit (no sender
@@ -208,6 +212,8 @@ impl DeskError {
             | DeskError::PauseRunning { .. }
             | DeskError::SendRunning(_)
             | DeskError::Unchanged(_)
+            | DeskError::PurgeRefused(_)
+            | DeskError::Store(StoreError::Purged(_))
             | DeskError::EmptyRoster(_) => ErrorKind::Conflict,
             DeskError::Delivery(_) | DeskError::Interrupted(_) => ErrorKind::Unavailable,
             DeskError::Internal(_) | DeskError::Store(_) => ErrorKind::Internal,

@@ -179,6 +179,16 @@ fn blocks(r: &Report) -> Vec<Block> {
                 .and("."),
         ),
     ];
+    if let Some(p) = &i.purged {
+        out.push(Block::Para(
+            Text::own(format!(
+                "Personal data purged on {} by {}: the roster, the letters and the evidence are destroyed; the counts, obligations, assessment and timeline below remain. Reason: ",
+                time(p.at),
+                p.by
+            ))
+            .and_user(&p.reason),
+        ));
+    }
     if !i.summary.is_empty() {
         out.push(Block::Heading(Text::own("Summary")));
         out.push(Block::Para(Text::user(&i.summary)));

@@ -288,6 +288,22 @@ pub enum IncidentCommand {
         #[arg(long)]
         reason: String,
     },
+    /// Destroy a closed incident's personal data (roster, letters, evidence) for good,
+    /// keeping counts, obligations and the audit trail (admins)
+    #[command(group(clap::ArgGroup::new("which").required(true).args(["id", "due"])))]
+    Purge {
+        #[arg(value_parser = parse_incident)]
+        id: Option<IncidentId>,
+        /// Every incident closed longer than `[retention] days_after_close`
+        #[arg(long, conflicts_with = "reason")]
+        due: bool,
+        /// With --due: only list them
+        #[arg(long, requires = "due")]
+        dry_run: bool,
+        /// Why (recorded in the timeline); required with an ID
+        #[arg(long, required_unless_present = "due")]
+        reason: Option<String>,
+    },
     /// Change when the organisation became aware, or determined the breach (legal clocks)
     Clock {
         #[arg(value_parser = parse_incident)]

@@ -106,6 +106,37 @@ pub fn run(ctx: &mut Context<'_>, cmd: IncidentCommand) -> Result<ExitCode, CliE
             writeln!(ctx.out, "{}: {summary}", inc.id)?;
             Ok(ExitCode::SUCCESS)
         }
+        IncidentCommand::Purge {
+            id,
+            due,
+            dry_run,
+            reason,
+        } => {
+            if due {
+                let incidents = ctx.desk.purge_due(dry_run)?;
+                let verb = if dry_run { "due for purge" } else { "purged" };
+                for inc in &incidents {
+                    let closed = inc.closed_time().map_or_else(String::new, short_time);
+                    writeln!(ctx.out, "{} {verb} (closed {closed} UTC)", inc.id)?;
+                }
+                if incidents.is_empty() {
+                    writeln!(ctx.out, "no incident is {verb}")?;
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
+            let (Some(id), Some(reason)) = (id, reason) else {
+                return Err(CliError::User(
+                    "incident purge needs an ID and --reason, or --due".into(),
+                ));
+            };
+            let inc = ctx.desk.purge_incident(id, reason)?;
+            writeln!(
+                ctx.out,
+                "{}: personal data purged (roster of {} people, letters, evidence); counts, obligations and the timeline remain",
+                inc.id, inc.people
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
         IncidentCommand::Clock {
             id,
             aware,
@@ -277,6 +308,15 @@ fn show(
     writeln!(out, "opened:      {} UTC", short_time(inc.opened_at))?;
     writeln!(out, "discovered:  {} UTC", short_time(inc.discovered_at))?;
     writeln!(out, "aware:       {} UTC", short_time(inc.aware_time()))?;
+    if let Some(p) = &inc.purged {
+        writeln!(
+            out,
+            "purged:      {} UTC by {} (roster, letters and evidence destroyed): {}",
+            short_time(p.at),
+            safe(p.by.as_str()),
+            safe(&p.reason)
+        )?;
+    }
     let cats: Vec<&str> = inc.categories.iter().map(|c| c.as_str()).collect();
     writeln!(
         out,

@@ -30,6 +30,11 @@ pub struct IncidentView<'a> {
     /// Whether the incident holds personal data and so is need-to-know.
     pub restricted: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub closed_at: Option<String>,
+    /// When, by whom and why its personal data was destroyed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub purged: Option<PurgeView<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub timeline: Option<Vec<EventView<'a>>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub affected: Option<Vec<PersonView<'a>>>,
@@ -53,10 +58,24 @@ impl<'a> IncidentView<'a> {
             notified: i.notified,
             members: i.members.iter().map(|m| m.as_str()).collect(),
             restricted: i.is_restricted(),
+            closed_at: i.closed_time().map(rfc3339),
+            purged: i.purged.as_ref().map(|p| PurgeView {
+                at: rfc3339(p.at),
+                by: p.by.as_str(),
+                reason: &p.reason,
+            }),
             timeline: None,
             affected: None,
         }
     }
+}
+
+/// A purge as scripts see it.
+#[derive(Serialize)]
+pub struct PurgeView<'a> {
+    pub at: String,
+    pub by: &'a str,
+    pub reason: &'a str,
 }
 
 /// An audit event as scripts see it.

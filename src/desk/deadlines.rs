@@ -221,6 +221,7 @@ pub(super) fn evidence(
     actor: &UserName,
     id: IncidentId,
 ) -> Result<Evidence, DeskError> {
+    desk.not_purged(id)?;
     let path = ReadPath::EvidenceSummary;
     let evidence = desk.store.evidence(id)?.unwrap_or_default();
     desk.record_read(actor, id, path, evidence.people.len())?;

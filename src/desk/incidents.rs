@@ -234,9 +234,11 @@ pub(super) fn set_status(
         .map(reason_text)
         .transpose()?
         .unwrap_or_default();
+    let now = desk.now();
     desk.change_incident(actor, id, "incident.status", Need::Change, |inc| {
         let before = inc.status;
         inc.move_to(status)?;
+        inc.closed_at = (status == Status::Closed).then_some(now);
         Ok(Recorded::new(
             AuditAction::StatusChanged,
             reason,

@@ -121,6 +121,7 @@ pub(super) fn preview(
     template: TemplateName,
     person: Option<EmployeeId>,
 ) -> Result<String, DeskError> {
+    desk.not_purged(id)?;
     let path = ReadPath::LetterPreview;
     let letter = render_preview(desk, actor, id, template, person.as_ref())?;
     desk.record_read(actor, id, path, 1)?;
@@ -373,6 +374,7 @@ pub(super) fn export(
     id: IncidentId,
     dir: &Path,
 ) -> Result<usize, DeskError> {
+    desk.not_purged(id)?;
     let incident = desk.load(id)?;
     let path = ReadPath::LetterExport;
     desk.guard(actor, &incident, Need::PersonalData, path.as_str())?;

@@ -99,6 +99,14 @@ macro_rules! desk_ops {
                 reason: String,
             ) -> Incident =
                 incidents::set_clock, Access::Incident(id, Need::Change, "incident.clock");
+            /// Destroys a closed incident's personal data (its data key, roster, letters and
+            /// evidence), keeping counts, obligations, the assessment and the audit trail.
+            PurgeIncident purge_incident(id: IncidentId, reason: String) -> Incident =
+                retention::purge, Access::Role(Role::Admin, "incident.purge");
+            /// Purges every incident closed longer than `[retention] days_after_close`; with
+            /// `dry_run`, only lists them.
+            PurgeDue purge_due(dry_run: bool) -> Vec<Incident> =
+                retention::purge_due, Access::Role(Role::Admin, "incident.purge");
 
             // ----- people ----------------------------------------------------------------
 

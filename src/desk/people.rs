@@ -157,6 +157,7 @@ pub(super) fn list(
     filter: PeopleFilter,
     path: ReadPath,
 ) -> Result<Vec<AffectedPerson>, DeskError> {
+    desk.not_purged(id)?;
     if let Some(category) = &filter.category {
         desk.settings.catalog.check(category)?;
     }
@@ -188,6 +189,7 @@ pub(super) fn window(
     offset: usize,
     limit: usize,
 ) -> Result<Vec<AffectedPerson>, DeskError> {
+    desk.not_purged(id)?;
     desk.record_browse(actor, &desk.load(id)?)?;
     let limit = limit.min(WINDOW_LIMIT);
     Ok(desk.store.people_window(id, offset, limit)?)

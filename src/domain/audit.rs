@@ -63,6 +63,9 @@ pub enum AuditAction {
     ObligationWaived,
     #[serde(rename = "evidence.imported")]
     EvidenceImported,
+    /// The incident's personal data was destroyed (retention).
+    #[serde(rename = "incident.purged")]
+    IncidentPurged,
     /// Someone read personal data.
     #[serde(rename = "access.read")]
     PersonalDataRead,
@@ -102,6 +105,7 @@ impl AuditAction {
             ObligationDone => "obligation.done",
             ObligationWaived => "obligation.waived",
             EvidenceImported => "evidence.imported",
+            IncidentPurged => "incident.purged",
             PersonalDataRead => "access.read",
             AccessDenied => "access.denied",
         }

@@ -58,6 +58,21 @@ pub struct Incident {
     /// The latest New Zealand serious-harm test, once made.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub serious_harm: Option<super::SeriousHarmRecord>,
+    /// When the incident was last closed: where the retention period starts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_at: Option<DateTime<Utc>>,
+    /// When and why its personal data (roster, letters, evidence) was destroyed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub purged: Option<Purge>,
+}
+
+/// The destruction of an incident's personal data: its data key and every record sealed
+/// under it. Counts, obligations, the assessment and the audit trail remain.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Purge {
+    pub at: DateTime<Utc>,
+    pub by: UserName,
+    pub reason: String,
 }
 
 /// What a responder gives to open an incident, already validated (also when decoded from a
@@ -147,6 +162,8 @@ impl Incident {
             evidence: None,
             assessment: None,
             serious_harm: None,
+            closed_at: None,
+            purged: None,
         }
     }
 
@@ -170,6 +187,12 @@ impl Incident {
     /// members and admins.
     pub fn is_restricted(&self) -> bool {
         self.people > 0
+    }
+
+    /// When the incident was closed, if it is: the recorded time, else (an incident closed
+    /// before that was recorded) its last change.
+    pub fn closed_time(&self) -> Option<DateTime<Utc>> {
+        (self.status == Status::Closed).then(|| self.closed_at.unwrap_or(self.updated_at))
     }
 
     /// Moves to `next` if the lifecycle allows it.

@@ -25,7 +25,7 @@ pub use exposure::{
     EvidenceSummary, Finding, ObligationRecord, ObligationState, Phase, Submission,
 };
 pub use ids::{EmployeeId, IncidentId, ProgramSlug, UserName};
-pub use incident::{Incident, NewIncident};
+pub use incident::{Incident, NewIncident, Purge};
 pub use person::{AffectedPerson, Bounce, Email, Language, Location};
 pub use program::{HookLease, NewProgram, Program, ProgramState};
 pub use severity::Severity;

@@ -125,7 +125,12 @@ pub fn serve_until(
         busy: AtomicUsize::new(0),
         per_user: std::sync::Mutex::new(std::collections::HashMap::new()),
     });
+    let mut next_sweep = Instant::now();
     while !daemon.stop.load(Ordering::Relaxed) {
+        if Instant::now() >= next_sweep {
+            next_sweep = Instant::now() + RETENTION_SWEEP;
+            sweep_retention(&daemon, log);
+        }
         let mut fds = [PollFd::new(listener.as_fd(), PollFlags::POLLIN)];
         match poll(&mut fds, PollTimeout::from(200u16)) {
             Ok(0) => continue,
@@ -169,6 +174,24 @@ pub fn serve_until(
     let _ = std::fs::remove_file(socket);
     let _ = writeln!(log, "stopped");
     Ok(())
+}
+
+/// How often the daemon purges the incidents whose retention period has passed.
+const RETENTION_SWEEP: Duration = Duration::from_secs(3600);
+
+/// Purges what `[retention]` says is due, logging each incident (or why it could not).
+fn sweep_retention(daemon: &Daemon, log: &mut dyn Write) {
+    let actor = crate::identity::current_user();
+    match daemon.desk.sweep_retention(&actor) {
+        Ok(purged) => {
+            for inc in purged {
+                let _ = writeln!(log, "retention: purged the personal data of {}", inc.id);
+            }
+        }
+        Err(e) => {
+            let _ = writeln!(log, "retention sweep failed: {e}");
+        }
+    }
 }
 
 /// Creates the socket: 0660 and owned by `group` if one is named, else 0600. A stale socket

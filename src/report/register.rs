@@ -37,6 +37,9 @@ pub struct Entry {
     pub obligations: Vec<Decision>,
     /// Why a notification was not made, from each obligation waived or not required.
     pub not_notified_because: Vec<String>,
+    /// When the incident's personal data was purged (retention), if it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub purged_at: Option<DateTime<Utc>>,
 }
 
 /// One obligation's decision.
@@ -132,7 +135,7 @@ fn entry(inc: &Incident, rules: &RuleBook, programs: &[crate::domain::Program]) 
             None => format!("{} {}", p.slug, p.state),
         })
         .collect();
-    let remedial_action = format!(
+    let mut remedial_action = format!(
         "{}{} of {} people notified",
         if paused.is_empty() {
             String::new()
@@ -142,6 +145,13 @@ fn entry(inc: &Incident, rules: &RuleBook, programs: &[crate::domain::Program]) 
         inc.notified,
         inc.people
     );
+    if let Some(p) = &inc.purged {
+        let _ = write!(
+            remedial_action,
+            "; personal data purged {}",
+            p.at.format("%Y-%m-%d %H:%M UTC")
+        );
+    }
     Entry {
         incident: inc.id.to_string(),
         title: inc.title.clone(),
@@ -159,6 +169,7 @@ fn entry(inc: &Incident, rules: &RuleBook, programs: &[crate::domain::Program]) 
         remedial_action,
         obligations,
         not_notified_because,
+        purged_at: inc.purged.as_ref().map(|p| p.at),
     }
 }
 

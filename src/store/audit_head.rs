@@ -75,7 +75,7 @@ impl super::Store {
                 batch.insert(KEY_AUDIT_HEAD, self.keyed_head(&head));
             }
         }
-        batch.insert(KEY_FORMAT, &super::FORMAT_VERSION.to_be_bytes());
+        batch.insert(KEY_FORMAT, &super::SHARED_KEY_FORMAT.to_be_bytes());
         self.meta.apply_batch(batch)?;
         self.db.flush()?;
         Ok(())

@@ -43,6 +43,10 @@ pub enum StoreError {
         display_path(.path)
     )]
     WrongKey { path: PathBuf },
+    #[error(
+        "the personal data of incident {0} was purged: its roster, letters and evidence are destroyed (counts, obligations and the audit trail remain)"
+    )]
+    Purged(crate::domain::IncidentId),
     #[error(transparent)]
     Key(#[from] crate::crypto::KeyError),
     #[error(transparent)]

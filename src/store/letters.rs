@@ -37,6 +37,15 @@ impl Dictionaries {
             .unwrap_or_else(|p| p.into_inner())
             .insert(key, dict);
     }
+
+    /// Drops the dictionaries of a purged incident.
+    pub(super) fn forget_incident(&self, id: crate::domain::IncidentId) {
+        let prefix = id.number().to_be_bytes();
+        self.0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|key, _| !key.starts_with(&prefix));
+    }
 }
 
 /// A letter as packed for sealing, against `dict`.
@@ -129,7 +138,7 @@ impl Store {
                 &crate::notify::Delivery::queued(n.queued_at),
             )?;
             let record = self
-                .cipher
+                .data_cipher(&key)?
                 .seal(&super::aad("outbox", &key), &pack(n, &dict)?)?;
             sealed.push((key, record, state));
         }
@@ -145,7 +154,7 @@ impl Store {
             return Ok(None);
         };
         let plain = self
-            .cipher
+            .data_cipher(key)?
             .open(&super::aad("outbox_dict", key), &raw)
             .ok_or(StoreError::corrupt("letter dictionary"))?;
         let dict = Arc::new(plain);
@@ -155,7 +164,9 @@ impl Store {
 
     /// Seals a dictionary for `outbox_dict`.
     fn seal_dict(&self, key: &[u8], dict: &[u8]) -> Result<Vec<u8>, StoreError> {
-        Ok(self.cipher.seal(&super::aad("outbox_dict", key), dict)?)
+        Ok(self
+            .data_cipher(key)?
+            .seal(&super::aad("outbox_dict", key), dict)?)
     }
 }
 

@@ -23,6 +23,8 @@
 //! - `outbox_dict`: incident id + template -> the dictionary its letters are compressed
 //!   against (`letters.rs`)
 //! - `evidence`: incident id -> the analysed access log of the exposed store
+//! - `data_keys`: incident id -> its data key sealed under the database key, or the
+//!   tombstone of a purge (`data_keys.rs`)
 //!
 //! Beside the trees, `sent.journal` notes the letters a running send had accepted (see
 //! `journal.rs`); `meta` also holds the send leases.
@@ -32,15 +34,18 @@
 //! pages), `audit_head.rs` (the keyed head, the witness, reading the chain back), `dir.rs`
 //! (the database directory and its modes), `notices.rs` (change notices to watchers),
 //! `tally.rs` (outbox counts), `letters.rs` (how a letter is packed), `reads.rs` (reading
-//! incidents, rosters, programmes and evidence).
+//! incidents, rosters, programmes and evidence), `data_keys.rs` (each incident's data key,
+//! purges, the upgrade from one key).
 //!
-//! Personal data never reaches the disk in the clear: roster pages, letters and delivery
-//! states are sealed with the database key ([`crate::crypto`]), and outbox keys carry a
+//! Personal data never reaches the disk in the clear: roster pages, letters, delivery
+//! states, dictionaries and evidence are sealed under their incident's data key
+//! ([`crate::crypto`], `data_keys.rs`), and outbox keys carry a
 //! keyed hash of the recipient instead of the recipient. `meta` holds a sealed check value
 //! so that a wrong key is refused at open instead of reading as garbage.
 
 mod audit_head;
 mod codec;
+mod data_keys;
 mod dir;
 mod error;
 mod journal;
@@ -74,7 +79,10 @@ use codec::{
 use dir::{prepare_dir, tighten_files};
 
 /// The on-disk format this build reads and writes.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
+
+/// The format before per-incident data keys (everything sealed under the database key).
+const SHARED_KEY_FORMAT: u32 = 3;
 
 /// How many incidents one record of the `incidents` tree holds.
 pub const INCIDENTS_PER_PAGE: u64 = 64;
@@ -107,6 +115,9 @@ pub struct Changes {
     pub deliveries: Vec<(NotificationRef, Delivery)>,
     /// An incident's exposure evidence, replacing any before.
     pub evidence: Option<(IncidentId, crate::evidence::Evidence)>,
+    /// An incident whose data key this commit destroys (see `data_keys.rs`); its records
+    /// are removed once the commit is on disk.
+    pub purge: Option<IncidentId>,
     pub events: Vec<EventDraft>,
 }
 
@@ -140,6 +151,9 @@ pub struct Store {
     outbox_dict: sled::Tree,
     dicts: letters::Dictionaries,
     evidence: sled::Tree,
+    /// Per incident, its data key sealed under the database key, or a purge's tombstone.
+    data_keys: sled::Tree,
+    data_key_cache: data_keys::DataKeys,
     cipher: Cipher,
     /// The secret behind blinded outbox keys, derived from the database key.
     blind: [u8; 32],
@@ -183,6 +197,8 @@ impl Store {
             outbox_dict: tree("outbox_dict")?,
             dicts: letters::Dictionaries::default(),
             evidence: tree("evidence")?,
+            data_keys: tree("data_keys")?,
+            data_key_cache: data_keys::DataKeys::default(),
             cipher: Cipher::new(key),
             blind: {
                 use sha2::Digest as _;
@@ -197,9 +213,10 @@ impl Store {
             watchers: notices::Watchers::default(),
             db,
         };
-        store.check_format()?;
         store.check_key()?;
+        store.check_format()?;
         store.build_tally()?;
+        store.settle_purges()?;
         store.settle_journal()?;
         tighten_files(dir)?;
         Ok(store)
@@ -223,12 +240,14 @@ impl Store {
         }
     }
 
-    /// Seals an encoded record for `tree` at `key`.
+    /// Seals an encoded personal record for `tree` at `key`, under its incident's data key.
     fn seal<T: Serialize>(&self, tree: &str, key: &[u8], value: &T) -> Result<Vec<u8>, StoreError> {
-        Ok(self.cipher.seal(&aad(tree, key), &encode(value)?)?)
+        Ok(self
+            .data_cipher(key)?
+            .seal(&aad(tree, key), &encode(value)?)?)
     }
 
-    /// Opens and decodes a sealed record of `tree` at `key`.
+    /// Opens and decodes a sealed personal record of `tree` at `key`.
     fn unseal<T: DeserializeOwned>(
         &self,
         tree: &str,
@@ -237,7 +256,7 @@ impl Store {
         what: &'static str,
     ) -> Result<T, StoreError> {
         let plain = self
-            .cipher
+            .data_cipher(key)?
             .open(&aad(tree, key), raw)
             .ok_or(StoreError::corrupt(what))?;
         decode(&plain, what)
@@ -275,7 +294,14 @@ impl Store {
                     .map(u32::from_be_bytes)
                     .unwrap_or(u32::MAX);
                 if found == audit_head::UNKEYED_FORMAT {
-                    return self.key_unkeyed_head();
+                    self.key_unkeyed_head()?;
+                }
+                if found == audit_head::UNKEYED_FORMAT || found == SHARED_KEY_FORMAT {
+                    self.reseal_under_data_keys()?;
+                    self.meta
+                        .insert(KEY_FORMAT, &FORMAT_VERSION.to_be_bytes())?;
+                    self.db.flush()?;
+                    return Ok(());
                 }
                 if found != FORMAT_VERSION {
                     return Err(StoreError::UnknownFormat {
@@ -308,6 +334,9 @@ impl Store {
     pub fn commit(&self, changes: &Changes) -> Result<Vec<AuditEvent>, StoreError> {
         let sealed = self.commit_unflushed(changes)?;
         self.db.flush()?;
+        if let Some(id) = changes.purge {
+            self.remove_purged_records(id)?;
+        }
         self.witness_commit(&sealed)?;
         self.watchers.publish(&sealed);
         Ok(sealed)
@@ -322,6 +351,16 @@ impl Store {
     /// in a crash is harmless (marking letters `sending`, which a crash turns back into
     /// `queued` in effect: both are sent again with the same Message-ID).
     pub fn commit_unflushed(&self, changes: &Changes) -> Result<Vec<AuditEvent>, StoreError> {
+        // The incidents whose personal records this commit writes.
+        let personal: std::collections::BTreeSet<IncidentId> = changes
+            .pages
+            .iter()
+            .map(|p| p.incident)
+            .chain(changes.letters.iter().map(|n| n.target.incident))
+            .chain(changes.deliveries.iter().map(|(r, _)| r.incident))
+            .chain(changes.evidence.iter().map(|(id, _)| *id))
+            .collect();
+        self.ensure_data_keys(personal.iter().copied())?;
         let programs: Vec<KeyValue> = changes
             .programs
             .iter()
@@ -366,6 +405,7 @@ impl Store {
             &self.outbox_tally,
             &self.outbox_attention,
             &self.outbox_dict,
+            &self.data_keys,
         );
         // Each written state's key, its new state and whether it needs attention (the last
         // write of a key in this commit wins).
@@ -391,7 +431,22 @@ impl Store {
                 out_tally,
                 out_attention,
                 out_dict,
+                data_keys,
             ) = trees;
+            // Read in the transaction, so that a purge committed meanwhile (the send's
+            // recorder writes without the desk's writer lock) makes this commit retry and
+            // fail rather than write records under a destroyed key.
+            for id in &personal {
+                if data_keys
+                    .get(id.number().to_be_bytes())?
+                    .is_some_and(|v| v.as_ref() == data_keys::tombstone())
+                {
+                    return Err(ConflictableTransactionError::Abort(StoreError::Purged(*id)));
+                }
+            }
+            if let Some(id) = changes.purge {
+                data_keys.insert(&id.number().to_be_bytes(), data_keys::tombstone())?;
+            }
             for (pair, _, sealed) in &new_dicts {
                 if out_dict.get(pair)?.is_some() {
                     // Letters are written under the desk's writer lock, so this is a bug.

@@ -229,7 +229,7 @@ impl Store {
             return Ok(None);
         };
         let plain = self
-            .cipher
+            .data_cipher(&key)?
             .open(&super::aad("outbox", &key), &raw)
             .ok_or(StoreError::corrupt("notification"))?;
         super::letters::unpack(&plain, || {

@@ -142,11 +142,11 @@ impl Roster {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::domain::{Email, EmployeeId};
 
-    fn person(n: usize) -> AffectedPerson {
+    pub(in crate::store) fn person(n: usize) -> AffectedPerson {
         AffectedPerson {
             employee_id: EmployeeId::parse(&format!("E{n}")).unwrap(),
             name: format!("P{n}"),
