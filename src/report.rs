@@ -451,14 +451,7 @@ fn gdpr33_blocks(r: &Report, contact: &Contact) -> Vec<Block> {
         .iter()
         .find(|o| o.rule == "gdpr-33")
         .and_then(|o| o.due_at);
-    let categories: Vec<String> = i
-        .categories
-        .iter()
-        .map(|c| match r.people_by_category.get(c.as_str()) {
-            Some(n) => format!("{} ({})", c.as_str(), plural(*n, "person", "people")),
-            None => c.as_str().to_owned(),
-        })
-        .collect();
+    let categories = drafts::categories_with_counts(r);
     let records: u64 = r.people_by_category.values().sum();
     let mut blocks = vec![
         Block::Heading(

@@ -328,3 +328,60 @@ fn hhs_draft() {
     );
     insta::assert_snapshot!("hhs_md", report::drafts::markdown(&draft));
 }
+
+#[test]
+fn nz_notifyus_draft() {
+    let (_dir, r, settings) = report_of_a_breach();
+    let draft = report::drafts::nz_notifyus(&r, &settings.config.contact);
+    let md = report::drafts::markdown(&draft);
+    assert!(!md.contains("Person "), "no one's name in a draft:\n{md}");
+    assert!(
+        draft
+            .fields
+            .iter()
+            .any(|f| f.value == "3 in New Zealand (12 in all)"),
+        "{md}"
+    );
+    insta::assert_snapshot!("nz_notifyus_md", md);
+}
+
+#[test]
+fn ico_draft_counts_the_uk_and_says_initial_or_follow_up() {
+    let (_dir, desk, actor, settings) = breach_desk();
+    let id = IncidentId::new(1);
+    let csv = "employee_id,name,email,categories,location\n\
+               G001,Gwen Uk,gwen@corp.example,keystrokes,GB\n\
+               G002,Gil Uk,gil@corp.example,chat-messages,GB\n";
+    desk.import_roster(id, csv.as_bytes().to_vec(), "uk.csv".to_owned(), false)
+        .unwrap();
+    let r = report::gather(&desk, &actor, id, t0()).unwrap();
+    let draft = report::drafts::ico(&r, &settings.config.contact);
+    let md = report::drafts::markdown(&draft);
+    assert!(!md.contains("Gwen") && !md.contains("Person "), "{md}");
+    assert!(
+        draft
+            .fields
+            .iter()
+            .any(|f| f.value == "2 in the United Kingdom (14 in all)"),
+        "{md}"
+    );
+    assert!(md.contains("Initial report"), "{md}");
+    insta::assert_snapshot!("ico_md", md);
+
+    desk.settle_obligation(
+        id,
+        "uk-gdpr-33".to_owned(),
+        ObligationState::Done {
+            at: t0(),
+            reference: Some("ICO-123".to_owned()),
+            phase: Some(breachdesk::domain::Phase::Initial),
+        },
+    )
+    .unwrap();
+    let r = report::gather(&desk, &actor, id, t0()).unwrap();
+    let draft = report::drafts::ico(&r, &settings.config.contact);
+    assert_eq!(
+        draft.fields[0].value,
+        "Follow-up report (the initial report went on 2026-11-20T14:30:00Z, reference ICO-123)"
+    );
+}

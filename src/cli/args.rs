@@ -76,8 +76,8 @@ pub enum Command {
         id: IncidentId,
         #[arg(long, value_enum, default_value = "md")]
         format: ReportFormat,
-        /// Draft the notification this rule requires instead (gdpr-33; hhs and us-ca-ag as
-        /// Markdown or JSON)
+        /// Draft the notification a regulator receives instead (gdpr-33; nz-notifyus, ico, hhs
+        /// and us-ca-ag as Markdown or JSON)
         #[arg(long, value_name = "RULE")]
         regulator: Option<String>,
         /// Write here (created 0600; must not exist) instead of standard output

@@ -39,7 +39,7 @@ pub enum ObligationCommand {
     Exempt {
         #[arg(value_parser = parse_incident)]
         id: IncidentId,
-        /// The rule: gdpr-34
+        /// The rule: gdpr-34 or uk-gdpr-34
         rule: String,
         #[arg(long, value_enum)]
         ground: Art34Ground,

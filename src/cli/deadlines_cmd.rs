@@ -174,9 +174,9 @@ pub fn obligation(ctx: &mut Context<'_>, cmd: ObligationCommand) -> Result<ExitC
             ground,
             reason,
         } => {
-            if rule != "gdpr-34" {
+            if rule != "gdpr-34" && rule != "uk-gdpr-34" {
                 return Err(CliError::User(format!(
-                    "the Art. 34(3) exemptions are for gdpr-34, not '{}'; use `obligation waive` for other rules",
+                    "the Art. 34(3) exemptions are for gdpr-34 and uk-gdpr-34, not '{}'; use `obligation waive` for other rules",
                     safe(&rule)
                 )));
             }

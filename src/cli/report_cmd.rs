@@ -38,12 +38,16 @@ pub fn run(
                 }
             }
         }
-        Some(rule @ ("hhs" | "us-ca-ag")) => {
+        Some(rule @ ("hhs" | "us-ca-ag" | "nz-notifyus" | "ico")) => {
             let draft = if rule == "hhs" {
                 report::drafts::hhs(&r)
             } else {
                 let settings = Settings::load(&location.config, location.config_required)?;
-                report::drafts::california_ag(&r, &sample_letter(ctx, &r, &settings)?)
+                match rule {
+                    "nz-notifyus" => report::drafts::nz_notifyus(&r, &settings.config.contact),
+                    "ico" => report::drafts::ico(&r, &settings.config.contact),
+                    _ => report::drafts::california_ag(&r, &sample_letter(ctx, &r, &settings)?),
+                }
             };
             match format {
                 ReportFormat::Md => report::drafts::markdown(&draft),
@@ -57,7 +61,7 @@ pub fn run(
         }
         Some(other) => {
             return Err(CliError::User(format!(
-                "no regulator draft for '{}'; drafts exist for: gdpr-33, hhs, us-ca-ag",
+                "no regulator draft for '{}'; drafts exist for: gdpr-33, nz-notifyus, ico, hhs, us-ca-ag",
                 crate::domain::text::for_terminal(other)
             )));
         }

@@ -402,6 +402,8 @@ mod tests {
             [
                 "gdpr-33",
                 "gdpr-34",
+                "uk-gdpr-33",
+                "uk-gdpr-34",
                 "nz-privacy-2020",
                 "us-ca",
                 "us-ca-ag",
@@ -486,6 +488,8 @@ mod tests {
                 ("gdpr-33".to_owned(), 42),
                 ("gdpr-34".to_owned(), 42),
                 ("nz-privacy-2020".to_owned(), 7),
+                ("uk-gdpr-33".to_owned(), 9),
+                ("uk-gdpr-34".to_owned(), 9),
                 ("us-ca".to_owned(), 500),
                 ("us-tx".to_owned(), 250),
                 ("us-tx-ag".to_owned(), 250),

@@ -1,13 +1,14 @@
-//! Drafts of what two more regulators receive, beside the GDPR Art. 33 notification: the
-//! HHS breach portal's notice (45 CFR 164.408) and the California Attorney General's sample
-//! copy (Cal. Civ. Code 1798.82(f)). Each is a list of fields with breachdesk's value or a
+//! Drafts of what more regulators receive, beside the GDPR Art. 33 notification: New
+//! Zealand's Privacy Commissioner (NotifyUs, Privacy Act 2020 ss114 and 117), the UK ICO's
+//! breach report (UK GDPR Art. 33), the HHS breach portal's notice (45 CFR 164.408) and the
+//! California Attorney General's sample copy (Cal. Civ. Code 1798.82(f)). Each is a list of fields with breachdesk's value or a
 //! bracketed placeholder for what it cannot know, as Markdown or JSON; counts only, never a
 //! person's data (the AG's sample letter is rendered for a placeholder person).
 
 use serde::Serialize;
 
-use super::{Block, Report, Text, render_md, time};
-use crate::notify::Letter;
+use super::{Block, Report, Text, plural, render_md, time};
+use crate::notify::{Contact, Letter};
 
 /// One field of a draft.
 #[derive(Debug, Clone, Serialize)]
@@ -68,6 +69,276 @@ fn remedial(r: &Report) -> String {
         r.incident.notified, r.incident.people
     ));
     parts.join("; ")
+}
+
+/// The exposed categories, each with how many people it concerns.
+pub(super) fn categories_with_counts(r: &Report) -> Vec<String> {
+    r.incident
+        .categories
+        .iter()
+        .map(|c| match r.people_by_category.get(c.as_str()) {
+            Some(n) => format!("{} ({})", c.as_str(), plural(*n, "person", "people")),
+            None => c.as_str().to_owned(),
+        })
+        .collect()
+}
+
+fn categories_field(r: &Report) -> String {
+    let categories = categories_with_counts(r);
+    if categories.is_empty() {
+        "[to be determined]".to_owned()
+    } else {
+        categories.join("; ")
+    }
+}
+
+/// Who may hold the data as the access log shows it, in counts (the accessors' names stay
+/// in the evidence).
+fn who_may_hold(r: &Report) -> String {
+    match &r.evidence {
+        None => "[no access log analysed yet: who may hold the information is not established]"
+            .to_owned(),
+        Some(e) => format!(
+            "[name them] The access log shows {} not on the allow-list; the data of {} read and of {} copied",
+            plural(e.unauthorized_accessors, "accessor", "accessors"),
+            plural(e.people_read, "person", "people"),
+            plural(e.people_acquired, "person", "people")
+        ),
+    }
+}
+
+/// The contact point from `[contact]`: name, email and phone.
+fn contact_line(contact: &Contact) -> String {
+    let mut line = format!("{} <{}>", contact.name, contact.email);
+    if !contact.phone.is_empty() {
+        line.push_str(", ");
+        line.push_str(&contact.phone);
+    }
+    line
+}
+
+/// What New Zealand's Privacy Commissioner receives through NotifyUs: the content s117 asks
+/// of a notification to the Commissioner (a description with the number affected and who
+/// may hold the information, the steps taken including whether people are told, any public
+/// notice or delay, other agencies contacted, a contact person), with the s113 assessment.
+pub fn nz_notifyus(r: &Report, contact: &Contact) -> Draft {
+    let i = &r.incident;
+    let people = people_under(r, "nz-privacy-2020");
+    let applies = r.obligations.iter().any(|o| o.rule == "nz-privacy-2020");
+    let harm = match &i.serious_harm {
+        Some(h) => {
+            let factors: Vec<String> = h.test.factors().map(|(n, f)| format!("{n}: {f}")).collect();
+            known(
+                "Serious-harm assessment (s113)",
+                format!(
+                    "{}; {}; reason: {}",
+                    h.test.summary(),
+                    factors.join("; "),
+                    h.reason
+                ),
+            )
+        }
+        None => blank(
+            "Serious-harm assessment (s113)",
+            "not recorded: breachdesk incident serious-harm",
+        ),
+    };
+    Draft {
+        rule: "nz-notifyus".into(),
+        title: "Notification of a privacy breach to the Privacy Commissioner (NotifyUs)".into(),
+        incident: i.id.to_string(),
+        generated_at: r.generated_at,
+        note: format!(
+            "DRAFT for the Office of the Privacy Commissioner's NotifyUs form, with what the Privacy Act 2020 s117 requires of a notification to the Commissioner; the live form's wording may differ. Notify as soon as practicable after becoming aware of a notifiable privacy breach (s114); aware {}. Review every field; this is decision support, not legal advice.{}",
+            time(i.aware_time()),
+            if applies {
+                ""
+            } else {
+                " As recorded, nobody on the roster lives in New Zealand."
+            }
+        ),
+        fields: vec![
+            blank("Agency", "the agency's name and sector"),
+            known("Contact person for inquiries (s117)", contact_line(contact)),
+            blank("When the breach happened", "date, or the period"),
+            known("When the agency became aware", time(i.aware_time())),
+            blank("How the breach was discovered", "who found it, how"),
+            known(
+                "Description of the breach (s117)",
+                if i.summary.is_empty() {
+                    i.title.clone()
+                } else {
+                    i.summary.clone()
+                },
+            ),
+            known("Personal information involved", categories_field(r)),
+            known(
+                "Number of affected individuals (s117)",
+                format!("{people} in New Zealand ({} in all)", i.people),
+            ),
+            Field {
+                label: "Who may hold the information (s117)".into(),
+                value: who_may_hold(r),
+                to_complete: true,
+            },
+            harm,
+            known(
+                "Steps taken or intended, and whether the affected individuals have been or will be told (s117)",
+                remedial(r),
+            ),
+            blank(
+                "Public notice instead of notifying individuals (s116)",
+                "if relying on s116, the reasons",
+            ),
+            blank(
+                "Delay in notifying individuals (s116)",
+                "if notice is delayed, the reason and the expected date",
+            ),
+            blank(
+                "Other agencies contacted (s117)",
+                "their names or a general description, and why",
+            ),
+        ],
+    }
+}
+
+/// What the UK Information Commissioner's Office receives in a personal data breach report:
+/// UK GDPR Art. 33(3)'s content under the report's sections, initial or follow-up (33(4)).
+pub fn ico(r: &Report, contact: &Contact) -> Draft {
+    let i = &r.incident;
+    let obligation = r.obligations.iter().find(|o| o.rule == "uk-gdpr-33");
+    let uk_people = obligation.map_or(0, |o| o.people);
+    let report_type = match obligation.and_then(|o| o.submissions.first()) {
+        None => "Initial report".to_owned(),
+        Some(s) => format!(
+            "Follow-up report (the initial report went on {}{})",
+            time(s.at),
+            s.reference
+                .as_ref()
+                .map_or(String::new(), |r| format!(", reference {r}"))
+        ),
+    };
+    let timing = match obligation.and_then(|o| o.due_at) {
+        Some(due) if r.generated_at <= due => known(
+            "Reported within 72 hours (Art. 33(1))",
+            format!("yes, if submitted by {}", time(due)),
+        ),
+        Some(due) => blank(
+            "Reported within 72 hours (Art. 33(1))",
+            &format!(
+                "no: the 72 hours ended {}; give the reasons for the delay",
+                time(due)
+            ),
+        ),
+        None => blank(
+            "Reported within 72 hours (Art. 33(1))",
+            "when you became aware",
+        ),
+    };
+    let records: u64 = r.people_by_category.values().sum();
+    let consequences = match (&r.evidence, &i.assessment) {
+        (None, None) => blank(
+            "Likely consequences (Art. 33(3)(c))",
+            "whether the data was read is still under investigation; describe the likely consequences",
+        ),
+        (evidence, assessment) => {
+            let mut parts = Vec::new();
+            if let Some(e) = evidence {
+                parts.push(format!(
+                    "the access log shows the data of {} read and of {} copied by {} off the allow-list (finding: {})",
+                    plural(e.people_read, "person", "people"),
+                    plural(e.people_acquired, "person", "people"),
+                    plural(e.unauthorized_accessors, "accessor", "accessors"),
+                    e.finding.as_str()
+                ));
+            }
+            if let Some(a) = assessment {
+                parts.push(a.inputs.summary());
+            }
+            known(
+                "Likely consequences (Art. 33(3)(c))",
+                format!(
+                    "{} [describe the consequences for the people]",
+                    parts.join("; ")
+                ),
+            )
+        }
+    };
+    let told = match r.obligations.iter().find(|o| o.rule == "uk-gdpr-34") {
+        Some(o) => match &o.state {
+            crate::domain::ObligationState::Waived { reason } => {
+                format!("not required: {reason}")
+            }
+            _ => format!("{} of {} notified so far", i.notified, i.people),
+        },
+        None => format!("{} of {} notified so far", i.notified, i.people),
+    };
+    let eea = people_under(r, "gdpr-33");
+    Draft {
+        rule: "ico".into(),
+        title: "Personal data breach report to the Information Commissioner's Office".into(),
+        incident: i.id.to_string(),
+        generated_at: r.generated_at,
+        note: format!(
+            "DRAFT for the ICO's personal data breach report, with what UK GDPR Art. 33(3) requires; the live form's wording may differ. Review every field; this is decision support, not legal advice.{}",
+            if obligation.is_some() {
+                ""
+            } else {
+                " As recorded, nobody on the roster lives in the United Kingdom."
+            }
+        ),
+        fields: vec![
+            known("Report type (Art. 33(4))", report_type),
+            blank("Organisation", "name, ICO registration number, sector"),
+            known(
+                "Data protection officer or other contact point (Art. 33(3)(b))",
+                if contact.dpo.is_empty() {
+                    contact_line(contact)
+                } else {
+                    contact.dpo.clone()
+                },
+            ),
+            known(
+                "What happened (Art. 33(3)(a))",
+                if i.summary.is_empty() {
+                    i.title.clone()
+                } else {
+                    i.summary.clone()
+                },
+            ),
+            blank("How you found out", "who found it, how"),
+            blank("When the breach happened", "date, or the period"),
+            known("When you discovered it", time(i.discovered_at)),
+            known("When you became aware", time(i.aware_time())),
+            timing,
+            known(
+                "Categories of personal data (Art. 33(3)(a))",
+                categories_field(r),
+            ),
+            known(
+                "Approximate number of data subjects (Art. 33(3)(a))",
+                format!("{uk_people} in the United Kingdom ({} in all)", i.people),
+            ),
+            known(
+                "Approximate number of personal data records (Art. 33(3)(a))",
+                format!("{records} (one per person and data category)"),
+            ),
+            blank("Categories of data subjects", "e.g. employees, customers"),
+            consequences,
+            known("Measures taken or proposed (Art. 33(3)(d))", remedial(r)),
+            known("Have the data subjects been told (Art. 34)", told),
+            known(
+                "Other supervisory authorities",
+                if eea > 0 {
+                    format!(
+                        "{eea} people in the EEA are affected too: notify the lead supervisory authority under GDPR Art. 33 (breachdesk report --regulator gdpr-33)"
+                    )
+                } else {
+                    "no one in the EEA on the roster".to_owned()
+                },
+            ),
+        ],
+    }
 }
 
 /// The HHS breach portal's notice of a breach of unsecured protected health information.
