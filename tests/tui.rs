@@ -308,6 +308,8 @@ fn snapshot_forms() {
         ('o', "assign"),
         ('i', "import"),
         ('L', "link"),
+        ('A', "assess"),
+        ('H', "serious_harm"),
     ] {
         key(&mut app, KeyCode::Char(k));
         assert!(app.dialog.is_some(), "{name} opened no dialog");
@@ -549,6 +551,85 @@ fn status_form_offers_only_legal_moves_and_records() {
         app.detail.as_ref().unwrap().timeline.events[0].draft.detail,
         "ACL fixed"
     );
+}
+
+/// The error shown on a field of the open form, if any.
+fn field_error(app: &App, name: breachdesk::tui::form::FieldName) -> Option<String> {
+    let Some(Dialog::Form(form)) = &app.dialog else {
+        panic!("no form is open")
+    };
+    form.fields
+        .iter()
+        .find(|f| f.name == name)
+        .and_then(|f| f.error.clone())
+}
+
+#[test]
+fn the_harm_assessment_form_records_an_enisa_score() {
+    use breachdesk::tui::form::FieldName;
+    let f = Fixture::with_history();
+    let mut app = f.app();
+    open_main(&mut app);
+    key(&mut app, KeyCode::Char('A'));
+    // Pre-filled for the staff-monitoring exposure: behavioural data, fully identifiable,
+    // confidentiality lost; the reason is what is left to say.
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(
+        field_error(&app, FieldName::Reason).as_deref(),
+        Some("a reason is required")
+    );
+    // DPC up to 3 (chat transcripts raise the context), then the reason.
+    key(&mut app, KeyCode::Right);
+    for _ in 0..7 {
+        key(&mut app, KeyCode::Tab);
+    }
+    keys(&mut app, "transcripts raise the context");
+    key(&mut app, KeyCode::Enter);
+    assert!(app.dialog.is_none(), "the form closed once recorded");
+    let inc = f.desk.incident(IncidentId::new(3)).unwrap();
+    let a = inc.assessment.unwrap();
+    assert_eq!(a.inputs.score(), 3.5);
+    assert_eq!(a.reason, "transcripts raise the context");
+    let board = {
+        key(&mut app, KeyCode::Esc);
+        screen(&app, (120, 40))
+    };
+    assert!(board.contains("[high risk]"), "{board}");
+}
+
+#[test]
+fn the_serious_harm_form_names_the_factor_left_out() {
+    use breachdesk::tui::form::FieldName;
+    let f = Fixture::with_history();
+    let mut app = f.app();
+    open_main(&mut app);
+    key(&mut app, KeyCode::Char('H'));
+    key(&mut app, KeyCode::Tab);
+    keys(&mut app, "ACL fixed within the hour");
+    key(&mut app, KeyCode::Enter);
+    let err = field_error(&app, FieldName::Sensitivity).unwrap();
+    assert_eq!(
+        err,
+        "say how you considered whether the information is sensitive (s113(b))"
+    );
+    for text in [
+        "chat transcripts",
+        "embarrassment, unfair judgement",
+        "any employee could read it",
+        "none: readable by all",
+    ] {
+        key(&mut app, KeyCode::Tab);
+        keys(&mut app, text);
+    }
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::Tab);
+    keys(&mut app, "staff can be identified");
+    key(&mut app, KeyCode::Enter);
+    assert!(app.dialog.is_none(), "the form closed once recorded");
+    let inc = f.desk.incident(IncidentId::new(3)).unwrap();
+    let h = inc.serious_harm.unwrap();
+    assert!(h.test.is_notifiable());
+    assert_eq!(h.reason, "staff can be identified");
 }
 
 #[test]

@@ -195,6 +195,21 @@ impl HarmInputs {
         self.dpc_reason.as_deref()
     }
 
+    /// Ease of identification, in quarters.
+    pub fn ei_quarters(&self) -> u8 {
+        self.ei
+    }
+
+    /// Confidentiality, integrity, availability and malicious intent, in quarters.
+    pub fn circumstances_quarters(&self) -> [u8; 4] {
+        [
+            self.confidentiality,
+            self.integrity,
+            self.availability,
+            self.malicious,
+        ]
+    }
+
     /// One line with every input and the result.
     pub fn describe(&self) -> String {
         match &self.dpc_reason {

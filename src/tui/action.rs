@@ -24,6 +24,8 @@ pub enum Action {
     Assign,
     Import,
     Link,
+    Assess,
+    SeriousHarm,
     Pause,
     Resume,
     TogglePending,

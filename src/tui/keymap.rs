@@ -137,6 +137,22 @@ pub const BINDINGS: &[Binding] = &[
         "link programme",
         false,
     ),
+    bind(
+        Detail,
+        &[key('A')],
+        "A",
+        Action::Assess,
+        "harm assessment (ENISA)",
+        false,
+    ),
+    bind(
+        Detail,
+        &[key('H')],
+        "H",
+        Action::SeriousHarm,
+        "NZ serious-harm test",
+        false,
+    ),
     bind(People, &[key('/')], "/", Action::Filter, "search", true),
     bind(
         People,

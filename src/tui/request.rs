@@ -4,7 +4,8 @@
 
 use crate::desk::{Desk, DeskError};
 use crate::domain::{
-    EmployeeId, Incident, IncidentId, NewIncident, ProgramSlug, Severity, Status, UserName,
+    EmployeeId, HarmInputs, Incident, IncidentId, NewIncident, ProgramSlug, SeriousHarm, Severity,
+    Status, UserName,
 };
 use crate::notify::TemplateName;
 
@@ -33,6 +34,16 @@ pub enum Request {
     Link {
         id: IncidentId,
         slug: ProgramSlug,
+    },
+    AssessHarm {
+        id: IncidentId,
+        inputs: HarmInputs,
+        reason: String,
+    },
+    SeriousHarm {
+        id: IncidentId,
+        test: SeriousHarm,
+        reason: String,
     },
     Preview {
         id: IncidentId,
@@ -70,6 +81,10 @@ impl Request {
             Request::AddNote { id, .. } => format!("adding a note to {id}"),
             Request::Assign { id, .. } => format!("assigning {id}"),
             Request::Link { id, slug } => format!("linking {slug} to {id}"),
+            Request::AssessHarm { id, .. } => format!("recording the harm assessment of {id}"),
+            Request::SeriousHarm { id, .. } => {
+                format!("recording the serious-harm test of {id}")
+            }
             Request::Preview { template, .. } => format!("rendering the '{template}' letter"),
             Request::RetryFailed { id } => format!("requeuing the failed letters of {id}"),
         }
@@ -112,6 +127,20 @@ impl Request {
             Request::Link { id, slug } => {
                 desk.link_program(slug.clone(), id)?;
                 changed(format!("linked {slug} to {id}"))
+            }
+            Request::AssessHarm { id, inputs, reason } => {
+                let inc = desk.assess_harm(id, inputs, reason)?;
+                changed(match &inc.assessment {
+                    Some(a) => format!("{id}: {}", a.inputs.summary()),
+                    None => format!("{id}: assessment recorded"),
+                })
+            }
+            Request::SeriousHarm { id, test, reason } => {
+                let inc = desk.assess_serious_harm(id, test, reason)?;
+                changed(match &inc.serious_harm {
+                    Some(h) => format!("{id}: {}", h.test.summary()),
+                    None => format!("{id}: serious-harm test recorded"),
+                })
             }
             Request::Preview {
                 id,

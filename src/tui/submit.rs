@@ -60,6 +60,19 @@ pub fn read(form: &Form, catalog: &CategoryCatalog) -> Result<Submission, FieldE
         Purpose::Assign(id) => r
             .parse(FieldName::Owner, UserName::parse)
             .map(|owner| Request::Assign { id, owner }),
+        Purpose::Assess(id) => {
+            let inputs = harm_inputs(&mut r);
+            let reason = r.reason();
+            inputs
+                .zip(reason)
+                .map(|(inputs, reason)| Request::AssessHarm { id, inputs, reason })
+        }
+        Purpose::SeriousHarm(id) => {
+            let test = serious_harm(&mut r);
+            let reason = r.reason();
+            test.zip(reason)
+                .map(|(test, reason)| Request::SeriousHarm { id, test, reason })
+        }
         Purpose::Link(id) => r
             .parse(FieldName::Programme, str::parse::<ProgramSlug>)
             .map(|slug| Request::Link { id, slug }),
@@ -168,6 +181,65 @@ impl<'a> Reader<'a> {
                 Ok(v.trim().to_owned())
             }
         })
+    }
+}
+
+/// The ENISA inputs, each checked as `incident assess` checks its option.
+fn harm_inputs(r: &mut Reader<'_>) -> Option<crate::domain::HarmInputs> {
+    use crate::domain::parse_quarters;
+    let dpc = r.parse(FieldName::Dpc, str::parse::<u8>);
+    let ei = r.parse(FieldName::Ei, |v| parse_quarters(v, "EI", &[1, 2, 3, 4]));
+    let mut cb = [0u8; 4];
+    let mut ok = true;
+    for (slot, (name, what, allowed)) in cb.iter_mut().zip([
+        (
+            FieldName::Confidentiality,
+            "confidentiality",
+            &[0u8, 1, 2][..],
+        ),
+        (FieldName::Integrity, "integrity", &[0, 1, 2]),
+        (FieldName::Availability, "availability", &[0, 1, 2]),
+        (FieldName::Malicious, "malicious intent", &[0, 2]),
+    ]) {
+        match r.parse(name, |v| parse_quarters(v, what, allowed)) {
+            Some(q) => *slot = q,
+            None => ok = false,
+        }
+    }
+    let reason = Some(r.text(FieldName::DpcReason).trim().to_owned()).filter(|v| !v.is_empty());
+    let (dpc, ei) = (dpc?, ei?);
+    if !ok {
+        return None;
+    }
+    crate::domain::HarmInputs::from_quarters(dpc, reason, ei, cb)
+        .map_err(|e| r.fail(FieldName::DpcReason, e.to_string()))
+        .ok()
+}
+
+/// The serious-harm test: likely or not, and each s113 factor.
+fn serious_harm(r: &mut Reader<'_>) -> Option<crate::domain::SeriousHarm> {
+    let likely = r.text(FieldName::Likely) == "likely";
+    let names = [
+        FieldName::Mitigation,
+        FieldName::Sensitivity,
+        FieldName::Harm,
+        FieldName::Recipients,
+        FieldName::Security,
+        FieldName::Other,
+    ];
+    let factors = names.map(|n| r.text(n).to_owned());
+    match crate::domain::SeriousHarm::new(likely, factors) {
+        Ok(test) => Some(test),
+        Err(e) => {
+            // The message names the factor (s113(a) to (f)); put it on that field.
+            let message = e.to_string();
+            let at = crate::domain::SeriousHarm::FACTORS
+                .iter()
+                .position(|f| message.contains(f))
+                .map_or(FieldName::Mitigation, |i| names[i]);
+            r.fail(at, message);
+            None
+        }
     }
 }
 

@@ -264,7 +264,9 @@ impl App {
             | Action::Note
             | Action::Assign
             | Action::Import
-            | Action::Link => {
+            | Action::Link
+            | Action::Assess
+            | Action::SeriousHarm => {
                 self.open_incident_form(action);
                 Ok(())
             }

@@ -208,6 +208,8 @@ impl Detail {
                 }
                 self.programs.link_form(inc)?
             }
+            Action::Assess => super::assess::harm_form(inc),
+            Action::SeriousHarm => super::assess::serious_harm_form(inc),
             _ => return Ok(None),
         };
         Ok(Some(form))
