@@ -348,7 +348,10 @@ fn template_check_names_the_template_and_line_and_overrides_cannot_read_files() 
         "1",
         "employee_id,name,email,categories\nE1,A,a@corp.example,keystrokes\n",
     );
-    s.write("config.toml", "[smtp]\nfrom = \"privacy@corp.example\"\n");
+    s.write(
+        "config.toml",
+        "[smtp]\nfrom = \"privacy@corp.example\"\n[contact]\nemail = \"privacy@corp.example\"\n",
+    );
     let err = s.fails(&["notify", "queue", "1", "--template", "update"], 2);
     assert!(
         err.contains("update.txt line 3") && err.contains("0 letters were queued before it"),

@@ -146,7 +146,10 @@ fn personal_data_is_not_on_disk_in_the_clear() {
         "1",
         "employee_id,name,email,categories\nE1,Zebediah Quartermaine,zebediah.q@corp.example,keystrokes\n",
     );
-    s.write("config.toml", "[smtp]\nfrom = \"privacy@corp.example\"\n");
+    s.write(
+        "config.toml",
+        "[smtp]\nfrom = \"privacy@corp.example\"\n[contact]\nemail = \"privacy@corp.example\"\n",
+    );
     s.ok(&["notify", "queue", "1", "--template", "initial"]);
     // The roster and the letter are readable through breachdesk...
     let listed = s.ok(&["people", "list", "1"]);

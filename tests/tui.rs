@@ -768,6 +768,39 @@ fn snapshot_failed_pause_and_refused_resume_panels() {
 mod smtp;
 
 #[test]
+fn the_header_warns_while_letters_could_not_go_out() {
+    let status = |app: &App| {
+        let text = screen(app, (120, 40));
+        let lines: Vec<String> = text.lines().map(str::to_owned).collect();
+        (lines[0].clone(), lines[lines.len() - 2].clone())
+    };
+    // Defaults: no sender, no contact.
+    let (header, line) = status(&Fixture::empty().app());
+    assert!(header.contains("! mail"), "{header}");
+    assert!(
+        line.contains("no sender address, no contact: letters cannot go out"),
+        "{line}"
+    );
+    // Configured, but the mail server does not answer.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let text = format!(
+        "[smtp]\nhost = \"127.0.0.1\"\nport = {port}\nfrom = \"privacy@corp.example\"\ntimeout_secs = 2\n[contact]\nemail = \"privacy@corp.example\"\n"
+    );
+    let settings = Settings::parse(&text, std::path::Path::new("test.toml")).unwrap();
+    let (header, line) = status(&Fixture::empty_with(settings).app());
+    assert!(header.contains("! mail"), "{header}");
+    assert!(line.contains("mail server fails"), "{line}");
+    // Configured and answering: no warning.
+    let server = smtp::SmtpServer::start(smtp::Faults::default());
+    let settings = Settings::parse(&server.config(""), std::path::Path::new("test.toml")).unwrap();
+    let (header, line) = status(&Fixture::empty_with(settings).app());
+    assert!(!header.contains("! mail"), "{header}");
+    assert!(line.trim_matches('"').trim().is_empty(), "{line}");
+}
+
+#[test]
 fn queue_and_send_letters_from_the_notifications_tab() {
     let server = smtp::SmtpServer::start(smtp::Faults::default());
     let settings = Settings::parse(&server.config(""), std::path::Path::new("test.toml")).unwrap();

@@ -10,6 +10,7 @@ use crate::domain::{DomainError, IncidentId, ProgramSlug, Severity, Status};
 use crate::notify::TemplateName;
 
 pub use super::args_deadlines::{EvidenceCommand, ObligationCommand, ReportPhase};
+pub use super::args_setup::SetupCommand;
 
 /// Incident-response tracker for privacy breaches.
 ///
@@ -99,6 +100,8 @@ pub enum Command {
         #[arg(long, value_name = "PATH")]
         socket: PathBuf,
     },
+    #[command(flatten)]
+    Setup(SetupCommand),
 }
 
 #[derive(Debug, Subcommand)]

@@ -5,6 +5,7 @@
 
 mod args;
 mod args_deadlines;
+mod args_setup;
 mod audit_cmd;
 mod bounces_cmd;
 mod deadlines_cmd;
@@ -14,6 +15,7 @@ mod output;
 mod people;
 mod program;
 mod report_cmd;
+mod setup_cmd;
 
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -173,6 +175,13 @@ pub fn run() -> ExitCode {
 
 fn dispatch(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<ExitCode, CliError> {
     let location = Location::resolve(&cli)?;
+    let cli = match cli.command {
+        Some(Command::Setup(cmd)) => {
+            let stdin = io::stdin();
+            return setup_cmd::run(cmd, &location, &mut stdin.lock(), out);
+        }
+        command => Cli { command, ..cli },
+    };
     if let Some(Command::Serve { socket }) = &cli.command {
         if cli.remote.is_some() {
             return Err(CliError::User(
@@ -239,7 +248,9 @@ fn dispatch(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<ExitCo
         Command::Audit(cmd) => audit_cmd::run(&mut ctx, cmd),
         Command::Template(cmd) => notify_cmd::template(&mut ctx, cmd, &location),
         Command::Notify(cmd) => notify_cmd::run(&mut ctx, cmd),
-        Command::Serve { .. } => unreachable!("handled before the desk opens"),
+        Command::Serve { .. } | Command::Setup(_) => Err(CliError::Failure(
+            "internal error: this command runs before the desk opens".into(),
+        )),
         Command::Deadlines { id, json } => deadlines_cmd::deadlines(&mut ctx, id, json),
         Command::Register { format, since } => report_cmd::register(&mut ctx, format, since),
         Command::Obligation(cmd) => deadlines_cmd::obligation(&mut ctx, cmd),

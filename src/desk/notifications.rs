@@ -230,6 +230,11 @@ pub(super) fn queue(
         ));
     }
     let sender = sender(desk)?;
+    if template.is_for_people()
+        && let Some(problem) = desk.settings.config.contact.problem()
+    {
+        return Err(DeskError::NotConfigured(format!("not queuing: {problem}")));
+    }
     let _guard = desk.lock();
     // Membership may have changed since the session admitted the call.
     desk.guard(actor, &desk.load(id)?, Need::Change, "notify.queue")?;
@@ -357,6 +362,23 @@ pub(super) fn queue(
 }
 
 /// Connects and logs in to the configured mail server.
+/// What stops letters going out as configured: no sender, no contact. (Whether the mail
+/// server answers is `test_smtp`'s to say.)
+pub(super) fn readiness(desk: &LocalDesk, _actor: &UserName) -> Result<Vec<String>, DeskError> {
+    let config = &desk.settings.config;
+    let mut problems = Vec::new();
+    if config.smtp.from.is_none() {
+        problems.push(
+            "no sender address: set `from` under [smtp] in the config (`breachdesk init` writes it)"
+                .to_owned(),
+        );
+    }
+    if let Some(problem) = config.contact.problem() {
+        problems.push(problem.to_owned());
+    }
+    Ok(problems)
+}
+
 pub(super) fn test_smtp(desk: &LocalDesk, _actor: &UserName) -> Result<String, DeskError> {
     let mut client = SmtpClient::new(&desk.settings.config.smtp)
         .map_err(|e| DeskError::NotConfigured(e.to_string()))?;

@@ -196,6 +196,10 @@ macro_rules! desk_ops {
             /// Connects and logs in to the configured mail server.
             TestSmtp test_smtp() -> String =
                 notifications::test_smtp, Access::Role(Role::Responder, "notify.test-smtp");
+            /// What stops letters going out as configured (no sender, no contact), each as
+            /// "what: how to fix it"; empty when nothing does.
+            MailReadiness mail_readiness() -> Vec<String> =
+                notifications::readiness, Access::Role(Role::Viewer, "notify.readiness");
 
             // ----- deadlines and evidence ------------------------------------------------
 

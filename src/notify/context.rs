@@ -55,6 +55,14 @@ impl Contact {
     fn default_email() -> String {
         "privacy@localhost".to_owned()
     }
+
+    /// Why letters could not name a contact as configured; `None` when `[contact]` gives an
+    /// address people can write to.
+    pub fn problem(&self) -> Option<&'static str> {
+        (self.email.trim().is_empty() || self.email == Self::default_email()).then_some(
+            "no contact: letters would tell people to write to privacy@localhost; set `name` and `email` under [contact] in the config (`breachdesk init` writes them)",
+        )
+    }
 }
 
 impl Default for Contact {

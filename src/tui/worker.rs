@@ -48,6 +48,9 @@ pub enum Job {
     AccessLog {
         id: IncidentId,
     },
+    /// Whether letters could go out as configured, trying the mail server when nothing
+    /// else is missing.
+    MailReadiness,
     /// A change asked through a form or a key.
     Request(Request),
     Pause {
@@ -89,6 +92,7 @@ impl Job {
             Job::Incident { id, .. } => format!("loading {id}"),
             Job::PeopleWindow { .. } => "reading people".to_owned(),
             Job::Outbox { id } => format!("reading the letters of {id}"),
+            Job::MailReadiness => "checking the mail settings".to_owned(),
             Job::AccessLog { id } => format!("reading the access log of {id}"),
             Job::Request(request) => request.label(),
             Job::Pause { slug, .. } => format!("pausing {slug}: running its pause hook"),
@@ -148,6 +152,10 @@ pub enum Done {
     AccessLog {
         id: IncidentId,
         result: Result<Vec<AuditEvent>, DeskError>,
+    },
+    /// What stops letters going out, each as "what: how to fix it".
+    MailReadiness {
+        problems: Vec<String>,
     },
     Request {
         result: Result<Outcome, DeskError>,
@@ -253,6 +261,9 @@ fn run(
             start,
             generation,
             result: desk.people_window(id, start, PEOPLE_WINDOW),
+        },
+        Job::MailReadiness => Done::MailReadiness {
+            problems: mail_readiness(desk),
         },
         Job::Outbox { id } => Done::Outbox {
             id,
@@ -373,4 +384,18 @@ fn import(
             },
             other => ImportFailure::Other(other.to_string()),
         })
+}
+
+/// What stops letters going out: the desk's settings, then (when they are complete) the
+/// mail server itself. Someone the desk does not let try the server gets the settings only.
+fn mail_readiness(desk: &dyn Desk) -> Vec<String> {
+    match desk.mail_readiness() {
+        Err(e) if e.is_denied() => Vec::new(),
+        Err(e) => vec![format!("mail settings unreadable: {e}")],
+        Ok(problems) if !problems.is_empty() => problems,
+        Ok(_) => match desk.test_smtp() {
+            Err(e) if !e.is_denied() => vec![format!("mail server fails: {e}")],
+            _ => Vec::new(),
+        },
+    }
 }

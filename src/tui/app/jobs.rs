@@ -282,6 +282,10 @@ impl App {
                 }
                 false
             }
+            Done::MailReadiness { problems } => {
+                self.mail_problems = problems;
+                false
+            }
             Done::AccessLog { id, result } => {
                 self.tab_loaded(id, Tab::Access, result, |d, log| d.access.show(log));
                 if let Some(d) = self.detail.as_mut() {

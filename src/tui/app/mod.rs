@@ -104,6 +104,9 @@ pub struct App {
     pub quit: bool,
     /// Change notices from the desk, once [`App::with_live`] is called.
     live: Option<super::live::Live>,
+    /// What stops letters going out as configured ("what: how to fix it"); shown in the
+    /// header while there is anything.
+    pub mail_problems: Vec<String>,
 }
 
 impl App {
@@ -134,8 +137,10 @@ impl App {
             sending: None,
             quit: false,
             live: None,
+            mail_problems: Vec::new(),
         };
         app.refresh_board();
+        app.start(Job::MailReadiness);
         Ok(app)
     }
 

@@ -61,8 +61,8 @@ fn render_header(app: &App, frame: &mut Frame<'_>, area: Rect) {
     let mut spans = vec![
         Span::styled(format!(" {} ", strings::APP), app.theme.title()),
         Span::raw(format!(
-            "· {} incidents · {open} open at SEV0-2",
-            app.board.rows.len()
+            "· {} · {open} open at SEV0-2",
+            plural(app.board.rows.len(), "incident", "incidents")
         )),
     ];
     if live > 0 {
@@ -72,7 +72,21 @@ fn render_header(app: &App, frame: &mut Frame<'_>, area: Rect) {
             app.theme.warning(),
         ));
     }
+    if !app.mail_problems.is_empty() {
+        // What is wrong is on the status line while nothing else is.
+        spans.push(Span::raw(" · "));
+        spans.push(Span::styled("! mail", app.theme.error()));
+    }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// `1 incident`, `2 incidents`.
+fn plural(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
 }
 
 fn render_footer(app: &App, frame: &mut Frame<'_>, area: Rect) {
@@ -96,6 +110,20 @@ fn render_footer(app: &App, frame: &mut Frame<'_>, area: Rect) {
             app.theme.good()
         };
         Line::from(Span::styled(format!(" {}", safe(&flash.text)), style))
+    } else if !app.mail_problems.is_empty() {
+        // Each problem is "what: how to fix it"; the line has room for the what.
+        let what: Vec<&str> = app
+            .mail_problems
+            .iter()
+            .map(|p| p.split(':').next().unwrap_or(p))
+            .collect();
+        Line::from(Span::styled(
+            format!(
+                " ! {}: letters cannot go out as configured (`breachdesk init`, or [smtp] and [contact] in the config)",
+                safe(&what.join(", "))
+            ),
+            app.theme.error(),
+        ))
     } else {
         Line::default()
     };
