@@ -228,7 +228,7 @@ fn unknown_ids_and_bad_values_exit_2_with_one_line() {
                 "--discovered",
                 "yesterday",
             ],
-            "not an RFC 3339 time",
+            "'yesterday' is not a time: use now, -2h",
         ),
         (
             vec![

@@ -347,27 +347,45 @@ fn open_an_incident_from_the_form() {
     key(&mut app, KeyCode::Left); // SEV2 -> SEV1
     key(&mut app, KeyCode::Tab);
     keys(&mut app, "A bot posted call transcripts.");
+    // Categories and programmes are ticked from lists: transcripts, the fourth category;
+    // staff-monitoring, the second programme.
     key(&mut app, KeyCode::Tab);
-    keys(&mut app, "transcripts, dna");
+    for _ in 0..3 {
+        key(&mut app, KeyCode::Right);
+    }
+    key(&mut app, KeyCode::Char(' '));
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::Right);
+    key(&mut app, KeyCode::Char(' '));
+    key(&mut app, KeyCode::Tab);
+    keys(&mut app, "later");
     key(&mut app, KeyCode::Enter);
-    let Some(Dialog::Form(form)) = &app.dialog else {
-        panic!("the form should stay open")
-    };
-    assert!(
-        form.fields[3]
-            .error
-            .as_deref()
-            .unwrap()
-            .contains("unknown category 'dna'")
+    assert_eq!(
+        field_error(&app, breachdesk::tui::form::FieldName::Discovered).as_deref(),
+        Some(
+            "'later' is not a time: use now, -2h (or -30m, -3d), yesterday 14:30, today 09:00, 2026-11-20 14:30, or RFC 3339 such as 2026-11-20T14:30:00Z"
+        )
     );
-    for _ in 0.."dna".len() + 2 {
+    for _ in 0.."later".len() {
         key(&mut app, KeyCode::Backspace);
     }
+    // Counted from the screen's clock (t0 + 3h; the desk's is t0).
+    keys(&mut app, "-4h");
     key(&mut app, KeyCode::Enter);
     assert!(app.dialog.is_none(), "{:?}", app.dialog);
     let created = f.desk.incident(IncidentId::new(4)).unwrap();
     assert_eq!(created.title, "Transcripts shared in a public channel");
     assert_eq!(created.severity, Severity::new(1).unwrap());
+    assert_eq!(
+        created
+            .programs
+            .iter()
+            .map(|p| p.as_str())
+            .collect::<Vec<_>>(),
+        ["staff-monitoring"]
+    );
+    let ago = t0() + chrono::Duration::hours(3) - created.discovered_at;
+    assert_eq!(ago.num_minutes(), 240, "discovered four hours before");
     assert_eq!(
         created
             .categories
@@ -562,6 +580,31 @@ fn field_error(app: &App, name: breachdesk::tui::form::FieldName) -> Option<Stri
         .iter()
         .find(|f| f.name == name)
         .and_then(|f| f.error.clone())
+}
+
+#[test]
+fn tab_completes_the_roster_path_and_then_moves_on() {
+    let f = Fixture::with_history();
+    let mut app = f.app();
+    open_main(&mut app);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("roster-final.csv"), "").unwrap();
+    key(&mut app, KeyCode::Char('i'));
+    keys(&mut app, &format!("{}/roster-f", dir.path().display()));
+    key(&mut app, KeyCode::Tab);
+    let Some(Dialog::Form(form)) = &app.dialog else {
+        panic!("the import form is open")
+    };
+    assert_eq!(
+        form.value(breachdesk::tui::form::FieldName::File),
+        format!("{}/roster-final.csv", dir.path().display())
+    );
+    assert_eq!(form.focus, 0, "a completing Tab stays on the field");
+    key(&mut app, KeyCode::Tab);
+    let Some(Dialog::Form(form)) = &app.dialog else {
+        panic!()
+    };
+    assert_eq!(form.focus, 1, "with nothing to complete, Tab moves on");
 }
 
 #[test]

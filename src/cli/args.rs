@@ -311,9 +311,9 @@ pub enum IncidentCommand {
     Clock {
         #[arg(value_parser = parse_incident)]
         id: IncidentId,
-        #[arg(long, value_name = "RFC3339", value_parser = parse_time)]
+        #[arg(long, value_name = "TIME", value_parser = parse_time)]
         aware: Option<DateTime<Utc>>,
-        #[arg(long, value_name = "RFC3339", value_parser = parse_time)]
+        #[arg(long, value_name = "TIME", value_parser = parse_time)]
         determined: Option<DateTime<Utc>>,
         /// Why (recorded in the timeline)
         #[arg(long)]
@@ -393,11 +393,11 @@ pub struct OpenArgs {
     #[arg(long = "program", value_name = "SLUG", value_parser = parse_slug)]
     pub programs: Vec<ProgramSlug>,
     /// When the breach was discovered, RFC 3339 [default: now]
-    #[arg(long, value_name = "RFC3339", value_parser = parse_time)]
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub discovered: Option<DateTime<Utc>>,
     /// When the organisation became aware of it, RFC 3339; most legal clocks start here
     /// [default: now]
-    #[arg(long, value_name = "RFC3339", value_parser = parse_time)]
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub aware: Option<DateTime<Utc>>,
 }
 
@@ -575,10 +575,9 @@ fn parse_since(s: &str) -> Result<DateTime<Utc>, String> {
     }
 }
 
+/// A time as `crate::domain::when` reads it (now, -2h, yesterday 14:30, RFC 3339, ...).
 pub(super) fn parse_time(s: &str) -> Result<DateTime<Utc>, String> {
-    DateTime::parse_from_rfc3339(s.trim())
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| format!("'{s}' is not an RFC 3339 time such as 2026-11-20T14:30:00Z ({e})"))
+    crate::domain::when::parse_when(s, Utc::now(), &chrono::Local)
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ pub enum ObligationCommand {
         id: IncidentId,
         /// The rule id, e.g. gdpr-33 (see `breachdesk deadlines ID`)
         rule: String,
-        #[arg(long, value_name = "RFC3339", value_parser = parse_time)]
+        #[arg(long, value_name = "TIME", value_parser = parse_time)]
         at: DateTime<Utc>,
         #[arg(long)]
         reference: Option<String>,

@@ -14,6 +14,7 @@ mod program;
 mod severity;
 mod status;
 pub mod text;
+pub mod when;
 
 pub use assessment::{
     Assessment, Band, HarmInputs, SeriousHarm, SeriousHarmRecord, parse_quarters, quarters,

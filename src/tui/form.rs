@@ -121,14 +121,23 @@ impl Choice {
 /// What a field holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FieldKind {
-    /// Free text; `cursor` counts characters.
+    /// Free text; `cursor` counts characters. With `paths`, Tab completes a file path.
     Text {
         value: String,
         cursor: usize,
+        paths: bool,
     },
     Choice {
         options: Vec<Choice>,
         index: usize,
+    },
+    /// Several of the options: ←→ move, Space ticks the one under the cursor.
+    Multi {
+        options: Vec<Choice>,
+        ticked: Vec<bool>,
+        index: usize,
+        /// The ticked values, comma-separated (what the form submits).
+        joined: String,
     },
 }
 
@@ -150,9 +159,60 @@ impl Field {
             kind: FieldKind::Text {
                 value: value.to_owned(),
                 cursor: value.chars().count(),
+                paths: false,
             },
             hint: None,
             error: None,
+        }
+    }
+
+    /// A text field for a file path: Tab completes it.
+    pub fn path(name: FieldName, value: &str) -> Self {
+        let mut field = Field::text(name, value);
+        if let FieldKind::Text { paths, .. } = &mut field.kind {
+            *paths = true;
+        }
+        field
+    }
+
+    /// A multiple choice; `ticked` says which values start ticked.
+    pub fn multi(name: FieldName, options: Vec<Choice>, ticked: &[&str]) -> Self {
+        let ticked: Vec<bool> = options
+            .iter()
+            .map(|o| ticked.contains(&o.value.as_str()))
+            .collect();
+        let mut field = Field {
+            name,
+            label: name.label(),
+            kind: FieldKind::Multi {
+                options,
+                ticked,
+                index: 0,
+                joined: String::new(),
+            },
+            hint: Some("←→ move · Space ticks or unticks".into()),
+            error: None,
+        };
+        field.rejoin();
+        field
+    }
+
+    /// Keeps a multiple choice's submitted value in step with its ticks.
+    fn rejoin(&mut self) {
+        if let FieldKind::Multi {
+            options,
+            ticked,
+            joined,
+            ..
+        } = &mut self.kind
+        {
+            *joined = options
+                .iter()
+                .zip(ticked.iter())
+                .filter(|(_, t)| **t)
+                .map(|(o, _)| o.value.as_str())
+                .collect::<Vec<_>>()
+                .join(",");
         }
     }
 
@@ -178,6 +238,7 @@ impl Field {
             FieldKind::Choice { options, index } => {
                 options.get(*index).map_or("", |c| c.value.as_str())
             }
+            FieldKind::Multi { joined, .. } => joined,
         }
     }
 }
@@ -253,6 +314,7 @@ impl Form {
         match event.code {
             KeyCode::Esc => return FormInput::Cancel,
             KeyCode::Enter => return FormInput::Submit,
+            KeyCode::Tab if self.complete_path() => {}
             KeyCode::Tab | KeyCode::Down => {
                 self.focus = (self.focus + 1) % self.fields.len().max(1);
             }
@@ -269,6 +331,37 @@ impl Form {
     }
 }
 
+impl Form {
+    /// Tab in a path field: completes what was typed as far as the files allow, listing
+    /// the candidates when there are several. `false` when there is nothing to complete
+    /// (Tab then moves on).
+    fn complete_path(&mut self) -> bool {
+        let Some(field) = self.fields.get_mut(self.focus) else {
+            return false;
+        };
+        let FieldKind::Text {
+            value,
+            cursor,
+            paths: true,
+        } = &mut field.kind
+        else {
+            return false;
+        };
+        let done = super::paths::complete(value);
+        if let Some(longer) = done.value {
+            *cursor = longer.chars().count();
+            *value = longer;
+            field.hint = (done.candidates.len() > 1).then(|| done.candidates.join("  "));
+            return true;
+        }
+        if done.candidates.len() > 1 {
+            field.hint = Some(done.candidates.join("  "));
+            return true;
+        }
+        false
+    }
+}
+
 fn edit(field: &mut Field, code: KeyCode, ctrl: bool) {
     match &mut field.kind {
         FieldKind::Choice { options, index } => {
@@ -279,7 +372,26 @@ fn edit(field: &mut Field, code: KeyCode, ctrl: bool) {
                 _ => {}
             }
         }
-        FieldKind::Text { value, cursor } => edit_text(value, cursor, code, ctrl),
+        FieldKind::Multi {
+            options,
+            ticked,
+            index,
+            ..
+        } => {
+            let n = options.len().max(1);
+            match code {
+                KeyCode::Right => *index = (*index + 1) % n,
+                KeyCode::Left => *index = (*index + n - 1) % n,
+                KeyCode::Char(' ') => {
+                    if let Some(t) = ticked.get_mut(*index) {
+                        *t = !*t;
+                    }
+                }
+                _ => {}
+            }
+            field.rejoin();
+        }
+        FieldKind::Text { value, cursor, .. } => edit_text(value, cursor, code, ctrl),
     }
 }
 

@@ -9,6 +9,7 @@ pub mod app;
 pub mod form;
 pub mod keymap;
 pub mod live;
+pub mod paths;
 pub mod request;
 pub mod screens;
 pub mod strings;

@@ -30,10 +30,16 @@ pub enum Submission {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldErrors(pub Vec<(FieldName, String)>);
 
-/// Reads `form` by field name; `catalog` names the categories a field may hold.
-pub fn read(form: &Form, catalog: &CategoryCatalog) -> Result<Submission, FieldErrors> {
+/// Reads `form` by field name; `catalog` names the categories a field may hold, and `now`
+/// is what relative times (`now`, `-2h`, `yesterday 14:30`) count from.
+pub fn read(
+    form: &Form,
+    catalog: &CategoryCatalog,
+    now: DateTime<Utc>,
+) -> Result<Submission, FieldErrors> {
     let mut r = Reader {
         form,
+        now,
         errors: Vec::new(),
     };
     let submission = match form.purpose.clone() {
@@ -137,6 +143,7 @@ pub fn read(form: &Form, catalog: &CategoryCatalog) -> Result<Submission, FieldE
 /// Reads fields by name and keeps the message for each one that is wrong.
 struct Reader<'a> {
     form: &'a Form,
+    now: DateTime<Utc>,
     errors: Vec<(FieldName, String)>,
 }
 
@@ -256,7 +263,8 @@ fn new_incident(r: &mut Reader<'_>, catalog: &CategoryCatalog) -> Option<NewInci
             .map(str::parse::<ProgramSlug>)
             .collect::<Result<Vec<_>, _>>()
     });
-    let discovered = r.parse(FieldName::Discovered, discovered_at);
+    let now = r.now;
+    let discovered = r.parse(FieldName::Discovered, |v| discovered_at(v, now));
     let base = severity.and_then(|severity| {
         let title = r.text(FieldName::Title);
         let summary = r.text(FieldName::Summary);
@@ -280,14 +288,13 @@ fn new_incident(r: &mut Reader<'_>, catalog: &CategoryCatalog) -> Option<NewInci
     Some(new)
 }
 
-/// An RFC 3339 time; empty means now.
-fn discovered_at(v: &str) -> Result<Option<DateTime<Utc>>, String> {
+/// A time as the command line reads it (now, -2h, yesterday 14:30, RFC 3339, ...); empty
+/// means now.
+fn discovered_at(v: &str, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, String> {
     if v.trim().is_empty() {
         return Ok(None);
     }
-    DateTime::parse_from_rfc3339(v.trim())
-        .map(|t| Some(t.with_timezone(&Utc)))
-        .map_err(|_| format!("'{v}' is not an RFC 3339 time such as 2026-11-20T14:30:00Z"))
+    crate::domain::when::parse_when(v, now, &chrono::Local).map(Some)
 }
 
 /// The roster to import: a path (`~/` is the home directory) to a file that exists.
@@ -319,12 +326,7 @@ fn split_list(v: &str) -> impl Iterator<Item = &str> {
     v.split([',', ';']).map(str::trim).filter(|s| !s.is_empty())
 }
 
-fn expand_home(path: &str) -> PathBuf {
-    match path.strip_prefix("~/") {
-        Some(rest) => dirs::home_dir().map_or_else(|| PathBuf::from(path), |h| h.join(rest)),
-        None => PathBuf::from(path),
-    }
-}
+use super::paths::expand_home;
 
 #[cfg(test)]
 mod tests {
@@ -346,7 +348,7 @@ mod tests {
     }
 
     fn errors(form: &Form) -> Vec<(FieldName, String)> {
-        match read(form, &CategoryCatalog::default()) {
+        match read(form, &CategoryCatalog::default(), Utc::now()) {
             Err(FieldErrors(e)) => e,
             Ok(s) => panic!("read as {s:?}"),
         }
@@ -354,7 +356,7 @@ mod tests {
 
     #[test]
     fn new_incident_form_puts_each_message_under_its_field() {
-        let form = new_incident_form(&CategoryCatalog::default());
+        let form = new_incident_form(&CategoryCatalog::default(), &[]);
         let cases: &[Case] = &[
             (&[(FieldName::Title, "")], FieldName::Title, "title"),
             (
@@ -376,7 +378,7 @@ mod tests {
                     (FieldName::Discovered, "yesterday"),
                 ],
                 FieldName::Discovered,
-                "'yesterday' is not an RFC 3339 time such as 2026-11-20T14:30:00Z",
+                "'yesterday' is not a time: use now, -2h",
             ),
             (
                 &[
@@ -398,7 +400,7 @@ mod tests {
     #[test]
     fn a_filled_new_incident_form_reads_as_its_request() {
         let form = filled(
-            new_incident_form(&CategoryCatalog::default()),
+            new_incident_form(&CategoryCatalog::default(), &[]),
             &[
                 (FieldName::Title, "Leak"),
                 (FieldName::Categories, "keystrokes; screenshots"),
@@ -406,7 +408,7 @@ mod tests {
             ],
         );
         let Ok(Submission::Request(Request::OpenIncident(new))) =
-            read(&form, &CategoryCatalog::default())
+            read(&form, &CategoryCatalog::default(), Utc::now())
         else {
             panic!("not an open-incident request");
         };

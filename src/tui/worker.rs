@@ -131,7 +131,7 @@ pub struct IncidentLoad {
 pub enum Done {
     Board {
         generation: u64,
-        result: Result<Vec<BoardRow>, DeskError>,
+        result: Result<(Vec<BoardRow>, Vec<(ProgramSlug, String)>), DeskError>,
     },
     Incident {
         id: IncidentId,
@@ -334,18 +334,22 @@ fn run(
 /// How many people a roster window holds.
 pub const PEOPLE_WINDOW: usize = 256;
 
-fn board(desk: &dyn Desk) -> Result<Vec<BoardRow>, DeskError> {
+type BoardLoad = (Vec<BoardRow>, Vec<(ProgramSlug, String)>);
+
+fn board(desk: &dyn Desk) -> Result<BoardLoad, DeskError> {
     let incidents = desk.incidents(IncidentFilter::default())?;
-    let states: HashMap<ProgramSlug, ProgramState> = desk
-        .programs()?
-        .into_iter()
-        .map(|p| (p.slug, p.state))
-        .collect();
+    let programs = desk.programs()?;
+    let states: HashMap<ProgramSlug, ProgramState> =
+        programs.iter().map(|p| (p.slug.clone(), p.state)).collect();
     let rules = desk.rules();
-    Ok(incidents
+    let rows = incidents
         .into_iter()
         .map(|incident| BoardRow::new(incident, &states, &rules))
-        .collect())
+        .collect();
+    Ok((
+        rows,
+        programs.into_iter().map(|p| (p.slug, p.name)).collect(),
+    ))
 }
 
 fn incident(

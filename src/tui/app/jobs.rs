@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use super::{App, Busy, Dialog, Feedback, Panel};
 use crate::desk::DeskError;
-use crate::domain::{AffectedPerson, Incident, IncidentId};
+use crate::domain::{AffectedPerson, Incident, IncidentId, ProgramSlug};
 use crate::tui::request::Outcome;
 use crate::tui::screens::board::BoardRow;
 use crate::tui::screens::incident::{self, Detail, Tab};
@@ -29,14 +29,19 @@ impl App {
         });
     }
 
-    fn board_loaded(&mut self, generation: u64, result: Result<Vec<BoardRow>, DeskError>) {
+    fn board_loaded(
+        &mut self,
+        generation: u64,
+        result: Result<(Vec<BoardRow>, Vec<(ProgramSlug, String)>), DeskError>,
+    ) {
         if generation != self.board.generation {
             return;
         }
         self.board.loading = false;
         match result {
-            Ok(rows) => {
+            Ok((rows, programs)) => {
                 self.board.rows = rows;
+                self.board.programs = programs;
                 self.board.apply_filter();
                 if let Some(id) = self.board.select.take() {
                     self.board.selected = self

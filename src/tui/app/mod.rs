@@ -261,7 +261,10 @@ impl App {
             Action::NextTab => self.switch_tab(1),
             Action::PrevTab => self.switch_tab(Tab::ALL.len() - 1),
             Action::NewIncident => {
-                self.dialog = Some(Dialog::Form(board::new_incident_form(&self.catalog)));
+                self.dialog = Some(Dialog::Form(board::new_incident_form(
+                    &self.catalog,
+                    &self.board.programs,
+                )));
                 Ok(())
             }
             Action::Severity
@@ -478,7 +481,7 @@ impl App {
     /// a queue, a send) closes it and reports on its own.
     fn submit(&mut self, mut form: Form) {
         form.clear_errors();
-        match submit::read(&form, &self.catalog) {
+        match submit::read(&form, &self.catalog, (self.clock)()) {
             Ok(Submission::Request(request)) => {
                 form.pending = true;
                 self.dialog = Some(Dialog::Form(form));

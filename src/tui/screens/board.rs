@@ -15,7 +15,7 @@ use crate::domain::{
     CategoryCatalog, CategoryName, Incident, IncidentId, ProgramSlug, ProgramState,
 };
 use crate::tui::app::App;
-use crate::tui::form::{Field, FieldName, Form, Purpose};
+use crate::tui::form::{Choice, Field, FieldName, Form, Purpose};
 use crate::tui::strings;
 use crate::tui::view::{age, count, safe, scroll_offset};
 
@@ -85,6 +85,8 @@ pub struct Board {
     pub(crate) generation: u64,
     /// The incident to select once the board is read (a new one).
     pub(crate) select: Option<IncidentId>,
+    /// Every registered programme (slug, name), for the forms that pick one.
+    pub programs: Vec<(ProgramSlug, String)>,
 }
 
 impl Board {
@@ -252,8 +254,14 @@ fn deadline<'a>(app: &App, row: &BoardRow) -> Span<'a> {
 }
 
 /// The form that opens a new incident from the board.
-pub fn new_incident_form(catalog: &CategoryCatalog) -> Form {
-    let categories: Vec<&str> = catalog.names().collect();
+/// The new-incident form: categories and programmes ticked from lists (`programs`: the
+/// registered ones, slug and name, as the board last read them).
+pub fn new_incident_form(catalog: &CategoryCatalog, programs: &[(ProgramSlug, String)]) -> Form {
+    let categories = catalog.names().map(|c| Choice::new(c, c)).collect();
+    let programmes = programs
+        .iter()
+        .map(|(slug, name)| Choice::new(slug.as_str(), format!("{slug} ({name})")))
+        .collect();
     Form::new(
         Purpose::NewIncident,
         strings::FORM_NEW_INCIDENT,
@@ -261,11 +269,11 @@ pub fn new_incident_form(catalog: &CategoryCatalog) -> Form {
             Field::text(FieldName::Title, ""),
             severity_field(2),
             Field::text(FieldName::Summary, ""),
-            Field::text(FieldName::Categories, "")
-                .with_hint(format!("comma-separated: {}", categories.join(", "))),
-            Field::text(FieldName::Programmes, "").with_hint("comma-separated slugs"),
-            Field::text(FieldName::Discovered, "")
-                .with_hint("RFC 3339, e.g. 2026-11-20T14:30:00Z; empty = now"),
+            Field::multi(FieldName::Categories, categories, &[]),
+            Field::multi(FieldName::Programmes, programmes, &[]),
+            Field::text(FieldName::Discovered, "").with_hint(
+                "now, -2h, yesterday 14:30, 2026-11-20 14:30 (local) or RFC 3339; empty = now",
+            ),
         ],
     )
 }

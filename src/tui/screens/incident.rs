@@ -188,7 +188,8 @@ impl Detail {
                 Purpose::Import(id),
                 strings::FORM_IMPORT,
                 vec![
-                    Field::text(FieldName::File, "").with_hint("path to the CSV file"),
+                    Field::path(FieldName::File, "")
+                        .with_hint("path to the CSV file; Tab completes"),
                     Field::choice(
                         FieldName::Mode,
                         vec![

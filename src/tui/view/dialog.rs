@@ -31,7 +31,7 @@ pub fn render_form(app: &App, form: &Form, frame: &mut Frame<'_>, area: Rect) {
             app.theme.header(),
         ));
         let value = match &field.kind {
-            FieldKind::Text { value, cursor } => {
+            FieldKind::Text { value, cursor, .. } => {
                 let shown: String = safe(value).into_owned();
                 if focused {
                     let (before, after): (String, String) = {
@@ -59,6 +59,31 @@ pub fn render_form(app: &App, form: &Form, frame: &mut Frame<'_>, area: Rect) {
                     Span::styled(safe(label).into_owned(), app.theme.title()),
                     Span::raw(" ›"),
                 ])
+            }
+            FieldKind::Multi {
+                options,
+                ticked,
+                index,
+                ..
+            } => {
+                let mut spans = vec![Span::raw("  ")];
+                if options.is_empty() {
+                    spans.push(Span::styled("(none to choose from)", app.theme.dim()));
+                }
+                for (i, (option, on)) in options.iter().zip(ticked).enumerate() {
+                    let mark = if *on { "[x] " } else { "[ ] " };
+                    let text = format!("{mark}{}", safe(&option.label));
+                    let style = if focused && i == *index {
+                        app.theme.title()
+                    } else if *on {
+                        app.theme.input()
+                    } else {
+                        app.theme.dim()
+                    };
+                    spans.push(Span::styled(text, style));
+                    spans.push(Span::raw("  "));
+                }
+                Line::from(spans)
             }
         };
         lines.push(value);

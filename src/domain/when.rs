@@ -1,0 +1,114 @@
+//! Times as a responder types them: `now`; `-2h`, `-30m`, `-3d` (that long before now);
+//! `today 09:00`, `yesterday 14:30` and a bare `14:30` (today); a date with a clock time,
+//! `2026-11-20 14:30`; clock times are in the local time zone. And RFC 3339 with its offset,
+//! `2026-11-20T14:30:00Z`. The command line and the terminal UI read times alike.
+
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
+
+/// What a bad time says, naming every form accepted.
+fn bad(text: &str) -> String {
+    format!(
+        "'{text}' is not a time: use now, -2h (or -30m, -3d), yesterday 14:30, today 09:00, 2026-11-20 14:30, or RFC 3339 such as 2026-11-20T14:30:00Z"
+    )
+}
+
+/// Reads `text` as a time, relative forms counted from `now`, clock times in `tz`.
+pub fn parse_when<Tz: TimeZone>(
+    text: &str,
+    now: DateTime<Utc>,
+    tz: &Tz,
+) -> Result<DateTime<Utc>, String> {
+    let t = text.trim();
+    if t.eq_ignore_ascii_case("now") {
+        return Ok(now);
+    }
+    if let Ok(at) = DateTime::parse_from_rfc3339(t) {
+        return Ok(at.with_timezone(&Utc));
+    }
+    if let Some(ago) = t.strip_prefix('-') {
+        return before(ago, now).ok_or_else(|| bad(text));
+    }
+    let today = now.with_timezone(tz).date_naive();
+    let (day, clock) = match t.split_once(' ') {
+        Some((day, clock)) => {
+            let day = match day.to_ascii_lowercase().as_str() {
+                "today" => today,
+                "yesterday" => today.pred_opt().ok_or_else(|| bad(text))?,
+                other => NaiveDate::parse_from_str(other, "%Y-%m-%d").map_err(|_| bad(text))?,
+            };
+            (day, clock.trim())
+        }
+        None if t.contains(':') => (today, t),
+        None => return Err(bad(text)),
+    };
+    let clock = NaiveTime::parse_from_str(clock, "%H:%M")
+        .or_else(|_| NaiveTime::parse_from_str(clock, "%H:%M:%S"))
+        .map_err(|_| bad(text))?;
+    tz.from_local_datetime(&day.and_time(clock))
+        .earliest()
+        .map(|at| at.with_timezone(&Utc))
+        .ok_or_else(|| bad(text))
+}
+
+/// `2h`, `30m`, `3d`, `45s` before `now`.
+fn before(ago: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let unit = ago.chars().last()?;
+    let n: i64 = ago[..ago.len() - unit.len_utf8()].parse().ok()?;
+    if !(0..=100_000).contains(&n) {
+        return None;
+    }
+    let span = match unit {
+        's' => Duration::seconds(n),
+        'm' => Duration::minutes(n),
+        'h' => Duration::hours(n),
+        'd' => Duration::days(n),
+        _ => return None,
+    };
+    now.checked_sub_signed(span)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::FixedOffset;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn every_form_a_responder_types() {
+        let now = t("2026-11-20T14:30:00Z");
+        let cet = FixedOffset::east_opt(3600).unwrap();
+        let p = |s: &str| parse_when(s, now, &cet);
+        assert_eq!(p("now").unwrap(), now);
+        assert_eq!(p(" NOW ").unwrap(), now);
+        assert_eq!(p("-2h").unwrap(), t("2026-11-20T12:30:00Z"));
+        assert_eq!(p("-30m").unwrap(), t("2026-11-20T14:00:00Z"));
+        assert_eq!(p("-3d").unwrap(), t("2026-11-17T14:30:00Z"));
+        assert_eq!(p("yesterday 14:30").unwrap(), t("2026-11-19T13:30:00Z"));
+        assert_eq!(p("today 09:00").unwrap(), t("2026-11-20T08:00:00Z"));
+        assert_eq!(p("09:15").unwrap(), t("2026-11-20T08:15:00Z"));
+        assert_eq!(p("2026-11-18 23:05").unwrap(), t("2026-11-18T22:05:00Z"));
+        assert_eq!(
+            p("2026-11-20T14:30:00+02:00").unwrap(),
+            t("2026-11-20T12:30:00Z")
+        );
+        for wrong in [
+            "",
+            "later",
+            "-2w",
+            "-h",
+            "tomorrow 10:00",
+            "25:00",
+            "2026-13-01 10:00",
+            "-999999d",
+        ] {
+            let err = p(wrong).unwrap_err();
+            assert!(
+                err.contains("is not a time: use now, -2h"),
+                "{wrong}: {err}"
+            );
+        }
+    }
+}
