@@ -131,7 +131,7 @@ pub struct IncidentLoad {
 pub enum Done {
     Board {
         generation: u64,
-        result: Result<(Vec<BoardRow>, Vec<(ProgramSlug, String)>), DeskError>,
+        result: Result<BoardLoad, DeskError>,
     },
     Incident {
         id: IncidentId,
@@ -334,7 +334,8 @@ fn run(
 /// How many people a roster window holds.
 pub const PEOPLE_WINDOW: usize = 256;
 
-type BoardLoad = (Vec<BoardRow>, Vec<(ProgramSlug, String)>);
+/// The board's rows, and every programme (slug, name) for the forms that pick one.
+pub type BoardLoad = (Vec<BoardRow>, Vec<(ProgramSlug, String)>);
 
 fn board(desk: &dyn Desk) -> Result<BoardLoad, DeskError> {
     let incidents = desk.incidents(IncidentFilter::default())?;

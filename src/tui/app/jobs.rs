@@ -7,9 +7,8 @@ use std::time::Instant;
 
 use super::{App, Busy, Dialog, Feedback, Panel};
 use crate::desk::DeskError;
-use crate::domain::{AffectedPerson, Incident, IncidentId, ProgramSlug};
+use crate::domain::{AffectedPerson, Incident, IncidentId};
 use crate::tui::request::Outcome;
-use crate::tui::screens::board::BoardRow;
 use crate::tui::screens::incident::{self, Detail, Tab};
 use crate::tui::screens::{letters, programmes};
 use crate::tui::worker::{Done, IncidentLoad, Job};
@@ -32,7 +31,7 @@ impl App {
     fn board_loaded(
         &mut self,
         generation: u64,
-        result: Result<(Vec<BoardRow>, Vec<(ProgramSlug, String)>), DeskError>,
+        result: Result<crate::tui::worker::BoardLoad, DeskError>,
     ) {
         if generation != self.board.generation {
             return;
