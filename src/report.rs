@@ -5,6 +5,7 @@
 
 pub mod drafts;
 pub mod register;
+pub mod render;
 mod text;
 
 use std::collections::BTreeMap;

@@ -314,6 +314,61 @@ fn keep<T>(reasons: &mut Vec<String>, result: Result<T, DomainError>) -> Option<
     result.map_err(|e| reasons.push(e.to_string())).ok()
 }
 
+/// The roster as CSV in the import format (so the file imports back unchanged), every cell
+/// neutralised for spreadsheets; with `undeliverable`, also each person's bounce.
+pub fn export_csv(people: &[AffectedPerson], undeliverable: bool) -> Result<Vec<u8>, csv::Error> {
+    let mut csv = csv::Writer::from_writer(Vec::new());
+    let mut header = vec![
+        "employee_id",
+        "name",
+        "email",
+        "categories",
+        "location",
+        "language",
+    ];
+    if undeliverable {
+        header.extend(["bounce_status", "bounce_diagnostic", "bounced_at"]);
+    }
+    csv.write_record(&header)?;
+    for p in people {
+        let cats: Vec<&str> = p.categories.iter().map(|c| c.as_str()).collect();
+        let cats = cats.join(";");
+        let bounced_at = p
+            .bounced
+            .as_ref()
+            .map(|b| {
+                b.recorded_at
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            })
+            .unwrap_or_default();
+        let mut cells = vec![
+            p.employee_id.as_str(),
+            &p.name,
+            p.email.as_str(),
+            &cats,
+            p.location.as_ref().map_or("", |l| l.as_str()),
+            p.language.as_ref().map_or("", |l| l.as_str()),
+        ];
+        if undeliverable {
+            let b = p.bounced.as_ref();
+            cells.extend([
+                b.map_or("", |b| b.status.as_str()),
+                b.map_or("", |b| b.diagnostic.as_str()),
+                &bounced_at,
+            ]);
+        }
+        // Every column came from the imported roster or a remote server, so none may run
+        // in a spreadsheet.
+        let cells: Vec<_> = cells
+            .into_iter()
+            .map(crate::domain::inert::csv_cell)
+            .collect();
+        csv.write_record(cells.iter().map(|c| c.as_bytes()))?;
+    }
+    csv.into_inner()
+        .map_err(|e| csv::Error::from(e.into_error()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -361,13 +361,7 @@ pub enum IncidentCommand {
     },
 }
 
-/// How a report is written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum ReportFormat {
-    Md,
-    Json,
-    Html,
-}
+pub use crate::report::render::Format as ReportFormat;
 
 /// Adding or removing an incident member.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

@@ -12,9 +12,6 @@ use crate::desk::BounceOutcome;
 use crate::domain::IncidentId;
 use crate::notify::bounce::{self, Mailbox};
 
-/// Reports per request, so that a mailbox of any size stays within a frame.
-const BATCH: usize = 1000;
-
 #[derive(Serialize)]
 struct Summary<'a> {
     messages: usize,
@@ -52,17 +49,7 @@ pub fn run(
         unreadable,
     } = mailbox;
     let found = bounces.len();
-    let mut recorded = BounceOutcome::default();
-    let mut rest = bounces;
-    while !rest.is_empty() {
-        let batch: Vec<_> = rest.drain(..rest.len().min(BATCH)).collect();
-        let got = ctx.desk.record_bounces(id, batch)?;
-        recorded.reports += got.reports;
-        recorded.bounced += got.bounced;
-        recorded.already += got.already;
-        recorded.people += got.people;
-        recorded.unmatched.extend(got.unmatched);
-    }
+    let recorded = BounceOutcome::record_all(ctx.desk, id, bounces)?;
     if json {
         output::json(
             ctx.out,

@@ -8,7 +8,6 @@ use super::output::{self, PersonView, safe};
 use super::{CliError, Context};
 use crate::desk::{PeopleFilter, ReadPath};
 use crate::domain::IncidentId;
-use crate::domain::inert::csv_cell;
 use crate::domain::text::display_path;
 
 /// The largest roster file read.
@@ -91,55 +90,7 @@ fn export(
         ..PeopleFilter::default()
     };
     let people = ctx.desk.people(id, filter, ReadPath::PeopleExport)?;
-    let mut csv = csv::Writer::from_writer(Vec::new());
-    let failed = |e: csv::Error| CliError::Failure(format!("cannot write CSV: {e}"));
-    let mut header = vec![
-        "employee_id",
-        "name",
-        "email",
-        "categories",
-        "location",
-        "language",
-    ];
-    if undeliverable {
-        header.extend(["bounce_status", "bounce_diagnostic", "bounced_at"]);
-    }
-    csv.write_record(&header).map_err(failed)?;
-    for p in &people {
-        let cats: Vec<&str> = p.categories.iter().map(|c| c.as_str()).collect();
-        let cats = cats.join(";");
-        let bounced_at = p
-            .bounced
-            .as_ref()
-            .map(|b| {
-                b.recorded_at
-                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-            })
-            .unwrap_or_default();
-        let mut cells = vec![
-            p.employee_id.as_str(),
-            &p.name,
-            p.email.as_str(),
-            &cats,
-            p.location.as_ref().map_or("", |l| l.as_str()),
-            p.language.as_ref().map_or("", |l| l.as_str()),
-        ];
-        if undeliverable {
-            let b = p.bounced.as_ref();
-            cells.extend([
-                b.map_or("", |b| b.status.as_str()),
-                b.map_or("", |b| b.diagnostic.as_str()),
-                &bounced_at,
-            ]);
-        }
-        // Every column came from the imported roster or a remote server, so none may run
-        // in a spreadsheet.
-        let cells: Vec<_> = cells.into_iter().map(csv_cell).collect();
-        csv.write_record(cells.iter().map(|c| c.as_bytes()))
-            .map_err(failed)?;
-    }
-    let bytes = csv
-        .into_inner()
+    let bytes = crate::roster::export_csv(&people, undeliverable)
         .map_err(|e| CliError::Failure(format!("cannot write CSV: {e}")))?;
     match out {
         Some(path) => {

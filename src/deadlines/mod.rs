@@ -17,9 +17,11 @@ use crate::domain::{Finding, Incident, IncidentId, ObligationState};
 
 pub use crate::domain::{EvidenceSummary, ObligationRecord};
 pub use due::{TimeLeft, add_local_days};
+pub use exemption::Art34Ground;
 pub use letter::{LetterElement, LetterLaw, MissingContact, Required};
 
 mod due;
+mod exemption;
 mod letter;
 
 const BUILT_IN: &str = include_str!("jurisdictions.toml");

@@ -31,6 +31,29 @@ pub struct BounceOutcome {
     pub unmatched: Vec<String>,
 }
 
+impl BounceOutcome {
+    /// Records `reports` through `desk` a thousand at a time (so that a mailbox of any size
+    /// stays within the daemon's frames), adding up what each batch did.
+    pub fn record_all(
+        desk: &dyn super::Desk,
+        id: Option<IncidentId>,
+        mut reports: Vec<crate::notify::bounce::BounceReport>,
+    ) -> Result<BounceOutcome, DeskError> {
+        const BATCH: usize = 1000;
+        let mut total = BounceOutcome::default();
+        while !reports.is_empty() {
+            let batch: Vec<_> = reports.drain(..reports.len().min(BATCH)).collect();
+            let got = desk.record_bounces(id, batch)?;
+            total.reports += got.reports;
+            total.bounced += got.bounced;
+            total.already += got.already;
+            total.people += got.people;
+            total.unmatched.extend(got.unmatched);
+        }
+        Ok(total)
+    }
+}
+
 /// One report matched to its letter.
 struct Matched {
     report: BounceReport,
