@@ -91,6 +91,17 @@ pub enum Access {
 
 impl Policy {
     /// The single-user policy of a fresh install: `user` is admin, nobody else has a role.
+    /// Everyone who holds a role, each once, in name order.
+    pub fn users(&self) -> Vec<UserName> {
+        let all: BTreeSet<&UserName> = self
+            .admins
+            .iter()
+            .chain(&self.responders)
+            .chain(&self.viewers)
+            .collect();
+        all.into_iter().cloned().collect()
+    }
+
     pub fn single_user(user: UserName) -> Self {
         Policy {
             admins: BTreeSet::from([user]),

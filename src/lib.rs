@@ -13,6 +13,7 @@ pub mod demo;
 pub mod desk;
 pub mod domain;
 pub mod evidence;
+pub mod files;
 pub mod hook;
 pub mod identity;
 pub mod notify;

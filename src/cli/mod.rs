@@ -215,7 +215,9 @@ fn dispatch(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<ExitCo
         }
     };
     let Some(command) = cli.command else {
-        crate::tui::run(desk, actor).map_err(|e| CliError::Failure(e.to_string()))?;
+        // Drafts written from the TUI name this machine's contact point, as `report` does.
+        let settings = Arc::new(Settings::load(&location.config, location.config_required)?);
+        crate::tui::run(desk, actor, settings).map_err(|e| CliError::Failure(e.to_string()))?;
         return Ok(ExitCode::SUCCESS);
     };
     let mut ctx = Context {

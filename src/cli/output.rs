@@ -265,15 +265,8 @@ pub fn timeline(out: &mut dyn Write, events: &[AuditEvent]) -> io::Result<()> {
 /// Writes `bytes` to a new file at `path` that only the user can read (it must not exist:
 /// personal data is never written over another file), and waits until it is on disk.
 pub fn write_private(path: &std::path::Path, bytes: &[u8]) -> Result<(), super::CliError> {
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let name = crate::domain::text::display_path(path);
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .map_err(|e| super::CliError::User(format!("cannot create {name}: {e}")))?;
-    file.write_all(bytes)
-        .and_then(|()| file.sync_all())
-        .map_err(|e| super::CliError::Failure(format!("cannot write {name}: {e}")))
+    crate::files::write_private(path, bytes).map_err(|e| match e {
+        crate::files::WriteError::Create(..) => super::CliError::User(e.to_string()),
+        crate::files::WriteError::Write(..) => super::CliError::Failure(e.to_string()),
+    })
 }

@@ -266,6 +266,10 @@ pub(super) fn add_note(
         .ok_or(DeskError::Store(StoreError::Corrupt("note event")))
 }
 
+pub(super) fn known_users(desk: &LocalDesk, _actor: &UserName) -> Result<Vec<UserName>, DeskError> {
+    Ok(desk.policy.users())
+}
+
 pub(super) fn assign(
     desk: &LocalDesk,
     actor: &UserName,

@@ -90,6 +90,9 @@ macro_rules! desk_ops {
             /// Adds (`add`) or removes a member of an incident; members see its personal data.
             SetMember set_member(id: IncidentId, user: UserName, add: bool) -> Incident =
                 incidents::set_member, Access::Incident(id, Need::Membership, "incident.members");
+            /// Everyone who holds a role, to choose members from.
+            KnownUsers known_users() -> Vec<UserName> =
+                incidents::known_users, Access::Role(Role::Viewer, "incident.members");
             /// Changes when the organisation became aware of the breach and when it was
             /// determined (the legal clocks' starts); recorded with the reason.
             SetClock set_clock(

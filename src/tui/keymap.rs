@@ -14,6 +14,8 @@ pub enum Context {
     People,
     Programs,
     Notifications,
+    Deadlines,
+    Access,
 }
 
 /// A key as matched: the code and whether Ctrl is held.
@@ -65,7 +67,7 @@ const fn bind(
     }
 }
 
-use Context::{Board, Detail, Global, Notifications, People, Programs};
+use Context::{Access, Board, Deadlines, Detail, Global, Notifications, People, Programs};
 
 /// Every binding, in the order help lists them.
 pub const BINDINGS: &[Binding] = &[
@@ -153,7 +155,79 @@ pub const BINDINGS: &[Binding] = &[
         "NZ serious-harm test",
         false,
     ),
+    bind(
+        Detail,
+        &[key('C')],
+        "C",
+        Action::Clock,
+        "legal clocks (aware, determined)",
+        false,
+    ),
+    bind(
+        Detail,
+        &[key('W')],
+        "W",
+        Action::WriteReport,
+        "write a report or regulator draft",
+        false,
+    ),
+    bind(
+        Deadlines,
+        &[key('d')],
+        "d",
+        Action::ObligationDone,
+        "obligation done",
+        true,
+    ),
+    bind(
+        Deadlines,
+        &[key('w')],
+        "w",
+        Action::ObligationWaive,
+        "waive",
+        true,
+    ),
+    bind(
+        Deadlines,
+        &[key('e')],
+        "e",
+        Action::ObligationExempt,
+        "Art. 34(3) exemption",
+        false,
+    ),
+    bind(
+        Deadlines,
+        &[key('I')],
+        "I",
+        Action::ImportEvidence,
+        "import access log",
+        true,
+    ),
+    bind(
+        Access,
+        &[key('+')],
+        "+",
+        Action::AddMember,
+        "add member",
+        true,
+    ),
+    bind(
+        Access,
+        &[key('-')],
+        "-",
+        Action::RemoveMember,
+        "remove member",
+        true,
+    ),
     bind(People, &[key('/')], "/", Action::Filter, "search", true),
+    bind(
+        People,
+        &[key('E')],
+        "E",
+        Action::ExportPeople,
+        "export CSV",
+        false,
+    ),
     bind(
         People,
         &[key('p')],
@@ -187,6 +261,14 @@ pub const BINDINGS: &[Binding] = &[
         Action::QueueLetters,
         "queue letters",
         true,
+    ),
+    bind(
+        Notifications,
+        &[key('B')],
+        "B",
+        Action::ReadBounces,
+        "read bounces",
+        false,
     ),
     bind(
         Notifications,

@@ -34,13 +34,18 @@ use app::App;
 use theme::Theme;
 
 /// Runs the UI until the user quits.
-pub fn run(desk: Arc<dyn Desk>, actor: UserName) -> io::Result<()> {
+pub fn run(
+    desk: Arc<dyn Desk>,
+    actor: UserName,
+    settings: Arc<crate::config::Settings>,
+) -> io::Result<()> {
     if !io::stdout().is_terminal() || !io::stdin().is_terminal() {
         return Err(io::Error::other(strings::NO_TERMINAL));
     }
     let live = live::Live::start(Arc::clone(&desk));
     let mut app = App::new(desk, actor, Theme::from_env(), Box::new(Utc::now))
         .map_err(io::Error::other)?
+        .with_settings(settings)
         .with_live(live);
     terminal::run_in(terminal::FullScreen, || {
         let mut term = Terminal::new(CrosstermBackend::new(io::stdout()))?;

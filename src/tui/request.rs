@@ -2,12 +2,21 @@
 //! [`Request`]; the worker carries it out off the UI thread and answers with an [`Outcome`].
 //! What a request looks like on screen is not this file's business.
 
-use crate::desk::{Desk, DeskError};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use crate::config::Settings;
+use crate::desk::{BounceOutcome, Desk, DeskError, PeopleFilter, ReadPath};
+use crate::domain::ObligationState;
+use crate::domain::text::display_path;
 use crate::domain::{
     EmployeeId, HarmInputs, Incident, IncidentId, NewIncident, ProgramSlug, SeriousHarm, Severity,
     Status, UserName,
 };
 use crate::notify::TemplateName;
+use crate::report::render::Format;
 
 /// One change (or preview) asked of the desk.
 #[derive(Debug, Clone)]
@@ -53,6 +62,40 @@ pub enum Request {
     RetryFailed {
         id: IncidentId,
     },
+    SetClock {
+        id: IncidentId,
+        aware: DateTime<Utc>,
+        determined: DateTime<Utc>,
+        reason: String,
+    },
+    SetMember {
+        id: IncidentId,
+        user: UserName,
+        add: bool,
+    },
+    Settle {
+        id: IncidentId,
+        rule: String,
+        state: ObligationState,
+    },
+    /// A report (`regulator: None`) or a regulator's draft, written to a new file.
+    WriteReport {
+        id: IncidentId,
+        regulator: Option<String>,
+        format: Format,
+        path: PathBuf,
+        settings: Arc<Settings>,
+    },
+    ExportPeople {
+        id: IncidentId,
+        undeliverable: bool,
+        path: PathBuf,
+    },
+    ReadBounces {
+        id: IncidentId,
+        maildir: bool,
+        path: PathBuf,
+    },
 }
 
 /// What a request did.
@@ -87,6 +130,20 @@ impl Request {
             }
             Request::Preview { template, .. } => format!("rendering the '{template}' letter"),
             Request::RetryFailed { id } => format!("requeuing the failed letters of {id}"),
+            Request::SetClock { id, .. } => format!("moving the legal clocks of {id}"),
+            Request::SetMember { id, user, add } => {
+                format!(
+                    "{} {user} {} {id}",
+                    if *add { "adding" } else { "removing" },
+                    if *add { "to" } else { "from" }
+                )
+            }
+            Request::Settle { id, rule, .. } => format!("recording {rule} of {id}"),
+            Request::WriteReport { path, .. } => format!("writing {}", display_path(path)),
+            Request::ExportPeople { path, .. } => format!("exporting to {}", display_path(path)),
+            Request::ReadBounces { path, .. } => {
+                format!("reading bounces from {}", display_path(path))
+            }
         }
     }
 
@@ -157,6 +214,103 @@ impl Request {
                 let n = desk.retry_failed(id)?;
                 changed(format!("requeued {n} failed letters; press S to send them"))
             }
+            Request::SetClock {
+                id,
+                aware,
+                determined,
+                reason,
+            } => {
+                desk.set_clock(id, Some(aware), Some(determined), reason)?;
+                changed(format!(
+                    "{id}: the legal clocks moved; the Deadlines tab shows the new due times"
+                ))
+            }
+            Request::SetMember { id, user, add } => {
+                desk.set_member(id, user.clone(), add)?;
+                changed(if add {
+                    format!("{user} is a member of {id}")
+                } else {
+                    format!("{user} is no longer a member of {id}")
+                })
+            }
+            Request::Settle { id, rule, state } => {
+                let o = desk.settle_obligation(id, rule, state)?;
+                let standing = match &o.state {
+                    ObligationState::Open => "open",
+                    ObligationState::Done {
+                        phase: Some(crate::domain::Phase::Initial),
+                        ..
+                    } => "partly met (initial report)",
+                    ObligationState::Done { .. } => "met",
+                    ObligationState::Waived { .. } => "waived",
+                };
+                changed(format!("{id} {}: {standing}", o.rule))
+            }
+            Request::WriteReport {
+                id,
+                regulator,
+                format,
+                path,
+                settings,
+            } => {
+                let text = crate::report::render::render(
+                    desk,
+                    &desk.identity()?.user,
+                    id,
+                    regulator.as_deref(),
+                    format,
+                    &settings,
+                    Utc::now(),
+                )
+                .map_err(|e| match e {
+                    crate::report::render::RenderError::Desk(e) => e,
+                    other => DeskError::NotConfigured(other.to_string()),
+                })?;
+                write(&path, text.as_bytes())?;
+                changed(format!("wrote {}", display_path(&path)))
+            }
+            Request::ExportPeople {
+                id,
+                undeliverable,
+                path,
+            } => {
+                let filter = PeopleFilter {
+                    undeliverable,
+                    ..PeopleFilter::default()
+                };
+                let people = desk.people(id, filter, ReadPath::PeopleExport)?;
+                let bytes = crate::roster::export_csv(&people, undeliverable)
+                    .map_err(|e| DeskError::NotConfigured(format!("cannot write CSV: {e}")))?;
+                write(&path, &bytes)?;
+                changed(format!(
+                    "{} people written to {}",
+                    people.len(),
+                    display_path(&path)
+                ))
+            }
+            Request::ReadBounces { id, maildir, path } => {
+                let mailbox = if maildir {
+                    crate::notify::bounce::read_maildir(&path)
+                } else {
+                    crate::notify::bounce::read_mbox(&path)
+                }
+                .map_err(DeskError::NotConfigured)?;
+                let unreadable = mailbox.unreadable.len();
+                let got = BounceOutcome::record_all(desk, Some(id), mailbox.bounces)?;
+                changed(format!(
+                    "read {} messages: marked {} letters bounced ({} already), {} people no longer count as notified; {} matched no letter, {unreadable} unreadable",
+                    mailbox.messages,
+                    got.bounced,
+                    got.already,
+                    got.people,
+                    got.unmatched.len()
+                ))
+            }
         })
     }
+}
+
+/// A new private file (as `report --out` and `people export --out` write them).
+fn write(path: &std::path::Path, bytes: &[u8]) -> Result<(), DeskError> {
+    crate::files::write_private(path, bytes).map_err(|e| DeskError::NotConfigured(e.to_string()))
 }

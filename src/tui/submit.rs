@@ -7,15 +7,20 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 
+use std::sync::Arc;
+
 use super::form::{FieldName, Form, Purpose};
 use super::request::Request;
 use super::worker::Job;
+use crate::config::Settings;
 use crate::desk::PeopleFilter;
+use crate::domain::ObligationState;
 use crate::domain::text::display_path;
 use crate::domain::{
     CategoryCatalog, DomainError, EmployeeId, NewIncident, ProgramSlug, Severity, Status, UserName,
 };
 use crate::notify::TemplateName;
+use crate::report::render::Format;
 
 /// What a filled form asks for.
 #[derive(Debug, Clone)]
@@ -36,6 +41,7 @@ pub fn read(
     form: &Form,
     catalog: &CategoryCatalog,
     now: DateTime<Utc>,
+    settings: &Arc<Settings>,
 ) -> Result<Submission, FieldErrors> {
     let mut r = Reader {
         form,
@@ -78,6 +84,123 @@ pub fn read(
             let reason = r.reason();
             test.zip(reason)
                 .map(|(test, reason)| Request::SeriousHarm { id, test, reason })
+        }
+        Purpose::Clock(id) => {
+            let now = r.now;
+            let aware = r.parse(FieldName::Aware, |v| when(v, now));
+            let determined = r.parse(FieldName::Determined, |v| when(v, now));
+            let reason = r.reason();
+            aware
+                .zip(determined)
+                .zip(reason)
+                .map(|((aware, determined), reason)| Request::SetClock {
+                    id,
+                    aware,
+                    determined,
+                    reason,
+                })
+        }
+        Purpose::AddMember(id) | Purpose::RemoveMember(id) => r
+            .parse(FieldName::Member, UserName::parse)
+            .map(|user| Request::SetMember {
+                id,
+                user,
+                add: matches!(form.purpose, Purpose::AddMember(_)),
+            }),
+        Purpose::Done(id) => {
+            let now = r.now;
+            let at = r.parse(FieldName::At, |v| when(v, now));
+            let reference =
+                Some(r.text(FieldName::Reference).trim().to_owned()).filter(|v| !v.is_empty());
+            let phase = match r.text(FieldName::Phase) {
+                "initial" => Some(crate::domain::Phase::Initial),
+                "follow-up" => Some(crate::domain::Phase::FollowUp),
+                _ => None,
+            };
+            at.map(|at| Request::Settle {
+                id,
+                rule: r.text(FieldName::Rule).to_owned(),
+                state: ObligationState::Done {
+                    at,
+                    reference,
+                    phase,
+                },
+            })
+        }
+        Purpose::Waive(id) => r.reason().map(|reason| Request::Settle {
+            id,
+            rule: r.text(FieldName::Rule).to_owned(),
+            state: ObligationState::Waived { reason },
+        }),
+        Purpose::Exempt(id) => {
+            let ground = <crate::deadlines::Art34Ground as clap::ValueEnum>::from_str(
+                r.text(FieldName::Ground),
+                false,
+            );
+            let reason = r.reason();
+            match (ground, reason) {
+                (Ok(ground), Some(reason)) => Some(Request::Settle {
+                    id,
+                    rule: r.text(FieldName::Rule).to_owned(),
+                    state: ObligationState::Waived {
+                        reason: format!("{}: {reason}", ground.describe()),
+                    },
+                }),
+                (Err(e), _) => {
+                    r.fail(FieldName::Ground, e);
+                    None
+                }
+                _ => None,
+            }
+        }
+        Purpose::Report(id) => {
+            let kind = r.text(FieldName::Kind).to_owned();
+            let (what, format) = kind.split_once(':').unwrap_or(("report", "md"));
+            let format = match format {
+                "html" => Format::Html,
+                "json" => Format::Json,
+                _ => Format::Md,
+            };
+            r.parse(FieldName::File, new_file)
+                .map(|path| Request::WriteReport {
+                    id,
+                    regulator: (what != "report").then(|| what.to_owned()),
+                    format,
+                    path,
+                    settings: Arc::clone(settings),
+                })
+        }
+        Purpose::Export(id) => {
+            r.parse(FieldName::File, new_file)
+                .map(|path| Request::ExportPeople {
+                    id,
+                    undeliverable: r.text(FieldName::Kind) == "undeliverable",
+                    path,
+                })
+        }
+        Purpose::Bounces(id) => {
+            r.parse(FieldName::File, existing_path)
+                .map(|path| Request::ReadBounces {
+                    id,
+                    maildir: r.text(FieldName::Kind) == "maildir",
+                    path,
+                })
+        }
+        Purpose::Evidence(id) => {
+            let log = r.parse(FieldName::File, roster_file);
+            let allowed = r.parse(FieldName::Authorized, |v| {
+                if v.trim().is_empty() {
+                    Ok(None)
+                } else {
+                    roster_file(v).map(Some)
+                }
+            });
+            let job = log.zip(allowed).map(|(path, authorized)| Job::Evidence {
+                incident: id,
+                path,
+                authorized,
+            });
+            return r.finish(job.map(Submission::Job));
         }
         Purpose::Link(id) => r
             .parse(FieldName::Programme, str::parse::<ProgramSlug>)
@@ -297,6 +420,43 @@ fn discovered_at(v: &str, now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, S
     crate::domain::when::parse_when(v, now, &chrono::Local).map(Some)
 }
 
+/// A time as the command line reads it, counted from `now`.
+fn when(v: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+    crate::domain::when::parse_when(v, now, &chrono::Local)
+}
+
+/// Where to write a new file: not empty, not there yet, in a directory that exists.
+fn new_file(v: &str) -> Result<PathBuf, String> {
+    let path = v.trim();
+    if path.is_empty() {
+        return Err("give the path of the file to write".into());
+    }
+    let path = expand_home(path);
+    if path.exists() {
+        return Err(format!(
+            "{} exists; files are never overwritten",
+            display_path(&path)
+        ));
+    }
+    match path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(dir) if !dir.is_dir() => Err(format!("no directory {}", display_path(dir))),
+        _ => Ok(path),
+    }
+}
+
+/// A file or directory that exists.
+fn existing_path(v: &str) -> Result<PathBuf, String> {
+    let path = v.trim();
+    if path.is_empty() {
+        return Err("give a path".into());
+    }
+    let path = expand_home(path);
+    if !path.exists() {
+        return Err(format!("nothing at {}", display_path(&path)));
+    }
+    Ok(path)
+}
+
 /// The roster to import: a path (`~/` is the home directory) to a file that exists.
 fn roster_file(v: &str) -> Result<PathBuf, String> {
     let path = v.trim();
@@ -348,7 +508,12 @@ mod tests {
     }
 
     fn errors(form: &Form) -> Vec<(FieldName, String)> {
-        match read(form, &CategoryCatalog::default(), Utc::now()) {
+        match read(
+            form,
+            &CategoryCatalog::default(),
+            Utc::now(),
+            &Arc::new(Settings::defaults()),
+        ) {
             Err(FieldErrors(e)) => e,
             Ok(s) => panic!("read as {s:?}"),
         }
@@ -407,9 +572,12 @@ mod tests {
                 (FieldName::Discovered, "2026-11-20T14:30:00Z"),
             ],
         );
-        let Ok(Submission::Request(Request::OpenIncident(new))) =
-            read(&form, &CategoryCatalog::default(), Utc::now())
-        else {
+        let Ok(Submission::Request(Request::OpenIncident(new))) = read(
+            &form,
+            &CategoryCatalog::default(),
+            Utc::now(),
+            &Arc::new(Settings::defaults()),
+        ) else {
             panic!("not an open-incident request");
         };
         assert_eq!(new.title, "Leak");

@@ -68,6 +68,12 @@ pub enum Job {
         path: PathBuf,
         dry_run: bool,
     },
+    /// The exposed store's access log, read with its progress reported.
+    Evidence {
+        incident: IncidentId,
+        path: PathBuf,
+        authorized: Option<PathBuf>,
+    },
     People {
         incident: IncidentId,
         filter: PeopleFilter,
@@ -98,6 +104,7 @@ impl Job {
             Job::Pause { slug, .. } => format!("pausing {slug}: running its pause hook"),
             Job::Resume { slug, .. } => format!("resuming {slug}: running its resume hook"),
             Job::Import { path, .. } => format!("importing {}", display_path(path)),
+            Job::Evidence { path, .. } => format!("reading {}", display_path(path)),
             Job::People { .. } => "searching people".to_owned(),
             Job::Send { incident } => format!("sending the letters of {incident}"),
             Job::Queue { template, .. } => format!("queuing '{template}' letters"),
@@ -124,6 +131,8 @@ pub struct IncidentLoad {
     pub timeline: Result<Vec<AuditEvent>, DeskError>,
     /// Every programme; the incident's own are those it links.
     pub programs: Vec<Program>,
+    /// Everyone who holds a role (empty when the desk does not say), to choose members.
+    pub users: Vec<UserName>,
 }
 
 /// A finished job.
@@ -178,6 +187,15 @@ pub enum Done {
     },
     /// A send run's progress so far; the job is still running.
     SendProgress(SendProgress),
+    /// How far a long read has got (bytes of the file); the job is still running.
+    Progress {
+        done: u64,
+        total: u64,
+    },
+    Evidence {
+        path: PathBuf,
+        result: Result<crate::domain::EvidenceSummary, String>,
+    },
     Sent {
         result: Result<SendProgress, String>,
     },
@@ -220,7 +238,15 @@ impl Worker {
             let mut report = move |p: &SendProgress| {
                 let _ = progress_tx.send((id, Done::SendProgress(*p)));
             };
-            let _ = tx.send((id, run(desk.as_ref(), &actor, job, &mut report)));
+            let bytes_tx = tx.clone();
+            let mut bytes = move |done: u64, total: u64| {
+                let _ = bytes_tx.send((id, Done::Progress { done, total }));
+            };
+            let progress = Progress {
+                send: &mut report,
+                bytes: &mut bytes,
+            };
+            let _ = tx.send((id, run(desk.as_ref(), &actor, job, progress)));
         });
         id
     }
@@ -236,12 +262,13 @@ impl Worker {
     }
 }
 
-fn run(
-    desk: &dyn Desk,
-    actor: &UserName,
-    job: Job,
-    progress: &mut dyn FnMut(&SendProgress),
-) -> Done {
+/// Where a running job reports how far it has got.
+struct Progress<'a> {
+    send: &'a mut dyn FnMut(&SendProgress),
+    bytes: &'a mut dyn FnMut(u64, u64),
+}
+
+fn run(desk: &dyn Desk, actor: &UserName, job: Job, progress: Progress<'_>) -> Done {
     match job {
         Job::Board { generation } => Done::Board {
             generation,
@@ -287,7 +314,7 @@ fn run(
         },
         Job::Send { incident } => Done::Sent {
             result: desk
-                .send_notifications(Some(incident), &SendOptions::default(), progress)
+                .send_notifications(Some(incident), &SendOptions::default(), progress.send)
                 .map_err(|e| e.to_string()),
         },
         Job::Pause {
@@ -309,6 +336,14 @@ fn run(
                 .resume_program(slug.clone(), reason, force)
                 .map_err(|e| e.to_string()),
             slug,
+        },
+        Job::Evidence {
+            incident,
+            path,
+            authorized,
+        } => Done::Evidence {
+            result: evidence(desk, incident, &path, authorized.as_deref(), progress.bytes),
+            path,
         },
         Job::Import {
             incident,
@@ -361,10 +396,12 @@ fn incident(
     let incident = desk.incident(id)?;
     let timeline = desk.timeline(id);
     let programs = desk.programs()?;
+    let users = desk.known_users().unwrap_or_default();
     Ok(Box::new(IncidentLoad {
         incident,
         timeline,
         programs,
+        users,
     }))
 }
 
@@ -402,5 +439,57 @@ fn mail_readiness(desk: &dyn Desk) -> Vec<String> {
             Err(e) if !e.is_denied() => vec![format!("mail server fails: {e}")],
             _ => Vec::new(),
         },
+    }
+}
+
+/// Reads the access log through the desk, reporting the bytes read as it goes (about every
+/// 4 MiB, so that 10,000,000 rows give a few hundred updates, not millions).
+fn evidence(
+    desk: &dyn Desk,
+    incident: IncidentId,
+    path: &std::path::Path,
+    authorized: Option<&std::path::Path>,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<crate::domain::EvidenceSummary, String> {
+    let allowed = match authorized {
+        Some(list) => {
+            let text = std::fs::read_to_string(list)
+                .map_err(|e| format!("cannot read {}: {e}", display_path(list)))?;
+            crate::evidence::allow_list(&text)
+        }
+        None => std::collections::HashSet::new(),
+    };
+    let name = display_path(path);
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read {name}: {e}"))?;
+    let total = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut counted = Counted {
+        inner: std::io::BufReader::with_capacity(1 << 20, file),
+        read: 0,
+        reported: 0,
+        total,
+        progress,
+    };
+    desk.import_evidence(incident, &mut counted, &name, &allowed)
+        .map_err(|e| e.to_string())
+}
+
+/// A reader that reports how much of the file has been read.
+struct Counted<'a, R> {
+    inner: R,
+    read: u64,
+    reported: u64,
+    total: u64,
+    progress: &'a mut dyn FnMut(u64, u64),
+}
+
+impl<R: std::io::Read> std::io::Read for Counted<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        if self.read - self.reported >= 4 << 20 || (n == 0 && self.read > self.reported) {
+            self.reported = self.read;
+            (self.progress)(self.read, self.total);
+        }
+        Ok(n)
     }
 }

@@ -205,6 +205,7 @@ impl App {
         let label = job.label();
         let id = self.worker.start(job);
         self.busy.push(Busy {
+            progress: None,
             id,
             label,
             started: Instant::now(),
@@ -253,9 +254,32 @@ impl App {
             self.sending = Some(p);
             return;
         }
+        if let Done::Progress { done, total } = done {
+            if let Some(b) = self.busy.iter_mut().find(|b| b.id == id) {
+                b.progress = Some((done, total));
+            }
+            return;
+        }
         self.busy.retain(|b| b.id != id);
         let changed = match done {
-            Done::SendProgress(_) => false,
+            Done::SendProgress(_) | Done::Progress { .. } => false,
+            Done::Evidence { path, result } => {
+                let ok = result.is_ok();
+                self.show(match result {
+                    Ok(s) => Feedback::Info(format!(
+                        "{}: {} rows; {} accessors, {} not on the allow-list; data of {} people read, of {} copied; finding: {}",
+                        crate::domain::text::display_path(&path),
+                        s.rows,
+                        s.accessors,
+                        s.unauthorized_accessors,
+                        s.people_read,
+                        s.people_acquired,
+                        s.finding.as_str()
+                    )),
+                    Err(e) => Feedback::Error(e),
+                });
+                ok
+            }
             Done::Board { generation, result } => {
                 self.board_loaded(generation, result);
                 false

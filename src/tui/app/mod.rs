@@ -82,6 +82,8 @@ pub struct Busy {
     id: u64,
     pub label: String,
     pub started: Instant,
+    /// How far it has got (done of total bytes), for work that says.
+    pub progress: Option<(u64, u64)>,
 }
 
 /// Everything the UI knows.
@@ -107,6 +109,8 @@ pub struct App {
     /// What stops letters going out as configured ("what: how to fix it"); shown in the
     /// header while there is anything.
     pub mail_problems: Vec<String>,
+    /// This machine's settings: the contact point and templates regulator drafts use.
+    settings: Arc<crate::config::Settings>,
 }
 
 impl App {
@@ -138,10 +142,17 @@ impl App {
             quit: false,
             live: None,
             mail_problems: Vec::new(),
+            settings: Arc::new(crate::config::Settings::defaults()),
         };
         app.refresh_board();
         app.start(Job::MailReadiness);
         Ok(app)
+    }
+
+    /// The same app, with this machine's settings for the drafts it writes.
+    pub fn with_settings(mut self, settings: Arc<crate::config::Settings>) -> Self {
+        self.settings = settings;
+        self
     }
 
     /// The same app, reloading what each change notice touches (the live team view).
@@ -160,6 +171,8 @@ impl App {
                 Tab::Notifications => {
                     vec![Context::Notifications, Context::Detail, Context::Global]
                 }
+                Tab::Deadlines => vec![Context::Deadlines, Context::Detail, Context::Global],
+                Tab::Access => vec![Context::Access, Context::Detail, Context::Global],
                 _ => vec![Context::Detail, Context::Global],
             },
         }
@@ -274,7 +287,17 @@ impl App {
             | Action::Import
             | Action::Link
             | Action::Assess
-            | Action::SeriousHarm => {
+            | Action::SeriousHarm
+            | Action::Clock
+            | Action::WriteReport
+            | Action::AddMember
+            | Action::RemoveMember
+            | Action::ObligationDone
+            | Action::ObligationWaive
+            | Action::ObligationExempt
+            | Action::ImportEvidence
+            | Action::ExportPeople
+            | Action::ReadBounces => {
                 self.open_incident_form(action);
                 Ok(())
             }
@@ -481,7 +504,7 @@ impl App {
     /// a queue, a send) closes it and reports on its own.
     fn submit(&mut self, mut form: Form) {
         form.clear_errors();
-        match submit::read(&form, &self.catalog, (self.clock)()) {
+        match submit::read(&form, &self.catalog, (self.clock)(), &self.settings) {
             Ok(Submission::Request(request)) => {
                 form.pending = true;
                 self.dialog = Some(Dialog::Form(form));

@@ -4,6 +4,7 @@
 //! the jobs they ask for.
 
 pub mod access;
+pub mod actions;
 pub mod assess;
 pub mod board;
 pub mod deadlines;

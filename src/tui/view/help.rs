@@ -10,18 +10,21 @@ use crate::tui::app::App;
 use crate::tui::keymap::{BINDINGS, Context};
 use crate::tui::strings;
 
-const SECTIONS: [(Context, &str); 6] = [
+const SECTIONS: [(Context, &str); 8] = [
     (Context::Board, "Board"),
     (Context::Detail, "Incident"),
     (Context::People, "People tab"),
     (Context::Programs, "Programmes tab"),
     (Context::Notifications, "Notifications tab"),
+    (Context::Deadlines, "Deadlines tab"),
+    (Context::Access, "Access tab"),
     (Context::Global, "Everywhere"),
 ];
 
-pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect) {
+/// The key lines of `sections`, each under its heading.
+fn key_lines<'a>(app: &App, sections: impl Iterator<Item = (Context, &'a str)>) -> Vec<Line<'a>> {
     let mut lines = Vec::new();
-    for (context, title) in SECTIONS {
+    for (context, title) in sections {
         lines.push(Line::styled(title, app.theme.header()));
         for b in BINDINGS.iter().filter(|b| b.context == context) {
             lines.push(Line::from(vec![
@@ -29,6 +32,18 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect) {
                 Span::raw(b.label),
             ]));
         }
+    }
+    lines
+}
+
+pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect) {
+    let mut lines = key_lines(app, SECTIONS.into_iter());
+    // Every key when two columns hold them; on a small screen, the keys of where one is
+    // (the other tabs list theirs when opened).
+    if lines.len().div_ceil(2) + 2 > usize::from(area.height) {
+        let here = app.contexts();
+        lines = key_lines(app, SECTIONS.into_iter().filter(|(c, _)| here.contains(c)));
+        lines.push(Line::styled(strings::HELP_MORE, app.theme.dim()));
     }
     let rect = centered(area, 44, area.height);
     let half = lines.len().div_ceil(2);

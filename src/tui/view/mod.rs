@@ -99,8 +99,25 @@ fn render_footer(app: &App, frame: &mut Frame<'_>, area: Rect) {
         } else {
             String::new()
         };
+        let gauge = match busy.progress {
+            Some((done, total)) if total > 0 => {
+                let share = (done.min(total) * 100) / total;
+                let filled = usize::try_from(share / 5).unwrap_or(20);
+                format!(
+                    " [{}{}] {share}% of {:.1} MB",
+                    "█".repeat(filled),
+                    "·".repeat(20 - filled.min(20)),
+                    total as f64 / 1e6
+                )
+            }
+            _ => String::new(),
+        };
         Line::from(Span::styled(
-            format!(" {} {}… {secs:.1} s{more}", spinner(app), safe(&busy.label)),
+            format!(
+                " {} {}… {secs:.1} s{gauge}{more}",
+                spinner(app),
+                safe(&busy.label)
+            ),
             app.theme.warning(),
         ))
     } else if let Some(flash) = &app.flash {
