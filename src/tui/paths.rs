@@ -11,6 +11,60 @@ pub fn expand_home(path: &str) -> PathBuf {
     }
 }
 
+/// Where to write a new file: not empty, not there yet, in a directory that exists.
+pub fn new_file(v: &str) -> Result<PathBuf, String> {
+    let path = v.trim();
+    if path.is_empty() {
+        return Err("give the path of the file to write".into());
+    }
+    let path = expand_home(path);
+    if path.exists() {
+        return Err(format!(
+            "{} exists; files are never overwritten",
+            crate::domain::text::display_path(&path)
+        ));
+    }
+    match path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(dir) if !dir.is_dir() => Err(format!(
+            "no directory {}",
+            crate::domain::text::display_path(dir)
+        )),
+        _ => Ok(path),
+    }
+}
+
+/// A file or directory that exists.
+pub fn existing_path(v: &str) -> Result<PathBuf, String> {
+    let path = v.trim();
+    if path.is_empty() {
+        return Err("give a path".into());
+    }
+    let path = expand_home(path);
+    if !path.exists() {
+        return Err(format!(
+            "nothing at {}",
+            crate::domain::text::display_path(&path)
+        ));
+    }
+    Ok(path)
+}
+
+/// The roster to import: a path (`~/` is the home directory) to a file that exists.
+pub fn roster_file(v: &str) -> Result<PathBuf, String> {
+    let path = v.trim();
+    if path.is_empty() {
+        return Err("give the path of a CSV file".into());
+    }
+    let path = expand_home(path);
+    if !path.is_file() {
+        return Err(format!(
+            "no file at {}",
+            crate::domain::text::display_path(&path)
+        ));
+    }
+    Ok(path)
+}
+
 /// What a Tab on a typed path gives.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Completion {

@@ -3,19 +3,17 @@
 //! or into the message for each field that is wrong. Building the forms is the screens'
 //! business; starting what they ask is the app's.
 
-use std::path::PathBuf;
-
 use chrono::{DateTime, Utc};
 
 use std::sync::Arc;
 
 use super::form::{FieldName, Form, Purpose};
+use super::paths::{existing_path, new_file, roster_file};
 use super::request::Request;
 use super::worker::Job;
 use crate::config::Settings;
 use crate::desk::PeopleFilter;
 use crate::domain::ObligationState;
-use crate::domain::text::display_path;
 use crate::domain::{
     CategoryCatalog, DomainError, EmployeeId, NewIncident, ProgramSlug, Severity, Status, UserName,
 };
@@ -425,51 +423,6 @@ fn when(v: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
     crate::domain::when::parse_when(v, now, &chrono::Local)
 }
 
-/// Where to write a new file: not empty, not there yet, in a directory that exists.
-fn new_file(v: &str) -> Result<PathBuf, String> {
-    let path = v.trim();
-    if path.is_empty() {
-        return Err("give the path of the file to write".into());
-    }
-    let path = expand_home(path);
-    if path.exists() {
-        return Err(format!(
-            "{} exists; files are never overwritten",
-            display_path(&path)
-        ));
-    }
-    match path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        Some(dir) if !dir.is_dir() => Err(format!("no directory {}", display_path(dir))),
-        _ => Ok(path),
-    }
-}
-
-/// A file or directory that exists.
-fn existing_path(v: &str) -> Result<PathBuf, String> {
-    let path = v.trim();
-    if path.is_empty() {
-        return Err("give a path".into());
-    }
-    let path = expand_home(path);
-    if !path.exists() {
-        return Err(format!("nothing at {}", display_path(&path)));
-    }
-    Ok(path)
-}
-
-/// The roster to import: a path (`~/` is the home directory) to a file that exists.
-fn roster_file(v: &str) -> Result<PathBuf, String> {
-    let path = v.trim();
-    if path.is_empty() {
-        return Err("give the path of a CSV file".into());
-    }
-    let path = expand_home(path);
-    if !path.is_file() {
-        return Err(format!("no file at {}", display_path(&path)));
-    }
-    Ok(path)
-}
-
 /// Who letters go to: `everyone`, `pending` or `category:<name>`.
 fn audience(v: &str, catalog: &CategoryCatalog) -> PeopleFilter {
     PeopleFilter {
@@ -485,8 +438,6 @@ fn audience(v: &str, catalog: &CategoryCatalog) -> PeopleFilter {
 fn split_list(v: &str) -> impl Iterator<Item = &str> {
     v.split([',', ';']).map(str::trim).filter(|s| !s.is_empty())
 }
-
-use super::paths::expand_home;
 
 #[cfg(test)]
 mod tests {
