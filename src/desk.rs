@@ -41,6 +41,7 @@ mod notifications;
 pub(crate) mod ops;
 mod outbox;
 mod people;
+mod program_edit;
 mod programs;
 mod queue_pipeline;
 mod resume;

@@ -359,3 +359,90 @@ fn hooks_get_no_secrets_and_viewers_see_neither_command_nor_output() {
     );
     assert!(!shown.contains("\"private\""), "{shown}");
 }
+
+#[test]
+fn edit_keeps_what_is_not_given_and_unlinking_a_held_programme_needs_an_admin() {
+    let sb = Sandbox::new();
+    let me = breachdesk::identity::current_user();
+    sb.ok(&[
+        "program",
+        "add",
+        "staff-monitoring",
+        "--name",
+        "Staff monitoring",
+        "--pause-hook",
+        "true",
+    ]);
+    sb.ok(&[
+        "program",
+        "edit",
+        "staff-monitoring",
+        "--name",
+        "Staff monitoring v2",
+    ]);
+    let list = sb.json(&["program", "list", "--json"]);
+    assert_eq!(list[0]["name"], "Staff monitoring v2");
+    assert_eq!(list[0]["pause_hook"], "true", "the hook stays: {list}");
+    let err = sb.fails(
+        &[
+            "program",
+            "edit",
+            "staff-monitoring",
+            "--name",
+            "Staff monitoring v2",
+        ],
+        2,
+    );
+    assert!(err.contains("nothing to change"), "{err}");
+
+    sb.ok(&["incident", "open", "--title", "Exposure", "--severity", "2"]);
+    sb.ok(&["program", "link", "staff-monitoring", "1"]);
+    sb.ok(&common::PAUSE_STAFF_MONITORING.to_vec());
+    // A responder who is not an admin may not lift the hold a SEV 2 incident has on it.
+    sb.write(
+        "config.toml",
+        &format!("[access]\nadmins = [\"someone-else\"]\nresponders = [\"{me}\"]\n"),
+    );
+    let err = sb.fails(
+        &[
+            "program",
+            "unlink",
+            "staff-monitoring",
+            "1",
+            "--reason",
+            "wrong incident",
+        ],
+        2,
+    );
+    assert!(err.contains("access denied (program.unlink-held)"), "{err}");
+    let err = sb.fails(
+        &[
+            "program",
+            "edit",
+            "staff-monitoring",
+            "--pause-hook",
+            "rm -rf /",
+        ],
+        2,
+    );
+    assert!(err.contains("access denied (program.edit-hook)"), "{err}");
+    std::fs::remove_file(sb.config()).unwrap();
+    sb.ok(&[
+        "program",
+        "unlink",
+        "staff-monitoring",
+        "1",
+        "--reason",
+        "wrong incident",
+    ]);
+    let inc = sb.json(&["incident", "show", "1", "--json"]);
+    assert_eq!(inc["programs"].as_array().unwrap().len(), 0);
+    let log = sb.json(&["audit", "log", "--json"]);
+    assert!(log.as_array().unwrap().iter().any(|e| {
+        e["action"] == "program.unlinked"
+            && e["detail"]
+                .as_str()
+                .unwrap()
+                .contains("no longer holds the programme from resuming")
+    }));
+}

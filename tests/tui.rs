@@ -1500,3 +1500,83 @@ fn snapshot_the_new_forms() {
         key(&mut app, KeyCode::Esc);
     }
 }
+
+#[test]
+fn programmes_are_registered_changed_and_unlinked_with_their_hooks_shown_first() {
+    use breachdesk::tui::form::Purpose;
+    let f = Fixture::with_history();
+    let mut app = f.app();
+    open_main(&mut app);
+    form_on(&mut app, Tab::Programs, 'a');
+    snapshot("form_add_programme", &app);
+    keys(&mut app, "chat-export");
+    key(&mut app, KeyCode::Tab);
+    keys(&mut app, "Nightly chat export");
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::Right);
+    key(&mut app, KeyCode::Right);
+    key(&mut app, KeyCode::Char(' ')); // chat-messages
+    key(&mut app, KeyCode::Tab);
+    keys(&mut app, "systemctl stop chat-export.timer");
+    key(&mut app, KeyCode::Enter);
+    let Some(Dialog::Form(confirm)) = &app.dialog else {
+        panic!("the hooks are shown before anything is saved")
+    };
+    assert!(matches!(confirm.purpose, Purpose::ConfirmProgram(..)));
+    assert!(
+        confirm
+            .notes
+            .iter()
+            .any(|n| n == "pause hook, run with sh -c: systemctl stop chat-export.timer"),
+        "{:?}",
+        confirm.notes
+    );
+    snapshot("form_confirm_programme", &app);
+    assert!(
+        f.desk
+            .programs()
+            .unwrap()
+            .iter()
+            .all(|p| p.slug.as_str() != "chat-export")
+    );
+    submit(&mut app);
+    let added = f
+        .desk
+        .programs()
+        .unwrap()
+        .into_iter()
+        .find(|p| p.slug.as_str() == "chat-export")
+        .unwrap();
+    assert_eq!(
+        added.pause_hook.as_deref(),
+        Some("systemctl stop chat-export.timer")
+    );
+    assert_eq!(
+        added
+            .categories
+            .iter()
+            .map(|c| c.as_str())
+            .collect::<Vec<_>>(),
+        ["chat-messages"]
+    );
+
+    // The linked staff-monitoring programme: renamed, then unlinked with a reason.
+    form_on(&mut app, Tab::Programs, 'e');
+    retype(&mut app, "Staff activity monitoring (v2)");
+    key(&mut app, KeyCode::Enter);
+    submit(&mut app);
+    let renamed = f
+        .desk
+        .programs()
+        .unwrap()
+        .into_iter()
+        .find(|p| p.slug.as_str() == "staff-monitoring")
+        .unwrap();
+    assert_eq!(renamed.name, "Staff activity monitoring (v2)");
+    form_on(&mut app, Tab::Programs, 'u');
+    keys(&mut app, "linked by mistake");
+    submit(&mut app);
+    let inc = f.desk.incident(IncidentId::new(3)).unwrap();
+    assert!(inc.programs.is_empty());
+}

@@ -10,6 +10,7 @@ use crate::domain::{DomainError, IncidentId, ProgramSlug, Severity, Status};
 use crate::notify::TemplateName;
 
 pub use super::args_deadlines::{EvidenceCommand, ObligationCommand, ReportPhase};
+pub use super::args_program::ProgramCommand;
 pub use super::args_setup::SetupCommand;
 
 /// Incident-response tracker for privacy breaches.
@@ -440,60 +441,6 @@ pub enum PeopleCommand {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum ProgramCommand {
-    /// Register a programme
-    Add {
-        #[arg(value_parser = parse_slug)]
-        slug: ProgramSlug,
-        #[arg(long)]
-        name: String,
-        /// Who runs it [default: you]
-        #[arg(long)]
-        owner: Option<String>,
-        /// A data category it collects (repeat for several)
-        #[arg(long = "category", value_name = "C")]
-        categories: Vec<String>,
-        /// Command that stops collection, run with `sh -c`
-        #[arg(long, value_name = "CMD")]
-        pause_hook: Option<String>,
-        /// Command that restarts collection, run with `sh -c`
-        #[arg(long, value_name = "CMD")]
-        resume_hook: Option<String>,
-    },
-    /// List programmes and their states
-    List {
-        #[arg(long)]
-        json: bool,
-    },
-    /// Link a programme to an incident
-    Link {
-        #[arg(value_parser = parse_slug)]
-        slug: ProgramSlug,
-        #[arg(value_parser = parse_incident)]
-        id: IncidentId,
-    },
-    /// Pause a programme for an incident, running its pause hook
-    Pause {
-        #[arg(value_parser = parse_slug)]
-        slug: ProgramSlug,
-        #[arg(long, value_parser = parse_incident)]
-        incident: IncidentId,
-        #[arg(long)]
-        reason: String,
-    },
-    /// Resume a paused programme, running its resume hook
-    Resume {
-        #[arg(value_parser = parse_slug)]
-        slug: ProgramSlug,
-        #[arg(long)]
-        reason: String,
-        /// Resume even while linked SEV 0-2 incidents are unresolved (recorded)
-        #[arg(long)]
-        force: bool,
-    },
-}
-
-#[derive(Debug, Subcommand)]
 pub enum AuditCommand {
     /// Print audit events, oldest first
     Log {
@@ -545,7 +492,7 @@ pub(super) fn parse_incident(s: &str) -> Result<IncidentId, DomainError> {
     s.parse()
 }
 
-fn parse_slug(s: &str) -> Result<ProgramSlug, DomainError> {
+pub(super) fn parse_slug(s: &str) -> Result<ProgramSlug, DomainError> {
     s.parse()
 }
 

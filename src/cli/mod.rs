@@ -5,6 +5,7 @@
 
 mod args;
 mod args_deadlines;
+mod args_program;
 mod args_setup;
 mod audit_cmd;
 mod bounces_cmd;

@@ -41,6 +41,59 @@ pub fn run(ctx: &mut Context<'_>, cmd: ProgramCommand) -> Result<ExitCode, CliEr
             }
             Ok(ExitCode::SUCCESS)
         }
+        ProgramCommand::Unlink { slug, id, reason } => {
+            ctx.desk.unlink_program(slug.clone(), id, reason)?;
+            writeln!(ctx.out, "'{slug}' unlinked from {id}")?;
+            Ok(ExitCode::SUCCESS)
+        }
+        ProgramCommand::Edit {
+            slug,
+            name,
+            owner,
+            categories,
+            pause_hook,
+            no_pause_hook,
+            resume_hook,
+            no_resume_hook,
+        } => {
+            let current = ctx
+                .desk
+                .programs()?
+                .into_iter()
+                .find(|p| p.slug == slug)
+                .ok_or_else(|| crate::desk::DeskError::NoProgram(slug.clone()))?;
+            let keep = |given: Option<String>, remove: bool, now: &Option<String>| {
+                if remove {
+                    None
+                } else {
+                    given.or_else(|| now.clone())
+                }
+            };
+            let pause = keep(pause_hook, no_pause_hook, &current.pause_hook);
+            let resume = keep(resume_hook, no_resume_hook, &current.resume_hook);
+            let mut new = NewProgram::new(
+                slug,
+                name.as_deref().unwrap_or(&current.name),
+                pause.as_deref(),
+                resume.as_deref(),
+            )?;
+            new.owner = Some(match owner {
+                Some(o) => UserName::parse(&o)?,
+                None => current.owner.clone(),
+            });
+            new.categories = if categories.is_empty() {
+                current.categories.clone()
+            } else {
+                let catalog = ctx.desk.catalog();
+                categories
+                    .iter()
+                    .map(|c| catalog.parse(c))
+                    .collect::<Result<_, _>>()?
+            };
+            let program = ctx.desk.edit_program(new)?;
+            writeln!(ctx.out, "edited programme '{}'", program.slug)?;
+            Ok(ExitCode::SUCCESS)
+        }
         ProgramCommand::List { json } => {
             let programs = ctx.desk.programs()?;
             if json {

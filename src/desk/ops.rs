@@ -142,6 +142,13 @@ macro_rules! desk_ops {
             /// Links a programme to an incident, so that pausing it is part of containing it.
             LinkProgram link_program(slug: ProgramSlug, id: IncidentId) -> LinkOutcome =
                 programs::link, Access::Incident(id, Need::Change, "program.link");
+            /// Unlinks a programme from an incident, with the reason (an admin's, while a
+            /// critical incident holds it paused).
+            UnlinkProgram unlink_program(slug: ProgramSlug, id: IncidentId, reason: String) -> Program =
+                program_edit::unlink, Access::Incident(id, Need::Change, "program.unlink");
+            /// Changes a programme's name, owner, categories and hooks (hooks: admins only).
+            EditProgram edit_program(new: NewProgram) -> Program =
+                program_edit::edit, Access::Role(Role::Responder, "program.edit");
             /// Records the pause and runs the pause hook; blocks until the hook ends.
             PauseProgram pause_program(slug: ProgramSlug, id: IncidentId, reason: String) -> PauseOutcome =
                 programs::pause, Access::Incident(id, Need::Change, "program.pause");

@@ -29,6 +29,10 @@ pub enum AuditAction {
     ProgramAdded,
     #[serde(rename = "program.linked")]
     ProgramLinked,
+    #[serde(rename = "program.unlinked")]
+    ProgramUnlinked,
+    #[serde(rename = "program.edited")]
+    ProgramEdited,
     #[serde(rename = "program.pause-requested")]
     PauseRequested,
     #[serde(rename = "program.paused")]
@@ -88,6 +92,8 @@ impl AuditAction {
             PeopleImported => "people.imported",
             ProgramAdded => "program.added",
             ProgramLinked => "program.linked",
+            ProgramUnlinked => "program.unlinked",
+            ProgramEdited => "program.edited",
             PauseRequested => "program.pause-requested",
             ProgramPaused => "program.paused",
             PauseFailed => "program.pause-failed",

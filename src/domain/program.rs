@@ -103,7 +103,7 @@ impl HookLease {
 
 /// What a responder gives to register a programme, already validated (also when decoded
 /// from a request: the name and hooks are checked as [`NewProgram::new`] checks them).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "NewProgramFields")]
 pub struct NewProgram {
     pub slug: ProgramSlug,

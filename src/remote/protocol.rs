@@ -21,7 +21,8 @@ use crate::domain::CategoryDef;
 /// 2. The hello names the version; error replies carry a kind.
 /// 3. Requests come from the table of operations: typed fields (a severity as its level,
 ///    filters as objects), `identity` as an operation of its own.
-/// 4. Purges (`purge_incident`, `purge_due`), `mail_readiness` and `known_users`.
+/// 4. Purges (`purge_incident`, `purge_due`), `mail_readiness`, `known_users`,
+///    `edit_program` and `unlink_program`.
 pub const PROTOCOL_VERSION: u32 = 4;
 
 /// The largest request the daemon reads (a roster import is the big one).

@@ -30,6 +30,11 @@ pub enum Purpose {
     Evidence(IncidentId),
     Export(IncidentId),
     Bounces(IncidentId),
+    /// A programme to register, or (with its slug) to change.
+    Program(IncidentId, Option<ProgramSlug>),
+    /// The second step of [`Purpose::Program`]: the hooks shown, saved on Enter.
+    ConfirmProgram(Box<crate::domain::NewProgram>, bool),
+    Unlink(IncidentId, ProgramSlug),
     Pause(IncidentId, ProgramSlug),
     Resume(ProgramSlug),
     Queue(IncidentId),
@@ -81,6 +86,10 @@ pub enum FieldName {
     Ground,
     Kind,
     Authorized,
+    Slug,
+    Name,
+    PauseHook,
+    ResumeHook,
 }
 
 impl FieldName {
@@ -128,6 +137,10 @@ impl FieldName {
             FieldName::Ground => "Ground",
             FieldName::Kind => "What",
             FieldName::Authorized => "Allow-list",
+            FieldName::Slug => "Slug",
+            FieldName::Name => "Name",
+            FieldName::PauseHook => "Pause hook",
+            FieldName::ResumeHook => "Resume hook",
         }
     }
 }

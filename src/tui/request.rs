@@ -62,6 +62,13 @@ pub enum Request {
     RetryFailed {
         id: IncidentId,
     },
+    AddProgram(crate::domain::NewProgram),
+    EditProgram(crate::domain::NewProgram),
+    Unlink {
+        id: IncidentId,
+        slug: ProgramSlug,
+        reason: String,
+    },
     SetClock {
         id: IncidentId,
         aware: DateTime<Utc>,
@@ -131,6 +138,9 @@ impl Request {
             Request::Preview { template, .. } => format!("rendering the '{template}' letter"),
             Request::RetryFailed { id } => format!("requeuing the failed letters of {id}"),
             Request::SetClock { id, .. } => format!("moving the legal clocks of {id}"),
+            Request::AddProgram(new) => format!("registering {}", new.slug),
+            Request::EditProgram(new) => format!("changing {}", new.slug),
+            Request::Unlink { id, slug, .. } => format!("unlinking {slug} from {id}"),
             Request::SetMember { id, user, add } => {
                 format!(
                     "{} {user} {} {id}",
@@ -213,6 +223,21 @@ impl Request {
             Request::RetryFailed { id } => {
                 let n = desk.retry_failed(id)?;
                 changed(format!("requeued {n} failed letters; press S to send them"))
+            }
+            Request::AddProgram(new) => {
+                let p = desk.add_program(new)?;
+                changed(format!(
+                    "registered '{}'; link it to an incident with L",
+                    p.slug
+                ))
+            }
+            Request::EditProgram(new) => {
+                let p = desk.edit_program(new)?;
+                changed(format!("changed '{}'", p.slug))
+            }
+            Request::Unlink { id, slug, reason } => {
+                desk.unlink_program(slug.clone(), id, reason)?;
+                changed(format!("unlinked '{slug}' from {id}"))
             }
             Request::SetClock {
                 id,

@@ -27,6 +27,8 @@ pub enum Submission {
     Request(Request),
     /// Longer work that reports on its own; the form closes.
     Job(Job),
+    /// A second form to confirm what the first asks (a programme's hooks, shown exactly).
+    Confirm(Form),
 }
 
 /// Why a form was not carried out: a message for each field that is wrong.
@@ -200,6 +202,65 @@ pub fn read(
             });
             return r.finish(job.map(Submission::Job));
         }
+        Purpose::Program(_, editing) => {
+            let slug = match &editing {
+                Some(slug) => Some(slug.clone()),
+                None => r.parse(FieldName::Slug, str::parse::<ProgramSlug>),
+            };
+            let owner = r.parse(FieldName::Owner, |v| {
+                if v.trim().is_empty() {
+                    Ok(None)
+                } else {
+                    UserName::parse(v.trim()).map(Some)
+                }
+            });
+            let categories = r.parse(FieldName::Categories, |v| {
+                split_list(v)
+                    .map(|c| catalog.parse(c))
+                    .collect::<Result<Vec<_>, _>>()
+            });
+            let new = slug.and_then(|slug| {
+                fn hook(v: &str) -> Option<&str> {
+                    Some(v.trim()).filter(|h| !h.is_empty())
+                }
+                crate::domain::NewProgram::new(
+                    slug,
+                    r.text(FieldName::Name),
+                    hook(r.text(FieldName::PauseHook)),
+                    hook(r.text(FieldName::ResumeHook)),
+                )
+                .map_err(|e| {
+                    let at = match &e {
+                        DomainError::TooLong { field, .. }
+                        | DomainError::ControlCharacter { field } => match *field {
+                            "pause hook" => FieldName::PauseHook,
+                            "resume hook" => FieldName::ResumeHook,
+                            _ => FieldName::Name,
+                        },
+                        _ => FieldName::Name,
+                    };
+                    r.fail(at, e.to_string());
+                })
+                .ok()
+            });
+            let confirm = new
+                .zip(owner)
+                .zip(categories)
+                .map(|((mut new, owner), categories)| {
+                    new.owner = owner;
+                    new.categories = categories.into_iter().collect();
+                    crate::tui::screens::actions::confirm_program(new, editing.is_some())
+                });
+            return r.finish(confirm.map(Submission::Confirm));
+        }
+        Purpose::ConfirmProgram(new, edit) => Some(if edit {
+            Request::EditProgram(*new)
+        } else {
+            Request::AddProgram(*new)
+        }),
+        Purpose::Unlink(id, slug) => r
+            .reason()
+            .map(|reason| Request::Unlink { id, slug, reason }),
         Purpose::Link(id) => r
             .parse(FieldName::Programme, str::parse::<ProgramSlug>)
             .map(|slug| Request::Link { id, slug }),

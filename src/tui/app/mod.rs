@@ -297,7 +297,10 @@ impl App {
             | Action::ObligationExempt
             | Action::ImportEvidence
             | Action::ExportPeople
-            | Action::ReadBounces => {
+            | Action::ReadBounces
+            | Action::AddProgram
+            | Action::EditProgram
+            | Action::UnlinkProgram => {
                 self.open_incident_form(action);
                 Ok(())
             }
@@ -451,7 +454,7 @@ impl App {
         let Some(d) = self.detail.as_ref() else {
             return;
         };
-        match d.form(action) {
+        match d.form(action, &self.catalog) {
             Ok(Some(form)) => self.dialog = Some(Dialog::Form(form)),
             Ok(None) => {}
             Err(why) => self.error(why),
@@ -510,6 +513,7 @@ impl App {
                 self.dialog = Some(Dialog::Form(form));
                 self.start(Job::Request(request));
             }
+            Ok(Submission::Confirm(next)) => self.dialog = Some(Dialog::Form(next)),
             Ok(Submission::Job(job)) => {
                 if matches!(job, Job::Send { .. }) {
                     self.sending = Some(SendProgress::default());

@@ -273,3 +273,115 @@ pub(crate) fn bounces_form(inc: &Incident) -> Form {
         inc.id
     )])
 }
+
+/// A programme to register (`program: None`) or change: hooks are typed here and shown
+/// again, exactly, before anything is saved.
+pub(crate) fn program_form(
+    inc: &Incident,
+    program: Option<&crate::domain::Program>,
+    categories: &[String],
+) -> Result<Form, String> {
+    let options: Vec<Choice> = categories.iter().map(|c| Choice::new(c, c)).collect();
+    let ticked: Vec<&str> = program
+        .map(|p| p.categories.iter().map(|c| c.as_str()).collect())
+        .unwrap_or_default();
+    let hook = |h: Option<&String>| h.map_or("", String::as_str).to_owned();
+    let mut fields = Vec::new();
+    if program.is_none() {
+        fields.push(
+            Field::text(FieldName::Slug, "")
+                .with_hint("lower-case letters, digits and '-', e.g. staff-monitoring"),
+        );
+    }
+    fields.extend([
+        Field::text(FieldName::Name, program.map_or("", |p| p.name.as_str())),
+        Field::text(FieldName::Owner, program.map_or("", |p| p.owner.as_str()))
+            .with_hint("who runs it; empty: you"),
+        Field::multi(FieldName::Categories, options, &ticked),
+        Field::text(
+            FieldName::PauseHook,
+            &hook(program.and_then(|p| p.pause_hook.as_ref())),
+        )
+        .with_hint("the command that stops collection (sh -c); admins only"),
+        Field::text(
+            FieldName::ResumeHook,
+            &hook(program.and_then(|p| p.resume_hook.as_ref())),
+        )
+        .with_hint("the command that restarts it; empty: none"),
+    ]);
+    let (title, note) = match program {
+        None => (
+            strings::FORM_ADD_PROGRAM,
+            "Registered programmes can be linked to incidents and paused through their hook."
+                .to_owned(),
+        ),
+        Some(p) => (
+            strings::FORM_EDIT_PROGRAM,
+            format!(
+                "Changing '{}' ({}); the hooks are shown again before they are saved.",
+                p.slug, p.state
+            ),
+        ),
+    };
+    Ok(Form::new(
+        Purpose::Program(inc.id, program.map(|p| p.slug.clone())),
+        title,
+        fields,
+    )
+    .with_notes(vec![note]))
+}
+
+/// The confirmation of a programme with its hooks, exactly as they will run.
+pub(crate) fn confirm_program(new: crate::domain::NewProgram, edit: bool) -> Form {
+    let line = |what: &str, h: &Option<String>| match h {
+        Some(h) => format!("{what} hook, run with sh -c: {h}"),
+        None => format!("no {what} hook: a {what} is only recorded"),
+    };
+    let notes = vec![
+        format!(
+            "{} '{}' ({})?",
+            if edit {
+                "Save the changes to"
+            } else {
+                "Register"
+            },
+            new.slug,
+            new.name
+        ),
+        line("pause", &new.pause_hook),
+        line("resume", &new.resume_hook),
+        "Enter saves; Esc cancels.".to_owned(),
+    ];
+    Form::new(
+        Purpose::ConfirmProgram(Box::new(new), edit),
+        strings::FORM_CONFIRM_PROGRAM,
+        Vec::new(),
+    )
+    .with_notes(notes)
+}
+
+/// Unlinking the selected programme from the incident, with the reason.
+pub(crate) fn unlink_form(
+    inc: &Incident,
+    program: &crate::domain::Program,
+) -> Result<Form, String> {
+    let mut notes = vec![format!(
+        "Unlink '{}' ({}) from {}?",
+        program.slug, program.state, inc.id
+    )];
+    if inc.severity.is_critical()
+        && !inc.status.is_settled()
+        && program.state != crate::domain::ProgramState::Active
+    {
+        notes.push(format!(
+            "{} holds it from resuming while it is SEV 0-2 and not resolved: only an admin may unlink it.",
+            inc.id
+        ));
+    }
+    Ok(Form::new(
+        Purpose::Unlink(inc.id, program.slug.clone()),
+        strings::FORM_UNLINK,
+        vec![Field::text(FieldName::Reason, "")],
+    )
+    .with_notes(notes))
+}

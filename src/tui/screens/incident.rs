@@ -145,7 +145,11 @@ impl Detail {
     }
 
     /// The form `action` opens on this incident; `Err` says why there is none.
-    pub(crate) fn form(&self, action: Action) -> Result<Option<Form>, String> {
+    pub(crate) fn form(
+        &self,
+        action: Action,
+        catalog: &crate::domain::CategoryCatalog,
+    ) -> Result<Option<Form>, String> {
         let inc = &self.incident;
         let id = inc.id;
         let form = match action {
@@ -229,10 +233,23 @@ impl Detail {
             Action::ImportEvidence => super::actions::evidence_form(inc),
             Action::ExportPeople => super::actions::export_form(inc),
             Action::ReadBounces => super::actions::bounces_form(inc),
+            Action::AddProgram => super::actions::program_form(inc, None, &catalog_names(catalog))?,
+            Action::EditProgram => {
+                let program = self.programs.selected().ok_or(strings::NO_PROGRAMS)?;
+                super::actions::program_form(inc, Some(program), &catalog_names(catalog))?
+            }
+            Action::UnlinkProgram => {
+                let program = self.programs.selected().ok_or(strings::NO_PROGRAMS)?;
+                super::actions::unlink_form(inc, program)?
+            }
             _ => return Ok(None),
         };
         Ok(Some(form))
     }
+}
+
+fn catalog_names(catalog: &crate::domain::CategoryCatalog) -> Vec<String> {
+    catalog.names().map(str::to_owned).collect()
 }
 
 /// A severity choice; the guidance of every level is in the hint.

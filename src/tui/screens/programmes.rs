@@ -92,6 +92,11 @@ impl ProgrammesTab {
 
     /// The form offering the programmes `incident` does not link yet; `Err` says why there
     /// is none.
+    /// The programme under the cursor.
+    pub fn selected(&self) -> Option<&Program> {
+        self.linked.get(self.selected)
+    }
+
     pub fn link_form(&self, incident: &Incident) -> Result<Form, String> {
         let options: Vec<Choice> = self
             .all
