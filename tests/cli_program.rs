@@ -397,7 +397,7 @@ fn edit_keeps_what_is_not_given_and_unlinking_a_held_programme_needs_an_admin() 
 
     sb.ok(&["incident", "open", "--title", "Exposure", "--severity", "2"]);
     sb.ok(&["program", "link", "staff-monitoring", "1"]);
-    sb.ok(&common::PAUSE_STAFF_MONITORING.to_vec());
+    sb.ok(common::PAUSE_STAFF_MONITORING);
     // A responder who is not an admin may not lift the hold a SEV 2 incident has on it.
     sb.write(
         "config.toml",
