@@ -1580,3 +1580,61 @@ fn programmes_are_registered_changed_and_unlinked_with_their_hooks_shown_first()
     let inc = f.desk.incident(IncidentId::new(3)).unwrap();
     assert!(inc.programs.is_empty());
 }
+
+#[test]
+fn enter_reads_an_entry_whole() {
+    let f = Fixture::with_history();
+    let long = format!(
+        "ACL change reviewed with the platform team; {}",
+        "details follow. ".repeat(30)
+    );
+    f.desk.add_note(IncidentId::new(3), long.clone()).unwrap();
+    let mut app = f.app();
+    open_main(&mut app);
+    to_tab(&mut app, Tab::Timeline);
+    key(&mut app, KeyCode::Enter);
+    let Some(Dialog::Panel(panel)) = &app.dialog else {
+        panic!("Enter opened no panel: {:?}", app.dialog)
+    };
+    assert!(
+        panel.lines.iter().any(|l| l == long.trim()),
+        "{:?}",
+        panel.lines
+    );
+    snapshot("entry_timeline", &app);
+    key(&mut app, KeyCode::Esc);
+    // A status change shows its values before and after.
+    let at = app
+        .detail
+        .as_ref()
+        .unwrap()
+        .timeline
+        .events
+        .iter()
+        .position(|e| e.draft.action == breachdesk::domain::AuditAction::StatusChanged)
+        .unwrap();
+    for _ in 0..at {
+        key(&mut app, KeyCode::Down);
+    }
+    key(&mut app, KeyCode::Enter);
+    let Some(Dialog::Panel(panel)) = &app.dialog else {
+        panic!()
+    };
+    assert!(
+        panel.lines.iter().any(|l| l == "before: open")
+            && panel.lines.iter().any(|l| l == "after: investigating"),
+        "{:?}",
+        panel.lines
+    );
+    key(&mut app, KeyCode::Esc);
+    to_tab(&mut app, Tab::People);
+    key(&mut app, KeyCode::Enter);
+    let Some(Dialog::Panel(panel)) = &app.dialog else {
+        panic!()
+    };
+    assert!(
+        panel.lines[0].starts_with("E0000 Person 0"),
+        "{:?}",
+        panel.lines
+    );
+}

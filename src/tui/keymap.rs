@@ -157,6 +157,14 @@ pub const BINDINGS: &[Binding] = &[
     ),
     bind(
         Detail,
+        &[code(KeyCode::Enter)],
+        "Enter",
+        Action::Open,
+        "read the entry whole",
+        false,
+    ),
+    bind(
+        Detail,
         &[key('C')],
         "C",
         Action::Clock,

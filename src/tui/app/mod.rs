@@ -359,7 +359,11 @@ impl App {
     }
 
     fn open_selected(&mut self) -> Result<(), DeskError> {
-        if self.detail.is_some() {
+        if let Some(d) = self.detail.as_ref() {
+            // On an incident, Enter reads what is under the cursor whole.
+            if let Some(panel) = crate::tui::screens::entries::panel(d) {
+                self.dialog = Some(Dialog::Panel(panel));
+            }
             return Ok(());
         }
         if let Some(incident) = self.board.current().map(|r| r.incident.clone()) {

@@ -8,6 +8,7 @@ pub mod actions;
 pub mod assess;
 pub mod board;
 pub mod deadlines;
+pub mod entries;
 pub mod incident;
 pub mod letters;
 pub mod overview;

@@ -23,6 +23,8 @@ pub fn render(app: &App, detail: &Detail, frame: &mut Frame<'_>, area: Rect) {
     let categories: Vec<&str> = inc.categories.iter().map(|c| c.as_str()).collect();
     let share = inc.notified_percent().unwrap_or(0);
     let mut lines = vec![
+        // The header line cuts a long title at the edge; here it wraps, whole.
+        field(app, "Title", vec![Span::raw(safe(&inc.title).into_owned())]),
         field(
             app,
             "Severity",
