@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rows=${1:-10000000}
-cargo build --release --quiet --bin breachdesk
+cargo build --release --quiet --bin breachdesk --example tui_bench
 bin=$PWD/target/release/breachdesk
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -32,3 +32,7 @@ for n in $((rows / 10)) "$rows"; do
   echo "== $n rows ($size)"
   /usr/bin/time -f "evidence import: %e s, peak RSS %M KB" "$bin" --db "$work/db" evidence import 1 "$work/access.csv"
 done
+# The same 10,000,000 rows imported from the terminal UI (Deadlines tab, `I`), in the
+# background: key + frame timed on the tab all the while.
+: > "$work/empty.toml"
+target/release/examples/tui_bench "$work/db" "$work/empty.toml" --during-evidence "$work/access.csv"

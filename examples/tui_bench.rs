@@ -7,6 +7,8 @@
 //!        tui_bench --remote SOCKET   (the same, through a daemon serving DIR)
 //!        tui_bench DIR CONFIG --during-send   (INC-1's letters queued, CONFIG pointing at an
 //!        SMTP sink): key + frame on the board while the UI sends them in the background.
+//!        tui_bench DIR CONFIG --during-evidence FILE   key + frame on the Deadlines tab
+//!        while the UI imports FILE (an access log) as INC-1's evidence in the background.
 //!        tui_bench DIR --slow-daemon MS   (an in-process daemon serving DIR behind a proxy that
 //!        holds every answer MS ms): key + frame over a scripted session (move, open an
 //!        incident, every tab, a note submitted), and each frame that takes in an answer.
@@ -59,6 +61,19 @@ fn main() -> anyhow::Result<()> {
         ));
         Arc::new(local.session(breachdesk::identity::current_user()))
     };
+    if args.get(2).is_some_and(|a| a == "--during-evidence") {
+        let file = args
+            .get(3)
+            .ok_or_else(|| anyhow::anyhow!("usage: tui_bench DIR CONFIG --during-evidence FILE"))?;
+        let mut app = App::new(
+            desk,
+            breachdesk::identity::current_user(),
+            Theme::from_env(),
+            Box::new(chrono::Utc::now),
+        )?;
+        app.wait_idle(Duration::from_secs(60));
+        return during_evidence(&mut app, file);
+    }
     if args.get(2).is_some_and(|a| a == "--during-send") {
         let mut app = App::new(
             desk,
@@ -175,6 +190,65 @@ fn during_send(app: &mut App) -> anyhow::Result<()> {
         times.len(),
         ms(times[times.len() / 2]),
         ms(*times.last().unwrap_or(&Duration::ZERO))
+    );
+    Ok(())
+}
+
+/// Imports `file` from the Deadlines tab of INC-1 and times key + frame until it is done,
+/// noting how often the status line's gauge moved.
+fn during_evidence(app: &mut App, file: &str) -> anyhow::Result<()> {
+    let mut term = Terminal::new(TestBackend::new(120, 40))?;
+    while app
+        .board
+        .current()
+        .is_some_and(|r| r.incident.id.number() != 1)
+    {
+        press(app, KeyCode::Down);
+    }
+    press(app, KeyCode::Enter);
+    app.wait_idle(Duration::from_secs(60));
+    while app
+        .detail
+        .as_ref()
+        .is_some_and(|d| d.tab != breachdesk::tui::app::Tab::Deadlines)
+    {
+        press(app, KeyCode::Tab);
+        app.wait_idle(Duration::from_secs(60));
+    }
+    press(app, KeyCode::Char('I'));
+    for c in file.chars() {
+        press(app, KeyCode::Char(c));
+    }
+    press(app, KeyCode::Enter);
+    let started = Instant::now();
+    let mut times = Vec::new();
+    let mut gauges = std::collections::BTreeSet::new();
+    let mut down = true;
+    while app.is_busy() {
+        let t = Instant::now();
+        press(app, if down { KeyCode::Down } else { KeyCode::Up });
+        app.tick();
+        term.draw(|f| view::render(app, f))?;
+        times.push(t.elapsed());
+        if let Some((done, _)) = app.busy.first().and_then(|b| b.progress) {
+            gauges.insert(done);
+        }
+        down = !down;
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    times.sort();
+    let rows = app
+        .detail
+        .as_ref()
+        .and_then(|d| d.incident.evidence.as_ref().map(|e| e.rows))
+        .unwrap_or(0);
+    println!(
+        "during an access-log import ({:.1} s, {rows} rows as last read): {} keys, key+frame median {:.2} ms, worst {:.2} ms; the gauge moved {} times",
+        started.elapsed().as_secs_f64(),
+        times.len(),
+        ms(times[times.len() / 2]),
+        ms(*times.last().unwrap_or(&Duration::ZERO)),
+        gauges.len()
     );
     Ok(())
 }

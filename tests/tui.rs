@@ -1638,3 +1638,123 @@ fn enter_reads_an_entry_whole() {
         panel.lines
     );
 }
+
+#[test]
+fn the_contain_flow_pauses_notifies_and_moves_on_in_one_confirmation() {
+    let server = smtp::SmtpServer::start(smtp::Faults::default());
+    let settings = Settings::parse(&server.config(""), std::path::Path::new("test.toml")).unwrap();
+    let f = Fixture::empty_with(settings);
+    let desk = f.desk.as_ref();
+    let marker = f._dir.path().join("paused");
+    let hook = format!("touch {}", marker.display());
+    let new = NewProgram::new(
+        "staff-monitoring".parse().unwrap(),
+        "Staff monitoring",
+        Some(&hook),
+        None,
+    )
+    .unwrap();
+    desk.add_program(new).unwrap();
+    let mut new = NewIncident::new(
+        "Monitoring data readable company-wide",
+        Severity::new(2).unwrap(),
+        "",
+    )
+    .unwrap();
+    new.programs.insert("staff-monitoring".parse().unwrap());
+    let inc = desk.open_incident(new).unwrap();
+    desk.link_program("staff-monitoring".parse().unwrap(), inc.id)
+        .unwrap();
+    let mut csv = String::from("employee_id,name,email,categories\n");
+    for i in 0..40 {
+        csv.push_str(&format!("E{i},Person {i},p{i}@corp.example,keystrokes\n"));
+    }
+    desk.import_roster(inc.id, csv.as_bytes().to_vec(), "r.csv".to_owned(), false)
+        .unwrap();
+    let mut app = f.app();
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Char('K'));
+    snapshot("form_contain", &app);
+    // Untick nothing: one Enter runs every step.
+    key(&mut app, KeyCode::Enter);
+    assert!(
+        app.wait_idle(Duration::from_secs(30)),
+        "the flow did not end"
+    );
+    let Some(Dialog::Panel(panel)) = &app.dialog else {
+        panic!("the flow ends with what each step did: {:?}", app.dialog)
+    };
+    assert_eq!(
+        panel.lines[..4],
+        [
+            "✓ paused staff-monitoring",
+            "✓ queued 40 first notices",
+            "✓ INC-1 is contained",
+            panel.lines[3].as_str(),
+        ]
+    );
+    assert!(
+        panel.lines[3].starts_with("✓ noted: contained at"),
+        "{panel:?}"
+    );
+    assert_eq!(panel.lines[4], "✓ sent 40 letters, 0 failed");
+    assert!(marker.exists(), "the pause hook ran");
+    server.wait_idle();
+    assert_eq!(server.messages().len(), 40);
+    let inc = f.desk.incident(inc.id).unwrap();
+    assert_eq!(inc.status, Status::Contained);
+    assert_eq!(inc.notified, 40);
+}
+
+#[test]
+fn a_step_left_unticked_does_not_run() {
+    let f = Fixture::with_history().with_keylogger("true");
+    let mut app = f.app();
+    open_main(&mut app);
+    key(&mut app, KeyCode::Char('K'));
+    let Some(Dialog::Form(form)) = &app.dialog else {
+        panic!()
+    };
+    let breachdesk::tui::form::FieldKind::Multi { options, .. } = &form.fields[0].kind else {
+        panic!()
+    };
+    let values: Vec<String> = options.iter().map(|o| o.value.clone()).collect();
+    assert_eq!(
+        values,
+        [
+            "pause:keylogger",
+            "pause:staff-monitoring",
+            "queue",
+            "status",
+            "note",
+            "send"
+        ]
+    );
+    // Untick everything but the keylogger's pause and the status.
+    for (i, v) in values.iter().enumerate() {
+        if i > 0 {
+            key(&mut app, KeyCode::Right);
+        }
+        if !matches!(v.as_str(), "pause:keylogger" | "status") {
+            key(&mut app, KeyCode::Char(' '));
+        }
+    }
+    key(&mut app, KeyCode::Enter);
+    assert!(app.wait_idle(Duration::from_secs(20)));
+    let Some(Dialog::Panel(panel)) = &app.dialog else {
+        panic!("{:?}", app.dialog)
+    };
+    assert_eq!(panel.lines, ["✓ paused keylogger", "✓ INC-3 is contained"]);
+    let programs = f.desk.programs().unwrap();
+    let state = |slug: &str| {
+        programs
+            .iter()
+            .find(|p| p.slug.as_str() == slug)
+            .unwrap()
+            .state
+    };
+    assert_eq!(
+        state("staff-monitoring"),
+        breachdesk::domain::ProgramState::Active
+    );
+}

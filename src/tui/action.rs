@@ -36,6 +36,7 @@ pub enum Action {
     ImportEvidence,
     ExportPeople,
     ReadBounces,
+    Contain,
     AddProgram,
     EditProgram,
     UnlinkProgram,

@@ -35,6 +35,7 @@ pub enum Purpose {
     /// The second step of [`Purpose::Program`]: the hooks shown, saved on Enter.
     ConfirmProgram(Box<crate::domain::NewProgram>, bool),
     Unlink(IncidentId, ProgramSlug),
+    Contain(IncidentId),
     Pause(IncidentId, ProgramSlug),
     Resume(ProgramSlug),
     Queue(IncidentId),
@@ -90,6 +91,7 @@ pub enum FieldName {
     Name,
     PauseHook,
     ResumeHook,
+    Steps,
 }
 
 impl FieldName {
@@ -141,6 +143,7 @@ impl FieldName {
             FieldName::Name => "Name",
             FieldName::PauseHook => "Pause hook",
             FieldName::ResumeHook => "Resume hook",
+            FieldName::Steps => "Steps",
         }
     }
 }

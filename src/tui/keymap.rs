@@ -165,6 +165,14 @@ pub const BINDINGS: &[Binding] = &[
     ),
     bind(
         Detail,
+        &[key('K')],
+        "K",
+        Action::Contain,
+        "contain: pause, notify, move on",
+        true,
+    ),
+    bind(
+        Detail,
         &[key('C')],
         "C",
         Action::Clock,

@@ -6,6 +6,7 @@
 
 pub mod action;
 pub mod app;
+pub mod contain;
 pub mod form;
 pub mod keymap;
 pub mod live;

@@ -73,6 +73,7 @@ pub const FORM_ADD_PROGRAM: &str = " Register a programme ";
 pub const FORM_EDIT_PROGRAM: &str = " Change a programme ";
 pub const FORM_CONFIRM_PROGRAM: &str = " Save this programme? ";
 pub const FORM_UNLINK: &str = " Unlink a programme ";
+pub const FORM_CONTAIN: &str = " Contain the incident ";
 pub const FORM_SERIOUS_HARM: &str = " NZ serious-harm test (Privacy Act 2020 s113) ";
 pub const FORM_PAUSE: &str = " Pause programme ";
 pub const FORM_RESUME: &str = " Resume programme ";

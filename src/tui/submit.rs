@@ -261,6 +261,20 @@ pub fn read(
         Purpose::Unlink(id, slug) => r
             .reason()
             .map(|reason| Request::Unlink { id, slug, reason }),
+        Purpose::Contain(id) => {
+            let steps: Vec<crate::tui::contain::Step> = split_list(r.text(FieldName::Steps))
+                .filter_map(crate::tui::contain::Step::parse)
+                .collect();
+            if steps.is_empty() {
+                r.fail(FieldName::Steps, "tick at least one step".into());
+            }
+            let job = r.reason().map(|reason| Job::Contain {
+                incident: id,
+                steps,
+                reason,
+            });
+            return r.finish(job.map(Submission::Job));
+        }
         Purpose::Link(id) => r
             .parse(FieldName::Programme, str::parse::<ProgramSlug>)
             .map(|slug| Request::Link { id, slug }),

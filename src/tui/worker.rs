@@ -68,6 +68,12 @@ pub enum Job {
         path: PathBuf,
         dry_run: bool,
     },
+    /// The contain flow's ticked steps, in order.
+    Contain {
+        incident: IncidentId,
+        steps: Vec<crate::tui::contain::Step>,
+        reason: String,
+    },
     /// The exposed store's access log, read with its progress reported.
     Evidence {
         incident: IncidentId,
@@ -105,6 +111,7 @@ impl Job {
             Job::Resume { slug, .. } => format!("resuming {slug}: running its resume hook"),
             Job::Import { path, .. } => format!("importing {}", display_path(path)),
             Job::Evidence { path, .. } => format!("reading {}", display_path(path)),
+            Job::Contain { incident, .. } => format!("containing {incident}"),
             Job::People { .. } => "searching people".to_owned(),
             Job::Send { incident } => format!("sending the letters of {incident}"),
             Job::Queue { template, .. } => format!("queuing '{template}' letters"),
@@ -196,6 +203,13 @@ pub enum Done {
         path: PathBuf,
         result: Result<crate::domain::EvidenceSummary, String>,
     },
+    /// The step a running job has reached; the job is still running.
+    Step(String),
+    /// What each step of the contain flow did.
+    Contained {
+        incident: IncidentId,
+        lines: Vec<String>,
+    },
     Sent {
         result: Result<SendProgress, String>,
     },
@@ -242,9 +256,14 @@ impl Worker {
             let mut bytes = move |done: u64, total: u64| {
                 let _ = bytes_tx.send((id, Done::Progress { done, total }));
             };
+            let step_tx = tx.clone();
+            let mut step = move |label: String| {
+                let _ = step_tx.send((id, Done::Step(label)));
+            };
             let progress = Progress {
                 send: &mut report,
                 bytes: &mut bytes,
+                step: &mut step,
             };
             let _ = tx.send((id, run(desk.as_ref(), &actor, job, progress)));
         });
@@ -266,6 +285,7 @@ impl Worker {
 struct Progress<'a> {
     send: &'a mut dyn FnMut(&SendProgress),
     bytes: &'a mut dyn FnMut(u64, u64),
+    step: &'a mut dyn FnMut(String),
 }
 
 fn run(desk: &dyn Desk, actor: &UserName, job: Job, progress: Progress<'_>) -> Done {
@@ -336,6 +356,21 @@ fn run(desk: &dyn Desk, actor: &UserName, job: Job, progress: Progress<'_>) -> D
                 .resume_program(slug.clone(), reason, force)
                 .map_err(|e| e.to_string()),
             slug,
+        },
+        Job::Contain {
+            incident,
+            steps,
+            reason,
+        } => Done::Contained {
+            incident,
+            lines: crate::tui::contain::run(
+                desk,
+                incident,
+                &steps,
+                &reason,
+                progress.step,
+                progress.send,
+            ),
         },
         Job::Evidence {
             incident,

@@ -49,6 +49,13 @@ impl App {
                         .iter()
                         .position(|&i| self.board.rows[i].incident.id == id)
                         .unwrap_or(0);
+                    // A new incident opens at once: the next thing is to work on it.
+                    if let Some(row) = self.board.current().filter(|r| r.incident.id == id)
+                        && self.detail.is_none()
+                    {
+                        let incident = row.incident.clone();
+                        self.open_detail(incident);
+                    }
                 }
             }
             Err(e) => self.error(e.to_string()),
@@ -254,6 +261,13 @@ impl App {
             self.sending = Some(p);
             return;
         }
+        if let Done::Step(label) = done {
+            if let Some(b) = self.busy.iter_mut().find(|b| b.id == id) {
+                b.label = label;
+                b.progress = None;
+            }
+            return;
+        }
         if let Done::Progress { done, total } = done {
             if let Some(b) = self.busy.iter_mut().find(|b| b.id == id) {
                 b.progress = Some((done, total));
@@ -262,7 +276,16 @@ impl App {
         }
         self.busy.retain(|b| b.id != id);
         let changed = match done {
-            Done::SendProgress(_) | Done::Progress { .. } => false,
+            Done::SendProgress(_) | Done::Progress { .. } | Done::Step(_) => false,
+            Done::Contained { incident, lines } => {
+                self.sending = None;
+                self.dialog = Some(Dialog::Panel(Panel {
+                    title: format!(" {incident} contained: what each step did "),
+                    lines,
+                    scroll: 0,
+                }));
+                true
+            }
             Done::Evidence { path, result } => {
                 let ok = result.is_ok();
                 self.show(match result {

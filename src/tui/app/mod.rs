@@ -298,6 +298,7 @@ impl App {
             | Action::ImportEvidence
             | Action::ExportPeople
             | Action::ReadBounces
+            | Action::Contain
             | Action::AddProgram
             | Action::EditProgram
             | Action::UnlinkProgram => {

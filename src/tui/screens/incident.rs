@@ -233,6 +233,12 @@ impl Detail {
             Action::ImportEvidence => super::actions::evidence_form(inc),
             Action::ExportPeople => super::actions::export_form(inc),
             Action::ReadBounces => super::actions::bounces_form(inc),
+            Action::Contain => {
+                if self.loading {
+                    return Err(strings::STILL_LOADING.into());
+                }
+                crate::tui::contain::form(inc, &self.programs.all)?
+            }
             Action::AddProgram => super::actions::program_form(inc, None, &catalog_names(catalog))?,
             Action::EditProgram => {
                 let program = self.programs.selected().ok_or(strings::NO_PROGRAMS)?;
