@@ -16,7 +16,7 @@ use breachdesk::tui::app::{App, Dialog, Tab};
 use breachdesk::tui::theme::Theme;
 use breachdesk::tui::view;
 use chrono::{DateTime, Utc};
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use tempfile::TempDir;
@@ -1757,4 +1757,76 @@ fn a_step_left_unticked_does_not_run() {
         state("staff-monitoring"),
         breachdesk::domain::ProgramState::Active
     );
+}
+
+/// A left click at the first place `text` is drawn (after drawing a 120x40 frame).
+fn click_on(app: &mut App, text: &str) {
+    let screen = screen(app, (120, 40));
+    let (row, line) = screen
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.contains(text))
+        .unwrap_or_else(|| panic!("{text} is not on the screen:\n{screen}"));
+    // Each line of the capture is quoted: column 0 of the screen is after the quote.
+    let col = line[..line.find(text).unwrap()].chars().count() - 1;
+    mouse(app, MouseEventKind::Down(MouseButton::Left), col, row);
+}
+
+fn mouse(app: &mut App, kind: MouseEventKind, col: usize, row: usize) {
+    app.handle_mouse(MouseEvent {
+        kind,
+        column: u16::try_from(col).unwrap(),
+        row: u16::try_from(row).unwrap(),
+        modifiers: KeyModifiers::NONE,
+    });
+    assert!(app.wait_idle(Duration::from_secs(20)));
+}
+
+#[test]
+fn the_mouse_clicks_rows_tabs_and_buttons_and_the_wheel_scrolls() {
+    let f = Fixture::with_history();
+    let mut app = f.app();
+    // A click selects a row; a click on the selected row opens it.
+    click_on(&mut app, "INC-2");
+    assert_eq!(app.board.current().unwrap().incident.id, IncidentId::new(2));
+    assert!(app.detail.is_none());
+    click_on(&mut app, "INC-3");
+    click_on(&mut app, "INC-3");
+    assert_eq!(app.detail.as_ref().unwrap().incident.id, IncidentId::new(3));
+    // Tabs.
+    click_on(&mut app, "Deadlines");
+    assert_eq!(app.detail.as_ref().unwrap().tab, Tab::Deadlines);
+    click_on(&mut app, "Timeline");
+    assert_eq!(app.detail.as_ref().unwrap().tab, Tab::Timeline);
+    // The wheel moves the selection.
+    let _ = screen(&app, (120, 40));
+    mouse(&mut app, MouseEventKind::ScrollDown, 10, 10);
+    mouse(&mut app, MouseEventKind::ScrollDown, 10, 10);
+    assert_eq!(app.detail.as_ref().unwrap().timeline.selected, 2);
+    mouse(&mut app, MouseEventKind::ScrollUp, 10, 10);
+    assert_eq!(app.detail.as_ref().unwrap().timeline.selected, 1);
+    // A key in the footer does what the key does; in a dialog, its buttons.
+    click_on(&mut app, " n note ");
+    assert!(
+        matches!(app.dialog, Some(Dialog::Form(_))),
+        "{:?}",
+        app.dialog
+    );
+    click_on(&mut app, "Esc cancel");
+    assert!(app.dialog.is_none());
+    click_on(&mut app, " n note ");
+    keys(&mut app, "clicked");
+    click_on(&mut app, "Enter submit");
+    assert!(app.dialog.is_none(), "{:?}", app.dialog);
+    assert_eq!(
+        app.detail.as_ref().unwrap().timeline.events[0].draft.detail,
+        "clicked"
+    );
+    // A click on a form's field focuses it.
+    key(&mut app, KeyCode::Char('s'));
+    click_on(&mut app, "Reason");
+    let Some(Dialog::Form(form)) = &app.dialog else {
+        panic!()
+    };
+    assert_eq!(form.focus, 1);
 }

@@ -427,6 +427,14 @@ pub fn is_force_quit(event: &KeyEvent) -> bool {
 
 /// The footer entries for the active contexts, most specific first.
 pub fn footer(contexts: &[Context]) -> Vec<(&'static str, &'static str)> {
+    footer_actions(contexts)
+        .into_iter()
+        .map(|(shown, label, _)| (shown, label))
+        .collect()
+}
+
+/// [`footer`] with the action of each key, for a click on it.
+pub fn footer_actions(contexts: &[Context]) -> Vec<(&'static str, &'static str, Action)> {
     contexts
         .iter()
         .flat_map(|ctx| {
@@ -434,7 +442,7 @@ pub fn footer(contexts: &[Context]) -> Vec<(&'static str, &'static str)> {
                 .iter()
                 .filter(move |b| b.context == *ctx && b.footer)
         })
-        .map(|b| (b.shown, b.label))
+        .map(|b| (b.shown, b.label, b.action))
         .collect()
 }
 

@@ -10,6 +10,7 @@ pub mod contain;
 pub mod form;
 pub mod keymap;
 pub mod live;
+pub mod mouse;
 pub mod paths;
 pub mod request;
 pub mod screens;
@@ -73,6 +74,7 @@ where
         if event::poll(wait)? {
             match event::read()? {
                 Event::Key(key) if key.kind != KeyEventKind::Release => app.handle_key(key),
+                Event::Mouse(mouse) => app.handle_mouse(mouse),
                 _ => {}
             }
         }

@@ -7,6 +7,7 @@ use std::panic::{self, AssertUnwindSafe};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use crossterm::cursor::{Hide, Show};
+use crossterm::event::{DisableMouseCapture, EnableMouseCapture};
 use crossterm::execute;
 use crossterm::terminal::{
     EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
@@ -24,12 +25,17 @@ pub struct FullScreen;
 impl TerminalMode for FullScreen {
     fn enter(&mut self) -> io::Result<()> {
         enable_raw_mode()?;
-        execute!(io::stdout(), EnterAlternateScreen, Hide)
+        execute!(io::stdout(), EnterAlternateScreen, Hide, EnableMouseCapture)
     }
 
     fn leave(&mut self) -> io::Result<()> {
         let raw = disable_raw_mode();
-        let screen = execute!(io::stdout(), LeaveAlternateScreen, Show);
+        let screen = execute!(
+            io::stdout(),
+            DisableMouseCapture,
+            LeaveAlternateScreen,
+            Show
+        );
         let _ = io::stdout().flush();
         raw.and(screen)
     }

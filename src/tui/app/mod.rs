@@ -18,6 +18,7 @@
 //! ```
 
 mod jobs;
+mod pointer;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -111,6 +112,8 @@ pub struct App {
     pub mail_problems: Vec<String>,
     /// This machine's settings: the contact point and templates regulator drafts use.
     settings: Arc<crate::config::Settings>,
+    /// Where the last frame drew what a click can hit.
+    pub hits: crate::tui::mouse::Hits,
 }
 
 impl App {
@@ -143,6 +146,7 @@ impl App {
             live: None,
             mail_problems: Vec::new(),
             settings: Arc::new(crate::config::Settings::defaults()),
+            hits: crate::tui::mouse::Hits::default(),
         };
         app.refresh_board();
         app.start(Job::MailReadiness);

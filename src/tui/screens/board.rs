@@ -180,6 +180,12 @@ pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect) {
         Table::new(rows, widths).header(header).block(block),
         table_area,
     );
+    app.hits.table(
+        table_area,
+        true,
+        offset,
+        board.visible.len().saturating_sub(offset),
+    );
 }
 
 fn board_row<'a>(app: &App, row: &'a BoardRow) -> Row<'a> {

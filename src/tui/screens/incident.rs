@@ -317,14 +317,33 @@ pub fn render(app: &App, detail: &Detail, frame: &mut Frame<'_>, area: Rect) {
     }
     let line = Line::from(spans);
     frame.render_widget(Paragraph::new(line), title);
-    let tab_titles = strings::TABS.iter().enumerate().map(|(i, t)| {
-        let n = match Tab::ALL[i] {
-            Tab::People => format!(" ({})", count(inc.people)),
-            Tab::Programs => format!(" ({})", detail.programs.linked.len()),
-            _ => String::new(),
-        };
-        format!("{t}{n}")
-    });
+    let tab_titles: Vec<String> = strings::TABS
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let n = match Tab::ALL[i] {
+                Tab::People => format!(" ({})", count(inc.people)),
+                Tab::Programs => format!(" ({})", detail.programs.linked.len()),
+                _ => String::new(),
+            };
+            format!("{t}{n}")
+        })
+        .collect();
+    // Each title is drawn after a space of padding and before a one-column divider.
+    let mut x = tabs.x;
+    for (i, title) in tab_titles.iter().enumerate() {
+        let width = u16::try_from(title.chars().count() + 1).unwrap_or(u16::MAX);
+        app.hits.add(
+            Rect {
+                x,
+                y: tabs.y,
+                width: width.min(tabs.right().saturating_sub(x)),
+                height: 1,
+            },
+            crate::tui::mouse::Hit::Tab(Tab::ALL[i]),
+        );
+        x = x.saturating_add(width + 1);
+    }
     frame.render_widget(
         Tabs::new(tab_titles)
             .padding(" ", "")

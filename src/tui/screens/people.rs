@@ -278,4 +278,6 @@ pub fn render(app: &App, tab: &PeopleTab, frame: &mut Frame<'_>, area: Rect) {
             .block(Block::bordered()),
         list,
     );
+    app.hits
+        .table(list, true, offset, tab.len().saturating_sub(offset));
 }

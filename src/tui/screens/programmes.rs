@@ -240,6 +240,7 @@ pub fn render(app: &App, tab: &ProgrammesTab, loading: bool, frame: &mut Frame<'
             .block(Block::bordered()),
         list,
     );
+    app.hits.table(list, true, 0, tab.linked.len());
     if let Some(p) = tab.linked.get(tab.selected) {
         let hook = |h: &Option<String>| {
             h.as_deref()

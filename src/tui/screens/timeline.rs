@@ -73,6 +73,8 @@ pub fn render(app: &App, tab: &TimelineTab, loading: bool, frame: &mut Frame<'_>
         Constraint::Fill(1),
     ];
     frame.render_widget(Table::new(rows, widths).block(Block::bordered()), list);
+    app.hits
+        .table(list, false, offset, tab.events.len().saturating_sub(offset));
     if let Some(e) = tab.events.get(tab.selected) {
         render_event(e, frame, full);
     }

@@ -20,11 +20,13 @@ pub fn render_form(app: &App, form: &Form, frame: &mut Frame<'_>, area: Rect) {
         lines.push(Line::default());
     }
     let mut focus_line = 0;
+    let mut field_lines = Vec::with_capacity(form.fields.len());
     for (i, field) in form.fields.iter().enumerate() {
         let focused = i == form.focus;
         if focused {
             focus_line = lines.len();
         }
+        field_lines.push(lines.len());
         let marker = if focused { "›" } else { " " };
         lines.push(Line::styled(
             format!("{marker} {}", field.label),
@@ -120,6 +122,23 @@ pub fn render_form(app: &App, form: &Form, frame: &mut Frame<'_>, area: Rect) {
     } else {
         0
     };
+    // A field's label line and the line after it (its value) focus it when clicked.
+    for (i, at) in field_lines.iter().enumerate() {
+        if let Some(row) = at.checked_sub(scroll) {
+            let y = rect.y + 1 + u16::try_from(row).unwrap_or(u16::MAX);
+            if y + 1 < rect.bottom() {
+                app.hits.add(
+                    Rect {
+                        x: rect.x + 1,
+                        y,
+                        width: rect.width.saturating_sub(2),
+                        height: 2.min(rect.bottom() - 1 - y),
+                    },
+                    crate::tui::mouse::Hit::Field(i),
+                );
+            }
+        }
+    }
     frame.render_widget(Clear, rect);
     frame.render_widget(
         Paragraph::new(lines)

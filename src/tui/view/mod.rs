@@ -23,6 +23,7 @@ const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "�
 
 /// Draws the whole screen.
 pub fn render(app: &App, frame: &mut Frame<'_>) {
+    app.hits.clear();
     let [header, body, footer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(3),
@@ -146,19 +147,38 @@ fn render_footer(app: &App, frame: &mut Frame<'_>, area: Rect) {
     };
     frame.render_widget(Paragraph::new(status_line), status);
 
-    let entries: Vec<(&str, &str)> = if app.dialog.is_some() {
+    let entries = if app.dialog.is_some() {
         vec![]
     } else {
-        keymap::footer(&app.contexts())
+        keymap::footer_actions(&app.contexts())
     };
     let mut spans = Vec::new();
+    let at = |x: u16, text: &str| Rect {
+        x,
+        y: keys.y,
+        width: u16::try_from(text.chars().count()).unwrap_or(u16::MAX),
+        height: 1,
+    };
     if app.dialog.is_some() {
-        spans.push(Span::styled(
-            format!(" {}", strings::FORM_KEYS),
-            app.theme.dim(),
-        ));
+        let text = format!(" {}", strings::FORM_KEYS);
+        // The first and last hints are the dialog's buttons.
+        let submit = strings::FORM_KEYS.split(" · ").next().unwrap_or_default();
+        let cancel = strings::FORM_KEYS.rsplit(" · ").next().unwrap_or_default();
+        app.hits
+            .add(at(keys.x + 1, submit), crate::tui::mouse::Hit::Submit);
+        let cancel_x = text.chars().count() - cancel.chars().count();
+        app.hits.add(
+            at(keys.x + u16::try_from(cancel_x).unwrap_or(0), cancel),
+            crate::tui::mouse::Hit::Cancel,
+        );
+        spans.push(Span::styled(text, app.theme.dim()));
     }
-    for (key, label) in entries {
+    let mut x = keys.x;
+    for (key, label, action) in entries {
+        let text = format!(" {key} {label} ");
+        app.hits
+            .add(at(x, &text), crate::tui::mouse::Hit::Key(action));
+        x = x.saturating_add(u16::try_from(text.chars().count()).unwrap_or(u16::MAX));
         spans.push(Span::styled(format!(" {key}"), app.theme.key()));
         spans.push(Span::raw(format!(" {label} ")));
     }
