@@ -1336,6 +1336,7 @@ fn members_are_added_and_removed_from_a_list_on_the_access_tab() {
     let inc = f.desk.incident(IncidentId::new(3)).unwrap();
     assert!(inc.members.iter().any(|m| m.as_str() == "ron"));
     form_on(&mut app, Tab::Access, '-');
+    snapshot("form_remove_member", &app);
     submit(&mut app);
     let inc = f.desk.incident(IncidentId::new(3)).unwrap();
     assert!(inc.members.is_empty());
@@ -1575,6 +1576,7 @@ fn programmes_are_registered_changed_and_unlinked_with_their_hooks_shown_first()
         .unwrap();
     assert_eq!(renamed.name, "Staff activity monitoring (v2)");
     form_on(&mut app, Tab::Programs, 'u');
+    snapshot("form_unlink", &app);
     keys(&mut app, "linked by mistake");
     submit(&mut app);
     let inc = f.desk.incident(IncidentId::new(3)).unwrap();
@@ -1693,10 +1695,11 @@ fn the_contain_flow_pauses_notifies_and_moves_on_in_one_confirmation() {
             panel.lines[3].as_str(),
         ]
     );
-    assert!(
-        panel.lines[3].starts_with("✓ noted: contained at"),
-        "{panel:?}"
+    assert_eq!(
+        panel.lines[3],
+        "✓ noted in the timeline: contained at 2026-11-20 14:30 UTC"
     );
+    snapshot("contained", &app);
     assert_eq!(panel.lines[4], "✓ sent 40 letters, 0 failed");
     assert!(marker.exists(), "the pause hook ran");
     server.wait_idle();

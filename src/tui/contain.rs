@@ -145,9 +145,13 @@ pub fn run(
             }
             Step::Note => {
                 say(format!("contain {of}: noting the time"));
-                let now = chrono::Utc::now().format("%Y-%m-%d %H:%M UTC");
-                desk.add_note(id, format!("Contained at {now}: {reason}"))
-                    .map(|_| format!("noted: contained at {now}"))
+                desk.add_note(id, format!("Contained (contain flow): {reason}"))
+                    .map(|e| {
+                        format!(
+                            "noted in the timeline: contained at {}",
+                            e.draft.at.format("%Y-%m-%d %H:%M UTC")
+                        )
+                    })
                     .map_err(|e| e.to_string())
             }
             Step::Send => {
