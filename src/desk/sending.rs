@@ -309,10 +309,12 @@ struct Recorder<'a> {
     progress: SendProgress,
     /// Temporary failures, with when to try them again.
     waiting: Vec<(Instant, Item)>,
-    /// First notices sent and not yet marked on the roster.
-    told: BTreeMap<IncidentId, Vec<EmployeeId>>,
+    /// First notices sent and not yet marked on the roster, each with the roster position
+    /// its letter was queued for.
+    told: BTreeMap<IncidentId, Vec<(EmployeeId, u64)>>,
     unmarked: usize,
-    /// Where each incident's people are on its roster, loaded on first use.
+    /// Where each incident's people are on its roster, loaded only when a letter's
+    /// position no longer holds its person (never, as rosters only grow at the end).
     positions: HashMap<IncidentId, HashMap<EmployeeId, (u32, usize)>>,
     /// Sent and failed per incident, for the audit log.
     per_incident: BTreeMap<IncidentId, (usize, usize)>,
@@ -414,7 +416,7 @@ impl<'a> Recorder<'a> {
                     if r.template == TemplateName::Initial
                         && let Ok(e) = EmployeeId::parse(&r.recipient)
                     {
-                        self.told.entry(r.incident).or_default().push(e);
+                        self.told.entry(r.incident).or_default().push((e, r.order));
                         self.unmarked += 1;
                     }
                 }
@@ -466,13 +468,13 @@ impl<'a> Recorder<'a> {
     /// Marks people whose first notice went out in earlier sends but who were not yet
     /// marked (a send cut short between recording a letter and marking its person).
     fn catch_up_notified(&mut self, all: &[Item]) -> Result<(), DeskError> {
-        let mut sent: HashMap<IncidentId, Vec<EmployeeId>> = HashMap::new();
+        let mut sent: HashMap<IncidentId, Vec<(EmployeeId, u64)>> = HashMap::new();
         for (r, d) in all {
             if d.state == DeliveryState::Sent
                 && r.template == TemplateName::Initial
                 && let Ok(e) = EmployeeId::parse(&r.recipient)
             {
-                sent.entry(r.incident).or_default().push(e);
+                sent.entry(r.incident).or_default().push((e, r.order));
             }
         }
         for (id, people) in sent {
@@ -497,18 +499,37 @@ impl<'a> Recorder<'a> {
         let _guard = desk.lock();
         let mut changes = Changes::default();
         for (id, people) in told {
-            let roster = match self.positions.entry(id) {
-                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-                std::collections::hash_map::Entry::Vacant(e) => {
-                    e.insert(desk.store.roster_positions(id)?)
-                }
-            };
             let mut pages: BTreeMap<u32, Vec<AffectedPerson>> = BTreeMap::new();
             let mut marked = 0;
-            for e in &people {
-                let Some(&(page, slot)) = roster.get(e) else {
-                    continue;
-                };
+            for (e, order) in &people {
+                // A letter's order is its person's roster position: page and slot.
+                let size = crate::store::PAGE_SIZE as u64;
+                let mut at = (
+                    u32::try_from(order / size).unwrap_or(u32::MAX),
+                    usize::try_from(order % size).unwrap_or(usize::MAX),
+                );
+                if !pages.contains_key(&at.0)
+                    && let Some(fresh) = desk.store.roster_page(id, at.0)?
+                {
+                    pages.insert(at.0, fresh);
+                }
+                let holds = pages
+                    .get(&at.0)
+                    .and_then(|p| p.get(at.1))
+                    .is_some_and(|p| &p.employee_id == e);
+                if !holds {
+                    let roster = match self.positions.entry(id) {
+                        std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+                        std::collections::hash_map::Entry::Vacant(v) => {
+                            v.insert(desk.store.roster_positions(id)?)
+                        }
+                    };
+                    let Some(&found) = roster.get(e) else {
+                        continue;
+                    };
+                    at = found;
+                }
+                let (page, slot) = at;
                 if !pages.contains_key(&page)
                     && let Some(fresh) = desk.store.roster_page(id, page)?
                 {
