@@ -65,6 +65,10 @@ host = "127.0.0.1"
 port = $port
 from = "Privacy Team <privacy@corp.example>"
 connections = ${BENCH_CONNECTIONS:-16}
+[contact]
+name = "Privacy Team"
+email = "privacy@corp.example"
+dpo = "Dana Ortiz, dpo@corp.example"
 [audit]
 witness = "$work/witness"
 CONF
