@@ -1833,3 +1833,81 @@ fn the_mouse_clicks_rows_tabs_and_buttons_and_the_wheel_scrolls() {
     };
     assert_eq!(form.focus, 1);
 }
+
+#[test]
+fn the_register_the_audit_check_the_letter_export_and_the_purge_from_the_tui() {
+    let server = smtp::SmtpServer::start(smtp::Faults::default());
+    let settings = Settings::parse(&server.config(""), std::path::Path::new("test.toml")).unwrap();
+    let f = Fixture::empty_with(settings);
+    let desk = f.desk.as_ref();
+    let inc = desk
+        .open_incident(NewIncident::new("Badge export", Severity::new(3).unwrap(), "").unwrap())
+        .unwrap();
+    let csv = "employee_id,name,email,categories\nE1,Ana,ana@corp.example,keystrokes\nE2,Bo,bo@corp.example,keystrokes\n";
+    desk.import_roster(inc.id, csv.as_bytes().to_vec(), "r.csv".to_owned(), false)
+        .unwrap();
+    desk.queue_notifications(
+        inc.id,
+        breachdesk::notify::TemplateName::Initial,
+        breachdesk::desk::PeopleFilter::default(),
+        Vec::new(),
+        None,
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = f.app();
+    key(&mut app, KeyCode::Enter);
+    // The register, from the report form.
+    let register = dir.path().join("register.csv");
+    form_on(&mut app, Tab::Overview, 'W');
+    let Some(Dialog::Form(form)) = &app.dialog else {
+        panic!()
+    };
+    let breachdesk::tui::form::FieldKind::Choice { options, .. } = &form.fields[0].kind else {
+        panic!()
+    };
+    let at = options
+        .iter()
+        .position(|c| c.value == "register-csv:md")
+        .unwrap();
+    for _ in 0..at {
+        key(&mut app, KeyCode::Right);
+    }
+    key(&mut app, KeyCode::Tab);
+    retype(&mut app, register.to_str().unwrap());
+    submit(&mut app);
+    assert!(
+        std::fs::read_to_string(&register)
+            .unwrap()
+            .contains("Badge export")
+    );
+    // The audit log checked, on the Access tab.
+    to_tab(&mut app, Tab::Access);
+    key(&mut app, KeyCode::Char('V'));
+    let Some(Dialog::Panel(panel)) = &app.dialog else {
+        panic!("{:?}", app.dialog)
+    };
+    assert!(panel.lines[0].starts_with("audit log intact:"), "{panel:?}");
+    key(&mut app, KeyCode::Esc);
+    // The queued letters as .eml files.
+    let letters = dir.path().join("letters");
+    form_on(&mut app, Tab::Notifications, 'X');
+    retype(&mut app, letters.to_str().unwrap());
+    submit(&mut app);
+    assert_eq!(std::fs::read_dir(&letters).unwrap().count(), 2);
+    assert!(server.messages().is_empty(), "an export sends nothing");
+    // The purge: refused while open, then done once closed.
+    to_tab(&mut app, Tab::Overview);
+    key(&mut app, KeyCode::Char('P'));
+    assert!(app.dialog.is_none(), "an open incident offers no purge");
+    assert!(screen(&app, (120, 40)).contains("only a closed incident is purged"));
+    desk.set_status(inc.id, Status::Closed, None).unwrap();
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Enter);
+    form_on(&mut app, Tab::Overview, 'P');
+    snapshot("form_purge", &app);
+    keys(&mut app, "retention period over");
+    submit(&mut app);
+    let inc = f.desk.incident(inc.id).unwrap();
+    assert!(inc.purged.is_some());
+}

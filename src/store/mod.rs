@@ -87,8 +87,9 @@ const SHARED_KEY_FORMAT: u32 = 3;
 /// How many incidents one record of the `incidents` tree holds.
 pub const INCIDENTS_PER_PAGE: u64 = 64;
 
-/// sled's page cache; its 1 GiB default made a 100,000-letter send peak at 440 MB.
-const CACHE_BYTES: u64 = 16 * 1024 * 1024;
+/// sled's page cache; its 1 GiB default made a 100,000-letter send peak at 440 MB. 8 MiB
+/// keeps that send under 150 MB (16 MiB: 158 MB, about 13% faster; docs/PERFORMANCE.md).
+const CACHE_BYTES: u64 = 8 * 1024 * 1024;
 
 const KEY_FORMAT: &[u8] = b"format_version";
 const KEY_AUDIT_HEAD: &[u8] = b"audit_head";

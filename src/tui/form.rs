@@ -36,6 +36,8 @@ pub enum Purpose {
     ConfirmProgram(Box<crate::domain::NewProgram>, bool),
     Unlink(IncidentId, ProgramSlug),
     Contain(IncidentId),
+    Purge(IncidentId),
+    ExportLetters(IncidentId),
     Pause(IncidentId, ProgramSlug),
     Resume(ProgramSlug),
     Queue(IncidentId),

@@ -173,6 +173,14 @@ pub const BINDINGS: &[Binding] = &[
     ),
     bind(
         Detail,
+        &[key('P')],
+        "P",
+        Action::Purge,
+        "purge personal data (closed; admins)",
+        false,
+    ),
+    bind(
+        Detail,
         &[key('C')],
         "C",
         Action::Clock,
@@ -226,6 +234,14 @@ pub const BINDINGS: &[Binding] = &[
         Action::AddMember,
         "add member",
         true,
+    ),
+    bind(
+        Access,
+        &[key('V')],
+        "V",
+        Action::VerifyAudit,
+        "verify the audit log",
+        false,
     ),
     bind(
         Access,
@@ -301,6 +317,14 @@ pub const BINDINGS: &[Binding] = &[
         Action::QueueLetters,
         "queue letters",
         true,
+    ),
+    bind(
+        Notifications,
+        &[key('X')],
+        "X",
+        Action::ExportLetters,
+        "export queued letters (.eml)",
+        false,
     ),
     bind(
         Notifications,

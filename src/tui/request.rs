@@ -62,6 +62,15 @@ pub enum Request {
     RetryFailed {
         id: IncidentId,
     },
+    Purge {
+        id: IncidentId,
+        reason: String,
+    },
+    ExportLetters {
+        id: IncidentId,
+        dir: PathBuf,
+    },
+    VerifyAudit,
     AddProgram(crate::domain::NewProgram),
     EditProgram(crate::domain::NewProgram),
     Unlink {
@@ -119,6 +128,8 @@ pub enum Outcome {
         template: TemplateName,
         lines: Vec<String>,
     },
+    /// Something to read in a panel.
+    Panel { title: String, lines: Vec<String> },
 }
 
 impl Request {
@@ -139,6 +150,9 @@ impl Request {
             Request::RetryFailed { id } => format!("requeuing the failed letters of {id}"),
             Request::SetClock { id, .. } => format!("moving the legal clocks of {id}"),
             Request::AddProgram(new) => format!("registering {}", new.slug),
+            Request::Purge { id, .. } => format!("purging the personal data of {id}"),
+            Request::ExportLetters { id, .. } => format!("exporting the letters of {id}"),
+            Request::VerifyAudit => "verifying the audit log".to_owned(),
             Request::EditProgram(new) => format!("changing {}", new.slug),
             Request::Unlink { id, slug, .. } => format!("unlinking {slug} from {id}"),
             Request::SetMember { id, user, add } => {
@@ -224,6 +238,38 @@ impl Request {
                 let n = desk.retry_failed(id)?;
                 changed(format!("requeued {n} failed letters; press S to send them"))
             }
+            Request::Purge { id, reason } => {
+                let inc = desk.purge_incident(id, reason)?;
+                changed(format!(
+                    "{id}: personal data purged (roster of {} people, letters, evidence)",
+                    inc.people
+                ))
+            }
+            Request::ExportLetters { id, dir } => {
+                let n = desk.export_letters(id, &dir)?;
+                changed(format!(
+                    "wrote {n} queued letters of {id} to {} (nothing was sent or marked)",
+                    display_path(&dir)
+                ))
+            }
+            Request::VerifyAudit => {
+                let lines = match desk.verify_audit()? {
+                    Ok(v) => {
+                        let mut lines =
+                            vec![format!("audit log intact: {} events checked", v.events)];
+                        if let Some(head) = &v.head {
+                            lines.push(format!("head: event {} (hash {})", head.seq, head.hash));
+                        }
+                        lines.extend(v.warnings().into_iter().map(|w| format!("warning: {w}")));
+                        lines
+                    }
+                    Err(tamper) => vec![format!("AUDIT LOG TAMPERED: {tamper}")],
+                };
+                Outcome::Panel {
+                    title: " Audit log ".into(),
+                    lines,
+                }
+            }
             Request::AddProgram(new) => {
                 let p = desk.add_program(new)?;
                 changed(format!(
@@ -270,6 +316,22 @@ impl Request {
                     ObligationState::Waived { .. } => "waived",
                 };
                 changed(format!("{id} {}: {standing}", o.rule))
+            }
+            Request::WriteReport {
+                regulator: Some(register),
+                format,
+                path,
+                ..
+            } if register.starts_with("register") => {
+                let entries = crate::report::register::gather(desk, None)?;
+                let text = match (register.as_str(), format) {
+                    ("register-csv", _) => crate::report::register::csv(&entries),
+                    (_, Format::Json) => crate::report::render::pretty_json(&entries, "register")
+                        .map_err(|e| DeskError::NotConfigured(e.to_string()))?,
+                    _ => crate::report::register::markdown(&entries, Utc::now()),
+                };
+                write(&path, text.as_bytes())?;
+                changed(format!("wrote the register to {}", display_path(&path)))
             }
             Request::WriteReport {
                 id,

@@ -238,6 +238,13 @@ impl App {
                 }
                 self.refresh_after_change();
             }
+            (Ok(Outcome::Panel { title, lines }), _) => {
+                self.dialog = Some(Dialog::Panel(Panel {
+                    title,
+                    lines,
+                    scroll: 0,
+                }));
+            }
             (Ok(Outcome::Preview { template, lines }), _) => {
                 self.dialog = Some(Dialog::Panel(Panel {
                     title: format!(" {template} letter (preview; nothing is sent) "),

@@ -303,6 +303,8 @@ impl App {
             | Action::ExportPeople
             | Action::ReadBounces
             | Action::Contain
+            | Action::Purge
+            | Action::ExportLetters
             | Action::AddProgram
             | Action::EditProgram
             | Action::UnlinkProgram => {
@@ -324,6 +326,10 @@ impl App {
                 Ok(())
             }
             Action::RetryLetters => self.retry_letters(),
+            Action::VerifyAudit => {
+                self.start(Job::Request(crate::tui::request::Request::VerifyAudit));
+                Ok(())
+            }
         };
         if let Err(e) = result {
             self.error(e.to_string());

@@ -40,6 +40,12 @@ pub(crate) fn report_form(inc: &Incident) -> Form {
         Choice::new("report:json", "incident report (JSON)"),
         Choice::new("gdpr-33:md", "GDPR Art. 33 notification (Markdown)"),
         Choice::new("gdpr-33:html", "GDPR Art. 33 notification (HTML)"),
+        Choice::new(
+            "register:md",
+            "the breach register, every incident (Markdown)",
+        ),
+        Choice::new("register-csv:md", "the breach register (CSV)"),
+        Choice::new("register:json", "the breach register (JSON)"),
     ];
     for rule in REGULATORS.iter().filter(|r| **r != "gdpr-33") {
         kinds.push(Choice::new(
@@ -384,4 +390,51 @@ pub(crate) fn unlink_form(
         vec![Field::text(FieldName::Reason, "")],
     )
     .with_notes(notes))
+}
+
+/// Destroying a closed incident's personal data, with the reason (admins; final).
+pub(crate) fn purge_form(inc: &Incident) -> Result<Form, String> {
+    if let Some(p) = &inc.purged {
+        return Err(format!(
+            "{}'s personal data was purged on {} by {}",
+            inc.id,
+            p.at.format("%Y-%m-%d %H:%M UTC"),
+            p.by
+        ));
+    }
+    if inc.status != crate::domain::Status::Closed {
+        return Err(format!(
+            "{} is {}; only a closed incident is purged",
+            inc.id, inc.status
+        ));
+    }
+    Ok(Form::new(
+        Purpose::Purge(inc.id),
+        strings::FORM_PURGE,
+        vec![Field::text(FieldName::Reason, "")],
+    )
+    .with_notes(vec![
+        format!(
+            "Destroys {}'s roster of {} people, their letters and the evidence, for good: the data key goes, so no copy made from now on can be read.",
+            inc.id, inc.people
+        ),
+        "Counts, obligations, the assessments and the timeline remain. Admins only.".into(),
+    ]))
+}
+
+/// The queued letters as .eml files into a directory (nothing is sent or marked).
+pub(crate) fn export_letters_form(inc: &Incident) -> Form {
+    Form::new(
+        Purpose::ExportLetters(inc.id),
+        strings::FORM_EXPORT_LETTERS,
+        vec![
+            Field::path(FieldName::File, &format!("{}-letters", inc.id)).with_hint(
+                "a directory (created 0700 if missing; files are never overwritten); Tab completes",
+            ),
+        ],
+    )
+    .with_notes(vec![
+        "Writes each queued letter exactly as it would be sent; sends nothing, marks nothing."
+            .into(),
+    ])
 }

@@ -233,6 +233,8 @@ impl Detail {
             Action::ImportEvidence => super::actions::evidence_form(inc),
             Action::ExportPeople => super::actions::export_form(inc),
             Action::ReadBounces => super::actions::bounces_form(inc),
+            Action::Purge => super::actions::purge_form(inc)?,
+            Action::ExportLetters => super::actions::export_letters_form(inc),
             Action::Contain => {
                 if self.loading {
                     return Err(strings::STILL_LOADING.into());

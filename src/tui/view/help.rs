@@ -36,36 +36,38 @@ fn key_lines<'a>(app: &App, sections: impl Iterator<Item = (Context, &'a str)>) 
     lines
 }
 
+/// The widest a column of keys is drawn, and the narrowest it may be.
+const COLUMN: u16 = 52;
+const NARROWEST: u16 = 36;
+
 pub fn render(app: &App, frame: &mut Frame<'_>, area: Rect) {
+    let rows = usize::from(area.height.saturating_sub(2)).max(1);
+    let fits = usize::from(area.width.saturating_sub(2) / NARROWEST).max(1);
     let mut lines = key_lines(app, SECTIONS.into_iter());
-    // Every key when two columns hold them; on a small screen, the keys of where one is
-    // (the other tabs list theirs when opened).
-    if lines.len().div_ceil(2) + 2 > usize::from(area.height) {
+    // Every key, in as many columns as that takes; on a screen too small for them all, the
+    // keys of where one is (the other tabs list theirs when opened).
+    if lines.len().div_ceil(rows) > fits {
         let here = app.contexts();
         lines = key_lines(app, SECTIONS.into_iter().filter(|(c, _)| here.contains(c)));
         lines.push(Line::styled(strings::HELP_MORE, app.theme.dim()));
     }
-    let rect = centered(area, 44, area.height);
-    let half = lines.len().div_ceil(2);
-    let (left, right) = lines.split_at(half);
-    let wide = rect.width >= 44 && usize::from(rect.height) < lines.len() + 2;
-    let rect = if wide {
-        centered(area, 88, u16::try_from(half + 2).unwrap_or(u16::MAX))
-    } else {
-        rect
-    };
+    let columns = lines.len().div_ceil(rows).clamp(1, fits);
+    let per_column = lines.len().div_ceil(columns);
+    let width = (COLUMN * u16::try_from(columns).unwrap_or(1)).min(area.width);
+    let height = u16::try_from(per_column + 2)
+        .unwrap_or(u16::MAX)
+        .min(area.height);
+    let rect = centered(area, width, height);
     frame.render_widget(Clear, rect);
     let block = Block::bordered()
         .title(strings::HELP_TITLE)
         .title_bottom(format!(" {} ", strings::HELP_CLOSE));
     let inner = block.inner(rect);
     frame.render_widget(block, rect);
-    if wide {
-        let [l, r] = ratatui::layout::Layout::horizontal([ratatui::layout::Constraint::Fill(1); 2])
-            .areas(inner);
-        frame.render_widget(Paragraph::new(left.to_vec()), l);
-        frame.render_widget(Paragraph::new(right.to_vec()), r);
-    } else {
-        frame.render_widget(Paragraph::new(lines), inner);
+    let areas =
+        ratatui::layout::Layout::horizontal(vec![ratatui::layout::Constraint::Fill(1); columns])
+            .split(inner);
+    for (chunk, area) in lines.chunks(per_column).zip(areas.iter()) {
+        frame.render_widget(Paragraph::new(chunk.to_vec()), *area);
     }
 }
