@@ -1911,3 +1911,30 @@ fn the_register_the_audit_check_the_letter_export_and_the_purge_from_the_tui() {
     let inc = f.desk.incident(inc.id).unwrap();
     assert!(inc.purged.is_some());
 }
+
+#[test]
+fn the_templates_are_checked_from_the_letters_tab() {
+    let f = Fixture::with_history();
+    let mut app = f.app();
+    open_main(&mut app);
+    to_tab(&mut app, Tab::Notifications);
+    key(&mut app, KeyCode::Char('T'));
+    let Some(Dialog::Panel(panel)) = &app.dialog else {
+        panic!("{:?}", app.dialog)
+    };
+    assert!(
+        panel
+            .lines
+            .iter()
+            .any(|l| l == "ok     initial for us-ca (US-CA)"),
+        "{panel:?}"
+    );
+    assert!(
+        panel
+            .lines
+            .last()
+            .unwrap()
+            .contains("contact detail(s) the letters must give are missing"),
+        "{panel:?}"
+    );
+}

@@ -14,11 +14,8 @@ use super::output::{self, safe};
 use super::{CliError, Context, Location};
 use crate::config::Settings;
 use crate::desk::{PeopleFilter, ReadPath, SendOptions, SendProgress};
-use crate::domain::{
-    AffectedPerson, CategoryCatalog, Email, EmployeeId, Incident, IncidentId, NewIncident,
-    Severity, UserName,
-};
-use crate::notify::{IncidentContext, Source, TemplateName, stats};
+use crate::domain::{Email, EmployeeId};
+use crate::notify::{Source, TemplateName};
 
 pub fn template(
     ctx: &mut Context<'_>,
@@ -48,163 +45,16 @@ pub fn template(
             Ok(ExitCode::SUCCESS)
         }
         TemplateCommand::Check => {
-            let sample = sample_context(&settings.catalog, &settings.config.contact)
-                .with_law(&settings.rules, chrono::Utc::now());
-            let mut bad = 0;
-            // Each template for a sample person, and the letters to people for a sample
-            // person of every jurisdiction whose rule lists letter elements.
-            for name in TemplateName::ALL {
-                let mut people = vec![(
-                    "".to_owned(),
-                    sample_person(&settings.catalog, "US-CA", &[]),
-                )];
-                if name == TemplateName::Initial {
-                    people.extend(jurisdiction_samples(&settings));
-                }
-                for (rule, person) in &people {
-                    let label = if rule.is_empty() {
-                        name.to_string()
-                    } else {
-                        let at = person
-                            .location
-                            .as_ref()
-                            .map(ToString::to_string)
-                            .unwrap_or_default();
-                        format!("{name} for {rule} ({at})")
-                    };
-                    let letter_ctx = sample.for_person(person, &settings.catalog);
-                    match settings.templates.render(name, &letter_ctx) {
-                        Ok(letter) => {
-                            // What the person's law requires, by rule and element.
-                            let gaps = if rule.is_empty() {
-                                Vec::new()
-                            } else {
-                                crate::notify::check_letter(&letter, &letter_ctx, &settings.rules)
-                            };
-                            if gaps.is_empty() {
-                                writeln!(ctx.out, "ok     {label}")?;
-                            }
-                            for gap in gaps {
-                                bad += 1;
-                                writeln!(ctx.out, "LACKS  {label}: {gap}")?;
-                            }
-                        }
-                        Err(e) => {
-                            bad += 1;
-                            writeln!(ctx.out, "ERROR  {label}: {e}")?;
-                        }
-                    }
-                }
+            let check = crate::notify::check::check_templates(&settings);
+            for line in &check.lines {
+                writeln!(ctx.out, "{line}")?;
             }
-            // Each translation renders for a sample person who reads it; everyone whose
-            // language has none gets the English letter.
-            for name in TemplateName::ALL {
-                for lang in settings.templates.languages(name) {
-                    let mut person = sample_person(&settings.catalog, "DE", &[]);
-                    person.language = crate::domain::Language::parse(lang).ok();
-                    let letter_ctx = sample.for_person(&person, &settings.catalog);
-                    match settings.templates.render(name, &letter_ctx) {
-                        Ok(_) => writeln!(
-                            ctx.out,
-                            "ok     {name}.{lang} (for people whose language is {lang}; other languages get English)"
-                        )?,
-                        Err(e) => {
-                            bad += 1;
-                            writeln!(ctx.out, "ERROR  {name}.{lang}: {e}")?;
-                        }
-                    }
-                }
-            }
-            let missing = settings
-                .rules
-                .missing_contact(|field| settings.config.contact.has(field));
-            let mut hard = 0;
-            for m in &missing {
-                match m.stand_in {
-                    Some(instead) => writeln!(
-                        ctx.out,
-                        "NOTE   [contact] {} is not set: rule {} letters give the contact {instead} as their {} instead",
-                        m.field, m.rule, m.element
-                    )?,
-                    None => {
-                        hard += 1;
-                        writeln!(
-                            ctx.out,
-                            "MISSING [contact] {}: rule {} requires its letters to give {}",
-                            m.field, m.rule, m.element
-                        )?;
-                    }
-                }
-            }
-            let mut problems = Vec::new();
-            if bad > 0 {
-                problems.push(format!(
-                    "{bad} problem(s) in the templates (failed to render, or lacking what a rule requires)"
-                ));
-            }
-            if hard > 0 {
-                problems.push(format!(
-                    "{hard} contact detail(s) the letters must give are missing: set them under [contact] in the config"
-                ));
-            }
-            if !problems.is_empty() {
-                return Err(CliError::User(problems.join("; ")));
+            if let Some(problems) = check.problems() {
+                return Err(CliError::User(problems));
             }
             Ok(ExitCode::SUCCESS)
         }
     }
-}
-
-/// A sample person for each rule that lists letter elements: living at the rule's first
-/// concrete location, with its data categories exposed if it names any.
-fn jurisdiction_samples(settings: &Settings) -> Vec<(String, AffectedPerson)> {
-    settings
-        .rules
-        .rules()
-        .filter(|r| !r.letter.is_empty())
-        .filter_map(|rule| {
-            let at = rule.locations.iter().find(|l| !l.contains('*'))?;
-            let extra: Vec<&str> = rule.categories.iter().map(String::as_str).collect();
-            Some((
-                rule.id.clone(),
-                sample_person(&settings.catalog, at, &extra),
-            ))
-        })
-        .collect()
-}
-
-fn sample_person(catalog: &CategoryCatalog, location: &str, extra: &[&str]) -> AffectedPerson {
-    AffectedPerson {
-        employee_id: EmployeeId::parse("E00001").expect("valid sample id"),
-        name: "Ana Díaz".into(),
-        email: Email::parse("ana.diaz@corp.example").expect("valid sample address"),
-        categories: ["keystrokes", "chat-messages"]
-            .iter()
-            .chain(extra)
-            .filter_map(|c| catalog.parse(c).ok())
-            .collect(),
-        location: crate::domain::Location::parse(location).ok(),
-        notified_at: None,
-        bounced: None,
-        language: None,
-    }
-}
-
-fn sample_context(catalog: &CategoryCatalog, contact: &crate::notify::Contact) -> IncidentContext {
-    let new = NewIncident::new(
-        "Sample incident",
-        Severity::new(2).expect("2 is a severity"),
-        "A sample summary.",
-    )
-    .expect("a valid sample incident");
-    let incident = Incident::open(
-        IncidentId::new(1),
-        new,
-        UserName::parse("sample").expect("valid"),
-        chrono::Utc::now(),
-    );
-    let person = sample_person(catalog, "US-CA", &[]);
-    IncidentContext::new(&incident, &[], contact, stats([&person], catalog))
 }
 
 pub fn run(ctx: &mut Context<'_>, cmd: NotifyCommand) -> Result<ExitCode, CliError> {

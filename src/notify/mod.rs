@@ -3,6 +3,7 @@
 //! rate limit. The desk drives it; this module knows nothing of the screen.
 
 pub mod bounce;
+pub mod check;
 mod context;
 mod lawcheck;
 mod lease;

@@ -39,6 +39,7 @@ pub enum Action {
     Contain,
     Purge,
     VerifyAudit,
+    CheckTemplates,
     ExportLetters,
     AddProgram,
     EditProgram,

@@ -320,6 +320,14 @@ pub const BINDINGS: &[Binding] = &[
     ),
     bind(
         Notifications,
+        &[key('T')],
+        "T",
+        Action::CheckTemplates,
+        "check the templates",
+        false,
+    ),
+    bind(
+        Notifications,
         &[key('X')],
         "X",
         Action::ExportLetters,

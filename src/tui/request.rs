@@ -71,6 +71,8 @@ pub enum Request {
         dir: PathBuf,
     },
     VerifyAudit,
+    /// `template check` on this machine's templates and contact.
+    CheckTemplates(Arc<Settings>),
     AddProgram(crate::domain::NewProgram),
     EditProgram(crate::domain::NewProgram),
     Unlink {
@@ -153,6 +155,7 @@ impl Request {
             Request::Purge { id, .. } => format!("purging the personal data of {id}"),
             Request::ExportLetters { id, .. } => format!("exporting the letters of {id}"),
             Request::VerifyAudit => "verifying the audit log".to_owned(),
+            Request::CheckTemplates(_) => "checking the templates".to_owned(),
             Request::EditProgram(new) => format!("changing {}", new.slug),
             Request::Unlink { id, slug, .. } => format!("unlinking {slug} from {id}"),
             Request::SetMember { id, user, add } => {
@@ -267,6 +270,18 @@ impl Request {
                 };
                 Outcome::Panel {
                     title: " Audit log ".into(),
+                    lines,
+                }
+            }
+            Request::CheckTemplates(settings) => {
+                let check = crate::notify::check::check_templates(&settings);
+                let mut lines = check.lines.clone();
+                lines.push(String::new());
+                lines.push(check.problems().unwrap_or_else(|| {
+                    "every template renders and carries what the law asks".into()
+                }));
+                Outcome::Panel {
+                    title: " Templates ".into(),
                     lines,
                 }
             }

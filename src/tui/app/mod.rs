@@ -330,6 +330,13 @@ impl App {
                 self.start(Job::Request(crate::tui::request::Request::VerifyAudit));
                 Ok(())
             }
+            Action::CheckTemplates => {
+                let settings = Arc::clone(&self.settings);
+                self.start(Job::Request(crate::tui::request::Request::CheckTemplates(
+                    settings,
+                )));
+                Ok(())
+            }
         };
         if let Err(e) = result {
             self.error(e.to_string());

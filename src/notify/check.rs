@@ -1,0 +1,185 @@
+//! `template check`, for the command line and the terminal UI alike: every template rendered
+//! for a sample person, the first notice for a sample person of every jurisdiction whose rule
+//! lists what its letter must contain (checked element by element), every translation, and
+//! the `[contact]` details those letters need.
+
+use crate::config::Settings;
+use crate::domain::{
+    AffectedPerson, CategoryCatalog, Email, EmployeeId, Incident, IncidentId, NewIncident,
+    Severity, UserName,
+};
+use crate::notify::{IncidentContext, TemplateName, stats};
+
+/// What the check found: one line per template, rule and contact detail.
+#[derive(Debug, Clone, Default)]
+pub struct TemplateCheck {
+    pub lines: Vec<String>,
+    /// Templates that failed to render or lack what a rule requires.
+    pub bad: usize,
+    /// Contact details the letters must give that are not set.
+    pub hard: usize,
+}
+
+impl TemplateCheck {
+    /// The problems in one sentence, or `None` when there are none.
+    pub fn problems(&self) -> Option<String> {
+        let mut problems = Vec::new();
+        if self.bad > 0 {
+            problems.push(format!(
+                "{} problem(s) in the templates (failed to render, or lacking what a rule requires)",
+                self.bad
+            ));
+        }
+        if self.hard > 0 {
+            problems.push(format!(
+                "{} contact detail(s) the letters must give are missing: set them under [contact] in the config",
+                self.hard
+            ));
+        }
+        (!problems.is_empty()).then(|| problems.join("; "))
+    }
+}
+
+/// Checks every template of `settings`.
+pub fn check_templates(settings: &Settings) -> TemplateCheck {
+    let mut lines = Vec::new();
+
+    let sample = sample_context(&settings.catalog, &settings.config.contact)
+        .with_law(&settings.rules, chrono::Utc::now());
+    let mut bad = 0;
+    // Each template for a sample person, and the letters to people for a sample
+    // person of every jurisdiction whose rule lists letter elements.
+    for name in TemplateName::ALL {
+        let mut people = vec![(
+            "".to_owned(),
+            sample_person(&settings.catalog, "US-CA", &[]),
+        )];
+        if name == TemplateName::Initial {
+            people.extend(jurisdiction_samples(settings));
+        }
+        for (rule, person) in &people {
+            let label = if rule.is_empty() {
+                name.to_string()
+            } else {
+                let at = person
+                    .location
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
+                format!("{name} for {rule} ({at})")
+            };
+            let letter_ctx = sample.for_person(person, &settings.catalog);
+            match settings.templates.render(name, &letter_ctx) {
+                Ok(letter) => {
+                    // What the person's law requires, by rule and element.
+                    let gaps = if rule.is_empty() {
+                        Vec::new()
+                    } else {
+                        crate::notify::check_letter(&letter, &letter_ctx, &settings.rules)
+                    };
+                    if gaps.is_empty() {
+                        lines.push(format!("ok     {label}"));
+                    }
+                    for gap in gaps {
+                        bad += 1;
+                        lines.push(format!("LACKS  {label}: {gap}"));
+                    }
+                }
+                Err(e) => {
+                    bad += 1;
+                    lines.push(format!("ERROR  {label}: {e}"));
+                }
+            }
+        }
+    }
+    // Each translation renders for a sample person who reads it; everyone whose
+    // language has none gets the English letter.
+    for name in TemplateName::ALL {
+        for lang in settings.templates.languages(name) {
+            let mut person = sample_person(&settings.catalog, "DE", &[]);
+            person.language = crate::domain::Language::parse(lang).ok();
+            let letter_ctx = sample.for_person(&person, &settings.catalog);
+            match settings.templates.render(name, &letter_ctx) {
+                Ok(_) => lines.push(format!(
+                    "ok     {name}.{lang} (for people whose language is {lang}; other languages get English)"
+                )),
+                Err(e) => {
+                    bad += 1;
+                    lines.push(format!("ERROR  {name}.{lang}: {e}"));
+                }
+            }
+        }
+    }
+    let missing = settings
+        .rules
+        .missing_contact(|field| settings.config.contact.has(field));
+    let mut hard = 0;
+    for m in &missing {
+        match m.stand_in {
+            Some(instead) => lines.push(format!(
+                "NOTE   [contact] {} is not set: rule {} letters give the contact {instead} as their {} instead",
+                m.field, m.rule, m.element
+            )),
+            None => {
+                hard += 1;
+                lines.push(format!(
+                    "MISSING [contact] {}: rule {} requires its letters to give {}",
+                    m.field, m.rule, m.element
+                ));
+            }
+        }
+    }
+    TemplateCheck { lines, bad, hard }
+}
+
+/// A sample person for each rule that lists letter elements: living at the rule's first
+/// concrete location, with its data categories exposed if it names any.
+fn jurisdiction_samples(settings: &Settings) -> Vec<(String, AffectedPerson)> {
+    settings
+        .rules
+        .rules()
+        .filter(|r| !r.letter.is_empty())
+        .filter_map(|rule| {
+            let at = rule.locations.iter().find(|l| !l.contains('*'))?;
+            let extra: Vec<&str> = rule.categories.iter().map(String::as_str).collect();
+            Some((
+                rule.id.clone(),
+                sample_person(&settings.catalog, at, &extra),
+            ))
+        })
+        .collect()
+}
+
+fn sample_person(catalog: &CategoryCatalog, location: &str, extra: &[&str]) -> AffectedPerson {
+    AffectedPerson {
+        employee_id: EmployeeId::parse("E00001").expect("E00001 is an employee id"),
+        name: "Ana Díaz".into(),
+        email: Email::parse("ana.diaz@corp.example").expect("valid sample address"),
+        categories: ["keystrokes", "chat-messages"]
+            .iter()
+            .chain(extra)
+            .filter_map(|c| catalog.parse(c).ok())
+            .collect(),
+        location: crate::domain::Location::parse(location).ok(),
+        notified_at: None,
+        bounced: None,
+        language: None,
+    }
+}
+
+fn sample_context(catalog: &CategoryCatalog, contact: &crate::notify::Contact) -> IncidentContext {
+    let new = NewIncident::new(
+        "Sample incident",
+        Severity::new(2).expect("2 is a severity"),
+        "A sample summary.",
+    )
+    .expect("a valid sample incident");
+    let incident = Incident::open(
+        IncidentId::new(1),
+        new,
+        UserName::parse("sample").expect("valid"),
+        chrono::Utc::now(),
+    );
+    let person = sample_person(catalog, "US-CA", &[]);
+    IncidentContext::new(&incident, &[], contact, stats([&person], catalog))
+}
