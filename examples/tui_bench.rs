@@ -149,23 +149,7 @@ fn main() -> anyhow::Result<()> {
 /// board until it ends, timing each key plus frame.
 fn during_send(app: &mut App) -> anyhow::Result<()> {
     let mut term = Terminal::new(TestBackend::new(120, 40))?;
-    while app
-        .board
-        .current()
-        .is_some_and(|r| r.incident.id.number() != 1)
-    {
-        press(app, KeyCode::Down);
-    }
-    press(app, KeyCode::Enter);
-    app.wait_idle(Duration::from_secs(60));
-    while app
-        .detail
-        .as_ref()
-        .is_some_and(|d| d.tab != breachdesk::tui::app::Tab::Notifications)
-    {
-        press(app, KeyCode::Tab);
-        app.wait_idle(Duration::from_secs(60));
-    }
+    open_tab(app, breachdesk::tui::app::Tab::Notifications);
     press(app, KeyCode::Char('S'));
     press(app, KeyCode::Enter);
     press(app, KeyCode::Esc);
@@ -194,10 +178,8 @@ fn during_send(app: &mut App) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Imports `file` from the Deadlines tab of INC-1 and times key + frame until it is done,
-/// noting how often the status line's gauge moved.
-fn during_evidence(app: &mut App, file: &str) -> anyhow::Result<()> {
-    let mut term = Terminal::new(TestBackend::new(120, 40))?;
+/// Opens INC-1 from the board on `tab`, waiting for each read.
+fn open_tab(app: &mut App, tab: breachdesk::tui::app::Tab) {
     while app
         .board
         .current()
@@ -207,14 +189,17 @@ fn during_evidence(app: &mut App, file: &str) -> anyhow::Result<()> {
     }
     press(app, KeyCode::Enter);
     app.wait_idle(Duration::from_secs(60));
-    while app
-        .detail
-        .as_ref()
-        .is_some_and(|d| d.tab != breachdesk::tui::app::Tab::Deadlines)
-    {
+    while app.detail.as_ref().is_some_and(|d| d.tab != tab) {
         press(app, KeyCode::Tab);
         app.wait_idle(Duration::from_secs(60));
     }
+}
+
+/// Imports `file` from the Deadlines tab of INC-1 and times key + frame until it is done,
+/// noting how often the status line's gauge moved.
+fn during_evidence(app: &mut App, file: &str) -> anyhow::Result<()> {
+    let mut term = Terminal::new(TestBackend::new(120, 40))?;
+    open_tab(app, breachdesk::tui::app::Tab::Deadlines);
     press(app, KeyCode::Char('I'));
     for c in file.chars() {
         press(app, KeyCode::Char(c));

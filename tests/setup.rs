@@ -31,22 +31,27 @@ fn init(s: &Sandbox, extra: &[&str]) -> String {
     s.ok(&args)
 }
 
+/// `init` with a plain SMTP server on loopback at `port`.
+fn init_on_loopback(s: &Sandbox, port: &str) -> String {
+    init(
+        s,
+        &[
+            "--smtp-host",
+            "127.0.0.1",
+            "--smtp-port",
+            port,
+            "--tls",
+            "none",
+        ],
+    )
+}
+
 #[test]
 fn init_writes_a_config_that_sends_and_says_what_is_missing() {
     let server = smtp::SmtpServer::start(smtp::Faults::default());
     let s = Sandbox::new();
     let port = server.port.to_string();
-    let out = init(
-        &s,
-        &[
-            "--smtp-host",
-            "127.0.0.1",
-            "--smtp-port",
-            &port,
-            "--tls",
-            "none",
-        ],
-    );
+    let out = init_on_loopback(&s, &port);
     assert!(out.contains("mail server: connected to 127.0.0.1"), "{out}");
     assert!(
         out.contains("still missing: [contact] toll_free (rule hipaa"),
@@ -122,17 +127,7 @@ fn init_reports_a_mail_server_that_does_not_answer() {
     let port = closed.local_addr().unwrap().port().to_string();
     drop(closed);
     let s = Sandbox::new();
-    let out = init(
-        &s,
-        &[
-            "--smtp-host",
-            "127.0.0.1",
-            "--smtp-port",
-            &port,
-            "--tls",
-            "none",
-        ],
-    );
+    let out = init_on_loopback(&s, &port);
     assert!(
         out.contains("letters cannot be sent until this works"),
         "{out}"

@@ -1273,6 +1273,21 @@ fn form_on(app: &mut App, tab: Tab, k: char) {
     );
 }
 
+/// Moves the focused choice of the open form to the option whose value is `value`.
+fn choose(app: &mut App, value: &str) {
+    let Some(Dialog::Form(form)) = &app.dialog else {
+        panic!("no form is open")
+    };
+    let breachdesk::tui::form::FieldKind::Choice { options, .. } = &form.fields[form.focus].kind
+    else {
+        panic!("the focused field is not a choice: {form:?}")
+    };
+    let at = options.iter().position(|c| c.value == value).unwrap();
+    for _ in 0..at {
+        key(app, KeyCode::Right);
+    }
+}
+
 /// Replaces the focused text field's value.
 fn retype(app: &mut App, text: &str) {
     key(app, KeyCode::Char('u'));
@@ -1408,19 +1423,7 @@ fn reports_drafts_and_exports_are_written_to_new_private_files() {
     // The NZ draft, as JSON.
     let draft = dir.path().join("notifyus.json");
     form_on(&mut app, Tab::Overview, 'W');
-    let Some(Dialog::Form(form)) = &app.dialog else {
-        panic!()
-    };
-    let breachdesk::tui::form::FieldKind::Choice { options, .. } = &form.fields[0].kind else {
-        panic!()
-    };
-    let at = options
-        .iter()
-        .position(|c| c.value == "nz-notifyus:json")
-        .unwrap();
-    for _ in 0..at {
-        key(&mut app, KeyCode::Right);
-    }
+    choose(&mut app, "nz-notifyus:json");
     key(&mut app, KeyCode::Tab);
     retype(&mut app, draft.to_str().unwrap());
     submit(&mut app);
@@ -1860,19 +1863,7 @@ fn the_register_the_audit_check_the_letter_export_and_the_purge_from_the_tui() {
     // The register, from the report form.
     let register = dir.path().join("register.csv");
     form_on(&mut app, Tab::Overview, 'W');
-    let Some(Dialog::Form(form)) = &app.dialog else {
-        panic!()
-    };
-    let breachdesk::tui::form::FieldKind::Choice { options, .. } = &form.fields[0].kind else {
-        panic!()
-    };
-    let at = options
-        .iter()
-        .position(|c| c.value == "register-csv:md")
-        .unwrap();
-    for _ in 0..at {
-        key(&mut app, KeyCode::Right);
-    }
+    choose(&mut app, "register-csv:md");
     key(&mut app, KeyCode::Tab);
     retype(&mut app, register.to_str().unwrap());
     submit(&mut app);

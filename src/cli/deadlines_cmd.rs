@@ -229,16 +229,7 @@ fn import(
     let mut log = std::fs::File::open(file)
         .map_err(|e| CliError::User(format!("cannot read {name}: {e}")))?;
     let s = ctx.desk.import_evidence(id, &mut log, &name, &allowed)?;
-    writeln!(
-        ctx.out,
-        "{id}: {} rows; {} accessors, {} not on the allow-list; data of {} people read, of {} copied; finding: {}",
-        s.rows,
-        s.accessors,
-        s.unauthorized_accessors,
-        s.people_read,
-        s.people_acquired,
-        s.finding.as_str()
-    )?;
+    writeln!(ctx.out, "{id}: {}", s.counts())?;
     if !s.allow_list {
         writeln!(
             ctx.err,

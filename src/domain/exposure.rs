@@ -123,3 +123,18 @@ pub struct EvidenceSummary {
     /// Whether an allow-list was given (without one, every accessor counts as unauthorised).
     pub allow_list: bool,
 }
+
+impl EvidenceSummary {
+    /// What an import found, in one line: rows, accessors, people read and copied, finding.
+    pub fn counts(&self) -> String {
+        format!(
+            "{} rows; {} accessors, {} not on the allow-list; data of {} people read, of {} copied; finding: {}",
+            self.rows,
+            self.accessors,
+            self.unauthorized_accessors,
+            self.people_read,
+            self.people_acquired,
+            self.finding.as_str()
+        )
+    }
+}

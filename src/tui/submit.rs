@@ -435,14 +435,7 @@ fn harm_inputs(r: &mut Reader<'_>) -> Option<crate::domain::HarmInputs> {
 /// The serious-harm test: likely or not, and each s113 factor.
 fn serious_harm(r: &mut Reader<'_>) -> Option<crate::domain::SeriousHarm> {
     let likely = r.text(FieldName::Likely) == "likely";
-    let names = [
-        FieldName::Mitigation,
-        FieldName::Sensitivity,
-        FieldName::Harm,
-        FieldName::Recipients,
-        FieldName::Security,
-        FieldName::Other,
-    ];
+    let names = crate::tui::screens::assess::SERIOUS_HARM_FIELDS;
     let factors = names.map(|n| r.text(n).to_owned());
     match crate::domain::SeriousHarm::new(likely, factors) {
         Ok(test) => Some(test),

@@ -297,14 +297,9 @@ impl App {
                 let ok = result.is_ok();
                 self.show(match result {
                     Ok(s) => Feedback::Info(format!(
-                        "{}: {} rows; {} accessors, {} not on the allow-list; data of {} people read, of {} copied; finding: {}",
+                        "{}: {}",
                         crate::domain::text::display_path(&path),
-                        s.rows,
-                        s.accessors,
-                        s.unauthorized_accessors,
-                        s.people_read,
-                        s.people_acquired,
-                        s.finding.as_str()
+                        s.counts()
                     )),
                     Err(e) => Feedback::Error(e),
                 });

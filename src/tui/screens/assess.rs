@@ -73,6 +73,16 @@ pub(crate) fn harm_form(inc: &Incident) -> Form {
     .with_notes(notes)
 }
 
+/// The serious-harm form's factor fields, in the order of `SeriousHarm::FACTORS`.
+pub(crate) const SERIOUS_HARM_FIELDS: [FieldName; 6] = [
+    FieldName::Mitigation,
+    FieldName::Sensitivity,
+    FieldName::Harm,
+    FieldName::Recipients,
+    FieldName::Security,
+    FieldName::Other,
+];
+
 /// The serious-harm form: likely or not, and how each s113 factor was considered.
 pub(crate) fn serious_harm_form(inc: &Incident) -> Form {
     let last = inc.serious_harm.as_ref();
@@ -81,14 +91,7 @@ pub(crate) fn serious_harm_form(inc: &Incident) -> Form {
             .unwrap_or_default()
     };
     let likely = last.is_none_or(|h| h.test.is_notifiable());
-    let names = [
-        FieldName::Mitigation,
-        FieldName::Sensitivity,
-        FieldName::Harm,
-        FieldName::Recipients,
-        FieldName::Security,
-        FieldName::Other,
-    ];
+    let names = SERIOUS_HARM_FIELDS;
     let mut fields = vec![Field::choice(
         FieldName::Likely,
         vec![
