@@ -1245,3 +1245,36 @@ fn a_daemon_from_before_protocol_versions_is_named_and_the_client_exits_1() {
         );
     }
 }
+
+#[test]
+fn the_daemon_purges_what_the_retention_period_says_is_due_before_serving() {
+    let sb = Sandbox::new();
+    sb.write("config.toml", "[retention]\ndays_after_close = 0\n");
+    sb.open_incident("Old exposure", 3);
+    sb.import(
+        "1",
+        "employee_id,name,email,categories\nE1,Ana,ana@corp.example,keystrokes\n",
+    );
+    sb.ok(&["incident", "status", "1", "closed"]);
+    sb.open_incident("Still open", 3);
+    // The first sweep runs before the first connection is taken.
+    let daemon = Daemon::start(&sb);
+    let shown: serde_json::Value = serde_json::from_str(&run_ok(
+        client(&sb, &daemon),
+        &["incident", "show", "1", "--json"],
+    ))
+    .unwrap();
+    assert!(
+        shown["purged"]["reason"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("retention: closed on")),
+        "{shown}"
+    );
+    assert_eq!(shown["people"], 1, "the counts stay");
+    let open: serde_json::Value = serde_json::from_str(&run_ok(
+        client(&sb, &daemon),
+        &["incident", "show", "2", "--json"],
+    ))
+    .unwrap();
+    assert!(open.get("purged").is_none(), "{open}");
+}
