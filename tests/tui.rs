@@ -1929,3 +1929,55 @@ fn the_templates_are_checked_from_the_letters_tab() {
         "{panel:?}"
     );
 }
+
+#[test]
+fn the_queue_form_overrides_the_law_check_only_with_a_reason() {
+    let server = smtp::SmtpServer::start(smtp::Faults::default());
+    // No toll-free number: a HIPAA letter lacks what 164.404(c)(1)(E) requires.
+    let settings = Settings::parse(&server.config(""), std::path::Path::new("test.toml")).unwrap();
+    let f = Fixture::empty_with(settings);
+    let desk = f.desk.as_ref();
+    let inc = desk
+        .open_incident(NewIncident::new("Clinic records", Severity::new(2).unwrap(), "").unwrap())
+        .unwrap();
+    let csv =
+        "employee_id,name,email,categories,location\nE1,Ana,ana@corp.example,health-data,US-CA\n";
+    desk.import_roster(inc.id, csv.as_bytes().to_vec(), "r.csv".to_owned(), false)
+        .unwrap();
+    let mut app = f.app();
+    key(&mut app, KeyCode::Enter);
+    to_tab(&mut app, Tab::Notifications);
+    key(&mut app, KeyCode::Char('m'));
+    key(&mut app, KeyCode::Enter);
+    let refused = screen(&app, (120, 40));
+    assert!(refused.contains("hipaa"), "{refused}");
+    assert_eq!(
+        f.desk
+            .outbox_status(inc.id, breachdesk::desk::ReadPath::TuiNotifications)
+            .unwrap()
+            .counts
+            .get("queued")
+            .copied()
+            .unwrap_or(0),
+        0
+    );
+    key(&mut app, KeyCode::Char('m'));
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::Tab);
+    keys(&mut app, "the number is being set up; counsel approved");
+    key(&mut app, KeyCode::Enter);
+    assert!(app.wait_idle(Duration::from_secs(20)));
+    let status = f
+        .desk
+        .outbox_status(inc.id, breachdesk::desk::ReadPath::TuiNotifications)
+        .unwrap();
+    assert_eq!(status.counts.get("queued").copied(), Some(1));
+    let timeline = f.desk.timeline(inc.id).unwrap();
+    assert!(
+        timeline.iter().any(|e| e
+            .draft
+            .detail
+            .contains("reason: the number is being set up; counsel approved")),
+        "the reason is recorded"
+    );
+}

@@ -94,6 +94,7 @@ pub enum FieldName {
     PauseHook,
     ResumeHook,
     Steps,
+    Incomplete,
 }
 
 impl FieldName {
@@ -146,6 +147,7 @@ impl FieldName {
             FieldName::PauseHook => "Pause hook",
             FieldName::ResumeHook => "Resume hook",
             FieldName::Steps => "Steps",
+            FieldName::Incomplete => "Queue although incomplete",
         }
     }
 }

@@ -341,6 +341,8 @@ pub fn read(
                     incident: id,
                     template,
                     filter: audience(r.text(FieldName::Audience), catalog),
+                    incomplete: Some(r.text(FieldName::Incomplete).trim().to_owned())
+                        .filter(|why| !why.is_empty()),
                 });
             return r.finish(job.map(Submission::Job));
         }

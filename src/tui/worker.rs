@@ -93,6 +93,8 @@ pub enum Job {
         incident: IncidentId,
         template: TemplateName,
         filter: PeopleFilter,
+        /// Why to queue a letter the law check finds incomplete (`--allow-incomplete`).
+        incomplete: Option<String>,
     },
 }
 
@@ -327,9 +329,10 @@ fn run(desk: &dyn Desk, actor: &UserName, job: Job, progress: Progress<'_>) -> D
             incident,
             template,
             filter,
+            incomplete,
         } => Done::Queued {
             result: desk
-                .queue_notifications(incident, template, filter, Vec::new(), None)
+                .queue_notifications(incident, template, filter, Vec::new(), incomplete)
                 .map_err(|e| e.to_string()),
         },
         Job::Send { incident } => Done::Sent {

@@ -68,6 +68,9 @@ impl LettersTab {
                     vec![
                         Field::choice(FieldName::Template, templates(), 0),
                         Field::choice(FieldName::Audience, audience, 0),
+                        Field::text(FieldName::Incomplete, "").with_hint(
+                            "empty: a letter lacking what the law requires is refused; a reason here queues it anyway (recorded)",
+                        ),
                     ],
                 )
                 .with_notes(vec![
