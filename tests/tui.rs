@@ -1498,6 +1498,8 @@ fn snapshot_the_new_forms() {
         (Tab::Deadlines, 'I', "evidence"),
         (Tab::People, 'E', "export"),
         (Tab::Notifications, 'B', "bounces"),
+        (Tab::Notifications, 'X', "export_letters"),
+        (Tab::Notifications, 'm', "queue"),
     ] {
         form_on(&mut app, tab, k);
         snapshot(&format!("form_{name}"), &app);
@@ -1920,6 +1922,7 @@ fn the_templates_are_checked_from_the_letters_tab() {
             .any(|l| l == "ok     initial for us-ca (US-CA)"),
         "{panel:?}"
     );
+    snapshot("templates_checked", &app);
     assert!(
         panel
             .lines
