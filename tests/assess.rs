@@ -20,14 +20,19 @@ fn desk() -> Sandbox {
     s
 }
 
-fn art34(s: &Sandbox) -> Value {
+/// INC-1's obligation under `rule`, as `deadlines --json` gives it.
+fn obligation(s: &Sandbox, rule: &str) -> Value {
     s.json(&["deadlines", "1", "--json"])
         .as_array()
         .unwrap()
         .iter()
-        .find(|o| o["rule"] == "gdpr-34")
+        .find(|o| o["rule"] == rule)
         .cloned()
         .unwrap()
+}
+
+fn art34(s: &Sandbox) -> Value {
+    obligation(s, "gdpr-34")
 }
 
 /// `incident assess 1` with these inputs (DPC, EI, and the four circumstances).
@@ -336,15 +341,7 @@ fn the_nz_serious_harm_test_decides_whether_the_breach_is_notifiable() {
         "1",
         "employee_id,name,email,categories,location\nN1,Nikau,nikau@corp.example,keystrokes,NZ\n",
     );
-    let nz = |s: &Sandbox| {
-        s.json(&["deadlines", "1", "--json"])
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|o| o["rule"] == "nz-privacy-2020")
-            .cloned()
-            .unwrap()
-    };
+    let nz = |s: &Sandbox| obligation(s, "nz-privacy-2020");
     assert_eq!(nz(&s)["state"], "open");
     let factors = [
         "--mitigation",

@@ -35,9 +35,9 @@ fn desk() -> Sandbox {
     s
 }
 
-/// The text and HTML parts of a person's first notice, as a mail client decodes them.
-fn letter(s: &Sandbox, person: &str) -> (String, String) {
-    let raw = s.ok(&[
+/// A person's first notice exactly as it would be sent.
+fn preview(s: &Sandbox, person: &str) -> String {
+    s.ok(&[
         "notify",
         "preview",
         "1",
@@ -45,7 +45,12 @@ fn letter(s: &Sandbox, person: &str) -> (String, String) {
         "initial",
         "--person",
         person,
-    ]);
+    ])
+}
+
+/// The text and HTML parts of a person's first notice, as a mail client decodes them.
+fn letter(s: &Sandbox, person: &str) -> (String, String) {
+    let raw = preview(s, person);
     let raw = raw.replace("\r\n", "\n").replace('\n', "\r\n");
     let mail = mailparse::parse_mail(raw.as_bytes()).expect("the preview is a message");
     let part = |kind: &str| {
@@ -351,15 +356,7 @@ fn each_person_gets_their_language_when_a_translation_exists_and_english_otherwi
          XX1,Xavier,xavier@corp.example,keystrokes,DE,\n",
     );
     let headers = |person: &str| {
-        let raw = s.ok(&[
-            "notify",
-            "preview",
-            "1",
-            "--template",
-            "initial",
-            "--person",
-            person,
-        ]);
+        let raw = preview(&s, person);
         raw.split("\r\n\r\n").next().unwrap_or(&raw).to_owned()
     };
     let (text, html) = letter(&s, "DE1");

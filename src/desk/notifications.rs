@@ -367,11 +367,9 @@ pub(super) fn queue(
 pub(super) fn readiness(desk: &LocalDesk, _actor: &UserName) -> Result<Vec<String>, DeskError> {
     let config = &desk.settings.config;
     let mut problems = Vec::new();
-    if config.smtp.from.is_none() {
-        problems.push(
-            "no sender address: set `from` under [smtp] in the config (`breachdesk init` writes it)"
-                .to_owned(),
-        );
+    // The same check and words as queuing and sending use.
+    if let Err(e) = sender(desk) {
+        problems.push(e.to_string());
     }
     if let Some(problem) = config.contact.problem() {
         problems.push(problem.to_owned());

@@ -8,7 +8,7 @@ use chrono::Duration;
 
 use super::DeskError;
 use super::local::{LocalDesk, reason_text};
-use crate::domain::{AuditAction, EventDraft, Incident, IncidentId, Purge, Status, UserName};
+use crate::domain::{AuditAction, EventDraft, Incident, IncidentId, Purge, UserName};
 use crate::store::{Changes, StoreError};
 
 /// Destroys closed incident `id`'s personal data, with the reason (admins only).
@@ -62,19 +62,8 @@ pub(super) fn purge_due(
 /// Why `incident` cannot be purged now, if it cannot.
 fn refusal(desk: &LocalDesk, incident: &Incident) -> Result<Option<String>, DeskError> {
     let id = incident.id;
-    if let Some(p) = &incident.purged {
-        return Ok(Some(format!(
-            "{id}'s personal data was already purged on {} by {}",
-            p.at.format("%Y-%m-%d %H:%M UTC"),
-            p.by
-        )));
-    }
-    if incident.status != Status::Closed {
-        return Ok(Some(format!(
-            "{id} is {}; only a closed incident is purged (`breachdesk incident status {} closed`)",
-            incident.status,
-            id.number()
-        )));
+    if let Some(why) = incident.purge_refusal() {
+        return Ok(Some(why));
     }
     let now = desk.now();
     if let Some(lease) = desk

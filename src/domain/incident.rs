@@ -195,6 +195,27 @@ impl Incident {
         (self.status == Status::Closed).then(|| self.closed_at.unwrap_or(self.updated_at))
     }
 
+    /// Why the incident's personal data cannot be purged as it stands (already purged, or
+    /// not closed); `None` when it can.
+    pub fn purge_refusal(&self) -> Option<String> {
+        if let Some(p) = &self.purged {
+            return Some(format!(
+                "{}'s personal data was already purged on {} by {}",
+                self.id,
+                p.at.format("%Y-%m-%d %H:%M UTC"),
+                p.by
+            ));
+        }
+        (self.status != Status::Closed).then(|| {
+            format!(
+                "{} is {}; only a closed incident is purged (`breachdesk incident status {} closed`)",
+                self.id,
+                self.status,
+                self.id.number()
+            )
+        })
+    }
+
     /// Moves to `next` if the lifecycle allows it.
     pub fn move_to(&mut self, next: Status) -> Result<(), DomainError> {
         if !self.status.can_move_to(next) {

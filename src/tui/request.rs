@@ -321,16 +321,7 @@ impl Request {
             }
             Request::Settle { id, rule, state } => {
                 let o = desk.settle_obligation(id, rule, state)?;
-                let standing = match &o.state {
-                    ObligationState::Open => "open",
-                    ObligationState::Done {
-                        phase: Some(crate::domain::Phase::Initial),
-                        ..
-                    } => "partly met (initial report)",
-                    ObligationState::Done { .. } => "met",
-                    ObligationState::Waived { .. } => "waived",
-                };
-                changed(format!("{id} {}: {standing}", o.rule))
+                changed(format!("{id} {}: {}", o.rule, o.state.as_str()))
             }
             Request::WriteReport {
                 regulator: Some(register),

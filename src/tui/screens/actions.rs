@@ -394,19 +394,8 @@ pub(crate) fn unlink_form(
 
 /// Destroying a closed incident's personal data, with the reason (admins; final).
 pub(crate) fn purge_form(inc: &Incident) -> Result<Form, String> {
-    if let Some(p) = &inc.purged {
-        return Err(format!(
-            "{}'s personal data was purged on {} by {}",
-            inc.id,
-            p.at.format("%Y-%m-%d %H:%M UTC"),
-            p.by
-        ));
-    }
-    if inc.status != crate::domain::Status::Closed {
-        return Err(format!(
-            "{} is {}; only a closed incident is purged",
-            inc.id, inc.status
-        ));
+    if let Some(why) = inc.purge_refusal() {
+        return Err(why);
     }
     Ok(Form::new(
         Purpose::Purge(inc.id),

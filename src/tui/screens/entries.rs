@@ -105,7 +105,10 @@ pub(crate) fn panel(d: &Detail) -> Option<Panel> {
                     o.due_at
                         .map_or_else(|| "without undue delay".to_owned(), time)
                 ));
-                lines.push(format!("  state: {:?}", o.state));
+                lines.push(format!("  state: {}", o.state.as_str()));
+                if let crate::domain::ObligationState::Waived { reason } = &o.state {
+                    lines.push(format!("  why: {reason}"));
+                }
                 lines.push(format!("  source: {}", o.citation));
             }
             " Obligations ".to_owned()
