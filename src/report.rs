@@ -11,7 +11,7 @@ mod text;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::deadlines::Obligation;
@@ -118,9 +118,7 @@ fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-fn time(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
+use crate::domain::when::rfc3339 as time;
 
 fn obligation_state(o: &Obligation) -> String {
     match (&o.state, o.met_in_time()) {
@@ -489,16 +487,7 @@ fn gdpr33_blocks(r: &Report, contact: &Contact) -> Vec<Block> {
         ))),
         Block::Heading(Text::own("(b) Contact point")),
         // From the config file, and shown as text: no mailto link is made of it.
-        Block::Para(Text::user(format!(
-            "{} <{}>{}",
-            contact.name,
-            contact.email,
-            if contact.phone.is_empty() {
-                String::new()
-            } else {
-                format!(", {}", contact.phone)
-            }
-        ))),
+        Block::Para(Text::user(contact.line())),
         Block::Heading(Text::own("(c) Likely consequences")),
     ];
     blocks.push(Block::Para(match &r.evidence {

@@ -4,7 +4,7 @@
 
 use std::io::{self, Write};
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::domain::text::for_terminal;
@@ -215,10 +215,7 @@ impl<'a> ProgramView<'a> {
     }
 }
 
-/// RFC 3339 in UTC with whole seconds, as in all JSON output.
-pub fn rfc3339(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
+pub use crate::domain::when::rfc3339;
 
 /// A short UTC time for tables.
 pub fn short_time(t: DateTime<Utc>) -> String {

@@ -5,6 +5,11 @@
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 
+/// A time as every file and JSON output writes it: RFC 3339 in UTC with whole seconds.
+pub fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
 /// What a bad time says, naming every form accepted.
 fn bad(text: &str) -> String {
     format!(

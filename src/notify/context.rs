@@ -56,6 +56,16 @@ impl Contact {
         "privacy@localhost".to_owned()
     }
 
+    /// Name, address and (when set) phone, as drafts for regulators name the contact point.
+    pub fn line(&self) -> String {
+        let mut line = format!("{} <{}>", self.name, self.email);
+        if !self.phone.is_empty() {
+            line.push_str(", ");
+            line.push_str(&self.phone);
+        }
+        line
+    }
+
     /// Why letters could not name a contact as configured; `None` when `[contact]` gives an
     /// address people can write to.
     pub fn problem(&self) -> Option<&'static str> {

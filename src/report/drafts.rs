@@ -107,16 +107,6 @@ fn who_may_hold(r: &Report) -> String {
     }
 }
 
-/// The contact point from `[contact]`: name, email and phone.
-fn contact_line(contact: &Contact) -> String {
-    let mut line = format!("{} <{}>", contact.name, contact.email);
-    if !contact.phone.is_empty() {
-        line.push_str(", ");
-        line.push_str(&contact.phone);
-    }
-    line
-}
-
 /// What New Zealand's Privacy Commissioner receives through NotifyUs: the content s117 asks
 /// of a notification to the Commissioner (a description with the number affected and who
 /// may hold the information, the steps taken including whether people are told, any public
@@ -159,7 +149,7 @@ pub fn nz_notifyus(r: &Report, contact: &Contact) -> Draft {
         ),
         fields: vec![
             blank("Agency", "the agency's name and sector"),
-            known("Contact person for inquiries (s117)", contact_line(contact)),
+            known("Contact person for inquiries (s117)", contact.line()),
             blank("When the breach happened", "date, or the period"),
             known("When the agency became aware", time(i.aware_time())),
             blank("How the breach was discovered", "who found it, how"),
@@ -293,7 +283,7 @@ pub fn ico(r: &Report, contact: &Contact) -> Draft {
             known(
                 "Data protection officer or other contact point (Art. 33(3)(b))",
                 if contact.dpo.is_empty() {
-                    contact_line(contact)
+                    contact.line()
                 } else {
                     contact.dpo.clone()
                 },

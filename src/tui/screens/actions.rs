@@ -9,9 +9,7 @@ use crate::report::render::REGULATORS;
 use crate::tui::form::{Choice, Field, FieldName, Form, Purpose};
 use crate::tui::strings;
 
-fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
+use crate::domain::when::rfc3339;
 
 /// When the organisation became aware and when the breach was determined.
 pub(crate) fn clock_form(inc: &Incident) -> Form {
