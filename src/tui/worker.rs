@@ -51,6 +51,8 @@ pub enum Job {
     /// Whether letters could go out as configured, trying the mail server when nothing
     /// else is missing.
     MailReadiness,
+    /// Everyone who holds a role (the policy is fixed while the desk runs: read once).
+    Users,
     /// A change asked through a form or a key.
     Request(Request),
     Pause {
@@ -107,6 +109,7 @@ impl Job {
             Job::PeopleWindow { .. } => "reading people".to_owned(),
             Job::Outbox { id } => format!("reading the letters of {id}"),
             Job::MailReadiness => "checking the mail settings".to_owned(),
+            Job::Users => "reading who holds a role".to_owned(),
             Job::AccessLog { id } => format!("reading the access log of {id}"),
             Job::Request(request) => request.label(),
             Job::Pause { slug, .. } => format!("pausing {slug}: running its pause hook"),
@@ -140,8 +143,6 @@ pub struct IncidentLoad {
     pub timeline: Result<Vec<AuditEvent>, DeskError>,
     /// Every programme; the incident's own are those it links.
     pub programs: Vec<Program>,
-    /// Everyone who holds a role (empty when the desk does not say), to choose members.
-    pub users: Vec<UserName>,
 }
 
 /// A finished job.
@@ -175,6 +176,8 @@ pub enum Done {
     MailReadiness {
         problems: Vec<String>,
     },
+    /// Everyone who holds a role (empty when the desk does not say).
+    Users(Vec<UserName>),
     Request {
         result: Result<Outcome, DeskError>,
     },
@@ -314,6 +317,7 @@ fn run(desk: &dyn Desk, actor: &UserName, job: Job, progress: Progress<'_>) -> D
         Job::MailReadiness => Done::MailReadiness {
             problems: mail_readiness(desk),
         },
+        Job::Users => Done::Users(desk.known_users().unwrap_or_default()),
         Job::Outbox { id } => Done::Outbox {
             id,
             result: desk.outbox_status(id, ReadPath::TuiNotifications),
@@ -434,12 +438,10 @@ fn incident(
     let incident = desk.incident(id)?;
     let timeline = desk.timeline(id);
     let programs = desk.programs()?;
-    let users = desk.known_users().unwrap_or_default();
     Ok(Box::new(IncidentLoad {
         incident,
         timeline,
         programs,
-        users,
     }))
 }
 

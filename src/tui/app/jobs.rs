@@ -339,6 +339,10 @@ impl App {
                 self.mail_problems = problems;
                 false
             }
+            Done::Users(users) => {
+                self.users = users;
+                false
+            }
             Done::AccessLog { id, result } => {
                 self.tab_loaded(id, Tab::Access, result, |d, log| d.access.show(log));
                 if let Some(d) = self.detail.as_mut() {

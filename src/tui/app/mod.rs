@@ -114,6 +114,8 @@ pub struct App {
     settings: Arc<crate::config::Settings>,
     /// Where the last frame drew what a click can hit.
     pub hits: crate::tui::mouse::Hits,
+    /// Everyone who holds a role, to choose members from (read once at start).
+    users: Vec<UserName>,
 }
 
 impl App {
@@ -147,9 +149,11 @@ impl App {
             mail_problems: Vec::new(),
             settings: Arc::new(crate::config::Settings::defaults()),
             hits: crate::tui::mouse::Hits::default(),
+            users: Vec::new(),
         };
         app.refresh_board();
         app.start(Job::MailReadiness);
+        app.start(Job::Users);
         Ok(app)
     }
 
@@ -476,7 +480,7 @@ impl App {
         let Some(d) = self.detail.as_ref() else {
             return;
         };
-        match d.form(action, &self.catalog) {
+        match d.form(action, &self.catalog, &self.users) {
             Ok(Some(form)) => self.dialog = Some(Dialog::Form(form)),
             Ok(None) => {}
             Err(why) => self.error(why),

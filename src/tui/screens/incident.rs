@@ -69,8 +69,6 @@ pub struct Detail {
     pub access: AccessTab,
     /// Tabs the user may not see, with the reason the desk gave.
     pub refused: Vec<(Tab, String)>,
-    /// Everyone who holds a role, to choose members from.
-    pub users: Vec<crate::domain::UserName>,
     /// Whether the incident, its timeline and programmes are being read.
     pub loading: bool,
     pub(crate) generation: u64,
@@ -92,7 +90,6 @@ impl Detail {
             letters: LettersTab::default(),
             access: AccessTab::default(),
             refused: Vec::new(),
-            users: Vec::new(),
             deadlines: DeadlinesTab::default(),
             tab: Tab::Overview,
             timeline: TimelineTab::default(),
@@ -108,7 +105,6 @@ impl Detail {
     /// Takes in what the worker read, keeping the selections.
     pub(crate) fn loaded(&mut self, load: IncidentLoad, rules: &RuleBook) -> Result<(), DeskError> {
         self.loading = false;
-        self.users = load.users;
         self.refused.retain(|(t, _)| *t != Tab::Timeline);
         let events = match load.timeline {
             Ok(mut timeline) => {
@@ -149,6 +145,7 @@ impl Detail {
         &self,
         action: Action,
         catalog: &crate::domain::CategoryCatalog,
+        users: &[crate::domain::UserName],
     ) -> Result<Option<Form>, String> {
         let inc = &self.incident;
         let id = inc.id;
@@ -221,7 +218,7 @@ impl Detail {
             Action::SeriousHarm => super::assess::serious_harm_form(inc),
             Action::Clock => super::actions::clock_form(inc),
             Action::WriteReport => super::actions::report_form(inc),
-            Action::AddMember => super::actions::add_member_form(inc, &self.users)?,
+            Action::AddMember => super::actions::add_member_form(inc, users)?,
             Action::RemoveMember => super::actions::remove_member_form(inc)?,
             Action::ObligationDone => super::actions::done_form(inc, &self.deadlines.obligations)?,
             Action::ObligationWaive => {
