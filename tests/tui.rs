@@ -1865,7 +1865,7 @@ fn the_register_the_audit_check_the_letter_export_and_the_purge_from_the_tui() {
     // The register, from the report form.
     let register = dir.path().join("register.csv");
     form_on(&mut app, Tab::Overview, 'W');
-    choose(&mut app, "register-csv:md");
+    choose(&mut app, "register:csv");
     key(&mut app, KeyCode::Tab);
     retype(&mut app, register.to_str().unwrap());
     submit(&mut app);

@@ -496,13 +496,7 @@ pub(super) fn parse_slug(s: &str) -> Result<ProgramSlug, DomainError> {
     s.parse()
 }
 
-/// The register's formats.
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum RegisterFormat {
-    Md,
-    Csv,
-    Json,
-}
+pub use crate::report::register::Format as RegisterFormat;
 
 /// A day (its start, UTC) or an RFC 3339 time.
 fn parse_since(s: &str) -> Result<DateTime<Utc>, String> {

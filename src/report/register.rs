@@ -15,6 +15,27 @@ use crate::deadlines::RuleBook;
 use crate::desk::{Desk, DeskError, IncidentFilter};
 use crate::domain::{Incident, ObligationState, inert};
 
+/// The register's formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Md,
+    Csv,
+    Json,
+}
+
+/// The register as a file holds it: Markdown, CSV, or indented JSON.
+pub fn file_text(
+    entries: &[Entry],
+    format: Format,
+    now: DateTime<Utc>,
+) -> Result<String, super::render::RenderError> {
+    Ok(match format {
+        Format::Md => markdown(entries, now),
+        Format::Csv => csv(entries),
+        Format::Json => super::render::pretty_json(&entries, "register")?,
+    })
+}
+
 /// One incident's line in the register.
 #[derive(Debug, Clone, Serialize)]
 pub struct Entry {

@@ -104,6 +104,11 @@ pub enum Request {
         path: PathBuf,
         settings: Arc<Settings>,
     },
+    /// The breach register, written to a new file.
+    WriteRegister {
+        format: crate::report::register::Format,
+        path: PathBuf,
+    },
     ExportPeople {
         id: IncidentId,
         undeliverable: bool,
@@ -168,6 +173,7 @@ impl Request {
             Request::Settle { id, rule, .. } => format!("recording {rule} of {id}"),
             Request::WriteReport { path, .. } => format!("writing {}", display_path(path)),
             Request::ExportPeople { path, .. } => format!("exporting to {}", display_path(path)),
+            Request::WriteRegister { path, .. } => format!("writing {}", display_path(path)),
             Request::ReadBounces { path, .. } => {
                 format!("reading bounces from {}", display_path(path))
             }
@@ -323,19 +329,10 @@ impl Request {
                 let o = desk.settle_obligation(id, rule, state)?;
                 changed(format!("{id} {}: {}", o.rule, o.state.as_str()))
             }
-            Request::WriteReport {
-                regulator: Some(register),
-                format,
-                path,
-                ..
-            } if register.starts_with("register") => {
+            Request::WriteRegister { format, path } => {
                 let entries = crate::report::register::gather(desk, None)?;
-                let text = match (register.as_str(), format) {
-                    ("register-csv", _) => crate::report::register::csv(&entries),
-                    (_, Format::Json) => crate::report::render::pretty_json(&entries, "register")
-                        .map_err(|e| DeskError::NotConfigured(e.to_string()))?,
-                    _ => crate::report::register::markdown(&entries, Utc::now()),
-                };
+                let text = crate::report::register::file_text(&entries, format, Utc::now())
+                    .map_err(|e| DeskError::NotConfigured(e.to_string()))?;
                 write(&path, text.as_bytes())?;
                 changed(format!("wrote the register to {}", display_path(&path)))
             }

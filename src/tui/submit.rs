@@ -156,11 +156,16 @@ pub fn read(
         Purpose::Report(id) => {
             let kind = r.text(FieldName::Kind).to_owned();
             let (what, format) = kind.split_once(':').unwrap_or(("report", "md"));
-            let format = match format {
-                "html" => Format::Html,
-                "json" => Format::Json,
-                _ => Format::Md,
-            };
+            if what == "register" {
+                let format =
+                    <crate::report::register::Format as clap::ValueEnum>::from_str(format, false)
+                        .unwrap_or(crate::report::register::Format::Md);
+                let write = r
+                    .parse(FieldName::File, new_file)
+                    .map(|path| Submission::Request(Request::WriteRegister { format, path }));
+                return r.finish(write);
+            }
+            let format = <Format as clap::ValueEnum>::from_str(format, false).unwrap_or(Format::Md);
             r.parse(FieldName::File, new_file)
                 .map(|path| Request::WriteReport {
                     id,

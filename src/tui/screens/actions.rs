@@ -42,7 +42,7 @@ pub(crate) fn report_form(inc: &Incident) -> Form {
             "register:md",
             "the breach register, every incident (Markdown)",
         ),
-        Choice::new("register-csv:md", "the breach register (CSV)"),
+        Choice::new("register:csv", "the breach register (CSV)"),
         Choice::new("register:json", "the breach register (JSON)"),
     ];
     for rule in REGULATORS.iter().filter(|r| **r != "gdpr-33") {
