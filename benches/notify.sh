@@ -112,10 +112,10 @@ cat > "$pf_conf/main.cf" <<PF
 compatibility_level = 3.6
 queue_directory = $pf/spool
 data_directory = $pf/data
-meta_directory = $(postconf -h meta_directory)
-daemon_directory = $(postconf -h daemon_directory)
-command_directory = $(postconf -h command_directory)
-shlib_directory = $(postconf -h shlib_directory)
+meta_directory = $(postconf -d -h meta_directory)
+daemon_directory = $(postconf -d -h daemon_directory)
+command_directory = $(postconf -d -h command_directory)
+shlib_directory = $(postconf -d -h shlib_directory)
 mail_owner = postfix
 setgid_group = postdrop
 maillog_file_prefixes = $pf
@@ -161,7 +161,7 @@ drained() {
   done
 }
 drained
-echo "== smtp-source -d -s 16 -m $letters to postfix $(postconf -h mail_version) smtpd (reference)"
+echo "== smtp-source -d -s 16 -m $letters to postfix $(postconf -d -h mail_version) smtpd (reference)"
 pf_ref=$(rate_of smtp-source -d -s 16 -m "$letters" -f bench@corp.example -t staff@corp.example 127.0.0.1:$pf_port)
 printf 'smtp-source to postfix: %.0f msg/s\n' "$pf_ref"
 # The same with messages the size of a letter (smtp-source's own are a few hundred bytes,

@@ -60,6 +60,18 @@ pub struct Config {
     pub audit: AuditSettings,
     #[serde(default)]
     pub retention: RetentionSettings,
+    #[serde(default)]
+    pub store: StoreSettings,
+}
+
+/// Where the database is, when it is not the embedded one.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreSettings {
+    /// A PostgreSQL database shared by several daemons, `postgres://user@host/db`; `--db`
+    /// given on the command line wins.
+    #[serde(default)]
+    pub url: Option<String>,
 }
 
 /// How long the tracker keeps an incident's personal data once the incident is closed.
@@ -277,6 +289,19 @@ impl Settings {
 pub fn default_db_dir() -> Result<PathBuf, ConfigError> {
     dirs::data_dir()
         .map(|d| d.join("breachdesk"))
+        .ok_or(ConfigError::NoHome("data"))
+}
+
+/// Where this machine keeps its send journal for the PostgreSQL database at `url` (the
+/// journal notes letters a mail server accepted before they are committed; see
+/// `store/journal.rs`): `breachdesk-postgres/<hash of host, port and database>` under the
+/// user's data directory, so that a change of password keeps the same one.
+pub fn postgres_local_dir(url: &str) -> Result<PathBuf, ConfigError> {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(crate::store::describe_url(url).as_bytes());
+    let name: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    dirs::data_dir()
+        .map(|d| d.join("breachdesk-postgres").join(name))
         .ok_or(ConfigError::NoHome("data"))
 }
 

@@ -216,7 +216,9 @@ impl DeskError {
             | DeskError::PurgeRefused(_)
             | DeskError::Store(StoreError::Purged(_))
             | DeskError::EmptyRoster(_) => ErrorKind::Conflict,
-            DeskError::Delivery(_) | DeskError::Interrupted(_) => ErrorKind::Unavailable,
+            DeskError::Delivery(_)
+            | DeskError::Interrupted(_)
+            | DeskError::Store(StoreError::Postgres { .. }) => ErrorKind::Unavailable,
             DeskError::Internal(_) | DeskError::Store(_) => ErrorKind::Internal,
             DeskError::Remote { kind, .. } => *kind,
         }

@@ -1,10 +1,14 @@
-//! Every desk scenario run twice: against the local desk on a real sled database, and
+//! Every desk scenario run three times: against the local desk on a real sled database,
 //! against a remote desk through a daemon serving the same kind of database in this process
-//! (a real Unix socket, peer credentials, the wire protocol). `desk_test!` writes both tests
-//! from one body, so a difference between the two desks is a failing test.
+//! (a real Unix socket, peer credentials, the wire protocol), and against the local desk on
+//! a PostgreSQL database (a throwaway cluster, `common/pg.rs`; skipped, saying so, where
+//! PostgreSQL is not installed). `desk_test!` writes the tests from one body, so a
+//! difference between the desks or the engines is a failing test.
 
 #![allow(clippy::unwrap_used)] // tests: a panic is the failure report
 
+#[path = "common/pg.rs"]
+mod pg;
 #[path = "common/smtp.rs"]
 mod smtp;
 
@@ -56,6 +60,27 @@ fn local_desk(dir: &TempDir, smtp: &smtp::SmtpServer) -> LocalDesk {
     LocalDesk::new(Store::open(&db, &key).unwrap(), settings)
 }
 
+/// A local desk on a new PostgreSQL database; `None` without PostgreSQL.
+fn postgres() -> Option<Bench> {
+    let url = pg::fresh_database()?;
+    let dir = tempfile::tempdir().unwrap();
+    let smtp = smtp::SmtpServer::start(smtp::Faults::default());
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, smtp.config("connections = 2")).unwrap();
+    let settings = Settings::load(&config, true).unwrap();
+    let local = dir.path().join("journal");
+    let key = Key::for_database(&local, Some(&dir.path().join("key"))).unwrap();
+    let store = Store::open_postgres(&url, &key, &local).unwrap();
+    let desk = LocalDesk::new(store, settings);
+    Some(Bench {
+        desk: Arc::new(Arc::new(desk).session(breachdesk::identity::current_user())),
+        actor: breachdesk::identity::current_user(),
+        smtp,
+        _dir: dir,
+        stop: None,
+    })
+}
+
 fn local() -> Bench {
     let dir = tempfile::tempdir().unwrap();
     let smtp = smtp::SmtpServer::start(smtp::Faults::default());
@@ -98,7 +123,7 @@ fn remote() -> Bench {
     }
 }
 
-/// `desk_test!(name, |b| body)` makes `name::local` and `name::remote`.
+/// `desk_test!(name, |b| body)` makes `name::local`, `name::remote` and `name::postgres`.
 macro_rules! desk_test {
     ($name:ident, |$b:ident| $body:block) => {
         mod $name {
@@ -114,6 +139,13 @@ macro_rules! desk_test {
             #[test]
             fn remote() {
                 scenario(&super::remote());
+            }
+
+            #[test]
+            fn postgres() {
+                if let Some(b) = super::postgres() {
+                    scenario(&b);
+                }
             }
         }
     };

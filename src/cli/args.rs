@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::domain::{DomainError, IncidentId, ProgramSlug, Severity, Status};
 use crate::notify::TemplateName;
 
+pub use super::args_db::DbCommand;
 pub use super::args_deadlines::{EvidenceCommand, ObligationCommand, ReportPhase};
 pub use super::args_program::ProgramCommand;
 pub use super::args_setup::SetupCommand;
@@ -19,8 +20,9 @@ pub use super::args_setup::SetupCommand;
 #[derive(Debug, Parser)]
 #[command(name = "breachdesk", version, about, propagate_version = true)]
 pub struct Cli {
-    /// Database directory [default: breachdesk/ under your data directory]
-    #[arg(long, global = true, env = "BREACHDESK_DB", value_name = "DIR")]
+    /// Database directory, or a shared PostgreSQL database (postgres://user@host/db)
+    /// [default: `[store] url` in the config, else breachdesk/ under your data directory]
+    #[arg(long, global = true, env = "BREACHDESK_DB", value_name = "DIR|URL")]
     pub db: Option<PathBuf>,
     /// Config file [default: breachdesk/config.toml under your config directory]
     #[arg(long, global = true, env = "BREACHDESK_CONFIG", value_name = "FILE")]
@@ -101,6 +103,9 @@ pub enum Command {
         #[arg(long, value_name = "PATH")]
         socket: PathBuf,
     },
+    /// The database itself: create PostgreSQL tables, copy between engines
+    #[command(subcommand)]
+    Db(DbCommand),
     #[command(flatten)]
     Setup(SetupCommand),
 }

@@ -4,11 +4,13 @@
 //! follows its kind, locally and through the daemon alike.
 
 mod args;
+mod args_db;
 mod args_deadlines;
 mod args_program;
 mod args_setup;
 mod audit_cmd;
 mod bounces_cmd;
+mod db_cmd;
 mod deadlines_cmd;
 mod incident;
 mod notify_cmd;
@@ -77,9 +79,11 @@ impl From<ConfigError> for CliError {
 impl From<StoreError> for CliError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::Sled(_) | StoreError::Corrupt(_) | StoreError::Encode(_) => {
-                CliError::Failure(e.to_string())
-            }
+            StoreError::Sled(_)
+            | StoreError::Postgres { .. }
+            | StoreError::Conflict
+            | StoreError::Corrupt(_)
+            | StoreError::Encode(_) => CliError::Failure(e.to_string()),
             _ => CliError::User(e.to_string()),
         }
     }
@@ -96,7 +100,13 @@ pub struct Context<'a> {
 /// Where the database and config are, after flags, environment and defaults.
 #[derive(Debug, Clone)]
 pub struct Location {
+    /// The database directory; with a PostgreSQL database, where this machine keeps its
+    /// send journal.
     pub db: PathBuf,
+    /// The PostgreSQL database named by `--db`.
+    pub url: Option<String>,
+    /// `--db` (or BREACHDESK_DB) was given: `[store] url` does not apply.
+    pub db_given: bool,
     pub config: PathBuf,
     /// The config file was named explicitly, so it must exist.
     pub config_required: bool,
@@ -106,9 +116,16 @@ pub struct Location {
 impl Location {
     /// Resolves `--db` and `--config` (or their environment variables) against defaults.
     pub fn resolve(cli: &Cli) -> Result<Location, ConfigError> {
-        let db = match &cli.db {
-            Some(dir) => dir.clone(),
-            None => config::default_db_dir()?,
+        let url = cli
+            .db
+            .as_ref()
+            .and_then(|d| d.to_str())
+            .filter(|d| crate::store::is_url(d))
+            .map(str::to_owned);
+        let db = match (&url, &cli.db) {
+            (Some(url), _) => config::postgres_local_dir(url)?,
+            (None, Some(dir)) => dir.clone(),
+            (None, None) => config::default_db_dir()?,
         };
         let (config, config_required) = match &cli.config {
             Some(file) => (file.clone(), true),
@@ -120,6 +137,8 @@ impl Location {
         };
         Ok(Location {
             db,
+            url,
+            db_given: cli.db.is_some(),
             config,
             config_required,
             key_file,
@@ -129,11 +148,35 @@ impl Location {
     /// Loads the settings and opens a local desk on the database.
     pub fn open_desk(&self) -> Result<LocalDesk, CliError> {
         let settings = Settings::load(&self.config, self.config_required)?;
-        let key = crate::crypto::Key::for_database(&self.db, Some(&self.key_file))
-            .map_err(|e| CliError::User(e.to_string()))?;
-        let witness = self.witness(&settings);
-        let store = Store::open(&self.db, &key)?.with_witness(&witness)?;
+        let store = self.open_store(&settings)?;
         Ok(LocalDesk::new(store, settings))
+    }
+
+    /// The PostgreSQL database to use: `--db URL`, else `[store] url` unless `--db` named a
+    /// directory.
+    pub fn postgres_url(&self, settings: &Settings) -> Option<String> {
+        match (&self.url, self.db_given) {
+            (Some(url), _) => Some(url.clone()),
+            (None, true) => None,
+            (None, false) => settings.config.store.url.clone(),
+        }
+    }
+
+    /// Opens the database (the directory, or PostgreSQL) with its key and witness.
+    pub fn open_store(&self, settings: &Settings) -> Result<Store, CliError> {
+        let url = self.postgres_url(settings);
+        let local = match &url {
+            Some(url) => config::postgres_local_dir(url)?,
+            None => self.db.clone(),
+        };
+        let key = crate::crypto::Key::for_database(&local, Some(&self.key_file))
+            .map_err(|e| CliError::User(e.to_string()))?;
+        let witness = self.witness(settings);
+        let store = match &url {
+            Some(url) => Store::open_postgres(url, &key, &local)?,
+            None => Store::open(&self.db, &key)?,
+        };
+        Ok(store.with_witness(&witness)?)
     }
 
     /// The audit witness: `[audit] witness` (relative to the config file's directory),
@@ -181,6 +224,7 @@ fn dispatch(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<ExitCo
             let stdin = io::stdin();
             return setup_cmd::run(cmd, &location, &mut stdin.lock(), out);
         }
+        Some(Command::Db(cmd)) => return db_cmd::run(cmd, &location, out),
         command => Cli { command, ..cli },
     };
     if let Some(Command::Serve { socket }) = &cli.command {
@@ -251,7 +295,7 @@ fn dispatch(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<ExitCo
         Command::Audit(cmd) => audit_cmd::run(&mut ctx, cmd),
         Command::Template(cmd) => notify_cmd::template(&mut ctx, cmd, &location),
         Command::Notify(cmd) => notify_cmd::run(&mut ctx, cmd),
-        Command::Serve { .. } | Command::Setup(_) => Err(CliError::Failure(
+        Command::Serve { .. } | Command::Setup(_) | Command::Db(_) => Err(CliError::Failure(
             "internal error: this command runs before the desk opens".into(),
         )),
         Command::Deadlines { id, json } => deadlines_cmd::deadlines(&mut ctx, id, json),

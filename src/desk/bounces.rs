@@ -75,7 +75,7 @@ pub(super) fn record(
         reports: reports.len(),
         ..BounceOutcome::default()
     };
-    let _guard = desk.lock();
+    let _guard = desk.lock()?;
     let (matched, unmatched) = match_letters(desk, incident, reports)?;
     outcome.unmatched = unmatched;
     let mut by_incident: BTreeMap<IncidentId, Vec<Matched>> = BTreeMap::new();

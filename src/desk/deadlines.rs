@@ -184,7 +184,7 @@ pub(super) fn import_evidence(
         people_acquired: evidence.people_acquired(),
         allow_list: !allowed.is_empty(),
     };
-    let _guard = desk.lock();
+    let _guard = desk.lock()?;
     let mut incident = desk.load(id)?;
     // Membership may have changed while the log was read.
     desk.guard(actor, &incident, Need::Change, "evidence.import")?;

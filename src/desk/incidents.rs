@@ -39,7 +39,7 @@ pub(super) fn open(
     for category in &new.categories {
         desk.settings.catalog.check(category)?;
     }
-    let _guard = desk.lock();
+    let _guard = desk.lock()?;
     let mut programs = Vec::new();
     for slug in &new.programs {
         programs.push(desk.load_program(slug)?);
@@ -256,7 +256,7 @@ pub(super) fn add_note(
     text: String,
 ) -> Result<AuditEvent, DeskError> {
     let text = checked("note", &text, 10_000, Lines::Multi)?;
-    let _guard = desk.lock();
+    let _guard = desk.lock()?;
     let incident = desk.load(id)?;
     desk.guard(actor, &incident, Need::Change, "incident.note")?;
     let event = EventDraft::new(actor, desk.now(), AuditAction::NoteAdded, text).on_incident(id);

@@ -48,6 +48,12 @@ pub struct LocalDesk {
     pub(super) program_changed: Condvar,
 }
 
+/// The writer lock, held from the first read of a change to its commit.
+pub(super) struct WriteGuard<'a> {
+    local: MutexGuard<'a, ()>,
+    _shared: Option<Box<dyn crate::store::WriterLock>>,
+}
+
 impl LocalDesk {
     /// A desk whose local user (admin when the config has no `[access]`) is the
     /// operating-system user running this process.
@@ -101,10 +107,39 @@ impl LocalDesk {
         Ok(())
     }
 
-    pub(super) fn lock(&self) -> MutexGuard<'_, ()> {
-        self.write
+    /// The writer lock: this process's, and on a shared engine every daemon's (so that no
+    /// other daemon changes what this one loaded before it commits).
+    pub(super) fn lock(&self) -> Result<WriteGuard<'_>, DeskError> {
+        let local = self
+            .write
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let shared = self.store.engine().lock_writers()?;
+        Ok(WriteGuard {
+            local,
+            _shared: shared,
+        })
+    }
+
+    /// Gives up the writer lock until `changed` is signalled or `wait` passes (at most a
+    /// second: a change made by another daemon signals nothing here), then takes it again.
+    pub(super) fn wait_for_change<'a>(
+        &'a self,
+        guard: WriteGuard<'a>,
+        wait: std::time::Duration,
+    ) -> Result<WriteGuard<'a>, DeskError> {
+        let WriteGuard { local, _shared } = guard;
+        drop(_shared);
+        let local = self
+            .program_changed
+            .wait_timeout(local, wait.min(std::time::Duration::from_secs(1)))
+            .map(|(g, _)| g)
+            .unwrap_or_else(|poisoned| poisoned.into_inner().0);
+        let shared = self.store.engine().lock_writers()?;
+        Ok(WriteGuard {
+            local,
+            _shared: shared,
+        })
     }
 
     pub(super) fn load(&self, id: IncidentId) -> Result<Incident, DeskError> {
@@ -170,7 +205,7 @@ impl LocalDesk {
         need: Need,
         change: impl FnOnce(&mut Incident) -> Result<Recorded, DeskError>,
     ) -> Result<Incident, DeskError> {
-        let _guard = self.lock();
+        let _guard = self.lock()?;
         let mut incident = self.load(id)?;
         self.guard(actor, &incident, need, what)?;
         let now = self.now();

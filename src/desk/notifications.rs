@@ -235,7 +235,7 @@ pub(super) fn queue(
     {
         return Err(DeskError::NotConfigured(format!("not queuing: {problem}")));
     }
-    let _guard = desk.lock();
+    let _guard = desk.lock()?;
     // Membership may have changed since the session admitted the call.
     desk.guard(actor, &desk.load(id)?, Need::Change, "notify.queue")?;
     let for_people = template.is_for_people();

@@ -132,7 +132,7 @@ pub(super) fn retry(
     actor: &UserName,
     id: IncidentId,
 ) -> Result<usize, DeskError> {
-    let _guard = desk.lock();
+    let _guard = desk.lock()?;
     desk.guard(actor, &desk.load(id)?, Need::Change, "notify.retry")?;
     let now = desk.now();
     let failed: Vec<(NotificationRef, Delivery)> = desk

@@ -74,7 +74,7 @@ pub(super) fn import(
 ) -> Result<ImportReport, DeskError> {
     let source_name = &crate::domain::text::display_path(&source_name);
     let rows = roster::parse(&csv, source_name, &desk.settings.catalog)?;
-    let _guard = desk.lock();
+    let _guard = desk.lock()?;
     let mut incident = desk.load(id)?;
     // Membership may have changed while the file was read.
     desk.guard(actor, &incident, Need::Change, "people.import")?;

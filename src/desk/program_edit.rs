@@ -21,7 +21,7 @@ pub(super) fn edit(
     for category in &new.categories {
         desk.settings.catalog.check(category)?;
     }
-    let _guard = desk.lock();
+    let _guard = desk.lock()?;
     let mut program = desk.load_program(&new.slug)?;
     if let Some(run) = &program.run {
         return Err(DeskError::PauseRunning {
@@ -122,7 +122,7 @@ pub(super) fn unlink(
             "say why the programme is unlinked".into(),
         )));
     }
-    let _guard = desk.lock();
+    let _guard = desk.lock()?;
     let mut incident = desk.load(id)?;
     desk.guard(actor, &incident, Need::Change, "program.unlink")?;
     let mut program = desk.load_program(&slug)?;

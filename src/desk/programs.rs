@@ -61,7 +61,7 @@ pub(super) fn add(
         // A hook is a shell command the desk (or the daemon) runs: admins only.
         desk.guard_role(actor, Role::Admin, "program.add-hook")?;
     }
-    let _guard = desk.lock();
+    let _guard = desk.lock()?;
     if desk.store.program(&new.slug)?.is_some() {
         return Err(DeskError::ProgramExists(new.slug));
     }
@@ -120,7 +120,7 @@ pub(super) fn link(
     id: IncidentId,
 ) -> Result<LinkOutcome, DeskError> {
     let slug = &slug;
-    let _guard = desk.lock();
+    let _guard = desk.lock()?;
     let mut incident = desk.load(id)?;
     desk.guard(actor, &incident, Need::Change, "program.link")?;
     let mut program = desk.load_program(slug)?;
@@ -183,7 +183,7 @@ pub(super) fn pause(
     reason: String,
 ) -> Result<PauseOutcome, DeskError> {
     let (slug, reason) = (&slug, reason_text(&reason)?);
-    let mut guard = desk.lock();
+    let mut guard = desk.lock()?;
     let mut queued: Option<u64> = None;
     let lease = loop {
         let mut incident = desk.load(id)?;
@@ -224,11 +224,7 @@ pub(super) fn pause(
                     .run
                     .map(|r| (r.expires_at - now).to_std().unwrap_or_default())
                     .unwrap_or_default();
-                guard = desk
-                    .program_changed
-                    .wait_timeout(guard, wait + std::time::Duration::from_secs(1))
-                    .map(|(g, _)| g)
-                    .unwrap_or_else(|poisoned| poisoned.into_inner().0);
+                guard = desk.wait_for_change(guard, wait + std::time::Duration::from_secs(1))?;
             }
             PauseClaim::Run => {
                 if let Some(lease) = program.run.clone().filter(|r| Some(r.token) == queued) {
@@ -338,7 +334,7 @@ fn record_pause(
     command: Option<&str>,
     outcome: Option<&HookOutcome>,
 ) -> Result<(), DeskError> {
-    let _guard = desk.lock();
+    let _guard = desk.lock()?;
     let mut program = desk.load_program(slug)?;
     let now = desk.now();
     let failed = outcome.as_ref().is_some_and(|o| !o.succeeded());

@@ -54,7 +54,7 @@ pub(super) fn resume(
 ) -> Result<ResumeOutcome, DeskError> {
     let (slug, reason) = (&slug, reason_text(&reason)?);
     let (lease, command, forced_over) = {
-        let _guard = desk.lock();
+        let _guard = desk.lock()?;
         let mut program = desk.load_program(slug)?;
         let blocking = desk.guard_resume(actor, &program, force)?;
         let now = desk.now();
@@ -159,7 +159,7 @@ fn record_resume(
     command: Option<&str>,
     outcome: Option<&HookOutcome>,
 ) -> Result<Option<UserName>, DeskError> {
-    let _guard = desk.lock();
+    let _guard = desk.lock()?;
     let mut program = desk.load_program(slug)?;
     let now = desk.now();
     let failed = outcome.as_ref().is_some_and(|o| !o.succeeded());

@@ -19,7 +19,7 @@ pub(super) fn purge(
     reason: String,
 ) -> Result<Incident, DeskError> {
     let reason = reason_text(&reason)?;
-    let _guard = desk.lock();
+    let _guard = desk.lock()?;
     let incident = desk.load(id)?;
     if let Some(refusal) = refusal(desk, &incident)? {
         return Err(DeskError::PurgeRefused(refusal));
@@ -37,7 +37,7 @@ pub(super) fn purge_due(
 ) -> Result<Vec<Incident>, DeskError> {
     let days = desk.settings.config.retention.days_after_close;
     let now = desk.now();
-    let _guard = desk.lock();
+    let _guard = desk.lock()?;
     let mut out = Vec::new();
     for incident in desk.store.incidents()? {
         let Some(closed) = incident.closed_time() else {

@@ -77,7 +77,7 @@ fn take_lease(
     actor: &UserName,
     scope: Option<IncidentId>,
 ) -> Result<SendLease, DeskError> {
-    let _guard = desk.lock();
+    let _guard = desk.lock()?;
     let now = desk.now();
     let mut leases = desk.store.send_leases()?;
     leases.retain(|l| l.holds(now));
@@ -101,7 +101,7 @@ fn is_mine(l: &SendLease, mine: &SendLease) -> bool {
 }
 
 fn renew_lease(desk: &LocalDesk, mine: &SendLease) -> Result<(), DeskError> {
-    let _guard = desk.lock();
+    let _guard = desk.lock()?;
     let now = desk.now();
     let mut leases = desk.store.send_leases()?;
     for l in leases.iter_mut().filter(|l| is_mine(l, mine)) {
@@ -112,7 +112,7 @@ fn renew_lease(desk: &LocalDesk, mine: &SendLease) -> Result<(), DeskError> {
 }
 
 fn release_lease(desk: &LocalDesk, mine: &SendLease) -> Result<(), DeskError> {
-    let _guard = desk.lock();
+    let _guard = desk.lock()?;
     let mut leases = desk.store.send_leases()?;
     leases.retain(|l| !is_mine(l, mine));
     desk.store.put_send_leases(&leases)?;
@@ -190,7 +190,7 @@ fn run(
         })
         .collect();
     {
-        let _guard = desk.lock();
+        let _guard = desk.lock()?;
         desk.store.commit(&Changes::events(events))?;
     }
     result?;
@@ -376,7 +376,7 @@ impl<'a> Recorder<'a> {
         let desk = self.desk;
         self.committed_at = Instant::now();
         if !self.uncommitted.is_empty() {
-            let _guard = desk.lock();
+            let _guard = desk.lock()?;
             desk.store.commit(&Changes {
                 deliveries: std::mem::take(&mut self.uncommitted),
                 ..Changes::default()
@@ -496,7 +496,7 @@ impl<'a> Recorder<'a> {
             return Ok(());
         }
         let now = desk.now();
-        let _guard = desk.lock();
+        let _guard = desk.lock()?;
         let mut changes = Changes::default();
         for (id, people) in told {
             let mut pages: BTreeMap<u32, Vec<AffectedPerson>> = BTreeMap::new();

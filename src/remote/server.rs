@@ -114,7 +114,7 @@ pub fn serve_until(
         log,
         "breachdesk daemon serving {} (database {})",
         display_path(socket),
-        display_path(desk.store().path())
+        desk.store().engine().describe()
     );
     let frames = FrameRules::new(&desk.settings().config.daemon, Arc::clone(&stop));
     let daemon = Arc::new(Daemon {

@@ -10,6 +10,7 @@ use std::path::Path;
 use chrono::{DateTime, SubsecRound as _, Utc};
 
 use super::codec::{StoredEvent, decode_event, decode_u64, incident_key, split_record};
+use super::engine::{Tree, Write};
 use super::{KEY_AUDIT_HEAD, KEY_FORMAT, StoreError};
 use crate::audit::witness::Witness;
 use crate::audit::{self, Hash, Head, HeadReport, RawEvent, Tag, Tamper, Verified, WitnessCheck};
@@ -68,16 +69,24 @@ impl super::Store {
     /// Tags the head of a format-2 database and records the current format. Whatever head
     /// the database holds at that moment is trusted: this is the one unkeyed step.
     pub(super) fn key_unkeyed_head(&self) -> Result<(), StoreError> {
-        let mut batch = sled::Batch::default();
-        if let Some(raw) = self.meta.get(KEY_AUDIT_HEAD)? {
+        let mut batch = Vec::new();
+        if let Some(raw) = self.engine.get(Tree::Meta, KEY_AUDIT_HEAD)? {
             let (head, tag) = decode_stored_head(&raw)?;
             if tag.is_none() {
-                batch.insert(KEY_AUDIT_HEAD, self.keyed_head(&head));
+                batch.push(Write::Put(
+                    Tree::Meta,
+                    KEY_AUDIT_HEAD.to_vec(),
+                    self.keyed_head(&head),
+                ));
             }
         }
-        batch.insert(KEY_FORMAT, &super::SHARED_KEY_FORMAT.to_be_bytes());
-        self.meta.apply_batch(batch)?;
-        self.db.flush()?;
+        batch.push(Write::Put(
+            Tree::Meta,
+            KEY_FORMAT.to_vec(),
+            super::SHARED_KEY_FORMAT.to_be_bytes().to_vec(),
+        ));
+        self.engine.apply(batch)?;
+        self.engine.flush()?;
         Ok(())
     }
 
@@ -101,15 +110,15 @@ impl super::Store {
 
     /// The stored head and its tag.
     fn stored_head(&self) -> Result<Option<(Head, Option<Tag>)>, StoreError> {
-        self.meta
-            .get(KEY_AUDIT_HEAD)?
+        self.engine
+            .get(Tree::Meta, KEY_AUDIT_HEAD)?
             .map(|raw| decode_stored_head(&raw))
             .transpose()
     }
 
     /// The current head for reports and tickets; `None` while the log is empty.
     pub fn audit_head(&self) -> Result<Option<HeadReport>, StoreError> {
-        let last_at = match self.audit.last()? {
+        let last_at = match self.engine.last(Tree::Audit)? {
             Some((_, raw)) => raw
                 .get(32..)
                 .and_then(|body| serde_json::from_slice::<StoredEvent>(body).ok())
@@ -181,21 +190,24 @@ fn last_event_time(events: &[RawEvent]) -> Option<DateTime<Utc>> {
 
 impl super::Store {
     /// Every audit event, oldest first.
-    pub fn events(&self) -> impl Iterator<Item = Result<AuditEvent, StoreError>> + use<> {
-        self.audit.iter().map(|kv| decode_event(&kv?.1))
+    pub fn events(&self) -> impl Iterator<Item = Result<AuditEvent, StoreError>> + use<'_> {
+        self.engine.iter(Tree::Audit).map(|kv| decode_event(&kv?.1))
     }
 
     /// The events that name one incident, oldest first.
     pub fn incident_events(&self, id: IncidentId) -> Result<Vec<AuditEvent>, StoreError> {
         let mut events = Vec::new();
-        for kv in self.audit_by_incident.scan_prefix(incident_key(id)) {
+        for kv in self
+            .engine
+            .scan_prefix(Tree::AuditByIncident, &incident_key(id))
+        {
             let (key, _) = kv?;
             let seq = key
                 .get(8..)
                 .ok_or_else(|| StoreError::corrupt("timeline key"))?;
             let raw = self
-                .audit
-                .get(seq)?
+                .engine
+                .get(Tree::Audit, seq)?
                 .ok_or_else(|| StoreError::corrupt("timeline entry without its event"))?;
             events.push(decode_event(&raw)?);
         }
@@ -205,7 +217,7 @@ impl super::Store {
     /// The raw chain and its head, for verification.
     pub fn raw_audit(&self) -> Result<(Vec<RawEvent>, Option<Head>), StoreError> {
         let mut events = Vec::new();
-        for kv in &self.audit {
+        for kv in self.engine.iter(Tree::Audit) {
             let (key, value) = kv?;
             let key_seq = decode_u64(&key, "audit key")?;
             let (stored_hash, body) = split_record(&value).unwrap_or(([0; 32], &[]));
@@ -220,8 +232,8 @@ impl super::Store {
             });
         }
         let head = self
-            .meta
-            .get(KEY_AUDIT_HEAD)?
+            .engine
+            .get(Tree::Meta, KEY_AUDIT_HEAD)?
             .map(|raw| decode_head(&raw))
             .transpose()?;
         Ok((events, head))

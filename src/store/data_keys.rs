@@ -18,6 +18,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use super::codec::{aad, decode_u64};
+use super::engine::{Tree, Write};
 use super::{Store, StoreError};
 use crate::crypto::{Cipher, Key};
 use crate::domain::IncidentId;
@@ -78,10 +79,10 @@ impl Store {
     /// error when the incident was purged.
     fn load_data_key(&self, id: u64) -> Result<Option<Arc<Cipher>>, StoreError> {
         let at = id.to_be_bytes();
-        let Some(raw) = self.data_keys.get(at)? else {
+        let Some(raw) = self.engine.get(Tree::DataKeys, &at)? else {
             return Ok(None);
         };
-        if raw.as_ref() == PURGED {
+        if raw.as_slice() == PURGED {
             return Err(StoreError::Purged(IncidentId::new(id)));
         }
         let plain = self
@@ -110,30 +111,32 @@ impl Store {
             let key = Key::generate()?;
             let at = n.to_be_bytes();
             let sealed = self.cipher.seal(&aad("data_keys", &at), key.bytes())?;
-            match self
-                .data_keys
-                .compare_and_swap(at, None::<&[u8]>, Some(sealed))?
-            {
-                Ok(()) => self.data_key_cache.remember(n, Arc::new(Cipher::new(&key))),
-                // Another writer made one first: use theirs.
-                Err(_) => {
-                    self.load_data_key(n)?;
+            let mut made = false;
+            self.engine.transaction(&mut |txn| {
+                made = txn.get(Tree::DataKeys, &at)?.is_none();
+                if made {
+                    txn.put(Tree::DataKeys, &at, &sealed)?;
                 }
+                Ok(())
+            })?;
+            if made {
+                self.data_key_cache.remember(n, Arc::new(Cipher::new(&key)));
+            } else {
+                // Another writer made one first: use theirs.
+                self.load_data_key(n)?;
             }
         }
         Ok(())
     }
 
     /// The trees of personal records, each with the name its records' associated data uses.
-    fn personal_trees(&self) -> [(&'static str, &sled::Tree); 5] {
-        [
-            ("people", &self.people),
-            ("outbox", &self.outbox),
-            ("outbox_state", &self.outbox_state),
-            ("outbox_dict", &self.outbox_dict),
-            ("evidence", &self.evidence),
-        ]
-    }
+    const PERSONAL_TREES: [Tree; 5] = [
+        Tree::People,
+        Tree::Outbox,
+        Tree::OutboxState,
+        Tree::OutboxDict,
+        Tree::Evidence,
+    ];
 
     /// Removes what is left of a purged incident's records (its key is already gone): the
     /// personal trees and the attention index. The counts in `outbox_tally` stay.
@@ -142,27 +145,22 @@ impl Store {
         self.dicts.forget_incident(id);
         let prefix = id.number().to_be_bytes();
         let mut removed = 0;
-        let trees = self
-            .personal_trees()
-            .map(|(_, tree)| tree)
+        let trees = Self::PERSONAL_TREES
             .into_iter()
-            .chain([&self.outbox_attention]);
+            .chain([Tree::OutboxAttention]);
         for tree in trees {
-            let mut batch = sled::Batch::default();
-            let mut in_batch = 0;
-            for key in tree.scan_prefix(prefix).keys() {
-                batch.remove(key?);
-                in_batch += 1;
-                if in_batch == RESEAL_BATCH {
-                    tree.apply_batch(std::mem::take(&mut batch))?;
-                    removed += in_batch;
-                    in_batch = 0;
+            let mut batch = Vec::new();
+            for kv in self.engine.scan_prefix(tree, &prefix) {
+                batch.push(Write::Remove(tree, kv?.0));
+                if batch.len() == RESEAL_BATCH {
+                    removed += batch.len();
+                    self.engine.apply(std::mem::take(&mut batch))?;
                 }
             }
-            tree.apply_batch(batch)?;
-            removed += in_batch;
+            removed += batch.len();
+            self.engine.apply(batch)?;
         }
-        self.db.flush()?;
+        self.engine.flush()?;
         Ok(removed)
     }
 
@@ -170,18 +168,17 @@ impl Store {
     /// removing the records.
     pub(super) fn settle_purges(&self) -> Result<(), StoreError> {
         let mut purged = Vec::new();
-        for kv in &self.data_keys {
+        for kv in self.engine.iter(Tree::DataKeys) {
             let (at, value) = kv?;
-            if value.as_ref() == PURGED {
+            if value.as_slice() == PURGED {
                 purged.push(IncidentId::new(decode_u64(&at, "data key number")?));
             }
         }
         for id in purged {
             let prefix = id.number().to_be_bytes();
-            let left = self
-                .personal_trees()
+            let left = Self::PERSONAL_TREES
                 .iter()
-                .any(|(_, tree)| tree.scan_prefix(prefix).next().is_some());
+                .any(|tree| self.engine.scan_prefix(*tree, &prefix).next().is_some());
             if left {
                 self.remove_purged_records(id)?;
             }
@@ -192,18 +189,18 @@ impl Store {
     /// Whether incident `id`'s data key was destroyed.
     pub fn is_purged(&self, id: IncidentId) -> Result<bool, StoreError> {
         Ok(self
-            .data_keys
-            .get(id.number().to_be_bytes())?
-            .is_some_and(|v| v.as_ref() == PURGED))
+            .engine
+            .get(Tree::DataKeys, &id.number().to_be_bytes())?
+            .is_some_and(|v| v.as_slice() == PURGED))
     }
 
     /// The format 3 to 4 upgrade: reseals every personal record, sealed under the database
     /// key, under its incident's data key, in batches.
     pub(super) fn reseal_under_data_keys(&self) -> Result<(), StoreError> {
-        for (name, tree) in self.personal_trees() {
-            let mut batch = sled::Batch::default();
-            let mut in_batch = 0;
-            for kv in tree {
+        for tree in Self::PERSONAL_TREES {
+            let name = tree.name();
+            let mut batch = Vec::new();
+            for kv in self.engine.iter(tree) {
                 let (key, raw) = kv?;
                 let id = IncidentId::new(record_incident(&key)?);
                 self.ensure_data_keys([id])?;
@@ -216,16 +213,15 @@ impl Store {
                     .cipher
                     .open(&place, &raw)
                     .ok_or(StoreError::corrupt("personal record"))?;
-                batch.insert(key.as_ref(), data.seal(&place, &plain)?);
-                in_batch += 1;
-                if in_batch == RESEAL_BATCH {
-                    tree.apply_batch(std::mem::take(&mut batch))?;
-                    in_batch = 0;
+                let sealed = data.seal(&place, &plain)?;
+                batch.push(Write::Put(tree, key, sealed));
+                if batch.len() == RESEAL_BATCH {
+                    self.engine.apply(std::mem::take(&mut batch))?;
                 }
             }
-            tree.apply_batch(batch)?;
+            self.engine.apply(batch)?;
         }
-        self.db.flush()?;
+        self.engine.flush()?;
         Ok(())
     }
 }
@@ -261,8 +257,16 @@ mod tests {
                 ..Changes::default()
             })
             .unwrap();
-        let one = store.data_keys.get(1u64.to_be_bytes()).unwrap().unwrap();
-        let two = store.data_keys.get(2u64.to_be_bytes()).unwrap().unwrap();
+        let one = store
+            .engine
+            .get(Tree::DataKeys, &1u64.to_be_bytes())
+            .unwrap()
+            .unwrap();
+        let two = store
+            .engine
+            .get(Tree::DataKeys, &2u64.to_be_bytes())
+            .unwrap()
+            .unwrap();
         assert_ne!(one, two);
         store
             .commit(&Changes {
@@ -295,19 +299,21 @@ mod tests {
                 .unwrap();
             // Put it back the way format 3 kept it: sealed under the database key, no
             // data keys.
-            for kv in &store.people {
-                let (k, v) = kv.unwrap();
+            let pairs: Vec<_> = store
+                .engine
+                .iter(Tree::People)
+                .map(Result::unwrap)
+                .collect();
+            for (k, v) in pairs {
                 let place = aad("people", &k);
                 let plain = store.data_cipher(&k).unwrap().open(&place, &v).unwrap();
-                store
-                    .people
-                    .insert(&k, store.cipher.seal(&place, &plain).unwrap())
-                    .unwrap();
+                let sealed = store.cipher.seal(&place, &plain).unwrap();
+                store.engine.put(Tree::People, &k, &sealed).unwrap();
             }
-            store.data_keys.clear().unwrap();
+            store.engine.clear(Tree::DataKeys).unwrap();
             store
-                .meta
-                .insert(super::super::KEY_FORMAT, &3u32.to_be_bytes())
+                .engine
+                .put(Tree::Meta, super::super::KEY_FORMAT, &3u32.to_be_bytes())
                 .unwrap();
             store.flush().unwrap();
         }
@@ -318,11 +324,18 @@ mod tests {
             .collect();
         assert_eq!(names, ["P1", "P2"]);
         assert_eq!(store.people(IncidentId::new(2)).count(), 1);
-        for kv in &store.people {
+        for kv in store.engine.iter(Tree::People) {
             let (k, v) = kv.unwrap();
             assert!(store.cipher.open(&aad("people", &k), &v).is_none());
         }
-        let format = store.meta.get(super::super::KEY_FORMAT).unwrap().unwrap();
-        assert_eq!(format.as_ref(), &super::super::FORMAT_VERSION.to_be_bytes());
+        let format = store
+            .engine
+            .get(Tree::Meta, super::super::KEY_FORMAT)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            format.as_slice(),
+            &super::super::FORMAT_VERSION.to_be_bytes()
+        );
     }
 }

@@ -34,6 +34,29 @@ pub enum StoreError {
     },
     #[error("database error: {0}")]
     Sled(#[from] sled::Error),
+    #[error("PostgreSQL at {at}: {message}")]
+    Postgres { at: String, message: String },
+    #[error("{}", schema_message(.at, *.found, *.wanted))]
+    Schema {
+        at: String,
+        found: Option<i32>,
+        wanted: i32,
+    },
+    #[error(
+        "{at} already holds a breachdesk database (or part of one); copy into a new directory or an empty PostgreSQL database"
+    )]
+    TargetNotEmpty { at: String },
+    #[error(
+        "the copy does not match: tree '{tree}' holds {in_source} records in the source and {target} in the copy; the copy is incomplete, do not use it"
+    )]
+    CopyMismatch {
+        tree: &'static str,
+        in_source: u64,
+        target: u64,
+    },
+    /// Another writer changed what a transaction read; the engine runs it again.
+    #[error("the database changed under a transaction; try again")]
+    Conflict,
     #[error("the database holds an unreadable {0}; run `breachdesk audit verify`")]
     Corrupt(&'static str),
     #[error("could not encode a record: {0}")]
@@ -51,6 +74,20 @@ pub enum StoreError {
     Key(#[from] crate::crypto::KeyError),
     #[error(transparent)]
     Witness(#[from] crate::audit::witness::WitnessError),
+}
+
+fn schema_message(at: &str, found: Option<i32>, wanted: i32) -> String {
+    match found {
+        None => format!(
+            "{at} holds no breachdesk tables yet: run `breachdesk db migrate --db {at}` (with the full URL) first"
+        ),
+        Some(v) if v < wanted => format!(
+            "{at} has breachdesk schema version {v} and this breachdesk needs {wanted}: run `breachdesk db migrate --db {at}` (with the full URL)"
+        ),
+        Some(v) => format!(
+            "{at} has breachdesk schema version {v}, newer than this breachdesk's {wanted}: use the breachdesk release that migrated it"
+        ),
+    }
 }
 
 impl StoreError {

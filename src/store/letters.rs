@@ -150,7 +150,7 @@ impl Store {
         if let Some(dict) = self.dicts.get(key) {
             return Ok(Some(dict));
         }
-        let Some(raw) = self.outbox_dict.get(key)? else {
+        let Some(raw) = self.engine.get(super::Tree::OutboxDict, key)? else {
             return Ok(None);
         };
         let plain = self

@@ -1,7 +1,8 @@
-//! Persistence on sled. This is the only module that knows sled: it owns the trees, the
-//! key layout, the encoding and the transactions. Every change the desk makes arrives here
-//! as one [`Changes`] value and is written, with its audit events, in one transaction and
-//! flushed before `commit` returns.
+//! Persistence. The store owns the trees, the key layout, the encoding and the
+//! transactions; a database engine (`engine.rs`: sled embedded, or PostgreSQL) keeps the
+//! trees. Only `engine_sled.rs` knows sled and only `engine_pg.rs` knows PostgreSQL. Every
+//! change the desk makes arrives here as one [`Changes`] value and is written, with its
+//! audit events, in one transaction and flushed before `commit` returns.
 //!
 //! Trees and keys (integers big-endian, so scans come out in order):
 //! - `meta`: `format_version` (u32), `audit_head` (seq u64 + hash + HMAC tag, see
@@ -45,8 +46,12 @@
 
 mod audit_head;
 mod codec;
+pub mod copy;
 mod data_keys;
 mod dir;
+mod engine;
+mod engine_pg;
+mod engine_sled;
 mod error;
 mod journal;
 mod letters;
@@ -60,8 +65,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
 
+pub use engine::{Engine, Tree, WriterLock};
+pub use engine_pg::{PgEngine, SCHEMA_VERSION, describe_url, is_url};
 pub use error::StoreError;
 pub use outbox::{QueuedLetters, SendJournal};
 pub use roster::{PAGE_SIZE, Roster, RosterPage};
@@ -69,7 +75,7 @@ pub use roster::{PAGE_SIZE, Roster, RosterPage};
 use crate::audit::witness::Witness;
 use crate::audit::{self, Head, HeadKey};
 use crate::crypto::{Cipher, Key};
-use crate::domain::{AuditEvent, EventDraft, Incident, IncidentId, Program};
+use crate::domain::{AuditEvent, ChangeNotice, EventDraft, Incident, IncidentId, Program};
 use crate::notify::{Delivery, Notification, NotificationRef};
 use audit_head::decode_head;
 use codec::{
@@ -86,10 +92,6 @@ const SHARED_KEY_FORMAT: u32 = 3;
 
 /// How many incidents one record of the `incidents` tree holds.
 pub const INCIDENTS_PER_PAGE: u64 = 64;
-
-/// sled's page cache; its 1 GiB default made a 100,000-letter send peak at 440 MB. 8 MiB
-/// keeps that send under 150 MB (16 MiB: 158 MB, about 13% faster; docs/PERFORMANCE.md).
-const CACHE_BYTES: u64 = 8 * 1024 * 1024;
 
 const KEY_FORMAT: &[u8] = b"format_version";
 const KEY_AUDIT_HEAD: &[u8] = b"audit_head";
@@ -134,26 +136,11 @@ impl Changes {
 
 /// An open breachdesk database.
 pub struct Store {
+    /// Where the database is (sled), or where this process keeps its send journal beside a
+    /// shared engine (PostgreSQL).
     path: PathBuf,
-    db: sled::Db,
-    meta: sled::Tree,
-    incidents: sled::Tree,
-    people: sled::Tree,
-    programs: sled::Tree,
-    audit: sled::Tree,
-    audit_by_incident: sled::Tree,
-    outbox: sled::Tree,
-    outbox_state: sled::Tree,
-    /// Letters per state, per incident and template, kept in each commit (`tally.rs`).
-    outbox_tally: sled::Tree,
-    /// The letters a responder must look at (failed, bounced, sent to a previous address).
-    outbox_attention: sled::Tree,
-    /// Per incident and template, the dictionary its letters are compressed against.
-    outbox_dict: sled::Tree,
+    engine: Box<dyn Engine>,
     dicts: letters::Dictionaries,
-    evidence: sled::Tree,
-    /// Per incident, its data key sealed under the database key, or a purge's tombstone.
-    data_keys: sled::Tree,
     data_key_cache: data_keys::DataKeys,
     cipher: Cipher,
     /// The secret behind blinded outbox keys, derived from the database key.
@@ -163,7 +150,9 @@ pub struct Store {
     /// Where committed heads are also recorded, outside the database directory.
     witness: Option<Witness>,
     journal: std::sync::Arc<journal::Journal>,
-    watchers: notices::Watchers,
+    watchers: std::sync::Arc<notices::Watchers>,
+    /// This store's id in the notices it announces to other processes.
+    id: String,
 }
 
 impl Store {
@@ -174,31 +163,66 @@ impl Store {
     pub fn open(dir: &Path, key: &Key) -> Result<Store, StoreError> {
         nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
         prepare_dir(dir)?;
-        // Every commit flushes before it returns, so sled's periodic flusher thread would
-        // only burn a core.
-        let db = sled::Config::new()
-            .path(dir)
-            .flush_every_ms(None)
-            .cache_capacity(CACHE_BYTES)
-            .open()
-            .map_err(|e| StoreError::open(dir, e))?;
-        let tree = |name: &str| db.open_tree(name).map_err(|e| StoreError::open(dir, e));
+        let engine = engine_sled::SledEngine::open(dir)?;
+        let store = Store::on_engine(Box::new(engine), dir, key)?;
+        tighten_files(dir)?;
+        Ok(store)
+    }
+
+    /// Opens the PostgreSQL database at `url` with `key`; this process keeps its send
+    /// journal in `local` (created 0700). Refuses a database whose schema needs
+    /// `breachdesk db migrate`. Change notices of other processes on the same database
+    /// reach this store's watchers.
+    pub fn open_postgres(url: &str, key: &Key, local: &Path) -> Result<Store, StoreError> {
+        nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
+        prepare_dir(local)?;
+        let engine = PgEngine::open(url)?;
+        let store = Store::on_engine(Box::new(engine), local, key)?;
+        let watchers = std::sync::Arc::downgrade(&store.watchers);
+        store.engine.listen(
+            store.id.clone(),
+            Box::new(move |payload| {
+                let Some(watchers) = watchers.upgrade() else {
+                    return false;
+                };
+                if let Some(notices) = payload
+                    .and_then(|p| p.split_once(' '))
+                    .and_then(|(_, json)| serde_json::from_str::<Vec<ChangeNotice>>(json).ok())
+                {
+                    watchers.publish_notices(&notices);
+                }
+                true
+            }),
+        );
+        Ok(store)
+    }
+
+    /// Tells other processes on a shared engine what a commit changed, a few hundred
+    /// notices an announcement (PostgreSQL takes up to 8,000 bytes). Notices are hints to
+    /// reload: one that is lost costs a screen a reload, so a failure is not the commit's.
+    fn announce(&self, notices: &[ChangeNotice]) {
+        for part in notices.chunks(40) {
+            if let Ok(json) = serde_json::to_string(part) {
+                let _ = self.engine.announce(&format!("{} {json}", self.id));
+            }
+        }
+    }
+
+    /// The engine that keeps the trees.
+    pub fn engine(&self) -> &dyn Engine {
+        self.engine.as_ref()
+    }
+
+    /// Opens a database kept by `engine`, with this process's journal in `local`.
+    pub(super) fn on_engine(
+        engine: Box<dyn Engine>,
+        local: &Path,
+        key: &Key,
+    ) -> Result<Store, StoreError> {
         let store = Store {
-            path: dir.to_owned(),
-            meta: tree("meta")?,
-            incidents: tree("incidents")?,
-            people: tree("people")?,
-            programs: tree("programs")?,
-            audit: tree("audit")?,
-            audit_by_incident: tree("audit_by_incident")?,
-            outbox: tree("outbox")?,
-            outbox_state: tree("outbox_state")?,
-            outbox_tally: tree("outbox_tally")?,
-            outbox_attention: tree("outbox_attention")?,
-            outbox_dict: tree("outbox_dict")?,
+            path: local.to_owned(),
+            engine,
             dicts: letters::Dictionaries::default(),
-            evidence: tree("evidence")?,
-            data_keys: tree("data_keys")?,
             data_key_cache: data_keys::DataKeys::default(),
             cipher: Cipher::new(key),
             blind: {
@@ -210,22 +234,25 @@ impl Store {
             },
             head_key: HeadKey::derive(key),
             witness: None,
-            journal: std::sync::Arc::new(journal::Journal::new(dir)),
-            watchers: notices::Watchers::default(),
-            db,
+            journal: std::sync::Arc::new(journal::Journal::new(local)),
+            watchers: std::sync::Arc::default(),
+            id: {
+                let mut raw = [0u8; 8];
+                getrandom::fill(&mut raw).map_err(|e| StoreError::Encode(e.to_string()))?;
+                raw.iter().map(|b| format!("{b:02x}")).collect()
+            },
         };
         store.check_key()?;
         store.check_format()?;
         store.build_tally()?;
         store.settle_purges()?;
         store.settle_journal()?;
-        tighten_files(dir)?;
         Ok(store)
     }
 
     /// Refuses a key that does not open the check value; a new database records one.
     fn check_key(&self) -> Result<(), StoreError> {
-        match self.meta.get(KEY_CHECK)? {
+        match self.engine.get(Tree::Meta, KEY_CHECK)? {
             Some(raw) => match self.cipher.open(KEY_CHECK, &raw) {
                 Some(text) if text == CHECK_TEXT => Ok(()),
                 _ => Err(StoreError::WrongKey {
@@ -234,8 +261,8 @@ impl Store {
             },
             None => {
                 let sealed = self.cipher.seal(KEY_CHECK, CHECK_TEXT)?;
-                self.meta.insert(KEY_CHECK, sealed)?;
-                self.db.flush()?;
+                self.engine.put(Tree::Meta, KEY_CHECK, &sealed)?;
+                self.engine.flush()?;
                 Ok(())
             }
         }
@@ -279,8 +306,7 @@ impl Store {
 
     /// Waits until everything written is on disk.
     pub fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush()?;
-        Ok(())
+        self.engine.flush()
     }
 
     /// Where the database lives.
@@ -289,7 +315,7 @@ impl Store {
     }
 
     fn check_format(&self) -> Result<(), StoreError> {
-        match self.meta.get(KEY_FORMAT)? {
+        match self.engine.get(Tree::Meta, KEY_FORMAT)? {
             Some(raw) => {
                 let found = <[u8; 4]>::try_from(raw.as_ref())
                     .map(u32::from_be_bytes)
@@ -299,9 +325,9 @@ impl Store {
                 }
                 if found == audit_head::UNKEYED_FORMAT || found == SHARED_KEY_FORMAT {
                     self.reseal_under_data_keys()?;
-                    self.meta
-                        .insert(KEY_FORMAT, &FORMAT_VERSION.to_be_bytes())?;
-                    self.db.flush()?;
+                    self.engine
+                        .put(Tree::Meta, KEY_FORMAT, &FORMAT_VERSION.to_be_bytes())?;
+                    self.engine.flush()?;
                     return Ok(());
                 }
                 if found != FORMAT_VERSION {
@@ -312,17 +338,18 @@ impl Store {
                 }
             }
             None => {
-                let empty =
-                    self.incidents.is_empty() && self.programs.is_empty() && self.audit.is_empty();
+                let empty = self.engine.is_empty(Tree::Incidents)?
+                    && self.engine.is_empty(Tree::Programs)?
+                    && self.engine.is_empty(Tree::Audit)?;
                 if !empty {
                     return Err(StoreError::UnknownFormat {
                         path: self.path.clone(),
                         found: 0,
                     });
                 }
-                self.meta
-                    .insert(KEY_FORMAT, &FORMAT_VERSION.to_be_bytes())?;
-                self.db.flush()?;
+                self.engine
+                    .put(Tree::Meta, KEY_FORMAT, &FORMAT_VERSION.to_be_bytes())?;
+                self.engine.flush()?;
             }
         }
         Ok(())
@@ -334,12 +361,13 @@ impl Store {
     /// Returns the events as chained.
     pub fn commit(&self, changes: &Changes) -> Result<Vec<AuditEvent>, StoreError> {
         let sealed = self.commit_unflushed(changes)?;
-        self.db.flush()?;
+        self.engine.flush()?;
         if let Some(id) = changes.purge {
             self.remove_purged_records(id)?;
         }
         self.witness_commit(&sealed)?;
-        self.watchers.publish(&sealed);
+        let notices = self.watchers.publish(&sealed);
+        self.announce(&notices);
         Ok(sealed)
     }
 
@@ -393,21 +421,6 @@ impl Store {
             }
             None => None,
         };
-        let trees = (
-            &self.evidence,
-            &self.meta,
-            &self.incidents,
-            &self.people,
-            &self.programs,
-            &self.audit,
-            &self.audit_by_incident,
-            &self.outbox,
-            &self.outbox_state,
-            &self.outbox_tally,
-            &self.outbox_attention,
-            &self.outbox_dict,
-            &self.data_keys,
-        );
         // Each written state's key, its new state and whether it needs attention (the last
         // write of a key in this commit wins).
         let mut written: std::collections::BTreeMap<&[u8], tally::Mark> =
@@ -418,51 +431,41 @@ impl Store {
         for ((_, d), (key, _)) in changes.deliveries.iter().zip(&deliveries) {
             written.insert(key, tally::Mark::of(d));
         }
-        let result = trees.transaction(|trees| {
-            let (
-                ev,
-                meta,
-                inc,
-                ppl,
-                prog,
-                aud,
-                idx,
-                out,
-                out_state,
-                out_tally,
-                out_attention,
-                out_dict,
-                data_keys,
-            ) = trees;
+        let mut sealed = Vec::new();
+        self.engine.transaction(&mut |txn| {
             // Read in the transaction, so that a purge committed meanwhile (the send's
             // recorder writes without the desk's writer lock) makes this commit retry and
             // fail rather than write records under a destroyed key.
             for id in &personal {
-                if data_keys
-                    .get(id.number().to_be_bytes())?
-                    .is_some_and(|v| v.as_ref() == data_keys::tombstone())
+                if txn
+                    .get(Tree::DataKeys, &id.number().to_be_bytes())?
+                    .is_some_and(|v| v.as_slice() == data_keys::tombstone())
                 {
-                    return Err(ConflictableTransactionError::Abort(StoreError::Purged(*id)));
+                    return Err(StoreError::Purged(*id));
                 }
             }
             if let Some(id) = changes.purge {
-                data_keys.insert(&id.number().to_be_bytes(), data_keys::tombstone())?;
+                txn.put(
+                    Tree::DataKeys,
+                    &id.number().to_be_bytes(),
+                    data_keys::tombstone(),
+                )?;
             }
             for (pair, _, sealed) in &new_dicts {
-                if out_dict.get(pair)?.is_some() {
+                if txn.get(Tree::OutboxDict, pair)?.is_some() {
                     // Letters are written under the desk's writer lock, so this is a bug.
-                    return Err(ConflictableTransactionError::Abort(StoreError::Encode(
+                    return Err(StoreError::Encode(
                         "two writers made a letter dictionary at once".into(),
-                    )));
+                    ));
                 }
-                out_dict.insert(pair.as_slice(), sealed.as_slice())?;
+                txn.put(Tree::OutboxDict, pair, sealed)?;
             }
             if let Some((key, value)) = &evidence {
-                ev.insert(key.as_slice(), value.as_slice())?;
+                txn.put(Tree::Evidence, key, value)?;
             }
             let mut tallies = tally::Deltas::default();
             for (key, mark) in &written {
-                let old = match out_state.get(key)? {
+                let old = match txn.get(Tree::OutboxState, key)? {
                     Some(raw) => Some(
                         self.unseal::<outbox::StoredDelivery>(
                             "outbox_state",
@@ -470,93 +473,91 @@ impl Store {
                             &raw,
                             "delivery state",
                         )
-                        .map(|s| tally::Mark::of(&s.delivery))
-                        .map_err(ConflictableTransactionError::Abort)?,
+                        .map(|s| tally::Mark::of(&s.delivery))?,
                     ),
                     None => None,
                 };
-                tallies
-                    .change(key, old, *mark)
-                    .map_err(ConflictableTransactionError::Abort)?;
+                tallies.change(key, old, *mark)?;
                 if mark.attention {
-                    out_attention.insert(*key, &[])?;
+                    txn.put(Tree::OutboxAttention, key, &[])?;
                 } else if old.is_some_and(|o| o.attention) {
-                    out_attention.remove(*key)?;
+                    txn.remove(Tree::OutboxAttention, key)?;
                 }
             }
-            tallies.apply(out_tally)?;
+            tallies.apply(txn)?;
             for (key, letter, state) in &letters {
-                out.insert(key.as_slice(), letter.as_slice())?;
-                out_state.insert(key.as_slice(), state.as_slice())?;
+                txn.put(Tree::Outbox, key, letter)?;
+                txn.put(Tree::OutboxState, key, state)?;
             }
             for (key, state) in &deliveries {
-                out_state.insert(key.as_slice(), state.as_slice())?;
+                txn.put(Tree::OutboxState, key, state)?;
             }
             for incident in &changes.incidents {
                 let key = incident_page_key(incident.id);
-                let mut page: Vec<Incident> = match inc.get(key)? {
-                    Some(raw) => decode(&raw, "incident page")
-                        .map_err(ConflictableTransactionError::Abort)?,
+                let mut page: Vec<Incident> = match txn.get(Tree::Incidents, &key)? {
+                    Some(raw) => decode(&raw, "incident page")?,
                     None => Vec::new(),
                 };
                 match page.binary_search_by_key(&incident.id, |i| i.id) {
                     Ok(at) => page[at] = incident.clone(),
                     Err(at) => page.insert(at, incident.clone()),
                 }
-                let value = encode(&page).map_err(ConflictableTransactionError::Abort)?;
-                inc.insert(&key, value)?;
+                txn.put(Tree::Incidents, &key, &encode(&page)?)?;
             }
             for (key, value) in &programs {
-                prog.insert(key.as_slice(), value.as_slice())?;
+                txn.put(Tree::Programs, key, value)?;
             }
             for (key, value) in &pages {
-                ppl.insert(key.as_slice(), value.as_slice())?;
+                txn.put(Tree::People, key, value)?;
             }
-
-            let mut head = meta
-                .get(KEY_AUDIT_HEAD)?
-                .map(|raw| decode_head(&raw))
-                .transpose()
-                .map_err(ConflictableTransactionError::Abort)?
-                .unwrap_or(Head {
-                    seq: 0,
-                    hash: audit::GENESIS,
-                });
-            let mut sealed = Vec::with_capacity(changes.events.len());
-            for draft in &changes.events {
-                let seq = head.seq + 1;
-                let event = AuditEvent {
-                    seq,
-                    draft: draft.clone(),
-                    hash: String::new(),
-                    revealed: None,
-                };
-                let body = encode(&StoredEvent::from(&event))
-                    .map_err(ConflictableTransactionError::Abort)?;
-                let hash = audit::link(&head.hash, &body);
-                let mut record = Vec::with_capacity(32 + body.len());
-                record.extend_from_slice(&hash);
-                record.extend_from_slice(&body);
-                aud.insert(&seq.to_be_bytes(), record)?;
-                if let Some(id) = draft.incident {
-                    idx.insert(timeline_key(id, seq).as_slice(), &[])?;
-                }
-                head = Head { seq, hash };
-                sealed.push(AuditEvent {
-                    hash: audit::hex(&hash),
-                    ..event
-                });
-            }
-            meta.insert(KEY_AUDIT_HEAD, self.keyed_head(&head))?;
-            Ok(sealed)
-        });
-        let sealed = result.map_err(|e| match e {
-            TransactionError::Abort(e) => e,
-            TransactionError::Storage(e) => StoreError::Sled(e),
+            sealed = self.chain_events(txn, &changes.events)?;
+            Ok(())
         })?;
         for (pair, dict, _) in new_dicts {
             self.dicts.remember(pair, dict);
         }
+        Ok(sealed)
+    }
+    /// Appends `drafts` to the audit chain inside `txn`: each event linked to the head and
+    /// the head moved on, so that two writers can never fork the chain.
+    fn chain_events(
+        &self,
+        txn: &mut dyn engine::Txn,
+        drafts: &[EventDraft],
+    ) -> Result<Vec<AuditEvent>, StoreError> {
+        let mut head = txn
+            .get(Tree::Meta, KEY_AUDIT_HEAD)?
+            .map(|raw| decode_head(&raw))
+            .transpose()?
+            .unwrap_or(Head {
+                seq: 0,
+                hash: audit::GENESIS,
+            });
+        let mut sealed = Vec::with_capacity(drafts.len());
+        for draft in drafts {
+            let seq = head.seq + 1;
+            let event = AuditEvent {
+                seq,
+                draft: draft.clone(),
+                hash: String::new(),
+                revealed: None,
+            };
+            let body = encode(&StoredEvent::from(&event))?;
+            let hash = audit::link(&head.hash, &body);
+            let mut record = Vec::with_capacity(32 + body.len());
+            record.extend_from_slice(&hash);
+            record.extend_from_slice(&body);
+            txn.put(Tree::Audit, &seq.to_be_bytes(), &record)?;
+            if let Some(id) = draft.incident {
+                txn.put(Tree::AuditByIncident, &timeline_key(id, seq), &[])?;
+            }
+            head = Head { seq, hash };
+            sealed.push(AuditEvent {
+                hash: audit::hex(&hash),
+                ..event
+            });
+        }
+        txn.put(Tree::Meta, KEY_AUDIT_HEAD, &self.keyed_head(&head))?;
         Ok(sealed)
     }
 }

@@ -21,9 +21,15 @@ impl Watchers {
         rx
     }
 
-    /// Tells every watcher what `events` changed.
-    pub fn publish(&self, events: &[AuditEvent]) {
+    /// Tells every watcher what `events` changed; returns the notices.
+    pub fn publish(&self, events: &[AuditEvent]) -> Vec<ChangeNotice> {
         let notices: Vec<ChangeNotice> = events.iter().filter_map(ChangeNotice::of).collect();
+        self.publish_notices(&notices);
+        notices
+    }
+
+    /// Tells every watcher of `notices` (another process's commit, on a shared engine).
+    pub fn publish_notices(&self, notices: &[ChangeNotice]) {
         if notices.is_empty() {
             return;
         }

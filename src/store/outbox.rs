@@ -7,7 +7,7 @@
 use serde::Serialize;
 
 use super::codec::{decode, decode_u64, encode, incident_key};
-use super::{KEY_SEND_LEASES, Store, StoreError, journal};
+use super::{KEY_SEND_LEASES, Store, StoreError, Tree, journal};
 use crate::domain::IncidentId;
 use crate::notify::{Delivery, DeliveryState, Notification, NotificationRef, TemplateName};
 
@@ -92,7 +92,7 @@ impl Store {
 
     /// The send leases held now (see [`crate::notify::SendLease`]).
     pub fn send_leases(&self) -> Result<Vec<crate::notify::SendLease>, StoreError> {
-        match self.meta.get(KEY_SEND_LEASES)? {
+        match self.engine.get(Tree::Meta, KEY_SEND_LEASES)? {
             Some(raw) => decode(&raw, "send leases"),
             None => Ok(Vec::new()),
         }
@@ -101,8 +101,9 @@ impl Store {
     /// Replaces the send leases, on disk before it returns. The desk calls it under its
     /// write lock, so a read and this write cannot interleave with another's.
     pub fn put_send_leases(&self, leases: &[crate::notify::SendLease]) -> Result<(), StoreError> {
-        self.meta.insert(KEY_SEND_LEASES, encode(&leases)?)?;
-        self.db.flush()?;
+        self.engine
+            .put(Tree::Meta, KEY_SEND_LEASES, &encode(&leases)?)?;
+        self.engine.flush()?;
         Ok(())
     }
 
@@ -126,7 +127,7 @@ impl Store {
         let entries = self.journal.entries()?;
         let mut settled = Vec::new();
         for (key, at) in entries {
-            let Some(raw) = self.outbox_state.get(&key)? else {
+            let Some(raw) = self.engine.get(Tree::OutboxState, &key)? else {
                 continue;
             };
             let stored: StoredDelivery =
@@ -149,7 +150,7 @@ impl Store {
                 deliveries: settled,
                 ..super::Changes::default()
             })?;
-            self.db.flush()?;
+            self.engine.flush()?;
         }
         self.journal.clear()?;
         Ok(changed)
@@ -174,8 +175,10 @@ impl Store {
             return Ok(found);
         }
         let iter = match incident {
-            Some(id) => self.outbox_state.scan_prefix(incident_key(id)),
-            None => self.outbox_state.iter(),
+            Some(id) => self
+                .engine
+                .scan_prefix(Tree::OutboxState, &incident_key(id)),
+            None => self.engine.iter(Tree::OutboxState),
         };
         for kv in iter {
             let (key, value) = kv?;
@@ -206,10 +209,9 @@ impl Store {
         prefix.extend_from_slice(template.as_str().as_bytes());
         prefix.push(0);
         let keys = self
-            .outbox_state
-            .scan_prefix(&prefix)
-            .keys()
-            .map(|k| k.map(|k| k.to_vec()))
+            .engine
+            .scan_prefix(Tree::OutboxState, &prefix)
+            .map(|kv| kv.map(|(k, _)| k))
             .collect::<Result<_, _>>()?;
         Ok(QueuedLetters { keys })
     }
@@ -225,7 +227,7 @@ impl Store {
         target: &NotificationRef,
     ) -> Result<Option<Notification>, StoreError> {
         let key = self.outbox_key(target);
-        let Some(raw) = self.outbox.get(&key)? else {
+        let Some(raw) = self.engine.get(Tree::Outbox, &key)? else {
             return Ok(None);
         };
         let plain = self
@@ -242,8 +244,8 @@ impl Store {
     /// One notification's delivery state.
     pub fn delivery(&self, target: &NotificationRef) -> Result<Option<Delivery>, StoreError> {
         let key = self.outbox_key(target);
-        self.outbox_state
-            .get(&key)?
+        self.engine
+            .get(Tree::OutboxState, &key)?
             .map(|raw| {
                 self.unseal::<StoredDelivery>("outbox_state", &key, &raw, "delivery state")
                     .map(|s| s.delivery)
@@ -257,8 +259,10 @@ impl Store {
         incident: Option<IncidentId>,
     ) -> Result<Vec<(NotificationRef, Delivery)>, StoreError> {
         let iter = match incident {
-            Some(id) => self.outbox_state.scan_prefix(incident_key(id)),
-            None => self.outbox_state.iter(),
+            Some(id) => self
+                .engine
+                .scan_prefix(Tree::OutboxState, &incident_key(id)),
+            None => self.engine.iter(Tree::OutboxState),
         };
         iter.map(|kv| {
             let (key, value) = kv?;

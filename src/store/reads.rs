@@ -1,13 +1,13 @@
 //! Reading incidents, rosters, programmes and evidence back.
 
 use super::codec::{decode, incident_key, incident_page_key, page_key};
-use super::{PAGE_SIZE, Roster, Store, StoreError};
+use super::{PAGE_SIZE, Roster, Store, StoreError, Tree};
 use crate::domain::{AffectedPerson, Incident, IncidentId, Program, ProgramSlug};
 
 impl Store {
     /// One incident, if it exists.
     pub fn incident(&self, id: IncidentId) -> Result<Option<Incident>, StoreError> {
-        let Some(raw) = self.incidents.get(incident_page_key(id))? else {
+        let Some(raw) = self.engine.get(Tree::Incidents, &incident_page_key(id))? else {
             return Ok(None);
         };
         let page: Vec<Incident> = decode(&raw, "incident page")?;
@@ -17,7 +17,7 @@ impl Store {
     /// Every incident, in id order.
     pub fn incidents(&self) -> Result<Vec<Incident>, StoreError> {
         let mut all = Vec::new();
-        for kv in &self.incidents {
+        for kv in self.engine.iter(Tree::Incidents) {
             let page: Vec<Incident> = decode(&kv?.1, "incident page")?;
             all.extend(page);
         }
@@ -26,7 +26,7 @@ impl Store {
 
     /// The highest incident number in use, 0 when there is none.
     pub fn last_incident_number(&self) -> Result<u64, StoreError> {
-        match self.incidents.last()? {
+        match self.engine.last(Tree::Incidents)? {
             Some((_, raw)) => {
                 let page: Vec<Incident> = decode(&raw, "incident page")?;
                 Ok(page.last().map_or(0, |i| i.id.number()))
@@ -38,8 +38,8 @@ impl Store {
     /// An incident's whole roster, loaded for changing.
     pub fn roster(&self, id: IncidentId) -> Result<Roster, StoreError> {
         let pages = self
-            .people
-            .scan_prefix(incident_key(id))
+            .engine
+            .scan_prefix(Tree::People, &incident_key(id))
             .map(|kv| {
                 let (key, value) = kv?;
                 self.unseal("people", &key, &value, "roster page")
@@ -54,14 +54,16 @@ impl Store {
         &self,
         id: IncidentId,
     ) -> impl Iterator<Item = Result<AffectedPerson, StoreError>> + use<'_> {
-        self.people.scan_prefix(incident_key(id)).flat_map(|kv| {
-            match kv.map_err(StoreError::from).and_then(|(k, v)| {
-                self.unseal::<Vec<AffectedPerson>>("people", &k, &v, "roster page")
-            }) {
-                Ok(page) => page.into_iter().map(Ok).collect::<Vec<_>>(),
-                Err(e) => vec![Err(e)],
-            }
-        })
+        self.engine
+            .scan_prefix(Tree::People, &incident_key(id))
+            .flat_map(|kv| {
+                match kv.and_then(|(k, v)| {
+                    self.unseal::<Vec<AffectedPerson>>("people", &k, &v, "roster page")
+                }) {
+                    Ok(page) => page.into_iter().map(Ok).collect::<Vec<_>>(),
+                    Err(e) => vec![Err(e)],
+                }
+            })
     }
 
     /// Where each person is on an incident's roster (page, slot), without keeping the
@@ -72,7 +74,11 @@ impl Store {
     ) -> Result<std::collections::HashMap<crate::domain::EmployeeId, (u32, usize)>, StoreError>
     {
         let mut positions = std::collections::HashMap::new();
-        for (p, kv) in self.people.scan_prefix(incident_key(id)).enumerate() {
+        for (p, kv) in self
+            .engine
+            .scan_prefix(Tree::People, &incident_key(id))
+            .enumerate()
+        {
             let (key, value) = kv?;
             let page: Vec<AffectedPerson> = self.unseal("people", &key, &value, "roster page")?;
             let p = u32::try_from(p).map_err(|_| StoreError::corrupt("roster page number"))?;
@@ -90,8 +96,8 @@ impl Store {
         number: u32,
     ) -> Result<Option<Vec<AffectedPerson>>, StoreError> {
         let key = page_key(id, number);
-        self.people
-            .get(key)?
+        self.engine
+            .get(Tree::People, &key)?
             .map(|raw| self.unseal("people", &key, &raw, "roster page"))
             .transpose()
     }
@@ -106,8 +112,11 @@ impl Store {
         let first = u32::try_from(offset / PAGE_SIZE).unwrap_or(u32::MAX);
         let mut skip = offset % PAGE_SIZE;
         let mut out = Vec::with_capacity(limit);
-        let range = page_key(id, first)..=page_key(id, u32::MAX);
-        for kv in self.people.range(range) {
+        let end = super::engine::prefix_end(&incident_key(id));
+        for kv in self
+            .engine
+            .range(Tree::People, &page_key(id, first), end.as_deref())
+        {
             if out.len() >= limit {
                 break;
             }
@@ -121,16 +130,16 @@ impl Store {
 
     /// One programme, if it exists.
     pub fn program(&self, slug: &ProgramSlug) -> Result<Option<Program>, StoreError> {
-        self.programs
-            .get(slug.as_str().as_bytes())?
+        self.engine
+            .get(Tree::Programs, slug.as_str().as_bytes())?
             .map(|raw| decode(&raw, "programme"))
             .transpose()
     }
 
     /// Every programme, in slug order.
     pub fn programs(&self) -> Result<Vec<Program>, StoreError> {
-        self.programs
-            .iter()
+        self.engine
+            .iter(Tree::Programs)
             .map(|kv| decode(&kv?.1, "programme"))
             .collect()
     }
@@ -141,8 +150,8 @@ impl Store {
         id: IncidentId,
     ) -> Result<Option<crate::evidence::Evidence>, StoreError> {
         let key = incident_key(id);
-        self.evidence
-            .get(key)?
+        self.engine
+            .get(Tree::Evidence, &key)?
             .map(|raw| self.unseal("evidence", &key, &raw, "exposure evidence"))
             .transpose()
     }

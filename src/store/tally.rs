@@ -7,11 +7,10 @@
 
 use std::collections::BTreeMap;
 
-use sled::transaction::{ConflictableTransactionError, TransactionalTree};
-
 use super::codec::{decode, encode, incident_key};
+use super::engine::{Txn, Write};
 use super::outbox::{StoredDelivery, decode_outbox_key};
-use super::{KEY_TALLY, Store, StoreError};
+use super::{KEY_TALLY, Store, StoreError, Tree};
 use crate::domain::IncidentId;
 use crate::notify::{Delivery, DeliveryState, NotificationRef, TemplateName};
 
@@ -53,23 +52,17 @@ impl Deltas {
     }
 
     /// Adds the changes to the stored tallies.
-    pub(super) fn apply(
-        &self,
-        tree: &TransactionalTree,
-    ) -> Result<(), ConflictableTransactionError<StoreError>> {
+    pub(super) fn apply(&self, txn: &mut dyn Txn) -> Result<(), StoreError> {
         for (key, changes) in &self.0 {
-            let mut counts: BTreeMap<String, i64> = match tree.get(key)? {
-                Some(raw) => {
-                    decode(&raw, "outbox tally").map_err(ConflictableTransactionError::Abort)?
-                }
+            let mut counts: BTreeMap<String, i64> = match txn.get(Tree::OutboxTally, key)? {
+                Some(raw) => decode(&raw, "outbox tally")?,
                 None => BTreeMap::new(),
             };
             for (state, n) in changes {
                 *counts.entry((*state).to_owned()).or_default() += n;
             }
             counts.retain(|_, n| *n != 0);
-            let value = encode(&counts).map_err(ConflictableTransactionError::Abort)?;
-            tree.insert(key.as_slice(), value)?;
+            txn.put(Tree::OutboxTally, key, &encode(&counts)?)?;
         }
         Ok(())
     }
@@ -91,8 +84,8 @@ pub type TemplateTally = (TemplateName, BTreeMap<String, u64>);
 impl Store {
     /// Letters per template and state of one incident, without reading a letter.
     pub fn outbox_tally(&self, id: IncidentId) -> Result<Vec<TemplateTally>, StoreError> {
-        self.outbox_tally
-            .scan_prefix(incident_key(id))
+        self.engine
+            .scan_prefix(Tree::OutboxTally, &incident_key(id))
             .map(|kv| {
                 let (key, value) = kv?;
                 let template = std::str::from_utf8(&key[8..])
@@ -116,9 +109,12 @@ impl Store {
         id: IncidentId,
     ) -> Result<Vec<(NotificationRef, Delivery)>, StoreError> {
         let mut out = Vec::new();
-        for kv in self.outbox_attention.scan_prefix(incident_key(id)) {
+        for kv in self
+            .engine
+            .scan_prefix(Tree::OutboxAttention, &incident_key(id))
+        {
             let (key, _) = kv?;
-            let Some(raw) = self.outbox_state.get(&key)? else {
+            let Some(raw) = self.engine.get(Tree::OutboxState, &key)? else {
                 continue;
             };
             let stored: StoredDelivery =
@@ -131,32 +127,32 @@ impl Store {
     /// Builds the tallies and the attention index from every delivery state, once, for a
     /// database written before they were kept.
     pub(super) fn build_tally(&self) -> Result<(), StoreError> {
-        if self.meta.contains_key(KEY_TALLY)? {
+        if self.engine.get(Tree::Meta, KEY_TALLY)?.is_some() {
             return Ok(());
         }
-        self.outbox_tally.clear()?;
-        self.outbox_attention.clear()?;
+        self.engine.clear(Tree::OutboxTally)?;
+        self.engine.clear(Tree::OutboxAttention)?;
         let mut deltas = Deltas::default();
-        let mut attention = sled::Batch::default();
-        for kv in &self.outbox_state {
+        let mut attention = Vec::new();
+        for kv in self.engine.iter(Tree::OutboxState) {
             let (key, value) = kv?;
             let stored: StoredDelivery =
                 self.unseal("outbox_state", &key, &value, "delivery state")?;
             let mark = Mark::of(&stored.delivery);
             deltas.change(&key, None, mark)?;
             if mark.attention {
-                attention.insert(&key, &[]);
+                attention.push(Write::Put(Tree::OutboxAttention, key, Vec::new()));
             }
         }
-        let mut tallies = sled::Batch::default();
+        let mut tallies = Vec::new();
         for (key, changes) in &deltas.0 {
             let counts: BTreeMap<&str, i64> = changes.iter().map(|(s, n)| (*s, *n)).collect();
-            tallies.insert(key.as_slice(), encode(&counts)?);
+            tallies.push(Write::Put(Tree::OutboxTally, key.clone(), encode(&counts)?));
         }
-        self.outbox_tally.apply_batch(tallies)?;
-        self.outbox_attention.apply_batch(attention)?;
-        self.meta.insert(KEY_TALLY, &[1])?;
-        self.db.flush()?;
+        self.engine.apply(tallies)?;
+        self.engine.apply(attention)?;
+        self.engine.put(Tree::Meta, KEY_TALLY, &[1])?;
+        self.engine.flush()?;
         Ok(())
     }
 }

@@ -1,0 +1,497 @@
+//! The shared engine: every tree a PostgreSQL table `bd_<tree>` of `(k bytea primary key,
+//! v bytea)`, so several daemons on several hosts work on one database that the company
+//! backs up and replicates. What reaches a table is what sled would hold: personal records
+//! sealed, outbox keys blinded.
+//!
+//! Two advisory locks make the daemons one writer, as sled's single process is:
+//! - the **writer lock** ([`WRITER_LOCK`], held on a connection of its own for as long as
+//!   the desk's writer lock is held) spans a whole load-check-change-commit, so no daemon
+//!   changes an incident between another's load and commit;
+//! - the **commit lock** ([`COMMIT_LOCK`], taken first in every transaction and released at
+//!   its end) orders every commit, including the send's outcomes, which commit without the
+//!   writer lock: a transaction reads the audit head and writes the next one while no other
+//!   can, so the chain never forks.
+//!
+//! The schema has a version (`bd_schema`); `breachdesk db migrate` creates or upgrades it,
+//! and opening a database with another version is refused with what to run. Change notices
+//! travel between daemons by `NOTIFY` on [`CHANNEL`].
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use postgres::fallible_iterator::FallibleIterator as _;
+use postgres::{Client, NoTls};
+
+use super::StoreError;
+use super::engine::{Engine, Pair, Pairs, Tree, Txn, Work, Write, WriterLock};
+
+/// The schema this build reads and writes.
+pub const SCHEMA_VERSION: i32 = 1;
+
+/// Advisory lock keys (the first ASCII letters of "breachdesk" and a number).
+const WRITER_LOCK: i64 = 0x6264_0001;
+const COMMIT_LOCK: i64 = 0x6264_0002;
+const MIGRATE_LOCK: i64 = 0x6264_0003;
+
+/// The channel change notices are announced on.
+pub const CHANNEL: &str = "breachdesk_changes";
+
+/// Pairs read per round trip when scanning.
+const SCAN_CHUNK: i64 = 1_000;
+
+/// Connections kept open for reuse.
+const POOL_KEEP: usize = 8;
+
+/// Whether `db` names a PostgreSQL database rather than a directory.
+pub fn is_url(db: &str) -> bool {
+    db.starts_with("postgres://") || db.starts_with("postgresql://")
+}
+
+/// A PostgreSQL database: where it is, and connections to it.
+pub struct PgEngine {
+    /// The URL as given (it may hold a password: never shown).
+    url: String,
+    /// host:port/database, for messages.
+    shown: String,
+    pool: Mutex<Vec<Client>>,
+    /// The connection that holds the writer lock, kept between uses.
+    lock_conn: Arc<Mutex<Option<Client>>>,
+}
+
+/// The URL's host, port and database name, without user or password.
+pub fn describe_url(url: &str) -> String {
+    match url.parse::<postgres::Config>() {
+        Ok(config) => {
+            let host = config
+                .get_hosts()
+                .first()
+                .map(|h| match h {
+                    postgres::config::Host::Tcp(name) => name.clone(),
+                    postgres::config::Host::Unix(path) => path.display().to_string(),
+                })
+                .unwrap_or_else(|| "localhost".into());
+            let port = config.get_ports().first().copied().unwrap_or(5432);
+            let db = config
+                .get_dbname()
+                .or(config.get_user())
+                .unwrap_or("postgres");
+            format!("postgres://{host}:{port}/{db}")
+        }
+        Err(_) => "a PostgreSQL URL that does not parse".into(),
+    }
+}
+
+fn failed(shown: &str, e: &postgres::Error) -> StoreError {
+    StoreError::Postgres {
+        at: shown.to_owned(),
+        message: explain(e),
+    }
+}
+
+/// The server's own message where there is one, else the client's.
+fn explain(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => db.message().to_owned(),
+        None => e.to_string(),
+    }
+}
+
+fn table(tree: Tree) -> String {
+    format!("bd_{}", tree.name())
+}
+
+impl PgEngine {
+    /// Connects and checks the schema version; refuses a database that needs
+    /// `breachdesk db migrate`.
+    pub fn open(url: &str) -> Result<PgEngine, StoreError> {
+        let engine = PgEngine::connect(url)?;
+        let found = engine.schema_version()?;
+        if found != Some(SCHEMA_VERSION) {
+            return Err(StoreError::Schema {
+                at: engine.shown.clone(),
+                found,
+                wanted: SCHEMA_VERSION,
+            });
+        }
+        Ok(engine)
+    }
+
+    /// Connects without looking at the schema.
+    pub fn connect(url: &str) -> Result<PgEngine, StoreError> {
+        let shown = describe_url(url);
+        let client = Client::connect(url, NoTls).map_err(|e| failed(&shown, &e))?;
+        Ok(PgEngine {
+            url: url.to_owned(),
+            shown,
+            pool: Mutex::new(vec![client]),
+            lock_conn: Arc::new(Mutex::new(None)),
+        })
+    }
+
+    /// The schema version the database has; `None` before the first migration.
+    pub fn schema_version(&self) -> Result<Option<i32>, StoreError> {
+        self.with_client(|c| {
+            let exists: bool = c
+                .query_one("SELECT to_regclass('bd_schema') IS NOT NULL", &[])?
+                .get(0);
+            if !exists {
+                return Ok(None);
+            }
+            let row = c.query_opt("SELECT version FROM bd_schema", &[])?;
+            Ok(row.map(|r| r.get::<_, i32>(0)))
+        })
+    }
+
+    /// Creates the tables, or upgrades them to [`SCHEMA_VERSION`]; returns the version found
+    /// before. Refuses a database newer than this build.
+    pub fn migrate(&self) -> Result<Option<i32>, StoreError> {
+        let found = self.schema_version()?;
+        if let Some(v) = found
+            && v > SCHEMA_VERSION
+        {
+            return Err(StoreError::Schema {
+                at: self.shown.clone(),
+                found,
+                wanted: SCHEMA_VERSION,
+            });
+        }
+        self.with_client(|c| {
+            let mut tx = c.transaction()?;
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATE_LOCK])?;
+            tx.batch_execute("CREATE TABLE IF NOT EXISTS bd_schema (version integer NOT NULL)")?;
+            for tree in Tree::ALL {
+                tx.batch_execute(&format!(
+                    "CREATE TABLE IF NOT EXISTS {} (k bytea PRIMARY KEY, v bytea NOT NULL)",
+                    table(tree)
+                ))?;
+            }
+            tx.execute("DELETE FROM bd_schema", &[])?;
+            tx.execute(
+                "INSERT INTO bd_schema (version) VALUES ($1)",
+                &[&SCHEMA_VERSION],
+            )?;
+            tx.commit()
+        })?;
+        Ok(found)
+    }
+
+    /// Runs `f` on a pooled connection, opening one when none is free; a connection that
+    /// failed is not returned to the pool.
+    fn with_client<T>(
+        &self,
+        f: impl FnOnce(&mut Client) -> Result<T, postgres::Error>,
+    ) -> Result<T, StoreError> {
+        let pooled = self.pool.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let mut client = match pooled {
+            Some(c) if !c.is_closed() => c,
+            _ => Client::connect(&self.url, NoTls).map_err(|e| failed(&self.shown, &e))?,
+        };
+        let result = f(&mut client);
+        if !client.is_closed() {
+            let mut pool = self.pool.lock().unwrap_or_else(|p| p.into_inner());
+            if pool.len() < POOL_KEEP {
+                pool.push(client);
+            }
+        }
+        result.map_err(|e| failed(&self.shown, &e))
+    }
+}
+
+/// Hands every notice another process announces to `deliver` until it returns false (it is
+/// also asked, with `None`, every half second); reconnects when the connection drops.
+fn listen_loop(url: &str, me: &str, deliver: &(dyn Fn(Option<&str>) -> bool + Send)) {
+    let prefix = format!("{me} ");
+    loop {
+        let Ok(mut client) = Client::connect(url, NoTls) else {
+            if !deliver(None) {
+                return;
+            }
+            std::thread::sleep(Duration::from_secs(1));
+            continue;
+        };
+        if client.batch_execute(&format!("LISTEN {CHANNEL}")).is_err() {
+            continue;
+        }
+        loop {
+            let mut notes = client.notifications();
+            let next = notes.timeout_iter(Duration::from_millis(500)).next();
+            let wanted = match next {
+                Ok(Some(n)) if !n.payload().starts_with(&prefix) => deliver(Some(n.payload())),
+                Ok(_) => deliver(None),
+                Err(_) => break,
+            };
+            if !wanted {
+                return;
+            }
+        }
+    }
+}
+
+impl Engine for PgEngine {
+    fn describe(&self) -> String {
+        self.shown.clone()
+    }
+
+    fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        let sql = format!("SELECT v FROM {} WHERE k = $1", table(tree));
+        self.with_client(|c| Ok(c.query_opt(&sql, &[&key])?.map(|r| r.get(0))))
+    }
+
+    fn range<'a>(&'a self, tree: Tree, start: &[u8], end: Option<&[u8]>) -> Pairs<'a> {
+        Box::new(Chunks {
+            engine: self,
+            tree,
+            from: start.to_vec(),
+            inclusive: true,
+            end: end.map(<[u8]>::to_vec),
+            buffer: std::collections::VecDeque::new(),
+            done: false,
+        })
+    }
+
+    fn last(&self, tree: Tree) -> Result<Option<Pair>, StoreError> {
+        let sql = format!("SELECT k, v FROM {} ORDER BY k DESC LIMIT 1", table(tree));
+        self.with_client(|c| Ok(c.query_opt(&sql, &[])?.map(|r| (r.get(0), r.get(1)))))
+    }
+
+    fn apply(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        if writes.is_empty() {
+            return Ok(());
+        }
+        self.transaction(&mut |txn| {
+            for w in &writes {
+                match w {
+                    Write::Put(t, k, v) => txn.put(*t, k, v)?,
+                    Write::Remove(t, k) => txn.remove(*t, k)?,
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn clear(&self, tree: Tree) -> Result<(), StoreError> {
+        let sql = format!("DELETE FROM {}", table(tree));
+        self.with_client(|c| c.execute(&sql, &[]).map(|_| ()))
+    }
+
+    fn transaction(&self, work: &mut Work<'_>) -> Result<(), StoreError> {
+        // Under the commit lock no other transaction runs, so the work runs once.
+        let mut outcome: Result<(), StoreError> = Ok(());
+        self.with_client(|c| {
+            let mut tx = c.transaction()?;
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&COMMIT_LOCK])?;
+            let mut txn = PgTxn {
+                tx: &mut tx,
+                writes: BTreeMap::new(),
+                error: None,
+            };
+            outcome = work(&mut txn);
+            if let Some(e) = txn.error.take() {
+                return Err(e);
+            }
+            if outcome.is_err() {
+                return tx.rollback();
+            }
+            let writes = std::mem::take(&mut txn.writes);
+            write_all(&mut tx, writes)?;
+            tx.commit()
+        })?;
+        outcome
+    }
+
+    fn flush(&self) -> Result<(), StoreError> {
+        // Every transaction is durable when its COMMIT returns.
+        Ok(())
+    }
+
+    fn announce(&self, payload: &str) -> Result<(), StoreError> {
+        self.with_client(|c| {
+            c.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &payload])
+                .map(|_| ())
+        })
+    }
+
+    fn listen(&self, me: String, deliver: Box<dyn Fn(Option<&str>) -> bool + Send>) {
+        let url = self.url.clone();
+        let started = std::thread::Builder::new()
+            .name("pg-listen".into())
+            .spawn(move || listen_loop(&url, &me, &*deliver));
+        // Without the thread, notices from other daemons arrive with the next reload.
+        drop(started);
+    }
+
+    fn lock_writers(&self) -> Result<Option<Box<dyn WriterLock>>, StoreError> {
+        let kept = self
+            .lock_conn
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        let mut client = match kept {
+            Some(c) if !c.is_closed() => c,
+            _ => Client::connect(&self.url, NoTls).map_err(|e| failed(&self.shown, &e))?,
+        };
+        client
+            .execute("SELECT pg_advisory_lock($1)", &[&WRITER_LOCK])
+            .map_err(|e| failed(&self.shown, &e))?;
+        Ok(Some(Box::new(PgWriterLock {
+            client: Some(client),
+            home: Arc::clone(&self.lock_conn),
+        })))
+    }
+}
+
+/// Writes a transaction's buffered writes, one statement per tree and kind.
+fn write_all(
+    tx: &mut postgres::Transaction<'_>,
+    writes: BTreeMap<(Tree, Vec<u8>), Option<Vec<u8>>>,
+) -> Result<(), postgres::Error> {
+    let mut by_tree: BTreeMap<Tree, (Vec<Vec<u8>>, Vec<Vec<u8>>, Vec<Vec<u8>>)> = BTreeMap::new();
+    for ((tree, key), value) in writes {
+        let (keys, values, removed) = by_tree.entry(tree).or_default();
+        match value {
+            Some(v) => {
+                keys.push(key);
+                values.push(v);
+            }
+            None => removed.push(key),
+        }
+    }
+    for (tree, (keys, values, removed)) in by_tree {
+        let name = table(tree);
+        if !removed.is_empty() {
+            tx.execute(
+                &format!("DELETE FROM {name} WHERE k = ANY($1)"),
+                &[&removed],
+            )?;
+        }
+        if !keys.is_empty() {
+            tx.execute(
+                &format!(
+                    "INSERT INTO {name} (k, v) SELECT * FROM unnest($1::bytea[], $2::bytea[]) \
+                     ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v"
+                ),
+                &[&keys, &values],
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// A transaction in progress: reads go to the server (after the transaction's own writes),
+/// writes wait in `writes` until the commit.
+struct PgTxn<'a, 'b> {
+    tx: &'a mut postgres::Transaction<'b>,
+    writes: BTreeMap<(Tree, Vec<u8>), Option<Vec<u8>>>,
+    /// A server error seen by a read; the transaction is rolled back with it.
+    error: Option<postgres::Error>,
+}
+
+impl Txn for PgTxn<'_, '_> {
+    fn get(&mut self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        if let Some(written) = self.writes.get(&(tree, key.to_vec())) {
+            return Ok(written.clone());
+        }
+        let sql = format!("SELECT v FROM {} WHERE k = $1", table(tree));
+        match self.tx.query_opt(&sql, &[&key]) {
+            Ok(row) => Ok(row.map(|r| r.get(0))),
+            Err(e) => {
+                let message = explain(&e);
+                self.error = Some(e);
+                Err(StoreError::Postgres {
+                    at: String::new(),
+                    message,
+                })
+            }
+        }
+    }
+
+    fn put(&mut self, tree: Tree, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
+        self.writes
+            .insert((tree, key.to_vec()), Some(value.to_vec()));
+        Ok(())
+    }
+
+    fn remove(&mut self, tree: Tree, key: &[u8]) -> Result<(), StoreError> {
+        self.writes.insert((tree, key.to_vec()), None);
+        Ok(())
+    }
+}
+
+/// A scan read [`SCAN_CHUNK`] pairs at a time, each chunk on whichever connection is free.
+struct Chunks<'a> {
+    engine: &'a PgEngine,
+    tree: Tree,
+    from: Vec<u8>,
+    inclusive: bool,
+    end: Option<Vec<u8>>,
+    buffer: std::collections::VecDeque<Pair>,
+    done: bool,
+}
+
+impl Chunks<'_> {
+    fn fetch(&mut self) -> Result<(), StoreError> {
+        let op = if self.inclusive { ">=" } else { ">" };
+        let name = table(self.tree);
+        let rows = match &self.end {
+            Some(end) => {
+                let sql = format!(
+                    "SELECT k, v FROM {name} WHERE k {op} $1 AND k < $2 ORDER BY k LIMIT $3"
+                );
+                self.engine
+                    .with_client(|c| c.query(&sql, &[&self.from, end, &SCAN_CHUNK]))?
+            }
+            None => {
+                let sql = format!("SELECT k, v FROM {name} WHERE k {op} $1 ORDER BY k LIMIT $2");
+                self.engine
+                    .with_client(|c| c.query(&sql, &[&self.from, &SCAN_CHUNK]))?
+            }
+        };
+        self.done = (rows.len() as i64) < SCAN_CHUNK;
+        for row in rows {
+            self.buffer.push_back((row.get(0), row.get(1)));
+        }
+        if let Some((last, _)) = self.buffer.back() {
+            self.from = last.clone();
+            self.inclusive = false;
+        }
+        Ok(())
+    }
+}
+
+impl Iterator for Chunks<'_> {
+    type Item = Result<Pair, StoreError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.buffer.is_empty() && !self.done {
+            if let Err(e) = self.fetch() {
+                self.done = true;
+                return Some(Err(e));
+            }
+        }
+        self.buffer.pop_front().map(Ok)
+    }
+}
+
+/// The writer lock, held on its own connection; released (and the connection kept for the
+/// next time) when dropped. A connection that dies releases it on the server.
+struct PgWriterLock {
+    client: Option<Client>,
+    home: Arc<Mutex<Option<Client>>>,
+}
+
+impl WriterLock for PgWriterLock {}
+
+impl Drop for PgWriterLock {
+    fn drop(&mut self) {
+        let Some(mut client) = self.client.take() else {
+            return;
+        };
+        if client
+            .execute("SELECT pg_advisory_unlock($1)", &[&WRITER_LOCK])
+            .is_ok()
+        {
+            *self.home.lock().unwrap_or_else(|p| p.into_inner()) = Some(client);
+        }
+    }
+}

@@ -1,0 +1,240 @@
+//! A throwaway PostgreSQL cluster for the tests of one test binary: `initdb` and `pg_ctl`
+//! from the system's PostgreSQL (on PATH, else /usr/lib/postgresql/*/bin), in a temp
+//! directory, on a free loopback port, stopped when the binary exits. Each test gets a
+//! database of its own. As root the cluster runs as the `postgres` user (PostgreSQL refuses
+//! to run as root). Without PostgreSQL the tests that need it are skipped, and one line on
+//! the terminal says so.
+
+#![allow(dead_code)]
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// A running cluster.
+pub struct Cluster {
+    dir: PathBuf,
+    bin: PathBuf,
+    port: u16,
+    run_as: Option<String>,
+}
+
+static CLUSTER: OnceLock<Result<Cluster, String>> = OnceLock::new();
+static NEXT_DB: AtomicUsize = AtomicUsize::new(0);
+
+/// The URL of a new, empty database with breachdesk's tables (`db migrate` done), or
+/// `None` (after saying why, once) when PostgreSQL is not installed.
+pub fn fresh_database() -> Option<String> {
+    let url = empty_database()?;
+    breachdesk::store::PgEngine::connect(&url)
+        .and_then(|e| e.migrate())
+        .expect("migrate the test database");
+    Some(url)
+}
+
+/// The URL of a new database without breachdesk's tables.
+pub fn empty_database() -> Option<String> {
+    let cluster = match CLUSTER.get_or_init(start) {
+        Ok(c) => c,
+        Err(why) => {
+            skipped(why);
+            return None;
+        }
+    };
+    let n = NEXT_DB.fetch_add(1, Ordering::SeqCst);
+    let name = format!("bd_{}_{n}", std::process::id());
+    let mut admin = postgres::Client::connect(&cluster.url("postgres"), postgres::NoTls)
+        .expect("connect to the test cluster");
+    admin
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .expect("create a test database");
+    Some(cluster.url(&name))
+}
+
+/// Whether PostgreSQL tests run here.
+pub fn available() -> bool {
+    matches!(CLUSTER.get_or_init(start), Ok(_))
+}
+
+/// Says once per test binary, on the terminal (not captured), what was skipped.
+fn skipped(why: &str) {
+    static SAID: OnceLock<()> = OnceLock::new();
+    SAID.get_or_init(|| {
+        let _ = writeln!(
+            std::io::stderr(),
+            "PostgreSQL tests skipped: {why} (apt-get install postgresql; .ci/run does)"
+        );
+    });
+}
+
+impl Cluster {
+    pub fn url(&self, db: &str) -> String {
+        format!("postgres://breachdesk@127.0.0.1:{}/{db}", self.port)
+    }
+
+    fn command(&self, program: &str) -> Command {
+        let path = self.bin.join(program);
+        match &self.run_as {
+            Some(user) => {
+                let mut c = Command::new("runuser");
+                c.args(["-u", user, "--"]).arg(path);
+                c
+            }
+            None => Command::new(path),
+        }
+    }
+}
+
+fn find_bin() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("PATH") {
+        for dir in std::env::split_paths(&path) {
+            if dir.join("initdb").exists() && dir.join("pg_ctl").exists() {
+                // A symlink on PATH: use the directory it points into, where postgres is.
+                let real = std::fs::canonicalize(dir.join("initdb")).ok()?;
+                return real.parent().map(Path::to_path_buf);
+            }
+        }
+    }
+    let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+        .filter(|b| b.join("initdb").exists())
+        .collect();
+    found.sort();
+    found.pop()
+}
+
+fn start() -> Result<Cluster, String> {
+    let bin = find_bin().ok_or("no initdb found")?;
+    let root = nix::unistd::geteuid().is_root();
+    let run_as = root.then(|| "postgres".to_owned());
+    let dir = std::env::temp_dir().join(format!("breachdesk-pg-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    if let Some(user) = &run_as {
+        let owner = nix::unistd::User::from_name(user)
+            .ok()
+            .flatten()
+            .ok_or_else(|| format!("running as root and there is no '{user}' user"))?;
+        nix::unistd::chown(&dir, Some(owner.uid), Some(owner.gid)).map_err(|e| e.to_string())?;
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map_err(|e| e.to_string())?
+        .port();
+    let mut cluster = Cluster {
+        dir,
+        bin,
+        port,
+        run_as,
+    };
+    let data = cluster.dir.join("data");
+    let init = cluster
+        .command("initdb")
+        .arg("-D")
+        .arg(&data)
+        .args(["-A", "trust", "-U", "breachdesk", "-E", "UTF8", "--no-sync"])
+        .output()
+        .map_err(|e| format!("initdb: {e}"))?;
+    if !init.status.success() {
+        return Err(format!(
+            "initdb failed: {}",
+            String::from_utf8_lossy(&init.stderr).trim()
+        ));
+    }
+    for attempt in 0..3 {
+        let options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=200",
+            cluster.port,
+            cluster.dir.display()
+        );
+        let started = cluster
+            .command("pg_ctl")
+            .arg("-D")
+            .arg(&data)
+            .args(["-w", "-l"])
+            .arg(cluster.dir.join("log"))
+            .args(["-o", &options, "start"])
+            .output()
+            .map_err(|e| format!("pg_ctl: {e}"))?;
+        if started.status.success() {
+            register_stop(&cluster);
+            return Ok(cluster);
+        }
+        if attempt == 2 {
+            let log = std::fs::read_to_string(cluster.dir.join("log")).unwrap_or_default();
+            return Err(format!("pg_ctl start failed: {log}"));
+        }
+        // The port was taken between choosing and starting: another one.
+        cluster.port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| e.to_string())?
+            .port();
+    }
+    unreachable!("the loop returns on its last attempt")
+}
+
+static STOP: OnceLock<(PathBuf, PathBuf, Option<String>)> = OnceLock::new();
+
+extern "C" fn stop_cluster() {
+    let Some((bin, dir, run_as)) = STOP.get() else {
+        return;
+    };
+    let cluster = Cluster {
+        dir: dir.clone(),
+        bin: bin.clone(),
+        port: 0,
+        run_as: run_as.clone(),
+    };
+    let _ = cluster
+        .command("pg_ctl")
+        .arg("-D")
+        .arg(dir.join("data"))
+        .args(["-m", "immediate", "stop"])
+        .output();
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Stops the cluster and removes its directory when the test binary exits.
+fn register_stop(cluster: &Cluster) {
+    let _ = STOP.set((
+        cluster.bin.clone(),
+        cluster.dir.clone(),
+        cluster.run_as.clone(),
+    ));
+    // SAFETY: `stop_cluster` is a plain function that only reads a static set before.
+    unsafe {
+        nix::libc::atexit(stop_cluster);
+    }
+}
+
+/// The breachdesk tables of the database at `url` whose keys or values hold the bytes of
+/// `needle`, as a database administrator reading them would find them.
+pub fn tables_holding(url: &str, needle: &str) -> Vec<String> {
+    let mut client = postgres::Client::connect(url, postgres::NoTls).expect("connect");
+    let tables: Vec<String> = client
+        .query(
+            "SELECT tablename::text FROM pg_tables WHERE tablename LIKE 'bd\\_%' ORDER BY 1",
+            &[],
+        )
+        .expect("list tables")
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let needle = needle.as_bytes();
+    tables
+        .into_iter()
+        .filter(|t| {
+            if t == "bd_schema" {
+                return false;
+            }
+            let sql = format!(
+                "SELECT count(*) FROM {t} WHERE position($1::bytea in k) > 0 OR position($1::bytea in v) > 0"
+            );
+            let found: i64 = client.query_one(&sql, &[&needle]).expect("search").get(0);
+            found > 0
+        })
+        .collect()
+}
