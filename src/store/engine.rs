@@ -73,6 +73,9 @@ pub type Pair = (Vec<u8>, Vec<u8>);
 /// Key-ordered pairs of one tree, read lazily.
 pub type Pairs<'a> = Box<dyn Iterator<Item = Result<Pair, StoreError>> + 'a>;
 
+/// Takes another process's announcement (or `None`, asking whether to go on); false stops.
+pub type Deliver = Box<dyn Fn(Option<&str>) -> bool + Send>;
+
 /// One write of a batch.
 #[derive(Debug, Clone)]
 pub enum Write {
@@ -138,7 +141,7 @@ pub trait Engine: Send + Sync {
     /// Hands what other processes announce, except what `me` announced, to `deliver`, on a
     /// thread of its own, until `deliver` returns false (it is also called with `None` now
     /// and then, to ask).
-    fn listen(&self, _me: String, _deliver: Box<dyn Fn(Option<&str>) -> bool + Send>) {}
+    fn listen(&self, _me: String, _deliver: Deliver) {}
 
     /// Every pair whose key starts with `prefix`.
     fn scan_prefix<'a>(&'a self, tree: Tree, prefix: &[u8]) -> Pairs<'a> {

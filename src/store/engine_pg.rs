@@ -24,7 +24,7 @@ use postgres::fallible_iterator::FallibleIterator as _;
 use postgres::{Client, NoTls};
 
 use super::StoreError;
-use super::engine::{Engine, Pair, Pairs, Tree, Txn, Work, Write, WriterLock};
+use super::engine::{Deliver, Engine, Pair, Pairs, Tree, Txn, Work, Write, WriterLock};
 
 /// The schema this build reads and writes.
 pub const SCHEMA_VERSION: i32 = 1;
@@ -312,7 +312,7 @@ impl Engine for PgEngine {
         })
     }
 
-    fn listen(&self, me: String, deliver: Box<dyn Fn(Option<&str>) -> bool + Send>) {
+    fn listen(&self, me: String, deliver: Deliver) {
         let url = self.url.clone();
         let started = std::thread::Builder::new()
             .name("pg-listen".into())
@@ -346,7 +346,9 @@ fn write_all(
     tx: &mut postgres::Transaction<'_>,
     writes: BTreeMap<(Tree, Vec<u8>), Option<Vec<u8>>>,
 ) -> Result<(), postgres::Error> {
-    let mut by_tree: BTreeMap<Tree, (Vec<Vec<u8>>, Vec<Vec<u8>>, Vec<Vec<u8>>)> = BTreeMap::new();
+    // Per tree: keys and values to write, keys to remove.
+    type Columns = (Vec<Vec<u8>>, Vec<Vec<u8>>, Vec<Vec<u8>>);
+    let mut by_tree: BTreeMap<Tree, Columns> = BTreeMap::new();
     for ((tree, key), value) in writes {
         let (keys, values, removed) = by_tree.entry(tree).or_default();
         match value {

@@ -55,7 +55,7 @@ pub fn empty_database() -> Option<String> {
 
 /// Whether PostgreSQL tests run here.
 pub fn available() -> bool {
-    matches!(CLUSTER.get_or_init(start), Ok(_))
+    CLUSTER.get_or_init(start).is_ok()
 }
 
 /// Says once per test binary, on the terminal (not captured), what was skipped.
