@@ -62,9 +62,24 @@ pub(super) fn send(
     // Check the configuration and build the TLS trust once, before any thread starts.
     let target = SmtpTarget::new(&smtp).map_err(|e| DeskError::NotConfigured(e.to_string()))?;
     let lease = take_lease(desk, actor, scope)?;
-    let result = run(
-        desk, actor, scope, options, sender, &target, &lease, progress,
-    );
+    running().push(lease.clone());
+    // Letters an earlier send of this process had delivered but could not record (only
+    // when no other send of this process is noting letters in the journal now).
+    let alone = running().len() == 1;
+    let settled = if alone {
+        desk.store
+            .settle_journal()
+            .map(drop)
+            .map_err(DeskError::from)
+    } else {
+        Ok(())
+    };
+    let result = settled.and_then(|()| {
+        run(
+            desk, actor, scope, options, sender, &target, &lease, progress,
+        )
+    });
+    running().retain(|l| !is_mine(l, &lease));
     let released = release_lease(desk, &lease);
     let progress = result?;
     released?;
@@ -80,7 +95,11 @@ fn take_lease(
     let _guard = desk.lock()?;
     let now = desk.now();
     let mut leases = desk.store.send_leases()?;
-    leases.retain(|l| l.holds(now));
+    let me = Holder::current();
+    let mine = running().clone();
+    // A lease of this process that no send of it holds was left by a send that could not
+    // release it: it is over.
+    leases.retain(|l| l.holds(now) && (l.holder != me || mine.iter().any(|m| is_mine(l, m))));
     if let Some(running) = leases.iter().find(|l| l.overlaps(scope)) {
         return Err(DeskError::SendRunning(running.to_string()));
     }
@@ -94,6 +113,15 @@ fn take_lease(
     leases.push(lease.clone());
     desk.store.put_send_leases(&leases)?;
     Ok(lease)
+}
+
+/// The sends this process is running (on any desk it has open), so that a lease it could
+/// not release (the database went away mid-send) does not hold off its next send until the
+/// lease expires.
+static RUNNING: std::sync::Mutex<Vec<SendLease>> = std::sync::Mutex::new(Vec::new());
+
+fn running() -> std::sync::MutexGuard<'static, Vec<SendLease>> {
+    RUNNING.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn is_mine(l: &SendLease, mine: &SendLease) -> bool {

@@ -177,17 +177,25 @@ impl PgEngine {
     }
 
     /// Runs `f` on a pooled connection, opening one when none is free; a connection that
-    /// failed is not returned to the pool.
+    /// failed is not returned to the pool. A pooled connection found dead (the server
+    /// restarted since it was last used) empties the pool, and `f` runs once more on a new
+    /// connection unless `f` says (`may_retry`) that it got as far as a commit.
     fn with_client<T>(
         &self,
-        f: impl FnOnce(&mut Client) -> Result<T, postgres::Error>,
+        mut f: impl FnMut(&mut Client) -> Result<T, postgres::Error>,
     ) -> Result<T, StoreError> {
         let pooled = self.pool.lock().unwrap_or_else(|p| p.into_inner()).pop();
-        let mut client = match pooled {
-            Some(c) if !c.is_closed() => c,
-            _ => Client::connect(&self.url, NoTls).map_err(|e| failed(&self.shown, &e))?,
+        let (mut client, reused) = match pooled {
+            Some(c) if !c.is_closed() => (c, true),
+            _ => (self.new_client()?, false),
         };
-        let result = f(&mut client);
+        let mut result = f(&mut client);
+        if reused && client.is_closed() && result.as_ref().is_err_and(|e| e.as_db_error().is_none())
+        {
+            self.pool.lock().unwrap_or_else(|p| p.into_inner()).clear();
+            client = self.new_client()?;
+            result = f(&mut client);
+        }
         if !client.is_closed() {
             let mut pool = self.pool.lock().unwrap_or_else(|p| p.into_inner());
             if pool.len() < POOL_KEEP {
@@ -195,6 +203,10 @@ impl PgEngine {
             }
         }
         result.map_err(|e| failed(&self.shown, &e))
+    }
+
+    fn new_client(&self) -> Result<Client, StoreError> {
+        Client::connect(&self.url, NoTls).map_err(|e| failed(&self.shown, &e))
     }
 }
 
@@ -278,7 +290,9 @@ impl Engine for PgEngine {
     fn transaction(&self, work: &mut Work<'_>) -> Result<(), StoreError> {
         // Under the commit lock no other transaction runs, so the work runs once.
         let mut outcome: Result<(), StoreError> = Ok(());
-        self.with_client(|c| {
+        // The inner result is the COMMIT's: once it is sent, its outcome is unknown if the
+        // connection dies, so only what fails before it may run again.
+        let committed = self.with_client(|c| {
             let mut tx = c.transaction()?;
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&COMMIT_LOCK])?;
             let mut txn = PgTxn {
@@ -291,12 +305,13 @@ impl Engine for PgEngine {
                 return Err(e);
             }
             if outcome.is_err() {
-                return tx.rollback();
+                return tx.rollback().map(Ok);
             }
             let writes = std::mem::take(&mut txn.writes);
             write_all(&mut tx, writes)?;
-            tx.commit()
+            Ok(tx.commit())
         })?;
+        committed.map_err(|e| failed(&self.shown, &e))?;
         outcome
     }
 

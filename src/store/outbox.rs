@@ -121,9 +121,10 @@ impl Store {
         self.journal.clear()
     }
 
-    /// Applies what a sender that died left in the journal: each letter noted there was
-    /// accepted by the mail server, so it is sent. Returns how many states changed.
-    pub(super) fn settle_journal(&self) -> Result<usize, StoreError> {
+    /// Applies what a sender that died, or failed to record its outcomes (a database that
+    /// went away mid-send), left in the journal: each letter noted there was accepted by
+    /// the mail server, so it is sent. Returns how many states changed.
+    pub fn settle_journal(&self) -> Result<usize, StoreError> {
         let entries = self.journal.entries()?;
         let mut settled = Vec::new();
         for (key, at) in entries {

@@ -107,10 +107,79 @@ fn find_bin() -> Option<PathBuf> {
 }
 
 fn start() -> Result<Cluster, String> {
+    let cluster = launch("shared")?;
+    register_stop(&cluster);
+    Ok(cluster)
+}
+
+/// A cluster of the caller's own, to stop and start again; stopped and removed when
+/// dropped. `None` (said once) without PostgreSQL.
+pub fn own_cluster(name: &str) -> Option<Cluster> {
+    match launch(name) {
+        Ok(c) => Some(c),
+        Err(why) => {
+            skipped(&why);
+            None
+        }
+    }
+}
+
+impl Cluster {
+    /// Stops the server at once, as a crash or a pulled cable would.
+    pub fn stop(&self) {
+        let _ = self
+            .command("pg_ctl")
+            .arg("-D")
+            .arg(self.dir.join("data"))
+            .args(["-m", "immediate", "-w", "stop"])
+            .output();
+    }
+
+    /// Starts the server again on the same port.
+    pub fn start(&self) {
+        let options = self.options();
+        let out = self
+            .command("pg_ctl")
+            .arg("-D")
+            .arg(self.dir.join("data"))
+            .args(["-w", "-l"])
+            .arg(self.dir.join("log"))
+            .args(["-o", &options, "start"])
+            .output()
+            .expect("pg_ctl start");
+        assert!(out.status.success(), "the test cluster did not start again");
+    }
+
+    fn options(&self) -> String {
+        format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=200",
+            self.port,
+            self.dir.display()
+        )
+    }
+
+    /// A new database with breachdesk's tables.
+    pub fn fresh_database(&self) -> String {
+        let n = NEXT_DB.fetch_add(1, Ordering::SeqCst);
+        let name = format!("bd_own_{n}");
+        let mut admin =
+            postgres::Client::connect(&self.url("postgres"), postgres::NoTls).expect("connect");
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .expect("create a test database");
+        let url = self.url(&name);
+        breachdesk::store::PgEngine::connect(&url)
+            .and_then(|e| e.migrate())
+            .expect("migrate the test database");
+        url
+    }
+}
+
+fn launch(name: &str) -> Result<Cluster, String> {
     let bin = find_bin().ok_or("no initdb found")?;
     let root = nix::unistd::geteuid().is_root();
     let run_as = root.then(|| "postgres".to_owned());
-    let dir = std::env::temp_dir().join(format!("breachdesk-pg-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("breachdesk-pg-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     if let Some(user) = &run_as {
@@ -145,11 +214,7 @@ fn start() -> Result<Cluster, String> {
         ));
     }
     for attempt in 0..3 {
-        let options = format!(
-            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=200",
-            cluster.port,
-            cluster.dir.display()
-        );
+        let options = cluster.options();
         let started = cluster
             .command("pg_ctl")
             .arg("-D")
@@ -160,7 +225,6 @@ fn start() -> Result<Cluster, String> {
             .output()
             .map_err(|e| format!("pg_ctl: {e}"))?;
         if started.status.success() {
-            register_stop(&cluster);
             return Ok(cluster);
         }
         if attempt == 2 {
@@ -182,19 +246,20 @@ extern "C" fn stop_cluster() {
     let Some((bin, dir, run_as)) = STOP.get() else {
         return;
     };
-    let cluster = Cluster {
+    // Dropping it stops it and removes its directory.
+    drop(Cluster {
         dir: dir.clone(),
         bin: bin.clone(),
         port: 0,
         run_as: run_as.clone(),
-    };
-    let _ = cluster
-        .command("pg_ctl")
-        .arg("-D")
-        .arg(dir.join("data"))
-        .args(["-m", "immediate", "stop"])
-        .output();
-    let _ = std::fs::remove_dir_all(dir);
+    });
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        self.stop();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
 
 /// Stops the cluster and removes its directory when the test binary exits.
