@@ -1,19 +1,27 @@
-//! PostgreSQL going away under a send, on a cluster of this test's own (stopped and started
-//! again at a chosen point: after the send has recorded its first outcomes). The send must
-//! stop with a clear error and record nothing wrong; the next send, once the database is
-//! back, must finish with every person sent exactly one letter (the letters delivered while
-//! the database was gone are in the daemon's journal, not sent again). Skipped, saying so,
-//! where PostgreSQL is not installed.
+//! Faults under a send on PostgreSQL, each on a cluster of the test's own:
+//! - the server stopped and started again at a chosen point (after the send has recorded its
+//!   first outcomes): the send stops with a clear error, and the next send, once the
+//!   database is back, finishes with every person sent exactly one letter (the letters
+//!   delivered while the database was gone are in the journal, not sent again);
+//! - a sending process (standing for a daemon on one host) killed with SIGKILL once a chosen
+//!   share of the letters reached the server: another process with its own local directory
+//!   (another host) takes the send over and finishes it, recording first what the dead one
+//!   had delivered, so at most one letter per connection goes out twice, byte for byte the
+//!   same.
+//!
+//! Skipped, saying so, where PostgreSQL is not installed.
 
 #![allow(clippy::unwrap_used)] // tests: a panic is the failure report
 
+mod common;
 #[path = "common/pg.rs"]
 mod pg;
 #[path = "common/smtp.rs"]
 mod smtp;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use breachdesk::config::Settings;
 use breachdesk::crypto::Key;
@@ -94,4 +102,104 @@ fn postgres_stopped_mid_send_then_a_later_send_misses_nobody_and_repeats_nobody(
         .unwrap();
     assert_eq!(status.counts["sent"], 400);
     assert_eq!(desk.incident(id).unwrap().notified, 400);
+}
+
+#[test]
+fn a_sender_killed_mid_send_is_taken_over_by_another_host_repeating_at_most_one_per_connection() {
+    const PEOPLE: usize = 1200;
+    const CONNECTIONS: usize = 8;
+    let Some(cluster) = pg::own_cluster("kill") else {
+        return;
+    };
+    let url = cluster.fresh_database();
+    let server = smtp::SmtpServer::start(smtp::Faults {
+        delay: Duration::from_millis(2),
+        ..smtp::Faults::default()
+    });
+    let key = Key::generate().unwrap().to_hex();
+    // Two hosts: each its own home (and so its own local directory), one key, one database.
+    let hosts = [common::Sandbox::new(), common::Sandbox::new()];
+    for host in &hosts {
+        host.write(
+            "config.toml",
+            &server.config(&format!("connections = {CONNECTIONS}")),
+        );
+    }
+    let run = |host: &common::Sandbox, args: &[&str]| {
+        let out = host
+            .std_cmd()
+            .env("BREACHDESK_KEY", &key)
+            .arg("--db")
+            .arg(&url)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let mut csv = String::from("employee_id,name,email,categories,location\n");
+    for i in 0..PEOPLE {
+        csv.push_str(&format!(
+            "E{i:05},Person {i},person{i}@corp.example,keystrokes,DE\n"
+        ));
+    }
+    let roster = hosts[0].write("roster.csv", &csv);
+    run(
+        &hosts[0],
+        &["incident", "open", "--title", "Exposure", "--severity", "2"],
+    );
+    run(
+        &hosts[0],
+        &["people", "import", "1", roster.to_str().unwrap()],
+    );
+    run(
+        &hosts[0],
+        &["notify", "queue", "1", "--template", "initial"],
+    );
+
+    let mut child = hosts[0]
+        .std_cmd()
+        .env("BREACHDESK_KEY", &key)
+        .arg("--db")
+        .arg(&url)
+        .args(["notify", "send", "1"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // The chosen point: a third of the letters have reached the server.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while server.messages().len() < PEOPLE / 3 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    server.wait_idle();
+    let before = server.messages().len();
+    assert!(before < PEOPLE, "killed mid-send ({before} letters)");
+
+    // The other host: the dead sender's process is gone, so its lease no longer holds.
+    let out = run(&hosts[1], &["notify", "send", "1"]);
+    assert!(out.contains("0 failed"), "{out}");
+    let mut got: HashMap<String, Vec<smtp::Received>> = HashMap::new();
+    for m in server.messages() {
+        got.entry(m.to[0].clone()).or_default().push(m);
+    }
+    assert_eq!(got.len(), PEOPLE, "nobody is missed");
+    let mut twice = 0;
+    for (to, copies) in &got {
+        let ids: HashSet<_> = copies.iter().map(|m| m.header("Message-ID")).collect();
+        let bodies: HashSet<_> = copies.iter().map(|m| m.data.clone()).collect();
+        assert_eq!(ids.len(), 1, "{to} got different Message-IDs");
+        assert_eq!(bodies.len(), 1, "{to} got different bytes");
+        twice += copies.len() - 1;
+    }
+    assert!(twice <= CONNECTIONS, "{twice} letters went out twice");
+    let status: serde_json::Value =
+        serde_json::from_str(&run(&hosts[1], &["notify", "status", "1", "--json"])).unwrap();
+    assert_eq!(status["counts"]["sent"], PEOPLE, "{status}");
 }

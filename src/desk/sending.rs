@@ -31,6 +31,9 @@ use crate::store::Changes;
 /// How many sent first notices are marked on the roster together.
 const MARK_EVERY: usize = 2048;
 
+/// How many letters the feeder reads together (one round trip on a database server).
+const FEED_READ: usize = 64;
+
 /// How many outcomes are committed to the trees together (the journal covers them meanwhile).
 const COMMIT_EVERY: usize = 128;
 
@@ -224,7 +227,7 @@ fn run(
     result?;
     marked?;
     // Every worker has ended and every outcome is committed: the journal is spent.
-    desk.store.clear_journal()?;
+    desk.store.clear_journal(scope)?;
     Ok(rec.progress)
 }
 
@@ -290,40 +293,48 @@ fn feed(
 ) -> Result<usize, DeskError> {
     let interval = (rate > 0).then(|| Duration::from_secs_f64(1.0 / f64::from(rate)));
     let mut next_slot = Instant::now();
-    for (index, (r, _)) in items.iter().enumerate() {
+    for (chunk, block) in items.chunks(FEED_READ).enumerate() {
         if stopping(stop) {
-            return Ok(index);
+            return Ok(chunk * FEED_READ);
         }
-        if let Some(interval) = interval {
-            let now = Instant::now();
-            if next_slot > now {
-                std::thread::sleep(next_slot - now);
+        let refs: Vec<&NotificationRef> = block.iter().map(|(r, _)| r).collect();
+        let letters = desk.store.notifications(&refs)?;
+        for (at, ((r, _), letter)) in block.iter().zip(letters).enumerate() {
+            let index = chunk * FEED_READ + at;
+            if stopping(stop) {
+                return Ok(index);
             }
-            next_slot = next_slot.max(now) + interval;
-        }
-        let Some(mut notification) = desk.store.notification(r)? else {
-            let missing = Err(SendError::Permanent(
-                "the letter is missing from the outbox".into(),
-            ));
-            let _ = results.send(Finished {
+            if let Some(interval) = interval {
+                let now = Instant::now();
+                if next_slot > now {
+                    std::thread::sleep(next_slot - now);
+                }
+                next_slot = next_slot.max(now) + interval;
+            }
+            let Some(mut notification) = letter else {
+                let missing = Err(SendError::Permanent(
+                    "the letter is missing from the outbox".into(),
+                ));
+                let _ = results.send(Finished {
+                    index,
+                    outcome: missing,
+                    unnoted: None,
+                });
+                continue;
+            };
+            if notification.message.is_some() {
+                // Only the wire message goes out; the rendered parts would only take room
+                // while the letter waits for a connection.
+                notification.letter.text = String::new();
+                notification.letter.html = String::new();
+            }
+            if !pool.submit(Attempt {
                 index,
-                outcome: missing,
-                unnoted: None,
-            });
-            continue;
-        };
-        if notification.message.is_some() {
-            // Only the wire message goes out; the rendered parts would only take room
-            // while the letter waits for a connection.
-            notification.letter.text = String::new();
-            notification.letter.html = String::new();
-        }
-        if !pool.submit(Attempt {
-            index,
-            notification,
-            token: desk.store.bounce_token(r),
-        }) {
-            return Ok(index);
+                notification,
+                token: desk.store.bounce_token(r),
+            }) {
+                return Ok(index);
+            }
         }
     }
     Ok(items.len())

@@ -38,6 +38,21 @@ pub(super) fn prepare_dir(dir: &Path) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Creates the directory where a process on a shared engine keeps its journal (mode 0700),
+/// or tightens an existing one.
+pub(super) fn prepare_local_dir(dir: &Path) -> Result<(), StoreError> {
+    let io = |e| StoreError::Io {
+        path: dir.to_owned(),
+        source: e,
+    };
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(io)?;
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(io)
+}
+
 /// Sets every file under `dir` to 0600 and every directory to 0700, for databases whose
 /// files were written before the umask was tightened.
 pub(super) fn tighten_files(dir: &Path) -> Result<(), StoreError> {

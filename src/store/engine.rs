@@ -99,6 +99,10 @@ pub fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
 /// Reads and writes inside one transaction. Reads see the transaction's own writes.
 pub trait Txn {
     fn get(&mut self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
+    /// The values of `keys`, in order (one round trip on a database server).
+    fn get_many(&mut self, tree: Tree, keys: &[&[u8]]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        keys.iter().map(|k| self.get(tree, k)).collect()
+    }
     fn put(&mut self, tree: Tree, key: &[u8], value: &[u8]) -> Result<(), StoreError>;
     fn remove(&mut self, tree: Tree, key: &[u8]) -> Result<(), StoreError>;
 }
@@ -116,6 +120,10 @@ pub trait Engine: Send + Sync {
     /// What the database is, for messages: a directory or a server and database name.
     fn describe(&self) -> String;
     fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
+    /// The values of `keys`, in order (one round trip on a database server).
+    fn get_many(&self, tree: Tree, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        keys.iter().map(|k| self.get(tree, k)).collect()
+    }
     /// The pairs with `start <= key < end` (no end: to the end of the tree), in key order.
     fn range<'a>(&'a self, tree: Tree, start: &[u8], end: Option<&[u8]>) -> Pairs<'a>;
     /// The pair with the greatest key.
@@ -142,6 +150,12 @@ pub trait Engine: Send + Sync {
     /// thread of its own, until `deliver` returns false (it is also called with `None` now
     /// and then, to ask).
     fn listen(&self, _me: String, _deliver: Deliver) {}
+
+    /// The send journal this engine keeps for every process on it; `None`: each process
+    /// keeps its own file.
+    fn shared_journal(&self) -> Option<std::sync::Arc<dyn super::journal::SharedJournal>> {
+        None
+    }
 
     /// Every pair whose key starts with `prefix`.
     fn scan_prefix<'a>(&'a self, tree: Tree, prefix: &[u8]) -> Pairs<'a> {

@@ -23,8 +23,11 @@ use std::time::Duration;
 use postgres::fallible_iterator::FallibleIterator as _;
 use postgres::{Client, NoTls};
 
+use chrono::{DateTime, TimeZone as _, Utc};
+
 use super::StoreError;
 use super::engine::{Deliver, Engine, Pair, Pairs, Tree, Txn, Work, Write, WriterLock};
+use super::journal::{Entry, SharedJournal};
 
 /// The schema this build reads and writes.
 pub const SCHEMA_VERSION: i32 = 1;
@@ -50,13 +53,20 @@ pub fn is_url(db: &str) -> bool {
 
 /// A PostgreSQL database: where it is, and connections to it.
 pub struct PgEngine {
+    pool: Arc<Pool>,
+    /// The connection that holds the writer lock, kept between uses.
+    lock_conn: Arc<Mutex<Option<Client>>>,
+}
+
+/// Connections to one database, kept for reuse.
+struct Pool {
     /// The URL as given (it may hold a password: never shown).
     url: String,
     /// host:port/database, for messages.
     shown: String,
-    pool: Mutex<Vec<Client>>,
-    /// The connection that holds the writer lock, kept between uses.
-    lock_conn: Arc<Mutex<Option<Client>>>,
+    clients: Mutex<Vec<Client>>,
+    /// Run on every new connection.
+    setup: &'static str,
 }
 
 /// The URL's host, port and database name, without user or password.
@@ -109,7 +119,7 @@ impl PgEngine {
         let found = engine.schema_version()?;
         if found != Some(SCHEMA_VERSION) {
             return Err(StoreError::Schema {
-                at: engine.shown.clone(),
+                at: engine.pool.shown.clone(),
                 found,
                 wanted: SCHEMA_VERSION,
             });
@@ -119,14 +129,28 @@ impl PgEngine {
 
     /// Connects without looking at the schema.
     pub fn connect(url: &str) -> Result<PgEngine, StoreError> {
-        let shown = describe_url(url);
-        let client = Client::connect(url, NoTls).map_err(|e| failed(&shown, &e))?;
-        Ok(PgEngine {
+        let pool = Pool {
             url: url.to_owned(),
-            shown,
-            pool: Mutex::new(vec![client]),
+            shown: describe_url(url),
+            clients: Mutex::new(Vec::new()),
+            setup: "",
+        };
+        let first = pool.new_client()?;
+        pool.clients
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(first);
+        Ok(PgEngine {
+            pool: Arc::new(pool),
             lock_conn: Arc::new(Mutex::new(None)),
         })
+    }
+
+    fn with_client<T>(
+        &self,
+        f: impl FnMut(&mut Client) -> Result<T, postgres::Error>,
+    ) -> Result<T, StoreError> {
+        self.pool.with_client(f)
     }
 
     /// The schema version the database has; `None` before the first migration.
@@ -151,7 +175,7 @@ impl PgEngine {
             && v > SCHEMA_VERSION
         {
             return Err(StoreError::Schema {
-                at: self.shown.clone(),
+                at: self.pool.shown.clone(),
                 found,
                 wanted: SCHEMA_VERSION,
             });
@@ -166,6 +190,9 @@ impl PgEngine {
                     table(tree)
                 ))?;
             }
+            tx.batch_execute(
+                "CREATE TABLE IF NOT EXISTS bd_journal (k bytea PRIMARY KEY, at bigint NOT NULL)",
+            )?;
             tx.execute("DELETE FROM bd_schema", &[])?;
             tx.execute(
                 "INSERT INTO bd_schema (version) VALUES ($1)",
@@ -175,16 +202,19 @@ impl PgEngine {
         })?;
         Ok(found)
     }
+}
 
+impl Pool {
     /// Runs `f` on a pooled connection, opening one when none is free; a connection that
     /// failed is not returned to the pool. A pooled connection found dead (the server
     /// restarted since it was last used) empties the pool, and `f` runs once more on a new
-    /// connection unless `f` says (`may_retry`) that it got as far as a commit.
+    /// connection: `f` must be safe to run again after any failure it returns as `Err` (a
+    /// transaction returns its COMMIT's outcome inside `Ok`).
     fn with_client<T>(
         &self,
         mut f: impl FnMut(&mut Client) -> Result<T, postgres::Error>,
     ) -> Result<T, StoreError> {
-        let pooled = self.pool.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let pooled = self.clients.lock().unwrap_or_else(|p| p.into_inner()).pop();
         let (mut client, reused) = match pooled {
             Some(c) if !c.is_closed() => (c, true),
             _ => (self.new_client()?, false),
@@ -192,21 +222,30 @@ impl PgEngine {
         let mut result = f(&mut client);
         if reused && client.is_closed() && result.as_ref().is_err_and(|e| e.as_db_error().is_none())
         {
-            self.pool.lock().unwrap_or_else(|p| p.into_inner()).clear();
+            self.clients
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clear();
             client = self.new_client()?;
             result = f(&mut client);
         }
         if !client.is_closed() {
-            let mut pool = self.pool.lock().unwrap_or_else(|p| p.into_inner());
-            if pool.len() < POOL_KEEP {
-                pool.push(client);
+            let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
+            if clients.len() < POOL_KEEP {
+                clients.push(client);
             }
         }
         result.map_err(|e| failed(&self.shown, &e))
     }
 
     fn new_client(&self) -> Result<Client, StoreError> {
-        Client::connect(&self.url, NoTls).map_err(|e| failed(&self.shown, &e))
+        let mut client = Client::connect(&self.url, NoTls).map_err(|e| failed(&self.shown, &e))?;
+        if !self.setup.is_empty() {
+            client
+                .batch_execute(self.setup)
+                .map_err(|e| failed(&self.shown, &e))?;
+        }
+        Ok(client)
     }
 }
 
@@ -242,12 +281,18 @@ fn listen_loop(url: &str, me: &str, deliver: &(dyn Fn(Option<&str>) -> bool + Se
 
 impl Engine for PgEngine {
     fn describe(&self) -> String {
-        self.shown.clone()
+        self.pool.shown.clone()
     }
 
     fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         let sql = format!("SELECT v FROM {} WHERE k = $1", table(tree));
         self.with_client(|c| Ok(c.query_opt(&sql, &[&key])?.map(|r| r.get(0))))
+    }
+
+    fn get_many(&self, tree: Tree, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        let sql = format!("SELECT k, v FROM {} WHERE k = ANY($1)", table(tree));
+        let rows = self.with_client(|c| c.query(&sql, &[&keys]))?;
+        Ok(in_order(keys.iter().map(Vec::as_slice), rows))
     }
 
     fn range<'a>(&'a self, tree: Tree, start: &[u8], end: Option<&[u8]>) -> Pairs<'a> {
@@ -311,7 +356,7 @@ impl Engine for PgEngine {
             write_all(&mut tx, writes)?;
             Ok(tx.commit())
         })?;
-        committed.map_err(|e| failed(&self.shown, &e))?;
+        committed.map_err(|e| failed(&self.pool.shown, &e))?;
         outcome
     }
 
@@ -328,12 +373,26 @@ impl Engine for PgEngine {
     }
 
     fn listen(&self, me: String, deliver: Deliver) {
-        let url = self.url.clone();
+        let url = self.pool.url.clone();
         let started = std::thread::Builder::new()
             .name("pg-listen".into())
             .spawn(move || listen_loop(&url, &me, &*deliver));
         // Without the thread, notices from other daemons arrive with the next reload.
         drop(started);
+    }
+
+    fn shared_journal(&self) -> Option<Arc<dyn SharedJournal>> {
+        Some(Arc::new(PgJournal {
+            pool: Pool {
+                url: self.pool.url.clone(),
+                shown: self.pool.shown.clone(),
+                clients: Mutex::new(Vec::new()),
+                // A note must outlive the daemon that wrote it, not a crash of the server:
+                // the server writes it out within a fraction of a second, and a note costs
+                // one round trip instead of a synced commit.
+                setup: "SET synchronous_commit = off",
+            },
+        }))
     }
 
     fn lock_writers(&self) -> Result<Option<Box<dyn WriterLock>>, StoreError> {
@@ -344,11 +403,11 @@ impl Engine for PgEngine {
             .take();
         let mut client = match kept {
             Some(c) if !c.is_closed() => c,
-            _ => Client::connect(&self.url, NoTls).map_err(|e| failed(&self.shown, &e))?,
+            _ => self.pool.new_client()?,
         };
         client
             .execute("SELECT pg_advisory_lock($1)", &[&WRITER_LOCK])
-            .map_err(|e| failed(&self.shown, &e))?;
+            .map_err(|e| failed(&self.pool.shown, &e))?;
         Ok(Some(Box::new(PgWriterLock {
             client: Some(client),
             home: Arc::clone(&self.lock_conn),
@@ -421,6 +480,38 @@ impl Txn for PgTxn<'_, '_> {
                 })
             }
         }
+    }
+
+    fn get_many(&mut self, tree: Tree, keys: &[&[u8]]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        let unwritten: Vec<&[u8]> = keys
+            .iter()
+            .copied()
+            .filter(|k| !self.writes.contains_key(&(tree, k.to_vec())))
+            .collect();
+        let read = if unwritten.is_empty() {
+            Vec::new()
+        } else {
+            let sql = format!("SELECT k, v FROM {} WHERE k = ANY($1)", table(tree));
+            match self.tx.query(&sql, &[&unwritten]) {
+                Ok(rows) => in_order(unwritten.iter().copied(), rows),
+                Err(e) => {
+                    let message = explain(&e);
+                    self.error = Some(e);
+                    return Err(StoreError::Postgres {
+                        at: String::new(),
+                        message,
+                    });
+                }
+            }
+        };
+        let mut read = read.into_iter();
+        Ok(keys
+            .iter()
+            .map(|k| match self.writes.get(&(tree, k.to_vec())) {
+                Some(written) => written.clone(),
+                None => read.next().flatten(),
+            })
+            .collect())
     }
 
     fn put(&mut self, tree: Tree, key: &[u8], value: &[u8]) -> Result<(), StoreError> {
@@ -511,4 +602,80 @@ impl Drop for PgWriterLock {
             *self.home.lock().unwrap_or_else(|p| p.into_inner()) = Some(client);
         }
     }
+}
+
+/// The send journal as the table `bd_journal`, read by every daemon: a daemon that takes over
+/// a dead one's send first records what the dead one had delivered.
+struct PgJournal {
+    pool: Pool,
+}
+
+impl SharedJournal for PgJournal {
+    fn note(&self, keys: &[Vec<u8>], at: DateTime<Utc>) -> Result<(), StoreError> {
+        let stamp = at.timestamp_millis();
+        let stamps = vec![stamp; keys.len()];
+        self.pool.with_client(|c| {
+            c.execute(
+                "INSERT INTO bd_journal (k, at) SELECT * FROM unnest($1::bytea[], $2::bigint[]) \
+                 ON CONFLICT (k) DO NOTHING",
+                &[&keys, &stamps],
+            )
+            .map(drop)
+        })
+    }
+
+    fn entries(&self) -> Result<Vec<Entry>, StoreError> {
+        let rows = self
+            .pool
+            .with_client(|c| c.query("SELECT k, at FROM bd_journal ORDER BY k", &[]))?;
+        Ok(rows
+            .iter()
+            .filter_map(|r| {
+                let at = Utc.timestamp_millis_opt(r.get::<_, i64>(1)).single()?;
+                Some((r.get::<_, Vec<u8>>(0), at))
+            })
+            .collect())
+    }
+
+    fn forget(&self, keys: &[Vec<u8>]) -> Result<(), StoreError> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        self.pool.with_client(|c| {
+            c.execute("DELETE FROM bd_journal WHERE k = ANY($1)", &[&keys])
+                .map(drop)
+        })
+    }
+
+    fn forget_prefix(&self, prefix: Option<&[u8]>) -> Result<(), StoreError> {
+        let Some(prefix) = prefix else {
+            return self
+                .pool
+                .with_client(|c| c.execute("DELETE FROM bd_journal", &[]).map(drop));
+        };
+        let end = super::engine::prefix_end(prefix);
+        self.pool.with_client(|c| match &end {
+            Some(end) => c
+                .execute(
+                    "DELETE FROM bd_journal WHERE k >= $1 AND k < $2",
+                    &[&prefix, end],
+                )
+                .map(drop),
+            None => c
+                .execute("DELETE FROM bd_journal WHERE k >= $1", &[&prefix])
+                .map(drop),
+        })
+    }
+}
+
+/// The values of `rows` (key, value) in the order of `keys`; `None` for a key not found.
+fn in_order<'k>(
+    keys: impl Iterator<Item = &'k [u8]>,
+    rows: Vec<postgres::Row>,
+) -> Vec<Option<Vec<u8>>> {
+    let found: std::collections::HashMap<Vec<u8>, Vec<u8>> = rows
+        .into_iter()
+        .map(|r| (r.get::<_, Vec<u8>>(0), r.get::<_, Vec<u8>>(1)))
+        .collect();
+    keys.map(|k| found.get(k).cloned()).collect()
 }

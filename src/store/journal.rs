@@ -1,6 +1,8 @@
-//! The send journal: a file in the database directory where a sender notes each letter the
-//! mail server accepted, one `write` per group, before that letter's connection may take its
-//! next one. A `write` survives the sender's own death (`kill -9`), and costs far less than
+//! The send journal: where a sender notes each letter the mail server accepted, before that
+//! letter's connection may take its next one. It is a file in the database directory (on
+//! PostgreSQL, in the daemon's local directory), one `write` per group; a shared engine
+//! also keeps it in a table every daemon reads, so that a daemon taking over a dead one's
+//! send first records what the dead one had delivered ([`SharedJournal`]). A `write` survives the sender's own death (`kill -9`), and costs far less than
 //! a flushed transaction, so sending keeps its pace while a crash resends at most one letter
 //! per connection. The delivery states are committed to the trees in larger groups, after
 //! which the journal is emptied; whatever a dead sender left in it is applied when the
@@ -22,15 +24,87 @@ const FILE: &str = "sent.journal";
 /// One noted letter: its outbox key and when the server accepted it.
 pub type Entry = (Vec<u8>, DateTime<Utc>);
 
-/// The open journal of one database.
+/// A journal kept by a shared engine.
+pub trait SharedJournal: Send + Sync {
+    /// Notes `keys` as accepted at `at`; survives the noting process's death.
+    fn note(&self, keys: &[Vec<u8>], at: DateTime<Utc>) -> Result<(), StoreError>;
+    /// Every entry, of every process.
+    fn entries(&self) -> Result<Vec<Entry>, StoreError>;
+    /// Forgets `keys` (their states are committed).
+    fn forget(&self, keys: &[Vec<u8>]) -> Result<(), StoreError>;
+    /// Forgets every entry whose key starts with `prefix` (all with `None`).
+    fn forget_prefix(&self, prefix: Option<&[u8]>) -> Result<(), StoreError>;
+}
+
+/// The journal of one database: this process's file, and on a shared engine the engine's
+/// table too. A letter is noted in the file first (that survives this process's death
+/// whatever the database does), then in the table, which lets another daemon that takes a
+/// dead one's send over record what it had delivered; a note the table refuses (the
+/// database went away) is still in the file, and the send stops at its next commit anyway.
 pub struct Journal {
+    file: FileJournal,
+    shared: Option<std::sync::Arc<dyn SharedJournal>>,
+}
+
+impl Journal {
+    pub fn new(dir: &Path, shared: Option<std::sync::Arc<dyn SharedJournal>>) -> Journal {
+        Journal {
+            file: FileJournal::new(dir),
+            shared,
+        }
+    }
+
+    /// Notes that the letters under `keys` were accepted at `at`.
+    pub fn append(&self, keys: &[Vec<u8>], at: DateTime<Utc>) -> Result<(), StoreError> {
+        self.file.append(keys, at)?;
+        if let Some(shared) = &self.shared {
+            // Best effort: the file already holds the note (see above).
+            let _ = shared.note(keys, at);
+        }
+        Ok(())
+    }
+
+    /// Every entry of the file and of the shared table, each key once.
+    pub fn entries(&self) -> Result<Vec<Entry>, StoreError> {
+        let mut entries = self.file.entries()?;
+        if let Some(shared) = &self.shared {
+            entries.extend(shared.entries()?);
+            entries.sort();
+            entries.dedup_by(|a, b| a.0 == b.0);
+        }
+        Ok(entries)
+    }
+
+    /// Forgets the entries `settled` (just committed). The file is emptied: it is only
+    /// settled when this process runs no other send.
+    pub fn forget(&self, settled: &[Entry]) -> Result<(), StoreError> {
+        self.file.clear()?;
+        if let Some(shared) = &self.shared {
+            let keys: Vec<Vec<u8>> = settled.iter().map(|(k, _)| k.clone()).collect();
+            shared.forget(&keys)?;
+        }
+        Ok(())
+    }
+
+    /// Forgets what a finished send over `prefix` (an incident's keys; `None`: all) noted.
+    pub fn forget_prefix(&self, prefix: Option<&[u8]>) -> Result<(), StoreError> {
+        self.file.clear()?;
+        match &self.shared {
+            Some(shared) => shared.forget_prefix(prefix),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The journal file of a database directory.
+pub struct FileJournal {
     path: PathBuf,
     file: Mutex<Option<File>>,
 }
 
-impl Journal {
-    pub fn new(dir: &Path) -> Journal {
-        Journal {
+impl FileJournal {
+    pub fn new(dir: &Path) -> FileJournal {
+        FileJournal {
             path: dir.join(FILE),
             file: Mutex::new(None),
         }
@@ -130,7 +204,7 @@ mod tests {
     #[test]
     fn entries_come_back_and_a_torn_line_is_skipped() {
         let dir = tempfile::tempdir().unwrap();
-        let journal = Journal::new(dir.path());
+        let journal = FileJournal::new(dir.path());
         let at = Utc.timestamp_millis_opt(1_700_000_000_123).unwrap();
         journal.append(&[vec![0, 1, 255], vec![7]], at).unwrap();
         std::fs::OpenOptions::new()

@@ -27,8 +27,9 @@
 //! - `data_keys`: incident id -> its data key sealed under the database key, or the
 //!   tombstone of a purge (`data_keys.rs`)
 //!
-//! Beside the trees, `sent.journal` notes the letters a running send had accepted (see
-//! `journal.rs`); `meta` also holds the send leases.
+//! Beside the trees, the send journal notes the letters a running send had accepted (see
+//! `journal.rs`: `sent.journal` on sled, a table on PostgreSQL); `meta` also holds the send
+//! leases.
 //!
 //! Files: `codec.rs` (keys and values as bytes), `outbox.rs` (letters, delivery states, send
 //! leases, the journal's handle), `journal.rs` (the send journal file), `roster.rs` (roster
@@ -175,7 +176,7 @@ impl Store {
     /// reach this store's watchers.
     pub fn open_postgres(url: &str, key: &Key, local: &Path) -> Result<Store, StoreError> {
         nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
-        prepare_dir(local)?;
+        dir::prepare_local_dir(local)?;
         let engine = PgEngine::open(url)?;
         let store = Store::on_engine(Box::new(engine), local, key)?;
         let watchers = std::sync::Arc::downgrade(&store.watchers);
@@ -220,6 +221,7 @@ impl Store {
         key: &Key,
     ) -> Result<Store, StoreError> {
         let store = Store {
+            journal: std::sync::Arc::new(journal::Journal::new(local, engine.shared_journal())),
             path: local.to_owned(),
             engine,
             dicts: letters::Dictionaries::default(),
@@ -234,7 +236,6 @@ impl Store {
             },
             head_key: HeadKey::derive(key),
             witness: None,
-            journal: std::sync::Arc::new(journal::Journal::new(local)),
             watchers: std::sync::Arc::default(),
             id: {
                 let mut raw = [0u8; 8];
@@ -464,8 +465,10 @@ impl Store {
                 txn.put(Tree::Evidence, key, value)?;
             }
             let mut tallies = tally::Deltas::default();
-            for (key, mark) in &written {
-                let old = match txn.get(Tree::OutboxState, key)? {
+            let keys: Vec<&[u8]> = written.keys().copied().collect();
+            let olds = txn.get_many(Tree::OutboxState, &keys)?;
+            for ((key, mark), old) in written.iter().zip(olds) {
+                let old = match old {
                     Some(raw) => Some(
                         self.unseal::<outbox::StoredDelivery>(
                             "outbox_state",

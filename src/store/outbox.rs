@@ -116,9 +116,12 @@ impl Store {
         }
     }
 
-    /// Empties the send journal; only after a commit that records every letter in it.
-    pub fn clear_journal(&self) -> Result<(), StoreError> {
-        self.journal.clear()
+    /// Forgets what a send over `scope` noted in the journal; only after a commit that
+    /// records every letter it noted.
+    pub fn clear_journal(&self, scope: Option<IncidentId>) -> Result<(), StoreError> {
+        let prefix = scope.map(incident_key);
+        self.journal
+            .forget_prefix(prefix.as_ref().map(|p| p.as_slice()))
     }
 
     /// Applies what a sender that died, or failed to record its outcomes (a database that
@@ -127,7 +130,7 @@ impl Store {
     pub fn settle_journal(&self) -> Result<usize, StoreError> {
         let entries = self.journal.entries()?;
         let mut settled = Vec::new();
-        for (key, at) in entries {
+        for (key, at) in entries.iter().cloned() {
             let Some(raw) = self.engine.get(Tree::OutboxState, &key)? else {
                 continue;
             };
@@ -153,7 +156,7 @@ impl Store {
             })?;
             self.engine.flush()?;
         }
-        self.journal.clear()?;
+        self.journal.forget(&entries)?;
         Ok(changed)
     }
 
@@ -228,18 +231,35 @@ impl Store {
         target: &NotificationRef,
     ) -> Result<Option<Notification>, StoreError> {
         let key = self.outbox_key(target);
-        let Some(raw) = self.engine.get(Tree::Outbox, &key)? else {
-            return Ok(None);
-        };
+        match self.engine.get(Tree::Outbox, &key)? {
+            Some(raw) => self.open_notification(&key, &raw).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Several notifications' letters, in the order asked, read together (one round trip
+    /// on a database server).
+    pub fn notifications(
+        &self,
+        targets: &[&NotificationRef],
+    ) -> Result<Vec<Option<Notification>>, StoreError> {
+        let keys: Vec<Vec<u8>> = targets.iter().map(|t| self.outbox_key(t)).collect();
+        let raws = self.engine.get_many(Tree::Outbox, &keys)?;
+        keys.iter()
+            .zip(raws)
+            .map(|(key, raw)| raw.map(|raw| self.open_notification(key, &raw)).transpose())
+            .collect()
+    }
+
+    fn open_notification(&self, key: &[u8], raw: &[u8]) -> Result<Notification, StoreError> {
         let plain = self
-            .data_cipher(&key)?
-            .open(&super::aad("outbox", &key), &raw)
+            .data_cipher(key)?
+            .open(&super::aad("outbox", key), raw)
             .ok_or(StoreError::corrupt("notification"))?;
         super::letters::unpack(&plain, || {
-            self.letter_dict(super::tally::tally_key(&key)?)?
+            self.letter_dict(super::tally::tally_key(key)?)?
                 .ok_or(StoreError::corrupt("letter dictionary"))
         })
-        .map(Some)
     }
 
     /// One notification's delivery state.

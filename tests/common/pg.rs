@@ -295,8 +295,10 @@ pub fn tables_holding(url: &str, needle: &str) -> Vec<String> {
             if t == "bd_schema" {
                 return false;
             }
+            // The journal holds keys and times; every other table keys and values.
+            let value = if t == "bd_journal" { "k" } else { "v" };
             let sql = format!(
-                "SELECT count(*) FROM {t} WHERE position($1::bytea in k) > 0 OR position($1::bytea in v) > 0"
+                "SELECT count(*) FROM {t} WHERE position($1::bytea in k) > 0 OR position($1::bytea in {value}) > 0"
             );
             let found: i64 = client.query_one(&sql, &[&needle]).expect("search").get(0);
             found > 0
