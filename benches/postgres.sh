@@ -7,7 +7,9 @@
 #   - the TUI's first frame through a daemon on PostgreSQL    (target <= 150 ms)
 #   - sending 100,000 letters vs `smtp-source -d -s 16`       (target >= 0.6x)
 # Installs postgresql, postfix and hyperfine with apt-get when run as root and missing.
-# Usage: benches/postgres.sh [LETTERS]   (KEEP=1 keeps the temp directory)
+# Usage: benches/postgres.sh [LETTERS]   (KEEP=1 keeps the temp directory; BENCH_CONNECTIONS=N
+#        connections, default 16; PARTS="import
+#        list tui send" chooses what to measure)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 letters=${1:-100000}
@@ -65,7 +67,7 @@ cat > "$work/config.toml" <<CONF
 host = "127.0.0.1"
 port = $sink_port
 from = "Privacy Team <privacy@corp.example>"
-connections = 16
+connections = ${BENCH_CONNECTIONS:-16}
 [contact]
 name = "Privacy Team"
 email = "privacy@corp.example"
@@ -81,11 +83,18 @@ awk -v n="$letters" 'BEGIN {
   for (i = 0; i < n; i++) printf "E%06d,Person %d,person%d@corp.example,%s,DE\n", i, i, i, c[i % 4 + 1]
 }' > "$work/roster.csv"
 
+parts=${PARTS:-import list tui send}
+part() { [[ " $parts " == *" $1 "* ]]; }
+
+if part import; then
 echo "== import a $letters-row roster"
 hyperfine --warmup 1 --runs 5 \
   --prepare "psql -q -h 127.0.0.1 -p $pg_port -U breachdesk -d postgres -c 'DROP DATABASE IF EXISTS imp' -c 'CREATE DATABASE imp' && $bin --db $(url imp) db migrate >/dev/null && $bin --db $(url imp) incident open --title bench --severity 2 >/dev/null" \
   -n "import roster" "$bin --db $(url imp) people import 1 $work/roster.csv"
 
+fi
+
+if part list || part tui; then
 echo "== incident list --json over 10,000 incidents (seeded in sled, moved in with db copy)"
 ./target/release/examples/seed "$work/many" 10000 >/dev/null
 psql_ -c "DROP DATABASE IF EXISTS many" -c "CREATE DATABASE many"
@@ -98,6 +107,9 @@ daemon=$!
 for _ in $(seq 1 100); do [ -S "$work/sock" ] && break; sleep 0.05; done
 ./target/release/examples/tui_bench --remote "$work/sock" | grep -i 'first frame' || true
 kill "$daemon"; wait "$daemon" 2>/dev/null || true; daemon=
+fi
+
+part send || exit 0
 
 echo "== send $letters letters (queued on PostgreSQL) against smtp-sink"
 sink_user=()
@@ -115,7 +127,7 @@ fresh send
 "$bin" --db "$(url send)" people import 1 "$work/roster.csv" >/dev/null
 /usr/bin/time -f "queue: %e s, peak RSS %M KB" "$bin" --db "$(url send)" notify queue 1 --template initial
 t0=$(date +%s.%N)
-/usr/bin/time -f "send: %e s, peak RSS %M KB" "$bin" --db "$(url send)" notify send 1
+/usr/bin/time -f "send: %e s, peak RSS %M KB, CPU %U s user + %S s system" "$bin" --db "$(url send)" notify send 1
 t1=$(date +%s.%N)
 ours=$(awk -v n="$letters" -v a="$t0" -v b="$t1" 'BEGIN { print n / (b - a) }')
 printf 'breachdesk on PostgreSQL: %.0f msg/s = %.2fx smtp-source\n' "$ours" \

@@ -280,3 +280,53 @@ fn db_copy_moves_a_database_into_postgresql_and_back() {
     assert_eq!(on_sled, before);
     sandbox.ok(&["--db", back.to_str().unwrap(), "audit", "verify"]);
 }
+
+#[test]
+fn store_url_in_the_config_selects_postgresql_once_db_migrate_made_its_tables() {
+    let Some(url) = pg::empty_database() else {
+        return;
+    };
+    let sandbox = common::Sandbox::new();
+    sandbox.write("config.toml", &format!("[store]\nurl = \"{url}\"\n"));
+    // Without --db (nor BREACHDESK_DB), the config's database.
+    let run = |args: &[&str]| {
+        sandbox
+            .std_cmd()
+            .env_remove("BREACHDESK_DB")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let refused = run(&["incident", "list"]);
+    assert_eq!(refused.status.code(), Some(2));
+    let message = String::from_utf8_lossy(&refused.stderr);
+    assert!(message.contains("breachdesk db migrate"), "{message}");
+    assert!(
+        !message.contains(&url),
+        "the URL is not repeated: {message}"
+    );
+
+    let migrated = run(&["db", "migrate"]);
+    assert!(migrated.status.success());
+    assert!(String::from_utf8_lossy(&migrated.stdout).contains("tables created"));
+    let again = run(&["db", "migrate"]);
+    assert!(String::from_utf8_lossy(&again.stdout).contains("already at schema version"));
+
+    let opened = run(&[
+        "incident",
+        "open",
+        "--title",
+        "On PostgreSQL",
+        "--severity",
+        "2",
+    ]);
+    assert!(
+        opened.status.success(),
+        "{}",
+        String::from_utf8_lossy(&opened.stderr)
+    );
+    let listed = run(&["incident", "list"]);
+    assert!(String::from_utf8_lossy(&listed.stdout).contains("On PostgreSQL"));
+    // The sled default directory was never made.
+    assert!(!sandbox.path("home/data/breachdesk").exists());
+}

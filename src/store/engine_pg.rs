@@ -67,6 +67,8 @@ struct Pool {
     clients: Mutex<Vec<Client>>,
     /// Run on every new connection.
     setup: &'static str,
+    /// How many idle connections are kept.
+    keep: usize,
 }
 
 /// The URL's host, port and database name, without user or password.
@@ -134,6 +136,7 @@ impl PgEngine {
             shown: describe_url(url),
             clients: Mutex::new(Vec::new()),
             setup: "",
+            keep: POOL_KEEP,
         };
         let first = pool.new_client()?;
         pool.clients
@@ -231,7 +234,7 @@ impl Pool {
         }
         if !client.is_closed() {
             let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
-            if clients.len() < POOL_KEEP {
+            if clients.len() < self.keep {
                 clients.push(client);
             }
         }
@@ -382,17 +385,16 @@ impl Engine for PgEngine {
     }
 
     fn shared_journal(&self) -> Option<Arc<dyn SharedJournal>> {
-        Some(Arc::new(PgJournal {
-            pool: Pool {
-                url: self.pool.url.clone(),
-                shown: self.pool.shown.clone(),
-                clients: Mutex::new(Vec::new()),
-                // A note must outlive the daemon that wrote it, not a crash of the server:
-                // the server writes it out within a fraction of a second, and a note costs
-                // one round trip instead of a synced commit.
-                setup: "SET synchronous_commit = off",
-            },
-        }))
+        Some(Arc::new(PgJournal::new(Pool {
+            url: self.pool.url.clone(),
+            shown: self.pool.shown.clone(),
+            clients: Mutex::new(Vec::new()),
+            // A note must outlive the daemon that wrote it, not a crash of the server:
+            // the server writes it out within a fraction of a second, and a note costs
+            // one round trip instead of a synced commit.
+            setup: "SET synchronous_commit = off",
+            keep: 2,
+        })))
     }
 
     fn lock_writers(&self) -> Result<Option<Box<dyn WriterLock>>, StoreError> {
@@ -606,14 +608,41 @@ impl Drop for PgWriterLock {
 
 /// The send journal as the table `bd_journal`, read by every daemon: a daemon that takes over
 /// a dead one's send first records what the dead one had delivered.
+/// Notes from every connection of a send are written together (group commit): a note joins
+/// the batch being gathered; the first note to find no batch being written writes all that
+/// were gathered, in one statement, while the next batch gathers.
 struct PgJournal {
     pool: Pool,
+    group: Mutex<Group>,
+    written: std::sync::Condvar,
 }
 
-impl SharedJournal for PgJournal {
-    fn note(&self, keys: &[Vec<u8>], at: DateTime<Utc>) -> Result<(), StoreError> {
-        let stamp = at.timestamp_millis();
-        let stamps = vec![stamp; keys.len()];
+#[derive(Default)]
+struct Group {
+    /// Keys and times waiting for the next batch.
+    pending: Vec<(Vec<u8>, i64)>,
+    /// The number of the batch that `pending` will be written in.
+    next: u64,
+    /// The last batch written (or failed: a note is best effort, see `journal.rs`).
+    done: u64,
+    writing: bool,
+}
+
+impl PgJournal {
+    fn new(pool: Pool) -> PgJournal {
+        PgJournal {
+            pool,
+            group: Mutex::new(Group {
+                next: 1,
+                ..Group::default()
+            }),
+            written: std::sync::Condvar::new(),
+        }
+    }
+
+    fn insert(&self, batch: &[(Vec<u8>, i64)]) -> Result<(), StoreError> {
+        let keys: Vec<&[u8]> = batch.iter().map(|(k, _)| k.as_slice()).collect();
+        let stamps: Vec<i64> = batch.iter().map(|(_, at)| *at).collect();
         self.pool.with_client(|c| {
             c.execute(
                 "INSERT INTO bd_journal (k, at) SELECT * FROM unnest($1::bytea[], $2::bigint[]) \
@@ -622,6 +651,39 @@ impl SharedJournal for PgJournal {
             )
             .map(drop)
         })
+    }
+}
+
+impl SharedJournal for PgJournal {
+    fn note(&self, keys: &[Vec<u8>], at: DateTime<Utc>) -> Result<(), StoreError> {
+        let stamp = at.timestamp_millis();
+        let lock = || self.group.lock().unwrap_or_else(|p| p.into_inner());
+        let mut group = lock();
+        group
+            .pending
+            .extend(keys.iter().map(|k| (k.clone(), stamp)));
+        let mine = group.next;
+        let mut result = Ok(());
+        while group.done < mine {
+            if group.writing {
+                group = self.written.wait(group).unwrap_or_else(|p| p.into_inner());
+                continue;
+            }
+            let batch = std::mem::take(&mut group.pending);
+            let number = group.next;
+            group.next += 1;
+            group.writing = true;
+            drop(group);
+            let wrote = self.insert(&batch);
+            group = lock();
+            group.writing = false;
+            group.done = number;
+            if number == mine {
+                result = wrote;
+            }
+            self.written.notify_all();
+        }
+        result
     }
 
     fn entries(&self) -> Result<Vec<Entry>, StoreError> {
