@@ -330,3 +330,62 @@ fn store_url_in_the_config_selects_postgresql_once_db_migrate_made_its_tables() 
     // The sled default directory was never made.
     assert!(!sandbox.path("home/data/breachdesk").exists());
 }
+
+#[test]
+fn the_clients_of_two_daemons_see_each_others_changes() {
+    let Some(url) = pg::fresh_database() else {
+        return;
+    };
+    let key = Key::generate().unwrap();
+    let smtp = smtp::SmtpServer::start(smtp::Faults::default());
+    let dir = tempfile::tempdir().unwrap();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut sockets = Vec::new();
+    let mut servers = Vec::new();
+    for name in ["eu", "us"] {
+        let home = dir.path().join(name);
+        std::fs::create_dir_all(&home).unwrap();
+        let config = home.join("config.toml");
+        std::fs::write(&config, smtp.config("connections = 2")).unwrap();
+        let settings = Settings::load(&config, true).unwrap();
+        let store = Store::open_postgres(&url, &key, &home.join("journal")).unwrap();
+        let desk = LocalDesk::new(store, settings);
+        let socket = home.join("breachdesk.sock");
+        let (at, stop) = (socket.clone(), Arc::clone(&stop));
+        servers.push(std::thread::spawn(move || {
+            breachdesk::remote::serve_until(desk, &at, None, stop, &mut std::io::sink()).unwrap();
+        }));
+        sockets.push(socket);
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while !sockets.iter().all(|s| s.exists()) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the daemons did not start"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let eu = breachdesk::remote::RemoteDesk::connect(&sockets[0]).unwrap();
+    let us = breachdesk::remote::RemoteDesk::connect(&sockets[1]).unwrap();
+    let notices = us.watch().unwrap();
+    // The daemons listen in the background: open incidents through one until a client of
+    // the other hears of one.
+    let mut heard = None;
+    for n in 0..100 {
+        let new =
+            NewIncident::new(&format!("Exposure {n}"), Severity::new(2).unwrap(), "").unwrap();
+        let opened = eu.open_incident(new).unwrap();
+        if let Ok(notice) = notices.recv_timeout(Duration::from_millis(200)) {
+            heard = Some((opened.id, notice));
+            break;
+        }
+    }
+    let (id, notice) = heard.expect("a client of the other daemon hears of the change");
+    assert!(notice.incident.is_some(), "{notice:?}");
+    // And reads it through its own daemon.
+    assert_eq!(us.incident(id).unwrap().id, id);
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    for server in servers {
+        server.join().unwrap();
+    }
+}
