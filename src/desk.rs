@@ -46,6 +46,7 @@ mod programs;
 mod queue_pipeline;
 mod resume;
 mod retention;
+mod send_lease;
 mod sending;
 
 pub use audit::{Identity, ReadPath};

@@ -23,10 +23,12 @@ use super::notifications::{SendOptions, SendProgress, sender};
 use crate::access::{Need, Role};
 use crate::domain::{AffectedPerson, AuditAction, EmployeeId, EventDraft, IncidentId, UserName};
 use crate::notify::{
-    self, Attempt, Delivery, DeliveryState, Finished, Holder, LEASE_RENEW, NotificationRef, Pool,
+    self, Attempt, Delivery, DeliveryState, Finished, LEASE_RENEW, NotificationRef, Pool,
     SendError, SendLease, SmtpTarget, TemplateName, Transport,
 };
 use crate::store::Changes;
+
+use super::send_lease::{is_mine, release_lease, renew_lease, running, take_lease};
 
 /// How many sent first notices are marked on the roster together.
 const MARK_EVERY: usize = 2048;
@@ -87,67 +89,6 @@ pub(super) fn send(
     let progress = result?;
     released?;
     Ok(progress)
-}
-
-/// Takes the send lease over `scope`, or refuses naming the sender that holds it.
-fn take_lease(
-    desk: &LocalDesk,
-    actor: &UserName,
-    scope: Option<IncidentId>,
-) -> Result<SendLease, DeskError> {
-    let _guard = desk.lock()?;
-    let now = desk.now();
-    let mut leases = desk.store.send_leases()?;
-    let me = Holder::current();
-    let mine = running().clone();
-    // A lease of this process that no send of it holds was left by a send that could not
-    // release it: it is over.
-    leases.retain(|l| l.holds(now) && (l.holder != me || mine.iter().any(|m| is_mine(l, m))));
-    if let Some(running) = leases.iter().find(|l| l.overlaps(scope)) {
-        return Err(DeskError::SendRunning(running.to_string()));
-    }
-    let lease = SendLease {
-        scope,
-        by: actor.clone(),
-        since: now,
-        expires_at: now + notify::LEASE_HOLD,
-        holder: Holder::current(),
-    };
-    leases.push(lease.clone());
-    desk.store.put_send_leases(&leases)?;
-    Ok(lease)
-}
-
-/// The sends this process is running (on any desk it has open), so that a lease it could
-/// not release (the database went away mid-send) does not hold off its next send until the
-/// lease expires.
-static RUNNING: std::sync::Mutex<Vec<SendLease>> = std::sync::Mutex::new(Vec::new());
-
-fn running() -> std::sync::MutexGuard<'static, Vec<SendLease>> {
-    RUNNING.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-fn is_mine(l: &SendLease, mine: &SendLease) -> bool {
-    l.holder == mine.holder && l.since == mine.since && l.scope == mine.scope
-}
-
-fn renew_lease(desk: &LocalDesk, mine: &SendLease) -> Result<(), DeskError> {
-    let _guard = desk.lock()?;
-    let now = desk.now();
-    let mut leases = desk.store.send_leases()?;
-    for l in leases.iter_mut().filter(|l| is_mine(l, mine)) {
-        l.expires_at = now + notify::LEASE_HOLD;
-    }
-    desk.store.put_send_leases(&leases)?;
-    Ok(())
-}
-
-fn release_lease(desk: &LocalDesk, mine: &SendLease) -> Result<(), DeskError> {
-    let _guard = desk.lock()?;
-    let mut leases = desk.store.send_leases()?;
-    leases.retain(|l| !is_mine(l, mine));
-    desk.store.put_send_leases(&leases)?;
-    Ok(())
 }
 
 /// One client per connection, all sharing the target's password and TLS trust.

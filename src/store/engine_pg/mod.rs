@@ -18,16 +18,19 @@
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use postgres::fallible_iterator::FallibleIterator as _;
-use postgres::{Client, NoTls};
-
-use chrono::{DateTime, TimeZone as _, Utc};
+use postgres::Client;
 
 use super::StoreError;
 use super::engine::{Deliver, Engine, Pair, Pairs, Tree, Txn, Work, Write, WriterLock};
-use super::journal::{Entry, SharedJournal};
+use super::journal::SharedJournal;
+
+mod journal;
+mod pool;
+
+use journal::PgJournal;
+pub use pool::describe_url;
+use pool::{Pool, explain, failed, listen_loop};
 
 /// The schema this build reads and writes.
 pub const SCHEMA_VERSION: i32 = 1;
@@ -56,57 +59,6 @@ pub struct PgEngine {
     pool: Arc<Pool>,
     /// The connection that holds the writer lock, kept between uses.
     lock_conn: Arc<Mutex<Option<Client>>>,
-}
-
-/// Connections to one database, kept for reuse.
-struct Pool {
-    /// The URL as given (it may hold a password: never shown).
-    url: String,
-    /// host:port/database, for messages.
-    shown: String,
-    clients: Mutex<Vec<Client>>,
-    /// Run on every new connection.
-    setup: &'static str,
-    /// How many idle connections are kept.
-    keep: usize,
-}
-
-/// The URL's host, port and database name, without user or password.
-pub fn describe_url(url: &str) -> String {
-    match url.parse::<postgres::Config>() {
-        Ok(config) => {
-            let host = config
-                .get_hosts()
-                .first()
-                .map(|h| match h {
-                    postgres::config::Host::Tcp(name) => name.clone(),
-                    postgres::config::Host::Unix(path) => path.display().to_string(),
-                })
-                .unwrap_or_else(|| "localhost".into());
-            let port = config.get_ports().first().copied().unwrap_or(5432);
-            let db = config
-                .get_dbname()
-                .or(config.get_user())
-                .unwrap_or("postgres");
-            format!("postgres://{host}:{port}/{db}")
-        }
-        Err(_) => "a PostgreSQL URL that does not parse".into(),
-    }
-}
-
-fn failed(shown: &str, e: &postgres::Error) -> StoreError {
-    StoreError::Postgres {
-        at: shown.to_owned(),
-        message: explain(e),
-    }
-}
-
-/// The server's own message where there is one, else the client's.
-fn explain(e: &postgres::Error) -> String {
-    match e.as_db_error() {
-        Some(db) => db.message().to_owned(),
-        None => e.to_string(),
-    }
 }
 
 fn table(tree: Tree) -> String {
@@ -204,81 +156,6 @@ impl PgEngine {
             tx.commit()
         })?;
         Ok(found)
-    }
-}
-
-impl Pool {
-    /// Runs `f` on a pooled connection, opening one when none is free; a connection that
-    /// failed is not returned to the pool. A pooled connection found dead (the server
-    /// restarted since it was last used) empties the pool, and `f` runs once more on a new
-    /// connection: `f` must be safe to run again after any failure it returns as `Err` (a
-    /// transaction returns its COMMIT's outcome inside `Ok`).
-    fn with_client<T>(
-        &self,
-        mut f: impl FnMut(&mut Client) -> Result<T, postgres::Error>,
-    ) -> Result<T, StoreError> {
-        let pooled = self.clients.lock().unwrap_or_else(|p| p.into_inner()).pop();
-        let (mut client, reused) = match pooled {
-            Some(c) if !c.is_closed() => (c, true),
-            _ => (self.new_client()?, false),
-        };
-        let mut result = f(&mut client);
-        if reused && client.is_closed() && result.as_ref().is_err_and(|e| e.as_db_error().is_none())
-        {
-            self.clients
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .clear();
-            client = self.new_client()?;
-            result = f(&mut client);
-        }
-        if !client.is_closed() {
-            let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
-            if clients.len() < self.keep {
-                clients.push(client);
-            }
-        }
-        result.map_err(|e| failed(&self.shown, &e))
-    }
-
-    fn new_client(&self) -> Result<Client, StoreError> {
-        let mut client = Client::connect(&self.url, NoTls).map_err(|e| failed(&self.shown, &e))?;
-        if !self.setup.is_empty() {
-            client
-                .batch_execute(self.setup)
-                .map_err(|e| failed(&self.shown, &e))?;
-        }
-        Ok(client)
-    }
-}
-
-/// Hands every notice another process announces to `deliver` until it returns false (it is
-/// also asked, with `None`, every half second); reconnects when the connection drops.
-fn listen_loop(url: &str, me: &str, deliver: &(dyn Fn(Option<&str>) -> bool + Send)) {
-    let prefix = format!("{me} ");
-    loop {
-        let Ok(mut client) = Client::connect(url, NoTls) else {
-            if !deliver(None) {
-                return;
-            }
-            std::thread::sleep(Duration::from_secs(1));
-            continue;
-        };
-        if client.batch_execute(&format!("LISTEN {CHANNEL}")).is_err() {
-            continue;
-        }
-        loop {
-            let mut notes = client.notifications();
-            let next = notes.timeout_iter(Duration::from_millis(500)).next();
-            let wanted = match next {
-                Ok(Some(n)) if !n.payload().starts_with(&prefix) => deliver(Some(n.payload())),
-                Ok(_) => deliver(None),
-                Err(_) => break,
-            };
-            if !wanted {
-                return;
-            }
-        }
     }
 }
 
@@ -603,130 +480,6 @@ impl Drop for PgWriterLock {
         {
             *self.home.lock().unwrap_or_else(|p| p.into_inner()) = Some(client);
         }
-    }
-}
-
-/// The send journal as the table `bd_journal`, read by every daemon: a daemon that takes over
-/// a dead one's send first records what the dead one had delivered.
-/// Notes from every connection of a send are written together (group commit): a note joins
-/// the batch being gathered; the first note to find no batch being written writes all that
-/// were gathered, in one statement, while the next batch gathers.
-struct PgJournal {
-    pool: Pool,
-    group: Mutex<Group>,
-    written: std::sync::Condvar,
-}
-
-#[derive(Default)]
-struct Group {
-    /// Keys and times waiting for the next batch.
-    pending: Vec<(Vec<u8>, i64)>,
-    /// The number of the batch that `pending` will be written in.
-    next: u64,
-    /// The last batch written (or failed: a note is best effort, see `journal.rs`).
-    done: u64,
-    writing: bool,
-}
-
-impl PgJournal {
-    fn new(pool: Pool) -> PgJournal {
-        PgJournal {
-            pool,
-            group: Mutex::new(Group {
-                next: 1,
-                ..Group::default()
-            }),
-            written: std::sync::Condvar::new(),
-        }
-    }
-
-    fn insert(&self, batch: &[(Vec<u8>, i64)]) -> Result<(), StoreError> {
-        let keys: Vec<&[u8]> = batch.iter().map(|(k, _)| k.as_slice()).collect();
-        let stamps: Vec<i64> = batch.iter().map(|(_, at)| *at).collect();
-        self.pool.with_client(|c| {
-            c.execute(
-                "INSERT INTO bd_journal (k, at) SELECT * FROM unnest($1::bytea[], $2::bigint[]) \
-                 ON CONFLICT (k) DO NOTHING",
-                &[&keys, &stamps],
-            )
-            .map(drop)
-        })
-    }
-}
-
-impl SharedJournal for PgJournal {
-    fn note(&self, keys: &[Vec<u8>], at: DateTime<Utc>) -> Result<(), StoreError> {
-        let stamp = at.timestamp_millis();
-        let lock = || self.group.lock().unwrap_or_else(|p| p.into_inner());
-        let mut group = lock();
-        group
-            .pending
-            .extend(keys.iter().map(|k| (k.clone(), stamp)));
-        let mine = group.next;
-        let mut result = Ok(());
-        while group.done < mine {
-            if group.writing {
-                group = self.written.wait(group).unwrap_or_else(|p| p.into_inner());
-                continue;
-            }
-            let batch = std::mem::take(&mut group.pending);
-            let number = group.next;
-            group.next += 1;
-            group.writing = true;
-            drop(group);
-            let wrote = self.insert(&batch);
-            group = lock();
-            group.writing = false;
-            group.done = number;
-            if number == mine {
-                result = wrote;
-            }
-            self.written.notify_all();
-        }
-        result
-    }
-
-    fn entries(&self) -> Result<Vec<Entry>, StoreError> {
-        let rows = self
-            .pool
-            .with_client(|c| c.query("SELECT k, at FROM bd_journal ORDER BY k", &[]))?;
-        Ok(rows
-            .iter()
-            .filter_map(|r| {
-                let at = Utc.timestamp_millis_opt(r.get::<_, i64>(1)).single()?;
-                Some((r.get::<_, Vec<u8>>(0), at))
-            })
-            .collect())
-    }
-
-    fn forget(&self, keys: &[Vec<u8>]) -> Result<(), StoreError> {
-        if keys.is_empty() {
-            return Ok(());
-        }
-        self.pool.with_client(|c| {
-            c.execute("DELETE FROM bd_journal WHERE k = ANY($1)", &[&keys])
-                .map(drop)
-        })
-    }
-
-    fn forget_prefix(&self, prefix: Option<&[u8]>) -> Result<(), StoreError> {
-        let Some(prefix) = prefix else {
-            return self
-                .pool
-                .with_client(|c| c.execute("DELETE FROM bd_journal", &[]).map(drop));
-        };
-        let end = super::engine::prefix_end(prefix);
-        self.pool.with_client(|c| match &end {
-            Some(end) => c
-                .execute(
-                    "DELETE FROM bd_journal WHERE k >= $1 AND k < $2",
-                    &[&prefix, end],
-                )
-                .map(drop),
-            None => c
-                .execute("DELETE FROM bd_journal WHERE k >= $1", &[&prefix])
-                .map(drop),
-        })
     }
 }
 
