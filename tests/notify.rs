@@ -153,11 +153,19 @@ fn temporary_refusals_are_retried_until_accepted() {
 
 #[test]
 fn a_permanent_refusal_fails_that_person_and_the_rest_go_on() {
+    // One connection: the refused recipient's MAIL, RCPT and DATA ride with the previous
+    // letter's body (pipelined), and its refusal is that letter's alone.
+    for connections in ["connections = 1", ""] {
+        a_permanent_refusal_on(connections);
+    }
+}
+
+fn a_permanent_refusal_on(connections: &str) {
     let server = SmtpServer::start(Faults {
         reject_recipient: Some("p3@".into()),
         ..Faults::default()
     });
-    let s = setup(&server, 8, "");
+    let s = setup(&server, 8, connections);
     s.ok(&["notify", "queue", "1", "--template", "initial"]);
     let err = s.fails(&["notify", "send", "1"], 1);
     assert!(err.contains("some letters failed"), "{err}");

@@ -343,6 +343,10 @@ impl<'a> Recorder<'a> {
             {
                 self.commit()?;
                 progress(&self.progress);
+            } else {
+                // Let outcomes gather rather than be woken for each one (the journal holds
+                // them meanwhile).
+                std::thread::sleep(notify::TOP_UP);
             }
         }
         self.commit()?;

@@ -35,6 +35,9 @@ pub struct Finished {
 /// connection goes on; an error makes the letter count as not sent.
 pub type SentNote = dyn Fn(&Notification) -> Result<(), String> + Send + Sync;
 
+/// How often a feeder waiting for room looks again.
+pub const TOP_UP: std::time::Duration = std::time::Duration::from_millis(2);
+
 /// Worker threads with one transport each.
 pub struct Pool {
     jobs: Option<SyncSender<Attempt>>,
@@ -84,10 +87,25 @@ impl Pool {
         }
     }
 
-    /// Hands one letter to the next free worker, waiting while all are busy; false when the
-    /// workers are gone.
+    /// Hands one letter to the next free worker, waiting while the queue of letters for the
+    /// workers is full; false when the workers are gone. The feeder is not woken for each
+    /// letter a worker takes: it looks again every [`TOP_UP`], which a full queue lasts
+    /// many times over.
     pub fn submit(&self, attempt: Attempt) -> bool {
-        self.jobs.as_ref().is_some_and(|j| j.send(attempt).is_ok())
+        let Some(jobs) = self.jobs.as_ref() else {
+            return false;
+        };
+        let mut attempt = attempt;
+        loop {
+            match jobs.try_send(attempt) {
+                Ok(()) => return true,
+                Err(mpsc::TrySendError::Full(back)) => {
+                    attempt = back;
+                    thread::sleep(TOP_UP);
+                }
+                Err(mpsc::TrySendError::Disconnected(_)) => return false,
+            }
+        }
     }
 
     /// No more letters: the workers end once they have finished theirs.
@@ -107,19 +125,31 @@ struct Worker<'a> {
 
 impl Worker<'_> {
     fn work(&self, transport: &mut dyn Transport) {
+        let mut held: Option<Attempt> = None;
         loop {
-            let job = match self.jobs.lock() {
-                Ok(rx) => rx.recv(),
-                Err(_) => return,
+            let job = match held.take() {
+                Some(job) => job,
+                None => match self.jobs.lock() {
+                    Ok(rx) => match rx.recv() {
+                        Ok(job) => job,
+                        Err(_) => return,
+                    },
+                    Err(_) => return,
+                },
             };
-            let Ok(job) = job else { return };
             let stopping = self
                 .stop
                 .is_some_and(|s| s.load(std::sync::atomic::Ordering::Relaxed));
+            // The letter after this one, when one is waiting, so that its transaction can
+            // open in the same write as this one's body.
+            held = match self.jobs.lock() {
+                Ok(rx) if !stopping => rx.try_recv().ok(),
+                _ => None,
+            };
             let outcome = if stopping {
                 Err(SendError::Parked)
             } else {
-                deliver(transport, self.sender, &job.notification, &job.token)
+                deliver(transport, self.sender, &job, held.as_ref())
             };
             let unnoted = match &outcome {
                 Ok(()) => (self.note)(&job.notification).err(),
@@ -146,31 +176,56 @@ impl Drop for Pool {
     }
 }
 
+/// A letter's envelope addresses and wire text.
+struct Prepared<'n> {
+    from: Address,
+    to: Address,
+    data: std::borrow::Cow<'n, str>,
+}
+
+impl<'n> Prepared<'n> {
+    fn new(sender: &Sender, n: &'n Notification, token: &str) -> Result<Self, SendError> {
+        let data = match &n.message {
+            Some(message) => std::borrow::Cow::Borrowed(message.as_str()),
+            None => std::borrow::Cow::Owned(
+                letter::wire_text(n, sender).map_err(|e| SendError::Permanent(e.to_string()))?,
+            ),
+        };
+        let to: Address =
+            n.to.parse()
+                .map_err(|_| SendError::Permanent(format!("'{}' is not an email address", n.to)))?;
+        let from = sender
+            .envelope_from(token)
+            .map_err(|e| SendError::Permanent(e.to_string()))?;
+        Ok(Prepared { from, to, data })
+    }
+
+    fn outgoing<'a>(&'a self, n: &'a Notification) -> Outgoing<'a> {
+        Outgoing {
+            id: &n.id,
+            from: &self.from,
+            to: &self.to,
+            data: &self.data,
+        }
+    }
+}
+
+/// Sends `job`'s letter; `next` (the letter this worker sends after it) is passed on to be
+/// prepared when it is well formed.
 fn deliver(
     transport: &mut dyn Transport,
     sender: &Sender,
-    n: &Notification,
-    token: &str,
+    job: &Attempt,
+    next: Option<&Attempt>,
 ) -> Result<(), SendError> {
-    let built;
-    let data = match &n.message {
-        Some(message) => message.as_str(),
-        None => {
-            built =
-                letter::wire_text(n, sender).map_err(|e| SendError::Permanent(e.to_string()))?;
-            built.as_str()
-        }
-    };
-    let to: Address =
-        n.to.parse()
-            .map_err(|_| SendError::Permanent(format!("'{}' is not an email address", n.to)))?;
-    let from = sender
-        .envelope_from(token)
-        .map_err(|e| SendError::Permanent(e.to_string()))?;
-    transport.send(&Outgoing {
-        id: &n.id,
-        from: &from,
-        to: &to,
-        data,
-    })
+    let this = Prepared::new(sender, &job.notification, &job.token)?;
+    let after = next.and_then(|a| {
+        Prepared::new(sender, &a.notification, &a.token)
+            .ok()
+            .map(|p| (p, &a.notification))
+    });
+    transport.send(
+        &this.outgoing(&job.notification),
+        after.as_ref().map(|(p, n)| p.outgoing(n)).as_ref(),
+    )
 }

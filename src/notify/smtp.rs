@@ -8,7 +8,6 @@
 //!
 //! What a TLS connection trusts, and how a refused certificate is worded, is `tls.rs`.
 
-use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,11 +15,11 @@ use std::time::Duration;
 use lettre::Address;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::SmtpConnection;
-use lettre::transport::smtp::commands::{Data, Mail, Rcpt};
 use lettre::transport::smtp::extension::ClientId;
 use serde::Deserialize;
 use thiserror::Error;
 
+use super::smtp_send::Ahead;
 use super::tls::{self, Trust};
 use crate::domain::text::display_path;
 
@@ -149,7 +148,13 @@ pub struct Outgoing<'a> {
 
 /// Something that delivers messages, one connection's worth.
 pub trait Transport: Send {
-    fn send(&mut self, message: &Outgoing<'_>) -> Result<(), SendError>;
+    /// Sends `message`. `next` is the letter the caller will send after it, if it holds one
+    /// already: a transport may prepare it (see `smtp_send.rs`), never deliver it.
+    fn send(
+        &mut self,
+        message: &Outgoing<'_>,
+        next: Option<&Outgoing<'_>>,
+    ) -> Result<(), SendError>;
 }
 
 /// The mail server as configured, resolved once: the settings, the password, and the TLS
@@ -214,6 +219,7 @@ impl SmtpTarget {
             target: self.clone(),
             conn: None,
             pipelining: false,
+            ahead: None,
             refused: None,
         }
     }
@@ -254,9 +260,11 @@ impl SmtpTarget {
 /// failure.
 pub struct SmtpClient {
     target: SmtpTarget,
-    conn: Option<SmtpConnection>,
+    pub(super) conn: Option<SmtpConnection>,
     /// The server offers PIPELINING: MAIL, RCPT and DATA go in one write.
-    pipelining: bool,
+    pub(super) pipelining: bool,
+    /// The next letter's transaction, opened in the same write as this one's body.
+    pub(super) ahead: Option<Ahead>,
     /// The handshake or login was refused for good: later letters on this client fail with
     /// the same reason instead of trying again for each one.
     refused: Option<SendError>,
@@ -267,7 +275,7 @@ impl SmtpClient {
         Ok(SmtpTarget::new(settings)?.client())
     }
 
-    fn connection(&mut self) -> Result<&mut SmtpConnection, SendError> {
+    pub(super) fn connection(&mut self) -> Result<&mut SmtpConnection, SendError> {
         if let Some(refused) = &self.refused {
             return Err(refused.clone());
         }
@@ -381,98 +389,13 @@ impl SmtpClient {
     }
 }
 
-impl Transport for SmtpClient {
-    fn send(&mut self, message: &Outgoing<'_>) -> Result<(), SendError> {
-        let pipelining = {
-            self.connection()?;
-            self.pipelining
-        };
-        let conn = self.connection()?;
-        let mail = Mail::new(Some(message.from.clone()), vec![]);
-        let rcpt = Rcpt::new(message.to.clone(), vec![]);
-        let result = if pipelining {
-            // One write, three replies; every reply is read even after a refusal so the
-            // connection stays in step.
-            let first = conn.command(Envelope(&mail, &rcpt));
-            let second = conn.read_response();
-            let third = conn.read_response();
-            let refused_before_data = first.is_err() || second.is_err();
-            if refused_before_data && third.is_ok() {
-                // The server is waiting for a body nobody will send: start afresh.
-                conn.abort();
-            }
-            first
-                .and(second)
-                .and(third)
-                .and_then(|_| conn.command(DataBody(message.data)))
-        } else {
-            (|| {
-                conn.command(mail)?;
-                conn.command(rcpt)?;
-                conn.command(Data)?;
-                conn.command(DataBody(message.data))
-            })()
-        };
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) => {
-                let failure = classify(&e, "sending");
-                if matches!(failure, SendError::Transient(_)) || conn.has_broken() {
-                    // A half-finished transaction leaves the connection in an unknown
-                    // state: start the next message on a fresh one.
-                    conn.abort();
-                    self.conn = None;
-                } else if conn
-                    .command(lettre::transport::smtp::commands::Rset)
-                    .is_err()
-                {
-                    self.conn = None;
-                }
-                Err(failure)
-            }
-        }
-    }
-}
-
 impl Drop for SmtpClient {
     fn drop(&mut self) {
-        if let Some(conn) = self.conn.as_mut() {
-            let _ = conn.quit();
-        }
+        self.close();
     }
 }
 
-/// MAIL, RCPT and DATA pipelined into one write.
-struct Envelope<'a>(&'a Mail, &'a Rcpt);
-
-impl fmt::Display for Envelope<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}{}{}", self.0, self.1, Data)
-    }
-}
-
-/// The message content of a DATA transaction: dot-stuffed, ending in `CRLF.CRLF`, written in
-/// one piece.
-struct DataBody<'a>(&'a str);
-
-impl fmt::Display for DataBody<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut out = String::with_capacity(self.0.len() + 64);
-        for line in self.0.split_inclusive('\n') {
-            if line.starts_with('.') {
-                out.push('.');
-            }
-            out.push_str(line);
-        }
-        if !out.ends_with("\r\n") {
-            out.push_str("\r\n");
-        }
-        out.push_str(".\r\n");
-        f.write_str(&out)
-    }
-}
-
-fn classify(e: &lettre::transport::smtp::Error, doing: &str) -> SendError {
+pub(super) fn classify(e: &lettre::transport::smtp::Error, doing: &str) -> SendError {
     let text = format!("{doing}: {e}");
     if e.is_permanent() {
         SendError::Permanent(text)
@@ -484,13 +407,6 @@ fn classify(e: &lettre::transport::smtp::Error, doing: &str) -> SendError {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn data_is_dot_stuffed_and_terminated_once() {
-        let body = DataBody("Subject: x\r\n\r\n.hidden\r\nline\r\n").to_string();
-        assert_eq!(body, "Subject: x\r\n\r\n..hidden\r\nline\r\n.\r\n");
-        assert_eq!(DataBody("no newline").to_string(), "no newline\r\n.\r\n");
-    }
 
     #[test]
     fn a_password_never_goes_in_the_clear_beyond_this_machine() {
