@@ -6,8 +6,8 @@
 //! - a sending process (standing for a daemon on one host) killed with SIGKILL once a chosen
 //!   share of the letters reached the server: another process with its own local directory
 //!   (another host) takes the send over and finishes it, recording first what the dead one
-//!   had delivered, so at most one letter per connection goes out twice, byte for byte the
-//!   same.
+//!   had delivered, so at most two letters per connection go out twice (the shared table
+//!   is written while the next letter goes out), byte for byte the same.
 //!
 //! Skipped, saying so, where PostgreSQL is not installed.
 
@@ -105,7 +105,7 @@ fn postgres_stopped_mid_send_then_a_later_send_misses_nobody_and_repeats_nobody(
 }
 
 #[test]
-fn a_sender_killed_mid_send_is_taken_over_by_another_host_repeating_at_most_one_per_connection() {
+fn a_sender_killed_mid_send_is_taken_over_by_another_host_repeating_at_most_two_per_connection() {
     const PEOPLE: usize = 1200;
     const CONNECTIONS: usize = 8;
     let Some(cluster) = pg::own_cluster("kill") else {
@@ -198,7 +198,7 @@ fn a_sender_killed_mid_send_is_taken_over_by_another_host_repeating_at_most_one_
         assert_eq!(bodies.len(), 1, "{to} got different bytes");
         twice += copies.len() - 1;
     }
-    assert!(twice <= CONNECTIONS, "{twice} letters went out twice");
+    assert!(twice <= 2 * CONNECTIONS, "{twice} letters went out twice");
     let status: serde_json::Value =
         serde_json::from_str(&run(&hosts[1], &["notify", "status", "1", "--json"])).unwrap();
     assert_eq!(status["counts"]["sent"], PEOPLE, "{status}");

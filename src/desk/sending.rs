@@ -193,7 +193,10 @@ fn send_round(
     let (results_tx, results) = mpsc::channel::<Finished>();
     let journal = desk.store.send_journal();
     let note: Arc<notify::SentNote> = Arc::new(move |n: &notify::Notification| {
-        journal.note(&n.target).map_err(|e| e.to_string())
+        journal
+            .note(&n.target)
+            .map(|rest| Box::new(move || rest.wait()) as notify::NoteWait)
+            .map_err(|e| e.to_string())
     });
     let mut pool = Pool::start(
         connections,

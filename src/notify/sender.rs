@@ -32,8 +32,13 @@ pub struct Finished {
 }
 
 /// Notes a letter the server accepted, somewhere that outlives this process, before its
-/// connection goes on; an error makes the letter count as not sent.
-pub type SentNote = dyn Fn(&Notification) -> Result<(), String> + Send + Sync;
+/// connection goes on; an error makes the letter count as not sent. The returned wait
+/// finishes a part of the note that may complete later (a shared engine's table): the
+/// worker runs it before the letter after next goes out.
+pub type SentNote = dyn Fn(&Notification) -> Result<NoteWait, String> + Send + Sync;
+
+/// The rest of a note, waited for later.
+pub type NoteWait = Box<dyn FnOnce() + Send>;
 
 /// How often a feeder waiting for room looks again.
 pub const TOP_UP: std::time::Duration = std::time::Duration::from_millis(2);
@@ -125,6 +130,16 @@ struct Worker<'a> {
 
 impl Worker<'_> {
     fn work(&self, transport: &mut dyn Transport) {
+        let mut outstanding: Option<NoteWait> = None;
+        self.work_on(transport, &mut outstanding);
+        if let Some(wait) = outstanding {
+            wait();
+        }
+    }
+
+    /// Sends letters until there are none; `outstanding` is the unfinished part of the
+    /// last letter's note.
+    fn work_on(&self, transport: &mut dyn Transport, outstanding: &mut Option<NoteWait>) {
         let mut held: Option<Attempt> = None;
         loop {
             let job = match held.take() {
@@ -152,7 +167,17 @@ impl Worker<'_> {
                 deliver(transport, self.sender, &job, held.as_ref())
             };
             let unnoted = match &outcome {
-                Ok(()) => (self.note)(&job.notification).err(),
+                Ok(()) => match (self.note)(&job.notification) {
+                    Ok(rest) => {
+                        // The previous letter's note is finished before this one's is left
+                        // pending, and before the next body goes out.
+                        if let Some(wait) = outstanding.replace(rest) {
+                            wait();
+                        }
+                        None
+                    }
+                    Err(e) => Some(e),
+                },
                 Err(_) => None,
             };
             let finished = Finished {

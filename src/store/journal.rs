@@ -26,8 +26,11 @@ pub type Entry = (Vec<u8>, DateTime<Utc>);
 
 /// A journal kept by a shared engine.
 pub trait SharedJournal: Send + Sync {
-    /// Notes `keys` as accepted at `at`; survives the noting process's death.
-    fn note(&self, keys: &[Vec<u8>], at: DateTime<Utc>) -> Result<(), StoreError>;
+    /// Starts noting `keys` as accepted at `at` (a note survives the noting process's
+    /// death once written); the ticket is for [`SharedJournal::wait`].
+    fn begin_note(&self, keys: &[Vec<u8>], at: DateTime<Utc>) -> u64;
+    /// Waits until the note of `ticket` was written, or failed (notes are best effort).
+    fn wait(&self, ticket: u64);
     /// Every entry, of every process.
     fn entries(&self) -> Result<Vec<Entry>, StoreError>;
     /// Forgets `keys` (their states are committed).
@@ -54,14 +57,20 @@ impl Journal {
         }
     }
 
-    /// Notes that the letters under `keys` were accepted at `at`.
-    pub fn append(&self, keys: &[Vec<u8>], at: DateTime<Utc>) -> Result<(), StoreError> {
+    /// Notes `keys` in the file, and starts noting them in the shared table: the returned
+    /// [`Deferred`] waits for that. A sender waits for it before the letter after next
+    /// goes out, so the table, too, misses at most two accepted letters per connection.
+    pub fn append_deferred(
+        &self,
+        keys: &[Vec<u8>],
+        at: DateTime<Utc>,
+    ) -> Result<Deferred, StoreError> {
         self.file.append(keys, at)?;
-        if let Some(shared) = &self.shared {
-            // Best effort: the file already holds the note (see above).
-            let _ = shared.note(keys, at);
-        }
-        Ok(())
+        // Best effort: the file already holds the note (see above).
+        Ok(Deferred(self.shared.as_ref().map(|shared| {
+            let ticket = shared.begin_note(keys, at);
+            (std::sync::Arc::clone(shared), ticket)
+        })))
     }
 
     /// Every entry of the file and of the shared table, each key once.
@@ -92,6 +101,19 @@ impl Journal {
         match &self.shared {
             Some(shared) => shared.forget_prefix(prefix),
             None => Ok(()),
+        }
+    }
+}
+
+/// A note on its way to the shared table.
+#[must_use = "a deferred note is waited for before the letter after next goes out"]
+pub struct Deferred(Option<(std::sync::Arc<dyn SharedJournal>, u64)>);
+
+impl Deferred {
+    /// Waits until the shared table holds the note (at once without one).
+    pub fn wait(self) {
+        if let Some((shared, ticket)) = self.0 {
+            shared.wait(ticket);
         }
     }
 }

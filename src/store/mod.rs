@@ -55,6 +55,7 @@ mod engine_pg;
 mod engine_sled;
 mod error;
 mod journal;
+pub use journal::Deferred;
 mod letters;
 mod notices;
 mod outbox;

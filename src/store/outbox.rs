@@ -19,10 +19,11 @@ pub struct SendJournal {
 }
 
 impl SendJournal {
-    /// Notes that the server accepted the letter at `target`, now.
-    pub fn note(&self, target: &NotificationRef) -> Result<(), StoreError> {
+    /// Notes that the server accepted the letter at `target`, now: in the file at once,
+    /// in a shared engine's table when the returned note has been waited for.
+    pub fn note(&self, target: &NotificationRef) -> Result<super::Deferred, StoreError> {
         self.journal
-            .append(&[outbox_key(&self.blind, target)], chrono::Utc::now())
+            .append_deferred(&[outbox_key(&self.blind, target)], chrono::Utc::now())
     }
 }
 

@@ -1,6 +1,6 @@
 //! The send journal shared by every daemon on the database.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Condvar, Mutex};
 
 use chrono::{DateTime, TimeZone as _, Utc};
 
@@ -11,13 +11,20 @@ use crate::store::journal::{Entry, SharedJournal};
 
 /// The send journal as the table `bd_journal`, read by every daemon: a daemon that takes over
 /// a dead one's send first records what the dead one had delivered.
-/// Notes from every connection of a send are written together (group commit): a note joins
-/// the batch being gathered; the first note to find no batch being written writes all that
-/// were gathered, in one statement, while the next batch gathers.
+/// Notes from every connection of a send are written together (group commit) by a writer
+/// thread: a note joins the batch being gathered while the previous one is written, in one
+/// statement; whoever needs a note written waits for its batch.
 pub(super) struct PgJournal {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
     pool: Pool,
     group: Mutex<Group>,
-    written: std::sync::Condvar,
+    /// Signalled when a note joins, and when the journal closes.
+    gathered: Condvar,
+    /// Signalled when a batch is written.
+    written: Condvar,
 }
 
 #[derive(Default)]
@@ -28,18 +35,84 @@ struct Group {
     next: u64,
     /// The last batch written (or failed: a note is best effort, see `journal.rs`).
     done: u64,
-    writing: bool,
+    /// No more notes: the writer ends once the pending ones are written.
+    closed: bool,
 }
 
 impl PgJournal {
     pub(super) fn new(pool: Pool) -> PgJournal {
-        PgJournal {
+        let shared = Arc::new(Shared {
             pool,
             group: Mutex::new(Group {
                 next: 1,
                 ..Group::default()
             }),
-            written: std::sync::Condvar::new(),
+            gathered: Condvar::new(),
+            written: Condvar::new(),
+        });
+        let writer = Arc::clone(&shared);
+        let started = std::thread::Builder::new()
+            .name("pg-journal".into())
+            .spawn(move || writer.write_batches());
+        if started.is_err() {
+            // Without a writer every note counts as failed at once (they are best effort).
+            let mut group = shared.lock();
+            group.closed = true;
+        }
+        PgJournal { shared }
+    }
+}
+
+impl PgJournal {
+    /// Waits until every note begun so far is written, so that reading or forgetting
+    /// entries sees them all.
+    fn settle(&self) {
+        let last = {
+            let group = self.shared.lock();
+            if group.pending.is_empty() {
+                group.next.saturating_sub(1)
+            } else {
+                group.next
+            }
+        };
+        self.wait(last);
+    }
+}
+
+impl Drop for PgJournal {
+    fn drop(&mut self) {
+        self.shared.lock().closed = true;
+        self.shared.gathered.notify_all();
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Group> {
+        self.group.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The writer thread: writes what gathered, batch after batch, until closed.
+    fn write_batches(&self) {
+        let mut group = self.lock();
+        loop {
+            while group.pending.is_empty() && !group.closed {
+                group = self.gathered.wait(group).unwrap_or_else(|p| p.into_inner());
+            }
+            if group.pending.is_empty() {
+                // Closed with nothing left: whoever still waits is released.
+                group.done = group.next.saturating_sub(1).max(group.done);
+                self.written.notify_all();
+                return;
+            }
+            let batch = std::mem::take(&mut group.pending);
+            let number = group.next;
+            group.next += 1;
+            drop(group);
+            // Best effort: a batch that fails still counts as done (see `journal.rs`).
+            let _ = self.insert(&batch);
+            group = self.lock();
+            group.done = number;
+            self.written.notify_all();
         }
     }
 
@@ -47,10 +120,13 @@ impl PgJournal {
         let keys: Vec<&[u8]> = batch.iter().map(|(k, _)| k.as_slice()).collect();
         let stamps: Vec<i64> = batch.iter().map(|(_, at)| *at).collect();
         self.pool.with_client(|c| {
-            c.execute(
+            c.query_typed(
                 "INSERT INTO bd_journal (k, at) SELECT * FROM unnest($1::bytea[], $2::bigint[]) \
                  ON CONFLICT (k) DO NOTHING",
-                &[&keys, &stamps],
+                &[
+                    (&keys, postgres::types::Type::BYTEA_ARRAY),
+                    (&stamps, postgres::types::Type::INT8_ARRAY),
+                ],
             )
             .map(drop)
         })
@@ -58,39 +134,34 @@ impl PgJournal {
 }
 
 impl SharedJournal for PgJournal {
-    fn note(&self, keys: &[Vec<u8>], at: DateTime<Utc>) -> Result<(), StoreError> {
+    fn begin_note(&self, keys: &[Vec<u8>], at: DateTime<Utc>) -> u64 {
         let stamp = at.timestamp_millis();
-        let lock = || self.group.lock().unwrap_or_else(|p| p.into_inner());
-        let mut group = lock();
+        let mut group = self.shared.lock();
+        if group.closed {
+            return 0;
+        }
         group
             .pending
             .extend(keys.iter().map(|k| (k.clone(), stamp)));
-        let mine = group.next;
-        let mut result = Ok(());
-        while group.done < mine {
-            if group.writing {
-                group = self.written.wait(group).unwrap_or_else(|p| p.into_inner());
-                continue;
-            }
-            let batch = std::mem::take(&mut group.pending);
-            let number = group.next;
-            group.next += 1;
-            group.writing = true;
-            drop(group);
-            let wrote = self.insert(&batch);
-            group = lock();
-            group.writing = false;
-            group.done = number;
-            if number == mine {
-                result = wrote;
-            }
-            self.written.notify_all();
+        self.shared.gathered.notify_one();
+        group.next
+    }
+
+    fn wait(&self, ticket: u64) {
+        let mut group = self.shared.lock();
+        while group.done < ticket && !(group.closed && group.pending.is_empty()) {
+            group = self
+                .shared
+                .written
+                .wait(group)
+                .unwrap_or_else(|p| p.into_inner());
         }
-        result
     }
 
     fn entries(&self) -> Result<Vec<Entry>, StoreError> {
+        self.settle();
         let rows = self
+            .shared
             .pool
             .with_client(|c| c.query("SELECT k, at FROM bd_journal ORDER BY k", &[]))?;
         Ok(rows
@@ -103,23 +174,29 @@ impl SharedJournal for PgJournal {
     }
 
     fn forget(&self, keys: &[Vec<u8>]) -> Result<(), StoreError> {
+        self.settle();
         if keys.is_empty() {
             return Ok(());
         }
-        self.pool.with_client(|c| {
-            c.execute("DELETE FROM bd_journal WHERE k = ANY($1)", &[&keys])
-                .map(drop)
+        self.shared.pool.with_client(|c| {
+            c.query_typed(
+                "DELETE FROM bd_journal WHERE k = ANY($1)",
+                &[(&keys, postgres::types::Type::BYTEA_ARRAY)],
+            )
+            .map(drop)
         })
     }
 
     fn forget_prefix(&self, prefix: Option<&[u8]>) -> Result<(), StoreError> {
+        self.settle();
         let Some(prefix) = prefix else {
             return self
+                .shared
                 .pool
                 .with_client(|c| c.execute("DELETE FROM bd_journal", &[]).map(drop));
         };
         let end = prefix_end(prefix);
-        self.pool.with_client(|c| match &end {
+        self.shared.pool.with_client(|c| match &end {
             Some(end) => c
                 .execute(
                     "DELETE FROM bd_journal WHERE k >= $1 AND k < $2",

@@ -20,6 +20,12 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use postgres::Client;
+use postgres::types::Type;
+
+/// Parameter types, so that each statement goes in one round trip (no separate prepare).
+const BYTEA: Type = Type::BYTEA;
+const BYTEA_ARRAY: Type = Type::BYTEA_ARRAY;
+const INT8: Type = Type::INT8;
 
 use super::StoreError;
 use super::engine::{Deliver, Engine, Pair, Pairs, Tree, Txn, Work, Write, WriterLock};
@@ -166,12 +172,12 @@ impl Engine for PgEngine {
 
     fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         let sql = format!("SELECT v FROM {} WHERE k = $1", table(tree));
-        self.with_client(|c| Ok(c.query_opt(&sql, &[&key])?.map(|r| r.get(0))))
+        self.with_client(|c| Ok(c.query_typed_opt(&sql, &[(&key, BYTEA)])?.map(|r| r.get(0))))
     }
 
     fn get_many(&self, tree: Tree, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
         let sql = format!("SELECT k, v FROM {} WHERE k = ANY($1)", table(tree));
-        let rows = self.with_client(|c| c.query(&sql, &[&keys]))?;
+        let rows = self.with_client(|c| c.query_typed(&sql, &[(&keys, BYTEA_ARRAY)]))?;
         Ok(in_order(keys.iter().map(Vec::as_slice), rows))
     }
 
@@ -219,7 +225,7 @@ impl Engine for PgEngine {
         // connection dies, so only what fails before it may run again.
         let committed = self.with_client(|c| {
             let mut tx = c.transaction()?;
-            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&COMMIT_LOCK])?;
+            tx.query_typed("SELECT pg_advisory_xact_lock($1)", &[(&COMMIT_LOCK, INT8)])?;
             let mut txn = PgTxn {
                 tx: &mut tx,
                 writes: BTreeMap::new(),
@@ -315,18 +321,18 @@ fn write_all(
     for (tree, (keys, values, removed)) in by_tree {
         let name = table(tree);
         if !removed.is_empty() {
-            tx.execute(
+            tx.query_typed(
                 &format!("DELETE FROM {name} WHERE k = ANY($1)"),
-                &[&removed],
+                &[(&removed, BYTEA_ARRAY)],
             )?;
         }
         if !keys.is_empty() {
-            tx.execute(
+            tx.query_typed(
                 &format!(
                     "INSERT INTO {name} (k, v) SELECT * FROM unnest($1::bytea[], $2::bytea[]) \
                      ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v"
                 ),
-                &[&keys, &values],
+                &[(&keys, BYTEA_ARRAY), (&values, BYTEA_ARRAY)],
             )?;
         }
     }
@@ -348,7 +354,7 @@ impl Txn for PgTxn<'_, '_> {
             return Ok(written.clone());
         }
         let sql = format!("SELECT v FROM {} WHERE k = $1", table(tree));
-        match self.tx.query_opt(&sql, &[&key]) {
+        match self.tx.query_typed_opt(&sql, &[(&key, BYTEA)]) {
             Ok(row) => Ok(row.map(|r| r.get(0))),
             Err(e) => {
                 let message = explain(&e);
@@ -371,7 +377,7 @@ impl Txn for PgTxn<'_, '_> {
             Vec::new()
         } else {
             let sql = format!("SELECT k, v FROM {} WHERE k = ANY($1)", table(tree));
-            match self.tx.query(&sql, &[&unwritten]) {
+            match self.tx.query_typed(&sql, &[(&unwritten, BYTEA_ARRAY)]) {
                 Ok(rows) => in_order(unwritten.iter().copied(), rows),
                 Err(e) => {
                     let message = explain(&e);
@@ -425,13 +431,18 @@ impl Chunks<'_> {
                 let sql = format!(
                     "SELECT k, v FROM {name} WHERE k {op} $1 AND k < $2 ORDER BY k LIMIT $3"
                 );
-                self.engine
-                    .with_client(|c| c.query(&sql, &[&self.from, end, &SCAN_CHUNK]))?
+                self.engine.with_client(|c| {
+                    c.query_typed(
+                        &sql,
+                        &[(&self.from, BYTEA), (end, BYTEA), (&SCAN_CHUNK, INT8)],
+                    )
+                })?
             }
             None => {
                 let sql = format!("SELECT k, v FROM {name} WHERE k {op} $1 ORDER BY k LIMIT $2");
-                self.engine
-                    .with_client(|c| c.query(&sql, &[&self.from, &SCAN_CHUNK]))?
+                self.engine.with_client(|c| {
+                    c.query_typed(&sql, &[(&self.from, BYTEA), (&SCAN_CHUNK, INT8)])
+                })?
             }
         };
         self.done = (rows.len() as i64) < SCAN_CHUNK;
