@@ -9,6 +9,9 @@ use crate::store::StoreError;
 use crate::store::engine::prefix_end;
 use crate::store::journal::{Entry, SharedJournal};
 
+/// How long the writer lets notes gather before writing them.
+const GATHER: std::time::Duration = std::time::Duration::from_millis(2);
+
 /// The send journal as the table `bd_journal`, read by every daemon: a daemon that takes over
 /// a dead one's send first records what the dead one had delivered.
 /// Notes from every connection of a send are written together (group commit) by a writer
@@ -37,6 +40,8 @@ struct Group {
     done: u64,
     /// No more notes: the writer ends once the pending ones are written.
     closed: bool,
+    /// How many are waiting for a note to be written.
+    waiting: usize,
 }
 
 impl PgJournal {
@@ -98,6 +103,20 @@ impl Shared {
             while group.pending.is_empty() && !group.closed {
                 group = self.gathered.wait(group).unwrap_or_else(|p| p.into_inner());
             }
+            // Let notes gather, until someone needs them written or for at most GATHER:
+            // one statement for many letters costs the server far less than one each, and
+            // a sender waits for a note only a letter later.
+            let until = std::time::Instant::now() + GATHER;
+            while group.waiting == 0 && !group.closed {
+                let left = until.saturating_duration_since(std::time::Instant::now());
+                if left.is_zero() {
+                    break;
+                }
+                group = self
+                    .gathered
+                    .wait_timeout(group, left)
+                    .map_or_else(|p| p.into_inner().0, |(g, _)| g);
+            }
             if group.pending.is_empty() {
                 // Closed with nothing left: whoever still waits is released.
                 group.done = group.next.saturating_sub(1).max(group.done);
@@ -140,15 +159,22 @@ impl SharedJournal for PgJournal {
         if group.closed {
             return 0;
         }
+        if group.pending.is_empty() {
+            self.shared.gathered.notify_one();
+        }
         group
             .pending
             .extend(keys.iter().map(|k| (k.clone(), stamp)));
-        self.shared.gathered.notify_one();
         group.next
     }
 
     fn wait(&self, ticket: u64) {
         let mut group = self.shared.lock();
+        if group.done >= ticket {
+            return;
+        }
+        group.waiting += 1;
+        self.shared.gathered.notify_one();
         while group.done < ticket && !(group.closed && group.pending.is_empty()) {
             group = self
                 .shared
@@ -156,6 +182,7 @@ impl SharedJournal for PgJournal {
                 .wait(group)
                 .unwrap_or_else(|p| p.into_inner());
         }
+        group.waiting -= 1;
     }
 
     fn entries(&self) -> Result<Vec<Entry>, StoreError> {
