@@ -235,14 +235,47 @@ fn feed(
     rate: u32,
     stop: Option<&AtomicBool>,
 ) -> Result<usize, DeskError> {
+    // A reader thread loads the next block while this one hands out the last (on a database
+    // server, a block's round trip and unsealing then overlap the sending).
+    let (blocks_tx, blocks) = mpsc::sync_channel(1);
+    std::thread::scope(|s| {
+        s.spawn(move || {
+            for block in items.chunks(FEED_READ) {
+                let refs: Vec<&NotificationRef> = block.iter().map(|(r, _)| r).collect();
+                let read = desk.store.notifications(&refs);
+                let failed = read.is_err();
+                if blocks_tx.send(read).is_err() || failed {
+                    return;
+                }
+            }
+        });
+        let handed = hand_out(desk, items, pool, results, rate, stop, &blocks);
+        // A reader waiting to hand over a block ends when it finds nobody taking it.
+        drop(blocks);
+        handed
+    })
+}
+
+/// The feeder's half of [`feed`]: hands each block's letters to the pool as they come.
+fn hand_out(
+    desk: &LocalDesk,
+    items: &[Item],
+    pool: &Pool,
+    results: &mpsc::Sender<Finished>,
+    rate: u32,
+    stop: Option<&AtomicBool>,
+    blocks: &mpsc::Receiver<Result<Vec<Option<notify::Notification>>, crate::store::StoreError>>,
+) -> Result<usize, DeskError> {
     let interval = (rate > 0).then(|| Duration::from_secs_f64(1.0 / f64::from(rate)));
     let mut next_slot = Instant::now();
     for (chunk, block) in items.chunks(FEED_READ).enumerate() {
         if stopping(stop) {
             return Ok(chunk * FEED_READ);
         }
-        let refs: Vec<&NotificationRef> = block.iter().map(|(r, _)| r).collect();
-        let letters = desk.store.notifications(&refs)?;
+        let Ok(letters) = blocks.recv() else {
+            return Ok(chunk * FEED_READ);
+        };
+        let letters = letters?;
         for (at, ((r, _), letter)) in block.iter().zip(letters).enumerate() {
             let index = chunk * FEED_READ + at;
             if stopping(stop) {
