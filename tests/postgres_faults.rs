@@ -1,7 +1,7 @@
 //! Faults under a send on PostgreSQL, each on a cluster of the test's own:
-//! - the server stopped and started again at a chosen point (after the send has recorded its
-//!   first outcomes): the send stops with a clear error, and the next send, once the
-//!   database is back, finishes with every person sent exactly one letter (the letters
+//! - the server stopped and started again at a chosen point (20 letters reached the mail
+//!   server, which holds the next ones until the database is down and then accepts them):
+//!   the send stops with a clear error, and the next send, once the database is back, finishes with every person sent exactly one letter (the letters
 //!   delivered while the database was gone are in the journal, not sent again);
 //! - a sending process (standing for a daemon on one host) killed with SIGKILL once a chosen
 //!   share of the letters reached the server: another process with its own local directory
@@ -37,7 +37,13 @@ fn postgres_stopped_mid_send_then_a_later_send_misses_nobody_and_repeats_nobody(
     };
     let url = cluster.fresh_database();
     let dir = tempfile::tempdir().unwrap();
-    let smtp = smtp::SmtpServer::start(smtp::Faults::default());
+    // The server holds every message after the first 20 until the database is down, so the
+    // send cannot have finished before it.
+    let gate = smtp::Gate::after(20);
+    let smtp = smtp::SmtpServer::start(smtp::Faults {
+        hold: Some(Arc::clone(&gate)),
+        ..smtp::Faults::default()
+    });
     let config = dir.path().join("config.toml");
     std::fs::write(&config, smtp.config("connections = 4")).unwrap();
     let settings = Settings::load(&config, true).unwrap();
@@ -65,16 +71,20 @@ fn postgres_stopped_mid_send_then_a_later_send_misses_nobody_and_repeats_nobody(
     )
     .unwrap();
 
-    // The chosen point: the first progress report, after the first outcomes are committed.
-    let mut stopped = false;
-    let failed = desk
-        .send_notifications(Some(id), &SendOptions::default(), &mut |p| {
-            if !stopped && p.sent > 0 && p.sent < 400 {
-                cluster.stop();
-                stopped = true;
-            }
-        })
-        .expect_err("the send cannot record its outcomes without the database");
+    // The chosen point: 20 letters accepted, the next ones held by the server (their
+    // replies unsent) while the database goes down, then let through: letters the server
+    // accepts while the database is gone.
+    let (failed, stopped) = std::thread::scope(|s| {
+        let stopper = s.spawn(|| {
+            gate.wait_holding();
+            cluster.stop();
+            gate.open();
+        });
+        let failed = desk
+            .send_notifications(Some(id), &SendOptions::default(), &mut |_| {})
+            .expect_err("the send cannot record its outcomes without the database");
+        (failed, stopper.join().is_ok())
+    });
     assert!(stopped, "the database was stopped mid-send");
     assert!(
         failed.to_string().contains("PostgreSQL"),

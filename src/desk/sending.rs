@@ -237,7 +237,7 @@ fn feed(
 ) -> Result<usize, DeskError> {
     // A reader thread loads the next block while this one hands out the last (on a database
     // server, a block's round trip and unsealing then overlap the sending).
-    let (blocks_tx, blocks) = mpsc::sync_channel(1);
+    let (blocks_tx, blocks) = mpsc::sync_channel(0);
     std::thread::scope(|s| {
         s.spawn(move || {
             for block in items.chunks(FEED_READ) {

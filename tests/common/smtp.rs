@@ -1,6 +1,7 @@
 //! A small SMTP server for tests, speaking real SMTP over TCP on loopback, with faults to
 //! order: temporary refusals, a permanent refusal for one recipient, a dropped connection in
-//! the middle of DATA, and slow replies.
+//! the middle of DATA, slow replies, and a gate that holds every message after a chosen number
+//! until the test opens it.
 
 #![allow(dead_code)]
 #![allow(clippy::unwrap_used)] // test support: a panic here is the failure report
@@ -76,6 +77,53 @@ pub struct Faults {
     pub drop_mid_data: usize,
     /// Wait this long before accepting each message.
     pub delay: Duration,
+    /// Hold every message after the gate's first ones until the test opens it.
+    pub hold: Option<Arc<Gate>>,
+}
+
+/// Lets a chosen number of messages through, then holds the rest (their DATA unanswered)
+/// until [`Gate::open`].
+#[derive(Debug, Default)]
+pub struct Gate {
+    after: usize,
+    /// Whether the gate is open, and how many messages it holds.
+    state: Mutex<(bool, usize)>,
+    changed: Condvar,
+}
+
+impl Gate {
+    pub fn after(messages: usize) -> Arc<Gate> {
+        Arc::new(Gate {
+            after: messages,
+            ..Gate::default()
+        })
+    }
+
+    /// Waits until the gate holds a message: the chosen number went through.
+    pub fn wait_holding(&self) {
+        let mut state = self.state.lock().unwrap();
+        while !state.0 && state.1 == 0 {
+            state = self.changed.wait(state).unwrap();
+        }
+    }
+
+    pub fn open(&self) {
+        self.state.lock().unwrap().0 = true;
+        self.changed.notify_all();
+    }
+
+    fn pass(&self, accepted: usize) {
+        if accepted < self.after {
+            return;
+        }
+        let mut state = self.state.lock().unwrap();
+        state.1 += 1;
+        self.changed.notify_all();
+        while !state.0 {
+            state = self.changed.wait(state).unwrap();
+        }
+        state.1 -= 1;
+    }
 }
 
 /// A running server.
@@ -91,7 +139,11 @@ impl SmtpServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
         let port = listener.local_addr().unwrap().port();
         let received = Arc::new(Mutex::new(Vec::new()));
-        let counters = Arc::new((AtomicUsize::new(0), AtomicUsize::new(0)));
+        let counters = Arc::new((
+            AtomicUsize::new(0),
+            AtomicUsize::new(0),
+            AtomicUsize::new(0),
+        ));
         let faults = Arc::new(faults);
         let store = Arc::clone(&received);
         let open = Arc::new((Mutex::new(0), Condvar::new()));
@@ -153,7 +205,7 @@ fn session(
     stream: TcpStream,
     store: &Mutex<Vec<Received>>,
     faults: &Faults,
-    counters: &(AtomicUsize, AtomicUsize),
+    counters: &(AtomicUsize, AtomicUsize, AtomicUsize),
 ) -> std::io::Result<()> {
     // Like a real server, answer pipelined commands without waiting on Nagle's algorithm;
     // the client's own writes are what the throughput test guards.
@@ -217,6 +269,9 @@ fn session(
                 continue;
             }
             thread::sleep(faults.delay);
+            if let Some(gate) = &faults.hold {
+                gate.pass(counters.2.fetch_add(1, Ordering::SeqCst));
+            }
             store.lock().unwrap().push(Received {
                 from: from.clone(),
                 to: to.clone(),
