@@ -8,7 +8,7 @@
 #   - sending 100,000 letters vs `smtp-source -d -s 16`       (target >= 0.6x)
 # Installs postgresql, postfix and hyperfine with apt-get when run as root and missing.
 # Usage: benches/postgres.sh [LETTERS]   (KEEP=1 keeps the temp directory; BENCH_CONNECTIONS=N
-#        connections, default 16; PARTS="import
+#        mail connections, default 32 as docs/deploy.md recommends on PostgreSQL; PARTS="import
 #        list tui send" chooses what to measure)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -67,7 +67,7 @@ cat > "$work/config.toml" <<CONF
 host = "127.0.0.1"
 port = $sink_port
 from = "Privacy Team <privacy@corp.example>"
-connections = ${BENCH_CONNECTIONS:-16}
+connections = ${BENCH_CONNECTIONS:-32}
 [contact]
 name = "Privacy Team"
 email = "privacy@corp.example"
