@@ -10,22 +10,47 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 fn main() -> std::process::ExitCode {
+    let notify = notify_command();
     // Give freed memory back to the system at once rather than after mimalloc's default
     // 10 ms: a send's 16 connection threads otherwise each keep pages they are done with,
     // and its peak went from 192 to 216-224 MB (docs/PERFORMANCE.md). Not for `notify
     // queue`, which allocates and frees letter after letter: there, giving pages back at
     // once made it take them again from the kernel, zeroed, for every chunk (20-30% of its
     // time).
-    if !is_queue() {
-        // SAFETY: called before any thread is started, as mi_option_set requires; 15 is
-        // mi_option_purge_delay and 0 a valid value for it ("purge at once").
+    if notify.as_deref() != Some("queue") {
+        // SAFETY: called before any thread is started, as mi_option_set requires; 0 is a
+        // valid value for mi_option_purge_delay ("purge at once").
         unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
+    }
+    // Queuing and sending 100,000 letters go without transparent huge pages: mimalloc
+    // commits its arenas whole, the kernel backs them with 2 MiB pages, and a send's peak
+    // was 140-150 MB for 85 MB of heap (90-95 MB without, as fast). Other commands keep
+    // them: their short runs are faster with fewer page faults (`incident list` over
+    // 10,000 incidents 95 ms against 117-128 ms). docs/PERFORMANCE.md has the runs.
+    if matches!(notify.as_deref(), Some("queue" | "send")) {
+        no_huge_pages();
     }
     breachdesk::cli::run()
 }
 
-/// Whether this run is `notify queue` (with any global options before it).
-fn is_queue() -> bool {
+/// The `notify` subcommand of this run (`queue`, `send`, ...), with any global options
+/// before it.
+fn notify_command() -> Option<String> {
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
-    args.windows(2).any(|w| w[0] == "notify" && w[1] == "queue")
+    args.windows(2)
+        .find(|w| w[0] == "notify")
+        .and_then(|w| w[1].to_str().map(str::to_owned))
+}
+
+/// Turns transparent huge pages off for this process, memory already mapped included (the
+/// kernel checks at each fault). mimalloc's own option for it is read when it starts,
+/// before `main`.
+fn no_huge_pages() {
+    #[cfg(target_os = "linux")]
+    {
+        use nix::libc;
+        // SAFETY: PR_SET_THP_DISABLE takes an integer flag and no pointers; a failure (an
+        // old kernel) only leaves huge pages on.
+        unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) };
+    }
 }
