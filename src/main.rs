@@ -22,13 +22,11 @@ fn main() -> std::process::ExitCode {
         // valid value for mi_option_purge_delay ("purge at once").
         unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
     }
-    // Queuing and sending 100,000 letters go without transparent huge pages: mimalloc
-    // commits its arenas whole, the kernel backs them with 2 MiB pages, and a send's peak
-    // was 140-150 MB for 85 MB of heap (90-95 MB without, as fast). Other commands keep
-    // them: their short runs are faster with fewer page faults (`incident list` over
-    // 10,000 incidents 95 ms against 117-128 ms). docs/PERFORMANCE.md has the runs.
+    // Queuing and sending 100,000 letters on the embedded database go without transparent
+    // huge pages (see the flag's comment); other commands' short runs are faster with them
+    // (`incident list` over 10,000 incidents 95 ms against 117-128 ms).
     if matches!(notify.as_deref(), Some("queue" | "send")) {
-        no_huge_pages();
+        breachdesk::cli::HUGE_PAGES_OFF_ON_SLED.store(true, std::sync::atomic::Ordering::Relaxed);
     }
     breachdesk::cli::run()
 }
@@ -40,17 +38,4 @@ fn notify_command() -> Option<String> {
     args.windows(2)
         .find(|w| w[0] == "notify")
         .and_then(|w| w[1].to_str().map(str::to_owned))
-}
-
-/// Turns transparent huge pages off for this process, memory already mapped included (the
-/// kernel checks at each fault). mimalloc's own option for it is read when it starts,
-/// before `main`.
-fn no_huge_pages() {
-    #[cfg(target_os = "linux")]
-    {
-        use nix::libc;
-        // SAFETY: PR_SET_THP_DISABLE takes an integer flag and no pointers; a failure (an
-        // old kernel) only leaves huge pages on.
-        unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) };
-    }
 }

@@ -97,6 +97,26 @@ pub struct Context<'a> {
     pub err: &'a mut dyn Write,
 }
 
+/// Set by the binary for `notify queue` and `notify send`: on the embedded database they
+/// run without transparent huge pages. mimalloc commits its arenas whole and the kernel
+/// backs them with 2 MiB pages: a sled send peaked at 140-150 MB for 85 MB of heap (90-98
+/// MB without, as fast). On PostgreSQL the same send was 28% slower without them (7,600-
+/// 8,000 against 10,650-10,900 msg/s), so there they stay. docs/PERFORMANCE.md has the runs.
+pub static HUGE_PAGES_OFF_ON_SLED: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+/// Turns transparent huge pages off for this process, memory already mapped included (the
+/// kernel checks at each fault).
+fn no_huge_pages() {
+    #[cfg(target_os = "linux")]
+    {
+        use nix::libc;
+        // SAFETY: PR_SET_THP_DISABLE takes an integer flag and no pointers; a failure (an
+        // old kernel) only leaves huge pages on.
+        unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) };
+    }
+}
+
 /// Where the database and config are, after flags, environment and defaults.
 #[derive(Debug, Clone)]
 pub struct Location {
@@ -174,7 +194,12 @@ impl Location {
         let witness = self.witness(settings);
         let store = match &url {
             Some(url) => Store::open_postgres(url, &key, &local)?,
-            None => Store::open(&self.db, &key)?,
+            None => {
+                if HUGE_PAGES_OFF_ON_SLED.load(std::sync::atomic::Ordering::Relaxed) {
+                    no_huge_pages();
+                }
+                Store::open(&self.db, &key)?
+            }
         };
         Ok(store.with_witness(&witness)?)
     }
