@@ -165,8 +165,7 @@ fn render_preview(
         desk.now(),
         actor,
     );
-    let message = notify::build(&n, &sender)?;
-    Ok(String::from_utf8_lossy(&message.formatted()).into_owned())
+    Ok(notify::wire_text(&n, &sender)?)
 }
 
 /// A letter for the outbox, its wire message built once so that every attempt sends the

@@ -61,7 +61,7 @@ pub fn check(letter: &Letter, ctx: &LetterContext, rules: &RuleBook) -> Vec<Gap>
 fn lacks(letter: &Letter, ctx: &LetterContext, element: LetterElement) -> Option<String> {
     if let Some(field) = element.needs_contact()
         && element.contact_stand_in().is_none()
-        && !ctx.contact.has(field)
+        && !ctx.shared.contact.has(field)
     {
         return Some(format!("[contact] {field} is not set"));
     }
@@ -108,25 +108,27 @@ fn lacks(letter: &Letter, ctx: &LetterContext, element: LetterElement) -> Option
                 .find(|h| !letter.html.contains(**h))
                 .map(|h| format!("the heading \"{h}\" is missing from the HTML part"))
         }
-        LetterElement::Contact => needs("email", &ctx.contact.email),
+        LetterElement::Contact => needs("email", &ctx.shared.contact.email),
         // The GDPR accepts "the data protection officer or other contact point".
-        LetterElement::DpoContact if ctx.contact.dpo.trim().is_empty() => {
-            needs("email", &ctx.contact.email)
+        LetterElement::DpoContact if ctx.shared.contact.dpo.trim().is_empty() => {
+            needs("email", &ctx.shared.contact.email)
         }
-        LetterElement::DpoContact => needs("dpo", &ctx.contact.dpo),
-        LetterElement::TollFreeContact => needs("toll_free", &ctx.contact.toll_free),
+        LetterElement::DpoContact => needs("dpo", &ctx.shared.contact.dpo),
+        LetterElement::TollFreeContact => needs("toll_free", &ctx.shared.contact.toll_free),
         LetterElement::NoticeDate => (!text.contains(&ctx.law.notice_date)).then(|| {
             format!(
                 "the text part does not give the date {}",
                 ctx.law.notice_date
             )
         }),
-        LetterElement::DiscoveryDate => (!text.contains(&ctx.incident.discovered)).then(|| {
-            format!(
-                "the text part does not give the discovery date {}",
-                ctx.incident.discovered
-            )
-        }),
+        LetterElement::DiscoveryDate => {
+            (!text.contains(&ctx.shared.incident.discovered)).then(|| {
+                format!(
+                    "the text part does not give the discovery date {}",
+                    ctx.shared.incident.discovered
+                )
+            })
+        }
         LetterElement::InformationInvolved => ctx
             .person
             .categories

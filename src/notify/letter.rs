@@ -1,10 +1,11 @@
 //! Turning a queued notification into the exact message sent: headers (with every value
 //! checked for line breaks), a stable Message-ID, and multipart/alternative text and HTML.
+//! The bytes are built once, when the letter is queued, and every attempt sends them.
 
 use chrono::{DateTime, Utc};
-use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
-use lettre::message::{Mailbox, MultiPart, SinglePart};
-use lettre::{Address, Message};
+use lettre::Address;
+use lettre::message::header::{self, Header, HeaderName, HeaderValue, Headers};
+use lettre::message::{Mailbox, Mailboxes};
 use thiserror::Error;
 
 use super::outbox::Notification;
@@ -142,26 +143,28 @@ pub fn header_safe(field: &'static str, value: &str) -> Result<(), LetterError> 
     Ok(())
 }
 
-/// The RFC 5322 message for one notification, as sent (CRLF line endings).
-pub fn build(n: &Notification, sender: &Sender) -> Result<Message, LetterError> {
+/// The RFC 5322 message for one notification, as sent (CRLF line endings): the headers
+/// through lettre's header types (which encode names and subjects), the body through
+/// [`super::mime`]. The same notification and sender always give the same bytes.
+pub fn wire_text(n: &Notification, sender: &Sender) -> Result<String, LetterError> {
     header_safe("recipient name", &n.to_name)?;
     header_safe("recipient address", &n.to)?;
     header_safe("subject", &n.letter.subject)?;
     header_safe("message id", &n.message_id)?;
-    let to_address =
+    let to_address: Address =
         n.to.parse()
             .map_err(|_| LetterError::Address(n.to.clone()))?;
     let to = Mailbox::new(
         Some(n.to_name.clone()).filter(|s| !s.is_empty()),
         to_address,
     );
-    let mut builder = Message::builder()
-        .from(sender.from.clone())
-        .to(to)
-        .subject(n.letter.subject.clone())
-        .message_id(Some(n.message_id.clone()))
-        .date(system_time(n.queued_at))
-        .header(AutoSubmitted);
+    let mut headers = Headers::with_capacity(8);
+    headers.set(header::From::from(Mailboxes::from(sender.from.clone())));
+    headers.set(header::To::from(Mailboxes::from(to)));
+    headers.set(header::Subject::from(n.letter.subject.clone()));
+    headers.set(header::MessageId::from(n.message_id.clone()));
+    headers.set(header::Date::new(system_time(n.queued_at)));
+    headers.set(AutoSubmitted);
     // Only a plain tag reaches the header (templates choose among known languages).
     if let Some(language) = n
         .letter
@@ -169,31 +172,16 @@ pub fn build(n: &Notification, sender: &Sender) -> Result<Message, LetterError> 
         .as_deref()
         .filter(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
     {
-        builder = builder.header(ContentLanguage(language.to_owned()));
+        headers.set(ContentLanguage(language.to_owned()));
     }
     if let Some(reply_to) = &sender.reply_to {
-        builder = builder.reply_to(reply_to.clone());
+        headers.set(header::ReplyTo::from(Mailboxes::from(reply_to.clone())));
     }
-    builder
-        .multipart(
-            MultiPart::alternative()
-                .singlepart(
-                    SinglePart::builder()
-                        .header(ContentType::TEXT_PLAIN)
-                        .body(n.letter.text.clone()),
-                )
-                .singlepart(
-                    SinglePart::builder()
-                        .header(ContentType::TEXT_HTML)
-                        .body(n.letter.html.clone()),
-                ),
-        )
-        .map_err(|e| LetterError::Build(e.to_string()))
-}
-
-/// The message as it goes on the wire.
-pub fn wire_text(n: &Notification, sender: &Sender) -> Result<String, LetterError> {
-    String::from_utf8(build(n, sender)?.formatted())
+    let head = headers.to_string();
+    let mut out = Vec::with_capacity(head.len() + 2 * (n.letter.text.len() + n.letter.html.len()));
+    out.extend_from_slice(head.as_bytes());
+    super::mime::alternative(&mut out, &n.letter.text, &n.letter.html);
+    String::from_utf8(out)
         .map_err(|_| LetterError::Build("the built message is not valid UTF-8".into()))
 }
 
@@ -239,7 +227,7 @@ mod tests {
             ("Eve\u{1b}[2J", "Hi"),
             ("Eve", "Hi\nthere"),
         ] {
-            let err = build(&notification(name, subject), &sender).unwrap_err();
+            let err = wire_text(&notification(name, subject), &sender).unwrap_err();
             assert!(
                 matches!(err, LetterError::HeaderInjection { .. }),
                 "{name:?} {subject:?}: {err}"
@@ -252,7 +240,7 @@ mod tests {
     fn non_ascii_names_are_encoded_and_message_id_is_stable() {
         let sender = Sender::new("Privacy <privacy@corp.example>", None, None).unwrap();
         let n = notification("Zoë Ødegård", "Your data");
-        let text = String::from_utf8(build(&n, &sender).unwrap().formatted()).unwrap();
+        let text = wire_text(&n, &sender).unwrap();
         assert!(text.contains("To: =?utf-8?"), "{text}");
         assert!(text.is_ascii());
         assert!(
@@ -264,6 +252,48 @@ mod tests {
             notification("other", "other").message_id,
             "derived from what, not content"
         );
+    }
+
+    #[test]
+    fn a_mail_reader_gets_back_both_parts_and_the_headers() {
+        let sender = Sender::new(
+            "Privacy Team <privacy@corp.example>",
+            Some("help@corp.example"),
+            None,
+        )
+        .unwrap();
+        let mut n = notification("Zoë Ødegård", "Ihre Daten — what happened");
+        n.letter.text = format!("Dear Zoë,\n\n{}\nLine with = sign \n", "long ".repeat(40));
+        n.letter.html = "<p style=\"x\">Dear Zoë,</p>\n<p>the end</p>".into();
+        n.letter.language = Some("de".into());
+        let text = wire_text(&n, &sender).unwrap();
+        assert!(text.is_ascii());
+        assert_eq!(
+            text,
+            wire_text(&n, &sender).unwrap(),
+            "the same bytes every time"
+        );
+        let mail = mailparse::parse_mail(text.as_bytes()).unwrap();
+        let get = |name: &str| {
+            mail.headers
+                .iter()
+                .find(|h| h.get_key() == name)
+                .unwrap()
+                .get_value()
+        };
+        assert_eq!(get("Subject"), "Ihre Daten — what happened");
+        assert_eq!(get("To"), "Zoë Ødegård <eve@corp.example>");
+        assert_eq!(get("Reply-To"), "help@corp.example");
+        assert_eq!(get("Content-Language"), "de");
+        assert_eq!(get("Auto-Submitted"), "auto-generated");
+        assert_eq!(mail.ctype.mimetype, "multipart/alternative");
+        assert_eq!(mail.subparts.len(), 2);
+        assert_eq!(mail.subparts[0].ctype.mimetype, "text/plain");
+        let plain = mail.subparts[0].get_body().unwrap().replace("\r\n", "\n");
+        assert_eq!(plain, n.letter.text);
+        assert_eq!(mail.subparts[1].ctype.mimetype, "text/html");
+        let html = mail.subparts[1].get_body().unwrap().replace("\r\n", "\n");
+        assert_eq!(html, n.letter.html);
     }
 
     #[test]

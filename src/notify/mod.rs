@@ -8,6 +8,7 @@ mod context;
 mod lawcheck;
 mod lease;
 mod letter;
+mod mime;
 mod outbox;
 mod sender;
 mod smtp;
@@ -18,7 +19,7 @@ mod tls;
 pub use context::{Contact, IncidentContext, LetterContext, Stats, stats};
 pub use lawcheck::{BREACH_HEADINGS, Gap, check as check_letter};
 pub use lease::{Holder, LEASE_HOLD, LEASE_RENEW, SendLease};
-pub use letter::{LetterError, Sender, build, header_safe, wire_text};
+pub use letter::{LetterError, Sender, header_safe, wire_text};
 pub use outbox::{Delivery, DeliveryState, Notification, NotificationRef, notification_id};
 pub use sender::{Attempt, Finished, NoteWait, Pool, SentNote, TOP_UP};
 pub use smtp::{

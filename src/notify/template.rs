@@ -9,7 +9,6 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-use minijinja::value::{Serde, Value};
 use minijinja::{Environment, UndefinedBehavior};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -313,7 +312,7 @@ impl TemplateSet {
 
     /// Renders all three parts of `name` for one recipient.
     pub fn render(&self, name: TemplateName, ctx: &LetterContext) -> Result<Letter, TemplateError> {
-        let value = Value::from(Serde(ctx));
+        let value = ctx.value();
         // The person's language if the template is translated into it, else English.
         let language = ctx
             .person
