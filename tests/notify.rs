@@ -372,6 +372,43 @@ fn template_check_names_the_template_and_line_and_overrides_cannot_read_files() 
 }
 
 #[test]
+fn a_template_failing_mid_run_keeps_the_blocks_before_it_and_queuing_again_finishes() {
+    // Letters are built on several threads a block of 500 at a time and written in roster
+    // order: a failure at the 1,101st person keeps exactly the 1,100 before it.
+    let s = Sandbox::new();
+    s.write(
+        "config.toml",
+        "[smtp]\nfrom = \"privacy@corp.example\"\n[contact]\nemail = \"privacy@corp.example\"\n",
+    );
+    std::fs::create_dir_all(s.path("templates")).unwrap();
+    let failing = "Dear {{ person.name }},\n{% if person.employee_id == \"E1100\" %}{{ person.shoe_size }}{% endif %}\n";
+    s.write("templates/update.txt", failing);
+    s.ok(&["incident", "open", "--title", "x", "--severity", "3"]);
+    let mut roster = String::from("employee_id,name,email,categories\n");
+    for i in 0..1300 {
+        roster.push_str(&format!("E{i},P{i},p{i}@corp.example,keystrokes\n"));
+    }
+    s.import("1", &roster);
+    let err = s.fails(&["notify", "queue", "1", "--template", "update"], 2);
+    assert!(
+        err.contains("E1100") && err.contains("1100 letters were queued before it"),
+        "{err}"
+    );
+    let status = s.json(&["notify", "status", "1", "--json"]);
+    assert_eq!(status["counts"]["queued"], 1100, "{status}");
+    s.write("templates/update.txt", "Dear {{ person.name }},\n");
+    let out = s.ok(&["notify", "queue", "1", "--template", "update"]);
+    assert!(
+        out.contains("queued 200 'update' letters (1100 already in the outbox)"),
+        "{out}"
+    );
+    assert_eq!(
+        s.json(&["notify", "status", "1", "--json"])["counts"]["queued"],
+        1300
+    );
+}
+
+#[test]
 fn sending_needs_a_sender_address_and_a_reachable_server() {
     let s = Sandbox::new();
     s.ok(&["incident", "open", "--title", "x", "--severity", "3"]);

@@ -19,7 +19,7 @@ use crate::notify::{
     self, Delivery, DeliveryState, IncidentContext, Notification, NotificationRef, Sender,
     SmtpClient, TemplateName,
 };
-use crate::store::Changes;
+use crate::store::{Changes, SealedNew};
 
 /// What queuing did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -318,35 +318,54 @@ pub(super) fn queue(
         }
         EventDraft::new(actor, now, AuditAction::NotificationsQueued, detail).on_incident(id)
     };
-    let commit = |letters: Vec<Notification>, upto: usize| -> Result<(), DeskError> {
-        if letters.is_empty() {
+    let commit = |sealed: Vec<SealedNew>, upto: usize| -> Result<(), DeskError> {
+        if sealed.is_empty() {
             return Ok(());
         }
-        let events = vec![event(letters.len(), upto)];
+        let events = vec![event(sealed.len(), upto)];
         desk.store.commit(&Changes {
-            letters,
+            sealed,
             events,
             ..Changes::default()
         })?;
         Ok(())
     };
-    // Under the writer lock, only this run adds letters of this template, and never twice
-    // to one target (roster positions are unique; staff addresses are deduplicated).
-    let queued_before = desk.store.queued_letters(id, template)?;
-    let build = |order: u64, person: &AffectedPerson| -> Result<Option<Notification>, DeskError> {
-        let target = target(id, template, person, order);
-        if desk.store.is_queued(&queued_before, &target) {
-            return Ok(None);
-        }
+    let make = |order: u64, person: &AffectedPerson| -> Result<Notification, DeskError> {
         let letter = desk
             .settings
             .templates
             .render(template, &ctx.for_person(person, &desk.settings.catalog))
             .map_err(|e| DeskError::RenderFor(e, person.employee_id.to_string(), 0))?;
-        queued_letter(target, person, letter, &sender, now, actor).map(Some)
+        queued_letter(
+            target(id, template, person, order),
+            person,
+            letter,
+            &sender,
+            now,
+            actor,
+        )
+    };
+    // The letters are sealed on the threads that build them, against the dictionary of
+    // this incident and template (made from the first letter when there is none yet).
+    let Some(first) = targets().next().transpose()? else {
+        return Ok(report);
+    };
+    let sealer = desk.store.letter_sealer(&make(first.0, &first.1)?)?;
+    // Under the writer lock, only this run adds letters of this template, and never twice
+    // to one target (roster positions are unique; staff addresses are deduplicated).
+    let queued_before = desk.store.queued_letters(id, template)?;
+    let build = |order: u64, person: &AffectedPerson| -> Result<Option<SealedNew>, DeskError> {
+        if desk
+            .store
+            .is_queued(&queued_before, &target(id, template, person, order))
+        {
+            return Ok(None);
+        }
+        let letter = make(order, person)?;
+        Ok(Some(sealer.seal(&letter)?))
     };
     let mut written = 0;
-    let (queued, already) = queue_pipeline::run(total, &targets, &build, |letters, upto| {
+    let (queued, already) = queue_pipeline::run(targets(), &build, |letters, upto| {
         written += letters.len();
         commit(letters, upto)
     })

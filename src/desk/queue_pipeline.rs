@@ -1,17 +1,20 @@
 //! How `notify queue` makes letters on several threads while one writes them: the people
-//! to be told are cut into blocks of [`QUEUE_CHUNK`] by their place in the run; builder `i`
-//! of `n` renders and builds the blocks `i`, `i + n`, ... and hands each over on its own
-//! channel (room for one), and the writer takes block 0 from builder 0, block 1 from builder
-//! 1, and so on, so blocks are committed in order, each with its audit event, and memory
-//! stays bounded. A builder that fails hands over what its block made before the failure
-//! with the error; the writer commits that part and stops, so nothing after the failure is
-//! written (queuing again skips what was).
+//! to be told are read once, in roster order, and cut into blocks of [`QUEUE_CHUNK`]; each
+//! of [`BUILDERS`] threads takes the next block (numbering it as it takes it), renders,
+//! builds and seals its letters, and hands it to the writer, which commits blocks strictly
+//! in their order, each with its audit event, holding one that arrives early until those
+//! before it are written. Memory stays bounded: no block is taken more than [`AHEAD`]
+//! blocks after the last one written. A builder that fails hands over what its
+//! block made before the failure with the error; the writer commits the blocks before it
+//! and that part, then stops, so nothing after the failure is written (queuing again skips
+//! what was).
 
-use std::sync::mpsc::{SyncSender, sync_channel};
+use std::collections::BTreeMap;
+use std::sync::mpsc::sync_channel;
+use std::sync::{Condvar, Mutex};
 
 use super::DeskError;
 use crate::domain::AffectedPerson;
-use crate::notify::Notification;
 
 /// How many people's letters make one block, written together.
 pub(super) const QUEUE_CHUNK: usize = 500;
@@ -19,102 +22,173 @@ pub(super) const QUEUE_CHUNK: usize = 500;
 /// How many threads build letters besides the one writing them.
 const BUILDERS: usize = 2;
 
+/// How many blocks may be taken beyond the last one written.
+const AHEAD: usize = 2 * BUILDERS;
+
 /// The people of a run, each with their order (roster position), from the start.
 pub(super) type Targets<'a> =
-    Box<dyn Iterator<Item = Result<(u64, AffectedPerson), DeskError>> + 'a>;
+    Box<dyn Iterator<Item = Result<(u64, AffectedPerson), DeskError>> + Send + 'a>;
 
 /// Builds one target's letter; `None` when it is already in the outbox.
-pub(super) type Build<'a> =
-    dyn Fn(u64, &AffectedPerson) -> Result<Option<Notification>, DeskError> + Sync + 'a;
+pub(super) type Build<'a, T> =
+    dyn Fn(u64, &AffectedPerson) -> Result<Option<T>, DeskError> + Sync + 'a;
 
 /// One block's letters, how far into the run it reaches, and the error that ended it.
-struct Block {
-    letters: Vec<Notification>,
+struct Block<T> {
+    number: usize,
+    letters: Vec<T>,
     upto: usize,
     failed: Option<DeskError>,
 }
 
-/// Builds a letter for each target (`None`: it is already in the outbox) on [`BUILDERS`]
-/// threads and hands each block to `commit` in order with how far into the run it reaches.
-/// Returns how many letters were written and how many were already there.
-pub(super) fn run<'a>(
-    total: usize,
-    targets: &(dyn Fn() -> Targets<'a> + Sync),
-    build: &Build<'_>,
-    mut commit: impl FnMut(Vec<Notification>, usize) -> Result<(), DeskError>,
+/// The shared reading of the targets: the next block's number, how many targets were
+/// read, and how many blocks were written.
+struct Reader<'a> {
+    targets: Targets<'a>,
+    blocks: usize,
+    read: usize,
+    written: usize,
+    done: bool,
+}
+
+impl Reader<'_> {
+    /// The next block's number and targets, or the error that cut it short.
+    #[allow(clippy::type_complexity)]
+    fn next_block(&mut self) -> Option<(usize, Vec<(u64, AffectedPerson)>, Option<DeskError>)> {
+        if self.done {
+            return None;
+        }
+        let mut block = Vec::with_capacity(QUEUE_CHUNK);
+        let mut failed = None;
+        while block.len() < QUEUE_CHUNK {
+            match self.targets.next() {
+                Some(Ok(target)) => block.push(target),
+                Some(Err(e)) => {
+                    failed = Some(e);
+                    self.done = true;
+                    break;
+                }
+                None => {
+                    self.done = true;
+                    break;
+                }
+            }
+        }
+        if block.is_empty() && failed.is_none() {
+            return None;
+        }
+        self.read += block.len();
+        let number = self.blocks;
+        self.blocks += 1;
+        Some((number, block, failed))
+    }
+}
+
+/// Builds a letter for each target (`None`: it is already in the outbox) on
+/// [`BUILDERS`] threads and hands each block to `commit` in order with how far into the
+/// run it reaches. Returns how many letters were written and how many were already there.
+pub(super) fn run<'a, T: Send>(
+    targets: Targets<'a>,
+    build: &Build<'_, T>,
+    mut commit: impl FnMut(Vec<T>, usize) -> Result<(), DeskError>,
 ) -> Result<(usize, usize), DeskError> {
-    let (senders, receivers): (Vec<_>, Vec<_>) =
-        (0..BUILDERS).map(|_| sync_channel::<Block>(1)).unzip();
-    let builder = |me: usize, out: SyncSender<Block>| -> usize {
+    let reader = Mutex::new(Reader {
+        targets,
+        blocks: 0,
+        read: 0,
+        written: 0,
+        done: false,
+    });
+    // Signalled when a block is written or the run ends.
+    let progress = Condvar::new();
+    let finish = || {
+        if let Ok(mut r) = reader.lock() {
+            r.done = true;
+        }
+        progress.notify_all();
+    };
+    let (out, blocks) = sync_channel::<Block<T>>(BUILDERS);
+    let builder = |out: std::sync::mpsc::SyncSender<Block<T>>| -> usize {
         let mut already = 0;
-        let mut letters = Vec::with_capacity(QUEUE_CHUNK);
-        let mut block = 0;
-        for (at, target) in targets().enumerate() {
-            let index = at / QUEUE_CHUNK;
-            if index != block {
-                let done = Block {
-                    letters: std::mem::take(&mut letters),
-                    upto: at,
-                    failed: None,
-                };
-                if block % BUILDERS == me && out.send(done).is_err() {
-                    return already;
-                }
-                block = index;
-            }
-            if index % BUILDERS != me {
-                continue;
-            }
-            let made = target.and_then(|(order, person)| build(order, &person));
-            match made {
-                Ok(Some(letter)) => letters.push(letter),
-                Ok(None) => already += 1,
-                Err(e) => {
-                    let _ = out.send(Block {
-                        letters,
-                        upto: at,
-                        failed: Some(e),
-                    });
-                    return already;
+        loop {
+            let next = reader
+                .lock()
+                .and_then(|r| progress.wait_while(r, |r| !r.done && r.blocks >= r.written + AHEAD))
+                .map(|mut r| {
+                    r.next_block()
+                        .map(|(number, block, failed)| (number, block, failed, r.read))
+                });
+            let Ok(Some((number, block, mut failed, mut upto))) = next else {
+                return already;
+            };
+            let start = upto - block.len();
+            let mut letters = Vec::with_capacity(block.len());
+            for (at, (order, person)) in block.iter().enumerate() {
+                match build(*order, person) {
+                    Ok(Some(letter)) => letters.push(letter),
+                    Ok(None) => already += 1,
+                    Err(e) => {
+                        failed = Some(e);
+                        upto = start + at;
+                        break;
+                    }
                 }
             }
-        }
-        if block % BUILDERS == me {
-            let _ = out.send(Block {
+            let stop = failed.is_some();
+            let block = Block {
+                number,
                 letters,
-                upto: total,
-                failed: None,
-            });
+                upto,
+                failed,
+            };
+            if out.send(block).is_err() || stop {
+                finish();
+                return already;
+            }
         }
-        already
     };
     std::thread::scope(|scope| {
-        let builders: Vec<_> = senders
-            .into_iter()
-            .enumerate()
-            .map(|(me, out)| scope.spawn(move || builder(me, out)))
+        let builders: Vec<_> = (0..BUILDERS)
+            .map(|_| {
+                let out = out.clone();
+                scope.spawn(move || builder(out))
+            })
             .collect();
+        drop(out);
         let mut written = 0;
         let mut result = Ok(());
-        // Block k comes from builder k % BUILDERS; a closed, empty channel ends the run.
-        for k in 0.. {
-            let Ok(block) = receivers[k % BUILDERS].recv() else {
-                break;
-            };
-            written += block.letters.len();
-            let committed = commit(block.letters, block.upto);
-            if let Err(e) = committed.and(block.failed.map_or(Ok(()), Err)) {
-                result = Err(e);
-                break;
+        let mut early: BTreeMap<usize, Block<T>> = BTreeMap::new();
+        let mut next = 0;
+        // Blocks are committed in their order; the channel closes when every builder is done.
+        'receiving: while let Ok(block) = blocks.recv() {
+            early.insert(block.number, block);
+            while let Some(block) = early.remove(&next) {
+                next += 1;
+                written += block.letters.len();
+                let committed = commit(block.letters, block.upto);
+                if let Err(e) = committed.and(block.failed.map_or(Ok(()), Err)) {
+                    result = Err(e);
+                    break 'receiving;
+                }
+                if let Ok(mut r) = reader.lock() {
+                    r.written = next;
+                }
+                progress.notify_all();
             }
         }
-        // Dropping the receivers stops builders still running at their next block.
-        drop(receivers);
+        // Builders still running stop at their next block.
+        finish();
+        drop(blocks);
         let mut already = 0;
         for b in builders {
             already += b
                 .join()
                 .map_err(|_| DeskError::Internal("a letter builder panicked".into()))?;
+        }
+        if result.is_ok() && !early.is_empty() {
+            result = Err(DeskError::Internal(
+                "a block of letters was built but never reached the writer".into(),
+            ));
         }
         result.map(|()| (written, already))
     })

@@ -71,7 +71,7 @@ impl Tree {
 pub type Pair = (Vec<u8>, Vec<u8>);
 
 /// Key-ordered pairs of one tree, read lazily.
-pub type Pairs<'a> = Box<dyn Iterator<Item = Result<Pair, StoreError>> + 'a>;
+pub type Pairs<'a> = Box<dyn Iterator<Item = Result<Pair, StoreError>> + Send + 'a>;
 
 /// Takes another process's announcement (or `None`, asking whether to go on); false stops.
 pub type Deliver = Box<dyn Fn(Option<&str>) -> bool + Send>;

@@ -102,7 +102,100 @@ pub(super) type SealedLetter = (Vec<u8>, Vec<u8>, Vec<u8>);
 /// A dictionary made by this commit: its tally key, the bytes and their sealed form.
 pub(super) type NewDict = (Vec<u8>, Arc<Vec<u8>>, Vec<u8>);
 
+/// A new letter sealed for the outbox by the thread that built it (see
+/// [`Store::letter_sealer`]), for [`super::Changes::sealed`].
+#[derive(Debug)]
+pub struct SealedNew {
+    pub(super) incident: crate::domain::IncidentId,
+    pub(super) queued_at: chrono::DateTime<chrono::Utc>,
+    pub(super) letter: SealedLetter,
+}
+
+/// Seals the new letters of one incident and template against their dictionary, on any
+/// thread: `notify queue` seals on the threads that build letters, so that the one writing
+/// them only writes.
+pub struct LetterSealer<'s> {
+    store: &'s Store,
+    pair: Vec<u8>,
+    dict: Arc<Vec<u8>>,
+}
+
+impl LetterSealer<'_> {
+    /// Seals `n`, a letter of this sealer's incident and template.
+    pub fn seal(&self, n: &Notification) -> Result<SealedNew, StoreError> {
+        let key = self.store.outbox_key(&n.target);
+        if super::tally::tally_key(&key)? != self.pair.as_slice() {
+            return Err(StoreError::Encode(
+                "a letter of another incident or template was given to this sealer".into(),
+            ));
+        }
+        Ok(SealedNew {
+            incident: n.target.incident,
+            queued_at: n.queued_at,
+            letter: self.store.seal_letter(key, n, &self.dict)?,
+        })
+    }
+}
+
 impl Store {
+    /// A sealer for new letters of `sample`'s incident and template. When they have no
+    /// dictionary yet, `sample`'s message becomes it, stored now (a dictionary no letter
+    /// uses yet is harmless; queuing again uses it).
+    pub fn letter_sealer(&self, sample: &Notification) -> Result<LetterSealer<'_>, StoreError> {
+        let key = self.outbox_key(&sample.target);
+        let pair = super::tally::tally_key(&key)?.to_vec();
+        let incident = sample.target.incident;
+        self.ensure_data_keys([incident])?;
+        let dict = match self.letter_dict(&pair)? {
+            Some(dict) => dict,
+            None => {
+                let dict = Arc::new(sample.message.clone().unwrap_or_default().into_bytes());
+                let sealed = self.seal_dict(&pair, &dict)?;
+                self.engine.transaction(&mut |txn| {
+                    if txn
+                        .get(super::Tree::DataKeys, &incident.number().to_be_bytes())?
+                        .is_some_and(|v| v.as_slice() == super::data_keys::tombstone())
+                    {
+                        return Err(StoreError::Purged(incident));
+                    }
+                    if txn.get(super::Tree::OutboxDict, &pair)?.is_some() {
+                        // Letters are written under the desk's writer lock, so this is a bug.
+                        return Err(StoreError::Encode(
+                            "two writers made a letter dictionary at once".into(),
+                        ));
+                    }
+                    txn.put(super::Tree::OutboxDict, &pair, &sealed)
+                })?;
+                self.dicts.remember(pair.clone(), Arc::clone(&dict));
+                dict
+            }
+        };
+        Ok(LetterSealer {
+            store: self,
+            pair,
+            dict,
+        })
+    }
+
+    /// One letter sealed under outbox key `key`, compressed against `dict`, with its
+    /// queued state.
+    fn seal_letter(
+        &self,
+        key: Vec<u8>,
+        n: &Notification,
+        dict: &[u8],
+    ) -> Result<SealedLetter, StoreError> {
+        let state = self.seal_delivery(
+            &key,
+            &n.target,
+            &crate::notify::Delivery::queued(n.queued_at),
+        )?;
+        let record = self
+            .data_cipher(&key)?
+            .seal(&super::aad("outbox", &key), &pack(n, dict)?)?;
+        Ok((key, record, state))
+    }
+
     /// Seals new letters for the outbox, each compressed against its incident and
     /// template's dictionary; the first letter of a pair that has none yet becomes it, and
     /// is returned for the commit to store.
@@ -132,15 +225,7 @@ impl Store {
                     dict
                 }
             };
-            let state = self.seal_delivery(
-                &key,
-                &n.target,
-                &crate::notify::Delivery::queued(n.queued_at),
-            )?;
-            let record = self
-                .data_cipher(&key)?
-                .seal(&super::aad("outbox", &key), &pack(n, &dict)?)?;
-            sealed.push((key, record, state));
+            sealed.push(self.seal_letter(key, n, &dict)?);
         }
         Ok((sealed, new_dicts))
     }

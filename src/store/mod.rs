@@ -57,6 +57,7 @@ mod error;
 mod journal;
 pub use journal::Deferred;
 mod letters;
+pub use letters::{LetterSealer, SealedNew};
 mod notices;
 mod outbox;
 mod reads;
@@ -116,6 +117,8 @@ pub struct Changes {
     pub pages: Vec<RosterPage>,
     /// New notifications, stored with a queued delivery state.
     pub letters: Vec<Notification>,
+    /// New notifications already sealed (by [`Store::letter_sealer`]), likewise.
+    pub sealed: Vec<letters::SealedNew>,
     /// Delivery states of existing notifications.
     pub deliveries: Vec<(NotificationRef, Delivery)>,
     /// An incident's exposure evidence, replacing any before.
@@ -388,6 +391,7 @@ impl Store {
             .iter()
             .map(|p| p.incident)
             .chain(changes.letters.iter().map(|n| n.target.incident))
+            .chain(changes.sealed.iter().map(|n| n.incident))
             .chain(changes.deliveries.iter().map(|(r, _)| r.incident))
             .chain(changes.evidence.iter().map(|(id, _)| *id))
             .collect();
@@ -429,6 +433,10 @@ impl Store {
             std::collections::BTreeMap::new();
         for (n, (key, _, _)) in changes.letters.iter().zip(&letters) {
             written.insert(key, tally::Mark::of(&Delivery::queued(n.queued_at)));
+        }
+        for n in &changes.sealed {
+            let mark = tally::Mark::of(&Delivery::queued(n.queued_at));
+            written.insert(&n.letter.0, mark);
         }
         for ((_, d), (key, _)) in changes.deliveries.iter().zip(&deliveries) {
             written.insert(key, tally::Mark::of(d));
@@ -489,7 +497,10 @@ impl Store {
                 }
             }
             tallies.apply(txn)?;
-            for (key, letter, state) in &letters {
+            for (key, letter, state) in letters
+                .iter()
+                .chain(changes.sealed.iter().map(|n| &n.letter))
+            {
                 txn.put(Tree::Outbox, key, letter)?;
                 txn.put(Tree::OutboxState, key, state)?;
             }
