@@ -84,6 +84,15 @@ impl Reader<'_> {
     }
 }
 
+/// Calls its function when dropped.
+struct Finish<'f>(&'f dyn Fn());
+
+impl Drop for Finish<'_> {
+    fn drop(&mut self) {
+        (self.0)();
+    }
+}
+
 /// Builds a letter for each target (`None`: it is already in the outbox) on
 /// [`BUILDERS`] threads and hands each block to `commit` in order with how far into the
 /// run it reaches. Returns how many letters were written and how many were already there.
@@ -102,13 +111,15 @@ pub(super) fn run<'a, T: Send>(
     // Signalled when a block is written or the run ends.
     let progress = Condvar::new();
     let finish = || {
-        if let Ok(mut r) = reader.lock() {
-            r.done = true;
-        }
+        reader.lock().unwrap_or_else(|p| p.into_inner()).done = true;
         progress.notify_all();
     };
     let (out, blocks) = sync_channel::<Block<T>>(BUILDERS);
     let builder = |out: std::sync::mpsc::SyncSender<Block<T>>| -> usize {
+        // However this builder ends, panicking included, no other waits for it to take a
+        // block: without this, a builder that panicked holding the next block to write
+        // left the others waiting for room and the writer waiting for them.
+        let _finish = Finish(&finish);
         let mut already = 0;
         loop {
             let next = reader
@@ -142,7 +153,6 @@ pub(super) fn run<'a, T: Send>(
                 failed,
             };
             if out.send(block).is_err() || stop {
-                finish();
                 return already;
             }
         }
@@ -192,4 +202,86 @@ pub(super) fn run<'a, T: Send>(
         }
         result.map(|()| (written, already))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Email, EmployeeId};
+
+    fn people(n: u64) -> Targets<'static> {
+        Box::new((0..n).map(|i| {
+            Ok((
+                i,
+                AffectedPerson {
+                    employee_id: EmployeeId::parse(&format!("E{i}")).unwrap(),
+                    name: format!("P{i}"),
+                    email: Email::parse(&format!("p{i}@corp.example")).unwrap(),
+                    categories: Default::default(),
+                    location: None,
+                    notified_at: None,
+                    bounced: None,
+                    language: None,
+                },
+            ))
+        }))
+    }
+
+    #[test]
+    fn blocks_are_written_in_order_with_how_far_they_reach() {
+        let mut seen = Vec::new();
+        let build = |order: u64, _: &AffectedPerson| Ok((order % 7 != 3).then_some(order));
+        let (written, already) = run(
+            people(5 * QUEUE_CHUNK as u64 + 10),
+            &build,
+            |block, upto| {
+                seen.push((block, upto));
+                Ok(())
+            },
+        )
+        .unwrap();
+        let orders: Vec<u64> = seen.iter().flat_map(|(b, _)| b.iter().copied()).collect();
+        let expected: Vec<u64> = (0..5 * QUEUE_CHUNK as u64 + 10)
+            .filter(|o| o % 7 != 3)
+            .collect();
+        assert_eq!(orders, expected);
+        assert_eq!(written + already, 5 * QUEUE_CHUNK + 10);
+        let uptos: Vec<usize> = seen.iter().map(|(_, upto)| *upto).collect();
+        assert_eq!(uptos, [500, 1000, 1500, 2000, 2500, 2510]);
+    }
+
+    #[test]
+    fn a_builder_that_panics_ends_the_run_with_an_error() {
+        let build = |order: u64, _: &AffectedPerson| -> Result<Option<u64>, DeskError> {
+            assert!(order != 700, "a builder fails");
+            Ok(Some(order))
+        };
+        let mut committed = 0;
+        let result = run(people(20 * QUEUE_CHUNK as u64), &build, |block, _| {
+            committed += block.len();
+            Ok(())
+        });
+        assert!(matches!(result, Err(DeskError::Internal(_))), "{result:?}");
+        assert_eq!(
+            committed, QUEUE_CHUNK,
+            "only the block before the panic is written"
+        );
+    }
+
+    #[test]
+    fn an_error_keeps_what_came_before_it() {
+        let build = |order: u64, _: &AffectedPerson| -> Result<Option<u64>, DeskError> {
+            if order == 1234 {
+                return Err(DeskError::Internal("no".into()));
+            }
+            Ok(Some(order))
+        };
+        let mut seen = Vec::new();
+        let result = run(people(10 * QUEUE_CHUNK as u64), &build, |block, upto| {
+            seen.push((block.len(), upto));
+            Ok(())
+        });
+        assert!(result.is_err());
+        assert_eq!(seen, [(500, 500), (500, 1000), (234, 1234)]);
+    }
 }

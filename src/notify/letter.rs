@@ -28,6 +28,9 @@ pub struct Sender {
     pub reply_to: Option<Mailbox>,
     /// Where bounces go, as VERP: each letter's envelope sender is `LOCAL+TOKEN@DOMAIN`.
     pub bounce: Option<BounceAddress>,
+    /// The From and Reply-To headers, encoded once for every letter.
+    from_header: HeaderValue,
+    reply_to_header: Option<HeaderValue>,
 }
 
 /// The bounce address's two halves, between which each letter's token goes.
@@ -73,9 +76,15 @@ impl Sender {
             s.parse::<Mailbox>()
                 .map_err(|_| LetterError::Address(s.to_owned()))
         };
+        let from = parse("from", from)?;
+        let reply_to = reply_to.map(|r| parse("reply_to", r)).transpose()?;
         Ok(Sender {
-            from: parse("from", from)?,
-            reply_to: reply_to.map(|r| parse("reply_to", r)).transpose()?,
+            from_header: header::From::from(Mailboxes::from(from.clone())).display(),
+            reply_to_header: reply_to
+                .as_ref()
+                .map(|r| header::ReplyTo::from(Mailboxes::from(r.clone())).display()),
+            from,
+            reply_to,
             bounce: bounce.map(BounceAddress::parse).transpose()?,
         })
     }
@@ -159,7 +168,7 @@ pub fn wire_text(n: &Notification, sender: &Sender) -> Result<String, LetterErro
         to_address,
     );
     let mut headers = Headers::with_capacity(8);
-    headers.set(header::From::from(Mailboxes::from(sender.from.clone())));
+    headers.insert_raw(sender.from_header.clone());
     headers.set(header::To::from(Mailboxes::from(to)));
     headers.set(header::Subject::from(n.letter.subject.clone()));
     headers.set(header::MessageId::from(n.message_id.clone()));
@@ -174,8 +183,8 @@ pub fn wire_text(n: &Notification, sender: &Sender) -> Result<String, LetterErro
     {
         headers.set(ContentLanguage(language.to_owned()));
     }
-    if let Some(reply_to) = &sender.reply_to {
-        headers.set(header::ReplyTo::from(Mailboxes::from(reply_to.clone())));
+    if let Some(reply_to) = &sender.reply_to_header {
+        headers.insert_raw(reply_to.clone());
     }
     let head = headers.to_string();
     let mut out = Vec::with_capacity(head.len() + 2 * (n.letter.text.len() + n.letter.html.len()));

@@ -117,7 +117,8 @@ pub struct Changes {
     pub pages: Vec<RosterPage>,
     /// New notifications, stored with a queued delivery state.
     pub letters: Vec<Notification>,
-    /// New notifications already sealed (by [`Store::letter_sealer`]), likewise.
+    /// New notifications already sealed (by [`Store::letter_sealer`]), likewise: only for
+    /// letters not in the outbox, checked under the desk's writer lock.
     pub sealed: Vec<letters::SealedNew>,
     /// Delivery states of existing notifications.
     pub deliveries: Vec<(NotificationRef, Delivery)>,
@@ -434,10 +435,6 @@ impl Store {
         for (n, (key, _, _)) in changes.letters.iter().zip(&letters) {
             written.insert(key, tally::Mark::of(&Delivery::queued(n.queued_at)));
         }
-        for n in &changes.sealed {
-            let mark = tally::Mark::of(&Delivery::queued(n.queued_at));
-            written.insert(&n.letter.0, mark);
-        }
         for ((_, d), (key, _)) in changes.deliveries.iter().zip(&deliveries) {
             written.insert(key, tally::Mark::of(d));
         }
@@ -494,6 +491,16 @@ impl Store {
                     txn.put(Tree::OutboxAttention, key, &[])?;
                 } else if old.is_some_and(|o| o.attention) {
                     txn.remove(Tree::OutboxAttention, key)?;
+                }
+            }
+            // Letters sealed by their builders are new: the caller holds the desk's writer
+            // lock and found no state under their keys, and only it adds states of letters
+            // not yet in the outbox, so there is no old state to read.
+            for n in &changes.sealed {
+                let mark = tally::Mark::of(&Delivery::queued(n.queued_at));
+                tallies.change(&n.letter.0, None, mark)?;
+                if mark.attention {
+                    txn.put(Tree::OutboxAttention, &n.letter.0, &[])?;
                 }
             }
             tallies.apply(txn)?;
