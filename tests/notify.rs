@@ -373,7 +373,7 @@ fn template_check_names_the_template_and_line_and_overrides_cannot_read_files() 
 
 #[test]
 fn a_template_failing_mid_run_keeps_the_blocks_before_it_and_queuing_again_finishes() {
-    // Letters are built on several threads a block of 500 at a time and written in roster
+    // Letters are built on several threads a block at a time and written in roster
     // order: a failure at the 1,101st person keeps exactly the 1,100 before it.
     let s = Sandbox::new();
     s.write(

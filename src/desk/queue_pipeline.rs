@@ -17,7 +17,7 @@ use super::DeskError;
 use crate::domain::AffectedPerson;
 
 /// How many people's letters make one block, written together.
-pub(super) const QUEUE_CHUNK: usize = 500;
+pub(super) const QUEUE_CHUNK: usize = 1000;
 
 /// How many threads build letters besides the one writing them.
 const BUILDERS: usize = 2;
@@ -247,13 +247,15 @@ mod tests {
         assert_eq!(orders, expected);
         assert_eq!(written + already, 5 * QUEUE_CHUNK + 10);
         let uptos: Vec<usize> = seen.iter().map(|(_, upto)| *upto).collect();
-        assert_eq!(uptos, [500, 1000, 1500, 2000, 2500, 2510]);
+        let c = QUEUE_CHUNK;
+        assert_eq!(uptos, [c, 2 * c, 3 * c, 4 * c, 5 * c, 5 * c + 10]);
     }
 
     #[test]
     fn a_builder_that_panics_ends_the_run_with_an_error() {
+        let fails_at = QUEUE_CHUNK as u64 * 3 / 2;
         let build = |order: u64, _: &AffectedPerson| -> Result<Option<u64>, DeskError> {
-            assert!(order != 700, "a builder fails");
+            assert!(order != fails_at, "a builder fails");
             Ok(Some(order))
         };
         let mut committed = 0;
@@ -270,8 +272,9 @@ mod tests {
 
     #[test]
     fn an_error_keeps_what_came_before_it() {
+        let fails_at = QUEUE_CHUNK * 2 + 234;
         let build = |order: u64, _: &AffectedPerson| -> Result<Option<u64>, DeskError> {
-            if order == 1234 {
+            if order == fails_at as u64 {
                 return Err(DeskError::Internal("no".into()));
             }
             Ok(Some(order))
@@ -282,6 +285,7 @@ mod tests {
             Ok(())
         });
         assert!(result.is_err());
-        assert_eq!(seen, [(500, 500), (500, 1000), (234, 1234)]);
+        let c = QUEUE_CHUNK;
+        assert_eq!(seen, [(c, c), (c, 2 * c), (234, fails_at)]);
     }
 }
