@@ -17,7 +17,7 @@ use super::DeskError;
 use crate::domain::AffectedPerson;
 
 /// How many people's letters make one block, written together.
-pub(super) const QUEUE_CHUNK: usize = 1000;
+pub(super) const QUEUE_CHUNK: usize = 500;
 
 /// How many threads build letters besides the one writing them.
 const BUILDERS: usize = 2;
