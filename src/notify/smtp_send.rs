@@ -217,18 +217,23 @@ struct DataBody<'a>(&'a str);
 
 impl fmt::Display for DataBody<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut out = String::with_capacity(self.0.len() + 64);
-        for line in self.0.split_inclusive('\n') {
-            if line.starts_with('.') {
-                out.push('.');
-            }
-            out.push_str(line);
+        // A line starting with a dot gets a second one: found by searching for "\n." (and
+        // the start), not by walking every line.
+        let body = self.0;
+        if body.starts_with('.') {
+            f.write_str(".")?;
         }
-        if !out.ends_with("\r\n") {
-            out.push_str("\r\n");
+        let mut from = 0;
+        for (at, _) in body.match_indices("\n.") {
+            f.write_str(&body[from..=at])?;
+            f.write_str(".")?;
+            from = at + 1;
         }
-        out.push_str(".\r\n");
-        f.write_str(&out)
+        f.write_str(&body[from..])?;
+        if !body.ends_with("\r\n") {
+            f.write_str("\r\n")?;
+        }
+        f.write_str(".\r\n")
     }
 }
 
@@ -241,5 +246,10 @@ mod tests {
         let body = DataBody("Subject: x\r\n\r\n.hidden\r\nline\r\n").to_string();
         assert_eq!(body, "Subject: x\r\n\r\n..hidden\r\nline\r\n.\r\n");
         assert_eq!(DataBody("no newline").to_string(), "no newline\r\n.\r\n");
+        assert_eq!(
+            DataBody(".a\r\n..b\r\nc.\r\n.\r\n").to_string(),
+            "..a\r\n...b\r\nc.\r\n..\r\n.\r\n"
+        );
+        assert_eq!(DataBody("").to_string(), "\r\n.\r\n");
     }
 }
