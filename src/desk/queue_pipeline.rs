@@ -207,24 +207,9 @@ pub(super) fn run<'a, T: Send>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Email, EmployeeId};
 
     fn people(n: u64) -> Targets<'static> {
-        Box::new((0..n).map(|i| {
-            Ok((
-                i,
-                AffectedPerson {
-                    employee_id: EmployeeId::parse(&format!("E{i}")).unwrap(),
-                    name: format!("P{i}"),
-                    email: Email::parse(&format!("p{i}@corp.example")).unwrap(),
-                    categories: Default::default(),
-                    location: None,
-                    notified_at: None,
-                    bounced: None,
-                    language: None,
-                },
-            ))
-        }))
+        Box::new((0..n).map(|i| Ok((i, AffectedPerson::numbered(i)))))
     }
 
     #[test]

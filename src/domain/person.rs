@@ -245,6 +245,23 @@ impl fmt::Display for Location {
 }
 
 #[cfg(test)]
+impl AffectedPerson {
+    /// A person for tests: `E{n}`, named `P{n}`, at `p{n}@corp.example`, no categories.
+    pub(crate) fn numbered(n: u64) -> AffectedPerson {
+        AffectedPerson {
+            employee_id: EmployeeId::parse(&format!("E{n}")).expect("a plain id"),
+            name: format!("P{n}"),
+            email: Email::parse(&format!("p{n}@corp.example")).expect("a plain address"),
+            categories: Default::default(),
+            location: None,
+            notified_at: None,
+            bounced: None,
+            language: None,
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

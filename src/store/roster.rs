@@ -144,19 +144,9 @@ impl Roster {
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
-    use crate::domain::{Email, EmployeeId};
 
     pub(in crate::store) fn person(n: usize) -> AffectedPerson {
-        AffectedPerson {
-            employee_id: EmployeeId::parse(&format!("E{n}")).unwrap(),
-            name: format!("P{n}"),
-            email: Email::parse(&format!("p{n}@corp.example")).unwrap(),
-            categories: Default::default(),
-            location: None,
-            notified_at: None,
-            bounced: None,
-            language: None,
-        }
+        AffectedPerson::numbered(n as u64)
     }
 
     #[test]
