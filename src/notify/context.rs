@@ -174,10 +174,10 @@ impl LetterContext {
         minijinja::context! {
             person => Value::from(Serde(&self.person)),
             law => Value::from(Serde(&self.law)),
-            incident => shared[0].clone(),
-            programs => shared[1].clone(),
-            contact => shared[2].clone(),
-            stats => shared[3].clone(),
+            incident => shared.incident.clone(),
+            programs => shared.programs.clone(),
+            contact => shared.contact.clone(),
+            stats => shared.stats.clone(),
         }
     }
 }
@@ -191,9 +191,18 @@ pub struct SharedView {
     pub programs: Vec<ProgramView>,
     pub contact: Contact,
     pub stats: Stats,
-    /// The template values of `incident`, `programs`, `contact` and `stats`, in that order
-    /// (one map per letter holds them, cheaper to look into than two merged maps).
-    values: [Value; 4],
+    /// The same as template values, put into each letter's one map (cheaper to look into
+    /// than two merged maps).
+    values: SharedValues,
+}
+
+/// [`SharedView`]'s parts as template values.
+#[derive(Debug)]
+struct SharedValues {
+    incident: Value,
+    programs: Value,
+    contact: Value,
+    stats: Value,
 }
 
 impl SharedView {
@@ -203,12 +212,12 @@ impl SharedView {
         contact: Contact,
         stats: Stats,
     ) -> Self {
-        let values = [
-            Value::from(Serde(&incident)),
-            Value::from(Serde(&programs)),
-            Value::from(Serde(&contact)),
-            Value::from(Serde(&stats)),
-        ];
+        let values = SharedValues {
+            incident: Value::from(Serde(&incident)),
+            programs: Value::from(Serde(&programs)),
+            contact: Value::from(Serde(&contact)),
+            stats: Value::from(Serde(&stats)),
+        };
         SharedView {
             incident,
             programs,

@@ -231,6 +231,22 @@ pub(super) fn tombstone() -> &'static [u8] {
     PURGED
 }
 
+/// Fails a transaction that would write records of incident `id` after its purge: read
+/// in the transaction, so that a purge committed meanwhile makes it retry and fail rather
+/// than write records under a destroyed key.
+pub(super) fn refuse_purged(
+    txn: &mut dyn super::engine::Txn,
+    id: IncidentId,
+) -> Result<(), StoreError> {
+    if txn
+        .get(Tree::DataKeys, &id.number().to_be_bytes())?
+        .is_some_and(|v| v.as_slice() == PURGED)
+    {
+        return Err(StoreError::Purged(id));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

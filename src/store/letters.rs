@@ -134,6 +134,21 @@ pub(super) fn unpack(
     }
 }
 
+/// Stores a new dictionary under tally key `pair` in a transaction; one already there is a
+/// bug, since letters are written under the desk's writer lock.
+pub(super) fn put_new_dict(
+    txn: &mut dyn super::engine::Txn,
+    pair: &[u8],
+    sealed: &[u8],
+) -> Result<(), StoreError> {
+    if txn.get(super::Tree::OutboxDict, pair)?.is_some() {
+        return Err(StoreError::Encode(
+            "two writers made a letter dictionary at once".into(),
+        ));
+    }
+    txn.put(super::Tree::OutboxDict, pair, sealed)
+}
+
 /// A sealed letter: its outbox key, the sealed record and its sealed queued state.
 pub(super) type SealedLetter = (Vec<u8>, Vec<u8>, Vec<u8>);
 
@@ -190,19 +205,8 @@ impl Store {
                 let dict = Arc::new(dictionary(sample)?);
                 let sealed = self.seal_dict(&pair, &dict)?;
                 self.engine.transaction(&mut |txn| {
-                    if txn
-                        .get(super::Tree::DataKeys, &incident.number().to_be_bytes())?
-                        .is_some_and(|v| v.as_slice() == super::data_keys::tombstone())
-                    {
-                        return Err(StoreError::Purged(incident));
-                    }
-                    if txn.get(super::Tree::OutboxDict, &pair)?.is_some() {
-                        // Letters are written under the desk's writer lock, so this is a bug.
-                        return Err(StoreError::Encode(
-                            "two writers made a letter dictionary at once".into(),
-                        ));
-                    }
-                    txn.put(super::Tree::OutboxDict, &pair, &sealed)
+                    super::data_keys::refuse_purged(txn, incident)?;
+                    put_new_dict(txn, &pair, &sealed)
                 })?;
                 self.dicts.remember(pair.clone(), Arc::clone(&dict));
                 dict

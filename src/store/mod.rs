@@ -440,16 +440,10 @@ impl Store {
         }
         let mut sealed = Vec::new();
         self.engine.transaction(&mut |txn| {
-            // Read in the transaction, so that a purge committed meanwhile (the send's
-            // recorder writes without the desk's writer lock) makes this commit retry and
-            // fail rather than write records under a destroyed key.
+            // The send's recorder writes without the desk's writer lock, so a purge may
+            // have been committed meanwhile.
             for id in &personal {
-                if txn
-                    .get(Tree::DataKeys, &id.number().to_be_bytes())?
-                    .is_some_and(|v| v.as_slice() == data_keys::tombstone())
-                {
-                    return Err(StoreError::Purged(*id));
-                }
+                data_keys::refuse_purged(txn, *id)?;
             }
             if let Some(id) = changes.purge {
                 txn.put(
@@ -459,13 +453,7 @@ impl Store {
                 )?;
             }
             for (pair, _, sealed) in &new_dicts {
-                if txn.get(Tree::OutboxDict, pair)?.is_some() {
-                    // Letters are written under the desk's writer lock, so this is a bug.
-                    return Err(StoreError::Encode(
-                        "two writers made a letter dictionary at once".into(),
-                    ));
-                }
-                txn.put(Tree::OutboxDict, pair, sealed)?;
+                letters::put_new_dict(txn, pair, sealed)?;
             }
             if let Some((key, value)) = &evidence {
                 txn.put(Tree::Evidence, key, value)?;
