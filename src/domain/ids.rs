@@ -32,7 +32,7 @@ impl From<IncidentId> for u64 {
 
 impl IncidentId {
     /// Wraps a number; incident numbers start at 1.
-    pub fn new(n: u64) -> Self {
+    pub const fn new(n: u64) -> Self {
         IncidentId(n)
     }
 

@@ -15,9 +15,9 @@
 //! - `audit`: seq -> hash (32 bytes) + event body
 //! - `audit_by_incident`: incident id + seq -> nothing (the timeline index)
 //! - `outbox`: incident id + template + 0 + roster position + blinded recipient ->
-//!   notification (its letter)
+//!   notification (its letter, headed by its queued state)
 //! - `outbox_state`: the same key -> its recipient and delivery state (small, rewritten as
-//!   it moves)
+//!   it moves), from the first change on: a letter without one is queued (`letters.rs`)
 //! - `outbox_tally`: incident id + template -> letters per delivery state (`tally.rs`)
 //! - `outbox_attention`: outbox key -> nothing, for letters that failed, bounced or went to
 //!   a previous address
@@ -115,7 +115,7 @@ pub struct Changes {
     pub incidents: Vec<Incident>,
     pub programs: Vec<Program>,
     pub pages: Vec<RosterPage>,
-    /// New notifications, stored with a queued delivery state.
+    /// New notifications, queued (a letter built again for the same key is queued again).
     pub letters: Vec<Notification>,
     /// New notifications already sealed (by [`Store::letter_sealer`]), likewise: only for
     /// letters not in the outbox, checked under the desk's writer lock.
@@ -432,8 +432,8 @@ impl Store {
         // write of a key in this commit wins).
         let mut written: std::collections::BTreeMap<&[u8], tally::Mark> =
             std::collections::BTreeMap::new();
-        for (n, (key, _, _)) in changes.letters.iter().zip(&letters) {
-            written.insert(key, tally::Mark::of(&Delivery::queued(n.queued_at)));
+        for (key, _) in &letters {
+            written.insert(key, tally::Mark::QUEUED);
         }
         for ((_, d), (key, _)) in changes.deliveries.iter().zip(&deliveries) {
             written.insert(key, tally::Mark::of(d));
@@ -461,6 +461,15 @@ impl Store {
             let mut tallies = tally::Deltas::default();
             let keys: Vec<&[u8]> = written.keys().copied().collect();
             let olds = txn.get_many(Tree::OutboxState, &keys)?;
+            // A letter without a written state is still queued (`letters.rs`): whether one
+            // is there decides between that and none.
+            let unwritten: Vec<&[u8]> = keys
+                .iter()
+                .zip(&olds)
+                .filter(|(_, old)| old.is_none())
+                .map(|(key, _)| *key)
+                .collect();
+            let mut letters_there = txn.get_many(Tree::Outbox, &unwritten)?.into_iter();
             for ((key, mark), old) in written.iter().zip(olds) {
                 let old = match old {
                     Some(raw) => Some(
@@ -472,7 +481,7 @@ impl Store {
                         )
                         .map(|s| tally::Mark::of(&s.delivery))?,
                     ),
-                    None => None,
+                    None => letters_there.next().flatten().map(|_| tally::Mark::QUEUED),
                 };
                 tallies.change(key, old, *mark)?;
                 if mark.attention {
@@ -482,22 +491,20 @@ impl Store {
                 }
             }
             // Letters sealed by their builders are new: the caller holds the desk's writer
-            // lock and found no state under their keys, and only it adds states of letters
-            // not yet in the outbox, so there is no old state to read.
+            // lock and found no letter under their keys, and only it adds letters, so there
+            // is no old state to read (nor one to remove).
             for n in &changes.sealed {
-                let mark = tally::Mark::of(&Delivery::queued(n.queued_at));
-                tallies.change(&n.letter.0, None, mark)?;
-                if mark.attention {
-                    txn.put(Tree::OutboxAttention, &n.letter.0, &[])?;
-                }
+                tallies.change(&n.letter.0, None, tally::Mark::QUEUED)?;
             }
             tallies.apply(txn)?;
-            for (key, letter, state) in letters
-                .iter()
-                .chain(changes.sealed.iter().map(|n| &n.letter))
-            {
+            // A letter's record holds its queued state; one built again drops the state its
+            // old letter had reached (a state written below for the same key replaces that).
+            for (key, letter) in &letters {
                 txn.put(Tree::Outbox, key, letter)?;
-                txn.put(Tree::OutboxState, key, state)?;
+                txn.remove(Tree::OutboxState, key)?;
+            }
+            for (key, letter) in changes.sealed.iter().map(|n| &n.letter) {
+                txn.put(Tree::Outbox, key, letter)?;
             }
             for (key, state) in &deliveries {
                 txn.put(Tree::OutboxState, key, state)?;

@@ -132,11 +132,9 @@ impl Store {
         let entries = self.journal.entries()?;
         let mut settled = Vec::new();
         for (key, at) in entries.iter().cloned() {
-            let Some(raw) = self.engine.get(Tree::OutboxState, &key)? else {
+            let Some(stored) = self.stored_delivery(&key)? else {
                 continue;
             };
-            let stored: StoredDelivery =
-                self.unseal("outbox_state", &key, &raw, "delivery state")?;
             let mut d = stored.delivery;
             if d.state == DeliveryState::Sent {
                 continue;
@@ -180,19 +178,18 @@ impl Store {
             return Ok(found);
         }
         let iter = match incident {
-            Some(id) => self
-                .engine
-                .scan_prefix(Tree::OutboxState, &incident_key(id)),
-            None => self.engine.iter(Tree::OutboxState),
+            Some(id) => self.engine.scan_prefix(Tree::Outbox, &incident_key(id)),
+            None => self.engine.iter(Tree::Outbox),
         };
         for kv in iter {
-            let (key, value) = kv?;
+            let (key, _) = kv?;
             let token = token_of(&self.blind, &key);
             if !tokens.contains(&token) {
                 continue;
             }
-            let stored: StoredDelivery =
-                self.unseal("outbox_state", &key, &value, "delivery state")?;
+            let Some(stored) = self.stored_delivery(&key)? else {
+                continue;
+            };
             found.push((
                 token,
                 decode_outbox_key(&key, stored.recipient)?,
@@ -215,7 +212,7 @@ impl Store {
         prefix.push(0);
         let keys = self
             .engine
-            .scan_prefix(Tree::OutboxState, &prefix)
+            .scan_prefix(Tree::Outbox, &prefix)
             .map(|kv| kv.map(|(k, _)| k))
             .collect::<Result<_, _>>()?;
         Ok(QueuedLetters { keys })
@@ -265,14 +262,9 @@ impl Store {
 
     /// One notification's delivery state.
     pub fn delivery(&self, target: &NotificationRef) -> Result<Option<Delivery>, StoreError> {
-        let key = self.outbox_key(target);
-        self.engine
-            .get(Tree::OutboxState, &key)?
-            .map(|raw| {
-                self.unseal::<StoredDelivery>("outbox_state", &key, &raw, "delivery state")
-                    .map(|s| s.delivery)
-            })
-            .transpose()
+        Ok(self
+            .stored_delivery(&self.outbox_key(target))?
+            .map(|s| s.delivery))
     }
 
     /// Delivery states, of one incident or of all, in key order.
@@ -280,19 +272,88 @@ impl Store {
         &self,
         incident: Option<IncidentId>,
     ) -> Result<Vec<(NotificationRef, Delivery)>, StoreError> {
-        let iter = match incident {
-            Some(id) => self
-                .engine
-                .scan_prefix(Tree::OutboxState, &incident_key(id)),
-            None => self.engine.iter(Tree::OutboxState),
+        self.stored_deliveries(incident)?
+            .into_iter()
+            .map(|(key, stored)| Ok((decode_outbox_key(&key, stored.recipient)?, stored.delivery)))
+            .collect()
+    }
+
+    /// The delivery state under outbox key `key`: its record in `outbox_state` once it has
+    /// changed, before that the queued state its letter's record carries.
+    pub(super) fn stored_delivery(&self, key: &[u8]) -> Result<Option<StoredDelivery>, StoreError> {
+        if let Some(raw) = self.engine.get(Tree::OutboxState, key)? {
+            return self
+                .unseal("outbox_state", key, &raw, "delivery state")
+                .map(Some);
+        }
+        match self.engine.get(Tree::Outbox, key)? {
+            Some(letter) => self.queued_delivery(key, &letter),
+            None => Ok(None),
+        }
+    }
+
+    /// The queued state carried by the letter record `letter` at `key`; `None` for a record
+    /// of a format older than that (their states are all in `outbox_state`).
+    fn queued_delivery(
+        &self,
+        key: &[u8],
+        letter: &[u8],
+    ) -> Result<Option<StoredDelivery>, StoreError> {
+        let plain = self
+            .data_cipher(key)?
+            .open(&super::aad("outbox", key), letter)
+            .ok_or(StoreError::corrupt("notification"))?;
+        Ok(
+            super::letters::queued_state(&plain)?.map(|(recipient, at)| StoredDelivery {
+                recipient,
+                delivery: Delivery::queued(at),
+            }),
+        )
+    }
+
+    /// The delivery states, of one incident or of all, in key order, with their keys: the
+    /// letters and the states written so far, read in one pass over each.
+    pub(super) fn stored_deliveries(
+        &self,
+        incident: Option<IncidentId>,
+    ) -> Result<Vec<(Vec<u8>, StoredDelivery)>, StoreError> {
+        let scan = |tree| match incident {
+            Some(id) => self.engine.scan_prefix(tree, &incident_key(id)),
+            None => self.engine.iter(tree),
         };
-        iter.map(|kv| {
-            let (key, value) = kv?;
-            let stored: StoredDelivery =
-                self.unseal("outbox_state", &key, &value, "delivery state")?;
-            Ok((decode_outbox_key(&key, stored.recipient)?, stored.delivery))
-        })
-        .collect()
+        let written = |key: &[u8], raw: &[u8]| -> Result<StoredDelivery, StoreError> {
+            self.unseal("outbox_state", key, raw, "delivery state")
+        };
+        let mut states = scan(Tree::OutboxState);
+        let mut state = states.next().transpose()?;
+        let mut out = Vec::new();
+        for kv in scan(Tree::Outbox) {
+            let (key, letter) = kv?;
+            // A state without a letter is listed as it always was.
+            while let Some((k, raw)) = state.take_if(|(k, _)| *k < key) {
+                let d = written(&k, &raw)?;
+                out.push((k, d));
+                state = states.next().transpose()?;
+            }
+            match state.take_if(|(k, _)| *k == key) {
+                Some((k, raw)) => {
+                    let d = written(&k, &raw)?;
+                    out.push((k, d));
+                    state = states.next().transpose()?;
+                }
+                None => {
+                    if let Some(queued) = self.queued_delivery(&key, &letter)? {
+                        out.push((key, queued));
+                    }
+                }
+            }
+        }
+        while let Some((k, raw)) = state {
+            let d = written(&k, &raw)?;
+            out.push((k, d));
+            state = states.next().transpose()?;
+        }
+        Ok(out)
     }
 }
 
@@ -318,4 +379,149 @@ pub(super) fn decode_outbox_key(
         recipient,
         order,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use super::*;
+    use crate::crypto::Key;
+    use crate::domain::UserName;
+    use crate::notify::{Letter, Notification, TemplateName};
+    use crate::store::engine::Write;
+    use crate::store::{Changes, KEY_TALLY};
+
+    const INCIDENT: IncidentId = IncidentId::new(1);
+
+    fn letter(order: u64) -> Notification {
+        let mut n = Notification::new(
+            NotificationRef {
+                incident: INCIDENT,
+                template: TemplateName::Initial,
+                recipient: format!("E{order:05}"),
+                order,
+            },
+            format!("person{order}@corp.example"),
+            format!("Person {order}"),
+            Letter {
+                subject: "Your data".into(),
+                text: String::new(),
+                html: String::new(),
+                marks: Default::default(),
+                language: None,
+            },
+            "corp.example",
+            chrono::Utc::now(),
+            &UserName::parse("tester").unwrap(),
+        );
+        n.message = Some(format!(
+            "Subject: Your data\r\n\r\nDear Person {order},\r\n"
+        ));
+        n
+    }
+
+    fn counts(store: &Store) -> BTreeMap<String, u64> {
+        store.outbox_tally(INCIDENT).unwrap()[0].1.clone()
+    }
+
+    fn sent(at: chrono::DateTime<chrono::Utc>) -> Delivery {
+        Delivery {
+            state: DeliveryState::Sent,
+            attempts: 1,
+            sent_at: Some(at),
+            ..Delivery::queued(at)
+        }
+    }
+
+    #[test]
+    fn a_letter_is_queued_until_its_state_is_written_and_counted_throughout() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), &Key::generate().unwrap()).unwrap();
+        let letters: Vec<Notification> = (0..4).map(letter).collect();
+        store
+            .commit(&Changes {
+                letters: letters.clone(),
+                ..Changes::default()
+            })
+            .unwrap();
+        // No state is written with a new letter: its record says it is queued, and since when.
+        assert!(store.engine.is_empty(Tree::OutboxState).unwrap());
+        for n in &letters {
+            assert_eq!(
+                store.delivery(&n.target).unwrap(),
+                Some(Delivery::queued(n.queued_at))
+            );
+        }
+        let queued = letters
+            .iter()
+            .map(|n| (n.target.clone(), Delivery::queued(n.queued_at)));
+        assert_eq!(
+            store.deliveries(Some(INCIDENT)).unwrap(),
+            queued.collect::<Vec<_>>()
+        );
+        assert_eq!(counts(&store), BTreeMap::from([("queued".into(), 4)]));
+
+        // The second is sent: its state is written and the tallies move.
+        let at = chrono::Utc::now();
+        store
+            .commit(&Changes {
+                deliveries: vec![(letters[1].target.clone(), sent(at))],
+                ..Changes::default()
+            })
+            .unwrap();
+        assert_eq!(
+            counts(&store),
+            BTreeMap::from([("queued".into(), 3), ("sent".into(), 1)])
+        );
+        let states: Vec<DeliveryState> = store
+            .deliveries(None)
+            .unwrap()
+            .into_iter()
+            .map(|(_, d)| d.state)
+            .collect();
+        use DeliveryState::{Queued, Sent};
+        assert_eq!(states, [Queued, Sent, Queued, Queued]);
+        assert_eq!(store.delivery(&letters[1].target).unwrap(), Some(sent(at)));
+
+        // Tallies built from nothing (a database from before they were kept) agree.
+        store
+            .engine
+            .apply(vec![Write::Remove(Tree::Meta, KEY_TALLY.to_vec())])
+            .unwrap();
+        store.build_tally().unwrap();
+        assert_eq!(
+            counts(&store),
+            BTreeMap::from([("queued".into(), 3), ("sent".into(), 1)])
+        );
+
+        // A bounce names a letter that was never sent by its token all the same.
+        let token = store.bounce_token(&letters[2].target);
+        let found = store
+            .by_bounce_token(Some(INCIDENT), &BTreeSet::from([token]))
+            .unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].1, letters[2].target);
+        assert_eq!(found[0].2.state, DeliveryState::Queued);
+        let queued = store
+            .queued_letters(INCIDENT, TemplateName::Initial)
+            .unwrap();
+        assert!(letters.iter().all(|n| store.is_queued(&queued, &n.target)));
+
+        // Built again for new details: queued again, the sent state gone with the old letter.
+        let mut again = letter(1);
+        again.queued_at = chrono::Utc::now();
+        store
+            .commit(&Changes {
+                letters: vec![again.clone()],
+                ..Changes::default()
+            })
+            .unwrap();
+        assert_eq!(counts(&store), BTreeMap::from([("queued".into(), 4)]));
+        assert_eq!(
+            store.delivery(&again.target).unwrap(),
+            Some(Delivery::queued(again.queued_at))
+        );
+        assert!(store.engine.is_empty(Tree::OutboxState).unwrap());
+    }
 }

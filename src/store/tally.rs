@@ -22,6 +22,12 @@ pub(super) struct Mark {
 }
 
 impl Mark {
+    /// A queued letter's.
+    pub(super) const QUEUED: Mark = Mark {
+        state: DeliveryState::Queued,
+        attention: false,
+    };
+
     pub(super) fn of(d: &Delivery) -> Self {
         Mark {
             state: d.state,
@@ -103,7 +109,8 @@ impl Store {
     }
 
     /// The delivery states of one incident's letters that need attention (failed, bounced,
-    /// sent to a previous address), in key order.
+    /// sent to a previous address), in key order. Each has changed since it was queued, so
+    /// its state is in `outbox_state`.
     pub fn outbox_attention(
         &self,
         id: IncidentId,
@@ -134,10 +141,7 @@ impl Store {
         self.engine.clear(Tree::OutboxAttention)?;
         let mut deltas = Deltas::default();
         let mut attention = Vec::new();
-        for kv in self.engine.iter(Tree::OutboxState) {
-            let (key, value) = kv?;
-            let stored: StoredDelivery =
-                self.unseal("outbox_state", &key, &value, "delivery state")?;
+        for (key, stored) in self.stored_deliveries(None)? {
             let mark = Mark::of(&stored.delivery);
             deltas.change(&key, None, mark)?;
             if mark.attention {
