@@ -193,7 +193,7 @@ impl Cipher {
         // Encrypted in place in the one buffer returned: no second copy of each record.
         let mut out = Vec::with_capacity(NONCE_BYTES + plain.len() + TAG_BYTES);
         out.resize(NONCE_BYTES, 0);
-        getrandom::fill(&mut out).map_err(|e| KeyError::Random(e.to_string()))?;
+        random_nonce(&mut out)?;
         out.extend_from_slice(plain);
         let (nonce, body) = out.split_at_mut(NONCE_BYTES);
         let tag = self
@@ -214,6 +214,33 @@ impl Cipher {
             .decrypt(XNonce::from_slice(nonce), Payload { msg: body, aad })
             .ok()
     }
+}
+
+/// Fills `out` with random bytes for a nonce from this thread's store of bytes read from
+/// the operating system 4 KiB at a time: a system call for every 24 bytes cost a fifth as
+/// much as sealing the letter itself. Each byte is handed out once and wiped as it is; the process
+/// never forks without exec, so no two processes hold the same store.
+fn random_nonce(out: &mut [u8]) -> Result<(), KeyError> {
+    const STORE: usize = 4096;
+    thread_local! {
+        static BYTES: std::cell::RefCell<(Box<[u8; STORE]>, usize)> =
+            std::cell::RefCell::new((Box::new([0; STORE]), STORE));
+    }
+    BYTES.with(|bytes| {
+        let (store, used) = &mut *bytes.borrow_mut();
+        if out.len() > STORE {
+            return getrandom::fill(out).map_err(|e| KeyError::Random(e.to_string()));
+        }
+        if STORE - *used < out.len() {
+            getrandom::fill(&mut store[..]).map_err(|e| KeyError::Random(e.to_string()))?;
+            *used = 0;
+        }
+        let taken = &mut store[*used..*used + out.len()];
+        out.copy_from_slice(taken);
+        taken.fill(0);
+        *used += out.len();
+        Ok(())
+    })
 }
 
 /// The default key file: `breachdesk/key` under the user's config directory.
@@ -241,6 +268,26 @@ mod tests {
             cipher.open(b"people/1", &sealed[..10]).is_none(),
             "truncated"
         );
+    }
+
+    #[test]
+    fn every_seal_has_its_own_nonce_across_refills_and_threads() {
+        let cipher = std::sync::Arc::new(Cipher::new(&Key::generate().unwrap()));
+        // 500 nonces a thread use the 4 KiB store about three times over.
+        let nonces = |cipher: std::sync::Arc<Cipher>| {
+            (0..500)
+                .map(|_| cipher.seal(b"a", b"x").unwrap()[..NONCE_BYTES].to_vec())
+                .collect::<Vec<_>>()
+        };
+        let other = std::thread::spawn({
+            let cipher = std::sync::Arc::clone(&cipher);
+            move || nonces(cipher)
+        });
+        let mut all = nonces(std::sync::Arc::clone(&cipher));
+        all.extend(other.join().unwrap());
+        let distinct: std::collections::HashSet<&Vec<u8>> = all.iter().collect();
+        assert_eq!(distinct.len(), 1000);
+        assert!(all.iter().all(|n| n.iter().any(|b| *b != 0)));
     }
 
     #[test]

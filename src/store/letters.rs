@@ -68,10 +68,25 @@ impl Dictionaries {
 /// A letter's record before compression: the length of its fields, the fields as JSON,
 /// then whether it has a message and the message.
 fn plain_record(n: &Notification) -> Result<Vec<u8>, StoreError> {
-    let mut fields = n.clone();
-    fields.message = None;
-    fields.letter.text = String::new();
-    fields.letter.html = String::new();
+    // Everything but the message and the parts, copied field by field: cloning the letter
+    // and then dropping its message copied every message once more for nothing.
+    let fields = Notification {
+        id: n.id.clone(),
+        target: n.target.clone(),
+        to: n.to.clone(),
+        to_name: n.to_name.clone(),
+        letter: crate::notify::Letter {
+            subject: n.letter.subject.clone(),
+            text: String::new(),
+            html: String::new(),
+            marks: n.letter.marks.clone(),
+            language: n.letter.language.clone(),
+        },
+        message_id: n.message_id.clone(),
+        queued_at: n.queued_at,
+        queued_by: n.queued_by.clone(),
+        message: None,
+    };
     let json = super::codec::encode(&fields)?;
     let len =
         u32::try_from(json.len()).map_err(|_| StoreError::Encode("letter too large".into()))?;
