@@ -218,13 +218,14 @@ struct DataBody<'a>(&'a str);
 impl fmt::Display for DataBody<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // A line starting with a dot gets a second one: found by searching for "\n." (and
-        // the start), not by walking every line.
+        // the start), not by walking every line; with memchr's search, as the standard
+        // library's took 3% of a send's CPU for this two-byte pattern.
         let body = self.0;
         if body.starts_with('.') {
             f.write_str(".")?;
         }
         let mut from = 0;
-        for (at, _) in body.match_indices("\n.") {
+        for at in memchr::memmem::find_iter(body.as_bytes(), b"\n.") {
             f.write_str(&body[from..=at])?;
             f.write_str(".")?;
             from = at + 1;

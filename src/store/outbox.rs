@@ -321,39 +321,94 @@ impl Store {
             Some(id) => self.engine.scan_prefix(tree, &incident_key(id)),
             None => self.engine.iter(tree),
         };
-        let written = |key: &[u8], raw: &[u8]| -> Result<StoredDelivery, StoreError> {
-            self.unseal("outbox_state", key, raw, "delivery state")
-        };
         let mut states = scan(Tree::OutboxState);
         let mut state = states.next().transpose()?;
         let mut out = Vec::new();
+        // Letters whose queued state is read from their records, opened a block at a time
+        // on two threads (at the start of a send, nothing else is running yet).
+        let mut block: Vec<(Vec<u8>, Found)> = Vec::new();
+        let mut letters = 0;
         for kv in scan(Tree::Outbox) {
             let (key, letter) = kv?;
             // A state without a letter is listed as it always was.
             while let Some((k, raw)) = state.take_if(|(k, _)| *k < key) {
-                let d = written(&k, &raw)?;
-                out.push((k, d));
+                block.push((k, Found::Written(raw)));
                 state = states.next().transpose()?;
             }
             match state.take_if(|(k, _)| *k == key) {
                 Some((k, raw)) => {
-                    let d = written(&k, &raw)?;
-                    out.push((k, d));
+                    block.push((k, Found::Written(raw)));
                     state = states.next().transpose()?;
                 }
                 None => {
-                    if let Some(queued) = self.queued_delivery(&key, &letter)? {
-                        out.push((key, queued));
-                    }
+                    block.push((key, Found::Letter(letter)));
+                    letters += 1;
                 }
+            }
+            if letters == OPEN_BLOCK {
+                self.open_block(std::mem::take(&mut block), &mut out)?;
+                letters = 0;
             }
         }
         while let Some((k, raw)) = state {
-            let d = written(&k, &raw)?;
-            out.push((k, d));
+            block.push((k, Found::Written(raw)));
             state = states.next().transpose()?;
         }
+        self.open_block(block, &mut out)?;
         Ok(out)
+    }
+}
+
+/// How many letters [`Store::stored_deliveries`] opens together.
+const OPEN_BLOCK: usize = 4096;
+
+/// A delivery state as found by [`Store::stored_deliveries`]: written, or to be read from
+/// its letter.
+enum Found {
+    Written(Vec<u8>),
+    Letter(Vec<u8>),
+}
+
+impl Store {
+    /// Opens the states of `block` in order onto `out`, half of them on a second thread.
+    fn open_block(
+        &self,
+        mut block: Vec<(Vec<u8>, Found)>,
+        out: &mut Vec<(Vec<u8>, StoredDelivery)>,
+    ) -> Result<(), StoreError> {
+        let open = |part: Vec<(Vec<u8>, Found)>| -> Result<Vec<_>, StoreError> {
+            let mut opened = Vec::with_capacity(part.len());
+            for (key, found) in part {
+                let stored = match found {
+                    Found::Written(raw) => {
+                        Some(self.unseal("outbox_state", &key, &raw, "delivery state")?)
+                    }
+                    Found::Letter(letter) => self.queued_delivery(&key, &letter)?,
+                };
+                if let Some(stored) = stored {
+                    opened.push((key, stored));
+                }
+            }
+            Ok(opened)
+        };
+        let second = block.split_off(block.len() / 2);
+        let (first, second) = if second.len() < 64 {
+            let mut first = open(block)?;
+            first.extend(open(second)?);
+            (first, Vec::new())
+        } else {
+            std::thread::scope(|s| {
+                let helper = s.spawn(|| open(second));
+                let first = open(block);
+                let second = helper
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                first.and_then(|f| second.map(|s| (f, s)))
+            })?
+        };
+        out.extend(first);
+        out.extend(second);
+        Ok(())
     }
 }
 
@@ -431,6 +486,43 @@ mod tests {
             attempts: 1,
             sent_at: Some(at),
             ..Delivery::queued(at)
+        }
+    }
+
+    #[test]
+    fn states_read_in_blocks_on_two_threads_keep_key_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), &Key::generate().unwrap()).unwrap();
+        let count = OPEN_BLOCK as u64 + 300;
+        let letters: Vec<Notification> = (0..count).map(letter).collect();
+        store
+            .commit(&Changes {
+                letters: letters.clone(),
+                ..Changes::default()
+            })
+            .unwrap();
+        let at = chrono::Utc::now();
+        let sent_ones: Vec<_> = letters
+            .iter()
+            .step_by(7)
+            .map(|n| (n.target.clone(), sent(at)))
+            .collect();
+        store
+            .commit(&Changes {
+                deliveries: sent_ones,
+                ..Changes::default()
+            })
+            .unwrap();
+        let read = store.deliveries(Some(INCIDENT)).unwrap();
+        assert_eq!(read.len(), letters.len());
+        for (i, ((target, delivery), n)) in read.iter().zip(&letters).enumerate() {
+            assert_eq!(target, &n.target);
+            let expected = if i % 7 == 0 {
+                sent(at)
+            } else {
+                Delivery::queued(n.queued_at)
+            };
+            assert_eq!(delivery, &expected, "letter {i}");
         }
     }
 
