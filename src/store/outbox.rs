@@ -324,10 +324,9 @@ impl Store {
         let mut states = scan(Tree::OutboxState);
         let mut state = states.next().transpose()?;
         let mut out = Vec::new();
-        // Letters whose queued state is read from their records, opened a block at a time
-        // on two threads (at the start of a send, nothing else is running yet).
+        // States and letters (whose queued state is read from their records), opened a
+        // block at a time on two threads (at the start of a send, nothing else runs yet).
         let mut block: Vec<(Vec<u8>, Found)> = Vec::new();
-        let mut letters = 0;
         for kv in scan(Tree::Outbox) {
             let (key, letter) = kv?;
             // A state without a letter is listed as it always was.
@@ -340,14 +339,10 @@ impl Store {
                     block.push((k, Found::Written(raw)));
                     state = states.next().transpose()?;
                 }
-                None => {
-                    block.push((key, Found::Letter(letter)));
-                    letters += 1;
-                }
+                None => block.push((key, Found::Letter(letter))),
             }
-            if letters == OPEN_BLOCK {
+            if block.len() >= OPEN_BLOCK {
                 self.open_block(std::mem::take(&mut block), &mut out)?;
-                letters = 0;
             }
         }
         while let Some((k, raw)) = state {
@@ -359,7 +354,7 @@ impl Store {
     }
 }
 
-/// How many letters [`Store::stored_deliveries`] opens together.
+/// How many states and letters [`Store::stored_deliveries`] opens together.
 const OPEN_BLOCK: usize = 4096;
 
 /// A delivery state as found by [`Store::stored_deliveries`]: written, or to be read from
