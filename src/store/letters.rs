@@ -355,38 +355,45 @@ impl Store {
     }
 }
 
+/// A letter to `recipient` (at `recipient@corp.example`) at roster position `order`, of
+/// incident 1's first notice, with a message long enough to compress well.
+#[cfg(test)]
+pub(super) fn test_letter(recipient: &str, order: u64) -> Notification {
+    use crate::domain::{IncidentId, UserName};
+    use crate::notify::{Letter, NotificationRef, TemplateName};
+    let mut n = Notification::new(
+        NotificationRef {
+            incident: IncidentId::new(1),
+            template: TemplateName::Initial,
+            recipient: recipient.into(),
+            order,
+        },
+        format!("{recipient}@corp.example"),
+        recipient.into(),
+        Letter {
+            subject: "Your data".into(),
+            text: "text".into(),
+            html: "<p>html</p>".into(),
+            marks: Default::default(),
+            language: None,
+        },
+        "corp.example",
+        chrono::Utc::now(),
+        &UserName::parse("tester").unwrap(),
+    );
+    n.message = Some(format!(
+        "To: {recipient} <{recipient}@corp.example>\r\nSubject: Your data\r\n\r\nDear {recipient},\r\n{}",
+        "the same long paragraph for everyone. ".repeat(40)
+    ));
+    n
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{IncidentId, UserName};
-    use crate::notify::{Letter, NotificationRef, TemplateName};
 
     fn letter(name: &str) -> Notification {
-        let mut n = Notification::new(
-            NotificationRef {
-                incident: IncidentId::new(1),
-                template: TemplateName::Initial,
-                recipient: name.into(),
-                order: 0,
-            },
-            format!("{name}@corp.example"),
-            name.into(),
-            Letter {
-                subject: "Your data".into(),
-                text: "text".into(),
-                html: "<p>html</p>".into(),
-                marks: Default::default(),
-                language: None,
-            },
-            "corp.example",
-            chrono::Utc::now(),
-            &UserName::parse("tester").unwrap(),
-        );
-        n.message = Some(format!(
-            "To: {name} <{name}@corp.example>\r\nSubject: Your data\r\n\r\nDear {name},\r\n{}",
-            "the same long paragraph for everyone. ".repeat(40)
-        ));
-        n
+        test_letter(name, 0)
     }
 
     #[test]

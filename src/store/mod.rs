@@ -62,6 +62,7 @@ mod notices;
 mod outbox;
 mod reads;
 mod roster;
+mod states;
 mod tally;
 
 use std::path::{Path, PathBuf};
