@@ -35,7 +35,8 @@
 //! leases, the journal's handle), `journal.rs` (the send journal file), `roster.rs` (roster
 //! pages), `audit_head.rs` (the keyed head, the witness, reading the chain back), `dir.rs`
 //! (the database directory and its modes), `notices.rs` (change notices to watchers),
-//! `tally.rs` (outbox counts), `letters.rs` (how a letter is packed), `reads.rs` (reading
+//! `tally.rs` (outbox counts), `letters.rs` (how a letter is packed), `states.rs` (reading
+//! delivery states, written or from a letter's head), `reads.rs` (reading
 //! incidents, rosters, programmes and evidence), `data_keys.rs` (each incident's data key,
 //! purges, the upgrade from one key).
 //!
