@@ -150,8 +150,8 @@ impl Store {
             .chain([Tree::OutboxAttention]);
         for tree in trees {
             let mut batch = Vec::new();
-            for kv in self.engine.scan_prefix(tree, &prefix) {
-                batch.push(Write::Remove(tree, kv?.0));
+            for key in self.engine.scan_keys(tree, &prefix) {
+                batch.push(Write::Remove(tree, key?));
                 if batch.len() == RESEAL_BATCH {
                     removed += batch.len();
                     self.engine.apply(std::mem::take(&mut batch))?;
@@ -178,7 +178,7 @@ impl Store {
             let prefix = id.number().to_be_bytes();
             let left = Self::PERSONAL_TREES
                 .iter()
-                .any(|tree| self.engine.scan_prefix(*tree, &prefix).next().is_some());
+                .any(|tree| self.engine.scan_keys(*tree, &prefix).next().is_some());
             if left {
                 self.remove_purged_records(id)?;
             }

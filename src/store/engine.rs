@@ -73,6 +73,9 @@ pub type Pair = (Vec<u8>, Vec<u8>);
 /// Key-ordered pairs of one tree, read lazily.
 pub type Pairs<'a> = Box<dyn Iterator<Item = Result<Pair, StoreError>> + Send + 'a>;
 
+/// Key-ordered keys of one tree, read lazily.
+pub type Keys<'a> = Box<dyn Iterator<Item = Result<Vec<u8>, StoreError>> + Send + 'a>;
+
 /// Takes another process's announcement (or `None`, asking whether to go on); false stops.
 pub type Deliver = Box<dyn Fn(Option<&str>) -> bool + Send>;
 
@@ -161,6 +164,12 @@ pub trait Engine: Send + Sync {
     fn scan_prefix<'a>(&'a self, tree: Tree, prefix: &[u8]) -> Pairs<'a> {
         let end = prefix_end(prefix);
         self.range(tree, prefix, end.as_deref())
+    }
+
+    /// Every key that starts with `prefix` (all keys with an empty one), without reading
+    /// the values: an engine that can leave them unread overrides it.
+    fn scan_keys<'a>(&'a self, tree: Tree, prefix: &[u8]) -> Keys<'a> {
+        Box::new(self.scan_prefix(tree, prefix).map(|kv| kv.map(|(k, _)| k)))
     }
 
     /// Every pair of `tree`.

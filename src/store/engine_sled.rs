@@ -7,7 +7,7 @@ use std::path::Path;
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
 
 use super::StoreError;
-use super::engine::{Engine, Pairs, Txn, Work, Write, WriterLock};
+use super::engine::{Engine, Keys, Pairs, Txn, Work, Write, WriterLock};
 use super::engine::{Pair, Tree};
 
 /// sled's page cache; its 1 GiB default made a 100,000-letter send peak at 440 MB. 8 MiB
@@ -67,6 +67,15 @@ impl Engine for SledEngine {
             Some(end) => Box::new(t.range(start.to_vec()..end.to_vec()).map(pair)),
             None => Box::new(t.range(start.to_vec()..).map(pair)),
         }
+    }
+
+    fn scan_keys<'a>(&'a self, tree: Tree, prefix: &[u8]) -> Keys<'a> {
+        Box::new(
+            self.tree(tree)
+                .scan_prefix(prefix)
+                .keys()
+                .map(|k| k.map(|k| k.to_vec()).map_err(StoreError::from)),
+        )
     }
 
     fn last(&self, tree: Tree) -> Result<Option<Pair>, StoreError> {
@@ -180,5 +189,30 @@ impl Txn for SledTxn<'_> {
             Ok(_) => Ok(()),
             Err(e) => Err(self.failed(e)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_scanned_in_order_within_their_prefix() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = SledEngine::open(dir.path()).unwrap();
+        let writes = [&b"a1"[..], b"b2", b"b1", b"c"]
+            .iter()
+            .map(|k| Write::Put(Tree::Outbox, k.to_vec(), vec![7; 100]))
+            .collect();
+        engine.apply(writes).unwrap();
+        let keys = |prefix: &[u8]| -> Vec<Vec<u8>> {
+            engine
+                .scan_keys(Tree::Outbox, prefix)
+                .collect::<Result<_, _>>()
+                .unwrap()
+        };
+        assert_eq!(keys(b"b"), [b"b1".to_vec(), b"b2".to_vec()]);
+        assert_eq!(keys(b"").len(), 4);
+        assert!(keys(b"d").is_empty());
     }
 }

@@ -167,7 +167,7 @@ impl Store {
     }
 
     /// The notifications, of one incident or of all, whose bounce token is one of `tokens`.
-    /// Reads only the keys, and opens just the matching states.
+    /// Reads only the keys (not the letters), and opens just the matching states.
     pub fn by_bounce_token(
         &self,
         incident: Option<IncidentId>,
@@ -177,12 +177,10 @@ impl Store {
         if tokens.is_empty() {
             return Ok(found);
         }
-        let iter = match incident {
-            Some(id) => self.engine.scan_prefix(Tree::Outbox, &incident_key(id)),
-            None => self.engine.iter(Tree::Outbox),
-        };
-        for kv in iter {
-            let (key, _) = kv?;
+        let prefix = incident.map(incident_key);
+        let scope = prefix.as_ref().map_or(&[][..], |p| p.as_slice());
+        for key in self.engine.scan_keys(Tree::Outbox, scope) {
+            let key = key?;
             let token = token_of(&self.blind, &key);
             if !tokens.contains(&token) {
                 continue;
@@ -212,8 +210,7 @@ impl Store {
         prefix.push(0);
         let keys = self
             .engine
-            .scan_prefix(Tree::Outbox, &prefix)
-            .map(|kv| kv.map(|(k, _)| k))
+            .scan_keys(Tree::Outbox, &prefix)
             .collect::<Result<_, _>>()?;
         Ok(QueuedLetters { keys })
     }

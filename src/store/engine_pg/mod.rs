@@ -28,7 +28,9 @@ const BYTEA_ARRAY: Type = Type::BYTEA_ARRAY;
 const INT8: Type = Type::INT8;
 
 use super::StoreError;
-use super::engine::{Deliver, Engine, Pair, Pairs, Tree, Txn, Work, Write, WriterLock};
+use super::engine::{
+    Deliver, Engine, Keys, Pair, Pairs, Tree, Txn, Work, Write, WriterLock, prefix_end,
+};
 use super::journal::SharedJournal;
 
 mod journal;
@@ -190,7 +192,24 @@ impl Engine for PgEngine {
             end: end.map(<[u8]>::to_vec),
             buffer: std::collections::VecDeque::new(),
             done: false,
+            keys_only: false,
         })
+    }
+
+    fn scan_keys<'a>(&'a self, tree: Tree, prefix: &[u8]) -> Keys<'a> {
+        Box::new(
+            Chunks {
+                engine: self,
+                tree,
+                from: prefix.to_vec(),
+                inclusive: true,
+                end: prefix_end(prefix),
+                buffer: std::collections::VecDeque::new(),
+                done: false,
+                keys_only: true,
+            }
+            .map(|kv| kv.map(|(k, _)| k)),
+        )
     }
 
     fn last(&self, tree: Tree) -> Result<Option<Pair>, StoreError> {
@@ -420,16 +439,19 @@ struct Chunks<'a> {
     end: Option<Vec<u8>>,
     buffer: std::collections::VecDeque<Pair>,
     done: bool,
+    /// Values are not fetched (each pair's value is left empty).
+    keys_only: bool,
 }
 
 impl Chunks<'_> {
     fn fetch(&mut self) -> Result<(), StoreError> {
         let op = if self.inclusive { ">=" } else { ">" };
         let name = table(self.tree);
+        let v = if self.keys_only { "''::bytea" } else { "v" };
         let rows = match &self.end {
             Some(end) => {
                 let sql = format!(
-                    "SELECT k, v FROM {name} WHERE k {op} $1 AND k < $2 ORDER BY k LIMIT $3"
+                    "SELECT k, {v} FROM {name} WHERE k {op} $1 AND k < $2 ORDER BY k LIMIT $3"
                 );
                 self.engine.with_client(|c| {
                     c.query_typed(
@@ -439,7 +461,7 @@ impl Chunks<'_> {
                 })?
             }
             None => {
-                let sql = format!("SELECT k, v FROM {name} WHERE k {op} $1 ORDER BY k LIMIT $2");
+                let sql = format!("SELECT k, {v} FROM {name} WHERE k {op} $1 ORDER BY k LIMIT $2");
                 self.engine.with_client(|c| {
                     c.query_typed(&sql, &[(&self.from, BYTEA), (&SCAN_CHUNK, INT8)])
                 })?
