@@ -72,6 +72,15 @@ pub fn quoted_printable(out: &mut Vec<u8>, text: &[u8]) {
                 }
                 let limit = line.len().min(at + (LINE - column));
                 let mut end = at + 1;
+                // Eight bytes at a time while all stay as they are (most of a letter).
+                while end + 8 <= limit {
+                    let mut word = [0u8; 8];
+                    word.copy_from_slice(&line[end..end + 8]);
+                    if !all_printable(u64::from_le_bytes(word)) {
+                        break;
+                    }
+                    end += 8;
+                }
                 while end < limit && PLAIN[usize::from(line[end])] {
                     end += 1;
                 }
@@ -97,6 +106,19 @@ pub fn quoted_printable(out: &mut Vec<u8>, text: &[u8]) {
     }
 }
 
+/// Whether each of the eight bytes of `word` is printable ASCII or a space, and none is
+/// `=`: bytes quoted-printable keeps as they are (a tab, also kept, is left to the byte
+/// loop). Each test is the classic one for "some byte is below / above / equal to".
+fn all_printable(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let below_space = word.wrapping_sub(ONES * 0x20) & !word & HIGH;
+    let above_tilde = (word.wrapping_add(ONES * (0x7f - 0x7e)) | word) & HIGH;
+    let equals = word ^ (ONES * u64::from(b'='));
+    let has_equals = equals.wrapping_sub(ONES) & !equals & HIGH;
+    below_space | above_tilde | has_equals == 0
+}
+
 /// The bytes quoted-printable keeps as they are: printable ASCII but `=`, and space and
 /// tab (except at the end of a line).
 const PLAIN: [bool; 256] = {
@@ -114,6 +136,22 @@ const PLAIN: [bool; 256] = {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn eight_bytes_pass_together_exactly_when_each_would_alone() {
+        for b in 0..=255u8 {
+            for at in 0..8 {
+                let mut word = *b"plain xy";
+                word[at] = b;
+                let alone = PLAIN[usize::from(b)] && b != b'\t';
+                assert_eq!(
+                    all_printable(u64::from_le_bytes(word)),
+                    alone,
+                    "{b:#x} at {at}"
+                );
+            }
+        }
+    }
 
     fn encode(text: &str) -> String {
         let mut out = Vec::new();
