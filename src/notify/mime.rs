@@ -113,7 +113,8 @@ fn all_printable(word: u64) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let below_space = word.wrapping_sub(ONES * 0x20) & !word & HIGH;
-    let above_tilde = (word.wrapping_add(ONES * (0x7f - 0x7e)) | word) & HIGH;
+    // Adding 1 to each byte sets the high bit of 0x7f; bytes of 0x80 and up have it.
+    let above_tilde = (word.wrapping_add(ONES) | word) & HIGH;
     let equals = word ^ (ONES * u64::from(b'='));
     let has_equals = equals.wrapping_sub(ONES) & !equals & HIGH;
     below_space | above_tilde | has_equals == 0
