@@ -389,3 +389,72 @@ fn the_clients_of_two_daemons_see_each_others_changes() {
         server.join().unwrap();
     }
 }
+
+/// Issue 27, item 1 on PostgreSQL: after a purge, every byte window of the cluster's whole
+/// data directory (table files with their dead rows, the write-ahead log) and of every row a
+/// dump would read opens no key of the purged incident with any key there is. The cluster
+/// writes full pages to its log, as a production one does, and removes retired log
+/// segments instead of recycling them (`wal_recycle = off`, docs/deploy.md).
+#[test]
+fn after_a_purge_no_byte_of_the_data_directory_opens_the_incident() {
+    let Some(cluster) = pg::own_cluster_with("purge", "-c full_page_writes=on -c wal_recycle=off")
+    else {
+        return;
+    };
+    let url = cluster.fresh_database();
+    let key = Key::generate().unwrap();
+    let smtp = smtp::SmtpServer::start(smtp::Faults::default());
+    let a = daemon(&url, &key, &smtp);
+    let purged = open_with_roster(&a.desk, 30);
+    let kept = open_with_roster(&a.desk, 10);
+    a.desk
+        .set_status(purged, breachdesk::domain::Status::Closed, None)
+        .unwrap();
+    a.desk
+        .purge_incident(purged, "retention period over".into())
+        .unwrap();
+    a.desk.add_note(kept, "still investigating".into()).unwrap();
+    // Everything the server holds in memory goes to its files, to be scanned too.
+    let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    admin.batch_execute("CHECKPOINT").unwrap();
+
+    let mut files = common::every_byte(&cluster.data_dir());
+    // What a dump taken now reads: every row of every table.
+    let tables: Vec<String> = admin
+        .query(
+            "SELECT tablename::text FROM pg_tables WHERE tablename LIKE 'bd\\_%'",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    for table in tables {
+        for row in admin.query(&format!("SELECT * FROM {table}"), &[]).unwrap() {
+            for i in 0..row.len() {
+                if let Ok(bytes) = row.try_get::<_, Vec<u8>>(i) {
+                    files.push(bytes);
+                }
+            }
+        }
+    }
+    // Some 40 MB: looking for the purged incident's key only keeps it to seconds. That the
+    // wrapping key in force is found shows the scan sees what is there.
+    let found = common::scan_for_keys(&files, &key, &[purged.number()]);
+    assert!(
+        found.data_keys.is_empty(),
+        "a key of the purged incident still opens: {found:?}"
+    );
+    assert_eq!(
+        found.wrapping_keys.len(),
+        1,
+        "only the wrapping key in force"
+    );
+    assert_eq!(
+        a.desk
+            .people(kept, PeopleFilter::default(), ReadPath::PeopleList)
+            .unwrap()
+            .len(),
+        10
+    );
+}

@@ -226,3 +226,49 @@ fn only_an_admin_purges() {
     assert!(err.contains("access denied (incident.purge)"), "{err}");
     assert_eq!(records(&s.db(), "people").len(), 1);
 }
+
+/// Issue 27, item 1: an attacker who later holds the database files and the database key
+/// tries every byte window of them with every key there is, and finds no key of the purged
+/// incident. (Before the wrapping key, sled's log still held the purged data key sealed
+/// under the database key: this test failed there.) Incident 2's key is found, so the scan
+/// sees what is there.
+#[test]
+fn after_a_purge_no_byte_of_the_database_files_opens_the_incident() {
+    let s = incident(CONFIG);
+    s.open_incident("Second incident, still open", 3);
+    s.import("2", &common::roster(5));
+    s.ok(&["incident", "status", "1", "closed"]);
+    s.ok(&[
+        "incident",
+        "purge",
+        "1",
+        "--reason",
+        "retention period over",
+    ]);
+    // Later writes and restarts, as a database lives on.
+    s.ok(&["incident", "note", "2", "still investigating"]);
+    s.import("2", &common::roster(7));
+    s.ok(&["incident", "list"]);
+
+    let after = common::scan_for_keys(&common::every_byte(&s.db()), &s.key(), &[1, 2]);
+    assert!(
+        !after.data_keys.contains_key(&1),
+        "a key of the purged incident still opens: {after:?}"
+    );
+    assert_eq!(
+        after.wrapping_keys.len(),
+        1,
+        "only the wrapping key in force"
+    );
+    assert!(
+        after.data_keys.contains_key(&2),
+        "the live incident's key is found"
+    );
+    assert_eq!(
+        s.json(&["people", "list", "2", "--json"])
+            .as_array()
+            .unwrap()
+            .len(),
+        7
+    );
+}

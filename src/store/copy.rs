@@ -66,8 +66,9 @@ pub fn open_target(db: &str) -> Result<Box<dyn Engine>, StoreError> {
         dir::prepare_dir(path)?;
         Box::new(SledEngine::open(path)?)
     };
+    let slots_empty = engine.read_wrapping_slots()?.iter().all(Option::is_none);
     for tree in Tree::ALL {
-        if !engine.is_empty(tree)? {
+        if !slots_empty || !engine.is_empty(tree)? {
             return Err(StoreError::TargetNotEmpty {
                 at: engine.describe(),
             });
@@ -100,6 +101,12 @@ pub fn copy(
         to.apply(batch)?;
         progress(tree, copied);
         trees.push((tree, copied));
+    }
+    // The wrapping key that opens the data keys is kept beside the trees.
+    for (slot, value) in from.read_wrapping_slots()?.iter().enumerate() {
+        if let Some(value) = value {
+            to.write_wrapping_slot(slot, Some(value))?;
+        }
     }
     to.flush()?;
     for (tree, copied) in &trees {

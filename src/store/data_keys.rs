@@ -1,30 +1,83 @@
 //! Each incident's personal data (its roster pages, letters, their delivery states and
 //! dictionaries, its evidence) is sealed under the incident's own data key: 256 random bits,
-//! kept in `data_keys` sealed under the database key. Every record of those trees begins
+//! kept in `data_keys` sealed under the **wrapping key**. Every record of those trees begins
 //! with its incident's number, so the record's key says which data key opens it.
 //!
-//! Purging an incident replaces its data key with a tombstone in the same transaction as
-//! the purge's audit event, then removes the records. Whatever is left of them afterwards
-//! (old segments of sled's log, a copy of the database taken before the purge) no longer
-//! opens, even with the database key: the only copy of the key that sealed them is gone.
-//! A tombstone also stops a purged incident from ever getting a new key.
+//! The wrapping key is the one secret a purge must truly forget, so it never goes into a
+//! tree: the engine keeps it in two slots that can be overwritten (`Engine::
+//! write_wrapping_slot`: a file rewritten in place beside sled's, a PostgreSQL table
+//! rewritten and its log retired), sealed under the database key, with its generation.
+//! `meta` names the generation in force.
+//!
+//! Purging an incident (`Rotation`):
+//! 1. a new wrapping key, of the next generation, is written to the free slot;
+//! 2. one transaction writes the tombstone over the incident's data key, reseals every
+//!    other incident's data key under the new wrapping key and names the new generation,
+//!    with the purge's audit event;
+//! 3. the old slot is emptied, and the incident's records are removed.
+//!
+//! Whatever an engine keeps of the past afterwards (old segments of sled's log, dead
+//! PostgreSQL rows) holds the purged data key only sealed under a wrapping key that no
+//! longer exists anywhere, so it no longer opens, even with the database key; and the
+//! records it sealed open with nothing. A crash between the steps is settled at open:
+//! whichever slot does not hold the generation `meta` names is emptied, which finishes the
+//! purge after step 2 and undoes step 1 before it. A tombstone also stops a purged
+//! incident from ever getting a new key.
 //!
 //! Databases of format 3 sealed everything under the database key; opening one reseals
 //! each record under its incident's new data key (`reseal_under_data_keys`). A record that
 //! already opens under its data key is left as it is, so an upgrade cut short by a crash
-//! resumes where it stopped.
+//! resumes where it stopped. Databases of format 4 sealed the data keys under the database
+//! key; opening one reseals them under a first wrapping key (`settle_wrapping`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use super::codec::{aad, decode_u64};
-use super::engine::{Tree, Write};
+use super::engine::{Tree, WRAPPING_SLOTS, Write};
 use super::{Store, StoreError};
 use crate::crypto::{Cipher, Key};
 use crate::domain::IncidentId;
 
 /// What `data_keys` holds for a purged incident instead of its sealed key.
 const PURGED: &[u8] = b"purged";
+
+/// `meta`: the generation of the wrapping key in force (u64 big-endian).
+pub(super) const KEY_WRAPPING: &[u8] = b"wrapping_generation";
+
+/// Associated data of a wrapping key sealed under the database key, in its slot.
+pub const WRAPPING_AAD: &[u8] = b"breachdesk wrapping key";
+
+/// The wrapping key in force: its generation and the cipher it gives.
+#[derive(Clone)]
+pub(super) struct Wrapping {
+    generation: u64,
+    cipher: Arc<Cipher>,
+}
+
+/// The wrapping key as last read, shared by the store's threads.
+#[derive(Default)]
+pub(super) struct WrappingCache(Mutex<Option<Wrapping>>);
+
+impl WrappingCache {
+    fn get(&self) -> Option<Wrapping> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn set(&self, wrapping: Option<Wrapping>) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = wrapping;
+    }
+}
+
+/// A purge's new wrapping key, written to its slot and not yet in force.
+pub(super) struct Rotation {
+    old: Wrapping,
+    old_slot: Option<usize>,
+    new: Wrapping,
+    new_slot: usize,
+    /// The data keys to reseal: every incident's but the purged one's.
+    keys: Vec<Vec<u8>>,
+}
 
 /// How many resealed records one batch of the format upgrade writes.
 const RESEAL_BATCH: usize = 2_000;
@@ -85,10 +138,18 @@ impl Store {
         if raw.as_slice() == PURGED {
             return Err(StoreError::Purged(IncidentId::new(id)));
         }
-        let plain = self
-            .cipher
-            .open(&aad("data_keys", &at), &raw)
-            .ok_or(StoreError::corrupt("incident data key"))?;
+        let place = aad("data_keys", &at);
+        let plain = match self.wrapping()?.cipher.open(&place, &raw) {
+            Some(plain) => plain,
+            // Another process on a shared engine may have replaced the wrapping key.
+            None => {
+                self.wrapping_cache.set(None);
+                self.wrapping()?
+                    .cipher
+                    .open(&place, &raw)
+                    .ok_or(StoreError::corrupt("incident data key"))?
+            }
+        };
         let key = Key::from_bytes(&plain).ok_or(StoreError::corrupt("incident data key"))?;
         let cipher = Arc::new(Cipher::new(&key));
         self.data_key_cache.remember(id, Arc::clone(&cipher));
@@ -110,15 +171,26 @@ impl Store {
             }
             let key = Key::generate()?;
             let at = n.to_be_bytes();
-            let sealed = self.cipher.seal(&aad("data_keys", &at), key.bytes())?;
-            let mut made = false;
-            self.engine.transaction(&mut |txn| {
-                made = txn.get(Tree::DataKeys, &at)?.is_none();
-                if made {
-                    txn.put(Tree::DataKeys, &at, &sealed)?;
+            let made = loop {
+                let wrapping = self.wrapping()?;
+                let sealed = wrapping.cipher.seal(&aad("data_keys", &at), key.bytes())?;
+                let mut made = false;
+                let mut stale = false;
+                self.engine.transaction(&mut |txn| {
+                    // Sealed under the generation in force, or not at all.
+                    stale = read_generation(txn.get(Tree::Meta, KEY_WRAPPING)?)?
+                        != Some(wrapping.generation);
+                    made = !stale && txn.get(Tree::DataKeys, &at)?.is_none();
+                    if made {
+                        txn.put(Tree::DataKeys, &at, &sealed)?;
+                    }
+                    Ok(())
+                })?;
+                if !stale {
+                    break made;
                 }
-                Ok(())
-            })?;
+                self.wrapping_cache.set(None);
+            };
             if made {
                 self.data_key_cache.remember(n, Arc::new(Cipher::new(&key)));
             } else {
@@ -194,6 +266,204 @@ impl Store {
             .is_some_and(|v| v.as_slice() == PURGED))
     }
 
+    /// The wrapping key in force, read from its slot when not known yet.
+    fn wrapping(&self) -> Result<Wrapping, StoreError> {
+        if let Some(w) = self.wrapping_cache.get() {
+            return Ok(w);
+        }
+        let generation = self
+            .generation()?
+            .ok_or(StoreError::corrupt("wrapping key generation"))?;
+        let slots = self.engine.read_wrapping_slots()?;
+        let (_, wrapping) = self
+            .slot_of(&slots, generation)
+            .ok_or(StoreError::MissingWrappingKey { generation })?;
+        self.wrapping_cache.set(Some(wrapping.clone()));
+        Ok(wrapping)
+    }
+
+    fn generation(&self) -> Result<Option<u64>, StoreError> {
+        read_generation(self.engine.get(Tree::Meta, KEY_WRAPPING)?)
+    }
+
+    /// The slot holding the wrapping key of `generation`, and that key.
+    fn slot_of(
+        &self,
+        slots: &[Option<Vec<u8>>; WRAPPING_SLOTS],
+        generation: u64,
+    ) -> Option<(usize, Wrapping)> {
+        slots.iter().enumerate().find_map(|(n, raw)| {
+            let found = self.open_slot(raw.as_deref()?)?;
+            (found.generation == generation).then_some((n, found))
+        })
+    }
+
+    fn open_slot(&self, raw: &[u8]) -> Option<Wrapping> {
+        let plain = self.cipher.open(WRAPPING_AAD, raw)?;
+        let (generation, key) = plain.split_first_chunk::<8>()?;
+        Some(Wrapping {
+            generation: u64::from_be_bytes(*generation),
+            cipher: Arc::new(Cipher::new(&Key::from_bytes(key)?)),
+        })
+    }
+
+    /// A new wrapping key of `generation`, and its slot's value.
+    fn new_wrapping(&self, generation: u64) -> Result<(Wrapping, Vec<u8>), StoreError> {
+        let key = Key::generate()?;
+        let mut plain = generation.to_be_bytes().to_vec();
+        plain.extend_from_slice(key.bytes());
+        let sealed = self.cipher.seal(WRAPPING_AAD, &plain)?;
+        plain.fill(0);
+        Ok((
+            Wrapping {
+                generation,
+                cipher: Arc::new(Cipher::new(&key)),
+            },
+            sealed,
+        ))
+    }
+
+    /// At open: empties a slot that does not hold the generation in force (what a crash
+    /// left of a purge), and gives a database without a wrapping key its first, resealing
+    /// the data keys that format 4 sealed under the database key. Under the writer lock,
+    /// so that no other process is between the steps of a purge meanwhile.
+    pub(super) fn settle_wrapping(&self) -> Result<(), StoreError> {
+        let slots = self.engine.read_wrapping_slots()?;
+        if let Some(generation) = self.generation()?
+            && let Some((n, _)) = self.slot_of(&slots, generation)
+            && slots.iter().enumerate().all(|(m, s)| m == n || s.is_none())
+        {
+            return Ok(());
+        }
+        let _lock = self.engine.lock_writers()?;
+        let slots = self.engine.read_wrapping_slots()?;
+        let keep = match self.generation()? {
+            Some(generation) => {
+                self.slot_of(&slots, generation)
+                    .ok_or(StoreError::MissingWrappingKey { generation })?
+                    .0
+            }
+            None => self.first_wrapping()?,
+        };
+        for n in (0..WRAPPING_SLOTS).filter(|n| *n != keep) {
+            if slots[n].is_some() {
+                self.engine.write_wrapping_slot(n, None)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes the first wrapping key (in slot 0) and reseals every data key under it;
+    /// returns its slot.
+    fn first_wrapping(&self) -> Result<usize, StoreError> {
+        let (wrapping, sealed) = self.new_wrapping(1)?;
+        self.engine.write_wrapping_slot(0, Some(&sealed))?;
+        let mut keys = Vec::new();
+        for kv in self.engine.iter(Tree::DataKeys) {
+            let (at, raw) = kv?;
+            if raw.as_slice() == PURGED {
+                continue;
+            }
+            let place = aad("data_keys", &at);
+            let plain = self
+                .cipher
+                .open(&place, &raw)
+                .ok_or(StoreError::corrupt("incident data key"))?;
+            keys.push(Write::Put(
+                Tree::DataKeys,
+                at,
+                wrapping.cipher.seal(&place, &plain)?,
+            ));
+        }
+        keys.push(Write::Put(
+            Tree::Meta,
+            KEY_WRAPPING.to_vec(),
+            1u64.to_be_bytes().to_vec(),
+        ));
+        self.engine.apply(keys)?;
+        self.engine.flush()?;
+        self.wrapping_cache.set(Some(wrapping));
+        Ok(0)
+    }
+
+    /// A purge's step 1: a new wrapping key in the slot the one in force does not use.
+    /// The caller holds the writer lock, so no other data key is made until the purge
+    /// commits or [`Store::abandon_rotation`] undoes this.
+    pub(super) fn begin_rotation(&self, purged: IncidentId) -> Result<Rotation, StoreError> {
+        self.wrapping_cache.set(None);
+        let old = self.wrapping()?;
+        let slots = self.engine.read_wrapping_slots()?;
+        let old_slot = self.slot_of(&slots, old.generation).map(|(n, _)| n);
+        let new_slot = usize::from(old_slot == Some(0));
+        let (new, sealed) = self.new_wrapping(old.generation + 1)?;
+        self.engine.write_wrapping_slot(new_slot, Some(&sealed))?;
+        let purged_at = purged.number().to_be_bytes();
+        let keys = self
+            .engine
+            .scan_keys(Tree::DataKeys, &[])
+            .filter(|k| k.as_ref().map_or(true, |k| k.as_slice() != purged_at))
+            .collect::<Result<_, _>>()?;
+        Ok(Rotation {
+            old,
+            old_slot,
+            new,
+            new_slot,
+            keys,
+        })
+    }
+
+    /// A purge's step 2, inside its transaction: the new generation named and every data
+    /// key but the purged one resealed under it.
+    pub(super) fn rotate_in(
+        &self,
+        txn: &mut dyn super::engine::Txn,
+        rotation: &Rotation,
+    ) -> Result<(), StoreError> {
+        if read_generation(txn.get(Tree::Meta, KEY_WRAPPING)?)? != Some(rotation.old.generation) {
+            return Err(StoreError::Conflict);
+        }
+        txn.put(
+            Tree::Meta,
+            KEY_WRAPPING,
+            &rotation.new.generation.to_be_bytes(),
+        )?;
+        let keys: Vec<&[u8]> = rotation.keys.iter().map(Vec::as_slice).collect();
+        let sealed = txn.get_many(Tree::DataKeys, &keys)?;
+        for (at, raw) in keys.iter().zip(sealed) {
+            let Some(raw) = raw.filter(|r| r.as_slice() != PURGED) else {
+                continue;
+            };
+            let place = aad("data_keys", at);
+            let plain = rotation
+                .old
+                .cipher
+                .open(&place, &raw)
+                .ok_or(StoreError::corrupt("incident data key"))?;
+            txn.put(
+                Tree::DataKeys,
+                at,
+                &rotation.new.cipher.seal(&place, &plain)?,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// A purge's step 3, once its transaction is on disk: the old wrapping key forgotten.
+    pub(super) fn finish_rotation(&self, rotation: Rotation) -> Result<(), StoreError> {
+        self.wrapping_cache.set(Some(rotation.new));
+        if let Some(old) = rotation.old_slot {
+            self.engine.write_wrapping_slot(old, None)?;
+        }
+        Ok(())
+    }
+
+    /// Undoes step 1 of a purge whose transaction failed.
+    pub(super) fn abandon_rotation(&self, rotation: Rotation) {
+        self.wrapping_cache.set(None);
+        // If this fails too, the next open empties the slot.
+        let _ = self.engine.write_wrapping_slot(rotation.new_slot, None);
+    }
+
     /// The format 3 to 4 upgrade: reseals every personal record, sealed under the database
     /// key, under its incident's data key, in batches.
     pub(super) fn reseal_under_data_keys(&self) -> Result<(), StoreError> {
@@ -224,6 +494,18 @@ impl Store {
         self.engine.flush()?;
         Ok(())
     }
+}
+
+/// The associated data of incident `number`'s data key as sealed in `data_keys`: for
+/// checks that look for it in raw bytes (tests/purge.rs).
+pub fn data_key_place(number: u64) -> Vec<u8> {
+    aad("data_keys", &number.to_be_bytes())
+}
+
+/// A generation as `meta` keeps it.
+fn read_generation(raw: Option<Vec<u8>>) -> Result<Option<u64>, StoreError> {
+    raw.map(|r| decode_u64(&r, "wrapping key generation"))
+        .transpose()
 }
 
 /// The tombstone the purge's transaction writes over the incident's data key.

@@ -67,6 +67,10 @@ impl Tree {
     }
 }
 
+/// How many slots the wrapping key has: the key in force, and its successor while a purge
+/// replaces it.
+pub const WRAPPING_SLOTS: usize = 2;
+
 /// A key and its value.
 pub type Pair = (Vec<u8>, Vec<u8>);
 
@@ -142,6 +146,15 @@ pub trait Engine: Send + Sync {
     /// Takes the lock every writer of this database holds while it changes something; the
     /// caller already holds its own process's lock.
     fn lock_writers(&self) -> Result<Option<Box<dyn WriterLock>>, StoreError>;
+
+    /// The two slots of the wrapping key (see `data_keys.rs`), as last written; `None` for
+    /// an empty slot.
+    fn read_wrapping_slots(&self) -> Result<[Option<Vec<u8>>; WRAPPING_SLOTS], StoreError>;
+
+    /// Writes slot `slot` (`None` empties it) so that it is durable when this returns, and
+    /// so that nothing this engine keeps still holds what the slot held before: the one
+    /// place of a database that truly forgets.
+    fn write_wrapping_slot(&self, slot: usize, value: Option<&[u8]>) -> Result<(), StoreError>;
 
     /// Tells every other process on this database about a commit (`payload` starts with
     /// the announcing store's id and a space). Only shared engines have others to tell.

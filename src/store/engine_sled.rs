@@ -2,23 +2,36 @@
 //! process open a directory at a time, so the process's own writer lock is the only one
 //! needed.
 
-use std::path::Path;
+use std::fs::File;
+use std::io::{Read as _, Seek as _, SeekFrom};
+use std::os::unix::fs::{FileExt as _, OpenOptionsExt as _};
+use std::path::{Path, PathBuf};
 
 use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
 
 use super::StoreError;
 use super::engine::{Engine, Keys, Pairs, Txn, Work, Write, WriterLock};
-use super::engine::{Pair, Tree};
+use super::engine::{Pair, Tree, WRAPPING_SLOTS};
 
 /// sled's page cache; its 1 GiB default made a 100,000-letter send peak at 440 MB. 8 MiB
 /// keeps that send under 150 MB (16 MiB: 158 MB, about 13% faster; docs/PERFORMANCE.md).
 const CACHE_BYTES: u64 = 8 * 1024 * 1024;
+
+/// The file beside sled's own that holds the wrapping key's slots. sled's log keeps old
+/// records until it compacts, so the wrapping key never goes into sled: this file is
+/// overwritten in place, one file-system block a slot.
+const WRAPPING_FILE: &str = "wrapping-keys";
+/// Bytes a slot takes in [`WRAPPING_FILE`]: one block, written whole.
+const SLOT_BYTES: usize = 4096;
+/// What a written slot starts with, then the value's length (u32 little-endian).
+const SLOT_MAGIC: &[u8; 4] = b"BDWK";
 
 /// A sled database and its trees, indexed by [`Tree::index`].
 pub struct SledEngine {
     db: sled::Db,
     trees: Vec<sled::Tree>,
     dir: String,
+    path: PathBuf,
 }
 
 impl SledEngine {
@@ -39,7 +52,39 @@ impl SledEngine {
             db,
             trees,
             dir: crate::domain::text::display_path(dir).to_string(),
+            path: dir.to_owned(),
         })
+    }
+
+    fn wrapping_file(&self, create: bool) -> Result<Option<File>, StoreError> {
+        let path = self.path.join(WRAPPING_FILE);
+        let io = |source| StoreError::Io {
+            path: path.clone(),
+            source,
+        };
+        let opened = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(create)
+            .mode(0o600)
+            .custom_flags(nix::libc::O_NOFOLLOW)
+            .open(&path);
+        let file = match opened {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !create => return Ok(None),
+            Err(e) => return Err(io(e)),
+        };
+        if !file.metadata().map_err(io)?.is_file() {
+            return Err(io(std::io::Error::other("not a regular file")));
+        }
+        if create {
+            // The directory entry of a new file must be on disk before the key it holds is
+            // relied on.
+            File::open(&self.path)
+                .and_then(|d| d.sync_all())
+                .map_err(io)?;
+        }
+        Ok(Some(file))
     }
 
     fn tree(&self, tree: Tree) -> &sled::Tree {
@@ -148,6 +193,53 @@ impl Engine for SledEngine {
 
     fn lock_writers(&self) -> Result<Option<Box<dyn WriterLock>>, StoreError> {
         Ok(None)
+    }
+
+    fn read_wrapping_slots(&self) -> Result<[Option<Vec<u8>>; WRAPPING_SLOTS], StoreError> {
+        let mut slots = [None, None];
+        let Some(mut file) = self.wrapping_file(false)? else {
+            return Ok(slots);
+        };
+        let mut raw = Vec::new();
+        file.seek(SeekFrom::Start(0))
+            .and_then(|_| file.read_to_end(&mut raw))
+            .map_err(|source| StoreError::Io {
+                path: self.path.join(WRAPPING_FILE),
+                source,
+            })?;
+        for (n, slot) in slots.iter_mut().enumerate() {
+            let Some(block) = raw.get(n * SLOT_BYTES..(n + 1) * SLOT_BYTES) else {
+                continue;
+            };
+            if &block[..4] != SLOT_MAGIC {
+                continue;
+            }
+            let len = u32::from_le_bytes([block[4], block[5], block[6], block[7]]) as usize;
+            // A torn or foreign slot reads as empty; the value's seal says whether it is one.
+            *slot = block.get(8..8 + len).map(<[u8]>::to_vec);
+        }
+        Ok(slots)
+    }
+
+    fn write_wrapping_slot(&self, slot: usize, value: Option<&[u8]>) -> Result<(), StoreError> {
+        let path = self.path.join(WRAPPING_FILE);
+        let mut block = vec![0u8; SLOT_BYTES];
+        if let Some(value) = value {
+            if value.len() > SLOT_BYTES - 8 {
+                return Err(StoreError::corrupt("wrapping key slot"));
+            }
+            block[..4].copy_from_slice(SLOT_MAGIC);
+            block[4..8].copy_from_slice(&(value.len() as u32).to_le_bytes());
+            block[8..8 + value.len()].copy_from_slice(value);
+        }
+        let Some(file) = self.wrapping_file(true)? else {
+            return Err(StoreError::corrupt("wrapping key file"));
+        };
+        // In place, over the same block: the slot's old bytes are gone from the file once
+        // this returns (docs/security.md says what a file system may still keep).
+        file.write_all_at(&block, (slot * SLOT_BYTES) as u64)
+            .and_then(|()| file.sync_data())
+            .map_err(|source| StoreError::Io { path, source })
     }
 }
 

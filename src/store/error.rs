@@ -59,6 +59,10 @@ pub enum StoreError {
     Conflict,
     #[error("the database holds an unreadable {0}; run `breachdesk audit verify`")]
     Corrupt(&'static str),
+    #[error(
+        "the wrapping key of generation {generation}, which opens every incident's data key, is missing from the database's key slots (wrapping-keys beside a sled database, bd_wrapping on PostgreSQL); restore the database from a backup taken whole"
+    )]
+    MissingWrappingKey { generation: u64 },
     #[error("could not encode a record: {0}")]
     Encode(String),
     #[error(

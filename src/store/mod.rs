@@ -71,6 +71,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+pub use data_keys::{WRAPPING_AAD, data_key_place};
 pub use engine::{Engine, Tree, WriterLock};
 pub use engine_pg::{PgEngine, SCHEMA_VERSION, describe_url, is_url};
 pub use error::StoreError;
@@ -90,10 +91,12 @@ use codec::{
 use dir::{prepare_dir, tighten_files};
 
 /// The on-disk format this build reads and writes.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 
 /// The format before per-incident data keys (everything sealed under the database key).
 const SHARED_KEY_FORMAT: u32 = 3;
+/// The format whose data keys were sealed under the database key (no wrapping key).
+const DATA_KEY_FORMAT: u32 = 4;
 
 /// How many incidents one record of the `incidents` tree holds.
 pub const INCIDENTS_PER_PAGE: u64 = 64;
@@ -150,6 +153,7 @@ pub struct Store {
     engine: Box<dyn Engine>,
     dicts: letters::Dictionaries,
     data_key_cache: data_keys::DataKeys,
+    wrapping_cache: data_keys::WrappingCache,
     cipher: Cipher,
     /// The secret behind blinded outbox keys, derived from the database key.
     blind: [u8; 32],
@@ -233,6 +237,7 @@ impl Store {
             engine,
             dicts: letters::Dictionaries::default(),
             data_key_cache: data_keys::DataKeys::default(),
+            wrapping_cache: data_keys::WrappingCache::default(),
             cipher: Cipher::new(key),
             blind: {
                 use sha2::Digest as _;
@@ -251,6 +256,7 @@ impl Store {
             },
         };
         store.check_key()?;
+        store.settle_wrapping()?;
         store.check_format()?;
         store.build_tally()?;
         store.settle_purges()?;
@@ -331,8 +337,14 @@ impl Store {
                 if found == audit_head::UNKEYED_FORMAT {
                     self.key_unkeyed_head()?;
                 }
-                if found == audit_head::UNKEYED_FORMAT || found == SHARED_KEY_FORMAT {
-                    self.reseal_under_data_keys()?;
+                if found == audit_head::UNKEYED_FORMAT
+                    || found == SHARED_KEY_FORMAT
+                    || found == DATA_KEY_FORMAT
+                {
+                    // Format 4's data keys were resealed under the wrapping key at open.
+                    if found != DATA_KEY_FORMAT {
+                        self.reseal_under_data_keys()?;
+                    }
                     self.engine
                         .put(Tree::Meta, KEY_FORMAT, &FORMAT_VERSION.to_be_bytes())?;
                     self.engine.flush()?;
@@ -367,9 +379,28 @@ impl Store {
     /// appends the new head to the witness (a witness that cannot be written fails the
     /// commit after the change is saved, saying so).
     /// Returns the events as chained.
+    /// A purge also replaces the wrapping key (`data_keys.rs`): the caller holds the
+    /// writer lock.
     pub fn commit(&self, changes: &Changes) -> Result<Vec<AuditEvent>, StoreError> {
-        let sealed = self.commit_unflushed(changes)?;
-        self.engine.flush()?;
+        let rotation = match changes.purge {
+            Some(id) => Some(self.begin_rotation(id)?),
+            None => None,
+        };
+        let sealed = self
+            .commit_rotating(changes, rotation.as_ref())
+            .and_then(|sealed| self.engine.flush().map(|()| sealed));
+        let sealed = match (sealed, rotation) {
+            (Ok(sealed), Some(rotation)) => {
+                self.finish_rotation(rotation)?;
+                sealed
+            }
+            (Ok(sealed), None) => sealed,
+            (Err(e), Some(rotation)) => {
+                self.abandon_rotation(rotation);
+                return Err(e);
+            }
+            (Err(e), None) => return Err(e),
+        };
         if let Some(id) = changes.purge {
             self.remove_purged_records(id)?;
         }
@@ -388,6 +419,20 @@ impl Store {
     /// in a crash is harmless (marking letters `sending`, which a crash turns back into
     /// `queued` in effect: both are sent again with the same Message-ID).
     pub fn commit_unflushed(&self, changes: &Changes) -> Result<Vec<AuditEvent>, StoreError> {
+        if changes.purge.is_some() {
+            return Err(StoreError::Encode(
+                "a purge is committed with Store::commit".into(),
+            ));
+        }
+        self.commit_rotating(changes, None)
+    }
+
+    /// The transaction of a commit; a purge's also replaces the wrapping key.
+    fn commit_rotating(
+        &self,
+        changes: &Changes,
+        rotation: Option<&data_keys::Rotation>,
+    ) -> Result<Vec<AuditEvent>, StoreError> {
         // The incidents whose personal records this commit writes.
         let personal: std::collections::BTreeSet<IncidentId> = changes
             .pages
@@ -453,6 +498,9 @@ impl Store {
                     &id.number().to_be_bytes(),
                     data_keys::tombstone(),
                 )?;
+            }
+            if let Some(rotation) = rotation {
+                self.rotate_in(txn, rotation)?;
             }
             for (pair, _, sealed) in &new_dicts {
                 letters::put_new_dict(txn, pair, sealed)?;

@@ -193,3 +193,29 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// Every file under `dir`, whole.
+pub fn every_byte(dir: &Path) -> Vec<Vec<u8>> {
+    files_under(dir)
+        .iter()
+        .map(|f| std::fs::read(f).expect("read a file"))
+        .collect()
+}
+
+/// What the database key opens in `files` (every byte window, every key found on the
+/// way), looking for the data keys of the incidents numbered `incidents`.
+pub fn scan_for_keys(
+    files: &[Vec<u8>],
+    key: &breachdesk::crypto::Key,
+    incidents: &[u64],
+) -> breachdesk_forensics::Findings {
+    let places = breachdesk_forensics::Places {
+        wrapping: breachdesk::store::WRAPPING_AAD,
+        data_keys: incidents
+            .iter()
+            .map(|n| (*n, breachdesk::store::data_key_place(*n)))
+            .collect(),
+    };
+    let root: &[u8; 32] = key.bytes().try_into().expect("a 32-byte key");
+    breachdesk_forensics::scan(files, root, &places)
+}

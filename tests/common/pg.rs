@@ -19,6 +19,8 @@ pub struct Cluster {
     bin: PathBuf,
     port: u16,
     run_as: Option<String>,
+    /// Server options beyond the test defaults (later `-c` settings win).
+    extra: &'static str,
 }
 
 static CLUSTER: OnceLock<Result<Cluster, String>> = OnceLock::new();
@@ -107,7 +109,7 @@ fn find_bin() -> Option<PathBuf> {
 }
 
 fn start() -> Result<Cluster, String> {
-    let cluster = launch("shared")?;
+    let cluster = launch("shared", "")?;
     register_stop(&cluster);
     Ok(cluster)
 }
@@ -115,7 +117,12 @@ fn start() -> Result<Cluster, String> {
 /// A cluster of the caller's own, to stop and start again; stopped and removed when
 /// dropped. `None` (said once) without PostgreSQL.
 pub fn own_cluster(name: &str) -> Option<Cluster> {
-    match launch(name) {
+    own_cluster_with(name, "")
+}
+
+/// Like [`own_cluster`], with server options of its own (`-c name=value ...`).
+pub fn own_cluster_with(name: &str, extra: &'static str) -> Option<Cluster> {
+    match launch(name, extra) {
         Ok(c) => Some(c),
         Err(why) => {
             skipped(&why);
@@ -152,10 +159,16 @@ impl Cluster {
 
     fn options(&self) -> String {
         format!(
-            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=200",
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off -c max_connections=200 {}",
             self.port,
-            self.dir.display()
+            self.dir.display(),
+            self.extra
         )
+    }
+
+    /// The cluster's data directory.
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.join("data")
     }
 
     /// A new database with breachdesk's tables.
@@ -175,7 +188,7 @@ impl Cluster {
     }
 }
 
-fn launch(name: &str) -> Result<Cluster, String> {
+fn launch(name: &str, extra: &'static str) -> Result<Cluster, String> {
     let bin = find_bin().ok_or("no initdb found")?;
     let root = nix::unistd::geteuid().is_root();
     let run_as = root.then(|| "postgres".to_owned());
@@ -198,6 +211,7 @@ fn launch(name: &str) -> Result<Cluster, String> {
         bin,
         port,
         run_as,
+        extra,
     };
     let data = cluster.dir.join("data");
     let init = cluster
@@ -205,6 +219,8 @@ fn launch(name: &str) -> Result<Cluster, String> {
         .arg("-D")
         .arg(&data)
         .args(["-A", "trust", "-U", "breachdesk", "-E", "UTF8", "--no-sync"])
+        // Small log segments: less for a test that reads the whole data directory.
+        .arg("--wal-segsize=1")
         .output()
         .map_err(|e| format!("initdb: {e}"))?;
     if !init.status.success() {
@@ -252,6 +268,7 @@ extern "C" fn stop_cluster() {
         bin: bin.clone(),
         port: 0,
         run_as: run_as.clone(),
+        extra: "",
     });
 }
 
@@ -295,10 +312,15 @@ pub fn tables_holding(url: &str, needle: &str) -> Vec<String> {
             if t == "bd_schema" {
                 return false;
             }
-            // The journal holds keys and times; every other table keys and values.
-            let value = if t == "bd_journal" { "k" } else { "v" };
+            // The journal holds keys and times, the wrapping key's slots numbers and
+            // values; every other table keys and values.
+            let (key, value) = match t.as_str() {
+                "bd_journal" => ("k", "k"),
+                "bd_wrapping" => ("v", "v"),
+                _ => ("k", "v"),
+            };
             let sql = format!(
-                "SELECT count(*) FROM {t} WHERE position($1::bytea in k) > 0 OR position($1::bytea in {value}) > 0"
+                "SELECT count(*) FROM {t} WHERE position($1::bytea in {key}) > 0 OR position($1::bytea in {value}) > 0"
             );
             let found: i64 = client.query_one(&sql, &[&needle]).expect("search").get(0);
             found > 0

@@ -41,7 +41,8 @@ pub use pool::describe_url;
 use pool::{Pool, explain, failed, listen_loop};
 
 /// The schema this build reads and writes.
-pub const SCHEMA_VERSION: i32 = 1;
+/// Version 2 added `bd_wrapping`, the wrapping key's slots.
+pub const SCHEMA_VERSION: i32 = 2;
 
 /// Advisory lock keys (the first ASCII letters of "breachdesk" and a number).
 const WRITER_LOCK: i64 = 0x6264_0001;
@@ -155,6 +156,9 @@ impl PgEngine {
             }
             tx.batch_execute(
                 "CREATE TABLE IF NOT EXISTS bd_journal (k bytea PRIMARY KEY, at bigint NOT NULL)",
+            )?;
+            tx.batch_execute(
+                "CREATE TABLE IF NOT EXISTS bd_wrapping (slot integer PRIMARY KEY, v bytea NOT NULL)",
             )?;
             tx.execute("DELETE FROM bd_schema", &[])?;
             tx.execute(
@@ -270,6 +274,39 @@ impl Engine for PgEngine {
         Ok(())
     }
 
+    fn read_wrapping_slots(
+        &self,
+    ) -> Result<[Option<Vec<u8>>; super::engine::WRAPPING_SLOTS], StoreError> {
+        let rows = self.with_client(|c| c.query("SELECT slot, v FROM bd_wrapping", &[]))?;
+        let mut slots = [None, None];
+        for row in rows {
+            let slot: i32 = row.get(0);
+            if let Some(place) = usize::try_from(slot).ok().and_then(|s| slots.get_mut(s)) {
+                *place = Some(row.get(1));
+            }
+        }
+        Ok(slots)
+    }
+
+    fn write_wrapping_slot(&self, slot: usize, value: Option<&[u8]>) -> Result<(), StoreError> {
+        let at = i32::try_from(slot).map_err(|_| StoreError::corrupt("wrapping key slot"))?;
+        self.with_client(|c| {
+            let mut tx = c.transaction()?;
+            tx.execute("DELETE FROM bd_wrapping WHERE slot = $1", &[&at])?;
+            if let Some(value) = value {
+                tx.execute(
+                    "INSERT INTO bd_wrapping (slot, v) VALUES ($1, $2)",
+                    &[&at, &value],
+                )?;
+            }
+            tx.commit()
+        })?;
+        if value.is_none() {
+            self.forget_wrapping_history()?;
+        }
+        Ok(())
+    }
+
     fn announce(&self, payload: &str) -> Result<(), StoreError> {
         self.with_client(|c| {
             c.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &payload])
@@ -316,6 +353,21 @@ impl Engine for PgEngine {
             client: Some(client),
             home: Arc::clone(&self.lock_conn),
         })))
+    }
+}
+
+impl PgEngine {
+    /// After a slot is emptied: rewrites `bd_wrapping` into a new file, so that the dead
+    /// row holding the old key is gone from the table's files, then ends the current
+    /// write-ahead log segment and checkpoints, so that the server retires the segments
+    /// that recorded it (removed, not recycled, where `wal_recycle = off`; docs/deploy.md).
+    /// The last two need rights a daemon's role may lack (superuser, or `pg_checkpoint` and
+    /// `pg_switch_wal`): without them the server's own checkpoints retire those segments
+    /// later.
+    fn forget_wrapping_history(&self) -> Result<(), StoreError> {
+        self.with_client(|c| c.batch_execute("VACUUM FULL bd_wrapping"))?;
+        let _ = self.with_client(|c| c.batch_execute("SELECT pg_switch_wal(); CHECKPOINT"));
+        Ok(())
     }
 }
 
