@@ -4,6 +4,10 @@
 #![allow(clippy::unwrap_used)] // tests: a panic is the failure report
 
 mod common;
+#[path = "common/smtp.rs"]
+mod smtp;
+
+use std::path::Path;
 
 use breachdesk::domain::{IncidentId, ProgramState, Status};
 use breachdesk::store::Store;
@@ -221,4 +225,82 @@ fn a_wrong_or_missing_key_is_a_clear_error_never_garbage() {
     );
     let err = s.fails(&["incident", "list"], 2);
     assert!(err.contains("does not exist"), "{err}");
+}
+
+/// Issue 27, item 2: a link planted where breachdesk writes a file is never followed and
+/// never replaced: every writer refuses it, and the file it points at is untouched.
+#[test]
+fn no_writer_follows_a_link_planted_where_it_writes() {
+    use std::os::unix::fs::symlink;
+    let s = Sandbox::new();
+    let smtp = smtp::SmtpServer::start(smtp::Faults::default());
+    s.write("config.toml", &smtp.config(""));
+    s.open_incident("Exposure", 2);
+    s.import("1", &roster(3));
+    s.ok(&["notify", "queue", "1", "--template", "initial"]);
+    let victim = s.write("victim", "precious\n");
+    let link = |at: &Path| {
+        if let Some(dir) = at.parent() {
+            std::fs::create_dir_all(dir).unwrap();
+        }
+        let _ = std::fs::remove_file(at);
+        symlink(&victim, at).unwrap();
+        at.to_str().unwrap().to_owned()
+    };
+    let untouched = |case: &str| {
+        assert_eq!(
+            std::fs::read_to_string(&victim).unwrap(),
+            "precious\n",
+            "{case} wrote through the link"
+        );
+    };
+
+    let out = link(&s.path("report.md"));
+    s.fails(&["report", "1", "--out", &out], 2);
+    untouched("report --out");
+    let out = link(&s.path("people.csv"));
+    s.fails(&["people", "export", "1", "--out", &out], 2);
+    untouched("people export --out");
+    link(&s.path("letters/000001-initial.eml"));
+    let dir = s.path("letters");
+    s.fails(
+        &["notify", "export", "1", "--dir", dir.to_str().unwrap()],
+        2,
+    );
+    untouched("notify export --dir");
+    link(&s.path("man/breachdesk.1"));
+    let dir = s.path("man");
+    let err = s.fails(&["man", "--dir", dir.to_str().unwrap()], 2);
+    assert!(err.contains("already holds breachdesk.1"), "{err}");
+    let err = s.fails(&["man", "--dir", dir.to_str().unwrap(), "--force"], 2);
+    assert!(err.contains("symbolic link; not replaced"), "{err}");
+    untouched("man --dir");
+    let config = std::fs::read_to_string(s.config()).unwrap();
+    link(&s.config());
+    s.fails(
+        &[
+            "init",
+            "--non-interactive",
+            "--force",
+            "--contact-email",
+            "privacy@corp.example",
+        ],
+        2,
+    );
+    untouched("init --force");
+    std::fs::remove_file(s.config()).unwrap();
+    std::fs::write(s.config(), config).unwrap();
+    link(&s.db().join("sent.journal"));
+    s.std_cmd().args(["notify", "send", "1"]).output().unwrap();
+    untouched("the send journal");
+    std::fs::remove_file(s.db().join("sent.journal")).unwrap();
+    link(&s.path("home/config/breachdesk/audit-witness"));
+    s.std_cmd()
+        .args(["incident", "note", "1", "a note"])
+        .output()
+        .unwrap();
+    untouched("the audit witness");
+    link(&s.db().join("wrapping-keys"));
+    s.std_cmd().args(["people", "list", "1"]).output().unwrap();
+    untouched("the wrapping key's slots");
 }

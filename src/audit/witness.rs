@@ -260,6 +260,8 @@ impl Witness {
                 .append(true)
                 .create(true)
                 .mode(0o600)
+                // Never through a link planted in its place.
+                .custom_flags(nix::libc::O_NOFOLLOW)
                 .open(&self.path)?;
             let file = Flock::lock(file, FlockArg::LockExclusive)
                 .map_err(|(_, errno)| io::Error::from(errno))?;

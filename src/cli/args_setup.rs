@@ -17,9 +17,13 @@ pub enum SetupCommand {
     },
     /// Print the manual page, or write one page per command into --dir
     Man {
-        /// Write breachdesk.1, breachdesk-incident.1, ... here (created if missing)
+        /// Write breachdesk.1, breachdesk-incident.1, ... here (created if missing); pages
+        /// already there are refused unless --force
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
+        /// With --dir: replace pages already there (regular files only; a link is refused)
+        #[arg(long, requires = "dir")]
+        force: bool,
     },
 }
 

@@ -32,18 +32,67 @@ pub fn run(
             out.write_all(&script)?;
             Ok(ExitCode::SUCCESS)
         }
-        SetupCommand::Man { dir: None } => {
+        SetupCommand::Man { dir: None, .. } => {
             clap_mangen::Man::new(Cli::command()).render(out)?;
             Ok(ExitCode::SUCCESS)
         }
-        SetupCommand::Man { dir: Some(dir) } => {
-            std::fs::create_dir_all(&dir)?;
-            clap_mangen::generate_to(Cli::command(), &dir)?;
-            writeln!(out, "manual pages written to {}", display_path(&dir))?;
-            Ok(ExitCode::SUCCESS)
-        }
+        SetupCommand::Man {
+            dir: Some(dir),
+            force,
+        } => write_man_pages(&dir, force, out),
         SetupCommand::Init(args) => init(*args, location, input, out),
     }
+}
+
+/// One page per command into `dir`: every page rendered first, then (without `force`)
+/// refused whole if any is there already, then each written new, never through a link.
+fn write_man_pages(dir: &Path, force: bool, out: &mut dyn Write) -> Result<ExitCode, CliError> {
+    fn pages(cmd: clap::Command, into: &mut Vec<(String, Vec<u8>)>) -> std::io::Result<()> {
+        for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()).cloned() {
+            pages(sub, into)?;
+        }
+        let man = clap_mangen::Man::new(cmd);
+        let mut page = Vec::new();
+        man.render(&mut page)?;
+        into.push((man.get_filename(), page));
+        Ok(())
+    }
+    let mut cmd = Cli::command().disable_help_subcommand(true);
+    cmd.build();
+    let mut rendered = Vec::new();
+    pages(cmd, &mut rendered)?;
+    std::fs::create_dir_all(dir)?;
+    if !force {
+        let there: Vec<&str> = rendered
+            .iter()
+            .filter(|(name, _)| std::fs::symlink_metadata(dir.join(name)).is_ok())
+            .map(|(name, _)| name.as_str())
+            .collect();
+        if let Some(first) = there.first() {
+            return Err(CliError::User(format!(
+                "{} already holds {first} ({} of the {} pages are there); nothing written: choose an empty directory, or --force to replace them",
+                display_path(dir),
+                there.len(),
+                rendered.len()
+            )));
+        }
+    }
+    let existing = if force {
+        crate::files::Existing::ReplaceRegular
+    } else {
+        crate::files::Existing::Refuse
+    };
+    for (name, page) in &rendered {
+        crate::files::write_file(&dir.join(name), page, 0o644, existing)
+            .map_err(|e| CliError::User(e.to_string()))?;
+    }
+    writeln!(
+        out,
+        "{} manual pages written to {}",
+        rendered.len(),
+        display_path(dir)
+    )?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Answers to `init`'s questions: from a flag, else asked (with a default), else the default.
@@ -122,7 +171,7 @@ fn init(
     out: &mut dyn Write,
 ) -> Result<ExitCode, CliError> {
     let path = &location.config;
-    if path.exists() && !args.force {
+    if std::fs::symlink_metadata(path).is_ok() && !args.force {
         return Err(CliError::User(format!(
             "{} exists; edit it, or run `breachdesk init --force` to replace it",
             display_path(path)
@@ -361,36 +410,34 @@ fn config_text(c: &ConfigAnswers<'_>) -> String {
     t
 }
 
-/// Writes the config (0600; its directory 0700 when created), replacing an existing one only
-/// with `force`, through a temporary file so that a failure leaves the old one whole.
+/// Writes the config file (mode 0600, its directory 0700 if made): a new file, or with
+/// `force` a regular file replaced whole through a temporary one, so that a failure leaves
+/// the old one whole; never through a link.
 fn write_config(path: &Path, text: &str, force: bool) -> Result<(), CliError> {
-    use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
+    use std::os::unix::fs::DirBuilderExt as _;
     let shown = display_path(path);
-    let failed = |e: std::io::Error| CliError::Failure(format!("cannot write {shown}: {e}"));
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::DirBuilder::new()
             .recursive(true)
             .mode(0o700)
             .create(dir)
-            .map_err(failed)?;
+            .map_err(|e| CliError::Failure(format!("cannot write {shown}: {e}")))?;
     }
-    let tmp = path.with_extension("toml.new");
-    let _ = std::fs::remove_file(&tmp);
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&tmp)
-        .map_err(failed)?;
-    file.write_all(text.as_bytes())
-        .and_then(|()| file.sync_all())
-        .map_err(failed)?;
-    drop(file);
-    if !force && path.exists() {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(CliError::User(format!(
-            "{shown} appeared meanwhile; not replaced"
-        )));
+    let existing = if force {
+        crate::files::Existing::ReplaceRegular
+    } else {
+        crate::files::Existing::Refuse
+    };
+    match crate::files::write_file(path, text.as_bytes(), 0o600, existing) {
+        Ok(()) => Ok(()),
+        Err(crate::files::WriteError::Create(_, e))
+            if e.kind() == std::io::ErrorKind::AlreadyExists =>
+        {
+            Err(CliError::User(format!(
+                "{shown} appeared meanwhile; not replaced"
+            )))
+        }
+        Err(e @ crate::files::WriteError::Create(..)) => Err(CliError::User(e.to_string())),
+        Err(e) => Err(CliError::Failure(e.to_string())),
     }
-    std::fs::rename(&tmp, path).map_err(failed)
 }

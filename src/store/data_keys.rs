@@ -672,7 +672,11 @@ mod tests {
         {
             let store = Store::open(&path, &key).unwrap();
             assert_eq!(slots_used(&store), 1);
-            assert_eq!(store.generation().unwrap(), Some(1), "the purge never happened");
+            assert_eq!(
+                store.generation().unwrap(),
+                Some(1),
+                "the purge never happened"
+            );
             assert_eq!(store.people(IncidentId::new(1)).count(), 1);
             // Crash after step 2: committed, the old slot not yet emptied.
             let rotation = store.begin_rotation(IncidentId::new(1)).unwrap();
@@ -699,5 +703,4 @@ mod tests {
             .collect();
         assert_eq!(names, ["P2", "P3"]);
     }
-
 }

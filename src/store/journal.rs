@@ -163,6 +163,8 @@ impl FileJournal {
                     .append(true)
                     .create(true)
                     .mode(0o600)
+                    // Never through a link planted in its place.
+                    .custom_flags(nix::libc::O_NOFOLLOW)
                     .open(&self.path)
                     .map_err(|e| self.io(e))?,
             );
@@ -178,19 +180,26 @@ impl FileJournal {
         let file = self.file.lock().unwrap_or_else(|p| p.into_inner());
         match file.as_ref() {
             Some(f) => f.set_len(0).map_err(|e| self.io(e)),
-            None if self.path.exists() => File::options()
+            None => match File::options()
                 .write(true)
+                .custom_flags(nix::libc::O_NOFOLLOW)
                 .open(&self.path)
-                .and_then(|f| f.set_len(0))
-                .map_err(|e| self.io(e)),
-            None => Ok(()),
+            {
+                Ok(f) => f.set_len(0).map_err(|e| self.io(e)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                Err(e) => Err(self.io(e)),
+            },
         }
     }
 
     /// What the journal holds: each key with its acceptance time. A torn last line (the
     /// writer died mid-write) is skipped: its letter had not been released yet.
     pub fn entries(&self) -> Result<Vec<Entry>, StoreError> {
-        let file = match File::open(&self.path) {
+        let opened = File::options()
+            .read(true)
+            .custom_flags(nix::libc::O_NOFOLLOW)
+            .open(&self.path);
+        let file = match opened {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(e) => return Err(self.io(e)),
