@@ -320,3 +320,34 @@ fn malformed_mailboxes_get_a_line_each_and_never_a_panic() {
         "{missing}"
     );
 }
+
+/// Issue 27, item 3: a device or a pipe given as a mailbox is refused at once (it used to
+/// read /dev/zero until memory ran out, and to wait on a pipe for ever).
+#[test]
+fn a_device_or_a_pipe_is_not_a_mailbox() {
+    let s = Sandbox::new();
+    s.open_incident("Monitoring data readable by all", 2);
+    let fifo = s.path("fifo");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+    for path in ["/dev/zero", fifo.to_str().unwrap()] {
+        let err = s.fails(&["notify", "bounces", "1", "--mbox", path], 2);
+        assert!(err.contains("is not a regular file"), "{path}: {err}");
+    }
+    let dir = maildir(&s, &[]);
+    std::os::unix::fs::symlink("/dev/zero", dir.join("new/zero")).unwrap();
+    nix::unistd::mkfifo(
+        &dir.join("new/pipe"),
+        nix::sys::stat::Mode::from_bits_truncate(0o600),
+    )
+    .unwrap();
+    let err = s.fails(
+        &["notify", "bounces", "1", "--maildir", dir.to_str().unwrap()],
+        1,
+    );
+    for name in ["zero", "pipe"] {
+        assert!(
+            err.contains(&format!("new/{name}: not a regular file")),
+            "{name}: {err}"
+        );
+    }
+}

@@ -146,7 +146,9 @@ pub fn read_maildir(dir: &Path) -> Result<Mailbox, String> {
             let kind = entry
                 .file_type()
                 .map_err(|e| format!("cannot read {name}: {e}"))?;
-            if kind.is_file() {
+            // Dot files are the mail client's own; anything else that is not a regular
+            // file (a link, a pipe, a device) is reported, never opened.
+            if kind.is_file() || !entry.file_name().to_string_lossy().starts_with('.') {
                 files.push(entry.path());
             }
         }
@@ -167,66 +169,202 @@ pub fn read_maildir(dir: &Path) -> Result<Mailbox, String> {
 }
 
 /// Reads every message of an mbox file (`From ` lines between messages; `>From ` in a body
-/// is unquoted once, as mboxrd writes it).
+/// is unquoted once, as mboxrd writes it), one message at a time: at most one message
+/// ([`MAX_MESSAGE_BYTES`]) and one line of it are held, whatever the file's size. Anything
+/// but a regular file (a device, a pipe, a directory) is refused before it is read.
 pub fn read_mbox(file: &Path) -> Result<Mailbox, String> {
     let name = display(file);
-    let meta = std::fs::metadata(file).map_err(|e| format!("cannot read {name}: {e}"))?;
-    if meta.len() > 1 << 30 {
-        return Err(format!("{name} is larger than 1 GiB"));
-    }
-    let raw = std::fs::read(file).map_err(|e| format!("cannot read {name}: {e}"))?;
+    let opened = open_regular(file, false).map_err(|e| match e {
+        NotAMailbox::Io(e) => format!("cannot read {name}: {e}"),
+        NotAMailbox::NotRegular => format!("{name} is {NOT_REGULAR}"),
+    })?;
+    let reader = std::io::BufReader::with_capacity(64 * 1024, opened);
     let mut mailbox = Mailbox::default();
-    for (n, message) in split_mbox(&raw).into_iter().enumerate() {
-        let source = format!("{name}:{}", n + 1);
-        if message.len() > MAX_MESSAGE_BYTES {
-            mailbox.messages += 1;
-            mailbox.unreadable.push(Unreadable {
-                source,
-                why: format!("larger than {} MiB", MAX_MESSAGE_BYTES >> 20),
-            });
+    let mut n = 0;
+    each_mbox_message(reader, &mut |message| {
+        n += 1;
+        mailbox.take_mbox(format!("{name}:{n}"), message);
+    })
+    .map_err(|e| format!("cannot read {name}: {e}"))?;
+    Ok(mailbox)
+}
+
+/// Hands each message of the mbox `reader` reads to `each`, without its `From ` line:
+/// its bytes, or `Err` when it is larger than [`MAX_MESSAGE_BYTES`].
+fn each_mbox_message(
+    mut reader: impl std::io::BufRead,
+    each: &mut dyn FnMut(Result<Vec<u8>, ()>),
+) -> std::io::Result<()> {
+    let mut message = MboxMessage::default();
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let read = read_line_bounded(&mut reader, &mut line, MAX_MESSAGE_BYTES + 1)?;
+        if read == 0 {
+            break;
+        }
+        if line.starts_with(b"From ") {
+            if let Some(done) = message.finish() {
+                each(done);
+            }
+            message = MboxMessage::started();
             continue;
         }
-        mailbox.take(source, &message);
+        message.push(&line, read);
     }
-    Ok(mailbox)
+    if let Some(done) = message.finish().filter(|m| match m {
+        Ok(raw) => !raw.iter().all(u8::is_ascii_whitespace),
+        Err(()) => true,
+    }) {
+        each(done);
+    }
+    Ok(())
+}
+
+/// The message an mbox reader is gathering: its bytes while within
+/// [`MAX_MESSAGE_BYTES`], or that it went over.
+#[derive(Default)]
+struct MboxMessage {
+    started: bool,
+    body: Vec<u8>,
+    too_large: bool,
+}
+
+impl MboxMessage {
+    fn started() -> Self {
+        MboxMessage {
+            started: true,
+            ..MboxMessage::default()
+        }
+    }
+
+    /// Adds a line (`read` bytes long in the file, of which `line` holds the first).
+    fn push(&mut self, line: &[u8], read: usize) {
+        self.started = true;
+        if self.too_large {
+            return;
+        }
+        let unquoted = line
+            .strip_prefix(b">")
+            .filter(|rest| rest.iter().skip_while(|b| **b == b'>').take(5).eq(b"From "));
+        let part = unquoted.unwrap_or(line);
+        if read > line.len() || self.body.len() + part.len() > MAX_MESSAGE_BYTES {
+            self.too_large = true;
+            self.body = Vec::new();
+            return;
+        }
+        self.body.extend_from_slice(part);
+    }
+
+    /// The message's bytes, `Err` when it was too large; `None` before any line.
+    fn finish(&mut self) -> Option<Result<Vec<u8>, ()>> {
+        let done = std::mem::take(self);
+        if !done.started {
+            return None;
+        }
+        Some(if done.too_large {
+            Err(())
+        } else {
+            Ok(done.body)
+        })
+    }
+}
+
+impl Mailbox {
+    fn take_mbox(&mut self, source: String, message: Result<Vec<u8>, ()>) {
+        match message {
+            Ok(raw) => self.take(source, &raw),
+            Err(()) => {
+                self.messages += 1;
+                self.unreadable.push(Unreadable {
+                    source,
+                    why: format!("larger than {} MiB", MAX_MESSAGE_BYTES >> 20),
+                });
+            }
+        }
+    }
+}
+
+/// Reads one line (through its `\n`, or to the end) into `line`, keeping at most `cap`
+/// bytes of it; returns how many bytes the line had in the file (0 at the end).
+fn read_line_bounded(
+    reader: &mut impl std::io::BufRead,
+    line: &mut Vec<u8>,
+    cap: usize,
+) -> std::io::Result<usize> {
+    let mut read = 0;
+    loop {
+        let buf = reader.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(read);
+        }
+        let (take, done) = match memchr::memchr(b'\n', buf) {
+            Some(at) => (at + 1, true),
+            None => (buf.len(), false),
+        };
+        let room = cap.saturating_sub(line.len()).min(take);
+        line.extend_from_slice(&buf[..room]);
+        reader.consume(take);
+        read += take;
+        if done {
+            return Ok(read);
+        }
+    }
+}
+
+/// Why a mailbox file was not opened.
+enum NotAMailbox {
+    Io(std::io::Error),
+    NotRegular,
+}
+
+const NOT_REGULAR: &str =
+    "not a regular file (a link, a device, a pipe or a directory is not a mailbox)";
+
+/// Opens `path` for reading if it is a regular file, without waiting on a pipe or a device
+/// (the type is checked on what was opened, so nothing can be swapped in between);
+/// `no_links` refuses a symbolic link too.
+fn open_regular(path: &Path, no_links: bool) -> Result<std::fs::File, NotAMailbox> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut flags = nix::libc::O_NONBLOCK;
+    if no_links {
+        flags |= nix::libc::O_NOFOLLOW;
+    }
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(flags)
+        .open(path)
+        .map_err(|e| match e.raw_os_error() {
+            Some(nix::libc::ELOOP) if no_links => NotAMailbox::NotRegular,
+            _ => NotAMailbox::Io(e),
+        })?;
+    if !file.metadata().map_err(NotAMailbox::Io)?.is_file() {
+        return Err(NotAMailbox::NotRegular);
+    }
+    Ok(file)
 }
 
 fn display(path: &Path) -> String {
     crate::domain::text::display_path(path)
 }
 
+/// One message file of a Maildir: a regular file (not a link) of at most
+/// [`MAX_MESSAGE_BYTES`], read whole.
 fn read_bounded(file: &Path) -> Result<Vec<u8>, String> {
-    let len = std::fs::metadata(file)
-        .map_err(|e| format!("cannot read: {e}"))?
-        .len();
-    if len > MAX_MESSAGE_BYTES as u64 {
+    use std::io::Read as _;
+    let opened = open_regular(file, true).map_err(|e| match e {
+        NotAMailbox::Io(e) => format!("cannot read: {e}"),
+        NotAMailbox::NotRegular => NOT_REGULAR.to_owned(),
+    })?;
+    let mut raw = Vec::new();
+    opened
+        .take(MAX_MESSAGE_BYTES as u64 + 1)
+        .read_to_end(&mut raw)
+        .map_err(|e| format!("cannot read: {e}"))?;
+    if raw.len() > MAX_MESSAGE_BYTES {
         return Err(format!("larger than {} MiB", MAX_MESSAGE_BYTES >> 20));
     }
-    std::fs::read(file).map_err(|e| format!("cannot read: {e}"))
-}
-
-/// The messages of an mbox, each without its `From ` line.
-fn split_mbox(raw: &[u8]) -> Vec<Vec<u8>> {
-    let mut messages = Vec::new();
-    let mut current: Option<Vec<u8>> = None;
-    for line in raw.split_inclusive(|b| *b == b'\n') {
-        if line.starts_with(b"From ") {
-            if let Some(done) = current.take() {
-                messages.push(done);
-            }
-            current = Some(Vec::new());
-            continue;
-        }
-        let body = current.get_or_insert_with(Vec::new);
-        let unquoted = line
-            .strip_prefix(b">")
-            .filter(|rest| rest.iter().skip_while(|b| **b == b'>').take(5).eq(b"From "));
-        body.extend_from_slice(unquoted.unwrap_or(line));
-    }
-    if let Some(done) = current.filter(|m| !m.iter().all(u8::is_ascii_whitespace)) {
-        messages.push(done);
-    }
-    messages
+    Ok(raw)
 }
 
 /// Reads one message: a failure report, another report, or not a report.
@@ -476,6 +614,27 @@ Subject: Your data\r\n\
         ] {
             assert!(read_message("m", raw).is_err(), "{:?}", String::from_utf8_lossy(raw));
         }
+    }
+
+    /// The messages of an mbox held in memory.
+    fn split_mbox(raw: &[u8]) -> Vec<Vec<u8>> {
+        let mut messages = Vec::new();
+        each_mbox_message(raw, &mut |m| {
+            messages.push(m.unwrap_or_else(|()| b"(too large)".to_vec()));
+        })
+        .unwrap();
+        messages
+    }
+
+    #[test]
+    fn an_mbox_too_large_message_is_one_unreadable_and_the_next_is_read() {
+        let mut mbox = b"From a\nSubject: big\n\n".to_vec();
+        mbox.extend(std::iter::repeat_n(b'x', MAX_MESSAGE_BYTES + 10));
+        mbox.extend(b"\nFrom b\nSubject: small\n\nbody\n");
+        let messages = split_mbox(&mbox);
+        assert_eq!(messages.len(), 2);
+        assert_eq!(messages[0], b"(too large)");
+        assert_eq!(messages[1], b"Subject: small\n\nbody\n");
     }
 
     #[test]
