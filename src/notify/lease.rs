@@ -91,11 +91,18 @@ fn boot_id() -> String {
         .unwrap_or_default()
 }
 
-/// Field 22 of `/proc/PID/stat`, after the command name (which may hold spaces).
+/// The start time of a live process: field 22 of `/proc/PID/stat`, after the command name
+/// (which may hold spaces). `None` when there is no such process, or it has exited and only
+/// waits to be reaped (state `Z`, a zombie, or `X`, dead): a killed sender that its parent
+/// has not reaped yet holds nothing.
 fn start_time(pid: u32) -> Option<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let after_name = stat.rsplit_once(')')?.1;
-    after_name.split_whitespace().nth(19)?.parse().ok()
+    let mut fields = stat.rsplit_once(')')?.1.split_whitespace();
+    let state = fields.next()?;
+    if state == "Z" || state == "X" {
+        return None;
+    }
+    fields.nth(18)?.parse().ok()
 }
 
 #[cfg(test)]
@@ -115,6 +122,43 @@ mod tests {
         };
         child.wait().unwrap();
         assert!(dead.is_gone());
+    }
+
+    /// Issue 27, item 9: a sender killed and not yet reaped (a zombie) is gone.
+    #[test]
+    fn a_killed_holder_not_yet_reaped_is_gone() {
+        let me = Holder::current();
+        let mut child = std::process::Command::new("sleep")
+            .arg("600")
+            .spawn()
+            .unwrap();
+        let holder = Holder {
+            pid: child.id(),
+            started: start_time(child.id()).unwrap(),
+            boot: me.boot.clone(),
+        };
+        assert!(!holder.is_gone(), "a running holder holds");
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(child.id() as i32),
+            nix::sys::signal::Signal::SIGKILL,
+        )
+        .unwrap();
+        // Until reaped the process stays a zombie; wait for the kernel to say so (its state
+        // changes from 'S' to 'Z' once the kill is delivered), without reaping it.
+        let stat = format!("/proc/{}/stat", child.id());
+        while !std::fs::read_to_string(&stat)
+            .unwrap()
+            .rsplit_once(')')
+            .unwrap()
+            .1
+            .trim_start()
+            .starts_with('Z')
+        {
+            std::thread::yield_now();
+        }
+        assert!(holder.is_gone(), "a zombie holds nothing");
+        child.wait().unwrap();
+        assert!(holder.is_gone());
     }
 
     #[test]
