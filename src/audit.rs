@@ -250,6 +250,11 @@ pub enum Tamper {
         path.display()
     )]
     WitnessForged { path: PathBuf, line: usize },
+    #[error(
+        "the audit witness {} is gone or records nothing of this database, though this database has kept one: a database put back from an older copy hides behind a deleted witness; check where the database came from, then an admin re-establishes the witness with `breachdesk audit witness reset --reason R`",
+        path.display()
+    )]
+    WitnessLost { path: PathBuf },
 }
 
 /// Checks a stored head's tag. An untagged head is tampering: the store tags every head it

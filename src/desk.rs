@@ -215,7 +215,7 @@ impl DeskError {
             | DeskError::SendRunning(_)
             | DeskError::Unchanged(_)
             | DeskError::PurgeRefused(_)
-            | DeskError::Store(StoreError::Purged(_))
+            | DeskError::Store(StoreError::Purged(_) | StoreError::WitnessLost { .. })
             | DeskError::EmptyRoster(_) => ErrorKind::Conflict,
             DeskError::Delivery(_)
             | DeskError::Interrupted(_)

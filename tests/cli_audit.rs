@@ -222,18 +222,57 @@ fn a_head_forged_without_the_key_fails_verify() {
     assert!(err.contains("carries no key tag"), "{err}");
 }
 
+/// Issue 27, item 4: putting an old copy back *and* deleting the witness used to pass as a
+/// warning, and the next write silently started a new witness at the rolled-back head.
 #[test]
-fn a_missing_witness_is_a_warning_not_silence() {
+fn a_rollback_behind_a_deleted_witness_fails_verify_and_stops_writes_until_reset() {
     let s = history();
+    let copy = s.path("db-copy");
+    cp_r(&s.db(), &copy);
+    s.ok(&["incident", "note", "1", "read the exposed bucket"]);
+    put_back(&s, &copy);
     std::fs::remove_file(witness(&s)).unwrap();
-    let (code, out, err) = verify(&s);
-    assert_eq!(code, Some(0));
+
+    let err = s.fails(&["audit", "verify"], 1);
     assert!(
-        out.starts_with("audit log intact: 5 events checked"),
+        err.contains("is gone or records nothing of this database"),
+        "{err}"
+    );
+    assert!(err.contains("audit witness reset --reason"), "{err}");
+    let err = s.fails(&["incident", "note", "1", "hidden"], 2);
+    assert!(
+        err.contains("nothing was written: the audit witness"),
+        "{err}"
+    );
+    assert!(!witness(&s).exists(), "no new witness was started silently");
+
+    let out = s.ok(&[
+        "audit",
+        "witness",
+        "reset",
+        "--reason",
+        "restored from the 09:00 backup on purpose",
+    ]);
+    assert!(
+        out.starts_with("audit witness re-established; the new head:\nevent 6\n"),
         "{out}"
     );
-    assert!(err.contains("warning: no audit witness at"), "{err}");
-    assert!(err.contains("cannot be detected"), "{err}");
+    let (code, out, err) = verify(&s);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("audit-witness last recorded event 6"), "{out}");
+    let log = s.json(&["audit", "log", "--json"]);
+    let last = log.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["action"], "audit.witness-reset");
+    assert!(
+        last["detail"]
+            .as_str()
+            .unwrap()
+            .contains("restored from the 09:00 backup on purpose"),
+        "{last}"
+    );
+    s.ok(&["incident", "note", "1", "writes go on"]);
+    let err = s.fails(&["audit", "witness", "reset", "--reason", "again"], 2);
+    assert!(err.contains("nothing to re-establish"), "{err}");
 }
 
 #[test]

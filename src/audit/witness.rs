@@ -122,6 +122,11 @@ impl Witness {
         &self.path
     }
 
+    /// The database its lines name (its canonical directory).
+    pub fn database(&self) -> &str {
+        &self.db
+    }
+
     /// Appends `head` (an older or equal seq than the last appended is skipped), then
     /// rewrites the file if it has grown past [`ROTATE_BYTES`].
     pub fn append(&self, head: &Head, tag: &Tag, at: DateTime<Utc>) -> Result<(), WitnessError> {

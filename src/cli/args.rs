@@ -465,6 +465,11 @@ pub enum AuditCommand {
         #[arg(long)]
         json: bool,
     },
+    /// The audit witness: re-establish it once it is lost (admins)
+    Witness {
+        #[command(subcommand)]
+        action: WitnessCommand,
+    },
     /// Who read whose personal data, and who was refused
     Access {
         #[arg(long, value_parser = parse_incident)]
@@ -472,6 +477,19 @@ pub enum AuditCommand {
         /// Only this user's reads
         #[arg(long, value_name = "U")]
         user: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WitnessCommand {
+    /// Start a new witness where the one this database kept is gone, after checking where
+    /// the database came from; recorded in the chain, prints the new head
+    Reset {
+        /// Why (recorded): what was checked
+        #[arg(long, value_name = "R")]
+        reason: String,
         #[arg(long)]
         json: bool,
     },

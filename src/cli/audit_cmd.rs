@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use super::args::AuditCommand;
+use super::args::{AuditCommand, WitnessCommand};
 use super::output::{self, EventView};
 use super::{CliError, Context};
 use crate::audit::{HeadReport, Tamper, Verified, WitnessCheck};
@@ -81,6 +81,18 @@ pub fn run(ctx: &mut Context<'_>, cmd: AuditCommand) -> Result<ExitCode, CliErro
                     Ok(ExitCode::FAILURE)
                 }
             }
+        }
+        AuditCommand::Witness {
+            action: WitnessCommand::Reset { reason, json },
+        } => {
+            let head = ctx.desk.reset_witness(reason)?;
+            if json {
+                output::json(ctx.out, &head)?;
+            } else if let Some(head) = &head {
+                writeln!(ctx.out, "audit witness re-established; the new head:")?;
+                print_head(ctx, head)?;
+            }
+            Ok(ExitCode::SUCCESS)
         }
         AuditCommand::Head { json } => {
             let head = ctx.desk.audit_head()?;

@@ -108,6 +108,43 @@ pub(super) fn head(desk: &LocalDesk, _actor: &UserName) -> Result<Option<HeadRep
     Ok(desk.store.audit_head()?)
 }
 
+/// Re-establishes a lost audit witness: the reset, with its reason, is the first head the
+/// new witness records.
+pub(super) fn reset_witness(
+    desk: &LocalDesk,
+    actor: &UserName,
+    reason: String,
+) -> Result<Option<HeadReport>, DeskError> {
+    let reason = super::local::reason_text(&reason)?;
+    let _guard = desk.lock()?;
+    let Some(path) = desk
+        .store
+        .witness_path()
+        .map(crate::domain::text::display_path)
+    else {
+        return Err(DeskError::Unchanged(
+            "this database is opened without an audit witness: nothing to re-establish".into(),
+        ));
+    };
+    if desk.store.witness_present() {
+        return Err(DeskError::Unchanged(format!(
+            "the audit witness {path} is there: nothing to re-establish (`breachdesk audit verify` checks it)"
+        )));
+    }
+    let draft = EventDraft::new(
+        actor,
+        desk.now(),
+        AuditAction::WitnessReset,
+        format!("audit witness re-established at {path}: {reason}"),
+    );
+    desk.store.commit(&Changes {
+        events: vec![draft],
+        reset_witness: true,
+        ..Changes::default()
+    })?;
+    Ok(desk.store.audit_head()?)
+}
+
 /// Access-log entries (reads of personal data and refusals), oldest first.
 pub(super) fn access_log(
     desk: &LocalDesk,

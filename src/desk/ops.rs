@@ -170,6 +170,11 @@ macro_rules! desk_ops {
             /// The current head of the audit chain (`None` while the log is empty).
             AuditHead audit_head() -> Option<HeadReport> =
                 audit::head, Access::Role(Role::Viewer, "audit.head");
+            /// Starts a new audit witness where the one this database kept is gone (admins,
+            /// after checking where the database came from); recorded in the chain, and the
+            /// new head returned.
+            ResetWitness reset_witness(reason: String) -> Option<HeadReport> =
+                audit::reset_witness, Access::Role(Role::Admin, "audit.witness-reset");
             /// Access-log entries (reads of personal data and refusals), oldest first: of one
             /// incident, or (admins) all of them; optionally only one user's.
             AccessLog access_log(incident: Option<IncidentId>, user: Option<UserName>) -> Vec<AuditEvent> =

@@ -70,6 +70,9 @@ pub enum AuditAction {
     /// The incident's personal data was destroyed (retention).
     #[serde(rename = "incident.purged")]
     IncidentPurged,
+    /// An admin started a new audit witness after the old one was lost.
+    #[serde(rename = "audit.witness-reset")]
+    WitnessReset,
     /// Someone read personal data.
     #[serde(rename = "access.read")]
     PersonalDataRead,
@@ -112,6 +115,7 @@ impl AuditAction {
             ObligationWaived => "obligation.waived",
             EvidenceImported => "evidence.imported",
             IncidentPurged => "incident.purged",
+            WitnessReset => "audit.witness-reset",
             PersonalDataRead => "access.read",
             AccessDenied => "access.denied",
         }

@@ -23,7 +23,8 @@ use crate::domain::CategoryDef;
 ///    filters as objects), `identity` as an operation of its own.
 /// 4. Purges (`purge_incident`, `purge_due`), `mail_readiness`, `known_users`,
 ///    `edit_program` and `unlink_program`.
-pub const PROTOCOL_VERSION: u32 = 4;
+/// 5. `reset_witness`.
+pub const PROTOCOL_VERSION: u32 = 5;
 
 /// The largest request the daemon reads (a roster import is the big one).
 pub const MAX_REQUEST: usize = 64 << 20;

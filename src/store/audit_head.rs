@@ -56,6 +56,75 @@ impl super::Store {
         Ok(self)
     }
 
+    /// The `meta` key that says this database keeps a witness at this store's witness path
+    /// on this host, for this database directory (each daemon on a shared database keeps its
+    /// own; a copy moved elsewhere starts its own).
+    fn witness_key(&self) -> Option<Vec<u8>> {
+        use sha2::Digest as _;
+        let witness = self.witness.as_ref()?;
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+        let mut h = sha2::Sha256::new();
+        h.update(host.trim().as_bytes());
+        h.update([0]);
+        h.update(witness.path().as_os_str().as_encoded_bytes());
+        h.update([0]);
+        h.update(witness.database().as_bytes());
+        let digest = h.finalize();
+        let mut key = b"witness_kept/".to_vec();
+        key.extend(
+            digest[..12]
+                .iter()
+                .flat_map(|b| format!("{b:02x}").into_bytes()),
+        );
+        Some(key)
+    }
+
+    /// Whether this database has kept a witness at this store's witness path.
+    fn keeps_witness(&self) -> Result<bool, StoreError> {
+        use std::sync::atomic::Ordering;
+        if self.witness_kept.load(Ordering::Relaxed) {
+            return Ok(true);
+        }
+        let Some(key) = self.witness_key() else {
+            return Ok(false);
+        };
+        let kept = self.engine.get(Tree::Meta, &key)?.is_some();
+        self.witness_kept.store(kept, Ordering::Relaxed);
+        Ok(kept)
+    }
+
+    /// Before a commit: refuses it when the witness this database keeps is gone (unless it
+    /// is the admin's reset), and returns the `meta` record that says the database keeps
+    /// one, to write with the commit, the first time the witness is there to keep.
+    pub(super) fn witness_guard(
+        &self,
+        reset: bool,
+    ) -> Result<Option<(Vec<u8>, Vec<u8>)>, StoreError> {
+        let Some(witness) = &self.witness else {
+            return Ok(None);
+        };
+        let there = std::fs::symlink_metadata(witness.path()).is_ok();
+        let kept = self.keeps_witness()?;
+        if kept && !there && !reset {
+            return Err(StoreError::WitnessLost {
+                path: witness.path().to_owned(),
+            });
+        }
+        if kept || !there {
+            return Ok(None);
+        }
+        let key = self.witness_key().unwrap_or_default();
+        let path = witness.path().as_os_str().as_encoded_bytes().to_vec();
+        Ok(Some((key, path)))
+    }
+
+    /// Whether the witness file is there (`false` without a witness).
+    pub fn witness_present(&self) -> bool {
+        self.witness
+            .as_ref()
+            .is_some_and(|w| std::fs::symlink_metadata(w.path()).is_ok())
+    }
+
     /// The witness file, if the store has one.
     pub fn witness_path(&self) -> Option<&Path> {
         self.witness.as_ref().map(Witness::path)
@@ -155,6 +224,11 @@ impl super::Store {
             }
         }
         let witness = match witness {
+            Ok(WitnessCheck::Missing { path } | WitnessCheck::NoEntry { path })
+                if self.keeps_witness()? =>
+            {
+                return Ok(Err(Tamper::WitnessLost { path }));
+            }
             Ok(w) => w,
             Err(tamper) => return Ok(Err(tamper)),
         };

@@ -78,6 +78,11 @@ pub enum StoreError {
     Key(#[from] crate::crypto::KeyError),
     #[error(transparent)]
     Witness(#[from] crate::audit::witness::WitnessError),
+    #[error(
+        "nothing was written: the audit witness {} is gone, though this database has kept one (a database put back from an older copy hides behind a deleted witness); run `breachdesk audit verify`, and once the database is known to be the right one an admin re-establishes the witness with `breachdesk audit witness reset --reason R`",
+        display_path(.path)
+    )]
+    WitnessLost { path: PathBuf },
 }
 
 fn schema_message(at: &str, found: Option<i32>, wanted: i32) -> String {

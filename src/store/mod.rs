@@ -132,6 +132,9 @@ pub struct Changes {
     /// An incident whose data key this commit destroys (see `data_keys.rs`); its records
     /// are removed once the commit is on disk.
     pub purge: Option<IncidentId>,
+    /// Starts a new audit witness where the one this database kept is gone (an admin's
+    /// `audit witness reset`); any other commit is refused then (`audit_head.rs`).
+    pub reset_witness: bool,
     pub events: Vec<EventDraft>,
 }
 
@@ -161,6 +164,8 @@ pub struct Store {
     head_key: HeadKey,
     /// Where committed heads are also recorded, outside the database directory.
     witness: Option<Witness>,
+    /// Set once this database is known to keep a witness at [`Store::witness`]'s path.
+    witness_kept: std::sync::atomic::AtomicBool,
     journal: std::sync::Arc<journal::Journal>,
     watchers: std::sync::Arc<notices::Watchers>,
     /// This store's id in the notices it announces to other processes.
@@ -248,6 +253,7 @@ impl Store {
             },
             head_key: HeadKey::derive(key),
             witness: None,
+            witness_kept: std::sync::atomic::AtomicBool::new(false),
             watchers: std::sync::Arc::default(),
             id: {
                 let mut raw = [0u8; 8];
@@ -433,6 +439,7 @@ impl Store {
         changes: &Changes,
         rotation: Option<&data_keys::Rotation>,
     ) -> Result<Vec<AuditEvent>, StoreError> {
+        let keep_witness = self.witness_guard(changes.reset_witness)?;
         // The incidents whose personal records this commit writes.
         let personal: std::collections::BTreeSet<IncidentId> = changes
             .pages
@@ -501,6 +508,9 @@ impl Store {
             }
             if let Some(rotation) = rotation {
                 self.rotate_in(txn, rotation)?;
+            }
+            if let Some((key, path)) = &keep_witness {
+                txn.put(Tree::Meta, key, path)?;
             }
             for (pair, _, sealed) in &new_dicts {
                 letters::put_new_dict(txn, pair, sealed)?;
