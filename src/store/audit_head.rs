@@ -99,7 +99,7 @@ impl super::Store {
     pub(super) fn witness_guard(
         &self,
         reset: bool,
-    ) -> Result<Option<(Vec<u8>, Vec<u8>)>, StoreError> {
+    ) -> Result<Option<super::KeyValue>, StoreError> {
         let Some(witness) = &self.witness else {
             return Ok(None);
         };
