@@ -147,6 +147,9 @@ pub enum DeskError {
     PurgeRefused(String),
     #[error("the time {0} is in the future; give a time that has passed")]
     FutureTime(DateTime<Utc>),
+    /// A time no event can have happened at (before 1970).
+    #[error("{0}")]
+    InsaneTime(String),
     /// A setting or an argument the action needs is missing or does not fit (no sender
     /// address, a recipient for a letter that has none, a directory that is not one).
     #[error("{0}")]
@@ -207,6 +210,7 @@ impl DeskError {
             | DeskError::IncompleteLetter(_)
             | DeskError::Evidence(_)
             | DeskError::FutureTime(_)
+            | DeskError::InsaneTime(_)
             | DeskError::NotConfigured(_) => ErrorKind::Invalid,
             DeskError::ProgramExists(_)
             | DeskError::ProgramRetired(_)

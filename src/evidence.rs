@@ -134,12 +134,14 @@ fn action_kind(action: &[u8]) -> Option<bool> {
 }
 
 /// Reads an access log. `roster` holds the affected people's employee ids; `allowed` the
-/// accessors whose reads are authorised (empty: nobody's).
+/// accessors whose reads are authorised (empty: nobody's). A row's time must be sane at
+/// `now` (not before 1970, at most a day ahead).
 pub fn analyse(
     input: &mut dyn Read,
     source: &str,
     roster: &HashSet<String>,
     allowed: &HashSet<String>,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Evidence, EvidenceError> {
     let mut errs = Errors::default();
     let mut reader = csv::ReaderBuilder::new()
@@ -199,11 +201,15 @@ pub fn analyse(
             errs.add(line, "accessed_at is not UTF-8".into());
             continue;
         };
-        if chrono::DateTime::parse_from_rfc3339(at.trim()).is_err() {
+        let Ok(when) = chrono::DateTime::parse_from_rfc3339(at.trim()) else {
             errs.add(
                 line,
                 format!("accessed_at '{}' is not an RFC 3339 time", for_terminal(at)),
             );
+            continue;
+        };
+        if let Some(why) = crate::domain::when::insane(when.to_utc(), now) {
+            errs.add(line, format!("accessed_at {why}"));
             continue;
         }
         let accessor = record[1].trim_ascii();
@@ -345,7 +351,13 @@ mod tests {
 
     fn run(csv: &str, allowed: &[&str]) -> Result<Evidence, EvidenceError> {
         let allowed = allowed.iter().map(|s| s.to_string()).collect();
-        analyse(&mut csv.as_bytes(), "log.csv", &roster(), &allowed)
+        analyse(
+            &mut csv.as_bytes(),
+            "log.csv",
+            &roster(),
+            &allowed,
+            chrono::Utc::now(),
+        )
     }
 
     const HEADER: &str = "accessed_at,accessor,employee_id,action\n";

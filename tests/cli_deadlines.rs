@@ -394,3 +394,69 @@ fn letters_say_what_the_evidence_shows_about_each_person() {
         "{untouched}"
     );
 }
+
+/// Issue 27, item 5: every time a user gives is refused before 1970-01-01 and more than a
+/// day ahead, saying which and why (`--aware 0001-01-01T00:00:00Z` was accepted and gave one
+/// rule a due date in year 1 and another in 1970).
+#[test]
+fn times_before_1970_or_more_than_a_day_ahead_are_refused_everywhere() {
+    let s = Sandbox::new();
+    s.open_incident("Leak", 2);
+    let ahead = (chrono::Utc::now() + chrono::Duration::days(3))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let log = s.write(
+        "access.csv",
+        "accessed_at,accessor,employee_id,action\n1900-01-01T00:00:00Z,mallory,E1,read\n",
+    );
+    for (time, why) in [
+        ("0001-01-01T00:00:00Z", "before 1970-01-01"),
+        ("1969-12-31T23:59:59Z", "before 1970-01-01"),
+        (ahead.as_str(), "more than a day ahead"),
+    ] {
+        let cases: [Vec<&str>; 5] = [
+            vec![
+                "incident",
+                "open",
+                "--title",
+                "T",
+                "--severity",
+                "2",
+                "--aware",
+                time,
+            ],
+            vec![
+                "incident",
+                "open",
+                "--title",
+                "T",
+                "--severity",
+                "2",
+                "--discovered",
+                time,
+            ],
+            vec!["incident", "clock", "1", "--aware", time, "--reason", "r"],
+            vec!["obligation", "done", "1", "gdpr-33", "--at", time],
+            vec!["register", "--since", time],
+        ];
+        for args in cases {
+            let err = s.fails(&args, 2);
+            assert!(err.contains(why), "{args:?}: {err}");
+        }
+    }
+    s.import(
+        "1",
+        "employee_id,name,email,categories,location\nE1,A,a@corp.example,keystrokes,DE\n",
+    );
+    let err = s.fails(&["evidence", "import", "1", log.to_str().unwrap()], 2);
+    assert!(
+        err.contains("accessed_at 1900-01-01T00:00:00Z is before 1970-01-01"),
+        "{err}"
+    );
+    assert_eq!(
+        s.json(&["incident", "list", "--json"])
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}

@@ -524,11 +524,21 @@ pub use crate::report::register::Format as RegisterFormat;
 /// A day (its start, UTC) or an RFC 3339 time.
 fn parse_since(s: &str) -> Result<DateTime<Utc>, String> {
     match chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d") {
-        Ok(day) => Ok(day
-            .and_hms_opt(0, 0, 0)
-            .map_or_else(Utc::now, |t| t.and_utc())),
-        Err(_) => parse_time(s).map_err(|_| {
-            format!("'{s}' is neither a date such as 2026-01-01 nor an RFC 3339 time")
+        Ok(day) => {
+            let at = day
+                .and_hms_opt(0, 0, 0)
+                .map_or_else(Utc::now, |t| t.and_utc());
+            match crate::domain::when::insane(at, Utc::now()) {
+                Some(why) => Err(format!("'{}': {why}", s.trim())),
+                None => Ok(at),
+            }
+        }
+        Err(_) => parse_time(s).map_err(|why| {
+            if why.contains("is not a time") {
+                format!("'{s}' is neither a date such as 2026-01-01 nor an RFC 3339 time")
+            } else {
+                why
+            }
         }),
     }
 }

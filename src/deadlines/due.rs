@@ -137,6 +137,27 @@ mod tests {
         );
     }
 
+    /// Issue 27, item 5: no rule clamps a due date: from the earliest time a user may give
+    /// and from today alike, every rule falls due after its clock starts, within its span.
+    #[test]
+    fn every_rule_falls_due_after_its_start_from_1970_on() {
+        let book = super::super::RuleBook::default();
+        for start in [DateTime::UNIX_EPOCH, t("2026-11-20T09:00:00Z")] {
+            for rule in book.rules() {
+                let Some(due) = rule.due(start, chrono_tz::UTC, Some(72)) else {
+                    continue;
+                };
+                let span = due - start;
+                assert!(span > Duration::zero(), "{} from {start}: {due}", rule.id);
+                assert!(
+                    span <= Duration::days(400),
+                    "{} from {start}: {due}",
+                    rule.id
+                );
+            }
+        }
+    }
+
     #[test]
     fn time_left_reads_naturally() {
         assert_eq!(

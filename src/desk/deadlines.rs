@@ -171,7 +171,7 @@ pub(super) fn import_evidence(
     if roster.is_empty() {
         return Err(DeskError::EmptyRoster(id));
     }
-    let evidence = crate::evidence::analyse(log, source_name, &roster, allowed)?;
+    let evidence = crate::evidence::analyse(log, source_name, &roster, allowed, desk.now())?;
     let now = desk.now();
     let summary = EvidenceSummary {
         finding: evidence.finding,

@@ -99,10 +99,13 @@ impl LocalDesk {
     }
 
     /// Refuses a time the user gave that is further ahead of `now` than
-    /// [`CLOCK_SKEW_TOLERANCE`].
+    /// [`CLOCK_SKEW_TOLERANCE`], or before 1970-01-01.
     pub(super) fn not_future(at: DateTime<Utc>, now: DateTime<Utc>) -> Result<(), DeskError> {
         if at > now + CLOCK_SKEW_TOLERANCE {
             return Err(DeskError::FutureTime(at));
+        }
+        if let Some(why) = crate::domain::when::insane(at, now) {
+            return Err(DeskError::InsaneTime(why));
         }
         Ok(())
     }

@@ -5,6 +5,38 @@
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 
+/// How far ahead of the clock a time a user gives may be, for clocks that disagree.
+pub const AHEAD: Duration = Duration::days(1);
+
+/// Why a time a user gave is not one an event can have happened at: before 1970-01-01
+/// (no record of a breach is older, and nothing computes sensibly from there), or more than
+/// [`AHEAD`] after `now`. `None` for a sane time.
+pub fn insane(at: DateTime<Utc>, now: DateTime<Utc>) -> Option<String> {
+    if at < DateTime::UNIX_EPOCH {
+        return Some(format!(
+            "{} is before 1970-01-01; give the time it happened",
+            rfc3339_or_year(at)
+        ));
+    }
+    if at > now + AHEAD {
+        return Some(format!(
+            "{} is more than a day ahead; give a time that has passed",
+            rfc3339_or_year(at)
+        ));
+    }
+    None
+}
+
+/// RFC 3339 where it can be written, else the year alone.
+fn rfc3339_or_year(at: DateTime<Utc>) -> String {
+    use chrono::Datelike as _;
+    if (0..=9999).contains(&at.year()) {
+        rfc3339(at)
+    } else {
+        format!("the year {}", at.year())
+    }
+}
+
 /// A time as every file and JSON output writes it: RFC 3339 in UTC with whole seconds.
 pub fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
@@ -17,8 +49,21 @@ fn bad(text: &str) -> String {
     )
 }
 
-/// Reads `text` as a time, relative forms counted from `now`, clock times in `tz`.
+/// Reads `text` as a time, relative forms counted from `now`, clock times in `tz`; a time
+/// before 1970 or more than a day ahead is refused ([`insane`]).
 pub fn parse_when<Tz: TimeZone>(
+    text: &str,
+    now: DateTime<Utc>,
+    tz: &Tz,
+) -> Result<DateTime<Utc>, String> {
+    let at = parse_any(text, now, tz)?;
+    match insane(at, now) {
+        Some(why) => Err(format!("'{}': {why}", text.trim())),
+        None => Ok(at),
+    }
+}
+
+fn parse_any<Tz: TimeZone>(
     text: &str,
     now: DateTime<Utc>,
     tz: &Tz,
@@ -114,6 +159,24 @@ mod tests {
                 err.contains("is not a time: use now, -2h"),
                 "{wrong}: {err}"
             );
+        }
+    }
+
+    #[test]
+    fn times_before_1970_or_over_a_day_ahead_are_refused() {
+        let now = t("2026-11-20T12:00:00Z");
+        let utc = chrono::Utc;
+        for (text, why) in [
+            ("0001-01-01T00:00:00Z", "before 1970-01-01"),
+            ("1969-12-31 23:59", "before 1970-01-01"),
+            ("2026-11-21T12:00:01Z", "more than a day ahead"),
+            ("-100000d", "before 1970-01-01"),
+        ] {
+            let err = parse_when(text, now, &utc).unwrap_err();
+            assert!(err.contains(why), "{text}: {err}");
+        }
+        for text in ["1970-01-01T00:00:00Z", "2026-11-21T11:59:00Z", "now"] {
+            assert!(parse_when(text, now, &utc).is_ok(), "{text}");
         }
     }
 }

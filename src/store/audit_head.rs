@@ -96,10 +96,7 @@ impl super::Store {
     /// Before a commit: refuses it when the witness this database keeps is gone (unless it
     /// is the admin's reset), and returns the `meta` record that says the database keeps
     /// one, to write with the commit, the first time the witness is there to keep.
-    pub(super) fn witness_guard(
-        &self,
-        reset: bool,
-    ) -> Result<Option<super::KeyValue>, StoreError> {
+    pub(super) fn witness_guard(&self, reset: bool) -> Result<Option<super::KeyValue>, StoreError> {
         let Some(witness) = &self.witness else {
             return Ok(None);
         };
