@@ -187,6 +187,7 @@ pub enum Denial {
     NotMember,
     NotOwner,
     NotAdmin,
+    NotRegistrant,
 }
 
 impl fmt::Display for Denial {
@@ -197,6 +198,7 @@ impl fmt::Display for Denial {
             Denial::NotMember => "only the incident's owner, its members and admins have access (ask the owner to add you with `incident members ID add USER`)",
             Denial::NotOwner => "only the incident's owner or an admin can change its members",
             Denial::NotAdmin => "only an admin can do this",
+            Denial::NotRegistrant => "only the responder who registered the programme or an admin can change it (linking it to an incident stays open to the incident's members)",
         })
     }
 }

@@ -1278,3 +1278,96 @@ fn the_daemon_purges_what_the_retention_period_says_is_due_before_serving() {
     .unwrap();
     assert!(open.get("purged").is_none(), "{open}");
 }
+
+/// Issue 27, item 6: any responder could rename a programme an admin registered, and the
+/// reports then showed the new name. Through the daemon: only the responder who registered
+/// it, or an admin, changes it; linking stays open to an incident's members.
+#[test]
+fn only_the_registrant_or_an_admin_changes_a_programme() {
+    let (Some(rita), Some(ron)) = (os_user("bdrita"), os_user("bdron")) else {
+        eprintln!("skipped: two more OS users are needed (root creates them; CI runs as root)");
+        return;
+    };
+    let sb = team_sandbox(&["bdrita", "bdron"]);
+    let daemon = Daemon::start(&sb);
+    let ok = |user, args: &[&str]| {
+        let (code, out, err) = as_user(user, &daemon, args);
+        assert_eq!(code, Some(0), "{args:?}: {err}");
+        out
+    };
+    ok(
+        &rita,
+        &[
+            "program",
+            "add",
+            "staff-monitoring",
+            "--name",
+            "Staff monitoring",
+        ],
+    );
+    run_ok(
+        client(&sb, &daemon),
+        &["program", "add", "chat-archive", "--name", "Chat archive"],
+    );
+    for slug in ["staff-monitoring", "chat-archive"] {
+        let (code, _, err) = as_user(
+            &ron,
+            &daemon,
+            &["program", "edit", slug, "--name", "Nothing to see"],
+        );
+        assert_eq!(code, Some(2), "{slug}: {err}");
+        assert!(
+            err.contains("only the responder who registered the programme or an admin"),
+            "{err}"
+        );
+    }
+    ok(
+        &rita,
+        &[
+            "program",
+            "edit",
+            "staff-monitoring",
+            "--name",
+            "Staff monitoring (paused)",
+        ],
+    );
+    let (code, _, _) = as_user(
+        &rita,
+        &daemon,
+        &["program", "edit", "chat-archive", "--name", "X"],
+    );
+    assert_eq!(
+        code,
+        Some(2),
+        "the admin's programme is not Rita's to change"
+    );
+    run_ok(
+        client(&sb, &daemon),
+        &[
+            "program",
+            "edit",
+            "staff-monitoring",
+            "--name",
+            "Staff monitoring",
+        ],
+    );
+    ok(
+        &ron,
+        &["incident", "open", "--title", "Mine", "--severity", "4"],
+    );
+    ok(&ron, &["program", "link", "chat-archive", "1"]);
+    let list = run_ok(client(&sb, &daemon), &["program", "list", "--json"]);
+    let list: serde_json::Value = serde_json::from_str(&list).unwrap();
+    let names: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Chat archive", "Staff monitoring"]);
+    let refusals = run_ok(
+        client(&sb, &daemon),
+        &["audit", "access", "--user", "bdron", "--json"],
+    );
+    assert!(refusals.contains("program.edit"), "{refusals}");
+}

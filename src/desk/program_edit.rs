@@ -12,7 +12,8 @@ use crate::domain::{
 use crate::store::Changes;
 
 /// Replaces the programme's name, owner, categories and hooks with `new`'s (the slug names
-/// it). Changing a hook needs an admin; the commands go into the timeline sealed.
+/// it). Only the responder who registered it or an admin changes a programme; changing a
+/// hook needs an admin; the commands go into the timeline sealed.
 pub(super) fn edit(
     desk: &LocalDesk,
     actor: &UserName,
@@ -29,6 +30,15 @@ pub(super) fn edit(
             by: run.by.clone(),
             since: run.since,
         });
+    }
+    let registrant = program.registered_by.as_ref() == Some(actor);
+    if !registrant && desk.policy.check_role(actor, Role::Admin).is_err() {
+        return Err(desk.refuse(
+            actor,
+            None,
+            "program.edit",
+            crate::access::Denial::NotRegistrant,
+        ));
     }
     let hooks_change =
         program.pause_hook != new.pause_hook || program.resume_hook != new.resume_hook;

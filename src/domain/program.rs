@@ -69,6 +69,10 @@ pub struct Program {
     pub state: ProgramState,
     pub incidents: BTreeSet<IncidentId>,
     pub created_at: DateTime<Utc>,
+    /// Who registered it: with the admins, the one who may change it. Programmes
+    /// registered before this was kept have none, and only admins change them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registered_by: Option<UserName>,
     /// When the current pause took effect.
     pub paused_at: Option<DateTime<Utc>>,
     /// The hook running now, while the state is pausing or resuming.
@@ -183,6 +187,7 @@ impl Program {
             state: ProgramState::Active,
             incidents: BTreeSet::new(),
             created_at: now,
+            registered_by: Some(actor.clone()),
             paused_at: None,
             run: None,
             pause_queued: None,
