@@ -4,7 +4,7 @@
 //!
 //! Usage: daemon_bench DIR [CALLS]   (DIR seeded with `seed DIR 10000 100000`)
 
-#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};

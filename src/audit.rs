@@ -80,6 +80,7 @@ impl HeadKey {
         HeadKey(hasher.finalize().into())
     }
 
+    #[allow(clippy::expect_used, reason = "HMAC accepts a key of any length")]
     fn mac(&self, head: &Head) -> Hmac<Sha256> {
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0)
             .expect("HMAC accepts a key of any length");

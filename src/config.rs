@@ -204,6 +204,10 @@ pub struct Settings {
 
 impl Settings {
     /// Defaults only, as on a fresh install.
+    #[allow(
+        clippy::expect_used,
+        reason = "the built-in templates are compiled in and tested"
+    )]
     pub fn defaults() -> Self {
         Settings {
             config: Config::default(),
@@ -244,6 +248,7 @@ impl Settings {
     }
 
     /// Parses config text; `path` names it in errors.
+    #[allow(clippy::expect_used, reason = "a fixed, valid user name")]
     pub fn parse(text: &str, path: &Path) -> Result<Self, ConfigError> {
         let config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
             path: path.to_owned(),

@@ -2,7 +2,7 @@
 //! notifications that a real postfix produced (`tests/fixtures/bounces/`, see its README)
 //! mark their letters bounced, through the real binary against the tests' SMTP server.
 
-#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
 
 mod common;
 

@@ -1,7 +1,7 @@
 //! The audit trail through the real binary, and tampering with it by editing the database
 //! directly.
 
-#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
 
 mod common;
 

@@ -1,6 +1,6 @@
 //! Deadlines, exposure evidence and reports through the real binary.
 
-#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
 
 mod common;
 

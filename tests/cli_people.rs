@@ -1,7 +1,7 @@
 //! Rosters through the real binary: all-or-nothing import, dry runs, merging, listing, and
 //! exports and messages that stay inert (formula cells, bidirectional controls, file names).
 
-#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
 
 mod common;
 

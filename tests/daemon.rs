@@ -2,9 +2,11 @@
 //! as client (`--remote`), a second operating-system user where the tests run as root, and
 //! a real SMTP server on loopback for a send interrupted by SIGTERM.
 
-#![allow(clippy::unwrap_used)] // test support (daemon helpers): a panic is the failure report
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test support (daemon helpers): a panic is the failure report
 
 mod common;
+#[path = "common/daemon.rs"]
+mod daemon;
 #[path = "common/smtp.rs"]
 mod smtp;
 
@@ -13,78 +15,15 @@ use std::io::{Read, Write};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{Sandbox, roster};
+use daemon::Daemon;
 use smtp::{Faults, SmtpServer};
 
 fn me() -> String {
     breachdesk::identity::current_user().to_string()
-}
-
-/// A daemon serving a sandbox's database; killed when dropped.
-struct Daemon {
-    child: Child,
-    socket: PathBuf,
-}
-
-impl Daemon {
-    fn start(sb: &Sandbox) -> Daemon {
-        let socket = sb.path("breachdesk.sock");
-        let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("breachdesk"));
-        let home = sb.path("home");
-        cmd.env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("HOME", &home)
-            .env("XDG_DATA_HOME", home.join("data"))
-            .env("XDG_CONFIG_HOME", home.join("config"))
-            .env("BREACHDESK_DB", sb.db())
-            .args(["serve", "--socket"])
-            .arg(&socket)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        if sb.config().exists() {
-            cmd.env("BREACHDESK_CONFIG", sb.config());
-        }
-        let mut child = cmd.spawn().expect("start daemon");
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while UnixStream::connect(&socket).is_err() {
-            if let Some(status) = child.try_wait().unwrap() {
-                let mut err = String::new();
-                child
-                    .stderr
-                    .take()
-                    .unwrap()
-                    .read_to_string(&mut err)
-                    .unwrap();
-                panic!("daemon exited ({status}): {err}");
-            }
-            assert!(Instant::now() < deadline, "daemon did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Daemon { child, socket }
-    }
-
-    fn sigterm(&mut self) -> std::process::ExitStatus {
-        let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
-        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(Instant::now() < deadline, "daemon did not stop on SIGTERM");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// The binary as a client of `daemon`, with no database of its own.

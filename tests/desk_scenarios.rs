@@ -5,7 +5,7 @@
 //! PostgreSQL is not installed). `desk_test!` writes the tests from one body, so a
 //! difference between the desks or the engines is a failing test.
 
-#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
 
 #[path = "common/pg.rs"]
 mod pg;

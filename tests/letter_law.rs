@@ -2,7 +2,7 @@
 //! letters rendered by the real binary for people in California, New Zealand, Germany and
 //! (with health data) anywhere in the US, read back as the text and HTML parts a mail client
 //! shows, and `template check` naming the contact details the rules need.
-#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
 
 mod common;
 

@@ -1,7 +1,7 @@
 //! Letters to affected staff, through the real binary, against a real SMTP server on
 //! loopback that the tests start themselves.
 
-#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
 
 mod common;
 

@@ -11,7 +11,7 @@
 //!
 //! Skipped, saying so, where PostgreSQL is not installed.
 
-#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
 
 mod common;
 #[path = "common/pg.rs"]

@@ -2,7 +2,7 @@
 //! incident with a fixed clock, drawn from a real store; and an incident whose text holds
 //! HTML and Markdown, which both formats must show as text.
 
-#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
 
 use std::collections::HashSet;
 

@@ -2,7 +2,7 @@
 //! the mail server and says what is missing; queuing refuses letters that would name no
 //! contact; `completions` and `man` come from the command definitions.
 
-#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
 
 mod common;
 

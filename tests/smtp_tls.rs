@@ -3,7 +3,7 @@
 //! `SSL_CERT_FILE`; refused certificates and logins say what fixes them; the password shows
 //! up nowhere.
 
-#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
 
 mod common;
 

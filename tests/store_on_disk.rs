@@ -1,7 +1,7 @@
 //! The database on disk: where it lives, its permissions, its format version, and that
 //! what one process wrote is all there when the next one opens it.
 
-#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
 
 mod common;
 #[path = "common/smtp.rs"]

@@ -2,7 +2,7 @@
 //! screen and dialog at 80x24 and 120x40, and key sequences fed through the real input
 //! handling.
 
-#![allow(clippy::unwrap_used)] // tests: a panic is the failure report
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
 
 use std::sync::Arc;
 use std::time::Duration;

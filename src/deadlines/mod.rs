@@ -178,6 +178,10 @@ pub struct RuleBook {
 }
 
 impl Default for RuleBook {
+    #[allow(
+        clippy::expect_used,
+        reason = "the shipped rules are compiled in and tested"
+    )]
     fn default() -> Self {
         RuleBook::with_config(&DeadlineConfig::default()).expect("the shipped rules are valid")
     }

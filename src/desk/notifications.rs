@@ -98,10 +98,20 @@ fn incident_context(
 }
 
 /// A stand-in person for letters to staff (the stakeholder brief).
-fn staff(address: &Email) -> AffectedPerson {
-    AffectedPerson {
-        employee_id: EmployeeId::parse(&format!("brief:{address}"))
-            .expect("an address has no spaces"),
+fn staff(address: &Email) -> Result<AffectedPerson, DeskError> {
+    // An address may be up to 254 characters and an employee id 128: a long one is named by
+    // its digest instead (it only tells the stand-ins apart).
+    let text = format!("brief:{address}");
+    let id = if text.len() <= 128 {
+        text
+    } else {
+        use sha2::Digest as _;
+        let digest = sha2::Sha256::digest(address.as_str().as_bytes());
+        let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+        format!("brief:sha256-{hex}")
+    };
+    Ok(AffectedPerson {
+        employee_id: EmployeeId::parse(&id).map_err(|e| DeskError::Internal(e.to_string()))?,
         name: String::new(),
         email: address.clone(),
         categories: Default::default(),
@@ -109,7 +119,7 @@ fn staff(address: &Email) -> AffectedPerson {
         notified_at: None,
         bounced: None,
         language: None,
-    }
+    })
 }
 
 /// The exact message one person would get (the first on the roster by default): a read
@@ -147,7 +157,7 @@ fn render_preview(
             .transpose()?
             .ok_or(DeskError::EmptyRoster(id))?,
         None => {
-            staff(&Email::parse(&desk.settings.config.contact.email).map_err(DeskError::Invalid)?)
+            staff(&Email::parse(&desk.settings.config.contact.email).map_err(DeskError::Invalid)?)?
         }
     };
     let letter = desk
@@ -273,7 +283,7 @@ pub(super) fn queue(
             .iter()
             .filter(|r| seen.insert(r.to_string()))
             .map(staff)
-            .collect()
+            .collect::<Result<_, _>>()?
     };
     let total = if for_people {
         admitted

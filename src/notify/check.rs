@@ -150,6 +150,7 @@ fn jurisdiction_samples(settings: &Settings) -> Vec<(String, AffectedPerson)> {
         .collect()
 }
 
+#[allow(clippy::expect_used, reason = "fixed sample values that are valid")]
 fn sample_person(catalog: &CategoryCatalog, location: &str, extra: &[&str]) -> AffectedPerson {
     AffectedPerson {
         employee_id: EmployeeId::parse("E00001").expect("E00001 is an employee id"),
@@ -167,6 +168,7 @@ fn sample_person(catalog: &CategoryCatalog, location: &str, extra: &[&str]) -> A
     }
 }
 
+#[allow(clippy::expect_used, reason = "fixed sample values that are valid")]
 fn sample_context(catalog: &CategoryCatalog, contact: &crate::notify::Contact) -> IncidentContext {
     let new = NewIncident::new(
         "Sample incident",

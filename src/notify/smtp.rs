@@ -112,6 +112,7 @@ impl SmtpSettings {
 }
 
 impl Default for SmtpSettings {
+    #[allow(clippy::expect_used, reason = "every [smtp] setting has a default")]
     fn default() -> Self {
         toml::from_str("").expect("every [smtp] setting has a default")
     }

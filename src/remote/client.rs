@@ -48,6 +48,7 @@ pub struct RemoteDesk {
 
 impl RemoteDesk {
     /// Connects and greets the daemon, which says who it takes the caller to be.
+    #[allow(clippy::expect_used, reason = "a fixed, valid user name")]
     pub fn connect(socket: &Path) -> Result<RemoteDesk, DeskError> {
         let mut desk = RemoteDesk {
             socket: socket.to_owned(),

@@ -43,6 +43,7 @@ pub(super) fn outbox_key(blind: &[u8; 32], target: &NotificationRef) -> Vec<u8> 
 }
 
 /// The bounce token of an outbox key (see [`Store::bounce_token`]).
+#[allow(clippy::expect_used, reason = "HMAC accepts a key of any length")]
 fn token_of(blind: &[u8; 32], key: &[u8]) -> String {
     use hmac::Mac as _;
     let mut mac = <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(blind)

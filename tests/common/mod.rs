@@ -1,6 +1,7 @@
 //! Shared set-up for tests that drive the real binary: a temp home, data and config
 //! directory per test, so nothing on the machine leaks in.
 
+#![allow(clippy::expect_used)] // test support: a panic is the failure report
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};

@@ -5,6 +5,7 @@
 //! to run as root). Without PostgreSQL the tests that need it are skipped, and one line on
 //! the terminal says so.
 
+#![allow(clippy::expect_used)] // test support: a panic is the failure report
 #![allow(dead_code)]
 
 use std::io::Write as _;

@@ -4,7 +4,7 @@
 //! until the test opens it.
 
 #![allow(dead_code)]
-#![allow(clippy::unwrap_used)] // test support: a panic here is the failure report
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test support: a panic here is the failure report
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};

@@ -4,7 +4,7 @@
 //! connection, blocking I/O. The plain server with faults to order is `smtp.rs`.
 
 #![allow(dead_code)]
-#![allow(clippy::unwrap_used)] // test support: a panic here is the failure report
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test support: a panic here is the failure report
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
