@@ -458,3 +458,42 @@ fn after_a_purge_no_byte_of_the_data_directory_opens_the_incident() {
         10
     );
 }
+
+/// Issue 27, item 8: after `pg_ctl restart -m fast` with two daemons idle, their next
+/// requests failed ("terminating connection due to administrator command") until each stale
+/// pooled connection had failed once, and the changes were lost. Now a request whose
+/// connection died with the old server runs again on a new one: all 40 changes are applied
+/// and none is reported failed.
+#[test]
+fn a_postgresql_restart_costs_no_request() {
+    let Some(cluster) = pg::own_cluster("restart") else {
+        return;
+    };
+    let url = cluster.fresh_database();
+    let key = Key::generate().unwrap();
+    let smtp = smtp::SmtpServer::start(smtp::Faults::default());
+    let (a, b) = (daemon(&url, &key, &smtp), daemon(&url, &key, &smtp));
+    let id = open_with_roster(&a.desk, 3);
+    // Both daemons have pooled connections (and the writer lock's) to the server.
+    for d in [&a, &b] {
+        d.desk.add_note(id, "before the restart".into()).unwrap();
+        d.desk
+            .people(id, PeopleFilter::default(), ReadPath::PeopleList)
+            .unwrap();
+    }
+    cluster.restart();
+    for n in 0..40 {
+        let d = if n % 2 == 0 { &a } else { &b };
+        d.desk
+            .add_note(id, format!("after the restart {n}"))
+            .unwrap_or_else(|e| panic!("change {n} failed: {e}"));
+    }
+    let notes = a
+        .desk
+        .timeline(id)
+        .unwrap()
+        .iter()
+        .filter(|e| e.draft.detail.contains("after the restart"))
+        .count();
+    assert_eq!(notes, 40);
+}

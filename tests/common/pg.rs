@@ -143,6 +143,22 @@ impl Cluster {
             .output();
     }
 
+    /// Restarts the server the way an administrator does (`pg_ctl restart -m fast`): every
+    /// connection is told the server is shutting down and closed.
+    pub fn restart(&self) {
+        let options = self.options();
+        let out = self
+            .command("pg_ctl")
+            .arg("-D")
+            .arg(self.dir.join("data"))
+            .args(["-m", "fast", "-w", "-l"])
+            .arg(self.dir.join("log"))
+            .args(["-o", &options, "restart"])
+            .output()
+            .expect("pg_ctl restart");
+        assert!(out.status.success(), "the test cluster did not restart");
+    }
+
     /// Starts the server again on the same port.
     pub fn start(&self) {
         let options = self.options();

@@ -342,13 +342,20 @@ impl Engine for PgEngine {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .take();
-        let mut client = match kept {
-            Some(c) if !c.is_closed() => c,
-            _ => self.pool.new_client()?,
-        };
-        client
-            .execute("SELECT pg_advisory_lock($1)", &[&WRITER_LOCK])
-            .map_err(|e| failed(&self.pool.shown, &e))?;
+        let (mut client, reused) = self.pool.fresh_or(kept)?;
+        let mut locked = client.execute("SELECT pg_advisory_lock($1)", &[&WRITER_LOCK]);
+        if reused
+            && locked
+                .as_ref()
+                .is_err_and(|e| pool::connection_lost(e, &client))
+        {
+            // The server restarted since the lock's connection was last used: a lock it
+            // held went with it, so take it again on a new connection.
+            self.pool.drop_all();
+            client = self.pool.new_client()?;
+            locked = client.execute("SELECT pg_advisory_lock($1)", &[&WRITER_LOCK]);
+        }
+        locked.map_err(|e| failed(&self.pool.shown, &e))?;
         Ok(Some(Box::new(PgWriterLock {
             client: Some(client),
             home: Arc::clone(&self.lock_conn),

@@ -76,8 +76,7 @@ impl Pool {
             _ => (self.new_client()?, false),
         };
         let mut result = f(&mut client);
-        if reused && client.is_closed() && result.as_ref().is_err_and(|e| e.as_db_error().is_none())
-        {
+        if reused && result.as_ref().is_err_and(|e| connection_lost(e, &client)) {
             self.clients
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
@@ -94,6 +93,24 @@ impl Pool {
         result.map_err(|e| failed(&self.shown, &e))
     }
 
+    /// A connection for a caller that keeps it (the writer lock's): `kept` if it is still
+    /// open, else a new one.
+    pub(super) fn fresh_or(&self, kept: Option<Client>) -> Result<(Client, bool), StoreError> {
+        match kept {
+            Some(c) if !c.is_closed() => Ok((c, true)),
+            _ => Ok((self.new_client()?, false)),
+        }
+    }
+
+    /// Empties the pool: after one of its connections is found lost, the others (made
+    /// to the same server before it went away) are too.
+    pub(super) fn drop_all(&self) {
+        self.clients
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+
     pub(super) fn new_client(&self) -> Result<Client, StoreError> {
         let mut client = Client::connect(&self.url, NoTls).map_err(|e| failed(&self.shown, &e))?;
         if !self.setup.is_empty() {
@@ -102,6 +119,23 @@ impl Pool {
                 .map_err(|e| failed(&self.shown, &e))?;
         }
         Ok(client)
+    }
+}
+
+/// Whether `e` says the connection itself is gone (the server restarted or was shut down
+/// since it was last used), not that the request failed: the client saw it close, the
+/// socket failed, or the server's last word on it was that it is shutting it down (SQLSTATE
+/// class 57P: admin shutdown, crash shutdown, cannot connect now). Such a request never
+/// reached a server that could commit it.
+pub(super) fn connection_lost(e: &postgres::Error, client: &Client) -> bool {
+    if client.is_closed() || e.is_closed() {
+        return true;
+    }
+    match e.as_db_error() {
+        Some(db) => db.code().code().starts_with("57P"),
+        // No reply from the server at all: the socket failed under the request.
+        None => std::error::Error::source(e)
+            .is_some_and(|s| s.downcast_ref::<std::io::Error>().is_some()),
     }
 }
 
