@@ -166,8 +166,13 @@ fn the_register_lists_every_incident_since_a_date_in_each_format() {
     );
     let json = s.json(&["register", "--format", "json", "--since", "2000-01-01"]);
     assert_eq!(json.as_array().unwrap().len(), 1, "{json}");
-    let later = s.json(&["register", "--format", "json", "--since", "2999-01-01"]);
+    // The latest --since a user may give is a day ahead (issue 27, item 5).
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::hours(23))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let later = s.json(&["register", "--format", "json", "--since", &tomorrow]);
     assert_eq!(later, serde_json::json!([]));
+    let err = s.fails(&["register", "--since", "2999-01-01"], 2);
+    assert!(err.contains("more than a day in the future"), "{err}");
     let csv = s.ok(&["register", "--format", "csv"]);
     assert!(csv.starts_with("incident,title,severity"), "{csv}");
     let err = s.fails(&["register", "--since", "last week"], 2);

@@ -322,8 +322,9 @@ fn the_gdpr_33_draft_has_what_article_33_3_requires() {
         "keystrokes (307 people)",
         "Approximate number of data subjects concerned: 42 in the EEA (307 in all)",
         "(b) Contact point",
-        // Config text, escaped like users' text: a viewer shows `<dpo@corp.example>`.
-        "Data Protection Officer &lt;dpo@corp.example&gt;",
+        // Config text, escaped like users' text (the address no autolink): a viewer shows
+        // `<dpo@corp.example>`.
+        "Data Protection Officer &lt;dpo\\@corp.example&gt;",
         "(c) Likely consequences",
         "(d) Measures taken or proposed",
         "The 72-hour deadline is 2026-11-23T09:00:00Z",
@@ -411,7 +412,7 @@ fn times_before_1970_or_more_than_a_day_ahead_are_refused_everywhere() {
     for (time, why) in [
         ("0001-01-01T00:00:00Z", "before 1970-01-01"),
         ("1969-12-31T23:59:59Z", "before 1970-01-01"),
-        (ahead.as_str(), "more than a day ahead"),
+        (ahead.as_str(), "more than a day in the future"),
     ] {
         let cases: [Vec<&str>; 5] = [
             vec![
@@ -458,5 +459,34 @@ fn times_before_1970_or_more_than_a_day_ahead_are_refused_everywhere() {
             .unwrap()
             .len(),
         1
+    );
+}
+
+/// Issue 27, item 10: a bare URL or a `www.` name in a note was a live link in the Markdown
+/// report (GitHub-flavoured Markdown autolinks them); now neither report links it.
+#[test]
+fn links_in_notes_are_inert_in_markdown_and_html_reports() {
+    let sb = mixed();
+    sb.ok(&[
+        "incident",
+        "note",
+        "1",
+        "see http://evil.example/x and www.evil.example, or write to a@evil.example",
+    ]);
+    let md = sb.ok(&["report", "1"]);
+    assert!(
+        md.contains("http\\://evil.example/x and www\\.evil.example, or write to a\\@evil.example"),
+        "{md}"
+    );
+    assert!(
+        !md.contains("http://evil") && !md.contains(" www.evil"),
+        "{md}"
+    );
+    let html = sb.ok(&["report", "1", "--format", "html"]);
+    assert!(
+        html.contains(
+            "http<wbr>://evil.example/x and www<wbr>.evil.example, or write to a<wbr>@evil.example"
+        ),
+        "{html}"
     );
 }

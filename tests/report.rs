@@ -284,7 +284,7 @@ fn markdown_report_renders_users_markup_as_text() {
             assert!(!md.contains(raw), "{name} holds raw {raw:?}:\n{md}");
         }
         assert!(
-            md.contains("&lt;script&gt;alert\\(1\\)&lt;/script&gt; \\[click\\]\\(http://evil\\)"),
+            md.contains("&lt;script&gt;alert\\(1\\)&lt;/script&gt; \\[click\\]\\(http\\://evil\\)"),
             "{name}: the title is shown as text:\n{md}"
         );
         assert!(

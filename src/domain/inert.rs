@@ -37,13 +37,79 @@ pub fn csv_cell_restored(cell: &str) -> &str {
     }
 }
 
+/// Where a renderer could find a link in plain text (GitHub-flavoured Markdown's extended
+/// autolinks, a mail client's or a wiki's): the `:` of `scheme://` and of `mailto:` and
+/// `xmpp:`, the `.` after a word-initial `www`, and an `@` between the parts of an
+/// address. Breaking the text there keeps every bare URL, `www.` name and address inert,
+/// and leaves every other character (a time's `14:00`, a label's `finding:`) alone.
+fn breaks_link(before: &str, c: char, after: &str) -> bool {
+    let word_start = |at: usize| {
+        before[..at]
+            .chars()
+            .next_back()
+            .is_none_or(|p| !p.is_alphanumeric())
+    };
+    let ends_with_word = |word: &str| {
+        before.len() >= word.len()
+            && before.is_char_boundary(before.len() - word.len())
+            && before[before.len() - word.len()..].eq_ignore_ascii_case(word)
+            && word_start(before.len() - word.len())
+    };
+    match c {
+        ':' => {
+            (after.starts_with("//")
+                && before
+                    .chars()
+                    .next_back()
+                    .is_some_and(|p| p.is_ascii_alphabetic()))
+                || ends_with_word("mailto")
+                || ends_with_word("xmpp")
+        }
+        '@' => {
+            before
+                .chars()
+                .next_back()
+                .is_some_and(|p| p.is_alphanumeric() || "._+-".contains(p))
+                && after.chars().next().is_some_and(char::is_alphanumeric)
+        }
+        '.' => ends_with_word("www"),
+        _ => false,
+    }
+}
+
+/// Text for HTML from a user: `&`, `<`, `>`, `"` and `'` become entities, and a `<wbr>` (an
+/// invisible break that copies as nothing) goes where a bare URL, `www.` name or address
+/// would otherwise be turned into a link by whatever shows the page.
+pub fn html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    for (at, c) in text.char_indices() {
+        if breaks_link(&text[..at], c, &text[at + c.len_utf8()..]) {
+            out.push_str("<wbr>");
+        }
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// Escapes text from a user for Markdown, so that it renders as that text: `&`, `<` and
-/// `>` become entities (no HTML, no autolinks), and `\`, `` ` ``, `*`, `_`, `~`, `[`, `]`,
-/// `(`, `)`, `!`, `#` and `|` get a backslash (no code, emphasis, links, images, headings
-/// or table cells). Newlines are kept; see [`markdown_line`] for what a line may start with.
+/// `>` become entities (no HTML), `\`, `` ` ``, `*`, `_`, `~`, `[`, `]`, `(`, `)`, `!`, `#`
+/// and `|` get a backslash (no code, emphasis, links, images, headings or table cells), and
+/// so does what would make a bare URL, a `www.` name or an address an autolink (see
+/// `breaks_link`): the text renders the same, but as text. Newlines are kept; see
+/// [`markdown_line`] for what a line may start with.
 pub fn markdown(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + text.len() / 8);
-    for c in text.chars() {
+    for (at, c) in text.char_indices() {
+        if breaks_link(&text[..at], c, &text[at + c.len_utf8()..]) {
+            out.push('\\');
+        }
         match c {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
@@ -124,10 +190,10 @@ mod tests {
                 "<script>alert(1)</script>",
                 "&lt;script&gt;alert\\(1\\)&lt;/script&gt;",
             ),
-            ("[click](http://evil)", "\\[click\\]\\(http://evil\\)"),
+            ("[click](http://evil)", "\\[click\\]\\(http\\://evil\\)"),
             (
                 "![pixel](http://t/x.png)",
-                "\\!\\[pixel\\]\\(http://t/x.png\\)",
+                "\\!\\[pixel\\]\\(http\\://t/x.png\\)",
             ),
             ("a & b", "a &amp; b"),
             ("&lt;", "&amp;lt;"),
@@ -138,7 +204,7 @@ mod tests {
             ("# heading", "\\# heading"),
             ("a|b", "a\\|b"),
             ("back\\slash", "back\\\\slash"),
-            ("<http://autolink>", "&lt;http://autolink&gt;"),
+            ("<http://autolink>", "&lt;http\\://autolink&gt;"),
             ("two\nlines", "two\nlines"),
         ];
         for (input, want) in cases {
@@ -163,5 +229,26 @@ mod tests {
         for (input, want) in cases {
             assert_eq!(markdown_line(input), want, "input {input:?}");
         }
+    }
+
+    /// Issue 27, item 10: a bare URL, a `www.` name or an address in a note was a live link
+    /// in the Markdown report (GitHub-flavoured Markdown autolinks them).
+    #[test]
+    fn bare_links_are_broken_where_an_autolinker_would_start() {
+        assert_eq!(
+            markdown("see http://evil.example/x or www.evil.example, mail a@b.example"),
+            "see http\\://evil.example/x or www\\.evil.example, mail a\\@b.example"
+        );
+        assert_eq!(
+            markdown("at 14:00, WWW.X.example"),
+            "at 14:00, WWW\\.X.example"
+        );
+        assert_eq!(markdown("awww.example"), "awww.example");
+        assert_eq!(markdown("finding: mailto:x"), "finding: mailto\\:x");
+        assert_eq!(markdown("a @ b, x@"), "a @ b, x@");
+        assert_eq!(
+            html("<a href='x'>http://e.example www.e.example</a>"),
+            "&lt;a href=&#39;x&#39;&gt;http<wbr>://e.example www<wbr>.e.example&lt;/a&gt;"
+        );
     }
 }

@@ -20,7 +20,7 @@ pub fn insane(at: DateTime<Utc>, now: DateTime<Utc>) -> Option<String> {
     }
     if at > now + AHEAD {
         return Some(format!(
-            "{} is more than a day ahead; give a time that has passed",
+            "{} is more than a day in the future; give a time that has passed",
             rfc3339_or_year(at)
         ));
     }
@@ -169,7 +169,7 @@ mod tests {
         for (text, why) in [
             ("0001-01-01T00:00:00Z", "before 1970-01-01"),
             ("1969-12-31 23:59", "before 1970-01-01"),
-            ("2026-11-21T12:00:01Z", "more than a day ahead"),
+            ("2026-11-21T12:00:01Z", "more than a day in the future"),
             ("-100000d", "before 1970-01-01"),
         ] {
             let err = parse_when(text, now, &utc).unwrap_err();

@@ -270,6 +270,13 @@ pub fn csv(entries: &[Entry]) -> String {
     String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
 }
 
+/// Text from users on one line of the Markdown register: control characters stripped,
+/// escaped (no HTML, links or blocks of its own), its line breaks folded.
+fn user_line(text: &str) -> String {
+    let one = crate::domain::text::for_terminal(&text.replace('\n', " ")).into_owned();
+    inert::markdown_line(&inert::markdown(&one)).into_owned()
+}
+
 /// The register as Markdown; text from users is escaped.
 pub fn markdown(entries: &[Entry], generated_at: DateTime<Utc>) -> String {
     let mut out = String::new();
@@ -287,7 +294,7 @@ pub fn markdown(entries: &[Entry], generated_at: DateTime<Utc>) -> String {
             "## {} {}: {}\n",
             e.incident,
             e.severity,
-            inert::markdown_line(&e.title)
+            user_line(&e.title)
         );
         let _ = writeln!(
             out,
@@ -298,7 +305,7 @@ pub fn markdown(entries: &[Entry], generated_at: DateTime<Utc>) -> String {
             e.discovered_at.format("%Y-%m-%d %H:%M UTC")
         );
         if !e.summary.is_empty() {
-            let _ = writeln!(out, "- Facts: {}", inert::markdown_line(&e.summary));
+            let _ = writeln!(out, "- Facts: {}", user_line(&e.summary));
         }
         let _ = writeln!(
             out,
@@ -320,7 +327,7 @@ pub fn markdown(entries: &[Entry], generated_at: DateTime<Utc>) -> String {
             },
             e.notified
         );
-        let _ = writeln!(out, "- Effects: {}", inert::markdown_line(&e.effects));
+        let _ = writeln!(out, "- Effects: {}", user_line(&e.effects));
         let _ = writeln!(out, "- Remedial action: {}", e.remedial_action);
         let _ = writeln!(
             out,
@@ -328,11 +335,11 @@ pub fn markdown(entries: &[Entry], generated_at: DateTime<Utc>) -> String {
             if e.obligations.is_empty() {
                 "none apply".to_owned()
             } else {
-                inert::markdown_line(&decisions(e)).into_owned()
+                user_line(&decisions(e))
             }
         );
         for why in &e.not_notified_because {
-            let _ = writeln!(out, "- Not notified: {}", inert::markdown_line(why));
+            let _ = writeln!(out, "- Not notified: {}", user_line(why));
         }
         out.push('\n');
     }

@@ -102,20 +102,9 @@ pub(super) fn md_cell(text: &str) -> String {
     inert::markdown(&for_terminal(text))
 }
 
-/// Text for HTML: control characters stripped, then escaped.
+/// Text for HTML: control characters stripped, then escaped, links made inert.
 pub(super) fn html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in for_terminal(text).chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    inert::html(&for_terminal(text))
 }
 
 #[cfg(test)]
@@ -136,7 +125,7 @@ mod tests {
             .and(".");
         assert_eq!(
             md_heading(&text),
-            "[to be determined] by &lt;script&gt;alert\\(1\\)&lt;/script&gt; \\[click\\]\\(http://evil\\)."
+            "[to be determined] by &lt;script&gt;alert\\(1\\)&lt;/script&gt; \\[click\\]\\(http\\://evil\\)."
         );
         assert_eq!(
             text.plain(),
