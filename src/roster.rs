@@ -71,17 +71,45 @@ struct Columns {
     count: usize,
 }
 
-/// Parses and validates a roster. `source_name` names the file in messages.
+/// Reads a whole roster into memory: every row checked as [`read`] checks them.
 pub fn parse(
     bytes: &[u8],
     source_name: &str,
     catalog: &CategoryCatalog,
 ) -> Result<Vec<AffectedPerson>, RosterError> {
+    let mut people = Vec::new();
+    read(bytes, source_name, catalog, &mut |person| people.push(person))?;
+    Ok(people)
+}
+
+/// Reads a roster in two passes, holding no person longer than it takes to hand them on:
+/// the first checks every row (so that a file with any bad row is refused whole, each bad
+/// row named with its line, before anything is handed on); the second hands each person to
+/// `each`, in file order. Returns how many people there were.
+pub fn read(
+    bytes: &[u8],
+    source_name: &str,
+    catalog: &CategoryCatalog,
+    each: &mut dyn FnMut(AffectedPerson),
+) -> Result<usize, RosterError> {
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    let rows = pass(bytes, source_name, catalog, None)?;
+    pass(bytes, source_name, catalog, Some(each))?;
+    Ok(rows)
+}
+
+/// One pass over the rows: with `each`, hands every person on (the rows were checked
+/// already); without, checks every row and keeps only what finds a duplicate.
+fn pass(
+    bytes: &[u8],
+    source_name: &str,
+    catalog: &CategoryCatalog,
+    mut each: Option<&mut dyn FnMut(AffectedPerson)>,
+) -> Result<usize, RosterError> {
     let file_error = |reason: String| RosterError::File {
         source_name: source_name.to_owned(),
         reason,
     };
-    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .has_headers(false)
@@ -98,8 +126,9 @@ pub fn parse(
     };
     let columns = read_header(&header).map_err(file_error)?;
 
-    let mut people = Vec::new();
+    let mut rows = 0usize;
     let mut errors = Vec::new();
+    // Each employee id seen, with its line (only while checking).
     let mut first_seen: HashMap<EmployeeId, u64> = HashMap::new();
     for record in records {
         let record = match record {
@@ -117,25 +146,32 @@ pub fn parse(
         if record.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
             continue;
         }
-        if people.len() + errors.len() >= MAX_ROWS {
+        if rows + errors.len() >= MAX_ROWS {
             return Err(file_error(format!(
                 "more than {MAX_ROWS} rows; split the roster"
             )));
         }
         match read_row(&record, &columns, catalog) {
-            Ok(person) => match first_seen.get(&person.employee_id) {
-                Some(first) => errors.push(RowError {
-                    line,
-                    reason: format!(
-                        "duplicate employee_id '{}' (first on line {first})",
-                        person.employee_id
-                    ),
-                }),
-                None => {
-                    first_seen.insert(person.employee_id.clone(), line);
-                    people.push(person);
+            Ok(person) => {
+                if let Some(each) = each.as_mut() {
+                    rows += 1;
+                    each(person);
+                    continue;
                 }
-            },
+                match first_seen.get(&person.employee_id) {
+                    Some(first) => errors.push(RowError {
+                        line,
+                        reason: format!(
+                            "duplicate employee_id '{}' (first on line {first})",
+                            person.employee_id
+                        ),
+                    }),
+                    None => {
+                        rows += 1;
+                        first_seen.insert(person.employee_id, line);
+                    }
+                }
+            }
             Err(reasons) => errors.push(RowError {
                 line,
                 reason: reasons.join("; "),
@@ -143,7 +179,7 @@ pub fn parse(
         }
     }
     if errors.is_empty() {
-        Ok(people)
+        Ok(rows)
     } else {
         Err(RosterError::Rows {
             source_name: source_name.to_owned(),

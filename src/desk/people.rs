@@ -11,7 +11,7 @@ use super::{DeskError, ReadPath, notifications};
 use crate::access::Need;
 use crate::domain::{AffectedPerson, AuditAction, CategoryName, EventDraft, IncidentId, UserName};
 use crate::roster;
-use crate::store::Changes;
+use crate::store::{Appender, Changes};
 
 /// Which people to list.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -73,27 +73,47 @@ pub(super) fn import(
     dry_run: bool,
 ) -> Result<ImportReport, DeskError> {
     let source_name = &crate::domain::text::display_path(&source_name);
-    let rows = roster::parse(&csv, source_name, &desk.settings.catalog)?;
+    // Every row is checked before the lock is taken, and the file refused whole if one is
+    // bad; the second reading, under the lock, hands the people on one at a time.
+    let catalog = &desk.settings.catalog;
+    roster::read(&csv, source_name, catalog, &mut |_| {})?;
     let _guard = desk.lock()?;
     let mut incident = desk.load(id)?;
     // Membership may have changed while the file was read.
     desk.guard(actor, &incident, Need::Change, "people.import")?;
     let mut roster = desk.store.roster(id)?;
     let mut report = ImportReport {
-        rows: rows.len(),
+        rows: 0,
         added: 0,
         updated: 0,
         unchanged: 0,
         dry_run,
     };
+    // New people past the roster's last page are sealed a page at a time as they come.
+    let sealer = if dry_run {
+        None
+    } else {
+        Some(desk.store.page_sealer(id)?)
+    };
+    let next_page = u32::try_from(roster.page_count())
+        .map_err(|_| DeskError::Internal("more roster pages than a u32 counts".into()))?;
+    let mut appender = Appender::new(sealer, next_page);
     let mut categories = BTreeSet::new();
     let mut changed = Vec::new();
-    for person in rows {
+    let mut failed = None;
+    let rows = roster::read(&csv, source_name, catalog, &mut |person| {
+        if failed.is_some() {
+            return;
+        }
         categories.extend(person.categories.iter().cloned());
         let Some(old) = roster.get(&person.employee_id) else {
             report.added += 1;
-            roster.push(person);
-            continue;
+            if let Some(person) = roster.push_onto_last(person)
+                && let Err(e) = appender.push(person)
+            {
+                failed = Some(e);
+            }
+            return;
         };
         let mut merged = old.clone();
         merged.merge(person);
@@ -106,6 +126,10 @@ pub(super) fn import(
             }
             roster.replace(merged);
         }
+    })?;
+    report.rows = rows;
+    if let Some(e) = failed {
+        return Err(e.into());
     }
     if dry_run {
         return Ok(report);
@@ -116,8 +140,10 @@ pub(super) fn import(
         .map(ToString::to_string)
         .collect();
     incident.categories.extend(categories);
-    incident.people = roster.len() as u64;
-    (incident.people_by_location, incident.people_by_category) = roster.counts();
+    incident.people = (roster.len() + appender.added()) as u64;
+    let mut counts = roster.counts();
+    appender.add_counts(&mut counts);
+    (incident.people_by_location, incident.people_by_category) = counts;
     incident.updated_at = now;
     let mut detail = format!(
         "{source_name}: {} rows; {} added, {} updated, {} unchanged",
@@ -141,6 +167,7 @@ pub(super) fn import(
     desk.store.commit(&Changes {
         incidents: vec![incident],
         pages: roster.into_changed_pages(),
+        sealed_pages: appender.finish()?,
         letters: stale.letters,
         deliveries: stale.previous,
         events: vec![event],

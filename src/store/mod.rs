@@ -76,7 +76,7 @@ pub use engine::{Engine, Tree, WriterLock};
 pub use engine_pg::{PgEngine, SCHEMA_VERSION, describe_url, is_url};
 pub use error::StoreError;
 pub use outbox::{QueuedLetters, SendJournal};
-pub use roster::{PAGE_SIZE, Roster, RosterPage};
+pub use roster::{Appender, PAGE_SIZE, PageSealer, Roster, RosterPage, SealedPage};
 
 use crate::audit::witness::Witness;
 use crate::audit::{self, Head, HeadKey};
@@ -120,6 +120,8 @@ pub struct Changes {
     pub incidents: Vec<Incident>,
     pub programs: Vec<Program>,
     pub pages: Vec<RosterPage>,
+    /// Roster pages already sealed (by [`Store::page_sealer`]), written as they are.
+    pub sealed_pages: Vec<SealedPage>,
     /// New notifications, queued (a letter built again for the same key is queued again).
     pub letters: Vec<Notification>,
     /// New notifications already sealed (by [`Store::letter_sealer`]), likewise: only for
@@ -449,6 +451,7 @@ impl Store {
             .chain(changes.sealed.iter().map(|n| n.incident))
             .chain(changes.deliveries.iter().map(|(r, _)| r.incident))
             .chain(changes.evidence.iter().map(|(id, _)| *id))
+            .chain(changes.sealed_pages.iter().map(|p| p.incident))
             .collect();
         self.ensure_data_keys(personal.iter().copied())?;
         let programs: Vec<KeyValue> = changes
@@ -461,7 +464,7 @@ impl Store {
             .iter()
             .map(|page| {
                 let key = page_key(page.incident, page.number);
-                self.seal("people", &key, &page.people)
+                self.seal_page(&key, &page.people)
                     .map(|v| (key.to_vec(), v))
             })
             .collect::<Result<_, _>>()?;
@@ -584,7 +587,11 @@ impl Store {
             for (key, value) in &programs {
                 txn.put(Tree::Programs, key, value)?;
             }
-            for (key, value) in &pages {
+            for (key, value) in pages
+                .iter()
+                .map(|(k, v)| (k.as_slice(), v.as_slice()))
+                .chain(changes.sealed_pages.iter().map(|p| (p.key.as_slice(), p.value.as_slice())))
+            {
                 txn.put(Tree::People, key, value)?;
             }
             sealed = self.chain_events(txn, &changes.events)?;

@@ -42,7 +42,7 @@ impl Store {
             .scan_prefix(Tree::People, &incident_key(id))
             .map(|kv| {
                 let (key, value) = kv?;
-                self.unseal("people", &key, &value, "roster page")
+                self.open_page(&key, &value)
             })
             .collect::<Result<_, _>>()?;
         Ok(Roster::from_pages(id, pages))
@@ -58,7 +58,7 @@ impl Store {
             .scan_prefix(Tree::People, &incident_key(id))
             .flat_map(|kv| {
                 match kv.and_then(|(k, v)| {
-                    self.unseal::<Vec<AffectedPerson>>("people", &k, &v, "roster page")
+                    self.open_page(&k, &v)
                 }) {
                     Ok(page) => page.into_iter().map(Ok).collect::<Vec<_>>(),
                     Err(e) => vec![Err(e)],
@@ -80,7 +80,7 @@ impl Store {
             .enumerate()
         {
             let (key, value) = kv?;
-            let page: Vec<AffectedPerson> = self.unseal("people", &key, &value, "roster page")?;
+            let page: Vec<AffectedPerson> = self.open_page(&key, &value)?;
             let p = u32::try_from(p).map_err(|_| StoreError::corrupt("roster page number"))?;
             for (slot, person) in page.into_iter().enumerate() {
                 positions.insert(person.employee_id, (p, slot));
@@ -98,7 +98,7 @@ impl Store {
         let key = page_key(id, number);
         self.engine
             .get(Tree::People, &key)?
-            .map(|raw| self.unseal("people", &key, &raw, "roster page"))
+            .map(|raw| self.open_page(&key, &raw))
             .transpose()
     }
 
@@ -121,7 +121,7 @@ impl Store {
                 break;
             }
             let (key, value) = kv?;
-            let page: Vec<AffectedPerson> = self.unseal("people", &key, &value, "roster page")?;
+            let page: Vec<AffectedPerson> = self.open_page(&key, &value)?;
             out.extend(page.into_iter().skip(skip).take(limit - out.len()));
             skip = 0;
         }

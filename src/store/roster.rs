@@ -5,10 +5,166 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use super::codec::page_key;
+use super::{Store, StoreError};
 use crate::domain::{AffectedPerson, EmployeeId, IncidentId};
 
 /// How many people one page holds.
 pub const PAGE_SIZE: usize = 256;
+
+/// What a page's plaintext starts with when it is compressed (LZ4, its size first) JSON;
+/// a page of JSON alone starts with `[`.
+const COMPRESSED: u8 = 1;
+
+impl Store {
+    /// A roster page as stored: its people as JSON, compressed, sealed under the
+    /// incident's data key (which must exist).
+    pub(super) fn seal_page(
+        &self,
+        key: &[u8],
+        people: &[AffectedPerson],
+    ) -> Result<Vec<u8>, StoreError> {
+        let json = super::codec::encode(&people)?;
+        let mut plain = Vec::with_capacity(json.len() / 3 + 8);
+        plain.push(COMPRESSED);
+        plain.extend_from_slice(&lz4_flex::block::compress_prepend_size(&json));
+        Ok(self
+            .data_cipher(key)?
+            .seal(&super::codec::aad("people", key), &plain)?)
+    }
+
+    /// The people of a stored roster page (compressed or, as older pages are, not).
+    pub(super) fn open_page(
+        &self,
+        key: &[u8],
+        raw: &[u8],
+    ) -> Result<Vec<AffectedPerson>, StoreError> {
+        let plain = self
+            .data_cipher(key)?
+            .open(&super::codec::aad("people", key), raw)
+            .ok_or(StoreError::corrupt("roster page"))?;
+        match plain.split_first() {
+            Some((&COMPRESSED, packed)) => {
+                let json = lz4_flex::block::decompress_size_prepended(packed)
+                    .map_err(|_| StoreError::corrupt("roster page"))?;
+                super::codec::decode(&json, "roster page")
+            }
+            _ => super::codec::decode(&plain, "roster page"),
+        }
+    }
+
+    /// Seals roster pages of incident `id` ahead of their commit, so that an import holds
+    /// a page of people at a time instead of the whole file. Makes the incident's data key
+    /// if it has none.
+    pub fn page_sealer(&self, id: IncidentId) -> Result<PageSealer<'_>, StoreError> {
+        self.ensure_data_keys([id])?;
+        Ok(PageSealer { store: self, id })
+    }
+}
+
+/// Seals the pages of one incident's roster (see [`Store::page_sealer`]).
+pub struct PageSealer<'a> {
+    store: &'a Store,
+    id: IncidentId,
+}
+
+impl PageSealer<'_> {
+    pub fn seal(&self, number: u32, people: &[AffectedPerson]) -> Result<SealedPage, StoreError> {
+        let key = page_key(self.id, number).to_vec();
+        let value = self.store.seal_page(&key, people)?;
+        Ok(SealedPage {
+            incident: self.id,
+            key,
+            value,
+        })
+    }
+}
+
+/// A roster page sealed ahead of its commit ([`super::Changes::sealed_pages`]).
+#[derive(Debug)]
+pub struct SealedPage {
+    pub(super) incident: IncidentId,
+    pub(super) key: Vec<u8>,
+    pub(super) value: Vec<u8>,
+}
+
+/// New people appended past the last page of a roster, sealed a page at a time as each
+/// fills: an import of a million people holds one page of them, not a million. Counts what
+/// it takes, for the incident's totals.
+pub struct Appender<'a> {
+    sealer: Option<PageSealer<'a>>,
+    next: u32,
+    page: Vec<AffectedPerson>,
+    sealed: Vec<SealedPage>,
+    added: usize,
+    locations: BTreeMap<String, u64>,
+    categories: BTreeMap<String, u64>,
+}
+
+impl<'a> Appender<'a> {
+    /// Appends from page `next` on; without a sealer (a dry run) it only counts.
+    pub fn new(sealer: Option<PageSealer<'a>>, next: u32) -> Self {
+        Appender {
+            sealer,
+            next,
+            page: Vec::with_capacity(PAGE_SIZE),
+            sealed: Vec::new(),
+            added: 0,
+            locations: BTreeMap::new(),
+            categories: BTreeMap::new(),
+        }
+    }
+
+    pub fn push(&mut self, person: AffectedPerson) -> Result<(), StoreError> {
+        self.added += 1;
+        if let Some(loc) = &person.location {
+            *self.locations.entry(loc.as_str().to_owned()).or_insert(0) += 1;
+        }
+        for c in &person.categories {
+            *self.categories.entry(c.as_str().to_owned()).or_insert(0) += 1;
+        }
+        if self.sealer.is_none() {
+            return Ok(());
+        }
+        self.page.push(person);
+        if self.page.len() == PAGE_SIZE {
+            self.seal_page()?;
+        }
+        Ok(())
+    }
+
+    fn seal_page(&mut self) -> Result<(), StoreError> {
+        if let Some(sealer) = &self.sealer
+            && !self.page.is_empty()
+        {
+            self.sealed.push(sealer.seal(self.next, &self.page)?);
+            self.next += 1;
+            self.page.clear();
+        }
+        Ok(())
+    }
+
+    /// How many people it took.
+    pub fn added(&self) -> usize {
+        self.added
+    }
+
+    /// Adds its people's counts to a roster's (see [`Roster::counts`]).
+    pub fn add_counts(&self, counts: &mut (BTreeMap<String, u64>, BTreeMap<String, u64>)) {
+        for (loc, n) in &self.locations {
+            *counts.0.entry(loc.clone()).or_insert(0) += n;
+        }
+        for (c, n) in &self.categories {
+            *counts.1.entry(c.clone()).or_insert(0) += n;
+        }
+    }
+
+    /// Every page, the last one too, sealed for [`super::Changes::sealed_pages`].
+    pub fn finish(mut self) -> Result<Vec<SealedPage>, StoreError> {
+        self.seal_page()?;
+        Ok(self.sealed)
+    }
+}
 
 /// One stored page of an incident's roster.
 #[derive(Debug, Clone, PartialEq)]
@@ -91,6 +247,21 @@ impl Roster {
         self.pages[p][i] = person;
         self.dirty.insert(p);
         true
+    }
+
+    /// How many pages the roster has.
+    pub fn page_count(&self) -> usize {
+        self.pages.len()
+    }
+
+    /// Adds a person not yet on the roster to its last page if that has room; otherwise
+    /// gives the person back (for an [`Appender`] to start the next page).
+    pub fn push_onto_last(&mut self, person: AffectedPerson) -> Option<AffectedPerson> {
+        if self.pages.last().is_none_or(|page| page.len() >= PAGE_SIZE) {
+            return Some(person);
+        }
+        self.push(person);
+        None
     }
 
     /// Adds a person not yet on the roster at the end.
