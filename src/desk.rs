@@ -50,7 +50,7 @@ mod send_lease;
 mod sending;
 
 pub use audit::{Identity, ReadPath};
-pub use bounces::BounceOutcome;
+pub use bounces::{BounceOutcome, BounceRecorder};
 pub use incidents::IncidentFilter;
 pub use local::{Clock, LocalDesk, Session};
 pub use notifications::{QueueReport, SendOptions, SendProgress};

@@ -78,7 +78,9 @@ pub fn parse(
     catalog: &CategoryCatalog,
 ) -> Result<Vec<AffectedPerson>, RosterError> {
     let mut people = Vec::new();
-    read(bytes, source_name, catalog, &mut |person| people.push(person))?;
+    read(bytes, source_name, catalog, &mut |person| {
+        people.push(person)
+    })?;
     Ok(people)
 }
 

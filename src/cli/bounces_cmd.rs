@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::output::{self, safe};
 use super::{CliError, Context};
-use crate::desk::BounceOutcome;
+use crate::desk::{BounceOutcome, BounceRecorder};
 use crate::domain::IncidentId;
 use crate::notify::bounce::{self, Mailbox};
 
@@ -35,21 +35,22 @@ pub fn run(
     mbox: Option<&Path>,
     json: bool,
 ) -> Result<ExitCode, CliError> {
+    let mut recorder = BounceRecorder::new(ctx.desk, id);
+    let mut sink = |report| recorder.add(report);
     let mailbox = match (maildir, mbox) {
-        (Some(dir), _) => bounce::read_maildir(dir),
-        (None, Some(file)) => bounce::read_mbox(file),
+        (Some(dir), _) => bounce::read_maildir(dir, &mut sink),
+        (None, Some(file)) => bounce::read_mbox(file, &mut sink),
         (None, None) => Err("give --maildir DIR or --mbox FILE".into()),
     }
     .map_err(CliError::User)?;
     let Mailbox {
         messages,
-        bounces,
+        bounces: found,
         not_failed,
         not_reports,
         unreadable,
     } = mailbox;
-    let found = bounces.len();
-    let recorded = BounceOutcome::record_all(ctx.desk, id, bounces)?;
+    let recorded = recorder.finish()?;
     if json {
         output::json(
             ctx.out,
@@ -79,15 +80,18 @@ pub fn run(
             "marked {} letters bounced ({} already recorded); {} people no longer count as notified",
             recorded.bounced, recorded.already, recorded.people
         )?;
-        if !recorded.unmatched.is_empty() {
+        if recorded.unmatched_count() > 0 {
             writeln!(
                 ctx.out,
                 "{} bounces matched no letter{} and were left alone:",
-                recorded.unmatched.len(),
+                recorded.unmatched_count(),
                 id.map(|i| format!(" of {i}")).unwrap_or_default()
             )?;
             for source in &recorded.unmatched {
                 writeln!(ctx.out, "  {}", safe(source))?;
+            }
+            if recorded.unmatched_more > 0 {
+                writeln!(ctx.out, "  and {} more", recorded.unmatched_more)?;
             }
         }
         if recorded.people > 0 || recorded.bounced > 0 {

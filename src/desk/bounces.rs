@@ -27,30 +27,95 @@ pub struct BounceOutcome {
     /// People who now count as not notified because of these bounces.
     pub people: usize,
     /// The sources of reports that match no letter (of the incident given, or that the
-    /// caller may change).
+    /// caller may change); the first [`UNMATCHED_NAMED`] when a mailbox is read whole.
     pub unmatched: Vec<String>,
+    /// Reports that matched no letter beyond those named in `unmatched`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub unmatched_more: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// How many unmatched reports a whole mailbox's outcome names; the rest are counted.
+pub const UNMATCHED_NAMED: usize = 1000;
+
+/// Records a mailbox's reports through a desk as they are read, a thousand at a time (so
+/// that a mailbox of any size stays within the daemon's frames and in bounded memory),
+/// adding up what each batch did.
+pub struct BounceRecorder<'a> {
+    desk: &'a dyn super::Desk,
+    id: Option<IncidentId>,
+    batch: Vec<BounceReport>,
+    total: BounceOutcome,
+    failed: Option<DeskError>,
+}
+
+impl<'a> BounceRecorder<'a> {
+    const BATCH: usize = 1000;
+
+    pub fn new(desk: &'a dyn super::Desk, id: Option<IncidentId>) -> Self {
+        BounceRecorder {
+            desk,
+            id,
+            batch: Vec::with_capacity(Self::BATCH),
+            total: BounceOutcome::default(),
+            failed: None,
+        }
+    }
+
+    /// Takes one report; a full batch is recorded. After a failure the rest are dropped
+    /// and [`BounceRecorder::finish`] returns it.
+    pub fn add(&mut self, report: BounceReport) {
+        if self.failed.is_some() {
+            return;
+        }
+        self.batch.push(report);
+        if self.batch.len() >= Self::BATCH {
+            self.record();
+        }
+    }
+
+    fn record(&mut self) {
+        let batch = std::mem::take(&mut self.batch);
+        if batch.is_empty() {
+            return;
+        }
+        match self.desk.record_bounces(self.id, batch) {
+            Ok(got) => {
+                let total = &mut self.total;
+                total.reports += got.reports;
+                total.bounced += got.bounced;
+                total.already += got.already;
+                total.people += got.people;
+                for source in got.unmatched {
+                    if total.unmatched.len() < UNMATCHED_NAMED {
+                        total.unmatched.push(source);
+                    } else {
+                        total.unmatched_more += 1;
+                    }
+                }
+                total.unmatched_more += got.unmatched_more;
+            }
+            Err(e) => self.failed = Some(e),
+        }
+    }
+
+    /// Records what is left and returns the whole outcome.
+    pub fn finish(mut self) -> Result<BounceOutcome, DeskError> {
+        self.record();
+        match self.failed {
+            Some(e) => Err(e),
+            None => Ok(self.total),
+        }
+    }
 }
 
 impl BounceOutcome {
-    /// Records `reports` through `desk` a thousand at a time (so that a mailbox of any size
-    /// stays within the daemon's frames), adding up what each batch did.
-    pub fn record_all(
-        desk: &dyn super::Desk,
-        id: Option<IncidentId>,
-        mut reports: Vec<crate::notify::bounce::BounceReport>,
-    ) -> Result<BounceOutcome, DeskError> {
-        const BATCH: usize = 1000;
-        let mut total = BounceOutcome::default();
-        while !reports.is_empty() {
-            let batch: Vec<_> = reports.drain(..reports.len().min(BATCH)).collect();
-            let got = desk.record_bounces(id, batch)?;
-            total.reports += got.reports;
-            total.bounced += got.bounced;
-            total.already += got.already;
-            total.people += got.people;
-            total.unmatched.extend(got.unmatched);
-        }
-        Ok(total)
+    /// How many reports matched no letter, named or not.
+    pub fn unmatched_count(&self) -> usize {
+        self.unmatched.len() + self.unmatched_more
     }
 }
 

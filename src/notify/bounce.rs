@@ -98,21 +98,29 @@ impl fmt::Display for Unreadable {
     }
 }
 
-/// Everything read from a mailbox.
+/// What reading a mailbox found; each failure report went to the reader's sink as it was
+/// read, so that a mailbox of any size is read in bounded memory.
 #[derive(Debug, Default)]
 pub struct Mailbox {
     pub messages: usize,
-    pub bounces: Vec<BounceReport>,
+    /// Failure reports handed to the sink.
+    pub bounces: usize,
     pub not_failed: usize,
     pub not_reports: usize,
     pub unreadable: Vec<Unreadable>,
 }
 
+/// Where a mailbox reader hands each failure report.
+pub type Sink<'a> = &'a mut dyn FnMut(BounceReport);
+
 impl Mailbox {
-    fn take(&mut self, source: String, raw: &[u8]) {
+    fn take(&mut self, source: String, raw: &[u8], sink: &mut dyn FnMut(BounceReport)) {
         self.messages += 1;
         match read_message(&source, raw) {
-            Ok(Reading::Bounce(report)) => self.bounces.push(report),
+            Ok(Reading::Bounce(report)) => {
+                self.bounces += 1;
+                sink(report);
+            }
             Ok(Reading::NotFailed(_)) => self.not_failed += 1,
             Ok(Reading::NotAReport) => self.not_reports += 1,
             Err(why) => self.unreadable.push(Unreadable { source, why }),
@@ -120,9 +128,10 @@ impl Mailbox {
     }
 }
 
-/// Reads every message of a Maildir (`new/` and `cur/`, in name order). A directory
-/// without those is read as a directory of message files.
-pub fn read_maildir(dir: &Path) -> Result<Mailbox, String> {
+/// Reads every message of a Maildir (`new/` and `cur/`, in name order), handing each
+/// failure report to `sink`. A directory without those is read as a directory of message
+/// files.
+pub fn read_maildir(dir: &Path, sink: Sink<'_>) -> Result<Mailbox, String> {
     let name = crate::domain::text::display_path(dir);
     let subdirs: Vec<_> = ["new", "cur"]
         .iter()
@@ -158,7 +167,7 @@ pub fn read_maildir(dir: &Path) -> Result<Mailbox, String> {
     for file in files {
         let source = display(&file);
         match read_bounded(&file) {
-            Ok(raw) => mailbox.take(source, &raw),
+            Ok(raw) => mailbox.take(source, &raw, sink),
             Err(why) => {
                 mailbox.messages += 1;
                 mailbox.unreadable.push(Unreadable { source, why });
@@ -172,7 +181,7 @@ pub fn read_maildir(dir: &Path) -> Result<Mailbox, String> {
 /// is unquoted once, as mboxrd writes it), one message at a time: at most one message
 /// ([`MAX_MESSAGE_BYTES`]) and one line of it are held, whatever the file's size. Anything
 /// but a regular file (a device, a pipe, a directory) is refused before it is read.
-pub fn read_mbox(file: &Path) -> Result<Mailbox, String> {
+pub fn read_mbox(file: &Path, sink: Sink<'_>) -> Result<Mailbox, String> {
     let name = display(file);
     let opened = open_regular(file, false).map_err(|e| match e {
         NotAMailbox::Io(e) => format!("cannot read {name}: {e}"),
@@ -183,7 +192,7 @@ pub fn read_mbox(file: &Path) -> Result<Mailbox, String> {
     let mut n = 0;
     each_mbox_message(reader, &mut |message| {
         n += 1;
-        mailbox.take_mbox(format!("{name}:{n}"), message);
+        mailbox.take_mbox(format!("{name}:{n}"), message, sink);
     })
     .map_err(|e| format!("cannot read {name}: {e}"))?;
     Ok(mailbox)
@@ -271,9 +280,14 @@ impl MboxMessage {
 }
 
 impl Mailbox {
-    fn take_mbox(&mut self, source: String, message: Result<Vec<u8>, ()>) {
+    fn take_mbox(
+        &mut self,
+        source: String,
+        message: Result<Vec<u8>, ()>,
+        sink: &mut dyn FnMut(BounceReport),
+    ) {
         match message {
-            Ok(raw) => self.take(source, &raw),
+            Ok(raw) => self.take(source, &raw, sink),
             Err(()) => {
                 self.messages += 1;
                 self.unreadable.push(Unreadable {

@@ -590,7 +590,12 @@ impl Store {
             for (key, value) in pages
                 .iter()
                 .map(|(k, v)| (k.as_slice(), v.as_slice()))
-                .chain(changes.sealed_pages.iter().map(|p| (p.key.as_slice(), p.value.as_slice())))
+                .chain(
+                    changes
+                        .sealed_pages
+                        .iter()
+                        .map(|p| (p.key.as_slice(), p.value.as_slice())),
+                )
             {
                 txn.put(Tree::People, key, value)?;
             }

@@ -56,13 +56,9 @@ impl Store {
     ) -> impl Iterator<Item = Result<AffectedPerson, StoreError>> + use<'_> {
         self.engine
             .scan_prefix(Tree::People, &incident_key(id))
-            .flat_map(|kv| {
-                match kv.and_then(|(k, v)| {
-                    self.open_page(&k, &v)
-                }) {
-                    Ok(page) => page.into_iter().map(Ok).collect::<Vec<_>>(),
-                    Err(e) => vec![Err(e)],
-                }
+            .flat_map(|kv| match kv.and_then(|(k, v)| self.open_page(&k, &v)) {
+                Ok(page) => page.into_iter().map(Ok).collect::<Vec<_>>(),
+                Err(e) => vec![Err(e)],
             })
     }
 

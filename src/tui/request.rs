@@ -8,7 +8,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::config::Settings;
-use crate::desk::{BounceOutcome, Desk, DeskError, PeopleFilter, ReadPath};
+use crate::desk::{Desk, DeskError, PeopleFilter, ReadPath};
 use crate::domain::ObligationState;
 use crate::domain::text::display_path;
 use crate::domain::{
@@ -379,21 +379,23 @@ impl Request {
                 ))
             }
             Request::ReadBounces { id, maildir, path } => {
+                let mut recorder = crate::desk::BounceRecorder::new(desk, Some(id));
+                let mut sink = |report| recorder.add(report);
                 let mailbox = if maildir {
-                    crate::notify::bounce::read_maildir(&path)
+                    crate::notify::bounce::read_maildir(&path, &mut sink)
                 } else {
-                    crate::notify::bounce::read_mbox(&path)
+                    crate::notify::bounce::read_mbox(&path, &mut sink)
                 }
                 .map_err(DeskError::NotConfigured)?;
                 let unreadable = mailbox.unreadable.len();
-                let got = BounceOutcome::record_all(desk, Some(id), mailbox.bounces)?;
+                let got = recorder.finish()?;
                 changed(format!(
                     "read {} messages: marked {} letters bounced ({} already), {} people no longer count as notified; {} matched no letter, {unreadable} unreadable",
                     mailbox.messages,
                     got.bounced,
                     got.already,
                     got.people,
-                    got.unmatched.len()
+                    got.unmatched_count()
                 ))
             }
         })
