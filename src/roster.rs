@@ -79,7 +79,7 @@ pub fn parse(
 ) -> Result<Vec<AffectedPerson>, RosterError> {
     let mut people = Vec::new();
     read(bytes, source_name, catalog, &mut |person| {
-        people.push(person)
+        people.push(person);
     })?;
     Ok(people)
 }
