@@ -340,16 +340,22 @@ fn sigterm_parks_a_send_in_flight_and_nobody_is_mailed_twice() {
 /// identity and holds it to its role. Needs root (to create the user); CI runs as root.
 #[test]
 fn a_second_os_user_is_seen_and_held_to_their_role() {
+    const TEST: &str = "a_second_os_user_is_seen_and_held_to_their_role";
     if !nix::unistd::Uid::effective().is_root() {
-        eprintln!("skipped: creating a second OS user needs root (CI runs as root)");
+        common::skip(
+            TEST,
+            "creating a second OS user needs root (CI runs as root)",
+        );
         return;
     }
     let name = "bdtest2";
     let Some(user) = os_user(name) else {
-        eprintln!("skipped: useradd is not available to create a second user");
+        common::skip(TEST, "useradd is not available to create a second user");
         return;
     };
-    let sb = team_sandbox(&[name]);
+    let Some(sb) = team_sandbox(TEST, &[name]) else {
+        return;
+    };
     sb.open_incident("Owned by the admin", 2);
     sb.import("1", &roster(5));
     let daemon = Daemon::start(&sb);
@@ -604,11 +610,17 @@ fn concurrent_pauses_run_the_hook_once() {
 /// The group the tests' second OS users are in; the socket is shared with it.
 const TEAM_GROUP: &str = "bdteam";
 
-/// A sandbox other OS users can reach, whose config makes this user admin and `responders`
-/// responders, with the socket shared with [`TEAM_GROUP`].
-fn team_sandbox(responders: &[&str]) -> Sandbox {
-    let sb = Sandbox::new();
-    std::fs::set_permissions(sb.dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+/// A sandbox other OS users can reach, with a copy of the binary they can run, whose config
+/// makes this user admin and `responders` responders, with the socket shared with
+/// [`TEAM_GROUP`]; `None` (saying why) where there can be none.
+fn team_sandbox(test: &str, responders: &[&str]) -> Option<Sandbox> {
+    let sb = match Sandbox::shared() {
+        Ok(sb) => sb,
+        Err(why) => {
+            common::skip(test, &why);
+            return None;
+        }
+    };
     let quoted: Vec<String> = responders.iter().map(|r| format!("\"{r}\"")).collect();
     sb.write(
         "config.toml",
@@ -618,7 +630,7 @@ fn team_sandbox(responders: &[&str]) -> Sandbox {
             quoted.join(", ")
         ),
     );
-    sb
+    Some(sb)
 }
 
 /// Makes (once) an OS user in group `bdteam` for tests that need a second identity; `None`
@@ -653,7 +665,10 @@ fn as_user(
     args: &[&str],
 ) -> (Option<i32>, String, String) {
     use std::os::unix::process::CommandExt;
-    let out = Command::new(assert_cmd::cargo::cargo_bin("breachdesk"))
+    // The copy `Sandbox::shared` made beside the socket: the built binary may sit where
+    // the other user cannot go.
+    let bin = daemon.socket.with_file_name("breachdesk");
+    let out = Command::new(bin)
         .env_clear()
         .env("HOME", "/nonexistent")
         .env("XDG_CONFIG_HOME", "/nonexistent")
@@ -673,11 +688,17 @@ fn as_user(
 
 #[test]
 fn resuming_needs_the_right_to_every_blocking_incident() {
+    const TEST: &str = "resuming_needs_the_right_to_every_blocking_incident";
     let (Some(rita), Some(ron)) = (os_user("bdrita"), os_user("bdron")) else {
-        eprintln!("skipped: two more OS users are needed (root creates them; CI runs as root)");
+        common::skip(
+            TEST,
+            "two more OS users are needed (root creates them; CI runs as root)",
+        );
         return;
     };
-    let sb = team_sandbox(&["bdrita", "bdron"]);
+    let Some(sb) = team_sandbox(TEST, &["bdrita", "bdron"]) else {
+        return;
+    };
     let daemon = Daemon::start(&sb);
     let ok = |user, args: &[&str]| {
         let (code, out, err) = as_user(user, &daemon, args);
@@ -1223,11 +1244,17 @@ fn the_daemon_purges_what_the_retention_period_says_is_due_before_serving() {
 /// it, or an admin, changes it; linking stays open to an incident's members.
 #[test]
 fn only_the_registrant_or_an_admin_changes_a_programme() {
+    const TEST: &str = "only_the_registrant_or_an_admin_changes_a_programme";
     let (Some(rita), Some(ron)) = (os_user("bdrita"), os_user("bdron")) else {
-        eprintln!("skipped: two more OS users are needed (root creates them; CI runs as root)");
+        common::skip(
+            TEST,
+            "two more OS users are needed (root creates them; CI runs as root)",
+        );
         return;
     };
-    let sb = team_sandbox(&["bdrita", "bdron"]);
+    let Some(sb) = team_sandbox(TEST, &["bdrita", "bdron"]) else {
+        return;
+    };
     let daemon = Daemon::start(&sb);
     let ok = |user, args: &[&str]| {
         let (code, out, err) = as_user(user, &daemon, args);

@@ -7,6 +7,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
 
+mod common;
 #[path = "common/pg.rs"]
 mod pg;
 #[path = "common/smtp.rs"]

@@ -455,11 +455,13 @@ fn import(
     let name = display_path(path);
     let bytes = std::fs::read(path)
         .map_err(|e| ImportFailure::Other(format!("cannot read {name}: {e}")))?;
-    desk.import_roster(incident, bytes, name, dry_run)
+    desk.import_roster(incident, bytes, name.clone(), dry_run)
         .map_err(|e| match e {
-            DeskError::Roster(RosterError::Rows { source_name, rows }) => ImportFailure::Rows {
+            // The panel is narrow: its heading names the file, the form names the path.
+            DeskError::Roster(RosterError::Rows { rows, .. }) => ImportFailure::Rows {
                 heading: format!(
-                    "{source_name}: {} bad rows; nothing was imported",
+                    "{}: {} bad rows; nothing was imported",
+                    path.file_name().map_or(name.clone(), |f| display_path(f)),
                     rows.len()
                 ),
                 lines: rows.iter().map(ToString::to_string).collect(),

@@ -33,6 +33,20 @@ impl Sandbox {
         }
     }
 
+    /// A sandbox other OS users can reach (for a daemon's socket they connect to), holding
+    /// a copy of the binary they can run (`breachdesk` in it): the clone, the target
+    /// directory and the temp directory may all sit under directories only this user may
+    /// enter. `Err` says why there is none.
+    pub fn shared() -> Result<Self, String> {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = shared_tempdir()?;
+        let bin = dir.path().join("breachdesk");
+        std::fs::copy(assert_cmd::cargo::cargo_bin("breachdesk"), &bin)
+            .and_then(|_| std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)))
+            .map_err(|e| format!("cannot copy the binary for other users: {e}"))?;
+        Ok(Sandbox { dir })
+    }
+
     pub fn db(&self) -> PathBuf {
         self.dir.path().join("db")
     }
@@ -219,4 +233,38 @@ pub fn scan_for_keys(
     };
     let root: &[u8; 32] = key.bytes().try_into().expect("a 32-byte key");
     breachdesk_forensics::scan(files, root, &places)
+}
+
+/// Whether every directory from the root down to `dir` lets other users pass (`o+x`).
+fn reachable_by_others(dir: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt as _;
+    let Ok(dir) = std::fs::canonicalize(dir) else {
+        return false;
+    };
+    dir.ancestors()
+        .all(|d| std::fs::metadata(d).is_ok_and(|m| m.permissions().mode() & 0o001 != 0))
+}
+
+/// A new directory (mode 0755) that other OS users can reach: under the temp directory
+/// when they can reach that, else under `/tmp`; removed when dropped.
+pub fn shared_tempdir() -> Result<TempDir, String> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let base = [std::env::temp_dir(), PathBuf::from("/tmp")]
+        .into_iter()
+        .find(|b| reachable_by_others(b))
+        .ok_or("neither the temp directory nor /tmp can be reached by other users")?;
+    let dir = tempfile::Builder::new()
+        .prefix("breachdesk-shared-")
+        .tempdir_in(&base)
+        .map_err(|e| format!("cannot make a directory in {}: {e}", base.display()))?;
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))
+        .map_err(|e| e.to_string())?;
+    Ok(dir)
+}
+
+/// Says on the terminal (not captured, so it shows in every run) that `test` did not run
+/// here, and why: a test that cannot run where it is never passes silently.
+pub fn skip(test: &str, why: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "test {test} skipped: {why}");
 }

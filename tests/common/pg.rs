@@ -209,7 +209,13 @@ fn launch(name: &str, extra: &'static str) -> Result<Cluster, String> {
     let bin = find_bin().ok_or("no initdb found")?;
     let root = nix::unistd::geteuid().is_root();
     let run_as = root.then(|| "postgres".to_owned());
-    let dir = std::env::temp_dir().join(format!("breachdesk-pg-{}-{name}", std::process::id()));
+    // As root the server runs as `postgres`, which must reach its directory wherever the
+    // temp directory is.
+    let dir = if root {
+        super::common::shared_tempdir()?.keep()
+    } else {
+        std::env::temp_dir().join(format!("breachdesk-pg-{}-{name}", std::process::id()))
+    };
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     if let Some(user) = &run_as {
