@@ -461,7 +461,7 @@ fn import(
             DeskError::Roster(RosterError::Rows { rows, .. }) => ImportFailure::Rows {
                 heading: format!(
                     "{}: {} bad rows; nothing was imported",
-                    path.file_name().map_or(name.clone(), |f| display_path(f)),
+                    path.file_name().map_or(name.clone(), display_path),
                     rows.len()
                 ),
                 lines: rows.iter().map(ToString::to_string).collect(),
