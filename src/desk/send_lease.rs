@@ -6,7 +6,8 @@ use super::local::LocalDesk;
 use crate::domain::{IncidentId, UserName};
 use crate::notify::{self, Holder, SendLease};
 
-/// Takes the send lease over `scope`, or refuses naming the sender that holds it.
+/// Takes the send lease over `scope` and registers it as running in this process, or
+/// refuses naming the sender that holds it.
 pub(super) fn take_lease(
     desk: &LocalDesk,
     actor: &UserName,
@@ -32,6 +33,9 @@ pub(super) fn take_lease(
     };
     leases.push(lease.clone());
     desk.store.put_send_leases(&leases)?;
+    // Registered as running before the writer lock is let go: another desk of this process
+    // taking a lease meanwhile would otherwise see this one as left over and take over.
+    running().push(lease.clone());
     Ok(lease)
 }
 

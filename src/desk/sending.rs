@@ -67,7 +67,6 @@ pub(super) fn send(
     // Check the configuration and build the TLS trust once, before any thread starts.
     let target = SmtpTarget::new(&smtp).map_err(|e| DeskError::NotConfigured(e.to_string()))?;
     let lease = take_lease(desk, actor, scope)?;
-    running().push(lease.clone());
     // Letters an earlier send of this process had delivered but could not record (only
     // when no other send of this process is noting letters in the journal now).
     let alone = running().len() == 1;
