@@ -56,6 +56,8 @@ pub struct Report {
     /// Letters per state, and per template and state.
     pub notifications: Option<OutboxStatus>,
     pub obligations: Vec<Obligation>,
+    /// Affected people no rule covers, by location.
+    pub uncovered: Vec<crate::deadlines::Uncovered>,
     pub evidence: Option<EvidenceSummary>,
 }
 
@@ -98,6 +100,7 @@ pub fn gather(
         None
     };
     let obligations = desk.obligations(Some(id))?;
+    let uncovered = desk.rules().uncovered(&incident);
     Ok(Report {
         generated_at: now,
         generated_by: actor.to_string(),
@@ -107,6 +110,7 @@ pub fn gather(
         programs,
         notifications,
         obligations,
+        uncovered,
         evidence: incident.evidence.clone(),
         timeline,
         incident,
@@ -288,6 +292,9 @@ fn blocks(r: &Report) -> Vec<Block> {
                 .collect(),
         )
     });
+    for u in &r.uncovered {
+        out.push(Block::Para(Text::own(u.to_string())));
+    }
     out.push(Block::Para(Text::own(
         "Obligations are decision support, not legal advice.",
     )));

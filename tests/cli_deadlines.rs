@@ -490,3 +490,56 @@ fn links_in_notes_are_inert_in_markdown_and_html_reports() {
         "{html}"
     );
 }
+
+/// Issue 28, item 5 (never silent): people whose location no rule covers, or who have no
+/// location, are counted by location in `deadlines`, `incident show` and the report instead
+/// of being left out.
+#[test]
+fn people_under_no_known_rule_are_counted_never_dropped() {
+    let sb = Sandbox::new();
+    sb.open_incident("Leak", 2);
+    sb.import(
+        "1",
+        "employee_id,name,email,categories,location\n\
+         E1,A,a@corp.example,keystrokes,DE\n\
+         E2,B,b@corp.example,keystrokes,TV\n\
+         E3,C,c@corp.example,keystrokes,\n\
+         E4,D,d@corp.example,keystrokes,\n",
+    );
+    let text = sb.ok(&["deadlines", "1"]);
+    assert!(text.contains("gdpr-33"), "{text}");
+    assert!(
+        text.contains("INC-1: no rule known for TV (1 person): check with counsel"),
+        "{text}"
+    );
+    assert!(text.contains("INC-1: no location for 2 people"), "{text}");
+    let list = sb.json(&["deadlines", "1", "--json"]);
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .all(|o| o["rule"].is_string()),
+        "{list}"
+    );
+    let uncovered = sb.json(&["deadlines", "1", "--uncovered", "--json"]);
+    assert_eq!(
+        uncovered,
+        serde_json::json!([
+            {"incident": "INC-1", "location": "TV", "people": 1},
+            {"incident": "INC-1", "location": null, "people": 2}
+        ])
+    );
+    let all = sb.json(&["deadlines", "--uncovered", "--json"]);
+    assert_eq!(all, uncovered);
+    let shown = sb.json(&["incident", "show", "1", "--json"]);
+    assert_eq!(shown["uncovered"][0]["location"], "TV", "{shown}");
+    assert!(
+        sb.ok(&["incident", "show", "1"])
+            .contains("law:         no rule known for TV")
+    );
+    let report = sb.ok(&["report", "1"]);
+    assert!(
+        report.contains("no rule known for TV (1 person): check with counsel"),
+        "{report}"
+    );
+}

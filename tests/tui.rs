@@ -1984,3 +1984,30 @@ fn the_queue_form_overrides_the_law_check_only_with_a_reason() {
         "the reason is recorded"
     );
 }
+
+/// Issue 28, item 5: the Deadlines tab names the people no rule covers, by location, under
+/// the obligations, instead of leaving them out.
+#[test]
+fn the_deadlines_tab_names_people_under_no_known_rule() {
+    let f = Fixture::with_history();
+    f.desk
+        .import_roster(
+            IncidentId::new(3),
+            b"employee_id,name,email,categories,location\nT1,Tuvaluan,t1@corp.example,keystrokes,TV\nT2,Nowhere,t2@corp.example,keystrokes,\n".to_vec(),
+            "more.csv".into(),
+            false,
+        )
+        .unwrap();
+    let mut app = f.app();
+    open_main(&mut app);
+    while app.detail.as_ref().unwrap().tab != Tab::Deadlines {
+        key(&mut app, KeyCode::Tab);
+    }
+    let text = screen(&app, (120, 40));
+    assert!(text.contains("gdpr-33"), "{text}");
+    assert!(
+        text.contains("no rule known for TV (1 person): check with counsel"),
+        "{text}"
+    );
+    assert!(text.contains("no location for 1 person"), "{text}");
+}

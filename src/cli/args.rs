@@ -67,6 +67,10 @@ pub enum Command {
         id: Option<IncidentId>,
         #[arg(long)]
         json: bool,
+        /// Only the affected people no rule covers, by location (with --json: a list of
+        /// incident, location and people; `deadlines --json` stays a list of obligations)
+        #[arg(long)]
+        uncovered: bool,
     },
     /// Record an obligation as done or waived
     #[command(subcommand)]

@@ -70,6 +70,17 @@ impl<'a> ObligationView<'a> {
     }
 }
 
+/// One line per location (or none) of people no rule covers: never silent.
+fn write_uncovered(
+    ctx: &mut Context<'_>,
+    found: &[(IncidentId, crate::deadlines::Uncovered)],
+) -> Result<(), CliError> {
+    for (id, u) in found {
+        writeln!(ctx.out, "{id}: {}", safe(&u.to_string()))?;
+    }
+    Ok(())
+}
+
 /// What is left of an obligation's time, or what became of it, for tables.
 pub fn standing(o: &Obligation, now: DateTime<Utc>) -> String {
     match (&o.state, o.due_at) {
@@ -101,23 +112,79 @@ pub fn standing(o: &Obligation, now: DateTime<Utc>) -> String {
     }
 }
 
+/// Affected people no rule covers, with their incident, as scripts see them.
+#[derive(Serialize)]
+struct UncoveredView<'a> {
+    incident: String,
+    /// `null` for people without a location.
+    location: Option<&'a str>,
+    people: u64,
+}
+
+/// The people no rule covers in incident `id`, or in every incident not closed.
+fn uncovered(
+    ctx: &mut Context<'_>,
+    id: Option<IncidentId>,
+) -> Result<Vec<(IncidentId, crate::deadlines::Uncovered)>, CliError> {
+    let incidents = match id {
+        Some(id) => vec![ctx.desk.incident(id)?],
+        None => ctx
+            .desk
+            .incidents(crate::desk::IncidentFilter::default())?
+            .into_iter()
+            .filter(|i| i.status != crate::domain::Status::Closed)
+            .collect(),
+    };
+    let rules = ctx.desk.rules();
+    Ok(incidents
+        .iter()
+        .flat_map(|i| rules.uncovered(i).into_iter().map(|u| (i.id, u)))
+        .collect())
+}
+
 pub fn deadlines(
     ctx: &mut Context<'_>,
     id: Option<IncidentId>,
     json: bool,
+    only_uncovered: bool,
 ) -> Result<ExitCode, CliError> {
-    let list = ctx.desk.obligations(id)?;
     let now = Utc::now();
+    if only_uncovered {
+        let found = uncovered(ctx, id)?;
+        if json {
+            let views: Vec<_> = found
+                .iter()
+                .map(|(i, u)| UncoveredView {
+                    incident: i.to_string(),
+                    location: u.location.as_deref(),
+                    people: u.people,
+                })
+                .collect();
+            output::json(ctx.out, &views)?;
+        } else if found.is_empty() {
+            writeln!(ctx.out, "every affected person falls under a known rule")?;
+        } else {
+            write_uncovered(ctx, &found)?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let list = ctx.desk.obligations(id)?;
     if json {
         let views: Vec<_> = list.iter().map(|o| ObligationView::new(o, now)).collect();
         output::json(ctx.out, &views)?;
         return Ok(ExitCode::SUCCESS);
     }
+    let found = uncovered(ctx, id)?;
     if list.is_empty() {
-        writeln!(
-            ctx.out,
-            "no obligations: no rule applies to the affected people's locations yet (import a roster with locations)"
-        )?;
+        if found.is_empty() {
+            writeln!(
+                ctx.out,
+                "no obligations: no rule applies to the affected people's locations yet (import a roster with locations)"
+            )?;
+        } else {
+            writeln!(ctx.out, "no obligations under the known rules")?;
+            write_uncovered(ctx, &found)?;
+        }
         return Ok(ExitCode::SUCCESS);
     }
     writeln!(
@@ -138,6 +205,7 @@ pub fn deadlines(
             safe(&o.notify)
         )?;
     }
+    write_uncovered(ctx, &found)?;
     writeln!(
         ctx.err,
         "decision support, not legal advice: check each obligation with counsel"

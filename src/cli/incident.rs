@@ -281,6 +281,7 @@ fn show(
         view.affected = people
             .as_ref()
             .map(|people| people.iter().map(output::PersonView::new).collect());
+        view.uncovered = Some(ctx.desk.rules().uncovered(&inc));
         output::json(ctx.out, &view)?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -301,6 +302,9 @@ fn show(
         inc.severity.guidance()
     )?;
     writeln!(out, "owner:       {}", safe(inc.owner.as_str()))?;
+    for u in ctx.desk.rules().uncovered(&inc) {
+        writeln!(out, "law:         {}", safe(&u.to_string()))?;
+    }
     if !inc.members.is_empty() {
         let names: Vec<&str> = inc.members.iter().map(|m| m.as_str()).collect();
         writeln!(out, "members:     {}", safe(&names.join(", ")))?;

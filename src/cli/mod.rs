@@ -323,7 +323,11 @@ fn dispatch(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<ExitCo
         Command::Serve { .. } | Command::Setup(_) | Command::Db(_) => Err(CliError::Failure(
             "internal error: this command runs before the desk opens".into(),
         )),
-        Command::Deadlines { id, json } => deadlines_cmd::deadlines(&mut ctx, id, json),
+        Command::Deadlines {
+            id,
+            json,
+            uncovered,
+        } => deadlines_cmd::deadlines(&mut ctx, id, json, uncovered),
         Command::Register { format, since } => report_cmd::register(&mut ctx, format, since),
         Command::Obligation(cmd) => deadlines_cmd::obligation(&mut ctx, cmd),
         Command::Evidence(cmd) => deadlines_cmd::evidence(&mut ctx, cmd),

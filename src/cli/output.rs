@@ -38,6 +38,9 @@ pub struct IncidentView<'a> {
     pub timeline: Option<Vec<EventView<'a>>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub affected: Option<Vec<PersonView<'a>>>,
+    /// Affected people no rule covers, by location (`incident show` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uncovered: Option<Vec<crate::deadlines::Uncovered>>,
 }
 
 impl<'a> IncidentView<'a> {
@@ -66,6 +69,7 @@ impl<'a> IncidentView<'a> {
             }),
             timeline: None,
             affected: None,
+            uncovered: None,
         }
     }
 }

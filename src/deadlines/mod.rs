@@ -249,6 +249,29 @@ impl RuleBook {
         self.rules().find(|r| r.id == id)
     }
 
+    /// The affected people no rule covers: by location, most people first, then those with
+    /// no location at all. Never silent: each is for a responder to check with counsel.
+    pub fn uncovered(&self, incident: &Incident) -> Vec<Uncovered> {
+        let mut out: Vec<Uncovered> = incident
+            .people_by_location
+            .iter()
+            .filter(|(loc, n)| **n > 0 && !self.rules().any(|r| r.covers(loc)))
+            .map(|(loc, n)| Uncovered {
+                location: Some(loc.clone()),
+                people: *n,
+            })
+            .collect();
+        out.sort_by(|a, b| b.people.cmp(&a.people).then(a.location.cmp(&b.location)));
+        let located: u64 = incident.people_by_location.values().sum();
+        if incident.people > located {
+            out.push(Uncovered {
+                location: None,
+                people: incident.people - located,
+            });
+        }
+        out
+    }
+
     /// The obligations `incident` has under these rules, soonest due first (open ones
     /// without a due time last).
     pub fn obligations(&self, incident: &Incident) -> Vec<Obligation> {
@@ -341,6 +364,31 @@ fn not_notifiable(incident: &Incident) -> ObligationState {
         )
     });
     ObligationState::Waived { reason }
+}
+
+/// Affected people of one location (or of none) that no rule covers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Uncovered {
+    /// The roster's location; `None` for people with none.
+    pub location: Option<String>,
+    pub people: u64,
+}
+
+impl std::fmt::Display for Uncovered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let people = if self.people == 1 {
+            "1 person".to_owned()
+        } else {
+            format!("{} people", self.people)
+        };
+        match &self.location {
+            Some(loc) => write!(f, "no rule known for {loc} ({people}): check with counsel"),
+            None => write!(
+                f,
+                "no location for {people}: no rule can be matched to them; add their locations or check with counsel"
+            ),
+        }
+    }
 }
 
 /// One obligation of one incident.

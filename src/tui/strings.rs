@@ -29,6 +29,8 @@ pub const TABS: [&str; 7] = [
 ];
 pub const DEADLINE_HEADERS: [&str; 6] = ["RULE", "NOTIFY", "DUE (UTC)", "LEFT", "STATE", "PEOPLE"];
 pub const NO_DEADLINES: &str = "No legal obligation applies yet: the rules follow where the affected people live (import a roster with locations).";
+pub const NO_DEADLINES_KNOWN: &str =
+    "No obligation under the known rules, but not everyone falls under one:";
 pub const NOT_ADVICE: &str =
     " decision support, not legal advice: check each obligation with counsel ";
 pub const NO_ACCESS_READS: &str = "Nobody has read this incident's personal data yet.";

@@ -8,7 +8,7 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Wrap};
 
-use crate::deadlines::{Obligation, RuleBook, TimeLeft};
+use crate::deadlines::{Obligation, RuleBook, TimeLeft, Uncovered};
 use crate::domain::{Incident, ObligationState};
 use crate::tui::app::App;
 use crate::tui::strings;
@@ -19,26 +19,50 @@ use crate::tui::view::{count, safe};
 pub struct DeadlinesTab {
     /// Soonest due first.
     pub obligations: Vec<Obligation>,
+    /// Affected people no rule covers, by location: shown under the obligations, never
+    /// left out.
+    pub uncovered: Vec<Uncovered>,
 }
 
 impl DeadlinesTab {
     /// Works the obligations out again for `incident` as just read.
     pub fn show(&mut self, incident: &Incident, rules: &RuleBook) {
         self.obligations = rules.obligations(incident);
+        self.uncovered = rules.uncovered(incident);
     }
 }
 
 pub fn render(app: &App, tab: &DeadlinesTab, frame: &mut Frame<'_>, area: Rect) {
     let block = Block::bordered().title_bottom(strings::NOT_ADVICE);
+    let uncovered: Vec<Line<'_>> = tab
+        .uncovered
+        .iter()
+        .map(|u| Line::styled(safe(&u.to_string()).into_owned(), app.theme.warning()))
+        .collect();
     if tab.obligations.is_empty() {
+        let mut lines = vec![Line::from(if uncovered.is_empty() {
+            strings::NO_DEADLINES
+        } else {
+            strings::NO_DEADLINES_KNOWN
+        })];
+        lines.extend(uncovered);
         frame.render_widget(
-            Paragraph::new(strings::NO_DEADLINES)
+            Paragraph::new(lines)
                 .block(block)
                 .wrap(Wrap { trim: false }),
             area,
         );
         return;
     }
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let [table_area, uncovered_area] = ratatui::layout::Layout::vertical([
+        Constraint::Min(0),
+        Constraint::Length(u16::try_from(uncovered.len()).unwrap_or(u16::MAX)),
+    ])
+    .areas(inner);
+    frame.render_widget(Paragraph::new(uncovered), uncovered_area);
+    let area = table_area;
     let rows = tab.obligations.iter().map(|o| {
         let (left_text, style) = time_left(app, o);
         Row::new(vec![
@@ -63,8 +87,7 @@ pub fn render(app: &App, tab: &DeadlinesTab, frame: &mut Frame<'_>, area: Rect) 
     ];
     frame.render_widget(
         Table::new(rows, widths)
-            .header(Row::new(strings::DEADLINE_HEADERS).style(app.theme.header()))
-            .block(block),
+            .header(Row::new(strings::DEADLINE_HEADERS).style(app.theme.header())),
         area,
     );
 }
