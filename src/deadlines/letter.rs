@@ -177,7 +177,11 @@ impl RuleBook {
         let Some(location) = location else {
             return law;
         };
-        for rule in self.rules().filter(|r| !r.letter.is_empty()) {
+        // Letters are written now: the versions in force today.
+        for rule in self
+            .rules()
+            .filter(|r| !r.letter.is_empty() && r.is_current())
+        {
             let category_ok = rule.categories.is_empty()
                 || categories
                     .clone()

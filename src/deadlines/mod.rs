@@ -7,8 +7,9 @@
 //! Decision support, not legal advice: see the header of `jurisdictions.toml`.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -110,6 +111,20 @@ pub struct Rule {
     /// What a notice to individuals under this rule must contain (see `letter.rs`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub letter: Vec<Required>,
+    /// The first day this version applies: the one in force on the day its clock starts
+    /// (awareness, discovery or determination, in the rule's time zone) is the one that
+    /// counts. Every shipped rule has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_force_from: Option<NaiveDate>,
+    /// The day a later version (same id) took over; clocks started from then on use it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<NaiveDate>,
+    /// When the rule was last checked against its citation. Every shipped rule has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checked: Option<NaiveDate>,
+    /// What is uncertain about the rule, said rather than guessed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 impl Rule {
@@ -136,9 +151,27 @@ impl Rule {
         if self.locations.is_empty() {
             return Err(invalid("locations is empty"));
         }
+        if self.citation.trim().is_empty() {
+            return Err(invalid("citation is empty: every rule names its source"));
+        }
+        if let (Some(from), Some(until)) = (self.in_force_from, self.until)
+            && from >= until
+        {
+            return Err(invalid("until must come after in_force_from"));
+        }
         self.timezone
             .parse::<Tz>()
             .map_err(|_| invalid(&format!("unknown time zone '{}'", self.timezone)))
+    }
+
+    /// Whether this version applies to a clock started on `day`.
+    pub fn in_force_on(&self, day: NaiveDate) -> bool {
+        self.in_force_from.is_none_or(|from| from <= day) && self.until.is_none_or(|u| day < u)
+    }
+
+    /// Whether this is the version in force today (no later version took over).
+    pub fn is_current(&self) -> bool {
+        self.until.is_none()
     }
 
     /// Whether a roster location falls under the rule.
@@ -156,6 +189,53 @@ impl Rule {
 #[serde(deny_unknown_fields)]
 struct RuleFile {
     rule: Vec<Rule>,
+}
+
+/// The rules of a shipped rule file, each with the dates a reviewer needs: when it took
+/// effect and when it was last checked against its citation.
+fn shipped_rules(text: &str) -> Result<Vec<Rule>, RuleError> {
+    let file: RuleFile = toml::from_str(text).map_err(|e| RuleError::Parse(e.to_string()))?;
+    for rule in &file.rule {
+        let missing = if rule.in_force_from.is_none() {
+            Some("in_force_from")
+        } else if rule.checked.is_none() {
+            Some("checked")
+        } else {
+            None
+        };
+        if let Some(field) = missing {
+            return Err(RuleError::Invalid {
+                id: rule.id.clone(),
+                reason: format!("a shipped rule needs {field}"),
+            });
+        }
+    }
+    Ok(file.rule)
+}
+
+/// Refuses two versions of one rule in force on the same day.
+fn check_versions<'a>(rules: impl Iterator<Item = &'a Rule>) -> Result<(), RuleError> {
+    let mut by_id: BTreeMap<&str, Vec<&Rule>> = BTreeMap::new();
+    for rule in rules {
+        by_id.entry(&rule.id).or_default().push(rule);
+    }
+    for (id, versions) in by_id {
+        for (i, a) in versions.iter().enumerate() {
+            for b in &versions[i + 1..] {
+                let starts_before_end = |x: &Rule, y: &Rule| match (x.in_force_from, y.until) {
+                    (Some(from), Some(until)) => from < until,
+                    _ => true,
+                };
+                if starts_before_end(a, b) && starts_before_end(b, a) {
+                    return Err(RuleError::Invalid {
+                        id: id.to_owned(),
+                        reason: "two versions are in force on the same days (give each an in_force_from, and the earlier an until)".into(),
+                    });
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The `[deadlines]` section of the config.
@@ -190,19 +270,15 @@ impl Default for RuleBook {
 impl RuleBook {
     /// The shipped rules with `config`'s replacements, additions and targets.
     pub fn with_config(config: &DeadlineConfig) -> Result<Self, RuleError> {
-        let file: RuleFile =
-            toml::from_str(BUILT_IN).map_err(|e| RuleError::Parse(e.to_string()))?;
-        let mut rules = file.rule;
-        for extra in &config.rules {
-            match rules.iter_mut().find(|r| r.id == extra.id) {
-                Some(rule) => *rule = extra.clone(),
-                None => rules.push(extra.clone()),
-            }
-        }
+        let mut rules = shipped_rules(BUILT_IN)?;
+        // A rule of the config replaces every shipped version of its id.
+        rules.retain(|r| !config.rules.iter().any(|extra| extra.id == r.id));
+        rules.extend(config.rules.iter().cloned());
         let checked = rules
             .into_iter()
             .map(|r| r.check().map(|tz| (r, tz)))
             .collect::<Result<Vec<_>, _>>()?;
+        check_versions(checked.iter().map(|(r, _)| r))?;
         for id in config.targets.keys() {
             if !checked.iter().any(|(r, _)| r.id == *id) {
                 return Err(RuleError::Invalid {
@@ -234,6 +310,69 @@ impl RuleBook {
         Ok(RuleBook { rules, targets })
     }
 
+    /// Every rule as a Markdown table (docs/deadlines.md holds it, generated from the data,
+    /// so that a reviewer can read it against the statutes).
+    pub fn markdown_table(&self) -> String {
+        let cell = |text: &str| text.replace('|', "\\|").replace('\n', " ");
+        let mut out = String::from(
+            "| rule | in force | where | who is told | deadline | clock starts | threshold | trigger | checked | citation and notes |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n",
+        );
+        for rule in self.rules() {
+            let in_force = match (rule.in_force_from, rule.until) {
+                (Some(from), Some(until)) => format!("{from} to {until}"),
+                (Some(from), None) => format!("from {from}"),
+                (None, Some(until)) => format!("until {until}"),
+                (None, None) => "always".to_owned(),
+            };
+            let deadline = match (rule.hours, rule.days) {
+                (Some(h), _) => format!("{h} hours"),
+                (None, Some(d)) => format!("{d} days"),
+                (None, None) => "without undue delay".to_owned(),
+            };
+            let mut threshold = Vec::new();
+            if let Some(n) = rule.min_people {
+                threshold.push(format!("at least {n} people"));
+            }
+            if !rule.categories.is_empty() {
+                threshold.push(format!("categories: {}", rule.categories.join(", ")));
+            }
+            if rule.high_risk_only {
+                threshold.push("a high risk".to_owned());
+            }
+            if rule.serious_harm_only {
+                threshold.push("serious harm likely".to_owned());
+            }
+            let mut citation = rule.citation.clone();
+            if let Some(note) = &rule.note {
+                citation.push_str(". Note: ");
+                citation.push_str(note);
+            }
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                cell(&rule.id),
+                in_force,
+                cell(&rule.locations.join(" ")),
+                cell(&rule.notify),
+                deadline,
+                rule.clock.as_str(),
+                if threshold.is_empty() {
+                    "any".to_owned()
+                } else {
+                    cell(&threshold.join("; "))
+                },
+                match rule.trigger {
+                    Trigger::Exposure => "exposure",
+                    Trigger::Access => "access",
+                    Trigger::Acquisition => "acquisition",
+                },
+                rule.checked.map_or("-".to_owned(), |d| d.to_string()),
+                cell(&citation)
+            );
+        }
+        out
+    }
+
     /// The open obligation due soonest, if any has a due time.
     pub fn next_due(&self, incident: &Incident) -> Option<Obligation> {
         self.obligations(incident)
@@ -245,17 +384,25 @@ impl RuleBook {
         self.rules.iter().map(|(r, _)| r)
     }
 
+    /// The version of rule `id` in force today.
     pub fn rule(&self, id: &str) -> Option<&Rule> {
-        self.rules().find(|r| r.id == id)
+        self.rules()
+            .filter(|r| r.id == id)
+            .max_by_key(|r| (r.is_current(), r.in_force_from))
     }
 
     /// The affected people no rule covers: by location, most people first, then those with
     /// no location at all. Never silent: each is for a responder to check with counsel.
+    /// A location counts as covered by a rule in force on the day the incident's
+    /// organisation became aware.
     pub fn uncovered(&self, incident: &Incident) -> Vec<Uncovered> {
+        let day = incident.aware_time().date_naive();
         let mut out: Vec<Uncovered> = incident
             .people_by_location
             .iter()
-            .filter(|(loc, n)| **n > 0 && !self.rules().any(|r| r.covers(loc)))
+            .filter(|(loc, n)| {
+                **n > 0 && !self.rules().any(|r| r.covers(loc) && r.in_force_on(day))
+            })
             .map(|(loc, n)| Uncovered {
                 location: Some(loc.clone()),
                 people: *n,
@@ -313,6 +460,10 @@ impl RuleBook {
             ClockStart::Discovery => incident.discovered_at,
             ClockStart::Determination => incident.determined_time(),
         };
+        // The version in force on the day the clock started is the one that counts.
+        if !rule.in_force_on(started_at.with_timezone(&tz).date_naive()) {
+            return None;
+        }
         let record = incident.obligations.get(&rule.id);
         Some(Obligation {
             incident: incident.id,
@@ -450,7 +601,11 @@ mod tests {
     #[test]
     fn every_shipped_rule_is_there_with_its_deadline() {
         let book = book();
-        let ids: Vec<&str> = book.rules().map(|r| r.id.as_str()).collect();
+        let ids: Vec<&str> = book
+            .rules()
+            .filter(|r| r.is_current())
+            .map(|r| r.id.as_str())
+            .collect();
         assert_eq!(
             ids,
             [
@@ -466,12 +621,81 @@ mod tests {
                 "us-fl",
                 "us-wa",
                 "us-tx",
-                "us-tx-ag"
+                "us-tx-ag",
+                "us-ny"
             ]
         );
         for r in book.rules() {
             assert!(!r.citation.is_empty(), "{}", r.id);
         }
+    }
+
+    /// Issue 28, item 4: the version in force on the day the clock starts applies. A
+    /// California breach discovered in 2025 has no 30-day clock (SB 446 took effect on 1
+    /// January 2026); one discovered in 2026 does. New York's 30 days start in December 2024.
+    #[test]
+    fn the_version_in_force_when_the_clock_starts_applies() {
+        let book = book();
+        let due_of = |location: &str, discovered: &str, rule: &str| {
+            let mut inc = incident(&[(location, 10)], &["keystrokes"]);
+            inc.discovered_at = t(discovered);
+            inc.aware_at = Some(t(discovered));
+            book.obligations(&inc)
+                .into_iter()
+                .find(|o| o.rule == rule)
+                .map(|o| o.due_at)
+        };
+        assert_eq!(due_of("US-CA", "2025-11-20T09:00:00Z", "us-ca"), Some(None));
+        assert_eq!(
+            due_of("US-CA", "2026-01-05T09:00:00Z", "us-ca"),
+            Some(Some(t("2026-02-04T09:00:00Z")))
+        );
+        assert_eq!(due_of("US-NY", "2024-11-01T12:00:00Z", "us-ny"), Some(None));
+        assert_eq!(
+            due_of("US-NY", "2025-03-01T12:00:00Z", "us-ny"),
+            // 30 calendar days in New York, across the change to summer time.
+            Some(Some(t("2025-03-31T11:00:00Z")))
+        );
+        assert_eq!(due_of("US-NY", "2019-01-01T12:00:00Z", "us-ny"), None);
+    }
+
+    /// Issue 28, item 6: every rule is checked as data: a shipped rule without its dates or
+    /// citation, an unknown letter element, and two versions in force on the same days are
+    /// refused.
+    #[test]
+    fn rules_without_their_facts_or_with_overlapping_versions_are_refused() {
+        let rule = |extra: &str| {
+            format!(
+                "[[rule]]\nid = \"x\"\nname = \"X\"\nnotify = \"n\"\nlocations = [\"XX\"]\ndays = 30\nclock = \"discovery\"\ntrigger = \"access\"\ntimezone = \"UTC\"\n{extra}\n"
+            )
+        };
+        let ok = rule("citation = \"c\"\nin_force_from = \"2020-01-01\"\nchecked = \"2026-12-07\"");
+        assert!(shipped_rules(&ok).is_ok());
+        let no_checked = rule("citation = \"c\"\nin_force_from = \"2020-01-01\"");
+        assert!(
+            matches!(shipped_rules(&no_checked), Err(RuleError::Invalid { reason, .. }) if reason.contains("checked"))
+        );
+        let no_from = rule("citation = \"c\"\nchecked = \"2026-12-07\"");
+        assert!(
+            matches!(shipped_rules(&no_from), Err(RuleError::Invalid { reason, .. }) if reason.contains("in_force_from"))
+        );
+        let no_citation = rule("in_force_from = \"2020-01-01\"\nchecked = \"2026-12-07\"");
+        assert!(shipped_rules(&no_citation).is_err());
+        let unknown_element = rule(
+            "citation = \"c\"\nin_force_from = \"2020-01-01\"\nchecked = \"2026-12-07\"\nletter = [{ element = \"horoscope\", citation = \"c\" }]",
+        );
+        assert!(shipped_rules(&unknown_element).is_err());
+        let versions = |first_until: &str| {
+            let a = shipped_rules(&rule(&format!("citation = \"c\"\nin_force_from = \"2020-01-01\"\n{first_until}checked = \"2026-12-07\""))).unwrap();
+            let b = shipped_rules(&rule(
+                "citation = \"c\"\nin_force_from = \"2024-01-01\"\nchecked = \"2026-12-07\"",
+            ))
+            .unwrap();
+            check_versions(a.iter().chain(&b))
+        };
+        assert!(versions("until = \"2024-01-01\"\n").is_ok());
+        assert!(versions("until = \"2024-06-01\"\n").is_err(), "overlap");
+        assert!(versions("").is_err(), "open-ended overlap");
     }
 
     #[test]
@@ -639,5 +863,27 @@ citation = "UK GDPR Art. 33"
         );
         let config: DeadlineConfig = toml::from_str("[targets]\nnope = 5\n").unwrap();
         assert!(RuleBook::with_config(&config).is_err());
+    }
+
+    /// docs/deadlines.md's table of rules is the shipped data's: regenerate it with
+    /// `BREACHDESK_UPDATE_DOCS=1 cargo test --lib rules_table`.
+    #[test]
+    fn the_rules_table_in_the_docs_is_generated_from_the_data() {
+        const BEGIN: &str =
+            "<!-- rules table: generated from src/deadlines/jurisdictions.toml -->\n";
+        const END: &str = "<!-- end of rules table -->";
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/deadlines.md");
+        let doc = std::fs::read_to_string(path).unwrap();
+        let table = book().markdown_table();
+        let (head, rest) = doc.split_once(BEGIN).expect("the table's begin marker");
+        let (_, tail) = rest.split_once(END).expect("the table's end marker");
+        let wanted = format!("{head}{BEGIN}{table}{END}{tail}");
+        if std::env::var_os("BREACHDESK_UPDATE_DOCS").is_some() {
+            std::fs::write(path, &wanted).unwrap();
+        }
+        assert!(
+            doc == wanted,
+            "docs/deadlines.md's table of rules is stale: run BREACHDESK_UPDATE_DOCS=1 cargo test --lib rules_table"
+        );
     }
 }
