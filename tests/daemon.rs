@@ -658,6 +658,20 @@ fn os_user(name: &str) -> Option<nix::unistd::User> {
     nix::unistd::User::from_name(name).ok()?
 }
 
+/// Two responders, `bdrita` and `bdron`, and a team sandbox for them; `None` (saying why)
+/// where `test` cannot have them.
+fn rita_and_ron(test: &str) -> Option<(nix::unistd::User, nix::unistd::User, Sandbox)> {
+    let (Some(rita), Some(ron)) = (os_user("bdrita"), os_user("bdron")) else {
+        common::skip(
+            test,
+            "two more OS users are needed (root creates them; CI runs as root)",
+        );
+        return None;
+    };
+    let sb = team_sandbox(test, &["bdrita", "bdron"])?;
+    Some((rita, ron, sb))
+}
+
 /// Runs the binary as `user` against the daemon; returns the exit code, stdout and stderr.
 fn as_user(
     user: &nix::unistd::User,
@@ -688,15 +702,8 @@ fn as_user(
 
 #[test]
 fn resuming_needs_the_right_to_every_blocking_incident() {
-    const TEST: &str = "resuming_needs_the_right_to_every_blocking_incident";
-    let (Some(rita), Some(ron)) = (os_user("bdrita"), os_user("bdron")) else {
-        common::skip(
-            TEST,
-            "two more OS users are needed (root creates them; CI runs as root)",
-        );
-        return;
-    };
-    let Some(sb) = team_sandbox(TEST, &["bdrita", "bdron"]) else {
+    let Some((rita, ron, sb)) = rita_and_ron("resuming_needs_the_right_to_every_blocking_incident")
+    else {
         return;
     };
     let daemon = Daemon::start(&sb);
@@ -1244,15 +1251,8 @@ fn the_daemon_purges_what_the_retention_period_says_is_due_before_serving() {
 /// it, or an admin, changes it; linking stays open to an incident's members.
 #[test]
 fn only_the_registrant_or_an_admin_changes_a_programme() {
-    const TEST: &str = "only_the_registrant_or_an_admin_changes_a_programme";
-    let (Some(rita), Some(ron)) = (os_user("bdrita"), os_user("bdron")) else {
-        common::skip(
-            TEST,
-            "two more OS users are needed (root creates them; CI runs as root)",
-        );
-        return;
-    };
-    let Some(sb) = team_sandbox(TEST, &["bdrita", "bdron"]) else {
+    let Some((rita, ron, sb)) = rita_and_ron("only_the_registrant_or_an_admin_changes_a_programme")
+    else {
         return;
     };
     let daemon = Daemon::start(&sb);
