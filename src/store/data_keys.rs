@@ -703,4 +703,64 @@ mod tests {
             .collect();
         assert_eq!(names, ["P2", "P3"]);
     }
+
+    /// A database of format 4 (data keys sealed under the database key, no wrapping key)
+    /// gets its first wrapping key at open, with every data key resealed under it.
+    #[test]
+    fn a_format_4_database_gets_a_wrapping_key_at_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        let key = Key::generate().unwrap();
+        {
+            let store = Store::open(&path, &key).unwrap();
+            store
+                .commit(&Changes {
+                    pages: vec![page(1, &[1, 2]), page(2, &[3])],
+                    ..Changes::default()
+                })
+                .unwrap();
+            // Put it back the way format 4 kept it.
+            let wrapping = store.wrapping().unwrap();
+            let keys: Vec<_> = store
+                .engine
+                .iter(Tree::DataKeys)
+                .map(Result::unwrap)
+                .collect();
+            for (at, raw) in keys {
+                let place = aad("data_keys", &at);
+                let plain = wrapping.cipher.open(&place, &raw).unwrap();
+                let sealed = store.cipher.seal(&place, &plain).unwrap();
+                store.engine.put(Tree::DataKeys, &at, &sealed).unwrap();
+            }
+            for slot in 0..WRAPPING_SLOTS {
+                store.engine.write_wrapping_slot(slot, None).unwrap();
+            }
+            store
+                .engine
+                .apply(vec![
+                    Write::Remove(Tree::Meta, KEY_WRAPPING.to_vec()),
+                    Write::Put(
+                        Tree::Meta,
+                        super::super::KEY_FORMAT.to_vec(),
+                        4u32.to_be_bytes().to_vec(),
+                    ),
+                ])
+                .unwrap();
+            store.flush().unwrap();
+        }
+        let store = Store::open(&path, &key).unwrap();
+        assert_eq!(store.generation().unwrap(), Some(1));
+        let names: Vec<String> = store
+            .people(IncidentId::new(1))
+            .map(|p| p.unwrap().name)
+            .collect();
+        assert_eq!(names, ["P1", "P2"]);
+        for kv in store.engine.iter(Tree::DataKeys) {
+            let (at, raw) = kv.unwrap();
+            assert!(
+                store.cipher.open(&aad("data_keys", &at), &raw).is_none(),
+                "a data key still sealed under the database key"
+            );
+        }
+    }
 }
