@@ -382,11 +382,46 @@ impl SmtpClient {
             "{}:{} ({}); {}; {login}",
             s.host,
             s.port,
-            conn.server_info(),
+            describe_server(conn.server_info()),
             self.target.trust_summary()
         );
         let _ = conn.quit();
         Ok(info)
+    }
+}
+
+/// The server's name and what it offers, in the words of its EHLO reply (lettre's own
+/// `Display` prints a Rust debug set).
+fn describe_server(info: &lettre::transport::smtp::extension::ServerInfo) -> String {
+    use lettre::transport::smtp::authentication::Mechanism;
+    use lettre::transport::smtp::extension::Extension;
+    let mut offers: Vec<&str> = [
+        (Extension::StartTls, "STARTTLS"),
+        (Extension::EightBitMime, "8BITMIME"),
+        (Extension::SmtpUtfEight, "SMTPUTF8"),
+    ]
+    .into_iter()
+    .filter(|(e, _)| info.supports_feature(*e))
+    .map(|(_, name)| name)
+    .collect();
+    let auth: Vec<&str> = [
+        (Mechanism::Plain, "PLAIN"),
+        (Mechanism::Login, "LOGIN"),
+        (Mechanism::Xoauth2, "XOAUTH2"),
+    ]
+    .into_iter()
+    .filter(|(m, _)| info.supports_auth_mechanism(*m))
+    .map(|(_, name)| name)
+    .collect();
+    let auth = format!("AUTH {}", auth.join(" "));
+    if auth != "AUTH " {
+        offers.push(&auth);
+    }
+    let name = crate::domain::text::for_terminal(info.name()).into_owned();
+    if offers.is_empty() {
+        format!("{name}, offering nothing beyond plain SMTP")
+    } else {
+        format!("{name}, offering {}", offers.join(", "))
     }
 }
 
