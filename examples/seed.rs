@@ -38,7 +38,12 @@ fn main() -> anyhow::Result<()> {
             .insert(catalog.parse(["keystrokes", "transcripts", "screenshots"][(n % 3) as usize])?);
         let inc = desk.open_incident(new)?;
         if n % 4 == 0 {
-            desk.set_status(inc.id, Status::Investigating, Some("seeded".to_owned()))?;
+            desk.set_status(
+                inc.id,
+                Status::Investigating,
+                Some("seeded".to_owned()),
+                false,
+            )?;
         }
     }
     if people > 0 {

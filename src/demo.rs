@@ -126,7 +126,7 @@ pub fn populate(desk: &dyn Desk) -> Result<DemoSummary, DeskError> {
         (Status::Resolved, "distribution list fixed"),
         (Status::Closed, "no further action"),
     ] {
-        desk.set_status(old, status, Some(reason.to_owned()))?;
+        desk.set_status(old, status, Some(reason.to_owned()), false)?;
     }
     let chat = open(
         "Chat archive search open to contractors",
@@ -139,6 +139,7 @@ pub fn populate(desk: &dyn Desk) -> Result<DemoSummary, DeskError> {
         chat,
         Status::Investigating,
         Some("reviewing search logs".to_owned()),
+        false,
     )?;
     desk.add_note(
         chat,
@@ -163,6 +164,7 @@ pub fn populate(desk: &dyn Desk) -> Result<DemoSummary, DeskError> {
         main,
         Status::Investigating,
         Some("establishing who read the data".to_owned()),
+        false,
     )?;
     desk.add_note(
         main,

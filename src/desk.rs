@@ -142,6 +142,10 @@ pub enum DeskError {
     },
     #[error("nothing to change: {0}")]
     Unchanged(String),
+    #[error(
+        "not closing {id}: its legal obligations are still open: {open}. Meet, waive or exempt them first (`breachdesk obligation ...`), or close anyway with --with-open-obligations --reason R"
+    )]
+    OpenObligations { id: IncidentId, open: String },
     /// A purge the incident's state does not allow (not closed, a send running).
     #[error("not purging: {0}")]
     PurgeRefused(String),
@@ -218,6 +222,7 @@ impl DeskError {
             | DeskError::PauseRunning { .. }
             | DeskError::SendRunning(_)
             | DeskError::Unchanged(_)
+            | DeskError::OpenObligations { .. }
             | DeskError::PurgeRefused(_)
             | DeskError::Store(StoreError::Purged(_) | StoreError::WitnessLost { .. })
             | DeskError::EmptyRoster(_) => ErrorKind::Conflict,

@@ -543,3 +543,64 @@ fn people_under_no_known_rule_are_counted_never_dropped() {
         "{report}"
     );
 }
+
+/// Issue 33, item 1: closing an incident whose clocks still run is refused, naming each
+/// open obligation and its time left, unless the responder says so with a reason; the closed
+/// incident's open obligations stay in `deadlines` (with no ID too) until settled.
+#[test]
+fn closing_with_open_obligations_is_refused_unless_said_and_they_stay_listed() {
+    let sb = Sandbox::new();
+    sb.open_incident("Leak", 2);
+    sb.import(
+        "1",
+        "employee_id,name,email,categories,location\nE1,A,a@corp.example,keystrokes,DE\n",
+    );
+    let err = sb.fails(&["incident", "status", "1", "closed"], 2);
+    assert!(
+        err.contains("not closing INC-1: its legal obligations are still open"),
+        "{err}"
+    );
+    assert!(err.contains("gdpr-33 (2d 23h left)"), "{err}");
+    assert!(err.contains("gdpr-34 (without undue delay)"), "{err}");
+    assert!(err.contains("--with-open-obligations --reason R"), "{err}");
+    let err = sb.fails(
+        &[
+            "incident",
+            "status",
+            "1",
+            "closed",
+            "--with-open-obligations",
+        ],
+        2,
+    );
+    assert!(err.contains("--reason"), "{err}");
+    sb.ok(&[
+        "incident",
+        "status",
+        "1",
+        "closed",
+        "--with-open-obligations",
+        "--reason",
+        "the DPO reports to the authority",
+    ]);
+    let all = sb.ok(&["deadlines"]);
+    assert!(all.contains("gdpr-33"), "{all}");
+    assert!(!all.contains("no rule applies"), "{all}");
+    let listed = sb.json(&["deadlines", "--json"]);
+    assert!(
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["rule"] == "gdpr-33"),
+        "{listed}"
+    );
+    let log = sb.json(&["audit", "log", "--json"]);
+    assert!(
+        log.as_array().unwrap().iter().any(|e| e["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("closed with open obligations (gdpr-33")),
+        "{log}"
+    );
+}

@@ -179,7 +179,9 @@ desk_test!(incidents_open_change_and_show, |b| {
         )
         .unwrap();
     assert_eq!(changed.severity.level(), 2);
-    b.desk.set_status(id, Status::Investigating, None).unwrap();
+    b.desk
+        .set_status(id, Status::Investigating, None, false)
+        .unwrap();
     let note = b.desk.add_note(id, "paused collection".to_owned()).unwrap();
     assert_eq!(note.draft.detail, "paused collection");
     let shown = b.desk.incident(id).unwrap();
@@ -315,7 +317,9 @@ desk_test!(programmes_add_link_pause_resume, |b| {
         refused.unwrap_err().is_user_error(),
         "a SEV 2 incident is open"
     );
-    b.desk.set_status(id, Status::Investigating, None).unwrap();
+    b.desk
+        .set_status(id, Status::Investigating, None, false)
+        .unwrap();
     let forced = b
         .desk
         .resume_program(slug, "admin call".to_owned(), true)

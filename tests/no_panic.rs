@@ -341,7 +341,7 @@ mod through_the_daemon {
             survived("evidence", desk.evidence(target));
             survived(
                 "set_status",
-                desk.set_status(target, Status::Closed, Some(reason())),
+                desk.set_status(target, Status::Closed, Some(reason()), false),
             );
             survived("purge_due", desk.purge_due(true));
             survived("purge_incident", desk.purge_incident(target, reason()));

@@ -408,7 +408,12 @@ fn after_a_purge_no_byte_of_the_data_directory_opens_the_incident() {
     let purged = open_with_roster(&a.desk, 30);
     let kept = open_with_roster(&a.desk, 10);
     a.desk
-        .set_status(purged, breachdesk::domain::Status::Closed, None)
+        .set_status(
+            purged,
+            breachdesk::domain::Status::Closed,
+            Some("retention test".into()),
+            true,
+        )
         .unwrap();
     a.desk
         .purge_incident(purged, "retention period over".into())

@@ -81,7 +81,15 @@ fn a_purged_roster_cannot_be_read_even_with_the_database_key() {
         err.contains("INC-1 is open; only a closed incident is purged"),
         "{err}"
     );
-    s.ok(&["incident", "status", "1", "closed"]);
+    s.ok(&[
+        "incident",
+        "status",
+        "1",
+        "closed",
+        "--reason",
+        "retention test",
+        "--with-open-obligations",
+    ]);
     let out = s.ok(&[
         "incident",
         "purge",
@@ -191,7 +199,15 @@ fn the_retention_period_purges_closed_incidents_when_due() {
         s.ok(&["incident", "purge", "--due", "--dry-run"]).trim(),
         "no incident is due for purge"
     );
-    s.ok(&["incident", "status", "1", "closed"]);
+    s.ok(&[
+        "incident",
+        "status",
+        "1",
+        "closed",
+        "--reason",
+        "retention test",
+        "--with-open-obligations",
+    ]);
     let listed = s.ok(&["incident", "purge", "--due", "--dry-run"]);
     assert!(listed.starts_with("INC-1 due for purge"), "{listed}");
     assert_eq!(
@@ -221,7 +237,15 @@ fn only_an_admin_purges() {
         "config.toml",
         &format!("{CONFIG}[access]\nadmins = []\nresponders = [\"{me}\"]\n"),
     );
-    s.ok(&["incident", "status", "1", "closed"]);
+    s.ok(&[
+        "incident",
+        "status",
+        "1",
+        "closed",
+        "--reason",
+        "retention test",
+        "--with-open-obligations",
+    ]);
     let err = s.fails(&["incident", "purge", "1", "--reason", "r"], 2);
     assert!(err.contains("access denied (incident.purge)"), "{err}");
     assert_eq!(records(&s.db(), "people").len(), 1);
@@ -237,7 +261,15 @@ fn after_a_purge_no_byte_of_the_database_files_opens_the_incident() {
     let s = incident(CONFIG);
     s.open_incident("Second incident, still open", 3);
     s.import("2", &common::roster(5));
-    s.ok(&["incident", "status", "1", "closed"]);
+    s.ok(&[
+        "incident",
+        "status",
+        "1",
+        "closed",
+        "--reason",
+        "retention test",
+        "--with-open-obligations",
+    ]);
     s.ok(&[
         "incident",
         "purge",

@@ -87,7 +87,8 @@ fn breach_desk() -> (tempfile::TempDir, Session, UserName, Settings) {
         "transcripts exposed too".to_owned(),
     )
     .unwrap();
-    desk.set_status(id, Status::Investigating, None).unwrap();
+    desk.set_status(id, Status::Investigating, None, false)
+        .unwrap();
     desk.pause_program(
         "staff-monitoring".parse().unwrap(),
         id,

@@ -100,7 +100,7 @@ impl Fixture {
             d.open_incident(new).unwrap().id
         };
         let old = open("Badge export sent to the wrong team", 4, &[]);
-        d.set_status(old, Status::Closed, Some("no exposure".to_owned()))
+        d.set_status(old, Status::Closed, Some("no exposure".to_owned()), false)
             .unwrap();
         open(
             "Chat archive searchable by contractors",
@@ -112,8 +112,13 @@ impl Fixture {
             2,
             &["staff-monitoring"],
         );
-        d.set_status(main, Status::Investigating, Some("who read it?".to_owned()))
-            .unwrap();
+        d.set_status(
+            main,
+            Status::Investigating,
+            Some("who read it?".to_owned()),
+            false,
+        )
+        .unwrap();
         d.add_note(main, "Bucket ACL fixed at 15:10 UTC.".to_owned())
             .unwrap();
         let mut csv = String::from("employee_id,name,email,categories,location\n");
@@ -1896,7 +1901,8 @@ fn the_register_the_audit_check_the_letter_export_and_the_purge_from_the_tui() {
     key(&mut app, KeyCode::Char('P'));
     assert!(app.dialog.is_none(), "an open incident offers no purge");
     assert!(screen(&app, (120, 40)).contains("only a closed incident is purged"));
-    desk.set_status(inc.id, Status::Closed, None).unwrap();
+    desk.set_status(inc.id, Status::Closed, None, false)
+        .unwrap();
     key(&mut app, KeyCode::Esc);
     key(&mut app, KeyCode::Enter);
     form_on(&mut app, Tab::Overview, 'P');

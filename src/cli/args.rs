@@ -356,6 +356,10 @@ pub enum IncidentCommand {
         /// Why (recorded in the timeline)
         #[arg(long)]
         reason: Option<String>,
+        /// Close although legal obligations are still open (needs --reason; they stay on
+        /// the board and in `deadlines` until met, waived or exempt)
+        #[arg(long, requires = "reason")]
+        with_open_obligations: bool,
     },
     /// Add a note to an incident's timeline
     Note {

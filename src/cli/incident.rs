@@ -169,8 +169,15 @@ pub fn run(ctx: &mut Context<'_>, cmd: IncidentCommand) -> Result<ExitCode, CliE
             )?;
             Ok(ExitCode::SUCCESS)
         }
-        IncidentCommand::Status { id, status, reason } => {
-            let inc = ctx.desk.set_status(id, status, reason)?;
+        IncidentCommand::Status {
+            id,
+            status,
+            reason,
+            with_open_obligations,
+        } => {
+            let inc = ctx
+                .desk
+                .set_status(id, status, reason, with_open_obligations)?;
             writeln!(ctx.out, "{} is now {}", inc.id, inc.status)?;
             Ok(ExitCode::SUCCESS)
         }

@@ -28,8 +28,15 @@ pub(super) fn obligations(
                 .store
                 .incidents()?
                 .iter()
-                .filter(|i| !i.status.is_settled())
-                .flat_map(|i| rules.obligations(i))
+                // A settled incident's obligations that are still open keep running: they
+                // stay listed until met, waived or exempt.
+                .flat_map(|i| {
+                    let settled = i.status.is_settled();
+                    rules
+                        .obligations(i)
+                        .into_iter()
+                        .filter(move |o| !settled || o.state == ObligationState::Open)
+                })
                 .collect();
             all.sort_by(|a, b| {
                 (a.due_at.is_none(), a.due_at, a.incident, &a.rule).cmp(&(

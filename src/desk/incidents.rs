@@ -228,15 +228,36 @@ pub(super) fn set_status(
     id: IncidentId,
     status: Status,
     reason: Option<String>,
+    with_open_obligations: bool,
 ) -> Result<Incident, DeskError> {
-    let reason = reason
+    let mut reason = reason
         .as_deref()
         .map(reason_text)
         .transpose()?
         .unwrap_or_default();
+    if with_open_obligations && reason.is_empty() {
+        return Err(DeskError::NotConfigured(
+            "closing with open obligations needs --reason: why they may stay open".into(),
+        ));
+    }
     let now = desk.now();
     desk.change_incident(actor, id, "incident.status", Need::Change, |inc| {
         let before = inc.status;
+        if status == Status::Closed && before != Status::Closed {
+            let open = open_obligations(desk, inc, now);
+            if !open.is_empty() && !with_open_obligations {
+                return Err(DeskError::OpenObligations {
+                    id,
+                    open: open.join("; "),
+                });
+            }
+            if !open.is_empty() {
+                reason = format!(
+                    "closed with open obligations ({}): {reason}",
+                    open.join("; ")
+                );
+            }
+        }
         inc.move_to(status)?;
         inc.closed_at = (status == Status::Closed).then_some(now);
         Ok(Recorded::new(
@@ -246,6 +267,27 @@ pub(super) fn set_status(
             status,
         ))
     })
+}
+
+/// Each open obligation of `inc`, with its time left: what closing would hide.
+fn open_obligations(desk: &LocalDesk, inc: &Incident, now: DateTime<Utc>) -> Vec<String> {
+    desk.settings
+        .rules
+        .obligations(inc)
+        .into_iter()
+        .filter(|o| o.state == crate::domain::ObligationState::Open)
+        .map(|o| match o.due_at {
+            Some(due) if due >= now => {
+                format!(
+                    "{} ({} left)",
+                    o.rule,
+                    crate::deadlines::TimeLeft(due - now)
+                )
+            }
+            Some(due) => format!("{} ({})", o.rule, crate::deadlines::TimeLeft(due - now)),
+            None => format!("{} (without undue delay)", o.rule),
+        })
+        .collect()
 }
 
 /// A note is an event on the incident only: the incident itself does not change.

@@ -79,7 +79,9 @@ macro_rules! desk_ops {
             AssessSeriousHarm assess_serious_harm(id: IncidentId, test: SeriousHarm, reason: String) -> Incident =
                 incidents::assess_serious_harm, Access::Incident(id, Need::Change, "incident.assess");
             /// Moves the incident along its lifecycle.
-            SetStatus set_status(id: IncidentId, status: Status, reason: Option<String>) -> Incident =
+            /// Closing an incident whose legal obligations are still open is refused, naming
+            /// them, unless `with_open_obligations` (and a reason) says to close anyway.
+            SetStatus set_status(id: IncidentId, status: Status, reason: Option<String>, with_open_obligations: bool) -> Incident =
                 incidents::set_status, Access::Incident(id, Need::Change, "incident.status");
             /// Adds a note to the timeline.
             AddNote add_note(id: IncidentId, text: String) -> AuditEvent =

@@ -139,7 +139,7 @@ pub fn run(
             }
             Step::Status => {
                 say(format!("contain {of}: moving the status"));
-                desk.set_status(id, Status::Contained, Some(reason.to_owned()))
+                desk.set_status(id, Status::Contained, Some(reason.to_owned()), false)
                     .map(|i| format!("{} is {}", i.id, i.status))
                     .map_err(|e| e.to_string())
             }

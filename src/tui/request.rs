@@ -203,7 +203,7 @@ impl Request {
                 changed(format!("{id} is now {}", inc.severity))
             }
             Request::SetStatus { id, status, reason } => {
-                let inc = desk.set_status(id, status, reason)?;
+                let inc = desk.set_status(id, status, reason, false)?;
                 changed(format!("{id} is now {}", inc.status))
             }
             Request::AddNote { id, text } => {

@@ -56,11 +56,8 @@ impl BoardRow {
             categories.join(" ")
         )
         .to_lowercase();
-        let next_due = if incident.status.is_settled() {
-            None
-        } else {
-            rules.next_due(&incident)
-        };
+        // A closed incident's open obligations keep running: their clock stays on the board.
+        let next_due = rules.next_due(&incident);
         BoardRow {
             incident,
             collecting,
