@@ -2019,3 +2019,59 @@ fn the_deadlines_tab_names_people_under_no_known_rule() {
     );
     assert!(text.contains("no location for 1 person"), "{text}");
 }
+
+/// Issue 33, item 1, in the TUI: the status form names the open obligations in its Force
+/// choice; closing without it is refused (naming them), with it and a reason the incident
+/// closes and its clocks stay on the board.
+#[test]
+fn closing_from_the_tui_needs_force_while_obligations_are_open() {
+    use breachdesk::tui::form::FieldName;
+    let f = Fixture::with_history();
+    let mut app = f.app();
+    open_main(&mut app);
+    let choose = |app: &mut App, name: FieldName, want: &str| {
+        for _ in 0..10 {
+            let Some(Dialog::Form(form)) = &app.dialog else {
+                panic!("no form: {:?}", app.flash)
+            };
+            if form.value(name) == want {
+                return;
+            }
+            key(app, KeyCode::Right);
+        }
+        panic!("{want} is not offered");
+    };
+    key(&mut app, KeyCode::Char('t'));
+    choose(&mut app, FieldName::Status, "closed");
+    key(&mut app, KeyCode::Enter);
+    let Some(Dialog::Form(form)) = &app.dialog else {
+        panic!("the form closed: {:?}", app.flash)
+    };
+    let error = form.error.clone().unwrap_or_default();
+    assert!(
+        error.contains("its legal obligations are still open: gdpr-33"),
+        "{error}"
+    );
+    assert_ne!(
+        f.desk.incident(IncidentId::new(3)).unwrap().status,
+        Status::Closed
+    );
+
+    if app.dialog.is_none() {
+        key(&mut app, KeyCode::Char('t'));
+        choose(&mut app, FieldName::Status, "closed");
+    }
+    key(&mut app, KeyCode::Tab);
+    keys(&mut app, "the DPO reports to the authority");
+    key(&mut app, KeyCode::Tab);
+    choose(&mut app, FieldName::Force, "yes");
+    submit(&mut app);
+    assert_eq!(
+        f.desk.incident(IncidentId::new(3)).unwrap().status,
+        Status::Closed
+    );
+    assert!(
+        !f.desk.obligations(None).unwrap().is_empty(),
+        "its clocks still run"
+    );
+}

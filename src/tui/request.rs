@@ -31,6 +31,8 @@ pub enum Request {
         id: IncidentId,
         status: Status,
         reason: Option<String>,
+        /// Close although legal obligations are still open (with a reason).
+        with_open_obligations: bool,
     },
     AddNote {
         id: IncidentId,
@@ -202,8 +204,13 @@ impl Request {
                 let inc = desk.set_severity(id, severity, reason)?;
                 changed(format!("{id} is now {}", inc.severity))
             }
-            Request::SetStatus { id, status, reason } => {
-                let inc = desk.set_status(id, status, reason, false)?;
+            Request::SetStatus {
+                id,
+                status,
+                reason,
+                with_open_obligations,
+            } => {
+                let inc = desk.set_status(id, status, reason, with_open_obligations)?;
                 changed(format!("{id} is now {}", inc.status))
             }
             Request::AddNote { id, text } => {

@@ -64,6 +64,7 @@ pub fn read(
                 id,
                 status,
                 reason: Some(r.text(FieldName::Reason).to_owned()).filter(|v| !v.trim().is_empty()),
+                with_open_obligations: r.text(FieldName::Force) == "yes",
             }),
         Purpose::Note(id) => Some(Request::AddNote {
             id,

@@ -166,18 +166,42 @@ impl Detail {
                     .iter()
                     .map(|s| Choice::new(s.as_str(), s.as_str()))
                     .collect();
-                Form::new(
-                    Purpose::Status(id),
-                    strings::FORM_STATUS,
-                    vec![
-                        Field::choice(FieldName::Status, options, 0),
-                        Field::text(FieldName::Reason, ""),
-                    ],
-                )
-                .with_notes(vec![format!(
+                let mut fields = vec![
+                    Field::choice(FieldName::Status, options, 0),
+                    Field::text(FieldName::Reason, ""),
+                ];
+                let notes = vec![format!(
                     "{id} is {} now; only allowed moves are offered.",
                     inc.status
-                )])
+                )];
+                // Closing would hide clocks that still run: the form names them and asks.
+                let open: Vec<&str> = self
+                    .deadlines
+                    .obligations
+                    .iter()
+                    .filter(|o| o.state == crate::domain::ObligationState::Open)
+                    .map(|o| o.rule.as_str())
+                    .collect();
+                if inc
+                    .status
+                    .allowed_next()
+                    .contains(&crate::domain::Status::Closed)
+                    && !open.is_empty()
+                {
+                    let names = open.join(", ");
+                    fields.push(Field::choice(
+                        FieldName::Force,
+                        vec![
+                            Choice::new("no", format!("no: do not close while {names} are open")),
+                            Choice::new(
+                                "yes",
+                                format!("yes: close with {names} open (give the reason)"),
+                            ),
+                        ],
+                        0,
+                    ));
+                }
+                Form::new(Purpose::Status(id), strings::FORM_STATUS, fields).with_notes(notes)
             }
             Action::Note => Form::new(
                 Purpose::Note(id),
