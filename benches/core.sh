@@ -8,14 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-20}
 
-if ! command -v hyperfine >/dev/null; then
-  if [ "$(id -u)" = 0 ]; then
-    apt-get update -qq && apt-get install -y -qq hyperfine
-  else
-    echo "hyperfine is needed: sudo apt-get install hyperfine" >&2
-    exit 2
-  fi
-fi
+. benches/hyperfine.sh
 
 cargo build --release --quiet --bin breachdesk --example seed
 bin=$PWD/target/release/breachdesk

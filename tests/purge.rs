@@ -44,6 +44,19 @@ fn incident(config: &str) -> Sandbox {
     s
 }
 
+/// Closes INC-1, whose obligations are still open (issue 33: said with a reason).
+fn close_incident_1(s: &Sandbox) {
+    s.ok(&[
+        "incident",
+        "status",
+        "1",
+        "closed",
+        "--reason",
+        "retention test",
+        "--with-open-obligations",
+    ]);
+}
+
 /// Every record of `tree` whose key begins with incident 1's number.
 fn records(db: &Path, tree: &str) -> Vec<(Vec<u8>, Vec<u8>)> {
     let db = sled::open(db).unwrap();
@@ -81,15 +94,7 @@ fn a_purged_roster_cannot_be_read_even_with_the_database_key() {
         err.contains("INC-1 is open; only a closed incident is purged"),
         "{err}"
     );
-    s.ok(&[
-        "incident",
-        "status",
-        "1",
-        "closed",
-        "--reason",
-        "retention test",
-        "--with-open-obligations",
-    ]);
+    close_incident_1(&s);
     let out = s.ok(&[
         "incident",
         "purge",
@@ -199,15 +204,7 @@ fn the_retention_period_purges_closed_incidents_when_due() {
         s.ok(&["incident", "purge", "--due", "--dry-run"]).trim(),
         "no incident is due for purge"
     );
-    s.ok(&[
-        "incident",
-        "status",
-        "1",
-        "closed",
-        "--reason",
-        "retention test",
-        "--with-open-obligations",
-    ]);
+    close_incident_1(&s);
     let listed = s.ok(&["incident", "purge", "--due", "--dry-run"]);
     assert!(listed.starts_with("INC-1 due for purge"), "{listed}");
     assert_eq!(
@@ -237,15 +234,7 @@ fn only_an_admin_purges() {
         "config.toml",
         &format!("{CONFIG}[access]\nadmins = []\nresponders = [\"{me}\"]\n"),
     );
-    s.ok(&[
-        "incident",
-        "status",
-        "1",
-        "closed",
-        "--reason",
-        "retention test",
-        "--with-open-obligations",
-    ]);
+    close_incident_1(&s);
     let err = s.fails(&["incident", "purge", "1", "--reason", "r"], 2);
     assert!(err.contains("access denied (incident.purge)"), "{err}");
     assert_eq!(records(&s.db(), "people").len(), 1);
@@ -261,15 +250,7 @@ fn after_a_purge_no_byte_of_the_database_files_opens_the_incident() {
     let s = incident(CONFIG);
     s.open_incident("Second incident, still open", 3);
     s.import("2", &common::roster(5));
-    s.ok(&[
-        "incident",
-        "status",
-        "1",
-        "closed",
-        "--reason",
-        "retention test",
-        "--with-open-obligations",
-    ]);
+    close_incident_1(&s);
     s.ok(&[
         "incident",
         "purge",
