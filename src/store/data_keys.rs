@@ -328,6 +328,13 @@ impl Store {
     /// the data keys that format 4 sealed under the database key. Under the writer lock,
     /// so that no other process is between the steps of a purge meanwhile.
     pub(super) fn settle_wrapping(&self) -> Result<(), StoreError> {
+        // A database of a later format is left untouched, for `check_format` to refuse.
+        if let Some(raw) = self.engine.get(Tree::Meta, super::KEY_FORMAT)?
+            && <[u8; 4]>::try_from(raw.as_slice())
+                .map_or(true, |f| u32::from_be_bytes(f) > super::FORMAT_VERSION)
+        {
+            return Ok(());
+        }
         let slots = self.engine.read_wrapping_slots()?;
         if let Some(generation) = self.generation()?
             && let Some((n, _)) = self.slot_of(&slots, generation)
