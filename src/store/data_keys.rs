@@ -464,11 +464,21 @@ impl Store {
         Ok(())
     }
 
-    /// Undoes step 1 of a purge whose transaction failed.
+    /// Undoes step 1 of a purge whose transaction failed, once the database is seen to
+    /// name the old generation still: a failure whose outcome is unknown (a connection lost
+    /// at COMMIT) may have committed, and then the new slot is the one to keep. When the
+    /// database cannot be asked, both slots stay, and the next open keeps the one it names.
     pub(super) fn abandon_rotation(&self, rotation: Rotation) {
         self.wrapping_cache.set(None);
-        // If this fails too, the next open empties the slot.
-        let _ = self.engine.write_wrapping_slot(rotation.new_slot, None);
+        match self.generation() {
+            Ok(Some(g)) if g == rotation.old.generation => {
+                let _ = self.engine.write_wrapping_slot(rotation.new_slot, None);
+            }
+            Ok(Some(g)) if g == rotation.new.generation => {
+                let _ = self.finish_rotation(rotation);
+            }
+            _ => {}
+        }
     }
 
     /// The format 3 to 4 upgrade: reseals every personal record, sealed under the database

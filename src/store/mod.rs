@@ -394,15 +394,16 @@ impl Store {
             Some(id) => Some(self.begin_rotation(id)?),
             None => None,
         };
-        let sealed = self
-            .commit_rotating(changes, rotation.as_ref())
-            .and_then(|sealed| self.engine.flush().map(|()| sealed));
-        let sealed = match (sealed, rotation) {
-            (Ok(sealed), Some(rotation)) => {
-                self.finish_rotation(rotation)?;
+        let sealed = match (self.commit_rotating(changes, rotation.as_ref()), rotation) {
+            (Ok(sealed), rotation) => {
+                // A flush that fails leaves both slots: the next open keeps the one the
+                // database names.
+                self.engine.flush()?;
+                if let Some(rotation) = rotation {
+                    self.finish_rotation(rotation)?;
+                }
                 sealed
             }
-            (Ok(sealed), None) => sealed,
             (Err(e), Some(rotation)) => {
                 self.abandon_rotation(rotation);
                 return Err(e);
