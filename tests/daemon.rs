@@ -672,6 +672,13 @@ fn rita_and_ron(test: &str) -> Option<(nix::unistd::User, nix::unistd::User, San
     Some((rita, ron, sb))
 }
 
+/// [`as_user`] where the command must succeed: its standard output.
+fn as_user_ok(user: &nix::unistd::User, daemon: &Daemon, args: &[&str]) -> String {
+    let (code, out, err) = as_user(user, daemon, args);
+    assert_eq!(code, Some(0), "{args:?}: {err}");
+    out
+}
+
 /// Runs the binary as `user` against the daemon; returns the exit code, stdout and stderr.
 fn as_user(
     user: &nix::unistd::User,
@@ -707,11 +714,7 @@ fn resuming_needs_the_right_to_every_blocking_incident() {
         return;
     };
     let daemon = Daemon::start(&sb);
-    let ok = |user, args: &[&str]| {
-        let (code, out, err) = as_user(user, &daemon, args);
-        assert_eq!(code, Some(0), "{args:?}: {err}");
-        out
-    };
+    let ok = |user, args: &[&str]| as_user_ok(user, &daemon, args);
     // Rita's SEV 2 incident pauses the programme.
     let id = ok(
         &rita,
@@ -1256,11 +1259,7 @@ fn only_the_registrant_or_an_admin_changes_a_programme() {
         return;
     };
     let daemon = Daemon::start(&sb);
-    let ok = |user, args: &[&str]| {
-        let (code, out, err) = as_user(user, &daemon, args);
-        assert_eq!(code, Some(0), "{args:?}: {err}");
-        out
-    };
+    let ok = |user, args: &[&str]| as_user_ok(user, &daemon, args);
     ok(
         &rita,
         &[

@@ -562,16 +562,21 @@ mod tests {
         }
     }
 
-    #[test]
-    fn each_incident_has_its_own_key_and_a_purge_destroys_only_its_own() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("db"), &Key::generate().unwrap()).unwrap();
+    /// Incident 1 gets people 1 and 2, incident 2 person 3.
+    fn fill(store: &Store) {
         store
             .commit(&Changes {
                 pages: vec![page(1, &[1, 2]), page(2, &[3])],
                 ..Changes::default()
             })
             .unwrap();
+    }
+
+    #[test]
+    fn each_incident_has_its_own_key_and_a_purge_destroys_only_its_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("db"), &Key::generate().unwrap()).unwrap();
+        fill(&store);
         let one = store
             .engine
             .get(Tree::DataKeys, &1u64.to_be_bytes())
@@ -606,12 +611,7 @@ mod tests {
         let key = Key::generate().unwrap();
         {
             let store = Store::open(&path, &key).unwrap();
-            store
-                .commit(&Changes {
-                    pages: vec![page(1, &[1, 2]), page(2, &[3])],
-                    ..Changes::default()
-                })
-                .unwrap();
+            fill(&store);
             // Put it back the way format 3 kept it: sealed under the database key, no
             // data keys.
             let pairs: Vec<_> = store
@@ -730,12 +730,7 @@ mod tests {
         let key = Key::generate().unwrap();
         {
             let store = Store::open(&path, &key).unwrap();
-            store
-                .commit(&Changes {
-                    pages: vec![page(1, &[1, 2]), page(2, &[3])],
-                    ..Changes::default()
-                })
-                .unwrap();
+            fill(&store);
             // Put it back the way format 4 kept it.
             let wrapping = store.wrapping().unwrap();
             let keys: Vec<_> = store
