@@ -274,12 +274,12 @@ impl Settings {
             }
             None => None,
         };
-        let rules = crate::deadlines::RuleBook::with_config(&config.deadlines).map_err(|e| {
-            ConfigError::Parse {
+        let rules = crate::deadlines::RuleBook::with_config(&config.deadlines)
+            .map_err(|e| ConfigError::Parse {
                 path: path.to_owned(),
                 message: e.to_string(),
-            }
-        })?;
+            })?
+            .with_catalog(&catalog);
         Ok(Settings {
             config,
             catalog,

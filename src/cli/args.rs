@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand};
 
-use crate::domain::{DomainError, IncidentId, ProgramSlug, Severity, Status};
+use crate::domain::{DataElement, DomainError, IncidentId, ProgramSlug, Severity, Status};
 use crate::notify::TemplateName;
 
 pub use super::args_db::DbCommand;
@@ -264,6 +264,25 @@ pub enum IncidentCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Confirm or rule out a statutory data element the exposed categories may contain
+    /// (keystrokes may hold typed passwords): the rules limited to it stop being `possible`.
+    /// Without --confirm or --rule-out, lists each element's state
+    Elements {
+        #[arg(value_parser = parse_incident)]
+        id: IncidentId,
+        /// The element was exposed (government-id, financial-account, payment-card,
+        /// credentials, health, ...)
+        #[arg(long, value_name = "ELEMENT", value_parser = parse_element, conflicts_with = "rule_out")]
+        confirm: Option<DataElement>,
+        /// The element was not exposed (needs --reason)
+        #[arg(long, value_name = "ELEMENT", value_parser = parse_element, requires = "reason")]
+        rule_out: Option<DataElement>,
+        /// Why (recorded in the timeline)
+        #[arg(long, value_name = "R", default_value = "")]
+        reason: String,
+        #[arg(long)]
+        json: bool,
+    },
     /// Record New Zealand's serious-harm test (Privacy Act 2020 s112-113): whether the
     /// breach is notifiable, with how each s113 factor was considered
     SeriousHarm {
@@ -517,6 +536,10 @@ fn parse_severity(s: &str) -> Result<Severity, DomainError> {
 
 fn parse_status(s: &str) -> Result<Status, DomainError> {
     s.parse()
+}
+
+pub(super) fn parse_element(s: &str) -> Result<DataElement, DomainError> {
+    DataElement::parse(s)
 }
 
 pub(super) fn parse_incident(s: &str) -> Result<IncidentId, DomainError> {

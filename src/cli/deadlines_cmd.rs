@@ -38,6 +38,10 @@ pub struct ObligationView<'a> {
     /// Each report of an obligation met in phases.
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     pub submissions: &'a [crate::domain::Submission],
+    /// The data elements that would bring the rule in, none of them yet confirmed or ruled
+    /// out: the obligation is possible, not certain.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub possible: &'a [crate::domain::DataElement],
 }
 
 impl<'a> ObligationView<'a> {
@@ -66,6 +70,7 @@ impl<'a> ObligationView<'a> {
             people: o.people,
             citation: &o.citation,
             submissions: &o.submissions,
+            possible: &o.possible,
         }
     }
 }
@@ -119,6 +124,9 @@ struct UncoveredView<'a> {
     /// `null` for people without a location.
     location: Option<&'a str>,
     people: u64,
+    /// Set when the location's law sets no statutory duty.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    no_duty: Option<&'a crate::deadlines::NoDuty>,
 }
 
 /// The people no rule covers in incident `id`, or in every incident not closed.
@@ -158,6 +166,7 @@ pub fn deadlines(
                     incident: i.to_string(),
                     location: u.location.as_deref(),
                     people: u.people,
+                    no_duty: u.no_duty.as_ref(),
                 })
                 .collect();
             output::json(ctx.out, &views)?;
@@ -199,10 +208,21 @@ pub fn deadlines(
             o.incident.to_string(),
             safe(&o.rule),
             o.due_at.map_or("-".to_owned(), short_time),
-            o.state.as_str(),
+            o.state_word(),
             standing(o, now),
             o.people,
             safe(&o.notify)
+        )?;
+    }
+    for o in list.iter().filter(|o| !o.possible.is_empty()) {
+        let elements: Vec<&str> = o.possible.iter().map(|e| e.as_str()).collect();
+        writeln!(
+            ctx.out,
+            "{}: {} applies only if {} was exposed: confirm or rule out with breachdesk incident elements {}",
+            o.incident,
+            safe(&o.rule),
+            elements.join(" or "),
+            o.incident
         )?;
     }
     write_uncovered(ctx, &found)?;

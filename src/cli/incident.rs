@@ -82,6 +82,13 @@ pub fn run(ctx: &mut Context<'_>, cmd: IncidentCommand) -> Result<ExitCode, CliE
             }
             Ok(ExitCode::SUCCESS)
         }
+        IncidentCommand::Elements {
+            id,
+            confirm,
+            rule_out,
+            reason,
+            json,
+        } => elements(ctx, id, confirm, rule_out, reason, json),
         IncidentCommand::SeriousHarm {
             id,
             likely,
@@ -259,6 +266,82 @@ fn members(
     Ok(ExitCode::SUCCESS)
 }
 
+/// Records a decision on a data element (when one is given), then lists each element the
+/// incident's categories contain or may contain, and the decisions taken.
+fn elements(
+    ctx: &mut Context<'_>,
+    id: IncidentId,
+    confirm: Option<crate::domain::DataElement>,
+    rule_out: Option<crate::domain::DataElement>,
+    reason: String,
+    json: bool,
+) -> Result<ExitCode, CliError> {
+    let inc = match (confirm, rule_out) {
+        (Some(element), _) => ctx.desk.decide_element(id, element, true, reason)?,
+        (None, Some(element)) => ctx.desk.decide_element(id, element, false, reason)?,
+        (None, None) => ctx.desk.incident(id)?,
+    };
+    let exposed = ctx.desk.rules().exposed_elements(&inc);
+    if json {
+        let decisions: Vec<serde_json::Value> = inc
+            .elements
+            .iter()
+            .map(|(element, d)| {
+                serde_json::json!({
+                    "element": element,
+                    "confirmed": d.confirmed,
+                    "reason": d.reason,
+                    "by": d.by,
+                    "at": d.at,
+                })
+            })
+            .collect();
+        let out = serde_json::json!({
+            "incident": inc.id,
+            "exposed": exposed.certain,
+            "possible": exposed.possible,
+            "ruled_out": exposed.ruled_out,
+            "decisions": decisions,
+        });
+        output::json(ctx.out, &out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let out = &mut *ctx.out;
+    let list = |set: &std::collections::BTreeSet<crate::domain::DataElement>| {
+        if set.is_empty() {
+            "-".to_owned()
+        } else {
+            set.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(", ")
+        }
+    };
+    writeln!(out, "{}: data elements", inc.id)?;
+    writeln!(out, "exposed:    {}", list(&exposed.certain))?;
+    writeln!(out, "possible:   {}", list(&exposed.possible))?;
+    writeln!(out, "ruled out:  {}", list(&exposed.ruled_out))?;
+    for (element, d) in &inc.elements {
+        let verb = if d.confirmed { "confirmed" } else { "ruled out" };
+        let why = if d.reason.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", safe(&d.reason))
+        };
+        writeln!(
+            out,
+            "  {element} {verb} by {} at {} UTC{why}",
+            safe(d.by.as_str()),
+            short_time(d.at)
+        )?;
+    }
+    if !exposed.possible.is_empty() {
+        writeln!(
+            out,
+            "Confirm or rule out each possible element: breachdesk incident elements {} --confirm ELEMENT | --rule-out ELEMENT --reason R",
+            inc.id
+        )?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn show(
     ctx: &mut Context<'_>,
     id: IncidentId,
@@ -338,6 +421,15 @@ fn show(
             cats.join(", ")
         }
     )?;
+    let exposed = ctx.desk.rules().exposed_elements(&inc);
+    if !exposed.possible.is_empty() {
+        let names: Vec<&str> = exposed.possible.iter().map(|e| e.as_str()).collect();
+        writeln!(
+            out,
+            "elements:    possible, to confirm or rule out (incident elements): {}",
+            names.join(", ")
+        )?;
+    }
     let linked: Vec<String> = programs
         .iter()
         .filter(|p| inc.programs.contains(&p.slug))

@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use chrono::{DateTime, Duration, LocalResult, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, LocalResult, TimeZone, Utc, Weekday};
 use chrono_tz::Tz;
 
 use super::Rule;
@@ -23,6 +23,9 @@ impl Rule {
             return Some(start + Duration::hours(i64::from(hours)));
         }
         if let Some(days) = self.days {
+            if self.business_days {
+                return Some(add_business_days(start, days, tz));
+            }
             return Some(add_local_days(start, days, tz));
         }
         target_hours.map(|h| start + Duration::hours(i64::from(h)))
@@ -41,6 +44,22 @@ pub fn add_local_days(start: DateTime<Utc>, days: u32, tz: Tz) -> DateTime<Utc> 
         }
     }
     start + Duration::days(i64::from(days))
+}
+
+/// `start` plus `days` business days (Monday to Friday; public holidays are not known and
+/// count as business days) at the same wall-clock time in `tz`.
+pub fn add_business_days(start: DateTime<Utc>, days: u32, tz: Tz) -> DateTime<Utc> {
+    let mut calendar = 0;
+    let mut counted = 0;
+    let mut day = start.with_timezone(&tz).date_naive();
+    while counted < days {
+        day = day.succ_opt().unwrap_or(day);
+        calendar += 1;
+        if !matches!(day.weekday(), Weekday::Sat | Weekday::Sun) {
+            counted += 1;
+        }
+    }
+    add_local_days(start, calendar, tz)
 }
 
 /// Time left until `due`, as a short text: `2d 4h`, `5h 12m`, `OVERDUE 3h`.
@@ -69,6 +88,19 @@ impl fmt::Display for TimeLeft {
 mod tests {
     use super::*;
     use crate::deadlines::tests::{due, t};
+
+    #[test]
+    fn business_days_skip_weekends() {
+        let tz: Tz = "America/Sao_Paulo".parse().unwrap();
+        // Thursday 3 December 2026, 10:00 local: three business days is Tuesday the 8th.
+        let start = t("2026-12-03T13:00:00Z");
+        assert_eq!(add_business_days(start, 3, tz), t("2026-12-08T13:00:00Z"));
+        // From a Saturday, the first business day is Monday.
+        assert_eq!(
+            add_business_days(t("2026-12-05T13:00:00Z"), 1, tz),
+            t("2026-12-07T13:00:00Z")
+        );
+    }
 
     #[test]
     fn hours_are_exact_across_a_dst_change() {

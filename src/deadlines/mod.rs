@@ -14,7 +14,9 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::domain::{Finding, Incident, IncidentId, ObligationState};
+use crate::domain::{
+    CategoryCatalog, DataElement, ExposedElements, Finding, Incident, IncidentId, ObligationState,
+};
 
 pub use crate::domain::{EvidenceSummary, ObligationRecord};
 pub use due::{TimeLeft, add_local_days};
@@ -125,6 +127,39 @@ pub struct Rule {
     /// What is uncertain about the rule, said rather than guessed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The statutory data elements whose exposure brings the rule into play (a US state's
+    /// definition of personal information); empty: any personal data.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub elements: Vec<DataElement>,
+    /// `days` are business days (Monday to Friday in the rule's time zone).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub business_days: bool,
+    /// A harm test the law puts on the duty, in words ("real risk of significant harm").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<String>,
+    /// What a notice to an authority must contain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contents: Option<String>,
+    /// When notice by other means (website, media) may stand in for letters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub substitute_notice: Option<String>,
+    /// Credit monitoring or identity protection the law requires offering.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credit_monitoring: Option<CreditMonitoring>,
+    /// The jurisdiction sets no statutory duty: the rule says so (with what to consider in
+    /// its note) rather than the location being missing. It has no deadline.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_duty: bool,
+}
+
+/// Credit monitoring or identity-theft protection a statute requires offering for free.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreditMonitoring {
+    /// The elements whose exposure requires it.
+    pub elements: Vec<DataElement>,
+    pub months: u32,
+    pub citation: String,
 }
 
 impl Rule {
@@ -143,10 +178,19 @@ impl Rule {
             return Err(invalid("the id must be lowercase letters, digits and '-'"));
         }
         let kinds = [self.hours.is_some(), self.days.is_some(), self.undue_delay];
-        if kinds.iter().filter(|k| **k).count() != 1 {
+        let given = kinds.iter().filter(|k| **k).count();
+        if self.no_duty && given != 0 {
             return Err(invalid(
-                "give exactly one of hours, days or undue_delay = true",
+                "a rule with no_duty = true has no deadline: drop hours, days and undue_delay",
             ));
+        }
+        if !self.no_duty && given != 1 {
+            return Err(invalid(
+                "give exactly one of hours, days or undue_delay = true (or no_duty = true)",
+            ));
+        }
+        if self.business_days && self.days.is_none() {
+            return Err(invalid("business_days = true needs days"));
         }
         if self.locations.is_empty() {
             return Err(invalid("locations is empty"));
@@ -255,6 +299,8 @@ pub struct DeadlineConfig {
 pub struct RuleBook {
     rules: Vec<(Rule, Tz)>,
     targets: BTreeMap<String, u32>,
+    /// What each category contains and may contain, for rules limited to data elements.
+    catalog: CategoryCatalog,
 }
 
 impl Default for RuleBook {
@@ -290,7 +336,16 @@ impl RuleBook {
         Ok(RuleBook {
             rules: checked,
             targets: config.targets.clone(),
+            catalog: CategoryCatalog::default(),
         })
+    }
+
+    /// The same rules, reading the data elements of categories from `catalog` (the
+    /// installation's, with the config's categories).
+    #[must_use]
+    pub fn with_catalog(mut self, catalog: &CategoryCatalog) -> Self {
+        self.catalog = catalog.clone();
+        self
     }
 
     /// The rules as data and the internal targets, to hand to a client.
@@ -307,7 +362,11 @@ impl RuleBook {
             .into_iter()
             .map(|r| r.check().map(|tz| (r, tz)))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(RuleBook { rules, targets })
+        Ok(RuleBook {
+            rules,
+            targets,
+            catalog: CategoryCatalog::default(),
+        })
     }
 
     /// Every rule as a Markdown table (docs/deadlines.md holds it, generated from the data,
@@ -391,41 +450,70 @@ impl RuleBook {
             .max_by_key(|r| (r.is_current(), r.in_force_from))
     }
 
-    /// The affected people no rule covers: by location, most people first, then those with
-    /// no location at all. Never silent: each is for a responder to check with counsel.
-    /// A location counts as covered by a rule in force on the day the incident's
-    /// organisation became aware.
+    /// The affected people no rule puts a duty on: by location, most people first, then
+    /// those with no location at all. Never silent: each is for a responder to check with
+    /// counsel. A location counts as covered by a rule in force on the day the incident's
+    /// organisation became aware; one whose only rule says the law sets no duty is listed
+    /// with that rule's advice.
     pub fn uncovered(&self, incident: &Incident) -> Vec<Uncovered> {
         let day = incident.aware_time().date_naive();
-        let mut out: Vec<Uncovered> = incident
-            .people_by_location
-            .iter()
-            .filter(|(loc, n)| {
-                **n > 0 && !self.rules().any(|r| r.covers(loc) && r.in_force_on(day))
-            })
-            .map(|(loc, n)| Uncovered {
+        let mut out: Vec<Uncovered> = Vec::new();
+        for (loc, n) in &incident.people_by_location {
+            if *n == 0 {
+                continue;
+            }
+            let mut in_force = self.rules().filter(|r| r.covers(loc) && r.in_force_on(day));
+            let mut no_duty = None;
+            let has_duty = in_force.any(|r| {
+                if r.no_duty {
+                    no_duty.get_or_insert(r);
+                }
+                !r.no_duty
+            });
+            if has_duty {
+                continue;
+            }
+            out.push(Uncovered {
                 location: Some(loc.clone()),
                 people: *n,
-            })
-            .collect();
+                no_duty: no_duty.map(|r| NoDuty {
+                    rule: r.id.clone(),
+                    advice: r.note.clone().unwrap_or_else(|| r.name.clone()),
+                }),
+            });
+        }
         out.sort_by(|a, b| b.people.cmp(&a.people).then(a.location.cmp(&b.location)));
         let located: u64 = incident.people_by_location.values().sum();
         if incident.people > located {
             out.push(Uncovered {
                 location: None,
                 people: incident.people - located,
+                no_duty: None,
             });
         }
         out
     }
 
+    /// What the incident's exposed categories and the responders' decisions say of each
+    /// data element. With no category recorded, every element is possible.
+    pub fn exposed_elements(&self, incident: &Incident) -> ExposedElements {
+        let (contained, may) = if incident.categories.is_empty() {
+            (Vec::new(), DataElement::ALL.to_vec())
+        } else {
+            self.catalog
+                .elements(incident.categories.iter().map(|c| c.as_str()))
+        };
+        ExposedElements::decide(contained, may, &incident.elements)
+    }
+
     /// The obligations `incident` has under these rules, soonest due first (open ones
     /// without a due time last).
     pub fn obligations(&self, incident: &Incident) -> Vec<Obligation> {
+        let exposed = self.exposed_elements(incident);
         let mut out: Vec<Obligation> = self
             .rules
             .iter()
-            .filter_map(|(rule, tz)| self.obligation(incident, rule, *tz))
+            .filter_map(|(rule, tz)| self.obligation(incident, &exposed, rule, *tz))
             .collect();
         out.sort_by(|a, b| {
             (a.due_at.is_none(), a.due_at, &a.rule).cmp(&(b.due_at.is_none(), b.due_at, &b.rule))
@@ -433,7 +521,34 @@ impl RuleBook {
         out
     }
 
-    fn obligation(&self, incident: &Incident, rule: &Rule, tz: Tz) -> Option<Obligation> {
+    fn obligation(
+        &self,
+        incident: &Incident,
+        exposed: &ExposedElements,
+        rule: &Rule,
+        tz: Tz,
+    ) -> Option<Obligation> {
+        if rule.no_duty {
+            return None;
+        }
+        // A rule limited to data elements applies when one of them was exposed, and
+        // possibly while one that may have been awaits a responder's decision.
+        let possible: Vec<DataElement> = if rule.elements.is_empty()
+            || rule.elements.iter().any(|e| exposed.certain.contains(e))
+        {
+            Vec::new()
+        } else {
+            let possible: Vec<DataElement> = rule
+                .elements
+                .iter()
+                .filter(|e| exposed.possible.contains(e))
+                .copied()
+                .collect();
+            if possible.is_empty() {
+                return None;
+            }
+            possible
+        };
         let people: u64 = incident
             .people_by_location
             .iter()
@@ -500,6 +615,7 @@ impl RuleBook {
             people,
             citation: rule.citation.clone(),
             submissions: record.map(|r| r.submissions.clone()).unwrap_or_default(),
+            possible,
         })
     }
 }
@@ -517,12 +633,22 @@ fn not_notifiable(incident: &Incident) -> ObligationState {
     ObligationState::Waived { reason }
 }
 
-/// Affected people of one location (or of none) that no rule covers.
+/// Affected people of one location (or of none) on whom no rule puts a duty.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Uncovered {
     /// The roster's location; `None` for people with none.
     pub location: Option<String>,
     pub people: u64,
+    /// Set when a rule says the location's law sets no statutory duty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub no_duty: Option<NoDuty>,
+}
+
+/// A rule saying the law sets no statutory duty, and what to consider instead.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoDuty {
+    pub rule: String,
+    pub advice: String,
 }
 
 impl std::fmt::Display for Uncovered {
@@ -532,9 +658,16 @@ impl std::fmt::Display for Uncovered {
         } else {
             format!("{} people", self.people)
         };
-        match &self.location {
-            Some(loc) => write!(f, "no rule known for {loc} ({people}): check with counsel"),
-            None => write!(
+        match (&self.location, &self.no_duty) {
+            (Some(loc), Some(none)) => write!(
+                f,
+                "no statutory duty known for {loc} ({people}, {}): {}",
+                none.rule, none.advice
+            ),
+            (Some(loc), None) => {
+                write!(f, "no rule known for {loc} ({people}): check with counsel")
+            }
+            (None, _) => write!(
                 f,
                 "no location for {people}: no rule can be matched to them; add their locations or check with counsel"
             ),
@@ -560,9 +693,23 @@ pub struct Obligation {
     /// Each report of an obligation met in phases (GDPR Art. 33(4)).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub submissions: Vec<crate::domain::Submission>,
+    /// Set when the rule applies only if one of these elements was exposed, and an exposed
+    /// category may contain them: `possible` until a responder confirms or rules them out.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub possible: Vec<DataElement>,
 }
 
 impl Obligation {
+    /// The state in a word: `possible` while the data elements that would bring its rule in
+    /// await a responder's decision.
+    pub fn state_word(&self) -> &'static str {
+        if self.state == ObligationState::Open && !self.possible.is_empty() {
+            "possible"
+        } else {
+            self.state.as_str()
+        }
+    }
+
     /// Whether it was met by its due time (`None` while open or waived).
     pub fn met_in_time(&self) -> Option<bool> {
         match (&self.state, self.due_at) {

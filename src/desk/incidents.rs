@@ -222,6 +222,66 @@ pub(super) fn assess_serious_harm(
     })
 }
 
+/// Records that a data element an exposed category may contain was exposed (`confirmed`)
+/// or was not (ruled out, with the reason), replacing any decision before.
+pub(super) fn decide_element(
+    desk: &LocalDesk,
+    actor: &UserName,
+    id: IncidentId,
+    element: crate::domain::DataElement,
+    confirmed: bool,
+    reason: String,
+) -> Result<Incident, DeskError> {
+    let reason = if confirmed {
+        crate::domain::text::optional("reason", &reason, 1000, Lines::Multi)?
+    } else {
+        reason_text(&reason).map_err(|_| {
+            DeskError::NotConfigured(format!(
+                "ruling out {element} needs a reason: why it was not exposed"
+            ))
+        })?
+    };
+    let now = desk.now();
+    let rules = &desk.settings.rules;
+    desk.change_incident(actor, id, "incident.elements", Need::Change, |inc| {
+        let state = |inc: &Incident| {
+            let exposed = rules.exposed_elements(inc);
+            if exposed.certain.contains(&element) {
+                "exposed"
+            } else if exposed.possible.contains(&element) {
+                "possible"
+            } else if exposed.ruled_out.contains(&element) {
+                "ruled out"
+            } else {
+                "not exposed"
+            }
+        };
+        let before = state(inc);
+        inc.elements.insert(
+            element,
+            crate::domain::ElementDecision {
+                confirmed,
+                reason: reason.clone(),
+                by: actor.clone(),
+                at: now,
+            },
+        );
+        let after = state(inc);
+        let verb = if confirmed { "confirmed" } else { "ruled out" };
+        let mut detail = format!("{element} {verb}");
+        if !reason.is_empty() {
+            detail.push_str(": ");
+            detail.push_str(&reason);
+        }
+        Ok(Recorded::new(
+            AuditAction::ElementDecided,
+            detail,
+            before,
+            after,
+        ))
+    })
+}
+
 pub(super) fn set_status(
     desk: &LocalDesk,
     actor: &UserName,

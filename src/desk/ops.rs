@@ -30,7 +30,7 @@ pub(crate) mod vocabulary {
         PauseOutcome, PeopleFilter, QueueReport, ReadPath, ResumeOutcome,
     };
     pub use crate::domain::{
-        AffectedPerson, AuditEvent, Email, EmployeeId, HarmInputs, Incident, IncidentId,
+        AffectedPerson, AuditEvent, DataElement, Email, EmployeeId, HarmInputs, Incident, IncidentId,
         NewIncident, NewProgram, ObligationState, Program, ProgramSlug, SeriousHarm, Severity,
         Status, UserName,
     };
@@ -78,6 +78,11 @@ macro_rules! desk_ops {
             /// Records New Zealand's serious-harm test with the reason.
             AssessSeriousHarm assess_serious_harm(id: IncidentId, test: SeriousHarm, reason: String) -> Incident =
                 incidents::assess_serious_harm, Access::Incident(id, Need::Change, "incident.assess");
+            /// Records a decision on a data element the incident's categories may contain:
+            /// confirmed exposed, or ruled out (with the reason); the rules limited to it
+            /// follow.
+            DecideElement decide_element(id: IncidentId, element: DataElement, confirmed: bool, reason: String) -> Incident =
+                incidents::decide_element, Access::Incident(id, Need::Change, "incident.elements");
             /// Moves the incident along its lifecycle.
             /// Closing an incident whose legal obligations are still open is refused, naming
             /// them, unless `with_open_obligations` (and a reason) says to close anyway.

@@ -19,6 +19,9 @@ pub enum AuditAction {
     HarmAssessed,
     #[serde(rename = "incident.status")]
     StatusChanged,
+    /// A data element was confirmed exposed or ruled out.
+    #[serde(rename = "incident.element")]
+    ElementDecided,
     #[serde(rename = "incident.note")]
     NoteAdded,
     #[serde(rename = "incident.assigned")]
@@ -90,6 +93,7 @@ impl AuditAction {
             SeverityChanged => "incident.severity",
             HarmAssessed => "incident.assessed",
             StatusChanged => "incident.status",
+            ElementDecided => "incident.element",
             NoteAdded => "incident.note",
             Assigned => "incident.assigned",
             PeopleImported => "people.imported",

@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::DomainError;
+use super::{DataElement, DomainError};
 
 /// The name of a data category known to the catalogue, such as `keystrokes`.
 ///
@@ -54,30 +54,91 @@ impl fmt::Display for CategoryName {
     }
 }
 
-/// A category with a plain-language description for letters to affected people.
+/// A category with a plain-language description for letters to affected people, and the
+/// statutory data elements it contains or may contain (a keystroke log may hold typed
+/// passwords: whether it does is for a responder to confirm or rule out).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CategoryDef {
     pub name: String,
     pub description: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub elements: Vec<DataElement>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub may_contain: Vec<DataElement>,
 }
 
-const DEFAULTS: [(&str, &str); 9] = [
-    ("keystrokes", "the keys you typed on your work computer"),
-    ("mouse-movements", "how you moved and clicked your mouse"),
-    ("chat-messages", "messages you sent in workplace chat"),
-    ("transcripts", "transcripts of your calls and meetings"),
+use DataElement::{
+    Behavioural, CommunicationsContent, Contact, Credentials, FinancialAccount, GovernmentId,
+    Health, HealthInsurance, PaymentCard,
+};
+
+/// Name, description, elements contained, elements it may contain.
+type Default4 = (
+    &'static str,
+    &'static str,
+    &'static [DataElement],
+    &'static [DataElement],
+);
+
+/// What a person may have typed or had on screen: anything a state law names.
+const TYPED: &[DataElement] = &[Credentials, FinancialAccount, PaymentCard, GovernmentId];
+
+const DEFAULTS: [Default4; 9] = [
+    (
+        "keystrokes",
+        "the keys you typed on your work computer",
+        &[Behavioural],
+        TYPED,
+    ),
+    (
+        "mouse-movements",
+        "how you moved and clicked your mouse",
+        &[Behavioural],
+        &[],
+    ),
+    (
+        "chat-messages",
+        "messages you sent in workplace chat",
+        &[CommunicationsContent],
+        &[],
+    ),
+    (
+        "transcripts",
+        "transcripts of your calls and meetings",
+        &[CommunicationsContent],
+        &[],
+    ),
     (
         "performance-data",
         "performance ratings and productivity measures about you",
+        &[Behavioural],
+        &[],
     ),
-    ("application-usage", "which applications you used, and when"),
-    ("screenshots", "screenshots taken of your screen"),
+    (
+        "application-usage",
+        "which applications you used, and when",
+        &[Behavioural],
+        &[],
+    ),
+    (
+        "screenshots",
+        "screenshots taken of your screen",
+        &[],
+        &[Credentials, FinancialAccount, PaymentCard, GovernmentId, Health],
+    ),
     (
         "contact-details",
         "your name, email address and other contact details",
+        &[Contact],
+        &[],
     ),
-    ("health-data", "medical or health information about you"),
+    (
+        "health-data",
+        "medical or health information about you",
+        &[Health],
+        &[HealthInsurance],
+    ),
 ];
 
 /// The categories this installation knows: the defaults plus any from config.
@@ -90,9 +151,11 @@ impl Default for CategoryCatalog {
     fn default() -> Self {
         let defs = DEFAULTS
             .iter()
-            .map(|(name, description)| CategoryDef {
+            .map(|(name, description, elements, may_contain)| CategoryDef {
                 name: (*name).to_owned(),
                 description: (*description).to_owned(),
+                elements: elements.to_vec(),
+                may_contain: may_contain.to_vec(),
             })
             .collect();
         CategoryCatalog { defs }
@@ -111,7 +174,14 @@ impl CategoryCatalog {
                 });
             }
             match catalog.defs.iter_mut().find(|d| d.name == def.name) {
-                Some(existing) => existing.description.clone_from(&def.description),
+                // A default redefined keeps its elements unless the config names some.
+                Some(existing) => {
+                    existing.description.clone_from(&def.description);
+                    if !def.elements.is_empty() || !def.may_contain.is_empty() {
+                        existing.elements.clone_from(&def.elements);
+                        existing.may_contain.clone_from(&def.may_contain);
+                    }
+                }
                 None => catalog.defs.push(def.clone()),
             }
         }
@@ -150,6 +220,22 @@ impl CategoryCatalog {
         &self.defs
     }
 
+    /// The elements the named categories contain, and those they may contain.
+    pub fn elements<'a>(
+        &self,
+        names: impl IntoIterator<Item = &'a str>,
+    ) -> (Vec<DataElement>, Vec<DataElement>) {
+        let mut contained = Vec::new();
+        let mut may = Vec::new();
+        for name in names {
+            if let Some(def) = self.defs.iter().find(|d| d.name == name) {
+                contained.extend(&def.elements);
+                may.extend(&def.may_contain);
+            }
+        }
+        (contained, may)
+    }
+
     /// All category names, defaults first.
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.defs.iter().map(|d| d.name.as_str())
@@ -173,12 +259,21 @@ mod tests {
         let extra = [CategoryDef {
             name: "badge-swipes".into(),
             description: "when you entered buildings".into(),
+            elements: vec![DataElement::PreciseLocation],
+            may_contain: Vec::new(),
         }];
         let catalog = CategoryCatalog::with_extra(&extra).unwrap();
         let name = catalog.parse("Badge_Swipes").unwrap();
         assert_eq!(name.as_str(), "badge-swipes");
         assert_eq!(catalog.describe(&name), "when you entered buildings");
         assert!(catalog.parse("keystrokes").is_ok());
+        assert_eq!(
+            catalog.elements(["badge-swipes", "keystrokes"]),
+            (
+                vec![DataElement::PreciseLocation, Behavioural],
+                TYPED.to_vec()
+            )
+        );
     }
 
     #[test]
@@ -186,6 +281,8 @@ mod tests {
         let extra = [CategoryDef {
             name: "Bad Name".into(),
             description: String::new(),
+            elements: Vec::new(),
+            may_contain: Vec::new(),
         }];
         assert!(CategoryCatalog::with_extra(&extra).is_err());
     }

@@ -29,6 +29,8 @@ pub enum DomainError {
     UnknownProgramState { given: String },
     #[error("unknown category '{given}'; known categories: {known}")]
     UnknownCategory { given: String, known: String },
+    #[error("unknown data element '{given}'; known elements: {known}")]
+    UnknownElement { given: String, known: String },
     #[error("'{given}' is not a category name (lowercase letters, digits and '-', up to 64)")]
     CategoryName { given: String },
     #[error("'{given}' is not an email address")]

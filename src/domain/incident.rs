@@ -58,6 +58,9 @@ pub struct Incident {
     /// The latest New Zealand serious-harm test, once made.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub serious_harm: Option<super::SeriousHarmRecord>,
+    /// Responders' decisions on data elements the exposed categories may contain.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub elements: BTreeMap<super::DataElement, super::ElementDecision>,
     /// When the incident was last closed: where the retention period starts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub closed_at: Option<DateTime<Utc>>,
@@ -162,6 +165,7 @@ impl Incident {
             evidence: None,
             assessment: None,
             serious_harm: None,
+            elements: BTreeMap::new(),
             closed_at: None,
             purged: None,
         }

@@ -4,6 +4,7 @@
 mod assessment;
 mod audit;
 mod category;
+mod element;
 mod error;
 mod exposure;
 mod ids;
@@ -21,6 +22,7 @@ pub use assessment::{
 };
 pub use audit::{AccessRecord, AuditAction, AuditEvent, ChangeNotice, EventDraft};
 pub use category::{CategoryCatalog, CategoryDef, CategoryName};
+pub use element::{DataElement, ElementDecision, ExposedElements};
 pub use error::DomainError;
 pub use exposure::{
     EvidenceSummary, Finding, ObligationRecord, ObligationState, Phase, Submission,

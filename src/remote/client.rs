@@ -74,7 +74,8 @@ impl RemoteDesk {
         desk.catalog = CategoryCatalog::with_extra(&welcome.catalog)?;
         desk.rules =
             crate::deadlines::RuleBook::from_parts(welcome.rules.clone(), welcome.targets.clone())
-                .map_err(|e| desk.gone(format!("its jurisdiction rules: {e}")))?;
+                .map_err(|e| desk.gone(format!("its jurisdiction rules: {e}")))?
+                .with_catalog(&desk.catalog);
         desk.welcome = welcome;
         Ok(desk)
     }

@@ -24,7 +24,8 @@ use crate::domain::CategoryDef;
 /// 4. Purges (`purge_incident`, `purge_due`), `mail_readiness`, `known_users`,
 ///    `edit_program` and `unlink_program`.
 /// 5. `reset_witness`.
-pub const PROTOCOL_VERSION: u32 = 5;
+/// 6. `decide_element`; rules and categories carry data elements, obligations `possible`.
+pub const PROTOCOL_VERSION: u32 = 6;
 
 /// The largest request the daemon reads (a roster import is the big one).
 pub const MAX_REQUEST: usize = 64 << 20;

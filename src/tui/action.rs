@@ -26,6 +26,8 @@ pub enum Action {
     Link,
     Assess,
     SeriousHarm,
+    /// Confirm or rule out a data element the exposed categories may contain.
+    Elements,
     Clock,
     WriteReport,
     AddMember,

@@ -20,6 +20,7 @@ pub enum Purpose {
     Link(IncidentId),
     Assess(IncidentId),
     SeriousHarm(IncidentId),
+    Elements(IncidentId),
     Clock(IncidentId),
     Report(IncidentId),
     AddMember(IncidentId),
@@ -95,6 +96,8 @@ pub enum FieldName {
     ResumeHook,
     Steps,
     Incomplete,
+    Element,
+    Decision,
 }
 
 impl FieldName {
@@ -148,6 +151,8 @@ impl FieldName {
             FieldName::ResumeHook => "Resume hook",
             FieldName::Steps => "Steps",
             FieldName::Incomplete => "Queue although incomplete",
+            FieldName::Element => "Data element",
+            FieldName::Decision => "Decision",
         }
     }
 }

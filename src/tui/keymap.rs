@@ -221,6 +221,14 @@ pub const BINDINGS: &[Binding] = &[
     ),
     bind(
         Deadlines,
+        &[key('x')],
+        "x",
+        Action::Elements,
+        "data elements: confirm or rule out",
+        false,
+    ),
+    bind(
+        Deadlines,
         &[key('I')],
         "I",
         Action::ImportEvidence,

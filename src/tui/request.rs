@@ -12,7 +12,7 @@ use crate::desk::{Desk, DeskError, PeopleFilter, ReadPath};
 use crate::domain::ObligationState;
 use crate::domain::text::display_path;
 use crate::domain::{
-    EmployeeId, HarmInputs, Incident, IncidentId, NewIncident, ProgramSlug, SeriousHarm, Severity,
+    DataElement, EmployeeId, HarmInputs, Incident, IncidentId, NewIncident, ProgramSlug, SeriousHarm, Severity,
     Status, UserName,
 };
 use crate::notify::TemplateName;
@@ -54,6 +54,12 @@ pub enum Request {
     SeriousHarm {
         id: IncidentId,
         test: SeriousHarm,
+        reason: String,
+    },
+    DecideElement {
+        id: IncidentId,
+        element: DataElement,
+        confirmed: bool,
         reason: String,
     },
     Preview {
@@ -155,6 +161,9 @@ impl Request {
             Request::SeriousHarm { id, .. } => {
                 format!("recording the serious-harm test of {id}")
             }
+            Request::DecideElement { id, element, .. } => {
+                format!("recording a decision on {element} for {id}")
+            }
             Request::Preview { template, .. } => format!("rendering the '{template}' letter"),
             Request::RetryFailed { id } => format!("requeuing the failed letters of {id}"),
             Request::SetClock { id, .. } => format!("moving the legal clocks of {id}"),
@@ -231,6 +240,16 @@ impl Request {
                     Some(a) => format!("{id}: {}", a.inputs.summary()),
                     None => format!("{id}: assessment recorded"),
                 })
+            }
+            Request::DecideElement {
+                id,
+                element,
+                confirmed,
+                reason,
+            } => {
+                desk.decide_element(id, element, confirmed, reason)?;
+                let verb = if confirmed { "confirmed" } else { "ruled out" };
+                changed(format!("{id}: {element} {verb}"))
             }
             Request::SeriousHarm { id, test, reason } => {
                 let inc = desk.assess_serious_harm(id, test, reason)?;

@@ -13,7 +13,7 @@ use super::request::Request;
 use super::worker::Job;
 use crate::config::Settings;
 use crate::desk::PeopleFilter;
-use crate::domain::ObligationState;
+use crate::domain::{DataElement, ObligationState};
 use crate::domain::{
     CategoryCatalog, DomainError, EmployeeId, NewIncident, ProgramSlug, Severity, Status, UserName,
 };
@@ -85,6 +85,21 @@ pub fn read(
             let reason = r.reason();
             test.zip(reason)
                 .map(|(test, reason)| Request::SeriousHarm { id, test, reason })
+        }
+        Purpose::Elements(id) => {
+            let element = r.parse(FieldName::Element, DataElement::parse);
+            let confirmed = r.text(FieldName::Decision) == "confirm";
+            let reason = if confirmed {
+                Some(r.text(FieldName::Reason).trim().to_owned())
+            } else {
+                r.reason()
+            };
+            element.zip(reason).map(|(element, reason)| Request::DecideElement {
+                id,
+                element,
+                confirmed,
+                reason,
+            })
         }
         Purpose::Clock(id) => {
             let now = r.now;

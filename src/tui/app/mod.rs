@@ -296,6 +296,7 @@ impl App {
             | Action::Link
             | Action::Assess
             | Action::SeriousHarm
+            | Action::Elements
             | Action::Clock
             | Action::WriteReport
             | Action::AddMember

@@ -3,7 +3,7 @@
 //! reassessment changes only what changed. `submit.rs` reads them back with the same checks
 //! and messages as `incident assess` and `incident serious-harm`.
 
-use crate::domain::{Incident, SeriousHarm, quarters};
+use crate::domain::{DataElement, ExposedElements, Incident, SeriousHarm, quarters};
 use crate::tui::form::{Choice, Field, FieldName, Form, Purpose};
 use crate::tui::strings;
 
@@ -67,6 +67,51 @@ pub(crate) fn harm_form(inc: &Incident) -> Form {
             quarter_choice(FieldName::Integrity, &LOSS, i),
             quarter_choice(FieldName::Availability, &LOSS, a),
             quarter_choice(FieldName::Malicious, &MALICE, m),
+            Field::text(FieldName::Reason, ""),
+        ],
+    )
+    .with_notes(notes)
+}
+
+/// The data-element form: an element (the possible ones first), confirmed or ruled out,
+/// and why.
+pub(crate) fn elements_form(inc: &Incident, exposed: &ExposedElements) -> Form {
+    let mut order: Vec<DataElement> = exposed.possible.iter().copied().collect();
+    order.extend(DataElement::ALL.into_iter().filter(|e| !exposed.possible.contains(e)));
+    let state = |e: &DataElement| {
+        if exposed.possible.contains(e) {
+            "possible"
+        } else if exposed.certain.contains(e) {
+            "exposed"
+        } else if exposed.ruled_out.contains(e) {
+            "ruled out"
+        } else {
+            "not exposed"
+        }
+    };
+    let choices = order
+        .iter()
+        .map(|e| Choice::new(e.as_str(), format!("{e} ({})", state(e))))
+        .collect();
+    let mut notes = vec![
+        "Rules limited to data elements (most US state laws) show as possible until each element they name is confirmed or ruled out.".to_owned(),
+    ];
+    if exposed.possible.is_empty() {
+        notes.push("No element awaits a decision.".to_owned());
+    }
+    Form::new(
+        Purpose::Elements(inc.id),
+        strings::FORM_ELEMENTS,
+        vec![
+            Field::choice(FieldName::Element, choices, 0),
+            Field::choice(
+                FieldName::Decision,
+                vec![
+                    Choice::new("confirm", "confirm: it was exposed"),
+                    Choice::new("rule-out", "rule out: it was not (needs a reason)"),
+                ],
+                0,
+            ),
             Field::text(FieldName::Reason, ""),
         ],
     )

@@ -9,7 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, Wrap};
 
 use crate::deadlines::{Obligation, RuleBook, TimeLeft, Uncovered};
-use crate::domain::{Incident, ObligationState};
+use crate::domain::{ExposedElements, Incident, ObligationState};
 use crate::tui::app::App;
 use crate::tui::strings;
 use crate::tui::view::{count, safe};
@@ -22,6 +22,8 @@ pub struct DeadlinesTab {
     /// Affected people no rule covers, by location: shown under the obligations, never
     /// left out.
     pub uncovered: Vec<Uncovered>,
+    /// What the exposed categories and decisions say of each data element.
+    pub exposed: ExposedElements,
 }
 
 impl DeadlinesTab {
@@ -29,6 +31,7 @@ impl DeadlinesTab {
     pub fn show(&mut self, incident: &Incident, rules: &RuleBook) {
         self.obligations = rules.obligations(incident);
         self.uncovered = rules.uncovered(incident);
+        self.exposed = rules.exposed_elements(incident);
     }
 }
 
@@ -73,7 +76,7 @@ pub fn render(app: &App, tab: &DeadlinesTab, frame: &mut Frame<'_>, area: Rect) 
                     .map_or("-".to_owned(), |d| d.format("%Y-%m-%d %H:%M").to_string()),
             ),
             Cell::from(Span::styled(left_text, style)),
-            Cell::from(o.state.as_str()),
+            Cell::from(o.state_word()),
             Cell::from(Line::from(count(o.people)).right_aligned()),
         ])
     });
@@ -82,7 +85,7 @@ pub fn render(app: &App, tab: &DeadlinesTab, frame: &mut Frame<'_>, area: Rect) 
         Constraint::Fill(1),
         Constraint::Length(16),
         Constraint::Length(16),
-        Constraint::Length(7),
+        Constraint::Length(8),
         Constraint::Length(7),
     ];
     frame.render_widget(

@@ -105,7 +105,14 @@ pub(crate) fn panel(d: &Detail) -> Option<Panel> {
                     o.due_at
                         .map_or_else(|| "without undue delay".to_owned(), time)
                 ));
-                lines.push(format!("  state: {}", o.state.as_str()));
+                lines.push(format!("  state: {}", o.state_word()));
+                if !o.possible.is_empty() {
+                    let elements: Vec<&str> = o.possible.iter().map(|e| e.as_str()).collect();
+                    lines.push(format!(
+                        "  applies only if {} was exposed: confirm or rule out (x)",
+                        elements.join(" or ")
+                    ));
+                }
                 if let crate::domain::ObligationState::Waived { reason } = &o.state {
                     lines.push(format!("  why: {reason}"));
                 }
