@@ -1,5 +1,5 @@
 //! What a letter to an affected person must contain, per rule: each rule that requires
-//! notice to individuals lists its elements in `jurisdictions.toml` (`[[rule.letter]]`), each
+//! notice to individuals lists its elements in `rules/*.toml` (`[[rule.letter]]`), each
 //! with the citation it comes from. A person's letter must carry the union of the elements
 //! of every such rule that covers them (where they live, and for rules limited to some
 //! data categories, what of theirs was exposed).
@@ -54,10 +54,28 @@ pub enum LetterElement {
     RegulatorNotified,
     /// That the person may complain to the regulator.
     RightToComplain,
+    /// Toll-free numbers and addresses of the major consumer reporting agencies.
+    CreditBureaus,
+    /// The Federal Trade Commission's contact details and its advice on identity theft.
+    FtcContact,
+    /// The contact details of the person's state attorney general (`[contact.attorney_general]`).
+    AttorneyGeneralContact,
+    /// How to place a security freeze, free of charge.
+    SecurityFreeze,
+    /// The right to obtain a police report.
+    PoliceReport,
+    /// Advice to remain vigilant: review account statements and credit reports.
+    RemainVigilant,
+    /// The offer of free credit monitoring or identity protection and how to enrol
+    /// (`[contact] credit_monitoring`).
+    CreditMonitoringOffer,
+    /// The letter must NOT describe the nature of the breach or the number of people
+    /// affected (Mass. Gen. Laws ch. 93H s3(b)).
+    OmitBreachNature,
 }
 
 impl LetterElement {
-    pub const ALL: [LetterElement; 17] = [
+    pub const ALL: [LetterElement; 25] = [
         LetterElement::NoticeTitle,
         LetterElement::BreachHeadings,
         LetterElement::WhatHappened,
@@ -75,6 +93,14 @@ impl LetterElement {
         LetterElement::TollFreeContact,
         LetterElement::RegulatorNotified,
         LetterElement::RightToComplain,
+        LetterElement::CreditBureaus,
+        LetterElement::FtcContact,
+        LetterElement::AttorneyGeneralContact,
+        LetterElement::SecurityFreeze,
+        LetterElement::PoliceReport,
+        LetterElement::RemainVigilant,
+        LetterElement::CreditMonitoringOffer,
+        LetterElement::OmitBreachNature,
     ];
 
     /// The name used in the rule file, templates and messages.
@@ -97,6 +123,14 @@ impl LetterElement {
             LetterElement::TollFreeContact => "toll-free-contact",
             LetterElement::RegulatorNotified => "regulator-notified",
             LetterElement::RightToComplain => "right-to-complain",
+            LetterElement::CreditBureaus => "credit-bureaus",
+            LetterElement::FtcContact => "ftc-contact",
+            LetterElement::AttorneyGeneralContact => "attorney-general-contact",
+            LetterElement::SecurityFreeze => "security-freeze",
+            LetterElement::PoliceReport => "police-report",
+            LetterElement::RemainVigilant => "remain-vigilant",
+            LetterElement::CreditMonitoringOffer => "credit-monitoring-offer",
+            LetterElement::OmitBreachNature => "omit-breach-nature",
         }
     }
 
@@ -110,6 +144,7 @@ impl LetterElement {
         match self {
             LetterElement::DpoContact => Some("dpo"),
             LetterElement::TollFreeContact => Some("toll_free"),
+            LetterElement::CreditMonitoringOffer => Some("credit_monitoring"),
             _ => None,
         }
     }
@@ -168,6 +203,11 @@ impl LetterLaw {
 impl RuleBook {
     /// What the letter to a person living at `location` (if known) with `categories`
     /// exposed must contain.
+    ///
+    /// A rule limited to data elements counts when the person's categories contain or may
+    /// contain one of them: a letter that may have to meet a law is written to meet it.
+    /// A rule that requires offering credit monitoring for an element the categories
+    /// contain adds the offer.
     pub fn letter_law<'a>(
         &self,
         location: Option<&str>,
@@ -177,6 +217,7 @@ impl RuleBook {
         let Some(location) = location else {
             return law;
         };
+        let (contained, may) = self.catalog.elements(categories.clone());
         // Letters are written now: the versions in force today.
         for rule in self
             .rules()
@@ -187,10 +228,22 @@ impl RuleBook {
                     .clone()
                     .into_iter()
                     .any(|c| rule.categories.iter().any(|r| r == c));
-            if rule.covers(location) && category_ok {
+            let element_ok = rule.elements.is_empty()
+                || rule
+                    .elements
+                    .iter()
+                    .any(|e| contained.contains(e) || may.contains(e));
+            if rule.covers(location) && category_ok && element_ok {
                 law.rules.push(rule.id.clone());
                 law.elements
                     .extend(rule.letter.iter().map(|required| required.element));
+                if rule
+                    .credit_monitoring
+                    .as_ref()
+                    .is_some_and(|m| m.elements.iter().any(|e| contained.contains(e)))
+                {
+                    law.elements.insert(LetterElement::CreditMonitoringOffer);
+                }
             }
         }
         law
@@ -250,7 +303,7 @@ mod tests {
 
         assert_eq!(book.letter_law(None, ["keystrokes"]), LetterLaw::default());
         assert_eq!(
-            book.letter_law(Some("JP"), ["keystrokes"]),
+            book.letter_law(Some("TV"), ["keystrokes"]),
             LetterLaw::default()
         );
     }

@@ -1,10 +1,10 @@
-//! Legal clocks: jurisdiction rules (shipped as data in `jurisdictions.toml`, overridable
+//! Legal clocks: jurisdiction rules (shipped as data in `rules/*.toml`, overridable
 //! in config) and the obligations they put on an incident, from where its affected people
 //! live, what was exposed, what the evidence found and when the organisation became aware.
 //!
 //! Due-time arithmetic (hours, calendar days in a rule's time zone, time left) is `due.rs`.
 //!
-//! Decision support, not legal advice: see the header of `jurisdictions.toml`.
+//! Decision support, not legal advice: see the header of `rules/europe.toml`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -27,7 +27,27 @@ mod due;
 mod exemption;
 mod letter;
 
-const BUILT_IN: &str = include_str!("jurisdictions.toml");
+/// The shipped rule files (compiled in), by region: `rules/*.toml`.
+const BUILT_IN: [(&str, &str); 7] = [
+    ("europe.toml", include_str!("rules/europe.toml")),
+    ("us-1.toml", include_str!("rules/us-1.toml")),
+    ("us-2.toml", include_str!("rules/us-2.toml")),
+    ("us-3.toml", include_str!("rules/us-3.toml")),
+    ("us-4.toml", include_str!("rules/us-4.toml")),
+    ("world-1.toml", include_str!("rules/world-1.toml")),
+    ("world-2.toml", include_str!("rules/world-2.toml")),
+];
+
+/// Every shipped rule, file by file.
+fn built_in_rules() -> Result<Vec<Rule>, RuleError> {
+    let mut rules = Vec::new();
+    for (name, text) in BUILT_IN {
+        rules.extend(
+            shipped_rules(text).map_err(|e| RuleError::Parse(format!("rules/{name}: {e}")))?,
+        );
+    }
+    Ok(rules)
+}
 
 /// A rule file or `[deadlines]` section that cannot be used.
 #[derive(Debug, Error, PartialEq)]
@@ -131,6 +151,10 @@ pub struct Rule {
     /// definition of personal information); empty: any personal data.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub elements: Vec<DataElement>,
+    /// `min_people` counts each location on its own (HIPAA's media notice: more than 500
+    /// residents of one state), and the obligation covers the locations that reach it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub per_location: bool,
     /// `days` are business days (Monday to Friday in the rule's time zone).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub business_days: bool,
@@ -316,7 +340,7 @@ impl Default for RuleBook {
 impl RuleBook {
     /// The shipped rules with `config`'s replacements, additions and targets.
     pub fn with_config(config: &DeadlineConfig) -> Result<Self, RuleError> {
-        let mut rules = shipped_rules(BUILT_IN)?;
+        let mut rules = built_in_rules()?;
         // A rule of the config replaces every shipped version of its id.
         rules.retain(|r| !config.rules.iter().any(|extra| extra.id == r.id));
         rules.extend(config.rules.iter().cloned());
@@ -549,10 +573,15 @@ impl RuleBook {
             }
             possible
         };
+        let least = if rule.per_location {
+            rule.min_people.unwrap_or(0)
+        } else {
+            0
+        };
         let people: u64 = incident
             .people_by_location
             .iter()
-            .filter(|(loc, _)| rule.covers(loc))
+            .filter(|(loc, n)| rule.covers(loc) && **n >= least)
             .map(|(_, n)| n)
             .sum();
         if people == 0 || people < rule.min_people.unwrap_or(0) {
@@ -745,36 +774,54 @@ mod tests {
         r.due(t(start), *tz, book.targets.get(rule).copied())
     }
 
+    /// Issue 28, items 1 and 2: every US state, DC and the territories have a rule for
+    /// telling their residents, limited to the data elements of their statute; each country
+    /// a multinational commonly employs people in has a rule (a statutory duty, or one
+    /// saying there is none).
     #[test]
-    fn every_shipped_rule_is_there_with_its_deadline() {
+    fn every_us_jurisdiction_and_the_main_countries_have_rules() {
         let book = book();
-        let ids: Vec<&str> = book
-            .rules()
-            .filter(|r| r.is_current())
-            .map(|r| r.id.as_str())
-            .collect();
-        assert_eq!(
-            ids,
-            [
-                "gdpr-33",
-                "gdpr-34",
-                "uk-gdpr-33",
-                "uk-gdpr-34",
-                "nz-privacy-2020",
-                "us-ca",
-                "us-ca-ag",
-                "hipaa",
-                "us-co",
-                "us-fl",
-                "us-wa",
-                "us-tx",
-                "us-tx-ag",
-                "us-ny"
-            ]
-        );
-        for r in book.rules() {
-            assert!(!r.citation.is_empty(), "{}", r.id);
+        const US: [&str; 54] = [
+            "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL",
+            "IN", "IA", "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE",
+            "NV", "NH", "NJ", "NM", "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD",
+            "TN", "TX", "UT", "VT", "VA", "WA", "WV", "WI", "WY", "PR", "GU", "VI",
+        ];
+        for state in US {
+            let id = format!("us-{}", state.to_ascii_lowercase());
+            let rule = book
+                .rule(&id)
+                .unwrap_or_else(|| panic!("no rule {id} for US-{state}"));
+            assert!(rule.covers(&format!("US-{state}")), "{id}");
+            assert!(!rule.elements.is_empty(), "{id}: a state law names its elements");
+            assert_eq!(rule.notify, "individuals", "{id}");
         }
+        const COUNTRIES: [&str; 27] = [
+            "CA", "CA-QC", "CA-AB", "AU", "SG", "JP", "KR", "IN", "BR", "CH", "IL", "ZA", "MX",
+            "PH", "TR", "NG", "KE", "CN", "HK", "TW", "AE", "AR", "DE", "FR", "IE", "GB", "NZ",
+        ];
+        for country in COUNTRIES {
+            assert!(
+                book.rules()
+                    .any(|r| r.is_current() && r.covers(country)),
+                "no rule covers {country}"
+            );
+        }
+        for r in book.rules() {
+            assert!(!r.citation.trim().is_empty(), "{}", r.id);
+            assert!(r.checked.is_some() && r.in_force_from.is_some(), "{}", r.id);
+            if let Some(m) = &r.credit_monitoring {
+                assert!(m.months > 0 && !m.elements.is_empty(), "{}", r.id);
+            }
+        }
+        // A country whose law sets no duty says so rather than being missing.
+        let mut inc = incident(&[("HK", 3), ("AR", 2), ("TV", 1)], &["keystrokes"]);
+        inc.people += 4;
+        let said: Vec<String> = book.uncovered(&inc).iter().map(ToString::to_string).collect();
+        assert!(said[0].starts_with("no statutory duty known for HK (3 people, hk-pdpo)"), "{said:?}");
+        assert!(said[1].starts_with("no statutory duty known for AR (2 people"), "{said:?}");
+        assert_eq!(said[2], "no rule known for TV (1 person): check with counsel");
+        assert!(said[3].starts_with("no location for 4 people"), "{said:?}");
     }
 
     /// Issue 28, item 4: the version in force on the day the clock starts applies. A
@@ -920,17 +967,88 @@ mod tests {
                 ("us-tx-ag".to_owned(), 250),
             ]
         );
-        // Over 500 Californians brings in the Attorney General; health data brings HIPAA.
+        // Over 500 Californians brings in the Attorney General; health data brings HIPAA,
+        // with HHS (500 or more) and the media (more than 500 in one state).
         let inc = incident(&[("US-CA", 501)], &["health-data"]);
         assert_eq!(
             rules_for(&inc),
             [
                 ("hipaa".to_owned(), 501),
+                ("hipaa-hhs".to_owned(), 501),
+                ("hipaa-media".to_owned(), 501),
                 ("us-ca".to_owned(), 501),
                 ("us-ca-ag".to_owned(), 501)
             ]
         );
+        // The media count is per state: 300 and 300 are not more than 500 in one.
+        let inc = incident(&[("US-CA", 300), ("US-OR", 300)], &["health-data"]);
+        let rules: Vec<String> = rules_for(&inc).into_iter().map(|(r, _)| r).collect();
+        assert!(rules.contains(&"hipaa-hhs".to_owned()), "{rules:?}");
+        assert!(!rules.contains(&"hipaa-media".to_owned()), "{rules:?}");
         assert!(rules_for(&incident(&[], &["keystrokes"])).is_empty());
+    }
+
+    /// Issue 28, item 3: a state law applies only to the data elements it names. Mouse
+    /// movements trigger none; keystrokes may hold typed passwords or card numbers, so the
+    /// obligations they would bring are possible until a responder confirms or rules out.
+    #[test]
+    fn state_laws_follow_data_elements_and_possible_ones_await_a_decision() {
+        use crate::domain::ElementDecision;
+        let book = book();
+        let states = [("US-CA", 10), ("US-NY", 10), ("US-MA", 10), ("DE", 5)];
+        let found = |inc: &Incident| -> Vec<(String, Vec<DataElement>)> {
+            let mut out: Vec<_> = book
+                .obligations(inc)
+                .into_iter()
+                // The residents' rules; the attorney general's and the agencies' follow them.
+                .filter(|o| o.rule.starts_with("us-") && o.rule.len() == 5)
+                .map(|o| (o.rule, o.possible))
+                .collect();
+            out.sort();
+            out
+        };
+        // Mouse movements: no state law; the GDPR still applies (any personal data).
+        let mouse = incident(&states, &["mouse-movements"]);
+        assert!(found(&mouse).is_empty(), "{:?}", found(&mouse));
+        assert!(book.obligations(&mouse).iter().any(|o| o.rule == "gdpr-33"));
+        // Keystrokes: each state's rule is possible, naming what would bring it in.
+        let mut keys = incident(&states, &["keystrokes"]);
+        let possible = found(&keys);
+        assert_eq!(
+            possible.iter().map(|(r, _)| r.as_str()).collect::<Vec<_>>(),
+            ["us-ca", "us-ma", "us-ny"]
+        );
+        assert!(possible.iter().all(|(_, p)| !p.is_empty()), "{possible:?}");
+        let ca = book.obligations(&keys).into_iter().find(|o| o.rule == "us-ca").unwrap();
+        assert_eq!(ca.state_word(), "possible");
+        assert!(ca.possible.contains(&DataElement::Credentials), "{:?}", ca.possible);
+        // Confirming credentials makes California and New York certain; Massachusetts
+        // does not name credentials, so it stays possible on the rest.
+        let decide = |confirmed| ElementDecision {
+            confirmed,
+            reason: "checked the capture".into(),
+            by: crate::domain::UserName::parse("ada").unwrap(),
+            at: t("2026-11-21T10:00:00Z"),
+        };
+        keys.elements.insert(DataElement::Credentials, decide(true));
+        let after = found(&keys);
+        let state_of = |rule: &str| after.iter().find(|(r, _)| r == rule).map(|(_, p)| p.clone());
+        assert_eq!(state_of("us-ca"), Some(Vec::new()));
+        assert_eq!(state_of("us-ny"), Some(Vec::new()));
+        assert!(state_of("us-ma").is_some_and(|p| !p.is_empty()));
+        // Ruling out the rest removes Massachusetts.
+        for e in [
+            DataElement::FinancialAccount,
+            DataElement::PaymentCard,
+            DataElement::GovernmentId,
+        ] {
+            keys.elements.insert(e, decide(false));
+        }
+        let after = found(&keys);
+        assert_eq!(
+            after.iter().map(|(r, _)| r.as_str()).collect::<Vec<_>>(),
+            ["us-ca", "us-ny"]
+        );
     }
 
     #[test]
@@ -1017,7 +1135,7 @@ citation = "UK GDPR Art. 33"
     #[test]
     fn the_rules_table_in_the_docs_is_generated_from_the_data() {
         const BEGIN: &str =
-            "<!-- rules table: generated from src/deadlines/jurisdictions.toml -->\n";
+            "<!-- rules table: generated from src/deadlines/rules/*.toml -->\n";
         const END: &str = "<!-- end of rules table -->";
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/deadlines.md");
         let doc = std::fs::read_to_string(path).unwrap();

@@ -33,6 +33,14 @@ pub struct Contact {
     /// A web page about the incident or the privacy team.
     #[serde(default)]
     pub web: String,
+    /// The free credit monitoring or identity protection offered, and how to enrol; US
+    /// states that require offering it need it in the letter.
+    #[serde(default)]
+    pub credit_monitoring: String,
+    /// Each state attorney general's contact details, by roster location (`US-MD = "..."`),
+    /// for the states whose letters must give them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub attorney_general: BTreeMap<String, String>,
 }
 
 impl Contact {
@@ -46,6 +54,7 @@ impl Contact {
             "toll_free" => &self.toll_free,
             "postal_address" => &self.postal_address,
             "web" => &self.web,
+            "credit_monitoring" => &self.credit_monitoring,
             _ => return false,
         };
         !value.trim().is_empty()
@@ -87,6 +96,8 @@ impl Default for Contact {
             toll_free: String::new(),
             postal_address: String::new(),
             web: String::new(),
+            credit_monitoring: String::new(),
+            attorney_general: BTreeMap::new(),
         }
     }
 }
@@ -177,6 +188,7 @@ impl LetterContext {
                 rules => Value::from(self.law.rules.clone()),
                 elements => Value::from_object(Elements(self.law.elements.clone())),
                 notice_date => self.law.notice_date.clone(),
+                attorney_general => self.law.attorney_general.clone(),
             },
             incident => shared.incident.clone(),
             programs => shared.programs.clone(),
@@ -276,6 +288,9 @@ pub struct LawView {
     pub elements: Vec<&'static str>,
     /// The date of the notice (the day the letter is built).
     pub notice_date: String,
+    /// The contact details of the person's state attorney general, from
+    /// `[contact.attorney_general]`, when configured for their location.
+    pub attorney_general: Option<String>,
 }
 
 /// The parts shared by every letter of one incident, built once.
@@ -384,6 +399,10 @@ impl IncidentContext {
             rules: law.rules,
             elements: law.elements.iter().map(|e| e.as_str()).collect(),
             notice_date: notice_date.clone(),
+            attorney_general: location
+                .as_ref()
+                .and_then(|l| self.shared.contact.attorney_general.get(l))
+                .cloned(),
         }
     }
 }
@@ -452,6 +471,7 @@ mod tests {
                 rules: vec!["us-ca".into()],
                 elements: vec!["notice-title", "what-happened"],
                 notice_date: "6 December 2026".into(),
+                attorney_general: None,
             },
             shared: Arc::new(SharedView::new(
                 IncidentView {

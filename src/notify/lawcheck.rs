@@ -18,6 +18,9 @@ pub const BREACH_HEADINGS: [&str; 5] = [
     "For More Information",
 ];
 
+/// The three nationwide consumer reporting agencies, as letters name them.
+pub const CREDIT_BUREAUS: [&str; 3] = ["Equifax", "Experian", "TransUnion"];
+
 /// An element a rule requires that a letter does not give.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Gap {
@@ -128,6 +131,47 @@ fn lacks(letter: &Letter, ctx: &LetterContext, element: LetterElement) -> Option
                     ctx.shared.incident.discovered
                 )
             })
+        }
+        LetterElement::CreditMonitoringOffer => {
+            needs("credit_monitoring", &ctx.shared.contact.credit_monitoring)
+        }
+        LetterElement::AttorneyGeneralContact => match &ctx.law.attorney_general {
+            None => Some(format!(
+                "[contact.attorney_general] has no entry for {}",
+                ctx.person.location.as_deref().unwrap_or("the person's location")
+            )),
+            Some(details) => needs("attorney_general", details),
+        },
+        LetterElement::CreditBureaus => CREDIT_BUREAUS
+            .iter()
+            .find(|b| !text.contains(**b))
+            .map(|b| format!("the text part does not name the consumer reporting agency {b}")),
+        LetterElement::FtcContact => (!text.contains("Federal Trade Commission")
+            || !text.contains("identitytheft.gov"))
+        .then(|| "the text part does not give the Federal Trade Commission and identitytheft.gov".into()),
+        LetterElement::SecurityFreeze => (!text.to_lowercase().contains("security freeze"))
+            .then(|| "the text part does not explain the security freeze".into()),
+        LetterElement::PoliceReport => (!text.to_lowercase().contains("police report"))
+            .then(|| "the text part does not mention the right to a police report".into()),
+        // The statute forbids what the other elements ask for: a letter that declares the
+        // breach's description, or gives the number of people, breaks it.
+        LetterElement::OmitBreachNature => {
+            let describes = letter.marks.text.contains(&LetterElement::WhatHappened)
+                || letter.marks.html.contains(&LetterElement::WhatHappened);
+            let count = ctx.shared.stats.people.to_string();
+            let counts = ctx.shared.stats.people > 9
+                && text
+                    .split(|c: char| !c.is_ascii_digit() && c != ',')
+                    .any(|word| word.replace(',', "") == count);
+            if describes {
+                Some("the letter describes the nature of the breach, which this law forbids".into())
+            } else if counts {
+                Some(format!(
+                    "the text part gives the number of people affected ({count}), which this law forbids"
+                ))
+            } else {
+                None
+            }
         }
         LetterElement::InformationInvolved => ctx
             .person
