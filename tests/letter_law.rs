@@ -11,7 +11,13 @@ use common::Sandbox;
 const CONTACT: &str = "[smtp]\nfrom = \"privacy@corp.example\"\n\
     [contact]\nname = \"Privacy Team\"\nemail = \"privacy@corp.example\"\n\
     dpo = \"Dana Ortiz, dpo@corp.example\"\ntoll_free = \"+1 800 555 0100\"\n\
-    postal_address = \"1 Example Way, Springfield\"\nweb = \"https://corp.example/privacy\"\n";
+    postal_address = \"1 Example Way, Springfield\"\nweb = \"https://corp.example/privacy\"\n\
+    credit_monitoring = \"24 months of identity monitoring: enrol at https://monitor.example with code BD-1\"\n\
+    [contact.attorney_general]\n\
+    US-DC = \"Office of the Attorney General for the District of Columbia (test entry)\"\n\
+    US-MD = \"Office of the Attorney General of Maryland (test entry)\"\n\
+    US-NC = \"North Carolina Attorney General's Office (test entry)\"\n\
+    US-RI = \"Rhode Island Attorney General (test entry)\"\n";
 
 /// A database with the full `[contact]` and one incident, no roster yet.
 fn incident() -> Sandbox {

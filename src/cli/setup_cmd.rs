@@ -310,11 +310,8 @@ fn init(
     let missing = settings
         .rules
         .missing_contact(|field| settings.config.contact.has(field));
-    let mut fields: Vec<&str> = missing
-        .iter()
-        .filter(|m| m.stand_in.is_none())
-        .map(|m| m.field)
-        .collect();
+    let needed = |m: &&crate::deadlines::MissingContact| m.stand_in.is_none() && m.only_when.is_none();
+    let mut fields: Vec<&str> = missing.iter().filter(needed).map(|m| m.field.as_str()).collect();
     fields.dedup();
     if fields.is_empty() {
         writeln!(
@@ -322,7 +319,7 @@ fn init(
             "letters: every contact detail the rules ask for is set"
         )?;
     } else {
-        for m in missing.iter().filter(|m| m.stand_in.is_none()) {
+        for m in missing.iter().filter(needed) {
             writeln!(
                 out,
                 "still missing: [contact] {} (rule {} requires its letters to give {})",

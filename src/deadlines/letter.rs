@@ -172,9 +172,13 @@ impl std::fmt::Display for LetterElement {
 pub struct MissingContact {
     pub rule: String,
     pub element: LetterElement,
-    pub field: &'static str,
+    /// As written under `[contact]`: `toll_free`, or `attorney_general.US-MD` for one
+    /// state's entry.
+    pub field: String,
     /// What the letter gives instead, when the law accepts something else.
     pub stand_in: Option<&'static str>,
+    /// Set when only some letters need it: the data elements whose exposure does.
+    pub only_when: Option<String>,
 }
 
 /// One element a rule requires, and where the requirement comes from.
@@ -235,8 +239,17 @@ impl RuleBook {
                     .any(|e| contained.contains(e) || may.contains(e));
             if rule.covers(location) && category_ok && element_ok {
                 law.rules.push(rule.id.clone());
-                law.elements
-                    .extend(rule.letter.iter().map(|required| required.element));
+                // The offer of credit monitoring follows the rule's `credit_monitoring`
+                // (an exposed element it names), when the rule has one.
+                law.elements.extend(
+                    rule.letter
+                        .iter()
+                        .map(|required| required.element)
+                        .filter(|e| {
+                            *e != LetterElement::CreditMonitoringOffer
+                                || rule.credit_monitoring.is_none()
+                        }),
+                );
                 if rule
                     .credit_monitoring
                     .as_ref()
@@ -251,20 +264,45 @@ impl RuleBook {
 
     /// Every `[contact]` field that some rule's letter elements need and `filled` says is
     /// empty, with the rule and element that need it.
+    ///
+    /// The attorney general's details are per state (`attorney_general.US-MD`); the offer
+    /// of credit monitoring is needed only when the elements its rule names are exposed.
     pub fn missing_contact(&self, filled: impl Fn(&str) -> bool) -> Vec<MissingContact> {
         let mut missing = Vec::new();
-        for rule in self.rules() {
-            for required in &rule.letter {
-                if let Some(field) = required.element.needs_contact()
-                    && !filled(field)
-                {
+        for rule in self.rules().filter(|r| r.is_current()) {
+            let mut need = |element: LetterElement, field: String, only_when: Option<String>| {
+                if !filled(&field) {
                     missing.push(MissingContact {
                         rule: rule.id.clone(),
-                        element: required.element,
+                        element,
                         field,
-                        stand_in: required.element.contact_stand_in(),
+                        stand_in: element.contact_stand_in(),
+                        only_when,
                     });
                 }
+            };
+            for required in &rule.letter {
+                match required.element {
+                    LetterElement::AttorneyGeneralContact => {
+                        for at in rule.locations.iter().filter(|l| !l.contains('*')) {
+                            need(required.element, format!("attorney_general.{at}"), None);
+                        }
+                    }
+                    LetterElement::CreditMonitoringOffer if rule.credit_monitoring.is_some() => {}
+                    element => {
+                        if let Some(field) = element.needs_contact() {
+                            need(element, field.to_owned(), None);
+                        }
+                    }
+                }
+            }
+            if let Some(m) = &rule.credit_monitoring {
+                let names: Vec<&str> = m.elements.iter().map(|e| e.as_str()).collect();
+                need(
+                    LetterElement::CreditMonitoringOffer,
+                    "credit_monitoring".to_owned(),
+                    Some(names.join(" or ")),
+                );
             }
         }
         missing

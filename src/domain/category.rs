@@ -188,6 +188,18 @@ impl CategoryCatalog {
         Ok(catalog)
     }
 
+    /// This catalogue with `extra` categories added (a sample for `template check`).
+    #[must_use]
+    pub fn extended(&self, extra: impl IntoIterator<Item = CategoryDef>) -> Self {
+        let mut out = self.clone();
+        for def in extra {
+            if well_formed(&def.name) && !out.defs.iter().any(|d| d.name == def.name) {
+                out.defs.push(def);
+            }
+        }
+        out
+    }
+
     /// Looks up a category by name (case-insensitive; `_` and spaces read as `-`).
     pub fn parse(&self, given: &str) -> Result<CategoryName, DomainError> {
         let wanted = given.trim().to_ascii_lowercase().replace(['_', ' '], "-");

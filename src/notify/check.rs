@@ -5,7 +5,7 @@
 
 use crate::config::Settings;
 use crate::domain::{
-    AffectedPerson, CategoryCatalog, Email, EmployeeId, Incident, IncidentId, NewIncident,
+    AffectedPerson, CategoryCatalog, CategoryDef, Email, EmployeeId, Incident, IncidentId, NewIncident,
     Severity, UserName,
 };
 use crate::notify::{IncidentContext, TemplateName, stats};
@@ -44,8 +44,25 @@ impl TemplateCheck {
 pub fn check_templates(settings: &Settings) -> TemplateCheck {
     let mut lines = Vec::new();
 
-    let sample = sample_context(&settings.catalog, &settings.config.contact)
-        .with_law(&settings.rules, chrono::Utc::now());
+    // A sample category for each element a rule's credit-monitoring duty names, so that
+    // the offer is checked where it would be required.
+    let elements: std::collections::BTreeSet<crate::domain::DataElement> = settings
+        .rules
+        .rules()
+        .filter_map(|r| r.credit_monitoring.as_ref())
+        .flat_map(|m| m.elements.iter().copied())
+        .collect();
+    let catalog = settings
+        .catalog
+        .extended(elements.into_iter().map(|e| CategoryDef {
+            name: sample_category(e),
+            description: format!("your {e} (a sample category)"),
+            elements: vec![e],
+            may_contain: Vec::new(),
+        }));
+    let rules = settings.rules.clone().with_catalog(&catalog);
+    let sample =
+        sample_context(&catalog, &settings.config.contact).with_law(&rules, chrono::Utc::now());
     let mut bad = 0;
     // Each template for a sample person, and the letters to people for a sample
     // person of every jurisdiction whose rule lists letter elements.
@@ -55,7 +72,7 @@ pub fn check_templates(settings: &Settings) -> TemplateCheck {
             sample_person(&settings.catalog, "US-CA", &[]),
         )];
         if name == TemplateName::Initial {
-            people.extend(jurisdiction_samples(settings));
+            people.extend(jurisdiction_samples(settings, &catalog));
         }
         for (rule, person) in &people {
             let label = if rule.is_empty() {
@@ -68,14 +85,14 @@ pub fn check_templates(settings: &Settings) -> TemplateCheck {
                     .unwrap_or_default();
                 format!("{name} for {rule} ({at})")
             };
-            let letter_ctx = sample.for_person(person, &settings.catalog);
+            let letter_ctx = sample.for_person(person, &catalog);
             match settings.templates.render(name, &letter_ctx) {
                 Ok(letter) => {
                     // What the person's law requires, by rule and element.
                     let gaps = if rule.is_empty() {
                         Vec::new()
                     } else {
-                        crate::notify::check_letter(&letter, &letter_ctx, &settings.rules)
+                        crate::notify::check_letter(&letter, &letter_ctx, &rules)
                     };
                     if gaps.is_empty() {
                         lines.push(format!("ok     {label}"));
@@ -115,12 +132,16 @@ pub fn check_templates(settings: &Settings) -> TemplateCheck {
         .missing_contact(|field| settings.config.contact.has(field));
     let mut hard = 0;
     for m in &missing {
-        match m.stand_in {
-            Some(instead) => lines.push(format!(
+        match (m.stand_in, &m.only_when) {
+            (Some(instead), _) => lines.push(format!(
                 "NOTE   [contact] {} is not set: rule {} letters give the contact {instead} as their {} instead",
                 m.field, m.rule, m.element
             )),
-            None => {
+            (None, Some(when)) => lines.push(format!(
+                "NOTE   [contact] {} is not set: rule {} letters must give {} when {when} is exposed; set it before sending those",
+                m.field, m.rule, m.element
+            )),
+            (None, None) => {
                 hard += 1;
                 lines.push(format!(
                     "MISSING [contact] {}: rule {} requires its letters to give {}",
@@ -132,20 +153,31 @@ pub fn check_templates(settings: &Settings) -> TemplateCheck {
     TemplateCheck { lines, bad, hard }
 }
 
+/// The name of the sample category that contains `element`.
+fn sample_category(element: crate::domain::DataElement) -> String {
+    format!("sample-{element}")
+}
+
 /// A sample person for each rule that lists letter elements: living at the rule's first
-/// concrete location, with its data categories exposed if it names any.
-fn jurisdiction_samples(settings: &Settings) -> Vec<(String, AffectedPerson)> {
+/// concrete location, with its data categories exposed if it names any, and (once
+/// `[contact] credit_monitoring` is set) an element its credit-monitoring duty names.
+fn jurisdiction_samples(
+    settings: &Settings,
+    catalog: &CategoryCatalog,
+) -> Vec<(String, AffectedPerson)> {
+    let offer = settings.config.contact.has("credit_monitoring");
     settings
         .rules
         .rules()
-        .filter(|r| !r.letter.is_empty())
+        .filter(|r| !r.letter.is_empty() && r.is_current())
         .filter_map(|rule| {
             let at = rule.locations.iter().find(|l| !l.contains('*'))?;
-            let extra: Vec<&str> = rule.categories.iter().map(String::as_str).collect();
-            Some((
-                rule.id.clone(),
-                sample_person(&settings.catalog, at, &extra),
-            ))
+            let mut extra: Vec<String> = rule.categories.clone();
+            if let Some(m) = rule.credit_monitoring.as_ref().filter(|_| offer) {
+                extra.extend(m.elements.first().map(|e| sample_category(*e)));
+            }
+            let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
+            Some((rule.id.clone(), sample_person(catalog, at, &extra)))
         })
         .collect()
 }

@@ -55,7 +55,13 @@ impl Contact {
             "postal_address" => &self.postal_address,
             "web" => &self.web,
             "credit_monitoring" => &self.credit_monitoring,
-            _ => return false,
+            other => match other
+                .strip_prefix("attorney_general.")
+                .and_then(|at| self.attorney_general.get(at))
+            {
+                Some(details) => details,
+                None => return false,
+            },
         };
         !value.trim().is_empty()
     }

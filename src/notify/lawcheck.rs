@@ -44,14 +44,29 @@ impl std::fmt::Display for Gap {
 /// What `letter`, rendered from `ctx`, lacks of what `ctx.law`'s rules require.
 pub fn check(letter: &Letter, ctx: &LetterContext, rules: &RuleBook) -> Vec<Gap> {
     let mut gaps = Vec::new();
+    let required_here = |e: LetterElement| ctx.law.elements.contains(&e.as_str());
     for id in &ctx.law.rules {
         let Some(rule) = rules.rule(id) else { continue };
-        for required in &rule.letter {
-            if let Some(why) = lacks(letter, ctx, required.element) {
+        // The credit-monitoring offer is required when an element its rule names was
+        // exposed: its citation is the rule's `credit_monitoring`.
+        let offer = rule.credit_monitoring.as_ref().map(|m| {
+            (LetterElement::CreditMonitoringOffer, m.citation.clone())
+        });
+        let has_offer = offer.is_some();
+        let listed = rule
+            .letter
+            .iter()
+            .filter(|r| r.element != LetterElement::CreditMonitoringOffer || !has_offer)
+            .map(|r| (r.element, r.citation.clone()));
+        for (element, citation) in listed.chain(offer) {
+            if !required_here(element) {
+                continue;
+            }
+            if let Some(why) = lacks(letter, ctx, element) {
                 gaps.push(Gap {
                     rule: id.clone(),
-                    element: required.element,
-                    citation: required.citation.clone(),
+                    element,
+                    citation,
                     why,
                 });
             }
@@ -67,6 +82,12 @@ fn lacks(letter: &Letter, ctx: &LetterContext, element: LetterElement) -> Option
         && !ctx.shared.contact.has(field)
     {
         return Some(format!("[contact] {field} is not set"));
+    }
+    if element == LetterElement::AttorneyGeneralContact && ctx.law.attorney_general.is_none() {
+        return Some(format!(
+            "[contact.attorney_general] has no entry for {}",
+            ctx.person.location.as_deref().unwrap_or("the person's location")
+        ));
     }
     for (part, marks) in [("text", &letter.marks.text), ("HTML", &letter.marks.html)] {
         if !marks.contains(&element) {
