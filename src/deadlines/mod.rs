@@ -408,13 +408,23 @@ impl RuleBook {
                 (None, None) => "always".to_owned(),
             };
             let deadline = match (rule.hours, rule.days) {
+                _ if rule.no_duty => "no statutory duty".to_owned(),
                 (Some(h), _) => format!("{h} hours"),
+                (None, Some(d)) if rule.business_days => format!("{d} business days"),
                 (None, Some(d)) => format!("{d} days"),
                 (None, None) => "without undue delay".to_owned(),
             };
             let mut threshold = Vec::new();
             if let Some(n) = rule.min_people {
-                threshold.push(format!("at least {n} people"));
+                let scope = if rule.per_location { " in one location" } else { "" };
+                threshold.push(format!("at least {n} people{scope}"));
+            }
+            if !rule.elements.is_empty() {
+                let names: Vec<&str> = rule.elements.iter().map(|e| e.as_str()).collect();
+                threshold.push(format!("elements: {}", names.join(", ")));
+            }
+            if let Some(t) = &rule.threshold {
+                threshold.push(t.clone());
             }
             if !rule.categories.is_empty() {
                 threshold.push(format!("categories: {}", rule.categories.join(", ")));
@@ -426,6 +436,24 @@ impl RuleBook {
                 threshold.push("serious harm likely".to_owned());
             }
             let mut citation = rule.citation.clone();
+            if let Some(m) = &rule.credit_monitoring {
+                let names: Vec<&str> = m.elements.iter().map(|e| e.as_str()).collect();
+                let _ = write!(
+                    citation,
+                    ". Credit monitoring: {} months when {} exposed ({})",
+                    m.months,
+                    names.join(" or "),
+                    m.citation
+                );
+            }
+            if let Some(s) = &rule.substitute_notice {
+                citation.push_str(". Substitute notice: ");
+                citation.push_str(s);
+            }
+            if let Some(c) = &rule.contents {
+                citation.push_str(". Contents: ");
+                citation.push_str(c);
+            }
             if let Some(note) = &rule.note {
                 citation.push_str(". Note: ");
                 citation.push_str(note);

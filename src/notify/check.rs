@@ -111,19 +111,44 @@ pub fn check_templates(settings: &Settings) -> TemplateCheck {
     }
     // Each translation renders for a sample person who reads it; everyone whose
     // language has none gets the English letter.
+    // A translated first notice is checked for every jurisdiction, like the English one:
+    // anyone may read it, wherever they live.
+    let samples = jurisdiction_samples(settings, &catalog);
     for name in TemplateName::ALL {
         for lang in settings.templates.languages(name) {
-            let mut person = sample_person(&settings.catalog, "DE", &[]);
-            person.language = crate::domain::Language::parse(lang).ok();
-            let letter_ctx = sample.for_person(&person, &settings.catalog);
-            match settings.templates.render(name, &letter_ctx) {
-                Ok(_) => lines.push(format!(
-                    "ok     {name}.{lang} (for people whose language is {lang}; other languages get English)"
-                )),
-                Err(e) => {
-                    bad += 1;
-                    lines.push(format!("ERROR  {name}.{lang}: {e}"));
+            let mut people = vec![(String::new(), sample_person(&catalog, "DE", &[]))];
+            if name == TemplateName::Initial {
+                people.extend(samples.iter().cloned());
+            }
+            let mut failed = false;
+            for (rule, mut person) in people {
+                person.language = crate::domain::Language::parse(lang).ok();
+                let letter_ctx = sample.for_person(&person, &catalog);
+                match settings.templates.render(name, &letter_ctx) {
+                    Ok(letter) if !rule.is_empty() => {
+                        let at = person
+                            .location
+                            .as_ref()
+                            .map(ToString::to_string)
+                            .unwrap_or_default();
+                        for gap in crate::notify::check_letter(&letter, &letter_ctx, &rules) {
+                            bad += 1;
+                            failed = true;
+                            lines.push(format!("LACKS  {name}.{lang} for {rule} ({at}): {gap}"));
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        bad += 1;
+                        failed = true;
+                        lines.push(format!("ERROR  {name}.{lang}: {e}"));
+                    }
                 }
+            }
+            if !failed {
+                lines.push(format!(
+                    "ok     {name}.{lang} (for people whose language is {lang}; other languages get English)"
+                ));
             }
         }
     }

@@ -107,7 +107,18 @@ fn lacks(letter: &Letter, ctx: &LetterContext, element: LetterElement) -> Option
             None
         }
     };
+    // A translation gives the title, the headings and the advice in its own words: what
+    // its template declares is what is checked of those.
+    let english = letter.language.as_deref().is_none_or(|l| l == "en");
     match element {
+        LetterElement::NoticeTitle
+        | LetterElement::BreachHeadings
+        | LetterElement::SecurityFreeze
+        | LetterElement::PoliceReport
+            if !english =>
+        {
+            None
+        }
         LetterElement::NoticeTitle => {
             let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
             (first.trim() != "Notice of Data Breach").then(|| {
@@ -167,7 +178,7 @@ fn lacks(letter: &Letter, ctx: &LetterContext, element: LetterElement) -> Option
             .iter()
             .find(|b| !text.contains(**b))
             .map(|b| format!("the text part does not name the consumer reporting agency {b}")),
-        LetterElement::FtcContact => (!text.contains("Federal Trade Commission")
+        LetterElement::FtcContact => ((english && !text.contains("Federal Trade Commission"))
             || !text.contains("identitytheft.gov"))
         .then(|| "the text part does not give the Federal Trade Commission and identitytheft.gov".into()),
         LetterElement::SecurityFreeze => (!text.to_lowercase().contains("security freeze"))
