@@ -604,3 +604,95 @@ fn closing_with_open_obligations_is_refused_unless_said_and_they_stay_listed() {
         "{log}"
     );
 }
+
+/// Issue 28, item 3: state laws apply to the data elements they name. Keystrokes may hold
+/// typed passwords or card numbers, so California's notice is `possible` until a responder
+/// confirms or rules out; each decision is recorded with its reason.
+#[test]
+fn elements_a_category_may_contain_are_confirmed_or_ruled_out_and_recorded() {
+    let sb = Sandbox::new();
+    sb.ok(&[
+        "incident",
+        "open",
+        "--title",
+        "Keystroke store readable",
+        "--severity",
+        "2",
+        "--aware",
+        AWARE,
+        "--category",
+        "keystrokes",
+    ]);
+    sb.import(
+        "1",
+        "employee_id,name,email,categories,location\n\
+         E1,Carla,carla@corp.example,keystrokes,US-CA\n\
+         E2,Mary,mary@corp.example,keystrokes,US-MA\n",
+    );
+    let list = obligations(&sb);
+    let ca = by_rule(&list, "us-ca");
+    let possible: Vec<&str> = ca["possible"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(possible.contains(&"credentials"), "{ca}");
+    let text = sb.ok(&["deadlines", "1"]);
+    assert!(text.contains("possible"), "{text}");
+    assert!(
+        text.contains("INC-1: us-ca applies only if government-id or financial-account or payment-card or credentials was exposed: confirm or rule out with breachdesk incident elements INC-1"),
+        "{text}"
+    );
+    let shown = sb.ok(&["incident", "show", "1"]);
+    assert!(shown.contains("elements:    possible"), "{shown}");
+    // Ruling out needs a reason; an unknown element lists the vocabulary.
+    sb.fails(
+        &["incident", "elements", "1", "--rule-out", "credentials"],
+        2,
+    );
+    let err = sb.fails(&["incident", "elements", "1", "--confirm", "horoscope"], 2);
+    assert!(err.contains("government-id, financial-account"), "{err}");
+    let out = sb.ok(&[
+        "incident",
+        "elements",
+        "1",
+        "--confirm",
+        "credentials",
+        "--reason",
+        "the capture holds typed passwords",
+    ]);
+    assert!(
+        out.contains("exposed:    credentials, behavioural"),
+        "{out}"
+    );
+    let list = obligations(&sb);
+    assert!(
+        by_rule(&list, "us-ca").get("possible").is_none(),
+        "{list:?}"
+    );
+    // Massachusetts names no credentials: still possible until the rest is ruled out.
+    assert!(by_rule(&list, "us-ma")["possible"].is_array(), "{list:?}");
+    for element in ["financial-account", "payment-card", "government-id"] {
+        sb.ok(&[
+            "incident",
+            "elements",
+            "1",
+            "--rule-out",
+            element,
+            "--reason",
+            "card and id fields are masked at capture",
+        ]);
+    }
+    let list = obligations(&sb);
+    assert!(!list.iter().any(|o| o["rule"] == "us-ma"), "{list:?}");
+    let json = sb.json(&["incident", "elements", "1", "--json"]);
+    assert_eq!(json["ruled_out"].as_array().unwrap().len(), 3, "{json}");
+    assert!(json["decisions"][0]["by"].as_str().is_some(), "{json}");
+    let log = sb.ok(&["audit", "log"]);
+    assert!(
+        log.contains("incident.element")
+            && log.contains("credentials confirmed: the capture holds typed passwords"),
+        "{log}"
+    );
+}

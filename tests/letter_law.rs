@@ -359,6 +359,7 @@ fn each_person_gets_their_language_when_a_translation_exists_and_english_otherwi
         "employee_id,name,email,categories,location,language\n\
          DE1,Dieter,dieter@corp.example,keystrokes,DE,de-DE\n\
          FR1,Fanny,fanny@corp.example,keystrokes,FR,fr\n\
+         IT1,Ilaria,ilaria@corp.example,keystrokes,IT,it\n\
          XX1,Xavier,xavier@corp.example,keystrokes,DE,\n",
     );
     let headers = |person: &str| {
@@ -379,15 +380,18 @@ fn each_person_gets_their_language_when_a_translation_exists_and_english_otherwi
         headers("DE1")
     );
     let (french, _) = letter(&s, "FR1");
+    assert!(french.starts_with("Bonjour Fanny,"), "{french}");
+    assert!(headers("FR1").contains("Content-Language: fr"));
+    let (italian, _) = letter(&s, "IT1");
     assert!(
-        french.starts_with("Dear Fanny,"),
-        "no French: English: {french}"
+        italian.starts_with("Dear Ilaria,"),
+        "no Italian: English: {italian}"
     );
-    assert!(headers("FR1").contains("Content-Language: en"));
+    assert!(headers("IT1").contains("Content-Language: en"));
     assert!(letter(&s, "XX1").0.starts_with("Dear Xavier,"));
-    // The German letter gives what the GDPR asks: it queues without a reason.
+    // The translated letters give what the GDPR asks: they queue without a reason.
     let out = s.ok(&["notify", "queue", "1", "--template", "initial"]);
-    assert!(out.contains("queued 3 'initial' letters"), "{out}");
+    assert!(out.contains("queued 4 'initial' letters"), "{out}");
 }
 
 #[test]
@@ -403,12 +407,107 @@ fn a_bad_language_tag_or_an_incomplete_translation_is_a_clear_error() {
         "{err}"
     );
     std::fs::create_dir_all(s.path("templates")).unwrap();
-    s.write("templates/initial.fr.txt", "Bonjour {{ person.name }}\n");
+    s.write("templates/initial.it.txt", "Buongiorno {{ person.name }}\n");
     let err = s.fails(&["template", "check"], 2);
     assert!(
         err.contains(
-            "translation 'fr' is incomplete: initial.fr.subject.txt, initial.fr.html missing"
+            "translation 'it' is incomplete: initial.it.subject.txt, initial.it.html missing"
         ),
         "{err}"
+    );
+}
+
+/// Issue 28, item 7: the first notice ships in French (France and Canada), Spanish,
+/// Portuguese (Brazil), Japanese and German; each is chosen by the roster's language tag,
+/// gives what the rules covering its reader require (a Spanish speaker in California gets the
+/// title and the five headings in Spanish, the agencies, the FTC), and `template check`
+/// checks each for every jurisdiction.
+#[test]
+fn every_translation_is_chosen_by_language_and_gives_what_the_law_asks() {
+    let s = incident();
+    s.import(
+        "1",
+        "employee_id,name,email,categories,location,language\n\
+         QC1,Camille,camille@corp.example,keystrokes,CA-QC,fr-CA\n\
+         BR1,Bruno,bruno@corp.example,keystrokes,BR,pt-BR\n\
+         JP1,Junko,junko@corp.example,keystrokes,JP,ja\n\
+         CA1,Carmen,carmen@corp.example,keystrokes,US-CA,es-US\n\
+         DE1,Dieter,dieter@corp.example,keystrokes,DE,de\n",
+    );
+    let starts = [
+        ("QC1", "Bonjour Camille,", "fr"),
+        ("BR1", "Prezado(a) Bruno,", "pt"),
+        ("JP1", "Junko 様", "ja"),
+        ("CA1", "Aviso de violación de datos", "es"),
+        ("DE1", "Guten Tag Dieter,", "de"),
+    ];
+    for (person, start, lang) in starts {
+        let (text, html) = letter(&s, person);
+        assert!(text.starts_with(start), "{person}: {text}");
+        assert!(html.contains(&format!("lang=\"{lang}")), "{person}: {html}");
+        assert!(!text.contains("Dear "), "{person} got English: {text}");
+    }
+    let (spanish, _) = letter(&s, "CA1");
+    for name in ["Equifax", "Experian", "TransUnion"] {
+        assert!(spanish.contains(name), "{spanish}");
+    }
+    let check = s.ok(&["template", "check"]);
+    for lang in ["de", "es", "fr", "ja", "pt"] {
+        assert!(
+            check.contains(&format!(
+                "ok     initial.{lang} (for people whose language is {lang}"
+            )),
+            "{check}"
+        );
+    }
+    assert!(!check.contains("LACKS"), "{check}");
+    let out = s.ok(&["notify", "queue", "1", "--template", "initial"]);
+    assert!(out.contains("queued 5 'initial' letters"), "{out}");
+}
+
+/// Massachusetts forbids describing the nature of the breach or the number of residents
+/// affected (ch. 93H s3(b)), and asks for the police report and the security freeze: the
+/// letter of a resident leaves out what happened, and a template that tells it anyway fails
+/// the check by rule and element.
+#[test]
+fn a_massachusetts_letter_leaves_out_what_the_law_forbids() {
+    let s = incident();
+    s.import(
+        "1",
+        "employee_id,name,email,categories,location\n\
+         MA1,Mary,mary@corp.example,keystrokes,US-MA\n\
+         CA1,Carla,carla@corp.example,keystrokes,US-CA\n",
+    );
+    let (ma, ma_html) = letter(&s, "MA1");
+    assert!(!ma.contains("What Happened"), "{ma}");
+    assert!(!ma_html.contains("What Happened"), "{ma_html}");
+    assert!(ma.contains("police report"), "{ma}");
+    assert!(ma.contains("security freeze"), "{ma}");
+    let (ca, _) = letter(&s, "CA1");
+    assert!(ca.contains("What Happened"), "{ca}");
+    // An override that always tells what happened breaks the Massachusetts rule.
+    let text = include_str!("../templates/initial.txt");
+    let html = include_str!("../templates/initial.html");
+    std::fs::create_dir_all(s.path("templates")).unwrap();
+    s.write(
+        "templates/initial.txt",
+        &text.replace(
+            "{% if \"omit-breach-nature\" in law.elements -%}",
+            "{% if false -%}",
+        ),
+    );
+    s.write(
+        "templates/initial.html",
+        &html.replace(
+            "{% if \"omit-breach-nature\" in law.elements %}",
+            "{% if false %}",
+        ),
+    );
+    let run = s.cmd().args(["template", "check"]).output().unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    let out = String::from_utf8(run.stdout).unwrap();
+    assert!(
+        out.contains("us-ma lacks omit-breach-nature: the letter describes the nature of the breach, which this law forbids"),
+        "{out}"
     );
 }

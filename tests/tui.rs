@@ -2075,3 +2075,44 @@ fn closing_from_the_tui_needs_force_while_obligations_are_open() {
         "its clocks still run"
     );
 }
+
+/// Issue 28, item 3: `x` on the Deadlines tab confirms or rules out a data element the
+/// exposed categories may contain; ruling out needs a reason; the decision is recorded and
+/// the obligations follow.
+#[test]
+fn data_elements_are_confirmed_or_ruled_out_from_the_deadlines_tab() {
+    use breachdesk::domain::DataElement;
+    use breachdesk::tui::form::FieldName;
+    let f = Fixture::with_history();
+    let mut app = f.app();
+    open_main(&mut app);
+    form_on(&mut app, Tab::Deadlines, 'x');
+    snapshot("form_elements", &app);
+    // The first choice is the first possible element; confirm it.
+    key(&mut app, KeyCode::Enter);
+    assert!(app.dialog.is_none(), "the form closed once recorded");
+    let inc = f.desk.incident(IncidentId::new(3)).unwrap();
+    let (element, decision) = inc.elements.iter().next().unwrap();
+    assert_eq!(*element, DataElement::GovernmentId);
+    assert!(decision.confirmed);
+    // Ruling one out without a reason is refused on the field.
+    form_on(&mut app, Tab::Deadlines, 'x');
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::Right);
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(
+        field_error(&app, FieldName::Reason).as_deref(),
+        Some("a reason is required")
+    );
+    key(&mut app, KeyCode::Tab);
+    keys(&mut app, "masked at capture");
+    key(&mut app, KeyCode::Enter);
+    assert!(app.dialog.is_none());
+    let inc = f.desk.incident(IncidentId::new(3)).unwrap();
+    assert_eq!(inc.elements.len(), 2, "{:?}", inc.elements);
+    assert!(
+        inc.elements
+            .values()
+            .any(|d| !d.confirmed && d.reason == "masked at capture")
+    );
+}

@@ -311,7 +311,10 @@ fn elements(
         if set.is_empty() {
             "-".to_owned()
         } else {
-            set.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(", ")
+            set.iter()
+                .map(|e| e.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         }
     };
     writeln!(out, "{}: data elements", inc.id)?;
@@ -319,7 +322,11 @@ fn elements(
     writeln!(out, "possible:   {}", list(&exposed.possible))?;
     writeln!(out, "ruled out:  {}", list(&exposed.ruled_out))?;
     for (element, d) in &inc.elements {
-        let verb = if d.confirmed { "confirmed" } else { "ruled out" };
+        let verb = if d.confirmed {
+            "confirmed"
+        } else {
+            "ruled out"
+        };
         let why = if d.reason.is_empty() {
             String::new()
         } else {

@@ -310,8 +310,13 @@ fn init(
     let missing = settings
         .rules
         .missing_contact(|field| settings.config.contact.has(field));
-    let needed = |m: &&crate::deadlines::MissingContact| m.stand_in.is_none() && m.only_when.is_none();
-    let mut fields: Vec<&str> = missing.iter().filter(needed).map(|m| m.field.as_str()).collect();
+    let needed =
+        |m: &&crate::deadlines::MissingContact| m.stand_in.is_none() && m.only_when.is_none();
+    let mut fields: Vec<&str> = missing
+        .iter()
+        .filter(needed)
+        .map(|m| m.field.as_str())
+        .collect();
     fields.dedup();
     if fields.is_empty() {
         writeln!(

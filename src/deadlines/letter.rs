@@ -72,10 +72,12 @@ pub enum LetterElement {
     /// The letter must NOT describe the nature of the breach or the number of people
     /// affected (Mass. Gen. Laws ch. 93H s3(b)).
     OmitBreachNature,
+    /// The letter must NOT give the number of people affected (815 ILCS 530/10(a)).
+    OmitPeopleCount,
 }
 
 impl LetterElement {
-    pub const ALL: [LetterElement; 25] = [
+    pub const ALL: [LetterElement; 26] = [
         LetterElement::NoticeTitle,
         LetterElement::BreachHeadings,
         LetterElement::WhatHappened,
@@ -101,6 +103,7 @@ impl LetterElement {
         LetterElement::RemainVigilant,
         LetterElement::CreditMonitoringOffer,
         LetterElement::OmitBreachNature,
+        LetterElement::OmitPeopleCount,
     ];
 
     /// The name used in the rule file, templates and messages.
@@ -131,6 +134,7 @@ impl LetterElement {
             LetterElement::RemainVigilant => "remain-vigilant",
             LetterElement::CreditMonitoringOffer => "credit-monitoring-offer",
             LetterElement::OmitBreachNature => "omit-breach-nature",
+            LetterElement::OmitPeopleCount => "omit-people-count",
         }
     }
 
@@ -241,15 +245,16 @@ impl RuleBook {
                 law.rules.push(rule.id.clone());
                 // The offer of credit monitoring follows the rule's `credit_monitoring`
                 // (an exposed element it names), when the rule has one.
-                law.elements.extend(
-                    rule.letter
-                        .iter()
-                        .map(|required| required.element)
-                        .filter(|e| {
-                            *e != LetterElement::CreditMonitoringOffer
-                                || rule.credit_monitoring.is_none()
-                        }),
-                );
+                law.elements
+                    .extend(
+                        rule.letter
+                            .iter()
+                            .map(|required| required.element)
+                            .filter(|e| {
+                                *e != LetterElement::CreditMonitoringOffer
+                                    || rule.credit_monitoring.is_none()
+                            }),
+                    );
                 if rule
                     .credit_monitoring
                     .as_ref()

@@ -416,7 +416,11 @@ impl RuleBook {
             };
             let mut threshold = Vec::new();
             if let Some(n) = rule.min_people {
-                let scope = if rule.per_location { " in one location" } else { "" };
+                let scope = if rule.per_location {
+                    " in one location"
+                } else {
+                    ""
+                };
                 threshold.push(format!("at least {n} people{scope}"));
             }
             if !rule.elements.is_empty() {
@@ -821,7 +825,10 @@ mod tests {
                 .rule(&id)
                 .unwrap_or_else(|| panic!("no rule {id} for US-{state}"));
             assert!(rule.covers(&format!("US-{state}")), "{id}");
-            assert!(!rule.elements.is_empty(), "{id}: a state law names its elements");
+            assert!(
+                !rule.elements.is_empty(),
+                "{id}: a state law names its elements"
+            );
             assert_eq!(rule.notify, "individuals", "{id}");
         }
         const COUNTRIES: [&str; 27] = [
@@ -830,8 +837,7 @@ mod tests {
         ];
         for country in COUNTRIES {
             assert!(
-                book.rules()
-                    .any(|r| r.is_current() && r.covers(country)),
+                book.rules().any(|r| r.is_current() && r.covers(country)),
                 "no rule covers {country}"
             );
         }
@@ -845,10 +851,23 @@ mod tests {
         // A country whose law sets no duty says so rather than being missing.
         let mut inc = incident(&[("HK", 3), ("AR", 2), ("TV", 1)], &["keystrokes"]);
         inc.people += 4;
-        let said: Vec<String> = book.uncovered(&inc).iter().map(ToString::to_string).collect();
-        assert!(said[0].starts_with("no statutory duty known for HK (3 people, hk-pdpo)"), "{said:?}");
-        assert!(said[1].starts_with("no statutory duty known for AR (2 people"), "{said:?}");
-        assert_eq!(said[2], "no rule known for TV (1 person): check with counsel");
+        let said: Vec<String> = book
+            .uncovered(&inc)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert!(
+            said[0].starts_with("no statutory duty known for HK (3 people, hk-pdpo)"),
+            "{said:?}"
+        );
+        assert!(
+            said[1].starts_with("no statutory duty known for AR (2 people"),
+            "{said:?}"
+        );
+        assert_eq!(
+            said[2],
+            "no rule known for TV (1 person): check with counsel"
+        );
         assert!(said[3].starts_with("no location for 4 people"), "{said:?}");
     }
 
@@ -1047,9 +1066,17 @@ mod tests {
             ["us-ca", "us-ma", "us-ny"]
         );
         assert!(possible.iter().all(|(_, p)| !p.is_empty()), "{possible:?}");
-        let ca = book.obligations(&keys).into_iter().find(|o| o.rule == "us-ca").unwrap();
+        let ca = book
+            .obligations(&keys)
+            .into_iter()
+            .find(|o| o.rule == "us-ca")
+            .unwrap();
         assert_eq!(ca.state_word(), "possible");
-        assert!(ca.possible.contains(&DataElement::Credentials), "{:?}", ca.possible);
+        assert!(
+            ca.possible.contains(&DataElement::Credentials),
+            "{:?}",
+            ca.possible
+        );
         // Confirming credentials makes California and New York certain; Massachusetts
         // does not name credentials, so it stays possible on the rest.
         let decide = |confirmed| ElementDecision {
@@ -1060,7 +1087,12 @@ mod tests {
         };
         keys.elements.insert(DataElement::Credentials, decide(true));
         let after = found(&keys);
-        let state_of = |rule: &str| after.iter().find(|(r, _)| r == rule).map(|(_, p)| p.clone());
+        let state_of = |rule: &str| {
+            after
+                .iter()
+                .find(|(r, _)| r == rule)
+                .map(|(_, p)| p.clone())
+        };
         assert_eq!(state_of("us-ca"), Some(Vec::new()));
         assert_eq!(state_of("us-ny"), Some(Vec::new()));
         assert!(state_of("us-ma").is_some_and(|p| !p.is_empty()));
@@ -1162,8 +1194,7 @@ citation = "UK GDPR Art. 33"
     /// `BREACHDESK_UPDATE_DOCS=1 cargo test --lib rules_table`.
     #[test]
     fn the_rules_table_in_the_docs_is_generated_from_the_data() {
-        const BEGIN: &str =
-            "<!-- rules table: generated from src/deadlines/rules/*.toml -->\n";
+        const BEGIN: &str = "<!-- rules table: generated from src/deadlines/rules/*.toml -->\n";
         const END: &str = "<!-- end of rules table -->";
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/deadlines.md");
         let doc = std::fs::read_to_string(path).unwrap();

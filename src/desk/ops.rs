@@ -30,9 +30,9 @@ pub(crate) mod vocabulary {
         PauseOutcome, PeopleFilter, QueueReport, ReadPath, ResumeOutcome,
     };
     pub use crate::domain::{
-        AffectedPerson, AuditEvent, DataElement, Email, EmployeeId, HarmInputs, Incident, IncidentId,
-        NewIncident, NewProgram, ObligationState, Program, ProgramSlug, SeriousHarm, Severity,
-        Status, UserName,
+        AffectedPerson, AuditEvent, DataElement, Email, EmployeeId, HarmInputs, Incident,
+        IncidentId, NewIncident, NewProgram, ObligationState, Program, ProgramSlug, SeriousHarm,
+        Severity, Status, UserName,
     };
     pub use crate::evidence::Evidence;
     pub use crate::notify::TemplateName;

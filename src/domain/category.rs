@@ -125,7 +125,13 @@ const DEFAULTS: [Default4; 9] = [
         "screenshots",
         "screenshots taken of your screen",
         &[],
-        &[Credentials, FinancialAccount, PaymentCard, GovernmentId, Health],
+        &[
+            Credentials,
+            FinancialAccount,
+            PaymentCard,
+            GovernmentId,
+            Health,
+        ],
     ),
     (
         "contact-details",

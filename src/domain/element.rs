@@ -162,7 +162,10 @@ mod tests {
             DataElement::GovernmentId
         );
         let err = DataElement::parse("horoscope").unwrap_err().to_string();
-        assert!(err.contains("'horoscope'") && err.contains("payment-card"), "{err}");
+        assert!(
+            err.contains("'horoscope'") && err.contains("payment-card"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -181,7 +184,10 @@ mod tests {
         let open = ExposedElements::decide([Behavioural], [Credentials, PaymentCard], []);
         assert_eq!(open.certain, BTreeSet::from([Behavioural]));
         assert_eq!(open.possible, BTreeSet::from([Credentials, PaymentCard]));
-        let decisions = [(Credentials, decision(true)), (PaymentCard, decision(false))];
+        let decisions = [
+            (Credentials, decision(true)),
+            (PaymentCard, decision(false)),
+        ];
         let decided = ExposedElements::decide(
             [Behavioural],
             [Credentials, PaymentCard],

@@ -18,6 +18,29 @@ pub const BREACH_HEADINGS: [&str; 5] = [
     "For More Information",
 ];
 
+/// What a letter gives that a law forbidding content (`omit-breach-nature`,
+/// `omit-people-count`) does not allow, or `None`.
+fn forbidden(letter: &Letter, ctx: &LetterContext, element: LetterElement) -> Option<String> {
+    let describes = letter.marks.text.contains(&LetterElement::WhatHappened)
+        || letter.marks.html.contains(&LetterElement::WhatHappened);
+    if element == LetterElement::OmitBreachNature && describes {
+        return Some(
+            "the letter describes the nature of the breach, which this law forbids".into(),
+        );
+    }
+    let count = ctx.shared.stats.people.to_string();
+    let counts = ctx.shared.stats.people > 9
+        && letter
+            .text
+            .split(|c: char| !c.is_ascii_digit() && c != ',')
+            .any(|word| word.replace(',', "") == count);
+    counts.then(|| {
+        format!(
+            "the text part gives the number of people affected ({count}), which this law forbids"
+        )
+    })
+}
+
 /// The three nationwide consumer reporting agencies, as letters name them.
 pub const CREDIT_BUREAUS: [&str; 3] = ["Equifax", "Experian", "TransUnion"];
 
@@ -49,9 +72,10 @@ pub fn check(letter: &Letter, ctx: &LetterContext, rules: &RuleBook) -> Vec<Gap>
         let Some(rule) = rules.rule(id) else { continue };
         // The credit-monitoring offer is required when an element its rule names was
         // exposed: its citation is the rule's `credit_monitoring`.
-        let offer = rule.credit_monitoring.as_ref().map(|m| {
-            (LetterElement::CreditMonitoringOffer, m.citation.clone())
-        });
+        let offer = rule
+            .credit_monitoring
+            .as_ref()
+            .map(|m| (LetterElement::CreditMonitoringOffer, m.citation.clone()));
         let has_offer = offer.is_some();
         let listed = rule
             .letter
@@ -86,8 +110,18 @@ fn lacks(letter: &Letter, ctx: &LetterContext, element: LetterElement) -> Option
     if element == LetterElement::AttorneyGeneralContact && ctx.law.attorney_general.is_none() {
         return Some(format!(
             "[contact.attorney_general] has no entry for {}",
-            ctx.person.location.as_deref().unwrap_or("the person's location")
+            ctx.person
+                .location
+                .as_deref()
+                .unwrap_or("the person's location")
         ));
+    }
+    // A law that forbids content: what is checked is that the letter does not give it.
+    if matches!(
+        element,
+        LetterElement::OmitBreachNature | LetterElement::OmitPeopleCount
+    ) {
+        return forbidden(letter, ctx, element);
     }
     for (part, marks) in [("text", &letter.marks.text), ("HTML", &letter.marks.html)] {
         if !marks.contains(&element) {
@@ -170,7 +204,10 @@ fn lacks(letter: &Letter, ctx: &LetterContext, element: LetterElement) -> Option
         LetterElement::AttorneyGeneralContact => match &ctx.law.attorney_general {
             None => Some(format!(
                 "[contact.attorney_general] has no entry for {}",
-                ctx.person.location.as_deref().unwrap_or("the person's location")
+                ctx.person
+                    .location
+                    .as_deref()
+                    .unwrap_or("the person's location")
             )),
             Some(details) => needs("attorney_general", details),
         },
@@ -180,31 +217,13 @@ fn lacks(letter: &Letter, ctx: &LetterContext, element: LetterElement) -> Option
             .map(|b| format!("the text part does not name the consumer reporting agency {b}")),
         LetterElement::FtcContact => ((english && !text.contains("Federal Trade Commission"))
             || !text.contains("identitytheft.gov"))
-        .then(|| "the text part does not give the Federal Trade Commission and identitytheft.gov".into()),
+        .then(|| {
+            "the text part does not give the Federal Trade Commission and identitytheft.gov".into()
+        }),
         LetterElement::SecurityFreeze => (!text.to_lowercase().contains("security freeze"))
             .then(|| "the text part does not explain the security freeze".into()),
         LetterElement::PoliceReport => (!text.to_lowercase().contains("police report"))
             .then(|| "the text part does not mention the right to a police report".into()),
-        // The statute forbids what the other elements ask for: a letter that declares the
-        // breach's description, or gives the number of people, breaks it.
-        LetterElement::OmitBreachNature => {
-            let describes = letter.marks.text.contains(&LetterElement::WhatHappened)
-                || letter.marks.html.contains(&LetterElement::WhatHappened);
-            let count = ctx.shared.stats.people.to_string();
-            let counts = ctx.shared.stats.people > 9
-                && text
-                    .split(|c: char| !c.is_ascii_digit() && c != ',')
-                    .any(|word| word.replace(',', "") == count);
-            if describes {
-                Some("the letter describes the nature of the breach, which this law forbids".into())
-            } else if counts {
-                Some(format!(
-                    "the text part gives the number of people affected ({count}), which this law forbids"
-                ))
-            } else {
-                None
-            }
-        }
         LetterElement::InformationInvolved => ctx
             .person
             .categories

@@ -104,15 +104,53 @@ impl FromStr for TemplateName {
 const PARTS: [&str; 3] = ["subject.txt", "txt", "html"];
 
 /// Translations shipped with breachdesk: template, language, and its three parts.
-const TRANSLATIONS: [(TemplateName, &str, [&str; 3]); 1] = [(
-    TemplateName::Initial,
-    "de",
-    [
-        include_str!("../../templates/initial.de.subject.txt"),
-        include_str!("../../templates/initial.de.txt"),
-        include_str!("../../templates/initial.de.html"),
-    ],
-)];
+const TRANSLATIONS: [(TemplateName, &str, [&str; 3]); 5] = [
+    (
+        TemplateName::Initial,
+        "de",
+        [
+            include_str!("../../templates/initial.de.subject.txt"),
+            include_str!("../../templates/initial.de.txt"),
+            include_str!("../../templates/initial.de.html"),
+        ],
+    ),
+    (
+        TemplateName::Initial,
+        "es",
+        [
+            include_str!("../../templates/initial.es.subject.txt"),
+            include_str!("../../templates/initial.es.txt"),
+            include_str!("../../templates/initial.es.html"),
+        ],
+    ),
+    (
+        TemplateName::Initial,
+        "fr",
+        [
+            include_str!("../../templates/initial.fr.subject.txt"),
+            include_str!("../../templates/initial.fr.txt"),
+            include_str!("../../templates/initial.fr.html"),
+        ],
+    ),
+    (
+        TemplateName::Initial,
+        "ja",
+        [
+            include_str!("../../templates/initial.ja.subject.txt"),
+            include_str!("../../templates/initial.ja.txt"),
+            include_str!("../../templates/initial.ja.html"),
+        ],
+    ),
+    (
+        TemplateName::Initial,
+        "pt",
+        [
+            include_str!("../../templates/initial.pt.subject.txt"),
+            include_str!("../../templates/initial.pt.txt"),
+            include_str!("../../templates/initial.pt.html"),
+        ],
+    ),
+];
 
 /// A rendered letter.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -12,8 +12,8 @@ use crate::desk::{Desk, DeskError, PeopleFilter, ReadPath};
 use crate::domain::ObligationState;
 use crate::domain::text::display_path;
 use crate::domain::{
-    DataElement, EmployeeId, HarmInputs, Incident, IncidentId, NewIncident, ProgramSlug, SeriousHarm, Severity,
-    Status, UserName,
+    DataElement, EmployeeId, HarmInputs, Incident, IncidentId, NewIncident, ProgramSlug,
+    SeriousHarm, Severity, Status, UserName,
 };
 use crate::notify::TemplateName;
 use crate::report::render::Format;

@@ -13,10 +13,10 @@ use super::request::Request;
 use super::worker::Job;
 use crate::config::Settings;
 use crate::desk::PeopleFilter;
-use crate::domain::{DataElement, ObligationState};
 use crate::domain::{
     CategoryCatalog, DomainError, EmployeeId, NewIncident, ProgramSlug, Severity, Status, UserName,
 };
+use crate::domain::{DataElement, ObligationState};
 use crate::notify::TemplateName;
 use crate::report::render::Format;
 
@@ -94,12 +94,14 @@ pub fn read(
             } else {
                 r.reason()
             };
-            element.zip(reason).map(|(element, reason)| Request::DecideElement {
-                id,
-                element,
-                confirmed,
-                reason,
-            })
+            element
+                .zip(reason)
+                .map(|(element, reason)| Request::DecideElement {
+                    id,
+                    element,
+                    confirmed,
+                    reason,
+                })
         }
         Purpose::Clock(id) => {
             let now = r.now;

@@ -77,7 +77,11 @@ pub(crate) fn harm_form(inc: &Incident) -> Form {
 /// and why.
 pub(crate) fn elements_form(inc: &Incident, exposed: &ExposedElements) -> Form {
     let mut order: Vec<DataElement> = exposed.possible.iter().copied().collect();
-    order.extend(DataElement::ALL.into_iter().filter(|e| !exposed.possible.contains(e)));
+    order.extend(
+        DataElement::ALL
+            .into_iter()
+            .filter(|e| !exposed.possible.contains(e)),
+    );
     let state = |e: &DataElement| {
         if exposed.possible.contains(e) {
             "possible"
@@ -93,9 +97,8 @@ pub(crate) fn elements_form(inc: &Incident, exposed: &ExposedElements) -> Form {
         .iter()
         .map(|e| Choice::new(e.as_str(), format!("{e} ({})", state(e))))
         .collect();
-    let mut notes = vec![
-        "Rules limited to data elements (most US state laws) show as possible until each element they name is confirmed or ruled out.".to_owned(),
-    ];
+    let mut notes =
+        vec!["State laws name elements: possible until confirmed or ruled out.".to_owned()];
     if exposed.possible.is_empty() {
         notes.push("No element awaits a decision.".to_owned());
     }
