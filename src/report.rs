@@ -151,6 +151,13 @@ fn obligation_state(o: &Obligation) -> String {
             }
         ),
         (ObligationState::Waived { reason }, _) => format!("waived: {reason}"),
+        (ObligationState::Open, _) if !o.possible.is_empty() => {
+            let elements: Vec<&str> = o.possible.iter().map(|e| e.as_str()).collect();
+            format!(
+                "possible: applies only if {} was exposed (to confirm or rule out)",
+                elements.join(" or ")
+            )
+        }
         (ObligationState::Open, _) => "open".to_owned(),
     }
 }

@@ -926,6 +926,10 @@ mod tests {
             "citation = \"c\"\nin_force_from = \"2020-01-01\"\nchecked = \"2026-12-07\"\nletter = [{ element = \"horoscope\", citation = \"c\" }]",
         );
         assert!(shipped_rules(&unknown_element).is_err());
+        let unknown_data_element = rule(
+            "citation = \"c\"\nin_force_from = \"2020-01-01\"\nchecked = \"2026-12-07\"\nelements = [\"horoscope\"]",
+        );
+        assert!(shipped_rules(&unknown_data_element).is_err());
         let versions = |first_until: &str| {
             let a = shipped_rules(&rule(&format!("citation = \"c\"\nin_force_from = \"2020-01-01\"\n{first_until}checked = \"2026-12-07\""))).unwrap();
             let b = shipped_rules(&rule(
