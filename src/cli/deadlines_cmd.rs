@@ -42,6 +42,17 @@ pub struct ObligationView<'a> {
     /// out: the obligation is possible, not certain.
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     pub possible: &'a [crate::domain::DataElement],
+    /// What the law attaches besides the deadline (see `Obligation`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub contents: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub substitute_notice: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credit_monitoring: Option<&'a crate::deadlines::CreditMonitoring>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<&'a str>,
 }
 
 impl<'a> ObligationView<'a> {
@@ -71,6 +82,11 @@ impl<'a> ObligationView<'a> {
             citation: &o.citation,
             submissions: &o.submissions,
             possible: &o.possible,
+            threshold: o.threshold.as_deref(),
+            contents: o.contents.as_deref(),
+            substitute_notice: o.substitute_notice.as_deref(),
+            credit_monitoring: o.credit_monitoring.as_ref(),
+            note: o.note.as_deref(),
         }
     }
 }

@@ -677,6 +677,11 @@ impl RuleBook {
             citation: rule.citation.clone(),
             submissions: record.map(|r| r.submissions.clone()).unwrap_or_default(),
             possible,
+            threshold: rule.threshold.clone(),
+            contents: rule.contents.clone(),
+            substitute_notice: rule.substitute_notice.clone(),
+            credit_monitoring: rule.credit_monitoring.clone(),
+            note: rule.note.clone(),
         })
     }
 }
@@ -758,6 +763,19 @@ pub struct Obligation {
     /// category may contain them: `possible` until a responder confirms or rules them out.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub possible: Vec<DataElement>,
+    /// What the law attaches besides the deadline, from the rule: its harm test, what a
+    /// notice to an authority contains, when substitute notice may stand in, the credit
+    /// monitoring to offer, and what is uncertain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contents: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub substitute_notice: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credit_monitoring: Option<CreditMonitoring>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 impl Obligation {

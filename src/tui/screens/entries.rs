@@ -117,6 +117,27 @@ pub(crate) fn panel(d: &Detail) -> Option<Panel> {
                     lines.push(format!("  why: {reason}"));
                 }
                 lines.push(format!("  source: {}", o.citation));
+                if let Some(t) = &o.threshold {
+                    lines.push(format!("  applies when: {t}"));
+                }
+                if let Some(c) = &o.contents {
+                    lines.push(format!("  the notice contains: {c}"));
+                }
+                if let Some(m) = &o.credit_monitoring {
+                    let names: Vec<&str> = m.elements.iter().map(|e| e.as_str()).collect();
+                    lines.push(format!(
+                        "  credit monitoring: {} months, free, when {} exposed ({})",
+                        m.months,
+                        names.join(" or "),
+                        m.citation
+                    ));
+                }
+                if let Some(s) = &o.substitute_notice {
+                    lines.push(format!("  substitute notice: {s}"));
+                }
+                if let Some(n) = &o.note {
+                    lines.push(format!("  note: {n}"));
+                }
             }
             " Obligations ".to_owned()
         }
