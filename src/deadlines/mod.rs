@@ -306,11 +306,16 @@ fn check_versions<'a>(rules: impl Iterator<Item = &'a Rule>) -> Result<(), RuleE
     Ok(())
 }
 
+/// The `[deadlines.targets]` key whose target applies to every rule without a fixed
+/// deadline or a target of its own.
+pub const ANY_RULE: &str = "*";
+
 /// The `[deadlines]` section of the config.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeadlineConfig {
-    /// Internal targets, in hours, for rules without a fixed deadline, by rule id.
+    /// Internal targets, in hours, for rules without a fixed deadline, by rule id (`"*"`:
+    /// every such rule without a target of its own).
     #[serde(default)]
     pub targets: BTreeMap<String, u32>,
     /// Rules that replace the shipped rule of the same id, or add to them.
@@ -349,7 +354,7 @@ impl RuleBook {
             .map(|r| r.check().map(|tz| (r, tz)))
             .collect::<Result<Vec<_>, _>>()?;
         check_versions(checked.iter().map(|(r, _)| r))?;
-        for id in config.targets.keys() {
+        for id in config.targets.keys().filter(|id| *id != ANY_RULE) {
             if !checked.iter().any(|(r, _)| r.id == *id) {
                 return Err(RuleError::Invalid {
                     id: id.clone(),
@@ -370,6 +375,14 @@ impl RuleBook {
     pub fn with_catalog(mut self, catalog: &CategoryCatalog) -> Self {
         self.catalog = catalog.clone();
         self
+    }
+
+    /// The internal target for rule `id`: its own, else the one for every rule (`"*"`).
+    fn target(&self, id: &str) -> Option<u32> {
+        self.targets
+            .get(id)
+            .or_else(|| self.targets.get(ANY_RULE))
+            .copied()
     }
 
     /// The rules as data and the internal targets, to hand to a client.
@@ -648,7 +661,7 @@ impl RuleBook {
             notify: rule.notify.clone(),
             clock: rule.clock,
             started_at,
-            due_at: rule.due(started_at, tz, self.targets.get(&rule.id).copied()),
+            due_at: rule.due(started_at, tz, self.target(&rule.id)),
             state: match (record, &incident.assessment) {
                 (Some(r), _) => r.state.clone(),
                 (None, Some(a)) if rule.high_risk_only && !a.inputs.band().is_high_risk() => {
@@ -977,6 +990,34 @@ mod tests {
         let aware = inc.aware_time();
         assert!(due.contains(&("gdpr-34".into(), Some(aware + Duration::hours(48)))));
         assert!(due.contains(&("nz-privacy-2020".into(), Some(aware + Duration::hours(24)))));
+        // One target for every rule without a deadline of its own ("without unreasonable
+        // delay" in most US states), below a rule's own.
+        let config: DeadlineConfig =
+            toml::from_str("[targets]\n\"*\" = 720\ngdpr-34 = 48\n").unwrap();
+        let book = RuleBook::with_config(&config).unwrap();
+        let inc = incident(&[("DE", 3), ("US-MA", 2)], &["contact-details"]);
+        let mut inc = inc;
+        inc.elements.insert(
+            DataElement::GovernmentId,
+            crate::domain::ElementDecision {
+                confirmed: true,
+                reason: "payroll export".into(),
+                by: crate::domain::UserName::parse("ada").unwrap(),
+                at: aware,
+            },
+        );
+        let due: BTreeMap<String, Option<DateTime<Utc>>> = book
+            .obligations(&inc)
+            .into_iter()
+            .map(|o| (o.rule, o.due_at))
+            .collect();
+        assert_eq!(due["gdpr-34"], Some(aware + Duration::hours(48)));
+        assert_eq!(due["us-ma"], Some(aware + Duration::hours(720)));
+        assert_eq!(
+            due["gdpr-33"],
+            Some(aware + Duration::hours(72)),
+            "a fixed deadline stays"
+        );
     }
 
     fn incident(locations: &[(&str, u64)], categories: &[&str]) -> Incident {
