@@ -281,7 +281,7 @@ ops::desk_ops!(desk_trait {
         id: IncidentId,
         log: &mut dyn std::io::Read,
         source_name: &str,
-        allowed: &std::collections::HashSet<String>,
+        options: &crate::evidence::EvidenceOptions,
     ) -> Result<EvidenceSummary, DeskError>;
     /// Writes an incident's queued letters into `dir` as `.eml` files, changing no state;
     /// returns how many. Only on the machine that holds the database.

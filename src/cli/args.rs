@@ -348,6 +348,21 @@ pub enum IncidentCommand {
         #[arg(long)]
         reason: String,
     },
+    /// Set the exposure window access logs are held against: when the data became exposed
+    /// and (once it was closed) when that ended; recorded, and the evidence finding follows
+    Exposure {
+        #[arg(value_parser = parse_incident)]
+        id: IncidentId,
+        /// When the data became exposed, RFC 3339
+        #[arg(long, value_name = "TIME", value_parser = parse_time)]
+        from: DateTime<Utc>,
+        /// When the exposure ended, RFC 3339 [default: still exposed]
+        #[arg(long, value_name = "TIME", value_parser = parse_time)]
+        until: Option<DateTime<Utc>>,
+        /// Why (recorded in the timeline)
+        #[arg(long)]
+        reason: String,
+    },
     /// List an incident's members, or add or remove one (owner or admin; recorded)
     Members {
         #[arg(value_parser = parse_incident)]
@@ -426,6 +441,12 @@ pub struct OpenArgs {
     /// [default: now]
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub aware: Option<DateTime<Utc>>,
+    /// When the data became exposed, RFC 3339: access logs are held against the window
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub exposed_from: Option<DateTime<Utc>>,
+    /// When the exposure ended, RFC 3339 [default: still exposed]
+    #[arg(long, value_name = "TIME", value_parser = parse_time, requires = "exposed_from")]
+    pub exposed_until: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Subcommand)]

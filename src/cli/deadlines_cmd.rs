@@ -1,8 +1,7 @@
 //! `breachdesk deadlines`, `obligation ...` and `evidence ...`: the legal clocks and the
 //! evidence of whether the exposed data was read.
 
-use std::collections::HashSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
@@ -308,37 +307,120 @@ pub fn evidence(ctx: &mut Context<'_>, cmd: EvidenceCommand) -> Result<ExitCode,
     match cmd {
         EvidenceCommand::Import {
             id,
-            file,
+            files,
+            format,
             authorized,
-        } => import(ctx, id, &file, authorized.as_deref()),
+            person_from,
+            map,
+        } => {
+            let read = |path: &Path| {
+                std::fs::read_to_string(path)
+                    .map_err(|e| CliError::User(format!("cannot read {}: {e}", display_path(path))))
+            };
+            let options = crate::evidence::EvidenceOptions {
+                format,
+                authorized: match &authorized {
+                    Some(path) => crate::evidence::allow_list(&read(path)?),
+                    None => Vec::new(),
+                },
+                person_from,
+                map: match &map {
+                    Some(path) => crate::evidence::map_file(&read(path)?).map_err(|e| {
+                        CliError::User(format!("--map {}: {e}", display_path(path)))
+                    })?,
+                    None => Vec::new(),
+                },
+            };
+            import(ctx, id, &files, &options)
+        }
         EvidenceCommand::Summary { id, json } => summary(ctx, id, json),
     }
+}
+
+/// Every file under `paths`: files as given, directories walked in name order (hidden
+/// entries skipped).
+fn log_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), CliError> {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(|e| CliError::User(format!("cannot read {}: {e}", display_path(dir))))?
+            .filter_map(Result::ok)
+            .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+            .map(|e| e.path())
+            .collect();
+        entries.sort();
+        for path in entries {
+            if path.is_dir() {
+                walk(&path, out)?;
+            } else if path.is_file() {
+                out.push(path);
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            walk(path, &mut out)?;
+        } else {
+            out.push(path.clone());
+        }
+    }
+    if out.is_empty() {
+        return Err(CliError::User("no log files found in the directories given".into()));
+    }
+    Ok(out)
 }
 
 fn import(
     ctx: &mut Context<'_>,
     id: IncidentId,
-    file: &Path,
-    authorized: Option<&Path>,
+    paths: &[PathBuf],
+    options: &crate::evidence::EvidenceOptions,
 ) -> Result<ExitCode, CliError> {
-    let allowed: HashSet<String> = match authorized {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| CliError::User(format!("cannot read {}: {e}", display_path(path))))?;
-            crate::evidence::allow_list(&text)
-        }
-        None => HashSet::new(),
-    };
-    let name = display_path(file);
-    let mut log = std::fs::File::open(file)
-        .map_err(|e| CliError::User(format!("cannot read {name}: {e}")))?;
-    let s = ctx.desk.import_evidence(id, &mut log, &name, &allowed)?;
-    writeln!(ctx.out, "{id}: {}", s.counts())?;
-    if !s.allow_list {
+    if options.person_from.is_none() && options.map.is_empty() && options.format != crate::evidence::Format::Csv {
+        // Only breachdesk's CSV names people directly; say so once, before reading.
         writeln!(
             ctx.err,
-            "no --authorized list: every accessor counts as unauthorised"
+            "no --person-from or --map: only logs in breachdesk's CSV name people directly; for the others every read counts as naming nobody"
         )?;
+    }
+    let files = log_files(paths)?;
+    let mut done = 0;
+    let mut last = None;
+    for file in &files {
+        let name = display_path(file);
+        let mut log = std::fs::File::open(file)
+            .map_err(|e| CliError::User(format!("cannot read {name}: {e}")))?;
+        match ctx.desk.import_evidence(id, &mut log, &name, options) {
+            Ok(s) if s.already_imported => {
+                writeln!(ctx.out, "{id}: {name}: imported before; nothing changed")?;
+                last = Some(s);
+            }
+            Ok(s) => {
+                writeln!(ctx.out, "{id}: {name}: imported")?;
+                done += 1;
+                last = Some(s);
+            }
+            Err(e) => {
+                if done > 0 {
+                    writeln!(
+                        ctx.err,
+                        "{done} of {} files were imported before {name} was refused; the rest were not read",
+                        files.len()
+                    )?;
+                }
+                return Err(e.into());
+            }
+        }
+    }
+    if let Some(s) = last {
+        writeln!(ctx.out, "{id}: {}", s.counts())?;
+        if !s.allow_list {
+            writeln!(
+                ctx.err,
+                "no --authorized list: every accessor counts as unauthorised"
+            )?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -366,6 +448,41 @@ struct SummaryView<'a> {
     people_not_read: u64,
     allow_list: bool,
     by_accessor: Vec<AccessorView<'a>>,
+    /// The finding in words, against the exposure window.
+    statement: &'a str,
+    /// Whole percent of the exposure window covered by logs that can show reads.
+    coverage: Option<u8>,
+    exposed_from: Option<String>,
+    exposed_until: Option<String>,
+    denied: u64,
+    not_reads: u64,
+    /// Reads of resources that name nobody on the roster, and the most frequent of them.
+    unmatched: u64,
+    unmatched_resources: Vec<UnmatchedView<'a>>,
+    sources: Vec<SourceView<'a>>,
+}
+
+#[derive(Serialize)]
+struct UnmatchedView<'a> {
+    resource: &'a str,
+    events: u64,
+}
+
+#[derive(Serialize)]
+struct SourceView<'a> {
+    format: &'static str,
+    file: &'a str,
+    events: u64,
+    from: Option<String>,
+    to: Option<String>,
+    gaps: Vec<[String; 2]>,
+    reads: u64,
+    copies: u64,
+    denied: u64,
+    not_reads: u64,
+    unmatched: u64,
+    shows_reads: bool,
+    warnings: &'a [String],
 }
 
 fn summary(ctx: &mut Context<'_>, id: IncidentId, json: bool) -> Result<ExitCode, CliError> {
@@ -388,6 +505,44 @@ fn summary(ctx: &mut Context<'_>, id: IncidentId, json: bool) -> Result<ExitCode
         people_acquired: s.people_acquired,
         people_not_read: incident.people.saturating_sub(s.people_read),
         allow_list: s.allow_list,
+        statement: &s.statement,
+        coverage: s.coverage,
+        exposed_from: incident.exposed_from.map(rfc3339),
+        exposed_until: incident.exposed_until.map(rfc3339),
+        denied: detail.denied,
+        not_reads: detail.not_reads,
+        unmatched: detail.unmatched,
+        unmatched_resources: detail
+            .unmatched_resources
+            .iter()
+            .map(|(resource, events)| UnmatchedView {
+                resource,
+                events: *events,
+            })
+            .collect(),
+        sources: detail
+            .sources
+            .iter()
+            .map(|src| SourceView {
+                format: src.format.as_str(),
+                file: &src.file,
+                events: src.events,
+                from: src.from.map(rfc3339),
+                to: src.to.map(rfc3339),
+                gaps: src
+                    .gaps
+                    .iter()
+                    .map(|(a, b)| [rfc3339(*a), rfc3339(*b)])
+                    .collect(),
+                reads: src.reads,
+                copies: src.copies,
+                denied: src.denied,
+                not_reads: src.not_reads,
+                unmatched: src.unmatched,
+                shows_reads: src.shows_reads,
+                warnings: &src.warnings,
+            })
+            .collect(),
         by_accessor: detail
             .accessors
             .iter()
@@ -405,14 +560,47 @@ fn summary(ctx: &mut Context<'_>, id: IncidentId, json: bool) -> Result<ExitCode
         return Ok(ExitCode::SUCCESS);
     }
     let out = &mut *ctx.out;
-    writeln!(out, "{id}: finding {}", view.finding)?;
-    writeln!(
-        out,
-        "log:         {} ({} rows, imported {} UTC)",
-        safe(view.source),
-        view.rows,
-        short_time(s.imported_at)
-    )?;
+    writeln!(out, "{id}: finding {}: {}", view.finding, safe(view.statement))?;
+    let window = match (incident.exposed_from, incident.exposed_until) {
+        (Some(f), Some(u)) => format!("{} to {} UTC", short_time(f), short_time(u)),
+        (Some(f), None) => format!("{} UTC, still exposed", short_time(f)),
+        _ => "not set (breachdesk incident exposure ID --from T --until T --reason R)".to_owned(),
+    };
+    writeln!(out, "exposed:     {window}")?;
+    for src in &view.sources {
+        let span = match (&src.from, &src.to) {
+            (Some(f), Some(t)) => format!("{f} to {t}"),
+            _ => "no records".to_owned(),
+        };
+        writeln!(
+            out,
+            "log:         {} ({}): {} records, {span}; {} reads, {} copies, {} denied, {} not reads, {} naming nobody",
+            safe(src.file),
+            src.format,
+            src.events,
+            src.reads,
+            src.copies,
+            src.denied,
+            src.not_reads,
+            src.unmatched
+        )?;
+        for [a, b] in &src.gaps {
+            writeln!(out, "  gap:       no record from {a} to {b}")?;
+        }
+        for w in src.warnings {
+            writeln!(out, "  warning:   {}", safe(w))?;
+        }
+    }
+    if !view.unmatched_resources.is_empty() {
+        writeln!(
+            out,
+            "naming nobody on the roster: {} reads; most frequent resources:",
+            view.unmatched
+        )?;
+        for u in &view.unmatched_resources {
+            writeln!(out, "  {:>8}  {}", u.events, safe(u.resource))?;
+        }
+    }
     writeln!(
         out,
         "accessors:   {} in all, {} not on the allow-list{}",
@@ -426,7 +614,7 @@ fn summary(ctx: &mut Context<'_>, id: IncidentId, json: bool) -> Result<ExitCode
     )?;
     writeln!(
         out,
-        "people:      {} of {} had their data read by someone off the allow-list, {} copied; {} not read",
+        "people:      {} of {} had their data read by someone off the allow-list, {} copied; no read found for {}",
         view.people_read, incident.people, view.people_acquired, view.people_not_read
     )?;
     let unauthorised: Vec<&AccessorView> =

@@ -161,6 +161,27 @@ pub fn run(ctx: &mut Context<'_>, cmd: IncidentCommand) -> Result<ExitCode, CliE
             )?;
             Ok(ExitCode::SUCCESS)
         }
+        IncidentCommand::Exposure {
+            id,
+            from,
+            until,
+            reason,
+        } => {
+            let inc = ctx.desk.set_exposure(id, Some(from), until, reason)?;
+            let until = inc
+                .exposed_until
+                .map_or_else(|| "still exposed".to_owned(), |t| format!("{} UTC", short_time(t)));
+            writeln!(
+                ctx.out,
+                "{}: exposed from {} UTC to {until}",
+                inc.id,
+                inc.exposed_from.map_or_else(String::new, short_time)
+            )?;
+            if let Some(e) = &inc.evidence {
+                writeln!(ctx.out, "{}: evidence: {}", inc.id, safe(&e.statement))?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         IncidentCommand::Severity {
             id,
             severity,
@@ -211,6 +232,8 @@ fn open(ctx: &mut Context<'_>, args: OpenArgs) -> Result<ExitCode, CliError> {
     new.programs = args.programs.into_iter().collect();
     new.discovered_at = args.discovered;
     new.aware_at = args.aware;
+    new.exposed_from = args.exposed_from;
+    new.exposed_until = args.exposed_until;
     let inc = ctx.desk.open_incident(new)?;
     writeln!(ctx.out, "{}", inc.id)?;
     Ok(ExitCode::SUCCESS)

@@ -157,58 +157,137 @@ pub(super) fn settle(
     applies(&incident).ok_or_else(no_rule)
 }
 
-/// Reads the exposed store's access log (all or nothing) and keeps what it shows.
+/// A reader that hashes what passes through it: the file's digest, so that the same file
+/// imported again changes nothing.
+struct Hashing<'a> {
+    inner: &'a mut dyn std::io::Read,
+    hasher: sha2::Sha256,
+}
+
+impl std::io::Read for Hashing<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        use sha2::Digest;
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// What the incident shows of its evidence: the counts, and the finding held against its
+/// exposure window at `now`.
+pub(super) fn summarize(
+    evidence: &Evidence,
+    incident: &Incident,
+    now: chrono::DateTime<chrono::Utc>,
+    source: &str,
+    allow_list: bool,
+) -> EvidenceSummary {
+    let (finding, coverage) = evidence.assess(incident.exposure_window(now));
+    EvidenceSummary {
+        finding,
+        rows: evidence.rows,
+        source: source.to_owned(),
+        imported_at: now,
+        accessors: evidence.accessors.len() as u64,
+        unauthorized_accessors: evidence.unauthorized_accessors(),
+        people_read: evidence.people_read(),
+        people_acquired: evidence.people_acquired(),
+        allow_list,
+        statement: coverage.statement,
+        coverage: coverage.percent,
+        sources: evidence.sources.len() as u64,
+        denied: evidence.denied,
+        not_reads: evidence.not_reads,
+        unmatched: evidence.unmatched,
+        already_imported: false,
+    }
+}
+
+/// Reads one access log (all or nothing) and adds what it shows to what was imported
+/// before; the same file again changes nothing.
 pub(super) fn import_evidence(
     desk: &LocalDesk,
     actor: &UserName,
     id: IncidentId,
     log: &mut dyn std::io::Read,
     source_name: &str,
-    allowed: &std::collections::HashSet<String>,
+    options: &crate::evidence::EvidenceOptions,
 ) -> Result<EvidenceSummary, DeskError> {
+    use sha2::Digest;
     let incident = desk.load(id)?;
     desk.guard(actor, &incident, Need::Change, "evidence.import")?;
+    desk.not_purged(id)?;
     // The name reaches messages, the timeline and reports; a client may have sent any.
     let source_name = &crate::domain::text::display_path(source_name);
-    let roster: std::collections::HashSet<String> = desk
+    let people: Vec<(String, String)> = desk
         .store
         .people(id)
-        .map(|p| p.map(|p| p.employee_id.to_string()))
+        .map(|p| p.map(|p| (p.employee_id.to_string(), p.email.to_string())))
         .collect::<Result<_, _>>()?;
-    if roster.is_empty() {
+    if people.is_empty() {
         return Err(DeskError::EmptyRoster(id));
     }
-    let evidence = crate::evidence::analyse(log, source_name, &roster, allowed, desk.now())?;
-    let now = desk.now();
-    let summary = EvidenceSummary {
-        finding: evidence.finding,
-        rows: evidence.rows,
-        source: source_name.to_owned(),
-        imported_at: now,
-        accessors: evidence.accessors.len() as u64,
-        unauthorized_accessors: evidence.unauthorized_accessors(),
-        people_read: evidence.people_read(),
-        people_acquired: evidence.people_acquired(),
-        allow_list: !allowed.is_empty(),
+    let roster =
+        crate::evidence::RosterIndex::new(people.iter().map(|(i, e)| (i.as_str(), e.as_str())));
+    drop(people);
+    let mut hashing = Hashing {
+        inner: log,
+        hasher: sha2::Sha256::new(),
     };
+    // The digest is not known until the file has been read: a placeholder, set below.
+    let new = crate::evidence::analyse(&mut hashing, source_name, "", &roster, options, desk.now());
+    // Whatever the reader left unread still counts towards the digest.
+    std::io::copy(&mut hashing, &mut std::io::sink())
+        .map_err(|e| DeskError::Delivery(format!("{source_name}: {e}")))?;
+    let digest = hex(&hashing.hasher.finalize());
+    let mut new = new?;
+    for s in &mut new.sources {
+        s.digest.clone_from(&digest);
+    }
+    let now = desk.now();
     let _guard = desk.lock()?;
     let mut incident = desk.load(id)?;
     // Membership may have changed while the log was read.
     desk.guard(actor, &incident, Need::Change, "evidence.import")?;
+    let before_evidence = desk.store.evidence(id)?;
+    if let Some(old) = &before_evidence
+        && old.has_source(&digest)
+    {
+        let mut summary = incident.evidence.clone().unwrap_or_else(|| {
+            summarize(old, &incident, now, source_name, !options.authorized.is_empty())
+        });
+        summary.already_imported = true;
+        return Ok(summary);
+    }
+    let evidence = match before_evidence {
+        Some(old) => old.merge(new),
+        None => new,
+    };
+    let allow_list = !options.authorized.is_empty()
+        || incident.evidence.as_ref().is_some_and(|e| e.allow_list);
+    let summary = summarize(&evidence, &incident, now, source_name, allow_list);
     let before = incident
         .evidence
         .as_ref()
         .map_or("unknown", |e| e.finding.as_str());
     incident.evidence = Some(summary.clone());
     incident.updated_at = now;
+    let source = evidence.sources.last();
     let detail = format!(
-        "{source_name}: {} rows; {} accessors ({} not on the allow-list); data of {} people read, of {} copied; finding: {}",
-        summary.rows,
+        "{source_name} ({}): {} records ({} reads, {} copies, {} denied, {} not reads, {} naming nobody on the roster); in all {} sources: {} accessors ({} not authorised); data of {} people read, of {} copied; {}",
+        source.map_or("", |s| s.format.as_str()),
+        source.map_or(0, |s| s.events),
+        source.map_or(0, |s| s.reads),
+        source.map_or(0, |s| s.copies),
+        source.map_or(0, |s| s.denied),
+        source.map_or(0, |s| s.not_reads),
+        source.map_or(0, |s| s.unmatched),
+        summary.sources,
         summary.accessors,
         summary.unauthorized_accessors,
         summary.people_read,
         summary.people_acquired,
-        summary.finding.as_str()
+        summary.statement
     );
     let event = EventDraft::new(actor, now, AuditAction::EvidenceImported, detail)
         .on_incident(id)
@@ -220,6 +299,60 @@ pub(super) fn import_evidence(
         ..Changes::default()
     })?;
     Ok(summary)
+}
+
+/// Lowercase hexadecimal.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Sets the exposure window the access logs are held against, with the reason; the
+/// evidence finding follows.
+pub(super) fn set_exposure(
+    desk: &LocalDesk,
+    actor: &UserName,
+    id: IncidentId,
+    from: Option<chrono::DateTime<chrono::Utc>>,
+    until: Option<chrono::DateTime<chrono::Utc>>,
+    reason: String,
+) -> Result<Incident, DeskError> {
+    let reason = super::local::reason_text(&reason)?;
+    let now = desk.now();
+    for t in [from, until].into_iter().flatten() {
+        LocalDesk::not_future(t, now)?;
+    }
+    if let (Some(f), Some(u)) = (from, until)
+        && u <= f
+    {
+        return Err(DeskError::NotConfigured(
+            "the exposure ends before it starts: --until must come after --from".into(),
+        ));
+    }
+    let evidence = if desk.load(id)?.purged.is_some() {
+        None
+    } else {
+        desk.store.evidence(id)?
+    };
+    let show = |t: Option<chrono::DateTime<chrono::Utc>>| {
+        t.map_or_else(|| "-".to_owned(), crate::domain::when::rfc3339)
+    };
+    desk.change_incident(actor, id, "incident.exposure", Need::Change, |inc| {
+        let before = format!("{} to {}", show(inc.exposed_from), show(inc.exposed_until));
+        inc.exposed_from = from;
+        inc.exposed_until = until;
+        let after = format!("{} to {}", show(from), show(until));
+        if let (Some(e), Some(summary)) = (&evidence, &inc.evidence) {
+            let mut next = summarize(e, inc, now, &summary.source, summary.allow_list);
+            next.imported_at = summary.imported_at;
+            inc.evidence = Some(next);
+        }
+        Ok(Recorded::new(
+            AuditAction::ExposureChanged,
+            format!("exposure window {after}; {reason}"),
+            before,
+            after,
+        ))
+    })
 }
 
 /// The imported evidence in full: who read whose data (personal data: checked, logged).

@@ -334,9 +334,9 @@ super::ops::desk_ops!(session_calls {
         id: IncidentId,
         log: &mut dyn std::io::Read,
         source_name: &str,
-        allowed: &std::collections::HashSet<String>,
+        options: &crate::evidence::EvidenceOptions,
     ) -> Result<EvidenceSummary, DeskError> {
-        deadlines::import_evidence(&self.desk, &self.user, id, log, source_name, allowed)
+        deadlines::import_evidence(&self.desk, &self.user, id, log, source_name, options)
     }
 
     fn export_letters(&self, id: IncidentId, dir: &std::path::Path) -> Result<usize, DeskError> {

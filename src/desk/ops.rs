@@ -109,6 +109,15 @@ macro_rules! desk_ops {
                 reason: String,
             ) -> Incident =
                 incidents::set_clock, Access::Incident(id, Need::Change, "incident.clock");
+            /// Sets the exposure window (when the data became exposed and when that ended) that
+            /// access logs are held against, with the reason; the evidence finding follows.
+            SetExposure set_exposure(
+                id: IncidentId,
+                from: Option<DateTime<Utc>>,
+                until: Option<DateTime<Utc>>,
+                reason: String,
+            ) -> Incident =
+                deadlines::set_exposure, Access::Incident(id, Need::Change, "incident.exposure");
             /// Destroys a closed incident's personal data (its data key, roster, letters and
             /// evidence), keeping counts, obligations, the assessment and the audit trail.
             PurgeIncident purge_incident(id: IncidentId, reason: String) -> Incident =

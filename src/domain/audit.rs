@@ -64,6 +64,9 @@ pub enum AuditAction {
     MemberRemoved,
     #[serde(rename = "incident.clock")]
     ClockChanged,
+    /// The exposure window changed.
+    #[serde(rename = "incident.exposure")]
+    ExposureChanged,
     #[serde(rename = "obligation.done")]
     ObligationDone,
     #[serde(rename = "obligation.waived")]
@@ -115,6 +118,7 @@ impl AuditAction {
             MemberAdded => "incident.member-added",
             MemberRemoved => "incident.member-removed",
             ClockChanged => "incident.clock",
+            ExposureChanged => "incident.exposure",
             ObligationDone => "obligation.done",
             ObligationWaived => "obligation.waived",
             EvidenceImported => "evidence.imported",

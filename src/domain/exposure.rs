@@ -122,12 +122,33 @@ pub struct EvidenceSummary {
     pub people_acquired: u64,
     /// Whether an allow-list was given (without one, every accessor counts as unauthorised).
     pub allow_list: bool,
+    /// The finding in words, against the exposure window: "no access found in logs
+    /// covering 100% of the exposure window", "not determinable: ...", "accessed: ...".
+    #[serde(default)]
+    pub statement: String,
+    /// Whole percent of the exposure window covered by logs that can show reads.
+    #[serde(default)]
+    pub coverage: Option<u8>,
+    /// Logs imported (each file a source).
+    #[serde(default)]
+    pub sources: u64,
+    /// Refused requests, calls that are not reads, and reads of resources naming nobody
+    /// on the roster.
+    #[serde(default)]
+    pub denied: u64,
+    #[serde(default)]
+    pub not_reads: u64,
+    #[serde(default)]
+    pub unmatched: u64,
+    /// The last import's file had been imported before: nothing changed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub already_imported: bool,
 }
 
 impl EvidenceSummary {
     /// What an import found, in one line: rows, accessors, people read and copied, finding.
     pub fn counts(&self) -> String {
-        format!(
+        let mut out = format!(
             "{} rows; {} accessors, {} not on the allow-list; data of {} people read, of {} copied; finding: {}",
             self.rows,
             self.accessors,
@@ -135,6 +156,12 @@ impl EvidenceSummary {
             self.people_read,
             self.people_acquired,
             self.finding.as_str()
-        )
+        );
+        if !self.statement.is_empty() {
+            out.push_str(" (");
+            out.push_str(&self.statement);
+            out.push(')');
+        }
+        out
     }
 }

@@ -37,6 +37,12 @@ pub struct Incident {
     /// `None`: when the incident was opened.
     #[serde(default)]
     pub aware_at: Option<DateTime<Utc>>,
+    /// When the data became exposed, and when the exposure ended (`None`: still exposed,
+    /// or not known): the window access logs are held against.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exposed_from: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exposed_until: Option<DateTime<Utc>>,
     /// When it was determined that a breach occurred; `None`: the awareness time.
     #[serde(default)]
     pub determined_at: Option<DateTime<Utc>>,
@@ -91,6 +97,9 @@ pub struct NewIncident {
     pub discovered_at: Option<DateTime<Utc>>,
     /// When the organisation became aware [default: the opening time].
     pub aware_at: Option<DateTime<Utc>>,
+    /// The exposure window, when known.
+    pub exposed_from: Option<DateTime<Utc>>,
+    pub exposed_until: Option<DateTime<Utc>>,
 }
 
 /// A [`NewIncident`] as it arrives, before its text is checked.
@@ -109,6 +118,10 @@ struct NewIncidentFields {
     discovered_at: Option<DateTime<Utc>>,
     #[serde(default)]
     aware_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    exposed_from: Option<DateTime<Utc>>,
+    #[serde(default)]
+    exposed_until: Option<DateTime<Utc>>,
 }
 
 impl TryFrom<NewIncidentFields> for NewIncident {
@@ -119,6 +132,8 @@ impl TryFrom<NewIncidentFields> for NewIncident {
         new.programs = f.programs;
         new.discovered_at = f.discovered_at;
         new.aware_at = f.aware_at;
+        new.exposed_from = f.exposed_from;
+        new.exposed_until = f.exposed_until;
         Ok(new)
     }
 }
@@ -135,6 +150,8 @@ impl NewIncident {
             programs: BTreeSet::new(),
             discovered_at: None,
             aware_at: None,
+            exposed_from: None,
+            exposed_until: None,
         })
     }
 }
@@ -158,6 +175,8 @@ impl Incident {
             notified: 0,
             members: BTreeSet::new(),
             aware_at: new.aware_at,
+            exposed_from: new.exposed_from,
+            exposed_until: new.exposed_until,
             determined_at: None,
             people_by_location: BTreeMap::new(),
             people_by_category: BTreeMap::new(),
@@ -175,6 +194,14 @@ impl Incident {
     /// people on the roster.
     pub fn notified_percent(&self) -> Option<u64> {
         (self.notified * 100).checked_div(self.people)
+    }
+
+    /// The exposure window access logs are held against: from `exposed_from` to
+    /// `exposed_until`, or to `now` while the exposure has no end recorded; `None` without
+    /// a start.
+    pub fn exposure_window(&self, now: DateTime<Utc>) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+        self.exposed_from
+            .map(|from| (from, self.exposed_until.unwrap_or(now)))
     }
 
     /// When the organisation became aware: the awareness clock's start.

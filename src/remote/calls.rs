@@ -79,12 +79,12 @@ crate::desk::ops::desk_ops!(remote_calls {
         id: IncidentId,
         log: &mut dyn std::io::Read,
         source_name: &str,
-        allowed: &std::collections::HashSet<String>,
+        options: &crate::evidence::EvidenceOptions,
     ) -> Result<EvidenceSummary, DeskError> {
         let request = Request::ImportEvidence {
             id,
             source_name: source_name.to_owned(),
-            allowed: allowed.iter().cloned().collect(),
+            options: options.clone(),
         };
         let body = serde_json::to_vec(&request).map_err(|e| self.garbled(e))?;
         let mut stream = self.fresh(&body)?;

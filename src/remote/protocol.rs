@@ -24,7 +24,9 @@ use crate::domain::CategoryDef;
 /// 4. Purges (`purge_incident`, `purge_due`), `mail_readiness`, `known_users`,
 ///    `edit_program` and `unlink_program`.
 /// 5. `reset_witness`.
-/// 6. `decide_element`; rules and categories carry data elements, obligations `possible`.
+/// 6. `decide_element`, `set_exposure`; rules and categories carry data elements,
+///    obligations `possible`; `import_evidence` takes `options` (format, authorised
+///    principals, how to find the person in a resource).
 pub const PROTOCOL_VERSION: u32 = 6;
 
 /// The largest request the daemon reads (a roster import is the big one).
@@ -181,7 +183,7 @@ crate::desk::ops::desk_ops!(request_enum {
     ImportEvidence {
         id: IncidentId,
         source_name: String,
-        allowed: Vec<String>,
+        options: crate::evidence::EvidenceOptions,
     },
 });
 

@@ -373,13 +373,13 @@ fn serve_connection(daemon: &Daemon, actor: &UserName, stream: &mut UnixStream) 
         let result = if let Request::ImportEvidence {
             id,
             source_name,
-            allowed,
+            options,
         } = request
         {
             let upload = EvidenceUpload {
                 id,
                 source_name: &source_name,
-                allowed,
+                options,
             };
             let (result, in_step) =
                 upload::import_evidence(&session, &daemon.frames, role, stream, upload);

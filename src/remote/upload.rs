@@ -60,7 +60,7 @@ fn chunk_limit(role: Option<Role>) -> FrameLimit {
 pub struct EvidenceUpload<'a> {
     pub id: IncidentId,
     pub source_name: &'a str,
-    pub allowed: Vec<String>,
+    pub options: crate::evidence::EvidenceOptions,
 }
 
 /// Imports an evidence log streamed after the request, then reads what is left of it so
@@ -82,8 +82,7 @@ pub fn import_evidence(
         done: false,
     };
     let source_name = crate::domain::text::for_terminal(request.source_name).into_owned();
-    let allowed = request.allowed.into_iter().collect();
-    let result = desk.import_evidence(request.id, &mut upload, &source_name, &allowed);
+    let result = desk.import_evidence(request.id, &mut upload, &source_name, &request.options);
     if let Err(e) = std::io::copy(&mut upload, &mut std::io::sink()) {
         return (Err(DeskError::Delivery(e.to_string())), false);
     }

@@ -98,6 +98,8 @@ pub enum FieldName {
     Incomplete,
     Element,
     Decision,
+    PersonFrom,
+    Map,
 }
 
 impl FieldName {
@@ -153,6 +155,8 @@ impl FieldName {
             FieldName::Incomplete => "Queue although incomplete",
             FieldName::Element => "Data element",
             FieldName::Decision => "Decision",
+            FieldName::PersonFrom => "Person from",
+            FieldName::Map => "Map file",
         }
     }
 }

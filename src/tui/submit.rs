@@ -218,11 +218,35 @@ pub fn read(
                     roster_file(v).map(Some)
                 }
             });
-            let job = log.zip(allowed).map(|(path, authorized)| Job::Evidence {
-                incident: id,
-                path,
-                authorized,
+            let map = r.parse(FieldName::Map, |v| {
+                if v.trim().is_empty() {
+                    Ok(None)
+                } else {
+                    roster_file(v).map(Some)
+                }
             });
+            let person_from = r.parse(FieldName::PersonFrom, |v| {
+                let v = v.trim();
+                if v.is_empty() {
+                    return Ok(None);
+                }
+                crate::evidence::EvidenceOptions {
+                    person_from: Some(v.to_owned()),
+                    ..Default::default()
+                }
+                .check()
+                .map(|()| Some(v.to_owned()))
+            });
+            let job = log
+                .zip(allowed)
+                .zip(map.zip(person_from))
+                .map(|((path, authorized), (map, person_from))| Job::Evidence {
+                    incident: id,
+                    path,
+                    authorized,
+                    person_from,
+                    map,
+                });
             return r.finish(job.map(Submission::Job));
         }
         Purpose::Program(_, editing) => {

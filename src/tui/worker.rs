@@ -81,6 +81,8 @@ pub enum Job {
         incident: IncidentId,
         path: PathBuf,
         authorized: Option<PathBuf>,
+        person_from: Option<String>,
+        map: Option<PathBuf>,
     },
     People {
         incident: IncidentId,
@@ -383,8 +385,20 @@ fn run(desk: &dyn Desk, actor: &UserName, job: Job, progress: Progress<'_>) -> D
             incident,
             path,
             authorized,
+            person_from,
+            map,
         } => Done::Evidence {
-            result: evidence(desk, incident, &path, authorized.as_deref(), progress.bytes),
+            result: evidence(
+                desk,
+                incident,
+                &path,
+                EvidenceFiles {
+                    authorized: authorized.as_deref(),
+                    person_from,
+                    map: map.as_deref(),
+                },
+                progress.bytes,
+            ),
             path,
         },
         Job::Import {
@@ -484,22 +498,37 @@ fn mail_readiness(desk: &dyn Desk) -> Vec<String> {
     }
 }
 
+/// What the evidence form names besides the log.
+struct EvidenceFiles<'a> {
+    authorized: Option<&'a std::path::Path>,
+    person_from: Option<String>,
+    map: Option<&'a std::path::Path>,
+}
+
 /// Reads the access log through the desk, reporting the bytes read as it goes (about every
 /// 4 MiB, so that 10,000,000 rows give a few hundred updates, not millions).
 fn evidence(
     desk: &dyn Desk,
     incident: IncidentId,
     path: &std::path::Path,
-    authorized: Option<&std::path::Path>,
+    files: EvidenceFiles<'_>,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<crate::domain::EvidenceSummary, String> {
-    let allowed = match authorized {
-        Some(list) => {
-            let text = std::fs::read_to_string(list)
-                .map_err(|e| format!("cannot read {}: {e}", display_path(list)))?;
-            crate::evidence::allow_list(&text)
-        }
-        None => std::collections::HashSet::new(),
+    let read = |p: &std::path::Path| {
+        std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", display_path(p)))
+    };
+    let options = crate::evidence::EvidenceOptions {
+        format: crate::evidence::Format::Auto,
+        authorized: match files.authorized {
+            Some(list) => crate::evidence::allow_list(&read(list)?),
+            None => Vec::new(),
+        },
+        person_from: files.person_from,
+        map: match files.map {
+            Some(p) => crate::evidence::map_file(&read(p)?)
+                .map_err(|e| format!("{}: {e}", display_path(p)))?,
+            None => Vec::new(),
+        },
     };
     let name = display_path(path);
     let file = std::fs::File::open(path).map_err(|e| format!("cannot read {name}: {e}"))?;
@@ -511,7 +540,7 @@ fn evidence(
         total,
         progress,
     };
-    desk.import_evidence(incident, &mut counted, &name, &allowed)
+    desk.import_evidence(incident, &mut counted, &name, &options)
         .map_err(|e| e.to_string())
 }
 

@@ -217,14 +217,20 @@ pub(crate) fn evidence_form(inc: &Incident) -> Form {
         Purpose::Evidence(inc.id),
         strings::FORM_EVIDENCE,
         vec![
-            Field::path(FieldName::File, "")
-                .with_hint("CSV accessed_at,accessor,employee_id,action; Tab completes"),
+            Field::path(FieldName::File, "").with_hint(
+                "CloudTrail, S3, GCP, Drive, Azure, pgaudit, Elasticsearch or CSV; Tab completes",
+            ),
+            Field::text(FieldName::PersonFrom, "").with_hint(
+                "regex with (?P<employee_id>...) or (?P<email>...) finding the person in a resource",
+            ),
+            Field::path(FieldName::Map, "")
+                .with_hint("optional: CSV resource,employee_id naming people one by one"),
             Field::path(FieldName::Authorized, "")
-                .with_hint("optional: accessors whose reads were authorised, one per line"),
+                .with_hint("optional: principals whose reads were authorised (globs allowed)"),
         ],
     )
     .with_notes(vec![
-        "All or nothing: a bad row writes nothing. Read in the background, with its progress."
+        "All or nothing: a bad record writes nothing. Imports add up; read in the background."
             .into(),
     ])
 }
