@@ -259,7 +259,7 @@ fn no_request_can_claim_another_identity_and_bad_frames_get_an_error_reply() {
     // An upload that breaks off (a chunk over the limit) ends the connection with a reason.
     let upload = [
         hello.clone(),
-        frame(br#"{"op":"import_evidence","id":1,"source_name":"x.csv","allowed":[]}"#),
+        frame(br#"{"op":"import_evidence","id":1,"source_name":"x.csv","options":{}}"#),
         (3u32 << 20).to_be_bytes().to_vec(),
     ]
     .concat();

@@ -13,7 +13,6 @@ mod pg;
 #[path = "common/smtp.rs"]
 mod smtp;
 
-use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -380,7 +379,12 @@ desk_test!(obligations_and_evidence, |b| {
                2026-11-19T10:05:00Z,mallory,E0002,download\n";
     let summary = b
         .desk
-        .import_evidence(id, &mut log.as_bytes(), "access.csv", &HashSet::new())
+        .import_evidence(
+            id,
+            &mut log.as_bytes(),
+            "access.csv",
+            &breachdesk::evidence::EvidenceOptions::default(),
+        )
         .unwrap();
     assert_eq!(summary.rows, 2);
     let evidence = b.desk.evidence(id).unwrap();

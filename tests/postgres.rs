@@ -201,9 +201,13 @@ fn a_dump_of_the_database_shows_no_personal_data() {
         )
         .unwrap();
     let log = "accessed_at,accessor,employee_id,action\n2026-11-19T10:00:00Z,zorvath.kimble,E00001,read\n";
-    let allowed = HashSet::new();
     a.desk
-        .import_evidence(id, &mut log.as_bytes(), "access.csv", &allowed)
+        .import_evidence(
+            id,
+            &mut log.as_bytes(),
+            "access.csv",
+            &breachdesk::evidence::EvidenceOptions::default(),
+        )
         .unwrap();
     // The check finds what is stored in the clear: the incident's title.
     let clear = pg::tables_holding(&url, "Exposure");

@@ -4,7 +4,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
 
-use std::collections::HashSet;
 
 use breachdesk::config::Settings;
 use breachdesk::crypto::Key;
@@ -98,7 +97,7 @@ fn breach_desk() -> (tempfile::TempDir, Session, UserName, Settings) {
     let log = "accessed_at,accessor,employee_id,action\n\
                2026-11-19T10:00:00Z,mallory,E001,read\n\
                2026-11-19T10:05:00Z,mallory,E002,download\n";
-    desk.import_evidence(id, &mut log.as_bytes(), "access.csv", &HashSet::new())
+    desk.import_evidence(id, &mut log.as_bytes(), "access.csv", &breachdesk::evidence::EvidenceOptions::default())
         .unwrap();
     desk.settle_obligation(
         id,
@@ -266,7 +265,7 @@ fn report_of_hostile_text() -> (tempfile::TempDir, report::Report, Settings) {
         id,
         &mut log.as_bytes(),
         &format!("{LINK}.csv"),
-        &HashSet::new(),
+        &breachdesk::evidence::EvidenceOptions::default(),
     )
     .unwrap();
     let r = report::gather(&desk, &actor, id, t0()).unwrap();

@@ -377,13 +377,6 @@ fn import(
     paths: &[PathBuf],
     options: &crate::evidence::EvidenceOptions,
 ) -> Result<ExitCode, CliError> {
-    if options.person_from.is_none() && options.map.is_empty() && options.format != crate::evidence::Format::Csv {
-        // Only breachdesk's CSV names people directly; say so once, before reading.
-        writeln!(
-            ctx.err,
-            "no --person-from or --map: only logs in breachdesk's CSV name people directly; for the others every read counts as naming nobody"
-        )?;
-    }
     let files = log_files(paths)?;
     let mut done = 0;
     let mut last = None;
@@ -415,6 +408,13 @@ fn import(
     }
     if let Some(s) = last {
         writeln!(ctx.out, "{id}: {}", s.counts())?;
+        if s.unmatched > 0 && options.person_from.is_none() && options.map.is_empty() {
+            writeln!(
+                ctx.err,
+                "{} reads name nobody on the roster: only breachdesk's CSV names people directly; give --person-from REGEX or --map FILE to find them in the resources (`evidence summary {id}` lists the most frequent)",
+                s.unmatched
+            )?;
+        }
         if !s.allow_list {
             writeln!(
                 ctx.err,

@@ -76,6 +76,10 @@ pub(super) fn read(input: &mut dyn BufRead, sink: &mut Sink<'_>) -> Result<(), S
             );
             continue;
         };
+        if let Some(why) = crate::domain::when::insane(time.to_utc(), sink.now()) {
+            sink.error(line, format!("accessed_at {why}"));
+            continue;
+        }
         let accessor = record[1].trim_ascii();
         let principal = std::str::from_utf8(accessor)
             .ok()

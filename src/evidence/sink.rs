@@ -113,6 +113,11 @@ impl<'r> Sink<'r> {
         self.shows_reads = true;
     }
 
+    /// The time records are checked against.
+    pub(super) fn now(&self) -> DateTime<Utc> {
+        self.now
+    }
+
     /// Whether the log was seen to record reads.
     pub(super) fn shows(&self) -> bool {
         self.shows_reads
