@@ -704,13 +704,24 @@ fn platform_logs_add_up_and_the_finding_is_held_against_the_exposure_window() {
     use std::io::Write as _;
     let sb = Sandbox::new();
     sb.ok(&[
-        "incident", "open", "--title", "Monitoring bucket readable", "--severity", "2",
-        "--category", "keystrokes", "--exposed-from", "2026-11-20T08:00:00Z",
-        "--exposed-until", "2026-11-20T12:00:00Z",
+        "incident",
+        "open",
+        "--title",
+        "Monitoring bucket readable",
+        "--severity",
+        "2",
+        "--category",
+        "keystrokes",
+        "--exposed-from",
+        "2026-11-20T08:00:00Z",
+        "--exposed-until",
+        "2026-11-20T12:00:00Z",
     ]);
     let mut csv = String::from("employee_id,name,email,categories,location\n");
     for i in 1..=5 {
-        csv.push_str(&format!("E000{i},P{i},e000{i}@corp.example,keystrokes,US-CA\n"));
+        csv.push_str(&format!(
+            "E000{i},P{i},e000{i}@corp.example,keystrokes,US-CA\n"
+        ));
     }
     sb.import("1", &csv);
     let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/evidence");
@@ -719,25 +730,53 @@ fn platform_logs_add_up_and_the_finding_is_held_against_the_exposure_window() {
     let plain = std::fs::read(format!("{fixtures}/cloudtrail.json")).unwrap();
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     gz.write_all(&plain).unwrap();
-    std::fs::write(dir.join("111122223333_CloudTrail_part1.json.gz"), gz.finish().unwrap()).unwrap();
+    std::fs::write(
+        dir.join("111122223333_CloudTrail_part1.json.gz"),
+        gz.finish().unwrap(),
+    )
+    .unwrap();
     std::fs::write(
         dir.join("111122223333_CloudTrail_part2.json"),
         std::fs::read(format!("{fixtures}/cloudtrail-management.json")).unwrap(),
     )
     .unwrap();
-    sb.write("authorized.txt", "# the nightly backup\narn:aws:sts::111122223333:assumed-role/backup/*\n");
+    sb.write(
+        "authorized.txt",
+        "# the nightly backup\narn:aws:sts::111122223333:assumed-role/backup/*\n",
+    );
     let person = "/(?P<employee_id>E[0-9]{4})/";
     let auth = sb.path("authorized.txt");
     let trail = sb.path("trail");
     let out = sb.ok(&[
-        "evidence", "import", "1", trail.to_str().unwrap(), "--person-from", person,
-        "--authorized", auth.to_str().unwrap(),
+        "evidence",
+        "import",
+        "1",
+        trail.to_str().unwrap(),
+        "--person-from",
+        person,
+        "--authorized",
+        auth.to_str().unwrap(),
     ]);
-    assert!(out.contains("part1.json.gz: imported") && out.contains("part2.json: imported"), "{out}");
+    assert!(
+        out.contains("part1.json.gz: imported") && out.contains("part2.json: imported"),
+        "{out}"
+    );
     let s3 = format!("{fixtures}/s3-access.log");
-    sb.ok(&["evidence", "import", "1", &s3, "--person-from", person, "--authorized", auth.to_str().unwrap()]);
+    sb.ok(&[
+        "evidence",
+        "import",
+        "1",
+        &s3,
+        "--person-from",
+        person,
+        "--authorized",
+        auth.to_str().unwrap(),
+    ]);
     let again = sb.ok(&["evidence", "import", "1", &s3, "--person-from", person]);
-    assert!(again.contains("imported before; nothing changed"), "{again}");
+    assert!(
+        again.contains("imported before; nothing changed"),
+        "{again}"
+    );
     let v = sb.json(&["evidence", "summary", "1", "--json"]);
     assert_eq!(v["finding"], "acquired", "{v}");
     assert_eq!(v["people_read"], 2, "{v}");
@@ -746,24 +785,55 @@ fn platform_logs_add_up_and_the_finding_is_held_against_the_exposure_window() {
     let sources = v["sources"].as_array().unwrap();
     assert_eq!(sources.len(), 3, "{v}");
     assert_eq!(
-        sources.iter().map(|s| s["format"].as_str().unwrap()).collect::<Vec<_>>(),
+        sources
+            .iter()
+            .map(|s| s["format"].as_str().unwrap())
+            .collect::<Vec<_>>(),
         ["cloudtrail", "cloudtrail", "s3"]
     );
     assert_eq!(sources[0]["gaps"].as_array().unwrap().len(), 1, "{v}");
-    assert!(sources[1]["warnings"][0].as_str().unwrap().contains("management events only"), "{v}");
+    assert!(
+        sources[1]["warnings"][0]
+            .as_str()
+            .unwrap()
+            .contains("management events only"),
+        "{v}"
+    );
     assert_eq!(v["denied"], 2, "{v}");
     assert_eq!(v["unmatched"], 2, "{v}");
-    assert!(v["unmatched_resources"][0]["resource"].as_str().unwrap().contains("E9999"), "{v}");
+    assert!(
+        v["unmatched_resources"][0]["resource"]
+            .as_str()
+            .unwrap()
+            .contains("E9999"),
+        "{v}"
+    );
     assert_eq!(v["coverage"], 36, "{v}");
-    let by: Vec<&str> = v["by_accessor"].as_array().unwrap().iter().map(|a| a["accessor"].as_str().unwrap()).collect();
-    assert_eq!(by.len(), 2, "mallory and the backup role, across formats: {by:?}");
+    let by: Vec<&str> = v["by_accessor"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["accessor"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        by.len(),
+        2,
+        "mallory and the backup role, across formats: {by:?}"
+    );
     // Accessed data stays accessed; the obligations that need acquisition apply.
     let list = obligations(&sb);
     assert!(list.iter().any(|o| o["rule"] == "us-ca"), "{list:?}");
 
     // A log that shows only authorised reads: no access only if the window is covered.
     let sb = Sandbox::new();
-    sb.ok(&["incident", "open", "--title", "Store readable", "--severity", "3"]);
+    sb.ok(&[
+        "incident",
+        "open",
+        "--title",
+        "Store readable",
+        "--severity",
+        "3",
+    ]);
     sb.import("1", &csv);
     let log = sb.write(
         "access.csv",
@@ -772,23 +842,59 @@ fn platform_logs_add_up_and_the_finding_is_held_against_the_exposure_window() {
     );
     sb.write("ok.txt", "backup\n");
     let ok = sb.path("ok.txt");
-    sb.ok(&["evidence", "import", "1", log.to_str().unwrap(), "--authorized", ok.to_str().unwrap()]);
+    sb.ok(&[
+        "evidence",
+        "import",
+        "1",
+        log.to_str().unwrap(),
+        "--authorized",
+        ok.to_str().unwrap(),
+    ]);
     let v = sb.json(&["evidence", "summary", "1", "--json"]);
     assert_eq!(v["finding"], "unknown", "no window: nothing concluded: {v}");
-    assert!(v["statement"].as_str().unwrap().contains("no exposure window"), "{v}");
+    assert!(
+        v["statement"]
+            .as_str()
+            .unwrap()
+            .contains("no exposure window"),
+        "{v}"
+    );
     let out = sb.ok(&[
-        "incident", "exposure", "1", "--from", "2026-11-20T08:00:00Z", "--until",
-        "2026-11-20T09:20:00Z", "--reason", "ACL fixed at 09:20",
+        "incident",
+        "exposure",
+        "1",
+        "--from",
+        "2026-11-20T08:00:00Z",
+        "--until",
+        "2026-11-20T09:20:00Z",
+        "--reason",
+        "ACL fixed at 09:20",
     ]);
-    assert!(out.contains("no access found in logs covering 100% of the exposure window"), "{out}");
+    assert!(
+        out.contains("no access found in logs covering 100% of the exposure window"),
+        "{out}"
+    );
     let v = sb.json(&["evidence", "summary", "1", "--json"]);
     assert_eq!(v["finding"], "no-access", "{v}");
     sb.ok(&[
-        "incident", "exposure", "1", "--from", "2026-11-20T06:00:00Z", "--until",
-        "2026-11-20T09:20:00Z", "--reason", "the ACL changed at 06:00",
+        "incident",
+        "exposure",
+        "1",
+        "--from",
+        "2026-11-20T06:00:00Z",
+        "--until",
+        "2026-11-20T09:20:00Z",
+        "--reason",
+        "the ACL changed at 06:00",
     ]);
     let v = sb.json(&["evidence", "summary", "1", "--json"]);
     assert_eq!(v["finding"], "unknown", "{v}");
-    assert!(v["statement"].as_str().unwrap().starts_with("not determinable"), "{v}");
+    assert!(
+        v["statement"]
+            .as_str()
+            .unwrap()
+            .starts_with("not determinable"),
+        "{v}"
+    );
     assert!(sb.ok(&["audit", "log"]).contains("incident.exposure"));
 }

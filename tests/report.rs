@@ -4,7 +4,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
 
-
 use breachdesk::config::Settings;
 use breachdesk::crypto::Key;
 use breachdesk::desk::{Desk, LocalDesk, Session};
@@ -97,8 +96,13 @@ fn breach_desk() -> (tempfile::TempDir, Session, UserName, Settings) {
     let log = "accessed_at,accessor,employee_id,action\n\
                2026-11-19T10:00:00Z,mallory,E001,read\n\
                2026-11-19T10:05:00Z,mallory,E002,download\n";
-    desk.import_evidence(id, &mut log.as_bytes(), "access.csv", &breachdesk::evidence::EvidenceOptions::default())
-        .unwrap();
+    desk.import_evidence(
+        id,
+        &mut log.as_bytes(),
+        "access.csv",
+        &breachdesk::evidence::EvidenceOptions::default(),
+    )
+    .unwrap();
     desk.settle_obligation(
         id,
         "gdpr-33".to_owned(),

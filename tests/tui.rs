@@ -1318,6 +1318,11 @@ fn the_legal_clocks_move_from_the_tui() {
     retype(&mut app, "2026-11-19T08:00:00Z");
     key(&mut app, KeyCode::Tab);
     retype(&mut app, "2026-11-19 10:00");
+    // The exposure window, which access logs are held against (issue 29).
+    key(&mut app, KeyCode::Tab);
+    retype(&mut app, "2026-11-18T06:00:00Z");
+    key(&mut app, KeyCode::Tab);
+    retype(&mut app, "2026-11-19 09:30");
     key(&mut app, KeyCode::Tab);
     keys(&mut app, "the ticket shows the first report");
     submit(&mut app);
@@ -1327,6 +1332,11 @@ fn the_legal_clocks_move_from_the_tui() {
         "2026-11-19T08:00:00+00:00"
     );
     assert!(inc.determined_at.is_some());
+    assert_eq!(
+        inc.exposed_from.unwrap().to_rfc3339(),
+        "2026-11-18T06:00:00+00:00"
+    );
+    assert!(inc.exposed_until.is_some());
 }
 
 #[test]

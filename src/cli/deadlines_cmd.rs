@@ -366,9 +366,59 @@ fn log_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, CliError> {
         }
     }
     if out.is_empty() {
-        return Err(CliError::User("no log files found in the directories given".into()));
+        return Err(CliError::User(
+            "no log files found in the directories given".into(),
+        ));
     }
     Ok(out)
+}
+
+/// Several log files as one stream (`evidence::BUNDLE`), each opened when its turn comes.
+struct Bundle {
+    files: std::vec::IntoIter<(PathBuf, u64)>,
+    current: Option<(String, std::io::Take<std::fs::File>)>,
+    pending: std::io::Cursor<Vec<u8>>,
+}
+
+impl Bundle {
+    fn new(files: Vec<(PathBuf, u64)>) -> Self {
+        Bundle {
+            files: files.into_iter(),
+            current: None,
+            pending: std::io::Cursor::new(crate::evidence::BUNDLE.to_vec()),
+        }
+    }
+}
+
+impl std::io::Read for Bundle {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            let n = self.pending.read(buf)?;
+            if n > 0 {
+                return Ok(n);
+            }
+            if let Some((name, file)) = &mut self.current {
+                let n = file.read(buf)?;
+                if n > 0 {
+                    return Ok(n);
+                }
+                if file.limit() > 0 {
+                    return Err(std::io::Error::other(format!(
+                        "{name} shrank while it was read"
+                    )));
+                }
+                self.current = None;
+            }
+            let Some((path, len)) = self.files.next() else {
+                return Ok(0);
+            };
+            let name = display_path(&path);
+            let file = std::fs::File::open(&path)
+                .map_err(|e| std::io::Error::other(format!("cannot read {name}: {e}")))?;
+            self.pending = std::io::Cursor::new(crate::evidence::bundle_header(&name, len));
+            self.current = Some((name, file.take(len)));
+        }
+    }
 }
 
 fn import(
@@ -378,49 +428,42 @@ fn import(
     options: &crate::evidence::EvidenceOptions,
 ) -> Result<ExitCode, CliError> {
     let files = log_files(paths)?;
-    let mut done = 0;
-    let mut last = None;
-    for file in &files {
-        let name = display_path(file);
-        let mut log = std::fs::File::open(file)
-            .map_err(|e| CliError::User(format!("cannot read {name}: {e}")))?;
-        match ctx.desk.import_evidence(id, &mut log, &name, options) {
-            Ok(s) if s.already_imported => {
-                writeln!(ctx.out, "{id}: {name}: imported before; nothing changed")?;
-                last = Some(s);
-            }
-            Ok(s) => {
-                writeln!(ctx.out, "{id}: {name}: imported")?;
-                done += 1;
-                last = Some(s);
-            }
-            Err(e) => {
-                if done > 0 {
-                    writeln!(
-                        ctx.err,
-                        "{done} of {} files were imported before {name} was refused; the rest were not read",
-                        files.len()
-                    )?;
-                }
-                return Err(e.into());
-            }
-        }
+    let mut sized = Vec::with_capacity(files.len());
+    for file in files {
+        let len = std::fs::metadata(&file)
+            .map_err(|e| CliError::User(format!("cannot read {}: {e}", display_path(&file))))?
+            .len();
+        sized.push((file, len));
     }
-    if let Some(s) = last {
-        writeln!(ctx.out, "{id}: {}", s.counts())?;
-        if s.unmatched > 0 && options.person_from.is_none() && options.map.is_empty() {
-            writeln!(
-                ctx.err,
-                "{} reads name nobody on the roster: only breachdesk's CSV names people directly; give --person-from REGEX or --map FILE to find them in the resources (`evidence summary {id}` lists the most frequent)",
-                s.unmatched
-            )?;
-        }
-        if !s.allow_list {
-            writeln!(
-                ctx.err,
-                "no --authorized list: every accessor counts as unauthorised"
-            )?;
-        }
+    let label = match sized.as_slice() {
+        [(one, _)] => display_path(one),
+        _ => format!("{} log files", sized.len()),
+    };
+    let mut bundle = Bundle::new(sized);
+    let s = ctx.desk.import_evidence(id, &mut bundle, &label, options)?;
+    for name in &s.imported {
+        writeln!(ctx.out, "{id}: {}: imported", safe(name))?;
+    }
+    for name in &s.unchanged {
+        writeln!(
+            ctx.out,
+            "{id}: {}: imported before; nothing changed",
+            safe(name)
+        )?;
+    }
+    writeln!(ctx.out, "{id}: {}", s.counts())?;
+    if s.unmatched > 0 && options.person_from.is_none() && options.map.is_empty() {
+        writeln!(
+            ctx.err,
+            "{} reads name nobody on the roster: only breachdesk's CSV names people directly; give --person-from REGEX or --map FILE to find them in the resources (`evidence summary {id}` lists the most frequent)",
+            s.unmatched
+        )?;
+    }
+    if !s.allow_list {
+        writeln!(
+            ctx.err,
+            "no --authorized list: every accessor counts as unauthorised"
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -560,7 +603,12 @@ fn summary(ctx: &mut Context<'_>, id: IncidentId, json: bool) -> Result<ExitCode
         return Ok(ExitCode::SUCCESS);
     }
     let out = &mut *ctx.out;
-    writeln!(out, "{id}: finding {}: {}", view.finding, safe(view.statement))?;
+    writeln!(
+        out,
+        "{id}: finding {}: {}",
+        view.finding,
+        safe(view.statement)
+    )?;
     let window = match (incident.exposed_from, incident.exposed_until) {
         (Some(f), Some(u)) => format!("{} to {} UTC", short_time(f), short_time(u)),
         (Some(f), None) => format!("{} UTC, still exposed", short_time(f)),

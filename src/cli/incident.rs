@@ -168,9 +168,10 @@ pub fn run(ctx: &mut Context<'_>, cmd: IncidentCommand) -> Result<ExitCode, CliE
             reason,
         } => {
             let inc = ctx.desk.set_exposure(id, Some(from), until, reason)?;
-            let until = inc
-                .exposed_until
-                .map_or_else(|| "still exposed".to_owned(), |t| format!("{} UTC", short_time(t)));
+            let until = inc.exposed_until.map_or_else(
+                || "still exposed".to_owned(),
+                |t| format!("{} UTC", short_time(t)),
+            );
             writeln!(
                 ctx.out,
                 "{}: exposed from {} UTC to {until}",

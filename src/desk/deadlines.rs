@@ -200,11 +200,100 @@ pub(super) fn summarize(
         not_reads: evidence.not_reads,
         unmatched: evidence.unmatched,
         already_imported: false,
+        imported: Vec::new(),
+        unchanged: Vec::new(),
     }
 }
 
-/// Reads one access log (all or nothing) and adds what it shows to what was imported
-/// before; the same file again changes nothing.
+/// One log of an import, analysed, with the digest of its bytes.
+struct Read {
+    evidence: crate::evidence::Evidence,
+    digest: String,
+    name: String,
+}
+
+/// Analyses one log from `log`, hashing its bytes as they are read (and any the reader left).
+fn analyse_one(
+    desk: &LocalDesk,
+    log: &mut dyn std::io::Read,
+    name: &str,
+    roster: &crate::evidence::RosterIndex,
+    options: &crate::evidence::EvidenceOptions,
+) -> Result<Read, DeskError> {
+    use sha2::Digest;
+    let mut hashing = Hashing {
+        inner: log,
+        hasher: sha2::Sha256::new(),
+    };
+    let result = crate::evidence::analyse(&mut hashing, name, "", roster, options, desk.now());
+    std::io::copy(&mut hashing, &mut std::io::sink())
+        .map_err(|e| DeskError::Delivery(format!("{name}: {e}")))?;
+    let digest = hex(&hashing.hasher.finalize());
+    let mut evidence = result?;
+    for s in &mut evidence.sources {
+        s.digest.clone_from(&digest);
+    }
+    Ok(Read {
+        evidence,
+        digest,
+        name: name.to_owned(),
+    })
+}
+
+/// The logs of one import: a single log, or a bundle of several (`evidence::BUNDLE`), each
+/// analysed in turn. All or nothing: one log refused refuses them all.
+fn analyse_all(
+    desk: &LocalDesk,
+    log: &mut dyn std::io::Read,
+    source_name: &str,
+    roster: &crate::evidence::RosterIndex,
+    options: &crate::evidence::EvidenceOptions,
+) -> Result<Vec<Read>, DeskError> {
+    use std::io::{BufRead, Read as _};
+    let mut head = Vec::with_capacity(crate::evidence::BUNDLE.len());
+    log.take(crate::evidence::BUNDLE.len() as u64)
+        .read_to_end(&mut head)
+        .map_err(|e| DeskError::Delivery(format!("{source_name}: {e}")))?;
+    if head != crate::evidence::BUNDLE {
+        let mut whole = std::io::Cursor::new(head).chain(log);
+        return Ok(vec![analyse_one(
+            desk,
+            &mut whole,
+            source_name,
+            roster,
+            options,
+        )?]);
+    }
+    let bad = |what: &str| DeskError::Delivery(format!("{source_name}: {what}"));
+    let mut stream = std::io::BufReader::with_capacity(1 << 20, log);
+    let mut out = Vec::new();
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        (&mut stream)
+            .take(4096)
+            .read_until(b'\n', &mut line)
+            .map_err(|e| bad(&e.to_string()))?;
+        if line.is_empty() {
+            return Ok(out);
+        }
+        let text = String::from_utf8_lossy(&line);
+        let (len, name) = text
+            .trim_end_matches('\n')
+            .split_once(' ')
+            .and_then(|(n, name)| Some((n.parse::<u64>().ok()?, name.to_owned())))
+            .ok_or_else(|| bad("a broken bundle of logs"))?;
+        let name = crate::domain::text::display_path(&name);
+        let mut part = (&mut stream).take(len);
+        out.push(analyse_one(desk, &mut part, &name, roster, options)?);
+        if part.limit() > 0 {
+            return Err(bad(&format!("{name} ended early")));
+        }
+    }
+}
+
+/// Reads access logs (all or nothing) and adds what they show to what was imported before;
+/// a file imported before changes nothing.
 pub(super) fn import_evidence(
     desk: &LocalDesk,
     actor: &UserName,
@@ -213,7 +302,6 @@ pub(super) fn import_evidence(
     source_name: &str,
     options: &crate::evidence::EvidenceOptions,
 ) -> Result<EvidenceSummary, DeskError> {
-    use sha2::Digest;
     let incident = desk.load(id)?;
     desk.guard(actor, &incident, Need::Change, "evidence.import")?;
     desk.not_purged(id)?;
@@ -230,58 +318,70 @@ pub(super) fn import_evidence(
     let roster =
         crate::evidence::RosterIndex::new(people.iter().map(|(i, e)| (i.as_str(), e.as_str())));
     drop(people);
-    let mut hashing = Hashing {
-        inner: log,
-        hasher: sha2::Sha256::new(),
-    };
-    // The digest is not known until the file has been read: a placeholder, set below.
-    let new = crate::evidence::analyse(&mut hashing, source_name, "", &roster, options, desk.now());
-    // Whatever the reader left unread still counts towards the digest.
-    std::io::copy(&mut hashing, &mut std::io::sink())
-        .map_err(|e| DeskError::Delivery(format!("{source_name}: {e}")))?;
-    let digest = hex(&hashing.hasher.finalize());
-    let mut new = new?;
-    for s in &mut new.sources {
-        s.digest.clone_from(&digest);
-    }
+    let reads = analyse_all(desk, log, source_name, &roster, options)?;
     let now = desk.now();
     let _guard = desk.lock()?;
     let mut incident = desk.load(id)?;
-    // Membership may have changed while the log was read.
+    // Membership may have changed while the logs were read.
     desk.guard(actor, &incident, Need::Change, "evidence.import")?;
-    let before_evidence = desk.store.evidence(id)?;
-    if let Some(old) = &before_evidence
-        && old.has_source(&digest)
-    {
+    let stored = desk.store.evidence(id)?.unwrap_or_default();
+    let mut seen: std::collections::HashSet<String> =
+        stored.sources.iter().map(|s| s.digest.clone()).collect();
+    let mut fresh = Vec::new();
+    let mut unchanged = Vec::new();
+    for read in reads {
+        if seen.insert(read.digest.clone()) {
+            fresh.push(read);
+        } else {
+            unchanged.push(read.name);
+        }
+    }
+    if fresh.is_empty() {
         let mut summary = incident.evidence.clone().unwrap_or_else(|| {
-            summarize(old, &incident, now, source_name, !options.authorized.is_empty())
+            summarize(
+                &stored,
+                &incident,
+                now,
+                source_name,
+                !options.authorized.is_empty(),
+            )
         });
         summary.already_imported = true;
+        summary.unchanged = unchanged;
         return Ok(summary);
     }
-    let evidence = match before_evidence {
-        Some(old) => old.merge(new),
-        None => new,
+    let names: Vec<String> = fresh.iter().map(|r| r.name.clone()).collect();
+    let added: Vec<crate::evidence::SourceSummary> = fresh
+        .iter()
+        .flat_map(|r| r.evidence.sources.iter().cloned())
+        .collect();
+    let evidence = stored.merge_all(fresh.into_iter().map(|r| r.evidence));
+    let allow_list =
+        !options.authorized.is_empty() || incident.evidence.as_ref().is_some_and(|e| e.allow_list);
+    let label = if names.len() == 1 {
+        names[0].clone()
+    } else {
+        format!("{source_name} ({} files)", names.len())
     };
-    let allow_list = !options.authorized.is_empty()
-        || incident.evidence.as_ref().is_some_and(|e| e.allow_list);
-    let summary = summarize(&evidence, &incident, now, source_name, allow_list);
+    let summary = summarize(&evidence, &incident, now, &label, allow_list);
     let before = incident
         .evidence
         .as_ref()
         .map_or("unknown", |e| e.finding.as_str());
     incident.evidence = Some(summary.clone());
     incident.updated_at = now;
-    let source = evidence.sources.last();
+    let sum = |f: fn(&crate::evidence::SourceSummary) -> u64| added.iter().map(f).sum::<u64>();
+    let formats: std::collections::BTreeSet<&str> =
+        added.iter().map(|s| s.format.as_str()).collect();
     let detail = format!(
-        "{source_name} ({}): {} records ({} reads, {} copies, {} denied, {} not reads, {} naming nobody on the roster); in all {} sources: {} accessors ({} not authorised); data of {} people read, of {} copied; {}",
-        source.map_or("", |s| s.format.as_str()),
-        source.map_or(0, |s| s.events),
-        source.map_or(0, |s| s.reads),
-        source.map_or(0, |s| s.copies),
-        source.map_or(0, |s| s.denied),
-        source.map_or(0, |s| s.not_reads),
-        source.map_or(0, |s| s.unmatched),
+        "{label} ({}): {} records ({} reads, {} copies, {} denied, {} not reads, {} naming nobody on the roster); in all {} sources: {} accessors ({} not authorised); data of {} people read, of {} copied; {}",
+        formats.into_iter().collect::<Vec<_>>().join(", "),
+        sum(|s| s.events),
+        sum(|s| s.reads),
+        sum(|s| s.copies),
+        sum(|s| s.denied),
+        sum(|s| s.not_reads),
+        sum(|s| s.unmatched),
         summary.sources,
         summary.accessors,
         summary.unauthorized_accessors,
@@ -298,6 +398,9 @@ pub(super) fn import_evidence(
         events: vec![event],
         ..Changes::default()
     })?;
+    let mut summary = summary;
+    summary.imported = names;
+    summary.unchanged = unchanged;
     Ok(summary)
 }
 

@@ -143,6 +143,12 @@ pub struct EvidenceSummary {
     /// The last import's file had been imported before: nothing changed.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub already_imported: bool,
+    /// In the reply to an import (not kept on the incident): the files it added, and those
+    /// imported before, which changed nothing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub imported: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unchanged: Vec<String>,
 }
 
 impl EvidenceSummary {

@@ -74,8 +74,8 @@ fn record(sink: &mut Sink<'_>, line: u64, r: &Record<'_>) {
         sink.error(line, format!("eventTime '{}' is not a time", r.event_time));
         return;
     };
-    let management = r.management_event == Some(true)
-        || r.event_category.as_deref() == Some("Management");
+    let management =
+        r.management_event == Some(true) || r.event_category.as_deref() == Some("Management");
     if !management && r.event_source == "s3.amazonaws.com" {
         sink.can_show_reads();
     }
@@ -310,7 +310,10 @@ pub(super) fn s3_access(input: &mut dyn BufRead, sink: &mut Sink<'_>) -> Result<
         if f.len() < 10 {
             sink.error(
                 n,
-                format!("expected the S3 server access log fields, found {}", f.len()),
+                format!(
+                    "expected the S3 server access log fields, found {}",
+                    f.len()
+                ),
             );
             continue;
         }

@@ -84,8 +84,7 @@ pub(super) fn read(input: &mut dyn BufRead, sink: &mut Sink<'_>) -> Result<(), S
         let principal = std::str::from_utf8(accessor)
             .ok()
             .filter(|a| !a.chars().any(char::is_control));
-        let Some(principal) = principal.filter(|a| !a.is_empty() && a.len() <= MAX_ACCESSOR)
-        else {
+        let Some(principal) = principal.filter(|a| !a.is_empty() && a.len() <= MAX_ACCESSOR) else {
             sink.error(
                 line,
                 "accessor must be 1-200 characters of UTF-8 text without control characters".into(),

@@ -89,7 +89,10 @@ pub(super) fn open<'a>(
     given: Format,
 ) -> Result<(Format, Box<dyn BufRead + 'a>), String> {
     let mut raw = BufReader::with_capacity(1 << 20, input);
-    let gzip = raw.fill_buf().map_err(|e| format!("cannot read: {e}"))?.starts_with(&[0x1f, 0x8b]);
+    let gzip = raw
+        .fill_buf()
+        .map_err(|e| format!("cannot read: {e}"))?
+        .starts_with(&[0x1f, 0x8b]);
     let mut reader: Box<dyn BufRead + 'a> = if gzip {
         Box::new(BufReader::with_capacity(
             1 << 20,
@@ -152,7 +155,10 @@ fn sniff_json(start: &str) -> Option<Format> {
     let line = start.lines().next().unwrap_or("");
     let value: serde_json::Value = serde_json::from_str(line).ok()?;
     let has = |key: &str| value.get(key).is_some();
-    if value.get("Records").is_some_and(serde_json::Value::is_array) {
+    if value
+        .get("Records")
+        .is_some_and(serde_json::Value::is_array)
+    {
         return Some(Format::Cloudtrail);
     }
     if has("eventVersion") && has("eventSource") && has("eventName") {
@@ -182,7 +188,12 @@ fn sniff_json(start: &str) -> Option<Format> {
 /// A PostgreSQL csvlog line starts with its time: `2026-11-20 08:05:01.123 UTC,`.
 fn looks_like_csvlog(line: &str) -> bool {
     let b = line.as_bytes();
-    b.len() > 24 && b[4] == b'-' && b[7] == b'-' && b[10] == b' ' && b[13] == b':' && line.contains(',')
+    b.len() > 24
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b[10] == b' '
+        && b[13] == b':'
+        && line.contains(',')
 }
 
 /// An S3 server access log line: a 64-hex-digit bucket owner, a bucket, then `[time]`.

@@ -369,6 +369,23 @@ impl Evidence {
     /// name, each person's distinct accessors are the union of both.
     #[must_use]
     pub fn merge(mut self, other: Evidence) -> Evidence {
+        self.add(other);
+        self.settle();
+        self
+    }
+
+    /// Adds every one of `others` and puts the result in order once.
+    #[must_use]
+    pub fn merge_all(mut self, others: impl IntoIterator<Item = Evidence>) -> Evidence {
+        for other in others {
+            self.add(other);
+        }
+        self.settle();
+        self
+    }
+
+    /// Adds `other` without putting the result in order (see [`Evidence::settle`]).
+    fn add(&mut self, other: Evidence) {
         let mut index: HashMap<String, u32> = self
             .accessors
             .iter()
@@ -416,8 +433,6 @@ impl Evidence {
         }
         self.unmatched_resources = top(unmatched);
         self.sources.extend(other.sources);
-        self.settle();
-        self
     }
 
     /// Puts the derived parts in order: people per accessor, the ordering of accessors
@@ -462,10 +477,7 @@ impl Evidence {
     /// What the evidence says, against the exposure window `from..until`: a read or copy
     /// found stands; "no access" needs logs that can show reads covering the whole window,
     /// otherwise the finding is not determinable, and says why.
-    pub fn assess(
-        &self,
-        window: Option<(DateTime<Utc>, DateTime<Utc>)>,
-    ) -> (Finding, Coverage) {
+    pub fn assess(&self, window: Option<(DateTime<Utc>, DateTime<Utc>)>) -> (Finding, Coverage) {
         let able: Vec<&SourceSummary> = self.sources.iter().filter(|s| s.shows_reads).collect();
         let percent = window.and_then(|(from, until)| {
             (!able.is_empty() && until > from).then(|| covered_percent(&able, from, until))
@@ -612,6 +624,19 @@ pub fn analyse(
         sink.error(0, e);
     }
     sink.finish(format, source, digest)
+}
+
+/// The first line of several logs sent as one stream: then, for each file, a line
+/// `<length> <name>` and that many bytes.
+pub const BUNDLE: &[u8] = b"breachdesk-logs 1\n";
+
+/// The line that introduces one file of a bundle.
+pub fn bundle_header(name: &str, len: u64) -> Vec<u8> {
+    let name: String = name
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    format!("{len} {name}\n").into_bytes()
 }
 
 /// Parses an allow-list: one principal (or glob) per line; blank lines and `#` comments

@@ -75,7 +75,10 @@ pub(super) fn pgaudit(input: &mut dyn BufRead, sink: &mut Sink<'_>) -> Result<()
                     // pgaudit logs `COPY ... TO` as a READ of class SELECT: the statement
                     // says it is a copy.
                     let copy = f.command == "COPY"
-                        || f.statement.trim_start().get(..4).is_some_and(|w| w.eq_ignore_ascii_case("copy"));
+                        || f.statement
+                            .trim_start()
+                            .get(..4)
+                            .is_some_and(|w| w.eq_ignore_ascii_case("copy"));
                     let kind = match f.class.as_str() {
                         "READ" if copy => Kind::Copy,
                         "READ" => Kind::Read,

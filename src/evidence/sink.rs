@@ -262,8 +262,7 @@ impl<'r> Sink<'r> {
         if self.events == 0 && self.error_total == 0 {
             self.error(
                 0,
-                "the log has no records: an empty log cannot show that nobody read the data"
-                    .into(),
+                "the log has no records: an empty log cannot show that nobody read the data".into(),
             );
         }
         if self.error_total > 0 {

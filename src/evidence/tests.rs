@@ -35,8 +35,10 @@ fn options() -> EvidenceOptions {
             "backup*".into(),
         ],
         person_from: Some("(?i)(?P<employee_id>E[0-9]{4})".into()),
-        map: map_file(include_str!("../../tests/fixtures/evidence/elasticsearch-map.csv"))
-            .unwrap(),
+        map: map_file(include_str!(
+            "../../tests/fixtures/evidence/elasticsearch-map.csv"
+        ))
+        .unwrap(),
     }
 }
 
@@ -117,23 +119,43 @@ fn every_format_is_detected_and_tells_reads_from_the_rest() {
             "{name}: {:?}",
             e.accessors
         );
-        assert!(!e.people.contains_key("E0003") || name == "azure-storage.jsonl", "{name}");
-        assert!(!e.people.contains_key("E0004") && !e.people.contains_key("E0005"), "{name}");
-        assert_eq!(e.people.len(), if name == "azure-storage.jsonl" { 3 } else { 2 }, "{name}");
-        let denied = if name == "workspace-drive.jsonl" { 0 } else { 1 };
+        assert!(
+            !e.people.contains_key("E0003") || name == "azure-storage.jsonl",
+            "{name}"
+        );
+        assert!(
+            !e.people.contains_key("E0004") && !e.people.contains_key("E0005"),
+            "{name}"
+        );
+        assert_eq!(
+            e.people.len(),
+            if name == "azure-storage.jsonl" { 3 } else { 2 },
+            "{name}"
+        );
+        let denied = if name == "workspace-drive.jsonl" {
+            0
+        } else {
+            1
+        };
         assert_eq!(e.denied, denied, "{name}: Drive logs no refused view");
         assert!(e.not_reads >= 1, "{name}");
         assert!(e.unmatched >= 1, "{name}");
         assert!(
-            e.unmatched_resources.iter().any(|(r, _)| r.contains("E9999")
-                || r.contains("e9999")
-                || r == "monitoring.keystrokes"),
+            e.unmatched_resources
+                .iter()
+                .any(|(r, _)| r.contains("E9999")
+                    || r.contains("e9999")
+                    || r == "monitoring.keystrokes"),
             "{name}: {:?}",
             e.unmatched_resources
         );
         let copied = matches!(
             name,
-            "cloudtrail.json" | "cloudtrail.jsonl" | "s3-access.log" | "workspace-drive.jsonl" | "pgaudit.csv"
+            "cloudtrail.json"
+                | "cloudtrail.jsonl"
+                | "s3-access.log"
+                | "workspace-drive.jsonl"
+                | "pgaudit.csv"
         );
         assert_eq!(e.people_acquired(), u64::from(copied), "{name}");
         let from = s.from.unwrap().timestamp();
@@ -158,7 +180,9 @@ fn logs_that_cannot_show_reads_say_so_and_prove_nothing() {
             e.assess(Some((t("2026-11-20T08:00:00Z"), t("2026-11-20T12:00:00Z"))));
         assert_eq!(finding, Finding::Unknown);
         assert!(
-            coverage.statement.starts_with("not determinable: none of the logs can show reads"),
+            coverage
+                .statement
+                .starts_with("not determinable: none of the logs can show reads"),
             "{}",
             coverage.statement
         );
@@ -195,12 +219,21 @@ fn no_access_needs_logs_covering_the_whole_window() {
     let longer = e.assess(Some((t("2026-11-20T08:00:00Z"), t("2026-11-20T11:20:00Z"))));
     assert_eq!(longer.0, Finding::Unknown);
     assert_eq!(longer.1.percent, Some(51));
-    assert!(longer.1.statement.contains("cover only 51%"), "{}", longer.1.statement);
+    assert!(
+        longer.1.statement.contains("cover only 51%"),
+        "{}",
+        longer.1.statement
+    );
     let none = e.assess(None);
     assert_eq!(none.0, Finding::Unknown);
-    assert!(none.1.statement.contains("no exposure window"), "{}", none.1.statement);
+    assert!(
+        none.1.statement.contains("no exposure window"),
+        "{}",
+        none.1.statement
+    );
     // A read found stands whatever the coverage.
-    let read = run(b"accessed_at,accessor,employee_id,action\n2026-11-20T08:00:00Z,eve,E0001,read\n");
+    let read =
+        run(b"accessed_at,accessor,employee_id,action\n2026-11-20T08:00:00Z,eve,E0001,read\n");
     assert_eq!(read.assess(None).0, Finding::Accessed);
 }
 
@@ -209,7 +242,9 @@ fn no_access_needs_logs_covering_the_whole_window() {
 #[test]
 fn imports_add_up_and_the_same_file_is_known() {
     let a = run(b"accessed_at,accessor,employee_id,action\n2026-11-20T08:00:00Z,eve,E0001,read\n2026-11-20T08:01:00Z,mallory,E0002,read\n");
-    let b = run(b"accessed_at,accessor,employee_id,action\n2026-11-20T09:00:00Z,mallory,E0001,download\n");
+    let b = run(
+        b"accessed_at,accessor,employee_id,action\n2026-11-20T09:00:00Z,mallory,E0001,download\n",
+    );
     let mut b = b;
     b.sources[0].digest = "other".into();
     let both = a.clone().merge(b);
@@ -218,7 +253,11 @@ fn imports_add_up_and_the_same_file_is_known() {
     assert_eq!(both.people["E0001"].accessors, 2, "eve and mallory");
     assert_eq!(both.people["E0001"].copies, 1);
     assert_eq!(both.finding, Finding::Acquired);
-    let mallory = both.accessors.iter().find(|x| x.accessor == "mallory").unwrap();
+    let mallory = both
+        .accessors
+        .iter()
+        .find(|x| x.accessor == "mallory")
+        .unwrap();
     assert_eq!((mallory.reads, mallory.copies, mallory.people), (1, 1, 2));
     assert_eq!(both.accessors[0].accessor, "mallory", "most active first");
     assert!(both.has_source("digest") && both.has_source("other"));
@@ -230,8 +269,10 @@ fn imports_add_up_and_the_same_file_is_known() {
 #[test]
 fn gzip_unknown_formats_bad_patterns_and_bad_records() {
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    gz.write_all(include_bytes!("../../tests/fixtures/evidence/cloudtrail.json"))
-        .unwrap();
+    gz.write_all(include_bytes!(
+        "../../tests/fixtures/evidence/cloudtrail.json"
+    ))
+    .unwrap();
     let e = run(&gz.finish().unwrap());
     assert_eq!(e.sources[0].format, Format::Cloudtrail);
     assert_eq!(e.people.len(), 2);
@@ -239,14 +280,26 @@ fn gzip_unknown_formats_bad_patterns_and_bad_records() {
     let err = run_with(b"hello world\nthis is no log\n", &options()).unwrap_err();
     let text = err.to_string();
     assert!(text.contains("not a log format breachdesk knows"), "{text}");
-    for f in ["cloudtrail", "s3", "gcp", "workspace", "azure", "pgaudit", "elasticsearch", "csv"] {
+    for f in [
+        "cloudtrail",
+        "s3",
+        "gcp",
+        "workspace",
+        "azure",
+        "pgaudit",
+        "elasticsearch",
+        "csv",
+    ] {
         assert!(text.contains(f), "{f}: {text}");
     }
 
     let mut bad = options();
     bad.person_from = Some("E[0-9]+".into());
     let err = run_with(b"accessed_at,accessor,employee_id,action\n", &bad).unwrap_err();
-    assert!(err.to_string().contains("no named group employee_id"), "{err}");
+    assert!(
+        err.to_string().contains("no named group employee_id"),
+        "{err}"
+    );
 
     let lines = "{\"eventVersion\":\"1.09\",\"eventTime\":\"2026-11-20T08:00:00Z\",\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"GetObject\"}\n{\"eventVersion\":\"1.09\",\"eventTime\":\"yesterday\",\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"GetObject\"}\nnot json\n";
     let err = run_with(lines.as_bytes(), &options()).unwrap_err();
@@ -257,7 +310,11 @@ fn gzip_unknown_formats_bad_patterns_and_bad_records() {
 
     let csv = "accessed_at,accessor,employee_id,action\n2026-11-20T08:00:00Z,eve,E9,read\n";
     let e = run(csv.as_bytes());
-    assert_eq!((e.unmatched, e.people.len()), (1, 0), "not on the roster: counted");
+    assert_eq!(
+        (e.unmatched, e.people.len()),
+        (1, 0),
+        "not on the roster: counted"
+    );
 }
 
 const HEADER: &str = "accessed_at,accessor,employee_id,action\n";
@@ -281,7 +338,10 @@ fn the_csv_counts_reads_copies_and_distinct_accessors_off_the_allow_list() {
     assert_eq!(e.finding, Finding::Acquired);
     let p = &e.people["E0001"];
     assert_eq!((p.reads, p.copies, p.accessors), (2, 1, 2));
-    assert!(!e.people.contains_key("E0002"), "allow-listed reads do not count");
+    assert!(
+        !e.people.contains_key("E0002"),
+        "allow-listed reads do not count"
+    );
     assert_eq!(e.unauthorized_accessors(), 2);
     assert_eq!(e.accessors[0].accessor, "mallory");
 }
@@ -324,8 +384,16 @@ fn control_characters_never_reach_a_message_or_an_accessor() {
     let text = format!("{HEADER}2026-10-01T09:00:00Z,eve,E\u{1b}[2J,read\n");
     let e = csv(&text, &[]).unwrap();
     assert_eq!(e.unmatched, 1);
-    assert!(e.unmatched_resources.iter().all(|(r, _)| !r.contains('\u{1b}')));
+    assert!(
+        e.unmatched_resources
+            .iter()
+            .all(|(r, _)| !r.contains('\u{1b}'))
+    );
     let lines = "{\"eventVersion\":\"1.09\",\"eventTime\":\"2026-11-20T08:00:00Z\",\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"GetObject\",\"userIdentity\":{\"arn\":\"evil\\u001b[2J\"},\"requestParameters\":{\"bucketName\":\"b\",\"key\":\"E0001\"}}\n";
     let e = run(lines.as_bytes());
-    assert!(e.accessors.iter().all(|a| !a.accessor.contains('\u{1b}')), "{:?}", e.accessors);
+    assert!(
+        e.accessors.iter().all(|a| !a.accessor.contains('\u{1b}')),
+        "{:?}",
+        e.accessors
+    );
 }

@@ -65,7 +65,11 @@ mod tests {
         assert_eq!(iso("2026-11-20T08:05:01,123+0000"), Some(want));
         assert_eq!(postgres("2026-11-20 08:05:01.123 UTC"), Ok(want));
         assert_eq!(postgres("2026-11-20 09:05:01.123 +01"), Ok(want));
-        assert!(postgres("2026-11-20 09:05:01.123 CET").unwrap_err().contains("log_timezone"));
+        assert!(
+            postgres("2026-11-20 09:05:01.123 CET")
+                .unwrap_err()
+                .contains("log_timezone")
+        );
         assert_eq!(
             s3("20/Nov/2026:08:05:01 +0000"),
             Some(want - chrono::Duration::milliseconds(123))

@@ -100,6 +100,8 @@ pub enum FieldName {
     Decision,
     PersonFrom,
     Map,
+    ExposedFrom,
+    ExposedUntil,
 }
 
 impl FieldName {
@@ -157,6 +159,8 @@ impl FieldName {
             FieldName::Decision => "Decision",
             FieldName::PersonFrom => "Person from",
             FieldName::Map => "Map file",
+            FieldName::ExposedFrom => "Exposed from",
+            FieldName::ExposedUntil => "Exposed until",
         }
     }
 }

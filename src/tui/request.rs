@@ -92,6 +92,8 @@ pub enum Request {
         id: IncidentId,
         aware: DateTime<Utc>,
         determined: DateTime<Utc>,
+        /// The exposure window, from and until: set too when it differs.
+        exposure: (Option<DateTime<Utc>>, Option<DateTime<Utc>>),
         reason: String,
     },
     SetMember {
@@ -336,9 +338,16 @@ impl Request {
                 id,
                 aware,
                 determined,
+                exposure,
                 reason,
             } => {
-                desk.set_clock(id, Some(aware), Some(determined), reason)?;
+                let before = desk.incident(id)?;
+                if before.aware_time() != aware || before.determined_time() != determined {
+                    desk.set_clock(id, Some(aware), Some(determined), reason.clone())?;
+                }
+                if (before.exposed_from, before.exposed_until) != exposure {
+                    desk.set_exposure(id, exposure.0, exposure.1, reason)?;
+                }
                 changed(format!(
                     "{id}: the legal clocks moved; the Deadlines tab shows the new due times"
                 ))

@@ -107,16 +107,31 @@ pub fn read(
             let now = r.now;
             let aware = r.parse(FieldName::Aware, |v| when(v, now));
             let determined = r.parse(FieldName::Determined, |v| when(v, now));
+            let optional = |v: &str| {
+                if v.trim().is_empty() {
+                    Ok(None)
+                } else {
+                    when(v, now).map(Some)
+                }
+            };
+            let from = r.parse(FieldName::ExposedFrom, optional);
+            let until = r.parse(FieldName::ExposedUntil, optional);
+            if matches!((from, until), (Some(None), Some(Some(_)))) {
+                r.fail(
+                    FieldName::ExposedFrom,
+                    "give when the exposure started too".to_owned(),
+                );
+            }
             let reason = r.reason();
-            aware
-                .zip(determined)
-                .zip(reason)
-                .map(|((aware, determined), reason)| Request::SetClock {
+            aware.zip(determined).zip(from.zip(until)).zip(reason).map(
+                |(((aware, determined), exposure), reason)| Request::SetClock {
                     id,
                     aware,
                     determined,
+                    exposure,
                     reason,
-                })
+                },
+            )
         }
         Purpose::AddMember(id) | Purpose::RemoveMember(id) => r
             .parse(FieldName::Member, UserName::parse)
@@ -237,16 +252,15 @@ pub fn read(
                 .check()
                 .map(|()| Some(v.to_owned()))
             });
-            let job = log
-                .zip(allowed)
-                .zip(map.zip(person_from))
-                .map(|((path, authorized), (map, person_from))| Job::Evidence {
+            let job = log.zip(allowed).zip(map.zip(person_from)).map(
+                |((path, authorized), (map, person_from))| Job::Evidence {
                     incident: id,
                     path,
                     authorized,
                     person_from,
                     map,
-                });
+                },
+            );
             return r.finish(job.map(Submission::Job));
         }
         Purpose::Program(_, editing) => {

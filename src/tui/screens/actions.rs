@@ -21,6 +21,16 @@ pub(crate) fn clock_form(inc: &Incident) -> Form {
                 .with_hint("now, -2h, yesterday 14:30 or RFC 3339; the legal clocks start here"),
             Field::text(FieldName::Determined, &rfc3339(inc.determined_time()))
                 .with_hint("when it was determined that a breach occurred"),
+            Field::text(
+                FieldName::ExposedFrom,
+                &inc.exposed_from.map(rfc3339).unwrap_or_default(),
+            )
+            .with_hint("when the data became exposed: access logs are held against the window"),
+            Field::text(
+                FieldName::ExposedUntil,
+                &inc.exposed_until.map(rfc3339).unwrap_or_default(),
+            )
+            .with_hint("when the exposure ended; empty: still exposed"),
             Field::text(FieldName::Reason, ""),
         ],
     )

@@ -66,6 +66,9 @@ pub fn render(app: &App, detail: &Detail, frame: &mut Frame<'_>, area: Rect) {
                     "no access log imported: whether anyone read the data is not known",
                     app.theme.warning(),
                 ),
+                Some(e) if !e.statement.is_empty() => {
+                    Span::raw(format!("{}: {}", e.finding.as_str(), safe(&e.statement)))
+                }
                 Some(e) => Span::raw(format!(
                     "{}: data of {} read, {} copied, by {} off the allow-list",
                     e.finding.as_str(),
@@ -73,6 +76,18 @@ pub fn render(app: &App, detail: &Detail, frame: &mut Frame<'_>, area: Rect) {
                     count(e.people_acquired),
                     count(e.unauthorized_accessors)
                 )),
+            }],
+        ),
+        field(
+            app,
+            "Exposed",
+            vec![match (inc.exposed_from, inc.exposed_until) {
+                (Some(f), Some(u)) => Span::raw(format!("{} to {}", time(f), time(u))),
+                (Some(f), None) => Span::raw(format!("since {}, still exposed", time(f))),
+                _ => Span::styled(
+                    "window not set: C sets it; logs are held against it",
+                    app.theme.dim(),
+                ),
             }],
         ),
         field(

@@ -10,6 +10,38 @@ use crate::tui::app::{App, Panel};
 use crate::tui::form::{FieldKind, Form};
 use crate::tui::strings;
 
+/// How many rows `line` takes when words wrap at `width` columns (as the paragraph wraps
+/// them: at spaces, a word longer than the width broken across rows).
+fn wrapped_rows(line: &Line<'_>, width: usize) -> usize {
+    let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+    let mut rows = 1;
+    let mut used = 0usize;
+    for word in text.split(' ') {
+        let w = Span::raw(word).width();
+        let need = if used == 0 { w } else { used + 1 + w };
+        if need <= width {
+            used = need;
+        } else if w <= width {
+            rows += 1;
+            used = w;
+        } else {
+            // A word wider than a row fills rows of its own.
+            let rest = if used == 0 {
+                w
+            } else {
+                rows += 1;
+                w
+            };
+            rows += (rest - 1) / width;
+            used = rest % width;
+            if used == 0 {
+                used = width;
+            }
+        }
+    }
+    rows
+}
+
 pub fn render_form(app: &App, form: &Form, frame: &mut Frame<'_>, area: Rect) {
     let mut lines: Vec<Line> = form
         .notes
@@ -113,17 +145,39 @@ pub fn render_form(app: &App, form: &Form, frame: &mut Frame<'_>, area: Rect) {
             app.theme.error(),
         ));
     }
-    let height = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
+    // Lines wrap at the dialog's width: count the rows each takes, so that the dialog is as
+    // tall as what it shows (up to the screen) and scrolling keeps the focused field, its
+    // hint and its error in view.
+    let width = 76u16.min(area.width.saturating_sub(2)).max(1);
+    let inner_width = usize::from(width.saturating_sub(2)).max(1);
+    let mut starts = Vec::with_capacity(lines.len() + 1);
+    let mut rows = 0usize;
+    for line in &lines {
+        starts.push(rows);
+        rows += wrapped_rows(line, inner_width);
+    }
+    starts.push(rows);
+    let height = u16::try_from(rows + 2).unwrap_or(u16::MAX);
     let rect = centered(area, 76, height);
-    // When the form is taller than the screen, scroll so the focused field shows.
     let inner = usize::from(rect.height.saturating_sub(2));
-    let scroll = if lines.len() > inner {
-        focus_line.saturating_sub(inner.saturating_sub(5))
+    // The focused field's block: its label, value, hint and error.
+    let focus_end = field_lines
+        .iter()
+        .position(|at| *at == focus_line)
+        .and_then(|i| field_lines.get(i + 1))
+        .map_or(starts[lines.len()], |next| starts[*next]);
+    let focus_start = starts[focus_line];
+    let scroll = if rows > inner {
+        // As little as shows the whole of the focused field, never past the end.
+        let wanted = focus_end
+            .saturating_sub(inner)
+            .max(focus_start.saturating_sub(inner / 3));
+        wanted.min(focus_start).min(rows - inner)
     } else {
         0
     };
     // A field's label line and the line after it (its value) focus it when clicked.
-    for (i, at) in field_lines.iter().enumerate() {
+    for (i, at) in field_lines.iter().map(|at| starts[*at]).enumerate() {
         if let Some(row) = at.checked_sub(scroll) {
             let y = rect.y + 1 + u16::try_from(row).unwrap_or(u16::MAX);
             if y + 1 < rect.bottom() {
