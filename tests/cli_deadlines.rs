@@ -898,3 +898,67 @@ fn platform_logs_add_up_and_the_finding_is_held_against_the_exposure_window() {
     );
     assert!(sb.ok(&["audit", "log"]).contains("incident.exposure"));
 }
+
+/// Issue 30, item 5: for cron, `deadlines --due-within` lists only what is open and due
+/// within the time (overdue included) and exits 4 when there is any, 0 when there is none.
+#[test]
+fn due_within_lists_what_is_due_soon_and_exits_4_for_cron() {
+    let sb = Sandbox::new();
+    let aware = (chrono::Utc::now() - chrono::Duration::hours(60))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    sb.ok(&[
+        "incident",
+        "open",
+        "--title",
+        "Store readable",
+        "--severity",
+        "2",
+        "--aware",
+        &aware,
+    ]);
+    sb.import(
+        "1",
+        "employee_id,name,email,categories,location\nE1,A,a@corp.example,keystrokes,DE\n",
+    );
+    // GDPR Art. 33: 72 hours from 60 hours ago: 12 hours left.
+    let run = |within: &str| {
+        sb.cmd()
+            .args(["deadlines", "--due-within", within])
+            .output()
+            .unwrap()
+    };
+    let soon = run("24h");
+    assert_eq!(soon.status.code(), Some(4));
+    let text = String::from_utf8(soon.stdout).unwrap();
+    assert!(text.contains("INC-1 gdpr-33 due"), "{text}");
+    assert!(!text.contains("gdpr-34"), "no due time: {text}");
+    let later = run("4h");
+    assert_eq!(later.status.code(), Some(0));
+    assert!(
+        String::from_utf8(later.stdout)
+            .unwrap()
+            .contains("nothing open is due within 4h")
+    );
+    let json = sb
+        .cmd()
+        .args(["deadlines", "--due-within", "2d", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(json.status.code(), Some(4));
+    let v: Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 1, "{v}");
+    let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    sb.ok(&[
+        "obligation",
+        "done",
+        "1",
+        "gdpr-33",
+        "--at",
+        &at,
+        "--reference",
+        "DPC-1",
+    ]);
+    assert_eq!(run("24h").status.code(), Some(0), "met: nothing due");
+    let err = sb.fails(&["deadlines", "--due-within", "soonish"], 2);
+    assert!(err.contains("not a duration such as 24h"), "{err}");
+}

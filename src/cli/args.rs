@@ -71,6 +71,10 @@ pub enum Command {
         /// incident, location and people; `deadlines --json` stays a list of obligations)
         #[arg(long)]
         uncovered: bool,
+        /// Only the open obligations due within this time (24h, 4h, 2d, 90m), overdue ones
+        /// included; exits 4 when there is any, 0 when there is none (for cron)
+        #[arg(long, value_name = "DURATION", value_parser = parse_duration, conflicts_with = "uncovered")]
+        due_within: Option<chrono::Duration>,
     },
     /// Record an obligation as done or waived
     #[command(subcommand)]
@@ -557,6 +561,12 @@ fn parse_severity(s: &str) -> Result<Severity, DomainError> {
 
 fn parse_status(s: &str) -> Result<Status, DomainError> {
     s.parse()
+}
+
+pub(super) fn parse_duration(s: &str) -> Result<chrono::Duration, String> {
+    let d = humantime::parse_duration(s.trim())
+        .map_err(|e| format!("'{s}' is not a duration such as 24h, 4h, 2d or 90m: {e}"))?;
+    chrono::Duration::from_std(d).map_err(|_| format!("'{s}' is too long"))
 }
 
 pub(super) fn parse_element(s: &str) -> Result<DataElement, DomainError> {

@@ -101,6 +101,60 @@ fn write_uncovered(
     Ok(())
 }
 
+/// The exit code of `deadlines --due-within` when something open is due within the time.
+pub const DUE: u8 = 4;
+
+/// The open obligations due within `within` (overdue ones included), soonest first; exit
+/// [`DUE`] when there is any, 0 when there is none, for cron and scripts.
+pub fn due_within(
+    ctx: &mut Context<'_>,
+    id: Option<IncidentId>,
+    json: bool,
+    within: chrono::Duration,
+) -> Result<ExitCode, CliError> {
+    let now = Utc::now();
+    let list: Vec<Obligation> = ctx
+        .desk
+        .obligations(id)?
+        .into_iter()
+        .filter(|o| o.state == ObligationState::Open && o.due_at.is_some_and(|d| d <= now + within))
+        .collect();
+    if json {
+        let views: Vec<_> = list.iter().map(|o| ObligationView::new(o, now)).collect();
+        output::json(ctx.out, &views)?;
+    } else if list.is_empty() {
+        writeln!(
+            ctx.out,
+            "nothing open is due within {}",
+            humantime_text(within)
+        )?;
+    } else {
+        for o in &list {
+            writeln!(
+                ctx.out,
+                "{} {} due {} UTC ({}): {}",
+                o.incident,
+                safe(&o.rule),
+                o.due_at.map_or("-".to_owned(), short_time),
+                standing(o, now),
+                safe(&o.notify)
+            )?;
+        }
+    }
+    Ok(if list.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(DUE)
+    })
+}
+
+/// A duration as a person writes it: `24h`, `2d 4h`.
+fn humantime_text(d: chrono::Duration) -> String {
+    d.to_std()
+        .map(|d| humantime::format_duration(d).to_string())
+        .unwrap_or_else(|_| d.to_string())
+}
+
 /// What is left of an obligation's time, or what became of it, for tables.
 pub fn standing(o: &Obligation, now: DateTime<Utc>) -> String {
     match (&o.state, o.due_at) {

@@ -327,6 +327,13 @@ fn dispatch(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<ExitCo
             id,
             json,
             uncovered,
+            due_within: Some(within),
+        } if !uncovered => deadlines_cmd::due_within(&mut ctx, id, json, within),
+        Command::Deadlines {
+            id,
+            json,
+            uncovered,
+            ..
         } => deadlines_cmd::deadlines(&mut ctx, id, json, uncovered),
         Command::Register { format, since } => report_cmd::register(&mut ctx, format, since),
         Command::Obligation(cmd) => deadlines_cmd::obligation(&mut ctx, cmd),

@@ -15,13 +15,16 @@
 //! the resource is `bucket/key`, the key URL-decoded.
 
 use std::borrow::Cow;
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 
 use serde::Deserialize;
 use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::sink::Sink;
 use super::{Event, Kind, time};
+
+/// The largest delivered file read whole (a larger one is streamed).
+const WHOLE: u64 = 256 << 20;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -166,11 +169,27 @@ pub(super) fn cloudtrail(input: &mut dyn BufRead, sink: &mut Sink<'_>) -> Result
         after.is_some_and(|i| first[1 + i..].starts_with(b"\"Records\""))
     };
     if delivered {
-        let mut de = serde_json::Deserializer::from_reader(input);
-        RecordsFile { sink: &mut *sink }
-            .deserialize(&mut de)
-            .map_err(|e| format!("not a CloudTrail log file: {e}"))?;
-        de.end().map_err(|e| format!("after the Records: {e}"))?;
+        // Delivered files are small (CloudTrail writes one about every five minutes): read
+        // whole, their strings are borrowed rather than copied; a very large one is
+        // streamed.
+        let mut whole = Vec::new();
+        (&mut *input)
+            .take(WHOLE + 1)
+            .read_to_end(&mut whole)
+            .map_err(|e| format!("cannot read: {e}"))?;
+        let result = if whole.len() as u64 <= WHOLE {
+            let mut de = serde_json::Deserializer::from_slice(&whole);
+            RecordsFile { sink: &mut *sink }
+                .deserialize(&mut de)
+                .and_then(|()| de.end())
+        } else {
+            let mut de =
+                serde_json::Deserializer::from_reader(std::io::Cursor::new(whole).chain(input));
+            RecordsFile { sink: &mut *sink }
+                .deserialize(&mut de)
+                .and_then(|()| de.end())
+        };
+        result.map_err(|e| format!("not a CloudTrail log file: {e}"))?;
     } else {
         let mut line = Vec::new();
         let mut n = 0u64;
