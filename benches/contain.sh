@@ -17,8 +17,8 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 for tool in tmux smtp-sink; do
     command -v "$tool" >/dev/null || { echo "needs $tool (apt-get install tmux postfix)"; exit 2; }
 done
-cargo build --release --quiet --manifest-path "$ROOT/Cargo.toml"
-BIN="$ROOT/target/release/breachdesk"
+cargo build --profile dist --quiet --manifest-path "$ROOT/Cargo.toml"
+BIN="$ROOT/target/dist/breachdesk"
 
 WORK=$(mktemp -d)
 SESSION="breachdesk-contain-$$"

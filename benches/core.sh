@@ -10,8 +10,8 @@ runs=${1:-20}
 
 . benches/hyperfine.sh
 
-cargo build --release --quiet --bin breachdesk --example seed
-bin=$PWD/target/release/breachdesk
+cargo build --profile dist --quiet --bin breachdesk --example seed
+bin=$PWD/target/dist/breachdesk
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -24,7 +24,7 @@ awk 'BEGIN {
     printf "E%06d,Person %d,person%d@corp.example,%s,%s\n", i, i, i, c[i % 4 + 1], l[i % 5 + 1]
 }' > "$work/roster.csv"
 
-./target/release/examples/seed "$work/many" 10000
+./target/dist/examples/seed "$work/many" 10000
 "$bin" --db "$work/big" incident open --title "Roster benchmark" --severity 2 >/dev/null
 "$bin" --db "$work/big" people import 1 "$work/roster.csv" >/dev/null
 

@@ -6,5 +6,5 @@
 # Usage: benches/crash.sh [LETTERS] [CRASHES] [CONNECTIONS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cargo build --release --quiet --bin breachdesk --example crash_bench
-./target/release/examples/crash_bench "$PWD/target/release/breachdesk" "${1:-10000}" "${2:-20}" "${3:-16}"
+cargo build --profile dist --quiet --bin breachdesk --example crash_bench
+./target/dist/examples/crash_bench "$PWD/target/dist/breachdesk" "${1:-10000}" "${2:-20}" "${3:-16}"

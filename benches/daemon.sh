@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
-cargo build --release --quiet --bin breachdesk --example seed --example tui_bench --example daemon_bench
+cargo build --profile dist --quiet --bin breachdesk --example seed --example tui_bench --example daemon_bench
 work=$(mktemp -d)
 export HOME="$work/home" XDG_CONFIG_HOME="$work/home/config" XDG_DATA_HOME="$work/home/data"
 daemon=
@@ -15,15 +15,15 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-./target/release/examples/seed "$work/db" 10000 100000
+./target/dist/examples/seed "$work/db" 10000 100000
 for round in $(seq "$rounds"); do
   echo "round $round: small calls, 2000 each"
-  ./target/release/examples/daemon_bench "$work/db" 2000
+  ./target/dist/examples/daemon_bench "$work/db" 2000
 done
-BREACHDESK_DB="$work/db" ./target/release/breachdesk serve --socket "$work/sock" 2>/dev/null &
+BREACHDESK_DB="$work/db" ./target/dist/breachdesk serve --socket "$work/sock" 2>/dev/null &
 daemon=$!
 while [[ ! -S "$work/sock" ]]; do sleep 0.05; done
 for round in $(seq "$rounds"); do
   echo "round $round: TUI through the daemon"
-  ./target/release/examples/tui_bench --remote "$work/sock"
+  ./target/dist/examples/tui_bench --remote "$work/sock"
 done

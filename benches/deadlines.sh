@@ -9,8 +9,8 @@ runs=${1:-20}
 
 . benches/hyperfine.sh
 
-cargo build --release --quiet --bin breachdesk --example seed
-bin=$PWD/target/release/breachdesk
+cargo build --profile dist --quiet --bin breachdesk --example seed
+bin=$PWD/target/dist/breachdesk
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export HOME="$work/home" XDG_DATA_HOME="$work/home/data" XDG_CONFIG_HOME="$work/home/config"
@@ -23,7 +23,7 @@ awk 'BEGIN {
     printf "E%06d,Person %d,person%d@corp.example,%s,%s\n", i, i, i, c[i % 5 + 1], l[i % n + 1]
 }' >"$work/roster.csv"
 
-./target/release/examples/seed "$work/db" 10000
+./target/dist/examples/seed "$work/db" 10000
 "$bin" --db "$work/db" people import 1 "$work/roster.csv" >/dev/null
 
 hyperfine -N --warmup 3 --runs "$runs" \

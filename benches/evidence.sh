@@ -9,8 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rows=${1:-10000000}
-cargo build --release --quiet --bin breachdesk --example tui_bench
-bin=$PWD/target/release/breachdesk
+cargo build --profile dist --quiet --bin breachdesk --example tui_bench
+bin=$PWD/target/dist/breachdesk
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export HOME="$work/home" XDG_CONFIG_HOME="$work/home/config" XDG_DATA_HOME="$work/home/data"
@@ -77,4 +77,4 @@ done
 # The same 10,000,000 rows imported from the terminal UI (Deadlines tab, `I`), in the
 # background: key + frame timed on the tab all the while.
 : > "$work/empty.toml"
-target/release/examples/tui_bench "$work/db" "$work/empty.toml" --during-evidence "$work/access.csv"
+target/dist/examples/tui_bench "$work/db" "$work/empty.toml" --during-evidence "$work/access.csv"

@@ -9,8 +9,8 @@ cd "$(dirname "$0")/.."
 rows=${1:-1000000}
 mbox_mb=${2:-1024}
 
-cargo build --release --quiet --bin breachdesk
-bin=$PWD/target/release/breachdesk
+cargo build --profile dist --quiet --bin breachdesk
+bin=$PWD/target/dist/breachdesk
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export HOME="$work/home" XDG_DATA_HOME="$work/home/data" XDG_CONFIG_HOME="$work/home/config"

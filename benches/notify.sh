@@ -38,8 +38,8 @@ rate_of() {
 sink_user=()
 [ "$(id -u)" = 0 ] && sink_user=(-u nobody)
 
-cargo build --release --quiet --bin breachdesk
-bin=$PWD/target/release/breachdesk
+cargo build --profile dist --quiet --bin breachdesk
+bin=$PWD/target/dist/breachdesk
 work=$(mktemp -d)
 smtp-sink "${sink_user[@]}" 127.0.0.1:$port 256 >/dev/null 2>&1 &
 sink=$!

@@ -31,8 +31,8 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 pg_bin=$(dirname "$(ls /usr/lib/postgresql/*/bin/initdb | sort -V | tail -1)")
 
-cargo build --release --quiet --bin breachdesk --example seed --example tui_bench
-bin=$PWD/target/release/breachdesk
+cargo build --profile dist --quiet --bin breachdesk --example seed --example tui_bench
+bin=$PWD/target/dist/breachdesk
 work=$(mktemp -d)
 chmod 755 "$work"
 as_pg=()
@@ -96,7 +96,7 @@ fi
 
 if part list || part tui; then
 echo "== incident list --json over 10,000 incidents (seeded in sled, moved in with db copy)"
-./target/release/examples/seed "$work/many" 10000 >/dev/null
+./target/dist/examples/seed "$work/many" 10000 >/dev/null
 psql_ -c "DROP DATABASE IF EXISTS many" -c "CREATE DATABASE many"
 "$bin" db copy --from "$work/many" --to "$(url many)"
 hyperfine --warmup 2 --runs 20 -n "incident list --json" "$bin --db $(url many) incident list --json"
@@ -105,7 +105,7 @@ echo "== TUI first frame through a daemon on PostgreSQL (10,000 incidents)"
 "$bin" --db "$(url many)" serve --socket "$work/sock" 2>/dev/null &
 daemon=$!
 for _ in $(seq 1 100); do [ -S "$work/sock" ] && break; sleep 0.05; done
-./target/release/examples/tui_bench --remote "$work/sock" | grep -i 'first frame' || true
+./target/dist/examples/tui_bench --remote "$work/sock" | grep -i 'first frame' || true
 kill "$daemon"; wait "$daemon" 2>/dev/null || true; daemon=
 fi
 

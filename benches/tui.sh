@@ -7,15 +7,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
-cargo build --release --quiet --example seed --example tui_bench
+cargo build --profile dist --quiet --example seed --example tui_bench
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-./target/release/examples/seed "$work/db" 10000 100000
+./target/dist/examples/seed "$work/db" 10000 100000
 for round in $(seq "$rounds"); do
   echo "round $round"
-  ./target/release/examples/tui_bench "$work/db"
+  ./target/dist/examples/tui_bench "$work/db"
 done
 for round in $(seq "$rounds"); do
   echo "slow daemon, round $round"
-  ./target/release/examples/tui_bench "$work/db" --slow-daemon 200
+  ./target/dist/examples/tui_bench "$work/db" --slow-daemon 200
 done

@@ -1,5 +1,5 @@
 //! Measures one store commit (one audit event, flushed) with and without the audit witness:
-//! `cargo run --release --example commit_bench -- [COMMITS] [ROUNDS]` commits COMMITS
+//! `cargo run --profile dist --example commit_bench -- [COMMITS] [ROUNDS]` commits COMMITS
 //! single-event changes (default 2000) into a fresh database per mode, alternating the
 //! modes for ROUNDS rounds (default 3), and prints the mean, median and 99th percentile.
 

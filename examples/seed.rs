@@ -1,5 +1,5 @@
 //! Fills a database for benchmarks:
-//! `cargo run --release --example seed -- DIR INCIDENTS [PEOPLE]` opens that many incidents
+//! `cargo run --profile dist --example seed -- DIR INCIDENTS [PEOPLE]` opens that many incidents
 //! through the desk, with varied severities and statuses, and imports a roster of PEOPLE
 //! (default none) into INC-1.
 

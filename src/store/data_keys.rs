@@ -514,7 +514,7 @@ impl Store {
 }
 
 /// The associated data of incident `number`'s data key as sealed in `data_keys`: for
-/// checks that look for it in raw bytes (tests/purge.rs).
+/// checks that look for it in raw bytes (tests/desk/purge.rs).
 pub fn data_key_place(number: u64) -> Vec<u8> {
     aad("data_keys", &number.to_be_bytes())
 }

@@ -2,11 +2,10 @@
 //! the mail server and says what is missing; queuing refuses letters that would name no
 //! contact; `completions` and `man` come from the command definitions.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
 
-mod common;
+use crate::common;
 
-#[path = "common/smtp.rs"]
+#[path = "../common/smtp.rs"]
 mod smtp;
 
 use common::Sandbox;

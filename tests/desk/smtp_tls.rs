@@ -3,11 +3,10 @@
 //! `SSL_CERT_FILE`; refused certificates and logins say what fixes them; the password shows
 //! up nowhere.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
 
-mod common;
+use crate::common;
 
-#[path = "common/smtp_tls.rs"]
+#[path = "../common/smtp_tls.rs"]
 mod smtp_tls;
 
 use std::cell::RefCell;

@@ -3,9 +3,8 @@
 //! key and the data, keeping counts, obligations, the assessment and the audit chain, and
 //! the report and the register say the incident was purged.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

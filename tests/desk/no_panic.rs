@@ -2,7 +2,6 @@
 //! desk calls on a real store; and every desk operation through the daemon at the edges of
 //! valid input (`through_the_daemon`).
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
 
 use breachdesk::cli::Cli;
 use breachdesk::config::Settings;
@@ -14,8 +13,8 @@ use breachdesk::store::Store;
 use clap::Parser;
 use proptest::prelude::*;
 
-mod common;
-#[path = "common/daemon.rs"]
+use crate::common;
+#[path = "../common/daemon.rs"]
 mod daemon;
 
 fn field() -> impl Strategy<Value = String> {

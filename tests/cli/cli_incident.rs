@@ -1,8 +1,7 @@
 //! Incidents through the real binary: open, list, show, severity, status, note, assign.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
 
-mod common;
+use crate::common;
 
 use common::Sandbox;
 

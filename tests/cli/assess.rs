@@ -2,9 +2,8 @@
 //! its inputs, who and when; the timeline keeps it; GDPR Art. 34 shows as not required below
 //! a high risk, with the assessment as the reason, and is required again when a later
 //! assessment finds a high risk.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
 
-mod common;
+use crate::common;
 
 use common::Sandbox;
 use serde_json::Value;

@@ -1,11 +1,10 @@
 //! Letters to affected staff, through the real binary, against a real SMTP server on
 //! loopback that the tests start themselves.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
 
-mod common;
+use crate::common;
 
-#[path = "common/smtp.rs"]
+#[path = "../common/smtp.rs"]
 mod smtp;
 
 use std::collections::{HashMap, HashSet};

@@ -1,8 +1,7 @@
 //! Programmes through the real binary: add, list, link, pause with a real hook, resume.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
 
-mod common;
+use crate::common;
 
 use common::Sandbox;
 

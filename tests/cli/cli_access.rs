@@ -2,9 +2,8 @@
 //! read path of personal data refused to non-members and viewers, and the access log.
 //! Locally the acting user is the operating-system user running the tests.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
 
-mod common;
+use crate::common;
 
 use common::{Sandbox, roster};
 use serde_json::Value;

@@ -1,10 +1,9 @@
 //! The database on disk: where it lives, its permissions, its format version, and that
 //! what one process wrote is all there when the next one opens it.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
 
-mod common;
-#[path = "common/smtp.rs"]
+use crate::common;
+#[path = "../common/smtp.rs"]
 mod smtp;
 
 use std::path::Path;

@@ -1,9 +1,8 @@
 //! The audit trail through the real binary, and tampering with it by editing the database
 //! directly.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
 
-mod common;
+use crate::common;
 
 use common::Sandbox;
 

@@ -2,11 +2,10 @@
 //! notifications that a real postfix produced (`tests/fixtures/bounces/`, see its README)
 //! mark their letters bounced, through the real binary against the tests' SMTP server.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
 
-mod common;
+use crate::common;
 
-#[path = "common/smtp.rs"]
+#[path = "../common/smtp.rs"]
 mod smtp;
 
 use std::collections::HashMap;

@@ -5,12 +5,11 @@
 //! personal in a dump, schema versions, and moving a database in and back out. Skipped,
 //! saying so in one line, where PostgreSQL is not installed.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
 
-mod common;
-#[path = "common/pg.rs"]
+use crate::common;
+#[path = "../common/pg.rs"]
 mod pg;
-#[path = "common/smtp.rs"]
+#[path = "../common/smtp.rs"]
 mod smtp;
 
 use std::collections::HashSet;

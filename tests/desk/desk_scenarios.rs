@@ -5,12 +5,11 @@
 //! PostgreSQL is not installed). `desk_test!` writes the tests from one body, so a
 //! difference between the desks or the engines is a failing test.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
 
-mod common;
-#[path = "common/pg.rs"]
+use crate::common;
+#[path = "../common/pg.rs"]
 mod pg;
-#[path = "common/smtp.rs"]
+#[path = "../common/smtp.rs"]
 mod smtp;
 
 use std::path::PathBuf;

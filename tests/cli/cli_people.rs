@@ -1,9 +1,8 @@
 //! Rosters through the real binary: all-or-nothing import, dry runs, merging, listing, and
 //! exports and messages that stay inert (formula cells, bidirectional controls, file names).
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
 
-mod common;
+use crate::common;
 
 use common::{Sandbox, roster};
 

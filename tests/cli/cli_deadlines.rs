@@ -1,8 +1,7 @@
 //! Deadlines, exposure evidence and reports through the real binary.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
 
-mod common;
+use crate::common;
 
 use common::Sandbox;
 use serde_json::Value;

@@ -2,9 +2,8 @@
 //! letters rendered by the real binary for people in California, New Zealand, Germany and
 //! (with health data) anywhere in the US, read back as the text and HTML parts a mail client
 //! shows, and `template check` naming the contact details the rules need.
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
 
-mod common;
+use crate::common;
 
 use common::Sandbox;
 
@@ -231,7 +230,7 @@ fn template_check_names_the_contact_details_the_rules_need() {
 /// The built-in first notice as a user would copy it to override it, without its "What You
 /// Can Do" section.
 fn override_without_what_you_can_do(s: &Sandbox) {
-    let text = include_str!("../templates/initial.txt");
+    let text = include_str!("../../templates/initial.txt");
     let start = text.find("What You Can Do").unwrap();
     let end = text.find("For More Information").unwrap();
     std::fs::create_dir_all(s.path("templates")).unwrap();
@@ -486,8 +485,8 @@ fn a_massachusetts_letter_leaves_out_what_the_law_forbids() {
     let (ca, _) = letter(&s, "CA1");
     assert!(ca.contains("What Happened"), "{ca}");
     // An override that always tells what happened breaks the Massachusetts rule.
-    let text = include_str!("../templates/initial.txt");
-    let html = include_str!("../templates/initial.html");
+    let text = include_str!("../../templates/initial.txt");
+    let html = include_str!("../../templates/initial.html");
     std::fs::create_dir_all(s.path("templates")).unwrap();
     s.write(
         "templates/initial.txt",

@@ -11,12 +11,11 @@
 //!
 //! Skipped, saying so, where PostgreSQL is not installed.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
 
-mod common;
-#[path = "common/pg.rs"]
+use crate::common;
+#[path = "../common/pg.rs"]
 mod pg;
-#[path = "common/smtp.rs"]
+#[path = "../common/smtp.rs"]
 mod smtp;
 
 use std::collections::{HashMap, HashSet};

@@ -2,12 +2,11 @@
 //! as client (`--remote`), a second operating-system user where the tests run as root, and
 //! a real SMTP server on loopback for a send interrupted by SIGTERM.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)] // test support (daemon helpers): a panic is the failure report
 
-mod common;
-#[path = "common/daemon.rs"]
+use crate::common;
+#[path = "../common/daemon.rs"]
 mod daemon;
-#[path = "common/smtp.rs"]
+#[path = "../common/smtp.rs"]
 mod smtp;
 
 use std::collections::HashMap;
