@@ -62,6 +62,12 @@ pub struct Config {
     pub retention: RetentionSettings,
     #[serde(default)]
     pub store: StoreSettings,
+    /// Where on-call alerts go: `[[alert]]` tables.
+    #[serde(default, rename = "alert")]
+    pub alert: Vec<crate::alerts::Destination>,
+    /// When deadlines and bounces become alerts.
+    #[serde(default)]
+    pub alerts: crate::alerts::AlertSettings,
 }
 
 /// Where the database is, when it is not the embedded one.
@@ -274,6 +280,19 @@ impl Settings {
             }
             None => None,
         };
+        let mut names = std::collections::BTreeSet::new();
+        for dest in &config.alert {
+            let problem = dest.problem().or_else(|| {
+                (!names.insert(dest.name.clone()))
+                    .then(|| format!("two [[alert]] destinations are named '{}'", dest.name))
+            });
+            if let Some(message) = problem {
+                return Err(ConfigError::Parse {
+                    path: path.to_owned(),
+                    message,
+                });
+            }
+        }
         let rules = crate::deadlines::RuleBook::with_config(&config.deadlines)
             .map_err(|e| ConfigError::Parse {
                 path: path.to_owned(),

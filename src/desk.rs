@@ -31,6 +31,7 @@ use crate::notify::{LetterError, TemplateError, TemplateName};
 use crate::roster::RosterError;
 use crate::store::StoreError;
 
+mod alerts;
 mod audit;
 mod bounces;
 mod deadlines;
@@ -127,7 +128,7 @@ pub enum DeskError {
     #[error(transparent)]
     Roster(#[from] RosterError),
     #[error(
-        "not resuming '{slug}': linked incidents of SEV 0-2 are not yet resolved or closed: {blocking}; resolve them first, or an admin may force the resume (--force in the CLI; recorded)"
+        "not resuming '{slug}': linked incidents of SEV 0-2 are not yet resolved or closed: {blocking}; resolve them first, or an admin may force the resume (the Force field in the terminal UI, --force on the command line; recorded)"
     )]
     ResumeRefused { slug: ProgramSlug, blocking: String },
     #[error("access denied (program.resume): {why}")]

@@ -4,6 +4,7 @@
 //! [`desk`] (the one API, the only writer), and the front ends in [`cli`].
 
 pub mod access;
+pub mod alerts;
 pub mod audit;
 pub mod cli;
 pub mod config;

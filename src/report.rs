@@ -307,7 +307,7 @@ fn blocks(r: &Report) -> Vec<Block> {
     )));
     out.push(Block::Heading(Text::own("Harm assessment")));
     out.push(Block::Para(match &r.incident.assessment {
-        None => Text::own("Not assessed: whether the breach is likely to result in a high risk to the people (GDPR Art. 34) has not been recorded (breachdesk incident assess)."),
+        None => Text::own("Not assessed: whether the breach is likely to result in a high risk to the people (GDPR Art. 34) has not been recorded (`A` on the incident in the terminal UI, or breachdesk incident assess)."),
         Some(a) => {
             let mut text = Text::own(a.inputs.summary());
             if let Some(why) = a.inputs.dpc_reason() {

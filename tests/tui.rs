@@ -2126,3 +2126,20 @@ fn data_elements_are_confirmed_or_ruled_out_from_the_deadlines_tab() {
             .any(|d| !d.confirmed && d.reason == "masked at capture")
     );
 }
+
+/// Issue 30: a failing alert destination is in the header, so that a responder knows the
+/// on-call team is not hearing about changes.
+#[test]
+fn a_failing_alert_destination_shows_in_the_header() {
+    let text = "[[alert]]\nname = \"oncall\"\nkind = \"webhook\"\nurl = \"http://127.0.0.1:9/\"\n";
+    let settings = Settings::parse(text, std::path::Path::new("config.toml")).unwrap();
+    let f = Fixture::empty_with(settings);
+    // The destination starts at the end of the log; then an incident opens.
+    f.local.alert_round(&actor(), false).unwrap();
+    let f = f.history();
+    let round = f.local.alert_round(&actor(), false).unwrap();
+    assert_eq!(round.failed.len(), 1, "{round:?}");
+    let app = f.app();
+    let board = screen(&app, (120, 40));
+    assert!(board.contains("! alerts failing: oncall"), "{board}");
+}

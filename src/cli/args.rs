@@ -96,6 +96,9 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// On-call alerts to the `[[alert]]` destinations (the daemon sends them by itself)
+    #[command(subcommand)]
+    Alerts(AlertsCommand),
     /// The breach register (GDPR Art. 33(5)): every incident, notified or not, with facts,
     /// counts, effects, remedial action and each obligation's decision; no personal data
     Register {
@@ -451,6 +454,23 @@ pub struct OpenArgs {
     /// When the exposure ended, RFC 3339 [default: still exposed]
     #[arg(long, value_name = "TIME", value_parser = parse_time, requires = "exposed_from")]
     pub exposed_until: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AlertsCommand {
+    /// Record the deadline alerts now due and deliver what each destination has pending
+    /// (for cron, when no daemon runs); exits 1 if a destination failed
+    Send,
+    /// Where delivery to each destination stands: sent, pending, failing and why
+    List {
+        /// Only the destinations that are failing
+        #[arg(long)]
+        failed: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send a test alert to one destination and print what it answered
+    Test { name: String },
 }
 
 #[derive(Debug, Subcommand)]

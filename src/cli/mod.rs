@@ -3,6 +3,7 @@
 //! 2 the user's input was wrong or refused; 3 a send interrupted). A desk error's exit code
 //! follows its kind, locally and through the daemon alike.
 
+mod alerts_cmd;
 mod args;
 mod args_db;
 mod args_deadlines;
@@ -336,6 +337,7 @@ fn dispatch(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<ExitCo
             ..
         } => deadlines_cmd::deadlines(&mut ctx, id, json, uncovered),
         Command::Register { format, since } => report_cmd::register(&mut ctx, format, since),
+        Command::Alerts(cmd) => alerts_cmd::alerts(&mut ctx, cmd),
         Command::Obligation(cmd) => deadlines_cmd::obligation(&mut ctx, cmd),
         Command::Evidence(cmd) => deadlines_cmd::evidence(&mut ctx, cmd),
         Command::Report {

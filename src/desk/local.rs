@@ -13,8 +13,8 @@ use chrono::{DateTime, Duration, Utc};
 use super::ops::vocabulary::*;
 use super::{Desk, DeskError, SendOptions, SendProgress};
 use super::{
-    audit, bounces, deadlines, incidents, notifications, outbox, people, program_edit, programs,
-    resume, retention, sending,
+    alerts, audit, bounces, deadlines, incidents, notifications, outbox, people, program_edit,
+    programs, resume, retention, sending,
 };
 use crate::access::Policy;
 use crate::config::Settings;

@@ -23,6 +23,7 @@
 /// The types the table's rows name, imported by every place that expands the table.
 pub(crate) mod vocabulary {
     pub use crate::access::{Access, Need, Role};
+    pub use crate::alerts::{AlertState, Round};
     pub use crate::audit::{HeadReport, Tamper, Verified};
     pub use crate::deadlines::Obligation;
     pub use crate::desk::{
@@ -126,6 +127,19 @@ macro_rules! desk_ops {
             /// `dry_run`, only lists them.
             PurgeDue purge_due(dry_run: bool) -> Vec<Incident> =
                 retention::purge_due, Access::Role(Role::Admin, "incident.purge");
+
+            // ----- alerts ----------------------------------------------------------------
+
+            /// Records the deadline alerts now due and delivers what each `[[alert]]`
+            /// destination has pending (the daemon does this every second).
+            SendAlerts send_alerts() -> Round =
+                alerts::round, Access::Role(Role::Responder, "alerts.send");
+            /// Where delivery to each alert destination stands.
+            AlertStates alert_states() -> Vec<AlertState> =
+                alerts::states, Access::Role(Role::Viewer, "alerts.list");
+            /// Sends a test alert to one destination; what it answered.
+            TestAlert test_alert(name: String) -> String =
+                alerts::test, Access::Role(Role::Responder, "alerts.test");
 
             // ----- people ----------------------------------------------------------------
 

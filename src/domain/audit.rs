@@ -71,6 +71,12 @@ pub enum AuditAction {
     ObligationDone,
     #[serde(rename = "obligation.waived")]
     ObligationWaived,
+    /// An open obligation came due within an alert threshold (the deadline sweep).
+    #[serde(rename = "obligation.due-soon")]
+    ObligationDueSoon,
+    /// An open obligation went past its due time (the deadline sweep).
+    #[serde(rename = "obligation.overdue")]
+    ObligationOverdue,
     #[serde(rename = "evidence.imported")]
     EvidenceImported,
     /// The incident's personal data was destroyed (retention).
@@ -121,6 +127,8 @@ impl AuditAction {
             ExposureChanged => "incident.exposure",
             ObligationDone => "obligation.done",
             ObligationWaived => "obligation.waived",
+            ObligationDueSoon => "obligation.due-soon",
+            ObligationOverdue => "obligation.overdue",
             EvidenceImported => "evidence.imported",
             IncidentPurged => "incident.purged",
             WitnessReset => "audit.witness-reset",

@@ -125,6 +125,10 @@ pub fn serve_until(
         busy: AtomicUsize::new(0),
         per_user: std::sync::Mutex::new(std::collections::HashMap::new()),
     });
+    let alerts = daemon.desk.has_alerts().then(|| {
+        let daemon = Arc::clone(&daemon);
+        std::thread::spawn(move || alert_loop(&daemon))
+    });
     let mut next_sweep = Instant::now();
     while !daemon.stop.load(Ordering::Relaxed) {
         if Instant::now() >= next_sweep {
@@ -164,6 +168,9 @@ pub fn serve_until(
     }
     // New clients are told at once that nobody is listening, not queued behind the drain.
     drop(listener);
+    if let Some(alerts) = alerts {
+        let _ = alerts.join();
+    }
     let _ = std::fs::remove_file(socket);
     let _ = writeln!(log, "stopping: finishing requests in progress");
     let deadline = Instant::now() + DRAIN_LIMIT;
@@ -174,6 +181,29 @@ pub fn serve_until(
     let _ = std::fs::remove_file(socket);
     let _ = writeln!(log, "stopped");
     Ok(())
+}
+
+/// How often the daemon delivers alerts: an alert leaves within about this of its cause.
+const ALERT_ROUND: Duration = Duration::from_secs(1);
+/// How often the daemon looks for obligations come due or overdue (and at start).
+const DEADLINE_SWEEP: Duration = Duration::from_secs(60);
+
+/// Delivers alerts every [`ALERT_ROUND`] until the daemon stops; a failure is logged by
+/// the round (kept as the destination's last error) and retried by the next.
+fn alert_loop(daemon: &Daemon) {
+    let actor = crate::identity::current_user();
+    let mut next_sweep = Instant::now();
+    while !daemon.stop.load(Ordering::Relaxed) {
+        let sweep = Instant::now() >= next_sweep;
+        if sweep {
+            next_sweep = Instant::now() + DEADLINE_SWEEP;
+        }
+        let _ = daemon.desk.alert_round(&actor, sweep);
+        let until = Instant::now() + ALERT_ROUND;
+        while Instant::now() < until && !daemon.stop.load(Ordering::Relaxed) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
 }
 
 /// How often the daemon purges the incidents whose retention period has passed.

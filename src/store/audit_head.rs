@@ -265,6 +265,27 @@ impl super::Store {
         self.engine.iter(Tree::Audit).map(|kv| decode_event(&kv?.1))
     }
 
+    /// Up to `limit` events after the one numbered `seq`, oldest first.
+    pub fn events_after(&self, seq: u64, limit: usize) -> Result<Vec<AuditEvent>, StoreError> {
+        let from = (seq + 1).to_be_bytes();
+        self.engine
+            .range(Tree::Audit, &from, None)
+            .take(limit)
+            .map(|kv| decode_event(&kv?.1))
+            .collect()
+    }
+
+    /// The number of the last event, 0 when there is none.
+    pub fn last_seq(&self) -> Result<u64, StoreError> {
+        Ok(match self.engine.last(Tree::Audit)? {
+            Some((key, _)) => key
+                .get(..8)
+                .and_then(|k| k.try_into().ok())
+                .map_or(0, u64::from_be_bytes),
+            None => 0,
+        })
+    }
+
     /// The events that name one incident, oldest first.
     pub fn incident_events(&self, id: IncidentId) -> Result<Vec<AuditEvent>, StoreError> {
         let mut events = Vec::new();

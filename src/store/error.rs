@@ -10,7 +10,7 @@ use crate::domain::text::display_path;
 #[derive(Debug, Error)]
 pub enum StoreError {
     #[error(
-        "the database at {} is in use by another breachdesk process (one process at a time); close it, or run the daemon and connect with --remote",
+        "the database at {} is in use by another breachdesk process (one process at a time, such as an open terminal UI); close it, or to work alongside it run `breachdesk serve --socket PATH` once and give every command and the terminal UI `--remote PATH`",
         display_path(.path)
     )]
     Locked { path: PathBuf },

@@ -92,6 +92,23 @@ impl Store {
         )
     }
 
+    /// Where alert delivery to the destination `name` stands, if it has started.
+    pub fn alert_state(&self, name: &str) -> Result<Option<crate::alerts::AlertState>, StoreError> {
+        let key = format!("alert/{name}");
+        match self.engine.get(Tree::Meta, key.as_bytes())? {
+            Some(raw) => decode(&raw, "alert state").map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Keeps where alert delivery stands (under the desk's write lock).
+    pub fn put_alert_state(&self, state: &crate::alerts::AlertState) -> Result<(), StoreError> {
+        let key = format!("alert/{}", state.name);
+        self.engine
+            .put(Tree::Meta, key.as_bytes(), &encode(state)?)?;
+        self.engine.flush()
+    }
+
     /// The send leases held now (see [`crate::notify::SendLease`]).
     pub fn send_leases(&self) -> Result<Vec<crate::notify::SendLease>, StoreError> {
         match self.engine.get(Tree::Meta, KEY_SEND_LEASES)? {

@@ -473,9 +473,10 @@ pub fn footer(contexts: &[Context]) -> Vec<(&'static str, &'static str)> {
         .collect()
 }
 
-/// [`footer`] with the action of each key, for a click on it.
+/// [`footer`] with the action of each key, for a click on it. `? help` comes first, so that a
+/// narrow screen that cuts the footer never cuts the way to every other key.
 pub fn footer_actions(contexts: &[Context]) -> Vec<(&'static str, &'static str, Action)> {
-    contexts
+    let mut entries: Vec<(&'static str, &'static str, Action)> = contexts
         .iter()
         .flat_map(|ctx| {
             BINDINGS
@@ -483,7 +484,12 @@ pub fn footer_actions(contexts: &[Context]) -> Vec<(&'static str, &'static str, 
                 .filter(move |b| b.context == *ctx && b.footer)
         })
         .map(|b| (b.shown, b.label, b.action))
-        .collect()
+        .collect();
+    if let Some(at) = entries.iter().position(|e| e.2 == Action::Help) {
+        let help = entries.remove(at);
+        entries.insert(0, help);
+    }
+    entries
 }
 
 #[cfg(test)]

@@ -369,7 +369,10 @@ impl Request {
                 let text = crate::report::register::file_text(&entries, format, Utc::now())
                     .map_err(|e| DeskError::NotConfigured(e.to_string()))?;
                 write(&path, text.as_bytes())?;
-                changed(format!("wrote the register to {}", display_path(&path)))
+                changed(format!(
+                    "wrote the register to {}",
+                    display_path(full_path(&path))
+                ))
             }
             Request::WriteReport {
                 id,
@@ -392,7 +395,7 @@ impl Request {
                     other => DeskError::NotConfigured(other.to_string()),
                 })?;
                 write(&path, text.as_bytes())?;
-                changed(format!("wrote {}", display_path(&path)))
+                changed(format!("wrote {}", display_path(full_path(&path))))
             }
             Request::ExportPeople {
                 id,
@@ -410,7 +413,7 @@ impl Request {
                 changed(format!(
                     "{} people written to {}",
                     people.len(),
-                    display_path(&path)
+                    display_path(full_path(&path))
                 ))
             }
             Request::ReadBounces { id, maildir, path } => {
@@ -440,4 +443,10 @@ impl Request {
 /// A new private file (as `report --out` and `people export --out` write them).
 fn write(path: &std::path::Path, bytes: &[u8]) -> Result<(), DeskError> {
     crate::files::write_private(path, bytes).map_err(|e| DeskError::NotConfigured(e.to_string()))
+}
+
+/// Where a file written from the terminal UI is, in full: a relative name is read against
+/// the directory the UI was started in, which the user may not remember.
+fn full_path(path: &std::path::Path) -> std::path::PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }

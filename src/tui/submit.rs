@@ -189,17 +189,31 @@ pub fn read(
         Purpose::Report(id) => {
             let kind = r.text(FieldName::Kind).to_owned();
             let (what, format) = kind.split_once(':').unwrap_or(("report", "md"));
+            // An empty name follows the choice: INC-1-report.html, INC-1-gdpr-33.md,
+            // breach-register.csv.
+            let proposed = if what == "register" {
+                format!("breach-register.{format}")
+            } else {
+                format!("{id}-{what}.{format}")
+            };
+            let file = |v: &str| {
+                if v.trim().is_empty() {
+                    new_file(&proposed)
+                } else {
+                    new_file(v)
+                }
+            };
             if what == "register" {
                 let format =
                     <crate::report::register::Format as clap::ValueEnum>::from_str(format, false)
                         .unwrap_or(crate::report::register::Format::Md);
                 let write = r
-                    .parse(FieldName::File, new_file)
+                    .parse(FieldName::File, file)
                     .map(|path| Submission::Request(Request::WriteRegister { format, path }));
                 return r.finish(write);
             }
             let format = <Format as clap::ValueEnum>::from_str(format, false).unwrap_or(Format::Md);
-            r.parse(FieldName::File, new_file)
+            r.parse(FieldName::File, file)
                 .map(|path| Request::WriteReport {
                     id,
                     regulator: (what != "report").then(|| what.to_owned()),

@@ -426,7 +426,9 @@ fn run(desk: &dyn Desk, actor: &UserName, job: Job, progress: Progress<'_>) -> D
 pub const PEOPLE_WINDOW: usize = 256;
 
 /// The board's rows, and every programme (slug, name) for the forms that pick one.
-pub type BoardLoad = (Vec<BoardRow>, Vec<(ProgramSlug, String)>);
+/// The board's rows, the programmes by slug and name, and the alert destinations failing
+/// now (with what went wrong).
+pub type BoardLoad = (Vec<BoardRow>, Vec<(ProgramSlug, String)>, Vec<String>);
 
 fn board(desk: &dyn Desk) -> Result<BoardLoad, DeskError> {
     let incidents = desk.incidents(IncidentFilter::default())?;
@@ -438,9 +440,24 @@ fn board(desk: &dyn Desk) -> Result<BoardLoad, DeskError> {
         .into_iter()
         .map(|incident| BoardRow::new(incident, &states, &rules))
         .collect();
+    // Someone the desk does not let read the alert states sees no alert warning.
+    let failing = desk
+        .alert_states()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(crate::alerts::AlertState::failing)
+        .map(|s| {
+            format!(
+                "{}: {}",
+                s.name,
+                s.last_error.as_deref().unwrap_or("failing")
+            )
+        })
+        .collect();
     Ok((
         rows,
         programs.into_iter().map(|p| (p.slug, p.name)).collect(),
+        failing,
     ))
 }
 

@@ -2,11 +2,9 @@
 //! notifications that a real postfix produced (`tests/fixtures/bounces/`, see its README)
 //! mark their letters bounced, through the real binary against the tests' SMTP server.
 
-
 use crate::common;
 
-#[path = "../common/smtp.rs"]
-mod smtp;
+use crate::smtp;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

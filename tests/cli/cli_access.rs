@@ -2,7 +2,6 @@
 //! read path of personal data refused to non-members and viewers, and the access log.
 //! Locally the acting user is the operating-system user running the tests.
 
-
 use crate::common;
 
 use common::{Sandbox, roster};

@@ -1,7 +1,6 @@
 //! The audit trail through the real binary, and tampering with it by editing the database
 //! directly.
 
-
 use crate::common;
 
 use common::Sandbox;

@@ -1,6 +1,5 @@
 //! Deadlines, exposure evidence and reports through the real binary.
 
-
 use crate::common;
 
 use common::Sandbox;

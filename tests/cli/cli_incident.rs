@@ -1,6 +1,5 @@
 //! Incidents through the real binary: open, list, show, severity, status, note, assign.
 
-
 use crate::common;
 
 use common::Sandbox;

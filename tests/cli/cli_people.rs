@@ -1,7 +1,6 @@
 //! Rosters through the real binary: all-or-nothing import, dry runs, merging, listing, and
 //! exports and messages that stay inert (formula cells, bidirectional controls, file names).
 
-
 use crate::common;
 
 use common::{Sandbox, roster};

@@ -1,6 +1,5 @@
 //! Programmes through the real binary: add, list, link, pause with a real hook, resume.
 
-
 use crate::common;
 
 use common::Sandbox;

@@ -5,6 +5,8 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+#[path = "../common/smtp.rs"]
+mod smtp;
 
 mod assess;
 mod bounces;

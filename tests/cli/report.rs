@@ -2,7 +2,6 @@
 //! incident with a fixed clock, drawn from a real store; and an incident whose text holds
 //! HTML and Markdown, which both formats must show as text.
 
-
 use breachdesk::config::Settings;
 use breachdesk::crypto::Key;
 use breachdesk::desk::{Desk, LocalDesk, Session};

@@ -2,11 +2,9 @@
 //! the mail server and says what is missing; queuing refuses letters that would name no
 //! contact; `completions` and `man` come from the command definitions.
 
-
 use crate::common;
 
-#[path = "../common/smtp.rs"]
-mod smtp;
+use crate::smtp;
 
 use common::Sandbox;
 

@@ -71,6 +71,20 @@ pub struct ServerCert {
     key: PrivateKeyDer<'static>,
 }
 
+impl ServerCert {
+    /// A rustls server configuration presenting this certificate (ring provider).
+    pub fn server_config(self) -> Arc<ServerConfig> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let tls = ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(self.chain, self.key)
+            .unwrap();
+        Arc::new(tls)
+    }
+}
+
 /// How the server offers TLS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TlsStart {

@@ -2,12 +2,9 @@
 //! as client (`--remote`), a second operating-system user where the tests run as root, and
 //! a real SMTP server on loopback for a send interrupted by SIGTERM.
 
-
 use crate::common;
-#[path = "../common/daemon.rs"]
-mod daemon;
-#[path = "../common/smtp.rs"]
-mod smtp;
+use crate::daemon_support as daemon;
+use crate::smtp;
 
 use std::collections::HashMap;
 use std::io::{Read, Write};

@@ -5,12 +5,8 @@
 //! PostgreSQL is not installed). `desk_test!` writes the tests from one body, so a
 //! difference between the desks or the engines is a failing test.
 
-
-use crate::common;
-#[path = "../common/pg.rs"]
-mod pg;
-#[path = "../common/smtp.rs"]
-mod smtp;
+use crate::pg;
+use crate::smtp;
 
 use std::path::PathBuf;
 use std::sync::Arc;

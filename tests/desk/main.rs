@@ -6,7 +6,18 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+#[path = "../common/daemon.rs"]
+mod daemon_support;
+#[path = "../common/http.rs"]
+mod http;
+#[path = "../common/pg.rs"]
+mod pg;
+#[path = "../common/smtp.rs"]
+mod smtp;
+#[path = "../common/smtp_tls.rs"]
+mod tls_support;
 
+mod alerts;
 mod daemon;
 mod desk_scenarios;
 mod no_panic;

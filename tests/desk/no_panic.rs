@@ -2,7 +2,6 @@
 //! desk calls on a real store; and every desk operation through the daemon at the edges of
 //! valid input (`through_the_daemon`).
 
-
 use breachdesk::cli::Cli;
 use breachdesk::config::Settings;
 use breachdesk::crypto::Key;
@@ -14,8 +13,7 @@ use clap::Parser;
 use proptest::prelude::*;
 
 use crate::common;
-#[path = "../common/daemon.rs"]
-mod daemon;
+use crate::daemon_support as daemon;
 
 fn field() -> impl Strategy<Value = String> {
     prop_oneof![

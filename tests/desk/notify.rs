@@ -1,11 +1,9 @@
 //! Letters to affected staff, through the real binary, against a real SMTP server on
 //! loopback that the tests start themselves.
 
-
 use crate::common;
 
-#[path = "../common/smtp.rs"]
-mod smtp;
+use crate::smtp;
 
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};

@@ -5,12 +5,9 @@
 //! personal in a dump, schema versions, and moving a database in and back out. Skipped,
 //! saying so in one line, where PostgreSQL is not installed.
 
-
 use crate::common;
-#[path = "../common/pg.rs"]
-mod pg;
-#[path = "../common/smtp.rs"]
-mod smtp;
+use crate::pg;
+use crate::smtp;
 
 use std::collections::HashSet;
 use std::sync::{Arc, Barrier};

@@ -11,12 +11,9 @@
 //!
 //! Skipped, saying so, where PostgreSQL is not installed.
 
-
 use crate::common;
-#[path = "../common/pg.rs"]
-mod pg;
-#[path = "../common/smtp.rs"]
-mod smtp;
+use crate::pg;
+use crate::smtp;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;

@@ -3,7 +3,6 @@
 //! key and the data, keeping counts, obligations, the assessment and the audit chain, and
 //! the report and the register say the incident was purged.
 
-
 use crate::common;
 
 use std::path::Path;

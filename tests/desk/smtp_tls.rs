@@ -3,11 +3,9 @@
 //! `SSL_CERT_FILE`; refused certificates and logins say what fixes them; the password shows
 //! up nowhere.
 
-
 use crate::common;
 
-#[path = "../common/smtp_tls.rs"]
-mod smtp_tls;
+use crate::tls_support as smtp_tls;
 
 use std::cell::RefCell;
 use std::process::Output;

@@ -1,10 +1,8 @@
 //! The database on disk: where it lives, its permissions, its format version, and that
 //! what one process wrote is all there when the next one opens it.
 
-
 use crate::common;
-#[path = "../common/smtp.rs"]
-mod smtp;
+use crate::smtp;
 
 use std::path::Path;
 

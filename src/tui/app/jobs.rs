@@ -38,7 +38,8 @@ impl App {
         }
         self.board.loading = false;
         match result {
-            Ok((rows, programs)) => {
+            Ok((rows, programs, failing_alerts)) => {
+                self.failing_alerts = failing_alerts;
                 self.board.rows = rows;
                 self.board.programs = programs;
                 self.board.apply_filter();
@@ -301,6 +302,26 @@ impl App {
                         crate::domain::text::display_path(&path),
                         s.counts()
                     )),
+                    // A refused log names every bad record: a list to read whole, with
+                    // what is allowed, never one line cut at the screen's edge.
+                    Err(e) if e.contains('\n') || e.chars().count() > 100 => {
+                        let mut lines = e.lines().map(|l| l.trim_start().to_owned());
+                        let heading = lines.next().unwrap_or_default();
+                        let mut lines: Vec<String> = lines.collect();
+                        lines.push(String::new());
+                        lines.push(
+                            "Allowed: the formats breachdesk reads (CloudTrail, S3 access logs, Google Cloud audit logs, Workspace Drive activity, Azure Storage logs, pgaudit csvlog, Elasticsearch audit, or CSV accessed_at,accessor,employee_id,action with actions read, view, open, query, search, list, download, export, copy, print, share and RFC 3339 times); nothing was imported."
+                                .to_owned(),
+                        );
+                        if lines.len() == 2 {
+                            lines.insert(0, heading.clone());
+                        }
+                        Feedback::Panel(crate::tui::app::Panel {
+                            title: format!(" {} ", crate::tui::view::safe(&heading).chars().take(70).collect::<String>()),
+                            lines,
+                            scroll: 0,
+                        })
+                    }
                     Err(e) => Feedback::Error(e),
                 });
                 ok
@@ -383,6 +404,9 @@ impl App {
             }
             Done::Imported { path, result } => {
                 let changed = result.as_ref().is_ok_and(|r| !r.dry_run);
+                if let Some(d) = self.detail.as_mut() {
+                    d.last_roster = Some(path.clone());
+                }
                 self.show(incident::imported(&path, result));
                 changed
             }

@@ -110,6 +110,8 @@ pub struct App {
     /// What stops letters going out as configured ("what: how to fix it"); shown in the
     /// header while there is anything.
     pub mail_problems: Vec<String>,
+    /// Alert destinations failing now, "name: what went wrong" (shown in the header).
+    pub failing_alerts: Vec<String>,
     /// This machine's settings: the contact point and templates regulator drafts use.
     settings: Arc<crate::config::Settings>,
     /// Where the last frame drew what a click can hit.
@@ -147,6 +149,7 @@ impl App {
             quit: false,
             live: None,
             mail_problems: Vec::new(),
+            failing_alerts: Vec::new(),
             settings: Arc::new(crate::config::Settings::defaults()),
             hits: crate::tui::mouse::Hits::default(),
             users: Vec::new(),

@@ -70,8 +70,10 @@ pub(crate) fn report_form(inc: &Incident) -> Form {
         strings::FORM_REPORT,
         vec![
             Field::choice(FieldName::Kind, kinds, 0),
-            Field::path(FieldName::File, &format!("{}-report.md", inc.id))
-                .with_hint("a new file (never overwritten), readable by you only; Tab completes"),
+            Field::path(FieldName::File, "").with_hint(format!(
+                "empty: {}-<what>.<format> here (e.g. {}-gdpr-33.md); a new file, readable by you only",
+                inc.id, inc.id
+            )),
         ],
     )
     .with_notes(vec![
@@ -316,7 +318,7 @@ pub(crate) fn program_form(
     fields.extend([
         Field::text(FieldName::Name, program.map_or("", |p| p.name.as_str())),
         Field::text(FieldName::Owner, program.map_or("", |p| p.owner.as_str()))
-            .with_hint("who runs it; empty: you"),
+            .with_hint("who runs it: a user name on this machine (their login); empty: you"),
         Field::multi(FieldName::Categories, options, &ticked),
         Field::text(
             FieldName::PauseHook,

@@ -72,6 +72,9 @@ pub struct Detail {
     /// Whether the incident, its timeline and programmes are being read.
     pub loading: bool,
     pub(crate) generation: u64,
+    /// The roster file last checked or imported here, offered again by the import form
+    /// (after a dry run, the import itself is one Enter away).
+    pub last_roster: Option<std::path::PathBuf>,
 }
 
 impl Detail {
@@ -96,6 +99,7 @@ impl Detail {
             programs: ProgrammesTab::default(),
             loading: true,
             generation: 0,
+            last_roster: None,
             incident,
         };
         detail.people.total = usize::try_from(detail.incident.people).unwrap_or(usize::MAX);
@@ -211,14 +215,23 @@ impl Detail {
             Action::Assign => Form::new(
                 Purpose::Assign(id),
                 strings::FORM_ASSIGN,
-                vec![Field::text(FieldName::Owner, inc.owner.as_str())],
+                vec![Field::text(FieldName::Owner, inc.owner.as_str()).with_hint(
+                    "the new owner's user name on this machine (their login, as `whoami` prints it)",
+                )],
             ),
             Action::Import => Form::new(
                 Purpose::Import(id),
                 strings::FORM_IMPORT,
                 vec![
-                    Field::path(FieldName::File, "")
-                        .with_hint("path to the CSV file; Tab completes"),
+                    Field::path(
+                        FieldName::File,
+                        &self
+                            .last_roster
+                            .as_deref()
+                            .map(|p| p.display().to_string())
+                            .unwrap_or_default(),
+                    )
+                    .with_hint("path to the CSV file; Tab completes"),
                     Field::choice(
                         FieldName::Mode,
                         vec![

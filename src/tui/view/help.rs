@@ -15,7 +15,7 @@ const SECTIONS: [(Context, &str); 8] = [
     (Context::Detail, "Incident"),
     (Context::People, "People tab"),
     (Context::Programs, "Programmes tab"),
-    (Context::Notifications, "Notifications tab"),
+    (Context::Notifications, "Letters tab"),
     (Context::Deadlines, "Deadlines tab"),
     (Context::Access, "Access tab"),
     (Context::Global, "Everywhere"),

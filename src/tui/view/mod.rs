@@ -78,6 +78,19 @@ fn render_header(app: &App, frame: &mut Frame<'_>, area: Rect) {
         spans.push(Span::raw(" · "));
         spans.push(Span::styled("! mail", app.theme.error()));
     }
+    if !app.failing_alerts.is_empty() {
+        // The on-call team is not hearing about this incident's changes.
+        let names: Vec<&str> = app
+            .failing_alerts
+            .iter()
+            .map(|f| f.split(':').next().unwrap_or(f))
+            .collect();
+        spans.push(Span::raw(" · "));
+        spans.push(Span::styled(
+            format!("! alerts failing: {}", safe(&names.join(", "))),
+            app.theme.error(),
+        ));
+    }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
@@ -159,7 +172,17 @@ fn render_footer(app: &App, frame: &mut Frame<'_>, area: Rect) {
         width: u16::try_from(text.chars().count()).unwrap_or(u16::MAX),
         height: 1,
     };
-    if app.dialog.is_some() {
+    if matches!(app.dialog, Some(crate::tui::app::Dialog::Panel(_))) {
+        // A panel is read, not submitted: its keys, and Esc to close it.
+        let text = format!(" {}", strings::PANEL_KEYS);
+        let cancel = strings::PANEL_KEYS.rsplit(" · ").next().unwrap_or_default();
+        let cancel_x = text.chars().count() - cancel.chars().count();
+        app.hits.add(
+            at(keys.x + u16::try_from(cancel_x).unwrap_or(0), cancel),
+            crate::tui::mouse::Hit::Cancel,
+        );
+        spans.push(Span::styled(text, app.theme.dim()));
+    } else if app.dialog.is_some() {
         let text = format!(" {}", strings::FORM_KEYS);
         // The first and last hints are the dialog's buttons.
         let submit = strings::FORM_KEYS.split(" · ").next().unwrap_or_default();
