@@ -151,6 +151,7 @@ fn obligation_state(o: &Obligation) -> String {
             }
         ),
         (ObligationState::Waived { reason }, _) => format!("waived: {reason}"),
+        (ObligationState::NotTriggered { reason }, _) => reason.clone(),
         (ObligationState::Open, _) if !o.possible.is_empty() => {
             let elements: Vec<&str> = o.possible.iter().map(|e| e.as_str()).collect();
             format!(

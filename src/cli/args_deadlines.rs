@@ -26,6 +26,15 @@ pub enum ObligationCommand {
         #[arg(long, value_enum)]
         phase: Option<ReportPhase>,
     },
+    /// The rule applies although what happened does not trigger it (viewing was
+    /// acquisition, say), and why: the obligation opens
+    Apply {
+        #[arg(value_parser = parse_incident)]
+        id: IncidentId,
+        rule: String,
+        #[arg(long)]
+        reason: String,
+    },
     /// The obligation does not apply or was decided against, and why
     Waive {
         #[arg(value_parser = parse_incident)]

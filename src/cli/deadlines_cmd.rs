@@ -30,6 +30,10 @@ pub struct ObligationView<'a> {
     pub done_at: Option<String>,
     pub reference: Option<&'a str>,
     pub waived_reason: Option<&'a str>,
+    /// Why the rule does not apply to what happened (`state` "not-triggered"); a responder
+    /// who judges otherwise records `obligation apply`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_triggered: Option<&'a str>,
     /// Whether it was done by its due time (`null` unless done).
     pub met: Option<bool>,
     pub people: u64,
@@ -61,7 +65,11 @@ impl<'a> ObligationView<'a> {
                 (Some(rfc3339(*at)), reference.as_deref(), None)
             }
             ObligationState::Waived { reason } => (None, None, Some(reason.as_str())),
-            ObligationState::Open => (None, None, None),
+            ObligationState::Open | ObligationState::NotTriggered { .. } => (None, None, None),
+        };
+        let not_triggered = match &o.state {
+            ObligationState::NotTriggered { reason } => Some(reason.as_str()),
+            _ => None,
         };
         ObligationView {
             incident: o.incident.to_string(),
@@ -76,6 +84,7 @@ impl<'a> ObligationView<'a> {
             done_at,
             reference,
             waived_reason,
+            not_triggered,
             met: o.met_in_time(),
             people: o.people,
             citation: &o.citation,
@@ -174,6 +183,7 @@ pub fn standing(o: &Obligation, now: DateTime<Utc>) -> String {
             _ => format!("done {}", short_time(*at)),
         },
         (ObligationState::Waived { .. }, _) => "waived".to_owned(),
+        (ObligationState::NotTriggered { reason }, _) => reason.clone(),
         (ObligationState::Open, Some(due)) => {
             let left = TimeLeft(due - now).to_string();
             if due < now {
@@ -324,6 +334,17 @@ pub fn obligation(ctx: &mut Context<'_>, cmd: ObligationCommand) -> Result<ExitC
         ),
         ObligationCommand::Waive { id, rule, reason } => {
             (id, rule, ObligationState::Waived { reason })
+        }
+        ObligationCommand::Apply { id, rule, reason } => {
+            let o = ctx.desk.apply_obligation(id, rule, reason)?;
+            writeln!(
+                ctx.out,
+                "{} {}: applies; {}",
+                o.incident,
+                safe(&o.rule),
+                standing(&o, Utc::now())
+            )?;
+            return Ok(ExitCode::SUCCESS);
         }
         ObligationCommand::Exempt {
             id,

@@ -602,6 +602,8 @@ impl RuleBook {
         }
         // A rule limited to data elements applies when one of them was exposed, and
         // possibly while one that may have been awaits a responder's decision.
+        let applied = incident.applied.contains_key(&rule.id);
+        let mut not_triggered = None;
         let possible: Vec<DataElement> = if rule.elements.is_empty()
             || rule.elements.iter().any(|e| exposed.certain.contains(e))
         {
@@ -613,8 +615,12 @@ impl RuleBook {
                 .filter(|e| exposed.possible.contains(e))
                 .copied()
                 .collect();
-            if possible.is_empty() {
-                return None;
+            if possible.is_empty() && !applied {
+                let names: Vec<&str> = rule.elements.iter().map(|e| e.as_str()).collect();
+                not_triggered = Some(format!(
+                    "not triggered: none of the data elements it covers ({}) was exposed",
+                    names.join(", ")
+                ));
             }
             possible
         };
@@ -641,8 +647,24 @@ impl RuleBook {
             .evidence
             .as_ref()
             .map_or(Finding::Unknown, |e| e.finding);
-        if !exposed || !triggers(finding, rule.trigger) {
+        if !exposed {
             return None;
+        }
+        if !applied && !triggers(finding, rule.trigger) {
+            not_triggered.get_or_insert_with(|| {
+                match (rule.trigger, finding) {
+                    (Trigger::Acquisition, Finding::Accessed) => {
+                        "not triggered: reads but no copies found; acquisition not shown"
+                    }
+                    (Trigger::Acquisition, _) => {
+                        "not triggered: no access found; acquisition not shown"
+                    }
+                    _ => {
+                        "not triggered: no access found in the logs, and the law applies on access"
+                    }
+                }
+                .to_owned()
+            });
         }
         let started_at = match rule.clock {
             ClockStart::Awareness => incident.aware_time(),
@@ -664,6 +686,9 @@ impl RuleBook {
             due_at: rule.due(started_at, tz, self.target(&rule.id)),
             state: match (record, &incident.assessment) {
                 (Some(r), _) => r.state.clone(),
+                (None, _) if not_triggered.is_some() => ObligationState::NotTriggered {
+                    reason: not_triggered.unwrap_or_default(),
+                },
                 (None, Some(a)) if rule.high_risk_only && !a.inputs.band().is_high_risk() => {
                     ObligationState::Waived {
                         reason: format!(
@@ -1041,10 +1066,13 @@ mod tests {
         inc
     }
 
+    /// The rules that apply (not those the evidence or the data elements leave
+    /// untriggered), with the people each covers.
     fn rules_for(inc: &Incident) -> Vec<(String, u64)> {
         let mut out: Vec<(String, u64)> = book()
             .obligations(inc)
             .into_iter()
+            .filter(|o| !matches!(o.state, ObligationState::NotTriggered { .. }))
             .map(|o| (o.rule, o.people))
             .collect();
         out.sort();
@@ -1112,6 +1140,7 @@ mod tests {
                 .into_iter()
                 // The residents' rules; the attorney general's and the agencies' follow them.
                 .filter(|o| o.rule.starts_with("us-") && o.rule.len() == 5)
+                .filter(|o| !matches!(o.state, ObligationState::NotTriggered { .. }))
                 .map(|o| (o.rule, o.possible))
                 .collect();
             out.sort();
@@ -1196,6 +1225,40 @@ mod tests {
             with(&mut inc, Finding::Acquired),
             ["gdpr-33", "gdpr-34", "us-ca", "us-fl"]
         );
+        // Issue 33, item 2: a rule the evidence leaves untriggered says why; a responder
+        // who judges otherwise records that it applies.
+        inc.evidence = Some(EvidenceSummary {
+            finding: Finding::Accessed,
+            ..EvidenceSummary::default()
+        });
+        let book = book();
+        let ca = book
+            .obligations(&inc)
+            .into_iter()
+            .find(|o| o.rule == "us-ca")
+            .unwrap();
+        assert_eq!(
+            ca.state,
+            ObligationState::NotTriggered {
+                reason: "not triggered: reads but no copies found; acquisition not shown".into()
+            }
+        );
+        assert_eq!(ca.state_word(), "not-triggered");
+        inc.applied.insert(
+            "us-ca".into(),
+            crate::domain::ElementDecision {
+                confirmed: true,
+                reason: "viewing in the store was acquisition".into(),
+                by: crate::domain::UserName::parse("ada").unwrap(),
+                at: t("2026-11-21T10:00:00Z"),
+            },
+        );
+        let ca = book
+            .obligations(&inc)
+            .into_iter()
+            .find(|o| o.rule == "us-ca")
+            .unwrap();
+        assert_eq!(ca.state, ObligationState::Open);
     }
 
     #[test]

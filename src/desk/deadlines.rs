@@ -60,7 +60,7 @@ pub(super) fn settle(
     state: ObligationState,
 ) -> Result<Obligation, DeskError> {
     let (action, detail) = match &state {
-        ObligationState::Open => {
+        ObligationState::Open | ObligationState::NotTriggered { .. } => {
             return Err(DeskError::Unchanged(
                 "an obligation is settled as done or waived".into(),
             ));
@@ -155,6 +155,52 @@ pub(super) fn settle(
         Ok(Recorded::new(action, detail, before, after))
     })?;
     applies(&incident).ok_or_else(no_rule)
+}
+
+/// Records that rule `rule` applies to the incident although what happened does not
+/// trigger it, with the reason; the obligation is open from then on.
+pub(super) fn apply(
+    desk: &LocalDesk,
+    actor: &UserName,
+    id: IncidentId,
+    rule: String,
+    reason: String,
+) -> Result<Obligation, DeskError> {
+    let reason = reason_text(&reason)?;
+    let now = desk.now();
+    let rules = &desk.settings.rules;
+    let find = |inc: &Incident| rules.obligations(inc).into_iter().find(|o| o.rule == rule);
+    let no_rule = || DeskError::NoObligation {
+        id,
+        rule: crate::domain::text::for_terminal(&rule).into_owned(),
+    };
+    let incident = desk.change_incident(actor, id, "obligation.apply", Need::Change, |inc| {
+        let o = find(inc).ok_or_else(no_rule)?;
+        let ObligationState::NotTriggered { reason: why } = &o.state else {
+            return Err(DeskError::Unchanged(format!(
+                "{} applies already ({}): nothing to decide",
+                o.rule,
+                o.state_word()
+            )));
+        };
+        let detail = format!("{rule} applies: {reason} (it was {why})");
+        inc.applied.insert(
+            rule.clone(),
+            crate::domain::ElementDecision {
+                confirmed: true,
+                reason: reason.clone(),
+                by: actor.clone(),
+                at: now,
+            },
+        );
+        Ok(Recorded::new(
+            AuditAction::ObligationApplied,
+            detail,
+            "not-triggered",
+            "open",
+        ))
+    })?;
+    find(&incident).ok_or_else(no_rule)
 }
 
 /// A reader that hashes what passes through it: the file's digest, so that the same file

@@ -255,6 +255,10 @@ macro_rules! desk_ops {
             /// Records an obligation as done (with when and a reference) or waived (with why).
             SettleObligation settle_obligation(id: IncidentId, rule: String, state: ObligationState) -> Obligation =
                 deadlines::settle, Access::Incident(id, Need::Change, "obligation.settle");
+            /// Records that a rule applies although what happened does not trigger it (the
+            /// responder judges viewing was acquisition), with the reason.
+            ApplyObligation apply_obligation(id: IncidentId, rule: String, reason: String) -> Obligation =
+                deadlines::apply, Access::Incident(id, Need::Change, "obligation.apply");
             /// The imported evidence in full: who read whose data (personal data).
             Evidence evidence(id: IncidentId) -> Evidence =
                 deadlines::evidence, Access::Incident(id, Need::PersonalData, ReadPath::EvidenceSummary.as_str());

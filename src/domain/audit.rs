@@ -71,6 +71,9 @@ pub enum AuditAction {
     ObligationDone,
     #[serde(rename = "obligation.waived")]
     ObligationWaived,
+    /// A responder decided a rule applies although what happened does not trigger it.
+    #[serde(rename = "obligation.applied")]
+    ObligationApplied,
     /// An open obligation came due within an alert threshold (the deadline sweep).
     #[serde(rename = "obligation.due-soon")]
     ObligationDueSoon,
@@ -127,6 +130,7 @@ impl AuditAction {
             ExposureChanged => "incident.exposure",
             ObligationDone => "obligation.done",
             ObligationWaived => "obligation.waived",
+            ObligationApplied => "obligation.applied",
             ObligationDueSoon => "obligation.due-soon",
             ObligationOverdue => "obligation.overdue",
             EvidenceImported => "evidence.imported",

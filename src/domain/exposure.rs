@@ -50,6 +50,12 @@ pub enum ObligationState {
     Waived {
         reason: String,
     },
+    /// The rule covers the people but what happened does not trigger it (a rule on
+    /// acquisition, and the logs show reads only): why, on screen and in `--json`. A
+    /// responder who judges otherwise records `obligation apply`. Never stored.
+    NotTriggered {
+        reason: String,
+    },
 }
 
 impl ObligationState {
@@ -62,6 +68,7 @@ impl ObligationState {
             } => "partly-met",
             ObligationState::Done { .. } => "done",
             ObligationState::Waived { .. } => "waived",
+            ObligationState::NotTriggered { .. } => "not-triggered",
         }
     }
 }

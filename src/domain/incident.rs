@@ -64,6 +64,10 @@ pub struct Incident {
     /// The latest New Zealand serious-harm test, once made.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub serious_harm: Option<super::SeriousHarmRecord>,
+    /// Rules a responder decided apply although what happened does not trigger them (viewing
+    /// counted as acquisition), by rule id, with why.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub applied: BTreeMap<String, super::ElementDecision>,
     /// Responders' decisions on data elements the exposed categories may contain.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub elements: BTreeMap<super::DataElement, super::ElementDecision>,
@@ -185,6 +189,7 @@ impl Incident {
             assessment: None,
             serious_harm: None,
             elements: BTreeMap::new(),
+            applied: BTreeMap::new(),
             closed_at: None,
             purged: None,
         }

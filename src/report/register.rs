@@ -113,6 +113,9 @@ fn entry(inc: &Incident, rules: &RuleBook, programs: &[crate::domain::Program]) 
                     None,
                 ),
                 ObligationState::Waived { reason } => ("waived", None, None, Some(reason)),
+                ObligationState::NotTriggered { reason } => {
+                    ("not triggered", None, None, Some(reason))
+                }
             };
             Decision {
                 rule: o.rule,

@@ -28,6 +28,8 @@ pub enum Action {
     SeriousHarm,
     /// Confirm or rule out a data element the exposed categories may contain.
     Elements,
+    /// A rule applies although what happened does not trigger it.
+    ObligationApply,
     Clock,
     WriteReport,
     AddMember,

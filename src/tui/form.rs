@@ -21,6 +21,7 @@ pub enum Purpose {
     Assess(IncidentId),
     SeriousHarm(IncidentId),
     Elements(IncidentId),
+    Apply(IncidentId),
     Clock(IncidentId),
     Report(IncidentId),
     AddMember(IncidentId),

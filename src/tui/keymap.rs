@@ -221,6 +221,14 @@ pub const BINDINGS: &[Binding] = &[
     ),
     bind(
         Deadlines,
+        &[key('a')],
+        "a",
+        Action::ObligationApply,
+        "a rule applies after all",
+        false,
+    ),
+    bind(
+        Deadlines,
         &[key('x')],
         "x",
         Action::Elements,

@@ -56,6 +56,11 @@ pub enum Request {
         test: SeriousHarm,
         reason: String,
     },
+    ApplyObligation {
+        id: IncidentId,
+        rule: String,
+        reason: String,
+    },
     DecideElement {
         id: IncidentId,
         element: DataElement,
@@ -163,6 +168,9 @@ impl Request {
             Request::SeriousHarm { id, .. } => {
                 format!("recording the serious-harm test of {id}")
             }
+            Request::ApplyObligation { id, rule, .. } => {
+                format!("recording that {rule} applies to {id}")
+            }
             Request::DecideElement { id, element, .. } => {
                 format!("recording a decision on {element} for {id}")
             }
@@ -242,6 +250,10 @@ impl Request {
                     Some(a) => format!("{id}: {}", a.inputs.summary()),
                     None => format!("{id}: assessment recorded"),
                 })
+            }
+            Request::ApplyObligation { id, rule, reason } => {
+                let o = desk.apply_obligation(id, rule, reason)?;
+                changed(format!("{id} {}: applies; it is open", o.rule))
             }
             Request::DecideElement {
                 id,

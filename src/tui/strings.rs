@@ -78,6 +78,7 @@ pub const FORM_UNLINK: &str = " Unlink a programme ";
 pub const FORM_CONTAIN: &str = " Contain the incident ";
 pub const FORM_PURGE: &str = " Purge personal data ";
 pub const FORM_EXPORT_LETTERS: &str = " Export queued letters (.eml) ";
+pub const FORM_APPLY: &str = " A rule applies after all ";
 pub const FORM_ELEMENTS: &str = " Data elements: confirm or rule out ";
 pub const FORM_SERIOUS_HARM: &str = " NZ serious-harm test (Privacy Act 2020 s113) ";
 pub const FORM_PAUSE: &str = " Pause programme ";

@@ -86,6 +86,11 @@ pub fn read(
             test.zip(reason)
                 .map(|(test, reason)| Request::SeriousHarm { id, test, reason })
         }
+        Purpose::Apply(id) => {
+            let rule = r.text(FieldName::Rule).to_owned();
+            r.reason()
+                .map(|reason| Request::ApplyObligation { id, rule, reason })
+        }
         Purpose::Elements(id) => {
             let element = r.parse(FieldName::Element, DataElement::parse);
             let confirmed = r.text(FieldName::Decision) == "confirm";

@@ -244,12 +244,17 @@ fn evidence_answers_whether_and_by_whom_and_feeds_the_rules() {
     assert_eq!(s["people_not_read"], 305);
     assert_eq!(s["by_accessor"][0]["accessor"], "mallory");
     assert_eq!(s["by_accessor"][0]["reads"], 2);
-    // Read but not copied: the acquisition rules (California, Texas) no longer trigger.
-    let rules: Vec<String> = obligations(&sb)
+    // Read but not copied: the acquisition rules (California, Texas) no longer trigger,
+    // and say why (issue 33).
+    let list = obligations(&sb);
+    let rules: Vec<String> = list
         .iter()
+        .filter(|o| o["state"] != "not-triggered")
         .map(|o| o["rule"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(rules, ["gdpr-33", "gdpr-34", "nz-privacy-2020"]);
+    assert_eq!(by_rule(&list, "us-ca")["state"], "not-triggered");
+    assert_eq!(by_rule(&list, "us-tx")["state"], "not-triggered");
     // The evidence read is on the access log.
     let access = sb.json(&["audit", "access", "--json"]);
     assert!(
@@ -681,7 +686,9 @@ fn elements_a_category_may_contain_are_confirmed_or_ruled_out_and_recorded() {
         ]);
     }
     let list = obligations(&sb);
-    assert!(!list.iter().any(|o| o["rule"] == "us-ma"), "{list:?}");
+    let ma = by_rule(&list, "us-ma");
+    assert_eq!(ma["state"], "not-triggered", "{ma}");
+    assert!(ma["not_triggered"].as_str().unwrap().contains("none of the data elements"), "{ma}");
     let json = sb.json(&["incident", "elements", "1", "--json"]);
     assert_eq!(json["ruled_out"].as_array().unwrap().len(), 3, "{json}");
     assert!(json["decisions"][0]["by"].as_str().is_some(), "{json}");
@@ -959,4 +966,70 @@ fn due_within_lists_what_is_due_soon_and_exits_4_for_cron() {
     assert_eq!(run("24h").status.code(), Some(0), "met: nothing due");
     let err = sb.fails(&["deadlines", "--due-within", "soonish"], 2);
     assert!(err.contains("not a duration such as 24h"), "{err}");
+}
+
+/// Issue 33, item 2: an obligation the evidence leaves untriggered says why, on screen and
+/// in --json, and a responder who judges that viewing was acquisition records it.
+#[test]
+fn an_untriggered_obligation_says_why_and_can_be_applied_with_a_reason() {
+    let sb = Sandbox::new();
+    sb.ok(&[
+        "incident",
+        "open",
+        "--title",
+        "Readable",
+        "--severity",
+        "2",
+        "--category",
+        "contact-details",
+        "--exposed-from",
+        "2026-11-20T08:00:00Z",
+        "--exposed-until",
+        "2026-11-20T09:00:00Z",
+    ]);
+    sb.import(
+        "1",
+        "employee_id,name,email,categories,location\nE1,A,a@corp.example,contact-details,US-CA\n",
+    );
+    sb.ok(&[
+        "incident",
+        "elements",
+        "1",
+        "--confirm",
+        "government-id",
+        "--reason",
+        "payroll ids",
+    ]);
+    let log = sb.write(
+        "access.csv",
+        "accessed_at,accessor,employee_id,action\n2026-11-20T08:30:00Z,eve,E1,read\n",
+    );
+    sb.ok(&["evidence", "import", "1", log.to_str().unwrap()]);
+    let list = obligations(&sb);
+    let ca = by_rule(&list, "us-ca");
+    assert_eq!(ca["state"], "not-triggered", "{ca}");
+    assert_eq!(
+        ca["not_triggered"],
+        "not triggered: reads but no copies found; acquisition not shown"
+    );
+    let text = sb.ok(&["deadlines", "1"]);
+    assert!(text.contains("reads but no copies found"), "{text}");
+    sb.fails(&["obligation", "apply", "1", "us-ca", "--reason", " "], 2);
+    let out = sb.ok(&[
+        "obligation",
+        "apply",
+        "1",
+        "us-ca",
+        "--reason",
+        "eve opened the files in the store: acquisition",
+    ]);
+    assert!(out.contains("INC-1 us-ca: applies"), "{out}");
+    let list = obligations(&sb);
+    assert_eq!(by_rule(&list, "us-ca")["state"], "open");
+    let err = sb.fails(
+        &["obligation", "apply", "1", "us-ca", "--reason", "again"],
+        2,
+    );
+    assert!(err.contains("applies already"), "{err}");
+    assert!(sb.ok(&["audit", "log"]).contains("obligation.applied"));
 }

@@ -300,6 +300,7 @@ impl App {
             | Action::Assess
             | Action::SeriousHarm
             | Action::Elements
+            | Action::ObligationApply
             | Action::Clock
             | Action::WriteReport
             | Action::AddMember

@@ -128,10 +128,42 @@ fn unsettled(obligations: &[Obligation]) -> Vec<Choice> {
         .filter(|o| match &o.state {
             ObligationState::Open => true,
             ObligationState::Done { phase, .. } => *phase == Some(Phase::Initial),
-            ObligationState::Waived { .. } => false,
+            ObligationState::Waived { .. } | ObligationState::NotTriggered { .. } => false,
         })
         .map(|o| Choice::new(o.rule.as_str(), format!("{}: {}", o.rule, o.name)))
         .collect()
+}
+
+/// A rule the responder judges applies although what happened does not trigger it.
+pub(crate) fn apply_form(inc: &Incident, obligations: &[Obligation]) -> Result<Form, String> {
+    let options: Vec<Choice> = obligations
+        .iter()
+        .filter_map(|o| match &o.state {
+            ObligationState::NotTriggered { reason } => Some(Choice::new(
+                o.rule.as_str(),
+                format!("{}: {reason}", o.rule),
+            )),
+            _ => None,
+        })
+        .collect();
+    if options.is_empty() {
+        return Err(format!(
+            "{} has no rule that its evidence leaves untriggered",
+            inc.id
+        ));
+    }
+    Ok(Form::new(
+        Purpose::Apply(inc.id),
+        strings::FORM_APPLY,
+        vec![
+            Field::choice(FieldName::Rule, options, 0),
+            Field::text(FieldName::Reason, "")
+                .with_hint("why it applies, e.g. viewing the data in the store was acquisition"),
+        ],
+    )
+    .with_notes(vec![
+        "The rule then applies as if what it needs had happened; recorded with the reason.".into(),
+    ]))
 }
 
 fn rule_field(options: Vec<Choice>, inc: &Incident) -> Result<Field, String> {

@@ -111,6 +111,7 @@ fn time_left(app: &App, o: &Obligation) -> (String, Style) {
             _ => ("done".to_owned(), app.theme.good()),
         },
         (ObligationState::Waived { .. }, _) => ("waived".to_owned(), app.theme.dim()),
+        (ObligationState::NotTriggered { .. }, _) => ("not triggered".to_owned(), app.theme.dim()),
         (ObligationState::Open, None) => ("undue delay".to_owned(), app.theme.warning()),
         (ObligationState::Open, Some(l)) if l < chrono::Duration::zero() => {
             (TimeLeft(l).to_string(), app.theme.alarm())

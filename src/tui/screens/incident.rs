@@ -254,6 +254,7 @@ impl Detail {
             Action::Assess => super::assess::harm_form(inc),
             Action::SeriousHarm => super::assess::serious_harm_form(inc),
             Action::Elements => super::assess::elements_form(inc, &self.deadlines.exposed),
+            Action::ObligationApply => super::actions::apply_form(inc, &self.deadlines.obligations)?,
             Action::Clock => super::actions::clock_form(inc),
             Action::WriteReport => super::actions::report_form(inc),
             Action::AddMember => super::actions::add_member_form(inc, users)?,
