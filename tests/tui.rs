@@ -1584,7 +1584,14 @@ fn programmes_are_registered_changed_and_unlinked_with_their_hooks_shown_first()
         ["chat-messages"]
     );
 
-    // The linked staff-monitoring programme: renamed, then unlinked with a reason.
+    // Registered from this incident's Programmes tab, it is linked to it (issue 33).
+    let inc = f.desk.incident(IncidentId::new(3)).unwrap();
+    assert!(inc.programs.iter().any(|p| p.as_str() == "chat-export"));
+
+    // The linked staff-monitoring programme (the second row now): renamed, then unlinked
+    // with a reason.
+    to_tab(&mut app, Tab::Programs);
+    key(&mut app, KeyCode::Down);
     form_on(&mut app, Tab::Programs, 'e');
     retype(&mut app, "Staff activity monitoring (v2)");
     key(&mut app, KeyCode::Enter);
@@ -1602,7 +1609,8 @@ fn programmes_are_registered_changed_and_unlinked_with_their_hooks_shown_first()
     keys(&mut app, "linked by mistake");
     submit(&mut app);
     let inc = f.desk.incident(IncidentId::new(3)).unwrap();
-    assert!(inc.programs.is_empty());
+    let linked: Vec<&str> = inc.programs.iter().map(|p| p.as_str()).collect();
+    assert_eq!(linked, ["chat-export"]);
 }
 
 #[test]

@@ -35,7 +35,8 @@ pub enum Purpose {
     /// A programme to register, or (with its slug) to change.
     Program(IncidentId, Option<ProgramSlug>),
     /// The second step of [`Purpose::Program`]: the hooks shown, saved on Enter.
-    ConfirmProgram(Box<crate::domain::NewProgram>, bool),
+    /// With the incident it was added from (linked to it once registered).
+    ConfirmProgram(Box<crate::domain::NewProgram>, bool, IncidentId),
     Unlink(IncidentId, ProgramSlug),
     Contain(IncidentId),
     Purge(IncidentId),

@@ -308,7 +308,7 @@ pub const BINDINGS: &[Binding] = &[
         "a",
         Action::AddProgram,
         "add programme",
-        false,
+        true,
     ),
     bind(
         Programs,

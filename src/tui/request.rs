@@ -86,7 +86,8 @@ pub enum Request {
     VerifyAudit,
     /// `template check` on this machine's templates and contact.
     CheckTemplates(Arc<Settings>),
-    AddProgram(crate::domain::NewProgram),
+    /// A programme to register, and the incident it was added from (linked to it).
+    AddProgram(crate::domain::NewProgram, IncidentId),
     EditProgram(crate::domain::NewProgram),
     Unlink {
         id: IncidentId,
@@ -177,7 +178,7 @@ impl Request {
             Request::Preview { template, .. } => format!("rendering the '{template}' letter"),
             Request::RetryFailed { id } => format!("requeuing the failed letters of {id}"),
             Request::SetClock { id, .. } => format!("moving the legal clocks of {id}"),
-            Request::AddProgram(new) => format!("registering {}", new.slug),
+            Request::AddProgram(new, _) => format!("registering {}", new.slug),
             Request::Purge { id, .. } => format!("purging the personal data of {id}"),
             Request::ExportLetters { id, .. } => format!("exporting the letters of {id}"),
             Request::VerifyAudit => "verifying the audit log".to_owned(),
@@ -331,10 +332,11 @@ impl Request {
                     lines,
                 }
             }
-            Request::AddProgram(new) => {
+            Request::AddProgram(new, incident) => {
                 let p = desk.add_program(new)?;
+                desk.link_program(p.slug.clone(), incident)?;
                 changed(format!(
-                    "registered '{}'; link it to an incident with L",
+                    "registered '{}' and linked it to {incident}",
                     p.slug
                 ))
             }

@@ -28,7 +28,7 @@ pub const TABS: [&str; 7] = [
     "Access",
 ];
 pub const DEADLINE_HEADERS: [&str; 6] = ["RULE", "NOTIFY", "DUE (UTC)", "LEFT", "STATE", "PEOPLE"];
-pub const NO_DEADLINES: &str = "No legal obligation applies yet: the rules follow where the affected people live (import a roster with locations).";
+pub const NO_DEADLINES: &str = "No legal obligation applies yet: the rules follow where the affected people live. Press i to import a roster with locations.";
 pub const NO_DEADLINES_KNOWN: &str =
     "No obligation under the known rules, but not everyone falls under one:";
 pub const NOT_ADVICE: &str =
@@ -39,7 +39,7 @@ pub const PEOPLE_HEADERS: [&str; 6] = ["EMPLOYEE", "NAME", "EMAIL", "LOC", "TOLD
 pub const PROGRAM_HEADERS: [&str; 4] = ["SLUG", "STATE", "SINCE", "NAME"];
 pub const NO_PEOPLE: &str = "No affected people yet. Press i to import a roster (CSV).";
 pub const NO_MATCHING_PEOPLE: &str = "Nobody matches these filters. x clears them.";
-pub const NO_PROGRAMS: &str = "No programme is linked. Press L to link one.";
+pub const NO_PROGRAMS: &str = "No programme is linked. Press a to register one (it is linked to this incident), or L to link one registered already.";
 pub const NO_EVENTS: &str = "No events.";
 pub const SEARCHING: &str = "searching…";
 pub const LOADING: &str = "loading…";

@@ -282,7 +282,7 @@ pub fn read(
             );
             return r.finish(job.map(Submission::Job));
         }
-        Purpose::Program(_, editing) => {
+        Purpose::Program(id, editing) => {
             let slug = match &editing {
                 Some(slug) => Some(slug.clone()),
                 None => r.parse(FieldName::Slug, str::parse::<ProgramSlug>),
@@ -329,14 +329,14 @@ pub fn read(
                 .map(|((mut new, owner), categories)| {
                     new.owner = owner;
                     new.categories = categories.into_iter().collect();
-                    crate::tui::screens::actions::confirm_program(new, editing.is_some())
+                    crate::tui::screens::actions::confirm_program(new, editing.is_some(), id)
                 });
             return r.finish(confirm.map(Submission::Confirm));
         }
-        Purpose::ConfirmProgram(new, edit) => Some(if edit {
+        Purpose::ConfirmProgram(new, edit, incident) => Some(if edit {
             Request::EditProgram(*new)
         } else {
-            Request::AddProgram(*new)
+            Request::AddProgram(*new, incident)
         }),
         Purpose::Unlink(id, slug) => r
             .reason()

@@ -688,7 +688,13 @@ fn elements_a_category_may_contain_are_confirmed_or_ruled_out_and_recorded() {
     let list = obligations(&sb);
     let ma = by_rule(&list, "us-ma");
     assert_eq!(ma["state"], "not-triggered", "{ma}");
-    assert!(ma["not_triggered"].as_str().unwrap().contains("none of the data elements"), "{ma}");
+    assert!(
+        ma["not_triggered"]
+            .as_str()
+            .unwrap()
+            .contains("none of the data elements"),
+        "{ma}"
+    );
     let json = sb.json(&["incident", "elements", "1", "--json"]);
     assert_eq!(json["ruled_out"].as_array().unwrap().len(), 3, "{json}");
     assert!(json["decisions"][0]["by"].as_str().is_some(), "{json}");

@@ -135,7 +135,11 @@ fn unsettled(obligations: &[Obligation]) -> Vec<Choice> {
 }
 
 /// A rule the responder judges applies although what happened does not trigger it.
-pub(crate) fn apply_form(inc: &Incident, obligations: &[Obligation]) -> Result<Form, String> {
+pub(crate) fn apply_form(
+    inc: &Incident,
+    obligations: &[Obligation],
+    selected: Option<&str>,
+) -> Result<Form, String> {
     let options: Vec<Choice> = obligations
         .iter()
         .filter_map(|o| match &o.state {
@@ -156,7 +160,13 @@ pub(crate) fn apply_form(inc: &Incident, obligations: &[Obligation]) -> Result<F
         Purpose::Apply(inc.id),
         strings::FORM_APPLY,
         vec![
-            Field::choice(FieldName::Rule, options, 0),
+            Field::choice(
+                FieldName::Rule,
+                options.clone(),
+                selected
+                    .and_then(|r| options.iter().position(|c| c.value == r))
+                    .unwrap_or(0),
+            ),
             Field::text(FieldName::Reason, "")
                 .with_hint("why it applies, e.g. viewing the data in the store was acquisition"),
         ],
@@ -166,20 +176,32 @@ pub(crate) fn apply_form(inc: &Incident, obligations: &[Obligation]) -> Result<F
     ]))
 }
 
-fn rule_field(options: Vec<Choice>, inc: &Incident) -> Result<Field, String> {
+/// The obligation to act on: the one under the cursor when it is among `options`.
+fn rule_field(
+    options: Vec<Choice>,
+    inc: &Incident,
+    selected: Option<&str>,
+) -> Result<Field, String> {
     if options.is_empty() {
         return Err(format!("{} has no obligation left to settle", inc.id));
     }
-    Ok(Field::choice(FieldName::Rule, options, 0).with_hint("←→ to choose"))
+    let at = selected
+        .and_then(|r| options.iter().position(|c| c.value == r))
+        .unwrap_or(0);
+    Ok(Field::choice(FieldName::Rule, options, at).with_hint("←→ to choose"))
 }
 
 /// An obligation met: when, the regulator's or mailing's reference, and the phase.
-pub(crate) fn done_form(inc: &Incident, obligations: &[Obligation]) -> Result<Form, String> {
+pub(crate) fn done_form(
+    inc: &Incident,
+    obligations: &[Obligation],
+    selected: Option<&str>,
+) -> Result<Form, String> {
     Ok(Form::new(
         Purpose::Done(inc.id),
         strings::FORM_DONE,
         vec![
-            rule_field(unsettled(obligations), inc)?,
+            rule_field(unsettled(obligations), inc, selected)?,
             Field::text(FieldName::At, "now").with_hint("now, -2h, yesterday 14:30 or RFC 3339"),
             Field::text(FieldName::Reference, "").with_hint("optional: the case or ticket number"),
             Field::choice(
@@ -196,19 +218,27 @@ pub(crate) fn done_form(inc: &Incident, obligations: &[Obligation]) -> Result<Fo
 }
 
 /// An obligation waived, with why (recorded).
-pub(crate) fn waive_form(inc: &Incident, obligations: &[Obligation]) -> Result<Form, String> {
+pub(crate) fn waive_form(
+    inc: &Incident,
+    obligations: &[Obligation],
+    selected: Option<&str>,
+) -> Result<Form, String> {
     Ok(Form::new(
         Purpose::Waive(inc.id),
         strings::FORM_WAIVE,
         vec![
-            rule_field(unsettled(obligations), inc)?,
+            rule_field(unsettled(obligations), inc, selected)?,
             Field::text(FieldName::Reason, ""),
         ],
     ))
 }
 
 /// An Art. 34(3) exemption of telling the people (GDPR or UK GDPR).
-pub(crate) fn exempt_form(inc: &Incident, obligations: &[Obligation]) -> Result<Form, String> {
+pub(crate) fn exempt_form(
+    inc: &Incident,
+    obligations: &[Obligation],
+    selected: Option<&str>,
+) -> Result<Form, String> {
     let options: Vec<Choice> = unsettled(obligations)
         .into_iter()
         .filter(|c| c.value == "gdpr-34" || c.value == "uk-gdpr-34")
@@ -240,7 +270,13 @@ pub(crate) fn exempt_form(inc: &Incident, obligations: &[Obligation]) -> Result<
         Purpose::Exempt(inc.id),
         strings::FORM_EXEMPT,
         vec![
-            Field::choice(FieldName::Rule, options, 0),
+            Field::choice(
+                FieldName::Rule,
+                options.clone(),
+                selected
+                    .and_then(|r| options.iter().position(|c| c.value == r))
+                    .unwrap_or(0),
+            ),
             Field::choice(
                 FieldName::Ground,
                 grounds
@@ -386,7 +422,11 @@ pub(crate) fn program_form(
 }
 
 /// The confirmation of a programme with its hooks, exactly as they will run.
-pub(crate) fn confirm_program(new: crate::domain::NewProgram, edit: bool) -> Form {
+pub(crate) fn confirm_program(
+    new: crate::domain::NewProgram,
+    edit: bool,
+    incident: crate::domain::IncidentId,
+) -> Form {
     let line = |what: &str, h: &Option<String>| match h {
         Some(h) => format!("{what} hook, run with sh -c: {h}"),
         None => format!("no {what} hook: a {what} is only recorded"),
@@ -401,13 +441,17 @@ pub(crate) fn confirm_program(new: crate::domain::NewProgram, edit: bool) -> For
             },
             new.slug,
             new.name
-        ),
+        ) + &if edit {
+            String::new()
+        } else {
+            format!(" It is linked to {incident} once registered.")
+        },
         line("pause", &new.pause_hook),
         line("resume", &new.resume_hook),
         "Enter saves; Esc cancels.".to_owned(),
     ];
     Form::new(
-        Purpose::ConfirmProgram(Box::new(new), edit),
+        Purpose::ConfirmProgram(Box::new(new), edit, incident),
         strings::FORM_CONFIRM_PROGRAM,
         Vec::new(),
     )

@@ -24,14 +24,33 @@ pub struct DeadlinesTab {
     pub uncovered: Vec<Uncovered>,
     /// What the exposed categories and decisions say of each data element.
     pub exposed: ExposedElements,
+    /// The obligation under the cursor: `d`, `w`, `e` and `a` act on it.
+    pub selected: usize,
 }
 
 impl DeadlinesTab {
     /// Works the obligations out again for `incident` as just read.
     pub fn show(&mut self, incident: &Incident, rules: &RuleBook) {
+        let before = self.selected_rule().map(str::to_owned);
         self.obligations = rules.obligations(incident);
+        // The cursor stays on the same rule when it is still there.
+        self.selected = before
+            .and_then(|r| self.obligations.iter().position(|o| o.rule == r))
+            .unwrap_or(0)
+            .min(self.obligations.len().saturating_sub(1));
         self.uncovered = rules.uncovered(incident);
         self.exposed = rules.exposed_elements(incident);
+    }
+}
+
+impl DeadlinesTab {
+    pub(crate) fn move_by(&mut self, delta: isize) {
+        self.selected = super::step(self.selected, self.obligations.len(), delta);
+    }
+
+    /// The rule of the obligation under the cursor.
+    pub fn selected_rule(&self) -> Option<&str> {
+        self.obligations.get(self.selected).map(|o| o.rule.as_str())
     }
 }
 
@@ -66,10 +85,12 @@ pub fn render(app: &App, tab: &DeadlinesTab, frame: &mut Frame<'_>, area: Rect) 
     .areas(inner);
     frame.render_widget(Paragraph::new(uncovered), uncovered_area);
     let area = table_area;
-    let rows = tab.obligations.iter().map(|o| {
+    let rows = tab.obligations.iter().enumerate().map(|(i, o)| {
         let (left_text, style) = time_left(app, o);
-        Row::new(vec![
-            Cell::from(safe(&o.rule).into_owned()),
+        // The cursor shows without colour too: a marker, and the row reversed.
+        let marker = if i == tab.selected { "›" } else { " " };
+        let row = Row::new(vec![
+            Cell::from(format!("{marker}{}", safe(&o.rule))),
             Cell::from(safe(&o.notify).into_owned()),
             Cell::from(
                 o.due_at
@@ -78,7 +99,12 @@ pub fn render(app: &App, tab: &DeadlinesTab, frame: &mut Frame<'_>, area: Rect) 
             Cell::from(Span::styled(left_text, style)),
             Cell::from(o.state_word()),
             Cell::from(Line::from(count(o.people)).right_aligned()),
-        ])
+        ]);
+        if i == tab.selected {
+            row.style(app.theme.selected())
+        } else {
+            row
+        }
     });
     let widths = [
         Constraint::Length(16),

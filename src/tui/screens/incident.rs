@@ -137,7 +137,8 @@ impl Detail {
     /// Moves the open tab's selection; the People tab's window is the app's to reread.
     pub(crate) fn move_by(&mut self, delta: isize) {
         match self.tab {
-            Tab::Overview | Tab::Notifications | Tab::Access | Tab::Deadlines => {}
+            Tab::Overview | Tab::Notifications | Tab::Access => {}
+            Tab::Deadlines => self.deadlines.move_by(delta),
             Tab::Timeline => self.timeline.move_by(delta),
             Tab::Programs => self.programs.move_by(delta),
             Tab::People => self.people.move_by(delta),
@@ -254,17 +255,17 @@ impl Detail {
             Action::Assess => super::assess::harm_form(inc),
             Action::SeriousHarm => super::assess::serious_harm_form(inc),
             Action::Elements => super::assess::elements_form(inc, &self.deadlines.exposed),
-            Action::ObligationApply => super::actions::apply_form(inc, &self.deadlines.obligations)?,
+            Action::ObligationApply => super::actions::apply_form(inc, &self.deadlines.obligations, self.deadlines.selected_rule())?,
             Action::Clock => super::actions::clock_form(inc),
             Action::WriteReport => super::actions::report_form(inc),
             Action::AddMember => super::actions::add_member_form(inc, users)?,
             Action::RemoveMember => super::actions::remove_member_form(inc)?,
-            Action::ObligationDone => super::actions::done_form(inc, &self.deadlines.obligations)?,
+            Action::ObligationDone => super::actions::done_form(inc, &self.deadlines.obligations, self.deadlines.selected_rule())?,
             Action::ObligationWaive => {
-                super::actions::waive_form(inc, &self.deadlines.obligations)?
+                super::actions::waive_form(inc, &self.deadlines.obligations, self.deadlines.selected_rule())?
             }
             Action::ObligationExempt => {
-                super::actions::exempt_form(inc, &self.deadlines.obligations)?
+                super::actions::exempt_form(inc, &self.deadlines.obligations, self.deadlines.selected_rule())?
             }
             Action::ImportEvidence => super::actions::evidence_form(inc),
             Action::ExportPeople => super::actions::export_form(inc),

@@ -111,7 +111,7 @@ impl ProgrammesTab {
             .collect();
         if options.is_empty() {
             return Err(
-                "every programme is linked already; add one with `breachdesk program add`".into(),
+                "no registered programme is left to link: press a to register one (it is linked to this incident)".into(),
             );
         }
         Ok(Form::new(
