@@ -397,3 +397,20 @@ fn control_characters_never_reach_a_message_or_an_accessor() {
         e.accessors
     );
 }
+
+#[test]
+fn accessor_lists_are_stored_packed_and_read_back() {
+    let p = PersonEvidence {
+        reads: 3,
+        copies: 1,
+        accessors: 4,
+        by: vec![0, 1, 127, 128, 70_000],
+    };
+    let json = serde_json::to_string(&p).unwrap();
+    assert!(!json.contains('['), "{json}");
+    let back: PersonEvidence = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, p);
+    let plain: PersonEvidence =
+        serde_json::from_str(r#"{"reads":1,"copies":0,"accessors":2,"by":[3,9]}"#).unwrap();
+    assert_eq!(plain.by, [3, 9]);
+}
