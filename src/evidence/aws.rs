@@ -191,25 +191,12 @@ pub(super) fn cloudtrail(input: &mut dyn BufRead, sink: &mut Sink<'_>) -> Result
         };
         result.map_err(|e| format!("not a CloudTrail log file: {e}"))?;
     } else {
-        let mut line = Vec::new();
-        let mut n = 0u64;
-        loop {
-            line.clear();
-            let read = input
-                .read_until(b'\n', &mut line)
-                .map_err(|e| format!("cannot read: {e}"))?;
-            if read == 0 {
-                break;
-            }
-            n += 1;
-            if line.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            match serde_json::from_slice::<Record<'_>>(&line) {
+        super::google::json_lines(input, sink, |sink, n, line| {
+            match serde_json::from_slice::<Record<'_>>(line) {
                 Ok(r) => record(sink, n, &r),
                 Err(e) => sink.error(n, format!("not a CloudTrail record: {e}")),
             }
-        }
+        })?;
     }
     let data_events = sink.shows();
     management_only(sink, data_events);
