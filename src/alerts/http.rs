@@ -221,9 +221,10 @@ fn email(dest: &Destination, alert: &Alert, smtp: &SmtpSettings) -> Result<Answe
         .from
         .as_deref()
         .ok_or("email alerts need [smtp] from: the sender address")?;
-    let from: lettre::Address = from
+    let mailbox: lettre::message::Mailbox = from
         .parse()
         .map_err(|_| format!("[smtp] from '{from}' is not an address"))?;
+    let from = mailbox.email.clone();
     // The subject is built from ids and counts; a line break would end the header.
     let subject: String = format!("[breachdesk] {}", alert.text)
         .chars()

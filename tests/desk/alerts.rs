@@ -350,3 +350,49 @@ fn a_destination_without_its_endpoint_or_key_is_refused_when_the_config_is_read(
     let err = sb.fails(&["alerts", "list"], 2);
     assert!(err.contains("give url"), "{err}");
 }
+
+/// Alerts by email go through the relay letters use (a real SMTP server on loopback).
+#[test]
+fn an_email_destination_gets_the_alert_through_the_relay() {
+    let server = crate::smtp::SmtpServer::start(crate::smtp::Faults::default());
+    let sb = Sandbox::new();
+    sb.write(
+        "config.toml",
+        &server.config(
+            "\n[alerts]\nretry_after_secs = 0\n\n[[alert]]\nname = \"security-list\"\nkind = \"email\"\nto = [\"oncall@corp.example\", \"ciso@corp.example\"]\n",
+        ),
+    );
+    assert!(send(&sb).status.success());
+    incident(&sb);
+    let out = send(&sb);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got = server.messages();
+    let to: Vec<&str> = got
+        .iter()
+        .flat_map(|m| m.to.iter().map(String::as_str))
+        .collect();
+    assert!(
+        to.contains(&"<oncall@corp.example>") && to.contains(&"<ciso@corp.example>"),
+        "{to:?}"
+    );
+    let opened = got
+        .iter()
+        .find(|m| {
+            m.header("Subject")
+                .is_some_and(|s| s.contains("INC-1 opened"))
+        })
+        .expect("an incident-opened alert");
+    assert_eq!(
+        opened.header("Auto-Submitted").as_deref(),
+        Some("auto-generated")
+    );
+    for m in &got {
+        for secret in ["Zorvath", "Quillon", "zorvath.quillon", "Keystrokes of"] {
+            assert!(!m.data.contains(secret), "{secret} in an alert: {}", m.data);
+        }
+    }
+}
