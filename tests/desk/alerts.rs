@@ -396,3 +396,62 @@ fn an_email_destination_gets_the_alert_through_the_relay() {
         }
     }
 }
+
+/// Two daemons on one PostgreSQL delivering at once: each alert reaches the destination
+/// once (the lease under the shared write lock), with distinct delivery ids.
+#[test]
+fn two_daemons_on_one_postgresql_deliver_each_alert_once() {
+    use breachdesk::config::Settings;
+    use breachdesk::crypto::Key;
+    use breachdesk::desk::{Desk, LocalDesk};
+    use breachdesk::domain::{NewIncident, Severity};
+    use breachdesk::store::Store;
+    use std::sync::{Arc, Barrier};
+    let Some(url) = crate::pg::fresh_database() else {
+        return;
+    };
+    let server = HttpServer::start(&[]);
+    let key = Key::generate().unwrap();
+    let desk = |dir: &tempfile::TempDir| {
+        let config = dir.path().join("config.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[[alert]]\nname = \"oncall\"\nkind = \"webhook\"\nurl = \"{}\"\n",
+                server.url("/")
+            ),
+        )
+        .unwrap();
+        let settings = Settings::load(&config, true).unwrap();
+        let store = Store::open_postgres(&url, &key, &dir.path().join("journal")).unwrap();
+        Arc::new(LocalDesk::new(store, settings)).session(breachdesk::identity::current_user())
+    };
+    let (da, db) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (a, b) = (desk(&da), desk(&db));
+    a.send_alerts().unwrap();
+    for n in 0..20 {
+        let new =
+            NewIncident::new(&format!("Exposure {n}"), Severity::new(2).unwrap(), "").unwrap();
+        let d = if n % 2 == 0 { &a } else { &b };
+        d.open_incident(new).unwrap();
+    }
+    let start = Arc::new(Barrier::new(2));
+    std::thread::scope(|s| {
+        for d in [&a, &b] {
+            let start = Arc::clone(&start);
+            s.spawn(move || {
+                start.wait();
+                for _ in 0..5 {
+                    d.send_alerts().unwrap();
+                }
+            });
+        }
+    });
+    let got = server.requests();
+    let ids: std::collections::BTreeSet<String> = got
+        .iter()
+        .map(|r| r.header("X-Breachdesk-Delivery").unwrap().to_owned())
+        .collect();
+    assert_eq!(got.len(), 20, "each alert once: {ids:?}");
+    assert_eq!(ids.len(), 20);
+}
