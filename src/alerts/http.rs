@@ -181,12 +181,7 @@ pub fn send(dest: &Destination, alert: &Alert, smtp: &SmtpSettings) -> Result<An
             let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes())
                 .map_err(|_| "the webhook secret cannot key HMAC-SHA256".to_owned())?;
             mac.update(&bytes);
-            let hex: String = mac
-                .finalize()
-                .into_bytes()
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect();
+            let hex = crate::remote::protocol::to_hex(&mac.finalize().into_bytes());
             request = request.header("X-Breachdesk-Signature", &format!("sha256={hex}"));
         }
     }

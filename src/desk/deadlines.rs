@@ -271,10 +271,10 @@ fn analyse_one(
         inner: log,
         hasher: sha2::Sha256::new(),
     };
-    let result = crate::evidence::analyse(&mut hashing, name, "", roster, options, desk.now());
+    let result = crate::evidence::analyse(&mut hashing, name, roster, options, desk.now());
     std::io::copy(&mut hashing, &mut std::io::sink())
         .map_err(|e| DeskError::Delivery(format!("{name}: {e}")))?;
-    let digest = hex(&hashing.hasher.finalize());
+    let digest = crate::remote::protocol::to_hex(&hashing.hasher.finalize());
     let mut evidence = result?;
     for s in &mut evidence.sources {
         s.digest.clone_from(&digest);
@@ -448,11 +448,6 @@ pub(super) fn import_evidence(
     summary.imported = names;
     summary.unchanged = unchanged;
     Ok(summary)
-}
-
-/// Lowercase hexadecimal.
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Sets the exposure window the access logs are held against, with the reason; the

@@ -18,7 +18,7 @@
 //! The readers' tables of actions are written down in docs/deadlines.md ("Evidence from the
 //! platform's logs").
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::io::Read;
 
@@ -296,8 +296,7 @@ mod packed {
                 bytes.push(low | 0x80);
             }
         }
-        let text: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        s.serialize_str(&text)
+        s.serialize_str(&crate::remote::protocol::to_hex(&bytes))
     }
 
     #[derive(Deserialize)]
@@ -655,12 +654,12 @@ fn top(counts: HashMap<String, u64>) -> Vec<(String, u64)> {
     list
 }
 
-/// Reads one log (`format`, or detected) into the evidence of one source named `source`,
-/// whose bytes had `digest`. `now` bounds the times a record may carry.
+/// Reads one log (`format`, or detected) into the evidence of one source named `source`
+/// (its digest is the caller's to set, once every byte has been read). `now` bounds the
+/// times a record may carry.
 pub fn analyse(
     input: &mut dyn Read,
     source: &str,
-    digest: &str,
     roster: &RosterIndex,
     options: &EvidenceOptions,
     now: DateTime<Utc>,
@@ -687,7 +686,7 @@ pub fn analyse(
     if let Err(e) = read {
         sink.error(0, e);
     }
-    sink.finish(format, source, digest)
+    sink.finish(format, source)
 }
 
 /// The first line of several logs sent as one stream: then, for each file, a line
@@ -744,11 +743,6 @@ pub fn map_file(text: &str) -> Result<Vec<(String, String)>, String> {
         }
     }
     Ok(out)
-}
-
-/// The set of employee ids of a roster, for tests and callers that have only ids.
-pub fn ids_only(ids: &HashSet<String>) -> RosterIndex {
-    RosterIndex::new(ids.iter().map(|id| (id.as_str(), "")))
 }
 
 #[cfg(test)]

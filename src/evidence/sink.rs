@@ -257,7 +257,6 @@ impl<'r> Sink<'r> {
         mut self,
         format: Format,
         source: &str,
-        digest: &str,
     ) -> Result<Evidence, EvidenceError> {
         if self.events == 0 && self.error_total == 0 {
             self.error(
@@ -330,7 +329,7 @@ impl<'r> Sink<'r> {
             sources: vec![SourceSummary {
                 format,
                 file: source.to_owned(),
-                digest: digest.to_owned(),
+                digest: String::new(),
                 events: self.events,
                 from: self.from,
                 to: self.to,
