@@ -545,9 +545,14 @@ impl RuleBook {
             out.push(Uncovered {
                 location: Some(loc.clone()),
                 people: *n,
+                // The note's first sentence says what to consider; the rest (reforms,
+                // what is unverified) is in the rule and the docs' table.
                 no_duty: no_duty.map(|r| NoDuty {
                     rule: r.id.clone(),
-                    advice: r.note.clone().unwrap_or_else(|| r.name.clone()),
+                    advice: r.note.as_deref().map_or_else(
+                        || r.name.clone(),
+                        |n| n.split_once(". ").map_or(n, |(first, _)| first).to_owned(),
+                    ),
                 }),
             });
         }
