@@ -40,17 +40,25 @@ const BUILT_IN: [(&str, &str); 7] = [
 
 /// Every shipped rule, file by file.
 fn built_in_rules() -> Result<Vec<Rule>, RuleError> {
-    let mut rules = Vec::new();
-    for (name, text) in BUILT_IN {
-        rules.extend(
-            shipped_rules(text).map_err(|e| RuleError::Parse(format!("rules/{name}: {e}")))?,
-        );
-    }
-    Ok(rules)
+    // Parsed once per process: settings, the desk and each front end build rule books from
+    // the same compiled-in text.
+    static PARSED: std::sync::OnceLock<Result<Vec<Rule>, RuleError>> = std::sync::OnceLock::new();
+    PARSED
+        .get_or_init(|| {
+            let mut rules = Vec::new();
+            for (name, text) in BUILT_IN {
+                rules.extend(
+                    shipped_rules(text)
+                        .map_err(|e| RuleError::Parse(format!("rules/{name}: {e}")))?,
+                );
+            }
+            Ok(rules)
+        })
+        .clone()
 }
 
 /// A rule file or `[deadlines]` section that cannot be used.
-#[derive(Debug, Error, PartialEq)]
+#[derive(Debug, Clone, Error, PartialEq)]
 pub enum RuleError {
     #[error("jurisdiction rules: {0}")]
     Parse(String),

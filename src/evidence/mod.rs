@@ -163,7 +163,7 @@ impl EvidenceOptions {
         let person_from = match &self.person_from {
             None => None,
             Some(text) => {
-                let re = regex::RegexBuilder::new(text)
+                let re = regex_lite::RegexBuilder::new(text)
                     .size_limit(1 << 20)
                     .build()
                     .map_err(|e| format!("--person-from: {e}"))?;
@@ -219,7 +219,7 @@ enum Allowed {
 /// [`EvidenceOptions`], compiled.
 #[derive(Debug)]
 struct Matching {
-    person_from: Option<(regex::Regex, Group)>,
+    person_from: Option<(regex_lite::Regex, Group)>,
     map: HashMap<String, String>,
     authorized: Vec<Allowed>,
 }

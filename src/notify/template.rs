@@ -267,12 +267,22 @@ impl Clone for TemplateSet {
 impl TemplateSet {
     /// The built-in templates only.
     pub fn built_in() -> Result<Self, TemplateError> {
-        TemplateSet::load(None)
+        // Compiled once per process: every command loads settings, few render a letter.
+        static BUILT_IN: std::sync::OnceLock<Result<TemplateSet, TemplateError>> =
+            std::sync::OnceLock::new();
+        BUILT_IN.get_or_init(|| TemplateSet::compile(None)).clone()
     }
 
     /// The built-in templates, with any of `dir/NAME.subject.txt`, `dir/NAME.txt` and
     /// `dir/NAME.html` replacing the built-in part of the same name.
     pub fn load(dir: Option<&Path>) -> Result<Self, TemplateError> {
+        match dir.filter(|d| d.is_dir()) {
+            Some(dir) => TemplateSet::compile(Some(dir)),
+            None => TemplateSet::built_in(),
+        }
+    }
+
+    fn compile(dir: Option<&Path>) -> Result<Self, TemplateError> {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.add_function("element", declare_element);
