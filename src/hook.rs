@@ -38,13 +38,23 @@ pub fn environment(
     pass_env: &[String],
     secrets: &[&str],
 ) -> Vec<(String, String)> {
+    environment_from(own, pass_env, secrets, |name| std::env::var(name).ok())
+}
+
+/// [`environment`], reading the variables passed on through `var`.
+fn environment_from(
+    own: Vec<(String, String)>,
+    pass_env: &[String],
+    secrets: &[&str],
+    var: impl Fn(&str) -> Option<String>,
+) -> Vec<(String, String)> {
     let withheld = |name: &str| NEVER_PASSED.contains(&name) || secrets.contains(&name);
     let mut env: Vec<(String, String)> = BASE_ENV
         .iter()
         .copied()
         .chain(pass_env.iter().map(String::as_str))
         .filter(|name| !withheld(name))
-        .filter_map(|name| std::env::var(name).ok().map(|v| (name.to_owned(), v)))
+        .filter_map(|name| var(name).map(|v| (name.to_owned(), v)))
         .collect();
     env.extend(own);
     env
@@ -253,12 +263,17 @@ mod tests {
 
     #[test]
     fn a_hook_gets_no_secret_even_when_pass_env_names_it() {
-        // SAFETY: tests in this module do not read these variables concurrently.
-        unsafe {
-            std::env::set_var("BREACHDESK_KEY", "00");
-            std::env::set_var("SMTP_SECRET_FOR_TEST", "hunter2");
-            std::env::set_var("HOOK_PROXY_FOR_TEST", "proxy:3128");
-        }
+        // The process's environment, as the hook's caller would see it.
+        let var = |name: &str| {
+            match name {
+                "BREACHDESK_KEY" => Some("00"),
+                "SMTP_SECRET_FOR_TEST" => Some("hunter2"),
+                "HOOK_PROXY_FOR_TEST" => Some("proxy:3128"),
+                _ => None,
+            }
+            .map(str::to_owned)
+            .or_else(|| std::env::var(name).ok())
+        };
         let pass: Vec<String> = [
             "BREACHDESK_KEY",
             "SMTP_SECRET_FOR_TEST",
@@ -266,10 +281,11 @@ mod tests {
         ]
         .map(String::from)
         .to_vec();
-        let env = environment(
+        let env = environment_from(
             vec![("BREACHDESK_PROGRAM".into(), "staff-monitoring".into())],
             &pass,
             &["SMTP_SECRET_FOR_TEST"],
+            var,
         );
         let out = run(&HookRun {
             command: "env".into(),

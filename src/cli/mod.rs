@@ -30,6 +30,7 @@ use clap::Parser;
 use thiserror::Error;
 
 pub use args::{Cli, Command};
+use args::NotifyCommand;
 
 use crate::config::{self, ConfigError, Settings};
 use crate::desk::{Desk, DeskError, LocalDesk};
@@ -98,23 +99,37 @@ pub struct Context<'a> {
     pub err: &'a mut dyn Write,
 }
 
-/// Set by the binary for `notify queue` and `notify send`: on the embedded database they
-/// run without transparent huge pages. mimalloc commits its arenas whole and the kernel
-/// backs them with 2 MiB pages: a sled send peaked at 140-150 MB for 85 MB of heap (90-98
-/// MB without, as fast). On PostgreSQL the same send was 28% slower without them (7,600-
-/// 8,000 against 10,650-10,900 msg/s), so there they stay. docs/PERFORMANCE.md has the runs.
-pub static HUGE_PAGES_OFF_ON_SLED: std::sync::atomic::AtomicBool =
-    std::sync::atomic::AtomicBool::new(false);
+/// How this run uses memory, decided from its parsed command before any thread starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MemoryUse {
+    /// Give freed memory back to the system at once rather than after mimalloc's default
+    /// 10 ms: a send's 16 connection threads otherwise each keep pages they are done with,
+    /// and its peak went from 192 to 216-224 MB (docs/PERFORMANCE.md). Not for `notify
+    /// queue`, which allocates and frees letter after letter: there, giving pages back at
+    /// once made it take them again from the kernel, zeroed, for every chunk (20-30% of its
+    /// time).
+    pub purge_at_once: bool,
+    /// `notify queue` and `notify send` on the embedded database run without transparent
+    /// huge pages. mimalloc commits its arenas whole and the kernel backs them with 2 MiB
+    /// pages: a sled send peaked at 140-150 MB for 85 MB of heap (90-98 MB without, as
+    /// fast). On PostgreSQL the same send was 28% slower without them (7,600-8,000 against
+    /// 10,650-10,900 msg/s), so there they stay; other commands' short runs are faster with
+    /// them (`incident list` over 10,000 incidents 95 ms against 117-128 ms).
+    pub huge_pages_off_on_sled: bool,
+}
 
-/// Turns transparent huge pages off for this process, memory already mapped included (the
-/// kernel checks at each fault).
-fn no_huge_pages() {
-    #[cfg(target_os = "linux")]
-    {
-        use nix::libc;
-        // SAFETY: PR_SET_THP_DISABLE takes an integer flag and no pointers; a failure (an
-        // old kernel) only leaves huge pages on.
-        unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) };
+impl MemoryUse {
+    /// The settings for `command`.
+    pub fn for_command(command: Option<&Command>) -> MemoryUse {
+        let (queue, send) = match command {
+            Some(Command::Notify(NotifyCommand::Queue { .. })) => (true, false),
+            Some(Command::Notify(NotifyCommand::Send { .. })) => (false, true),
+            _ => (false, false),
+        };
+        MemoryUse {
+            purge_at_once: !queue,
+            huge_pages_off_on_sled: queue || send,
+        }
     }
 }
 
@@ -132,6 +147,8 @@ pub struct Location {
     /// The config file was named explicitly, so it must exist.
     pub config_required: bool,
     pub key_file: PathBuf,
+    /// How the run uses memory ([`MemoryUse::for_command`]).
+    pub memory: MemoryUse,
 }
 
 impl Location {
@@ -163,6 +180,7 @@ impl Location {
             config,
             config_required,
             key_file,
+            memory: MemoryUse::for_command(cli.command.as_ref()),
         })
     }
 
@@ -196,8 +214,8 @@ impl Location {
         let store = match &url {
             Some(url) => Store::open_postgres(url, &key, &local)?,
             None => {
-                if HUGE_PAGES_OFF_ON_SLED.load(std::sync::atomic::Ordering::Relaxed) {
-                    no_huge_pages();
+                if self.memory.huge_pages_off_on_sled {
+                    crate::sys::no_transparent_huge_pages();
                 }
                 Store::open(&self.db, &key)?
             }
@@ -222,6 +240,10 @@ impl Location {
 /// Runs the command line and returns the process's exit code.
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
+    // Before any thread starts: parsing the arguments starts none.
+    if MemoryUse::for_command(cli.command.as_ref()).purge_at_once {
+        crate::sys::purge_freed_memory_at_once();
+    }
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let mut err = io::stderr();

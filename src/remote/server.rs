@@ -6,7 +6,7 @@
 
 use std::io::Write;
 use std::os::fd::AsFd;
-use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, FileTypeExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -250,20 +250,39 @@ fn bind(socket: &Path, group: Option<&str>) -> Result<UnixListener, ServeError> 
         ),
         None => None,
     };
-    // The process umask (077, set when the store opened) makes the socket 0600 from the
-    // start; it is widened only after its group is set.
-    let listener = UnixListener::bind(socket).map_err(io)?;
-    if let Some(gid) = gid {
-        nix::unistd::chown(socket, None, Some(gid)).map_err(|source| ServeError::Chown {
-            path: socket.to_owned(),
-            group: group.unwrap_or_default().to_owned(),
-            source,
-        })?;
-        std::fs::set_permissions(socket, std::fs::Permissions::from_mode(0o660)).map_err(io)?;
-    } else {
-        std::fs::set_permissions(socket, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
-    }
-    Ok(listener)
+    // The socket is made in a private directory beside its place (0700: nobody else can
+    // reach it whatever the umask), given its group and mode there, and only then renamed
+    // into place: at its path it never has any other mode.
+    let parent = socket
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let private = parent.join(format!(".breachdesk-socket.{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&private);
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(&private)
+        .map_err(io)?;
+    let made = private.join("socket");
+    let placed = (|| {
+        let listener = UnixListener::bind(&made).map_err(io)?;
+        if let Some(gid) = gid {
+            nix::unistd::chown(&made, None, Some(gid)).map_err(|source| ServeError::Chown {
+                path: socket.to_owned(),
+                group: group.unwrap_or_default().to_owned(),
+                source,
+            })?;
+            std::fs::set_permissions(&made, std::fs::Permissions::from_mode(0o660))
+                .map_err(io)?;
+        } else {
+            std::fs::set_permissions(&made, std::fs::Permissions::from_mode(0o600))
+                .map_err(io)?;
+        }
+        std::fs::rename(&made, socket).map_err(io)?;
+        Ok(listener)
+    })();
+    let _ = std::fs::remove_dir_all(&private);
+    placed
 }
 
 /// The user at the other end of the socket, from the kernel.

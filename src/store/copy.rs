@@ -62,7 +62,6 @@ pub fn open_target(db: &str) -> Result<Box<dyn Engine>, StoreError> {
         Box::new(pg)
     } else {
         let path = Path::new(db);
-        nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
         dir::prepare_dir(path)?;
         Box::new(SledEngine::open(path)?)
     };

@@ -1,6 +1,6 @@
 //! The database directory on disk: created with mode 0700, a directory that holds
-//! something other than a sled database refused, and the modes of files written before
-//! the umask was tightened corrected at open.
+//! something other than a sled database refused, and the modes of the files sled writes
+//! (with the process's umask) set to 0600 when the engine opens and closes.
 
 use std::fs;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
@@ -53,8 +53,8 @@ pub(super) fn prepare_local_dir(dir: &Path) -> Result<(), StoreError> {
     fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(io)
 }
 
-/// Sets every file under `dir` to 0600 and every directory to 0700, for databases whose
-/// files were written before the umask was tightened.
+/// Sets every file under `dir` to 0600 and every directory to 0700: sled creates its files
+/// with the process's umask.
 pub(super) fn tighten_files(dir: &Path) -> Result<(), StoreError> {
     let io = |e| StoreError::Io {
         path: dir.to_owned(),

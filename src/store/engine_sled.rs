@@ -34,6 +34,15 @@ pub struct SledEngine {
     path: PathBuf,
 }
 
+impl Drop for SledEngine {
+    fn drop(&mut self) {
+        // Files sled created while open (snapshots, blobs) get their private modes too; a
+        // failure here leaves them inside the 0700 directory, tightened at the next open.
+        let _ = self.db.flush();
+        let _ = super::dir::tighten_files(&self.path);
+    }
+}
+
 impl SledEngine {
     pub fn open(dir: &Path) -> Result<SledEngine, StoreError> {
         // Every commit flushes before it returns, so sled's periodic flusher thread would
@@ -48,6 +57,9 @@ impl SledEngine {
             .iter()
             .map(|t| db.open_tree(t.name()).map_err(|e| StoreError::open(dir, e)))
             .collect::<Result<_, _>>()?;
+        // sled creates its files with the process's umask; the directory (0700) keeps other
+        // users out, and its files are set to 0600 here and when the engine closes.
+        super::dir::tighten_files(dir)?;
         Ok(SledEngine {
             db,
             trees,

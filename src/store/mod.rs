@@ -88,7 +88,7 @@ use codec::{
     StoredEvent, aad, decode, encode, incident_key, incident_page_key, page_key, timeline_key,
     unhex,
 };
-use dir::{prepare_dir, tighten_files};
+use dir::prepare_dir;
 
 /// The on-disk format this build reads and writes.
 pub const FORMAT_VERSION: u32 = 5;
@@ -177,15 +177,13 @@ pub struct Store {
 impl Store {
     /// Opens the database in `dir` with `key`, creating it (mode 0700) if it does not exist.
     /// Refuses a directory that holds something else, a database of another format version
-    /// and a key that does not match. Opening tightens the process's umask to 077: every
-    /// file the database writes holds personal data.
+    /// and a key that does not match. Every file the database writes holds personal data:
+    /// the directory is 0700, so no other user reaches them, and the engine's files are set
+    /// to 0600 once it has opened (the process's umask is left alone).
     pub fn open(dir: &Path, key: &Key) -> Result<Store, StoreError> {
-        nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
         prepare_dir(dir)?;
         let engine = engine_sled::SledEngine::open(dir)?;
-        let store = Store::on_engine(Box::new(engine), dir, key)?;
-        tighten_files(dir)?;
-        Ok(store)
+        Store::on_engine(Box::new(engine), dir, key)
     }
 
     /// Opens the PostgreSQL database at `url` with `key`; this process keeps its send
@@ -193,7 +191,6 @@ impl Store {
     /// `breachdesk db migrate`. Change notices of other processes on the same database
     /// reach this store's watchers.
     pub fn open_postgres(url: &str, key: &Key, local: &Path) -> Result<Store, StoreError> {
-        nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
         dir::prepare_local_dir(local)?;
         let engine = PgEngine::open(url)?;
         let store = Store::on_engine(Box::new(engine), local, key)?;
