@@ -9,10 +9,8 @@
 //! `programs.rs` and `resume.rs` (the kill switch), `notifications.rs` and `sending.rs`,
 //! `deadlines.rs` (obligations and evidence), `audit.rs` (the audit log and the access log).
 
-use std::fmt;
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::access::Denial;
@@ -60,57 +58,8 @@ pub use people::{ImportReport, PeopleFilter};
 pub use programs::{HIDDEN_HOOK, LinkOutcome, PauseOutcome};
 pub use resume::ResumeOutcome;
 
-/// What kind of failure a [`DeskError`] is: the part of an error that front ends branch on
-/// (exit codes, the TUI showing a refusal in place), and that crosses the daemon's socket
-/// beside the message. The message is for the responder to read, never to match on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ErrorKind {
-    /// The caller may not do this (and the refusal was recorded).
-    Denied,
-    /// What the request names does not exist: an incident, programme, person or rule.
-    NotFound,
-    /// The request itself is wrong: a bad value, a bad file, a missing setting it needs.
-    Invalid,
-    /// The request is sound, but the state it meets does not allow it now (a running pause,
-    /// a sender already at work, nothing to change).
-    Conflict,
-    /// Something outside the request failed or stopped it: the mail server, the daemon, a
-    /// protocol mismatch, an interruption. Trying again later may work.
-    Unavailable,
-    /// breachdesk itself failed: the database, or a reply it could not encode.
-    Internal,
-}
+pub use crate::domain::ErrorKind;
 
-impl ErrorKind {
-    /// The name on the wire and in `--json` output: `denied`, `not-found`, ...
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ErrorKind::Denied => "denied",
-            ErrorKind::NotFound => "not-found",
-            ErrorKind::Invalid => "invalid",
-            ErrorKind::Conflict => "conflict",
-            ErrorKind::Unavailable => "unavailable",
-            ErrorKind::Internal => "internal",
-        }
-    }
-
-    /// Whether the user can fix this by changing what they asked for (exit code 2).
-    pub fn is_user_error(self) -> bool {
-        match self {
-            ErrorKind::Denied | ErrorKind::NotFound | ErrorKind::Invalid | ErrorKind::Conflict => {
-                true
-            }
-            ErrorKind::Unavailable | ErrorKind::Internal => false,
-        }
-    }
-}
-
-impl fmt::Display for ErrorKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// Why a desk action did not happen. [`DeskError::kind`] says whose it is to fix.
 #[derive(Debug, Error)]
@@ -225,12 +174,10 @@ impl DeskError {
             | DeskError::Unchanged(_)
             | DeskError::OpenObligations { .. }
             | DeskError::PurgeRefused(_)
-            | DeskError::Store(StoreError::Purged(_) | StoreError::WitnessLost { .. })
             | DeskError::EmptyRoster(_) => ErrorKind::Conflict,
-            DeskError::Delivery(_)
-            | DeskError::Interrupted(_)
-            | DeskError::Store(StoreError::Postgres { .. }) => ErrorKind::Unavailable,
-            DeskError::Internal(_) | DeskError::Store(_) => ErrorKind::Internal,
+            DeskError::Delivery(_) | DeskError::Interrupted(_) => ErrorKind::Unavailable,
+            DeskError::Internal(_) => ErrorKind::Internal,
+            DeskError::Store(e) => e.kind(),
             DeskError::Remote { kind, .. } => *kind,
         }
     }
@@ -380,6 +327,36 @@ mod error_kind_tests {
             assert_eq!(error.kind(), kind, "{error}");
             assert_eq!(error.is_denied(), kind == ErrorKind::Denied, "{error}");
             assert_eq!(error.is_user_error(), kind.is_user_error(), "{error}");
+        }
+    }
+
+    #[test]
+    fn a_store_error_gets_one_exit_code_through_the_desk_and_the_command_line() {
+        let path = std::path::PathBuf::from("/var/lib/breachdesk");
+        let cases = [
+            (StoreError::Locked { path: path.clone() }, ErrorKind::Conflict, 2),
+            (StoreError::NotADatabase { path: path.clone() }, ErrorKind::Invalid, 2),
+            (StoreError::WrongKey { path }, ErrorKind::Invalid, 2),
+            (
+                StoreError::Unreachable {
+                    at: "PostgreSQL at db:5432".into(),
+                    message: "connection refused".into(),
+                },
+                ErrorKind::Unavailable,
+                1,
+            ),
+            (StoreError::Engine("I/O error".into()), ErrorKind::Internal, 1),
+            (StoreError::Corrupt("page"), ErrorKind::Internal, 1),
+        ];
+        for (error, kind, exit) in cases {
+            let message = error.to_string();
+            assert_eq!(error.kind(), kind, "{message}");
+            let through_desk = crate::cli::CliError::from(DeskError::Store(error));
+            let code = |e: &crate::cli::CliError| match e {
+                crate::cli::CliError::User(_) => 2,
+                _ => 1,
+            };
+            assert_eq!(code(&through_desk), exit, "{message}");
         }
     }
 

@@ -79,15 +79,9 @@ impl From<ConfigError> for CliError {
 }
 
 impl From<StoreError> for CliError {
+    /// By the same kind as through the desk ([`StoreError::kind`]).
     fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::Sled(_)
-            | StoreError::Postgres { .. }
-            | StoreError::Conflict
-            | StoreError::Corrupt(_)
-            | StoreError::Encode(_) => CliError::Failure(e.to_string()),
-            _ => CliError::User(e.to_string()),
-        }
+        CliError::from(DeskError::Store(e))
     }
 }
 

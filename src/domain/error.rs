@@ -1,6 +1,9 @@
 //! The one error type for values that fail validation. Messages are written for the
 //! responder who typed the value: they say what is wrong and what would be accepted.
 
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 /// A value that does not meet the rules of its type.
@@ -56,4 +59,56 @@ pub enum DomainError {
     /// A harm-assessment input outside what the methodology allows.
     #[error("{0}")]
     Invalid(String),
+}
+
+/// What kind of failure a desk or store error is: the part of an error that front ends branch on
+/// (exit codes, the TUI showing a refusal in place), and that crosses the daemon's socket
+/// beside the message. The message is for the responder to read, never to match on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ErrorKind {
+    /// The caller may not do this (and the refusal was recorded).
+    Denied,
+    /// What the request names does not exist: an incident, programme, person or rule.
+    NotFound,
+    /// The request itself is wrong: a bad value, a bad file, a missing setting it needs.
+    Invalid,
+    /// The request is sound, but the state it meets does not allow it now (a running pause,
+    /// a sender already at work, nothing to change).
+    Conflict,
+    /// Something outside the request failed or stopped it: the mail server, the daemon, a
+    /// protocol mismatch, an interruption. Trying again later may work.
+    Unavailable,
+    /// breachdesk itself failed: the database, or a reply it could not encode.
+    Internal,
+}
+
+impl ErrorKind {
+    /// The name on the wire and in `--json` output: `denied`, `not-found`, ...
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Denied => "denied",
+            ErrorKind::NotFound => "not-found",
+            ErrorKind::Invalid => "invalid",
+            ErrorKind::Conflict => "conflict",
+            ErrorKind::Unavailable => "unavailable",
+            ErrorKind::Internal => "internal",
+        }
+    }
+
+    /// Whether the user can fix this by changing what they asked for (exit code 2).
+    pub fn is_user_error(self) -> bool {
+        match self {
+            ErrorKind::Denied | ErrorKind::NotFound | ErrorKind::Invalid | ErrorKind::Conflict => {
+                true
+            }
+            ErrorKind::Unavailable | ErrorKind::Internal => false,
+        }
+    }
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }

@@ -23,7 +23,7 @@ pub use assessment::{
 pub use audit::{AccessRecord, AuditAction, AuditEvent, ChangeNotice, EventDraft};
 pub use category::{CategoryCatalog, CategoryDef, CategoryName};
 pub use element::{DataElement, ElementDecision, ExposedElements};
-pub use error::DomainError;
+pub use error::{DomainError, ErrorKind};
 pub use exposure::{
     EvidenceSummary, Finding, ObligationRecord, ObligationState, Phase, Submission,
 };

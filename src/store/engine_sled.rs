@@ -34,6 +34,29 @@ pub struct SledEngine {
     path: PathBuf,
 }
 
+/// sled's errors, put into words: nothing of sled's leaves this engine.
+impl From<sled::Error> for StoreError {
+    fn from(e: sled::Error) -> Self {
+        StoreError::Engine(e.to_string())
+    }
+}
+
+/// Why sled could not open `path`: another process holding its lock, or anything else.
+fn open_failed(path: &Path, e: sled::Error) -> StoreError {
+    let locked = matches!(&e, sled::Error::Io(io)
+        if io.kind() == std::io::ErrorKind::WouldBlock || io.to_string().contains("lock"));
+    if locked {
+        StoreError::Locked {
+            path: path.to_owned(),
+        }
+    } else {
+        StoreError::Open {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        }
+    }
+}
+
 impl Drop for SledEngine {
     fn drop(&mut self) {
         // Files sled created while open (snapshots, blobs) get their private modes too; a
@@ -52,10 +75,10 @@ impl SledEngine {
             .flush_every_ms(None)
             .cache_capacity(CACHE_BYTES)
             .open()
-            .map_err(|e| StoreError::open(dir, e))?;
+            .map_err(|e| open_failed(dir, e))?;
         let trees = Tree::ALL
             .iter()
-            .map(|t| db.open_tree(t.name()).map_err(|e| StoreError::open(dir, e)))
+            .map(|t| db.open_tree(t.name()).map_err(|e| open_failed(dir, e)))
             .collect::<Result<_, _>>()?;
         // sled creates its files with the process's umask; the directory (0700) keeps other
         // users out, and its files are set to 0600 here and when the engine closes.
@@ -194,7 +217,7 @@ impl Engine for SledEngine {
         });
         result.map_err(|e| match e {
             TransactionError::Abort(e) => e,
-            TransactionError::Storage(e) => StoreError::Sled(e),
+            TransactionError::Storage(e) => StoreError::from(e),
         })
     }
 
@@ -268,7 +291,7 @@ impl SledTxn<'_> {
                 self.conflict = true;
                 StoreError::Conflict
             }
-            sled::transaction::UnabortableTransactionError::Storage(e) => StoreError::Sled(e),
+            sled::transaction::UnabortableTransactionError::Storage(e) => StoreError::from(e),
         }
     }
 }

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 
+use crate::domain::ErrorKind;
 use crate::domain::text::display_path;
 
 /// Something went wrong reading or writing the database.
@@ -14,8 +15,8 @@ pub enum StoreError {
         display_path(.path)
     )]
     Locked { path: PathBuf },
-    #[error("cannot open the database at {}: {source}", display_path(.path))]
-    Open { path: PathBuf, source: sled::Error },
+    #[error("cannot open the database at {}: {reason}", display_path(.path))]
+    Open { path: PathBuf, reason: String },
     #[error(
         "{} is not a breachdesk database (it exists and holds other files); choose another --db directory",
         display_path(.path)
@@ -32,10 +33,13 @@ pub enum StoreError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// The database engine failed (an I/O error under sled, say). The engine puts its own
+    /// error into words here; no engine type leaves the engine.
     #[error("database error: {0}")]
-    Sled(#[from] sled::Error),
-    #[error("PostgreSQL at {at}: {message}")]
-    Postgres { at: String, message: String },
+    Engine(String),
+    /// The database could not be reached or dropped the connection (PostgreSQL).
+    #[error("{at}: {message}")]
+    Unreachable { at: String, message: String },
     #[error("{}", schema_message(.at, *.found, *.wanted))]
     Schema {
         at: String,
@@ -104,18 +108,29 @@ impl StoreError {
         StoreError::Corrupt(what)
     }
 
-    pub(super) fn open(path: &std::path::Path, source: sled::Error) -> Self {
-        let locked = matches!(&source, sled::Error::Io(e)
-            if e.kind() == std::io::ErrorKind::WouldBlock || e.to_string().contains("lock"));
-        if locked {
-            StoreError::Locked {
-                path: path.to_owned(),
-            }
-        } else {
-            StoreError::Open {
-                path: path.to_owned(),
-                source,
-            }
+    /// What kind of failure this is: the one classification every front end's exit code
+    /// and the daemon's reply follow ([`ErrorKind`]).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            StoreError::Open { .. }
+            | StoreError::NotADatabase { .. }
+            | StoreError::UnknownFormat { .. }
+            | StoreError::Io { .. }
+            | StoreError::Schema { .. }
+            | StoreError::WrongKey { .. }
+            | StoreError::Key(_) => ErrorKind::Invalid,
+            StoreError::Locked { .. }
+            | StoreError::TargetNotEmpty { .. }
+            | StoreError::Purged(_)
+            | StoreError::Witness(_)
+            | StoreError::WitnessLost { .. } => ErrorKind::Conflict,
+            StoreError::Unreachable { .. } => ErrorKind::Unavailable,
+            StoreError::Engine(_)
+            | StoreError::CopyMismatch { .. }
+            | StoreError::Conflict
+            | StoreError::Corrupt(_)
+            | StoreError::MissingWrappingKey { .. }
+            | StoreError::Encode(_) => ErrorKind::Internal,
         }
     }
 }

@@ -437,7 +437,7 @@ impl Txn for PgTxn<'_, '_> {
             Err(e) => {
                 let message = explain(&e);
                 self.error = Some(e);
-                Err(StoreError::Postgres {
+                Err(StoreError::Unreachable {
                     at: String::new(),
                     message,
                 })
@@ -460,7 +460,7 @@ impl Txn for PgTxn<'_, '_> {
                 Err(e) => {
                     let message = explain(&e);
                     self.error = Some(e);
-                    return Err(StoreError::Postgres {
+                    return Err(StoreError::Unreachable {
                         at: String::new(),
                         message,
                     });

@@ -46,8 +46,8 @@ pub fn describe_url(url: &str) -> String {
 }
 
 pub(super) fn failed(shown: &str, e: &postgres::Error) -> StoreError {
-    StoreError::Postgres {
-        at: shown.to_owned(),
+    StoreError::Unreachable {
+        at: format!("PostgreSQL at {shown}"),
         message: explain(e),
     }
 }
