@@ -8,139 +8,103 @@ use serde::{Deserialize, Serialize};
 
 use super::{IncidentId, ProgramSlug, UserName};
 
-/// What a change did. The names are stable: scripts read them from `audit log --json`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum AuditAction {
-    #[serde(rename = "incident.opened")]
-    IncidentOpened,
-    #[serde(rename = "incident.severity")]
-    SeverityChanged,
-    #[serde(rename = "incident.assessed")]
-    HarmAssessed,
-    #[serde(rename = "incident.status")]
-    StatusChanged,
+/// Declares [`AuditAction`] with each action's stable name written once: the enum, its
+/// name ([`AuditAction::as_str`]), its serde form (that name) and [`AuditAction::ALL`].
+macro_rules! audit_actions {
+    ($($(#[$doc:meta])* $variant:ident = $name:literal,)+) => {
+        /// What a change did. The names are stable: scripts read them from `audit log --json`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum AuditAction {
+            $($(#[$doc])* $variant,)+
+        }
+
+        impl AuditAction {
+            /// Every action, in declaration order.
+            pub const ALL: &[AuditAction] = &[$(AuditAction::$variant,)+];
+
+            /// The stable dotted name, e.g. `incident.opened`.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(AuditAction::$variant => $name,)+
+                }
+            }
+
+            /// The action named `name`, if there is one.
+            pub fn from_name(name: &str) -> Option<AuditAction> {
+                match name {
+                    $($name => Some(AuditAction::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+audit_actions! {
+    IncidentOpened = "incident.opened",
+    SeverityChanged = "incident.severity",
+    HarmAssessed = "incident.assessed",
+    StatusChanged = "incident.status",
     /// A data element was confirmed exposed or ruled out.
-    #[serde(rename = "incident.element")]
-    ElementDecided,
-    #[serde(rename = "incident.note")]
-    NoteAdded,
-    #[serde(rename = "incident.assigned")]
-    Assigned,
-    #[serde(rename = "people.imported")]
-    PeopleImported,
-    #[serde(rename = "program.added")]
-    ProgramAdded,
-    #[serde(rename = "program.linked")]
-    ProgramLinked,
-    #[serde(rename = "program.unlinked")]
-    ProgramUnlinked,
-    #[serde(rename = "program.edited")]
-    ProgramEdited,
-    #[serde(rename = "program.pause-requested")]
-    PauseRequested,
-    #[serde(rename = "program.paused")]
-    ProgramPaused,
-    #[serde(rename = "program.pause-failed")]
-    PauseFailed,
-    #[serde(rename = "program.resume-refused")]
-    ResumeRefused,
-    #[serde(rename = "program.resume-requested")]
-    ResumeRequested,
-    #[serde(rename = "program.resumed")]
-    ProgramResumed,
-    #[serde(rename = "program.resume-failed")]
-    ResumeFailed,
-    #[serde(rename = "notify.queued")]
-    NotificationsQueued,
-    #[serde(rename = "notify.sent")]
-    NotificationsSent,
-    #[serde(rename = "notify.retried")]
-    NotificationsRetried,
-    #[serde(rename = "notify.bounced")]
-    NotificationsBounced,
-    #[serde(rename = "incident.member-added")]
-    MemberAdded,
-    #[serde(rename = "incident.member-removed")]
-    MemberRemoved,
-    #[serde(rename = "incident.clock")]
-    ClockChanged,
+    ElementDecided = "incident.element",
+    NoteAdded = "incident.note",
+    Assigned = "incident.assigned",
+    PeopleImported = "people.imported",
+    ProgramAdded = "program.added",
+    ProgramLinked = "program.linked",
+    ProgramUnlinked = "program.unlinked",
+    ProgramEdited = "program.edited",
+    PauseRequested = "program.pause-requested",
+    ProgramPaused = "program.paused",
+    PauseFailed = "program.pause-failed",
+    ResumeRefused = "program.resume-refused",
+    ResumeRequested = "program.resume-requested",
+    ProgramResumed = "program.resumed",
+    ResumeFailed = "program.resume-failed",
+    NotificationsQueued = "notify.queued",
+    NotificationsSent = "notify.sent",
+    NotificationsRetried = "notify.retried",
+    NotificationsBounced = "notify.bounced",
+    MemberAdded = "incident.member-added",
+    MemberRemoved = "incident.member-removed",
+    ClockChanged = "incident.clock",
     /// The exposure window changed.
-    #[serde(rename = "incident.exposure")]
-    ExposureChanged,
-    #[serde(rename = "obligation.done")]
-    ObligationDone,
-    #[serde(rename = "obligation.waived")]
-    ObligationWaived,
+    ExposureChanged = "incident.exposure",
+    ObligationDone = "obligation.done",
+    ObligationWaived = "obligation.waived",
     /// A responder decided a rule applies although what happened does not trigger it.
-    #[serde(rename = "obligation.applied")]
-    ObligationApplied,
+    ObligationApplied = "obligation.applied",
     /// An open obligation came due within an alert threshold (the deadline sweep).
-    #[serde(rename = "obligation.due-soon")]
-    ObligationDueSoon,
+    ObligationDueSoon = "obligation.due-soon",
     /// An open obligation went past its due time (the deadline sweep).
-    #[serde(rename = "obligation.overdue")]
-    ObligationOverdue,
-    #[serde(rename = "evidence.imported")]
-    EvidenceImported,
+    ObligationOverdue = "obligation.overdue",
+    EvidenceImported = "evidence.imported",
     /// The incident's personal data was destroyed (retention).
-    #[serde(rename = "incident.purged")]
-    IncidentPurged,
+    IncidentPurged = "incident.purged",
     /// An admin started a new audit witness after the old one was lost.
-    #[serde(rename = "audit.witness-reset")]
-    WitnessReset,
+    WitnessReset = "audit.witness-reset",
     /// Someone read personal data.
-    #[serde(rename = "access.read")]
-    PersonalDataRead,
+    PersonalDataRead = "access.read",
     /// Someone was refused.
-    #[serde(rename = "access.denied")]
-    AccessDenied,
+    AccessDenied = "access.denied",
+}
+
+impl Serialize for AuditAction {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for AuditAction {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
+        AuditAction::from_name(&name).ok_or_else(|| {
+            serde::de::Error::custom(format!("unknown audit action '{name}'"))
+        })
+    }
 }
 
 impl AuditAction {
-    /// The stable dotted name, e.g. `incident.opened`.
-    pub fn as_str(self) -> &'static str {
-        use AuditAction::*;
-        match self {
-            IncidentOpened => "incident.opened",
-            SeverityChanged => "incident.severity",
-            HarmAssessed => "incident.assessed",
-            StatusChanged => "incident.status",
-            ElementDecided => "incident.element",
-            NoteAdded => "incident.note",
-            Assigned => "incident.assigned",
-            PeopleImported => "people.imported",
-            ProgramAdded => "program.added",
-            ProgramLinked => "program.linked",
-            ProgramUnlinked => "program.unlinked",
-            ProgramEdited => "program.edited",
-            PauseRequested => "program.pause-requested",
-            ProgramPaused => "program.paused",
-            PauseFailed => "program.pause-failed",
-            ResumeRefused => "program.resume-refused",
-            ResumeRequested => "program.resume-requested",
-            ProgramResumed => "program.resumed",
-            ResumeFailed => "program.resume-failed",
-            NotificationsQueued => "notify.queued",
-            NotificationsSent => "notify.sent",
-            NotificationsRetried => "notify.retried",
-            NotificationsBounced => "notify.bounced",
-            MemberAdded => "incident.member-added",
-            MemberRemoved => "incident.member-removed",
-            ClockChanged => "incident.clock",
-            ExposureChanged => "incident.exposure",
-            ObligationDone => "obligation.done",
-            ObligationWaived => "obligation.waived",
-            ObligationApplied => "obligation.applied",
-            ObligationDueSoon => "obligation.due-soon",
-            ObligationOverdue => "obligation.overdue",
-            EvidenceImported => "evidence.imported",
-            IncidentPurged => "incident.purged",
-            WitnessReset => "audit.witness-reset",
-            PersonalDataRead => "access.read",
-            AccessDenied => "access.denied",
-        }
-    }
-
     /// Whether this is an access-log entry rather than a change.
     pub fn is_access(self) -> bool {
         matches!(
@@ -272,5 +236,22 @@ impl ChangeNotice {
             incident: d.incident,
             program: d.program.clone(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AuditAction;
+
+    #[test]
+    fn each_action_has_one_unique_name_that_is_also_its_stored_form() {
+        let mut seen = std::collections::BTreeSet::new();
+        for &action in AuditAction::ALL {
+            assert!(seen.insert(action.as_str()), "{action} named twice");
+            let json = serde_json::to_string(&action).unwrap();
+            assert_eq!(json, format!("\"{}\"", action.as_str()));
+            assert_eq!(serde_json::from_str::<AuditAction>(&json).unwrap(), action);
+        }
+        assert!(serde_json::from_str::<AuditAction>("\"incident.nothing\"").is_err());
     }
 }

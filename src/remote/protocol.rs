@@ -150,6 +150,13 @@ macro_rules! request_enum {
         }
 
         impl Request {
+            /// Each request's name, arguments and reply as written in the table, and the
+            /// hand-written calls: what `wire.txt` holds beside [`PROTOCOL_VERSION`].
+            pub const WIRE: &[(&str, &str, &str)] = &[
+                ("(hand-written calls)", stringify!($($extra)*), ""),
+                $( (stringify!($name), stringify!($( $arg: $ty ),*), stringify!($reply)), )*
+            ];
+
             /// The operation's name on the wire.
             pub fn name(&self) -> &'static str {
                 match self {
@@ -324,6 +331,50 @@ pub fn from_hex(text: &str) -> Option<Vec<u8>> {
 
 #[cfg(test)]
 mod tests {
+
+    /// The wire as the table declares it: the version, then one line a request (names,
+    /// arguments and reply, whitespace taken out so that the compiler's spacing does not
+    /// count). It names argument types, not their fields: a change inside a type the wire
+    /// carries is for the reviewer to catch.
+    fn wire_text() -> String {
+        // Doc comments are not the wire.
+        let docs = regex_lite::Regex::new(r#"#\[doc=r?"(?:[^"\\]|\\.)*"\]"#).unwrap();
+        let squeeze = |s: &str| {
+            let text = s.split_whitespace().collect::<Vec<_>>().join("");
+            docs.replace_all(&text, "").into_owned()
+        };
+        let mut text = format!("protocol {PROTOCOL_VERSION}\n");
+        for (name, args, reply) in Request::WIRE {
+            text.push_str(&format!("{name}({}) -> {}\n", squeeze(args), squeeze(reply)));
+        }
+        text
+    }
+
+    #[test]
+    fn the_wire_changes_only_with_a_new_protocol_version() {
+        let golden_path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/remote/wire.txt");
+        let now = wire_text();
+        if std::env::var_os("BREACHDESK_BLESS_WIRE").is_some() {
+            std::fs::write(golden_path, &now).unwrap();
+            return;
+        }
+        let golden = std::fs::read_to_string(golden_path).unwrap_or_default();
+        if golden == now {
+            return;
+        }
+        let version = |t: &str| t.lines().next().map(str::to_owned);
+        if version(&golden) == version(&now) {
+            panic!(
+                "the requests on the wire changed but PROTOCOL_VERSION is still {PROTOCOL_VERSION}: \
+                 raise it in src/remote/protocol.rs, then record the new wire with \
+                 `BREACHDESK_BLESS_WIRE=1 cargo test --lib the_wire_changes`"
+            );
+        }
+        panic!(
+            "PROTOCOL_VERSION is now {PROTOCOL_VERSION}: record the wire it names with \
+             `BREACHDESK_BLESS_WIRE=1 cargo test --lib the_wire_changes`"
+        );
+    }
     use super::*;
     use proptest::prelude::*;
 
