@@ -9,7 +9,6 @@
 //! `programs.rs` and `resume.rs` (the kill switch), `notifications.rs` and `sending.rs`,
 //! `deadlines.rs` (obligations and evidence), `audit.rs` (the audit log and the access log).
 
-
 use chrono::{DateTime, Utc};
 use thiserror::Error;
 
@@ -59,7 +58,6 @@ pub use programs::{HIDDEN_HOOK, LinkOutcome, PauseOutcome};
 pub use resume::ResumeOutcome;
 
 pub use crate::domain::ErrorKind;
-
 
 /// Why a desk action did not happen. [`DeskError::kind`] says whose it is to fix.
 #[derive(Debug, Error)]
@@ -334,8 +332,16 @@ mod error_kind_tests {
     fn a_store_error_gets_one_exit_code_through_the_desk_and_the_command_line() {
         let path = std::path::PathBuf::from("/var/lib/breachdesk");
         let cases = [
-            (StoreError::Locked { path: path.clone() }, ErrorKind::Conflict, 2),
-            (StoreError::NotADatabase { path: path.clone() }, ErrorKind::Invalid, 2),
+            (
+                StoreError::Locked { path: path.clone() },
+                ErrorKind::Conflict,
+                2,
+            ),
+            (
+                StoreError::NotADatabase { path: path.clone() },
+                ErrorKind::Invalid,
+                2,
+            ),
             (StoreError::WrongKey { path }, ErrorKind::Invalid, 2),
             (
                 StoreError::Unreachable {
@@ -345,7 +351,11 @@ mod error_kind_tests {
                 ErrorKind::Unavailable,
                 1,
             ),
-            (StoreError::Engine("I/O error".into()), ErrorKind::Internal, 1),
+            (
+                StoreError::Engine("I/O error".into()),
+                ErrorKind::Internal,
+                1,
+            ),
             (StoreError::Corrupt("page"), ErrorKind::Internal, 1),
         ];
         for (error, kind, exit) in cases {

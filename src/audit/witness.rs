@@ -59,14 +59,14 @@ pub struct WitnessLine {
 
 /// What a witness file holds for one database.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reading {
+pub struct WitnessReading {
     /// This database's lines, with their (1-based) line numbers, in file order.
     pub lines: Vec<(usize, WitnessLine)>,
     /// Lines that are not witness lines (a write torn by a crash), skipped.
     pub unreadable: usize,
 }
 
-impl Reading {
+impl WitnessReading {
     /// The line recording the highest seq (the later one of equals).
     pub fn latest(&self) -> Option<&(usize, WitnessLine)> {
         self.lines.iter().rev().max_by_key(|(_, line)| line.seq)
@@ -157,7 +157,7 @@ impl Witness {
     }
 
     /// What the file records for this database; `None` when there is no file.
-    pub fn read(&self) -> Result<Option<Reading>, WitnessError> {
+    pub fn read(&self) -> Result<Option<WitnessReading>, WitnessError> {
         let text = match fs::read(&self.path) {
             Ok(raw) => String::from_utf8_lossy(&raw).into_owned(),
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
@@ -168,7 +168,7 @@ impl Witness {
                 });
             }
         };
-        let mut reading = Reading {
+        let mut reading = WitnessReading {
             lines: Vec::new(),
             unreadable: 0,
         };
@@ -190,7 +190,7 @@ impl Witness {
     /// key order and `head` its head; the chain itself is checked elsewhere.
     pub fn compare(
         &self,
-        reading: Option<&Reading>,
+        reading: Option<&WitnessReading>,
         key: &HeadKey,
         events: &[RawEvent],
         head: Option<&Head>,

@@ -416,7 +416,7 @@ pub enum IncidentCommand {
     },
 }
 
-pub use crate::report::render::Format as ReportFormat;
+pub use crate::report::render::ReportFormat;
 
 /// Adding or removing an incident member.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -601,7 +601,7 @@ pub(super) fn parse_slug(s: &str) -> Result<ProgramSlug, DomainError> {
     s.parse()
 }
 
-pub use crate::report::register::Format as RegisterFormat;
+pub use crate::report::register::RegisterFormat;
 
 /// A day (its start, UTC) or an RFC 3339 time.
 fn parse_since(s: &str) -> Result<DateTime<Utc>, String> {

@@ -79,8 +79,8 @@ pub enum EvidenceCommand {
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// The logs' format [default: detected from the content]
-        #[arg(long, value_enum, default_value_t = crate::evidence::Format::Auto)]
-        format: crate::evidence::Format,
+        #[arg(long, value_enum, default_value_t = crate::evidence::LogFormat::Auto)]
+        format: crate::evidence::LogFormat,
         /// Principals whose reads were authorised, one per line (exact, or a glob with * and ?)
         #[arg(long, value_name = "FILE")]
         authorized: Option<PathBuf>,

@@ -18,12 +18,12 @@ struct Summary<'a> {
     bounces: usize,
     not_failures: usize,
     not_reports: usize,
-    unreadable: Vec<Unreadable<'a>>,
+    unreadable: Vec<UnreadableShown<'a>>,
     recorded: &'a BounceOutcome,
 }
 
 #[derive(Serialize)]
-struct Unreadable<'a> {
+struct UnreadableShown<'a> {
     source: &'a str,
     why: &'a str,
 }
@@ -61,7 +61,7 @@ pub fn run(
                 not_reports,
                 unreadable: unreadable
                     .iter()
-                    .map(|u| Unreadable {
+                    .map(|u| UnreadableShown {
                         source: &u.source,
                         why: &u.why,
                     })

@@ -4,11 +4,15 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use super::args_db::DbCommand;
-use super::{CliError, Location};
+use super::{CliError, Invocation};
 use crate::config::{self, Settings};
 use crate::store::{self, PgEngine, Store, copy};
 
-pub fn run(cmd: DbCommand, location: &Location, out: &mut dyn Write) -> Result<ExitCode, CliError> {
+pub fn run(
+    cmd: DbCommand,
+    location: &Invocation,
+    out: &mut dyn Write,
+) -> Result<ExitCode, CliError> {
     let settings = Settings::load(&location.config, location.config_required)?;
     match cmd {
         DbCommand::Migrate => migrate(location, &settings, out),
@@ -17,7 +21,7 @@ pub fn run(cmd: DbCommand, location: &Location, out: &mut dyn Write) -> Result<E
 }
 
 fn migrate(
-    location: &Location,
+    location: &Invocation,
     settings: &Settings,
     out: &mut dyn Write,
 ) -> Result<ExitCode, CliError> {
@@ -42,7 +46,7 @@ fn migrate(
 }
 
 fn copy_db(
-    location: &Location,
+    location: &Invocation,
     from: &str,
     to: &str,
     out: &mut dyn Write,

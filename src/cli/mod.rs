@@ -29,8 +29,8 @@ use std::sync::Arc;
 use clap::Parser;
 use thiserror::Error;
 
-pub use args::{Cli, Command};
 use args::NotifyCommand;
+pub use args::{Cli, Command};
 
 use crate::config::{self, ConfigError, Settings};
 use crate::desk::{Desk, DeskError, LocalDesk};
@@ -127,9 +127,10 @@ impl MemoryUse {
     }
 }
 
-/// Where the database and config are, after flags, environment and defaults.
+/// This run of the command line: where the database and config are (after flags, environment
+/// and defaults), and how it uses memory.
 #[derive(Debug, Clone)]
-pub struct Location {
+pub struct Invocation {
     /// The database directory; with a PostgreSQL database, where this machine keeps its
     /// send journal.
     pub db: PathBuf,
@@ -145,9 +146,9 @@ pub struct Location {
     pub memory: MemoryUse,
 }
 
-impl Location {
+impl Invocation {
     /// Resolves `--db` and `--config` (or their environment variables) against defaults.
-    pub fn resolve(cli: &Cli) -> Result<Location, ConfigError> {
+    pub fn resolve(cli: &Cli) -> Result<Invocation, ConfigError> {
         let url = cli
             .db
             .as_ref()
@@ -167,7 +168,7 @@ impl Location {
             Some(file) => file.clone(),
             None => crate::crypto::default_key_file().ok_or(ConfigError::NoHome("config"))?,
         };
-        Ok(Location {
+        Ok(Invocation {
             db,
             url,
             db_given: cli.db.is_some(),
@@ -260,7 +261,7 @@ pub fn run() -> ExitCode {
 }
 
 fn dispatch(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<ExitCode, CliError> {
-    let location = Location::resolve(&cli)?;
+    let location = Invocation::resolve(&cli)?;
     let cli = match cli.command {
         Some(Command::Setup(cmd)) => {
             let stdin = io::stdin();

@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use super::args::{NotifyCommand, TemplateCommand};
 use super::output::{self, safe};
-use super::{CliError, Context, Location};
+use super::{CliError, Context, Invocation};
 use crate::config::Settings;
 use crate::desk::{PeopleFilter, ReadPath, SendOptions, SendProgress};
 use crate::domain::{Email, EmployeeId};
@@ -20,7 +20,7 @@ use crate::notify::{Source, TemplateName};
 pub fn template(
     ctx: &mut Context<'_>,
     cmd: TemplateCommand,
-    location: &Location,
+    location: &Invocation,
 ) -> Result<ExitCode, CliError> {
     let settings = Settings::load(&location.config, location.config_required)?;
     match cmd {

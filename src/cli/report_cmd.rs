@@ -4,15 +4,15 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use super::output;
-use super::{CliError, Context, Location};
+use super::{CliError, Context, Invocation};
 use crate::config::Settings;
 use crate::domain::IncidentId;
 use crate::report;
-use crate::report::render::{self, Format as ReportFormat};
+use crate::report::render::{self, ReportFormat};
 
 pub fn run(
     ctx: &mut Context<'_>,
-    location: &Location,
+    location: &Invocation,
     id: IncidentId,
     format: ReportFormat,
     regulator: Option<&str>,

@@ -13,14 +13,14 @@ use clap::CommandFactory as _;
 
 use super::args::Cli;
 use super::args_setup::{InitArgs, InitTls, SetupCommand};
-use super::{CliError, Location};
+use super::{CliError, Invocation};
 use crate::config::Settings;
 use crate::domain::Email;
 use crate::domain::text::display_path;
 
 pub fn run(
     cmd: SetupCommand,
-    location: &Location,
+    location: &Invocation,
     input: &mut dyn BufRead,
     out: &mut dyn Write,
 ) -> Result<ExitCode, CliError> {
@@ -166,7 +166,7 @@ fn list(users: &[String]) -> String {
 
 fn init(
     args: InitArgs,
-    location: &Location,
+    location: &Invocation,
     input: &mut dyn BufRead,
     out: &mut dyn Write,
 ) -> Result<ExitCode, CliError> {

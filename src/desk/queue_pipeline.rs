@@ -34,7 +34,7 @@ pub(super) type Build<'a, T> =
     dyn Fn(u64, &AffectedPerson) -> Result<Option<T>, DeskError> + Sync + 'a;
 
 /// One block's letters, how far into the run it reaches, and the error that ended it.
-struct Block<T> {
+struct LetterBlock<T> {
     number: usize,
     letters: Vec<T>,
     upto: usize,
@@ -43,7 +43,7 @@ struct Block<T> {
 
 /// The shared reading of the targets: the next block's number, how many targets were
 /// read, and how many blocks were written.
-struct Reader<'a> {
+struct TargetReader<'a> {
     targets: Targets<'a>,
     blocks: usize,
     read: usize,
@@ -51,7 +51,7 @@ struct Reader<'a> {
     done: bool,
 }
 
-impl Reader<'_> {
+impl TargetReader<'_> {
     /// The next block's number and targets, or the error that cut it short.
     #[allow(clippy::type_complexity)]
     fn next_block(&mut self) -> Option<(usize, Vec<(u64, AffectedPerson)>, Option<DeskError>)> {
@@ -101,7 +101,7 @@ pub(super) fn run<'a, T: Send>(
     build: &Build<'_, T>,
     mut commit: impl FnMut(Vec<T>, usize) -> Result<(), DeskError>,
 ) -> Result<(usize, usize), DeskError> {
-    let reader = Mutex::new(Reader {
+    let reader = Mutex::new(TargetReader {
         targets,
         blocks: 0,
         read: 0,
@@ -114,8 +114,8 @@ pub(super) fn run<'a, T: Send>(
         reader.lock().unwrap_or_else(|p| p.into_inner()).done = true;
         progress.notify_all();
     };
-    let (out, blocks) = sync_channel::<Block<T>>(BUILDERS);
-    let builder = |out: std::sync::mpsc::SyncSender<Block<T>>| -> usize {
+    let (out, blocks) = sync_channel::<LetterBlock<T>>(BUILDERS);
+    let builder = |out: std::sync::mpsc::SyncSender<LetterBlock<T>>| -> usize {
         // However this builder ends, panicking included, no other waits for it to take a
         // block: without this, a builder that panicked holding the next block to write
         // left the others waiting for room and the writer waiting for them.
@@ -146,7 +146,7 @@ pub(super) fn run<'a, T: Send>(
                 }
             }
             let stop = failed.is_some();
-            let block = Block {
+            let block = LetterBlock {
                 number,
                 letters,
                 upto,
@@ -167,7 +167,7 @@ pub(super) fn run<'a, T: Send>(
         drop(out);
         let mut written = 0;
         let mut result = Ok(());
-        let mut early: BTreeMap<usize, Block<T>> = BTreeMap::new();
+        let mut early: BTreeMap<usize, LetterBlock<T>> = BTreeMap::new();
         let mut next = 0;
         // Blocks are committed in their order; the channel closes when every builder is done.
         'receiving: while let Ok(block) = blocks.recv() {

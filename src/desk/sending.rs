@@ -23,8 +23,8 @@ use super::notifications::{SendOptions, SendProgress, sender};
 use crate::access::{Need, Role};
 use crate::domain::{AffectedPerson, AuditAction, EmployeeId, EventDraft, IncidentId, UserName};
 use crate::notify::{
-    self, Attempt, Delivery, DeliveryState, Finished, LEASE_RENEW, NotificationRef, Pool,
-    SendError, SendLease, SmtpTarget, TemplateName, Transport,
+    self, Attempt, Delivery, DeliveryState, Finished, LEASE_RENEW, NotificationRef, SendError,
+    SendLease, SmtpPool, SmtpTarget, TemplateName, Transport,
 };
 use crate::store::Changes;
 
@@ -111,7 +111,7 @@ fn run(
 ) -> Result<SendProgress, DeskError> {
     let smtp = desk.settings.config.smtp.clone();
     let mut round = desk.store.deliveries(scope)?;
-    let mut rec = Recorder::new(desk, lease);
+    let mut rec = SendRecorder::new(desk, lease);
     rec.catch_up_notified(&round)?;
     // In roster order (the outbox's key order): letters that sit together are read
     // together, and people are marked on a few roster pages at a time.
@@ -180,7 +180,7 @@ fn stopping(stop: Option<&AtomicBool>) -> bool {
 #[allow(clippy::too_many_arguments)]
 fn send_round(
     desk: &LocalDesk,
-    rec: &mut Recorder<'_>,
+    rec: &mut SendRecorder<'_>,
     items: &[Item],
     connections: usize,
     rate: u32,
@@ -197,7 +197,7 @@ fn send_round(
             .map(|rest| Box::new(move || rest.wait()) as notify::NoteWait)
             .map_err(|e| e.to_string())
     });
-    let mut pool = Pool::start(
+    let mut pool = SmtpPool::start(
         connections,
         Arc::clone(sender),
         stop.clone(),
@@ -229,7 +229,7 @@ fn send_round(
 fn feed(
     desk: &LocalDesk,
     items: &[Item],
-    pool: &Pool,
+    pool: &SmtpPool,
     results: &mpsc::Sender<Finished>,
     rate: u32,
     stop: Option<&AtomicBool>,
@@ -259,7 +259,7 @@ fn feed(
 fn hand_out(
     desk: &LocalDesk,
     items: &[Item],
-    pool: &Pool,
+    pool: &SmtpPool,
     results: &mpsc::Sender<Finished>,
     rate: u32,
     stop: Option<&AtomicBool>,
@@ -317,7 +317,7 @@ fn hand_out(
 }
 
 /// Records outcomes and keeps the counts of one send.
-struct Recorder<'a> {
+struct SendRecorder<'a> {
     desk: &'a LocalDesk,
     lease: &'a SendLease,
     renewed: DateTime<Utc>,
@@ -338,9 +338,9 @@ struct Recorder<'a> {
     committed_at: Instant,
 }
 
-impl<'a> Recorder<'a> {
+impl<'a> SendRecorder<'a> {
     fn new(desk: &'a LocalDesk, lease: &'a SendLease) -> Self {
-        Recorder {
+        SendRecorder {
             desk,
             lease,
             renewed: desk.now(),

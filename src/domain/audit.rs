@@ -98,9 +98,8 @@ impl Serialize for AuditAction {
 impl<'de> Deserialize<'de> for AuditAction {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let name = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-        AuditAction::from_name(&name).ok_or_else(|| {
-            serde::de::Error::custom(format!("unknown audit action '{name}'"))
-        })
+        AuditAction::from_name(&name)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown audit action '{name}'")))
     }
 }
 

@@ -11,7 +11,7 @@ const SNIFF: usize = 64 * 1024;
 /// An access log's format.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
-pub enum Format {
+pub enum LogFormat {
     /// Detect the format from the content.
     #[default]
     Auto,
@@ -33,49 +33,49 @@ pub enum Format {
     Elasticsearch,
 }
 
-impl Format {
-    pub const KNOWN: [Format; 8] = [
-        Format::Csv,
-        Format::Cloudtrail,
-        Format::S3,
-        Format::Gcp,
-        Format::Workspace,
-        Format::Azure,
-        Format::Pgaudit,
-        Format::Elasticsearch,
+impl LogFormat {
+    pub const KNOWN: [LogFormat; 8] = [
+        LogFormat::Csv,
+        LogFormat::Cloudtrail,
+        LogFormat::S3,
+        LogFormat::Gcp,
+        LogFormat::Workspace,
+        LogFormat::Azure,
+        LogFormat::Pgaudit,
+        LogFormat::Elasticsearch,
     ];
 
     pub fn as_str(self) -> &'static str {
         match self {
-            Format::Auto => "auto",
-            Format::Csv => "csv",
-            Format::Cloudtrail => "cloudtrail",
-            Format::S3 => "s3",
-            Format::Gcp => "gcp",
-            Format::Workspace => "workspace",
-            Format::Azure => "azure",
-            Format::Pgaudit => "pgaudit",
-            Format::Elasticsearch => "elasticsearch",
+            LogFormat::Auto => "auto",
+            LogFormat::Csv => "csv",
+            LogFormat::Cloudtrail => "cloudtrail",
+            LogFormat::S3 => "s3",
+            LogFormat::Gcp => "gcp",
+            LogFormat::Workspace => "workspace",
+            LogFormat::Azure => "azure",
+            LogFormat::Pgaudit => "pgaudit",
+            LogFormat::Elasticsearch => "elasticsearch",
         }
     }
 
     /// What each format is, for messages.
     pub fn describe(self) -> &'static str {
         match self {
-            Format::Auto => "detected from the content",
-            Format::Csv => "breachdesk CSV (accessed_at,accessor,employee_id,action)",
-            Format::Cloudtrail => "AWS CloudTrail ({\"Records\": [...]} or one event per line)",
-            Format::S3 => "Amazon S3 server access log",
-            Format::Gcp => "Google Cloud audit log entries (JSON lines)",
-            Format::Workspace => "Google Workspace Drive activities (Reports API, JSON lines)",
-            Format::Azure => "Azure Storage resource logs (JSON lines)",
-            Format::Pgaudit => "pgaudit in PostgreSQL csvlog",
-            Format::Elasticsearch => "Elasticsearch audit log (JSON lines)",
+            LogFormat::Auto => "detected from the content",
+            LogFormat::Csv => "breachdesk CSV (accessed_at,accessor,employee_id,action)",
+            LogFormat::Cloudtrail => "AWS CloudTrail ({\"Records\": [...]} or one event per line)",
+            LogFormat::S3 => "Amazon S3 server access log",
+            LogFormat::Gcp => "Google Cloud audit log entries (JSON lines)",
+            LogFormat::Workspace => "Google Workspace Drive activities (Reports API, JSON lines)",
+            LogFormat::Azure => "Azure Storage resource logs (JSON lines)",
+            LogFormat::Pgaudit => "pgaudit in PostgreSQL csvlog",
+            LogFormat::Elasticsearch => "Elasticsearch audit log (JSON lines)",
         }
     }
 }
 
-impl std::fmt::Display for Format {
+impl std::fmt::Display for LogFormat {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -86,8 +86,8 @@ impl std::fmt::Display for Format {
 /// breachdesk reads.
 pub(super) fn open<'a>(
     input: &'a mut dyn Read,
-    given: Format,
-) -> Result<(Format, Box<dyn BufRead + 'a>), String> {
+    given: LogFormat,
+) -> Result<(LogFormat, Box<dyn BufRead + 'a>), String> {
     let mut raw = BufReader::with_capacity(1 << 20, input);
     let gzip = raw
         .fill_buf()
@@ -101,7 +101,7 @@ pub(super) fn open<'a>(
     } else {
         Box::new(raw)
     };
-    if given != Format::Auto {
+    if given != LogFormat::Auto {
         return Ok((given, reader));
     }
     // Enough of the start to see a whole first record.
@@ -111,7 +111,7 @@ pub(super) fn open<'a>(
         .read_to_end(&mut head)
         .map_err(|e| format!("cannot read: {e}"))?;
     let format = sniff(&head).ok_or_else(|| {
-        let known: Vec<String> = Format::KNOWN
+        let known: Vec<String> = LogFormat::KNOWN
             .iter()
             .map(|f| format!("{} ({})", f.as_str(), f.describe()))
             .collect();
@@ -124,7 +124,7 @@ pub(super) fn open<'a>(
 }
 
 /// The format whose first record `head` starts with.
-fn sniff(head: &[u8]) -> Option<Format> {
+fn sniff(head: &[u8]) -> Option<LogFormat> {
     let text = String::from_utf8_lossy(head);
     let start = text.trim_start_matches('\u{feff}').trim_start();
     if start.starts_with('{') {
@@ -132,25 +132,25 @@ fn sniff(head: &[u8]) -> Option<Format> {
     }
     let first = start.lines().next().unwrap_or("");
     if first.trim_end() == "accessed_at,accessor,employee_id,action" {
-        return Some(Format::Csv);
+        return Some(LogFormat::Csv);
     }
     if first.contains("AUDIT: ") || first.contains(",\"AUDIT: ") {
-        return Some(Format::Pgaudit);
+        return Some(LogFormat::Pgaudit);
     }
     if looks_like_csvlog(first) && start.contains("AUDIT: ") {
-        return Some(Format::Pgaudit);
+        return Some(LogFormat::Pgaudit);
     }
     if looks_like_s3_access(first) {
-        return Some(Format::S3);
+        return Some(LogFormat::S3);
     }
     None
 }
 
 /// A JSON log: a CloudTrail file, or JSON lines of one of the services.
-fn sniff_json(start: &str) -> Option<Format> {
+fn sniff_json(start: &str) -> Option<LogFormat> {
     let prefix = start.trim_start_matches('{').trim_start();
     if prefix.starts_with("\"Records\"") {
-        return Some(Format::Cloudtrail);
+        return Some(LogFormat::Cloudtrail);
     }
     let line = start.lines().next().unwrap_or("");
     let value: serde_json::Value = serde_json::from_str(line).ok()?;
@@ -159,28 +159,28 @@ fn sniff_json(start: &str) -> Option<Format> {
         .get("Records")
         .is_some_and(serde_json::Value::is_array)
     {
-        return Some(Format::Cloudtrail);
+        return Some(LogFormat::Cloudtrail);
     }
     if has("eventVersion") && has("eventSource") && has("eventName") {
-        return Some(Format::Cloudtrail);
+        return Some(LogFormat::Cloudtrail);
     }
     let audit_type = value
         .pointer("/protoPayload/@type")
         .and_then(serde_json::Value::as_str)
         .unwrap_or("");
     if audit_type.ends_with("google.cloud.audit.AuditLog") {
-        return Some(Format::Gcp);
+        return Some(LogFormat::Gcp);
     }
     if value.get("kind").and_then(serde_json::Value::as_str) == Some("admin#reports#activity") {
-        return Some(Format::Workspace);
+        return Some(LogFormat::Workspace);
     }
     if has("operationName") && has("category") && (has("time") || has("properties")) {
-        return Some(Format::Azure);
+        return Some(LogFormat::Azure);
     }
     if value.get("type").and_then(serde_json::Value::as_str) == Some("audit")
         && (has("event.action") || has("event.type"))
     {
-        return Some(Format::Elasticsearch);
+        return Some(LogFormat::Elasticsearch);
     }
     None
 }

@@ -71,7 +71,7 @@ struct AuditLog<'a> {
     #[serde(default, borrow)]
     authentication_info: Option<Authentication<'a>>,
     #[serde(default)]
-    status: Option<Status>,
+    status: Option<RpcStatus>,
     #[serde(default)]
     authorization_info: Vec<Authorization>,
     #[serde(default)]
@@ -86,7 +86,7 @@ struct Authentication<'a> {
 }
 
 #[derive(Deserialize)]
-struct Status {
+struct RpcStatus {
     #[serde(default)]
     code: i64,
 }

@@ -37,7 +37,7 @@ mod postgres;
 mod sink;
 mod time;
 
-pub use detect::Format;
+pub use detect::LogFormat;
 use sink::Sink;
 
 /// How many bad records are listed; the rest are counted.
@@ -115,7 +115,7 @@ pub struct Event<'a> {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "OptionFields")]
 pub struct EvidenceOptions {
-    pub format: Format,
+    pub format: LogFormat,
     /// Principals whose reads were authorised: exact names, or globs with `*` and `?`.
     pub authorized: Vec<String>,
     /// A regular expression with a named group `employee_id` or `email`, matched against
@@ -129,7 +129,7 @@ pub struct EvidenceOptions {
 #[serde(deny_unknown_fields)]
 struct OptionFields {
     #[serde(default)]
-    format: Format,
+    format: LogFormat,
     #[serde(default)]
     authorized: Vec<String>,
     #[serde(default)]
@@ -169,9 +169,9 @@ impl EvidenceOptions {
                     .map_err(|e| format!("--person-from: {e}"))?;
                 let names: Vec<&str> = re.capture_names().flatten().collect();
                 let group = if names.contains(&"employee_id") {
-                    Group::EmployeeId
+                    PersonGroup::EmployeeId
                 } else if names.contains(&"email") {
-                    Group::Email
+                    PersonGroup::Email
                 } else {
                     return Err(format!(
                         "--person-from '{}' has no named group employee_id or email, e.g. 'monitoring/(?P<employee_id>E[0-9]+)/'",
@@ -204,7 +204,7 @@ impl EvidenceOptions {
 
 /// Which named group of `--person-from` names the person.
 #[derive(Debug, Clone, Copy)]
-enum Group {
+enum PersonGroup {
     EmployeeId,
     Email,
 }
@@ -219,7 +219,7 @@ enum Allowed {
 /// [`EvidenceOptions`], compiled.
 #[derive(Debug)]
 struct Matching {
-    person_from: Option<(regex_lite::Regex, Group)>,
+    person_from: Option<(regex_lite::Regex, PersonGroup)>,
     map: HashMap<String, String>,
     authorized: Vec<Allowed>,
 }
@@ -351,7 +351,7 @@ pub struct AccessorEvidence {
 /// One imported log: what it is, what it held, what it covers.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourceSummary {
-    pub format: Format,
+    pub format: LogFormat,
     /// The file as named at import.
     pub file: String,
     /// SHA-256 of the file's bytes: the same file imported again changes nothing.
@@ -673,15 +673,15 @@ pub fn analyse(
     let (format, mut input) = detect::open(input, options.format).map_err(refuse)?;
     let mut sink = Sink::new(roster, &matching, now);
     let read = match format {
-        Format::Auto => Err("the format was not detected".to_owned()),
-        Format::Csv => csv_log::read(&mut input, &mut sink),
-        Format::Cloudtrail => aws::cloudtrail(&mut input, &mut sink),
-        Format::S3 => aws::s3_access(&mut input, &mut sink),
-        Format::Gcp => google::cloud_audit(&mut input, &mut sink),
-        Format::Workspace => google::drive_activity(&mut input, &mut sink),
-        Format::Azure => azure::storage(&mut input, &mut sink),
-        Format::Pgaudit => postgres::pgaudit(&mut input, &mut sink),
-        Format::Elasticsearch => elastic::audit(&mut input, &mut sink),
+        LogFormat::Auto => Err("the format was not detected".to_owned()),
+        LogFormat::Csv => csv_log::read(&mut input, &mut sink),
+        LogFormat::Cloudtrail => aws::cloudtrail(&mut input, &mut sink),
+        LogFormat::S3 => aws::s3_access(&mut input, &mut sink),
+        LogFormat::Gcp => google::cloud_audit(&mut input, &mut sink),
+        LogFormat::Workspace => google::drive_activity(&mut input, &mut sink),
+        LogFormat::Azure => azure::storage(&mut input, &mut sink),
+        LogFormat::Pgaudit => postgres::pgaudit(&mut input, &mut sink),
+        LogFormat::Elasticsearch => elastic::audit(&mut input, &mut sink),
     };
     if let Err(e) = read {
         sink.error(0, e);

@@ -7,9 +7,9 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::{DateTime, Utc};
 
 use super::{
-    AccessorEvidence, Event, Evidence, EvidenceError, Format, GAP_MINUTES, Group, Kind,
-    LISTED_ERRORS, MAX_ACCESSOR, MAX_RESOURCE, Matching, PersonEvidence, RosterIndex,
-    SourceSummary, top,
+    AccessorEvidence, Event, Evidence, EvidenceError, GAP_MINUTES, Kind, LISTED_ERRORS, LogFormat,
+    MAX_ACCESSOR, MAX_RESOURCE, Matching, PersonEvidence, PersonGroup, RosterIndex, SourceSummary,
+    top,
 };
 use crate::domain::text::for_terminal;
 
@@ -235,10 +235,10 @@ impl<'r> Sink<'r> {
                 continue;
             };
             let found = match group {
-                Group::EmployeeId => caps
+                PersonGroup::EmployeeId => caps
                     .name("employee_id")
                     .and_then(|m| self.roster.by_id.get(m.as_str()).copied()),
-                Group::Email => caps.name("email").and_then(|m| {
+                PersonGroup::Email => caps.name("email").and_then(|m| {
                     self.roster
                         .by_email
                         .get(&m.as_str().to_ascii_lowercase())
@@ -255,7 +255,7 @@ impl<'r> Sink<'r> {
     /// The evidence of this source, or every bad record.
     pub(super) fn finish(
         mut self,
-        format: Format,
+        format: LogFormat,
         source: &str,
     ) -> Result<Evidence, EvidenceError> {
         if self.events == 0 && self.error_total == 0 {

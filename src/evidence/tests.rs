@@ -29,7 +29,7 @@ fn t(text: &str) -> DateTime<Utc> {
 
 fn options() -> EvidenceOptions {
     EvidenceOptions {
-        format: Format::Auto,
+        format: LogFormat::Auto,
         authorized: vec![
             "arn:aws:sts::111122223333:assumed-role/backup/*".into(),
             "backup*".into(),
@@ -54,46 +54,46 @@ fn run(bytes: &[u8]) -> Evidence {
     run_with(bytes, &options()).unwrap()
 }
 
-const FIXTURES: [(&str, &[u8], Format); 8] = [
+const FIXTURES: [(&str, &[u8], LogFormat); 8] = [
     (
         "cloudtrail.json",
         include_bytes!("../../tests/fixtures/evidence/cloudtrail.json"),
-        Format::Cloudtrail,
+        LogFormat::Cloudtrail,
     ),
     (
         "cloudtrail.jsonl",
         include_bytes!("../../tests/fixtures/evidence/cloudtrail.jsonl"),
-        Format::Cloudtrail,
+        LogFormat::Cloudtrail,
     ),
     (
         "s3-access.log",
         include_bytes!("../../tests/fixtures/evidence/s3-access.log"),
-        Format::S3,
+        LogFormat::S3,
     ),
     (
         "gcp-data-access.jsonl",
         include_bytes!("../../tests/fixtures/evidence/gcp-data-access.jsonl"),
-        Format::Gcp,
+        LogFormat::Gcp,
     ),
     (
         "workspace-drive.jsonl",
         include_bytes!("../../tests/fixtures/evidence/workspace-drive.jsonl"),
-        Format::Workspace,
+        LogFormat::Workspace,
     ),
     (
         "azure-storage.jsonl",
         include_bytes!("../../tests/fixtures/evidence/azure-storage.jsonl"),
-        Format::Azure,
+        LogFormat::Azure,
     ),
     (
         "pgaudit.csv",
         include_bytes!("../../tests/fixtures/evidence/pgaudit.csv"),
-        Format::Pgaudit,
+        LogFormat::Pgaudit,
     ),
     (
         "elasticsearch-audit.jsonl",
         include_bytes!("../../tests/fixtures/evidence/elasticsearch-audit.jsonl"),
-        Format::Elasticsearch,
+        LogFormat::Elasticsearch,
     ),
 ];
 
@@ -278,7 +278,7 @@ fn gzip_unknown_formats_bad_patterns_and_bad_records() {
     ))
     .unwrap();
     let e = run(&gz.finish().unwrap());
-    assert_eq!(e.sources[0].format, Format::Cloudtrail);
+    assert_eq!(e.sources[0].format, LogFormat::Cloudtrail);
     assert_eq!(e.people.len(), 2);
 
     let err = run_with(b"hello world\nthis is no log\n", &options()).unwrap_err();
@@ -369,7 +369,7 @@ fn every_bad_csv_row_is_named_by_line_and_nothing_is_kept() {
         assert!(text.contains(needle), "{needle}: {text}");
     }
     let named = EvidenceOptions {
-        format: Format::Csv,
+        format: LogFormat::Csv,
         ..EvidenceOptions::default()
     };
     let err = run_with(b"when,who,id,what\n", &named).unwrap_err();

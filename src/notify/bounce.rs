@@ -76,7 +76,7 @@ impl BounceReport {
 
 /// What one message in the bounce mailbox turned out to be.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Reading {
+pub enum MailReading {
     /// A report of a failed delivery.
     Bounce(BounceReport),
     /// A report that is not a failure: delayed, delivered, relayed or expanded.
@@ -111,18 +111,18 @@ pub struct Mailbox {
 }
 
 /// Where a mailbox reader hands each failure report.
-pub type Sink<'a> = &'a mut dyn FnMut(BounceReport);
+pub type BounceSink<'a> = &'a mut dyn FnMut(BounceReport);
 
 impl Mailbox {
     fn take(&mut self, source: String, raw: &[u8], sink: &mut dyn FnMut(BounceReport)) {
         self.messages += 1;
         match read_message(&source, raw) {
-            Ok(Reading::Bounce(report)) => {
+            Ok(MailReading::Bounce(report)) => {
                 self.bounces += 1;
                 sink(report);
             }
-            Ok(Reading::NotFailed(_)) => self.not_failed += 1,
-            Ok(Reading::NotAReport) => self.not_reports += 1,
+            Ok(MailReading::NotFailed(_)) => self.not_failed += 1,
+            Ok(MailReading::NotAReport) => self.not_reports += 1,
             Err(why) => self.unreadable.push(Unreadable { source, why }),
         }
     }
@@ -131,7 +131,7 @@ impl Mailbox {
 /// Reads every message of a Maildir (`new/` and `cur/`, in name order), handing each
 /// failure report to `sink`. A directory without those is read as a directory of message
 /// files.
-pub fn read_maildir(dir: &Path, sink: Sink<'_>) -> Result<Mailbox, String> {
+pub fn read_maildir(dir: &Path, sink: BounceSink<'_>) -> Result<Mailbox, String> {
     let name = crate::domain::text::display_path(dir);
     let subdirs: Vec<_> = ["new", "cur"]
         .iter()
@@ -181,7 +181,7 @@ pub fn read_maildir(dir: &Path, sink: Sink<'_>) -> Result<Mailbox, String> {
 /// is unquoted once, as mboxrd writes it), one message at a time: at most one message
 /// ([`MAX_MESSAGE_BYTES`]) and one line of it are held, whatever the file's size. Anything
 /// but a regular file (a device, a pipe, a directory) is refused before it is read.
-pub fn read_mbox(file: &Path, sink: Sink<'_>) -> Result<Mailbox, String> {
+pub fn read_mbox(file: &Path, sink: BounceSink<'_>) -> Result<Mailbox, String> {
     let name = display(file);
     let opened = open_regular(file, false).map_err(|e| match e {
         NotAMailbox::Io(e) => format!("cannot read {name}: {e}"),
@@ -382,7 +382,7 @@ fn read_bounded(file: &Path) -> Result<Vec<u8>, String> {
 }
 
 /// Reads one message: a failure report, another report, or not a report.
-pub fn read_message(source: &str, raw: &[u8]) -> Result<Reading, String> {
+pub fn read_message(source: &str, raw: &[u8]) -> Result<MailReading, String> {
     if raw.iter().all(u8::is_ascii_whitespace) {
         return Err("empty message".into());
     }
@@ -401,7 +401,7 @@ pub fn read_message(source: &str, raw: &[u8]) -> Result<Reading, String> {
         ));
     }
     if !mail.ctype.mimetype.eq_ignore_ascii_case("multipart/report") {
-        return Ok(Reading::NotAReport);
+        return Ok(MailReading::NotAReport);
     }
     let status_part = find_part(&mail, "message/delivery-status").ok_or_else(|| {
         "a multipart/report without a message/delivery-status part (not a delivery report)"
@@ -422,7 +422,7 @@ pub fn read_message(source: &str, raw: &[u8]) -> Result<Reading, String> {
             .skip(1)
             .find_map(|g| field(g, "action"))
             .ok_or_else(|| "a delivery-status part with no recipient's action".to_string())?;
-        return Ok(Reading::NotFailed(action.to_ascii_lowercase()));
+        return Ok(MailReading::NotFailed(action.to_ascii_lowercase()));
     };
     let status = field(recipient, "status")
         .map(|s| s.split_whitespace().next().unwrap_or_default().to_owned())
@@ -430,7 +430,7 @@ pub fn read_message(source: &str, raw: &[u8]) -> Result<Reading, String> {
         .ok_or_else(|| "a failed recipient without a valid Status field".to_string())?;
     if !status.starts_with('5') {
         // A "failed" action with a temporary status is contradictory: not taken as a bounce.
-        return Ok(Reading::NotFailed(format!(
+        return Ok(MailReading::NotFailed(format!(
             "failed with temporary status {status}"
         )));
     }
@@ -442,7 +442,7 @@ pub fn read_message(source: &str, raw: &[u8]) -> Result<Reading, String> {
                 .to_owned()
         })
         .unwrap_or_else(|| "failed (no diagnostic given)".into());
-    Ok(Reading::Bounce(BounceReport {
+    Ok(MailReading::Bounce(BounceReport {
         source: source.to_owned(),
         tokens: tokens(&mail),
         message_id: original_message_id(&mail),
@@ -588,7 +588,7 @@ Subject: Your data\r\n\
 
     #[test]
     fn a_failure_report_names_its_token_status_diagnostic_and_original() {
-        let Reading::Bounce(report) = read_message("m1", DSN.as_bytes()).unwrap() else {
+        let MailReading::Bounce(report) = read_message("m1", DSN.as_bytes()).unwrap() else {
             panic!("not a bounce");
         };
         assert_eq!(report.tokens, ["00112233aabbccdd"]);
@@ -608,12 +608,12 @@ Subject: Your data\r\n\
             .replace("5.1.1", "4.4.1");
         assert_eq!(
             read_message("m", delayed.as_bytes()).unwrap(),
-            Reading::NotFailed("delayed".into())
+            MailReading::NotFailed("delayed".into())
         );
         let reply = "From: eve@corp.example\r\nAuto-Submitted: auto-replied\r\nSubject: Out of office\r\n\r\nBack Monday.\r\n";
         assert_eq!(
             read_message("m", reply.as_bytes()).unwrap(),
-            Reading::NotAReport
+            MailReading::NotAReport
         );
     }
 

@@ -115,7 +115,7 @@ pub struct CategoryView {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct PersonView {
+pub struct LetterPerson {
     pub employee_id: String,
     pub name: String,
     pub email: String,
@@ -131,7 +131,7 @@ pub struct PersonView {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct IncidentView {
+pub struct LetterIncident {
     pub id: String,
     pub title: String,
     pub severity: u8,
@@ -143,7 +143,7 @@ pub struct IncidentView {
 }
 
 #[derive(Debug, Clone, Serialize)]
-pub struct ProgramView {
+pub struct LetterProgram {
     pub slug: String,
     pub name: String,
     pub state: String,
@@ -177,7 +177,7 @@ pub struct Stats {
 /// for everyone on the roster.
 #[derive(Debug, Clone)]
 pub struct LetterContext {
-    pub person: PersonView,
+    pub person: LetterPerson,
     /// What the law asks of this person's letter.
     pub law: LawView,
     pub shared: Arc<SharedView>,
@@ -243,8 +243,8 @@ impl minijinja::value::Object for Elements {
 /// of queuing them.
 #[derive(Debug)]
 pub struct SharedView {
-    pub incident: IncidentView,
-    pub programs: Vec<ProgramView>,
+    pub incident: LetterIncident,
+    pub programs: Vec<LetterProgram>,
     pub contact: Contact,
     pub stats: Stats,
     /// The same as template values, put into each letter's one map (cheaper to look into
@@ -263,8 +263,8 @@ struct SharedValues {
 
 impl SharedView {
     fn new(
-        incident: IncidentView,
-        programs: Vec<ProgramView>,
+        incident: LetterIncident,
+        programs: Vec<LetterProgram>,
         contact: Contact,
         stats: Stats,
     ) -> Self {
@@ -316,7 +316,7 @@ fn day(t: DateTime<Utc>) -> String {
 impl IncidentContext {
     pub fn new(incident: &Incident, programs: &[Program], contact: &Contact, stats: Stats) -> Self {
         let shared = SharedView::new(
-            IncidentView {
+            LetterIncident {
                 id: incident.id.to_string(),
                 title: incident.title.clone(),
                 severity: incident.severity.level(),
@@ -331,7 +331,7 @@ impl IncidentContext {
             programs
                 .iter()
                 .filter(|p| incident.programs.contains(&p.slug))
-                .map(|p| ProgramView {
+                .map(|p| LetterProgram {
                     slug: p.slug.to_string(),
                     name: p.name.clone(),
                     state: p.state.to_string(),
@@ -364,7 +364,7 @@ impl IncidentContext {
     /// The context for one person.
     pub fn for_person(&self, person: &AffectedPerson, catalog: &CategoryCatalog) -> LetterContext {
         LetterContext {
-            person: PersonView {
+            person: LetterPerson {
                 employee_id: person.employee_id.to_string(),
                 name: person.name.clone(),
                 email: person.email.to_string(),
@@ -463,7 +463,7 @@ mod tests {
     #[test]
     fn law_elements_are_tested_by_name_iterated_and_printed_as_a_list() {
         let ctx = LetterContext {
-            person: PersonView {
+            person: LetterPerson {
                 employee_id: "E1".into(),
                 name: "Ana".into(),
                 email: "ana@corp.example".into(),
@@ -480,7 +480,7 @@ mod tests {
                 attorney_general: None,
             },
             shared: Arc::new(SharedView::new(
-                IncidentView {
+                LetterIncident {
                     id: "INC-1".into(),
                     title: "Leak".into(),
                     severity: 2,

@@ -21,7 +21,7 @@ pub use lawcheck::{BREACH_HEADINGS, Gap, check as check_letter};
 pub use lease::{Holder, LEASE_HOLD, LEASE_RENEW, SendLease};
 pub use letter::{LetterError, Sender, header_safe, wire_text};
 pub use outbox::{Delivery, DeliveryState, Notification, NotificationRef, notification_id};
-pub use sender::{Attempt, Finished, NoteWait, Pool, SentNote, TOP_UP};
+pub use sender::{Attempt, Finished, NoteWait, SentNote, SmtpPool, TOP_UP};
 pub use smtp::{
     Outgoing, SendError, SmtpClient, SmtpError, SmtpSettings, SmtpTarget, TlsMode, Transport,
 };

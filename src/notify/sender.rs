@@ -44,12 +44,12 @@ pub type NoteWait = Box<dyn FnOnce() + Send>;
 pub const TOP_UP: std::time::Duration = std::time::Duration::from_millis(2);
 
 /// Worker threads with one transport each.
-pub struct Pool {
+pub struct SmtpPool {
     jobs: Option<SyncSender<Attempt>>,
     threads: Vec<JoinHandle<()>>,
 }
 
-impl Pool {
+impl SmtpPool {
     /// Starts `connections` workers; `connect` makes each one's transport. Outcomes arrive
     /// on `results` as each letter ends.
     pub fn start(
@@ -59,7 +59,7 @@ impl Pool {
         results: mpsc::Sender<Finished>,
         note: Arc<SentNote>,
         connect: impl Fn() -> Box<dyn Transport> + Send + Sync + 'static,
-    ) -> Pool {
+    ) -> SmtpPool {
         let connections = connections.max(1);
         // Room for a few letters per connection, so that workers never wait for the feeder.
         let (job_tx, job_rx) = mpsc::sync_channel::<Attempt>(connections * 32);
@@ -75,7 +75,7 @@ impl Pool {
                 let note = Arc::clone(&note);
                 thread::spawn(move || {
                     let mut transport = connect();
-                    let worker = Worker {
+                    let worker = ConnectionWorker {
                         jobs: &job_rx,
                         results: &results,
                         sender: &sender,
@@ -86,7 +86,7 @@ impl Pool {
                 })
             })
             .collect();
-        Pool {
+        SmtpPool {
             jobs: Some(job_tx),
             threads,
         }
@@ -120,7 +120,7 @@ impl Pool {
 }
 
 /// What one worker thread works with.
-struct Worker<'a> {
+struct ConnectionWorker<'a> {
     jobs: &'a Mutex<Receiver<Attempt>>,
     results: &'a mpsc::Sender<Finished>,
     sender: &'a Sender,
@@ -128,7 +128,7 @@ struct Worker<'a> {
     stop: Option<&'a std::sync::atomic::AtomicBool>,
 }
 
-impl Worker<'_> {
+impl ConnectionWorker<'_> {
     fn work(&self, transport: &mut dyn Transport) {
         let mut outstanding: Option<NoteWait> = None;
         self.work_on(transport, &mut outstanding);
@@ -192,7 +192,7 @@ impl Worker<'_> {
     }
 }
 
-impl Drop for Pool {
+impl Drop for SmtpPool {
     fn drop(&mut self) {
         self.jobs = None;
         for t in self.threads.drain(..) {

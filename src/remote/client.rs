@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
 use super::protocol::{
-    self, FrameError, MAX_REPLY, PROTOCOL_VERSION, ReplyFrame, Request, Welcome, protocol_mismatch,
+    self, MAX_REPLY, PROTOCOL_VERSION, ReplyFrame, Request, Welcome, WireError, protocol_mismatch,
 };
 use crate::desk::{DeskError, ErrorKind, Identity, SendProgress};
 use crate::domain::text::display_path;
@@ -178,10 +178,10 @@ impl RemoteDesk {
     pub(super) fn read_reply(&self, stream: &mut UnixStream) -> Result<ReplyFrame, DeskError> {
         let frame =
             protocol::read_frame(stream, MAX_REPLY, &mut |_| false).map_err(|e| match e {
-                FrameError::Closed | FrameError::Truncated { .. } => {
+                WireError::Closed | WireError::Truncated { .. } => {
                     self.gone("it closed the connection before answering (it may have stopped)")
                 }
-                FrameError::Stalled => self.gone("no answer in time"),
+                WireError::Stalled => self.gone("no answer in time"),
                 other => self.gone(other),
             })?;
         serde_json::from_slice(&frame).map_err(|e| self.garbled(format!("unreadable reply: {e}")))

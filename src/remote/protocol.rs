@@ -36,7 +36,7 @@ pub const MAX_REPLY: usize = 1 << 30;
 
 /// What went wrong reading a frame.
 #[derive(Debug, Error)]
-pub enum FrameError {
+pub enum WireError {
     /// The peer closed the connection between frames.
     #[error("the connection was closed")]
     Closed,
@@ -67,23 +67,23 @@ pub fn read_frame(
     input: &mut dyn Read,
     limit: usize,
     keep_waiting: &mut dyn FnMut(bool) -> bool,
-) -> Result<Vec<u8>, FrameError> {
+) -> Result<Vec<u8>, WireError> {
     let mut header = [0u8; 4];
     let got = fill(input, &mut header, false, keep_waiting)?;
     if got == 0 {
-        return Err(FrameError::Closed);
+        return Err(WireError::Closed);
     }
     if got < 4 {
-        return Err(FrameError::Truncated { expected: 4, got });
+        return Err(WireError::Truncated { expected: 4, got });
     }
     let size = u32::from_be_bytes(header) as usize;
     if size > limit {
-        return Err(FrameError::TooLarge { size, limit });
+        return Err(WireError::TooLarge { size, limit });
     }
     let mut body = vec![0u8; size];
     let got = fill(input, &mut body, true, keep_waiting)?;
     if got < size {
-        return Err(FrameError::Truncated {
+        return Err(WireError::Truncated {
             expected: size,
             got,
         });
@@ -97,7 +97,7 @@ fn fill(
     buf: &mut [u8],
     started: bool,
     keep_waiting: &mut dyn FnMut(bool) -> bool,
-) -> Result<usize, FrameError> {
+) -> Result<usize, WireError> {
     let mut got = 0;
     while got < buf.len() {
         match input.read(&mut buf[got..]) {
@@ -113,13 +113,13 @@ fn fill(
                 let mid_frame = started || got > 0;
                 if !keep_waiting(mid_frame) {
                     return Err(if mid_frame {
-                        FrameError::Stalled
+                        WireError::Stalled
                     } else {
-                        FrameError::Closed
+                        WireError::Closed
                     });
                 }
             }
-            Err(e) => return Err(FrameError::Io(e)),
+            Err(e) => return Err(WireError::Io(e)),
         }
     }
     Ok(got)
@@ -345,7 +345,11 @@ mod tests {
         };
         let mut text = format!("protocol {PROTOCOL_VERSION}\n");
         for (name, args, reply) in Request::WIRE {
-            text.push_str(&format!("{name}({}) -> {}\n", squeeze(args), squeeze(reply)));
+            text.push_str(&format!(
+                "{name}({}) -> {}\n",
+                squeeze(args),
+                squeeze(reply)
+            ));
         }
         text
     }
@@ -393,25 +397,25 @@ mod tests {
         );
         assert!(matches!(
             read_frame(&mut wire.as_slice(), 4, &mut never),
-            Err(FrameError::TooLarge { size: 27, limit: 4 })
+            Err(WireError::TooLarge { size: 27, limit: 4 })
         ));
         assert!(matches!(
             read_frame(&mut &wire[..9], 100, &mut never),
-            Err(FrameError::Truncated {
+            Err(WireError::Truncated {
                 expected: 27,
                 got: 5
             })
         ));
         assert!(matches!(
             read_frame(&mut &wire[..2], 100, &mut never),
-            Err(FrameError::Truncated {
+            Err(WireError::Truncated {
                 expected: 4,
                 got: 2
             })
         ));
         assert!(matches!(
             read_frame(&mut &[][..], 100, &mut never),
-            Err(FrameError::Closed)
+            Err(WireError::Closed)
         ));
     }
 

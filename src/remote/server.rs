@@ -272,11 +272,9 @@ fn bind(socket: &Path, group: Option<&str>) -> Result<UnixListener, ServeError> 
                 group: group.unwrap_or_default().to_owned(),
                 source,
             })?;
-            std::fs::set_permissions(&made, std::fs::Permissions::from_mode(0o660))
-                .map_err(io)?;
+            std::fs::set_permissions(&made, std::fs::Permissions::from_mode(0o660)).map_err(io)?;
         } else {
-            std::fs::set_permissions(&made, std::fs::Permissions::from_mode(0o600))
-                .map_err(io)?;
+            std::fs::set_permissions(&made, std::fs::Permissions::from_mode(0o600)).map_err(io)?;
         }
         std::fs::rename(&made, socket).map_err(io)?;
         Ok(listener)

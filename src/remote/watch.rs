@@ -12,7 +12,7 @@ use std::time::Duration;
 use crate::desk::{Desk, DeskError, ErrorKind, Session};
 use crate::domain::ChangeNotice;
 
-use super::protocol::{self, FrameError, MAX_REPLY, Reply, ReplyFrame};
+use super::protocol::{self, MAX_REPLY, Reply, ReplyFrame, WireError};
 
 /// How often a watching connection looks at whether the daemon is stopping.
 const STOP_CHECK: Duration = Duration::from_millis(200);
@@ -64,7 +64,7 @@ pub(super) fn forward(mut stream: UnixStream) -> Receiver<ChangeNotice> {
         loop {
             let frame = match protocol::read_frame(&mut stream, MAX_REPLY, &mut |_| true) {
                 Ok(frame) => frame,
-                Err(FrameError::Closed | _) => return,
+                Err(WireError::Closed | _) => return,
             };
             let Ok(reply) = serde_json::from_slice::<ReplyFrame>(&frame) else {
                 return;

@@ -12,7 +12,7 @@ use crate::notify::{Contact, Letter};
 
 /// One field of a draft.
 #[derive(Debug, Clone, Serialize)]
-pub struct Field {
+pub struct DraftField {
     /// The field as the form names it.
     pub label: String,
     pub value: String,
@@ -28,19 +28,19 @@ pub struct Draft {
     pub incident: String,
     pub generated_at: chrono::DateTime<chrono::Utc>,
     pub note: String,
-    pub fields: Vec<Field>,
+    pub fields: Vec<DraftField>,
 }
 
-fn known(label: &str, value: impl Into<String>) -> Field {
-    Field {
+fn known(label: &str, value: impl Into<String>) -> DraftField {
+    DraftField {
         label: label.to_owned(),
         value: value.into(),
         to_complete: false,
     }
 }
 
-fn blank(label: &str, hint: &str) -> Field {
-    Field {
+fn blank(label: &str, hint: &str) -> DraftField {
+    DraftField {
         label: label.to_owned(),
         value: format!("[{hint}]"),
         to_complete: true,
@@ -166,7 +166,7 @@ pub fn nz_notifyus(r: &Report, contact: &Contact) -> Draft {
                 "Number of affected individuals (s117)",
                 format!("{people} in New Zealand ({} in all)", i.people),
             ),
-            Field {
+            DraftField {
                 label: "Who may hold the information (s117)".into(),
                 value: who_may_hold(r),
                 to_complete: true,

@@ -17,7 +17,7 @@ use crate::domain::{Incident, ObligationState, inert};
 
 /// The register's formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
+pub enum RegisterFormat {
     Md,
     Csv,
     Json,
@@ -26,13 +26,13 @@ pub enum Format {
 /// The register as a file holds it: Markdown, CSV, or indented JSON.
 pub fn file_text(
     entries: &[Entry],
-    format: Format,
+    format: RegisterFormat,
     now: DateTime<Utc>,
 ) -> Result<String, super::render::RenderError> {
     Ok(match format {
-        Format::Md => markdown(entries, now),
-        Format::Csv => csv(entries),
-        Format::Json => super::render::pretty_json(&entries, "register")?,
+        RegisterFormat::Md => markdown(entries, now),
+        RegisterFormat::Csv => csv(entries),
+        RegisterFormat::Json => super::render::pretty_json(&entries, "register")?,
     })
 }
 

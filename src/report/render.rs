@@ -11,7 +11,7 @@ use crate::domain::{IncidentId, UserName};
 
 /// How a report is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
+pub enum ReportFormat {
     Md,
     Json,
     Html,
@@ -39,19 +39,19 @@ pub fn render(
     actor: &UserName,
     id: IncidentId,
     regulator: Option<&str>,
-    format: Format,
+    format: ReportFormat,
     settings: &Settings,
     now: DateTime<Utc>,
 ) -> Result<String, RenderError> {
     let r = super::gather(desk, actor, id, now)?;
     let contact = &settings.config.contact;
     Ok(match (regulator, format) {
-        (None, Format::Md) => super::markdown(&r),
-        (None, Format::Html) => super::html_page(&r),
-        (None, Format::Json) => pretty_json(&r, "report")?,
-        (Some("gdpr-33"), Format::Md) => super::gdpr33_markdown(&r, contact),
-        (Some("gdpr-33"), Format::Html) => super::gdpr33_html(&r, contact),
-        (Some("gdpr-33"), Format::Json) => {
+        (None, ReportFormat::Md) => super::markdown(&r),
+        (None, ReportFormat::Html) => super::html_page(&r),
+        (None, ReportFormat::Json) => pretty_json(&r, "report")?,
+        (Some("gdpr-33"), ReportFormat::Md) => super::gdpr33_markdown(&r, contact),
+        (Some("gdpr-33"), ReportFormat::Html) => super::gdpr33_html(&r, contact),
+        (Some("gdpr-33"), ReportFormat::Json) => {
             return Err(RenderError::Invalid(
                 "the gdpr-33 draft is written as md or html".into(),
             ));
@@ -64,9 +64,9 @@ pub fn render(
                 _ => drafts::california_ag(&r, &sample_letter(desk, &r, settings)?),
             };
             match format {
-                Format::Md => drafts::markdown(&draft),
-                Format::Json => pretty_json(&draft, "draft")?,
-                Format::Html => {
+                ReportFormat::Md => drafts::markdown(&draft),
+                ReportFormat::Json => pretty_json(&draft, "draft")?,
+                ReportFormat::Html => {
                     return Err(RenderError::Invalid(format!(
                         "the {rule} draft is Markdown or JSON: use --format md or --format json"
                     )));

@@ -22,7 +22,7 @@ use super::StoreError;
 const FILE: &str = "sent.journal";
 
 /// One noted letter: its outbox key and when the server accepted it.
-pub type Entry = (Vec<u8>, DateTime<Utc>);
+pub type JournalEntry = (Vec<u8>, DateTime<Utc>);
 
 /// A journal kept by a shared engine.
 pub trait SharedJournal: Send + Sync {
@@ -32,7 +32,7 @@ pub trait SharedJournal: Send + Sync {
     /// Waits until the note of `ticket` was written, or failed (notes are best effort).
     fn wait(&self, ticket: u64);
     /// Every entry, of every process.
-    fn entries(&self) -> Result<Vec<Entry>, StoreError>;
+    fn entries(&self) -> Result<Vec<JournalEntry>, StoreError>;
     /// Forgets `keys` (their states are committed).
     fn forget(&self, keys: &[Vec<u8>]) -> Result<(), StoreError>;
     /// Forgets every entry whose key starts with `prefix` (all with `None`).
@@ -74,7 +74,7 @@ impl Journal {
     }
 
     /// Every entry of the file and of the shared table, each key once.
-    pub fn entries(&self) -> Result<Vec<Entry>, StoreError> {
+    pub fn entries(&self) -> Result<Vec<JournalEntry>, StoreError> {
         let mut entries = self.file.entries()?;
         if let Some(shared) = &self.shared {
             entries.extend(shared.entries()?);
@@ -86,7 +86,7 @@ impl Journal {
 
     /// Forgets the entries `settled` (just committed). The file is emptied: it is only
     /// settled when this process runs no other send.
-    pub fn forget(&self, settled: &[Entry]) -> Result<(), StoreError> {
+    pub fn forget(&self, settled: &[JournalEntry]) -> Result<(), StoreError> {
         self.file.clear()?;
         if let Some(shared) = &self.shared {
             let keys: Vec<Vec<u8>> = settled.iter().map(|(k, _)| k.clone()).collect();
@@ -194,7 +194,7 @@ impl FileJournal {
 
     /// What the journal holds: each key with its acceptance time. A torn last line (the
     /// writer died mid-write) is skipped: its letter had not been released yet.
-    pub fn entries(&self) -> Result<Vec<Entry>, StoreError> {
+    pub fn entries(&self) -> Result<Vec<JournalEntry>, StoreError> {
         let opened = File::options()
             .read(true)
             .custom_flags(nix::libc::O_NOFOLLOW)
@@ -215,7 +215,7 @@ impl FileJournal {
     }
 }
 
-fn parse(line: &str) -> Option<Entry> {
+fn parse(line: &str) -> Option<JournalEntry> {
     let (hex, stamp) = line.split_once(' ')?;
     if hex.len() % 2 != 0 {
         return None;

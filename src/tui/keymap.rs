@@ -7,7 +7,7 @@ use super::action::Action;
 
 /// Where a binding applies. Several are active at once, e.g. People, Detail and Global.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Context {
+pub enum KeyScope {
     Global,
     Board,
     Detail,
@@ -20,27 +20,27 @@ pub enum Context {
 
 /// A key as matched: the code and whether Ctrl is held.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Key {
+pub struct KeyPress {
     pub code: KeyCode,
     pub ctrl: bool,
 }
 
-const fn key(c: char) -> Key {
-    Key {
+const fn key(c: char) -> KeyPress {
+    KeyPress {
         code: KeyCode::Char(c),
         ctrl: false,
     }
 }
 
-const fn code(code: KeyCode) -> Key {
-    Key { code, ctrl: false }
+const fn code(code: KeyCode) -> KeyPress {
+    KeyPress { code, ctrl: false }
 }
 
 /// One row of the table.
 #[derive(Debug, Clone, Copy)]
 pub struct Binding {
-    pub context: Context,
-    pub keys: &'static [Key],
+    pub context: KeyScope,
+    pub keys: &'static [KeyPress],
     /// How the keys are written in the footer and help.
     pub shown: &'static str,
     pub action: Action,
@@ -50,8 +50,8 @@ pub struct Binding {
 }
 
 const fn bind(
-    context: Context,
-    keys: &'static [Key],
+    context: KeyScope,
+    keys: &'static [KeyPress],
     shown: &'static str,
     action: Action,
     label: &'static str,
@@ -67,7 +67,7 @@ const fn bind(
     }
 }
 
-use Context::{Access, Board, Deadlines, Detail, Global, Notifications, People, Programs};
+use KeyScope::{Access, Board, Deadlines, Detail, Global, Notifications, People, Programs};
 
 /// Every binding, in the order help lists them.
 pub const BINDINGS: &[Binding] = &[
@@ -434,7 +434,7 @@ pub const BINDINGS: &[Binding] = &[
     bind(Global, &[key('q')], "q", Action::Quit, "quit", true),
     bind(
         Global,
-        &[Key {
+        &[KeyPress {
             code: KeyCode::Char('c'),
             ctrl: true,
         }],
@@ -446,15 +446,15 @@ pub const BINDINGS: &[Binding] = &[
 ];
 
 /// Normalises a key event: Shift is part of the character, so only Ctrl is kept.
-pub fn key_of(event: &KeyEvent) -> Key {
-    Key {
+pub fn key_of(event: &KeyEvent) -> KeyPress {
+    KeyPress {
         code: event.code,
         ctrl: event.modifiers.contains(KeyModifiers::CONTROL),
     }
 }
 
 /// The action bound to `event` in the first of `contexts` that binds it.
-pub fn lookup(contexts: &[Context], event: &KeyEvent) -> Option<Action> {
+pub fn lookup(contexts: &[KeyScope], event: &KeyEvent) -> Option<Action> {
     let pressed = key_of(event);
     contexts.iter().find_map(|ctx| {
         BINDINGS
@@ -467,14 +467,14 @@ pub fn lookup(contexts: &[Context], event: &KeyEvent) -> Option<Action> {
 /// Whether `event` is Ctrl-C, which quits from anywhere, dialogs included.
 pub fn is_force_quit(event: &KeyEvent) -> bool {
     key_of(event)
-        == Key {
+        == KeyPress {
             code: KeyCode::Char('c'),
             ctrl: true,
         }
 }
 
 /// The footer entries for the active contexts, most specific first.
-pub fn footer(contexts: &[Context]) -> Vec<(&'static str, &'static str)> {
+pub fn footer(contexts: &[KeyScope]) -> Vec<(&'static str, &'static str)> {
     footer_actions(contexts)
         .into_iter()
         .map(|(shown, label, _)| (shown, label))
@@ -483,7 +483,7 @@ pub fn footer(contexts: &[Context]) -> Vec<(&'static str, &'static str)> {
 
 /// [`footer`] with the action of each key, for a click on it. `? help` comes first, so that a
 /// narrow screen that cuts the footer never cuts the way to every other key.
-pub fn footer_actions(contexts: &[Context]) -> Vec<(&'static str, &'static str, Action)> {
+pub fn footer_actions(contexts: &[KeyScope]) -> Vec<(&'static str, &'static str, Action)> {
     let mut entries: Vec<(&'static str, &'static str, Action)> = contexts
         .iter()
         .flat_map(|ctx| {

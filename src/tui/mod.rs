@@ -6,13 +6,13 @@
 
 pub mod action;
 pub mod app;
+pub mod call;
 pub mod contain;
 pub mod form;
 pub mod keymap;
 pub mod live;
 pub mod mouse;
 pub mod paths;
-pub mod request;
 pub mod screens;
 pub mod strings;
 pub mod submit;

@@ -1,5 +1,5 @@
 //! What a submitted form asks for, in one place: each form is read back by field name into a
-//! typed [`Request`] for the desk or a longer [`Job`] (a hook, an import, a queue, a send),
+//! typed [`Call`] for the desk or a longer [`Job`] (a hook, an import, a queue, a send),
 //! or into the message for each field that is wrong. Building the forms is the screens'
 //! business; starting what they ask is the app's.
 
@@ -7,9 +7,9 @@ use chrono::{DateTime, Utc};
 
 use std::sync::Arc;
 
+use super::call::Call;
 use super::form::{FieldName, Form, Purpose};
 use super::paths::{existing_path, new_file, roster_file};
-use super::request::Request;
 use super::worker::Job;
 use crate::config::Settings;
 use crate::desk::PeopleFilter;
@@ -18,13 +18,13 @@ use crate::domain::{
 };
 use crate::domain::{DataElement, ObligationState};
 use crate::notify::TemplateName;
-use crate::report::render::Format;
+use crate::report::render::ReportFormat;
 
 /// What a filled form asks for.
 #[derive(Debug, Clone)]
-pub enum Submission {
+pub enum Submitted {
     /// A change (or preview) the desk answers at once; the form waits for the answer.
-    Request(Request),
+    Call(Call),
     /// Longer work that reports on its own; the form closes.
     Job(Job),
     /// A second form to confirm what the first asks (a programme's hooks, shown exactly).
@@ -42,17 +42,17 @@ pub fn read(
     catalog: &CategoryCatalog,
     now: DateTime<Utc>,
     settings: &Arc<Settings>,
-) -> Result<Submission, FieldErrors> {
-    let mut r = Reader {
+) -> Result<Submitted, FieldErrors> {
+    let mut r = FormReader {
         form,
         now,
         errors: Vec::new(),
     };
     let submission = match form.purpose.clone() {
-        Purpose::NewIncident => new_incident(&mut r, catalog).map(Request::OpenIncident),
+        Purpose::NewIncident => new_incident(&mut r, catalog).map(Call::OpenIncident),
         Purpose::Severity(id) => {
             r.parse(FieldName::Severity, str::parse::<Severity>)
-                .map(|severity| Request::SetSeverity {
+                .map(|severity| Call::SetSeverity {
                     id,
                     severity,
                     reason: r.text(FieldName::Reason).to_owned(),
@@ -60,36 +60,36 @@ pub fn read(
         }
         Purpose::Status(id) => r
             .parse(FieldName::Status, str::parse::<Status>)
-            .map(|status| Request::SetStatus {
+            .map(|status| Call::SetStatus {
                 id,
                 status,
                 reason: Some(r.text(FieldName::Reason).to_owned()).filter(|v| !v.trim().is_empty()),
                 with_open_obligations: r.text(FieldName::Force) == "yes",
             }),
-        Purpose::Note(id) => Some(Request::AddNote {
+        Purpose::Note(id) => Some(Call::AddNote {
             id,
             text: r.text(FieldName::Note).to_owned(),
         }),
         Purpose::Assign(id) => r
             .parse(FieldName::Owner, UserName::parse)
-            .map(|owner| Request::Assign { id, owner }),
+            .map(|owner| Call::Assign { id, owner }),
         Purpose::Assess(id) => {
             let inputs = harm_inputs(&mut r);
             let reason = r.reason();
             inputs
                 .zip(reason)
-                .map(|(inputs, reason)| Request::AssessHarm { id, inputs, reason })
+                .map(|(inputs, reason)| Call::AssessHarm { id, inputs, reason })
         }
         Purpose::SeriousHarm(id) => {
             let test = serious_harm(&mut r);
             let reason = r.reason();
             test.zip(reason)
-                .map(|(test, reason)| Request::SeriousHarm { id, test, reason })
+                .map(|(test, reason)| Call::SeriousHarm { id, test, reason })
         }
         Purpose::Apply(id) => {
             let rule = r.text(FieldName::Rule).to_owned();
             r.reason()
-                .map(|reason| Request::ApplyObligation { id, rule, reason })
+                .map(|reason| Call::ApplyObligation { id, rule, reason })
         }
         Purpose::Elements(id) => {
             let element = r.parse(FieldName::Element, DataElement::parse);
@@ -101,7 +101,7 @@ pub fn read(
             };
             element
                 .zip(reason)
-                .map(|(element, reason)| Request::DecideElement {
+                .map(|(element, reason)| Call::DecideElement {
                     id,
                     element,
                     confirmed,
@@ -129,7 +129,7 @@ pub fn read(
             }
             let reason = r.reason();
             aware.zip(determined).zip(from.zip(until)).zip(reason).map(
-                |(((aware, determined), exposure), reason)| Request::SetClock {
+                |(((aware, determined), exposure), reason)| Call::SetClock {
                     id,
                     aware,
                     determined,
@@ -140,7 +140,7 @@ pub fn read(
         }
         Purpose::AddMember(id) | Purpose::RemoveMember(id) => r
             .parse(FieldName::Member, UserName::parse)
-            .map(|user| Request::SetMember {
+            .map(|user| Call::SetMember {
                 id,
                 user,
                 add: matches!(form.purpose, Purpose::AddMember(_)),
@@ -155,7 +155,7 @@ pub fn read(
                 "follow-up" => Some(crate::domain::Phase::FollowUp),
                 _ => None,
             };
-            at.map(|at| Request::Settle {
+            at.map(|at| Call::Settle {
                 id,
                 rule: r.text(FieldName::Rule).to_owned(),
                 state: ObligationState::Done {
@@ -165,7 +165,7 @@ pub fn read(
                 },
             })
         }
-        Purpose::Waive(id) => r.reason().map(|reason| Request::Settle {
+        Purpose::Waive(id) => r.reason().map(|reason| Call::Settle {
             id,
             rule: r.text(FieldName::Rule).to_owned(),
             state: ObligationState::Waived { reason },
@@ -177,7 +177,7 @@ pub fn read(
             );
             let reason = r.reason();
             match (ground, reason) {
-                (Ok(ground), Some(reason)) => Some(Request::Settle {
+                (Ok(ground), Some(reason)) => Some(Call::Settle {
                     id,
                     rule: r.text(FieldName::Rule).to_owned(),
                     state: ObligationState::Waived {
@@ -210,16 +210,19 @@ pub fn read(
             };
             if what == "register" {
                 let format =
-                    <crate::report::register::Format as clap::ValueEnum>::from_str(format, false)
-                        .unwrap_or(crate::report::register::Format::Md);
+                    <crate::report::register::RegisterFormat as clap::ValueEnum>::from_str(
+                        format, false,
+                    )
+                    .unwrap_or(crate::report::register::RegisterFormat::Md);
                 let write = r
                     .parse(FieldName::File, file)
-                    .map(|path| Submission::Request(Request::WriteRegister { format, path }));
+                    .map(|path| Submitted::Call(Call::WriteRegister { format, path }));
                 return r.finish(write);
             }
-            let format = <Format as clap::ValueEnum>::from_str(format, false).unwrap_or(Format::Md);
+            let format = <ReportFormat as clap::ValueEnum>::from_str(format, false)
+                .unwrap_or(ReportFormat::Md);
             r.parse(FieldName::File, file)
-                .map(|path| Request::WriteReport {
+                .map(|path| Call::WriteReport {
                     id,
                     regulator: (what != "report").then(|| what.to_owned()),
                     format,
@@ -227,17 +230,16 @@ pub fn read(
                     settings: Arc::clone(settings),
                 })
         }
-        Purpose::Export(id) => {
-            r.parse(FieldName::File, new_file)
-                .map(|path| Request::ExportPeople {
-                    id,
-                    undeliverable: r.text(FieldName::Kind) == "undeliverable",
-                    path,
-                })
-        }
+        Purpose::Export(id) => r
+            .parse(FieldName::File, new_file)
+            .map(|path| Call::ExportPeople {
+                id,
+                undeliverable: r.text(FieldName::Kind) == "undeliverable",
+                path,
+            }),
         Purpose::Bounces(id) => {
             r.parse(FieldName::File, existing_path)
-                .map(|path| Request::ReadBounces {
+                .map(|path| Call::ReadBounces {
                     id,
                     maildir: r.text(FieldName::Kind) == "maildir",
                     path,
@@ -280,7 +282,7 @@ pub fn read(
                     map,
                 },
             );
-            return r.finish(job.map(Submission::Job));
+            return r.finish(job.map(Submitted::Job));
         }
         Purpose::Program(id, editing) => {
             let slug = match &editing {
@@ -331,24 +333,22 @@ pub fn read(
                     new.categories = categories.into_iter().collect();
                     crate::tui::screens::actions::confirm_program(new, editing.is_some(), id)
                 });
-            return r.finish(confirm.map(Submission::Confirm));
+            return r.finish(confirm.map(Submitted::Confirm));
         }
         Purpose::ConfirmProgram(new, edit, incident) => Some(if edit {
-            Request::EditProgram(*new)
+            Call::EditProgram(*new)
         } else {
-            Request::AddProgram(*new, incident)
+            Call::AddProgram(*new, incident)
         }),
-        Purpose::Unlink(id, slug) => r
-            .reason()
-            .map(|reason| Request::Unlink { id, slug, reason }),
-        Purpose::Purge(id) => r.reason().map(|reason| Request::Purge { id, reason }),
+        Purpose::Unlink(id, slug) => r.reason().map(|reason| Call::Unlink { id, slug, reason }),
+        Purpose::Purge(id) => r.reason().map(|reason| Call::Purge { id, reason }),
         Purpose::ExportLetters(id) => {
             let dir = r.text(FieldName::File).trim().to_owned();
             if dir.is_empty() {
                 r.fail(FieldName::File, "give the directory to write into".into());
                 None
             } else {
-                Some(Request::ExportLetters {
+                Some(Call::ExportLetters {
                     id,
                     dir: super::paths::expand_home(&dir),
                 })
@@ -366,11 +366,11 @@ pub fn read(
                 steps,
                 reason,
             });
-            return r.finish(job.map(Submission::Job));
+            return r.finish(job.map(Submitted::Job));
         }
         Purpose::Link(id) => r
             .parse(FieldName::Programme, str::parse::<ProgramSlug>)
-            .map(|slug| Request::Link { id, slug }),
+            .map(|slug| Call::Link { id, slug }),
         Purpose::Preview(id) => {
             let template = r.parse(FieldName::Template, str::parse::<TemplateName>);
             let person = r.parse(FieldName::Person, |v| {
@@ -382,7 +382,7 @@ pub fn read(
             });
             template
                 .zip(person)
-                .map(|(template, person)| Request::Preview {
+                .map(|(template, person)| Call::Preview {
                     id,
                     template,
                     person,
@@ -396,7 +396,7 @@ pub fn read(
                     path,
                     dry_run: r.text(FieldName::Mode) == "dry-run",
                 });
-            return r.finish(job.map(Submission::Job));
+            return r.finish(job.map(Submitted::Job));
         }
         Purpose::Pause(incident, slug) => {
             let job = r.reason().map(|reason| Job::Pause {
@@ -404,7 +404,7 @@ pub fn read(
                 slug,
                 reason,
             });
-            return r.finish(job.map(Submission::Job));
+            return r.finish(job.map(Submitted::Job));
         }
         Purpose::Resume(slug) => {
             let job = r.reason().map(|reason| Job::Resume {
@@ -412,7 +412,7 @@ pub fn read(
                 reason,
                 force: r.text(FieldName::Force) == "yes",
             });
-            return r.finish(job.map(Submission::Job));
+            return r.finish(job.map(Submitted::Job));
         }
         Purpose::Queue(id) => {
             let job = r
@@ -424,27 +424,27 @@ pub fn read(
                     incomplete: Some(r.text(FieldName::Incomplete).trim().to_owned())
                         .filter(|why| !why.is_empty()),
                 });
-            return r.finish(job.map(Submission::Job));
+            return r.finish(job.map(Submitted::Job));
         }
-        Purpose::Send(id) => return Ok(Submission::Job(Job::Send { incident: id })),
+        Purpose::Send(id) => return Ok(Submitted::Job(Job::Send { incident: id })),
     };
-    r.finish(submission.map(Submission::Request))
+    r.finish(submission.map(Submitted::Call))
 }
 
 /// Reads fields by name and keeps the message for each one that is wrong.
-struct Reader<'a> {
+struct FormReader<'a> {
     form: &'a Form,
     now: DateTime<Utc>,
     errors: Vec<(FieldName, String)>,
 }
 
-impl<'a> Reader<'a> {
+impl<'a> FormReader<'a> {
     fn text(&self, name: FieldName) -> &'a str {
         self.form.value(name)
     }
 
     /// What was read, if every field was right.
-    fn finish(self, read: Option<Submission>) -> Result<Submission, FieldErrors> {
+    fn finish(self, read: Option<Submitted>) -> Result<Submitted, FieldErrors> {
         match read {
             Some(submission) if self.errors.is_empty() => Ok(submission),
             _ => Err(FieldErrors(self.errors)),
@@ -483,7 +483,7 @@ impl<'a> Reader<'a> {
 }
 
 /// The ENISA inputs, each checked as `incident assess` checks its option.
-fn harm_inputs(r: &mut Reader<'_>) -> Option<crate::domain::HarmInputs> {
+fn harm_inputs(r: &mut FormReader<'_>) -> Option<crate::domain::HarmInputs> {
     use crate::domain::parse_quarters;
     let dpc = r.parse(FieldName::Dpc, str::parse::<u8>);
     let ei = r.parse(FieldName::Ei, |v| parse_quarters(v, "EI", &[1, 2, 3, 4]));
@@ -515,7 +515,7 @@ fn harm_inputs(r: &mut Reader<'_>) -> Option<crate::domain::HarmInputs> {
 }
 
 /// The serious-harm test: likely or not, and each s113 factor.
-fn serious_harm(r: &mut Reader<'_>) -> Option<crate::domain::SeriousHarm> {
+fn serious_harm(r: &mut FormReader<'_>) -> Option<crate::domain::SeriousHarm> {
     let likely = r.text(FieldName::Likely) == "likely";
     let names = crate::tui::screens::assess::SERIOUS_HARM_FIELDS;
     let factors = names.map(|n| r.text(n).to_owned());
@@ -535,7 +535,7 @@ fn serious_harm(r: &mut Reader<'_>) -> Option<crate::domain::SeriousHarm> {
 }
 
 /// The new-incident form: every field is checked, and each wrong one gets its message.
-fn new_incident(r: &mut Reader<'_>, catalog: &CategoryCatalog) -> Option<NewIncident> {
+fn new_incident(r: &mut FormReader<'_>, catalog: &CategoryCatalog) -> Option<NewIncident> {
     let severity = r.parse(FieldName::Severity, str::parse::<Severity>);
     let categories = r.parse(FieldName::Categories, |v| {
         split_list(v)

@@ -81,7 +81,7 @@ fn a_filled_new_incident_form_reads_as_its_request() {
             (FieldName::Discovered, "2026-11-20T14:30:00Z"),
         ],
     );
-    let Ok(Submission::Request(Request::OpenIncident(new))) = read(
+    let Ok(Submitted::Call(Call::OpenIncident(new))) = read(
         &form,
         &CategoryCatalog::default(),
         Utc::now(),

@@ -1,5 +1,5 @@
 //! Every desk call of the TUI runs here, off the render loop: reads (the board, an incident,
-//! a tab's data), changes (a [`Request`]), hooks, roster imports, searches and sends. Each job
+//! a tab's data), changes (a [`Call`]), hooks, roster imports, searches and sends. Each job
 //! runs on a thread of its own and reports back over a channel as a [`Done`]; the UI keeps
 //! drawing and taking keys meanwhile.
 
@@ -11,7 +11,7 @@ use std::thread;
 use std::time::Duration;
 
 use super::app::BoardRow;
-use super::request::{Outcome, Request};
+use super::call::{Call, Outcome};
 use crate::desk::{
     Desk, DeskError, ImportReport, IncidentFilter, OutboxStatus, PauseOutcome, PeopleFilter,
     QueueReport, ReadPath, ResumeOutcome, SendOptions, SendProgress,
@@ -54,7 +54,7 @@ pub enum Job {
     /// Everyone who holds a role (the policy is fixed while the desk runs: read once).
     Users,
     /// A change asked through a form or a key.
-    Request(Request),
+    Call(Call),
     Pause {
         incident: IncidentId,
         slug: ProgramSlug,
@@ -113,7 +113,7 @@ impl Job {
             Job::MailReadiness => "checking the mail settings".to_owned(),
             Job::Users => "reading who holds a role".to_owned(),
             Job::AccessLog { id } => format!("reading the access log of {id}"),
-            Job::Request(request) => request.label(),
+            Job::Call(request) => request.label(),
             Job::Pause { slug, .. } => format!("pausing {slug}: running its pause hook"),
             Job::Resume { slug, .. } => format!("resuming {slug}: running its resume hook"),
             Job::Import { path, .. } => format!("importing {}", display_path(path)),
@@ -180,7 +180,7 @@ pub enum Done {
     },
     /// Everyone who holds a role (empty when the desk does not say).
     Users(Vec<UserName>),
-    Request {
+    Call {
         result: Result<Outcome, DeskError>,
     },
     Paused {
@@ -328,7 +328,7 @@ fn run(desk: &dyn Desk, actor: &UserName, job: Job, progress: Progress<'_>) -> D
             id,
             result: desk.access_log(Some(id), None),
         },
-        Job::Request(request) => Done::Request {
+        Job::Call(request) => Done::Call {
             result: request.perform(desk),
         },
         Job::Queue {
@@ -535,7 +535,7 @@ fn evidence(
         std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", display_path(p)))
     };
     let options = crate::evidence::EvidenceOptions {
-        format: crate::evidence::Format::Auto,
+        format: crate::evidence::LogFormat::Auto,
         authorized: match files.authorized {
             Some(list) => crate::evidence::allow_list(&read(list)?),
             None => Vec::new(),

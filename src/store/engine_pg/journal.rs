@@ -4,10 +4,10 @@ use std::sync::{Arc, Condvar, Mutex};
 
 use chrono::{DateTime, TimeZone as _, Utc};
 
-use super::pool::Pool;
+use super::pool::PgPool;
 use crate::store::StoreError;
 use crate::store::engine::prefix_end;
-use crate::store::journal::{Entry, SharedJournal};
+use crate::store::journal::{JournalEntry, SharedJournal};
 
 /// How long the writer lets notes gather before writing them.
 const GATHER: std::time::Duration = std::time::Duration::from_millis(2);
@@ -22,7 +22,7 @@ pub(super) struct PgJournal {
 }
 
 struct Shared {
-    pool: Pool,
+    pool: PgPool,
     group: Mutex<Group>,
     /// Signalled when a note joins, and when the journal closes.
     gathered: Condvar,
@@ -45,7 +45,7 @@ struct Group {
 }
 
 impl PgJournal {
-    pub(super) fn new(pool: Pool) -> PgJournal {
+    pub(super) fn new(pool: PgPool) -> PgJournal {
         let shared = Arc::new(Shared {
             pool,
             group: Mutex::new(Group {
@@ -185,7 +185,7 @@ impl SharedJournal for PgJournal {
         group.waiting -= 1;
     }
 
-    fn entries(&self) -> Result<Vec<Entry>, StoreError> {
+    fn entries(&self) -> Result<Vec<JournalEntry>, StoreError> {
         self.settle();
         let rows = self
             .shared

@@ -38,7 +38,7 @@ mod pool;
 
 use journal::PgJournal;
 pub use pool::describe_url;
-use pool::{Pool, explain, failed, listen_loop};
+use pool::{PgPool, explain, failed, listen_loop};
 
 /// The schema this build reads and writes.
 /// Version 2 added `bd_wrapping`, the wrapping key's slots.
@@ -65,7 +65,7 @@ pub fn is_url(db: &str) -> bool {
 
 /// A PostgreSQL database: where it is, and connections to it.
 pub struct PgEngine {
-    pool: Arc<Pool>,
+    pool: Arc<PgPool>,
     /// The connection that holds the writer lock, kept between uses.
     lock_conn: Arc<Mutex<Option<Client>>>,
 }
@@ -92,7 +92,7 @@ impl PgEngine {
 
     /// Connects without looking at the schema.
     pub fn connect(url: &str) -> Result<PgEngine, StoreError> {
-        let pool = Pool {
+        let pool = PgPool {
             url: url.to_owned(),
             shown: describe_url(url),
             clients: Mutex::new(Vec::new()),
@@ -324,7 +324,7 @@ impl Engine for PgEngine {
     }
 
     fn shared_journal(&self) -> Option<Arc<dyn SharedJournal>> {
-        Some(Arc::new(PgJournal::new(Pool {
+        Some(Arc::new(PgJournal::new(PgPool {
             url: self.pool.url.clone(),
             shown: self.pool.shown.clone(),
             clients: Mutex::new(Vec::new()),

@@ -10,7 +10,7 @@ use super::CHANNEL;
 use crate::store::StoreError;
 
 /// Connections to one database, kept for reuse.
-pub(super) struct Pool {
+pub(super) struct PgPool {
     /// The URL as given (it may hold a password: never shown).
     pub(super) url: String,
     /// host:port/database, for messages.
@@ -60,7 +60,7 @@ pub(super) fn explain(e: &postgres::Error) -> String {
     }
 }
 
-impl Pool {
+impl PgPool {
     /// Runs `f` on a pooled connection, opening one when none is free; a connection that
     /// failed is not returned to the pool. A pooled connection found dead (the server
     /// restarted since it was last used) empties the pool, and `f` runs once more on a new

@@ -8,7 +8,7 @@ use std::time::Instant;
 use super::{App, Busy, Dialog, Feedback, Panel};
 use crate::desk::DeskError;
 use crate::domain::{AffectedPerson, Incident, IncidentId};
-use crate::tui::request::Outcome;
+use crate::tui::call::Outcome;
 use crate::tui::screens::incident::{self, Detail, Tab};
 use crate::tui::screens::{letters, programmes};
 use crate::tui::worker::{Done, IncidentLoad, Job};
@@ -371,7 +371,7 @@ impl App {
                 }
                 false
             }
-            Done::Request { result } => {
+            Done::Call { result } => {
                 self.request_done(result);
                 false
             }

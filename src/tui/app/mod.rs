@@ -27,14 +27,14 @@ use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
 
 use super::action::Action;
+use super::call::Call;
 use super::form::{Form, FormInput};
-use super::keymap::{self, Context};
-use super::request::Request;
+use super::keymap::{self, KeyScope};
 pub use super::screens::board::{Board, BoardRow};
 pub use super::screens::incident::{Detail, Tab};
 pub use super::screens::people::PeopleTab;
 use super::screens::{self, board};
-use super::submit::{self, FieldErrors, Submission};
+use super::submit::{self, FieldErrors, Submitted};
 use super::theme::Theme;
 use super::worker::{Job, Worker};
 use crate::deadlines::RuleBook;
@@ -44,8 +44,7 @@ use crate::domain::{CategoryCatalog, UserName};
 /// How many rows PageUp and PageDown move.
 const PAGE: usize = 20;
 
-/// Where the time comes from; tests fix it.
-pub type Clock = Box<dyn Fn() -> DateTime<Utc> + Send>;
+pub use crate::desk::Clock;
 
 /// A scrollable panel of lines, e.g. every bad row of a roster.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -173,18 +172,18 @@ impl App {
     }
 
     /// The key contexts active now, most specific first.
-    pub fn contexts(&self) -> Vec<Context> {
+    pub fn contexts(&self) -> Vec<KeyScope> {
         match &self.detail {
-            None => vec![Context::Board, Context::Global],
+            None => vec![KeyScope::Board, KeyScope::Global],
             Some(d) => match d.tab {
-                Tab::People => vec![Context::People, Context::Detail, Context::Global],
-                Tab::Programs => vec![Context::Programs, Context::Detail, Context::Global],
+                Tab::People => vec![KeyScope::People, KeyScope::Detail, KeyScope::Global],
+                Tab::Programs => vec![KeyScope::Programs, KeyScope::Detail, KeyScope::Global],
                 Tab::Notifications => {
-                    vec![Context::Notifications, Context::Detail, Context::Global]
+                    vec![KeyScope::Notifications, KeyScope::Detail, KeyScope::Global]
                 }
-                Tab::Deadlines => vec![Context::Deadlines, Context::Detail, Context::Global],
-                Tab::Access => vec![Context::Access, Context::Detail, Context::Global],
-                _ => vec![Context::Detail, Context::Global],
+                Tab::Deadlines => vec![KeyScope::Deadlines, KeyScope::Detail, KeyScope::Global],
+                Tab::Access => vec![KeyScope::Access, KeyScope::Detail, KeyScope::Global],
+                _ => vec![KeyScope::Detail, KeyScope::Global],
             },
         }
     }
@@ -336,14 +335,12 @@ impl App {
             }
             Action::RetryLetters => self.retry_letters(),
             Action::VerifyAudit => {
-                self.start(Job::Request(crate::tui::request::Request::VerifyAudit));
+                self.start(Job::Call(crate::tui::call::Call::VerifyAudit));
                 Ok(())
             }
             Action::CheckTemplates => {
                 let settings = Arc::clone(&self.settings);
-                self.start(Job::Request(crate::tui::request::Request::CheckTemplates(
-                    settings,
-                )));
+                self.start(Job::Call(crate::tui::call::Call::CheckTemplates(settings)));
                 Ok(())
             }
         };
@@ -421,7 +418,7 @@ impl App {
         let Some(id) = self.detail.as_ref().map(|d| d.incident.id) else {
             return Ok(());
         };
-        self.start(Job::Request(Request::RetryFailed { id }));
+        self.start(Job::Call(Call::RetryFailed { id }));
         Ok(())
     }
 
@@ -539,13 +536,13 @@ impl App {
     fn submit(&mut self, mut form: Form) {
         form.clear_errors();
         match submit::read(&form, &self.catalog, (self.clock)(), &self.settings) {
-            Ok(Submission::Request(request)) => {
+            Ok(Submitted::Call(request)) => {
                 form.pending = true;
                 self.dialog = Some(Dialog::Form(form));
-                self.start(Job::Request(request));
+                self.start(Job::Call(request));
             }
-            Ok(Submission::Confirm(next)) => self.dialog = Some(Dialog::Form(next)),
-            Ok(Submission::Job(job)) => {
+            Ok(Submitted::Confirm(next)) => self.dialog = Some(Dialog::Form(next)),
+            Ok(Submitted::Job(job)) => {
                 if matches!(job, Job::Send { .. }) {
                     self.sending = Some(SendProgress::default());
                 }

@@ -7,22 +7,22 @@ use ratatui::widgets::{Block, Clear, Paragraph};
 
 use super::centered;
 use crate::tui::app::App;
-use crate::tui::keymap::{BINDINGS, Context};
+use crate::tui::keymap::{BINDINGS, KeyScope};
 use crate::tui::strings;
 
-const SECTIONS: [(Context, &str); 8] = [
-    (Context::Board, "Board"),
-    (Context::Detail, "Incident"),
-    (Context::People, "People tab"),
-    (Context::Programs, "Programmes tab"),
-    (Context::Notifications, "Letters tab"),
-    (Context::Deadlines, "Deadlines tab"),
-    (Context::Access, "Access tab"),
-    (Context::Global, "Everywhere"),
+const SECTIONS: [(KeyScope, &str); 8] = [
+    (KeyScope::Board, "Board"),
+    (KeyScope::Detail, "Incident"),
+    (KeyScope::People, "People tab"),
+    (KeyScope::Programs, "Programmes tab"),
+    (KeyScope::Notifications, "Letters tab"),
+    (KeyScope::Deadlines, "Deadlines tab"),
+    (KeyScope::Access, "Access tab"),
+    (KeyScope::Global, "Everywhere"),
 ];
 
 /// The key lines of `sections`, each under its heading.
-fn key_lines<'a>(app: &App, sections: impl Iterator<Item = (Context, &'a str)>) -> Vec<Line<'a>> {
+fn key_lines<'a>(app: &App, sections: impl Iterator<Item = (KeyScope, &'a str)>) -> Vec<Line<'a>> {
     let mut lines = Vec::new();
     for (context, title) in sections {
         lines.push(Line::styled(title, app.theme.header()));

@@ -1,5 +1,5 @@
 //! The changes the TUI asks of the desk, as typed values. A submitted form becomes one
-//! [`Request`]; the worker carries it out off the UI thread and answers with an [`Outcome`].
+//! [`Call`]; the worker carries it out off the UI thread and answers with an [`Outcome`].
 //! What a request looks like on screen is not this file's business.
 
 use std::path::PathBuf;
@@ -16,11 +16,11 @@ use crate::domain::{
     SeriousHarm, Severity, Status, UserName,
 };
 use crate::notify::TemplateName;
-use crate::report::render::Format;
+use crate::report::render::ReportFormat;
 
 /// One change (or preview) asked of the desk.
 #[derive(Debug, Clone)]
-pub enum Request {
+pub enum Call {
     OpenIncident(NewIncident),
     SetSeverity {
         id: IncidentId,
@@ -116,13 +116,13 @@ pub enum Request {
     WriteReport {
         id: IncidentId,
         regulator: Option<String>,
-        format: Format,
+        format: ReportFormat,
         path: PathBuf,
         settings: Arc<Settings>,
     },
     /// The breach register, written to a new file.
     WriteRegister {
-        format: crate::report::register::Format,
+        format: crate::report::register::RegisterFormat,
         path: PathBuf,
     },
     ExportPeople {
@@ -155,48 +155,48 @@ pub enum Outcome {
     Panel { title: String, lines: Vec<String> },
 }
 
-impl Request {
+impl Call {
     /// What the status line says while the request runs.
     pub fn label(&self) -> String {
         match self {
-            Request::OpenIncident(_) => "opening the incident".to_owned(),
-            Request::SetSeverity { id, .. } => format!("changing the severity of {id}"),
-            Request::SetStatus { id, .. } => format!("moving the status of {id}"),
-            Request::AddNote { id, .. } => format!("adding a note to {id}"),
-            Request::Assign { id, .. } => format!("assigning {id}"),
-            Request::Link { id, slug } => format!("linking {slug} to {id}"),
-            Request::AssessHarm { id, .. } => format!("recording the harm assessment of {id}"),
-            Request::SeriousHarm { id, .. } => {
+            Call::OpenIncident(_) => "opening the incident".to_owned(),
+            Call::SetSeverity { id, .. } => format!("changing the severity of {id}"),
+            Call::SetStatus { id, .. } => format!("moving the status of {id}"),
+            Call::AddNote { id, .. } => format!("adding a note to {id}"),
+            Call::Assign { id, .. } => format!("assigning {id}"),
+            Call::Link { id, slug } => format!("linking {slug} to {id}"),
+            Call::AssessHarm { id, .. } => format!("recording the harm assessment of {id}"),
+            Call::SeriousHarm { id, .. } => {
                 format!("recording the serious-harm test of {id}")
             }
-            Request::ApplyObligation { id, rule, .. } => {
+            Call::ApplyObligation { id, rule, .. } => {
                 format!("recording that {rule} applies to {id}")
             }
-            Request::DecideElement { id, element, .. } => {
+            Call::DecideElement { id, element, .. } => {
                 format!("recording a decision on {element} for {id}")
             }
-            Request::Preview { template, .. } => format!("rendering the '{template}' letter"),
-            Request::RetryFailed { id } => format!("requeuing the failed letters of {id}"),
-            Request::SetClock { id, .. } => format!("moving the legal clocks of {id}"),
-            Request::AddProgram(new, _) => format!("registering {}", new.slug),
-            Request::Purge { id, .. } => format!("purging the personal data of {id}"),
-            Request::ExportLetters { id, .. } => format!("exporting the letters of {id}"),
-            Request::VerifyAudit => "verifying the audit log".to_owned(),
-            Request::CheckTemplates(_) => "checking the templates".to_owned(),
-            Request::EditProgram(new) => format!("changing {}", new.slug),
-            Request::Unlink { id, slug, .. } => format!("unlinking {slug} from {id}"),
-            Request::SetMember { id, user, add } => {
+            Call::Preview { template, .. } => format!("rendering the '{template}' letter"),
+            Call::RetryFailed { id } => format!("requeuing the failed letters of {id}"),
+            Call::SetClock { id, .. } => format!("moving the legal clocks of {id}"),
+            Call::AddProgram(new, _) => format!("registering {}", new.slug),
+            Call::Purge { id, .. } => format!("purging the personal data of {id}"),
+            Call::ExportLetters { id, .. } => format!("exporting the letters of {id}"),
+            Call::VerifyAudit => "verifying the audit log".to_owned(),
+            Call::CheckTemplates(_) => "checking the templates".to_owned(),
+            Call::EditProgram(new) => format!("changing {}", new.slug),
+            Call::Unlink { id, slug, .. } => format!("unlinking {slug} from {id}"),
+            Call::SetMember { id, user, add } => {
                 format!(
                     "{} {user} {} {id}",
                     if *add { "adding" } else { "removing" },
                     if *add { "to" } else { "from" }
                 )
             }
-            Request::Settle { id, rule, .. } => format!("recording {rule} of {id}"),
-            Request::WriteReport { path, .. } => format!("writing {}", display_path(path)),
-            Request::ExportPeople { path, .. } => format!("exporting to {}", display_path(path)),
-            Request::WriteRegister { path, .. } => format!("writing {}", display_path(path)),
-            Request::ReadBounces { path, .. } => {
+            Call::Settle { id, rule, .. } => format!("recording {rule} of {id}"),
+            Call::WriteReport { path, .. } => format!("writing {}", display_path(path)),
+            Call::ExportPeople { path, .. } => format!("exporting to {}", display_path(path)),
+            Call::WriteRegister { path, .. } => format!("writing {}", display_path(path)),
+            Call::ReadBounces { path, .. } => {
                 format!("reading bounces from {}", display_path(path))
             }
         }
@@ -209,14 +209,14 @@ impl Request {
             select: None,
         };
         Ok(match self {
-            Request::OpenIncident(new) => {
+            Call::OpenIncident(new) => {
                 let inc: Incident = desk.open_incident(new)?;
                 Outcome::Changed {
                     message: format!("opened {} ({})", inc.id, inc.severity),
                     select: Some(inc.id),
                 }
             }
-            Request::SetSeverity {
+            Call::SetSeverity {
                 id,
                 severity,
                 reason,
@@ -224,7 +224,7 @@ impl Request {
                 let inc = desk.set_severity(id, severity, reason)?;
                 changed(format!("{id} is now {}", inc.severity))
             }
-            Request::SetStatus {
+            Call::SetStatus {
                 id,
                 status,
                 reason,
@@ -233,30 +233,30 @@ impl Request {
                 let inc = desk.set_status(id, status, reason, with_open_obligations)?;
                 changed(format!("{id} is now {}", inc.status))
             }
-            Request::AddNote { id, text } => {
+            Call::AddNote { id, text } => {
                 desk.add_note(id, text)?;
                 changed(format!("note added to {id}"))
             }
-            Request::Assign { id, owner } => {
+            Call::Assign { id, owner } => {
                 let inc = desk.assign(id, owner)?;
                 changed(format!("{id} is now owned by {}", inc.owner))
             }
-            Request::Link { id, slug } => {
+            Call::Link { id, slug } => {
                 desk.link_program(slug.clone(), id)?;
                 changed(format!("linked {slug} to {id}"))
             }
-            Request::AssessHarm { id, inputs, reason } => {
+            Call::AssessHarm { id, inputs, reason } => {
                 let inc = desk.assess_harm(id, inputs, reason)?;
                 changed(match &inc.assessment {
                     Some(a) => format!("{id}: {}", a.inputs.summary()),
                     None => format!("{id}: assessment recorded"),
                 })
             }
-            Request::ApplyObligation { id, rule, reason } => {
+            Call::ApplyObligation { id, rule, reason } => {
                 let o = desk.apply_obligation(id, rule, reason)?;
                 changed(format!("{id} {}: applies; it is open", o.rule))
             }
-            Request::DecideElement {
+            Call::DecideElement {
                 id,
                 element,
                 confirmed,
@@ -266,14 +266,14 @@ impl Request {
                 let verb = if confirmed { "confirmed" } else { "ruled out" };
                 changed(format!("{id}: {element} {verb}"))
             }
-            Request::SeriousHarm { id, test, reason } => {
+            Call::SeriousHarm { id, test, reason } => {
                 let inc = desk.assess_serious_harm(id, test, reason)?;
                 changed(match &inc.serious_harm {
                     Some(h) => format!("{id}: {}", h.test.summary()),
                     None => format!("{id}: serious-harm test recorded"),
                 })
             }
-            Request::Preview {
+            Call::Preview {
                 id,
                 template,
                 person,
@@ -284,25 +284,25 @@ impl Request {
                     lines: text.split("\r\n").map(str::to_owned).collect(),
                 }
             }
-            Request::RetryFailed { id } => {
+            Call::RetryFailed { id } => {
                 let n = desk.retry_failed(id)?;
                 changed(format!("requeued {n} failed letters; press S to send them"))
             }
-            Request::Purge { id, reason } => {
+            Call::Purge { id, reason } => {
                 let inc = desk.purge_incident(id, reason)?;
                 changed(format!(
                     "{id}: personal data purged (roster of {} people, letters, evidence)",
                     inc.people
                 ))
             }
-            Request::ExportLetters { id, dir } => {
+            Call::ExportLetters { id, dir } => {
                 let n = desk.export_letters(id, &dir)?;
                 changed(format!(
                     "wrote {n} queued letters of {id} to {} (nothing was sent or marked)",
                     display_path(&dir)
                 ))
             }
-            Request::VerifyAudit => {
+            Call::VerifyAudit => {
                 let lines = match desk.verify_audit()? {
                     Ok(v) => {
                         let mut lines =
@@ -320,7 +320,7 @@ impl Request {
                     lines,
                 }
             }
-            Request::CheckTemplates(settings) => {
+            Call::CheckTemplates(settings) => {
                 let check = crate::notify::check::check_templates(&settings);
                 let mut lines = check.lines.clone();
                 lines.push(String::new());
@@ -332,7 +332,7 @@ impl Request {
                     lines,
                 }
             }
-            Request::AddProgram(new, incident) => {
+            Call::AddProgram(new, incident) => {
                 let p = desk.add_program(new)?;
                 desk.link_program(p.slug.clone(), incident)?;
                 changed(format!(
@@ -340,15 +340,15 @@ impl Request {
                     p.slug
                 ))
             }
-            Request::EditProgram(new) => {
+            Call::EditProgram(new) => {
                 let p = desk.edit_program(new)?;
                 changed(format!("changed '{}'", p.slug))
             }
-            Request::Unlink { id, slug, reason } => {
+            Call::Unlink { id, slug, reason } => {
                 desk.unlink_program(slug.clone(), id, reason)?;
                 changed(format!("unlinked '{slug}' from {id}"))
             }
-            Request::SetClock {
+            Call::SetClock {
                 id,
                 aware,
                 determined,
@@ -366,7 +366,7 @@ impl Request {
                     "{id}: the legal clocks moved; the Deadlines tab shows the new due times"
                 ))
             }
-            Request::SetMember { id, user, add } => {
+            Call::SetMember { id, user, add } => {
                 desk.set_member(id, user.clone(), add)?;
                 changed(if add {
                     format!("{user} is a member of {id}")
@@ -374,11 +374,11 @@ impl Request {
                     format!("{user} is no longer a member of {id}")
                 })
             }
-            Request::Settle { id, rule, state } => {
+            Call::Settle { id, rule, state } => {
                 let o = desk.settle_obligation(id, rule, state)?;
                 changed(format!("{id} {}: {}", o.rule, o.state.as_str()))
             }
-            Request::WriteRegister { format, path } => {
+            Call::WriteRegister { format, path } => {
                 let entries = crate::report::register::gather(desk, None)?;
                 let text = crate::report::register::file_text(&entries, format, Utc::now())
                     .map_err(|e| DeskError::NotConfigured(e.to_string()))?;
@@ -388,7 +388,7 @@ impl Request {
                     display_path(full_path(&path))
                 ))
             }
-            Request::WriteReport {
+            Call::WriteReport {
                 id,
                 regulator,
                 format,
@@ -411,7 +411,7 @@ impl Request {
                 write(&path, text.as_bytes())?;
                 changed(format!("wrote {}", display_path(full_path(&path))))
             }
-            Request::ExportPeople {
+            Call::ExportPeople {
                 id,
                 undeliverable,
                 path,
@@ -430,7 +430,7 @@ impl Request {
                     display_path(full_path(&path))
                 ))
             }
-            Request::ReadBounces { id, maildir, path } => {
+            Call::ReadBounces { id, maildir, path } => {
                 let mut recorder = crate::desk::BounceRecorder::new(desk, Some(id));
                 let mut sink = |report| recorder.add(report);
                 let mailbox = if maildir {
