@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use super::args_db::DbCommand;
+use super::args::DbCommand;
 use super::{CliError, Invocation};
 use crate::config::{self, Settings};
 use crate::store::{self, PgEngine, Store, copy};

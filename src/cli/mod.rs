@@ -5,10 +5,6 @@
 
 mod alerts_cmd;
 mod args;
-mod args_db;
-mod args_deadlines;
-mod args_program;
-mod args_setup;
 mod audit_cmd;
 mod bounces_cmd;
 mod db_cmd;

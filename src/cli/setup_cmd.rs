@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use clap::CommandFactory as _;
 
 use super::args::Cli;
-use super::args_setup::{InitArgs, InitTls, SetupCommand};
+use super::args::{InitArgs, InitTls, SetupCommand};
 use super::{CliError, Invocation};
 use crate::config::Settings;
 use crate::domain::Email;

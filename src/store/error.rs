@@ -28,6 +28,11 @@ pub enum StoreError {
         super::FORMAT_VERSION
     )]
     UnknownFormat { path: PathBuf, found: u32 },
+    #[error(
+        "a queued letter is kept in format {found}, which this breachdesk (letter format {}) cannot read; use the breachdesk release that queued it",
+        super::letters::FORMAT
+    )]
+    LetterFormat { found: u8 },
     #[error("{}: {source}", display_path(.path))]
     Io {
         path: PathBuf,
@@ -115,6 +120,7 @@ impl StoreError {
             StoreError::Open { .. }
             | StoreError::NotADatabase { .. }
             | StoreError::UnknownFormat { .. }
+            | StoreError::LetterFormat { .. }
             | StoreError::Io { .. }
             | StoreError::Schema { .. }
             | StoreError::WrongKey { .. }

@@ -12,15 +12,13 @@
 //! together: the length of the letter's other fields as 4 bytes (little-endian), those fields
 //! as JSON, `1` and the message (or `0` when the letter has none). The fields of 100,000
 //! letters differ as little as their messages, so they are compressed too, against the same
-//! dictionary: the first letter's uncompressed record (a dictionary made before format 2 is
-//! the first message alone, which serves as well for the message).
+//! dictionary: the first letter's uncompressed record.
 //!
-//! A letter of format 3 has no record in `outbox_state` until its state first changes: its
-//! state until then is "queued when it was built", read from the head of the record without
-//! decompressing the rest (see `outbox.rs`). Writing that state beside every letter was a
-//! fifth of the work of queuing 100,000. Older records, whose states are all in
-//! `outbox_state`: `0x02` and the compressed part alone; `0x01`, the length and the JSON
-//! uncompressed, then the compressed message; a record starting with `{` is plain JSON.
+//! A letter has no record in `outbox_state` until its state first changes: its state until
+//! then is "queued when it was built", read from the head of the record without decompressing
+//! the rest (see `outbox.rs`). Writing that state beside every letter was a fifth of the work
+//! of queuing 100,000. This is the one letter format: a record of any other is refused with a
+//! message naming its format byte.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -28,12 +26,17 @@ use std::sync::{Arc, Mutex};
 use super::{Store, StoreError};
 use crate::notify::Notification;
 
-/// The queued state, then fields and message compressed together.
-const FORMAT: u8 = 3;
-/// Fields and message compressed together.
-const FORMAT_2: u8 = 2;
-/// Fields in the clear, then the compressed message.
-const FORMAT_1: u8 = 1;
+/// The queued state, then fields and message compressed together: the first byte of every
+/// letter record.
+pub(super) const FORMAT: u8 = 3;
+
+/// The refusal of a record whose first byte is not [`FORMAT`].
+fn unknown_format(plain: &[u8]) -> StoreError {
+    match plain.first() {
+        Some(&found) => StoreError::LetterFormat { found },
+        None => StoreError::corrupt("notification"),
+    }
+}
 
 /// Dictionaries read so far, by tally key (incident and template); they never change.
 #[derive(Default)]
@@ -135,19 +138,18 @@ fn head(plain: &[u8]) -> Option<(&str, chrono::DateTime<chrono::Utc>, usize)> {
     Some((recipient, at, end + 12))
 }
 
-/// The recipient and queued time of a letter whose record carries its queued state
-/// (format 3); `None` for older records, whose states are all in `outbox_state`.
+/// The recipient and queued time a letter's record carries in the clear.
 pub(super) fn queued_state(
     plain: &[u8],
-) -> Result<Option<(String, chrono::DateTime<chrono::Utc>)>, StoreError> {
+) -> Result<(String, chrono::DateTime<chrono::Utc>), StoreError> {
     if plain.first() != Some(&FORMAT) {
-        return Ok(None);
+        return Err(unknown_format(plain));
     }
     let (recipient, at, _) = head(plain).ok_or(StoreError::corrupt("notification"))?;
-    Ok(Some((recipient.to_owned(), at)))
+    Ok((recipient.to_owned(), at))
 }
 
-/// The letter in a record's compressed part (formats 2 and 3).
+/// The letter in a record's compressed part.
 fn unpack_compressed(packed: &[u8], dict: &[u8]) -> Result<Notification, StoreError> {
     let corrupt = || StoreError::corrupt("notification");
     let record = lz4_flex::block::decompress_size_prepended_with_dict(packed, dict)
@@ -170,34 +172,16 @@ pub(super) fn unpack(
     dict: impl FnOnce() -> Result<Arc<Vec<u8>>, StoreError>,
 ) -> Result<Notification, StoreError> {
     let corrupt = || StoreError::corrupt("notification");
-    match plain.first() {
-        Some(b'{') => super::codec::decode(plain, "notification"),
-        Some(&FORMAT) => {
-            let (recipient, at, start) = head(plain).ok_or_else(corrupt)?;
-            let n = unpack_compressed(&plain[start..], &dict()?)?;
-            // The head is what state readers trust: it must be the letter's own.
-            if n.target.recipient != recipient || n.queued_at != at {
-                return Err(corrupt());
-            }
-            Ok(n)
-        }
-        Some(&FORMAT_2) => unpack_compressed(&plain[1..], &dict()?),
-        Some(&FORMAT_1) => {
-            let len = plain.get(1..5).ok_or_else(corrupt)?;
-            let len = u32::from_le_bytes(len.try_into().map_err(|_| corrupt())?) as usize;
-            let json = plain.get(5..5 + len).ok_or_else(corrupt)?;
-            let mut n: Notification = super::codec::decode(json, "notification")?;
-            let rest = &plain[5 + len..];
-            if !rest.is_empty() {
-                let dict = dict()?;
-                let bytes = lz4_flex::block::decompress_size_prepended_with_dict(rest, &dict)
-                    .map_err(|_| corrupt())?;
-                n.message = Some(String::from_utf8(bytes).map_err(|_| corrupt())?);
-            }
-            Ok(n)
-        }
-        _ => Err(corrupt()),
+    if plain.first() != Some(&FORMAT) {
+        return Err(unknown_format(plain));
     }
+    let (recipient, at, start) = head(plain).ok_or_else(corrupt)?;
+    let n = unpack_compressed(&plain[start..], &dict()?)?;
+    // The head is what state readers trust: it must be the letter's own.
+    if n.target.recipient != recipient || n.queued_at != at {
+        return Err(corrupt());
+    }
+    Ok(n)
 }
 
 /// Stores a new dictionary under tally key `pair` in a transaction; one already there is a
@@ -431,7 +415,7 @@ mod tests {
         let packed = pack(&n, &dict).unwrap();
         assert_eq!(
             queued_state(&packed).unwrap(),
-            Some(("bob".to_owned(), n.queued_at))
+            ("bob".to_owned(), n.queued_at)
         );
         // A head naming someone else than the letter inside is damage, not a letter.
         let mut other = pack(&letter("eve"), &dict).unwrap();
@@ -440,50 +424,31 @@ mod tests {
         let (_, _, body) = head(&packed).unwrap();
         other.extend_from_slice(&packed[body..]);
         assert!(unpack(&other, || Ok(Arc::new(dict.clone()))).is_err());
-        // Records of format 2 (no head) still read, and carry no queued state.
-        let mut second = vec![FORMAT_2];
-        second.extend_from_slice(&packed[body..]);
-        let back = unpack(&second, || Ok(Arc::new(dict.clone()))).unwrap();
-        assert_eq!(back.message, n.message);
-        assert_eq!(queued_state(&second).unwrap(), None);
     }
 
     #[test]
-    fn records_of_the_first_format_still_read() {
-        let dict = letter("ana").message.unwrap().into_bytes();
-        let n = letter("bob");
-        let mut fields = n.clone();
-        fields.message = None;
-        let json = super::super::codec::encode(&fields).unwrap();
-        let mut record = vec![FORMAT_1];
-        record.extend_from_slice(&u32::try_from(json.len()).unwrap().to_le_bytes());
-        record.extend_from_slice(&json);
-        record.extend_from_slice(&lz4_flex::block::compress_prepend_size_with_dict(
-            n.message.as_ref().unwrap().as_bytes(),
-            &dict,
-        ));
-        let back = unpack(&record, || Ok(Arc::new(dict.clone()))).unwrap();
-        assert_eq!(back.message, n.message);
-        assert_eq!(back.to, n.to);
-    }
-
-    #[test]
-    fn old_records_and_damaged_ones() {
+    fn a_record_of_another_format_is_refused_by_name_and_damaged_ones_are_errors() {
         let n = letter("ana");
         let json = super::super::codec::encode(&n).unwrap();
-        let back = unpack(&json, || unreachable!("plain JSON needs no dictionary")).unwrap();
-        assert_eq!(back, n);
+        for other in [
+            &json[..],
+            &[1, 200, 0, 0, 0][..],
+            &[2, 9, 0, 0, 0, 1, 2][..],
+        ] {
+            let err = unpack(other, || Ok(Arc::new(Vec::new()))).unwrap_err();
+            assert!(
+                err.to_string().contains(&format!("format {}", other[0])),
+                "{err}"
+            );
+            assert!(queued_state(other).is_err());
+        }
         for bad in [
             &[][..],
-            &[1, 200, 0, 0, 0][..],
-            &[9, 0][..],
-            &[2, 9, 0, 0, 0, 1, 2][..],
             &[3, 200, 0, 0, 0][..],
             &[3, 1, 0, 0, 0, b'x', 1, 2][..],
         ] {
             assert!(unpack(bad, || Ok(Arc::new(Vec::new()))).is_err());
         }
         assert!(queued_state(&[3, 1, 0, 0, 0, b'x', 1, 2]).is_err());
-        assert_eq!(queued_state(&json).unwrap(), None);
     }
 }

@@ -22,8 +22,7 @@ impl Store {
         }
     }
 
-    /// The queued state carried by the letter record `letter` at `key`; `None` for a record
-    /// of a format older than that (their states are all in `outbox_state`).
+    /// The queued state carried by the letter record `letter` at `key`.
     fn queued_delivery(
         &self,
         key: &[u8],
@@ -33,12 +32,11 @@ impl Store {
             .data_cipher(key)?
             .open(&super::aad("outbox", key), letter)
             .ok_or(StoreError::corrupt("notification"))?;
-        Ok(
-            super::letters::queued_state(&plain)?.map(|(recipient, at)| StoredDelivery {
-                recipient,
-                delivery: Delivery::queued(at),
-            }),
-        )
+        let (recipient, at) = super::letters::queued_state(&plain)?;
+        Ok(Some(StoredDelivery {
+            recipient,
+            delivery: Delivery::queued(at),
+        }))
     }
 
     /// The delivery states, of one incident or of all, in key order, with their keys: the

@@ -603,5 +603,4 @@ fn split_list(v: &str) -> impl Iterator<Item = &str> {
 }
 
 #[cfg(test)]
-#[path = "submit_tests.rs"]
 mod tests;

@@ -3,7 +3,7 @@
 
 use clap::Subcommand;
 
-use super::args::{parse_incident, parse_slug};
+use super::{parse_incident, parse_slug};
 use crate::domain::{IncidentId, ProgramSlug};
 
 #[derive(Debug, Subcommand)]
