@@ -149,6 +149,16 @@ macro_rules! request_enum {
             )*
         }
 
+        /// A row's reply, typed: what [`Request::perform`] answers, one variant a row.
+        #[derive(Debug)]
+        #[allow(
+            clippy::large_enum_variant,
+            reason = "one answer at a time, moved once to whoever asked"
+        )]
+        pub enum Answer {
+            $( $variant($reply), )*
+        }
+
         impl Request {
             /// Each request's name, arguments and reply as written in the table, and the
             /// hand-written calls: what `wire.txt` holds beside [`PROTOCOL_VERSION`].
@@ -156,6 +166,19 @@ macro_rules! request_enum {
                 ("(hand-written calls)", stringify!($($extra)*), ""),
                 $( (stringify!($name), stringify!($( $arg: $ty ),*), stringify!($reply)), )*
             ];
+
+            /// Runs a row of the table on `desk`, local or remote, and answers with its typed
+            /// reply; a request that is not a row (the hand-written calls) comes back. The
+            /// terminal UI's actions are rows run this way.
+            pub fn perform(
+                self,
+                desk: &dyn crate::desk::Desk,
+            ) -> Result<Result<Answer, crate::desk::DeskError>, Box<Request>> {
+                match self {
+                    $( Request::$variant { $($arg),* } => Ok(desk.$name($($arg),*).map(Answer::$variant)), )*
+                    other => Err(Box::new(other)),
+                }
+            }
 
             /// The operation's name on the wire.
             pub fn name(&self) -> &'static str {

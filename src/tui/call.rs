@@ -9,91 +9,24 @@ use chrono::{DateTime, Utc};
 
 use crate::config::Settings;
 use crate::desk::{Desk, DeskError, PeopleFilter, ReadPath};
-use crate::domain::ObligationState;
+use crate::domain::IncidentId;
 use crate::domain::text::display_path;
-use crate::domain::{
-    DataElement, EmployeeId, HarmInputs, Incident, IncidentId, NewIncident, ProgramSlug,
-    SeriousHarm, Severity, Status, UserName,
-};
 use crate::notify::TemplateName;
+use crate::remote::protocol::{Answer, Request};
 use crate::report::render::ReportFormat;
 
-/// One change (or preview) asked of the desk.
+/// One change (or preview) asked of the desk: a row of the table of operations with its
+/// arguments as a form filled them in ([`Call::Op`]), or one of the few actions that are not
+/// one operation (two operations in a row, or a file written on this machine).
 #[derive(Debug, Clone)]
 pub enum Call {
-    OpenIncident(NewIncident),
-    SetSeverity {
-        id: IncidentId,
-        severity: Severity,
-        reason: String,
-    },
-    SetStatus {
-        id: IncidentId,
-        status: Status,
-        reason: Option<String>,
-        /// Close although legal obligations are still open (with a reason).
-        with_open_obligations: bool,
-    },
-    AddNote {
-        id: IncidentId,
-        text: String,
-    },
-    Assign {
-        id: IncidentId,
-        owner: UserName,
-    },
-    Link {
-        id: IncidentId,
-        slug: ProgramSlug,
-    },
-    AssessHarm {
-        id: IncidentId,
-        inputs: HarmInputs,
-        reason: String,
-    },
-    SeriousHarm {
-        id: IncidentId,
-        test: SeriousHarm,
-        reason: String,
-    },
-    ApplyObligation {
-        id: IncidentId,
-        rule: String,
-        reason: String,
-    },
-    DecideElement {
-        id: IncidentId,
-        element: DataElement,
-        confirmed: bool,
-        reason: String,
-    },
-    Preview {
-        id: IncidentId,
-        template: TemplateName,
-        person: Option<EmployeeId>,
-    },
-    RetryFailed {
-        id: IncidentId,
-    },
-    Purge {
-        id: IncidentId,
-        reason: String,
-    },
-    ExportLetters {
-        id: IncidentId,
-        dir: PathBuf,
-    },
-    VerifyAudit,
+    /// One operation of the table (`src/desk/ops.rs`).
+    Op(Request),
     /// `template check` on this machine's templates and contact.
     CheckTemplates(Arc<Settings>),
     /// A programme to register, and the incident it was added from (linked to it).
     AddProgram(crate::domain::NewProgram, IncidentId),
-    EditProgram(crate::domain::NewProgram),
-    Unlink {
-        id: IncidentId,
-        slug: ProgramSlug,
-        reason: String,
-    },
+    /// The legal clocks and the exposure window: each operation only when it changes.
     SetClock {
         id: IncidentId,
         aware: DateTime<Utc>,
@@ -102,15 +35,9 @@ pub enum Call {
         exposure: (Option<DateTime<Utc>>, Option<DateTime<Utc>>),
         reason: String,
     },
-    SetMember {
+    ExportLetters {
         id: IncidentId,
-        user: UserName,
-        add: bool,
-    },
-    Settle {
-        id: IncidentId,
-        rule: String,
-        state: ObligationState,
+        dir: PathBuf,
     },
     /// A report (`regulator: None`) or a regulator's draft, written to a new file.
     WriteReport {
@@ -159,40 +86,11 @@ impl Call {
     /// What the status line says while the request runs.
     pub fn label(&self) -> String {
         match self {
-            Call::OpenIncident(_) => "opening the incident".to_owned(),
-            Call::SetSeverity { id, .. } => format!("changing the severity of {id}"),
-            Call::SetStatus { id, .. } => format!("moving the status of {id}"),
-            Call::AddNote { id, .. } => format!("adding a note to {id}"),
-            Call::Assign { id, .. } => format!("assigning {id}"),
-            Call::Link { id, slug } => format!("linking {slug} to {id}"),
-            Call::AssessHarm { id, .. } => format!("recording the harm assessment of {id}"),
-            Call::SeriousHarm { id, .. } => {
-                format!("recording the serious-harm test of {id}")
-            }
-            Call::ApplyObligation { id, rule, .. } => {
-                format!("recording that {rule} applies to {id}")
-            }
-            Call::DecideElement { id, element, .. } => {
-                format!("recording a decision on {element} for {id}")
-            }
-            Call::Preview { template, .. } => format!("rendering the '{template}' letter"),
-            Call::RetryFailed { id } => format!("requeuing the failed letters of {id}"),
+            Call::Op(request) => op_label(request),
             Call::SetClock { id, .. } => format!("moving the legal clocks of {id}"),
             Call::AddProgram(new, _) => format!("registering {}", new.slug),
-            Call::Purge { id, .. } => format!("purging the personal data of {id}"),
             Call::ExportLetters { id, .. } => format!("exporting the letters of {id}"),
-            Call::VerifyAudit => "verifying the audit log".to_owned(),
             Call::CheckTemplates(_) => "checking the templates".to_owned(),
-            Call::EditProgram(new) => format!("changing {}", new.slug),
-            Call::Unlink { id, slug, .. } => format!("unlinking {slug} from {id}"),
-            Call::SetMember { id, user, add } => {
-                format!(
-                    "{} {user} {} {id}",
-                    if *add { "adding" } else { "removing" },
-                    if *add { "to" } else { "from" }
-                )
-            }
-            Call::Settle { id, rule, .. } => format!("recording {rule} of {id}"),
             Call::WriteReport { path, .. } => format!("writing {}", display_path(path)),
             Call::ExportPeople { path, .. } => format!("exporting to {}", display_path(path)),
             Call::WriteRegister { path, .. } => format!("writing {}", display_path(path)),
@@ -209,91 +107,17 @@ impl Call {
             select: None,
         };
         Ok(match self {
-            Call::OpenIncident(new) => {
-                let inc: Incident = desk.open_incident(new)?;
-                Outcome::Changed {
-                    message: format!("opened {} ({})", inc.id, inc.severity),
-                    select: Some(inc.id),
+            Call::Op(request) => {
+                let asked = request.clone();
+                match request.perform(desk) {
+                    Ok(answer) => outcome(&asked, answer?),
+                    Err(other) => {
+                        return Err(DeskError::Internal(format!(
+                            "{} is not an operation the terminal UI runs",
+                            other.name()
+                        )));
+                    }
                 }
-            }
-            Call::SetSeverity {
-                id,
-                severity,
-                reason,
-            } => {
-                let inc = desk.set_severity(id, severity, reason)?;
-                changed(format!("{id} is now {}", inc.severity))
-            }
-            Call::SetStatus {
-                id,
-                status,
-                reason,
-                with_open_obligations,
-            } => {
-                let inc = desk.set_status(id, status, reason, with_open_obligations)?;
-                changed(format!("{id} is now {}", inc.status))
-            }
-            Call::AddNote { id, text } => {
-                desk.add_note(id, text)?;
-                changed(format!("note added to {id}"))
-            }
-            Call::Assign { id, owner } => {
-                let inc = desk.assign(id, owner)?;
-                changed(format!("{id} is now owned by {}", inc.owner))
-            }
-            Call::Link { id, slug } => {
-                desk.link_program(slug.clone(), id)?;
-                changed(format!("linked {slug} to {id}"))
-            }
-            Call::AssessHarm { id, inputs, reason } => {
-                let inc = desk.assess_harm(id, inputs, reason)?;
-                changed(match &inc.assessment {
-                    Some(a) => format!("{id}: {}", a.inputs.summary()),
-                    None => format!("{id}: assessment recorded"),
-                })
-            }
-            Call::ApplyObligation { id, rule, reason } => {
-                let o = desk.apply_obligation(id, rule, reason)?;
-                changed(format!("{id} {}: applies; it is open", o.rule))
-            }
-            Call::DecideElement {
-                id,
-                element,
-                confirmed,
-                reason,
-            } => {
-                desk.decide_element(id, element, confirmed, reason)?;
-                let verb = if confirmed { "confirmed" } else { "ruled out" };
-                changed(format!("{id}: {element} {verb}"))
-            }
-            Call::SeriousHarm { id, test, reason } => {
-                let inc = desk.assess_serious_harm(id, test, reason)?;
-                changed(match &inc.serious_harm {
-                    Some(h) => format!("{id}: {}", h.test.summary()),
-                    None => format!("{id}: serious-harm test recorded"),
-                })
-            }
-            Call::Preview {
-                id,
-                template,
-                person,
-            } => {
-                let text = desk.preview_letter(id, template, person)?;
-                Outcome::Preview {
-                    template,
-                    lines: text.split("\r\n").map(str::to_owned).collect(),
-                }
-            }
-            Call::RetryFailed { id } => {
-                let n = desk.retry_failed(id)?;
-                changed(format!("requeued {n} failed letters; press S to send them"))
-            }
-            Call::Purge { id, reason } => {
-                let inc = desk.purge_incident(id, reason)?;
-                changed(format!(
-                    "{id}: personal data purged (roster of {} people, letters, evidence)",
-                    inc.people
-                ))
             }
             Call::ExportLetters { id, dir } => {
                 let n = desk.export_letters(id, &dir)?;
@@ -301,24 +125,6 @@ impl Call {
                     "wrote {n} queued letters of {id} to {} (nothing was sent or marked)",
                     display_path(&dir)
                 ))
-            }
-            Call::VerifyAudit => {
-                let lines = match desk.verify_audit()? {
-                    Ok(v) => {
-                        let mut lines =
-                            vec![format!("audit log intact: {} events checked", v.events)];
-                        if let Some(head) = &v.head {
-                            lines.push(format!("head: event {} (hash {})", head.seq, head.hash));
-                        }
-                        lines.extend(v.warnings().into_iter().map(|w| format!("warning: {w}")));
-                        lines
-                    }
-                    Err(tamper) => vec![format!("AUDIT LOG TAMPERED: {tamper}")],
-                };
-                Outcome::Panel {
-                    title: " Audit log ".into(),
-                    lines,
-                }
             }
             Call::CheckTemplates(settings) => {
                 let check = crate::notify::check::check_templates(&settings);
@@ -340,14 +146,6 @@ impl Call {
                     p.slug
                 ))
             }
-            Call::EditProgram(new) => {
-                let p = desk.edit_program(new)?;
-                changed(format!("changed '{}'", p.slug))
-            }
-            Call::Unlink { id, slug, reason } => {
-                desk.unlink_program(slug.clone(), id, reason)?;
-                changed(format!("unlinked '{slug}' from {id}"))
-            }
             Call::SetClock {
                 id,
                 aware,
@@ -365,18 +163,6 @@ impl Call {
                 changed(format!(
                     "{id}: the legal clocks moved; the Deadlines tab shows the new due times"
                 ))
-            }
-            Call::SetMember { id, user, add } => {
-                desk.set_member(id, user.clone(), add)?;
-                changed(if add {
-                    format!("{user} is a member of {id}")
-                } else {
-                    format!("{user} is no longer a member of {id}")
-                })
-            }
-            Call::Settle { id, rule, state } => {
-                let o = desk.settle_obligation(id, rule, state)?;
-                changed(format!("{id} {}: {}", o.rule, o.state.as_str()))
             }
             Call::WriteRegister { format, path } => {
                 let entries = crate::report::register::gather(desk, None)?;
@@ -451,6 +237,130 @@ impl Call {
                 ))
             }
         })
+    }
+}
+
+/// What the status line says while an operation runs: said per operation where it helps,
+/// else the operation's name.
+fn op_label(request: &Request) -> String {
+    match request {
+        Request::OpenIncident { .. } => "opening the incident".to_owned(),
+        Request::SetSeverity { id, .. } => format!("changing the severity of {id}"),
+        Request::SetStatus { id, .. } => format!("moving the status of {id}"),
+        Request::AddNote { id, .. } => format!("adding a note to {id}"),
+        Request::Assign { id, .. } => format!("assigning {id}"),
+        Request::LinkProgram { id, slug } => format!("linking {slug} to {id}"),
+        Request::AssessHarm { id, .. } => format!("recording the harm assessment of {id}"),
+        Request::AssessSeriousHarm { id, .. } => {
+            format!("recording the serious-harm test of {id}")
+        }
+        Request::ApplyObligation { id, rule, .. } => {
+            format!("recording that {rule} applies to {id}")
+        }
+        Request::DecideElement { id, element, .. } => {
+            format!("recording a decision on {element} for {id}")
+        }
+        Request::PreviewLetter { template, .. } => format!("rendering the '{template}' letter"),
+        Request::RetryFailed { id } => format!("requeuing the failed letters of {id}"),
+        Request::PurgeIncident { id, .. } => format!("purging the personal data of {id}"),
+        Request::VerifyAudit {} => "verifying the audit log".to_owned(),
+        Request::EditProgram { new } => format!("changing {}", new.slug),
+        Request::UnlinkProgram { id, slug, .. } => format!("unlinking {slug} from {id}"),
+        Request::SetMember { id, user, add } => format!(
+            "{} {user} {} {id}",
+            if *add { "adding" } else { "removing" },
+            if *add { "to" } else { "from" }
+        ),
+        Request::SettleObligation { id, rule, .. } => format!("recording {rule} of {id}"),
+        other => other.name().replace('_', " "),
+    }
+}
+
+/// What an operation's answer means on screen: said per operation where there is more to
+/// say than that it was done.
+fn outcome(asked: &Request, answer: Answer) -> Outcome {
+    let changed = |message: String| Outcome::Changed {
+        message,
+        select: None,
+    };
+    match (asked, answer) {
+        (_, Answer::OpenIncident(inc)) => Outcome::Changed {
+            message: format!("opened {} ({})", inc.id, inc.severity),
+            select: Some(inc.id),
+        },
+        (_, Answer::SetSeverity(inc)) => changed(format!("{} is now {}", inc.id, inc.severity)),
+        (_, Answer::SetStatus(inc)) => changed(format!("{} is now {}", inc.id, inc.status)),
+        (Request::AddNote { id, .. }, Answer::AddNote(_)) => changed(format!("note added to {id}")),
+        (_, Answer::Assign(inc)) => changed(format!("{} is now owned by {}", inc.id, inc.owner)),
+        (Request::LinkProgram { slug, id }, Answer::LinkProgram(_)) => {
+            changed(format!("linked {slug} to {id}"))
+        }
+        (_, Answer::AssessHarm(inc)) => changed(match &inc.assessment {
+            Some(a) => format!("{}: {}", inc.id, a.inputs.summary()),
+            None => format!("{}: assessment recorded", inc.id),
+        }),
+        (Request::ApplyObligation { id, .. }, Answer::ApplyObligation(o)) => {
+            changed(format!("{id} {}: applies; it is open", o.rule))
+        }
+        (
+            Request::DecideElement {
+                id,
+                element,
+                confirmed,
+                ..
+            },
+            Answer::DecideElement(_),
+        ) => {
+            let verb = if *confirmed { "confirmed" } else { "ruled out" };
+            changed(format!("{id}: {element} {verb}"))
+        }
+        (_, Answer::AssessSeriousHarm(inc)) => changed(match &inc.serious_harm {
+            Some(h) => format!("{}: {}", inc.id, h.test.summary()),
+            None => format!("{}: serious-harm test recorded", inc.id),
+        }),
+        (Request::PreviewLetter { template, .. }, Answer::PreviewLetter(text)) => {
+            Outcome::Preview {
+                template: *template,
+                lines: text.split("\r\n").map(str::to_owned).collect(),
+            }
+        }
+        (_, Answer::RetryFailed(n)) => {
+            changed(format!("requeued {n} failed letters; press S to send them"))
+        }
+        (_, Answer::PurgeIncident(inc)) => changed(format!(
+            "{}: personal data purged (roster of {} people, letters, evidence)",
+            inc.id, inc.people
+        )),
+        (_, Answer::VerifyAudit(verified)) => {
+            let lines = match verified {
+                Ok(v) => {
+                    let mut lines = vec![format!("audit log intact: {} events checked", v.events)];
+                    if let Some(head) = &v.head {
+                        lines.push(format!("head: event {} (hash {})", head.seq, head.hash));
+                    }
+                    lines.extend(v.warnings().into_iter().map(|w| format!("warning: {w}")));
+                    lines
+                }
+                Err(tamper) => vec![format!("AUDIT LOG TAMPERED: {tamper}")],
+            };
+            Outcome::Panel {
+                title: " Audit log ".into(),
+                lines,
+            }
+        }
+        (_, Answer::EditProgram(p)) => changed(format!("changed '{}'", p.slug)),
+        (Request::UnlinkProgram { id, slug, .. }, Answer::UnlinkProgram(_)) => {
+            changed(format!("unlinked '{slug}' from {id}"))
+        }
+        (Request::SetMember { id, user, add }, Answer::SetMember(_)) => changed(if *add {
+            format!("{user} is a member of {id}")
+        } else {
+            format!("{user} is no longer a member of {id}")
+        }),
+        (Request::SettleObligation { id, .. }, Answer::SettleObligation(o)) => {
+            changed(format!("{id} {}: {}", o.rule, o.state.as_str()))
+        }
+        (other, _) => changed(format!("{}: done", other.name().replace('_', " "))),
     }
 }
 

@@ -335,7 +335,9 @@ impl App {
             }
             Action::RetryLetters => self.retry_letters(),
             Action::VerifyAudit => {
-                self.start(Job::Call(crate::tui::call::Call::VerifyAudit));
+                self.start(Job::Call(crate::tui::call::Call::Op(
+                    crate::remote::protocol::Request::VerifyAudit {},
+                )));
                 Ok(())
             }
             Action::CheckTemplates => {
@@ -418,7 +420,9 @@ impl App {
         let Some(id) = self.detail.as_ref().map(|d| d.incident.id) else {
             return Ok(());
         };
-        self.start(Job::Call(Call::RetryFailed { id }));
+        self.start(Job::Call(Call::Op(
+            crate::remote::protocol::Request::RetryFailed { id },
+        )));
         Ok(())
     }
 

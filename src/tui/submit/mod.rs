@@ -18,6 +18,7 @@ use crate::domain::{
 };
 use crate::domain::{DataElement, ObligationState};
 use crate::notify::TemplateName;
+use crate::remote::protocol::Request;
 use crate::report::render::ReportFormat;
 
 /// What a filled form asks for.
@@ -49,47 +50,54 @@ pub fn read(
         errors: Vec::new(),
     };
     let submission = match form.purpose.clone() {
-        Purpose::NewIncident => new_incident(&mut r, catalog).map(Call::OpenIncident),
+        Purpose::NewIncident => {
+            new_incident(&mut r, catalog).map(|new| Call::Op(Request::OpenIncident { new }))
+        }
         Purpose::Severity(id) => {
             r.parse(FieldName::Severity, str::parse::<Severity>)
-                .map(|severity| Call::SetSeverity {
-                    id,
-                    severity,
-                    reason: r.text(FieldName::Reason).to_owned(),
+                .map(|severity| {
+                    Call::Op(Request::SetSeverity {
+                        id,
+                        severity,
+                        reason: r.text(FieldName::Reason).to_owned(),
+                    })
                 })
         }
         Purpose::Status(id) => r
             .parse(FieldName::Status, str::parse::<Status>)
-            .map(|status| Call::SetStatus {
-                id,
-                status,
-                reason: Some(r.text(FieldName::Reason).to_owned()).filter(|v| !v.trim().is_empty()),
-                with_open_obligations: r.text(FieldName::Force) == "yes",
+            .map(|status| {
+                Call::Op(Request::SetStatus {
+                    id,
+                    status,
+                    reason: Some(r.text(FieldName::Reason).to_owned())
+                        .filter(|v| !v.trim().is_empty()),
+                    with_open_obligations: r.text(FieldName::Force) == "yes",
+                })
             }),
-        Purpose::Note(id) => Some(Call::AddNote {
+        Purpose::Note(id) => Some(Call::Op(Request::AddNote {
             id,
             text: r.text(FieldName::Note).to_owned(),
-        }),
+        })),
         Purpose::Assign(id) => r
             .parse(FieldName::Owner, UserName::parse)
-            .map(|owner| Call::Assign { id, owner }),
+            .map(|owner| Call::Op(Request::Assign { id, owner })),
         Purpose::Assess(id) => {
             let inputs = harm_inputs(&mut r);
             let reason = r.reason();
             inputs
                 .zip(reason)
-                .map(|(inputs, reason)| Call::AssessHarm { id, inputs, reason })
+                .map(|(inputs, reason)| Call::Op(Request::AssessHarm { id, inputs, reason }))
         }
         Purpose::SeriousHarm(id) => {
             let test = serious_harm(&mut r);
             let reason = r.reason();
             test.zip(reason)
-                .map(|(test, reason)| Call::SeriousHarm { id, test, reason })
+                .map(|(test, reason)| Call::Op(Request::AssessSeriousHarm { id, test, reason }))
         }
         Purpose::Apply(id) => {
             let rule = r.text(FieldName::Rule).to_owned();
             r.reason()
-                .map(|reason| Call::ApplyObligation { id, rule, reason })
+                .map(|reason| Call::Op(Request::ApplyObligation { id, rule, reason }))
         }
         Purpose::Elements(id) => {
             let element = r.parse(FieldName::Element, DataElement::parse);
@@ -99,14 +107,14 @@ pub fn read(
             } else {
                 r.reason()
             };
-            element
-                .zip(reason)
-                .map(|(element, reason)| Call::DecideElement {
+            element.zip(reason).map(|(element, reason)| {
+                Call::Op(Request::DecideElement {
                     id,
                     element,
                     confirmed,
                     reason,
                 })
+            })
         }
         Purpose::Clock(id) => {
             let now = r.now;
@@ -138,13 +146,15 @@ pub fn read(
                 },
             )
         }
-        Purpose::AddMember(id) | Purpose::RemoveMember(id) => r
-            .parse(FieldName::Member, UserName::parse)
-            .map(|user| Call::SetMember {
-                id,
-                user,
-                add: matches!(form.purpose, Purpose::AddMember(_)),
-            }),
+        Purpose::AddMember(id) | Purpose::RemoveMember(id) => {
+            r.parse(FieldName::Member, UserName::parse).map(|user| {
+                Call::Op(Request::SetMember {
+                    id,
+                    user,
+                    add: matches!(form.purpose, Purpose::AddMember(_)),
+                })
+            })
+        }
         Purpose::Done(id) => {
             let now = r.now;
             let at = r.parse(FieldName::At, |v| when(v, now));
@@ -155,20 +165,24 @@ pub fn read(
                 "follow-up" => Some(crate::domain::Phase::FollowUp),
                 _ => None,
             };
-            at.map(|at| Call::Settle {
-                id,
-                rule: r.text(FieldName::Rule).to_owned(),
-                state: ObligationState::Done {
-                    at,
-                    reference,
-                    phase,
-                },
+            at.map(|at| {
+                Call::Op(Request::SettleObligation {
+                    id,
+                    rule: r.text(FieldName::Rule).to_owned(),
+                    state: ObligationState::Done {
+                        at,
+                        reference,
+                        phase,
+                    },
+                })
             })
         }
-        Purpose::Waive(id) => r.reason().map(|reason| Call::Settle {
-            id,
-            rule: r.text(FieldName::Rule).to_owned(),
-            state: ObligationState::Waived { reason },
+        Purpose::Waive(id) => r.reason().map(|reason| {
+            Call::Op(Request::SettleObligation {
+                id,
+                rule: r.text(FieldName::Rule).to_owned(),
+                state: ObligationState::Waived { reason },
+            })
         }),
         Purpose::Exempt(id) => {
             let ground = <crate::deadlines::Art34Ground as clap::ValueEnum>::from_str(
@@ -177,13 +191,13 @@ pub fn read(
             );
             let reason = r.reason();
             match (ground, reason) {
-                (Ok(ground), Some(reason)) => Some(Call::Settle {
+                (Ok(ground), Some(reason)) => Some(Call::Op(Request::SettleObligation {
                     id,
                     rule: r.text(FieldName::Rule).to_owned(),
                     state: ObligationState::Waived {
                         reason: format!("{}: {reason}", ground.describe()),
                     },
-                }),
+                })),
                 (Err(e), _) => {
                     r.fail(FieldName::Ground, e);
                     None
@@ -336,12 +350,16 @@ pub fn read(
             return r.finish(confirm.map(Submitted::Confirm));
         }
         Purpose::ConfirmProgram(new, edit, incident) => Some(if edit {
-            Call::EditProgram(*new)
+            Call::Op(Request::EditProgram { new: *new })
         } else {
             Call::AddProgram(*new, incident)
         }),
-        Purpose::Unlink(id, slug) => r.reason().map(|reason| Call::Unlink { id, slug, reason }),
-        Purpose::Purge(id) => r.reason().map(|reason| Call::Purge { id, reason }),
+        Purpose::Unlink(id, slug) => r
+            .reason()
+            .map(|reason| Call::Op(Request::UnlinkProgram { slug, id, reason })),
+        Purpose::Purge(id) => r
+            .reason()
+            .map(|reason| Call::Op(Request::PurgeIncident { id, reason })),
         Purpose::ExportLetters(id) => {
             let dir = r.text(FieldName::File).trim().to_owned();
             if dir.is_empty() {
@@ -370,7 +388,7 @@ pub fn read(
         }
         Purpose::Link(id) => r
             .parse(FieldName::Programme, str::parse::<ProgramSlug>)
-            .map(|slug| Call::Link { id, slug }),
+            .map(|slug| Call::Op(Request::LinkProgram { slug, id })),
         Purpose::Preview(id) => {
             let template = r.parse(FieldName::Template, str::parse::<TemplateName>);
             let person = r.parse(FieldName::Person, |v| {
@@ -380,13 +398,13 @@ pub fn read(
                     EmployeeId::parse(v).map(Some)
                 }
             });
-            template
-                .zip(person)
-                .map(|(template, person)| Call::Preview {
+            template.zip(person).map(|(template, person)| {
+                Call::Op(Request::PreviewLetter {
                     id,
                     template,
                     person,
                 })
+            })
         }
         Purpose::Import(id) => {
             let job = r

@@ -81,12 +81,14 @@ fn a_filled_new_incident_form_reads_as_its_request() {
             (FieldName::Discovered, "2026-11-20T14:30:00Z"),
         ],
     );
-    let Ok(Submitted::Call(Call::OpenIncident(new))) = read(
-        &form,
-        &CategoryCatalog::default(),
-        Utc::now(),
-        &Arc::new(Settings::defaults()),
-    ) else {
+    let Ok(Submitted::Call(Call::Op(crate::remote::protocol::Request::OpenIncident { new }))) =
+        read(
+            &form,
+            &CategoryCatalog::default(),
+            Utc::now(),
+            &Arc::new(Settings::defaults()),
+        )
+    else {
         panic!("not an open-incident request");
     };
     assert_eq!(new.title, "Leak");
