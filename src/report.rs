@@ -59,6 +59,10 @@ pub struct Report {
     /// Affected people no rule covers, by location.
     pub uncovered: Vec<crate::deadlines::Uncovered>,
     pub evidence: Option<EvidenceSummary>,
+    /// People per data category among those each obligation's rule covers, by rule id: what
+    /// a regulator's draft counts.
+    #[serde(skip)]
+    pub categories_by_rule: BTreeMap<String, BTreeMap<String, u64>>,
 }
 
 /// Gathers a report of `id` as `actor` sees it.
@@ -100,7 +104,13 @@ pub fn gather(
         None
     };
     let obligations = desk.obligations(Some(id))?;
-    let uncovered = desk.rules().uncovered(&incident);
+    let rules = desk.rules();
+    let uncovered = rules.uncovered(&incident);
+    let categories_by_rule = obligations
+        .iter()
+        .filter_map(|o| rules.rule(&o.rule))
+        .map(|rule| (rule.id.clone(), categories_covered(&incident, rule)))
+        .collect();
     Ok(Report {
         generated_at: now,
         generated_by: actor.to_string(),
@@ -112,9 +122,27 @@ pub fn gather(
         obligations,
         uncovered,
         evidence: incident.evidence.clone(),
+        categories_by_rule,
         timeline,
         incident,
     })
+}
+
+/// People per data category in the locations `rule` covers. A roster imported before the
+/// per-location counts were kept has only the counts over everyone: those stand in.
+fn categories_covered(incident: &Incident, rule: &crate::deadlines::Rule) -> BTreeMap<String, u64> {
+    if incident.people_by_location_category.is_empty() {
+        return incident.people_by_category.clone();
+    }
+    let mut counts = BTreeMap::new();
+    for (location, within) in &incident.people_by_location_category {
+        if rule.covers(location) {
+            for (category, n) in within {
+                *counts.entry(category.clone()).or_insert(0) += n;
+            }
+        }
+    }
+    counts
 }
 
 /// `1 person`, `2 people`.
@@ -465,8 +493,8 @@ fn gdpr33_blocks(r: &Report, contact: &Contact) -> Vec<Block> {
         .iter()
         .find(|o| o.rule == "gdpr-33")
         .and_then(|o| o.due_at);
-    let categories = drafts::categories_with_counts(r);
-    let records: u64 = r.people_by_category.values().sum();
+    let categories = drafts::categories_with_counts(r, "gdpr-33");
+    let records = drafts::records_under(r, "gdpr-33");
     let mut blocks = vec![
         Block::Heading(
             Text::own("Notification of a personal data breach (GDPR Art. 33): ").and_user(&i.title),

@@ -63,10 +63,16 @@ pub fn run(ctx: &mut Context<'_>, cmd: NotifyCommand) -> Result<ExitCode, CliErr
             id,
             template,
             person,
+            raw,
         } => {
             let person = person.as_deref().map(EmployeeId::parse).transpose()?;
             let message = ctx.desk.preview_letter(id, template, person)?;
-            write!(ctx.out, "{}", safe_message(&message))?;
+            let shown = if raw {
+                message
+            } else {
+                crate::notify::readable(&message).map_err(CliError::Failure)?
+            };
+            write!(ctx.out, "{}", safe_message(&shown))?;
             Ok(ExitCode::SUCCESS)
         }
         NotifyCommand::Queue {
@@ -267,7 +273,7 @@ pub fn run(ctx: &mut Context<'_>, cmd: NotifyCommand) -> Result<ExitCode, CliErr
 /// The message as printed: CRLF becomes LF, control characters are stripped per line.
 fn safe_message(message: &str) -> String {
     message
-        .split("\r\n")
+        .lines()
         .map(|l| safe(l).into_owned() + "\n")
         .collect()
 }

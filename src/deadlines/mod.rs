@@ -251,7 +251,7 @@ impl Rule {
     }
 
     /// Whether a roster location falls under the rule.
-    fn covers(&self, location: &str) -> bool {
+    pub fn covers(&self, location: &str) -> bool {
         self.locations
             .iter()
             .any(|pattern| match pattern.strip_suffix('*') {

@@ -143,7 +143,9 @@ pub(super) fn import(
     incident.people = (roster.len() + appender.added()) as u64;
     let mut counts = roster.counts();
     appender.add_counts(&mut counts);
-    (incident.people_by_location, incident.people_by_category) = counts;
+    incident.people_by_location = counts.by_location;
+    incident.people_by_category = counts.by_category;
+    incident.people_by_location_category = counts.by_location_category;
     incident.updated_at = now;
     let mut detail = format!(
         "{source_name}: {} rows; {} added, {} updated, {} unchanged",

@@ -52,6 +52,11 @@ pub struct Incident {
     /// Affected people per exposed data category.
     #[serde(default)]
     pub people_by_category: BTreeMap<String, u64>,
+    /// Affected people per data category within each location: a regulator's draft counts
+    /// only the people of the locations its rule covers. Empty for rosters imported before
+    /// it was kept (the next import fills it).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub people_by_location_category: BTreeMap<String, BTreeMap<String, u64>>,
     /// Obligations met or waived, by rule id.
     #[serde(default)]
     pub obligations: BTreeMap<String, ObligationRecord>,
@@ -184,6 +189,7 @@ impl Incident {
             determined_at: None,
             people_by_location: BTreeMap::new(),
             people_by_category: BTreeMap::new(),
+            people_by_location_category: BTreeMap::new(),
             obligations: BTreeMap::new(),
             evidence: None,
             assessment: None,

@@ -98,9 +98,10 @@ pub fn html(text: &str) -> String {
     out
 }
 
-/// Escapes text from a user for Markdown, so that it renders as that text: `&`, `<` and
-/// `>` become entities (no HTML), `\`, `` ` ``, `*`, `_`, `~`, `[`, `]`, `(`, `)`, `!`, `#`
-/// and `|` get a backslash (no code, emphasis, links, images, headings or table cells), and
+/// Escapes text from a user for Markdown, so that it renders as that text and still reads
+/// as text where the file is read raw (no HTML entities): `&`, `<`, `>` (no HTML, no entity),
+/// `\`, `` ` ``, `*`, `_`, `~`, `[`, `]`, `(`, `)`, `!`, `#` and `|` get a backslash (no code,
+/// emphasis, links, images, headings or table cells), and
 /// so does what would make a bare URL, a `www.` name or an address an autolink (see
 /// `breaks_link`): the text renders the same, but as text. Newlines are kept; see
 /// [`markdown_line`] for what a line may start with.
@@ -111,10 +112,8 @@ pub fn markdown(text: &str) -> String {
             out.push('\\');
         }
         match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\\' | '`' | '*' | '_' | '~' | '[' | ']' | '(' | ')' | '!' | '#' | '|' => {
+            '\\' | '`' | '&' | '<' | '>' | '*' | '_' | '~' | '[' | ']' | '(' | ')' | '!' | '#'
+            | '|' => {
                 out.push('\\');
                 out.push(c);
             }
@@ -188,15 +187,19 @@ mod tests {
             ("plain text, 3 words.", "plain text, 3 words."),
             (
                 "<script>alert(1)</script>",
-                "&lt;script&gt;alert\\(1\\)&lt;/script&gt;",
+                "\\<script\\>alert\\(1\\)\\</script\\>",
             ),
             ("[click](http://evil)", "\\[click\\]\\(http\\://evil\\)"),
             (
                 "![pixel](http://t/x.png)",
                 "\\!\\[pixel\\]\\(http\\://t/x.png\\)",
             ),
-            ("a & b", "a &amp; b"),
-            ("&lt;", "&amp;lt;"),
+            ("a & b", "a \\& b"),
+            ("&lt;", "\\&lt;"),
+            (
+                "Acme <privacy@acme.example>",
+                "Acme \\<privacy\\@acme.example\\>",
+            ),
             (
                 "*bold* _it_ ~~s~~ `code`",
                 "\\*bold\\* \\_it\\_ \\~\\~s\\~\\~ \\`code\\`",
@@ -204,7 +207,7 @@ mod tests {
             ("# heading", "\\# heading"),
             ("a|b", "a\\|b"),
             ("back\\slash", "back\\\\slash"),
-            ("<http://autolink>", "&lt;http\\://autolink&gt;"),
+            ("<http://autolink>", "\\<http\\://autolink\\>"),
             ("two\nlines", "two\nlines"),
         ];
         for (input, want) in cases {

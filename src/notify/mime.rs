@@ -134,6 +134,51 @@ const PLAIN: [bool; 256] = {
     table
 };
 
+/// A letter as a person reads it: the headers they see (decoded), then the text part and
+/// the HTML part, each decoded from its transfer encoding. What `notify preview` and the
+/// terminal UI's preview show; the wire form is `notify preview --raw`.
+pub fn readable(message: &str) -> Result<String, String> {
+    use mailparse::MailHeaderMap as _;
+    let mail = mailparse::parse_mail(message.as_bytes())
+        .map_err(|e| format!("the letter does not parse as a mail message: {e}"))?;
+    let mut out = String::new();
+    for name in ["From", "Reply-To", "To", "Subject"] {
+        if let Some(value) = mail.headers.get_first_value(name) {
+            out.push_str(&format!("{name}: {value}\n"));
+        }
+    }
+    let mut parts = Vec::new();
+    collect_parts(&mail, &mut parts)?;
+    for (mimetype, body) in parts {
+        let label = match mimetype.as_str() {
+            "text/plain" => "text",
+            "text/html" => "HTML",
+            other => other,
+        };
+        out.push_str(&format!("\n----- {label} part -----\n"));
+        out.push_str(body.replace("\r\n", "\n").trim_end());
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// The leaf parts of `mail`, in order, with their decoded bodies.
+fn collect_parts(
+    mail: &mailparse::ParsedMail<'_>,
+    out: &mut Vec<(String, String)>,
+) -> Result<(), String> {
+    if mail.subparts.is_empty() {
+        let body = mail
+            .get_body()
+            .map_err(|e| format!("a part of the letter does not decode: {e}"))?;
+        out.push((mail.ctype.mimetype.to_ascii_lowercase(), body));
+    }
+    for part in &mail.subparts {
+        collect_parts(part, out)?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

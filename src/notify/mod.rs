@@ -20,6 +20,7 @@ pub use context::{Contact, IncidentContext, LetterContext, Stats, stats};
 pub use lawcheck::{BREACH_HEADINGS, Gap, check as check_letter};
 pub use lease::{Holder, LEASE_HOLD, LEASE_RENEW, SendLease};
 pub use letter::{LetterError, Sender, header_safe, wire_text};
+pub use mime::readable;
 pub use outbox::{Delivery, DeliveryState, Notification, NotificationRef, notification_id};
 pub use sender::{Attempt, Finished, NoteWait, SentNote, SmtpPool, TOP_UP};
 pub use smtp::{

@@ -71,20 +71,38 @@ fn remedial(r: &Report) -> String {
     parts.join("; ")
 }
 
-/// The exposed categories, each with how many people it concerns.
-pub(super) fn categories_with_counts(r: &Report) -> Vec<String> {
+/// The categories of the people `rule` covers, each with how many of them it concerns;
+/// a category none of them has is left out. Before any roster, the categories the incident
+/// was opened with.
+pub(super) fn categories_with_counts(r: &Report, rule: &str) -> Vec<String> {
+    if r.incident.people == 0 {
+        return r
+            .incident
+            .categories
+            .iter()
+            .map(|c| c.as_str().to_owned())
+            .collect();
+    }
+    let counts = r.categories_by_rule.get(rule);
     r.incident
         .categories
         .iter()
-        .map(|c| match r.people_by_category.get(c.as_str()) {
-            Some(n) => format!("{} ({})", c.as_str(), plural(*n, "person", "people")),
-            None => c.as_str().to_owned(),
+        .filter_map(|c| {
+            let n = *counts?.get(c.as_str())?;
+            (n > 0).then(|| format!("{} ({})", c.as_str(), plural(n, "person", "people")))
         })
         .collect()
 }
 
-fn categories_field(r: &Report) -> String {
-    let categories = categories_with_counts(r);
+/// The records a regulator's draft counts: one per person `rule` covers and data category.
+pub(super) fn records_under(r: &Report, rule: &str) -> u64 {
+    r.categories_by_rule
+        .get(rule)
+        .map_or(0, |counts| counts.values().sum())
+}
+
+fn categories_field(r: &Report, rule: &str) -> String {
+    let categories = categories_with_counts(r, rule);
     if categories.is_empty() {
         "[to be determined]".to_owned()
     } else {
@@ -161,7 +179,10 @@ pub fn nz_notifyus(r: &Report, contact: &Contact) -> Draft {
                     i.summary.clone()
                 },
             ),
-            known("Personal information involved", categories_field(r)),
+            known(
+                "Personal information involved",
+                categories_field(r, "nz-privacy-2020"),
+            ),
             known(
                 "Number of affected individuals (s117)",
                 format!("{people} in New Zealand ({} in all)", i.people),
@@ -225,7 +246,7 @@ pub fn ico(r: &Report, contact: &Contact) -> Draft {
             "when you became aware",
         ),
     };
-    let records: u64 = r.people_by_category.values().sum();
+    let records = records_under(r, "uk-gdpr-33");
     let consequences = match (&r.evidence, &i.assessment) {
         (None, None) => blank(
             "Likely consequences (Art. 33(3)(c))",
@@ -303,7 +324,7 @@ pub fn ico(r: &Report, contact: &Contact) -> Draft {
             timing,
             known(
                 "Categories of personal data (Art. 33(3)(a))",
-                categories_field(r),
+                categories_field(r, "uk-gdpr-33"),
             ),
             known(
                 "Approximate number of data subjects (Art. 33(3)(a))",

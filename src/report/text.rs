@@ -125,7 +125,7 @@ mod tests {
             .and(".");
         assert_eq!(
             md_heading(&text),
-            "[to be determined] by &lt;script&gt;alert\\(1\\)&lt;/script&gt; \\[click\\]\\(http\\://evil\\)."
+            "[to be determined] by \\<script\\>alert\\(1\\)\\</script\\> \\[click\\]\\(http\\://evil\\)."
         );
         assert_eq!(
             text.plain(),

@@ -97,8 +97,65 @@ pub struct Appender<'a> {
     page: Vec<AffectedPerson>,
     sealed: Vec<SealedPage>,
     added: usize,
-    locations: BTreeMap<String, u64>,
-    categories: BTreeMap<String, u64>,
+    counts: RosterCounts,
+}
+
+/// People per location, per category, and per category within each location: what the
+/// legal rules and the regulators' drafts count.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RosterCounts {
+    pub by_location: BTreeMap<String, u64>,
+    pub by_category: BTreeMap<String, u64>,
+    pub by_location_category: BTreeMap<String, BTreeMap<String, u64>>,
+}
+
+/// Adds `n` under `key`, allocating the key only the first time.
+fn bump(map: &mut BTreeMap<String, u64>, key: &str, n: u64) {
+    match map.get_mut(key) {
+        Some(count) => *count += n,
+        None => {
+            map.insert(key.to_owned(), n);
+        }
+    }
+}
+
+impl RosterCounts {
+    /// Counts one person.
+    pub fn add(&mut self, person: &AffectedPerson) {
+        for c in &person.categories {
+            bump(&mut self.by_category, c.as_str(), 1);
+        }
+        let Some(loc) = &person.location else {
+            return;
+        };
+        bump(&mut self.by_location, loc.as_str(), 1);
+        let within = match self.by_location_category.get_mut(loc.as_str()) {
+            Some(within) => within,
+            None => self
+                .by_location_category
+                .entry(loc.as_str().to_owned())
+                .or_default(),
+        };
+        for c in &person.categories {
+            bump(within, c.as_str(), 1);
+        }
+    }
+
+    /// Adds another set of counts to these.
+    pub fn merge(&mut self, other: &RosterCounts) {
+        for (loc, n) in &other.by_location {
+            bump(&mut self.by_location, loc, *n);
+        }
+        for (c, n) in &other.by_category {
+            bump(&mut self.by_category, c, *n);
+        }
+        for (loc, within) in &other.by_location_category {
+            let mine = self.by_location_category.entry(loc.clone()).or_default();
+            for (c, n) in within {
+                bump(mine, c, *n);
+            }
+        }
+    }
 }
 
 impl<'a> Appender<'a> {
@@ -110,19 +167,13 @@ impl<'a> Appender<'a> {
             page: Vec::with_capacity(PAGE_SIZE),
             sealed: Vec::new(),
             added: 0,
-            locations: BTreeMap::new(),
-            categories: BTreeMap::new(),
+            counts: RosterCounts::default(),
         }
     }
 
     pub fn push(&mut self, person: AffectedPerson) -> Result<(), StoreError> {
         self.added += 1;
-        if let Some(loc) = &person.location {
-            *self.locations.entry(loc.as_str().to_owned()).or_insert(0) += 1;
-        }
-        for c in &person.categories {
-            *self.categories.entry(c.as_str().to_owned()).or_insert(0) += 1;
-        }
+        self.counts.add(&person);
         if self.sealer.is_none() {
             return Ok(());
         }
@@ -150,13 +201,8 @@ impl<'a> Appender<'a> {
     }
 
     /// Adds its people's counts to a roster's (see [`Roster::counts`]).
-    pub fn add_counts(&self, counts: &mut (BTreeMap<String, u64>, BTreeMap<String, u64>)) {
-        for (loc, n) in &self.locations {
-            *counts.0.entry(loc.clone()).or_insert(0) += n;
-        }
-        for (c, n) in &self.categories {
-            *counts.1.entry(c.clone()).or_insert(0) += n;
-        }
+    pub fn add_counts(&self, counts: &mut RosterCounts) {
+        counts.merge(&self.counts);
     }
 
     /// Every page, the last one too, sealed for [`super::Changes::sealed_pages`].
@@ -201,18 +247,12 @@ impl Roster {
     }
 
     /// People per location and per category, for the legal rules and reports.
-    pub fn counts(&self) -> (BTreeMap<String, u64>, BTreeMap<String, u64>) {
-        let mut locations = BTreeMap::new();
-        let mut categories = BTreeMap::new();
+    pub fn counts(&self) -> RosterCounts {
+        let mut counts = RosterCounts::default();
         for person in self.pages.iter().flatten() {
-            if let Some(loc) = &person.location {
-                *locations.entry(loc.as_str().to_owned()).or_insert(0) += 1;
-            }
-            for c in &person.categories {
-                *categories.entry(c.as_str().to_owned()).or_insert(0) += 1;
-            }
+            counts.add(person);
         }
-        (locations, categories)
+        counts
     }
 
     /// How many people are on the roster.

@@ -318,10 +318,12 @@ fn outcome(asked: &Request, answer: Answer) -> Outcome {
             Some(h) => format!("{}: {}", inc.id, h.test.summary()),
             None => format!("{}: serious-harm test recorded", inc.id),
         }),
-        (Request::PreviewLetter { template, .. }, Answer::PreviewLetter(text)) => {
+        (Request::PreviewLetter { template, .. }, Answer::PreviewLetter(message)) => {
+            // As the person reads it; a letter that does not parse is shown as it is.
+            let text = crate::notify::readable(&message).unwrap_or(message);
             Outcome::Preview {
                 template: *template,
-                lines: text.split("\r\n").map(str::to_owned).collect(),
+                lines: text.lines().map(str::to_owned).collect(),
             }
         }
         (_, Answer::RetryFailed(n)) => {

@@ -320,12 +320,13 @@ fn the_gdpr_33_draft_has_what_article_33_3_requires() {
     for needle in [
         "Notification of a personal data breach (GDPR Art. 33)",
         "(a) Nature of the breach",
-        "keystrokes (307 people)",
+        // Counted over the people the regulator covers (the EEA), not the whole roster.
+        "keystrokes (42 people)",
         "Approximate number of data subjects concerned: 42 in the EEA (307 in all)",
         "(b) Contact point",
-        // Config text, escaped like users' text (the address no autolink): a viewer shows
-        // `<dpo@corp.example>`.
-        "Data Protection Officer &lt;dpo\\@corp.example&gt;",
+        // Config text, escaped like users' text (the address no autolink, no HTML entity):
+        // a viewer shows `<dpo@corp.example>`.
+        "Data Protection Officer \\<dpo\\@corp.example\\>",
         "(c) Likely consequences",
         "(d) Measures taken or proposed",
         "The 72-hour deadline is 2026-11-23T09:00:00Z",
@@ -1038,4 +1039,45 @@ fn an_untriggered_obligation_says_why_and_can_be_applied_with_a_reason() {
     );
     assert!(err.contains("applies already"), "{err}");
     assert!(sb.ok(&["audit", "log"]).contains("obligation.applied"));
+}
+
+#[test]
+fn a_regulators_draft_counts_only_the_people_it_covers_and_no_category_they_lack() {
+    let sb = Sandbox::new();
+    sb.ok(&[
+        "incident",
+        "open",
+        "--title",
+        "Screenshots and keystrokes readable by all staff",
+        "--severity",
+        "2",
+        "--aware",
+        AWARE,
+        "--category",
+        "keystrokes",
+        "--category",
+        "screenshots",
+    ]);
+    let roster = sb.write(
+        "roster.csv",
+        "employee_id,name,email,categories,location\n\
+         E1,Ada,ada@corp.example,keystrokes,DE\n\
+         E2,Bo,bo@corp.example,keystrokes;screenshots,US-TX\n\
+         E3,Cy,cy@corp.example,screenshots,US-TX\n",
+    );
+    sb.ok(&["people", "import", "1", roster.to_str().unwrap()]);
+    let draft = sb.ok(&["report", "1", "--regulator", "gdpr-33"]);
+    assert!(
+        draft.contains("Categories of personal data concerned: keystrokes (1 person)."),
+        "{draft}"
+    );
+    assert!(
+        !draft.contains("screenshots"),
+        "nobody in the EEA has it:\n{draft}"
+    );
+    assert!(
+        draft.contains("1 in the EEA (3 in all)")
+            && draft.contains("personal data records concerned: 1 (one per person"),
+        "{draft}"
+    );
 }

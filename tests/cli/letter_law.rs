@@ -50,6 +50,7 @@ fn preview(s: &Sandbox, person: &str) -> String {
         "initial",
         "--person",
         person,
+        "--raw",
     ])
 }
 

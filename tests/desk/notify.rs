@@ -275,6 +275,31 @@ fn preview_shows_headers_and_both_parts_with_names_encoded_and_html_escaped() {
         "1",
         "employee_id,name,email,categories\nX1,<b>Zoë Ødegård</b>,zoe@corp.example,keystrokes\n",
     );
+    // By default, as the person reads it: headers decoded, each part decoded.
+    let readable = s.ok(&[
+        "notify",
+        "preview",
+        "1",
+        "--template",
+        "initial",
+        "--person",
+        "X1",
+    ]);
+    assert!(
+        readable.contains("To: <b>Zoë Ødegård</b> <zoe@corp.example>"),
+        "{readable}"
+    );
+    assert!(readable.contains("----- text part -----"), "{readable}");
+    assert!(readable.contains("----- HTML part -----"), "{readable}");
+    assert!(
+        readable.contains("&lt;b&gt;Zoë"),
+        "HTML is escaped: {readable}"
+    );
+    assert!(
+        !readable.contains("=\n") && !readable.contains("=C3"),
+        "{readable}"
+    );
+    // With --raw, the message as it goes over the wire.
     let text = s.ok(&[
         "notify",
         "preview",
@@ -283,6 +308,7 @@ fn preview_shows_headers_and_both_parts_with_names_encoded_and_html_escaped() {
         "initial",
         "--person",
         "X1",
+        "--raw",
     ]);
     assert!(
         text.contains("To: =?utf-8?"),

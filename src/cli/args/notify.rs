@@ -21,6 +21,10 @@ pub enum NotifyCommand {
         /// Employee id [default: the first person on the roster]
         #[arg(long, value_name = "EMPLOYEE_ID")]
         person: Option<String>,
+        /// The message as it goes over the wire (MIME, quoted-printable) instead of its
+        /// headers and decoded text and HTML parts
+        #[arg(long)]
+        raw: bool,
     },
     /// Queue one letter per matching person (again for the same person: no-op)
     Queue {
