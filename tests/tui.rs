@@ -22,6 +22,8 @@ use ratatui::backend::TestBackend;
 use tempfile::TempDir;
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (120, 40)];
+/// Dialogs are checked on a large screen too: a form must not stretch or float apart.
+const DIALOG_SIZES: [(u16, u16); 3] = [(80, 24), (120, 40), (200, 60)];
 
 fn t0() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-11-20T14:30:00Z")
@@ -192,7 +194,12 @@ fn screen(app: &App, size: (u16, u16)) -> String {
 }
 
 fn snapshot(name: &str, app: &App) {
-    for size in SIZES {
+    let sizes: &[(u16, u16)] = if app.dialog.is_some() {
+        &DIALOG_SIZES
+    } else {
+        &SIZES
+    };
+    for &size in sizes {
         insta::assert_snapshot!(format!("{name}_{}x{}", size.0, size.1), screen(app, size));
     }
 }
@@ -539,7 +546,7 @@ fn import_errors_are_listed_and_nothing_is_written() {
             "line 4: unknown category 'dna'; known categories: keystrokes, mouse-movements, chat-messages, transcripts, performance-data, application-usage, screenshots, contact-details, health-data"
         ]
     );
-    for size in SIZES {
+    for size in DIALOG_SIZES {
         let name = format!("import_errors_{}x{}", size.0, size.1);
         let text = screen(&app, size).replace(path.to_str().unwrap(), "bad.csv");
         insta::assert_snapshot!(name, text);
@@ -791,7 +798,7 @@ fn snapshot_failed_pause_and_refused_resume_panels() {
         panic!("expected the failure panel, got {:?}", app.dialog)
     };
     assert!(panel.title.contains("PAUSE FAILED: keylogger"));
-    for size in SIZES {
+    for size in DIALOG_SIZES {
         insta::assert_snapshot!(
             format!("pause_failed_{}x{}", size.0, size.1),
             without_timings(&screen(&app, size))
@@ -904,6 +911,7 @@ fn queue_and_send_letters_from_the_notifications_tab() {
     );
     key(&mut app, KeyCode::Char('S'));
     assert!(screen(&app, (80, 24)).contains("Send 50 emails for INC-1 now?"));
+    snapshot("form_send", &app);
     key_nowait(&mut app, KeyCode::Enter);
     assert!(
         app.is_busy() && app.sending.is_some(),
@@ -1517,6 +1525,8 @@ fn snapshot_the_new_forms() {
         (Tab::Notifications, 'B', "bounces"),
         (Tab::Notifications, 'X', "export_letters"),
         (Tab::Notifications, 'm', "queue"),
+        (Tab::Notifications, 'v', "preview"),
+        (Tab::Programs, 'e', "edit_programme"),
     ] {
         form_on(&mut app, tab, k);
         snapshot(&format!("form_{name}"), &app);
@@ -2150,4 +2160,32 @@ fn a_failing_alert_destination_shows_in_the_header() {
     let app = f.app();
     let board = screen(&app, (120, 40));
     assert!(board.contains("! alerts failing: oncall"), "{board}");
+}
+
+#[test]
+fn snapshot_the_apply_form_and_a_letter_preview() {
+    let f = Fixture::with_history();
+    // Reads, no copies: a rule whose trigger is acquisition is left untriggered.
+    let log = "accessed_at,accessor,employee_id,action\n2026-11-19T10:00:00Z,mallory,E0001,read\n";
+    f.desk
+        .import_evidence(
+            IncidentId::new(3),
+            &mut log.as_bytes(),
+            "access.csv",
+            &breachdesk::evidence::EvidenceOptions::default(),
+        )
+        .unwrap();
+    let mut app = f.app();
+    open_main(&mut app);
+    form_on(&mut app, Tab::Deadlines, 'a');
+    snapshot("form_apply", &app);
+    key(&mut app, KeyCode::Esc);
+    // The preview shows the letter as its reader sees it: decoded, no quoted-printable.
+    form_on(&mut app, Tab::Notifications, 'v');
+    key(&mut app, KeyCode::Enter);
+    assert!(app.wait_idle(Duration::from_secs(10)));
+    let text = screen(&app, (200, 60));
+    assert!(text.contains("----- text part -----"), "{text}");
+    assert!(!text.contains("=\n") && !text.contains("=3D"), "{text}");
+    snapshot("letter_preview", &app);
 }
