@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use super::DeskError;
+use super::local::Caller;
 use super::local::LocalDesk;
 use crate::access::Need;
 use crate::domain::{AuditAction, Bounce, EmployeeId, EventDraft, IncidentId, UserName};
@@ -129,7 +130,7 @@ struct Matched {
 /// Matches the reports to letters and records the bounces, one commit per incident.
 pub(super) fn record(
     desk: &LocalDesk,
-    actor: &UserName,
+    actor: &Caller<'_>,
     incident: Option<IncidentId>,
     reports: Vec<BounceReport>,
 ) -> Result<BounceOutcome, DeskError> {
@@ -156,7 +157,7 @@ pub(super) fn record(
                 .extend(matched.into_iter().map(|m| m.report.source));
             continue;
         }
-        desk.guard(actor, &loaded, Need::Change, "notify.bounces")?;
+        desk.recheck(actor, &loaded)?;
         record_incident(desk, actor, &mut loaded, matched, &mut outcome)?;
     }
     Ok(outcome)

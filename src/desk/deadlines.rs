@@ -2,6 +2,7 @@
 //! by [`crate::deadlines`] from the jurisdiction rules), settling one, and importing and
 //! reading the exposed store's access log (analysed by [`crate::evidence`]).
 
+use super::local::Caller;
 use super::local::{LocalDesk, Recorded, reason_text};
 use super::{DeskError, ReadPath};
 use crate::access::Need;
@@ -54,7 +55,7 @@ pub(super) fn obligations(
 /// Records an obligation as done (with when and a reference) or waived (with why).
 pub(super) fn settle(
     desk: &LocalDesk,
-    actor: &UserName,
+    actor: &Caller<'_>,
     id: IncidentId,
     rule: String,
     state: ObligationState,
@@ -103,7 +104,7 @@ pub(super) fn settle(
         id,
         rule: crate::domain::text::for_terminal(&rule).into_owned(),
     };
-    let incident = desk.change_incident(actor, id, "obligation.settle", Need::Change, |inc| {
+    let incident = desk.change_incident(actor, id, |inc| {
         applies(inc).ok_or_else(no_rule)?;
         let before = inc
             .obligations
@@ -124,7 +125,7 @@ pub(super) fn settle(
                     phase,
                     at,
                     reference: reference.clone(),
-                    by: actor.clone(),
+                    by: actor.user.clone(),
                 });
                 let initial = submissions
                     .iter()
@@ -148,7 +149,7 @@ pub(super) fn settle(
             rule.to_owned(),
             ObligationRecord {
                 state,
-                by: actor.clone(),
+                by: actor.user.clone(),
                 submissions,
             },
         );
@@ -161,7 +162,7 @@ pub(super) fn settle(
 /// trigger it, with the reason; the obligation is open from then on.
 pub(super) fn apply(
     desk: &LocalDesk,
-    actor: &UserName,
+    actor: &Caller<'_>,
     id: IncidentId,
     rule: String,
     reason: String,
@@ -174,7 +175,7 @@ pub(super) fn apply(
         id,
         rule: crate::domain::text::for_terminal(&rule).into_owned(),
     };
-    let incident = desk.change_incident(actor, id, "obligation.apply", Need::Change, |inc| {
+    let incident = desk.change_incident(actor, id, |inc| {
         let o = find(inc).ok_or_else(no_rule)?;
         let ObligationState::NotTriggered { reason: why } = &o.state else {
             return Err(DeskError::Unchanged(format!(
@@ -189,7 +190,7 @@ pub(super) fn apply(
             crate::domain::ElementDecision {
                 confirmed: true,
                 reason: reason.clone(),
-                by: actor.clone(),
+                by: actor.user.clone(),
                 at: now,
             },
         );
@@ -454,7 +455,7 @@ pub(super) fn import_evidence(
 /// evidence finding follows.
 pub(super) fn set_exposure(
     desk: &LocalDesk,
-    actor: &UserName,
+    actor: &Caller<'_>,
     id: IncidentId,
     from: Option<chrono::DateTime<chrono::Utc>>,
     until: Option<chrono::DateTime<chrono::Utc>>,
@@ -480,7 +481,7 @@ pub(super) fn set_exposure(
     let show = |t: Option<chrono::DateTime<chrono::Utc>>| {
         t.map_or_else(|| "-".to_owned(), crate::domain::when::rfc3339)
     };
-    desk.change_incident(actor, id, "incident.exposure", Need::Change, |inc| {
+    desk.change_incident(actor, id, |inc| {
         let before = format!("{} to {}", show(inc.exposed_from), show(inc.exposed_until));
         inc.exposed_from = from;
         inc.exposed_until = until;

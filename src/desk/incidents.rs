@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::DeskError;
+use super::local::Caller;
 use super::local::{LocalDesk, Recorded, reason_text};
 use crate::access::Need;
 use crate::domain::text::{Lines, checked};
@@ -127,13 +128,13 @@ pub(super) fn timeline(
 
 pub(super) fn set_severity(
     desk: &LocalDesk,
-    actor: &UserName,
+    actor: &Caller<'_>,
     id: IncidentId,
     severity: Severity,
     reason: String,
 ) -> Result<Incident, DeskError> {
     let reason = reason_text(&reason)?;
-    desk.change_incident(actor, id, "incident.severity", Need::Change, |inc| {
+    desk.change_incident(actor, id, |inc| {
         if inc.severity == severity {
             return Err(DeskError::Unchanged(format!("{id} is already {severity}")));
         }
@@ -152,14 +153,14 @@ pub(super) fn set_severity(
 /// keeps each one with its inputs and reason.
 pub(super) fn assess(
     desk: &LocalDesk,
-    actor: &UserName,
+    actor: &Caller<'_>,
     id: IncidentId,
     inputs: crate::domain::HarmInputs,
     reason: String,
 ) -> Result<Incident, DeskError> {
     let reason = reason_text(&reason)?;
     let now = desk.now();
-    desk.change_incident(actor, id, "incident.assess", Need::Change, |inc| {
+    desk.change_incident(actor, id, |inc| {
         let before = inc.assessment.as_ref().map_or_else(
             || "not assessed".to_owned(),
             |a| a.inputs.band().to_string(),
@@ -169,7 +170,7 @@ pub(super) fn assess(
         inc.assessment = Some(crate::domain::Assessment {
             inputs: inputs.clone(),
             reason: reason.clone(),
-            by: actor.clone(),
+            by: actor.user.clone(),
             at: now,
         });
         Ok(Recorded::new(
@@ -185,14 +186,14 @@ pub(super) fn assess(
 /// before; the timeline keeps each with its factors.
 pub(super) fn assess_serious_harm(
     desk: &LocalDesk,
-    actor: &UserName,
+    actor: &Caller<'_>,
     id: IncidentId,
     test: crate::domain::SeriousHarm,
     reason: String,
 ) -> Result<Incident, DeskError> {
     let reason = reason_text(&reason)?;
     let now = desk.now();
-    desk.change_incident(actor, id, "incident.assess", Need::Change, |inc| {
+    desk.change_incident(actor, id, |inc| {
         let state = |likely: bool| {
             if likely {
                 "notifiable"
@@ -210,7 +211,7 @@ pub(super) fn assess_serious_harm(
         inc.serious_harm = Some(crate::domain::SeriousHarmRecord {
             test: test.clone(),
             reason: reason.clone(),
-            by: actor.clone(),
+            by: actor.user.clone(),
             at: now,
         });
         Ok(Recorded::new(
@@ -226,7 +227,7 @@ pub(super) fn assess_serious_harm(
 /// or was not (ruled out, with the reason), replacing any decision before.
 pub(super) fn decide_element(
     desk: &LocalDesk,
-    actor: &UserName,
+    actor: &Caller<'_>,
     id: IncidentId,
     element: crate::domain::DataElement,
     confirmed: bool,
@@ -243,7 +244,7 @@ pub(super) fn decide_element(
     };
     let now = desk.now();
     let rules = &desk.settings.rules;
-    desk.change_incident(actor, id, "incident.elements", Need::Change, |inc| {
+    desk.change_incident(actor, id, |inc| {
         let state = |inc: &Incident| {
             let exposed = rules.exposed_elements(inc);
             if exposed.certain.contains(&element) {
@@ -262,7 +263,7 @@ pub(super) fn decide_element(
             crate::domain::ElementDecision {
                 confirmed,
                 reason: reason.clone(),
-                by: actor.clone(),
+                by: actor.user.clone(),
                 at: now,
             },
         );
@@ -284,7 +285,7 @@ pub(super) fn decide_element(
 
 pub(super) fn set_status(
     desk: &LocalDesk,
-    actor: &UserName,
+    actor: &Caller<'_>,
     id: IncidentId,
     status: Status,
     reason: Option<String>,
@@ -301,7 +302,7 @@ pub(super) fn set_status(
         ));
     }
     let now = desk.now();
-    desk.change_incident(actor, id, "incident.status", Need::Change, |inc| {
+    desk.change_incident(actor, id, |inc| {
         let before = inc.status;
         if status == Status::Closed && before != Status::Closed {
             let open = open_obligations(desk, inc, now);
@@ -353,14 +354,14 @@ fn open_obligations(desk: &LocalDesk, inc: &Incident, now: DateTime<Utc>) -> Vec
 /// A note is an event on the incident only: the incident itself does not change.
 pub(super) fn add_note(
     desk: &LocalDesk,
-    actor: &UserName,
+    actor: &Caller<'_>,
     id: IncidentId,
     text: String,
 ) -> Result<AuditEvent, DeskError> {
     let text = checked("note", &text, 10_000, Lines::Multi)?;
     let _guard = desk.lock()?;
     let incident = desk.load(id)?;
-    desk.guard(actor, &incident, Need::Change, "incident.note")?;
+    desk.recheck(actor, &incident)?;
     let event = EventDraft::new(actor, desk.now(), AuditAction::NoteAdded, text).on_incident(id);
     let mut sealed = desk.store.commit(&Changes::events(vec![event]))?;
     sealed
@@ -374,12 +375,12 @@ pub(super) fn known_users(desk: &LocalDesk, _actor: &UserName) -> Result<Vec<Use
 
 pub(super) fn assign(
     desk: &LocalDesk,
-    actor: &UserName,
+    actor: &Caller<'_>,
     id: IncidentId,
     owner: UserName,
 ) -> Result<Incident, DeskError> {
     // Who owns an incident decides who sees its personal data: owner or admin only.
-    desk.change_incident(actor, id, "incident.assign", Need::Membership, |inc| {
+    desk.change_incident(actor, id, |inc| {
         if inc.owner == owner {
             return Err(DeskError::Unchanged(format!(
                 "{id} is already owned by {owner}"
@@ -398,12 +399,12 @@ pub(super) fn assign(
 /// Adds (`add`) or removes a member; members see the incident's personal data.
 pub(super) fn set_member(
     desk: &LocalDesk,
-    actor: &UserName,
+    actor: &Caller<'_>,
     id: IncidentId,
     user: UserName,
     add: bool,
 ) -> Result<Incident, DeskError> {
-    desk.change_incident(actor, id, "incident.members", Need::Membership, |inc| {
+    desk.change_incident(actor, id, |inc| {
         let changed = if add {
             inc.members.insert(user.clone())
         } else {
@@ -435,7 +436,7 @@ pub(super) fn set_member(
 /// Changes when the organisation became aware and when the breach was determined.
 pub(super) fn set_clock(
     desk: &LocalDesk,
-    actor: &UserName,
+    actor: &Caller<'_>,
     id: IncidentId,
     aware: Option<DateTime<Utc>>,
     determined: Option<DateTime<Utc>>,
@@ -451,7 +452,7 @@ pub(super) fn set_clock(
             "give --aware, --determined or both".into(),
         ));
     }
-    desk.change_incident(actor, id, "incident.clock", Need::Change, |inc| {
+    desk.change_incident(actor, id, |inc| {
         let show = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let before = format!(
             "aware {}, determined {}",

@@ -195,22 +195,48 @@ impl LocalDesk {
         }
     }
 
-    /// The one write helper: under the write lock, loads the incident, checks that `actor`
-    /// may do `need` on it, lets `change` change it, and commits it with the one event
-    /// `change` describes. Severity, status, owner, members, the legal clocks and settling
-    /// an obligation go through it; actions that commit other records with their own logic
-    /// (opening, imports, notes, programmes, letters) write their own `Changes`.
+    /// Checks again, against `incident` as loaded under the write lock, the access the
+    /// caller's row of the table states: a membership removed since the session admitted
+    /// the call still counts. The area function does not restate the access.
+    pub(super) fn recheck(
+        &self,
+        caller: &Caller<'_>,
+        incident: &Incident,
+    ) -> Result<(), DeskError> {
+        match caller.access {
+            Access::Anyone => Ok(()),
+            Access::Role(least, what) => self.guard_role(caller.user, least, what).map(|_| ()),
+            Access::Incident(_, need, what) | Access::Scoped(_, need, _, what) => {
+                self.guard(caller.user, incident, need, what)
+            }
+        }
+    }
+
+    /// Checks again the role the caller's row states, and gives the caller's role.
+    pub(super) fn recheck_role(&self, caller: &Caller<'_>) -> Result<Role, DeskError> {
+        let (least, what) = match caller.access {
+            Access::Role(least, what) | Access::Scoped(_, _, least, what) => (least, what),
+            Access::Anyone | Access::Incident(..) => (Role::Viewer, "role"),
+        };
+        self.guard_role(caller.user, least, what)
+    }
+
+    /// The one write helper: under the write lock, loads the incident, checks again the
+    /// access of the caller's row (see [`LocalDesk::recheck`]), lets `change` change it, and
+    /// commits it with the one event `change` describes. Severity, status, owner, members,
+    /// the legal clocks and settling an obligation go through it; actions that commit other
+    /// records with their own logic (opening, imports, notes, programmes, letters) write
+    /// their own `Changes`.
     pub(super) fn change_incident(
         &self,
-        actor: &UserName,
+        caller: &Caller<'_>,
         id: IncidentId,
-        what: &str,
-        need: Need,
         change: impl FnOnce(&mut Incident) -> Result<Recorded, DeskError>,
     ) -> Result<Incident, DeskError> {
+        let actor = caller.user;
         let _guard = self.lock()?;
         let mut incident = self.load(id)?;
-        self.guard(actor, &incident, need, what)?;
+        self.recheck(caller, &incident)?;
         let now = self.now();
         let recorded = change(&mut incident)?;
         incident.updated_at = now;
@@ -225,6 +251,24 @@ impl LocalDesk {
             ..Changes::default()
         })?;
         Ok(incident)
+    }
+}
+
+/// Who calls an area function, with the access the operation's row of the table states
+/// (`src/desk/ops.rs`): handed over by the session, so that the area function checks it
+/// again where it must ([`LocalDesk::recheck`]) without restating it. It reads as the
+/// calling user wherever a user is wanted.
+#[derive(Debug, Clone, Copy)]
+pub struct Caller<'a> {
+    pub user: &'a UserName,
+    pub access: Access,
+}
+
+impl std::ops::Deref for Caller<'_> {
+    type Target = UserName;
+
+    fn deref(&self) -> &UserName {
+        self.user
     }
 }
 
@@ -311,8 +355,12 @@ macro_rules! session_calls {
         impl Desk for Session {
             $(
                 fn $name(&self, $($arg: $ty),*) -> Result<$reply, DeskError> {
-                    self.desk.admit(&self.user, $access)?;
-                    $local(&self.desk, &self.user, $($arg),*)
+                    let caller = Caller {
+                        user: &self.user,
+                        access: $access,
+                    };
+                    self.desk.admit(&self.user, caller.access)?;
+                    $local(&self.desk, &caller, $($arg),*)
                 }
             )*
             $($extra)*

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::local::Caller;
 use super::local::LocalDesk;
 use super::{DeskError, PeopleFilter, ReadPath};
 use super::{letter_check, queue_pipeline};
@@ -221,7 +222,7 @@ fn target(
 
 pub(super) fn queue(
     desk: &LocalDesk,
-    actor: &UserName,
+    actor: &Caller<'_>,
     id: IncidentId,
     template: TemplateName,
     filter: PeopleFilter,
@@ -246,7 +247,7 @@ pub(super) fn queue(
     }
     let _guard = desk.lock()?;
     // Membership may have changed since the session admitted the call.
-    desk.guard(actor, &desk.load(id)?, Need::Change, "notify.queue")?;
+    desk.recheck(actor, &desk.load(id)?)?;
     let for_people = template.is_for_people();
     let needle = filter.text.as_deref().map(str::to_lowercase);
     let admits = |p: &AffectedPerson| filter.admits(p, needle.as_deref());

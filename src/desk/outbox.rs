@@ -5,9 +5,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::local::Caller;
 use super::local::LocalDesk;
 use super::{DeskError, ReadPath};
-use crate::access::Need;
+
 use crate::domain::{AuditAction, EventDraft, IncidentId, UserName};
 use crate::notify::{Delivery, DeliveryState, NotificationRef};
 use crate::store::Changes;
@@ -129,11 +130,11 @@ fn count_outbox(desk: &LocalDesk, id: IncidentId) -> Result<OutboxStatus, DeskEr
 /// Requeues every failed letter of an incident; returns how many.
 pub(super) fn retry(
     desk: &LocalDesk,
-    actor: &UserName,
+    actor: &Caller<'_>,
     id: IncidentId,
 ) -> Result<usize, DeskError> {
     let _guard = desk.lock()?;
-    desk.guard(actor, &desk.load(id)?, Need::Change, "notify.retry")?;
+    desk.recheck(actor, &desk.load(id)?)?;
     let now = desk.now();
     let failed: Vec<(NotificationRef, Delivery)> = desk
         .store

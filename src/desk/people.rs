@@ -6,9 +6,10 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
+use super::local::Caller;
 use super::local::LocalDesk;
 use super::{DeskError, ReadPath, notifications};
-use crate::access::Need;
+
 use crate::domain::{AffectedPerson, AuditAction, CategoryName, EventDraft, IncidentId, UserName};
 use crate::roster;
 use crate::store::{Appender, Changes};
@@ -66,7 +67,7 @@ pub struct ImportReport {
 /// re-import rebuilds the queued letters of people whose details changed, in the same commit.
 pub(super) fn import(
     desk: &LocalDesk,
-    actor: &UserName,
+    actor: &Caller<'_>,
     id: IncidentId,
     csv: Vec<u8>,
     source_name: String,
@@ -80,7 +81,7 @@ pub(super) fn import(
     let _guard = desk.lock()?;
     let mut incident = desk.load(id)?;
     // Membership may have changed while the file was read.
-    desk.guard(actor, &incident, Need::Change, "people.import")?;
+    desk.recheck(actor, &incident)?;
     let mut roster = desk.store.roster(id)?;
     let mut report = ImportReport {
         rows: 0,

@@ -4,8 +4,9 @@
 //! a critical incident still holds paused would let it resume, so that needs an admin too.
 
 use super::DeskError;
+use super::local::Caller;
 use super::local::{LocalDesk, reason_text};
-use crate::access::{Need, Role};
+use crate::access::Role;
 use crate::domain::{
     AuditAction, EventDraft, IncidentId, NewProgram, Program, ProgramSlug, ProgramState, UserName,
 };
@@ -121,7 +122,7 @@ pub(super) fn edit(
 /// that hold needs an admin.
 pub(super) fn unlink(
     desk: &LocalDesk,
-    actor: &UserName,
+    actor: &Caller<'_>,
     slug: ProgramSlug,
     id: IncidentId,
     reason: String,
@@ -134,7 +135,7 @@ pub(super) fn unlink(
     }
     let _guard = desk.lock()?;
     let mut incident = desk.load(id)?;
-    desk.guard(actor, &incident, Need::Change, "program.unlink")?;
+    desk.recheck(actor, &incident)?;
     let mut program = desk.load_program(&slug)?;
     if !incident.programs.contains(&slug) && !program.incidents.contains(&id) {
         return Err(DeskError::Unchanged(format!(

@@ -14,8 +14,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::DeskError;
+use super::local::Caller;
 use super::local::{LocalDesk, reason_text};
-use crate::access::{Need, Role};
+use crate::access::Role;
 use crate::domain::{
     AuditAction, EventDraft, HookLease, Incident, IncidentId, NewProgram, Program, ProgramSlug,
     ProgramState, UserName,
@@ -115,14 +116,14 @@ pub(super) fn list(desk: &LocalDesk, actor: &UserName) -> Result<Vec<Program>, D
 /// Links a programme to an incident (both records change, in one commit).
 pub(super) fn link(
     desk: &LocalDesk,
-    actor: &UserName,
+    actor: &Caller<'_>,
     slug: ProgramSlug,
     id: IncidentId,
 ) -> Result<LinkOutcome, DeskError> {
     let slug = &slug;
     let _guard = desk.lock()?;
     let mut incident = desk.load(id)?;
-    desk.guard(actor, &incident, Need::Change, "program.link")?;
+    desk.recheck(actor, &incident)?;
     let mut program = desk.load_program(slug)?;
     if incident.programs.contains(slug) && program.incidents.contains(&id) {
         return Ok(LinkOutcome::AlreadyLinked);
@@ -177,7 +178,7 @@ fn claim_pause(program: &Program, now: DateTime<Utc>, mine: Option<u64>) -> Paus
 
 pub(super) fn pause(
     desk: &LocalDesk,
-    actor: &UserName,
+    actor: &Caller<'_>,
     slug: ProgramSlug,
     id: IncidentId,
     reason: String,
@@ -187,7 +188,7 @@ pub(super) fn pause(
     let mut queued: Option<u64> = None;
     let lease = loop {
         let mut incident = desk.load(id)?;
-        desk.guard(actor, &incident, Need::Change, "program.pause")?;
+        desk.recheck(actor, &incident)?;
         let mut program = desk.load_program(slug)?;
         if program.state == ProgramState::Retired {
             return Err(DeskError::ProgramRetired(slug.clone()));

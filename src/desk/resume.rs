@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::DeskError;
+use super::local::Caller;
 use super::local::{LocalDesk, reason_text};
 use super::programs::sealed_run;
 use crate::access::{Need, Role};
@@ -47,7 +48,7 @@ pub enum ResumeOutcome {
 /// the resume hook without the write lock, then records its outcome.
 pub(super) fn resume(
     desk: &LocalDesk,
-    actor: &UserName,
+    actor: &Caller<'_>,
     slug: ProgramSlug,
     reason: String,
     force: bool,
@@ -231,11 +232,11 @@ impl LocalDesk {
     /// changes nothing); forcing is for admins only. Returns the blocking incidents.
     fn guard_resume(
         &self,
-        actor: &UserName,
+        actor: &Caller<'_>,
         program: &Program,
         force: bool,
     ) -> Result<Vec<Incident>, DeskError> {
-        let role = self.guard_role(actor, Role::Responder, "program.resume")?;
+        let role = self.recheck_role(actor)?;
         let blocking = self.blocking_incidents(program)?;
         if role == Role::Admin {
             return Ok(blocking);

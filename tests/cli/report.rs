@@ -313,7 +313,7 @@ fn markdown_report_renders_users_markup_as_text() {
     let md = report::markdown(&r);
     assert!(md.contains("\\- all met \\| none \\*due\\*"), "{md}");
     assert!(
-        md.contains("| why &lt;script&gt;"),
+        md.contains("| why \\<script\\>"),
         "the severity reason cell: {md}"
     );
 }
