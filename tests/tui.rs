@@ -2189,3 +2189,26 @@ fn snapshot_the_apply_form_and_a_letter_preview() {
     assert!(!text.contains("=\n") && !text.contains("=3D"), "{text}");
     snapshot("letter_preview", &app);
 }
+
+#[test]
+fn the_title_and_summary_are_rewritten_from_the_detail_view() {
+    let f = Fixture::with_history();
+    let mut app = f.app();
+    open_main(&mut app);
+    form_on(&mut app, Tab::Overview, 'D');
+    snapshot("form_describe", &app);
+    // The title field holds the current title: replace it.
+    for _ in 0.."Monitoring data readable company-wide".len() {
+        key(&mut app, KeyCode::Backspace);
+    }
+    keys(&mut app, "Monitoring bucket public");
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::Tab);
+    keys(&mut app, "anonymous reads in the log");
+    key(&mut app, KeyCode::Enter);
+    assert!(app.wait_idle(Duration::from_secs(10)));
+    assert!(app.dialog.is_none(), "{:?}", app.dialog);
+    let inc = f.desk.incident(IncidentId::new(3)).unwrap();
+    assert_eq!(inc.title, "Monitoring bucket public");
+    assert!(screen(&app, (120, 40)).contains("Monitoring bucket public"));
+}

@@ -183,6 +183,16 @@ pub fn run(ctx: &mut Context<'_>, cmd: IncidentCommand) -> Result<ExitCode, CliE
             }
             Ok(ExitCode::SUCCESS)
         }
+        IncidentCommand::Describe {
+            id,
+            title,
+            summary,
+            reason,
+        } => {
+            let inc = ctx.desk.describe(id, title, summary, reason)?;
+            writeln!(ctx.out, "{}: {}", inc.id, safe(&inc.title))?;
+            Ok(ExitCode::SUCCESS)
+        }
         IncidentCommand::Severity {
             id,
             severity,

@@ -9,7 +9,7 @@ use super::DeskError;
 use super::local::Caller;
 use super::local::{LocalDesk, Recorded, reason_text};
 use crate::access::Need;
-use crate::domain::text::{Lines, checked};
+use crate::domain::text::{Lines, checked, optional};
 use crate::domain::{
     AuditAction, AuditEvent, EventDraft, Incident, IncidentId, NewIncident, Severity, Status,
     UserName,
@@ -145,6 +145,50 @@ pub(super) fn set_severity(
             reason,
             before,
             severity,
+        ))
+    })
+}
+
+/// Rewrites the title or the summary, checked as when the incident was opened; the
+/// timeline keeps the reason and the title it had.
+pub(super) fn describe(
+    desk: &LocalDesk,
+    actor: &Caller<'_>,
+    id: IncidentId,
+    title: Option<String>,
+    summary: Option<String>,
+    reason: String,
+) -> Result<Incident, DeskError> {
+    let reason = reason_text(&reason)?;
+    let title = title
+        .map(|t| checked("title", &t, 200, Lines::Single))
+        .transpose()?;
+    let summary = summary
+        .map(|s| optional("summary", &s, 10_000, Lines::Multi))
+        .transpose()?;
+    if title.is_none() && summary.is_none() {
+        return Err(DeskError::Invalid(crate::domain::DomainError::Invalid(
+            "give a new title (--title), a new summary (--summary), or both".into(),
+        )));
+    }
+    desk.change_incident(actor, id, |inc| {
+        let mut changed = Vec::new();
+        if let Some(title) = title.filter(|t| *t != inc.title) {
+            changed.push(format!("the title was '{}'", inc.title));
+            inc.title = title;
+        }
+        if let Some(summary) = summary.filter(|s| *s != inc.summary) {
+            changed.push("the summary was rewritten".to_owned());
+            inc.summary = summary;
+        }
+        if changed.is_empty() {
+            return Err(DeskError::Unchanged(format!(
+                "{id} already has that title and summary"
+            )));
+        }
+        Ok(Recorded::described(
+            AuditAction::IncidentDescribed,
+            format!("{reason} ({})", changed.join("; ")),
         ))
     })
 }

@@ -73,6 +73,10 @@ macro_rules! desk_ops {
             /// Rates the incident again, with the reason.
             SetSeverity set_severity(id: IncidentId, severity: Severity, reason: String) -> Incident =
                 incidents::set_severity, Access::Incident(id, Need::Change, "incident.severity");
+            /// Rewrites the title or the summary (or both) as the facts become clearer, with
+            /// the reason.
+            Describe describe(id: IncidentId, title: Option<String>, summary: Option<String>, reason: String) -> Incident =
+                incidents::describe, Access::Incident(id, Need::Change, "incident.describe");
             /// Records a harm assessment (ENISA severity) with the reason.
             AssessHarm assess_harm(id: IncidentId, inputs: HarmInputs, reason: String) -> Incident =
                 incidents::assess, Access::Incident(id, Need::Change, "incident.assess");

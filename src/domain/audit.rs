@@ -43,6 +43,8 @@ macro_rules! audit_actions {
 audit_actions! {
     IncidentOpened = "incident.opened",
     SeverityChanged = "incident.severity",
+    /// The title or the summary was rewritten.
+    IncidentDescribed = "incident.described",
     HarmAssessed = "incident.assessed",
     StatusChanged = "incident.status",
     /// A data element was confirmed exposed or ruled out.

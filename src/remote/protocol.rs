@@ -27,7 +27,9 @@ use crate::domain::CategoryDef;
 /// 6. `decide_element`, `set_exposure`; rules and categories carry data elements,
 ///    obligations `possible`; `import_evidence` takes `options` (format, authorised
 ///    principals, how to find the person in a resource).
-pub const PROTOCOL_VERSION: u32 = 6;
+/// 7. `describe` (a new title or summary); incidents carry people per category within
+///    each location.
+pub const PROTOCOL_VERSION: u32 = 7;
 
 /// The largest request the daemon reads (a roster import is the big one).
 pub const MAX_REQUEST: usize = 64 << 20;

@@ -18,6 +18,8 @@ pub enum Action {
     NextTab,
     PrevTab,
     NewIncident,
+    /// Rewrite the title or the summary.
+    Describe,
     Severity,
     Status,
     Note,

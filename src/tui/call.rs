@@ -246,6 +246,7 @@ fn op_label(request: &Request) -> String {
     match request {
         Request::OpenIncident { .. } => "opening the incident".to_owned(),
         Request::SetSeverity { id, .. } => format!("changing the severity of {id}"),
+        Request::Describe { id, .. } => format!("rewriting the title or summary of {id}"),
         Request::SetStatus { id, .. } => format!("moving the status of {id}"),
         Request::AddNote { id, .. } => format!("adding a note to {id}"),
         Request::Assign { id, .. } => format!("assigning {id}"),
@@ -288,6 +289,7 @@ fn outcome(asked: &Request, answer: Answer) -> Outcome {
             message: format!("opened {} ({})", inc.id, inc.severity),
             select: Some(inc.id),
         },
+        (_, Answer::Describe(inc)) => changed(format!("{} is now titled '{}'", inc.id, inc.title)),
         (_, Answer::SetSeverity(inc)) => changed(format!("{} is now {}", inc.id, inc.severity)),
         (_, Answer::SetStatus(inc)) => changed(format!("{} is now {}", inc.id, inc.status)),
         (Request::AddNote { id, .. }, Answer::AddNote(_)) => changed(format!("note added to {id}")),

@@ -12,6 +12,7 @@ pub const MAX_INPUT: usize = 10_000;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Purpose {
     NewIncident,
+    Describe(IncidentId),
     Severity(IncidentId),
     Status(IncidentId),
     Note(IncidentId),

@@ -113,6 +113,14 @@ pub const BINDINGS: &[Binding] = &[
         false,
     ),
     bind(Detail, &[key('s')], "s", Action::Severity, "severity", true),
+    bind(
+        Detail,
+        &[key('D')],
+        "D",
+        Action::Describe,
+        "retitle / describe",
+        false,
+    ),
     bind(Detail, &[key('t')], "t", Action::Status, "status", true),
     bind(Detail, &[key('n')], "n", Action::Note, "note", true),
     bind(

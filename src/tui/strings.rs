@@ -54,6 +54,7 @@ pub const NO_TERMINAL: &str =
     "the breachdesk UI needs a terminal; run a subcommand instead (breachdesk --help)";
 
 pub const FORM_NEW_INCIDENT: &str = " Open an incident ";
+pub const FORM_DESCRIBE: &str = " Title and summary ";
 pub const FORM_SEVERITY: &str = " Change severity ";
 pub const FORM_STATUS: &str = " Move status ";
 pub const FORM_NOTE: &str = " Add a note ";

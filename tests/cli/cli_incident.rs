@@ -305,3 +305,54 @@ fn the_ui_without_a_terminal_says_what_to_do() {
         "{err}"
     );
 }
+
+#[test]
+fn describe_rewrites_the_title_or_summary_and_the_timeline_keeps_the_old_title() {
+    let s = Sandbox::new();
+    s.open_incident("Monitoring data readable company-wide", 2);
+    let out = s.ok(&[
+        "incident",
+        "describe",
+        "1",
+        "--title",
+        "Monitoring bucket public on the internet",
+        "--reason",
+        "the access log shows anonymous reads",
+    ]);
+    assert!(
+        out.contains("INC-1: Monitoring bucket public on the internet"),
+        "{out}"
+    );
+    let shown = s.json(&["incident", "show", "1", "--json"]);
+    assert_eq!(shown["title"], "Monitoring bucket public on the internet");
+    let timeline = s.ok(&["incident", "show", "1"]);
+    assert!(
+        timeline.contains("the title was 'Monitoring data readable company-wide'"),
+        "{timeline}"
+    );
+    let log = s.ok(&["audit", "log", "--incident", "1"]);
+    assert!(log.contains("incident.described"), "{log}");
+    // The same text again changes nothing; no text at all, or a title of two lines, is refused.
+    let err = s.fails(
+        &[
+            "incident",
+            "describe",
+            "1",
+            "--title",
+            "Monitoring bucket public on the internet",
+            "--reason",
+            "again",
+        ],
+        2,
+    );
+    assert!(err.contains("already has that title and summary"), "{err}");
+    let err = s.fails(&["incident", "describe", "1", "--reason", "nothing"], 2);
+    assert!(err.contains("give a new title"), "{err}");
+    let err = s.fails(
+        &[
+            "incident", "describe", "1", "--title", "a\nb", "--reason", "x",
+        ],
+        2,
+    );
+    assert!(err.contains("title"), "{err}");
+}

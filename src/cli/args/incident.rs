@@ -169,6 +169,20 @@ pub enum IncidentCommand {
         change: Option<MemberChange>,
         user: Option<String>,
     },
+    /// Rewrite an incident's title or summary as the facts become clearer
+    Describe {
+        #[arg(value_parser = parse_incident)]
+        id: IncidentId,
+        /// The new title (one line, up to 200 characters)
+        #[arg(long)]
+        title: Option<String>,
+        /// The new summary
+        #[arg(long)]
+        summary: Option<String>,
+        /// Why (recorded in the timeline)
+        #[arg(long)]
+        reason: String,
+    },
     /// Change an incident's severity
     Severity {
         #[arg(value_parser = parse_incident)]

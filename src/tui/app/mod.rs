@@ -291,6 +291,7 @@ impl App {
                 Ok(())
             }
             Action::Severity
+            | Action::Describe
             | Action::Status
             | Action::Note
             | Action::Assign

@@ -155,6 +155,19 @@ impl Detail {
         let inc = &self.incident;
         let id = inc.id;
         let form = match action {
+            Action::Describe => Form::new(
+                Purpose::Describe(id),
+                strings::FORM_DESCRIBE,
+                vec![
+                    Field::text(FieldName::Title, &inc.title),
+                    Field::text(FieldName::Summary, &inc.summary),
+                    Field::text(FieldName::Reason, "")
+                        .with_hint("why, e.g. the logs show the store was public, not company-wide"),
+                ],
+            )
+            .with_notes(vec![
+                "Rewrite either or both; the timeline keeps the reason and the old title.".into(),
+            ]),
             Action::Severity => Form::new(
                 Purpose::Severity(id),
                 strings::FORM_SEVERITY,

@@ -53,6 +53,14 @@ pub fn read(
         Purpose::NewIncident => {
             new_incident(&mut r, catalog).map(|new| Call::Op(Request::OpenIncident { new }))
         }
+        Purpose::Describe(id) => r.reason().map(|reason| {
+            Call::Op(Request::Describe {
+                id,
+                title: Some(r.text(FieldName::Title).to_owned()),
+                summary: Some(r.text(FieldName::Summary).to_owned()),
+                reason,
+            })
+        }),
         Purpose::Severity(id) => {
             r.parse(FieldName::Severity, str::parse::<Severity>)
                 .map(|severity| {
