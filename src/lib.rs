@@ -1,7 +1,11 @@
 //! breachdesk: an incident-response tracker for privacy breaches.
 //!
-//! Layers, from the bottom: [`domain`] (plain types and rules), [`store`] (sled), the
-//! [`desk`] (the one API, the only writer), and the front ends in [`cli`].
+//! Layers, from the bottom: [`domain`] (plain types and rules), [`store`] (sled or
+//! PostgreSQL), the [`desk`] (the one API, the only writer, its operations one table in
+//! `desk/ops.rs`), [`remote`] (the same API over the daemon's socket), and the front ends in
+//! [`cli`] and [`tui`]. Beside them: [`deadlines`] (the law as data), [`evidence`] (access
+//! logs), [`notify`] (letters and SMTP), [`alerts`] (pager and chat), [`report`]; [`sys`]
+//! holds the only `unsafe`. `docs/ARCHITECTURE.md` draws the picture.
 
 #![deny(unsafe_code)]
 

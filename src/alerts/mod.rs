@@ -5,7 +5,7 @@
 //! event in the same commit, and the deadline sweep records an event when an obligation
 //! comes due within a threshold or goes overdue (`obligation.due-soon`,
 //! `obligation.overdue`), once, under the writer lock. Delivery walks the log from each
-//! destination's cursor (`delivery.rs`): one destination at a time under a lease, in order,
+//! destination's cursor (`src/desk/alerts.rs`): one destination at a time under a lease, in order,
 //! retried with backoff, the cursor moved past an alert only once the destination took it.
 //!
 //! What an alert carries: ids, counts, severity, status, rules, times and the responder who

@@ -1,6 +1,6 @@
 //! Persistence. The store owns the trees, the key layout, the encoding and the
 //! transactions; a database engine (`engine.rs`: sled embedded, or PostgreSQL) keeps the
-//! trees. Only `engine_sled.rs` knows sled and only `engine_pg.rs` knows PostgreSQL. Every
+//! trees. Only `engine_sled.rs` knows sled and only `engine_pg/` knows PostgreSQL. Every
 //! change the desk makes arrives here as one [`Changes`] value and is written, with its
 //! audit events, in one transaction and flushed before `commit` returns.
 //!
