@@ -23,7 +23,7 @@ fn tamper(s: &Sandbox, edit: impl FnOnce(&sled::Tree)) {
 
 /// Opens the database behind the binary's back and edits one tree.
 fn tamper_tree(s: &Sandbox, name: &str, edit: impl FnOnce(&sled::Tree)) {
-    let db = sled::open(s.db()).unwrap();
+    let db = common::open_sled(&s.db());
     let tree = db.open_tree(name).unwrap();
     edit(&tree);
     db.flush().unwrap();
@@ -194,7 +194,7 @@ fn a_head_forged_without_the_key_fails_verify() {
     let s = history();
     // Cut the last event and point the head at event 4, keeping the old tag.
     let four = {
-        let db = sled::open(s.db()).unwrap();
+        let db = common::open_sled(&s.db());
         db.open_tree("audit").unwrap().get(key(4)).unwrap().unwrap()
     };
     tamper(&s, |t| {

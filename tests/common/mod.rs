@@ -195,6 +195,18 @@ pub fn assert_mode(path: &Path, want: u32) {
     assert_eq!(mode, want, "{} has mode {mode:o}", path.display());
 }
 
+/// Opens a database's sled files directly, behind breachdesk's back. Without a flusher
+/// thread: sled's default one can outlive the handle for a moment and keep the database's
+/// lock, so that the next open (a tamper step after another, or the binary) fails at
+/// random. With none, dropping the handle releases the lock before the next line runs.
+pub fn open_sled(dir: &Path) -> sled::Db {
+    sled::Config::new()
+        .path(dir)
+        .flush_every_ms(None)
+        .open()
+        .expect("open the sled files")
+}
+
 /// Every regular file under `dir`, recursively.
 pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();

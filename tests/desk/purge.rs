@@ -57,7 +57,7 @@ fn close_incident_1(s: &Sandbox) {
 
 /// Every record of `tree` whose key begins with incident 1's number.
 fn records(db: &Path, tree: &str) -> Vec<(Vec<u8>, Vec<u8>)> {
-    let db = sled::open(db).unwrap();
+    let db = common::open_sled(db);
     let tree = db.open_tree(tree).unwrap();
     tree.scan_prefix(1u64.to_be_bytes())
         .map(|kv| {
@@ -121,7 +121,7 @@ fn a_purged_roster_cannot_be_read_even_with_the_database_key() {
     // ...and the pages as they were (a backup's copy, or what sled's log still holds) open
     // under no key the database holds: the database key opens every data key left, and
     // none of them opens a page.
-    let db = sled::open(s.db()).unwrap();
+    let db = common::open_sled(&s.db());
     let data_keys = db.open_tree("data_keys").unwrap();
     assert_eq!(
         data_keys.get(1u64.to_be_bytes()).unwrap().unwrap().as_ref(),

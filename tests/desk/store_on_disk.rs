@@ -102,7 +102,7 @@ fn unknown_format_version_is_refused() {
     let s = Sandbox::new();
     s.open_incident("Leak", 2);
     {
-        let db = sled::open(s.db()).unwrap();
+        let db = common::open_sled(&s.db());
         db.open_tree("meta")
             .unwrap()
             .insert("format_version", &99u32.to_be_bytes())
