@@ -5,14 +5,38 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::domain::{IncidentId, ProgramSlug};
 
+/// Reads a filled form into the operation it asks for: the field values by name, a message
+/// under each wrong one (see [`crate::tui::submit::FormReader`]).
+#[derive(Clone, Copy)]
+pub struct OpReader(
+    pub fn(&mut crate::tui::submit::FormReader<'_>, IncidentId) -> Option<crate::tui::call::Call>,
+);
+
+impl std::fmt::Debug for OpReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OpReader")
+    }
+}
+
+impl PartialEq for OpReader {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::fn_addr_eq(self.0, other.0)
+    }
+}
+
+impl Eq for OpReader {}
+
 /// The most characters a text field takes.
 pub const MAX_INPUT: usize = 10_000;
 
 /// What a form is for, with what it acts on.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Purpose {
+    /// One operation of the table on the incident, read by the function its form was built
+    /// with (beside the form, in the screen that builds it): a new operation's form needs
+    /// no variant here and no arm in `submit/`.
+    Op(IncidentId, OpReader),
     NewIncident,
-    Describe(IncidentId),
     Severity(IncidentId),
     Status(IncidentId),
     Note(IncidentId),

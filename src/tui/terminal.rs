@@ -107,6 +107,10 @@ where
 mod tests {
     use super::*;
 
+    /// The panic hook is the process's: the tests that replace it (through `run_in` or
+    /// themselves) take turns, or one's hook can stand in for the other's.
+    static PANIC_HOOK: Mutex<()> = Mutex::new(());
+
     /// Records what was done to the "terminal".
     struct Recorder(Arc<Mutex<Vec<&'static str>>>);
 
@@ -123,6 +127,7 @@ mod tests {
 
     #[test]
     fn normal_exit_and_error_leave_once() {
+        let _turn = PANIC_HOOK.lock().unwrap_or_else(PoisonError::into_inner);
         let log = Arc::new(Mutex::new(Vec::new()));
         assert_eq!(run_in(Recorder(Arc::clone(&log)), || Ok(7)).unwrap(), 7);
         let failed: io::Result<()> =
@@ -133,6 +138,7 @@ mod tests {
 
     #[test]
     fn panic_restores_the_terminal_before_the_message_and_passes_the_panic_on() {
+        let _turn = PANIC_HOOK.lock().unwrap_or_else(PoisonError::into_inner);
         let log = Arc::new(Mutex::new(Vec::new()));
         let seen_by_hook = Arc::new(Mutex::new(Vec::new()));
         let (log2, seen2) = (Arc::clone(&log), Arc::clone(&seen_by_hook));

@@ -290,36 +290,6 @@ impl App {
                 )));
                 Ok(())
             }
-            Action::Severity
-            | Action::Describe
-            | Action::Status
-            | Action::Note
-            | Action::Assign
-            | Action::Import
-            | Action::Link
-            | Action::Assess
-            | Action::SeriousHarm
-            | Action::Elements
-            | Action::ObligationApply
-            | Action::Clock
-            | Action::WriteReport
-            | Action::AddMember
-            | Action::RemoveMember
-            | Action::ObligationDone
-            | Action::ObligationWaive
-            | Action::ObligationExempt
-            | Action::ImportEvidence
-            | Action::ExportPeople
-            | Action::ReadBounces
-            | Action::Contain
-            | Action::Purge
-            | Action::ExportLetters
-            | Action::AddProgram
-            | Action::EditProgram
-            | Action::UnlinkProgram => {
-                self.open_incident_form(action);
-                Ok(())
-            }
             Action::Pause | Action::Resume => {
                 self.open_program_form(action);
                 Ok(())
@@ -344,6 +314,12 @@ impl App {
             Action::CheckTemplates => {
                 let settings = Arc::clone(&self.settings);
                 self.start(Job::Call(crate::tui::call::Call::CheckTemplates(settings)));
+                Ok(())
+            }
+            // Every other action opens a form on the incident, built (and read back) by
+            // the incident's screen: a new one needs no arm here.
+            other => {
+                self.open_incident_form(other);
                 Ok(())
             }
         };

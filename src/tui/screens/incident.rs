@@ -16,11 +16,14 @@ use super::programmes::{self, ProgrammesTab};
 use super::timeline::{self, TimelineTab};
 use crate::deadlines::RuleBook;
 use crate::desk::{DeskError, ImportReport};
-use crate::domain::{Incident, Severity};
+use crate::domain::{Incident, IncidentId, Severity};
+use crate::remote::protocol::Request;
 use crate::tui::action::Action;
 use crate::tui::app::{App, Feedback, Panel};
-use crate::tui::form::{Choice, Field, FieldName, Form, Purpose};
+use crate::tui::call::Call;
+use crate::tui::form::{Choice, Field, FieldName, Form, OpReader, Purpose};
 use crate::tui::strings;
+use crate::tui::submit::FormReader;
 use crate::tui::view::{count, safe};
 use crate::tui::worker::{ImportFailure, IncidentLoad};
 
@@ -156,7 +159,7 @@ impl Detail {
         let id = inc.id;
         let form = match action {
             Action::Describe => Form::new(
-                Purpose::Describe(id),
+                Purpose::Op(id, OpReader(read_describe)),
                 strings::FORM_DESCRIBE,
                 vec![
                     Field::text(FieldName::Title, &inc.title),
@@ -421,4 +424,15 @@ pub fn render(app: &App, detail: &Detail, frame: &mut Frame<'_>, area: Rect) {
         Tab::Access => access::render(app, &detail.access, frame, body),
         Tab::Deadlines => deadlines::render(app, &detail.deadlines, frame, body),
     }
+}
+
+/// The title and summary form, read into the `describe` operation.
+fn read_describe(r: &mut FormReader<'_>, id: IncidentId) -> Option<Call> {
+    let reason = r.reason()?;
+    Some(Call::Op(Request::Describe {
+        id,
+        title: Some(r.text(FieldName::Title).to_owned()),
+        summary: Some(r.text(FieldName::Summary).to_owned()),
+        reason,
+    }))
 }

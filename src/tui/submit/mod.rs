@@ -53,14 +53,7 @@ pub fn read(
         Purpose::NewIncident => {
             new_incident(&mut r, catalog).map(|new| Call::Op(Request::OpenIncident { new }))
         }
-        Purpose::Describe(id) => r.reason().map(|reason| {
-            Call::Op(Request::Describe {
-                id,
-                title: Some(r.text(FieldName::Title).to_owned()),
-                summary: Some(r.text(FieldName::Summary).to_owned()),
-                reason,
-            })
-        }),
+        Purpose::Op(id, read) => (read.0)(&mut r, id),
         Purpose::Severity(id) => {
             r.parse(FieldName::Severity, str::parse::<Severity>)
                 .map(|severity| {
@@ -458,14 +451,15 @@ pub fn read(
 }
 
 /// Reads fields by name and keeps the message for each one that is wrong.
-struct FormReader<'a> {
+pub struct FormReader<'a> {
     form: &'a Form,
     now: DateTime<Utc>,
     errors: Vec<(FieldName, String)>,
 }
 
 impl<'a> FormReader<'a> {
-    fn text(&self, name: FieldName) -> &'a str {
+    /// The field's value as typed.
+    pub fn text(&self, name: FieldName) -> &'a str {
         self.form.value(name)
     }
 
@@ -477,12 +471,13 @@ impl<'a> FormReader<'a> {
         }
     }
 
-    fn fail(&mut self, name: FieldName, message: String) {
+    /// Keeps `message` under the field.
+    pub fn fail(&mut self, name: FieldName, message: String) {
         self.errors.push((name, message));
     }
 
     /// Parses the field; on failure keeps the message for it.
-    fn parse<T, E: ToString>(
+    pub fn parse<T, E: ToString>(
         &mut self,
         name: FieldName,
         parse: impl FnOnce(&str) -> Result<T, E>,
@@ -496,8 +491,8 @@ impl<'a> FormReader<'a> {
         }
     }
 
-    /// The reason a hook is run for; it may not be empty.
-    fn reason(&mut self) -> Option<String> {
+    /// The reason given for a change; it may not be empty.
+    pub fn reason(&mut self) -> Option<String> {
         self.parse(FieldName::Reason, |v| {
             if v.trim().is_empty() {
                 Err("a reason is required")
