@@ -157,7 +157,10 @@ pub(crate) fn apply_form(
         ));
     }
     Ok(Form::new(
-        Purpose::Apply(inc.id),
+        Purpose::Op(
+            inc.id,
+            crate::tui::form::OpReader(crate::tui::submit::read_apply),
+        ),
         strings::FORM_APPLY,
         vec![
             Field::choice(
@@ -198,7 +201,10 @@ pub(crate) fn done_form(
     selected: Option<&str>,
 ) -> Result<Form, String> {
     Ok(Form::new(
-        Purpose::Done(inc.id),
+        Purpose::Op(
+            inc.id,
+            crate::tui::form::OpReader(crate::tui::submit::read_done),
+        ),
         strings::FORM_DONE,
         vec![
             rule_field(unsettled(obligations), inc, selected)?,
@@ -224,7 +230,10 @@ pub(crate) fn waive_form(
     selected: Option<&str>,
 ) -> Result<Form, String> {
     Ok(Form::new(
-        Purpose::Waive(inc.id),
+        Purpose::Op(
+            inc.id,
+            crate::tui::form::OpReader(crate::tui::submit::read_waive),
+        ),
         strings::FORM_WAIVE,
         vec![
             rule_field(unsettled(obligations), inc, selected)?,
@@ -267,7 +276,10 @@ pub(crate) fn exempt_form(
         ),
     ];
     Ok(Form::new(
-        Purpose::Exempt(inc.id),
+        Purpose::Op(
+            inc.id,
+            crate::tui::form::OpReader(crate::tui::submit::read_exempt),
+        ),
         strings::FORM_EXEMPT,
         vec![
             Field::choice(
@@ -490,7 +502,7 @@ pub(crate) fn purge_form(inc: &Incident) -> Result<Form, String> {
         return Err(why);
     }
     Ok(Form::new(
-        Purpose::Purge(inc.id),
+        Purpose::Op(inc.id, crate::tui::form::OpReader(crate::tui::submit::read_purge)),
         strings::FORM_PURGE,
         vec![Field::text(FieldName::Reason, "")],
     )

@@ -52,7 +52,10 @@ pub(crate) fn harm_form(inc: &Incident) -> Form {
         None => format!("{} has not been assessed.", inc.id),
     });
     Form::new(
-        Purpose::Assess(inc.id),
+        Purpose::Op(
+            inc.id,
+            crate::tui::form::OpReader(crate::tui::submit::read_assess),
+        ),
         strings::FORM_ASSESS,
         vec![
             Field::choice(FieldName::Dpc, dpc_options, dpc_index)
@@ -103,7 +106,10 @@ pub(crate) fn elements_form(inc: &Incident, exposed: &ExposedElements) -> Form {
         notes.push("No element awaits a decision.".to_owned());
     }
     Form::new(
-        Purpose::Elements(inc.id),
+        Purpose::Op(
+            inc.id,
+            crate::tui::form::OpReader(crate::tui::submit::read_elements),
+        ),
         strings::FORM_ELEMENTS,
         vec![
             Field::choice(FieldName::Element, choices, 0),
@@ -153,7 +159,7 @@ pub(crate) fn serious_harm_form(inc: &Incident) -> Form {
     }
     fields.push(Field::text(FieldName::Reason, ""));
     Form::new(
-        Purpose::SeriousHarm(inc.id),
+        Purpose::Op(inc.id, crate::tui::form::OpReader(crate::tui::submit::read_serious_harm)),
         strings::FORM_SERIOUS_HARM,
         fields,
     )

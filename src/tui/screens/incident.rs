@@ -16,14 +16,11 @@ use super::programmes::{self, ProgrammesTab};
 use super::timeline::{self, TimelineTab};
 use crate::deadlines::RuleBook;
 use crate::desk::{DeskError, ImportReport};
-use crate::domain::{Incident, IncidentId, Severity};
-use crate::remote::protocol::Request;
+use crate::domain::{Incident, Severity};
 use crate::tui::action::Action;
 use crate::tui::app::{App, Feedback, Panel};
-use crate::tui::call::Call;
 use crate::tui::form::{Choice, Field, FieldName, Form, OpReader, Purpose};
 use crate::tui::strings;
-use crate::tui::submit::FormReader;
 use crate::tui::view::{count, safe};
 use crate::tui::worker::{ImportFailure, IncidentLoad};
 
@@ -159,7 +156,7 @@ impl Detail {
         let id = inc.id;
         let form = match action {
             Action::Describe => Form::new(
-                Purpose::Op(id, OpReader(read_describe)),
+                Purpose::Op(id, OpReader(crate::tui::submit::read_describe)),
                 strings::FORM_DESCRIBE,
                 vec![
                     Field::text(FieldName::Title, &inc.title),
@@ -172,7 +169,7 @@ impl Detail {
                 "Rewrite either or both; the timeline keeps the reason and the old title.".into(),
             ]),
             Action::Severity => Form::new(
-                Purpose::Severity(id),
+                Purpose::Op(id, OpReader(crate::tui::submit::read_severity)),
                 strings::FORM_SEVERITY,
                 vec![
                     severity_field(usize::from(inc.severity.level())),
@@ -222,15 +219,15 @@ impl Detail {
                         0,
                     ));
                 }
-                Form::new(Purpose::Status(id), strings::FORM_STATUS, fields).with_notes(notes)
+                Form::new(Purpose::Op(id, OpReader(crate::tui::submit::read_status)), strings::FORM_STATUS, fields).with_notes(notes)
             }
             Action::Note => Form::new(
-                Purpose::Note(id),
+                Purpose::Op(id, OpReader(crate::tui::submit::read_note)),
                 strings::FORM_NOTE,
                 vec![Field::text(FieldName::Note, "")],
             ),
             Action::Assign => Form::new(
-                Purpose::Assign(id),
+                Purpose::Op(id, OpReader(crate::tui::submit::read_assign)),
                 strings::FORM_ASSIGN,
                 vec![Field::text(FieldName::Owner, inc.owner.as_str()).with_hint(
                     "the new owner's user name on this machine (their login, as `whoami` prints it)",
@@ -424,15 +421,4 @@ pub fn render(app: &App, detail: &Detail, frame: &mut Frame<'_>, area: Rect) {
         Tab::Access => access::render(app, &detail.access, frame, body),
         Tab::Deadlines => deadlines::render(app, &detail.deadlines, frame, body),
     }
-}
-
-/// The title and summary form, read into the `describe` operation.
-fn read_describe(r: &mut FormReader<'_>, id: IncidentId) -> Option<Call> {
-    let reason = r.reason()?;
-    Some(Call::Op(Request::Describe {
-        id,
-        title: Some(r.text(FieldName::Title).to_owned()),
-        summary: Some(r.text(FieldName::Summary).to_owned()),
-        reason,
-    }))
 }

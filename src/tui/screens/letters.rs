@@ -78,7 +78,10 @@ impl LettersTab {
                 ])
             }
             Action::PreviewLetter => Form::new(
-                Purpose::Preview(id),
+                Purpose::Op(
+                    id,
+                    crate::tui::form::OpReader(crate::tui::submit::read_preview),
+                ),
                 strings::FORM_PREVIEW,
                 vec![
                     Field::choice(FieldName::Template, templates(), 0),

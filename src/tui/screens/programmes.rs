@@ -115,7 +115,10 @@ impl ProgrammesTab {
             );
         }
         Ok(Form::new(
-            Purpose::Link(incident.id),
+            Purpose::Op(
+                incident.id,
+                crate::tui::form::OpReader(crate::tui::submit::read_link),
+            ),
             strings::FORM_LINK,
             vec![Field::choice(FieldName::Programme, options, 0)],
         ))

@@ -13,6 +13,7 @@ use super::paths::{existing_path, new_file, roster_file};
 use super::worker::Job;
 use crate::config::Settings;
 use crate::desk::PeopleFilter;
+use crate::domain::IncidentId;
 use crate::domain::{
     CategoryCatalog, DomainError, EmployeeId, NewIncident, ProgramSlug, Severity, Status, UserName,
 };
@@ -54,69 +55,6 @@ pub fn read(
             new_incident(&mut r, catalog).map(|new| Call::Op(Request::OpenIncident { new }))
         }
         Purpose::Op(id, read) => (read.0)(&mut r, id),
-        Purpose::Severity(id) => {
-            r.parse(FieldName::Severity, str::parse::<Severity>)
-                .map(|severity| {
-                    Call::Op(Request::SetSeverity {
-                        id,
-                        severity,
-                        reason: r.text(FieldName::Reason).to_owned(),
-                    })
-                })
-        }
-        Purpose::Status(id) => r
-            .parse(FieldName::Status, str::parse::<Status>)
-            .map(|status| {
-                Call::Op(Request::SetStatus {
-                    id,
-                    status,
-                    reason: Some(r.text(FieldName::Reason).to_owned())
-                        .filter(|v| !v.trim().is_empty()),
-                    with_open_obligations: r.text(FieldName::Force) == "yes",
-                })
-            }),
-        Purpose::Note(id) => Some(Call::Op(Request::AddNote {
-            id,
-            text: r.text(FieldName::Note).to_owned(),
-        })),
-        Purpose::Assign(id) => r
-            .parse(FieldName::Owner, UserName::parse)
-            .map(|owner| Call::Op(Request::Assign { id, owner })),
-        Purpose::Assess(id) => {
-            let inputs = harm_inputs(&mut r);
-            let reason = r.reason();
-            inputs
-                .zip(reason)
-                .map(|(inputs, reason)| Call::Op(Request::AssessHarm { id, inputs, reason }))
-        }
-        Purpose::SeriousHarm(id) => {
-            let test = serious_harm(&mut r);
-            let reason = r.reason();
-            test.zip(reason)
-                .map(|(test, reason)| Call::Op(Request::AssessSeriousHarm { id, test, reason }))
-        }
-        Purpose::Apply(id) => {
-            let rule = r.text(FieldName::Rule).to_owned();
-            r.reason()
-                .map(|reason| Call::Op(Request::ApplyObligation { id, rule, reason }))
-        }
-        Purpose::Elements(id) => {
-            let element = r.parse(FieldName::Element, DataElement::parse);
-            let confirmed = r.text(FieldName::Decision) == "confirm";
-            let reason = if confirmed {
-                Some(r.text(FieldName::Reason).trim().to_owned())
-            } else {
-                r.reason()
-            };
-            element.zip(reason).map(|(element, reason)| {
-                Call::Op(Request::DecideElement {
-                    id,
-                    element,
-                    confirmed,
-                    reason,
-                })
-            })
-        }
         Purpose::Clock(id) => {
             let now = r.now;
             let aware = r.parse(FieldName::Aware, |v| when(v, now));
@@ -155,56 +93,6 @@ pub fn read(
                     add: matches!(form.purpose, Purpose::AddMember(_)),
                 })
             })
-        }
-        Purpose::Done(id) => {
-            let now = r.now;
-            let at = r.parse(FieldName::At, |v| when(v, now));
-            let reference =
-                Some(r.text(FieldName::Reference).trim().to_owned()).filter(|v| !v.is_empty());
-            let phase = match r.text(FieldName::Phase) {
-                "initial" => Some(crate::domain::Phase::Initial),
-                "follow-up" => Some(crate::domain::Phase::FollowUp),
-                _ => None,
-            };
-            at.map(|at| {
-                Call::Op(Request::SettleObligation {
-                    id,
-                    rule: r.text(FieldName::Rule).to_owned(),
-                    state: ObligationState::Done {
-                        at,
-                        reference,
-                        phase,
-                    },
-                })
-            })
-        }
-        Purpose::Waive(id) => r.reason().map(|reason| {
-            Call::Op(Request::SettleObligation {
-                id,
-                rule: r.text(FieldName::Rule).to_owned(),
-                state: ObligationState::Waived { reason },
-            })
-        }),
-        Purpose::Exempt(id) => {
-            let ground = <crate::deadlines::Art34Ground as clap::ValueEnum>::from_str(
-                r.text(FieldName::Ground),
-                false,
-            );
-            let reason = r.reason();
-            match (ground, reason) {
-                (Ok(ground), Some(reason)) => Some(Call::Op(Request::SettleObligation {
-                    id,
-                    rule: r.text(FieldName::Rule).to_owned(),
-                    state: ObligationState::Waived {
-                        reason: format!("{}: {reason}", ground.describe()),
-                    },
-                })),
-                (Err(e), _) => {
-                    r.fail(FieldName::Ground, e);
-                    None
-                }
-                _ => None,
-            }
         }
         Purpose::Report(id) => {
             let kind = r.text(FieldName::Kind).to_owned();
@@ -358,9 +246,6 @@ pub fn read(
         Purpose::Unlink(id, slug) => r
             .reason()
             .map(|reason| Call::Op(Request::UnlinkProgram { slug, id, reason })),
-        Purpose::Purge(id) => r
-            .reason()
-            .map(|reason| Call::Op(Request::PurgeIncident { id, reason })),
         Purpose::ExportLetters(id) => {
             let dir = r.text(FieldName::File).trim().to_owned();
             if dir.is_empty() {
@@ -386,26 +271,6 @@ pub fn read(
                 reason,
             });
             return r.finish(job.map(Submitted::Job));
-        }
-        Purpose::Link(id) => r
-            .parse(FieldName::Programme, str::parse::<ProgramSlug>)
-            .map(|slug| Call::Op(Request::LinkProgram { slug, id })),
-        Purpose::Preview(id) => {
-            let template = r.parse(FieldName::Template, str::parse::<TemplateName>);
-            let person = r.parse(FieldName::Person, |v| {
-                if v.trim().is_empty() {
-                    Ok(None)
-                } else {
-                    EmployeeId::parse(v).map(Some)
-                }
-            });
-            template.zip(person).map(|(template, person)| {
-                Call::Op(Request::PreviewLetter {
-                    id,
-                    template,
-                    person,
-                })
-            })
         }
         Purpose::Import(id) => {
             let job = r
@@ -625,3 +490,201 @@ fn split_list(v: &str) -> impl Iterator<Item = &str> {
 
 #[cfg(test)]
 mod tests;
+
+/// Reads the severity form into its operation.
+pub(crate) fn read_severity(r: &mut FormReader<'_>, id: IncidentId) -> Option<Call> {
+    {
+        r.parse(FieldName::Severity, str::parse::<Severity>)
+            .map(|severity| {
+                Call::Op(Request::SetSeverity {
+                    id,
+                    severity,
+                    reason: r.text(FieldName::Reason).to_owned(),
+                })
+            })
+    }
+}
+
+/// Reads the status form into its operation.
+pub(crate) fn read_status(r: &mut FormReader<'_>, id: IncidentId) -> Option<Call> {
+    r.parse(FieldName::Status, str::parse::<Status>)
+        .map(|status| {
+            Call::Op(Request::SetStatus {
+                id,
+                status,
+                reason: Some(r.text(FieldName::Reason).to_owned()).filter(|v| !v.trim().is_empty()),
+                with_open_obligations: r.text(FieldName::Force) == "yes",
+            })
+        })
+}
+
+/// Reads the note form into its operation.
+pub(crate) fn read_note(r: &mut FormReader<'_>, id: IncidentId) -> Option<Call> {
+    Some(Call::Op(Request::AddNote {
+        id,
+        text: r.text(FieldName::Note).to_owned(),
+    }))
+}
+
+/// Reads the assign form into its operation.
+pub(crate) fn read_assign(r: &mut FormReader<'_>, id: IncidentId) -> Option<Call> {
+    r.parse(FieldName::Owner, UserName::parse)
+        .map(|owner| Call::Op(Request::Assign { id, owner }))
+}
+
+/// Reads the assess form into its operation.
+pub(crate) fn read_assess(r: &mut FormReader<'_>, id: IncidentId) -> Option<Call> {
+    {
+        let inputs = harm_inputs(r);
+        let reason = r.reason();
+        inputs
+            .zip(reason)
+            .map(|(inputs, reason)| Call::Op(Request::AssessHarm { id, inputs, reason }))
+    }
+}
+
+/// Reads the serious harm form into its operation.
+pub(crate) fn read_serious_harm(r: &mut FormReader<'_>, id: IncidentId) -> Option<Call> {
+    {
+        let test = serious_harm(r);
+        let reason = r.reason();
+        test.zip(reason)
+            .map(|(test, reason)| Call::Op(Request::AssessSeriousHarm { id, test, reason }))
+    }
+}
+
+/// Reads the apply form into its operation.
+pub(crate) fn read_apply(r: &mut FormReader<'_>, id: IncidentId) -> Option<Call> {
+    {
+        let rule = r.text(FieldName::Rule).to_owned();
+        r.reason()
+            .map(|reason| Call::Op(Request::ApplyObligation { id, rule, reason }))
+    }
+}
+
+/// Reads the elements form into its operation.
+pub(crate) fn read_elements(r: &mut FormReader<'_>, id: IncidentId) -> Option<Call> {
+    {
+        let element = r.parse(FieldName::Element, DataElement::parse);
+        let confirmed = r.text(FieldName::Decision) == "confirm";
+        let reason = if confirmed {
+            Some(r.text(FieldName::Reason).trim().to_owned())
+        } else {
+            r.reason()
+        };
+        element.zip(reason).map(|(element, reason)| {
+            Call::Op(Request::DecideElement {
+                id,
+                element,
+                confirmed,
+                reason,
+            })
+        })
+    }
+}
+
+/// Reads the done form into its operation.
+pub(crate) fn read_done(r: &mut FormReader<'_>, id: IncidentId) -> Option<Call> {
+    {
+        let now = r.now;
+        let at = r.parse(FieldName::At, |v| when(v, now));
+        let reference =
+            Some(r.text(FieldName::Reference).trim().to_owned()).filter(|v| !v.is_empty());
+        let phase = match r.text(FieldName::Phase) {
+            "initial" => Some(crate::domain::Phase::Initial),
+            "follow-up" => Some(crate::domain::Phase::FollowUp),
+            _ => None,
+        };
+        at.map(|at| {
+            Call::Op(Request::SettleObligation {
+                id,
+                rule: r.text(FieldName::Rule).to_owned(),
+                state: ObligationState::Done {
+                    at,
+                    reference,
+                    phase,
+                },
+            })
+        })
+    }
+}
+
+/// Reads the waive form into its operation.
+pub(crate) fn read_waive(r: &mut FormReader<'_>, id: IncidentId) -> Option<Call> {
+    r.reason().map(|reason| {
+        Call::Op(Request::SettleObligation {
+            id,
+            rule: r.text(FieldName::Rule).to_owned(),
+            state: ObligationState::Waived { reason },
+        })
+    })
+}
+
+/// Reads the exempt form into its operation.
+pub(crate) fn read_exempt(r: &mut FormReader<'_>, id: IncidentId) -> Option<Call> {
+    {
+        let ground = <crate::deadlines::Art34Ground as clap::ValueEnum>::from_str(
+            r.text(FieldName::Ground),
+            false,
+        );
+        let reason = r.reason();
+        match (ground, reason) {
+            (Ok(ground), Some(reason)) => Some(Call::Op(Request::SettleObligation {
+                id,
+                rule: r.text(FieldName::Rule).to_owned(),
+                state: ObligationState::Waived {
+                    reason: format!("{}: {reason}", ground.describe()),
+                },
+            })),
+            (Err(e), _) => {
+                r.fail(FieldName::Ground, e);
+                None
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Reads the purge form into its operation.
+pub(crate) fn read_purge(r: &mut FormReader<'_>, id: IncidentId) -> Option<Call> {
+    r.reason()
+        .map(|reason| Call::Op(Request::PurgeIncident { id, reason }))
+}
+
+/// Reads the link form into its operation.
+pub(crate) fn read_link(r: &mut FormReader<'_>, id: IncidentId) -> Option<Call> {
+    r.parse(FieldName::Programme, str::parse::<ProgramSlug>)
+        .map(|slug| Call::Op(Request::LinkProgram { slug, id }))
+}
+
+/// Reads the preview form into its operation.
+pub(crate) fn read_preview(r: &mut FormReader<'_>, id: IncidentId) -> Option<Call> {
+    {
+        let template = r.parse(FieldName::Template, str::parse::<TemplateName>);
+        let person = r.parse(FieldName::Person, |v| {
+            if v.trim().is_empty() {
+                Ok(None)
+            } else {
+                EmployeeId::parse(v).map(Some)
+            }
+        });
+        template.zip(person).map(|(template, person)| {
+            Call::Op(Request::PreviewLetter {
+                id,
+                template,
+                person,
+            })
+        })
+    }
+}
+
+/// Reads the title and summary form into its operation.
+pub(crate) fn read_describe(r: &mut FormReader<'_>, id: IncidentId) -> Option<Call> {
+    let reason = r.reason()?;
+    Some(Call::Op(Request::Describe {
+        id,
+        title: Some(r.text(FieldName::Title).to_owned()),
+        summary: Some(r.text(FieldName::Summary).to_owned()),
+        reason,
+    }))
+}
