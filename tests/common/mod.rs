@@ -195,16 +195,47 @@ pub fn assert_mode(path: &Path, want: u32) {
     assert_eq!(mode, want, "{} has mode {mode:o}", path.display());
 }
 
-/// Opens a database's sled files directly, behind breachdesk's back. Without a flusher
-/// thread: sled's default one can outlive the handle for a moment and keep the database's
-/// lock, so that the next open (a tamper step after another, or the binary) fails at
-/// random. With none, dropping the handle releases the lock before the next line runs.
-pub fn open_sled(dir: &Path) -> sled::Db {
-    sled::Config::new()
+/// Opens a database's sled files directly, behind breachdesk's back. sled's own threads can
+/// keep its lock a moment after the handle is dropped, so that the next open (a tamper step
+/// after another, or the binary) would fail at random: dropping the returned handle waits,
+/// on the very lock sled takes, until nothing holds it.
+pub fn open_sled(dir: &Path) -> RawSled {
+    let db = sled::Config::new()
         .path(dir)
         .flush_every_ms(None)
         .open()
-        .expect("open the sled files")
+        .expect("open the sled files");
+    RawSled {
+        db: Some(db),
+        lock: dir.join("db"),
+    }
+}
+
+/// A sled database opened by a test; see [`open_sled`].
+pub struct RawSled {
+    db: Option<sled::Db>,
+    lock: PathBuf,
+}
+
+impl std::ops::Deref for RawSled {
+    type Target = sled::Db;
+
+    fn deref(&self) -> &sled::Db {
+        self.db.as_ref().expect("open until dropped")
+    }
+}
+
+impl Drop for RawSled {
+    fn drop(&mut self) {
+        drop(self.db.take());
+        // sled locks its `db` file with flock; a blocking flock of our own returns once the
+        // last of sled's handles on it is closed.
+        let file = std::fs::File::open(&self.lock).expect("the database's lock file");
+        let held = nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusive)
+            .map_err(|(_, e)| e)
+            .expect("wait for the database's lock");
+        drop(held);
+    }
 }
 
 /// Every regular file under `dir`, recursively.
