@@ -10,22 +10,22 @@ use crate::store::{self, PgEngine, Store, copy};
 
 pub fn run(
     cmd: DbCommand,
-    location: &Invocation,
+    invocation: &Invocation,
     out: &mut dyn Write,
 ) -> Result<ExitCode, CliError> {
-    let settings = Settings::load(&location.config, location.config_required)?;
+    let settings = Settings::load(&invocation.config, invocation.config_required)?;
     match cmd {
-        DbCommand::Migrate => migrate(location, &settings, out),
-        DbCommand::Copy { from, to } => copy_db(location, &from, &to, out),
+        DbCommand::Migrate => migrate(invocation, &settings, out),
+        DbCommand::Copy { from, to } => copy_db(invocation, &from, &to, out),
     }
 }
 
 fn migrate(
-    location: &Invocation,
+    invocation: &Invocation,
     settings: &Settings,
     out: &mut dyn Write,
 ) -> Result<ExitCode, CliError> {
-    let Some(url) = location.postgres_url(settings) else {
+    let Some(url) = invocation.postgres_url(settings) else {
         return Err(CliError::User(
             "`db migrate` is for a PostgreSQL database (--db postgres://... or [store] url); a directory database is upgraded when it is opened".into(),
         ));
@@ -46,7 +46,7 @@ fn migrate(
 }
 
 fn copy_db(
-    location: &Invocation,
+    invocation: &Invocation,
     from: &str,
     to: &str,
     out: &mut dyn Write,
@@ -76,7 +76,7 @@ fn copy_db(
     } else {
         std::path::PathBuf::from(to)
     };
-    let key = crate::crypto::Key::for_database(&local, Some(&location.key_file))
+    let key = crate::crypto::Key::for_database(&local, Some(&invocation.key_file))
         .map_err(|e| CliError::User(e.to_string()))?;
     let copied = if store::is_url(to) {
         Store::open_postgres(to, &key, &local)?

@@ -257,13 +257,13 @@ pub fn run() -> ExitCode {
 }
 
 fn dispatch(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<ExitCode, CliError> {
-    let location = Invocation::resolve(&cli)?;
+    let invocation = Invocation::resolve(&cli)?;
     let cli = match cli.command {
         Some(Command::Setup(cmd)) => {
             let stdin = io::stdin();
-            return setup_cmd::run(cmd, &location, &mut stdin.lock(), out);
+            return setup_cmd::run(cmd, &invocation, &mut stdin.lock(), out);
         }
-        Some(Command::Db(cmd)) => return db_cmd::run(cmd, &location, out),
+        Some(Command::Db(cmd)) => return db_cmd::run(cmd, &invocation, out),
         command => Cli { command, ..cli },
     };
     if let Some(Command::Serve { socket }) = &cli.command {
@@ -272,7 +272,7 @@ fn dispatch(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<ExitCo
                 "`serve` runs the daemon itself; drop --remote".into(),
             ));
         }
-        let desk = location.open_desk()?;
+        let desk = invocation.open_desk()?;
         let group = desk.settings().config.daemon.group.clone();
         crate::remote::serve(desk, socket, group.as_deref(), err)
             .map_err(|e| CliError::Failure(e.to_string()))?;
@@ -281,7 +281,7 @@ fn dispatch(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<ExitCo
     let remote = match &cli.remote {
         Some(socket) => Some(socket.clone()),
         None => {
-            Settings::load(&location.config, location.config_required)?
+            Settings::load(&invocation.config, invocation.config_required)?
                 .config
                 .remote
         }
@@ -294,13 +294,16 @@ fn dispatch(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<ExitCo
         }
         None => {
             let user = identity::current_user();
-            let session = Arc::new(location.open_desk()?).session(user.clone());
+            let session = Arc::new(invocation.open_desk()?).session(user.clone());
             (Arc::new(session), user)
         }
     };
     let Some(command) = cli.command else {
         // Drafts written from the TUI name this machine's contact point, as `report` does.
-        let settings = Arc::new(Settings::load(&location.config, location.config_required)?);
+        let settings = Arc::new(Settings::load(
+            &invocation.config,
+            invocation.config_required,
+        )?);
         crate::tui::run(desk, actor, settings).map_err(|e| CliError::Failure(e.to_string()))?;
         return Ok(ExitCode::SUCCESS);
     };
@@ -316,12 +319,12 @@ fn dispatch(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<ExitCo
             writeln!(
                 ctx.out,
                 "demo database ready at {}: {} incidents, {} people on {}. Run `breachdesk{}` to open it.",
-                display_path(&location.db),
+                display_path(&invocation.db),
                 summary.incidents,
                 summary.people,
                 summary.main_incident,
                 if cli.db.is_some() {
-                    format!(" --db {}", display_path(&location.db))
+                    format!(" --db {}", display_path(&invocation.db))
                 } else {
                     String::new()
                 }
@@ -332,7 +335,7 @@ fn dispatch(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<ExitCo
         Command::People(cmd) => people::run(&mut ctx, cmd),
         Command::Program(cmd) => program::run(&mut ctx, cmd),
         Command::Audit(cmd) => audit_cmd::run(&mut ctx, cmd),
-        Command::Template(cmd) => notify_cmd::template(&mut ctx, cmd, &location),
+        Command::Template(cmd) => notify_cmd::template(&mut ctx, cmd, &invocation),
         Command::Notify(cmd) => notify_cmd::run(&mut ctx, cmd),
         Command::Serve { .. } | Command::Setup(_) | Command::Db(_) => Err(CliError::Failure(
             "internal error: this command runs before the desk opens".into(),
@@ -360,7 +363,7 @@ fn dispatch(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> Result<ExitCo
             out,
         } => report_cmd::run(
             &mut ctx,
-            &location,
+            &invocation,
             id,
             format,
             regulator.as_deref(),

@@ -20,9 +20,9 @@ use crate::notify::{Source, TemplateName};
 pub fn template(
     ctx: &mut Context<'_>,
     cmd: TemplateCommand,
-    location: &Invocation,
+    invocation: &Invocation,
 ) -> Result<ExitCode, CliError> {
-    let settings = Settings::load(&location.config, location.config_required)?;
+    let settings = Settings::load(&invocation.config, invocation.config_required)?;
     match cmd {
         TemplateCommand::List => {
             for name in TemplateName::ALL {

@@ -12,7 +12,7 @@ use crate::report::render::{self, ReportFormat};
 
 pub fn run(
     ctx: &mut Context<'_>,
-    location: &Invocation,
+    invocation: &Invocation,
     id: IncidentId,
     format: ReportFormat,
     regulator: Option<&str>,
@@ -20,7 +20,7 @@ pub fn run(
 ) -> Result<ExitCode, CliError> {
     // Drafts name the contact point of this machine's config (the daemon's is not sent).
     let settings = if regulator.is_some() {
-        Settings::load(&location.config, location.config_required)?
+        Settings::load(&invocation.config, invocation.config_required)?
     } else {
         Settings::defaults()
     };

@@ -20,7 +20,7 @@ use crate::domain::text::display_path;
 
 pub fn run(
     cmd: SetupCommand,
-    location: &Invocation,
+    invocation: &Invocation,
     input: &mut dyn BufRead,
     out: &mut dyn Write,
 ) -> Result<ExitCode, CliError> {
@@ -40,7 +40,7 @@ pub fn run(
             dir: Some(dir),
             force,
         } => write_man_pages(&dir, force, out),
-        SetupCommand::Init(args) => init(*args, location, input, out),
+        SetupCommand::Init(args) => init(*args, invocation, input, out),
     }
 }
 
@@ -166,11 +166,11 @@ fn list(users: &[String]) -> String {
 
 fn init(
     args: InitArgs,
-    location: &Invocation,
+    invocation: &Invocation,
     input: &mut dyn BufRead,
     out: &mut dyn Write,
 ) -> Result<ExitCode, CliError> {
-    let path = &location.config;
+    let path = &invocation.config;
     if std::fs::symlink_metadata(path).is_ok() && !args.force {
         return Err(CliError::User(format!(
             "{} exists; edit it, or run `breachdesk init --force` to replace it",

@@ -493,16 +493,14 @@ mod tests;
 
 /// Reads the severity form into its operation.
 pub(crate) fn read_severity(r: &mut FormReader<'_>, id: IncidentId) -> Option<Call> {
-    {
-        r.parse(FieldName::Severity, str::parse::<Severity>)
-            .map(|severity| {
-                Call::Op(Request::SetSeverity {
-                    id,
-                    severity,
-                    reason: r.text(FieldName::Reason).to_owned(),
-                })
+    r.parse(FieldName::Severity, str::parse::<Severity>)
+        .map(|severity| {
+            Call::Op(Request::SetSeverity {
+                id,
+                severity,
+                reason: r.text(FieldName::Reason).to_owned(),
             })
-    }
+        })
 }
 
 /// Reads the status form into its operation.
@@ -534,79 +532,68 @@ pub(crate) fn read_assign(r: &mut FormReader<'_>, id: IncidentId) -> Option<Call
 
 /// Reads the assess form into its operation.
 pub(crate) fn read_assess(r: &mut FormReader<'_>, id: IncidentId) -> Option<Call> {
-    {
-        let inputs = harm_inputs(r);
-        let reason = r.reason();
-        inputs
-            .zip(reason)
-            .map(|(inputs, reason)| Call::Op(Request::AssessHarm { id, inputs, reason }))
-    }
+    let inputs = harm_inputs(r);
+    let reason = r.reason();
+    inputs
+        .zip(reason)
+        .map(|(inputs, reason)| Call::Op(Request::AssessHarm { id, inputs, reason }))
 }
 
 /// Reads the serious harm form into its operation.
 pub(crate) fn read_serious_harm(r: &mut FormReader<'_>, id: IncidentId) -> Option<Call> {
-    {
-        let test = serious_harm(r);
-        let reason = r.reason();
-        test.zip(reason)
-            .map(|(test, reason)| Call::Op(Request::AssessSeriousHarm { id, test, reason }))
-    }
+    let test = serious_harm(r);
+    let reason = r.reason();
+    test.zip(reason)
+        .map(|(test, reason)| Call::Op(Request::AssessSeriousHarm { id, test, reason }))
 }
 
 /// Reads the apply form into its operation.
 pub(crate) fn read_apply(r: &mut FormReader<'_>, id: IncidentId) -> Option<Call> {
-    {
-        let rule = r.text(FieldName::Rule).to_owned();
-        r.reason()
-            .map(|reason| Call::Op(Request::ApplyObligation { id, rule, reason }))
-    }
+    let rule = r.text(FieldName::Rule).to_owned();
+    r.reason()
+        .map(|reason| Call::Op(Request::ApplyObligation { id, rule, reason }))
 }
 
 /// Reads the elements form into its operation.
 pub(crate) fn read_elements(r: &mut FormReader<'_>, id: IncidentId) -> Option<Call> {
-    {
-        let element = r.parse(FieldName::Element, DataElement::parse);
-        let confirmed = r.text(FieldName::Decision) == "confirm";
-        let reason = if confirmed {
-            Some(r.text(FieldName::Reason).trim().to_owned())
-        } else {
-            r.reason()
-        };
-        element.zip(reason).map(|(element, reason)| {
-            Call::Op(Request::DecideElement {
-                id,
-                element,
-                confirmed,
-                reason,
-            })
+    let element = r.parse(FieldName::Element, DataElement::parse);
+    let confirmed = r.text(FieldName::Decision) == "confirm";
+    let reason = if confirmed {
+        Some(r.text(FieldName::Reason).trim().to_owned())
+    } else {
+        r.reason()
+    };
+    element.zip(reason).map(|(element, reason)| {
+        Call::Op(Request::DecideElement {
+            id,
+            element,
+            confirmed,
+            reason,
         })
-    }
+    })
 }
 
 /// Reads the done form into its operation.
 pub(crate) fn read_done(r: &mut FormReader<'_>, id: IncidentId) -> Option<Call> {
-    {
-        let now = r.now;
-        let at = r.parse(FieldName::At, |v| when(v, now));
-        let reference =
-            Some(r.text(FieldName::Reference).trim().to_owned()).filter(|v| !v.is_empty());
-        let phase = match r.text(FieldName::Phase) {
-            "initial" => Some(crate::domain::Phase::Initial),
-            "follow-up" => Some(crate::domain::Phase::FollowUp),
-            _ => None,
-        };
-        at.map(|at| {
-            Call::Op(Request::SettleObligation {
-                id,
-                rule: r.text(FieldName::Rule).to_owned(),
-                state: ObligationState::Done {
-                    at,
-                    reference,
-                    phase,
-                },
-            })
+    let now = r.now;
+    let at = r.parse(FieldName::At, |v| when(v, now));
+    let reference = Some(r.text(FieldName::Reference).trim().to_owned()).filter(|v| !v.is_empty());
+    let phase = match r.text(FieldName::Phase) {
+        "initial" => Some(crate::domain::Phase::Initial),
+        "follow-up" => Some(crate::domain::Phase::FollowUp),
+        _ => None,
+    };
+    at.map(|at| {
+        Call::Op(Request::SettleObligation {
+            id,
+            rule: r.text(FieldName::Rule).to_owned(),
+            state: ObligationState::Done {
+                at,
+                reference,
+                phase,
+            },
         })
-    }
+    })
 }
 
 /// Reads the waive form into its operation.
@@ -622,26 +609,24 @@ pub(crate) fn read_waive(r: &mut FormReader<'_>, id: IncidentId) -> Option<Call>
 
 /// Reads the exempt form into its operation.
 pub(crate) fn read_exempt(r: &mut FormReader<'_>, id: IncidentId) -> Option<Call> {
-    {
-        let ground = <crate::deadlines::Art34Ground as clap::ValueEnum>::from_str(
-            r.text(FieldName::Ground),
-            false,
-        );
-        let reason = r.reason();
-        match (ground, reason) {
-            (Ok(ground), Some(reason)) => Some(Call::Op(Request::SettleObligation {
-                id,
-                rule: r.text(FieldName::Rule).to_owned(),
-                state: ObligationState::Waived {
-                    reason: format!("{}: {reason}", ground.describe()),
-                },
-            })),
-            (Err(e), _) => {
-                r.fail(FieldName::Ground, e);
-                None
-            }
-            _ => None,
+    let ground = <crate::deadlines::Art34Ground as clap::ValueEnum>::from_str(
+        r.text(FieldName::Ground),
+        false,
+    );
+    let reason = r.reason();
+    match (ground, reason) {
+        (Ok(ground), Some(reason)) => Some(Call::Op(Request::SettleObligation {
+            id,
+            rule: r.text(FieldName::Rule).to_owned(),
+            state: ObligationState::Waived {
+                reason: format!("{}: {reason}", ground.describe()),
+            },
+        })),
+        (Err(e), _) => {
+            r.fail(FieldName::Ground, e);
+            None
         }
+        _ => None,
     }
 }
 
@@ -659,23 +644,21 @@ pub(crate) fn read_link(r: &mut FormReader<'_>, id: IncidentId) -> Option<Call> 
 
 /// Reads the preview form into its operation.
 pub(crate) fn read_preview(r: &mut FormReader<'_>, id: IncidentId) -> Option<Call> {
-    {
-        let template = r.parse(FieldName::Template, str::parse::<TemplateName>);
-        let person = r.parse(FieldName::Person, |v| {
-            if v.trim().is_empty() {
-                Ok(None)
-            } else {
-                EmployeeId::parse(v).map(Some)
-            }
-        });
-        template.zip(person).map(|(template, person)| {
-            Call::Op(Request::PreviewLetter {
-                id,
-                template,
-                person,
-            })
+    let template = r.parse(FieldName::Template, str::parse::<TemplateName>);
+    let person = r.parse(FieldName::Person, |v| {
+        if v.trim().is_empty() {
+            Ok(None)
+        } else {
+            EmployeeId::parse(v).map(Some)
+        }
+    });
+    template.zip(person).map(|(template, person)| {
+        Call::Op(Request::PreviewLetter {
+            id,
+            template,
+            person,
         })
-    }
+    })
 }
 
 /// Reads the title and summary form into its operation.
